@@ -1,0 +1,589 @@
+"""Elementwise jx ops: unary and binary math, comparisons, bitwise ops, select, convert.
+
+    %1 = "jx.sin"(%0) : (tensor<3xf32>) -> tensor<3xf32>
+lowers to
+    %1 = stablehlo.sine %0 : tensor<3xf32>
+Operands of binary ops have equal shapes; the frontend broadcasts explicitly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import hlo
+from . import lang as L
+from .builder import aval
+from .registry import Primitive, ShapedType, VerifyError, register
+
+BOOL = np.dtype(np.bool_)
+
+
+def _check_kind(name, dtype, kinds):
+    if dtype.kind not in kinds:
+        raise VerifyError(f"jx.{name} does not accept dtype {dtype.name}")
+
+
+# ---- family helpers -------------------------------------------------------------
+
+
+def _same_shape(name, avals):
+    s0 = avals[0].shape
+    for a in avals[1:]:
+        if a.shape != s0:
+            raise VerifyError(
+                f"jx.{name} needs operands of one shape, got "
+                + ", ".join(x.str_short() for x in avals)
+            )
+
+
+def batch_elementwise(prim_name, **fixed):
+    """Batch rule: move every batched operand's batch dim to 0, broadcast the rest."""
+
+    def rule(args, dims, **params):
+        size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+        xs = []
+        for a, d in zip(args, dims):
+            if d is None:
+                a = L.broadcast_in_dim(a, (size,) + a.shape, tuple(range(1, a.ndim + 1)))
+            xs.append(a)
+        out = L.bind(prim_name, *xs, **params)
+        return (out, [0] * len(out)) if isinstance(out, list) else (out, 0)
+
+    return rule
+
+
+def unary(name, np_fn, hlo_name, deriv=None, kinds="f", out_dtype=None, doc=""):
+    """deriv(x, y) -> dy/dx as a Val expression (y is the op's output)."""
+
+    def infer(x):
+        _check_kind(name, x.dtype, kinds)
+        return ShapedType(x.shape, np.dtype(out_dtype) if out_dtype else x.dtype)
+
+    def impl(x):
+        r = np_fn(x)
+        return np.asarray(r, dtype=np.dtype(out_dtype) if out_dtype else x.dtype)
+
+    def lower(ctx, x):
+        if callable(hlo_name):
+            return hlo_name(ctx, x)
+        return hlo.op1(hlo_name, [x], ctx.out_avals[0])
+
+    jvp = vjp = None
+    if deriv is not None:
+
+        def jvp(primals, tangents):
+            (x,), (t,) = primals, tangents
+            y = L.bind(name, x)
+            return [y], [None if t is None else t * deriv(x, y)]
+
+        def vjp(cts, primals, outs):
+            return [cts[0] * deriv(primals[0], outs[0])]
+
+    return register(
+        Primitive(
+            name,
+            infer,
+            impl=impl,
+            lower=lower,
+            jvp=jvp,
+            vjp=vjp,
+            batch=batch_elementwise(name),
+            doc=doc or f"elementwise {name}",
+            family="unary",
+        )
+    )
+
+
+def binary(name, np_fn, hlo_name, derivs=None, kinds="fiub", out_bool=False, doc=""):
+    """derivs = (d/dx, d/dy), each f(x, y, out) -> Val, or None (not differentiable)."""
+
+    def infer(x, y):
+        _same_shape(name, [x, y])
+        if x.dtype != y.dtype:
+            raise VerifyError(f"jx.{name} needs operands of one dtype, got {x.dtype.name} and {y.dtype.name}")
+        _check_kind(name, x.dtype, kinds)
+        return ShapedType(x.shape, BOOL if out_bool else x.dtype)
+
+    def impl(x, y):
+        with np.errstate(all="ignore"):
+            r = np_fn(x, y)
+        return np.asarray(r, dtype=BOOL if out_bool else x.dtype)
+
+    def lower(ctx, x, y):
+        if callable(hlo_name):
+            return hlo_name(ctx, x, y)
+        return hlo.op1(hlo_name, [x, y], ctx.out_avals[0])
+
+    jvp = vjp = None
+    if derivs is not None:
+
+        def jvp(primals, tangents):
+            x, y = primals
+            out = L.bind(name, x, y)
+            terms = [
+                t * d(x, y, out) for t, d in zip(tangents, derivs) if t is not None
+            ]
+            tan = None
+            for term in terms:
+                tan = term if tan is None else tan + term
+            return [out], [tan]
+
+        def vjp(cts, primals, outs):
+            x, y = primals
+            return [cts[0] * d(x, y, outs[0]) for d in derivs]
+
+    return register(
+        Primitive(
+            name,
+            infer,
+            impl=impl,
+            lower=lower,
+            jvp=jvp,
+            vjp=vjp,
+            batch=batch_elementwise(name),
+            doc=doc or f"elementwise {name}",
+            family="binary",
+        )
+    )
+
+
+def _nondiff_jvp(name):
+    def jvp(primals, tangents):
+        out = L.bind(name, *primals)
+        return [out], [None]
+
+    return jvp
+
+
+# ---- unary -------------------------------------------------------------------------
+
+_vec = np.vectorize
+
+
+def _erfinv(y):
+    y = np.asarray(y, np.float64)
+    x = np.zeros_like(y)
+    for _ in range(60):  # Newton on erf(x) = y
+        err = _vec(math.erf)(x) - y if y.size else y
+        x = x - err / (2 / math.sqrt(math.pi) * np.exp(-x * x))
+    x = np.where(y >= 1, np.inf, np.where(y <= -1, -np.inf, x))
+    return x
+
+
+def _digamma(x):
+    x = np.asarray(x, np.float64)
+
+    def one(v):
+        if v <= 0 and v == math.floor(v):
+            return math.nan
+        r = 0.0
+        if v < 0:  # reflection
+            return one(1 - v) - math.pi / math.tan(math.pi * v)
+        while v < 6:
+            r -= 1 / v
+            v += 1
+        f = 1 / (v * v)
+        return r + math.log(v) - 0.5 / v - f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f * (1 / 240 - f / 132))))
+
+    return _vec(one, otypes=[np.float64])(x) if x.size else x
+
+
+def _lower_round(ctx, x):
+    return hlo.op1("stablehlo.round_nearest_even", [x], ctx.out_avals[0])
+
+
+def _lower_exp2(ctx, x):
+    a = aval(x)
+    ln2 = hlo.constant(np.log(2.0), a.dtype, a.shape)
+    return hlo.op1("stablehlo.exponential", [hlo.op1("stablehlo.multiply", [x, ln2], a)], a)
+
+
+def _lower_not(ctx, x):
+    return hlo.op1("stablehlo.not", [x], ctx.out_avals[0])
+
+
+def _sign_np(x):
+    return np.sign(x)
+
+
+neg = unary("neg", np.negative, "stablehlo.negate", lambda x, y: L.full_like(x, -1), kinds="fiu")
+sign = unary("sign", _sign_np, "stablehlo.sign", lambda x, y: L.zeros_like(x), kinds="fi")
+floor = unary("floor", np.floor, "stablehlo.floor", lambda x, y: L.zeros_like(x))
+ceil = unary("ceil", np.ceil, "stablehlo.ceil", lambda x, y: L.zeros_like(x))
+round_ = unary("round", np.round, _lower_round, lambda x, y: L.zeros_like(x), doc="round half to even")
+is_finite = unary("is_finite", np.isfinite, "stablehlo.is_finite", out_dtype=BOOL)
+exp = unary("exp", np.exp, "stablehlo.exponential", lambda x, y: y)
+exp2 = unary("exp2", np.exp2, _lower_exp2, lambda x, y: y * float(np.log(2.0)))
+log = unary("log", np.log, "stablehlo.log", lambda x, y: 1.0 / x)
+log1p = unary("log1p", np.log1p, "stablehlo.log_plus_one", lambda x, y: 1.0 / (x + 1.0))
+expm1 = unary("expm1", np.expm1, "stablehlo.exponential_minus_one", lambda x, y: y + 1.0)
+tanh = unary("tanh", np.tanh, "stablehlo.tanh", lambda x, y: 1.0 - y * y)
+logistic = unary(
+    "logistic", lambda x: 1 / (1 + np.exp(-x)), "stablehlo.logistic", lambda x, y: y * (1.0 - y)
+)
+sin = unary("sin", np.sin, "stablehlo.sine", lambda x, y: L.cos(x))
+cos = unary("cos", np.cos, "stablehlo.cosine", lambda x, y: -L.sin(x))
+tan = unary("tan", np.tan, "stablehlo.tan", lambda x, y: 1.0 + y * y)
+asin = unary("asin", np.arcsin, "chlo.asin", lambda x, y: L.rsqrt(1.0 - x * x))
+acos = unary("acos", np.arccos, "chlo.acos", lambda x, y: -L.rsqrt(1.0 - x * x))
+atan = unary("atan", np.arctan, "chlo.atan", lambda x, y: 1.0 / (1.0 + x * x))
+sinh = unary("sinh", np.sinh, "chlo.sinh", lambda x, y: L.cosh(x))
+cosh = unary("cosh", np.cosh, "chlo.cosh", lambda x, y: L.sinh(x))
+asinh = unary("asinh", np.arcsinh, "chlo.asinh", lambda x, y: L.rsqrt(x * x + 1.0))
+acosh = unary("acosh", np.arccosh, "chlo.acosh", lambda x, y: L.rsqrt(x * x - 1.0))
+atanh = unary("atanh", np.arctanh, "chlo.atanh", lambda x, y: 1.0 / (1.0 - x * x))
+sqrt = unary("sqrt", np.sqrt, "stablehlo.sqrt", lambda x, y: 0.5 / y)
+rsqrt = unary("rsqrt", lambda x: 1 / np.sqrt(x), "stablehlo.rsqrt", lambda x, y: -0.5 * y / x)
+cbrt = unary("cbrt", np.cbrt, "stablehlo.cbrt", lambda x, y: (1.0 / 3.0) / (y * y))
+abs_ = unary("abs", np.abs, "stablehlo.abs", lambda x, y: L.sign(x), kinds="fi")
+erf = unary(
+    "erf",
+    lambda x: _vec(math.erf, otypes=[np.float64])(x) if np.size(x) else x,
+    "chlo.erf",
+    lambda x, y: float(2 / math.sqrt(math.pi)) * L.exp(-(x * x)),
+)
+erf_inv = unary(
+    "erf_inv", _erfinv, "chlo.erf_inv", lambda x, y: float(math.sqrt(math.pi) / 2) * L.exp(y * y)
+)
+lgamma = unary(
+    "lgamma",
+    lambda x: _vec(math.lgamma, otypes=[np.float64])(x) if np.size(x) else x,
+    "chlo.lgamma",
+    lambda x, y: L.digamma(x),
+)
+digamma = unary("digamma", _digamma, "chlo.digamma")
+not_ = unary("not", lambda x: np.logical_not(x) if x.dtype == BOOL else np.invert(x), _lower_not, kinds="biu")
+popcnt = unary(
+    "popcnt",
+    lambda x: _vec(lambda v: bin(int(v) & ((1 << (8 * x.dtype.itemsize)) - 1)).count("1"))(x) if x.size else x,
+    "stablehlo.popcnt",
+    kinds="iu",
+)
+clz = unary(
+    "clz",
+    lambda x: _vec(lambda v: 8 * x.dtype.itemsize - (int(v) & ((1 << (8 * x.dtype.itemsize)) - 1)).bit_length())(x)
+    if x.size
+    else x,
+    "stablehlo.count_leading_zeros",
+    kinds="iu",
+)
+for p in (is_finite, digamma, not_, popcnt, clz):
+    p.jvp = _nondiff_jvp(p.name)
+
+
+def _integer_pow_infer(x, y):
+    return ShapedType(x.shape, x.dtype)
+
+
+def _integer_pow_lower(ctx, x, y):
+    a = aval(x)
+    if y == 0:
+        return hlo.constant(1, a.dtype, a.shape)
+    base, n, acc = x, abs(y), None
+    while n:  # square-and-multiply
+        if n & 1:
+            acc = base if acc is None else hlo.op1("stablehlo.multiply", [acc, base], a)
+        n >>= 1
+        if n:
+            base = hlo.op1("stablehlo.multiply", [base, base], a)
+    if y < 0:
+        acc = hlo.op1("stablehlo.divide", [hlo.constant(1, a.dtype, a.shape), acc], a)
+    return acc
+
+
+def _integer_pow_deriv(x, y):
+    return L.zeros_like(x) if y == 0 else float(y) * (x ** (y - 1) if y != 1 else L.ones_like(x))
+
+
+integer_pow = register(
+    Primitive(
+        "integer_pow",
+        _integer_pow_infer,
+        impl=lambda x, y: np.asarray(x ** y if y >= 0 else 1 / x ** (-y), x.dtype),
+        lower=_integer_pow_lower,
+        jvp=lambda primals, tangents, y: (
+            [L.bind("integer_pow", primals[0], y=y)],
+            [None if tangents[0] is None else tangents[0] * _integer_pow_deriv(primals[0], y)],
+        ),
+        vjp=lambda cts, primals, outs, y: [cts[0] * _integer_pow_deriv(primals[0], y)],
+        batch=batch_elementwise("integer_pow"),
+        doc="x ** y for a static integer y",
+        family="unary",
+    )
+)
+
+# ---- binary ------------------------------------------------------------------------
+
+
+def _int_div(x, y):
+    if x.dtype.kind == "f":
+        return x / y
+    with np.errstate(all="ignore"):
+        q = np.trunc(x.astype(np.float64) / np.where(y == 0, 1, y))
+    return q.astype(x.dtype)
+
+
+def _one(x, y, out):
+    return L.ones_like(x)
+
+
+def _minus_one(x, y, out):
+    return L.full_like(x, -1)
+
+
+def _pow_dx(x, y, out):
+    # y * x^(y-1), defined as 0 where y == 0
+    return L.select(L.eq(y, 0.0), L.zeros_like(x), y * L.pow(x, y - 1.0))
+
+
+def _pow_dy(x, y, out):
+    safe = L.select(L.eq(x, 0.0), L.ones_like(x), x)
+    return L.select(L.eq(x, 0.0), L.zeros_like(x), out * L.log(safe))
+
+
+def _max_dx(x, y, out):  # ties split evenly, as JAX does
+    return L.select(L.gt(x, y), L.ones_like(x), L.select(L.eq(x, y), L.full_like(x, 0.5), L.zeros_like(x)))
+
+
+def _max_dy(x, y, out):
+    return _max_dx(y, x, out)
+
+
+def _min_dx(x, y, out):
+    return _max_dx(y, x, out)
+
+
+def _min_dy(x, y, out):
+    return _max_dx(x, y, out)
+
+
+def _lower_compare(direction):
+    def lower(ctx, x, y):
+        return hlo.compare(x, y, direction)
+
+    return lower
+
+
+def _rem_np(x, y):
+    return np.fmod(x, np.where(y == 0, 1, y)) if x.dtype.kind != "f" else np.fmod(x, y)
+
+
+def _shift(fn, logical=False):
+    def impl(x, y):
+        bits = 8 * x.dtype.itemsize
+        big = (y < 0) | (y >= bits)
+        ysafe = np.where(big, 0, y).astype(x.dtype)
+        if logical:
+            ux = x.view(np.dtype(f"u{x.dtype.itemsize}"))
+            r = (ux >> ysafe.view(ux.dtype)).view(x.dtype)
+            return np.where(big, 0, r)
+        r = fn(x, ysafe)
+        if fn is np.right_shift:
+            return np.where(big, np.where(x < 0, -1, 0) if x.dtype.kind == "i" else 0, r)
+        return np.where(big, 0, r)
+
+    return impl
+
+
+add = binary("add", np.add, "stablehlo.add", (_one, _one), kinds="fiu")
+sub = binary("sub", np.subtract, "stablehlo.subtract", (_one, _minus_one), kinds="fiu")
+mul = binary("mul", np.multiply, "stablehlo.multiply", (lambda x, y, o: y, lambda x, y, o: x), kinds="fiub")
+div = binary(
+    "div", _int_div, "stablehlo.divide", (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y), kinds="fiu"
+)
+rem = binary("rem", _rem_np, "stablehlo.remainder", (_one, lambda x, y, o: -_trunc(x / y)), kinds="fiu")
+pow_ = binary("pow", np.power, "stablehlo.power", (_pow_dx, _pow_dy), kinds="f")
+max_ = binary("max", np.maximum, "stablehlo.maximum", (_max_dx, _max_dy))
+min_ = binary("min", np.minimum, "stablehlo.minimum", (_min_dx, _min_dy))
+atan2 = binary(
+    "atan2",
+    np.arctan2,
+    "stablehlo.atan2",
+    (lambda x, y, o: y / (x * x + y * y), lambda x, y, o: -x / (x * x + y * y)),
+    kinds="f",
+)
+and_ = binary("and", np.bitwise_and, "stablehlo.and", kinds="biu")
+or_ = binary("or", np.bitwise_or, "stablehlo.or", kinds="biu")
+xor = binary("xor", np.bitwise_xor, "stablehlo.xor", kinds="biu")
+shift_left = binary("shift_left", _shift(np.left_shift), "stablehlo.shift_left", kinds="iu")
+shift_right_logical = binary(
+    "shift_right_logical", _shift(None, logical=True), "stablehlo.shift_right_logical", kinds="iu"
+)
+shift_right_arithmetic = binary(
+    "shift_right_arithmetic", _shift(np.right_shift), "stablehlo.shift_right_arithmetic", kinds="iu"
+)
+_COMPARES = {"eq": ("EQ", np.equal), "ne": ("NE", np.not_equal), "lt": ("LT", np.less),
+             "le": ("LE", np.less_equal), "gt": ("GT", np.greater), "ge": ("GE", np.greater_equal)}
+for _name, (_dir, _fn) in _COMPARES.items():
+    binary(_name, _fn, _lower_compare(_dir), out_bool=True, doc=f"comparison {_dir}")
+for _name in ("and", "or", "xor", "shift_left", "shift_right_logical", "shift_right_arithmetic", *_COMPARES):
+    from .registry import get as _get
+
+    _get(_name).jvp = _nondiff_jvp(_name)
+
+
+def _trunc(v):
+    return L.sign(v) * L.floor(L.abs(v))
+
+
+# ---- select, clamp, convert ----------------------------------------------------------
+
+
+def _select_infer(pred, on_true, on_false):
+    if pred.dtype != BOOL:
+        raise VerifyError(f"jx.select needs a bool predicate, got {pred.dtype.name}")
+    _same_shape("select", [pred, on_true, on_false])
+    if on_true.dtype != on_false.dtype:
+        raise VerifyError("jx.select needs branches of one dtype")
+    return on_true
+
+
+def _select_jvp(primals, tangents):
+    p, a, b = primals
+    out = L.select(p, a, b)
+    _, ta, tb = tangents
+    if ta is None and tb is None:
+        return [out], [None]
+    ta = ta if ta is not None else L.zeros_like(a)
+    tb = tb if tb is not None else L.zeros_like(b)
+    return [out], [L.select(p, ta, tb)]
+
+
+def _select_vjp(cts, primals, outs):
+    p, a, b = primals
+    ct = cts[0]
+    z = L.zeros_like(ct)
+    return [None, L.select(p, ct, z), L.select(p, z, ct)]
+
+
+select = register(
+    Primitive(
+        "select",
+        _select_infer,
+        impl=lambda p, a, b: np.where(p, a, b),
+        lower=lambda ctx, p, a, b: hlo.op1("stablehlo.select", [p, a, b], ctx.out_avals[0]),
+        jvp=_select_jvp,
+        vjp=_select_vjp,
+        batch=batch_elementwise("select"),
+        doc="select(pred, on_true, on_false), elementwise",
+        family="select",
+    )
+)
+
+
+def _clamp_infer(lo, x, hi):
+    _same_shape("clamp", [lo, x, hi])
+    return x
+
+
+def _clamp_vjp(cts, primals, outs):
+    lo, x, hi = primals
+    ct = cts[0]
+    z = L.zeros_like(ct)
+    inside = L.and_(L.ge(x, lo), L.le(x, hi))
+    return [L.select(L.lt(x, lo), ct, z), L.select(inside, ct, z), L.select(L.gt(x, hi), ct, z)]
+
+
+def _clamp_jvp(primals, tangents):
+    lo, x, hi = primals
+    out = L.bind("clamp", lo, x, hi)
+    cts = None
+    for t, w in zip(tangents, _clamp_weights(lo, x, hi)):
+        if t is not None:
+            cts = t * w if cts is None else cts + t * w
+    return [out], [cts]
+
+
+def _clamp_weights(lo, x, hi):
+    one, z = L.ones_like(x), L.zeros_like(x)
+    inside = L.and_(L.ge(x, lo), L.le(x, hi))
+    return [L.select(L.lt(x, lo), one, z), L.select(inside, one, z), L.select(L.gt(x, hi), one, z)]
+
+
+clamp = register(
+    Primitive(
+        "clamp",
+        _clamp_infer,
+        impl=lambda lo, x, hi: np.minimum(np.maximum(x, lo), hi),
+        lower=lambda ctx, lo, x, hi: hlo.op1("stablehlo.clamp", [lo, x, hi], ctx.out_avals[0]),
+        jvp=_clamp_jvp,
+        vjp=_clamp_vjp,
+        batch=batch_elementwise("clamp"),
+        doc="clamp(lo, x, hi) elementwise",
+        family="select",
+    )
+)
+
+
+def _convert_impl(x, new_dtype):
+    new_dtype = np.dtype(new_dtype)
+    if new_dtype.kind in "iu" and x.dtype.kind == "f":
+        with np.errstate(all="ignore"):
+            x = np.trunc(x)
+            info = np.iinfo(new_dtype)
+            x = np.where(np.isnan(x), 0, np.clip(x, info.min, info.max))
+    if new_dtype == BOOL:
+        return x != 0
+    return x.astype(new_dtype)
+
+
+def _convert_lower(ctx, x, new_dtype):
+    src = aval(x).dtype
+    out = ctx.out_avals[0]
+    if np.dtype(new_dtype) == BOOL and src != BOOL:
+        return hlo.compare(x, hlo.constant(0, src, aval(x).shape), "NE")
+    return hlo.op1("stablehlo.convert", [x], out)
+
+
+def _convert_jvp(primals, tangents, new_dtype):
+    (x,), (t,) = primals, tangents
+    out = L.convert(x, new_dtype)
+    if t is None or np.dtype(new_dtype).kind not in "fc" or x.dtype.kind not in "fc":
+        return [out], [None]
+    return [out], [L.convert(t, new_dtype)]
+
+
+def _convert_vjp(cts, primals, outs, new_dtype):
+    (x,) = primals
+    if x.dtype.kind not in "fc" or np.dtype(new_dtype).kind not in "fc":
+        return [None]
+    return [L.convert(cts[0], x.dtype)]
+
+
+convert_element_type = register(
+    Primitive(
+        "convert_element_type",
+        lambda x, new_dtype: ShapedType(x.shape, np.dtype(new_dtype)),
+        impl=_convert_impl,
+        lower=_convert_lower,
+        jvp=_convert_jvp,
+        vjp=_convert_vjp,
+        batch=batch_elementwise("convert_element_type"),
+        doc="convert to new_dtype (float->int truncates toward zero)",
+        family="convert",
+    )
+)
+
+
+def _bitcast_infer(x, new_dtype):
+    new_dtype = np.dtype(new_dtype)
+    if new_dtype.itemsize != x.dtype.itemsize:
+        raise VerifyError("jx.bitcast_convert_type needs dtypes of one width")
+    return ShapedType(x.shape, new_dtype)
+
+
+bitcast_convert_type = register(
+    Primitive(
+        "bitcast_convert_type",
+        _bitcast_infer,
+        impl=lambda x, new_dtype: x.view(np.dtype(new_dtype)),
+        lower=lambda ctx, x, new_dtype: hlo.op1("stablehlo.bitcast_convert", [x], ctx.out_avals[0]),
+        jvp=lambda primals, tangents, new_dtype: ([L.bind("bitcast_convert_type", primals[0], new_dtype=new_dtype)], [None]),
+        vjp=lambda cts, primals, outs, new_dtype: [None],
+        batch=batch_elementwise("bitcast_convert_type"),
+        doc="reinterpret the bits as new_dtype",
+        family="convert",
+    )
+)

@@ -1,0 +1,156 @@
+"""Helpers that build StableHLO ops by name (the bindings have no StableHLO builders)."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .attrs import dense
+from .builder import aval, ir_type
+from .mlir import ir, tensor_type
+from .registry import ShapedType
+
+_attr_cache: dict = {}
+
+
+def attr(text: str) -> ir.Attribute:
+    a = _attr_cache.get(text)
+    if a is None:
+        a = _attr_cache[text] = ir.Attribute.parse(text)
+    return a
+
+
+def _type(t):
+    return ir_type(t) if isinstance(t, ShapedType) else t
+
+
+def op(name: str, operands: Sequence, results: Sequence, attrs: dict | None = None) -> list:
+    """Create `name` at the insertion point; results are ShapedTypes or ir.Types."""
+    attributes = {}
+    for k, v in (attrs or {}).items():
+        attributes[k] = attr(v) if isinstance(v, str) else v
+    o = ir.Operation.create(
+        name, results=[_type(t) for t in results], operands=list(operands), attributes=attributes
+    )
+    return list(o.results)
+
+
+def op1(name, operands, result, attrs=None):
+    return op(name, operands, [result], attrs)[0]
+
+
+def with_region(
+    name: str,
+    operands: Sequence,
+    results: Sequence,
+    attrs: dict | None,
+    arg_types: Sequence,
+    body: Callable,
+) -> list:
+    """An op with one single-block region; `body(*block_args)` returns the values to yield."""
+    attributes = {k: (attr(v) if isinstance(v, str) else v) for k, v in (attrs or {}).items()}
+    o = ir.Operation.create(
+        name,
+        results=[_type(t) for t in results],
+        operands=list(operands),
+        attributes=attributes,
+        regions=1,
+    )
+    block = o.regions[0].blocks.append(*[_type(t) for t in arg_types])
+    with ir.InsertionPoint(block):
+        outs = body(*block.arguments)
+        ir.Operation.create("stablehlo.return", operands=list(outs))
+    return list(o.results)
+
+
+def scalar_type(dtype) -> ir.Type:
+    return tensor_type((), dtype)
+
+
+def constant(value, dtype=None, shape=None) -> ir.Value:
+    arr = np.asarray(value, dtype=dtype)
+    if shape is not None and arr.shape != tuple(shape):
+        arr = np.broadcast_to(arr, shape)
+    return op1("stablehlo.constant", [], tensor_type(arr.shape, arr.dtype), {"value": dense(arr)})
+
+
+def broadcast(x, shape, dims) -> ir.Value:
+    a = aval(x)
+    return op1(
+        "stablehlo.broadcast_in_dim",
+        [x],
+        ShapedType(tuple(shape), a.dtype),
+        {"broadcast_dimensions": ir.DenseI64ArrayAttr.get(list(dims))},
+    )
+
+
+def i64s(xs) -> ir.Attribute:
+    return ir.DenseI64ArrayAttr.get([int(v) for v in xs])
+
+
+def compare_type(dtype) -> str:
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return "FLOAT"
+    if dtype.kind == "u" or dtype.kind == "b":
+        return "UNSIGNED"
+    return "SIGNED"
+
+
+def compare(a, b, direction: str) -> ir.Value:
+    av = aval(a)
+    return op1(
+        "stablehlo.compare",
+        [a, b],
+        ShapedType(av.shape, np.dtype(np.bool_)),
+        {
+            "comparison_direction": f"#stablehlo<comparison_direction {direction}>",
+            "compare_type": f"#stablehlo<comparison_type {compare_type(av.dtype)}>",
+        },
+    )
+
+
+def reducer_identity(kind: str, dtype) -> object:
+    dtype = np.dtype(dtype)
+    if kind == "sum":
+        return 0
+    if kind == "prod":
+        return 1
+    if kind in ("max", "min"):
+        if dtype.kind == "f":
+            return -np.inf if kind == "max" else np.inf
+        if dtype.kind == "b":
+            return kind == "min"
+        info = np.iinfo(dtype)
+        return info.min if kind == "max" else info.max
+    if kind == "and":
+        return True if dtype.kind == "b" else -1
+    if kind == "or":
+        return False if dtype.kind == "b" else 0
+    raise ValueError(kind)
+
+
+REDUCER_OPS = {
+    "sum": "stablehlo.add",
+    "prod": "stablehlo.multiply",
+    "max": "stablehlo.maximum",
+    "min": "stablehlo.minimum",
+    "and": "stablehlo.and",
+    "or": "stablehlo.or",
+}
+
+
+def reduce(x, axes, kind: str) -> ir.Value:
+    a = aval(x)
+    out = ShapedType(tuple(d for i, d in enumerate(a.shape) if i not in axes), a.dtype)
+    init = constant(np.array(reducer_identity(kind, a.dtype), a.dtype))
+    st = scalar_type(a.dtype)
+    return with_region(
+        "stablehlo.reduce",
+        [x, init],
+        [out],
+        {"dimensions": i64s(axes)},
+        [st, st],
+        lambda p, q: [op1(REDUCER_OPS[kind], [p, q], st)],
+    )[0]

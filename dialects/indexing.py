@@ -1,0 +1,524 @@
+"""Slicing and indexing ops: slice, dynamic_slice, dynamic_update_slice, gather, scatter.
+
+Gather/scatter follow StableHLO's dimension numbers with the index vector in the last
+axis of `indices`. Out-of-range gathers clamp; out-of-range scatter windows are dropped.
+
+    %2 = "jx.gather"(%0, %1) {offset_dims = array<i64: 1>, collapsed_slice_dims = array<i64: 0>,
+          start_index_map = array<i64: 0>, slice_sizes = array<i64: 1, 4>}
+          : (tensor<5x4xf32>, tensor<3x1xi32>) -> tensor<3x4xf32>
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import hlo
+from . import lang as L
+from .builder import aval
+from .registry import Primitive, ShapedType, VerifyError, register
+from .structural import _linear_jvp, _moved_to_front
+
+# ---- slice --------------------------------------------------------------------------------
+
+
+def _slice_infer(x, start_indices, limit_indices, strides=None):
+    strides = strides or (1,) * x.ndim
+    if not (len(start_indices) == len(limit_indices) == len(strides) == x.ndim):
+        raise VerifyError(f"jx.slice needs one start/limit/stride per axis of {x.str_short()}")
+    shape = []
+    for d, s, e, st in zip(x.shape, start_indices, limit_indices, strides):
+        if not (0 <= s <= e <= d) or st < 1:
+            raise VerifyError(f"bad slice [{s}:{e}:{st}] of an axis of size {d}")
+        shape.append((e - s + st - 1) // st)
+    return ShapedType(tuple(shape), x.dtype)
+
+
+def _slice_vjp(cts, primals, outs, start_indices, limit_indices, strides=None):
+    (x,) = primals
+    strides = strides or (1,) * x.ndim
+    ct = cts[0]
+    cfg = []
+    for d, s, st, n in zip(x.shape, start_indices, strides, ct.shape):
+        used = s + (n - 1) * st + 1 if n else s
+        cfg.append((s, d - used if n else d - s, st - 1 if n else 0))
+    return [L.bind("pad", ct, L.full((), 0, ct.dtype), padding_config=tuple(cfg))]
+
+
+register(
+    Primitive(
+        "slice",
+        _slice_infer,
+        impl=lambda x, start_indices, limit_indices, strides=None: x[
+            tuple(slice(s, e, st) for s, e, st in zip(start_indices, limit_indices, strides or (1,) * x.ndim))
+        ].copy(),
+        lower=lambda ctx, x, start_indices, limit_indices, strides=None: hlo.op1(
+            "stablehlo.slice",
+            [x],
+            ctx.out_avals[0],
+            {
+                "start_indices": hlo.i64s(start_indices),
+                "limit_indices": hlo.i64s(limit_indices),
+                "strides": hlo.i64s(strides or (1,) * len(start_indices)),
+            },
+        ),
+        jvp=_linear_jvp("slice"),
+        vjp=_slice_vjp,
+        batch=lambda args, dims, start_indices, limit_indices, strides=None: (
+            L.bind(
+                "slice",
+                _moved_to_front(args, dims)[0],
+                start_indices=(0,) + tuple(start_indices),
+                limit_indices=(args[0].shape[dims[0]],) + tuple(limit_indices),
+                strides=(1,) + tuple(strides or (1,) * len(start_indices)),
+            ),
+            0,
+        ),
+        doc="static strided slice",
+        family="indexing",
+    )
+)
+
+# ---- dynamic_slice / dynamic_update_slice ------------------------------------------------------
+
+
+def _check_starts(name, x, starts):
+    if len(starts) != x.ndim:
+        raise VerifyError(f"jx.{name} needs {x.ndim} start indices, got {len(starts)}")
+    for s in starts:
+        if s.shape != () or s.dtype.kind not in "iu":
+            raise VerifyError(f"jx.{name} start indices must be integer scalars")
+
+
+def _ds_infer(x, *starts, slice_sizes):
+    _check_starts("dynamic_slice", x, starts)
+    if any(not 0 <= z <= d for z, d in zip(slice_sizes, x.shape)):
+        raise VerifyError(f"slice_sizes {slice_sizes} do not fit {x.str_short()}")
+    return ShapedType(tuple(slice_sizes), x.dtype)
+
+
+def _clamped(starts, shape, sizes):
+    return [int(np.clip(int(s), 0, d - z)) for s, d, z in zip(starts, shape, sizes)]
+
+
+def _ds_impl(x, *starts, slice_sizes):
+    st = _clamped(starts, x.shape, slice_sizes)
+    return x[tuple(slice(s, s + z) for s, z in zip(st, slice_sizes))].copy()
+
+
+def _ds_jvp(primals, tangents, slice_sizes):
+    x, *starts = primals
+    out = L.bind("dynamic_slice", x, *starts, slice_sizes=slice_sizes)
+    t = tangents[0]
+    return [out], [None if t is None else L.bind("dynamic_slice", t, *starts, slice_sizes=slice_sizes)]
+
+
+def _ds_vjp(cts, primals, outs, slice_sizes):
+    x, *starts = primals
+    z = L.zeros_like(x)
+    return [L.bind("dynamic_update_slice", z, cts[0], *starts)] + [None] * len(starts)
+
+
+def _index_batch_via_gather(name):
+    def rule(args, dims, **params):
+        raise NotImplementedError(f"vmap of jx.{name} with batched start indices")
+
+    return rule
+
+
+def _ds_batch(args, dims, slice_sizes):
+    x, *starts = args
+    if any(d is not None for d in dims[1:]):
+        # batched starts: express as a gather with one index row per batch element
+        size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+        x = _moved_to_front([x], [dims[0]])[0] if dims[0] is not None else L.broadcast_in_dim(x, (size,) + x.shape, tuple(range(1, x.ndim + 1)))
+        cols = [L.bind("iota", dtype=np.dtype(np.int32), shape=(size, 1), dimension=0)]
+        for s, d in zip(starts, dims[1:]):
+            s = L.convert(s, np.int32)
+            s = L.broadcast_in_dim(s, (size,), ()) if d is None else s
+            cols.append(L.reshape(s, (size, 1)))
+        idx = L.bind("concatenate", *cols, dimension=1)
+        out = L.bind(
+            "gather", x, idx,
+            offset_dims=tuple(range(1, x.ndim)), collapsed_slice_dims=(0,),
+            start_index_map=tuple(range(x.ndim)), slice_sizes=(1,) + tuple(slice_sizes),
+        )
+        return out, 0
+    x = _moved_to_front([x], [dims[0]])[0]
+    zero = L.full((), 0, starts[0].dtype) if starts else L.full((), 0, np.int32)
+    return L.bind("dynamic_slice", x, zero, *starts, slice_sizes=(x.shape[0],) + tuple(slice_sizes)), 0
+
+
+register(
+    Primitive(
+        "dynamic_slice",
+        _ds_infer,
+        impl=_ds_impl,
+        lower=lambda ctx, x, *starts, slice_sizes: hlo.op1(
+            "stablehlo.dynamic_slice", [x, *starts], ctx.out_avals[0], {"slice_sizes": hlo.i64s(slice_sizes)}
+        ),
+        jvp=_ds_jvp,
+        vjp=_ds_vjp,
+        batch=_ds_batch,
+        doc="slice of static size at traced start indices (clamped into range)",
+        family="indexing",
+    )
+)
+
+
+def _dus_infer(x, update, *starts):
+    _check_starts("dynamic_update_slice", x, starts)
+    if update.dtype != x.dtype or update.ndim != x.ndim or any(u > d for u, d in zip(update.shape, x.shape)):
+        raise VerifyError(f"update {update.str_short()} does not fit operand {x.str_short()}")
+    return x
+
+
+def _dus_impl(x, update, *starts):
+    st = _clamped(starts, x.shape, update.shape)
+    out = x.copy()
+    out[tuple(slice(s, s + z) for s, z in zip(st, update.shape))] = update
+    return out
+
+
+def _dus_jvp(primals, tangents):
+    x, u, *starts = primals
+    out = L.bind("dynamic_update_slice", x, u, *starts)
+    tx, tu = tangents[0], tangents[1]
+    if tx is None and tu is None:
+        return [out], [None]
+    tx = tx if tx is not None else L.zeros_like(x)
+    tu = tu if tu is not None else L.zeros_like(u)
+    return [out], [L.bind("dynamic_update_slice", tx, tu, *starts)]
+
+
+def _dus_vjp(cts, primals, outs):
+    x, u, *starts = primals
+    ct = cts[0]
+    return [
+        L.bind("dynamic_update_slice", ct, L.zeros_like(u), *starts),
+        L.bind("dynamic_slice", ct, *starts, slice_sizes=u.shape),
+    ] + [None] * len(starts)
+
+
+def _dus_batch(args, dims):
+    x, u, *starts = args
+    if any(d is not None for d in dims[2:]):
+        raise NotImplementedError("vmap of dynamic_update_slice with batched start indices")
+    size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+    xs = []
+    for a, d in ((x, dims[0]), (u, dims[1])):
+        a = L.broadcast_in_dim(a, (size,) + a.shape, tuple(range(1, a.ndim + 1))) if d is None else _moved_to_front([a], [d])[0]
+        xs.append(a)
+    zero = L.full((), 0, starts[0].dtype) if starts else L.full((), 0, np.int32)
+    return L.bind("dynamic_update_slice", xs[0], xs[1], zero, *starts), 0
+
+
+register(
+    Primitive(
+        "dynamic_update_slice",
+        _dus_infer,
+        impl=_dus_impl,
+        lower=lambda ctx, x, u, *starts: hlo.op1("stablehlo.dynamic_update_slice", [x, u, *starts], ctx.out_avals[0]),
+        jvp=_dus_jvp,
+        vjp=_dus_vjp,
+        batch=_dus_batch,
+        doc="write update into operand at traced start indices (clamped)",
+        family="indexing",
+    )
+)
+
+# ---- gather ----------------------------------------------------------------------------------
+
+
+def _gather_infer(x, idx, offset_dims, collapsed_slice_dims, start_index_map, slice_sizes):
+    if idx.dtype.kind not in "iu" or idx.ndim < 1:
+        raise VerifyError("jx.gather indices must be an integer array with the index vector last")
+    if idx.shape[-1] != len(start_index_map):
+        raise VerifyError("jx.gather index vector length must equal len(start_index_map)")
+    if len(slice_sizes) != x.ndim:
+        raise VerifyError("jx.gather needs one slice size per operand axis")
+    for d in collapsed_slice_dims:
+        if slice_sizes[d] > 1:
+            raise VerifyError("jx.gather collapsed dims need slice size <= 1")
+    batch = idx.shape[:-1]
+    window = [slice_sizes[i] for i in range(x.ndim) if i not in collapsed_slice_dims]
+    if len(window) != len(offset_dims):
+        raise VerifyError("jx.gather offset_dims must name one output axis per uncollapsed operand axis")
+    rank = len(batch) + len(offset_dims)
+    out, bi, wi = [], iter(batch), iter(window)
+    for i in range(rank):
+        out.append(next(wi) if i in offset_dims else next(bi))
+    return ShapedType(tuple(out), x.dtype)
+
+
+def _gather_impl(x, idx, offset_dims, collapsed_slice_dims, start_index_map, slice_sizes):
+    out = _gather_infer(ShapedType(x.shape, x.dtype), ShapedType(idx.shape, idx.dtype), offset_dims, collapsed_slice_dims, start_index_map, slice_sizes)
+    batch = idx.shape[:-1]
+    keep = [i for i in range(x.ndim) if i not in collapsed_slice_dims]
+    slabs = np.empty(batch + tuple(slice_sizes[i] for i in keep), x.dtype)
+    for b in np.ndindex(*batch):
+        start = [0] * x.ndim
+        for k, d in enumerate(start_index_map):
+            start[d] = int(np.clip(int(idx[b + (k,)]), 0, x.shape[d] - slice_sizes[d]))
+        slab = x[tuple(slice(s, s + z) for s, z in zip(start, slice_sizes))]
+        slabs[b] = slab.reshape([slice_sizes[i] for i in keep])
+    # slabs axes: batch..., window...; place window axes at offset_dims
+    nb = len(batch)
+    batch_pos = [i for i in range(len(out.shape)) if i not in offset_dims]
+    perm = [0] * len(out.shape)
+    for j, p in enumerate(batch_pos):
+        perm[p] = j
+    for j, p in enumerate(offset_dims):
+        perm[p] = nb + j
+    return np.transpose(slabs, perm).copy()
+
+
+def _lst(xs):
+    return "[" + ", ".join(map(str, xs)) + "]"
+
+
+def _gather_lower(ctx, x, idx, offset_dims, collapsed_slice_dims, start_index_map, slice_sizes):
+    dn = (
+        f"#stablehlo.gather<offset_dims = {_lst(offset_dims)}, collapsed_slice_dims = {_lst(collapsed_slice_dims)}, "
+        f"start_index_map = {_lst(start_index_map)}, index_vector_dim = {aval(idx).ndim - 1}>"
+    )
+    return hlo.op1(
+        "stablehlo.gather",
+        [x, idx],
+        ctx.out_avals[0],
+        {"dimension_numbers": dn, "slice_sizes": hlo.i64s(slice_sizes), "indices_are_sorted": hlo.attr("false")},
+    )
+
+
+def _gather_params(p):
+    return {k: p[k] for k in ("offset_dims", "collapsed_slice_dims", "start_index_map", "slice_sizes")}
+
+
+def _gather_jvp(primals, tangents, **p):
+    x, idx = primals
+    out = L.bind("gather", x, idx, **p)
+    t = tangents[0]
+    return [out], [None if t is None else L.bind("gather", t, idx, **p)]
+
+
+def _gather_vjp(cts, primals, outs, offset_dims, collapsed_slice_dims, start_index_map, slice_sizes):
+    x, idx = primals
+    z = L.zeros_like(x)
+    ct = L.bind(
+        "scatter", z, idx, cts[0],
+        update_window_dims=offset_dims, inserted_window_dims=collapsed_slice_dims,
+        scatter_dims_to_operand_dims=start_index_map, kind="add",
+    )
+    return [ct, None]
+
+
+def _gather_batch(args, dims, offset_dims, collapsed_slice_dims, start_index_map, slice_sizes):
+    x, idx = args
+    dx, di = dims
+    if di is None:
+        x = _moved_to_front([x], [dx])[0]
+        out = L.bind(
+            "gather", x, idx,
+            offset_dims=(0,) + tuple(d + 1 for d in offset_dims),
+            collapsed_slice_dims=tuple(d + 1 for d in collapsed_slice_dims),
+            start_index_map=tuple(d + 1 for d in start_index_map),
+            slice_sizes=(x.shape[0],) + tuple(slice_sizes),
+        )
+        return out, 0
+    size = idx.shape[di]
+    idx = _moved_to_front([idx], [di])[0]
+    if dx is None:
+        out = L.bind(
+            "gather", x, idx,
+            offset_dims=tuple(d + 1 for d in offset_dims), collapsed_slice_dims=collapsed_slice_dims,
+            start_index_map=start_index_map, slice_sizes=slice_sizes,
+        )
+        return out, 0
+    x = _moved_to_front([x], [dx])[0]
+    iota = L.bind("iota", dtype=idx.dtype, shape=idx.shape[:-1] + (1,), dimension=0)
+    idx2 = L.bind("concatenate", iota, idx, dimension=idx.ndim - 1)
+    out = L.bind(
+        "gather", x, idx2,
+        offset_dims=tuple(d + 1 for d in offset_dims),
+        collapsed_slice_dims=(0,) + tuple(d + 1 for d in collapsed_slice_dims),
+        start_index_map=(0,) + tuple(d + 1 for d in start_index_map),
+        slice_sizes=(1,) + tuple(slice_sizes),
+    )
+    del size
+    return out, 0
+
+
+register(
+    Primitive(
+        "gather",
+        _gather_infer,
+        impl=_gather_impl,
+        lower=_gather_lower,
+        jvp=_gather_jvp,
+        vjp=_gather_vjp,
+        batch=_gather_batch,
+        doc="StableHLO gather (index vector last; out-of-range starts clamp)",
+        family="indexing",
+    )
+)
+
+# ---- scatter ----------------------------------------------------------------------------------
+
+_SCATTER_NP = {
+    "set": lambda a, b: b,
+    "add": np.add,
+    "mul": np.multiply,
+    "min": np.minimum,
+    "max": np.maximum,
+}
+_SCATTER_HLO = {"add": "stablehlo.add", "mul": "stablehlo.multiply", "min": "stablehlo.minimum", "max": "stablehlo.maximum"}
+
+
+def _scatter_infer(x, idx, upd, update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims, kind):
+    if kind not in _SCATTER_NP:
+        raise VerifyError(f"jx.scatter kind must be one of {sorted(_SCATTER_NP)}, got {kind!r}")
+    if upd.dtype != x.dtype:
+        raise VerifyError("jx.scatter updates must have the operand's dtype")
+    if idx.dtype.kind not in "iu" or idx.shape[-1:] != (len(scatter_dims_to_operand_dims),):
+        raise VerifyError("jx.scatter indices must be integers with the index vector last")
+    nb = idx.ndim - 1
+    if upd.ndim != nb + len(update_window_dims):
+        raise VerifyError(f"jx.scatter updates {upd.str_short()} do not match indices {idx.str_short()}")
+    if len(update_window_dims) + len(inserted_window_dims) != x.ndim:
+        raise VerifyError("jx.scatter window dims + inserted dims must cover the operand")
+    return x
+
+
+def _scatter_impl(x, idx, upd, update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims, kind):
+    out = x.copy()
+    f = _SCATTER_NP[kind]
+    batch_pos = [i for i in range(upd.ndim) if i not in update_window_dims]
+    u = np.transpose(upd, batch_pos + list(update_window_dims))
+    nb = len(batch_pos)
+    window_operand_dims = [i for i in range(x.ndim) if i not in inserted_window_dims]
+    for b in np.ndindex(*u.shape[:nb]):
+        win = u[b]
+        start = [0] * x.ndim
+        for k, d in enumerate(scatter_dims_to_operand_dims):
+            start[d] = int(idx[b + (k,)])
+        full = [1] * x.ndim
+        for j, d in enumerate(window_operand_dims):
+            full[d] = win.shape[j]
+        if any(s < 0 or s + z > n for s, z, n in zip(start, full, x.shape)):
+            continue  # out-of-range windows are dropped
+        sl = tuple(slice(s, s + z) for s, z in zip(start, full))
+        out[sl] = f(out[sl], win.reshape(full)).astype(x.dtype)
+    return out
+
+
+def _scatter_lower(ctx, x, idx, upd, update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims, kind):
+    a = aval(x)
+    dn = (
+        f"#stablehlo.scatter<update_window_dims = {_lst(update_window_dims)}, inserted_window_dims = {_lst(inserted_window_dims)}, "
+        f"scatter_dims_to_operand_dims = {_lst(scatter_dims_to_operand_dims)}, index_vector_dim = {aval(idx).ndim - 1}>"
+    )
+    st = hlo.scalar_type(a.dtype)
+
+    def body(old, new):
+        if kind == "set":
+            return [new]
+        return [hlo.op1(_SCATTER_HLO[kind], [old, new], st)]
+
+    return hlo.with_region(
+        "stablehlo.scatter",
+        [x, idx, upd],
+        [a],
+        {"scatter_dimension_numbers": dn, "indices_are_sorted": hlo.attr("false"), "unique_indices": hlo.attr("false")},
+        [st, st],
+        body,
+    )[0]
+
+
+def _gather_of_scatter(ct, idx, p, upd):
+    return L.bind(
+        "gather", ct, idx,
+        offset_dims=p["update_window_dims"], collapsed_slice_dims=p["inserted_window_dims"],
+        start_index_map=p["scatter_dims_to_operand_dims"],
+        slice_sizes=_window_sizes(ct, upd, p),
+    )
+
+
+def _window_sizes(x, upd, p):
+    sizes = [1] * x.ndim
+    window_operand_dims = [i for i in range(x.ndim) if i not in p["inserted_window_dims"]]
+    for j, d in enumerate(window_operand_dims):
+        sizes[d] = upd.shape[p["update_window_dims"][j]]
+    return tuple(sizes)
+
+
+def _scatter_jvp(primals, tangents, **p):
+    x, idx, upd = primals
+    out = L.bind("scatter", x, idx, upd, **p)
+    tx, _, tu = tangents
+    if tx is None and tu is None:
+        return [out], [None]
+    if p["kind"] not in ("set", "add"):
+        raise NotImplementedError(f"differentiation of scatter kind={p['kind']!r}")
+    tx = tx if tx is not None else L.zeros_like(x)
+    tu = tu if tu is not None else L.zeros_like(upd)
+    return [out], [L.bind("scatter", tx, idx, tu, **p)]
+
+
+def _scatter_vjp(cts, primals, outs, **p):
+    x, idx, upd = primals
+    ct = cts[0]
+    if p["kind"] == "add":
+        return [ct, None, _gather_of_scatter(ct, idx, p, upd)]
+    if p["kind"] == "set":
+        cleared = L.bind("scatter", ct, idx, L.zeros_like(upd), **p)
+        # updates that were overwritten by a later duplicate get no cotangent (as in JAX when unique)
+        return [cleared, None, _gather_of_scatter(ct, idx, p, upd)]
+    raise NotImplementedError(f"reverse-mode differentiation of scatter kind={p['kind']!r}")
+
+
+def _scatter_batch(args, dims, update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims, kind):
+    x, idx, upd = args
+    dx, di, du = dims
+    size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+
+    def front(a, d):
+        return L.broadcast_in_dim(a, (size,) + a.shape, tuple(range(1, a.ndim + 1))) if d is None else _moved_to_front([a], [d])[0]
+
+    x = front(x, dx)
+    upd = front(upd, du)
+    if di is None:
+        # every batch member scatters at the same indices: one more window dim in front
+        out = L.bind(
+            "scatter", x, idx, upd,
+            update_window_dims=(0,) + tuple(d + 1 for d in update_window_dims),
+            inserted_window_dims=tuple(d + 1 for d in inserted_window_dims),
+            scatter_dims_to_operand_dims=tuple(d + 1 for d in scatter_dims_to_operand_dims),
+            kind=kind,
+        )
+        # the updates' batch dims follow the window dim 0 in the update layout
+        return out, 0
+    idx = front(idx, di)
+    iota = L.bind("iota", dtype=idx.dtype, shape=idx.shape[:-1] + (1,), dimension=0)
+    idx2 = L.bind("concatenate", iota, idx, dimension=idx.ndim - 1)
+    out = L.bind(
+        "scatter", x, idx2, upd,
+        update_window_dims=tuple(d + 1 for d in update_window_dims),
+        inserted_window_dims=(0,) + tuple(d + 1 for d in inserted_window_dims),
+        scatter_dims_to_operand_dims=(0,) + tuple(d + 1 for d in scatter_dims_to_operand_dims),
+        kind=kind,
+    )
+    return out, 0
+
+
+register(
+    Primitive(
+        "scatter",
+        _scatter_infer,
+        impl=_scatter_impl,
+        lower=_scatter_lower,
+        jvp=_scatter_jvp,
+        vjp=_scatter_vjp,
+        batch=_scatter_batch,
+        doc="StableHLO scatter with kind set/add/mul/min/max (out-of-range windows dropped)",
+        family="indexing",
+    )
+)

@@ -1,0 +1,229 @@
+"""The rule vocabulary: `Val` wraps an `ir.Value` so jvp/vjp/batch rules read like math.
+
+    jvp=lambda x, t: t * cos(x)
+
+Every call emits strict jx ops (same-shape operands, no promotion) at the current
+insertion point, so rules nest inside any pass. Python scalars take the other operand's
+dtype and shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .builder import aval, emit
+from .registry import ShapedType
+
+
+class Val:
+    __slots__ = ("v",)
+
+    def __init__(self, v):
+        self.v = v
+
+    @property
+    def aval(self) -> ShapedType:
+        return aval(self.v)
+
+    @property
+    def shape(self):
+        return self.aval.shape
+
+    @property
+    def dtype(self):
+        return self.aval.dtype
+
+    @property
+    def ndim(self):
+        return len(self.aval.shape)
+
+    def __add__(self, o):
+        return bind("add", self, lift(o, self))
+
+    def __radd__(self, o):
+        return bind("add", lift(o, self), self)
+
+    def __sub__(self, o):
+        return bind("sub", self, lift(o, self))
+
+    def __rsub__(self, o):
+        return bind("sub", lift(o, self), self)
+
+    def __mul__(self, o):
+        return bind("mul", self, lift(o, self))
+
+    def __rmul__(self, o):
+        return bind("mul", lift(o, self), self)
+
+    def __truediv__(self, o):
+        return bind("div", self, lift(o, self))
+
+    def __rtruediv__(self, o):
+        return bind("div", lift(o, self), self)
+
+    def __neg__(self):
+        return bind("neg", self)
+
+    def __pow__(self, o):
+        if isinstance(o, int):
+            return bind("integer_pow", self, y=o)
+        return bind("pow", self, lift(o, self))
+
+    def __repr__(self):
+        return f"Val({self.aval.str_short()})"
+
+
+def wrap(x):
+    if isinstance(x, (list, tuple)):
+        return [wrap(v) for v in x]
+    return x if (x is None or isinstance(x, Val)) else Val(x)
+
+
+def bind(name: str, *args, **params):
+    """Emit jx.<name> on Vals; one Val, or a list for multi-result ops."""
+    from .registry import get
+
+    outs = emit(name, [a.v for a in args], params)
+    if get(name).multiple_results:
+        return [Val(o) for o in outs]
+    return Val(outs[0])
+
+
+def full(shape, value, dtype) -> Val:
+    from .builder import constant
+
+    dtype = np.dtype(dtype)
+    c = Val(constant(np.array(value, dtype)))
+    return c if tuple(shape) == () else broadcast_in_dim(c, tuple(shape), ())
+
+
+def full_like(x: Val, value) -> Val:
+    return full(x.shape, value, x.dtype)
+
+
+def zeros_like(x: Val) -> Val:
+    return full_like(x, 0)
+
+
+def ones_like(x: Val) -> Val:
+    return full_like(x, 1)
+
+
+def lift(o, like: Val) -> Val:
+    return o if isinstance(o, Val) else full_like(like, o)
+
+
+def _unary(name):
+    def f(x, **params):
+        return bind(name, x, **params)
+
+    f.__name__ = name
+    return f
+
+
+for _n in (
+    "neg sign floor ceil is_finite exp exp2 log log1p expm1 tanh logistic sin cos tan asin "
+    "acos atan sinh cosh asinh acosh atanh sqrt rsqrt cbrt abs erf erf_inv lgamma digamma "
+    "not_ popcnt clz"
+).split():
+    globals()[_n] = _unary(_n.rstrip("_"))
+
+
+def _binary(name):
+    def f(x, y):
+        if not isinstance(x, Val):
+            x = lift(x, y)
+        return bind(name, x, lift(y, x))
+
+    f.__name__ = name
+    return f
+
+
+for _n in (
+    "add sub mul div rem pow max min atan2 and_ or_ xor shift_left shift_right_logical "
+    "shift_right_arithmetic eq ne lt le gt ge"
+).split():
+    globals()[_n] = _binary(_n.rstrip("_"))
+
+
+def select(pred: Val, on_true, on_false) -> Val:
+    ref = on_true if isinstance(on_true, Val) else on_false
+    return bind("select", pred, lift(on_true, ref), lift(on_false, ref))
+
+
+def convert(x: Val, dtype) -> Val:
+    dtype = np.dtype(dtype)
+    return x if x.dtype == dtype else bind("convert_element_type", x, new_dtype=dtype)
+
+
+def broadcast_in_dim(x: Val, shape, broadcast_dimensions) -> Val:
+    if tuple(shape) == x.shape and tuple(broadcast_dimensions) == tuple(range(x.ndim)):
+        return x
+    return bind(
+        "broadcast_in_dim", x, shape=tuple(shape), broadcast_dimensions=tuple(broadcast_dimensions)
+    )
+
+
+def broadcast_to(x: Val, shape) -> Val:
+    """NumPy-style broadcast (trailing axes aligned)."""
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    lead = len(shape) - x.ndim
+    dims = tuple(range(lead, len(shape)))
+    keep = [i for i, d in enumerate(x.shape) if d == shape[lead + i]]
+    if len(keep) != x.ndim:  # squeeze the size-1 axes being broadcast
+        x = reshape(x, tuple(x.shape[i] for i in keep))
+        dims = tuple(lead + i for i in keep)
+    return broadcast_in_dim(x, shape, dims)
+
+
+def reshape(x: Val, shape) -> Val:
+    shape = tuple(shape)
+    return x if x.shape == shape else bind("reshape", x, new_sizes=shape)
+
+
+def transpose(x: Val, permutation) -> Val:
+    permutation = tuple(permutation)
+    if permutation == tuple(range(x.ndim)):
+        return x
+    return bind("transpose", x, permutation=permutation)
+
+
+def reduce_sum(x: Val, axes) -> Val:
+    axes = tuple(sorted(axes))
+    return x if not axes else bind("reduce_sum", x, axes=axes)
+
+
+def sum_to_shape(x: Val, shape) -> Val:
+    """Undo a NumPy-style broadcast of `shape` up to x.shape by summing."""
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = list(range(lead)) + [lead + i for i, d in enumerate(shape) if d == 1 and x.shape[lead + i] != 1]
+    return reshape(reduce_sum(x, axes), shape)
+
+
+def dot_general(a: Val, b: Val, dimension_numbers, preferred_element_type=None) -> Val:
+    (lc, rc), (lb, rb) = dimension_numbers
+    return bind(
+        "dot_general",
+        a,
+        b,
+        lhs_contracting=tuple(lc),
+        rhs_contracting=tuple(rc),
+        lhs_batch=tuple(lb),
+        rhs_batch=tuple(rb),
+        preferred_element_type=preferred_element_type,
+    )
+
+
+def moveaxis(x: Val, src: int, dst: int) -> Val:
+    perm = [i for i in range(x.ndim) if i != src]
+    perm.insert(dst, src)
+    return transpose(x, perm)
+
+
+def is_float(x: Val) -> bool:
+    return np.issubdtype(x.dtype, np.inexact)

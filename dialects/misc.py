@@ -1,0 +1,197 @@
+"""constant, iota, sort and call.
+
+    %0 = "jx.constant"() {value = dense<1.0> : tensor<3xf32>} : () -> tensor<3xf32>
+    %1 = "jx.call"(%0) {callee = @f} : (tensor<3xf32>) -> tensor<3xf32>
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import hlo
+from . import lang as L
+from .builder import aval
+from .registry import Primitive, ShapedType, VerifyError, register
+from .structural import _moved_to_front
+
+register(
+    Primitive(
+        "constant",
+        lambda value: ShapedType(tuple(value.shape), value.dtype),
+        impl=lambda value: np.array(value),
+        lower=lambda ctx, value: hlo.constant(value),
+        jvp=lambda primals, tangents, value: ([L.bind("constant", value=value)], [None]),
+        vjp=lambda cts, primals, outs, value: [],
+        batch=lambda args, dims, value: (L.bind("constant", value=value), None),
+        doc="a dense literal",
+        family="misc",
+    )
+)
+
+
+def _iota_infer(dtype, shape, dimension):
+    if not 0 <= dimension < len(shape):
+        raise VerifyError(f"iota dimension {dimension} out of range for shape {shape}")
+    return ShapedType(tuple(shape), np.dtype(dtype))
+
+
+def _iota_impl(dtype, shape, dimension):
+    ar = np.arange(shape[dimension], dtype=np.dtype(dtype))
+    return np.broadcast_to(ar.reshape([-1 if i == dimension else 1 for i in range(len(shape))]), shape).copy()
+
+
+register(
+    Primitive(
+        "iota",
+        _iota_infer,
+        impl=_iota_impl,
+        lower=lambda ctx, dtype, shape, dimension: hlo.op1(
+            "stablehlo.iota", [], ctx.out_avals[0], {"iota_dimension": hlo.attr(f"{dimension} : i64")}
+        ),
+        jvp=lambda primals, tangents, **p: ([L.bind("iota", **p)], [None]),
+        vjp=lambda cts, primals, outs, **p: [],
+        batch=lambda args, dims, **p: (L.bind("iota", **p), None),
+        doc="0, 1, 2, ... along dimension",
+        family="misc",
+    )
+)
+
+# ---- sort -----------------------------------------------------------------------------------
+
+
+def _sort_infer(*xs, dimension, num_keys, is_stable=True):
+    if not xs:
+        raise VerifyError("jx.sort needs operands")
+    for x in xs:
+        if x.shape != xs[0].shape:
+            raise VerifyError("jx.sort operands must share a shape")
+    if not 1 <= num_keys <= len(xs):
+        raise VerifyError("jx.sort num_keys out of range")
+    return list(xs)
+
+
+def _sort_key(x):
+    # NaNs last, -0.0 before +0.0 is not distinguished (as numpy)
+    return x
+
+
+def _sort_impl(*xs, dimension, num_keys, is_stable=True):
+    keys = [np.moveaxis(x, dimension, -1) for x in xs[:num_keys]]
+    order = np.lexsort(tuple(reversed(keys)), axis=-1) if keys[0].ndim else np.zeros((), np.int64)
+    outs = []
+    for x in xs:
+        xm = np.moveaxis(x, dimension, -1)
+        outs.append(np.moveaxis(np.take_along_axis(xm, order, axis=-1), -1, dimension).copy())
+    return outs
+
+
+def _sort_lower(ctx, *xs, dimension, num_keys, is_stable=True):
+    avals = [aval(x) for x in xs]
+    types = []
+    for a in avals:
+        types += [hlo.scalar_type(a.dtype), hlo.scalar_type(a.dtype)]
+
+    def less(a, b, dtype):
+        if np.dtype(dtype).kind == "f":
+            # total order: NaN sorts last (as numpy / JAX)
+            nan_a = hlo.compare(a, a, "NE")
+            nan_b = hlo.compare(b, b, "NE")
+            lt = hlo.compare(a, b, "LT")
+            not_nan_a = hlo.op1("stablehlo.not", [nan_a], ShapedType((), np.dtype(bool)))
+            return hlo.op1("stablehlo.or", [lt, hlo.op1("stablehlo.and", [nan_b, not_nan_a], ShapedType((), np.dtype(bool)))], ShapedType((), np.dtype(bool)))
+        return hlo.compare(a, b, "LT")
+
+    def eq(a, b, dtype):
+        if np.dtype(dtype).kind == "f":
+            both_nan = hlo.op1("stablehlo.and", [hlo.compare(a, a, "NE"), hlo.compare(b, b, "NE")], ShapedType((), np.dtype(bool)))
+            return hlo.op1("stablehlo.or", [hlo.compare(a, b, "EQ"), both_nan], ShapedType((), np.dtype(bool)))
+        return hlo.compare(a, b, "EQ")
+
+    def body(*args):
+        # lexicographic less-than over the key operands
+        result = None
+        for k in reversed(range(num_keys)):
+            a, b, dt = args[2 * k], args[2 * k + 1], avals[k].dtype
+            lt = less(a, b, dt)
+            if result is None:
+                result = lt
+            else:
+                e = eq(a, b, dt)
+                result = hlo.op1("stablehlo.or", [lt, hlo.op1("stablehlo.and", [e, result], ShapedType((), np.dtype(bool)))], ShapedType((), np.dtype(bool)))
+        return [result]
+
+    return hlo.with_region(
+        "stablehlo.sort",
+        list(xs),
+        avals,
+        {"dimension": hlo.attr(f"{dimension} : i64"), "is_stable": hlo.attr("true" if is_stable else "false")},
+        types,
+        body,
+    )
+
+
+def _sort_jvp(primals, tangents, dimension, num_keys, is_stable=True):
+    # sort an iota alongside to learn the permutation, then gather the tangents with it
+    x0 = primals[0]
+    iota = L.bind("iota", dtype=np.dtype(np.int32), shape=x0.shape, dimension=dimension)
+    outs = L.bind("sort", *primals, iota, dimension=dimension, num_keys=num_keys, is_stable=is_stable)
+    perm = outs[-1]
+    tans = [None if t is None else _take_along(t, perm, dimension) for t in tangents]
+    return outs[:-1], tans
+
+
+def _take_along(x, perm, dimension):
+    # x[..., perm[...], ...] along `dimension` as a gather with full index tuples
+    nd = x.ndim
+    cols = []
+    for d in range(nd):
+        c = perm if d == dimension else L.bind("iota", dtype=np.dtype(np.int32), shape=x.shape, dimension=d)
+        cols.append(L.reshape(c, x.shape + (1,)))
+    idx = L.bind("concatenate", *cols, dimension=nd)
+    return L.bind(
+        "gather", x, idx, offset_dims=(), collapsed_slice_dims=tuple(range(nd)),
+        start_index_map=tuple(range(nd)), slice_sizes=(1,) * nd,
+    )
+
+
+def _sort_batch(args, dims, dimension, num_keys, is_stable=True):
+    size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+    xs = []
+    for a, d in zip(args, dims):
+        xs.append(L.broadcast_in_dim(a, (size,) + a.shape, tuple(range(1, a.ndim + 1))) if d is None else _moved_to_front([a], [d])[0])
+    outs = L.bind("sort", *xs, dimension=dimension + 1, num_keys=num_keys, is_stable=is_stable)
+    return outs, [0] * len(outs)
+
+
+register(
+    Primitive(
+        "sort",
+        _sort_infer,
+        impl=_sort_impl,
+        lower=_sort_lower,
+        jvp=_sort_jvp,
+        batch=_sort_batch,
+        multiple_results=True,
+        doc="stable multi-operand sort along dimension, lexicographic over the first num_keys",
+        family="misc",
+    )
+)
+
+# ---- call -----------------------------------------------------------------------------------
+# jx.call's result types come from the callee's signature, so its infer is never used by
+# emit (callers pass result_types); the transformation passes rewrite it through its callee.
+
+
+def _call_infer(*avals, callee):
+    raise VerifyError("jx.call result types come from the callee; emit it with result_types")
+
+
+register(
+    Primitive(
+        "call",
+        _call_infer,
+        multiple_results=True,
+        doc="call another function in the module: jx.call @f(args)",
+        family="misc",
+    )
+)

@@ -1,0 +1,426 @@
+"""Reductions, cumulative ops and dot_general.
+
+    %1 = "jx.reduce_sum"(%0) {axes = array<i64: 0>} : (tensor<3x4xf32>) -> tensor<4xf32>
+lowers to a `stablehlo.reduce` with an add body.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import hlo
+from . import lang as L
+from .builder import aval
+from .registry import Primitive, ShapedType, VerifyError, register
+from .structural import _linear_jvp, _moved_to_front
+
+BOOL = np.dtype(np.bool_)
+I32 = np.dtype(np.int32)
+
+
+def _check_axes(x, axes):
+    if len(set(axes)) != len(axes) or any(not 0 <= a < x.ndim for a in axes):
+        raise VerifyError(f"bad reduction axes {axes} for {x.str_short()}")
+
+
+def _reduced(x, axes):
+    return tuple(d for i, d in enumerate(x.shape) if i not in axes)
+
+
+def _expand_back(v, x, axes):
+    """Broadcast a reduced value back to x's shape."""
+    kept = tuple(i for i in range(x.ndim) if i not in axes)
+    return L.broadcast_in_dim(v, x.shape, kept)
+
+
+def _reduce_batch(name):
+    def rule(args, dims, axes):
+        (x,) = _moved_to_front(args, dims)
+        return L.bind(name, x, axes=tuple(a + 1 for a in axes)), 0
+
+    return rule
+
+
+def _minmax_vjp(cts, primals, outs, axes):
+    (x,) = primals
+    y = _expand_back(outs[0], x, axes)
+    hit = L.convert(L.eq(x, y), x.dtype)
+    count = _expand_back(L.reduce_sum(hit, axes), x, axes)
+    return [_expand_back(cts[0], x, axes) * hit / count]
+
+
+def _minmax_jvp(name):
+    def jvp(primals, tangents, axes):
+        (x,), (t,) = primals, tangents
+        out = L.bind(name, x, axes=axes)
+        if t is None:
+            return [out], [None]
+        (g,) = _minmax_vjp([L.ones_like(out)], [x], [out], axes)
+        return [out], [L.reduce_sum(t * g, axes)]
+
+    return jvp
+
+
+def _prod_vjp(cts, primals, outs, axes):
+    (x,) = primals
+    # grad of a product: product of the others (exact where x has no zeros, as JAX's
+    # non-zero fast path); zeros handled through prod of x with the zero replaced.
+    y = _expand_back(outs[0], x, axes)
+    return [_expand_back(cts[0], x, axes) * y / x]
+
+
+def _reduction(name, kind, np_fn, kinds, jvp=None, vjp=None):
+    def infer(x, axes):
+        _check_axes(x, axes)
+        if x.dtype.kind not in kinds:
+            raise VerifyError(f"jx.{name} does not accept dtype {x.dtype.name}")
+        return ShapedType(_reduced(x, axes), x.dtype)
+
+    register(
+        Primitive(
+            name,
+            infer,
+            impl=lambda x, axes: np.asarray(np_fn(x, axis=tuple(axes)), x.dtype),
+            lower=lambda ctx, x, axes: hlo.reduce(x, axes, kind),
+            jvp=jvp,
+            vjp=vjp,
+            batch=_reduce_batch(name),
+            doc=f"{kind}-reduce over axes",
+            family="reduction",
+        )
+    )
+
+
+_reduction(
+    "reduce_sum",
+    "sum",
+    np.sum,
+    "fiu",
+    jvp=_linear_jvp("reduce_sum"),
+    vjp=lambda cts, primals, outs, axes: [_expand_back(cts[0], primals[0], axes)],
+)
+_reduction("reduce_max", "max", np.max, "fiub", jvp=_minmax_jvp("reduce_max"), vjp=_minmax_vjp)
+_reduction("reduce_min", "min", np.min, "fiub", jvp=_minmax_jvp("reduce_min"), vjp=_minmax_vjp)
+
+
+def _prod_jvp(primals, tangents, axes):
+    (x,), (t,) = primals, tangents
+    out = L.bind("reduce_prod", x, axes=axes)
+    if t is None:
+        return [out], [None]
+    (g,) = _prod_vjp([L.ones_like(out)], [x], [out], axes)
+    return [out], [L.reduce_sum(t * g, axes)]
+
+
+_reduction("reduce_prod", "prod", np.prod, "fiu", jvp=_prod_jvp, vjp=_prod_vjp)
+
+
+def _nd(name):
+    def jvp(primals, tangents, axes):
+        return [L.bind(name, primals[0], axes=axes)], [None]
+
+    return jvp
+
+
+_reduction("reduce_and", "and", np.all, "b", jvp=_nd("reduce_and"))
+_reduction("reduce_or", "or", np.any, "b", jvp=_nd("reduce_or"))
+
+# ---- argmax / argmin -------------------------------------------------------------------
+
+
+def _arg_infer(x, axis, index_dtype):
+    _check_axes(x, (axis,))
+    if x.shape[axis] == 0:
+        raise VerifyError("jx.argmax/argmin of an empty axis")
+    return ShapedType(_reduced(x, (axis,)), np.dtype(index_dtype))
+
+
+def _arg_impl(np_fn):
+    def impl(x, axis, index_dtype):
+        return np.asarray(np_fn(x, axis=axis), np.dtype(index_dtype))
+
+    return impl
+
+
+def _arg_lower(direction):
+    def lower(ctx, x, axis, index_dtype):
+        a = aval(x)
+        idt = np.dtype(index_dtype)
+        iota = hlo.op1("stablehlo.iota", [], ShapedType(a.shape, idt), {"iota_dimension": hlo.attr(f"{axis} : i64")})
+        init_v = hlo.constant(np.array(hlo.reducer_identity("max" if direction == "GT" else "min", a.dtype), a.dtype))
+        init_i = hlo.constant(np.array(0, idt))
+        sv, si = hlo.scalar_type(a.dtype), hlo.scalar_type(idt)
+        out = ctx.out_avals[0]
+
+        def body(v1, i1, v2, i2):
+            # pick (v1, i1) if v1 beats v2, or ties with the smaller index; NaN wins (as numpy)
+            better = hlo.compare(v1, v2, direction)
+            eq = hlo.compare(v1, v2, "EQ")
+            if a.dtype.kind == "f":
+                nan1 = hlo.compare(v1, v1, "NE")
+                better = hlo.op1("stablehlo.or", [better, nan1], ShapedType((), BOOL))
+            lower_idx = hlo.compare(i1, i2, "LT")
+            tie = hlo.op1("stablehlo.and", [eq, lower_idx], ShapedType((), BOOL))
+            pick1 = hlo.op1("stablehlo.or", [better, tie], ShapedType((), BOOL))
+            if a.dtype.kind == "f":
+                nan2 = hlo.compare(v2, v2, "NE")
+                not_nan2 = hlo.op1("stablehlo.not", [nan2], ShapedType((), BOOL))
+                # if v2 is NaN and v1 is not, keep v2
+                pick1 = hlo.op1("stablehlo.and", [pick1, hlo.op1("stablehlo.or", [not_nan2, nan1], ShapedType((), BOOL))], ShapedType((), BOOL))
+            return [
+                hlo.op1("stablehlo.select", [pick1, v1, v2], ShapedType((), a.dtype)),
+                hlo.op1("stablehlo.select", [pick1, i1, i2], ShapedType((), idt)),
+            ]
+
+        return hlo.with_region(
+            "stablehlo.reduce",
+            [x, iota, init_v, init_i],
+            [ShapedType(out.shape, a.dtype), out],
+            {"dimensions": hlo.i64s([axis])},
+            [sv, si, sv, si],
+            body,
+        )[1]
+
+    return lower
+
+
+for _name, _fn, _dir in (("argmax", np.argmax, "GT"), ("argmin", np.argmin, "LT")):
+    register(
+        Primitive(
+            _name,
+            _arg_infer,
+            impl=_arg_impl(_fn),
+            lower=_arg_lower(_dir),
+            jvp=(lambda n: lambda primals, tangents, axis, index_dtype: ([L.bind(n, primals[0], axis=axis, index_dtype=index_dtype)], [None]))(_name),
+            vjp=lambda cts, primals, outs, axis, index_dtype: [None],
+            batch=(lambda n: lambda args, dims, axis, index_dtype: (L.bind(n, _moved_to_front(args, dims)[0], axis=axis + 1, index_dtype=index_dtype), 0))(_name),
+            doc="index of the first extreme value along axis",
+            family="reduction",
+        )
+    )
+
+# ---- cumulative ops ----------------------------------------------------------------------
+
+_CUM_NP = {
+    "cumsum": np.cumsum,
+    "cumprod": np.cumprod,
+    "cummax": np.maximum.accumulate,
+    "cummin": np.minimum.accumulate,
+}
+_CUM_KIND = {"cumsum": "sum", "cumprod": "prod", "cummax": "max", "cummin": "min"}
+
+
+def _cum_impl(name):
+    def impl(x, axis, reverse):
+        f = _CUM_NP[name]
+        if reverse:
+            return np.flip(f(np.flip(x, axis), axis=axis), axis).astype(x.dtype)
+        return np.asarray(f(x, axis=axis), x.dtype)
+
+    return impl
+
+
+def _cum_lower(name):
+    def lower(ctx, x, axis, reverse):
+        a = aval(x)
+        n = a.shape[axis]
+        kind = _CUM_KIND[name]
+        window = [1] * a.ndim
+        window[axis] = max(n, 1)
+        pad = [[0, 0] for _ in range(a.ndim)]
+        pad[axis] = [0, n - 1] if reverse else [n - 1, 0]
+        init = hlo.constant(np.array(hlo.reducer_identity(kind, a.dtype), a.dtype))
+        st = hlo.scalar_type(a.dtype)
+        pad_attr = hlo.attr(
+            "dense<[" + ", ".join(f"[{p}, {q}]" for p, q in pad) + f"]> : tensor<{a.ndim}x2xi64>"
+        ) if a.ndim else None
+        attrs = {"window_dimensions": hlo.i64s(window)}
+        if pad_attr is not None:
+            attrs["padding"] = pad_attr
+        return hlo.with_region(
+            "stablehlo.reduce_window",
+            [x, init],
+            [a],
+            attrs,
+            [st, st],
+            lambda p, q: [hlo.op1(hlo.REDUCER_OPS[kind], [p, q], st)],
+        )[0]
+
+    return lower
+
+
+def _cumsum_vjp(cts, primals, outs, axis, reverse):
+    return [L.bind("cumsum", cts[0], axis=axis, reverse=not reverse)]
+
+
+def _cumprod_vjp(cts, primals, outs, axis, reverse):
+    (x,) = primals
+    return [L.bind("cumsum", cts[0] * outs[0], axis=axis, reverse=not reverse) / x]
+
+
+def _cum_jvp(name):
+    def jvp(primals, tangents, axis, reverse):
+        (x,), (t,) = primals, tangents
+        out = L.bind(name, x, axis=axis, reverse=reverse)
+        if t is None:
+            return [out], [None]
+        if name == "cumsum":
+            return [out], [L.bind("cumsum", t, axis=axis, reverse=reverse)]
+        return [out], [out * L.bind("cumsum", t / x, axis=axis, reverse=reverse)]
+
+    return jvp
+
+
+for _name in _CUM_NP:
+    _vjp = {"cumsum": _cumsum_vjp, "cumprod": _cumprod_vjp}.get(_name)
+    register(
+        Primitive(
+            _name,
+            (lambda n: lambda x, axis, reverse: (_check_axes(x, (axis,)), ShapedType(x.shape, x.dtype))[1])(_name),
+            impl=_cum_impl(_name),
+            lower=_cum_lower(_name),
+            jvp=_cum_jvp(_name) if _vjp else None,
+            vjp=_vjp,
+            batch=(lambda n: lambda args, dims, axis, reverse: (L.bind(n, _moved_to_front(args, dims)[0], axis=axis + 1, reverse=reverse), 0))(_name),
+            doc="inclusive scan along axis",
+            family="cumulative",
+        )
+    )
+
+# ---- dot_general ----------------------------------------------------------------------------
+
+
+def _dot_infer(a, b, lhs_contracting, rhs_contracting, lhs_batch, rhs_batch, preferred_element_type=None):
+    for i, j in zip(lhs_contracting, rhs_contracting):
+        if a.shape[i] != b.shape[j]:
+            raise VerifyError(f"dot_general contracting dims differ: {a.str_short()} vs {b.str_short()}")
+    for i, j in zip(lhs_batch, rhs_batch):
+        if a.shape[i] != b.shape[j]:
+            raise VerifyError(f"dot_general batch dims differ: {a.str_short()} vs {b.str_short()}")
+    if len(lhs_contracting) != len(rhs_contracting) or len(lhs_batch) != len(rhs_batch):
+        raise VerifyError("dot_general needs matching numbers of contracting and batch dims")
+    if a.dtype != b.dtype:
+        raise VerifyError(f"dot_general needs one dtype, got {a.dtype.name} and {b.dtype.name}")
+    batch = tuple(a.shape[i] for i in lhs_batch)
+    lfree = tuple(d for i, d in enumerate(a.shape) if i not in lhs_contracting and i not in lhs_batch)
+    rfree = tuple(d for i, d in enumerate(b.shape) if i not in rhs_contracting and i not in rhs_batch)
+    dt = np.dtype(preferred_element_type) if preferred_element_type is not None else a.dtype
+    return ShapedType(batch + lfree + rfree, dt)
+
+
+def _dot_impl(a, b, lhs_contracting, rhs_contracting, lhs_batch, rhs_batch, preferred_element_type=None):
+    lfree = [i for i in range(a.ndim) if i not in lhs_contracting and i not in lhs_batch]
+    rfree = [i for i in range(b.ndim) if i not in rhs_contracting and i not in rhs_batch]
+    at = np.transpose(a, list(lhs_batch) + lfree + list(lhs_contracting))
+    bt = np.transpose(b, list(rhs_batch) + list(rhs_contracting) + rfree)
+    nb = len(lhs_batch)
+    bs = at.shape[:nb]
+    m = int(np.prod(at.shape[nb : nb + len(lfree)], dtype=np.int64))
+    k = int(np.prod(at.shape[nb + len(lfree) :], dtype=np.int64))
+    n = int(np.prod(bt.shape[nb + len(rhs_contracting) :], dtype=np.int64))
+    acc = np.float64 if a.dtype.kind == "f" else a.dtype
+    r = np.matmul(at.reshape(bs + (m, k)).astype(acc), bt.reshape(bs + (k, n)).astype(acc))
+    out = _dot_infer(ShapedType(a.shape, a.dtype), ShapedType(b.shape, b.dtype), lhs_contracting, rhs_contracting, lhs_batch, rhs_batch, preferred_element_type)
+    return r.reshape(out.shape).astype(out.dtype)
+
+
+def _dot_lower(ctx, a, b, lhs_contracting, rhs_contracting, lhs_batch, rhs_batch, preferred_element_type=None):
+    def lst(xs):
+        return "[" + ", ".join(map(str, xs)) + "]"
+
+    dn = (
+        f"#stablehlo.dot<lhs_batching_dimensions = {lst(lhs_batch)}, rhs_batching_dimensions = {lst(rhs_batch)}, "
+        f"lhs_contracting_dimensions = {lst(lhs_contracting)}, rhs_contracting_dimensions = {lst(rhs_contracting)}>"
+    )
+    return hlo.op1("stablehlo.dot_general", [a, b], ctx.out_avals[0], {"dot_dimension_numbers": dn})
+
+
+def _dot_vjp(cts, primals, outs, lhs_contracting, rhs_contracting, lhs_batch, rhs_batch, preferred_element_type=None):
+    a, b = primals
+    g = cts[0]
+    nb = len(lhs_batch)
+    lfree = [i for i in range(a.ndim) if i not in lhs_contracting and i not in lhs_batch]
+    rfree = [i for i in range(b.ndim) if i not in rhs_contracting and i not in rhs_batch]
+    nl, nr = len(lfree), len(rfree)
+    g_batch = tuple(range(nb))
+    g_l = tuple(range(nb, nb + nl))
+    g_r = tuple(range(nb + nl, nb + nl + nr))
+    # d a: contract g's rhs-free dims with b's free dims -> (batch, lfree, b's contracting in order)
+    da = L.dot_general(g, b, ((g_r, tuple(rfree)), (g_batch, tuple(rhs_batch))))
+    # da axes: batch..., lfree..., then b's remaining dims in order (rhs_contracting sorted by position)
+    b_rest = [i for i in range(b.ndim) if i not in rfree and i not in rhs_batch]
+    src_axes = list(lhs_batch) + lfree + [lhs_contracting[list(rhs_contracting).index(j)] for j in b_rest]
+    da = L.transpose(da, tuple(np.argsort(src_axes)))
+    db = L.dot_general(g, a, ((g_l, tuple(lfree)), (g_batch, tuple(lhs_batch))))
+    a_rest = [i for i in range(a.ndim) if i not in lfree and i not in lhs_batch]
+    src_b = list(rhs_batch) + rfree + [rhs_contracting[list(lhs_contracting).index(i)] for i in a_rest]
+    # db axes are batch, rfree, a_rest -> put in b's order
+    db = L.dot_general(g, a, ((g_l, tuple(lfree)), (g_batch, tuple(lhs_batch))))
+    db = L.transpose(db, tuple(np.argsort(list(rhs_batch) + [rhs_contracting[list(lhs_contracting).index(i)] for i in a_rest] + rfree)))  # noqa: E501
+    del src_b
+    return [L.convert(da, a.dtype), L.convert(db, b.dtype)]
+
+
+def _dot_jvp(primals, tangents, **params):
+    a, b = primals
+    ta, tb = tangents
+    out = L.bind("dot_general", a, b, **params)
+    tan = None
+    if ta is not None:
+        tan = L.bind("dot_general", ta, b, **params)
+    if tb is not None:
+        t2 = L.bind("dot_general", a, tb, **params)
+        tan = t2 if tan is None else tan + t2
+    return [out], [tan]
+
+
+def _dot_batch(args, dims, lhs_contracting, rhs_contracting, lhs_batch, rhs_batch, preferred_element_type=None):
+    a, b = args
+    da, db = dims
+
+    def shift(xs):
+        return tuple(x + 1 for x in xs)
+
+    if da is not None and db is not None:
+        a, b = _moved_to_front([a, b], [da, db])
+        out = L.bind(
+            "dot_general", a, b,
+            lhs_contracting=shift(lhs_contracting), rhs_contracting=shift(rhs_contracting),
+            lhs_batch=(0,) + shift(lhs_batch), rhs_batch=(0,) + shift(rhs_batch),
+            preferred_element_type=preferred_element_type,
+        )
+        return out, 0
+    if da is not None:
+        (a,) = _moved_to_front([a], [da])
+        out = L.bind(
+            "dot_general", a, b,
+            lhs_contracting=shift(lhs_contracting), rhs_contracting=rhs_contracting,
+            lhs_batch=shift(lhs_batch), rhs_batch=rhs_batch,
+            preferred_element_type=preferred_element_type,
+        )
+        # result: batch dims, then a's free dims (with the vmapped dim first among them)
+        return out, len(lhs_batch)
+    (b,) = _moved_to_front([b], [db])
+    out = L.bind(
+        "dot_general", a, b,
+        lhs_contracting=lhs_contracting, rhs_contracting=shift(rhs_contracting),
+        lhs_batch=lhs_batch, rhs_batch=shift(rhs_batch),
+        preferred_element_type=preferred_element_type,
+    )
+    nfree_a = a.ndim - len(lhs_contracting) - len(lhs_batch)
+    return out, len(lhs_batch) + nfree_a
+
+
+register(
+    Primitive(
+        "dot_general",
+        _dot_infer,
+        impl=_dot_impl,
+        lower=_dot_lower,
+        jvp=_dot_jvp,
+        vjp=_dot_vjp,
+        batch=_dot_batch,
+        doc="generalized matrix product with contracting and batch dimensions",
+        family="bilinear",
+    )
+)

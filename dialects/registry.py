@@ -1,0 +1,115 @@
+"""The jx op registry: one `Primitive` record per op.
+
+A record holds everything MLIR cannot know about an unregistered `jx.<name>` op:
+its result-type rule, verifier, NumPy reference, StableHLO lowering and the
+jvp / vjp / batching rules used by the transformation passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+
+class ShapedType(NamedTuple):
+    """Shape and dtype of a tensor value: what MLIR's tensor type says."""
+
+    shape: tuple
+    dtype: np.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def str_short(self) -> str:
+        return f"{self.dtype.name}[{','.join(map(str, self.shape))}]"
+
+
+class VerifyError(ValueError):
+    """An op's operands or attributes break its rules."""
+
+
+@dataclass
+class Primitive:
+    """One jx op.
+
+    infer(*avals, **params) -> ShapedType | list[ShapedType]
+    impl(*ndarrays, **params) -> ndarray | list          (NumPy reference)
+    lower(ctx, *values, **params) -> value | list         (StableHLO, see lowering.py)
+    jvp(primals, tangents, **params) -> (outs, tangent_outs)   tangents may be None (zero)
+    vjp(cts, primals, outs, **params) -> list of cotangents (None = zero / not differentiable)
+    batch(args, dims, **params) -> (outs, out_dims)       dims are 0 or None
+    """
+
+    name: str
+    infer: Callable
+    impl: Callable | None = None
+    lower: Callable | None = None
+    jvp: Callable | None = None
+    vjp: Callable | None = None
+    batch: Callable | None = None
+    verify: Callable | None = None
+    multiple_results: bool = False
+    doc: str = ""
+    family: str = ""
+    tags: frozenset = field(default_factory=frozenset)
+
+    @property
+    def op_name(self) -> str:
+        return "jx." + self.name
+
+    def __repr__(self):
+        return f"<jx primitive {self.name}>"
+
+
+_REGISTRY: dict[str, Primitive] = {}
+
+
+def register(prim: Primitive) -> Primitive:
+    if prim.name in _REGISTRY:
+        raise ValueError(f"jx op {prim.name} registered twice")
+    _REGISTRY[prim.name] = prim
+    return prim
+
+
+def get(name: str) -> Primitive:
+    """Record for `name` (with or without the `jx.` prefix)."""
+    if name.startswith("jx."):
+        name = name[3:]
+    _ensure_loaded()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown jx op 'jx.{name}'") from None
+
+
+def all_primitives() -> dict[str, Primitive]:
+    _ensure_loaded()
+    return dict(_REGISTRY)
+
+
+_loaded = False
+
+
+def _ensure_loaded():
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        from . import (  # noqa: F401  (each module registers its family)
+            elementwise,
+            structural,
+            reductions,
+            indexing,
+            misc,
+        )
+
+
+def infer_list(prim: Primitive, avals, params) -> list[ShapedType]:
+    out = prim.infer(*avals, **params)
+    return list(out) if prim.multiple_results else [out]

@@ -1,0 +1,1 @@
+"""irjax: JAX's programming model on MLIR and IREE."""

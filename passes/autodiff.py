@@ -1,0 +1,211 @@
+"""Autodiff passes: jvp (forward mode), vjp (reverse mode) and grad, over jx functions.
+
+jvp{func=f}:  adds @f_jvp(primals..., tangents...) -> (outs..., out_tangents...)
+vjp{func=f}:  adds @f_vjp(primals..., out_cts...)  -> (outs..., in_cts...)
+grad{func=f argnums=0}: adds @f_grad(args...) -> (outs..., grads of argnums...),
+              seeding the first output (a float scalar) with 1.
+
+Rules come from each op's record (dialects/); `jx.call` is differentiated by transforming
+its callee, so transformations nest: the output functions are plain jx and can be
+differentiated again. Reverse mode re-runs the forward sweep inside @f_vjp (no tape
+across functions), which keeps each function self-contained.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from irjax.dialects import registry
+from irjax.dialects.func import (
+    body_ops,
+    build_func,
+    callee_of,
+    emit_call,
+    entry_block,
+    find_func,
+    op_params,
+    reemit,
+    signature,
+)
+from irjax.dialects.lang import Val, full, zeros_like
+from irjax.dialects.mlir import enter
+
+from .registry import register_pass
+
+
+def _float(a) -> bool:
+    return np.issubdtype(a.dtype, np.inexact)
+
+
+def _zeros(a) -> Val:
+    return full(a.shape, 0, a.dtype)
+
+
+def _lookup(module, fname):
+    f = find_func(module, fname)
+    if f is None:
+        raise KeyError(f"function @{fname} not found in the module")
+    return f
+
+
+def jvp_function(module, fname: str) -> str:
+    """Forward mode: @f -> @f_jvp. Returns the new function's name (memoized by name)."""
+    name = f"{fname}_jvp"
+    if find_func(module, name) is not None:
+        return name
+    f = _lookup(module, fname)
+    ins, outs = signature(f)
+    src_args = list(entry_block(f).arguments)
+    ops = body_ops(f)
+
+    def body(*args):
+        n = len(ins)
+        env = {}
+        for s, p, t, a in zip(src_args, args[:n], args[n:], ins):
+            env[s] = (Val(p), Val(t) if _float(a) else None)
+        for op in ops:
+            if op.name == "func.return":
+                rets = list(op.operands)
+                break
+            xs = [env[v] for v in op.operands]
+            primals = [p for p, _ in xs]
+            tangents = [t for _, t in xs]
+            if all(t is None for t in tangents):
+                outs_v = [Val(r) for r in reemit(op, [p.v for p in primals])]
+                touts = [None] * len(outs_v)
+            elif op.name == "jx.call":
+                callee = callee_of(op)
+                c_ins, c_outs = signature(_lookup(module, callee))
+                cj = jvp_function(module, callee)
+                tans = [t if t is not None else _zeros(a) for t, a in zip(tangents, c_ins)]
+                res = emit_call(cj, [p.v for p in primals] + [t.v for t in tans], c_outs + c_outs)
+                k = len(c_outs)
+                outs_v = [Val(r) for r in res[:k]]
+                touts = [Val(r) if _float(a) else None for r, a in zip(res[k:], c_outs)]
+            else:
+                prim = registry.get(op.name)
+                if prim.jvp is None:
+                    raise NotImplementedError(f"forward-mode differentiation of {op.name} is not implemented")
+                outs_v, touts = prim.jvp(primals, tangents, **op_params(op))
+            for r, o, t in zip(op.results, outs_v, touts):
+                env[r] = (o, t if (t is not None and _float(o.aval)) else None)
+        prim_outs = [env[v][0].v for v in rets]
+        tan_outs = [(env[v][1] if env[v][1] is not None else _zeros(a)).v for v, a in zip(rets, outs)]
+        return prim_outs + tan_outs
+
+    with enter():
+        return build_func(module, name, ins + ins, body)
+
+
+def vjp_function(module, fname: str, ct_mask: tuple | None = None) -> str:
+    """Reverse mode: @f -> @f_vjp taking cotangents for the outputs where ct_mask is True."""
+    f = _lookup(module, fname)
+    ins, outs = signature(f)
+    mask = tuple(bool(m) for m in (ct_mask if ct_mask is not None else [True] * len(outs)))
+    name = f"{fname}_vjp" if all(mask) else f"{fname}_vjp_" + "".join("1" if m else "0" for m in mask)
+    if find_func(module, name) is not None:
+        return name
+    src_args = list(entry_block(f).arguments)
+    ops = body_ops(f)
+    ct_avals = [a for a, m in zip(outs, mask) if m]
+
+    def body(*args):
+        n = len(ins)
+        env = {s: Val(a) for s, a in zip(src_args, args[:n])}
+        tape = []
+        for op in ops:
+            if op.name == "func.return":
+                rets = list(op.operands)
+                break
+            in_v = [env[v] for v in op.operands]
+            out_v = [Val(r) for r in reemit(op, [x.v for x in in_v])]
+            for r, o in zip(op.results, out_v):
+                env[r] = o
+            tape.append((op, in_v, out_v))
+        cts = {}
+
+        def add_ct(v, c):
+            if c is None:
+                return
+            prev = cts.get(v)
+            cts[v] = c if prev is None else prev + c
+
+        cts_in = iter(args[n:])
+        for v, a, m in zip(rets, outs, mask):
+            if m:
+                c = Val(next(cts_in))
+                if _float(a):
+                    add_ct(v, c)
+        for op, in_v, out_v in reversed(tape):
+            out_cts = [cts.get(r) for r in op.results]
+            if all(c is None for c in out_cts):
+                continue
+            if op.name == "jx.call":
+                callee = callee_of(op)
+                c_ins, c_outs = signature(_lookup(module, callee))
+                cmask = tuple(c is not None for c in out_cts)
+                cv = vjp_function(module, callee, cmask)
+                res = emit_call(cv, [x.v for x in in_v] + [c.v for c in out_cts if c is not None], c_outs + c_ins)
+                in_cts = [Val(r) for r in res[len(c_outs):]]
+            else:
+                prim = registry.get(op.name)
+                if prim.vjp is None:
+                    raise NotImplementedError(f"reverse-mode differentiation of {op.name} is not implemented")
+                full_cts = [c if c is not None else zeros_like(o) for c, o in zip(out_cts, out_v)]
+                in_cts = prim.vjp(full_cts, in_v, out_v, **op_params(op))
+            for v, x, c in zip(op.operands, in_v, in_cts):
+                if c is not None and _float(x.aval):
+                    add_ct(v, c)
+        grads = [(cts.get(s) if cts.get(s) is not None else _zeros(a)).v for s, a in zip(src_args, ins)]
+        return [env[v].v for v in rets] + grads
+
+    with enter():
+        return build_func(module, name, ins + ct_avals, body)
+
+
+def grad_function(module, fname: str, argnums=(0,)) -> str:
+    """@f_grad(args) -> (outs..., d out0 / d args[argnums]...); out0 must be a float scalar."""
+    argnums = tuple(argnums)
+    f = _lookup(module, fname)
+    ins, outs = signature(f)
+    if not outs or outs[0].shape != () or not _float(outs[0]):
+        got = outs[0].str_short() if outs else "nothing"
+        raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: {got}")
+    name = f"{fname}_grad_" + "_".join(map(str, argnums))
+    if find_func(module, name) is not None:
+        return name
+    mask = (True,) + (False,) * (len(outs) - 1)
+    vname = vjp_function(module, fname, mask)
+
+    def body(*args):
+        one = full((), 1, outs[0].dtype)
+        res = emit_call(vname, list(args) + [one.v], outs + ins)
+        k = len(outs)
+        return res[:k] + [res[k + i] for i in argnums]
+
+    with enter():
+        return build_func(module, name, ins, body)
+
+
+def _ints(s) -> tuple:
+    if isinstance(s, (tuple, list)):
+        return tuple(int(v) for v in s)
+    return tuple(int(v) for v in str(s).strip("[]()").replace(",", " ").split())
+
+
+@register_pass("jvp", "forward mode: add @f_jvp(primals, tangents) -> (outs, out_tangents)",
+               '@f(x) { sin x }  ==>  @f_jvp(x, t) { (sin x, t * cos x) }')
+def jvp_pass(module, func: str):
+    jvp_function(module, func)
+
+
+@register_pass("vjp", "reverse mode: add @f_vjp(primals, out_cts) -> (outs, in_cts)",
+               '@f(x) { sin x }  ==>  @f_vjp(x, ct) { (sin x, ct * cos x) }')
+def vjp_pass(module, func: str):
+    vjp_function(module, func)
+
+
+@register_pass("grad", "add @f_grad(args) -> (outs, grads of argnums), seeding output 0 with 1",
+               '@f(x) { sum(sin x) }  ==>  @f_grad(x) { (sum(sin x), cos x) }')
+def grad_pass(module, func: str, argnums="0"):
+    grad_function(module, func, _ints(argnums))

@@ -1,0 +1,61 @@
+"""verify: MLIR's structural verifier plus every jx op's own rules (types, attributes).
+
+Fails with a message naming the op, e.g. `jx.add: operands of one shape ... got f32[3], f32[4]`.
+"""
+
+from __future__ import annotations
+
+from irjax.dialects import builder, registry
+from irjax.dialects.func import find_func, op_params, signature
+from irjax.dialects.mlir import enter, ir
+from irjax.dialects.registry import VerifyError
+
+from .registry import register_pass
+
+
+def verify_module(module) -> None:
+    with enter():
+        try:
+            module.operation.verify()
+        except Exception as e:  # noqa: BLE001
+            raise VerifyError(f"MLIR verification failed: {e}") from e
+        errors = []
+
+        def cb(op):
+            if op.name.startswith("jx."):
+                try:
+                    _verify_op(module, op)
+                except (VerifyError, KeyError, TypeError, ValueError) as e:
+                    errors.append(f"{op.location}: '{op.name}': {e}")
+            return ir.WalkResult.ADVANCE
+
+        module.operation.walk(cb)
+        if errors:
+            raise VerifyError("\n".join(errors))
+
+
+def _verify_op(module, op):
+    name = op.name[3:]
+    in_avals = [builder.aval(v) for v in op.operands]
+    out_avals = [builder.aval(v) for v in op.results]
+    params = op_params(op)
+    if name == "call":
+        callee = params.get("callee")
+        f = find_func(module, callee) if callee else None
+        if f is None:
+            raise VerifyError(f"callee @{callee} not found")
+        ins, outs = signature(f)
+        if ins != in_avals or outs != out_avals:
+            raise VerifyError(f"call signature does not match @{callee}")
+        return
+    registry.get(name)
+    expected = builder.infer(name, in_avals, params)
+    if expected != out_avals:
+        got = ", ".join(a.str_short() for a in out_avals)
+        want = ", ".join(a.str_short() for a in expected)
+        raise VerifyError(f"result types ({got}) differ from the inferred ({want})")
+
+
+@register_pass("verify", "check every jx op's operand/result types and attributes")
+def verify(module):
+    verify_module(module)
