@@ -195,3 +195,20 @@ register(
         family="misc",
     )
 )
+
+# ---- stop_gradient ---------------------------------------------------------------------------
+# An identity whose derivative is zero; lowering forwards the operand.
+
+register(
+    Primitive(
+        "stop_gradient",
+        lambda x: x,
+        impl=lambda x: x.copy(),
+        lower=lambda ctx, x: x,
+        jvp=lambda primals, tangents: ([L.bind("stop_gradient", primals[0])], [None]),
+        vjp=lambda cts, primals, outs: [None],
+        batch=lambda args, dims: (L.bind("stop_gradient", args[0]), dims[0]),
+        doc="identity with a zero derivative",
+        family="misc",
+    )
+)

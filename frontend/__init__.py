@@ -1,1 +1,63 @@
-"""irjax: JAX's programming model on MLIR and IREE."""
+"""irjax: JAX's programming model on MLIR and IREE.
+
+`import irjax as jax; import irjax.numpy as jnp`. Heavy parts load on first use, so
+`import irjax.runtime` alone stays light (no tracer, no compiler).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    # transformations
+    "jit": "irjax.api",
+    "grad": "irjax.api",
+    "value_and_grad": "irjax.api",
+    "jvp": "irjax.api",
+    "vjp": "irjax.api",
+    "linearize": "irjax.api",
+    "vmap": "irjax.api",
+    "jacfwd": "irjax.api",
+    "jacrev": "irjax.api",
+    "jacobian": "irjax.api",
+    "hessian": "irjax.api",
+    "make_jaxpr": "irjax.api",
+    "eval_shape": "irjax.api",
+    "block_until_ready": "irjax.api",
+    "stop_gradient": "irjax.api",
+    # arrays and devices
+    "Array": "irjax.array",
+    "ShapeDtypeStruct": "irjax.stages",
+    "devices": "irjax.devices",
+    "local_devices": "irjax.devices",
+    "device_count": "irjax.devices",
+    "default_backend": "irjax.devices",
+    "device_put": "irjax.devices",
+    "device_get": "irjax.devices",
+    # submodules
+    "numpy": "irjax.numpy",
+    "random": "irjax.random",
+    "lax": "irjax.lax",
+    "tree_util": "irjax.tree_util",
+    "dtypes": "irjax.dtypes",
+    "errors": "irjax.errors",
+    "nn": "irjax.nn",
+    "debug": "irjax.debug",
+    "tree": "irjax.tree",
+}
+
+
+def __getattr__(name):
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'irjax' has no attribute '{name}'")
+    m = importlib.import_module(mod)
+    value = m if mod.endswith("." + name) else getattr(m, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))

@@ -94,7 +94,7 @@ def _split_opts(s):
             depth += 1
         elif ch in "]})":
             depth -= 1
-        if ch in " ," and depth == 0:
+        if ch == " " and depth == 0:  # options are space-separated; commas separate list items
             if cur.strip():
                 parts.append(cur)
             cur = ""

@@ -1,0 +1,75 @@
+"""irjax.numpy: the NumPy API on irjax arrays (works eagerly and under transformations)."""
+
+import numpy as _np
+
+from irjax.array import Array as ndarray  # noqa: F401
+from irjax.dtypes import float0, promote_types, result_type  # noqa: F401
+
+from .creation import *  # noqa: F401,F403
+from .creation import arange, array, asarray, empty, empty_like, eye, full, full_like, identity, linspace, meshgrid, ones, ones_like, tri, tril, triu, zeros, zeros_like  # noqa: F401
+from .indexing import argwhere, flatnonzero, nonzero, take, take_along_axis  # noqa: F401
+from .products import dot, einsum, inner, matmul, outer, tensordot, vdot  # noqa: F401
+from .reductions import (  # noqa: F401
+    all, amax, amin, any, argmax, argmin, average, count_nonzero, cumprod, cumsum, cumulative_prod,
+    cumulative_sum, max, mean, median, min, prod, ptp, std, sum, var,
+)
+from .shape import (  # noqa: F401
+    array_split, atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, broadcast_shapes, broadcast_to,
+    column_stack, concat, concatenate, diag, diagonal, dstack, expand_dims, flip, fliplr, flipud, hsplit,
+    hstack, moveaxis, ndim, pad, permute_dims, ravel, repeat, reshape, roll, rot90, row_stack, shape, size,
+    split, squeeze, stack, swapaxes, tile, trace, transpose, vsplit, vstack,
+)
+from .sorting import argsort, lexsort, sort  # noqa: F401
+from .ufuncs import *  # noqa: F401,F403
+from .ufuncs import abs, absolute, astype, clip, divmod, pow, round, where  # noqa: F401
+
+bool_ = _np.bool_
+int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
+uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
+float16, float32, float64 = _np.float16, _np.float32, _np.float64
+complex64, complex128 = _np.complex64, _np.complex128
+try:
+    from ml_dtypes import bfloat16  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass
+dtype = _np.dtype
+iinfo, finfo = _np.iinfo, _np.finfo
+issubdtype = _np.issubdtype
+integer, floating, inexact, number, signedinteger, unsignedinteger, complexfloating, generic = (
+    _np.integer, _np.floating, _np.inexact, _np.number, _np.signedinteger, _np.unsignedinteger,
+    _np.complexfloating, _np.generic,
+)
+pi, e, inf, nan, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, _np.euler_gamma
+newaxis = None
+
+
+def isscalar(x):
+    return _np.isscalar(x) or (hasattr(x, "aval") and x.ndim == 0)
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return all(isclose(a, b, rtol, atol, equal_nan))
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    a, b = asarray(a), asarray(b)
+    dt = result_type(a, b)
+    if not issubdtype(dt, _np.inexact):
+        return equal(a, b)
+    a, b = a.astype(dt), b.astype(dt)
+    out = less_equal(abs(a - b), atol + rtol * abs(b))
+    out = logical_or(out, equal(a, b))
+    if equal_nan:
+        out = logical_or(out, logical_and(isnan(a), isnan(b)))
+    return out
+
+
+def array_equal(a1, a2, equal_nan=False):
+    a1, a2 = asarray(a1), asarray(a2)
+    if a1.shape != a2.shape:
+        return asarray(False)
+    return all(equal(a1, a2))
+
+
+def zeros_like_shape(shape, dtype=None):  # pragma: no cover  (internal helper name kept stable)
+    return zeros(shape, dtype)

@@ -1,0 +1,502 @@
+"""The transformations users call: jit, grad, value_and_grad, jvp, vjp, linearize, vmap,
+jacfwd, jacrev, jacobian, hessian, make_jaxpr. Each traces to jx and runs a pass."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+import numpy as np
+
+from irjax.passes.autodiff import grad_function, jvp_function, vjp_function
+from irjax.passes.batching import batch_function
+
+from . import tree_util
+from .core import ShapedArray, Tracer, aval_of, current_trace
+from .tracing import Traced, call_function, trace_function
+
+
+# ---- jit ------------------------------------------------------------------------------------
+
+
+def _static_key(v):
+    try:
+        hash(v)
+    except TypeError:
+        raise ValueError(
+            f"Non-hashable static arguments are not supported. An error occurred while trying to hash "
+            f"an object of type {type(v)}, {v}. The error was:\nTypeError: unhashable type: '{type(v).__name__}'"
+        ) from None
+    return (type(v), v)
+
+
+class Jitted:
+    """jit(fun): traces once per (tree structure, avals, static args), compiles, caches."""
+
+    def __init__(self, fun, static_argnums=(), static_argnames=(), donate_argnums=(), device=None, backend=None):
+        if not callable(fun):
+            raise TypeError(f"Expected a callable value, got {fun!r}")
+        self.fun = fun
+        self.static_argnums = tuple(_as_tuple(static_argnums))
+        self.static_argnames = tuple(_as_tuple(static_argnames))
+        try:
+            sig = inspect.signature(fun)
+            params = list(sig.parameters)
+            for n in self.static_argnames:
+                if n in params and params.index(n) not in self.static_argnums:
+                    self.static_argnums += (params.index(n),)
+            names = set(self.static_argnames)
+            for i in self.static_argnums:
+                if i < len(params):
+                    names.add(params[i])
+            self.static_argnames = tuple(names)
+        except (TypeError, ValueError):
+            pass
+        self._cache: dict = {}
+        functools.update_wrapper(self, fun)
+
+    def _split(self, args, kwargs):
+        n = len(args)
+        static_nums = tuple(sorted({i % n if i < 0 and n else i for i in self.static_argnums}))
+        statics = tuple((i, _static_key(args[i])) for i in static_nums if i < n)
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in static_nums)
+        skw = tuple(sorted((k, _static_key(v)) for k, v in kwargs.items() if k in self.static_argnames))
+        dyn_kw = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        return dyn_args, dyn_kw, statics, skw, static_nums
+
+    def _trace(self, args, kwargs):
+        dyn_args, dyn_kw, statics, skw, static_nums = self._split(args, kwargs)
+        leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kw))
+        avals = tuple(aval_of(x) for x in leaves)
+        key = (in_tree, avals, statics, skw)
+        tr = self._cache.get(key)
+        if tr is None:
+            static_kw = {k: kwargs[k] for k, _ in skw}
+
+            def flat_fun(dargs, dkw):
+                it = iter(dargs)
+                full = [args[i] if i in static_nums else next(it) for i in range(len(args))]
+                return self.fun(*full, **dkw, **static_kw)
+
+            tr = trace_function(flat_fun, list(avals), in_tree, name=_name(self.fun))
+            if not tr.has_tracer_captures:
+                self._cache[key] = tr
+        return tr, leaves
+
+    def __call__(self, *args, **kwargs):
+        tr, leaves = self._trace(args, kwargs)
+        outs = call_function(tr.module, tr.fname, list(leaves) + tr.captured, tr.out_avals)
+        return tree_util.tree_unflatten(tr.out_tree, outs)
+
+    def lower(self, *args, **kwargs):
+        from .stages import Lowered
+
+        tr, _ = self._trace(args, kwargs)
+        return Lowered(tr)
+
+    def trace(self, *args, **kwargs):
+        return self.lower(*args, **kwargs)
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
+
+def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), device=None, backend=None, **_):
+    if fun is None:
+        return lambda f: Jitted(f, static_argnums, static_argnames, donate_argnums, device, backend)
+    return Jitted(fun, static_argnums, static_argnames, donate_argnums, device, backend)
+
+
+def _as_tuple(x):
+    if x is None:
+        return ()
+    if isinstance(x, (int, str)):
+        return (x,)
+    return tuple(x)
+
+
+def _name(fun):
+    return getattr(fun, "__name__", None) or type(fun).__name__
+
+
+# ---- helpers for the autodiff / vmap wrappers ------------------------------------------------
+
+
+def _trace_args(fun, args, kwargs=None, name=None) -> tuple[Traced, list]:
+    leaves, in_tree = tree_util.tree_flatten(tuple(args))
+    kwargs = kwargs or {}
+    tr = trace_function(lambda *a: fun(*a, **kwargs), [aval_of(x) for x in leaves], in_tree, name=name or _name(fun))
+    return tr, leaves
+
+
+def _leaf_ranges(args):
+    """(start, stop) leaf indices of each positional argument."""
+    out, i = [], 0
+    for a in args:
+        n = len(tree_util.tree_leaves(a))
+        out.append((i, i + n))
+        i += n
+    return out
+
+
+def _check_float_inputs(name, args, argnums):
+    for i in argnums:
+        for leaf in tree_util.tree_leaves(args[i]):
+            dt = aval_of(leaf).dtype
+            if not np.issubdtype(dt, np.inexact):
+                raise TypeError(
+                    f"{name} requires real- or complex-valued inputs (input dtype that is a sub-dtype of "
+                    f"np.inexact), but got {dt.name}. If you want to use Boolean- or integer-valued inputs, "
+                    "use vjp or set allow_int to True."
+                )
+
+
+def _norm_argnums(argnums, nargs):
+    nums = _as_tuple(argnums)
+    for i in nums:
+        if not -nargs <= i < nargs:
+            raise TypeError(f"differentiating with respect to argnums={argnums} requires at least {i + 1} positional arguments")
+    return tuple(i % nargs for i in nums)
+
+
+# ---- grad ----------------------------------------------------------------------------------------
+
+
+def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, reduce_axes=()):
+    def vg(*args, **kwargs):
+        nums = _norm_argnums(argnums, len(args))
+        if not allow_int:
+            _check_float_inputs("grad", args, nums)
+        tr, leaves = _trace_args(fun, args, kwargs)
+        out_leaves_avals = tr.out_avals
+        if has_aux:
+            kids = tree_util.treedef_children(tr.out_tree) if hasattr(tree_util, "treedef_children") else None
+            if tr.out_tree.num_leaves < 1 or kids is None or len(kids) != 2:
+                raise TypeError("has_aux=True requires fun to return a (output, aux) pair")
+        v = out_leaves_avals[0] if out_leaves_avals else None
+        if v is None or v.shape != () or (has_aux and tree_util.treedef_children(tr.out_tree)[0].num_leaves != 1) \
+                or (not has_aux and tr.out_tree.num_leaves != 1):
+            shape = v.shape if v is not None else None
+            raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: {shape}.")
+        if not np.issubdtype(v.dtype, np.inexact):
+            raise TypeError(f"grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), but got {v.dtype.name}.")
+        ranges = _leaf_ranges(args)
+        diff_leaves = [j for i in nums for j in range(*ranges[i])]
+        gname = grad_function(tr.module, tr.fname, diff_leaves)
+        n_out = len(tr.out_avals)
+        g_avals = [_grad_aval(leaves[j]) for j in diff_leaves]
+        res = call_function(tr.module, gname, list(leaves) + tr.captured, list(tr.out_avals) + g_avals)
+        outs, grads = res[:n_out], res[n_out:]
+        out = tree_util.tree_unflatten(tr.out_tree, outs)
+        it = iter(grads)
+        per_arg = []
+        for i in nums:
+            sub = tree_util.tree_structure(args[i])
+            per_arg.append(tree_util.tree_unflatten(sub, [next(it) for _ in range(sub.num_leaves)]))
+        g = per_arg[0] if isinstance(argnums, int) else tuple(per_arg)
+        if has_aux:
+            return (out[0], out[1]), g
+        return out, g
+
+    functools.update_wrapper(vg, fun, updated=())
+    return vg
+
+
+def _grad_aval(x):
+    a = aval_of(x)
+    return ShapedArray(a.shape, a.dtype, a.weak_type)
+
+
+def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, reduce_axes=()):
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
+
+    def g(*args, **kwargs):
+        if has_aux:
+            (_, aux), gr = vg(*args, **kwargs)
+            return gr, aux
+        return vg(*args, **kwargs)[1]
+
+    functools.update_wrapper(g, fun, updated=())
+    return g
+
+
+# ---- jvp / vjp / linearize -------------------------------------------------------------------------
+
+
+def _zeros_like_value(x):
+    from . import numpy as jnp
+
+    return jnp.zeros_like(x)
+
+
+def jvp(fun, primals, tangents, has_aux=False):
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("primal and tangent arguments to jax.jvp must be tuples or lists; found "
+                        f"{type(primals).__name__} and {type(tangents).__name__}.")
+    if len(primals) != len(tangents):
+        raise TypeError("jvp called with different primal and tangent argument counts")
+    tr, leaves = _trace_args(fun, primals)
+    t_leaves, t_tree = tree_util.tree_flatten(tuple(tangents))
+    if t_tree != tree_util.tree_structure(tuple(primals)):
+        raise TypeError(f"primal and tangent arguments to jax.jvp must have the same tree structure; got {tree_util.tree_structure(tuple(primals))} and {t_tree}.")
+    for p, t in zip(leaves, t_leaves):
+        pa, ta = aval_of(p), aval_of(t)
+        if pa.shape != ta.shape:
+            raise ValueError(f"jvp called with different primal and tangent shapes;Got primal shape {pa.shape} and tangent shape as {ta.shape}")
+        if np.issubdtype(pa.dtype, np.inexact) and pa.dtype != ta.dtype:
+            raise TypeError(
+                "primal and tangent arguments to jax.jvp do not match; dtypes must be equal, or in case of "
+                f"int/bool primal dtype the tangent dtype must be float0.Got primal dtype {pa.dtype.name} and "
+                f"so expected tangent dtype {pa.dtype.name}, but got tangent dtype {ta.dtype.name} instead."
+            )
+    t_full = [t if np.issubdtype(aval_of(p).dtype, np.inexact) else np.zeros(aval_of(p).shape, aval_of(p).dtype)
+              for p, t in zip(leaves, t_leaves)]
+    jname = jvp_function(tr.module, tr.fname)
+    cap_t = [_zeros_like_value(c) for c in tr.captured]
+    n = len(tr.out_avals)
+    res = call_function(tr.module, jname, list(leaves) + tr.captured + t_full + cap_t, list(tr.out_avals) + [a.strip_weak() if False else a for a in tr.out_avals])
+    outs = tree_util.tree_unflatten(tr.out_tree, res[:n])
+    touts = tree_util.tree_unflatten(tr.out_tree, res[n:])
+    if has_aux:
+        return outs[0], touts[0], outs[1]
+    return outs, touts
+
+
+def linearize(fun, *primals):
+    out, _ = jvp(fun, primals, tuple(_zeros_like_value(p) for p in primals))
+
+    def f_jvp(*tangents):
+        return jvp(fun, primals, tangents)[1]
+
+    return out, f_jvp
+
+
+def vjp(fun, *primals, has_aux=False):
+    tr, leaves = _trace_args(fun, primals)
+    n_out = len(tr.out_avals)
+    outs = call_function(tr.module, tr.fname, list(leaves) + tr.captured, tr.out_avals)
+    out = tree_util.tree_unflatten(tr.out_tree, outs)
+    if has_aux:
+        main_tree = tree_util.treedef_children(tr.out_tree)[0]
+        n_main = main_tree.num_leaves
+        mask = (True,) * n_main + (False,) * (n_out - n_main)
+    else:
+        main_tree, n_main, mask = tr.out_tree, n_out, None
+    vname = vjp_function(tr.module, tr.fname, mask)
+    in_tree = tree_util.tree_structure(tuple(primals))
+
+    def vjp_fn(ct):
+        ct_leaves, ct_tree = tree_util.tree_flatten(ct)
+        if ct_tree != main_tree:
+            raise ValueError(f"unexpected tree structure of argument to vjp function: got {ct_tree}, but expected to match {main_tree}")
+        for c, a in zip(ct_leaves, tr.out_avals):
+            ca = aval_of(c)
+            if ca.shape != a.shape:
+                raise ValueError(f"unexpected JAX type (e.g. shape/dtype) for argument to vjp function: got {ca.str_short()}, but expected {a.str_short()} because the corresponding output of the function had shape {a.shape}")
+        in_avals = [aval_of(x) for x in leaves] + [aval_of(c) for c in tr.captured]
+        res = call_function(tr.module, vname, list(leaves) + tr.captured + list(ct_leaves), list(tr.out_avals) + in_avals)
+        grads = res[n_out : n_out + len(leaves)]
+        return tuple(tree_util.tree_unflatten(in_tree, grads))
+
+    if has_aux:
+        return out[0], vjp_fn, out[1]
+    return out, vjp_fn
+
+
+# ---- vmap ------------------------------------------------------------------------------------------
+
+
+def _broadcast_prefix(prefix, tree, name):
+    """Per-leaf values of `prefix`, a pytree prefix of `tree` (ints/None at its leaves)."""
+    if prefix is None or isinstance(prefix, int):
+        return [prefix] * len(tree_util.tree_leaves(tree))
+    if isinstance(prefix, (tuple, list)) and isinstance(tree, (tuple, list)) and type(prefix) is not type(tree) and not hasattr(tree, "_fields"):
+        prefix = type(tree)(prefix)
+    if isinstance(prefix, (tuple, list)):
+        if not isinstance(tree, (tuple, list)) or len(prefix) != len(tree):
+            raise ValueError(f"vmap {name} specification must be a tree prefix of the corresponding value, got specification {prefix} for value tree {tree_util.tree_structure(tree)}.")
+        return [v for p, t in zip(prefix, tree) for v in _broadcast_prefix(p, t, name)]
+    if isinstance(prefix, dict):
+        if not isinstance(tree, dict) or set(prefix) != set(tree):
+            raise ValueError(f"vmap {name} specification must be a tree prefix of the corresponding value, got specification {prefix} for value tree {tree_util.tree_structure(tree)}.")
+        return [v for k in sorted(tree) for v in _broadcast_prefix(prefix[k], tree[k], name)]
+    raise ValueError(f"vmap {name} must be an int, None, or a tree prefix of the arguments; got {prefix!r}")
+
+
+def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_name=None):
+    if not callable(fun):
+        raise TypeError(f"vmap requires a callable, got {fun!r}")
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+
+    def vmapped(*args, **kwargs):
+        if isinstance(in_axes, tuple) and len(in_axes) != len(args):
+            raise ValueError(
+                f"vmap in_axes specification must be a tree prefix of the corresponding value, got specification "
+                f"{in_axes} for value tree {tree_util.tree_structure(args)}."
+            )
+        spec = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
+        dims = _broadcast_prefix(tuple(spec), tuple(args), "in_axes")
+        leaves, in_tree = tree_util.tree_flatten(tuple(args))
+        norm, sizes, avals = [], [], []
+        for x, d in zip(leaves, dims):
+            a = aval_of(x)
+            if d is None:
+                norm.append(None)
+                avals.append(a)
+                continue
+            if not -a.ndim <= d < a.ndim:
+                raise ValueError(f"vmap was requested to map its argument along axis {d}, which implies that its rank should be at least {d + 1 if d >= 0 else -d}, but is only {a.ndim} (its shape is {a.shape})")
+            d = d % a.ndim
+            norm.append(d)
+            sizes.append(a.shape[d])
+            avals.append(ShapedArray(a.shape[:d] + a.shape[d + 1 :], a.dtype, a.weak_type))
+        size = axis_size
+        if sizes:
+            if len(set(sizes)) > 1:
+                raise ValueError(
+                    "vmap got inconsistent sizes for array axes to be mapped:\n"
+                    + "\n".join(f"  argument with shape {aval_of(x).shape} mapped along axis {d} has size {aval_of(x).shape[d]}" for x, d in zip(leaves, norm) if d is not None)
+                )
+            if axis_size is not None and axis_size != sizes[0]:
+                raise ValueError(f"vmap got axis_size={axis_size} but the mapped axes have size {sizes[0]}")
+            size = sizes[0]
+        elif size is None:
+            raise ValueError("vmap must have at least one non-None value in in_axes")
+        tr = trace_function(lambda *a: fun(*a, **kwargs), avals, in_tree, name=_name(fun))
+        bname = batch_function(tr.module, tr.fname, norm + [None] * len(tr.captured), size)
+        out_avals = [ShapedArray((size,) + a.shape, a.dtype, a.weak_type) for a in tr.out_avals]
+        outs = call_function(tr.module, bname, list(leaves) + tr.captured, out_avals)
+        out_tree_val = tree_util.tree_unflatten(tr.out_tree, outs)
+        o_axes = _broadcast_prefix(out_axes, out_tree_val, "out_axes")
+        from . import numpy as jnp
+
+        moved = []
+        for o, ax in zip(outs, o_axes):
+            if ax is None:
+                moved.append(o[0])
+            else:
+                moved.append(o if ax in (0, -o.ndim) else jnp.moveaxis(o, 0, ax))
+        return tree_util.tree_unflatten(tr.out_tree, moved)
+
+    functools.update_wrapper(vmapped, fun, updated=())
+    return vmapped
+
+
+# ---- jacobians ------------------------------------------------------------------------------------
+
+
+def _partial_at(fun, args, argnum):
+    def f(x):
+        a = list(args)
+        a[argnum] = x
+        return fun(*a)
+
+    return f
+
+
+def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
+    def jac(*args):
+        from . import numpy as jnp
+
+        nums = _as_tuple(argnums)
+        results = []
+        for i in nums:
+            x = args[i]
+            f = _partial_at(fun, args, i)
+            xa = aval_of(x)
+            basis = jnp.eye(max(xa.size, 1), dtype=xa.dtype)[: xa.size].reshape((xa.size,) + xa.shape)
+            y = vmap(lambda t: jvp(f, (x,), (t,))[1], out_axes=-1)(basis)
+            results.append(tree_util.tree_map(lambda o: o.reshape(o.shape[:-1] + xa.shape), y))
+        return results[0] if isinstance(argnums, int) else tuple(results)
+
+    return jac
+
+
+def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
+    def jac(*args):
+        from . import numpy as jnp
+
+        nums = _as_tuple(argnums)
+        results = []
+        for i in nums:
+            x = args[i]
+            f = _partial_at(fun, args, i)
+            y, pullback = vjp(f, x)
+            ya = aval_of(y)
+            xa = aval_of(x)
+            basis = jnp.eye(max(ya.size, 1), dtype=ya.dtype)[: ya.size].reshape((ya.size,) + ya.shape)
+            (j,) = vmap(pullback)(basis)
+            results.append(j.reshape(ya.shape + xa.shape))
+        return results[0] if isinstance(argnums, int) else tuple(results)
+
+    return jac
+
+
+jacobian = jacrev
+
+
+def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
+    return jacfwd(jacrev(fun, argnums), argnums)
+
+
+# ---- inspection -------------------------------------------------------------------------------------
+
+
+class JxModule:
+    """What make_jaxpr returns: the jx IR of the traced function (printable)."""
+
+    def __init__(self, tr: Traced):
+        self.traced = tr
+
+    @property
+    def text(self) -> str:
+        from irjax.dialects.mlir import enter
+
+        with enter():
+            return str(self.traced.module)
+
+    def __str__(self):
+        return self.text
+
+    __repr__ = __str__
+
+
+def make_jaxpr(fun, static_argnums=()):
+    def mk(*args, **kwargs):
+        tr, _ = _trace_args(fun, args, kwargs)
+        return JxModule(tr)
+
+    return mk
+
+
+def eval_shape(fun, *args, **kwargs):
+    from .stages import ShapeDtypeStruct
+
+    def to_aval(x):
+        if isinstance(x, ShapeDtypeStruct):
+            return ShapedArray(tuple(x.shape), np.dtype(x.dtype))
+        return aval_of(x)
+
+    leaves, in_tree = tree_util.tree_flatten(tuple(args))
+    tr = trace_function(lambda *a: fun(*a, **kwargs), [to_aval(x) for x in leaves], in_tree, name=_name(fun))
+    return tree_util.tree_unflatten(tr.out_tree, [ShapeDtypeStruct(a.shape, a.dtype) for a in tr.out_avals])
+
+
+def block_until_ready(x):
+    for leaf in tree_util.tree_leaves(x):
+        if hasattr(leaf, "block_until_ready"):
+            leaf.block_until_ready()
+    return x
+
+
+def stop_gradient(x):
+    from .core import bind
+
+    return tree_util.tree_map(lambda v: bind("stop_gradient", v) if isinstance(v, Tracer) else v, x)
+
+
+def is_tracing() -> bool:
+    return current_trace() is not None

@@ -1,0 +1,148 @@
+"""irjax.Array: an immutable array in an IREE device buffer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .array_methods import ArrayMethods
+from .core import ShapedArray
+from . import dtypes
+
+
+class SingleDeviceSharding:
+    def __init__(self, device):
+        self.device = device
+        self.memory_kind = "device"
+
+    @property
+    def device_set(self):
+        return {self.device}
+
+    def __repr__(self):
+        return f"SingleDeviceSharding(device={self.device!r}, memory_kind={self.memory_kind})"
+
+    def __eq__(self, other):
+        return isinstance(other, SingleDeviceSharding) and other.device == self.device
+
+    def __hash__(self):
+        return hash(self.device)
+
+
+class Array(ArrayMethods):
+    """A concrete array. Holds an IREE buffer view; reads back to NumPy on demand."""
+
+    __slots__ = ("_bv", "aval", "_device", "_npy", "__weakref__")
+    __array_priority__ = 100
+
+    def __init__(self, bv, aval: ShapedArray, device, npy=None):
+        self._bv = bv
+        self.aval = aval
+        self._device = device
+        self._npy = npy
+
+    # -- host access --------------------------------------------------------------------------
+    @property
+    def _value(self) -> np.ndarray:
+        if self._npy is None:
+            v = self._device.get(self._bv, self.aval.dtype)
+            v.flags.writeable = False
+            self._npy = v
+        return self._npy
+
+    def __array__(self, dtype=None, copy=None):
+        v = self._value
+        if dtype is not None and np.dtype(dtype) != v.dtype:
+            return v.astype(dtype)
+        return v.copy() if copy else v
+
+    def block_until_ready(self):
+        return self  # local-sync runs each call to completion
+
+    def copy_to_host_async(self):
+        return None
+
+    def devices(self):
+        return {self._device}
+
+    @property
+    def device(self):
+        return self._device
+
+    @property
+    def sharding(self):
+        return SingleDeviceSharding(self._device)
+
+    @property
+    def is_fully_addressable(self):
+        return True
+
+    def item(self, *args):
+        return self._value.item(*args)
+
+    def tolist(self):
+        return self._value.tolist()
+
+    def __repr__(self):
+        v = self._value
+        extra = ", weak_type=True" if self.aval.weak_type else ""
+        if v.size == 0:
+            return f"Array([], shape={v.shape}, dtype={v.dtype.name}{extra})"
+        s = np.array2string(v, separator=", ", prefix="Array(")
+        return f"Array({s}, dtype={v.dtype.name}{extra})"
+
+    def __str__(self):
+        return str(self._value)
+
+    def __format__(self, spec):
+        if self.ndim == 0:
+            return format(self._value.item(), spec)
+        return format(self._value, spec)
+
+    def __bool__(self):
+        return bool(self._value)
+
+    def __int__(self):
+        return int(self._value)
+
+    def __float__(self):
+        return float(self._value)
+
+    def __complex__(self):
+        return complex(self._value)
+
+    def __index__(self):
+        if self.aval.dtype.kind not in "iub":
+            raise TypeError(f"only integer arrays can be used as an index, got {self.aval.dtype.name}")
+        return int(self._value)
+
+    def __hash__(self):
+        raise TypeError("unhashable type: 'Array'. Use a tuple or a NumPy array as a static argument.")
+
+    def __reduce__(self):
+        return (_rebuild, (self._value, self.aval.weak_type))
+
+    def __dlpack__(self, *a, **k):
+        return self._value.__dlpack__(*a, **k)
+
+    def __array_namespace__(self, api_version=None):
+        from . import numpy as jnp
+
+        return jnp
+
+
+def _rebuild(value, weak):
+    return from_numpy(value, weak)
+
+
+def from_numpy(value, weak_type=False, device=None, dtype=None) -> Array:
+    """A new Array holding a copy of `value` (canonicalized: float64 -> float32 with x64 off)."""
+    from irjax.runtime.device import default_device
+
+    arr = np.asarray(value)
+    dt = dtypes.canonicalize_dtype(dtype if dtype is not None else arr.dtype)
+    if arr.dtype != dt:
+        arr = arr.astype(dt)
+    dev = device or default_device()
+    host = np.array(arr, copy=True, order="C")
+    host.flags.writeable = False
+    return Array(dev.put(host), ShapedArray(host.shape, host.dtype, weak_type), dev, host)

@@ -1,0 +1,136 @@
+"""Running jx functions on concrete arrays: lower, compile (cached), call.
+
+Eager primitives run as one-op modules cached per (op, params, avals); a traced function
+runs the same way once its module is lowered.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from irjax.dialects import builder, registry
+from irjax.dialects.func import FuncBuilder, find_func, new_module, parse_module, signature
+from irjax.dialects.mlir import enter
+from irjax.passes.registry import run_pipeline
+
+from .array import Array, from_numpy
+from .core import ShapedArray
+
+_eager_cache: dict = {}
+_exe_cache: dict = {}
+
+
+def _hashable(v):
+    if isinstance(v, np.ndarray):
+        return ("nd", v.dtype.str, v.shape, v.tobytes())
+    if isinstance(v, (list, tuple)):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, np.dtype):
+        return ("dt", v.str)
+    return v
+
+
+def _as_array(x) -> Array:
+    if isinstance(x, Array):
+        return x
+    from .core import aval_of
+
+    a = aval_of(x)
+    return from_numpy(np.asarray(x, a.dtype), a.weak_type)
+
+
+def compile_function(module, fname: str, device=None):
+    """Lower a copy of `module` and compile it with @fname as the entry; cached by IR text."""
+    from irjax.runtime.compiler import compile_stablehlo
+    from irjax.runtime.device import default_device
+    from irjax.runtime.executable import Executable
+
+    device = device or default_device()
+    text = str(module)
+    key = (text, fname, device)
+    exe = _exe_cache.get(key)
+    if exe is None:
+        lowered = parse_module(text)
+        _keep_only(lowered, fname)
+        run_pipeline(lowered, f"cse,dce,lower-stablehlo{{entry={fname}}}")
+        with enter():
+            hlo_text = str(lowered)
+        exe = Executable(compile_stablehlo(hlo_text, device.target), device)
+        _exe_cache[key] = exe
+    return exe
+
+
+def _keep_only(module, fname):
+    """Drop functions @fname does not reach (they would only cost compile time)."""
+    from irjax.dialects.func import body_ops, callee_of, func_names
+
+    keep, todo = set(), [fname]
+    while todo:
+        n = todo.pop()
+        if n in keep:
+            continue
+        keep.add(n)
+        f = find_func(module, n)
+        if f is None:
+            raise KeyError(f"function @{n} not found")
+        todo += [callee_of(op) for op in _all_calls(f)]
+    for n in func_names(module):
+        if n not in keep:
+            find_func(module, n).erase()
+
+
+def _all_calls(f):
+    from irjax.dialects.mlir import ir
+
+    calls = []
+
+    def cb(op):
+        if op.name == "jx.call":
+            calls.append(op)
+        return ir.WalkResult.ADVANCE
+
+    f.walk(cb)
+    return calls
+
+
+def execute(module, fname: str, args, out_avals=None) -> list[Array]:
+    """Run @fname on concrete values; returns Arrays."""
+    arrays = [_as_array(a) for a in args]
+    ins, outs = signature(find_func(module, fname))
+    for i, (a, want) in enumerate(zip(arrays, ins)):
+        if (a.aval.shape, a.aval.dtype) != (want.shape, want.dtype):
+            raise TypeError(
+                f"argument {i} of @{fname}: expected {want.str_short()}, got {a.aval.str_short()}"
+            )
+    exe = compile_function(module, fname)
+    bvs = exe.call(fname, [a._bv for a in arrays], len(outs))
+    dev = exe.device
+    res = []
+    for i, (bv, o) in enumerate(zip(bvs, outs)):
+        weak = out_avals[i].weak_type if out_avals else False
+        res.append(Array(bv, ShapedArray(o.shape, o.dtype, weak), dev))
+    return res
+
+
+def apply_primitive(name: str, args, params):
+    """Eager mode: run one primitive on concrete values through a cached one-op module."""
+    arrays = [_as_array(a) for a in args]
+    avals = tuple(a.aval.shaped() for a in arrays)
+    key = (name, _hashable(tuple(sorted(params.items()))), avals)
+    entry = _eager_cache.get(key)
+    if entry is None:
+        module = new_module()
+        fb = FuncBuilder(module, "main", list(avals))
+        try:
+            with fb:
+                outs = builder.emit(name, fb.args, params)
+        except BaseException:
+            fb.abandon()
+            raise
+        fb.finish(outs)
+        exe = compile_function(module, "main")
+        entry = _eager_cache[key] = (exe, [builder.aval(o) for o in outs])
+    exe, out_avals = entry
+    bvs = exe.call("main", [a._bv for a in arrays], len(out_avals))
+    res = [Array(bv, ShapedArray(o.shape, o.dtype, False), exe.device) for bv, o in zip(bvs, out_avals)]
+    return res if registry.get(name).multiple_results else res[0]

@@ -1,0 +1,116 @@
+"""Shared plumbing for irjax.numpy: operand conversion, promotion, broadcasting."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from irjax import dtypes
+from irjax.core import ShapedArray, Tracer, aval_of, bind
+
+
+def is_array(x) -> bool:
+    return hasattr(x, "aval")
+
+
+def shape_of(x) -> tuple:
+    return aval_of(x).shape
+
+
+def with_weak(x, weak: bool):
+    if is_array(x) and x.aval.weak_type != weak:
+        x.aval = x.aval._replace(weak_type=weak)
+    return x
+
+
+def convert(x, dtype, weak=False):
+    """x as dtype: NumPy values stay on the host, arrays/tracers get a convert op."""
+    dtype = dtypes.canonicalize_dtype(dtype)
+    if is_array(x):
+        if x.aval.dtype == dtype:
+            return x if x.aval.weak_type == weak else _copy_with_weak(x, weak)
+        return with_weak(bind("convert_element_type", x, new_dtype=dtype), weak)
+    from irjax.array import from_numpy
+
+    return from_numpy(np.asarray(x).astype(dtype), weak_type=weak)
+
+
+def _copy_with_weak(x, weak):
+    if isinstance(x, Tracer):
+        return Tracer(x.trace, x.value, x.aval._replace(weak_type=weak))
+    from irjax.array import Array
+
+    return Array(x._bv, x.aval._replace(weak_type=weak), x._device, x._npy)
+
+
+def asarray_any(x, dtype=None):
+    """Array/Tracer for any operand (Python scalars stay weakly typed)."""
+    if is_array(x):
+        return convert(x, dtype, x.aval.weak_type) if dtype is not None else x
+    if isinstance(x, (list, tuple)) and any(is_array(v) for v in _flat(x)):
+        from .creation import array
+
+        return array(x, dtype)
+    a = aval_of(x) if not isinstance(x, (list, tuple)) else ShapedArray(np.shape(x), dtypes.canonicalize_dtype(np.asarray(x).dtype))
+    dt = dtypes.canonicalize_dtype(dtype) if dtype is not None else a.dtype
+    from irjax.array import from_numpy
+
+    return from_numpy(np.asarray(x, dt), weak_type=a.weak_type and dtype is None)
+
+
+def _flat(x):
+    for v in x:
+        if isinstance(v, (list, tuple)):
+            yield from _flat(v)
+        else:
+            yield v
+
+
+def broadcast_to(x, shape):
+    shape = tuple(shape)
+    xs = shape_of(x)
+    if xs == shape:
+        return x
+    try:
+        if np.broadcast_shapes(xs, shape) != shape:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"Incompatible shapes for broadcasting: {xs} and requested shape {shape}") from None
+    lead = len(shape) - len(xs)
+    keep = [i for i, d in enumerate(xs) if d == shape[lead + i]]
+    if len(keep) != len(xs):
+        x = bind("reshape", x, new_sizes=tuple(xs[i] for i in keep))
+    return bind("broadcast_in_dim", x, shape=shape, broadcast_dimensions=tuple(lead + i for i in keep))
+
+
+def promote(*args, to_float=False):
+    """Convert args to their JAX result dtype and broadcast them to one shape."""
+    dt, weak = dtypes.result_type(*args, return_weak_type_flag=True)
+    if to_float and not np.issubdtype(dt, np.inexact):
+        dt = dtypes.default_float if not (dt == np.bool_ or np.issubdtype(dt, np.integer)) else dtypes.default_float
+    arrs = [asarray_any(a) for a in args]
+    arrs = [convert(a, dt, weak) for a in arrs]
+    shape = np.broadcast_shapes(*[shape_of(a) for a in arrs]) if len(arrs) > 1 else shape_of(arrs[0])
+    return [broadcast_to(a, shape) for a in arrs], dt, weak
+
+
+def canonical_axis(axis, ndim) -> int:
+    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+        raise ValueError(f"axis {axis} is out of bounds for array of dimension {ndim}")
+    return axis % ndim if ndim else 0
+
+
+def canonical_axes(axis, ndim) -> tuple:
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)):
+        axis = (int(axis),)
+    out = tuple(canonical_axis(a, ndim) for a in axis)
+    if len(set(out)) != len(out):
+        raise ValueError("repeated axis")
+    return out
+
+
+def check_arraylike(name, *args):
+    for a in args:
+        if not (is_array(a) or isinstance(a, (int, float, complex, bool, np.ndarray, np.generic))):
+            raise TypeError(f"{name} requires ndarray or scalar arguments, got {type(a)} at position 0.")

@@ -1,0 +1,218 @@
+"""Array creation: array, asarray, zeros, ones, full, *_like, arange, linspace, eye, identity."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from irjax import dtypes
+from irjax.core import Tracer, bind
+
+from ._util import asarray_any, broadcast_to, convert, is_array
+
+
+def _dt(dtype, default=None):
+    if dtype is None:
+        return dtypes.canonicalize_dtype(default if default is not None else dtypes.default_float)
+    return dtypes.canonicalize_dtype(dtype)
+
+
+def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
+    if is_array(object):
+        out = convert(object, dtype) if dtype is not None else object
+    elif isinstance(object, (list, tuple)) and _has_arrays(object):
+        from .shape import stack
+
+        out = stack([array(o) for o in object])
+        if dtype is not None:
+            out = convert(out, dtype)
+    else:
+        if isinstance(object, (list, tuple)) and len(object) == 0 and dtype is None:
+            dtype = dtypes.default_float
+        out = asarray_any(object if not isinstance(object, (list, tuple)) else np.asarray(object), dtype)
+        if not isinstance(object, (int, float, complex, bool)) or dtype is not None:
+            from ._util import with_weak
+
+            out = with_weak(out, False) if not isinstance(object, (int, float, complex, bool)) else out
+    if ndmin and out.ndim < ndmin:
+        out = out.reshape((1,) * (ndmin - out.ndim) + out.shape)
+    return out
+
+
+def _has_arrays(obj):
+    for o in obj:
+        if is_array(o) or (isinstance(o, (list, tuple)) and _has_arrays(o)):
+            return True
+    return False
+
+
+def asarray(a, dtype=None, order=None, copy=None):
+    return array(a, dtype=dtype, copy=False)
+
+
+def full(shape, fill_value, dtype=None):
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if is_array(fill_value):
+        v = fill_value if dtype is None else convert(fill_value, dtype)
+        return broadcast_to(v, shape)
+    dt = dtypes.canonicalize_dtype(dtype) if dtype is not None else dtypes.dtype_of(fill_value)
+    from irjax.array import from_numpy
+
+    return from_numpy(np.full(shape, fill_value, dt))
+
+
+def zeros(shape, dtype=None):
+    return full(shape, 0, _dt(dtype))
+
+
+def ones(shape, dtype=None):
+    return full(shape, 1, _dt(dtype))
+
+
+def empty(shape, dtype=None):
+    return zeros(shape, dtype)
+
+
+def _like(x, fill, dtype, shape):
+    a = asarray_any(x)
+    dt = dtypes.canonicalize_dtype(dtype) if dtype is not None else a.dtype
+    shp = a.shape if shape is None else ((shape,) if isinstance(shape, int) else tuple(shape))
+    if isinstance(a, Tracer):
+        c = convert(bind("constant", value=np.array(fill, dt)) if False else _scalar(fill, dt, a), dt)
+        return broadcast_to(c, shp)
+    from irjax.array import from_numpy
+
+    return from_numpy(np.full(shp, fill, dt))
+
+
+def _scalar(fill, dt, like):
+    return like.trace.constant(np.array(fill, dt))
+
+
+def zeros_like(a, dtype=None, shape=None):
+    return _like(a, 0, dtype, shape)
+
+
+def ones_like(a, dtype=None, shape=None):
+    return _like(a, 1, dtype, shape)
+
+
+def empty_like(a, dtype=None, shape=None):
+    return _like(a, 0, dtype, shape)
+
+
+def full_like(a, fill_value, dtype=None, shape=None):
+    if is_array(fill_value):
+        dt = dtype or asarray_any(a).dtype
+        shp = asarray_any(a).shape if shape is None else tuple(shape)
+        return broadcast_to(convert(fill_value, dt), shp)
+    return _like(a, fill_value, dtype, shape)
+
+
+def arange(start, stop=None, step=None, dtype=None):
+    for v in (start, stop, step):
+        if isinstance(v, Tracer):
+            from irjax.errors import ConcretizationTypeError
+
+            raise ConcretizationTypeError(v, "It arose in the jnp.arange argument; arange needs concrete bounds.")
+    if stop is None:
+        start, stop = 0, start
+    step = 1 if step is None else step
+    vals = [np.asarray(v) for v in (start, stop, step)]
+    if dtype is None:
+        dt = dtypes.canonicalize_dtype(np.result_type(*[v.dtype for v in vals]))
+    else:
+        dt = dtypes.canonicalize_dtype(dtype)
+    n = max(int(np.ceil((float(stop) - float(start)) / float(step))), 0)
+    if dt.kind in "iu" and all(np.asarray(v).dtype.kind in "iu" for v in vals):
+        out = bind("iota", dtype=dt, shape=(n,), dimension=0) if n else zeros((0,), dt)
+        if step != 1:
+            out = out * np.asarray(step, dt)
+        if start != 0:
+            out = out + np.asarray(start, dt)
+        return out
+    from irjax.array import from_numpy
+
+    return from_numpy(np.arange(start, stop, step).astype(dt))
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    num = int(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    dt = _dt(dtype, dtypes.result_type(start, stop, float))
+    compute = dtypes.default_float if dt.kind != "f" else dt
+    start_a, stop_a = asarray_any(start, compute), asarray_any(stop, compute)
+    bshape = np.broadcast_shapes(start_a.shape, stop_a.shape)
+    div = (num - 1) if endpoint else num
+    if num == 0:
+        out = zeros((0,) + bshape, dt)
+    else:
+        iota = bind("iota", dtype=compute, shape=(num,) + bshape, dimension=0)
+        s = broadcast_to(start_a, (num,) + bshape)
+        delta = broadcast_to(stop_a - start_a, (num,) + bshape)
+        if div > 0:
+            step = delta / np.asarray(div, compute)
+            out = s + iota * step
+            if endpoint and num > 1:
+                from .indexing import set_last
+
+                out = set_last(out, broadcast_to(stop_a, (1,) + bshape))
+        else:
+            out = s
+        out = convert(out, dt)
+    if axis != 0 and out.ndim > 1:
+        from .shape import moveaxis
+
+        out = moveaxis(out, 0, axis)
+    if retstep:
+        return out, (stop_a - start_a) / div if div > 0 else np.nan
+    return out
+
+
+def eye(N, M=None, k=0, dtype=None):
+    M = N if M is None else M
+    dt = _dt(dtype)
+    r = bind("iota", dtype=np.dtype(np.int32), shape=(N, M), dimension=0) if N and M else None
+    if r is None:
+        return zeros((N, M), dt)
+    c = bind("iota", dtype=np.dtype(np.int32), shape=(N, M), dimension=1)
+    return convert(bind("eq", r + np.asarray(k, np.int32), c), dt)
+
+
+def identity(n, dtype=None):
+    return eye(n, dtype=dtype)
+
+
+def tri(N, M=None, k=0, dtype=None):
+    M = N if M is None else M
+    r = bind("iota", dtype=np.dtype(np.int32), shape=(N, M), dimension=0)
+    c = bind("iota", dtype=np.dtype(np.int32), shape=(N, M), dimension=1)
+    return convert(bind("ge", r + np.asarray(k, np.int32), c), _dt(dtype))
+
+
+def tril(m, k=0):
+    from .ufuncs import where
+
+    m = asarray_any(m)
+    return where(tri(m.shape[-2], m.shape[-1], k, bool), m, zeros_like(m))
+
+
+def triu(m, k=0):
+    from .ufuncs import where
+
+    m = asarray_any(m)
+    return where(tri(m.shape[-2], m.shape[-1], k - 1, bool), zeros_like(m), m)
+
+
+def meshgrid(*xi, indexing="xy"):
+    xs = [asarray_any(x).reshape(-1) for x in xi]
+    shape = [x.shape[0] for x in xs]
+    if indexing == "xy" and len(xs) >= 2:
+        shape[0], shape[1] = shape[1], shape[0]
+    out = []
+    for i, x in enumerate(xs):
+        j = i
+        if indexing == "xy" and len(xs) >= 2 and i < 2:
+            j = 1 - i
+        out.append(bind("broadcast_in_dim", x, shape=tuple(shape), broadcast_dimensions=(j,)))
+    return out

@@ -1,0 +1,239 @@
+"""Reductions: sum, mean, var, std, max, min, prod, argmax, argmin, all, any, cumulative ops."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from irjax import dtypes
+from irjax.core import bind
+
+from ._util import asarray_any, broadcast_to, canonical_axes, canonical_axis, convert, with_weak
+
+
+def _keep(out, x_shape, axes, keepdims):
+    if not keepdims:
+        return out
+    shape = tuple(1 if i in axes else d for i, d in enumerate(x_shape))
+    return bind("reshape", out, new_sizes=shape)
+
+
+def _reduce(prim, x, axis, keepdims, dtype=None, initial=None, where=None, promote_int=False):
+    x = asarray_any(x)
+    weak = x.aval.weak_type
+    if dtype is not None:
+        x = convert(x, dtype)
+    elif promote_int and x.dtype.kind == "b":
+        x = convert(x, dtypes.default_int)
+    elif promote_int and x.dtype.kind in "iu" and x.dtype.itemsize < 4:
+        x = convert(x, np.dtype(f"{x.dtype.kind}4"))
+    axes = canonical_axes(axis, x.ndim)
+    if where is not None:
+        from .ufuncs import where as _where
+
+        ident = {"reduce_sum": 0, "reduce_prod": 1}.get(prim)
+        if ident is None:
+            ident = _extreme(prim, x.dtype) if initial is None else initial
+        x = _where(where, x, np.asarray(ident, x.dtype))
+    out = bind(prim, x, axes=axes) if axes else x
+    if initial is not None:
+        from . import ufuncs
+
+        f = {"reduce_sum": ufuncs.add, "reduce_prod": ufuncs.multiply, "reduce_max": ufuncs.maximum, "reduce_min": ufuncs.minimum}[prim]
+        out = f(out, np.asarray(initial, out.dtype))
+    return with_weak(_keep(out, x.shape, axes, keepdims), weak)
+
+
+def _extreme(prim, dtype):
+    if dtype.kind == "f":
+        return -np.inf if prim == "reduce_max" else np.inf
+    if dtype.kind == "b":
+        return prim != "reduce_max"
+    info = np.iinfo(dtype)
+    return info.min if prim == "reduce_max" else info.max
+
+
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None, promote_integers=True):  # noqa: A001
+    return _reduce("reduce_sum", a, axis, keepdims, dtype, initial, where, promote_int=promote_integers)
+
+
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None, promote_integers=True):
+    return _reduce("reduce_prod", a, axis, keepdims, dtype, initial, where, promote_int=promote_integers)
+
+
+def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
+    a = asarray_any(a)
+    _check_nonempty("max", a, axis, initial)
+    if a.dtype.kind == "b":
+        return _reduce("reduce_or", a, axis, keepdims)
+    return _reduce("reduce_max", a, axis, keepdims, initial=initial, where=where)
+
+
+def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
+    a = asarray_any(a)
+    _check_nonempty("min", a, axis, initial)
+    if a.dtype.kind == "b":
+        return _reduce("reduce_and", a, axis, keepdims)
+    return _reduce("reduce_min", a, axis, keepdims, initial=initial, where=where)
+
+
+amax, amin = max, min
+
+
+def _check_nonempty(name, a, axis, initial):
+    if initial is None and any(a.shape[i] == 0 for i in canonical_axes(axis, a.ndim)):
+        raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
+
+
+def all(a, axis=None, out=None, keepdims=False, where=None):  # noqa: A001
+    return _reduce("reduce_and", convert(asarray_any(a), bool), axis, keepdims)
+
+
+def any(a, axis=None, out=None, keepdims=False, where=None):  # noqa: A001
+    return _reduce("reduce_or", convert(asarray_any(a), bool), axis, keepdims)
+
+
+def _count(x, axes):
+    return int(np.prod([x.shape[i] for i in axes], dtype=np.int64))
+
+
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    a = asarray_any(a)
+    dt = dtypes.canonicalize_dtype(dtype) if dtype is not None else (a.dtype if a.dtype.kind == "f" else dtypes.default_float)
+    axes = canonical_axes(axis, a.ndim)
+    s = sum(convert(a, dt, a.aval.weak_type), axis, keepdims=keepdims, where=where)
+    if where is not None:
+        n = sum(broadcast_to(convert(asarray_any(where), dt), a.shape), axis, keepdims=keepdims)
+        return s / n
+    return s / np.asarray(_count(a, axes), dt)
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, correction=None):
+    if correction is not None:
+        ddof = correction
+    a = asarray_any(a)
+    dt = dtypes.canonicalize_dtype(dtype) if dtype is not None else (a.dtype if a.dtype.kind == "f" else dtypes.default_float)
+    a = convert(a, dt, a.aval.weak_type)
+    axes = canonical_axes(axis, a.ndim)
+    m = mean(a, axis, keepdims=True)
+    d = a - m
+    n = _count(a, axes) - ddof
+    return sum(d * d, axis, keepdims=keepdims) / np.asarray(n, dt)
+
+
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, correction=None):
+    from .ufuncs import sqrt
+
+    return sqrt(var(a, axis, dtype, ddof=ddof, keepdims=keepdims, correction=correction))
+
+
+def _arg(prim, a, axis, keepdims):
+    a = asarray_any(a)
+    if axis is None:
+        flat = bind("reshape", a, new_sizes=(a.size,))
+        if a.size == 0:
+            raise ValueError(f"attempt to get {prim} of an empty sequence")
+        out = bind(prim, flat, axis=0, index_dtype=dtypes.default_int)
+        return bind("reshape", out, new_sizes=(1,) * a.ndim) if keepdims else out
+    ax = canonical_axis(axis, a.ndim)
+    out = bind(prim, a, axis=ax, index_dtype=dtypes.default_int)
+    return _keep(out, a.shape, (ax,), keepdims)
+
+
+def argmax(a, axis=None, out=None, keepdims=False):
+    return _arg("argmax", a, axis, keepdims)
+
+
+def argmin(a, axis=None, out=None, keepdims=False):
+    return _arg("argmin", a, axis, keepdims)
+
+
+def _cum(prim, a, axis, dtype):
+    a = asarray_any(a)
+    if axis is None:
+        a = bind("reshape", a, new_sizes=(a.size,))
+        axis = 0
+    if dtype is not None:
+        a = convert(a, dtype)
+    elif a.dtype.kind == "b" or (a.dtype.kind in "iu" and a.dtype.itemsize < 4):
+        a = convert(a, dtypes.default_int if a.dtype.kind != "u" else np.dtype(np.uint32))
+    return bind(prim, a, axis=canonical_axis(axis, a.ndim), reverse=False)
+
+
+def cumsum(a, axis=None, dtype=None, out=None):
+    return _cum("cumsum", a, axis, dtype)
+
+
+def cumprod(a, axis=None, dtype=None, out=None):
+    return _cum("cumprod", a, axis, dtype)
+
+
+cumulative_sum = cumsum
+cumulative_prod = cumprod
+
+
+def logsumexp(a, axis=None, keepdims=False):
+    from .ufuncs import exp, log, isfinite, where
+    from irjax.api import stop_gradient
+
+    a = asarray_any(a)
+    m = max(a, axis, keepdims=True)
+    m = stop_gradient(where(isfinite(m), m, 0.0))
+    out = log(sum(exp(a - m), axis, keepdims=True)) + m
+    if not keepdims:
+        axes = canonical_axes(axis, a.ndim)
+        out = bind("reshape", out, new_sizes=tuple(d for i, d in enumerate(out.shape) if i not in axes))
+    return out
+
+
+def count_nonzero(a, axis=None, keepdims=False):
+    return sum(convert(asarray_any(a), bool), axis, keepdims=keepdims, dtype=dtypes.default_int)
+
+
+def average(a, axis=None, weights=None, returned=False, keepdims=False):
+    if weights is None:
+        avg = mean(a, axis, keepdims=keepdims)
+        if returned:
+            a = asarray_any(a)
+            return avg, full_like_count(a, axis, keepdims, avg)
+        return avg
+    w = asarray_any(weights)
+    a = asarray_any(a)
+    if w.shape != a.shape:
+        w = w.reshape((1,) * 0 + w.shape) if axis is None else _bcast_weights(w, a, axis)
+    sw = sum(w, axis, keepdims=keepdims)
+    avg = sum(a * w, axis, keepdims=keepdims) / sw
+    return (avg, sw) if returned else avg
+
+
+def full_like_count(a, axis, keepdims, like):
+    from .creation import full_like
+
+    return full_like(like, _count(a, canonical_axes(axis, a.ndim)))
+
+
+def _bcast_weights(w, a, axis):
+    ax = canonical_axis(axis, a.ndim)
+    shape = [1] * a.ndim
+    shape[ax] = a.shape[ax]
+    return broadcast_to(w.reshape(tuple(shape)), a.shape)
+
+
+def median(a, axis=None, keepdims=False):
+    from .sorting import sort
+
+    a = asarray_any(a)
+    if axis is None:
+        a, axis = a.reshape((a.size,)), 0
+    ax = canonical_axis(axis, a.ndim)
+    s = sort(a, ax)
+    n = a.shape[ax]
+    from .indexing import take
+
+    lo = take(s, (n - 1) // 2, axis=ax)
+    hi = take(s, n // 2, axis=ax)
+    out = (convert(lo, dtypes.default_float) + convert(hi, dtypes.default_float)) / 2.0
+    return _keep(out, a.shape, (ax,), keepdims)
+
+
+def ptp(a, axis=None, keepdims=False):
+    return max(a, axis, keepdims=keepdims) - min(a, axis, keepdims=keepdims)

@@ -1,0 +1,392 @@
+"""Shape manipulation: reshape, transpose, concatenate, stack, split, tile, repeat, pad, ..."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from irjax.core import bind
+
+from ._util import asarray_any, broadcast_to as _broadcast_to, canonical_axes, canonical_axis, promote, with_weak
+
+
+def shape(a):
+    return asarray_any(a).shape if hasattr(a, "aval") else np.shape(a)
+
+
+def ndim(a):
+    return len(shape(a))
+
+
+def size(a, axis=None):
+    s = shape(a)
+    return int(np.prod(s)) if axis is None else s[axis]
+
+
+def reshape(a, shape=None, order="C", *, newshape=None):  # noqa: A002
+    if shape is None:
+        shape = newshape
+    a = asarray_any(a)
+    if order != "C":
+        raise NotImplementedError("only order='C' reshape is supported")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    if shape.count(-1) > 1:
+        raise ValueError("can only specify one unknown dimension")
+    if -1 in shape:
+        known = int(np.prod([d for d in shape if d != -1]))
+        if known == 0 or a.size % known:
+            raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape {shape}")
+        shape = tuple(a.size // known if d == -1 else d for d in shape)
+    if int(np.prod(shape, dtype=np.int64)) != a.size:
+        raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape {shape}")
+    if shape == a.shape:
+        return a
+    return with_weak(bind("reshape", a, new_sizes=shape), a.aval.weak_type)
+
+
+def ravel(a, order="C"):
+    a = asarray_any(a)
+    return reshape(a, (a.size,))
+
+
+def transpose(a, axes=None):
+    a = asarray_any(a)
+    perm = tuple(reversed(range(a.ndim))) if axes is None else tuple(canonical_axis(x, a.ndim) for x in axes)
+    if sorted(perm) != list(range(a.ndim)):
+        raise ValueError(f"axes {axes} don't match array of dimension {a.ndim}")
+    if perm == tuple(range(a.ndim)):
+        return a
+    return with_weak(bind("transpose", a, permutation=perm), a.aval.weak_type)
+
+
+def permute_dims(a, axes):
+    return transpose(a, axes)
+
+
+def swapaxes(a, axis1, axis2):
+    a = asarray_any(a)
+    perm = list(range(a.ndim))
+    i, j = canonical_axis(axis1, a.ndim), canonical_axis(axis2, a.ndim)
+    perm[i], perm[j] = perm[j], perm[i]
+    return transpose(a, perm)
+
+
+def moveaxis(a, source, destination):
+    a = asarray_any(a)
+    src = canonical_axes(source, a.ndim)
+    dst = canonical_axes(destination, a.ndim)
+    if len(src) != len(dst):
+        raise ValueError("`source` and `destination` arguments must have the same number of elements")
+    order = [i for i in range(a.ndim) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(a, order)
+
+
+def expand_dims(a, axis):
+    a = asarray_any(a)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    n = a.ndim + len(axes)
+    axes = sorted(canonical_axis(x, n) for x in axes)
+    shape = list(a.shape)
+    for ax in axes:
+        shape.insert(ax, 1)
+    return reshape(a, tuple(shape))
+
+
+def squeeze(a, axis=None):
+    a = asarray_any(a)
+    if axis is None:
+        axes = tuple(i for i, d in enumerate(a.shape) if d == 1)
+    else:
+        axes = canonical_axes(axis, a.ndim)
+        for i in axes:
+            if a.shape[i] != 1:
+                raise ValueError(f"cannot select an axis to squeeze out which has size not equal to one, got shape={a.shape} and dimensions={axes}")
+    return reshape(a, tuple(d for i, d in enumerate(a.shape) if i not in axes))
+
+
+def broadcast_to(a, shape):
+    a = asarray_any(a)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return with_weak(_broadcast_to(a, shape), a.aval.weak_type)
+
+
+def broadcast_arrays(*args):
+    shp = np.broadcast_shapes(*[asarray_any(a).shape for a in args])
+    return [broadcast_to(a, shp) for a in args]
+
+
+def broadcast_shapes(*shapes):
+    return np.broadcast_shapes(*shapes)
+
+
+def atleast_1d(*arys):
+    out = [asarray_any(a) if asarray_any(a).ndim >= 1 else reshape(a, (1,)) for a in arys]
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_2d(*arys):
+    out = []
+    for a in arys:
+        a = asarray_any(a)
+        out.append(a if a.ndim >= 2 else reshape(a, (1,) * (2 - a.ndim) + a.shape))
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_3d(*arys):
+    out = []
+    for a in arys:
+        a = asarray_any(a)
+        if a.ndim == 0:
+            a = reshape(a, (1, 1, 1))
+        elif a.ndim == 1:
+            a = reshape(a, (1, a.shape[0], 1))
+        elif a.ndim == 2:
+            a = reshape(a, a.shape + (1,))
+        out.append(a)
+    return out[0] if len(out) == 1 else out
+
+
+def concatenate(arrays, axis=0, dtype=None):
+    if not len(arrays):
+        raise ValueError("Need at least one array to concatenate.")
+    if axis is None:
+        arrays = [ravel(a) for a in arrays]
+        axis = 0
+    arrs, dt, weak = _promote_no_broadcast(arrays)
+    if dtype is not None:
+        from ._util import convert
+
+        arrs = [convert(a, dtype) for a in arrs]
+    nd = arrs[0].ndim
+    if nd == 0:
+        raise ValueError("Zero-dimensional arrays cannot be concatenated.")
+    for a in arrs:
+        if a.ndim != nd:
+            raise ValueError(f"all the input arrays must have same number of dimensions, got {[x.ndim for x in arrs]}")
+    ax = canonical_axis(axis, nd)
+    arrs = [a for a in arrs if a.shape[ax] != 0] or arrs[:1]
+    if len(arrs) == 1:
+        return arrs[0]
+    return with_weak(bind("concatenate", *arrs, dimension=ax), weak)
+
+
+def _promote_no_broadcast(arrays):
+    from irjax import dtypes
+    from ._util import convert
+
+    dt, weak = dtypes.result_type(*arrays, return_weak_type_flag=True)
+    return [convert(asarray_any(a), dt, weak) for a in arrays], dt, weak
+
+
+concat = concatenate
+
+
+def stack(arrays, axis=0, dtype=None):
+    if not len(arrays):
+        raise ValueError("Need at least one array to stack.")
+    arrs = [asarray_any(a) for a in arrays]
+    shp = arrs[0].shape
+    for a in arrs:
+        if a.shape != shp:
+            raise ValueError("All input arrays must have the same shape.")
+    ax = canonical_axis(axis, len(shp) + 1)
+    return concatenate([expand_dims(a, ax) for a in arrs], axis=ax, dtype=dtype)
+
+
+def hstack(tup, dtype=None):
+    arrs = [atleast_1d(a) for a in tup]
+    return concatenate(arrs, axis=0 if arrs[0].ndim == 1 else 1, dtype=dtype)
+
+
+def vstack(tup, dtype=None):
+    return concatenate([atleast_2d(a) for a in tup], axis=0, dtype=dtype)
+
+
+row_stack = vstack
+
+
+def dstack(tup, dtype=None):
+    return concatenate([atleast_3d(a) for a in tup], axis=2, dtype=dtype)
+
+
+def column_stack(tup):
+    arrs = [asarray_any(a) for a in tup]
+    return concatenate([reshape(a, (a.shape[0], 1)) if a.ndim == 1 else a for a in arrs], axis=1)
+
+
+def split(ary, indices_or_sections, axis=0):
+    from .indexing import slice_axis
+
+    a = asarray_any(ary)
+    ax = canonical_axis(axis, a.ndim)
+    n = a.shape[ax]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if n % k:
+            raise ValueError("array split does not result in an equal division")
+        bounds = [i * (n // k) for i in range(k + 1)]
+    else:
+        bounds = [0] + [int(i) for i in indices_or_sections] + [n]
+    return [slice_axis(a, ax, max(min(s, n), 0), max(min(e, n), 0)) for s, e in zip(bounds[:-1], bounds[1:])]
+
+
+def array_split(ary, indices_or_sections, axis=0):
+    a = asarray_any(ary)
+    if isinstance(indices_or_sections, int):
+        n = a.shape[canonical_axis(axis, a.ndim)]
+        k = indices_or_sections
+        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+        idx = list(np.cumsum(sizes)[:-1])
+        return split(a, idx, axis)
+    return split(a, indices_or_sections, axis)
+
+
+def hsplit(a, i):
+    return split(a, i, axis=1 if asarray_any(a).ndim > 1 else 0)
+
+
+def vsplit(a, i):
+    return split(a, i, axis=0)
+
+
+def tile(A, reps):
+    a = asarray_any(A)
+    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    nd = max(a.ndim, len(reps))
+    a = reshape(a, (1,) * (nd - a.ndim) + a.shape)
+    reps = (1,) * (nd - len(reps)) + reps
+    # broadcast to (r0, d0, r1, d1, ...) then merge pairs
+    inter = []
+    for r, d in zip(reps, a.shape):
+        inter += [r, d]
+    b = bind("broadcast_in_dim", a, shape=tuple(inter), broadcast_dimensions=tuple(range(1, 2 * nd, 2)))
+    return reshape(b, tuple(r * d for r, d in zip(reps, a.shape)))
+
+
+def repeat(a, repeats, axis=None, total_repeat_length=None):
+    a = asarray_any(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    ax = canonical_axis(axis, a.ndim)
+    if isinstance(repeats, (int, np.integer)):
+        r = int(repeats)
+        shp = a.shape[: ax + 1] + (r,) + a.shape[ax + 1 :]
+        b = bind("broadcast_in_dim", a, shape=shp, broadcast_dimensions=tuple(i if i <= ax else i + 1 for i in range(a.ndim)))
+        return reshape(b, a.shape[:ax] + (a.shape[ax] * r,) + a.shape[ax + 1 :])
+    reps = np.asarray(repeats)
+    idx = np.repeat(np.arange(a.shape[ax]), reps)
+    from .indexing import take
+
+    return take(a, idx, axis=ax)
+
+
+def flip(m, axis=None):
+    m = asarray_any(m)
+    axes = canonical_axes(axis, m.ndim)
+    return with_weak(bind("rev", m, dimensions=axes), m.aval.weak_type) if axes else m
+
+
+def fliplr(m):
+    return flip(m, 1)
+
+
+def flipud(m):
+    return flip(m, 0)
+
+
+def roll(a, shift, axis=None):
+    a = asarray_any(a)
+    if axis is None:
+        return reshape(roll(ravel(a), shift, 0), a.shape)
+    shifts = (shift,) if isinstance(shift, int) else tuple(shift)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    from .indexing import slice_axis
+
+    for s, ax in zip(shifts, axes):
+        ax = canonical_axis(ax, a.ndim)
+        n = a.shape[ax]
+        if n == 0:
+            continue
+        s = int(s) % n
+        if s:
+            a = concatenate([slice_axis(a, ax, n - s, n), slice_axis(a, ax, 0, n - s)], axis=ax)
+    return a
+
+
+def rot90(m, k=1, axes=(0, 1)):
+    m = asarray_any(m)
+    k %= 4
+    for _ in range(k):
+        m = swapaxes(flip(m, axes[1]), axes[0], axes[1])
+    return m
+
+
+def pad(array, pad_width, mode="constant", constant_values=0):
+    a = asarray_any(array)
+    pw = np.broadcast_to(np.asarray(pad_width, dtype=np.int64).reshape(-1, 2) if np.ndim(pad_width) else np.asarray([[pad_width, pad_width]]), (a.ndim, 2))
+    if mode == "constant":
+        from ._util import convert
+
+        pv = convert(asarray_any(constant_values), a.dtype)
+        if pv.ndim:
+            raise NotImplementedError("per-axis constant_values")
+        return bind("pad", a, pv, padding_config=tuple((int(lo), int(hi), 0) for lo, hi in pw))
+    if mode in ("edge", "wrap", "reflect", "symmetric"):
+        from .indexing import take
+
+        for ax in range(a.ndim):
+            lo, hi = int(pw[ax][0]), int(pw[ax][1])
+            if not lo and not hi:
+                continue
+            n = a.shape[ax]
+            idx = np.arange(-lo, n + hi)
+            if mode == "edge":
+                idx = np.clip(idx, 0, n - 1)
+            elif mode == "wrap":
+                idx = idx % n
+            else:
+                period = 2 * n - 2 if mode == "reflect" else 2 * n
+                idx = np.abs(idx) if mode == "reflect" else np.where(idx < 0, -idx - 1, idx)
+                idx = idx % max(period, 1)
+                idx = np.where(idx >= n, period - idx - (0 if mode == "reflect" else 1), idx)
+            a = take(a, idx, axis=ax)
+        return a
+    raise NotImplementedError(f"jnp.pad mode={mode!r}")
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    from .indexing import take_along_last_two
+
+    return take_along_last_two(moveaxis(asarray_any(a), (axis1, axis2), (-2, -1)), offset)
+
+
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
+    from .reductions import sum as _sum
+
+    return _sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
+
+
+def diag(v, k=0):
+    v = asarray_any(v)
+    if v.ndim == 1:
+        n = v.shape[0] + abs(k)
+        from .creation import eye, zeros
+
+        e = eye(n, k=k, dtype=bool)
+        if k >= 0:
+            vv = concatenate([v, zeros((abs(k),), v.dtype)]) if k else v
+            row = broadcast_to(reshape(vv, (1, n)), (n, n)) if False else None
+        from .ufuncs import where
+
+        idx = np.arange(n)
+        src = np.clip(idx - max(k, 0), 0, v.shape[0] - 1) if k >= 0 else np.clip(idx, 0, v.shape[0] - 1)
+        from .indexing import take
+
+        cols = take(v, src if k >= 0 else np.clip(idx, 0, v.shape[0] - 1), axis=0)
+        mat = broadcast_to(reshape(cols, (1, n)), (n, n)) if k >= 0 else broadcast_to(reshape(take(v, np.clip(idx, 0, v.shape[0] - 1)), (n, 1)), (n, n))
+        del row
+        return where(e, mat, 0)
+    if v.ndim == 2:
+        return diagonal(v, k)
+    raise ValueError("Input must be 1- or 2-d.")

@@ -1,0 +1,404 @@
+"""Elementwise functions of irjax.numpy, with JAX's promotion and NumPy broadcasting."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from irjax import dtypes
+from irjax.core import bind
+
+from ._util import asarray_any, check_arraylike, convert, promote, with_weak
+
+
+def _unary(prim, name, to_float=True, kinds=None):
+    def f(x, /):
+        check_arraylike(name, x)
+        (x,), dt, weak = promote(x, to_float=to_float)
+        return with_weak(bind(prim, x), weak)
+
+    f.__name__ = name
+    return f
+
+
+def _binary(prim, name, to_float=False):
+    def f(x, y, /):
+        check_arraylike(name, x, y)
+        (x, y), dt, weak = promote(x, y, to_float=to_float)
+        return with_weak(bind(prim, x, y), weak)
+
+    f.__name__ = name
+    return f
+
+
+def _compare(prim, name):
+    def f(x, y, /):
+        check_arraylike(name, x, y)
+        (x, y), dt, weak = promote(x, y)
+        return bind(prim, x, y)
+
+    f.__name__ = name
+    return f
+
+
+sin = _unary("sin", "sin")
+cos = _unary("cos", "cos")
+tan = _unary("tan", "tan")
+arcsin = asin = _unary("asin", "arcsin")
+arccos = acos = _unary("acos", "arccos")
+arctan = atan = _unary("atan", "arctan")
+sinh = _unary("sinh", "sinh")
+cosh = _unary("cosh", "cosh")
+tanh = _unary("tanh", "tanh")
+arcsinh = asinh = _unary("asinh", "arcsinh")
+arccosh = acosh = _unary("acosh", "arccosh")
+arctanh = atanh = _unary("atanh", "arctanh")
+exp = _unary("exp", "exp")
+exp2 = _unary("exp2", "exp2")
+log = _unary("log", "log")
+log1p = _unary("log1p", "log1p")
+expm1 = _unary("expm1", "expm1")
+sqrt = _unary("sqrt", "sqrt")
+cbrt = _unary("cbrt", "cbrt")
+floor = _unary("floor", "floor")
+ceil = _unary("ceil", "ceil")
+rint = _unary("round", "rint")
+add = _binary("add", "add")
+subtract = _binary("sub", "subtract")
+multiply = _binary("mul", "multiply")
+maximum = _binary("max", "maximum")
+minimum = _binary("min", "minimum")
+arctan2 = atan2 = _binary("atan2", "arctan2", to_float=True)
+equal = _compare("eq", "equal")
+not_equal = _compare("ne", "not_equal")
+less = _compare("lt", "less")
+less_equal = _compare("le", "less_equal")
+greater = _compare("gt", "greater")
+greater_equal = _compare("ge", "greater_equal")
+
+
+def _int_or_bool(name, prim):
+    def f(x, y, /):
+        (x, y), dt, weak = promote(x, y)
+        if dt.kind not in "biu":
+            raise TypeError(f"{name} is only defined for integer and boolean inputs, got {dt.name}")
+        return with_weak(bind(prim, x, y), weak)
+
+    f.__name__ = name
+    return f
+
+
+bitwise_and = _int_or_bool("bitwise_and", "and")
+bitwise_or = _int_or_bool("bitwise_or", "or")
+bitwise_xor = _int_or_bool("bitwise_xor", "xor")
+left_shift = _int_or_bool("left_shift", "shift_left")
+
+
+def right_shift(x, y, /):
+    (x, y), dt, weak = promote(x, y)
+    prim = "shift_right_logical" if dt.kind == "u" else "shift_right_arithmetic"
+    return with_weak(bind(prim, x, y), weak)
+
+
+def logical_and(x, y, /):
+    return bitwise_and(convert(asarray_any(x), bool), convert(asarray_any(y), bool))
+
+
+def logical_or(x, y, /):
+    return bitwise_or(convert(asarray_any(x), bool), convert(asarray_any(y), bool))
+
+
+def logical_xor(x, y, /):
+    return bitwise_xor(convert(asarray_any(x), bool), convert(asarray_any(y), bool))
+
+
+def logical_not(x, /):
+    return bind("not", convert(asarray_any(x), bool))
+
+
+def invert(x, /):
+    x = asarray_any(x)
+    if x.dtype.kind not in "biu":
+        raise TypeError(f"invert is only defined for integer and boolean inputs, got {x.dtype.name}")
+    return with_weak(bind("not", x), x.aval.weak_type)
+
+
+bitwise_not = invert
+
+
+def negative(x, /):
+    (x,), dt, weak = promote(x)
+    if dt == np.bool_:
+        raise TypeError("negative does not accept dtype bool.")
+    return with_weak(bind("neg", x), weak)
+
+
+def positive(x, /):
+    return asarray_any(x)
+
+
+def abs(x, /):  # noqa: A001
+    (x,), dt, weak = promote(x)
+    if dt.kind in "ub":
+        return x
+    return with_weak(bind("abs", x), weak)
+
+
+absolute = abs
+
+
+def sign(x, /):
+    (x,), dt, weak = promote(x)
+    if dt.kind == "u":
+        return with_weak(convert(bind("ne", x, _zeros(x)), dt), weak)
+    if dt.kind == "b":
+        return x
+    return with_weak(bind("sign", x), weak)
+
+
+def _zeros(x):
+    from .creation import zeros_like
+
+    return zeros_like(x)
+
+
+def true_divide(x, y, /):
+    check_arraylike("true_divide", x, y)
+    (x, y), dt, weak = promote(x, y, to_float=True)
+    return with_weak(bind("div", x, y), weak)
+
+
+divide = true_divide
+
+
+def floor_divide(x, y, /):
+    (x, y), dt, weak = promote(x, y)
+    if dt.kind == "f":
+        return with_weak(bind("floor", bind("div", x, y)), weak)
+    if dt.kind == "u":
+        return with_weak(bind("div", x, y), weak)
+    # round toward -inf: truncated quotient minus one where signs differ and a remainder exists
+    q = bind("div", x, y)
+    r = bind("rem", x, y)
+    z = _zeros(r)
+    fix = bind("and", bind("ne", r, z), bind("ne", bind("lt", x, _zeros(x)), bind("lt", y, _zeros(y))))
+    return with_weak(bind("select", fix, bind("sub", q, _ones(q)), q), weak)
+
+
+def _ones(x):
+    from .creation import ones_like
+
+    return ones_like(x)
+
+
+def remainder(x, y, /):
+    (x, y), dt, weak = promote(x, y)
+    r = bind("rem", x, y)
+    if dt.kind == "u":
+        return with_weak(r, weak)
+    z = _zeros(r)
+    fix = bind("and", bind("ne", r, z), bind("ne", bind("lt", r, z), bind("lt", y, _zeros(y))))
+    return with_weak(bind("select", fix, bind("add", r, y), r), weak)
+
+
+mod = remainder
+
+
+def fmod(x, y, /):
+    (x, y), dt, weak = promote(x, y)
+    return with_weak(bind("rem", x, y), weak)
+
+
+def divmod(x, y, /):  # noqa: A001
+    return floor_divide(x, y), remainder(x, y)
+
+
+def power(x, y, /):
+    check_arraylike("power", x, y)
+    if isinstance(y, int) and not isinstance(y, bool) and (dtypes.is_weakly_typed(y)):
+        x = asarray_any(x)
+        if x.dtype.kind in "iu" and y < 0:
+            raise ValueError("Integers cannot be raised to negative powers.")
+        return with_weak(bind("integer_pow", x, y=y), x.aval.weak_type)
+    (x, y), dt, weak = promote(x, y)
+    if dt.kind in "iu":
+        return _int_power(x, y, weak)
+    return with_weak(bind("pow", x, y), weak)
+
+
+def _int_power(x, y, weak):
+    # square-and-multiply over the (traced) integer exponent bits
+    acc = _ones(x)
+    base = x
+    bits = 8 * x.dtype.itemsize
+    for _ in range(bits - 1):
+        one = bind("and", y, _ones(y))
+        acc = bind("select", bind("eq", one, _ones(one)), bind("mul", acc, base), acc)
+        y = bind("shift_right_logical", y, _ones(y))
+        base = bind("mul", base, base)
+    return with_weak(acc, weak)
+
+
+pow = power  # noqa: A001
+
+
+def square(x, /):
+    x = asarray_any(x)
+    return with_weak(bind("integer_pow", x, y=2), x.aval.weak_type)
+
+
+def reciprocal(x, /):
+    return true_divide(1.0, x)
+
+
+def log2(x, /):
+    return true_divide(log(x), float(np.log(2)))
+
+
+def log10(x, /):
+    return true_divide(log(x), float(np.log(10)))
+
+
+def logaddexp(x, y, /):
+    (x, y), dt, weak = promote(x, y, to_float=True)
+    m = maximum(x, y)
+    return add(m, log1p(exp(negative(abs(subtract(x, y))))))
+
+
+def isfinite(x, /):
+    x = asarray_any(x)
+    if x.dtype.kind != "f":
+        return bind("eq", x, x)
+    return bind("is_finite", x)
+
+
+def isnan(x, /):
+    x = asarray_any(x)
+    return bind("ne", x, x)
+
+
+def isinf(x, /):
+    x = asarray_any(x)
+    if x.dtype.kind != "f":
+        return bind("ne", x, x)
+    return logical_and(logical_not(isfinite(x)), logical_not(isnan(x)))
+
+
+def round(x, decimals=0):  # noqa: A001
+    x = asarray_any(x)
+    if x.dtype.kind != "f":
+        return x
+    if decimals == 0:
+        return with_weak(bind("round", x), x.aval.weak_type)
+    f = 10.0 ** decimals
+    return true_divide(with_weak(bind("round", multiply(x, f)), x.aval.weak_type), f)
+
+
+around = round
+
+
+def trunc(x, /):
+    x = asarray_any(x)
+    if x.dtype.kind != "f":
+        return x
+    return where(bind("lt", x, _zeros(x)), ceil(x), floor(x))
+
+
+fix = trunc
+
+
+def deg2rad(x, /):
+    return multiply(x, float(np.pi / 180))
+
+
+radians = deg2rad
+
+
+def rad2deg(x, /):
+    return multiply(x, float(180 / np.pi))
+
+
+degrees = rad2deg
+
+
+def hypot(x, y, /):
+    return sqrt(add(multiply(x, x), multiply(y, y)))
+
+
+def sinc(x, /):
+    x = asarray_any(x)
+    px = multiply(x, float(np.pi))
+    safe = where(equal(x, 0), 1.0, px)
+    return where(equal(x, 0), 1.0, true_divide(sin(safe), safe))
+
+
+def heaviside(x1, x2, /):
+    return where(less(x1, 0), 0.0, where(greater(x1, 0), 1.0, x2))
+
+
+def copysign(x1, x2, /):
+    return where(signbit(x2), negative(abs(x1)), abs(x1))
+
+
+def signbit(x, /):
+    x = asarray_any(x)
+    if x.dtype.kind == "f":
+        bits = bind("bitcast_convert_type", x, new_dtype=np.dtype(f"i{x.dtype.itemsize}"))
+        return bind("lt", bits, _zeros(bits))
+    return less(x, 0)
+
+
+def float_power(x, y, /):
+    return power(convert(asarray_any(x), dtypes.default_float), y)
+
+
+def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
+    if x is None and y is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, size=size, fill_value=fill_value)
+    if x is None or y is None:
+        raise ValueError("Either both or neither of the x and y arguments should be provided to jax.numpy.where")
+    c = convert(asarray_any(condition), bool)
+    (xx, yy), dt, weak = promote(x, y)
+    shape = np.broadcast_shapes(c.shape, xx.shape)
+    from ._util import broadcast_to
+
+    c, xx, yy = broadcast_to(c, shape), broadcast_to(xx, shape), broadcast_to(yy, shape)
+    return with_weak(bind("select", c, xx, yy), weak)
+
+
+def clip(a, a_min=None, a_max=None, /, *, min=None, max=None):  # noqa: A002
+    lo = min if min is not None else a_min
+    hi = max if max is not None else a_max
+    out = asarray_any(a)
+    if lo is not None:
+        out = maximum(out, lo)
+    if hi is not None:
+        out = minimum(out, hi)
+    return out
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    x = asarray_any(x)
+    if x.dtype.kind != "f":
+        return x
+    info = np.finfo(x.dtype)
+    x = where(isnan(x), nan, x)
+    x = where(equal(x, np.inf), info.max if posinf is None else posinf, x)
+    return where(equal(x, -np.inf), info.min if neginf is None else neginf, x)
+
+
+def conj(x, /):
+    return asarray_any(x)
+
+
+conjugate = conj
+
+
+def real(x, /):
+    return asarray_any(x)
+
+
+def astype(x, dtype, copy=False):
+    x = asarray_any(x)
+    return convert(x, dtype)

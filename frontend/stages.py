@@ -1,0 +1,79 @@
+"""Ahead-of-time stages: ShapeDtypeStruct, Lowered (.as_text, .compile), Compiled."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class ShapeDtypeStruct:
+    def __init__(self, shape, dtype, sharding=None, weak_type=False):
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        self.weak_type = weak_type
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def aval(self):
+        from .core import ShapedArray
+
+        return ShapedArray(self.shape, self.dtype, self.weak_type)
+
+    def __repr__(self):
+        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name})"
+
+    def __eq__(self, other):
+        return isinstance(other, ShapeDtypeStruct) and (self.shape, self.dtype) == (other.shape, other.dtype)
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype))
+
+
+class Lowered:
+    def __init__(self, traced):
+        self.traced = traced
+
+    def as_text(self, dialect: str = "jx") -> str:
+        from irjax.dialects.func import parse_module
+        from irjax.dialects.mlir import enter
+        from irjax.passes.registry import run_pipeline
+
+        with enter():
+            text = str(self.traced.module)
+        if dialect in ("jx", None):
+            return text
+        if dialect == "stablehlo":
+            m = parse_module(text)
+            run_pipeline(m, f"cse,dce,lower-stablehlo{{entry={self.traced.fname}}}")
+            with enter():
+                return str(m)
+        raise ValueError(f"unknown dialect {dialect!r}; expected 'jx' or 'stablehlo'")
+
+    def compile(self):
+        from .dispatch import compile_function
+
+        return Compiled(self.traced, compile_function(self.traced.module, self.traced.fname))
+
+
+class Compiled:
+    def __init__(self, traced, exe):
+        self.traced = traced
+        self.executable = exe
+
+    @property
+    def target(self):
+        return self.executable.device.target
+
+    def __call__(self, *args):
+        from . import tree_util
+        from .dispatch import execute
+
+        leaves = tree_util.tree_leaves(args)
+        outs = execute(self.traced.module, self.traced.fname, list(leaves) + self.traced.captured, self.traced.out_avals)
+        return tree_util.tree_unflatten(self.traced.out_tree, outs)

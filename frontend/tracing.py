@@ -1,0 +1,97 @@
+"""Tracing a Python function into a jx function, and calling a jx function from Python.
+
+`trace_function` turns `fun` into `func.func @name` in a fresh module; `call_function`
+either runs it (concrete operands) or emits `jx.call` into the enclosing trace.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from irjax.dialects.func import copy_funcs, emit_call, find_func, signature
+from irjax.dialects.mlir import enter
+
+from . import tree_util
+from .core import ShapedArray, Trace, Tracer, aval_of, current_trace, trace_scope
+
+_names = itertools.count()
+
+
+@dataclass
+class Traced:
+    module: object
+    fname: str
+    in_avals: list
+    out_avals: list
+    out_tree: object
+    captured: list
+    exes: dict = field(default_factory=dict)
+
+    @property
+    def has_tracer_captures(self) -> bool:
+        return any(isinstance(c, Tracer) for c in self.captured)
+
+
+def _fun_name(fun) -> str:
+    n = getattr(fun, "__name__", "fn")
+    n = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in n) or "fn"
+    if n[0].isdigit():
+        n = "f" + n
+    return f"{n}_{next(_names)}"
+
+
+def trace_function(fun, in_avals: list[ShapedArray], in_tree, name: str | None = None) -> Traced:
+    """Trace fun(*unflatten(in_tree, tracers)) into a new module."""
+    trace = Trace(name or _fun_name(fun))
+    try:
+        with trace_scope(trace):
+            args = [trace.new_arg(a) for a in in_avals]
+            out = fun(*tree_util.tree_unflatten(in_tree, args))
+            out_leaves, out_tree = tree_util.tree_flatten(out)
+            out_vals = []
+            for o in out_leaves:
+                if not (isinstance(o, Tracer) or hasattr(o, "aval") or _is_scalar_like(o)):
+                    raise TypeError(
+                        f"function {getattr(fun, '__name__', fun)} returned a value of type "
+                        f"{type(o).__name__}, which is not a valid irjax type"
+                    )
+                out_vals.append(trace.to_value(o))
+    except BaseException:
+        trace.builder.abandon()
+        raise
+    fname = trace.builder.finish([v.value for v in out_vals])
+    return Traced(trace.module, fname, list(in_avals), [v.aval for v in out_vals], out_tree, list(trace.captured))
+
+
+def _is_scalar_like(x):
+    import numpy as np
+
+    return isinstance(x, (bool, int, float, complex, np.ndarray, np.generic))
+
+
+def call_function(module, fname: str, operands, out_avals=None):
+    """Call @fname: a jx.call inside an active trace, else compile and run."""
+    f = find_func(module, fname)
+    _, outs = signature(f)
+    if out_avals is None:
+        out_avals = [ShapedArray(o.shape, o.dtype, False) for o in outs]
+    trace = current_trace()
+    if trace is not None and any(isinstance(x, Tracer) for x in operands):
+        copy_funcs(module, trace.module, [fname])
+        vals = [trace.to_value(x) for x in operands]
+        with enter(), trace.builder.ip:
+            res = emit_call(fname, [v.value for v in vals], outs)
+        return [Tracer(trace, r, a) for r, a in zip(res, out_avals)]
+    from .dispatch import execute
+
+    return execute(module, fname, list(operands), out_avals)
+
+
+def flatten_args(args, kwargs=None):
+    leaves, tree = tree_util.tree_flatten((tuple(args), dict(kwargs or {})))
+    return leaves, tree
+
+
+def leaf_avals(leaves) -> list[ShapedArray]:
+    return [aval_of(x) for x in leaves]

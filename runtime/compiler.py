@@ -1,0 +1,123 @@
+"""Compile StableHLO text to an IREE .vmfb, with an in-memory and on-disk cache.
+
+The disk cache lives in $IRJAX_CACHE_DIR (default ~/.cache/irjax); the key hashes the
+IR text, target, flags and IREE version. Entries carry a checksum and are written
+atomically; a corrupt entry is recompiled, never fatal. The compiler import is lazy:
+loading cached modules needs only the runtime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+
+_MAGIC = b"IRJAXVMFB1\n"
+_mem: dict[str, bytes] = {}
+_lock = threading.Lock()
+stats = {"compiles": 0, "disk_hits": 0, "memory_hits": 0}
+
+
+class CompileError(RuntimeError):
+    """IREE rejected the module; the message holds its diagnostics."""
+
+
+def cache_dir() -> str:
+    d = os.environ.get("IRJAX_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "irjax")
+    return d
+
+
+def _iree_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("iree-base-compiler")
+    except Exception:  # noqa: BLE001
+        return "unknown"
+
+
+_VERSION = None
+
+
+def target_flags(target: str = "llvm-cpu") -> list[str]:
+    if target == "llvm-cpu":
+        cpu = os.environ.get("IRJAX_CPU", "host")
+        return [f"--iree-llvmcpu-target-cpu={cpu}", "--iree-opt-data-tiling"]
+    return []
+
+
+def cache_key(text: str, target: str, flags: list[str]) -> str:
+    global _VERSION
+    if _VERSION is None:
+        _VERSION = _iree_version()
+    h = hashlib.sha256()
+    for part in (_VERSION, target, "\0".join(flags), text):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _read_entry(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if not data.startswith(_MAGIC) or len(data) < len(_MAGIC) + 64:
+        return None
+    digest = data[len(_MAGIC) : len(_MAGIC) + 64].decode("ascii", "replace")
+    payload = data[len(_MAGIC) + 64 :]
+    if hashlib.sha256(payload).hexdigest() != digest:
+        return None  # corrupt: recompile
+    return payload
+
+
+def _write_entry(path: str, payload: bytes) -> None:
+    d = os.path.dirname(path)
+    try:
+        os.makedirs(d, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + payload)
+        os.replace(tmp, path)  # atomic: readers see the old entry or the whole new one
+    except OSError:
+        pass  # a read-only or full disk only costs a recompile next time
+
+
+def compile_stablehlo(text: str, target: str = "llvm-cpu", extra_flags: list[str] | None = None) -> bytes:
+    """The .vmfb for a StableHLO module (cached)."""
+    flags = target_flags(target) + list(extra_flags or [])
+    key = cache_key(text, target, flags)
+    with _lock:
+        hit = _mem.get(key)
+    if hit is not None:
+        stats["memory_hits"] += 1
+        return hit
+    use_disk = os.environ.get("IRJAX_DISABLE_CACHE", "") not in ("1", "true")
+    path = os.path.join(cache_dir(), key[:2], key + ".vmfb")
+    payload = _read_entry(path) if use_disk else None
+    if payload is not None:
+        stats["disk_hits"] += 1
+    else:
+        payload = _compile(text, target, flags)
+        stats["compiles"] += 1
+        if use_disk:
+            _write_entry(path, payload)
+    with _lock:
+        _mem[key] = payload
+    return payload
+
+
+def _compile(text: str, target: str, flags: list[str]) -> bytes:
+    import iree.compiler as ic
+
+    try:
+        return ic.compile_str(text, target_backends=[target], input_type="stablehlo", extra_args=flags)
+    except ic.CompilerToolError as e:
+        raise CompileError(f"IREE failed to compile the module for {target}:\n{e}") from None
+
+
+def forget_memory_cache() -> None:
+    with _lock:
+        _mem.clear()

@@ -1,0 +1,40 @@
+"""A loaded IREE module and its low-overhead call path (VmContext.invoke on buffer views)."""
+
+from __future__ import annotations
+
+import iree.runtime as rt
+
+from .device import Device
+
+
+class LoadError(ValueError):
+    """A .vmfb that the runtime cannot load (corrupt, truncated, wrong target)."""
+
+
+class Executable:
+    def __init__(self, vmfb: bytes, device: Device):
+        self.device = device
+        try:
+            self.module = rt.VmModule.copy_buffer(device.instance, vmfb)
+        except Exception as e:  # noqa: BLE001  (the runtime raises plain errors)
+            raise LoadError(f"cannot load compiled module: {e}") from None
+        self.context = rt.VmContext(device.instance, [device.hal_module, self.module])
+        self._fns: dict = {}
+
+    def function(self, name: str):
+        fn = self._fns.get(name)
+        if fn is None:
+            fn = self.module.lookup_function(name)
+            if fn is None:
+                raise KeyError(f"the compiled module has no entry point '{name}'")
+            self._fns[name] = fn
+        return fn
+
+    def call(self, name: str, buffers, n_results: int) -> list:
+        fn = self.function(name)
+        args = rt.VmVariantList(len(buffers))
+        for b in buffers:
+            args.push_ref(b)
+        rets = rt.VmVariantList(n_results)
+        self.context.invoke(fn, args, rets)
+        return [rets.get_as_object(i, rt.HalBufferView) for i in range(n_results)]

@@ -1,0 +1,55 @@
+// RUN: irjax-opt %s -p verify,lower-stablehlo | FileCheck %s
+// One op of each family: elementwise, comparison/select, reduce, dot_general,
+// broadcast, convert, constant, and jx.call -> func.call (whose callee turns private).
+
+// CHECK-LABEL: func.func private @g(%arg0: tensor<3xf32>) -> tensor<3xf32>
+// CHECK-NEXT:    %[[E:.*]] = stablehlo.exponential %arg0 : tensor<3xf32>
+// CHECK-NEXT:    return %[[E]] : tensor<3xf32>
+func.func @g(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %0 = "jx.exp"(%x) : (tensor<3xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// CHECK-LABEL: func.func @f(%arg0: tensor<3xf32>, %arg1: tensor<3xf32>, %arg2: tensor<2x3xf32>, %arg3: tensor<3x4xf32>)
+// CHECK-SAME:    -> (tensor<f32>, tensor<2x4xf32>, tensor<2x3xf32>, tensor<3xi1>, tensor<3xf32>, tensor<3xi32>, tensor<2xf32>)
+// CHECK-NOT:     jx.
+// CHECK:         %[[SIN:.*]] = stablehlo.sine %arg0 : tensor<3xf32>
+// CHECK-NEXT:    %[[ADD:.*]] = stablehlo.add %[[SIN]], %arg1 : tensor<3xf32>
+// CHECK-NEXT:    %[[MUL:.*]] = stablehlo.multiply %[[ADD]], %arg0 : tensor<3xf32>
+// CHECK-NEXT:    %[[ZERO:.*]] = stablehlo.constant dense<0.000000e+00> : tensor<f32>
+// CHECK-NEXT:    %[[SUM:.*]] = stablehlo.reduce(%[[MUL]] init: %[[ZERO]]) applies stablehlo.add across dimensions = [0] : (tensor<3xf32>, tensor<f32>) -> tensor<f32>
+// CHECK-NEXT:    %[[DOT:.*]] = stablehlo.dot_general %arg2, %arg3, contracting_dims = [1] x [0] : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+// CHECK-NEXT:    %[[BC:.*]] = stablehlo.broadcast_in_dim %arg0, dims = [1] : (tensor<3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:    %[[LT:.*]] = stablehlo.compare LT, %arg0, %arg1, FLOAT : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xi1>
+// CHECK-NEXT:    %[[CALL:.*]] = call @g(%arg0) : (tensor<3xf32>) -> tensor<3xf32>
+// CHECK-NEXT:    %[[SEL:.*]] = stablehlo.select %[[LT]], %[[CALL]], %arg1 : tensor<3xi1>, tensor<3xf32>
+// CHECK-NEXT:    %[[CVT:.*]] = stablehlo.convert %[[SEL]] : (tensor<3xf32>) -> tensor<3xi32>
+// CHECK-NEXT:    %[[NEGINF:.*]] = stablehlo.constant dense<0xFF800000> : tensor<f32>
+// CHECK-NEXT:    %[[MAX:.*]] = stablehlo.reduce(%arg2 init: %[[NEGINF]]) applies stablehlo.maximum across dimensions = [1] : (tensor<2x3xf32>, tensor<f32>) -> tensor<2xf32>
+// CHECK-NEXT:    %[[TWO:.*]] = stablehlo.constant dense<2.000000e+00> : tensor<3xf32>
+// CHECK-NEXT:    %[[DIV:.*]] = stablehlo.divide %[[SEL]], %[[TWO]] : tensor<3xf32>
+// CHECK-NEXT:    return %[[SUM]], %[[DOT]], %[[BC]], %[[LT]], %[[DIV]], %[[CVT]], %[[MAX]]
+func.func @f(%x: tensor<3xf32>, %y: tensor<3xf32>, %a: tensor<2x3xf32>, %b: tensor<3x4xf32>) -> (tensor<f32>, tensor<2x4xf32>, tensor<2x3xf32>, tensor<3xi1>, tensor<3xf32>, tensor<3xi32>, tensor<2xf32>) {
+  %0 = "jx.sin"(%x) : (tensor<3xf32>) -> tensor<3xf32>
+  %1 = "jx.add"(%0, %y) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %2 = "jx.mul"(%1, %x) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %3 = "jx.reduce_sum"(%2) {axes = array<i64: 0>} : (tensor<3xf32>) -> tensor<f32>
+  %4 = "jx.dot_general"(%a, %b) {lhs_contracting = array<i64: 1>, rhs_contracting = array<i64: 0>, lhs_batch = array<i64>, rhs_batch = array<i64>} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  %5 = "jx.broadcast_in_dim"(%x) {shape = array<i64: 2, 3>, broadcast_dimensions = array<i64: 1>} : (tensor<3xf32>) -> tensor<2x3xf32>
+  %6 = "jx.lt"(%x, %y) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xi1>
+  %7 = "jx.call"(%x) {callee = @g} : (tensor<3xf32>) -> tensor<3xf32>
+  %8 = "jx.select"(%6, %7, %y) : (tensor<3xi1>, tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %9 = "jx.convert_element_type"(%8) {new_dtype = i32} : (tensor<3xf32>) -> tensor<3xi32>
+  %10 = "jx.reduce_max"(%a) {axes = array<i64: 1>} : (tensor<2x3xf32>) -> tensor<2xf32>
+  %c = "jx.constant"() {value = dense<2.0> : tensor<3xf32>} : () -> tensor<3xf32>
+  %11 = "jx.div"(%8, %c) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  return %3, %4, %5, %6, %11, %9, %10 : tensor<f32>, tensor<2x4xf32>, tensor<2x3xf32>, tensor<3xi1>, tensor<3xf32>, tensor<3xi32>, tensor<2xf32>
+}
+
+// A batched matmul keeps its batch dimensions.
+// CHECK-LABEL: func.func @bmm(%arg0: tensor<5x2x3xf32>, %arg1: tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
+// CHECK-NEXT:    stablehlo.dot_general %arg0, %arg1, batching_dims = [0] x [0], contracting_dims = [2] x [1] : (tensor<5x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
+func.func @bmm(%a: tensor<5x2x3xf32>, %b: tensor<5x3x4xf32>) -> tensor<5x2x4xf32> {
+  %0 = "jx.dot_general"(%a, %b) {lhs_contracting = array<i64: 2>, rhs_contracting = array<i64: 1>, lhs_batch = array<i64: 0>, rhs_batch = array<i64: 0>} : (tensor<5x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
+  return %0 : tensor<5x2x4xf32>
+}
