@@ -55,7 +55,8 @@ def compile_function(module, fname: str, device=None):
         run_pipeline(lowered, f"cse,dce,lower-stablehlo{{entry={fname}}}")
         with enter():
             hlo_text = str(lowered)
-        exe = Executable(compile_stablehlo(hlo_text, device.target), device)
+        tied = any(op in hlo_text for op in ("stablehlo.scatter", "stablehlo.dynamic_update_slice", "stablehlo.sort"))
+        exe = Executable(compile_stablehlo(hlo_text, device.target), device, copy_inputs=tied)
         _exe_cache[key] = exe
     return exe
 

@@ -33,8 +33,9 @@ class Traced:
         return any(isinstance(c, Tracer) for c in self.captured)
 
 
-def _fun_name(fun) -> str:
-    n = getattr(fun, "__name__", "fn")
+def _fun_name(fun, name=None) -> str:
+    """A module-unique symbol: derived names (f_3_grad_0, f_3_vjp) must never collide."""
+    n = name or getattr(fun, "__name__", "fn")
     n = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in n) or "fn"
     if n[0].isdigit():
         n = "f" + n
@@ -43,7 +44,7 @@ def _fun_name(fun) -> str:
 
 def trace_function(fun, in_avals: list[ShapedArray], in_tree, name: str | None = None) -> Traced:
     """Trace fun(*unflatten(in_tree, tracers)) into a new module."""
-    trace = Trace(name or _fun_name(fun))
+    trace = Trace(_fun_name(fun, name))
     try:
         with trace_scope(trace):
             args = [trace.new_arg(a) for a in in_avals]

@@ -70,6 +70,17 @@ class Device:
             element_type=et,
         )
 
+    def copy(self, bv):
+        """A new buffer view with the same contents."""
+        host = bv.map().asarray(tuple(bv.shape), np.dtype(rt.HalElementType.map_to_dtype(bv.element_type)))
+        return self.allocator.allocate_buffer_copy(
+            memory_type=rt.MemoryType.DEVICE_LOCAL,
+            allowed_usage=rt.BufferUsage.DEFAULT,
+            device=self.hal,
+            buffer=np.ascontiguousarray(host),
+            element_type=bv.element_type,
+        )
+
     def get(self, bv, dtype) -> np.ndarray:
         """Copy a buffer view back to a new host array."""
         shape = tuple(bv.shape)

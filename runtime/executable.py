@@ -12,8 +12,11 @@ class LoadError(ValueError):
 
 
 class Executable:
-    def __init__(self, vmfb: bytes, device: Device):
+    def __init__(self, vmfb: bytes, device: Device, copy_inputs: bool = False):
         self.device = device
+        # IREE may write in place into an input buffer that feeds a tied op (scatter,
+        # dynamic_update_slice, sort: iree-org/iree#16168); such modules get private copies.
+        self.copy_inputs = copy_inputs
         try:
             self.module = rt.VmModule.copy_buffer(device.instance, vmfb)
         except Exception as e:  # noqa: BLE001  (the runtime raises plain errors)
@@ -33,6 +36,8 @@ class Executable:
     def call(self, name: str, buffers, n_results: int) -> list:
         fn = self.function(name)
         args = rt.VmVariantList(len(buffers))
+        if self.copy_inputs:
+            buffers = [self.device.copy(b) for b in buffers]
         for b in buffers:
             args.push_ref(b)
         rets = rt.VmVariantList(n_results)

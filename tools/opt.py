@@ -29,7 +29,9 @@ class Diag(NamedTuple):
 
 def _from_loc(loc: str, msg: str) -> Diag:
     m = _FILE_LINE_COL.search(loc)
-    return Diag(int(m.group(1)), int(m.group(2)), msg) if m else Diag(None, None, msg)
+    if not m or m.group(1) == "0":  # bytecode errors point at 0:0, which names nothing
+        return Diag(None, None, msg)
+    return Diag(int(m.group(1)), int(m.group(2)), msg)
 
 
 def _diags(exc: BaseException, where: str = "") -> list[Diag]:

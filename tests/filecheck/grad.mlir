@@ -1,6 +1,7 @@
 // RUN: irjax-opt %s -p 'grad{func=f}' --verify-each | FileCheck %s
 // RUN: irjax-opt %s -p 'grad{func=g argnums=0,1}' --verify-each | FileCheck %s --check-prefix=TWO
 // RUN: not irjax-opt %s -p 'grad{func=nonscalar}' 2>&1 | FileCheck %s --check-prefix=ERR
+// RUN: not irjax-opt %s -p 'grad{func=missing}' 2>&1 | FileCheck %s --check-prefix=NOFUNC
 // grad: @f_grad_<argnums>(args) -> (outs..., grads...) calls @f_vjp (masked to output 0)
 // with a cotangent of 1.
 
@@ -41,3 +42,4 @@ func.func @nonscalar(%x: tensor<3xf32>) -> tensor<3xf32> {
 }
 // ERR: grad.mlir: error: pass 'grad' failed: Gradient only defined for scalar-output functions. Output had shape: float32[3]
 // ERR-NOT: Traceback
+// NOFUNC: grad.mlir: error: pass 'grad' failed: function @missing not found in the module
