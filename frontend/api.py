@@ -12,7 +12,9 @@ from irjax.passes.autodiff import grad_function, jvp_function, vjp_function
 from irjax.passes.batching import batch_function
 
 from . import tree_util
+from .array import Array
 from .core import ShapedArray, Tracer, aval_of, current_trace
+from .dispatch import run_traced
 from .tracing import Traced, call_function, trace_function
 
 
@@ -53,6 +55,7 @@ class Jitted:
         except (TypeError, ValueError):
             pass
         self._cache: dict = {}
+        self._fast: dict = {}
         functools.update_wrapper(self, fun)
 
     def _split(self, args, kwargs):
@@ -84,7 +87,19 @@ class Jitted:
         return tr, leaves
 
     def __call__(self, *args, **kwargs):
+        if not kwargs and not self.static_argnums and current_trace() is None:
+            # fast path: positional Arrays only, keyed on their avals (no pytree flattening)
+            key = tuple(a.aval if type(a) is Array else None for a in args)
+            tr = self._fast.get(key) if None not in key else None
+            if tr is not None:
+                outs = run_traced(tr, args)
+                return outs[0] if tr.out_is_leaf else tree_util.tree_unflatten(tr.out_tree, outs)
         tr, leaves = self._trace(args, kwargs)
+        if current_trace() is None and not tr.captured_tracers:
+            if not kwargs and not self.static_argnums and len(leaves) == len(args) and all(type(a) is Array for a in args):
+                tr.out_is_leaf = tr.out_tree == tree_util.tree_structure(0)
+                self._fast[tuple(a.aval for a in args)] = tr
+            return tree_util.tree_unflatten(tr.out_tree, run_traced(tr, leaves))
         outs = call_function(tr.module, tr.fname, list(leaves) + tr.captured, tr.out_avals)
         return tree_util.tree_unflatten(tr.out_tree, outs)
 

@@ -32,6 +32,8 @@ class Traced:
     def has_tracer_captures(self) -> bool:
         return any(isinstance(c, Tracer) for c in self.captured)
 
+    captured_tracers = has_tracer_captures
+
 
 def _fun_name(fun, name=None) -> str:
     """A module-unique symbol: derived names (f_3_grad_0, f_3_vjp) must never collide."""

@@ -1,0 +1,348 @@
+"""irjax.lax: the primitives, called directly (strict dtypes and shapes, as jax.lax)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes
+from .core import bind
+
+_ident = None
+
+
+def _arr(x, dtype=None):
+    from .numpy._util import asarray_any
+
+    return asarray_any(x, dtype)
+
+
+def _same(x, y):
+    """Operands of a binary lax op: Python scalars take the other operand's dtype."""
+    xa, ya = hasattr(x, "aval"), hasattr(y, "aval")
+    if xa and not ya:
+        y = _arr(np.asarray(y, x.dtype))
+    elif ya and not xa:
+        x = _arr(np.asarray(x, y.dtype))
+    else:
+        x, y = _arr(x), _arr(y)
+    if x.dtype != y.dtype:
+        raise TypeError(f"lax ops require arguments of one dtype, got {x.dtype.name} and {y.dtype.name}")
+    if x.shape != y.shape:
+        from .numpy._util import broadcast_to
+
+        if x.shape == ():
+            x = broadcast_to(x, y.shape)
+        elif y.shape == ():
+            y = broadcast_to(y, x.shape)
+        else:
+            raise TypeError(f"lax ops require arguments of one shape, got {x.shape} and {y.shape}")
+    return x, y
+
+
+def _unary(name):
+    def f(x):
+        return bind(name, _arr(x))
+
+    f.__name__ = name
+    return f
+
+
+def _binary(name):
+    def f(x, y):
+        return bind(name, *_same(x, y))
+
+    f.__name__ = name
+    return f
+
+
+for _n in ("neg sign floor ceil is_finite exp exp2 log log1p expm1 tanh logistic sin cos tan asin acos atan "
+           "sinh cosh asinh acosh atanh sqrt rsqrt cbrt abs erf erf_inv lgamma digamma population_count clz").split():
+    globals()[_n] = _unary({"population_count": "popcnt"}.get(_n, _n))
+
+for _n in ("add sub mul div rem pow max min atan2 shift_left shift_right_logical shift_right_arithmetic "
+           "eq ne lt le gt ge").split():
+    globals()[_n] = _binary(_n)
+
+bitwise_and, bitwise_or, bitwise_xor = _binary("and"), _binary("or"), _binary("xor")
+and_, or_, xor = bitwise_and, bitwise_or, bitwise_xor
+
+
+def bitwise_not(x):
+    return bind("not", _arr(x))
+
+
+not_ = bitwise_not
+
+
+def round(x, rounding_method=0):  # noqa: A001
+    x = _arr(x)
+    if rounding_method in (1, "TO_NEAREST_EVEN"):
+        return bind("round", x)
+    from . import numpy as jnp
+
+    return jnp.where(x >= 0, jnp.floor(x + 0.5), jnp.ceil(x - 0.5))
+
+
+def integer_pow(x, y):
+    return bind("integer_pow", _arr(x), y=int(y))
+
+
+def square(x):
+    return integer_pow(x, 2)
+
+
+def select(pred, on_true, on_false):
+    return bind("select", _arr(pred), *_same(on_true, on_false))
+
+
+def select_n(which, *cases):
+    which = _arr(which)
+    if len(cases) == 1:
+        return cases[0]
+    if which.dtype == np.bool_:
+        return select(which, cases[1], cases[0])
+    out = cases[-1]
+    for i in range(len(cases) - 2, -1, -1):
+        out = select(bind("eq", which, _arr(np.full(which.shape, i, which.dtype))), cases[i], out)
+    return out
+
+
+def clamp(min, x, max):  # noqa: A002
+    x = _arr(x)
+    lo = _arr(np.broadcast_to(np.asarray(min, x.dtype), x.shape)) if not hasattr(min, "aval") else min
+    hi = _arr(np.broadcast_to(np.asarray(max, x.dtype), x.shape)) if not hasattr(max, "aval") else max
+    from .numpy._util import broadcast_to
+
+    return bind("clamp", broadcast_to(lo, x.shape), x, broadcast_to(hi, x.shape))
+
+
+def convert_element_type(operand, new_dtype):
+    x = _arr(operand)
+    dt = dtypes.canonicalize_dtype(new_dtype)
+    return x if x.dtype == dt else bind("convert_element_type", x, new_dtype=dt)
+
+
+def bitcast_convert_type(operand, new_dtype):
+    return bind("bitcast_convert_type", _arr(operand), new_dtype=np.dtype(new_dtype))
+
+
+def broadcast_in_dim(operand, shape, broadcast_dimensions):
+    return bind("broadcast_in_dim", _arr(operand), shape=tuple(shape), broadcast_dimensions=tuple(broadcast_dimensions))
+
+
+def broadcast(operand, sizes):
+    x = _arr(operand)
+    n = len(sizes)
+    return broadcast_in_dim(x, tuple(sizes) + x.shape, tuple(range(n, n + x.ndim)))
+
+
+def reshape(operand, new_sizes, dimensions=None):
+    x = _arr(operand)
+    if dimensions is not None:
+        x = transpose(x, dimensions)
+    return bind("reshape", x, new_sizes=tuple(new_sizes))
+
+
+def transpose(operand, permutation):
+    return bind("transpose", _arr(operand), permutation=tuple(permutation))
+
+
+def expand_dims(array, dimensions):
+    from . import numpy as jnp
+
+    return jnp.expand_dims(array, tuple(dimensions))
+
+
+def squeeze(array, dimensions):
+    from . import numpy as jnp
+
+    return jnp.squeeze(array, tuple(dimensions))
+
+
+def _reduce(name):
+    def f(operand, axes):
+        return bind(name, _arr(operand), axes=tuple(sorted(axes)))
+
+    f.__name__ = name
+    return f
+
+
+reduce_sum, reduce_max, reduce_min, reduce_prod = (_reduce(n) for n in ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod"))
+reduce_and, reduce_or = _reduce("reduce_and"), _reduce("reduce_or")
+
+
+def argmax(operand, axis, index_dtype=np.int32):
+    return bind("argmax", _arr(operand), axis=int(axis), index_dtype=np.dtype(index_dtype))
+
+
+def argmin(operand, axis, index_dtype=np.int32):
+    return bind("argmin", _arr(operand), axis=int(axis), index_dtype=np.dtype(index_dtype))
+
+
+def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
+    (lc, rc), (lb, rb) = dimension_numbers
+    return bind(
+        "dot_general", *_same(lhs, rhs) if _arr(lhs).shape == _arr(rhs).shape else (_arr(lhs), _arr(rhs)),
+        lhs_contracting=tuple(lc), rhs_contracting=tuple(rc), lhs_batch=tuple(lb), rhs_batch=tuple(rb),
+        preferred_element_type=None if preferred_element_type is None else np.dtype(preferred_element_type),
+    )
+
+
+def dot(lhs, rhs, precision=None, preferred_element_type=None):
+    lhs, rhs = _arr(lhs), _arr(rhs)
+    return dot_general(lhs, rhs, (((lhs.ndim - 1,), (0,)), ((), ())), preferred_element_type=preferred_element_type)
+
+
+def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001
+    return bind("slice", _arr(operand), start_indices=tuple(start_indices), limit_indices=tuple(limit_indices),
+                strides=None if strides is None else tuple(strides))
+
+
+def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
+    x = _arr(operand)
+    st, lim, sd = [0] * x.ndim, list(x.shape), [1] * x.ndim
+    st[axis], lim[axis], sd[axis] = start_index, limit_index, stride
+    return slice(x, st, lim, sd)
+
+
+def index_in_dim(operand, index, axis=0, keepdims=True):
+    x = _arr(operand)
+    out = slice_in_dim(x, index, index + 1, 1, axis)
+    return out if keepdims else reshape(out, x.shape[:axis] + x.shape[axis + 1 :])
+
+
+def _index_scalars(idx):
+    return [convert_element_type(_arr(i), np.int32) for i in idx]
+
+
+def dynamic_slice(operand, start_indices, slice_sizes):
+    return bind("dynamic_slice", _arr(operand), *_index_scalars(start_indices), slice_sizes=tuple(slice_sizes))
+
+
+def dynamic_update_slice(operand, update, start_indices):
+    return bind("dynamic_update_slice", _arr(operand), _arr(update), *_index_scalars(start_indices))
+
+
+def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
+    x = _arr(operand)
+    starts = [0] * x.ndim
+    starts[axis] = start_index
+    sizes = list(x.shape)
+    sizes[axis] = slice_size
+    return dynamic_slice(x, starts, sizes)
+
+
+def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
+    x = _arr(operand)
+    out = dynamic_slice_in_dim(x, index, 1, axis)
+    return out if keepdims else reshape(out, x.shape[:axis] + x.shape[axis + 1 :])
+
+
+def dynamic_update_slice_in_dim(operand, update, start_index, axis):
+    x = _arr(operand)
+    starts = [0] * x.ndim
+    starts[axis] = start_index
+    return dynamic_update_slice(x, update, starts)
+
+
+def concatenate(operands, dimension):
+    return bind("concatenate", *[_arr(o) for o in operands], dimension=int(dimension))
+
+
+def pad(operand, padding_value, padding_config):
+    x = _arr(operand)
+    return bind("pad", x, _arr(np.asarray(padding_value, x.dtype)) if not hasattr(padding_value, "aval") else padding_value,
+                padding_config=tuple(tuple(int(v) for v in c) for c in padding_config))
+
+
+def iota(dtype, size):
+    return bind("iota", dtype=np.dtype(dtype), shape=(int(size),), dimension=0)
+
+
+def broadcasted_iota(dtype, shape, dimension):
+    return bind("iota", dtype=np.dtype(dtype), shape=tuple(shape), dimension=int(dimension))
+
+
+def rev(operand, dimensions):
+    return bind("rev", _arr(operand), dimensions=tuple(dimensions))
+
+
+def sort(operand, dimension=-1, is_stable=True, num_keys=1):
+    if isinstance(operand, (tuple, list)):
+        ops = [_arr(o) for o in operand]
+        d = dimension % ops[0].ndim
+        return tuple(bind("sort", *ops, dimension=d, num_keys=num_keys, is_stable=is_stable))
+    x = _arr(operand)
+    return bind("sort", x, dimension=dimension % max(x.ndim, 1), num_keys=1, is_stable=is_stable)[0]
+
+
+def _cum(name):
+    def f(operand, axis=0, reverse=False):
+        x = _arr(operand)
+        return bind(name, x, axis=axis % x.ndim, reverse=bool(reverse))
+
+    f.__name__ = name
+    return f
+
+
+cumsum, cumprod, cummax, cummin = (_cum(n) for n in ("cumsum", "cumprod", "cummax", "cummin"))
+
+
+def full(shape, fill_value, dtype=None):
+    from . import numpy as jnp
+
+    return jnp.full(shape, fill_value, dtype)
+
+
+def full_like(x, fill_value, dtype=None, shape=None):
+    from . import numpy as jnp
+
+    return jnp.full_like(x, fill_value, dtype, shape)
+
+
+def zeros_like_array(x):
+    from . import numpy as jnp
+
+    return jnp.zeros_like(x)
+
+
+def stop_gradient(x):
+    from .api import stop_gradient as sg
+
+    return sg(x)
+
+
+def gather(operand, start_indices, dimension_numbers, slice_sizes, **_):
+    dn = dimension_numbers
+    return bind("gather", _arr(operand), _arr(start_indices), offset_dims=tuple(dn.offset_dims),
+                collapsed_slice_dims=tuple(dn.collapsed_slice_dims), start_index_map=tuple(dn.start_index_map),
+                slice_sizes=tuple(slice_sizes))
+
+
+class GatherDimensionNumbers:
+    def __init__(self, offset_dims, collapsed_slice_dims, start_index_map, operand_batching_dims=(), start_indices_batching_dims=()):
+        if operand_batching_dims or start_indices_batching_dims:
+            raise NotImplementedError("gather batching dims")
+        self.offset_dims, self.collapsed_slice_dims, self.start_index_map = offset_dims, collapsed_slice_dims, start_index_map
+
+
+def _scatter(kind):
+    def f(operand, scatter_indices, updates, dimension_numbers, **_):
+        dn = dimension_numbers
+        return bind("scatter", _arr(operand), _arr(scatter_indices), _arr(updates),
+                    update_window_dims=tuple(dn.update_window_dims), inserted_window_dims=tuple(dn.inserted_window_dims),
+                    scatter_dims_to_operand_dims=tuple(dn.scatter_dims_to_operand_dims), kind=kind)
+
+    return f
+
+
+scatter, scatter_add, scatter_mul, scatter_min, scatter_max = (_scatter(k) for k in ("set", "add", "mul", "min", "max"))
+
+
+class ScatterDimensionNumbers:
+    def __init__(self, update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims, operand_batching_dims=(), scatter_indices_batching_dims=()):
+        if operand_batching_dims or scatter_indices_batching_dims:
+            raise NotImplementedError("scatter batching dims")
+        self.update_window_dims = update_window_dims
+        self.inserted_window_dims = inserted_window_dims
+        self.scatter_dims_to_operand_dims = scatter_dims_to_operand_dims
