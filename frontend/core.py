@@ -193,12 +193,12 @@ def is_tracer(x) -> bool:
 
 
 def bind(name: str, *args, **params):
-    """Apply primitive `name`: emit a jx op when tracing, else run it eagerly."""
-    trace = None
-    for a in args:
-        if isinstance(a, Tracer):
-            trace = current_trace()
-            break
+    """Apply primitive `name`: emit a jx op when tracing, else run it eagerly.
+
+    Inside a trace every primitive is staged, also on concrete operands (as jit does):
+    running those eagerly would compile a module per op and capture the results.
+    """
+    trace = current_trace()
     if trace is None:
         from .dispatch import apply_primitive
 

@@ -54,7 +54,8 @@ def batch_function(module, fname: str, in_dims, axis_size: int) -> str:
     ops = body_ops(f)
 
     def body(*args):
-        env = {s: (Val(a), d) for s, a, d in zip(src_args, args, in_dims)}
+        # rules see batch dims at 0 (or None): move each batched argument's axis to the front
+        env = {s: ((moveaxis(Val(a), d, 0), 0) if d else (Val(a), d)) for s, a, d in zip(src_args, args, in_dims)}
         for op in ops:
             if op.name == "func.return":
                 rets = list(op.operands)

@@ -26,7 +26,8 @@ def verify_module(module) -> None:
                 try:
                     _verify_op(module, op)
                 except (VerifyError, KeyError, TypeError, ValueError) as e:
-                    errors.append(f"{op.location}: '{op.name}': {e}")
+                    msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+                    errors.append(f"{op.location}: '{op.name}': {msg}")
             return ir.WalkResult.ADVANCE
 
         module.operation.walk(cb)

@@ -73,3 +73,44 @@ def array_equal(a1, a2, equal_nan=False):
 
 def zeros_like_shape(shape, dtype=None):  # pragma: no cover  (internal helper name kept stable)
     return zeros(shape, dtype)
+
+
+def _wrap_composites():
+    """Run multi-primitive functions eagerly as one module each (see _composite.py)."""
+    from ._composite import composite
+
+    g = globals()
+    table = {
+        "linspace": ("num", "endpoint", "retstep", "dtype", "axis"),
+        "mean": ("axis", "dtype", "keepdims", "out"),
+        "var": ("axis", "dtype", "out", "ddof", "keepdims", "correction"),
+        "std": ("axis", "dtype", "out", "ddof", "keepdims", "correction"),
+        "isclose": ("rtol", "atol", "equal_nan"),
+        "allclose": ("rtol", "atol", "equal_nan"),
+        "eye": ("N", "M", "k", "dtype"),
+        "identity": ("n", "dtype"),
+        "average": ("axis", "returned", "keepdims"),
+        "median": ("axis", "keepdims"),
+        "logaddexp": (),
+        "hypot": (),
+        "sinc": (),
+        "floor_divide": (),
+        "remainder": (),
+        "mod": (),
+        "divmod": (),
+        "isinf": (),
+        "nan_to_num": ("copy", "nan", "posinf", "neginf"),
+        "tile": ("reps",),
+        "roll": ("shift", "axis"),
+        "outer": (),
+        "log2": (),
+        "log10": (),
+        "trunc": (),
+        "fix": (),
+    }
+    for name, statics in table.items():
+        if name in g:
+            g[name] = composite(g[name], statics)
+
+
+_wrap_composites()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from irjax import dtypes
-from irjax.core import ShapedArray, Tracer, aval_of, bind
+from irjax.core import ShapedArray, Tracer, aval_of, bind, current_trace
 
 
 def is_array(x) -> bool:
@@ -91,10 +91,18 @@ def promote(*args, to_float=False):
     dt, weak = dtypes.result_type(*args, return_weak_type_flag=True)
     if to_float and not np.issubdtype(dt, np.inexact):
         dt = dtypes.default_float if not (dt == np.bool_ or np.issubdtype(dt, np.integer)) else dtypes.default_float
-    arrs = [asarray_any(a) for a in args]
-    arrs = [convert(a, dt, weak) for a in arrs]
-    shape = np.broadcast_shapes(*[shape_of(a) for a in arrs]) if len(arrs) > 1 else shape_of(arrs[0])
-    return [broadcast_to(a, shape) for a in arrs], dt, weak
+    shape = np.broadcast_shapes(*[shape_of(a) if is_array(a) else np.shape(a) for a in args])
+    eager = current_trace() is None
+    out = []
+    for a in args:
+        if eager and not is_array(a):
+            # a host value: convert and broadcast on the host (no compiled broadcast op)
+            from irjax.array import from_numpy
+
+            out.append(from_numpy(np.broadcast_to(np.asarray(a).astype(dt), shape), weak_type=weak))
+        else:
+            out.append(broadcast_to(convert(asarray_any(a), dt, weak), shape))
+    return out, dt, weak
 
 
 def canonical_axis(axis, ndim) -> int:

@@ -1,8 +1,6 @@
 // RUN: irjax-opt %s -p 'batch{func=f in-axes=1 axis-size=4}' --verify-each | FileCheck %s
-// XFAIL: *
 // Known bug: passes/batching.py hands in-axes other than 0 straight to the per-op rules,
 // which expect batch dims of 0 or None, so @f_batch_1_4 returns tensor<3xf32> (reducing
-// the batch axis) instead of tensor<4xf32>. Drop the XFAIL line once it moves them to 0.
 
 func.func @f(%x: tensor<3xf32>) -> tensor<f32> {
   %0 = "jx.sin"(%x) : (tensor<3xf32>) -> tensor<3xf32>
