@@ -31,14 +31,25 @@ class SingleDeviceSharding:
 class Array(ArrayMethods):
     """A concrete array. Holds an IREE buffer view; reads back to NumPy on demand."""
 
-    __slots__ = ("_bv", "aval", "_device", "_npy", "__weakref__")
+    __slots__ = ("_buf", "_lazy", "aval", "_device", "_npy", "_committed", "__weakref__")
     __array_priority__ = 100
 
-    def __init__(self, bv, aval: ShapedArray, device, npy=None):
-        self._bv = bv
+    def __init__(self, bv, aval: ShapedArray, device, npy=None, committed=False):
+        self._buf = bv  # None while the value is a pending op (see lazy.py)
+        self._lazy = None
         self.aval = aval
         self._device = device
         self._npy = npy
+        self._committed = committed  # device_put to a device (JAX's committed arrays)
+
+    @property
+    def _bv(self):
+        """The device buffer view, running pending eager ops first."""
+        if self._buf is None:
+            from .lazy import materialize
+
+            materialize(self)
+        return self._buf
 
     # -- host access --------------------------------------------------------------------------
     @property
@@ -56,7 +67,8 @@ class Array(ArrayMethods):
         return v.copy() if copy else v
 
     def block_until_ready(self):
-        return self  # local-sync runs each call to completion
+        self._bv  # noqa: B018  (runs pending ops; local-sync then has the result)
+        return self
 
     def copy_to_host_async(self):
         return None

@@ -13,8 +13,10 @@ from irjax.dialects.func import FuncBuilder, find_func, new_module, parse_module
 from irjax.dialects.mlir import enter
 from irjax.passes.registry import run_pipeline
 
+from . import lazy
 from .array import Array, from_numpy
 from .core import ShapedArray
+from .device_api import place as _place, transfer as _transfer
 
 _eager_cache: dict = {}
 _exe_cache: dict = {}
@@ -56,7 +58,7 @@ def compile_function(module, fname: str, device=None):
         with enter():
             hlo_text = str(lowered)
         tied = any(op in hlo_text for op in ("stablehlo.scatter", "stablehlo.dynamic_update_slice", "stablehlo.sort"))
-        exe = Executable(compile_stablehlo(hlo_text, device.target), device, copy_inputs=tied)
+        exe = Executable(compile_stablehlo(hlo_text, device.target, device.compile_flags), device, copy_inputs=tied)
         _exe_cache[key] = exe
     return exe
 
@@ -97,45 +99,50 @@ def _all_calls(f):
 def execute(module, fname: str, args, out_avals=None) -> list[Array]:
     """Run @fname on concrete values; returns Arrays."""
     arrays = [_as_array(a) for a in args]
+    dev, arrays, committed = _place(arrays, f"@{fname}")
     ins, outs = signature(find_func(module, fname))
     for i, (a, want) in enumerate(zip(arrays, ins)):
         if (a.aval.shape, a.aval.dtype) != (want.shape, want.dtype):
             raise TypeError(
                 f"argument {i} of @{fname}: expected {want.str_short()}, got {a.aval.str_short()}"
             )
-    exe = compile_function(module, fname)
+    exe = compile_function(module, fname, dev)
     bvs = exe.call(fname, [a._bv for a in arrays], len(outs))
-    dev = exe.device
     res = []
     for i, (bv, o) in enumerate(zip(bvs, outs)):
         weak = out_avals[i].weak_type if out_avals else False
-        res.append(Array(bv, ShapedArray(o.shape, o.dtype, weak), dev))
+        res.append(Array(bv, ShapedArray(o.shape, o.dtype, weak), dev, committed=committed))
     return res
 
 
 def run_traced(tr, leaves) -> list[Array]:
     """Fast path for a cached jit trace called on concrete values (no trace active)."""
-    exe = tr.exes.get("default")
+    arrays = [x if type(x) is Array else _as_array(x) for x in leaves]
+    dev, arrays, committed = _place(arrays, f"jit({tr.fname})")
+    exe = tr.exes.get(dev)  # one executable per device
     if exe is None:
-        exe = tr.exes["default"] = compile_function(tr.module, tr.fname)
-        tr.exes["captured"] = [_as_array(c)._bv for c in tr.captured]
+        exe = tr.exes[dev] = compile_function(tr.module, tr.fname, dev)
+        tr.exes[("captured", dev)] = [_transfer(_as_array(c), dev)._bv for c in tr.captured]
         tr.exes["n_out"] = len(tr.out_avals)
     bvs = []
-    for x, want in zip(leaves, tr.in_avals):
-        a = x if type(x) is Array else _as_array(x)
+    for a, want in zip(arrays, tr.in_avals):
         if a.aval.dtype != want.dtype:  # a weak Python scalar given for a strong dtype slot
-            a = from_numpy(np.asarray(a, want.dtype))
+            a = from_numpy(np.asarray(a, want.dtype), device=dev)
         bvs.append(a._bv)
-    out = exe.call(tr.fname, bvs + tr.exes["captured"], tr.exes["n_out"])
-    dev = exe.device
-    return [Array(bv, a, dev) for bv, a in zip(out, tr.out_avals)]
+    out = exe.call(tr.fname, bvs + tr.exes[("captured", dev)], tr.exes["n_out"])
+    return [Array(bv, a, dev, committed=committed) for bv, a in zip(out, tr.out_avals)]
 
 
 def apply_primitive(name: str, args, params):
     """Eager mode: run one primitive on concrete values through a cached one-op module."""
     arrays = [_as_array(a) for a in args]
+    dev, arrays, committed = _place(arrays, name)
+    pkey = _hashable(tuple(sorted(params.items())))
+    if lazy.enabled:
+        res = lazy.record(name, arrays, params, pkey, dev, committed)
+        return res if registry.get(name).multiple_results else res[0]
     avals = tuple(a.aval.shaped() for a in arrays)
-    key = (name, _hashable(tuple(sorted(params.items()))), avals)
+    key = (name, pkey, avals, dev)
     entry = _eager_cache.get(key)
     if entry is None:
         module = new_module()
@@ -147,9 +154,9 @@ def apply_primitive(name: str, args, params):
             fb.abandon()
             raise
         fb.finish(outs)
-        exe = compile_function(module, "main")
+        exe = compile_function(module, "main", dev)
         entry = _eager_cache[key] = (exe, [builder.aval(o) for o in outs])
     exe, out_avals = entry
     bvs = exe.call("main", [a._bv for a in arrays], len(out_avals))
-    res = [Array(bv, ShapedArray(o.shape, o.dtype, False), exe.device) for bv, o in zip(bvs, out_avals)]
+    res = [Array(bv, ShapedArray(o.shape, o.dtype, False), dev, committed=committed) for bv, o in zip(bvs, out_avals)]
     return res if registry.get(name).multiple_results else res[0]

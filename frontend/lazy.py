@@ -1,0 +1,137 @@
+"""Eager-op fusion: outside any trace, primitives are recorded, not run, until a value is
+observed (printed, converted, passed to a compiled function); then every pending op
+reachable from it compiles and runs as ONE module.
+
+    y = 2 * jnp.sin(x) * jnp.cos(x)    # three pending ops
+    np.asarray(y)                      # one module: sin, cos, mul, mul
+
+Modules are cached by the graph's structure (ops, params, input avals, live outputs), so a
+Python loop that repeats the same computation compiles once. Intermediates that are no
+longer referenced are never written out. IRJAX_EAGER_FUSION=0 runs each op on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+
+from irjax.dialects import builder
+from irjax.dialects.func import FuncBuilder, new_module
+
+from .core import ShapedArray
+
+enabled = os.environ.get("IRJAX_EAGER_FUSION", "1") not in ("0", "false")
+MAX_PENDING = 200  # a graph this large is run before more ops are added to it
+
+_modules: dict = {}
+_infer_cache: dict = {}
+
+
+class Node:
+    """One pending primitive application."""
+
+    __slots__ = ("name", "params", "pkey", "inputs", "outputs", "size", "__weakref__")
+
+    def __init__(self, name, params, pkey, inputs, size):
+        self.name, self.params, self.pkey, self.inputs, self.size = name, params, pkey, inputs, size
+        self.outputs = []
+
+
+def record(name: str, arrays: list, params: dict, pkey, device, committed: bool) -> list:
+    """Pending outputs of `name` applied to `arrays` (shapes are checked now)."""
+    from .array import Array
+
+    avals = tuple(a.aval.shaped() for a in arrays)
+    ikey = (name, pkey, avals)
+    out_avals = _infer_cache.get(ikey)
+    if out_avals is None:
+        out_avals = _infer_cache[ikey] = builder.infer(name, list(avals), params)
+    size = 1
+    for a in arrays:
+        if a._lazy is not None:
+            size += a._lazy[0].size
+    if size > MAX_PENDING:
+        for a in arrays:
+            if a._lazy is not None:
+                materialize(a)
+        size = 1
+    node = Node(name, params, pkey, list(arrays), size)
+    outs = []
+    for i, o in enumerate(out_avals):
+        arr = Array(None, ShapedArray(o.shape, o.dtype, False), device, committed=committed)
+        arr._lazy = (node, i)
+        outs.append(arr)
+    node.outputs = [weakref.ref(a) for a in outs]
+    return outs
+
+
+def _topo(root_node):
+    """Pending nodes reachable from root_node, inputs before users."""
+    order, index = [], {}
+    stack = [(root_node, False)]
+    while stack:
+        n, done = stack.pop()
+        if id(n) in index:
+            continue
+        if done:
+            index[id(n)] = len(order)
+            order.append(n)
+            continue
+        stack.append((n, True))
+        for a in n.inputs:
+            lz = a._lazy
+            if lz is not None and id(lz[0]) not in index:
+                stack.append((lz[0], False))
+    return order, index
+
+
+def materialize(root) -> None:
+    """Compile (or reuse) and run the pending graph behind `root`; fills every live output."""
+    if root._lazy is None:
+        return
+    nodes, index = _topo(root._lazy[0])
+    leaves, leaf_index = [], {}
+    parts = []
+    for n in nodes:
+        refs = []
+        for a in n.inputs:
+            lz = a._lazy
+            if lz is not None:
+                refs.append((index[id(lz[0])], lz[1]))
+            else:
+                k = leaf_index.get(id(a))
+                if k is None:
+                    k = leaf_index[id(a)] = len(leaves)
+                    leaves.append(a)
+                refs.append((-1, k))
+        parts.append((n.name, n.pkey, tuple(refs)))
+    live = [(k, i) for k, n in enumerate(nodes) for i, w in enumerate(n.outputs) if w() is not None]
+    device = root._device
+    key = (tuple(parts), tuple(a.aval.shaped() for a in leaves), tuple(live), device)
+    exe = _modules.get(key)
+    if exe is None:
+        exe = _modules[key] = _compile(nodes, parts, leaves, live, device)
+    bvs = exe.call("main", [a._bv for a in leaves], len(live))
+    for (k, i), bv in zip(live, bvs):
+        arr = nodes[k].outputs[i]()
+        if arr is not None:
+            arr._buf = bv
+            arr._lazy = None
+
+
+def _compile(nodes, parts, leaves, live, device):
+    from .dispatch import compile_function
+
+    module = new_module()
+    fb = FuncBuilder(module, "main", [a.aval.shaped() for a in leaves])
+    try:
+        with fb:
+            vals = []
+            for n, (_, _, refs) in zip(nodes, parts):
+                operands = [fb.args[j] if k < 0 else vals[k][j] for k, j in refs]
+                vals.append(builder.emit(n.name, operands, n.params))
+    except BaseException:
+        fb.abandon()
+        raise
+    fb.finish([vals[k][i] for k, i in live])
+    return compile_function(module, "main", device)
