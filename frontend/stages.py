@@ -58,17 +58,39 @@ class Lowered:
     def compile(self):
         from .dispatch import compile_function
 
-        return Compiled(self.traced, compile_function(self.traced.module, self.traced.fname))
+        return Compiled(self.traced, compile_function(self.traced.module, self.traced.fname), self)
+
+    @property
+    def in_avals(self):
+        return list(self.traced.in_avals)
+
+    @property
+    def out_avals(self):
+        return list(self.traced.out_avals)
 
 
 class Compiled:
-    def __init__(self, traced, exe):
+    def __init__(self, traced, exe, lowered=None):
         self.traced = traced
         self.executable = exe
+        self._lowered = lowered
 
     @property
-    def target(self):
+    def target(self) -> str:
+        """The IREE target backend the module was compiled for, e.g. 'llvm-cpu'."""
         return self.executable.device.target
+
+    @property
+    def device(self):
+        return self.executable.device
+
+    def as_text(self) -> str:
+        """The StableHLO module handed to IREE (IREE's compiled form is a binary .vmfb)."""
+        return (self._lowered or Lowered(self.traced)).as_text("stablehlo")
+
+    def __repr__(self):
+        ins = ", ".join(a.str_short() for a in self.traced.in_avals)
+        return f"<Compiled @{self.traced.fname}({ins}) for {self.target}>"
 
     def __call__(self, *args):
         from . import tree_util
