@@ -269,8 +269,10 @@ clz = unary(
     "stablehlo.count_leading_zeros",
     kinds="iu",
 )
-for p in (is_finite, digamma, not_, popcnt, clz):
+for p in (is_finite, not_, popcnt, clz):
     p.jvp = _nondiff_jvp(p.name)
+# digamma's derivative is polygamma(1, x), which jx lacks: with no jvp/vjp rule,
+# differentiating it (e.g. grad(grad(lgamma))) raises NotImplementedError, not a silent zero
 
 
 def _integer_pow_infer(x, y):

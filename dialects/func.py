@@ -171,8 +171,8 @@ def copy_funcs(src: ir.Module, dst: ir.Module, names: Sequence[str]) -> None:
         if f is None:
             raise KeyError(f"function @{n} not found")
         for op in body_ops(f):
-            if op.name == "jx.call":
-                todo.append(ir.FlatSymbolRefAttr(op.attributes["callee"]).value)
+            if op.name in CALL_OPS:
+                todo += callees_of(op)
         if n not in have:
             with enter():
                 f.clone(ir.InsertionPoint(dst.body))
@@ -193,3 +193,33 @@ def reemit(op, operands: Sequence) -> list:
 
 def callee_of(op) -> str:
     return ir.FlatSymbolRefAttr(op.attributes["callee"]).value
+
+
+# Ops that name functions through symbol attributes: jx.call, and the custom-derivative calls
+# whose lowering calls `callee` while the autodiff passes call the rule functions.
+SYMBOL_ATTRS = ("callee", "jvp_callee", "fwd_callee", "bwd_callee")
+CALL_OPS = frozenset(("jx.call", "jx.custom_jvp_call", "jx.custom_vjp_call"))
+
+
+def callees_of(op) -> list[str]:
+    """Every function `op` refers to (callee first)."""
+    attrs = op.attributes
+    return [ir.FlatSymbolRefAttr(attrs[k]).value for k in SYMBOL_ATTRS if k in attrs]
+
+
+def emit_custom_call(name: str, operands: Sequence, result_avals: Sequence[ShapedType], num_args: int, **callees) -> list:
+    """`jx.custom_jvp_call` / `jx.custom_vjp_call`: operands are (args..., consts...)."""
+    attrs = {k: ir.FlatSymbolRefAttr.get(v) for k, v in callees.items()}
+    attrs["num_args"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), int(num_args))
+    op = ir.Operation.create(
+        "jx." + name, results=[ir_type(a) for a in result_avals], operands=list(operands), attributes=attrs
+    )
+    return list(op.results)
+
+
+def symbol_attr(op, key: str) -> str:
+    return ir.FlatSymbolRefAttr(op.attributes[key]).value
+
+
+def int_attr(op, key: str) -> int:
+    return ir.IntegerAttr(op.attributes[key]).value

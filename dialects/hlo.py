@@ -143,6 +143,11 @@ REDUCER_OPS = {
 
 def reduce(x, axes, kind: str) -> ir.Value:
     a = aval(x)
+    if len(a.shape) > 1 and sorted(axes) == list(range(len(a.shape))):
+        # IREE 3.13 fails to compile a full multi-axis reduce of x * broadcast(v) ('vector.contract'
+        # op invalid accumulator/result vector shape); flattening first sidesteps it
+        x = op1("stablehlo.reshape", [x], ShapedType((a.size,), a.dtype))
+        a, axes = aval(x), (0,)
     out = ShapedType(tuple(d for i, d in enumerate(a.shape) if i not in axes), a.dtype)
     init = constant(np.array(reducer_identity(kind, a.dtype), a.dtype))
     st = scalar_type(a.dtype)

@@ -201,13 +201,31 @@ def _dus_vjp(cts, primals, outs):
 
 def _dus_batch(args, dims):
     x, u, *starts = args
-    if any(d is not None for d in dims[2:]):
-        raise NotImplementedError("vmap of dynamic_update_slice with batched start indices")
     size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
     xs = []
     for a, d in ((x, dims[0]), (u, dims[1])):
         a = L.broadcast_in_dim(a, (size,) + a.shape, tuple(range(1, a.ndim + 1))) if d is None else _moved_to_front([a], [d])[0]
         xs.append(a)
+    if any(d is not None for d in dims[2:]):
+        # batched starts: out = select(inside the update's window, update[pos - start], x),
+        # with the starts clamped as dynamic_update_slice clamps them. (A scatter would be
+        # shorter, but IREE 3.13 rejects a scatter whose index vector spans window dims.)
+        xb, ub = xs
+        i32 = np.dtype(np.int32)
+        cols = [L.bind("iota", dtype=i32, shape=xb.shape, dimension=0)]
+        inside = None
+        for k, (s, d) in enumerate(zip(starts, dims[2:])):
+            s = L.convert(s, i32)
+            s = L.broadcast_in_dim(s, (size,), ()) if d is None else s
+            s = L.bind("clamp", L.full_like(s, 0), s, L.full_like(s, xb.shape[k + 1] - ub.shape[k + 1]))
+            off = L.bind("iota", dtype=i32, shape=xb.shape, dimension=k + 1) - L.broadcast_in_dim(s, xb.shape, (0,))
+            ok = L.and_(L.ge(off, 0), L.lt(off, ub.shape[k + 1]))
+            inside = ok if inside is None else L.and_(inside, ok)
+            cols.append(L.bind("clamp", L.full_like(off, 0), off, L.full_like(off, ub.shape[k + 1] - 1)))
+        idx = L.bind("concatenate", *[L.reshape(c, xb.shape + (1,)) for c in cols], dimension=xb.ndim)
+        nd = tuple(range(xb.ndim))
+        taken = L.bind("gather", ub, idx, offset_dims=(), collapsed_slice_dims=nd, start_index_map=nd, slice_sizes=(1,) * xb.ndim)
+        return (taken if inside is None else L.select(inside, taken, xb)), 0
     zero = L.full((), 0, starts[0].dtype) if starts else L.full((), 0, np.int32)
     return L.bind("dynamic_update_slice", xs[0], xs[1], zero, *starts), 0
 
@@ -276,7 +294,18 @@ def _lst(xs):
     return "[" + ", ".join(map(str, xs)) + "]"
 
 
+def _index_bounds(idx, x_shape, dims, sizes):
+    """(lo, hi) tensors shaped like idx: the in-range start indices for each index column."""
+    ia = aval(idx)
+    hi = np.array([x_shape[d] - sizes[d] for d in dims], ia.dtype)
+    lo = hlo.constant(0, ia.dtype, ia.shape)
+    return lo, hlo.broadcast(hlo.constant(hi), ia.shape, (len(ia.shape) - 1,))
+
+
 def _gather_lower(ctx, x, idx, offset_dims, collapsed_slice_dims, start_index_map, slice_sizes):
+    # StableHLO clamps out-of-range starts, but IREE 3.13 reads out of bounds: clamp here
+    lo, hi = _index_bounds(idx, aval(x).shape, start_index_map, slice_sizes)
+    idx = hlo.op1("stablehlo.clamp", [lo, idx, hi], aval(idx))
     dn = (
         f"#stablehlo.gather<offset_dims = {_lst(offset_dims)}, collapsed_slice_dims = {_lst(collapsed_slice_dims)}, "
         f"start_index_map = {_lst(start_index_map)}, index_vector_dim = {aval(idx).ndim - 1}>"
@@ -300,8 +329,20 @@ def _gather_jvp(primals, tangents, **p):
     return [out], [None if t is None else L.bind("gather", t, idx, **p)]
 
 
+def _clamp_starts(idx, x_shape, dims, sizes):
+    """idx with each index column clamped into [0, x_shape[d] - sizes[d]] (gather's rule)."""
+    from .builder import constant
+
+    hi = L.Val(constant(np.array([x_shape[d] - sizes[d] for d in dims], idx.dtype)))
+    hi = L.broadcast_in_dim(hi, idx.shape, (idx.ndim - 1,))
+    return L.bind("clamp", L.zeros_like(idx), idx, hi)
+
+
 def _gather_vjp(cts, primals, outs, offset_dims, collapsed_slice_dims, start_index_map, slice_sizes):
     x, idx = primals
+    # gather clamps its starts, so its transpose scatters at the clamped starts (scatter
+    # itself would drop out-of-range windows)
+    idx = _clamp_starts(idx, x.shape, start_index_map, slice_sizes)
     z = L.zeros_like(x)
     ct = L.bind(
         "scatter", z, idx, cts[0],
@@ -411,6 +452,36 @@ def _scatter_impl(x, idx, upd, update_window_dims, inserted_window_dims, scatter
 
 
 def _scatter_lower(ctx, x, idx, upd, update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims, kind):
+    # StableHLO drops out-of-range windows, but IREE 3.13 writes out of bounds (heap
+    # corruption). So: pad the operand at the high end of each scatter dim by the window
+    # size, send out-of-range windows into that padding, and slice it off afterwards.
+    a, ia = aval(x), aval(idx)
+    sizes = [1] * a.ndim
+    for j, d in enumerate(i for i in range(a.ndim) if i not in inserted_window_dims):
+        sizes[d] = aval(upd).shape[update_window_dims[j]]
+    sdod = scatter_dims_to_operand_dims
+    lo, hi = _index_bounds(idx, a.shape, sdod, sizes)
+    ok = hlo.op1("stablehlo.and", [hlo.compare(idx, lo, "GE"), hlo.compare(idx, hi, "LE")], ShapedType(ia.shape, np.dtype(bool)))
+    row_ok = hlo.reduce(ok, (len(ia.shape) - 1,), "and") if ia.shape[-1] else None
+    if row_ok is not None:
+        far = hlo.broadcast(hlo.constant(np.array([a.shape[d] for d in sdod], ia.dtype)), ia.shape, (len(ia.shape) - 1,))
+        row_ok = hlo.broadcast(row_ok, ia.shape, tuple(range(len(ia.shape) - 1)))
+        idx = hlo.op1("stablehlo.select", [row_ok, idx, far], ia)
+    high = [sizes[d] if d in sdod else 0 for d in range(a.ndim)]
+    padded = ShapedType(tuple(n + h for n, h in zip(a.shape, high)), a.dtype)
+    zero = hlo.constant(np.array(0, a.dtype))
+    xp = hlo.op1(
+        "stablehlo.pad", [x, zero], padded,
+        {"edge_padding_low": hlo.i64s([0] * a.ndim), "edge_padding_high": hlo.i64s(high), "interior_padding": hlo.i64s([0] * a.ndim)},
+    )
+    out = _scatter_lower_raw(xp, idx, upd, update_window_dims, inserted_window_dims, sdod, kind)
+    return hlo.op1(
+        "stablehlo.slice", [out], a,
+        {"start_indices": hlo.i64s([0] * a.ndim), "limit_indices": hlo.i64s(a.shape), "strides": hlo.i64s([1] * a.ndim)},
+    )
+
+
+def _scatter_lower_raw(x, idx, upd, update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims, kind):
     a = aval(x)
     dn = (
         f"#stablehlo.scatter<update_window_dims = {_lst(update_window_dims)}, inserted_window_dims = {_lst(inserted_window_dims)}, "
@@ -434,12 +505,20 @@ def _scatter_lower(ctx, x, idx, upd, update_window_dims, inserted_window_dims, s
 
 
 def _gather_of_scatter(ct, idx, p, upd):
-    return L.bind(
+    """The updates' cotangent: ct at each window, zero for windows scatter dropped."""
+    sizes = _window_sizes(ct, upd, p)
+    sdod = p["scatter_dims_to_operand_dims"]
+    g = L.bind(
         "gather", ct, idx,
         offset_dims=p["update_window_dims"], collapsed_slice_dims=p["inserted_window_dims"],
-        start_index_map=p["scatter_dims_to_operand_dims"],
-        slice_sizes=_window_sizes(ct, upd, p),
+        start_index_map=sdod, slice_sizes=sizes,
     )
+    if not sdod:
+        return g
+    ok = L.and_(L.ge(idx, 0), L.eq(_clamp_starts(idx, ct.shape, sdod, sizes), idx))
+    row_ok = L.bind("reduce_and", ok, axes=(idx.ndim - 1,))
+    batch_pos = tuple(i for i in range(upd.ndim) if i not in p["update_window_dims"])
+    return L.select(L.broadcast_in_dim(row_ok, upd.shape, batch_pos), g, L.zeros_like(g))
 
 
 def _window_sizes(x, upd, p):
@@ -486,16 +565,18 @@ def _scatter_batch(args, dims, update_window_dims, inserted_window_dims, scatter
     x = front(x, dx)
     upd = front(upd, du)
     if di is None:
-        # every batch member scatters at the same indices: one more window dim in front
+        # every batch member scatters at the same indices: the batch axis becomes the last
+        # window dim of operand and updates (IREE wants window dims trailing)
+        x = L.moveaxis(x, 0, x.ndim - 1)
+        upd = L.moveaxis(upd, 0, upd.ndim - 1)
         out = L.bind(
             "scatter", x, idx, upd,
-            update_window_dims=(0,) + tuple(d + 1 for d in update_window_dims),
-            inserted_window_dims=tuple(d + 1 for d in inserted_window_dims),
-            scatter_dims_to_operand_dims=tuple(d + 1 for d in scatter_dims_to_operand_dims),
+            update_window_dims=tuple(update_window_dims) + (upd.ndim - 1,),
+            inserted_window_dims=tuple(inserted_window_dims),
+            scatter_dims_to_operand_dims=tuple(scatter_dims_to_operand_dims),
             kind=kind,
         )
-        # the updates' batch dims follow the window dim 0 in the update layout
-        return out, 0
+        return L.moveaxis(out, x.ndim - 1, 0), 0
     idx = front(idx, di)
     iota = L.bind("iota", dtype=idx.dtype, shape=idx.shape[:-1] + (1,), dimension=0)
     idx2 = L.bind("concatenate", iota, idx, dimension=idx.ndim - 1)

@@ -16,14 +16,13 @@ from .registry import ShapedType
 
 
 class Val:
-    __slots__ = ("v",)
+    __slots__ = ("v", "aval")
 
     def __init__(self, v):
         self.v = v
-
-    @property
-    def aval(self) -> ShapedType:
-        return aval(self.v)
+        # read the type now: a Val may outlive its function (a trace that raised erases it),
+        # and reading an erased value's type would crash the process
+        self.aval: ShapedType = aval(v)
 
     @property
     def shape(self):

@@ -154,6 +154,35 @@ def _take_along(x, perm, dimension):
     )
 
 
+def _sort_vjp(cts, primals, outs, dimension, num_keys, is_stable=True):
+    # the transpose of "gather along the permutation": scatter-add the cotangents back
+    x0 = primals[0]
+    iota = L.bind("iota", dtype=np.dtype(np.int32), shape=x0.shape, dimension=dimension)
+    perm = L.bind("sort", *primals, iota, dimension=dimension, num_keys=num_keys, is_stable=is_stable)[-1]
+    idx = _full_index(perm, dimension)
+    nd = x0.ndim
+    res = []
+    for c, x in zip(cts, primals):
+        if not L.is_float(x):
+            res.append(None)
+            continue
+        res.append(L.bind(
+            "scatter", L.zeros_like(x), idx, c, update_window_dims=(), inserted_window_dims=tuple(range(nd)),
+            scatter_dims_to_operand_dims=tuple(range(nd)), kind="add",
+        ))
+    return res
+
+
+def _full_index(perm, dimension):
+    # index tuples (..., perm, ...) for every element: iota along the other axes
+    nd = perm.ndim
+    cols = []
+    for d in range(nd):
+        c = perm if d == dimension else L.bind("iota", dtype=np.dtype(np.int32), shape=perm.shape, dimension=d)
+        cols.append(L.reshape(c, perm.shape + (1,)))
+    return L.bind("concatenate", *cols, dimension=nd)
+
+
 def _sort_batch(args, dims, dimension, num_keys, is_stable=True):
     size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
     xs = []
@@ -170,6 +199,7 @@ register(
         impl=_sort_impl,
         lower=_sort_lower,
         jvp=_sort_jvp,
+        vjp=_sort_vjp,
         batch=_sort_batch,
         multiple_results=True,
         doc="stable multi-operand sort along dimension, lexicographic over the first num_keys",
@@ -195,6 +225,19 @@ register(
         family="misc",
     )
 )
+
+# ---- custom derivatives ------------------------------------------------------------------------
+# jx.custom_jvp_call {callee, jvp_callee, num_args} and jx.custom_vjp_call {callee, fwd_callee,
+# bwd_callee, num_args}: operands are (args..., consts...). Lowering calls `callee`; the autodiff
+# passes call the rule functions instead and batching batches every callee (see passes/).
+#   @jvp_callee(args, consts, tangents of args) -> (outs, out tangents)
+#   @fwd_callee(args, consts) -> (outs, residuals);  @bwd_callee(residuals, out cts, consts) -> arg cts
+
+for _n, _doc in (
+    ("custom_jvp_call", "call @callee; forward mode uses @jvp_callee (a user's custom_jvp rule)"),
+    ("custom_vjp_call", "call @callee; reverse mode uses @fwd_callee / @bwd_callee (a user's custom_vjp rule)"),
+):
+    register(Primitive(_n, _call_infer, multiple_results=True, doc=_doc, family="misc"))
 
 # ---- stop_gradient ---------------------------------------------------------------------------
 # An identity whose derivative is zero; lowering forwards the operand.

@@ -223,30 +223,47 @@ def _cum_impl(name):
 def _cum_lower(name):
     def lower(ctx, x, axis, reverse):
         a = aval(x)
-        n = a.shape[axis]
         kind = _CUM_KIND[name]
-        window = [1] * a.ndim
-        window[axis] = max(n, 1)
-        pad = [[0, 0] for _ in range(a.ndim)]
-        pad[axis] = [0, n - 1] if reverse else [n - 1, 0]
-        init = hlo.constant(np.array(hlo.reducer_identity(kind, a.dtype), a.dtype))
-        st = hlo.scalar_type(a.dtype)
-        pad_attr = hlo.attr(
-            "dense<[" + ", ".join(f"[{p}, {q}]" for p, q in pad) + f"]> : tensor<{a.ndim}x2xi64>"
-        ) if a.ndim else None
-        attrs = {"window_dimensions": hlo.i64s(window)}
-        if pad_attr is not None:
-            attrs["padding"] = pad_attr
-        return hlo.with_region(
-            "stablehlo.reduce_window",
-            [x, init],
-            [a],
-            attrs,
-            [st, st],
-            lambda p, q: [hlo.op1(hlo.REDUCER_OPS[kind], [p, q], st)],
-        )[0]
+        if a.dtype.kind != "u":
+            return _scan(x, axis, reverse, kind)
+        # IREE 3.13 cannot compile an unsigned reduce_window: scan in the signed type of one
+        # width (add/multiply wrap the same; flipping the top bit keeps the order for max/min)
+        signed = ShapedType(a.shape, np.dtype(f"i{a.dtype.itemsize}"))
+        top = hlo.constant(np.array(1 << (8 * a.dtype.itemsize - 1), a.dtype), shape=a.shape)
+        flip = kind in ("max", "min")
+        if flip:
+            x = hlo.op1("stablehlo.xor", [x, top], a)
+        y = _scan(hlo.op1("stablehlo.bitcast_convert", [x], signed), axis, reverse, kind)
+        y = hlo.op1("stablehlo.bitcast_convert", [y], a)
+        return hlo.op1("stablehlo.xor", [y, top], a) if flip else y
 
     return lower
+
+
+def _scan(x, axis, reverse, kind):
+    """Inclusive scan as a reduce_window over a window the size of the axis."""
+    a = aval(x)
+    n = a.shape[axis]
+    window = [1] * a.ndim
+    window[axis] = max(n, 1)
+    pad = [[0, 0] for _ in range(a.ndim)]
+    pad[axis] = [0, n - 1] if reverse else [n - 1, 0]
+    init = hlo.constant(np.array(hlo.reducer_identity(kind, a.dtype), a.dtype))
+    st = hlo.scalar_type(a.dtype)
+    pad_attr = hlo.attr(
+        "dense<[" + ", ".join(f"[{p}, {q}]" for p, q in pad) + f"]> : tensor<{a.ndim}x2xi64>"
+    ) if a.ndim else None
+    attrs = {"window_dimensions": hlo.i64s(window)}
+    if pad_attr is not None:
+        attrs["padding"] = pad_attr
+    return hlo.with_region(
+        "stablehlo.reduce_window",
+        [x, init],
+        [a],
+        attrs,
+        [st, st],
+        lambda p, q: [hlo.op1(hlo.REDUCER_OPS[kind], [p, q], st)],
+    )[0]
 
 
 def _cumsum_vjp(cts, primals, outs, axis, reverse):
@@ -256,6 +273,51 @@ def _cumsum_vjp(cts, primals, outs, axis, reverse):
 def _cumprod_vjp(cts, primals, outs, axis, reverse):
     (x,) = primals
     return [L.bind("cumsum", cts[0] * outs[0], axis=axis, reverse=not reverse) / x]
+
+
+def _cum_extreme_source(x, out, axis, reverse):
+    """For cummax/cummin: the index along axis that each output element was taken from.
+
+    Position j sets a new running extreme where x[j] == out[j]; output i comes from the
+    nearest such j at or before i (at or after i when reverse)."""
+    n = x.shape[axis]
+    iota = L.bind("iota", dtype=I32, shape=x.shape, dimension=axis)
+    hit = L.eq(x, out)
+    if reverse:
+        return L.bind("cummin", L.select(hit, iota, L.full_like(iota, n)), axis=axis, reverse=True)
+    return L.bind("cummax", L.select(hit, iota, L.full_like(iota, -1)), axis=axis, reverse=False)
+
+
+def _along_index(src, axis):
+    """Full index tuples (shape + (ndim,)) naming src[...] along axis, iota elsewhere."""
+    cols = [src if d == axis else L.bind("iota", dtype=I32, shape=src.shape, dimension=d) for d in range(src.ndim)]
+    return L.bind("concatenate", *[L.reshape(c, src.shape + (1,)) for c in cols], dimension=src.ndim)
+
+
+def _all_dims(nd):
+    return tuple(range(nd))
+
+
+def _cum_extreme_jvp(name):
+    def jvp(primals, tangents, axis, reverse):
+        (x,), (t,) = primals, tangents
+        out = L.bind(name, x, axis=axis, reverse=reverse)
+        if t is None:
+            return [out], [None]
+        idx = _along_index(_cum_extreme_source(x, out, axis, reverse), axis)
+        tan = L.bind("gather", t, idx, offset_dims=(), collapsed_slice_dims=_all_dims(x.ndim),
+                     start_index_map=_all_dims(x.ndim), slice_sizes=(1,) * x.ndim)
+        return [out], [tan]
+
+    return jvp
+
+
+def _cum_extreme_vjp(cts, primals, outs, axis, reverse):
+    (x,) = primals
+    idx = _along_index(_cum_extreme_source(x, outs[0], axis, reverse), axis)
+    nd = _all_dims(x.ndim)
+    return [L.bind("scatter", L.zeros_like(x), idx, cts[0], update_window_dims=(), inserted_window_dims=nd,
+                   scatter_dims_to_operand_dims=nd, kind="add")]
 
 
 def _cum_jvp(name):
@@ -272,14 +334,14 @@ def _cum_jvp(name):
 
 
 for _name in _CUM_NP:
-    _vjp = {"cumsum": _cumsum_vjp, "cumprod": _cumprod_vjp}.get(_name)
+    _vjp = {"cumsum": _cumsum_vjp, "cumprod": _cumprod_vjp}.get(_name, _cum_extreme_vjp)
     register(
         Primitive(
             _name,
             (lambda n: lambda x, axis, reverse: (_check_axes(x, (axis,)), ShapedType(x.shape, x.dtype))[1])(_name),
             impl=_cum_impl(_name),
             lower=_cum_lower(_name),
-            jvp=_cum_jvp(_name) if _vjp else None,
+            jvp=_cum_jvp(_name) if _name in ("cumsum", "cumprod") else _cum_extreme_jvp(_name),
             vjp=_vjp,
             batch=(lambda n: lambda args, dims, axis, reverse: (L.bind(n, _moved_to_front(args, dims)[0], axis=axis + 1, reverse=reverse), 0))(_name),
             doc="inclusive scan along axis",
@@ -350,14 +412,12 @@ def _dot_vjp(cts, primals, outs, lhs_contracting, rhs_contracting, lhs_batch, rh
     # da axes: batch..., lfree..., then b's remaining dims in order (rhs_contracting sorted by position)
     b_rest = [i for i in range(b.ndim) if i not in rfree and i not in rhs_batch]
     src_axes = list(lhs_batch) + lfree + [lhs_contracting[list(rhs_contracting).index(j)] for j in b_rest]
-    da = L.transpose(da, tuple(np.argsort(src_axes)))
+    da = L.transpose(da, tuple(int(i) for i in np.argsort(src_axes)))
     db = L.dot_general(g, a, ((g_l, tuple(lfree)), (g_batch, tuple(lhs_batch))))
     a_rest = [i for i in range(a.ndim) if i not in lfree and i not in lhs_batch]
     src_b = list(rhs_batch) + rfree + [rhs_contracting[list(lhs_contracting).index(i)] for i in a_rest]
     # db axes are batch, rfree, a_rest -> put in b's order
-    db = L.dot_general(g, a, ((g_l, tuple(lfree)), (g_batch, tuple(lhs_batch))))
-    db = L.transpose(db, tuple(np.argsort(list(rhs_batch) + [rhs_contracting[list(lhs_contracting).index(i)] for i in a_rest] + rfree)))  # noqa: E501
-    del src_b
+    db = L.transpose(db, tuple(int(i) for i in np.argsort(src_b)))
     return [L.convert(da, a.dtype), L.convert(db, b.dtype)]
 
 

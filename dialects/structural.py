@@ -241,10 +241,20 @@ def _pad_vjp(cts, primals, outs, padding_config):
 
 def _pad_batch(args, dims, padding_config):
     x, pv = args
-    if dims[1] is not None:
-        raise NotImplementedError("vmap over jx.pad's padding value")
-    x = _moved_to_front([x], [dims[0]])[0]
-    return L.bind("pad", x, pv, padding_config=((0, 0, 0),) + tuple(padding_config)), 0
+    cfg = ((0, 0, 0),) + tuple(padding_config)
+    if dims[1] is None:
+        x = _moved_to_front([x], [dims[0]])[0]
+        return L.bind("pad", x, pv, padding_config=cfg), 0
+    # a batched padding value: pad with zeros, then fill the padding from a padded mask
+    size = pv.shape[dims[1]]
+    if dims[0] is None:
+        x = L.broadcast_in_dim(x, (size,) + x.shape, tuple(range(1, x.ndim + 1)))
+    else:
+        x = _moved_to_front([x], [dims[0]])[0]
+    padded = L.bind("pad", x, L.full((), 0, x.dtype), padding_config=cfg)
+    mask = L.bind("pad", L.full(x.shape, True, np.bool_), L.full((), False, np.bool_), padding_config=cfg)
+    fill = L.broadcast_in_dim(pv, padded.shape, (0,))
+    return L.select(mask, padded, fill), 0
 
 
 register(

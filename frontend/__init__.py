@@ -27,6 +27,8 @@ _LAZY = {
     "eval_shape": "irjax.api",
     "block_until_ready": "irjax.api",
     "stop_gradient": "irjax.api",
+    "custom_jvp": "irjax.custom_derivatives",
+    "custom_vjp": "irjax.custom_derivatives",
     # arrays and devices
     "Array": "irjax.array",
     "ShapeDtypeStruct": "irjax.stages",

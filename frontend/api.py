@@ -56,6 +56,7 @@ class Jitted:
             pass
         self._cache: dict = {}
         self._fast: dict = {}
+        self._device = device if device is not None else backend  # see _JittedOnDevice
         functools.update_wrapper(self, fun)
 
     def _split(self, args, kwargs):
@@ -118,10 +119,21 @@ class Jitted:
         return functools.partial(self, obj)
 
 
+class _JittedOnDevice(Jitted):
+    """jit(f, device=d) / jit(f, backend='vulkan'): runs with `d` as the default device."""
+
+    def __call__(self, *args, **kwargs):
+        from .device_api import default_device
+
+        with default_device(self._device):
+            return super().__call__(*args, **kwargs)
+
+
 def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), device=None, backend=None, **_):
+    cls = Jitted if device is None and backend is None else _JittedOnDevice
     if fun is None:
-        return lambda f: Jitted(f, static_argnums, static_argnames, donate_argnums, device, backend)
-    return Jitted(fun, static_argnums, static_argnames, donate_argnums, device, backend)
+        return lambda f: cls(f, static_argnums, static_argnames, donate_argnums, device, backend)
+    return cls(fun, static_argnums, static_argnames, donate_argnums, device, backend)
 
 
 def _as_tuple(x):
@@ -403,49 +415,111 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
 # ---- jacobians ------------------------------------------------------------------------------------
 
 
-def _partial_at(fun, args, argnum):
-    def f(x):
-        a = list(args)
-        a[argnum] = x
-        return fun(*a)
+def _flat_dyn(fun, args, argnums, has_aux):
+    """fun as a function of the flat leaves of args[argnums]; plus those leaves and their tree."""
+    nums = _norm_argnums(argnums, len(args))
+    dyn = tuple(args[i] for i in nums)
+    leaves, tree = tree_util.tree_flatten(dyn)
+    for x in leaves:
+        dt = aval_of(x).dtype
+        if not np.issubdtype(dt, np.inexact):
+            raise TypeError(
+                "jacobian requires real- or complex-valued inputs (input dtype that is a sub-dtype of "
+                f"np.inexact), but got {dt.name}."
+            )
 
-    return f
+    def f(*xs):
+        a = list(args)
+        for i, v in zip(nums, tree_util.tree_unflatten(tree, xs)):
+            a[i] = v
+        out = fun(*a)
+        if has_aux:
+            if not isinstance(out, (tuple, list)) or len(out) != 2:
+                raise TypeError("has_aux=True requires fun to return a (output, aux) pair")
+            return tuple(out)
+        return out
+
+    in_tree = tree if not isinstance(argnums, int) else tree_util.treedef_children(tree)[0]
+    return f, leaves, in_tree
+
+
+def _basis(avals, dtype):
+    """Rows of the identity over the concatenated leaves, split per leaf: [(n, *leaf.shape)]."""
+    from . import numpy as jnp
+
+    n = sum(a.size for a in avals)
+    eye = jnp.eye(max(n, 1), dtype=dtype)[:n]
+    parts, k = [], 0
+    for a in avals:
+        parts.append(eye[:, k : k + a.size].reshape((n,) + tuple(a.shape)))
+        k += a.size
+    return parts
+
+
+def _assemble(out_tree, in_tree, blocks):
+    """blocks[i][j]: d out_leaf_i / d in_leaf_j -> the out tree of in trees (as JAX)."""
+    return tree_util.tree_unflatten(out_tree, [tree_util.tree_unflatten(in_tree, row) for row in blocks])
+
+
+def _dtype_of(avals):
+    dts = [a.dtype for a in avals]
+    return np.result_type(*dts) if dts else np.float32
 
 
 def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
     def jac(*args):
-        from . import numpy as jnp
+        f, xs, in_tree = _flat_dyn(fun, args, argnums, has_aux)
+        x_avals = [aval_of(x) for x in xs]
+        basis = _basis(x_avals, _dtype_of(x_avals))
 
-        nums = _as_tuple(argnums)
-        results = []
-        for i in nums:
-            x = args[i]
-            f = _partial_at(fun, args, i)
-            xa = aval_of(x)
-            basis = jnp.eye(max(xa.size, 1), dtype=xa.dtype)[: xa.size].reshape((xa.size,) + xa.shape)
-            y = vmap(lambda t: jvp(f, (x,), (t,))[1], out_axes=-1)(basis)
-            results.append(tree_util.tree_map(lambda o: o.reshape(o.shape[:-1] + xa.shape), y))
-        return results[0] if isinstance(argnums, int) else tuple(results)
+        def push(*ts):
+            if has_aux:
+                _, t_out, aux = jvp(f, tuple(xs), tuple(ts), has_aux=True)
+                return t_out, aux
+            return jvp(f, tuple(xs), tuple(ts))[1]
+
+        res = vmap(push, out_axes=(0, None) if has_aux else 0)(*basis)
+        t_out, aux = res if has_aux else (res, None)
+        o_leaves, o_tree = tree_util.tree_flatten(t_out)
+        blocks = []
+        for o in o_leaves:  # o: (n, *out.shape) -> out.shape + in_leaf.shape per input leaf
+            o_shape = tuple(o.shape[1:])
+            row, k = [], 0
+            for a in x_avals:
+                part = o[k : k + a.size]
+                k += a.size
+                nd = len(o_shape)
+                part = part.transpose(tuple(range(1, nd + 1)) + (0,)) if nd else part
+                row.append(part.reshape(o_shape + tuple(a.shape)))
+            blocks.append(row)
+        out = _assemble(o_tree, in_tree, blocks)
+        return (out, aux) if has_aux else out
 
     return jac
 
 
 def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
     def jac(*args):
-        from . import numpy as jnp
-
-        nums = _as_tuple(argnums)
-        results = []
-        for i in nums:
-            x = args[i]
-            f = _partial_at(fun, args, i)
-            y, pullback = vjp(f, x)
-            ya = aval_of(y)
-            xa = aval_of(x)
-            basis = jnp.eye(max(ya.size, 1), dtype=ya.dtype)[: ya.size].reshape((ya.size,) + ya.shape)
-            (j,) = vmap(pullback)(basis)
-            results.append(j.reshape(ya.shape + xa.shape))
-        return results[0] if isinstance(argnums, int) else tuple(results)
+        f, xs, in_tree = _flat_dyn(fun, args, argnums, has_aux)
+        x_avals = [aval_of(x) for x in xs]
+        if has_aux:
+            y, pullback, aux = vjp(f, *xs, has_aux=True)
+        else:
+            y, pullback = vjp(f, *xs)
+        y_leaves, y_tree = tree_util.tree_flatten(y)
+        y_avals = [aval_of(v) for v in y_leaves]
+        basis = _basis(y_avals, _dtype_of(y_avals))
+        cts = vmap(lambda *c: pullback(tree_util.tree_unflatten(y_tree, c)))(*basis)  # per x leaf: (m, *x.shape)
+        blocks = []
+        k = 0
+        for ya in y_avals:
+            row = []
+            for c, xa in zip(cts, x_avals):
+                row.append(c[k : k + ya.size].reshape(tuple(ya.shape) + tuple(xa.shape)))
+            k += ya.size
+            blocks.append(row)
+        out = _assemble(y_tree, in_tree, blocks)
+        return (out, aux) if has_aux else out
 
     return jac
 
@@ -454,7 +528,7 @@ jacobian = jacrev
 
 
 def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
-    return jacfwd(jacrev(fun, argnums), argnums)
+    return jacfwd(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
 
 
 # ---- inspection -------------------------------------------------------------------------------------

@@ -42,10 +42,10 @@ def _as_array(x) -> Array:
 
 
 def compile_function(module, fname: str, device=None):
-    """Lower a copy of `module` and compile it with @fname as the entry; cached by IR text."""
-    from irjax.runtime.compiler import compile_stablehlo
+    """Lower a copy of `module` and compile it with @fname as the entry (exported as
+    `exe.entry`). Symbols are renamed canonically first, so a re-traced identical
+    function (fresh unique names) reuses the executable instead of recompiling."""
     from irjax.runtime.device import default_device
-    from irjax.runtime.executable import Executable
 
     device = device or default_device()
     text = str(module)
@@ -54,18 +54,65 @@ def compile_function(module, fname: str, device=None):
     if exe is None:
         lowered = parse_module(text)
         _keep_only(lowered, fname)
-        run_pipeline(lowered, f"cse,dce,lower-stablehlo{{entry={fname}}}")
+        _canonical_names(lowered, fname)
+        run_pipeline(lowered, "cse,dce,lower-stablehlo{entry=main}")
         with enter():
             hlo_text = str(lowered)
-        tied = any(op in hlo_text for op in ("stablehlo.scatter", "stablehlo.dynamic_update_slice", "stablehlo.sort"))
-        exe = Executable(compile_stablehlo(hlo_text, device.target, device.compile_flags), device, copy_inputs=tied)
+        exe = _executable(hlo_text, device)
         _exe_cache[key] = exe
     return exe
 
 
+_hlo_cache: dict = {}
+
+
+def _executable(hlo_text: str, device):
+    from irjax.runtime.compiler import compile_stablehlo
+    from irjax.runtime.executable import Executable
+
+    key = (hlo_text, device)
+    exe = _hlo_cache.get(key)
+    if exe is None:
+        tied = any(op in hlo_text for op in ("stablehlo.scatter", "stablehlo.dynamic_update_slice", "stablehlo.sort"))
+        exe = Executable(compile_stablehlo(hlo_text, device.target, device.compile_flags), device, copy_inputs=tied)
+        exe.entry = "main"
+        _hlo_cache[key] = exe
+    return exe
+
+
+def _canonical_names(module, entry):
+    """@entry -> @main, other functions -> @f1, @f2, ... in module order; every symbol
+    reference is rewritten to match."""
+    from irjax.dialects.func import func_names
+    from irjax.dialects.mlir import ir
+
+    names = func_names(module)
+    mapping, k = {}, 0
+    for n in names:
+        if n == entry:
+            mapping[n] = "main"
+        else:
+            k += 1
+            mapping[n] = f"f{k}"
+    with enter():
+        for n in names:
+            f = find_func(module, n)
+            f.attributes["sym_name"] = ir.StringAttr.get(mapping[n])
+
+        def cb(op):
+            attrs = op.attributes
+            for a in list(attrs):
+                v = attrs[a]
+                if isinstance(v, ir.FlatSymbolRefAttr) and v.value in mapping:
+                    attrs[a] = ir.FlatSymbolRefAttr.get(mapping[v.value])
+            return ir.WalkResult.ADVANCE
+
+        module.operation.walk(cb)
+
+
 def _keep_only(module, fname):
     """Drop functions @fname does not reach (they would only cost compile time)."""
-    from irjax.dialects.func import body_ops, callee_of, func_names
+    from irjax.dialects.func import callees_of, func_names
 
     keep, todo = set(), [fname]
     while todo:
@@ -76,19 +123,20 @@ def _keep_only(module, fname):
         f = find_func(module, n)
         if f is None:
             raise KeyError(f"function @{n} not found")
-        todo += [callee_of(op) for op in _all_calls(f)]
+        todo += [c for op in _all_calls(f) for c in callees_of(op)]
     for n in func_names(module):
         if n not in keep:
             find_func(module, n).erase()
 
 
 def _all_calls(f):
+    from irjax.dialects.func import CALL_OPS
     from irjax.dialects.mlir import ir
 
     calls = []
 
     def cb(op):
-        if op.name == "jx.call":
+        if op.name in CALL_OPS:
             calls.append(op)
         return ir.WalkResult.ADVANCE
 
@@ -107,7 +155,7 @@ def execute(module, fname: str, args, out_avals=None) -> list[Array]:
                 f"argument {i} of @{fname}: expected {want.str_short()}, got {a.aval.str_short()}"
             )
     exe = compile_function(module, fname, dev)
-    bvs = exe.call(fname, [a._bv for a in arrays], len(outs))
+    bvs = exe.call(exe.entry, [a._bv for a in arrays], len(outs))
     res = []
     for i, (bv, o) in enumerate(zip(bvs, outs)):
         weak = out_avals[i].weak_type if out_avals else False
@@ -129,7 +177,7 @@ def run_traced(tr, leaves) -> list[Array]:
         if a.aval.dtype != want.dtype:  # a weak Python scalar given for a strong dtype slot
             a = from_numpy(np.asarray(a, want.dtype), device=dev)
         bvs.append(a._bv)
-    out = exe.call(tr.fname, bvs + tr.exes[("captured", dev)], tr.exes["n_out"])
+    out = exe.call(exe.entry, bvs + tr.exes[("captured", dev)], tr.exes["n_out"])
     return [Array(bv, a, dev, committed=committed) for bv, a in zip(out, tr.out_avals)]
 
 

@@ -44,9 +44,9 @@ def _fun_name(fun, name=None) -> str:
     return f"{n}_{next(_names)}"
 
 
-def trace_function(fun, in_avals: list[ShapedArray], in_tree, name: str | None = None) -> Traced:
-    """Trace fun(*unflatten(in_tree, tracers)) into a new module."""
-    trace = Trace(_fun_name(fun, name))
+def trace_function(fun, in_avals: list[ShapedArray], in_tree, name: str | None = None, module=None) -> Traced:
+    """Trace fun(*unflatten(in_tree, tracers)) into a new module (or into `module`)."""
+    trace = Trace(_fun_name(fun, name), module)
     try:
         with trace_scope(trace):
             args = [trace.new_arg(a) for a in in_avals]
@@ -82,6 +82,9 @@ def call_function(module, fname: str, operands, out_avals=None):
     trace = current_trace()
     if trace is not None and any(isinstance(x, Tracer) for x in operands):
         copy_funcs(module, trace.module, [fname])
+        # NumPy operands become captured arguments rather than IR constants: the IR (and the
+        # compile-cache key) must not depend on their data
+        operands = [_device_array(x) for x in operands]
         vals = [trace.to_value(x) for x in operands]
         with enter(), trace.builder.ip:
             res = emit_call(fname, [v.value for v in vals], outs)
@@ -89,6 +92,16 @@ def call_function(module, fname: str, operands, out_avals=None):
     from .dispatch import execute
 
     return execute(module, fname, list(operands), out_avals)
+
+
+def _device_array(x):
+    import numpy as np
+
+    if isinstance(x, np.ndarray) and x.size > 1:
+        from .dispatch import _as_array
+
+        return _as_array(x)
+    return x
 
 
 def flatten_args(args, kwargs=None):

@@ -82,6 +82,10 @@ def jvp_function(module, fname: str) -> str:
                 k = len(c_outs)
                 outs_v = [Val(r) for r in res[:k]]
                 touts = [Val(r) if _float(a) else None for r, a in zip(res[k:], c_outs)]
+            elif op.name == "jx.custom_jvp_call":
+                outs_v, touts = _custom_jvp_jvp(module, op, primals, tangents)
+            elif op.name == "jx.custom_vjp_call":
+                raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
             else:
                 prim = registry.get(op.name)
                 if prim.jvp is None:
@@ -118,7 +122,14 @@ def vjp_function(module, fname: str, ct_mask: tuple | None = None) -> str:
                 rets = list(op.operands)
                 break
             in_v = [env[v] for v in op.operands]
-            out_v = [Val(r) for r in reemit(op, [x.v for x in in_v])]
+            if op.name == "jx.custom_vjp_call":
+                # the user's fwd rule runs the primal and saves residuals for bwd
+                res = emit_call(str(op_params(op)["fwd_callee"]), [x.v for x in in_v],
+                                signature(_lookup(module, str(op_params(op)["fwd_callee"])))[1])
+                out_v = [Val(r) for r in res[: len(op.results)]]
+                in_v = in_v + [Val(r) for r in res[len(op.results):]]  # residuals ride along
+            else:
+                out_v = [Val(r) for r in reemit(op, [x.v for x in in_v])]
             for r, o in zip(op.results, out_v):
                 env[r] = o
             tape.append((op, in_v, out_v))
@@ -147,6 +158,10 @@ def vjp_function(module, fname: str, ct_mask: tuple | None = None) -> str:
                 cv = vjp_function(module, callee, cmask)
                 res = emit_call(cv, [x.v for x in in_v] + [c.v for c in out_cts if c is not None], c_outs + c_ins)
                 in_cts = [Val(r) for r in res[len(c_outs):]]
+            elif op.name == "jx.custom_jvp_call":
+                in_cts = _custom_jvp_vjp(module, op, in_v, out_v, out_cts)
+            elif op.name == "jx.custom_vjp_call":
+                in_cts = _custom_vjp_bwd(module, op, in_v, out_v, out_cts)
             else:
                 prim = registry.get(op.name)
                 if prim.vjp is None:
@@ -155,12 +170,60 @@ def vjp_function(module, fname: str, ct_mask: tuple | None = None) -> str:
                 in_cts = prim.vjp(full_cts, in_v, out_v, **op_params(op))
             for v, x, c in zip(op.operands, in_v, in_cts):
                 if c is not None and _float(x.aval):
+                    if c.aval != x.aval:  # a wrong rule would otherwise surface as an IREE error
+                        raise ValueError(
+                            f"vjp rule of {op.name} returned a cotangent of type {c.aval.str_short()} "
+                            f"for an operand of type {x.aval.str_short()}"
+                        )
                     add_ct(v, c)
         grads = [(cts.get(s) if cts.get(s) is not None else _zeros(a)).v for s, a in zip(src_args, ins)]
         return [env[v].v for v in rets] + grads
 
     with enter():
         return build_func(module, name, ins + ct_avals, body)
+
+
+def _custom_jvp_jvp(module, op, primals, tangents):
+    """jvp of jx.custom_jvp_call: call the user's rule @jvp_callee(args, consts, arg tangents)."""
+    p = op_params(op)
+    n = p["num_args"]
+    rule = str(p["jvp_callee"])
+    ins, outs = signature(_lookup(module, rule))
+    arg_avals = ins[:n]
+    # closed-over values (consts) are constants to the rule: no tangents for them
+    tans = [t if t is not None else _zeros(a) for t, a in zip(tangents[:n], arg_avals)]
+    k = len(op.results)
+    res = emit_call(rule, [x.v for x in primals] + [t.v for t in tans], outs)
+    return [Val(r) for r in res[:k]], [Val(r) if _float(a) else None for r, a in zip(res[k:], outs[k:])]
+
+
+def _custom_jvp_vjp(module, op, in_v, out_v, out_cts):
+    """vjp of jx.custom_jvp_call: transpose the rule, linear in its tangents (JAX's linearize +
+    transpose), by reverse-differentiating @jvp_callee with respect to its tangent inputs."""
+    p = op_params(op)
+    n = p["num_args"]
+    rule = str(p["jvp_callee"])
+    ins, outs = signature(_lookup(module, rule))
+    k = len(op.results)
+    cv = vjp_function(module, rule, (False,) * k + (True,) * k)
+    tans = [_zeros(a) for a in ins[len(in_v):]]
+    cts = [c if c is not None else zeros_like(o) for c, o in zip(out_cts, out_v)]
+    res = emit_call(cv, [x.v for x in in_v] + [t.v for t in tans] + [c.v for c in cts], outs + ins)
+    t_cts = res[len(outs) + len(in_v):]
+    return [Val(r) for r in t_cts] + [None] * (len(in_v) - n)
+
+
+def _custom_vjp_bwd(module, op, in_v, out_v, out_cts):
+    """vjp of jx.custom_vjp_call: @bwd_callee(residuals, out cts, consts) -> arg cts."""
+    p = op_params(op)
+    n = p["num_args"]
+    bwd = str(p["bwd_callee"])
+    n_ops = len(op.operands)
+    args_consts, residuals = in_v[:n_ops], in_v[n_ops:]
+    _, outs = signature(_lookup(module, bwd))
+    cts = [c if c is not None else zeros_like(o) for c, o in zip(out_cts, out_v)]
+    res = emit_call(bwd, [r.v for r in residuals] + [c.v for c in cts] + [x.v for x in args_consts[n:]], outs)
+    return [Val(r) for r in res] + [None] * (n_ops - n)
 
 
 def grad_function(module, fname: str, argnums=(0,)) -> str:

@@ -10,8 +10,19 @@ constants are not broadcast. Every result comes out with its batch axis first.
 from __future__ import annotations
 
 from irjax.dialects import registry
-from irjax.dialects.func import body_ops, build_func, callee_of, emit_call, entry_block, find_func, op_params, reemit, signature
-from irjax.dialects.lang import Val, broadcast_in_dim, moveaxis
+from irjax.dialects.func import (
+    body_ops,
+    build_func,
+    callee_of,
+    emit_call,
+    emit_custom_call,
+    entry_block,
+    find_func,
+    op_params,
+    reemit,
+    signature,
+)
+from irjax.dialects.lang import Val, broadcast_in_dim, moveaxis, reduce_sum
 from irjax.dialects.mlir import enter
 from irjax.dialects.registry import ShapedType
 
@@ -71,6 +82,8 @@ def batch_function(module, fname: str, in_dims, axis_size: int) -> str:
                 _, c_outs = signature(find_func(module, callee))
                 outs_b = [batched_aval(a, 0, axis_size) for a in c_outs]
                 res = [(Val(r), 0) for r in emit_call(cb, [v.v for v in vals], outs_b)]
+            elif op.name in ("jx.custom_jvp_call", "jx.custom_vjp_call"):
+                res = _batch_custom(module, op, vals, dims, axis_size)
             else:
                 prim = registry.get(op.name)
                 if prim.batch is None:
@@ -78,13 +91,57 @@ def batch_function(module, fname: str, in_dims, axis_size: int) -> str:
                 o, od = prim.batch(vals, dims, **op_params(op))
                 if not isinstance(o, list):
                     o, od = [o], [od]
-                res = list(zip(o, od))
+                # rules may leave the batch axis anywhere; keep the env's invariant (0 or None)
+                res = [(v, d) if d in (None, 0) else (moveaxis(v, d, 0), 0) for v, d in zip(o, od)]
             for r, (v, d) in zip(op.results, res):
                 env[r] = (v, d)
         return [to_front(*env[v], axis_size).v for v in rets]
 
     with enter():
         return build_func(module, name, [batched_aval(a, d, axis_size) for a, d in zip(ins, in_dims)], body)
+
+
+def _batch_custom(module, op, vals, dims, size):
+    """Batch a custom-derivative call by batching its primal and its rule functions."""
+    p = op_params(op)
+    n = p["num_args"]
+    dims = list(dims)
+    arg_dims, const_dims = dims[:n], dims[n:]
+    callee = str(p["callee"])
+    _, c_outs = signature(find_func(module, callee))
+    outs_b = [batched_aval(a, 0, size) for a in c_outs]
+    cb = batch_function(module, callee, dims, size)
+    if op.name == "jx.custom_jvp_call":
+        # tangents are batched like their primals (jvp of a vmapped function)
+        jb = batch_function(module, str(p["jvp_callee"]), dims + arg_dims, size)
+        res = emit_custom_call("custom_jvp_call", [v.v for v in vals], outs_b, n, callee=cb, jvp_callee=jb)
+    else:
+        fwd = str(p["fwd_callee"])
+        fb = batch_function(module, fwd, dims, size)
+        n_res = len(signature(find_func(module, fwd))[1]) - len(c_outs)
+        bb = batch_function(module, str(p["bwd_callee"]), [0] * (n_res + len(c_outs)) + const_dims, size)
+        bb = _unbatch_cts(module, bb, arg_dims, size)
+        res = emit_custom_call(
+            "custom_vjp_call", [v.v for v in vals], outs_b, n, callee=cb, fwd_callee=fb, bwd_callee=bb
+        )
+    return [(Val(r), 0) for r in res]
+
+
+def _unbatch_cts(module, bwd, arg_dims, size) -> str:
+    """Wrap batched @bwd so unbatched arguments get their cotangents summed over the batch."""
+    if all(d is not None for d in arg_dims):
+        return bwd
+    name = f"{bwd}_sum_{_code(arg_dims)}"
+    if find_func(module, name) is not None:
+        return name
+    ins, outs = signature(find_func(module, bwd))
+
+    def body(*args):
+        res = emit_call(bwd, list(args), outs)
+        return [reduce_sum(Val(r), (0,)).v if d is None else r for r, d in zip(res, arg_dims)]
+
+    with enter():
+        return build_func(module, name, ins, body)
 
 
 def _dims(s):

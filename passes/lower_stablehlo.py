@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from irjax.dialects import registry
 from irjax.dialects.builder import aval
-from irjax.dialects.func import func_names, find_func, op_params
+from irjax.dialects.func import callees_of, func_names, find_func, op_params
 from irjax.dialects.mlir import enter, ir
 
 from .registry import register_pass
@@ -54,9 +54,12 @@ def lower_stablehlo(module, entry: str | None = None):
         for op in _jx_ops(module):
             name = op.name[3:]
             with ir.InsertionPoint(op), op.location:
-                if name == "call":
-                    callee = ir.FlatSymbolRefAttr(op.attributes["callee"]).value
+                if name in ("call", "custom_jvp_call", "custom_vjp_call"):
+                    # custom-derivative calls run their primal; their rule functions go private
+                    # (and unused), so IREE drops them
+                    callee, *rules = callees_of(op)
                     called.add(callee)
+                    called.update(rules)
                     new = ir.Operation.create(
                         "func.call",
                         results=[r.type for r in op.results],

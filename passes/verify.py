@@ -40,7 +40,7 @@ def _verify_op(module, op):
     in_avals = [builder.aval(v) for v in op.operands]
     out_avals = [builder.aval(v) for v in op.results]
     params = op_params(op)
-    if name == "call":
+    if name in ("call", "custom_jvp_call", "custom_vjp_call"):
         callee = params.get("callee")
         f = find_func(module, callee) if callee else None
         if f is None:
@@ -48,6 +48,9 @@ def _verify_op(module, op):
         ins, outs = signature(f)
         if ins != in_avals or outs != out_avals:
             raise VerifyError(f"call signature does not match @{callee}")
+        for k in ("jvp_callee", "fwd_callee", "bwd_callee"):
+            if k in params and find_func(module, params[k]) is None:
+                raise VerifyError(f"{k} @{params[k]} not found")
         return
     registry.get(name)
     expected = builder.infer(name, in_avals, params)

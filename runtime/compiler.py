@@ -55,7 +55,19 @@ def target_flags(target: str = "llvm-cpu") -> list[str]:
         return [f"--iree-cuda-target={os.environ.get('IRJAX_CUDA_TARGET') or 'sm_80'}"]
     if target == "rocm":
         return [f"--iree-rocm-target={os.environ.get('IRJAX_ROCM_TARGET') or 'gfx942'}"]
+    if target == "vulkan-spirv":
+        # IREE's default (vp_android_baseline_2022) has 32-bit storage only, and its emulation of
+        # 8-bit storage gives wrong bools on Mesa's lavapipe; desktop Vulkan (lavapipe, NVIDIA,
+        # AMD, Intel) has 8/16/64-bit types and storage.
+        return [f"--iree-vulkan-target-features={os.environ.get('IRJAX_VULKAN_FEATURES') or VULKAN_FEATURES}"]
     return []
+
+
+VULKAN_FEATURES = ",".join([
+    "spirv:v1.3", "cap:Shader", "cap:Int8", "cap:Int16", "cap:Int64", "cap:Float16", "cap:Float64",
+    "cap:StorageBuffer8BitAccess", "cap:StorageBuffer16BitAccess",
+    "ext:SPV_KHR_8bit_storage", "ext:SPV_KHR_16bit_storage",
+])
 
 
 def cache_key(text: str, target: str, flags: list[str]) -> str:
@@ -130,6 +142,13 @@ def _compile(text: str, target: str, flags: list[str]) -> bytes:
         return _compile_in_process(text, target, flags)
     except _InProcessFailed:
         pass
+    if "--iree-opt-data-tiling" in flags:
+        # IREE 3.13's data tiling fails on some reduce + broadcast fusions ("'vector.store' op
+        # write affecting operations on global resources ..."), e.g. jacfwd of a row-sum: retry without
+        try:
+            return _compile_in_process(text, target, [f for f in flags if f != "--iree-opt-data-tiling"])
+        except _InProcessFailed:
+            pass
     import iree.compiler as ic
 
     try:

@@ -80,7 +80,7 @@ amax, amin = max, min
 
 
 def _check_nonempty(name, a, axis, initial):
-    if initial is None and any(a.shape[i] == 0 for i in canonical_axes(axis, a.ndim)):
+    if initial is None and 0 in [a.shape[i] for i in canonical_axes(axis, a.ndim)]:  # (any is shadowed here)
         raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
 
 
