@@ -98,6 +98,7 @@ def _read_entry(path: str) -> bytes | None:
 
 def _write_entry(path: str, payload: bytes) -> None:
     d = os.path.dirname(path)
+    tmp = None
     try:
         os.makedirs(d, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
@@ -105,7 +106,12 @@ def _write_entry(path: str, payload: bytes) -> None:
             f.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + payload)
         os.replace(tmp, path)  # atomic: readers see the old entry or the whole new one
     except OSError:
-        pass  # a read-only or full disk only costs a recompile next time
+        # a read-only or full disk only costs a recompile next time; leave no partial file
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 def compile_stablehlo(text: str, target: str = "llvm-cpu", extra_flags: list[str] | None = None) -> bytes:

@@ -129,7 +129,7 @@ def test_split_input_file_and_verify_diagnostics():
     assert ok.returncode == 0, err(ok)
     plain = run_opt("--split-input-file", "-p", "verify", stdin=text)
     assert_clean_failure(plain)
-    assert err(plain).startswith("<stdin>:13:8: error:")  # a line of the whole input
+    assert err(plain).startswith("<stdin>:12:8: error:")  # a line of the whole input
     both = run_opt("--split-input-file", stdin=text)
     assert both.returncode == 0 and both.stdout.decode().count("// -----\n") == 1
 

@@ -1,0 +1,368 @@
+"""irjax beside JAX, in one run: call overhead, jit, eager ops, vmap, an MLP step, cold processes.
+
+    python benchmarks/run.py            # prints a table, writes benchmarks/results.md
+    python benchmarks/run.py --quick    # fewer repeats
+
+Each in-process time is the median of several repeats (each repeat averages a batch of calls)
+after warm-up. Ratios are irjax/JAX: lower is better. irjax's in-process cases use a fresh,
+empty compile cache, so first-call times include IREE compilation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+TUTORIAL = REPO / "examples" / "thinking_in_jax.py"
+
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.add_argument("--quick", action="store_true", help="fewer repeats, one cold/warm tutorial run each")
+parser.add_argument("--repeats", type=int, default=None, help="timed repeats per case (median is reported)")
+parser.add_argument("--out", default=str(REPO / "benchmarks" / "results.md"), help="markdown results file")
+parser.add_argument("--no-cold", action="store_true", help="skip the cold-process cases")
+args = parser.parse_args()
+REPEATS = args.repeats or (5 if args.quick else 9)
+PROC_REPEATS = 1 if args.quick else 3
+
+_cache_root = tempfile.mkdtemp(prefix="irjax-bench-")
+os.environ["IRJAX_CACHE_DIR"] = os.path.join(_cache_root, "inproc")  # before irjax compiles anything
+
+import jax  # noqa: E402
+import jax.numpy as jjnp  # noqa: E402
+
+import irjax  # noqa: E402
+import irjax.numpy as ijnp  # noqa: E402
+
+FW = {"irjax": (irjax, ijnp), "jax": (jax, jjnp)}
+rows: list[dict] = []
+
+
+# ---------------------------------------------------------------- timing helpers
+
+
+def bench(fn, repeats: int = REPEATS, min_batch_s: float = 0.02, max_batch: int = 2000) -> float:
+    """Median seconds per call: warm up, size a batch to ~min_batch_s, time `repeats` batches."""
+    for _ in range(3):
+        fn()
+    t0 = time.perf_counter()
+    fn()
+    one = max(time.perf_counter() - t0, 1e-7)
+    n = int(min(max_batch, max(1, min_batch_s / one)))
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        times.append((time.perf_counter() - t0) / n)
+    return statistics.median(times)
+
+
+def once(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def fmt_t(s: float | None) -> str:
+    if s is None:
+        return "-"
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s * 1e6:.1f} us"
+
+
+def row(case: str, irjax_s, jax_s, target: float | None = None, note: str = "", ratio=None, target_text=None,
+        failed: bool = False):
+    """One table line; ratio defaults to irjax/JAX; target is the issue's bound on that ratio."""
+    if ratio is None and irjax_s is not None and jax_s:
+        ratio = irjax_s / jax_s
+    status = ""
+    if failed:
+        status = "FAILED"
+    elif target is not None and ratio is not None:
+        status = "ok" if ratio <= target else "MISS"
+    r = dict(case=case, irjax=irjax_s, jax=jax_s, ratio=ratio, target=target_text or (f"<= {target:g}x" if target else ""),
+             status=status, note=note)
+    rows.append(r)
+    print(f"  {case:<44} irjax {fmt_t(irjax_s):>10}  jax {fmt_t(jax_s):>10}  "
+          f"ratio {'-' if ratio is None else f'{ratio:.2f}x':>7}  {r['target']:>9} {status} {note}", flush=True)
+
+
+def both(make):
+    """{fw: seconds} for a case built by make(jax_module, numpy_module) -> zero-arg callable."""
+    return {name: bench(make(*mods)) for name, mods in FW.items()}
+
+
+# ---------------------------------------------------------------- in-process cases
+
+
+def case_tiny_jit():
+    def make(jx, np_):
+        f = jx.jit(lambda x: x + 1)
+        x = np_.asarray(np.float32(1.0))
+        return lambda: f(x).block_until_ready()
+
+    t = both(make)
+    row("jit call, tiny function (x+1, scalar)", t["irjax"], t["jax"], 1.5)
+
+
+def norm(X):
+    X = X - X.mean(0)
+    return X / X.std(0)
+
+
+def case_norm():
+    np.random.seed(1701)
+    Xn = np.random.rand(10000, 10)
+    t_jit, t_eager = {}, {}
+    for name, (jx, np_) in FW.items():
+        X = np_.array(Xn)
+        f = jx.jit(norm)
+        t_jit[name] = bench(lambda: f(X).block_until_ready())
+        t_eager[name] = bench(lambda: norm(X).block_until_ready())
+    row("jit(norm), 10000x10", t_jit["irjax"], t_jit["jax"], 1.5)
+    row("norm op by op (eager), 10000x10", t_eager["irjax"], t_eager["jax"], note="for reference")
+    row("irjax: op-by-op norm / jit(norm)", t_eager["irjax"], None, ratio=t_eager["irjax"] / t_jit["irjax"],
+        note=f"ratio within irjax (jit {fmt_t(t_jit['irjax'])}); JAX's own: {t_eager['jax'] / t_jit['jax']:.2f}x")
+
+
+def case_eager_sin():
+    def make(jx, np_):
+        x = np_.array(np.linspace(0, 10, 1000, dtype=np.float32))
+        return lambda: np_.sin(x).block_until_ready()
+
+    t = both(make)
+    row("eager jnp.sin, 1000 floats (warm cache)", t["irjax"], t["jax"], 2.0)
+
+
+def case_vmap():
+    rng = np.random.default_rng(1701)
+    matn = rng.standard_normal((150, 100), dtype=np.float32)
+    bxn = rng.standard_normal((10, 100), dtype=np.float32)
+    t = {}
+    for name, (jx, np_) in FW.items():
+        mat, bx = np_.array(matn), np_.array(bxn)
+
+        def apply_matrix(x):
+            return np_.dot(mat, x)
+
+        def naive(v_batched):
+            return np_.stack([apply_matrix(v) for v in v_batched])
+
+        manual = jx.jit(lambda b: np_.dot(b, mat.T))
+        auto = jx.jit(lambda b: jx.vmap(apply_matrix)(b))
+        np.testing.assert_allclose(np.asarray(naive(bx)), np.asarray(auto(bx)), atol=1e-4, rtol=1e-4)
+        np.testing.assert_allclose(np.asarray(manual(bx)), np.asarray(auto(bx)), atol=1e-4, rtol=1e-4)
+        t[name] = {
+            "naive": bench(lambda: naive(bx).block_until_ready()),
+            "manual": bench(lambda: manual(bx).block_until_ready()),
+            "vmap": bench(lambda: auto(bx).block_until_ready()),
+        }
+    row("vmap tutorial: naively batched", t["irjax"]["naive"], t["jax"]["naive"])
+    row("vmap tutorial: manually batched (jit)", t["irjax"]["manual"], t["jax"]["manual"])
+    row("vmap tutorial: jit(vmap)", t["irjax"]["vmap"], t["jax"]["vmap"], 1.5)
+    r = t["irjax"]["vmap"] / t["irjax"]["manual"]
+    row("irjax: jit(vmap) / manual jit", t["irjax"]["vmap"], None, 1.2, ratio=r,
+        note=f"ratio within irjax (manual {fmt_t(t['irjax']['manual'])}); JAX's own: "
+             f"{t['jax']['vmap'] / t['jax']['manual']:.2f}x")
+
+
+def case_mlp():
+    rng = np.random.default_rng(0)
+    sizes = [784, 512, 512, 10]
+    params_np = [(rng.standard_normal((m, n), dtype=np.float32) * np.float32(np.sqrt(2.0 / m)),
+                  np.zeros(n, np.float32)) for m, n in zip(sizes[:-1], sizes[1:])]
+    xb = rng.standard_normal((128, 784), dtype=np.float32)
+    yb = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 128)]
+    first, step, losses = {}, {}, {}
+    for name, (jx, np_) in FW.items():
+        params = [(np_.array(w), np_.array(b)) for w, b in params_np]
+        x, y = np_.array(xb), np_.array(yb)
+
+        def loss(params, x, y):
+            h = x
+            for w, b in params[:-1]:
+                h = np_.maximum(np_.dot(h, w) + b, 0.0)
+            w, b = params[-1]
+            logits = np_.dot(h, w) + b
+            m = np_.max(logits, axis=1, keepdims=True)
+            logp = logits - m - np_.log(np_.sum(np_.exp(logits - m), axis=1, keepdims=True))
+            return -np_.mean(np_.sum(logp * y, axis=1))
+
+        f = jx.jit(jx.value_and_grad(loss))
+        first[name] = once(lambda: jx.block_until_ready(f(params, x, y)))
+        losses[name] = float(f(params, x, y)[0])
+        step[name] = bench(lambda: jx.block_until_ready(f(params, x, y)))
+    assert abs(losses["irjax"] - losses["jax"]) < 1e-3 * max(1.0, abs(losses["jax"])), losses
+    row("MLP 784-512-512-10 b128 jit(value_and_grad) step", step["irjax"], step["jax"], 1.5)
+    row("MLP first call (trace+passes+compile)", first["irjax"], first["jax"], note="empty irjax cache; no target")
+
+
+# ---------------------------------------------------------------- cold-process cases
+
+
+def run_proc(argv, env_extra=None) -> tuple[float, int, str]:
+    env = dict(os.environ, **(env_extra or {}))
+    t0 = time.perf_counter()
+    p = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=REPO, stdin=subprocess.DEVNULL)
+    return time.perf_counter() - t0, p.returncode, p.stdout + p.stderr
+
+
+def case_tutorial_processes():
+    cache = os.path.join(_cache_root, "tutorial")
+    script = [sys.executable, str(TUTORIAL), "--repeat", "1", "--plot", os.path.join(_cache_root, "plot.png")]
+    notes = []
+
+    def timed(argv, env, n):
+        ts, bad = [], None
+        for _ in range(n):
+            t, rc, out = run_proc(argv, env)
+            ts.append(t)
+            if rc != 0:
+                tail = [ln for ln in out.strip().splitlines() if "Error" in ln] or out.strip().splitlines() or [""]
+                bad = f"exit {rc}: {tail[-1]}"
+        return statistics.median(ts), bad
+
+    jax_t, jbad = timed(script + ["--jax"], None, PROC_REPEATS)
+    cold, cbad = [], None
+    for i in range(PROC_REPEATS):  # each cold run gets its own empty cache
+        shutil.rmtree(cache, ignore_errors=True)
+        t, bad = timed(script, {"IRJAX_CACHE_DIR": cache}, 1)
+        cold.append(t)
+        cbad = cbad or bad
+    warm, wbad = timed(script, {"IRJAX_CACHE_DIR": cache}, PROC_REPEATS)
+    for label, bad in (("jax", jbad), ("irjax cold", cbad), ("irjax warm", wbad)):
+        if bad:
+            notes.append(f"{label} run failed ({bad[:120]})")
+    note = "; ".join(notes)
+    row("tutorial script, fresh process, empty cache", statistics.median(cold), jax_t, 3.0, note=note,
+        failed=bool(jbad or cbad))
+    row("tutorial script, fresh process, warm cache", warm, jax_t, 1.0, note=note, failed=bool(jbad or wbad))
+
+
+CHILD = textwrap.dedent(
+    """
+    import json, numpy as np
+    import irjax as jax, irjax.numpy as jnp
+    from irjax.runtime import compiler
+
+    @jax.jit
+    def f(x):
+        return jnp.tanh(x) * 3.0 - 1.0
+
+    f(np.arange(8, dtype=np.float32)).block_until_ready()
+    print(json.dumps(compiler.stats))
+    """
+)
+
+
+def case_second_process():
+    cache = os.path.join(_cache_root, "second")
+    out = []
+    for _ in range(2):
+        t, rc, text = run_proc([sys.executable, "-c", CHILD], {"IRJAX_CACHE_DIR": cache})
+        stats = json.loads(text.strip().splitlines()[-1]) if rc == 0 else None
+        out.append((t, stats, text))
+    (t1, s1, o1), (t2, s2, o2) = out
+    if s1 is None or s2 is None:
+        row("second process, same jitted fn: compiles", None, None, note=f"child failed: {(o1 + o2)[-200:]}")
+        return
+    status = "ok" if s2["compiles"] == 0 else "MISS"
+    r = dict(case="second process, same jitted fn", irjax=t2, jax=None, ratio=None, target="0 compiles",
+             status=status, note=f"compiles: 1st process {s1['compiles']}, 2nd {s2['compiles']} "
+                                 f"(disk hits {s2['disk_hits']}); 1st process {fmt_t(t1)}")
+    rows.append(r)
+    print(f"  {r['case']:<44} irjax {fmt_t(t2):>10}  {r['target']} {status} {r['note']}", flush=True)
+
+
+# ---------------------------------------------------------------- report
+
+
+def machine_info() -> dict:
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from importlib.metadata import version
+
+    def ver(p):
+        try:
+            return version(p)
+        except Exception:  # noqa: BLE001
+            return "?"
+
+    try:
+        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain"], capture_output=True,
+                               text=True).stdout.strip()
+        commit += " (+ uncommitted changes)" if dirty else ""
+    except OSError:
+        commit = "?"
+    return {
+        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "cpu": f"{cpu}, {os.cpu_count()} cores",
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "jax / jaxlib": f"{ver('jax')} / {ver('jaxlib')}",
+        "iree-base-compiler / runtime": f"{ver('iree-base-compiler')} / {ver('iree-base-runtime')}",
+        "irjax commit": commit,
+        "jax backend": jax.default_backend(),
+        "load average at start (1/5/15 min)": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
+    }
+
+
+def write_markdown(path: str, info: dict) -> None:
+    lines = ["# irjax vs JAX benchmarks", "",
+             "Written by `python benchmarks/run.py` (overwritten each run). Times are medians of "
+             f"{REPEATS} repeats after warm-up; process times medians of {PROC_REPEATS} runs. "
+             "Ratio = irjax/JAX unless the note says otherwise; lower is better.", "",
+             "| machine | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in info.items()]
+    lines += ["", "| case | irjax | JAX | ratio | target | status | note |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}x"
+        lines.append(f"| {r['case']} | {fmt_t(r['irjax'])} | {fmt_t(r['jax'])} | {ratio} | {r['target']} | "
+                     f"{r['status']} | {r['note']} |")
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+def main():
+    info = machine_info()
+    print("machine: " + "; ".join(f"{k}: {v}" for k, v in info.items()))
+    cases = [case_tiny_jit, case_norm, case_eager_sin, case_vmap, case_mlp]
+    if not args.no_cold:
+        cases += [case_tutorial_processes, case_second_process]
+    for case in cases:
+        try:
+            case()
+        except Exception as e:  # noqa: BLE001 - one broken case must not hide the others
+            row(case.__name__, None, None, failed=True, note=f"{type(e).__name__}: {str(e).splitlines()[0][:150] if str(e) else ''}")
+    write_markdown(args.out, info)
+    print(f"results written to {args.out}")
+    shutil.rmtree(_cache_root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+"""Shared test helpers: where ../shared is (the seed tutorial and the acceptance harness)."""
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO / ".." / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared beside the repository; tests that need it skip (with the reason) when it is absent."""
+    if not (SHARED / "acceptance" / "run_docs.py").is_file():
+        pytest.skip(f"../shared is not beside the repository (looked for {SHARED.resolve()}/acceptance/run_docs.py)")
+    return SHARED.resolve()
