@@ -149,6 +149,9 @@ def reduce(x, axes, kind: str) -> ir.Value:
         x = op1("stablehlo.reshape", [x], ShapedType((a.size,), a.dtype))
         a, axes = aval(x), (0,)
     out = ShapedType(tuple(d for i, d in enumerate(a.shape) if i not in axes), a.dtype)
+    k = len(axes)
+    if kind == "sum" and a.dtype.kind == "f" and 0 < k < len(a.shape) and sorted(axes) == list(range(k)):
+        return _sum_leading_as_dot(x, a, k, out)
     init = constant(np.array(reducer_identity(kind, a.dtype), a.dtype))
     st = scalar_type(a.dtype)
     return with_region(
@@ -159,3 +162,15 @@ def reduce(x, axes, kind: str) -> ir.Value:
         [st, st],
         lambda p, q: [op1(REDUCER_OPS[kind], [p, q], st)],
     )[0]
+
+
+def _sum_leading_as_dot(x, a: ShapedType, k: int, out: ShapedType) -> ir.Value:
+    """Sum over the leading k axes as ones(R) . x.reshape(R, K): IREE vectorizes this
+    matvec well, while its column reduce is ~6x slower (10000x10 f32, measured here)."""
+    r = int(np.prod(a.shape[:k]))
+    rest = int(np.prod(a.shape[k:]))
+    x2 = op1("stablehlo.reshape", [x], ShapedType((r, rest), a.dtype))
+    ones = constant(np.ones((r,), a.dtype))
+    dn = "#stablehlo.dot<lhs_contracting_dimensions = [0], rhs_contracting_dimensions = [0]>"
+    y = op1("stablehlo.dot_general", [ones, x2], ShapedType((rest,), a.dtype), {"dot_dimension_numbers": dn})
+    return op1("stablehlo.reshape", [y], out) if out.shape != (rest,) else y
