@@ -192,17 +192,21 @@ def is_tracer(x) -> bool:
 # ---- bind -----------------------------------------------------------------------------------
 
 
+_apply = None  # dispatch.apply_primitive, imported on first eager use
+
+
 def bind(name: str, *args, **params):
     """Apply primitive `name`: emit a jx op when tracing, else run it eagerly.
 
     Inside a trace every primitive is staged, also on concrete operands (as jit does):
     running those eagerly would compile a module per op and capture the results.
     """
-    trace = current_trace()
-    if trace is None:
-        from .dispatch import apply_primitive
-
-        return apply_primitive(name, args, params)
+    if not _stack:
+        global _apply
+        if _apply is None:
+            from .dispatch import apply_primitive as _apply
+        return _apply(name, args, params)
+    trace = _stack[-1]
     vals = [trace.to_value(a) for a in args]
     with enter(), trace.builder.ip:
         outs = builder.emit(name, [v.value for v in vals], params)

@@ -105,6 +105,11 @@ def _canonical_names(module, entry):
                 v = attrs[a]
                 if isinstance(v, ir.FlatSymbolRefAttr) and v.value in mapping:
                     attrs[a] = ir.FlatSymbolRefAttr.get(mapping[v.value])
+                elif isinstance(v, ir.ArrayAttr) and len(v) and isinstance(v[0], ir.FlatSymbolRefAttr):
+                    # jx.cond's branches = [@f, @g]
+                    attrs[a] = ir.ArrayAttr.get(
+                        [ir.FlatSymbolRefAttr.get(mapping.get(s.value, s.value)) for s in v]
+                    )
             return ir.WalkResult.ADVANCE
 
         module.operation.walk(cb)
@@ -181,14 +186,24 @@ def run_traced(tr, leaves) -> list[Array]:
     return [Array(bv, a, dev, committed=committed) for bv, a in zip(out, tr.out_avals)]
 
 
+_multi_cache: dict = {}
+
+
+def _multi(name: str) -> bool:
+    m = _multi_cache.get(name)
+    if m is None:
+        m = _multi_cache[name] = registry.get(name).multiple_results
+    return m
+
+
 def apply_primitive(name: str, args, params):
     """Eager mode: run one primitive on concrete values through a cached one-op module."""
     arrays = [_as_array(a) for a in args]
     dev, arrays, committed = _place(arrays, name)
-    pkey = _hashable(tuple(sorted(params.items())))
+    pkey = _hashable(tuple(sorted(params.items()))) if params else ()
     if lazy.enabled:
         res = lazy.record(name, arrays, params, pkey, dev, committed)
-        return res if registry.get(name).multiple_results else res[0]
+        return res if _multi(name) else res[0]
     avals = tuple(a.aval.shaped() for a in arrays)
     key = (name, pkey, avals, dev)
     entry = _eager_cache.get(key)

@@ -30,7 +30,7 @@ _infer_cache: dict = {}
 class Node:
     """One pending primitive application."""
 
-    __slots__ = ("name", "params", "pkey", "inputs", "outputs", "size", "__weakref__")
+    __slots__ = ("name", "params", "pkey", "inputs", "outputs", "size", "avals", "__weakref__")
 
     def __init__(self, name, params, pkey, inputs, size):
         self.name, self.params, self.pkey, self.inputs, self.size = name, params, pkey, inputs, size
@@ -56,6 +56,7 @@ def record(name: str, arrays: list, params: dict, pkey, device, committed: bool)
                 materialize(a)
         size = 1
     node = Node(name, params, pkey, list(arrays), size)
+    node.avals = avals
     outs = []
     for i, o in enumerate(out_avals):
         arr = Array(None, ShapedArray(o.shape, o.dtype, False), device, committed=committed)
@@ -87,9 +88,14 @@ def _topo(root_node):
 
 def materialize(root) -> None:
     """Compile (or reuse) and run the pending graph behind `root`; fills every live output."""
-    if root._lazy is None:
+    lz = root._lazy
+    if lz is None:
         return
-    nodes, index = _topo(root._lazy[0])
+    node = lz[0]
+    if all(a._lazy is None for a in node.inputs):
+        _run_single(node, root._device)
+        return
+    nodes, index = _topo(node)
     leaves, leaf_index = [], {}
     parts = []
     for n in nodes:
@@ -114,6 +120,22 @@ def materialize(root) -> None:
     bvs = exe.call("main", [a._bv for a in leaves], len(live))
     for (k, i), bv in zip(live, bvs):
         arr = nodes[k].outputs[i]()
+        if arr is not None:
+            arr._buf = bv
+            arr._lazy = None
+
+
+def _run_single(node, device):
+    """The common case, one pending op on concrete inputs: no graph walk."""
+    live = tuple(i for i, w in enumerate(node.outputs) if w() is not None)
+    key = (node.name, node.pkey, node.avals, live, device)
+    exe = _modules.get(key)
+    if exe is None:
+        parts = [(node.name, node.pkey, tuple((-1, j) for j in range(len(node.inputs))))]
+        exe = _modules[key] = _compile([node], parts, node.inputs, [(0, i) for i in live], device)
+    bvs = exe.call("main", [a._bv for a in node.inputs], len(live))
+    for i, bv in zip(live, bvs):
+        arr = node.outputs[i]()
         if arr is not None:
             arr._buf = bv
             arr._lazy = None
