@@ -195,16 +195,27 @@ def callee_of(op) -> str:
     return ir.FlatSymbolRefAttr(op.attributes["callee"]).value
 
 
-# Ops that name functions through symbol attributes: jx.call, and the custom-derivative calls
-# whose lowering calls `callee` while the autodiff passes call the rule functions.
-SYMBOL_ATTRS = ("callee", "jvp_callee", "fwd_callee", "bwd_callee")
-CALL_OPS = frozenset(("jx.call", "jx.custom_jvp_call", "jx.custom_vjp_call"))
+# Ops that name functions through symbol attributes: jx.call, the custom-derivative calls
+# whose lowering calls `callee` while the autodiff passes call the rule functions, and the
+# control-flow ops (jx.cond {branches = [@f, @g]}, jx.while {cond_fn, body_fn}, jx.scan {body}).
+SYMBOL_ATTRS = ("callee", "jvp_callee", "fwd_callee", "bwd_callee", "branches", "cond_fn", "body_fn", "body")
+CALL_OPS = frozenset(
+    ("jx.call", "jx.custom_jvp_call", "jx.custom_vjp_call", "jx.cond", "jx.while", "jx.scan")
+)
 
 
 def callees_of(op) -> list[str]:
-    """Every function `op` refers to (callee first)."""
+    """Every function `op` refers to (callee first); array-of-symbol attributes flattened."""
     attrs = op.attributes
-    return [ir.FlatSymbolRefAttr(attrs[k]).value for k in SYMBOL_ATTRS if k in attrs]
+    out = []
+    for k in SYMBOL_ATTRS:
+        if k in attrs:
+            a = attrs[k]
+            if isinstance(a, ir.ArrayAttr):
+                out += [ir.FlatSymbolRefAttr(s).value for s in a]
+            else:
+                out.append(ir.FlatSymbolRefAttr(a).value)
+    return out
 
 
 def emit_custom_call(name: str, operands: Sequence, result_avals: Sequence[ShapedType], num_args: int, **callees) -> list:

@@ -107,6 +107,7 @@ def _ensure_loaded():
             reductions,
             indexing,
             misc,
+            control_flow,
         )
 
 

@@ -29,7 +29,8 @@ class TracerBoolConversionError(ConcretizationTypeError):
             self,
             f"Attempted boolean conversion of traced array with shape {tracer.aval.str_short()}.\n"
             "Python `if`/`while`/`and`/`or` on a traced value needs its concrete value; use "
-            "irjax.lax.cond, irjax.lax.while_loop or jnp.where instead, or mark the argument static.\n"
+            "irjax.lax.cond / irjax.lax.switch for branches, irjax.lax.while_loop / fori_loop / scan for "
+            "loops, or jnp.where, instead; or mark the argument static.\n"
             f"See {_DOCS}TracerBoolConversionError",
         )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from irjax.dialects import registry
+from irjax.dialects.control_flow import CONTROL_FLOW_OPS
 from irjax.dialects.func import (
     body_ops,
     build_func,
@@ -30,6 +31,7 @@ from irjax.dialects.func import (
 from irjax.dialects.lang import Val, full, zeros_like
 from irjax.dialects.mlir import enter
 
+from . import control_flow
 from .registry import register_pass
 
 
@@ -86,6 +88,8 @@ def jvp_function(module, fname: str) -> str:
                 outs_v, touts = _custom_jvp_jvp(module, op, primals, tangents)
             elif op.name == "jx.custom_vjp_call":
                 raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
+            elif op.name in CONTROL_FLOW_OPS:
+                outs_v, touts = control_flow.jvp(module, op, primals, tangents)
             else:
                 prim = registry.get(op.name)
                 if prim.jvp is None:
@@ -128,6 +132,10 @@ def vjp_function(module, fname: str, ct_mask: tuple | None = None) -> str:
                                 signature(_lookup(module, str(op_params(op)["fwd_callee"])))[1])
                 out_v = [Val(r) for r in res[: len(op.results)]]
                 in_v = in_v + [Val(r) for r in res[len(op.results):]]  # residuals ride along
+            elif op.name == "jx.scan":
+                # the forward scan also stacks each iteration's carry for the reverse scan
+                out_v, stacked = control_flow.scan_forward(module, op, in_v)
+                in_v = in_v + stacked
             else:
                 out_v = [Val(r) for r in reemit(op, [x.v for x in in_v])]
             for r, o in zip(op.results, out_v):
@@ -162,6 +170,8 @@ def vjp_function(module, fname: str, ct_mask: tuple | None = None) -> str:
                 in_cts = _custom_jvp_vjp(module, op, in_v, out_v, out_cts)
             elif op.name == "jx.custom_vjp_call":
                 in_cts = _custom_vjp_bwd(module, op, in_v, out_v, out_cts)
+            elif op.name in CONTROL_FLOW_OPS:
+                in_cts = control_flow.vjp(module, op, in_v, out_v, out_cts)
             else:
                 prim = registry.get(op.name)
                 if prim.vjp is None:

@@ -10,6 +10,7 @@ constants are not broadcast. Every result comes out with its batch axis first.
 from __future__ import annotations
 
 from irjax.dialects import registry
+from irjax.dialects.control_flow import CONTROL_FLOW_OPS
 from irjax.dialects.func import (
     body_ops,
     build_func,
@@ -26,6 +27,7 @@ from irjax.dialects.lang import Val, broadcast_in_dim, moveaxis, reduce_sum
 from irjax.dialects.mlir import enter
 from irjax.dialects.registry import ShapedType
 
+from . import control_flow
 from .registry import register_pass
 
 
@@ -47,9 +49,13 @@ def to_front(v: Val, d, size) -> Val:
     return moveaxis(v, d, 0) if d != 0 else v
 
 
-def batch_function(module, fname: str, in_dims, axis_size: int) -> str:
+def batch_function(module, fname: str, in_dims, axis_size: int, out_batched=None) -> str:
+    """@fname batched over in_dims; results batch axis first, or, where `out_batched` is
+    False (control-flow carries that stay unbatched), left unbatched."""
     in_dims = tuple(in_dims)
     name = f"{fname}_batch_{_code(in_dims)}_{axis_size}"
+    if out_batched is not None and not all(out_batched):
+        name += "_o" + "".join("1" if m else "0" for m in out_batched)
     if find_func(module, name) is not None:
         return name
     f = find_func(module, fname)
@@ -84,6 +90,8 @@ def batch_function(module, fname: str, in_dims, axis_size: int) -> str:
                 res = [(Val(r), 0) for r in emit_call(cb, [v.v for v in vals], outs_b)]
             elif op.name in ("jx.custom_jvp_call", "jx.custom_vjp_call"):
                 res = _batch_custom(module, op, vals, dims, axis_size)
+            elif op.name in CONTROL_FLOW_OPS:
+                res = control_flow.batch(module, op, vals, dims, axis_size)
             else:
                 prim = registry.get(op.name)
                 if prim.batch is None:
@@ -95,7 +103,15 @@ def batch_function(module, fname: str, in_dims, axis_size: int) -> str:
                 res = [(v, d) if d in (None, 0) else (moveaxis(v, d, 0), 0) for v, d in zip(o, od)]
             for r, (v, d) in zip(op.results, res):
                 env[r] = (v, d)
-        return [to_front(*env[v], axis_size).v for v in rets]
+        if out_batched is None:
+            return [to_front(*env[v], axis_size).v for v in rets]
+        outs_v = []
+        for v, m in zip(rets, out_batched):
+            x, d = env[v]
+            if not m and d is not None:
+                raise ValueError(f"batch: result of @{fname} expected unbatched is batched")
+            outs_v.append((to_front(x, d, axis_size) if m else x).v)
+        return outs_v
 
     with enter():
         return build_func(module, name, [batched_aval(a, d, axis_size) for a, d in zip(ins, in_dims)], body)

@@ -68,6 +68,7 @@ def lower_stablehlo(module, entry: str | None = None):
                     )
                     results = list(new.results)
                 else:
+                    called.update(callees_of(op))  # control flow calls its bodies
                     prim = registry.get(name)
                     if prim.lower is None:
                         raise LoweringError(f"jx.{name} has no StableHLO lowering")

@@ -52,7 +52,11 @@ def _verify_op(module, op):
             if k in params and find_func(module, params[k]) is None:
                 raise VerifyError(f"{k} @{params[k]} not found")
         return
-    registry.get(name)
+    prim = registry.get(name)
+    if "calls" in prim.tags:  # control flow: result types come from the callee functions
+        from irjax.dialects.control_flow import verify_op
+
+        return verify_op(module, op, params, in_avals, out_avals)
     expected = builder.infer(name, in_avals, params)
     if expected != out_avals:
         got = ", ".join(a.str_short() for a in out_avals)

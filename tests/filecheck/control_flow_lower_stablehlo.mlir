@@ -1,0 +1,76 @@
+// RUN: irjax-opt %s -p 'verify,lower-stablehlo' | FileCheck %s
+// Control-flow ops name their bodies by symbol; lowering wraps a func.call of each body in
+// a StableHLO region: jx.cond -> stablehlo.case, jx.while and jx.scan -> stablehlo.while
+// (a scan slices xs and writes ys with dynamic_slice / dynamic_update_slice per step).
+
+func.func @neg(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %0 = "jx.neg"(%x) : (tensor<3xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+func.func @sin(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %0 = "jx.sin"(%x) : (tensor<3xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+func.func @f(%p: tensor<i1>, %x: tensor<3xf32>) -> tensor<3xf32> {
+  %0 = "jx.cond"(%p, %x) {branches = [@neg, @sin]} : (tensor<i1>, tensor<3xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+func.func @lt(%n: tensor<f32>, %x: tensor<f32>) -> tensor<i1> {
+  %0 = "jx.lt"(%x, %n) : (tensor<f32>, tensor<f32>) -> tensor<i1>
+  return %0 : tensor<i1>
+}
+func.func @dbl(%x: tensor<f32>) -> tensor<f32> {
+  %0 = "jx.add"(%x, %x) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+func.func @w(%n: tensor<f32>, %x: tensor<f32>) -> tensor<f32> {
+  %0 = "jx.while"(%n, %x) {cond_fn = @lt, body_fn = @dbl, cond_nconsts = 1, body_nconsts = 0} : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+func.func @step(%w: tensor<f32>, %c: tensor<f32>, %x: tensor<2xf32>) -> (tensor<f32>, tensor<2xf32>) {
+  %0 = "jx.reduce_sum"(%x) {axes = array<i64: 0>} : (tensor<2xf32>) -> tensor<f32>
+  %1 = "jx.mul"(%c, %w) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %2 = "jx.add"(%1, %0) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %3 = "jx.broadcast_in_dim"(%2) {broadcast_dimensions = array<i64>, shape = array<i64: 2>} : (tensor<f32>) -> tensor<2xf32>
+  %4 = "jx.add"(%3, %x) : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  return %2, %4 : tensor<f32>, tensor<2xf32>
+}
+func.func @s(%w: tensor<f32>, %c: tensor<f32>, %xs: tensor<5x2xf32>) -> (tensor<f32>, tensor<5x2xf32>) {
+  %0:2 = "jx.scan"(%w, %c, %xs) {body = @step, length = 5, reverse = false, num_consts = 1, num_carry = 1} : (tensor<f32>, tensor<f32>, tensor<5x2xf32>) -> (tensor<f32>, tensor<5x2xf32>)
+  return %0#0, %0#1 : tensor<f32>, tensor<5x2xf32>
+}
+
+// the bodies become private (IREE inlines and drops them)
+// CHECK: func.func private @neg
+// CHECK-LABEL: func.func @f(%arg0: tensor<i1>, %arg1: tensor<3xf32>)
+// CHECK-NEXT:    %[[I:.*]] = stablehlo.convert %arg0 : (tensor<i1>) -> tensor<i32>
+// CHECK-NEXT:    %[[R:.*]] = "stablehlo.case"(%[[I]]) ({
+// CHECK-NEXT:      %[[A:.*]] = func.call @neg(%arg1) : (tensor<3xf32>) -> tensor<3xf32>
+// CHECK-NEXT:      stablehlo.return %[[A]] : tensor<3xf32>
+// CHECK-NEXT:    }, {
+// CHECK-NEXT:      %[[B:.*]] = func.call @sin(%arg1) : (tensor<3xf32>) -> tensor<3xf32>
+// CHECK-NEXT:      stablehlo.return %[[B]] : tensor<3xf32>
+// CHECK-NEXT:    }) : (tensor<i32>) -> tensor<3xf32>
+// CHECK-NEXT:    return %[[R]] : tensor<3xf32>
+
+// CHECK-LABEL: func.func @w(
+// the cond consts ride along as loop-carried values the body returns unchanged
+// CHECK:         %[[W:.*]]:2 = stablehlo.while(%[[N:.*]] = %arg0, %[[X:.*]] = %arg1)
+// CHECK-NEXT:    cond {
+// CHECK-NEXT:      %[[P:.*]] = func.call @lt(%[[N]], %[[X]]) : (tensor<f32>, tensor<f32>) -> tensor<i1>
+// CHECK-NEXT:      stablehlo.return %[[P]] : tensor<i1>
+// CHECK-NEXT:    } do {
+// CHECK-NEXT:      %[[D:.*]] = func.call @dbl(%[[X]]) : (tensor<f32>) -> tensor<f32>
+// CHECK-NEXT:      stablehlo.return %[[N]], %[[D]] : tensor<f32>, tensor<f32>
+// CHECK:         return %[[W]]#1 : tensor<f32>
+
+// CHECK-LABEL: func.func @s(
+// state: counter, consts, carry, ys buffer; xs are read from above (carrying them would copy)
+// CHECK:         stablehlo.while(%[[K:.*]] = %{{.*}}, %[[C:.*]] = %arg0, %[[H:.*]] = %arg1, %[[YS:.*]] = %{{.*}}) : tensor<i32>, tensor<f32>, tensor<f32>, tensor<5x2xf32>
+// CHECK:           stablehlo.compare LT, %[[K]], %{{.*}}, SIGNED
+// CHECK:         } do {
+// CHECK:           %[[SL:.*]] = stablehlo.dynamic_slice %arg2, %[[K]], %{{.*}}, sizes = [1, 2]
+// CHECK:           %[[X1:.*]] = stablehlo.reshape %[[SL]] : (tensor<1x2xf32>) -> tensor<2xf32>
+// CHECK:           %[[O:.*]]:2 = func.call @step(%[[C]], %[[H]], %[[X1]])
+// CHECK:           stablehlo.dynamic_update_slice %[[YS]], %{{.*}}, %[[K]], %{{.*}}
+// CHECK:           stablehlo.add %[[K]], %{{.*}} : tensor<i32>
