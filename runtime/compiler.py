@@ -165,6 +165,10 @@ _sessions: dict = {}
 def _compile(text: str, target: str, flags: list[str]) -> bytes:
     """In-process compile through IREE's embedding API (a reused Session: ~1.5x faster
     than spawning iree-compile); on failure, rerun the tool to get its diagnostics."""
+    if target != "llvm-cpu":
+        # GPU code generators can crash IREE itself (vulkan-spirv on some sort fusions in
+        # 3.13): in a subprocess that is a CompileError, not a dead Python process
+        return _compile_tool(text, target, flags)
     try:
         return _compile_in_process(text, target, flags)
     except _InProcessFailed:
@@ -176,6 +180,10 @@ def _compile(text: str, target: str, flags: list[str]) -> bytes:
             return _compile_in_process(text, target, [f for f in flags if f != "--iree-opt-data-tiling"])
         except _InProcessFailed:
             pass
+    return _compile_tool(text, target, flags)
+
+
+def _compile_tool(text: str, target: str, flags: list[str]) -> bytes:
     import iree.compiler as ic
 
     try:

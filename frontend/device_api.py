@@ -1,0 +1,151 @@
+"""Device queries, placement and transfers: devices(), default_backend(), default_device,
+device_put, device_get, and the rule that picks the device a computation runs on.
+(Not named devices.py: a submodule `irjax.devices` would shadow the function.)"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from irjax.runtime import device as _rt
+
+from . import tree_util
+
+Device = _rt.Device
+
+
+def devices(backend: str | None = None) -> list:
+    """The devices of `backend` ('cpu', 'cuda', 'rocm', 'vulkan', 'gpu'), else of the default backend."""
+    if backend is None:
+        return _rt.backend_devices(_rt.platform_default_device().platform)
+    return _rt.backend_devices(str(backend))
+
+
+def local_devices(process_index: int | None = None, backend: str | None = None, host_id: int | None = None) -> list:
+    return devices(backend)
+
+
+def device_count(backend: str | None = None) -> int:
+    return len(devices(backend))
+
+
+def local_device_count(backend: str | None = None) -> int:
+    return len(devices(backend))
+
+
+def process_index() -> int:
+    return 0
+
+
+def process_count() -> int:
+    return 1
+
+
+def default_backend() -> str:
+    """The platform of the default device: the first available of $IRJAX_PLATFORMS, else cuda/rocm/cpu."""
+    return _rt.platform_default_device().platform
+
+
+def _as_device(device):
+    if device is None or isinstance(device, _rt.Device):
+        return device
+    if isinstance(device, str):
+        return _rt.backend_devices(device)[0]
+    sharding_dev = getattr(device, "device", None)  # a SingleDeviceSharding
+    if isinstance(sharding_dev, _rt.Device):
+        return sharding_dev
+    raise TypeError(f"expected a Device, a platform name or None, got {device!r}")
+
+
+class default_device(contextlib.ContextDecorator):
+    """`with irjax.default_device(dev):` uncommitted arrays and computations go to `dev`.
+
+    `dev` may be a Device, a platform name ('cpu', 'vulkan', ...) or None (the platform default).
+    """
+
+    def __init__(self, device):
+        self.device = _as_device(device)
+        self._tokens: list = []
+
+    def __enter__(self):
+        self._tokens.append(_rt.set_default_device(self.device))
+        return self.device
+
+    def __exit__(self, *exc):
+        _rt.reset_default_device(self._tokens.pop())
+        return False
+
+
+def set_default_device(device) -> None:
+    """Process-wide default device (what `config.update('jax_default_device', dev)` sets)."""
+    _rt._config_default[0] = _as_device(device)
+
+
+def transfer(a, device):
+    """`a` (an Array) copied to `device`; the same Array if it is there already."""
+    from .array import Array
+
+    if a._device is device or a._device == device:
+        return a
+    host = np.asarray(a)
+    return Array(device.put(host), a.aval, device, a._npy, committed=a._committed)
+
+
+def place(arrays, what: str = "computation"):
+    """(device, arrays moved there, committed) for one computation over `arrays`.
+
+    Like JAX: committed arrays (device_put to a device, or computed from such) fix the device
+    and must agree; uncommitted ones follow them, else everything runs on the default device.
+    """
+    dev = None
+    first = None
+    for i, a in enumerate(arrays):
+        if a._committed:
+            if dev is None:
+                dev, first = a._device, (i, a)
+            elif a._device is not dev and a._device != dev:
+                (j, b) = first
+                raise ValueError(
+                    f"Received incompatible devices for {what}. Got argument {j} with shape "
+                    f"{b.aval.str_short()} and device ids [{b._device.id}] on platform {b._device.platform.upper()} "
+                    f"and argument {i} with shape {a.aval.str_short()} and device ids [{a._device.id}] on platform "
+                    f"{a._device.platform.upper()}: arrays committed to different devices ({b._device} and "
+                    f"{a._device}); device_put them to one device first."
+                )
+    committed = dev is not None
+    if dev is None:
+        dev = _rt.default_device()
+    for a in arrays:
+        if a._device is not dev:
+            return dev, [transfer(a, dev) for a in arrays], committed
+    return dev, arrays, committed
+
+
+def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
+    """Copy `x` (a pytree) to `device`; the result is committed to it. device=None: the default
+    device, uncommitted (like JAX)."""
+    from .array import Array, from_numpy
+
+    dev = _as_device(device)
+
+    def put(v):
+        if isinstance(v, Array):
+            if dev is None:
+                return v
+            moved = transfer(v, dev)
+            if moved is v and v._committed:
+                return v
+            return Array(moved._bv, moved.aval, dev, moved._npy, committed=True)
+        if hasattr(v, "aval") and not isinstance(v, Array):
+            return v  # a tracer: placement is decided when the traced function runs
+        if dev is None:
+            return from_numpy(np.asarray(v))
+        a = from_numpy(np.asarray(v), device=dev)
+        return Array(a._bv, a.aval, dev, a._npy, committed=True)
+
+    return tree_util.tree_map(put, x)
+
+
+def device_get(x):
+    return tree_util.tree_map(lambda v: np.asarray(v) if hasattr(v, "_bv") else v, x)
