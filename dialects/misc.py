@@ -86,6 +86,22 @@ def _sort_impl(*xs, dimension, num_keys, is_stable=True):
 
 
 def _sort_lower(ctx, *xs, dimension, num_keys, is_stable=True):
+    n_out = len(xs)
+    order = list(range(n_out))  # result i of the sort op below is operand order[i]
+    if is_stable:
+        # IREE 3.13's sort is not stable: break ties on the original position, as an extra
+        # key. Reuse an operand that already is that position (jvp's and argsort's iota):
+        # IREE fails to compile a sort fed by two iotas.
+        pos_i = next((i for i in range(num_keys, n_out) if _is_position(xs[i], dimension)), None)
+        if pos_i is not None:
+            order = list(range(num_keys)) + [pos_i] + [i for i in range(num_keys, n_out) if i != pos_i]
+            xs = tuple(xs[i] for i in order)
+        else:
+            shape = aval(xs[0]).shape
+            pos = hlo.op1("stablehlo.iota", [], ShapedType(shape, np.dtype(np.int32)), {"iota_dimension": hlo.attr(f"{dimension} : i64")})
+            xs = xs[:num_keys] + (pos,) + xs[num_keys:]
+            order = list(range(num_keys)) + [None] + list(range(num_keys, n_out))
+        num_keys += 1
     avals = [aval(x) for x in xs]
     types = []
     for a in avals:
@@ -120,7 +136,7 @@ def _sort_lower(ctx, *xs, dimension, num_keys, is_stable=True):
                 result = hlo.op1("stablehlo.or", [lt, hlo.op1("stablehlo.and", [e, result], ShapedType((), np.dtype(bool)))], ShapedType((), np.dtype(bool)))
         return [result]
 
-    return hlo.with_region(
+    outs = hlo.with_region(
         "stablehlo.sort",
         list(xs),
         avals,
@@ -128,6 +144,22 @@ def _sort_lower(ctx, *xs, dimension, num_keys, is_stable=True):
         types,
         body,
     )
+    res = [None] * n_out
+    for o, i in zip(outs, order):
+        if i is not None:  # (None: the added position key)
+            res[i] = o
+    return res
+
+
+def _is_position(v, dimension) -> bool:
+    """v is an integer stablehlo.iota along `dimension` (0, 1, 2, ... along the sort axis)."""
+    try:
+        op = v.owner
+    except Exception:  # noqa: BLE001  (a block argument has no owner op)
+        return False
+    if getattr(op, "name", None) != "stablehlo.iota" or aval(v).dtype.kind not in "iu":
+        return False
+    return str(op.attributes["iota_dimension"]).split(":")[0].strip() == str(dimension)
 
 
 def _sort_jvp(primals, tangents, dimension, num_keys, is_stable=True):

@@ -25,6 +25,9 @@ MAX_PENDING = 200  # a graph this large is run before more ops are added to it
 
 _modules: dict = {}
 _infer_cache: dict = {}
+# IREE may update an operand of these in place even when the operand is also a module
+# result (iree-org/iree#16168): they start a new graph on materialized, copied inputs
+_TIED = frozenset({"sort", "scatter", "dynamic_update_slice"})
 
 
 class Node:
@@ -50,7 +53,7 @@ def record(name: str, arrays: list, params: dict, pkey, device, committed: bool)
     for a in arrays:
         if a._lazy is not None:
             size += a._lazy[0].size
-    if size > MAX_PENDING:
+    if size > MAX_PENDING or name in _TIED:
         for a in arrays:
             if a._lazy is not None:
                 materialize(a)

@@ -91,7 +91,11 @@ def promote(*args, to_float=False):
     dt, weak = dtypes.result_type(*args, return_weak_type_flag=True)
     if to_float and not np.issubdtype(dt, np.inexact):
         dt = dtypes.default_float if not (dt == np.bool_ or np.issubdtype(dt, np.integer)) else dtypes.default_float
-    shape = np.broadcast_shapes(*[shape_of(a) if is_array(a) else np.shape(a) for a in args])
+    shapes = [shape_of(a) if is_array(a) else np.shape(a) for a in args]
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"Incompatible shapes for broadcasting: shapes={[tuple(s) for s in shapes]}") from None
     eager = current_trace() is None
     out = []
     for a in args:

@@ -57,7 +57,9 @@ def full(shape, fill_value, dtype=None):
     dt = dtypes.canonicalize_dtype(dtype) if dtype is not None else dtypes.dtype_of(fill_value)
     from irjax.array import from_numpy
 
-    return from_numpy(np.full(shape, fill_value, dt))
+    # a Python int/float fill with no dtype gives a weakly typed array, as in JAX
+    weak = dtype is None and type(fill_value) in (int, float, complex)
+    return from_numpy(np.full(shape, fill_value, dt), weak_type=weak)
 
 
 def zeros(shape, dtype=None):

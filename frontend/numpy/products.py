@@ -21,6 +21,9 @@ def _promote_pair(a, b):
 
 
 def _dot_general(a, b, contract, batch=((), ())):
+    ca, cb = tuple(a.shape[i] for i in contract[0]), tuple(b.shape[i] for i in contract[1])
+    if ca != cb:  # JAX's error for mismatched contracting dims
+        raise TypeError(f"dot_general requires contracting dimensions to have the same shape, got {ca} and {cb}.")
     return bind(
         "dot_general", a, b,
         lhs_contracting=tuple(contract[0]), rhs_contracting=tuple(contract[1]),
@@ -91,34 +94,57 @@ def tensordot(a, b, axes=2, *, precision=None):
     return with_weak(_dot_general(a, b, (ca, cb)), weak)
 
 
+def _parse_einsum(subscripts, ops):
+    """Subscripts -> (terms, out) with each '...' spelled as fresh labels (right-aligned)."""
+    import string
+
+    subscripts = subscripts.replace(" ", "")
+    ins, arrow, out = subscripts.partition("->")
+    terms = ins.split(",")
+    if len(terms) != len(ops):
+        raise ValueError(f"einsum: {len(terms)} operand subscripts for {len(ops)} operands")
+    used = set(subscripts) - set(".,->")
+    free = [c for c in string.ascii_letters if c not in used]
+    n_ell = 0
+    for t, op in zip(terms, ops):
+        if "..." in t:
+            n_ell = max(n_ell, op.ndim - (len(t) - 3))
+        elif len(t) != op.ndim:
+            raise ValueError(f"einsum: subscripts {t!r} do not match an operand of rank {op.ndim}")
+    ell = "".join(free[:n_ell])
+    terms = [t.replace("...", ell[n_ell - (op.ndim - (len(t) - 3)):]) if "..." in t else t for t, op in zip(terms, ops)]
+    if arrow:
+        out = out.replace("...", ell)
+    else:  # implicit output: broadcast dims, then the labels seen once, alphabetically
+        counts = {}
+        for ch in "".join(terms):
+            counts[ch] = counts.get(ch, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    return terms, out
+
+
 def einsum(subscripts, *operands, optimize=None, precision=None, preferred_element_type=None):
     """einsum by pairwise contraction (left to right) with dot_general."""
     if not isinstance(subscripts, str):
         raise TypeError("irjax.numpy.einsum needs a subscripts string")
-    subscripts = subscripts.replace(" ", "")
-    if "->" in subscripts:
-        ins, out = subscripts.split("->")
-    else:
-        ins = subscripts
-        counts = {}
-        for ch in ins.replace(",", ""):
-            counts[ch] = counts.get(ch, 0) + 1
-        out = "".join(sorted(c for c, n in counts.items() if n == 1))
-    terms = ins.split(",")
-    if len(terms) != len(operands):
-        raise ValueError("einsum: number of operands does not match the subscripts")
-    if "." in subscripts:
-        raise NotImplementedError("einsum with ellipsis")
-    ops = [asarray_any(o) for o in operands]
-    ops = list(_promote(*ops)[0]) if False else ops
     from irjax import dtypes
     from ._util import convert
 
+    ops = [asarray_any(o) for o in operands]
+    terms, out = _parse_einsum(subscripts, ops)
     dt = dtypes.result_type(*ops)
     ops = [convert(o, dt) for o in ops]
+    # broadcast size-1 axes against the other operands' sizes for the same label
+    sizes = {}
+    for t, op in zip(terms, ops):
+        for c, d in zip(t, op.shape):
+            if sizes.get(c, 1) not in (1, d) and d != 1:
+                raise ValueError(f"einsum: label {c!r} has sizes {sizes[c]} and {d}")
+            sizes[c] = max(sizes.get(c, 1), d)
+    ops = [broadcast_to(op, tuple(sizes[c] for c in t)) for t, op in zip(terms, ops)]
     cur, cur_t = _diag_and_sum(ops[0], terms[0], out, terms[1:])
-    for op, t in zip(ops[1:], terms[1:]):
-        rest = [x for x in terms[terms.index(t) + 1 :]]
+    for i, (op, t) in enumerate(zip(ops[1:], terms[1:])):
+        rest = terms[i + 2 :]
         op, t = _diag_and_sum(op, t, out + cur_t, rest)
         keep = set(out) | set("".join(rest))
         batch = [c for c in cur_t if c in t and c in keep]
@@ -139,14 +165,25 @@ def einsum(subscripts, *operands, optimize=None, precision=None, preferred_eleme
 
 
 def _diag_and_sum(x, t, out, rest):
-    """Sum out labels of x that appear nowhere else; repeated labels are not supported."""
-    if len(set(t)) != len(t):
-        raise NotImplementedError("einsum with a repeated label in one operand (traces/diagonals)")
+    """Take diagonals for labels repeated within t, then sum out labels used nowhere else."""
+    from .reductions import sum as _sum
+
+    while len(set(t)) != len(t):
+        c = next(ch for ch in t if t.count(ch) > 1)
+        i = t.index(c)
+        j = t.index(c, i + 1)
+        from .creation import eye
+        from .ufuncs import where
+
+        n = x.shape[i]
+        mask = broadcast_to(
+            bind("broadcast_in_dim", eye(n, dtype=bool), shape=x.shape, broadcast_dimensions=(i, j)), x.shape
+        )
+        x = _sum(where(mask, x, 0), axis=j)
+        t = t[:j] + t[j + 1 :]
     others = set(out) | set("".join(rest))
     drop = [i for i, c in enumerate(t) if c not in others]
     if drop:
-        from .reductions import sum as _sum
-
         x = _sum(x, axis=tuple(drop))
         t = "".join(c for i, c in enumerate(t) if i not in drop)
     return x, t

@@ -368,25 +368,16 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
 
 
 def diag(v, k=0):
+    """A 1-D v placed on the k-th diagonal of a square matrix, or the k-th diagonal of a 2-D v."""
     v = asarray_any(v)
     if v.ndim == 1:
-        n = v.shape[0] + abs(k)
-        from .creation import eye, zeros
-
-        e = eye(n, k=k, dtype=bool)
-        if k >= 0:
-            vv = concatenate([v, zeros((abs(k),), v.dtype)]) if k else v
-            row = broadcast_to(reshape(vv, (1, n)), (n, n)) if False else None
+        from .creation import eye
         from .ufuncs import where
 
-        idx = np.arange(n)
-        src = np.clip(idx - max(k, 0), 0, v.shape[0] - 1) if k >= 0 else np.clip(idx, 0, v.shape[0] - 1)
-        from .indexing import take
-
-        cols = take(v, src if k >= 0 else np.clip(idx, 0, v.shape[0] - 1), axis=0)
-        mat = broadcast_to(reshape(cols, (1, n)), (n, n)) if k >= 0 else broadcast_to(reshape(take(v, np.clip(idx, 0, v.shape[0] - 1)), (n, 1)), (n, n))
-        del row
-        return where(e, mat, 0)
+        n = v.shape[0] + abs(k)
+        vv = pad(v, (0, abs(k)))  # length n; row i (k >= 0) or column j (k < 0) holds v[i] / v[j]
+        vv = reshape(vv, (n, 1)) if k >= 0 else reshape(vv, (1, n))
+        return where(eye(n, k=k, dtype=bool), vv, 0)
     if v.ndim == 2:
         return diagonal(v, k)
-    raise ValueError("Input must be 1- or 2-d.")
+    raise ValueError("diag input must be 1d or 2d")

@@ -34,7 +34,8 @@ def _compare(prim, name):
     def f(x, y, /):
         check_arraylike(name, x, y)
         (x, y), dt, weak = promote(x, y)
-        return bind(prim, x, y)
+        # JAX keeps the promoted operands' weak flag on the bool result (`iarr < 0.5` is weak)
+        return with_weak(bind(prim, x, y), weak)
 
     f.__name__ = name
     return f
@@ -62,8 +63,20 @@ cbrt = _unary("cbrt", "cbrt")
 floor = _unary("floor", "floor")
 ceil = _unary("ceil", "ceil")
 rint = _unary("round", "rint")
-add = _binary("add", "add")
-subtract = _binary("sub", "subtract")
+def add(x, y, /):
+    check_arraylike("add", x, y)
+    (x, y), dt, weak = promote(x, y)
+    return with_weak(bind("or" if dt == np.bool_ else "add", x, y), weak)  # bool + bool is or
+
+
+def subtract(x, y, /):
+    check_arraylike("subtract", x, y)
+    (x, y), dt, weak = promote(x, y)
+    if dt == np.bool_:
+        raise TypeError("subtract does not accept dtype bool; use logical_xor or bitwise_xor.")
+    return with_weak(bind("sub", x, y), weak)
+
+
 multiply = _binary("mul", "multiply")
 maximum = _binary("max", "maximum")
 minimum = _binary("min", "minimum")
@@ -144,6 +157,29 @@ def abs(x, /):  # noqa: A001
 
 
 absolute = abs
+
+
+def fabs(x, /):
+    (x,), dt, weak = promote(x, to_float=True)
+    return with_weak(bind("abs", x), weak)
+
+
+def fmax(x1, x2, /):
+    """maximum that ignores NaN (returns the other operand)."""
+    (x, y), dt, weak = promote(x1, x2)
+    m = bind("max", x, y)
+    if dt.kind == "f":
+        m = bind("select", bind("ne", x, x), y, bind("select", bind("ne", y, y), x, m))
+    return with_weak(m, weak)
+
+
+def fmin(x1, x2, /):
+    """minimum that ignores NaN (returns the other operand)."""
+    (x, y), dt, weak = promote(x1, x2)
+    m = bind("min", x, y)
+    if dt.kind == "f":
+        m = bind("select", bind("ne", x, x), y, bind("select", bind("ne", y, y), x, m))
+    return with_weak(m, weak)
 
 
 def sign(x, /):
