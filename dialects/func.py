@@ -33,6 +33,14 @@ def find_func(module: ir.Module, name: str):
     return None
 
 
+def lookup_func(module: ir.Module, name: str):
+    """The `func.func @name` op; KeyError naming the function if the module lacks it."""
+    f = find_func(module, name)
+    if f is None:
+        raise KeyError(f"function @{name} not found in the module")
+    return f
+
+
 def func_names(module: ir.Module) -> list[str]:
     return [ir.StringAttr(op.attributes["sym_name"]).value for op in _top_ops(module) if op.name == "func.func"]
 
@@ -157,26 +165,31 @@ def emit_call(callee: str, operands: Sequence, result_avals: Sequence[ShapedType
     return list(op.results)
 
 
-def copy_funcs(src: ir.Module, dst: ir.Module, names: Sequence[str]) -> None:
-    """Copy `names` and everything they call from src into dst (skipping ones dst has)."""
-    have = set(func_names(dst))
-    todo = list(names)
-    seen = set()
+def reachable(module: ir.Module, names: Sequence[str]) -> list[str]:
+    """`names` and every function they call, directly or not (callers before callees)."""
+    order, seen, todo = [], set(), list(names)
     while todo:
         n = todo.pop()
         if n in seen:
             continue
         seen.add(n)
-        f = find_func(src, n)
+        order.append(n)
+        f = find_func(module, n)
         if f is None:
             raise KeyError(f"function @{n} not found")
         for op in body_ops(f):
             if op.name in CALL_OPS:
                 todo += callees_of(op)
+    return order
+
+
+def copy_funcs(src: ir.Module, dst: ir.Module, names: Sequence[str]) -> None:
+    """Copy `names` and everything they call from src into dst (skipping ones dst has)."""
+    have = set(func_names(dst))
+    for n in reachable(src, names):
         if n not in have:
             with enter():
-                f.clone(ir.InsertionPoint(dst.body))
-            have.add(n)
+                find_func(src, n).clone(ir.InsertionPoint(dst.body))
 
 
 def reemit(op, operands: Sequence) -> list:

@@ -224,5 +224,11 @@ def moveaxis(x: Val, src: int, dst: int) -> Val:
     return transpose(x, perm)
 
 
-def is_float(x: Val) -> bool:
+def is_float(x) -> bool:
+    """A Val or a ShapedType of inexact dtype (the values that carry derivatives)."""
     return np.issubdtype(x.dtype, np.inexact)
+
+
+def zeros(a) -> Val:
+    """Zeros of ShapedType `a`."""
+    return full(a.shape, 0, a.dtype)

@@ -117,36 +117,12 @@ def _canonical_names(module, entry):
 
 def _keep_only(module, fname):
     """Drop functions @fname does not reach (they would only cost compile time)."""
-    from irjax.dialects.func import callees_of, func_names
+    from irjax.dialects.func import func_names, reachable
 
-    keep, todo = set(), [fname]
-    while todo:
-        n = todo.pop()
-        if n in keep:
-            continue
-        keep.add(n)
-        f = find_func(module, n)
-        if f is None:
-            raise KeyError(f"function @{n} not found")
-        todo += [c for op in _all_calls(f) for c in callees_of(op)]
+    keep = set(reachable(module, [fname]))
     for n in func_names(module):
         if n not in keep:
             find_func(module, n).erase()
-
-
-def _all_calls(f):
-    from irjax.dialects.func import CALL_OPS
-    from irjax.dialects.mlir import ir
-
-    calls = []
-
-    def cb(op):
-        if op.name in CALL_OPS:
-            calls.append(op)
-        return ir.WalkResult.ADVANCE
-
-    f.walk(cb)
-    return calls
 
 
 def execute(module, fname: str, args, out_avals=None) -> list[Array]:

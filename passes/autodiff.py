@@ -13,11 +13,10 @@ across functions), which keeps each function self-contained.
 
 from __future__ import annotations
 
-import numpy as np
-
 from irjax.dialects import registry
 from irjax.dialects.control_flow import CONTROL_FLOW_OPS
 from irjax.dialects.func import (
+    lookup_func,
     body_ops,
     build_func,
     callee_of,
@@ -28,26 +27,16 @@ from irjax.dialects.func import (
     reemit,
     signature,
 )
-from irjax.dialects.lang import Val, full, zeros_like
+from irjax.dialects.lang import Val, full, is_float, zeros, zeros_like
 from irjax.dialects.mlir import enter
 
 from . import control_flow
 from .registry import register_pass
 
 
-def _float(a) -> bool:
-    return np.issubdtype(a.dtype, np.inexact)
-
-
-def _zeros(a) -> Val:
-    return full(a.shape, 0, a.dtype)
-
-
-def _lookup(module, fname):
-    f = find_func(module, fname)
-    if f is None:
-        raise KeyError(f"function @{fname} not found in the module")
-    return f
+_float = is_float
+_zeros = zeros
+_lookup = lookup_func
 
 
 def jvp_function(module, fname: str) -> str:

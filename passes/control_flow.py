@@ -15,8 +15,8 @@ import numpy as np
 from irjax.dialects import builder
 from irjax.dialects.attrs import Symbol
 from irjax.dialects.builder import ir_type
-from irjax.dialects.func import body_ops, build_func, emit_call, entry_block, find_func, op_params, signature
-from irjax.dialects.lang import Val, broadcast_in_dim, full, moveaxis, select
+from irjax.dialects.func import body_ops, build_func, emit_call, entry_block, find_func, lookup_func, op_params, signature
+from irjax.dialects.lang import Val, broadcast_in_dim, full, is_float, moveaxis, select, zeros
 from irjax.dialects.lang import bind as L_bind
 from irjax.dialects.mlir import enter
 from irjax.dialects.registry import ShapedType
@@ -27,19 +27,12 @@ WHILE_VJP_ERROR = (
 )
 
 
-def _float(a) -> bool:
-    return np.issubdtype(a.dtype, np.inexact)
-
-
-def _zeros(a) -> Val:
-    return full(a.shape, 0, a.dtype)
+_float = is_float
+_zeros = zeros
 
 
 def _sig(module, name):
-    f = find_func(module, name)
-    if f is None:
-        raise KeyError(f"function @{name} not found in the module")
-    return signature(f)
+    return signature(lookup_func(module, name))
 
 
 def _emit(name, operands, params, out_avals) -> list[Val]:

@@ -407,3 +407,23 @@ def test_spec_parsing():
     assert parse_input("2x2xi32=[1 2][3 4]").tolist() == [[1, 2], [3, 4]]
     assert parse_input("f32[3]=7").tolist() == [7, 7, 7]
     assert parse_input("bool[2]=1 0").tolist() == [True, False]
+
+
+def test_installed_console_scripts(tmp_path):
+    """The console scripts from pyproject.toml exist and work end to end (a pip install puts them
+    beside the interpreter)."""
+    import shutil
+
+    bindir = os.path.dirname(sys.executable)
+    exes = {n: shutil.which(n, path=bindir + os.pathsep + os.environ.get("PATH", "")) for n in ("irjax-compile", "irjax-run", "irjax-opt")}
+    assert all(exes.values()), f"console scripts missing: {exes}"
+    (tmp_path / "cs_model.py").write_text(MODEL_PY)
+    r = subprocess.run([exes["irjax-compile"], "cs_model:predict", "-s", "f32[2,2]", "-s", "f32[1,2]", "-o", "c.irjax", "-q"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([exes["irjax-run"], "c.irjax", "-i", "f32[2,2]=1", "-i", "f32[1,2]=1"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_allclose(float(r.stdout.split("f32=")[1]), 2 * np.tanh(2.0), rtol=1e-5)
+    r = subprocess.run([exes["irjax-opt"], "--list-passes"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "lower-stablehlo" in r.stdout
