@@ -133,6 +133,16 @@ def wants_data_tiling(text: str) -> bool:
     return False
 
 
+def matmul_flops(text: str) -> float:
+    """Rough FLOPs of the module's dot_generals, from their operand and result types
+    (K estimated as sqrt(|lhs| |rhs| / |result|))."""
+    total = 0.0
+    for m in _DOT.finditer(text):
+        lhs, rhs, res = (float(np.prod([int(d) for d in g.split("x")])) for g in m.groups())
+        total += 2.0 * res * (lhs * rhs / max(res, 1.0)) ** 0.5
+    return total
+
+
 def compile_stablehlo(text: str, target: str = "llvm-cpu", extra_flags: list[str] | None = None) -> bytes:
     """The .vmfb for a StableHLO module (cached)."""
     flags = target_flags(target) + list(extra_flags or [])

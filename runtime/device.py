@@ -84,6 +84,15 @@ class Device:
         # Flags appended after compiler.target_flags(target); a later flag wins in IREE.
         self.compile_flags = _arch_flags(platform, self.arch)
         self._host_visible = driver in ("local-sync", "local-task")
+        self._parallel = None
+
+    def parallel_hal_module(self):
+        """A HAL module on the multi-threaded local-task driver (CPU only; else the device's own)."""
+        if self.driver != "local-sync":
+            return self.hal_module
+        if self._parallel is None:
+            self._parallel = rt.create_hal_module(self.instance, rt.get_device("local-task"))
+        return self._parallel
 
     def __repr__(self):
         prefix = BACKENDS.get(self.platform, (None, None, self.platform.capitalize()))[2]

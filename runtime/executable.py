@@ -12,7 +12,7 @@ class LoadError(ValueError):
 
 
 class Executable:
-    def __init__(self, vmfb: bytes, device: Device, copy_inputs: bool = False):
+    def __init__(self, vmfb: bytes, device: Device, copy_inputs: bool = False, parallel: bool = False):
         self.device = device
         # IREE may write in place into an input buffer that feeds a tied op (scatter,
         # dynamic_update_slice, sort: iree-org/iree#16168); such modules get private copies.
@@ -21,7 +21,10 @@ class Executable:
             self.module = rt.VmModule.copy_buffer(device.instance, vmfb)
         except Exception as e:  # noqa: BLE001  (the runtime raises plain errors)
             raise LoadError(f"cannot load compiled module: {e}") from None
-        self.context = rt.VmContext(device.instance, [device.hal_module, self.module])
+        # parallel: run on the CPU's multi-threaded local-task driver (same host memory, so
+        # buffers pass freely between the two); worth its ~100 us wake-up for big matmuls only
+        hal = device.parallel_hal_module() if parallel else device.hal_module
+        self.context = rt.VmContext(device.instance, [hal, self.module])
         self._fns: dict = {}
 
     def function(self, name: str):
