@@ -11,7 +11,7 @@ import numpy as np
 from irjax.passes.autodiff import grad_function, jvp_function, vjp_function
 from irjax.passes.batching import batch_function
 
-from . import tree_util
+from . import dtypes, tree_util
 from .array import Array
 from .core import ShapedArray, Tracer, aval_of, current_trace
 from .dispatch import run_traced
@@ -215,7 +215,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
         n_out = len(tr.out_avals)
         g_avals = [_grad_aval(leaves[j]) for j in diff_leaves]
         res = call_function(tr.module, gname, list(leaves) + tr.captured, list(tr.out_avals) + g_avals)
-        outs, grads = res[:n_out], res[n_out:]
+        outs, grads = res[:n_out], [_float0_if_int(gv, a) for gv, a in zip(res[n_out:], g_avals)]
         out = tree_util.tree_unflatten(tr.out_tree, outs)
         it = iter(grads)
         per_arg = []
@@ -269,7 +269,13 @@ def jvp(fun, primals, tangents, has_aux=False):
     if t_tree != tree_util.tree_structure(tuple(primals)):
         raise TypeError(f"primal and tangent arguments to jax.jvp must have the same tree structure; got {tree_util.tree_structure(tuple(primals))} and {t_tree}.")
     for p, t in zip(leaves, t_leaves):
-        pa, ta = aval_of(p), aval_of(t)
+        pa = aval_of(p)
+        if getattr(t, "dtype", None) == dtypes.float0:  # JAX's tangent type for int/bool primals
+            if np.issubdtype(pa.dtype, np.inexact) or np.shape(t) != pa.shape:
+                raise TypeError(f"float0 tangent of shape {np.shape(t)} given for a {pa.str_short()} primal; "
+                                "float0 tangents go with integer or boolean primals of the same shape")
+            continue
+        ta = aval_of(t)
         if pa.shape != ta.shape:
             raise ValueError(f"jvp called with different primal and tangent shapes;Got primal shape {pa.shape} and tangent shape as {ta.shape}")
         if np.issubdtype(pa.dtype, np.inexact) and pa.dtype != ta.dtype:
@@ -285,10 +291,17 @@ def jvp(fun, primals, tangents, has_aux=False):
     n = len(tr.out_avals)
     res = call_function(tr.module, jname, list(leaves) + tr.captured + t_full + cap_t, list(tr.out_avals) + [a.strip_weak() if False else a for a in tr.out_avals])
     outs = tree_util.tree_unflatten(tr.out_tree, res[:n])
-    touts = tree_util.tree_unflatten(tr.out_tree, res[n:])
+    touts = tree_util.tree_unflatten(tr.out_tree, [_float0_if_int(t, a) for t, a in zip(res[n:], tr.out_avals)])
     if has_aux:
         return outs[0], touts[0], outs[1]
     return outs, touts
+
+
+def _float0_if_int(t, a):
+    """Integer and boolean values have float0 tangents/cotangents, as in JAX (host zeros)."""
+    if np.issubdtype(a.dtype, np.inexact):
+        return t
+    return np.zeros(a.shape, dtypes.float0)
 
 
 def linearize(fun, *primals):

@@ -530,3 +530,17 @@ def test_custom_rules_errors():
     g.defvjp(lambda x: (x, None), lambda r, ct: ct)  # not a tuple
     with pytest.raises(TypeError, match="bwd rule must produce"):
         irjax.grad(g)(1.0)
+
+
+def test_float0_tangents_and_grads_for_integers():
+    """Integer/bool values get float0 tangents and cotangents, as in JAX."""
+    from irjax import dtypes
+
+    (p, pi), (t, ti) = irjax.jvp(lambda x: (x * 2.0, x.astype(jnp.int32)), (1.5,), (1.0,))
+    assert float(t) == 2.0 and ti.dtype == dtypes.float0 and ti.shape == ()
+    out, tout = irjax.jvp(lambda n, x: x * n, (3, 2.0), (np.zeros((), dtypes.float0), 1.0))
+    assert float(tout) == 3.0
+    gx, gn = irjax.grad(lambda x, n: x * n, argnums=(0, 1), allow_int=True)(2.0, 3)
+    assert float(gx) == 3.0 and gn.dtype == dtypes.float0
+    with pytest.raises(TypeError, match="float0"):
+        irjax.jvp(lambda x: x * 2.0, (1.0,), (np.zeros((), dtypes.float0),))
