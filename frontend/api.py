@@ -314,10 +314,18 @@ def linearize(fun, *primals):
 
 
 def vjp(fun, *primals, has_aux=False):
-    tr, leaves = _trace_args(fun, primals)
-    n_out = len(tr.out_avals)
+    tr, leaves, vjp_fn = _pullback(fun, primals, has_aux)
     outs = call_function(tr.module, tr.fname, list(leaves) + tr.captured, tr.out_avals)
     out = tree_util.tree_unflatten(tr.out_tree, outs)
+    if has_aux:
+        return out[0], vjp_fn, out[1]
+    return out, vjp_fn
+
+
+def _pullback(fun, primals, has_aux=False):
+    """(traced fun, its leaves, vjp_fn) without evaluating fun's outputs."""
+    tr, leaves = _trace_args(fun, primals)
+    n_out = len(tr.out_avals)
     if has_aux:
         main_tree = tree_util.treedef_children(tr.out_tree)[0]
         n_main = main_tree.num_leaves
@@ -340,9 +348,7 @@ def vjp(fun, *primals, has_aux=False):
         grads = res[n_out : n_out + len(leaves)]
         return tuple(tree_util.tree_unflatten(in_tree, grads))
 
-    if has_aux:
-        return out[0], vjp_fn, out[1]
-    return out, vjp_fn
+    return tr, leaves, vjp_fn
 
 
 # ---- vmap ------------------------------------------------------------------------------------------
@@ -458,10 +464,8 @@ def _flat_dyn(fun, args, argnums, has_aux):
 
 def _basis(avals, dtype):
     """Rows of the identity over the concatenated leaves, split per leaf: [(n, *leaf.shape)]."""
-    from . import numpy as jnp
-
     n = sum(a.size for a in avals)
-    eye = jnp.eye(max(n, 1), dtype=dtype)[:n]
+    eye = np.eye(max(n, 1), dtype=dtype)[:n]  # built on the host: nothing to compile
     parts, k = [], 0
     for a in avals:
         parts.append(eye[:, k : k + a.size].reshape((n,) + tuple(a.shape)))
@@ -517,10 +521,11 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
         x_avals = [aval_of(x) for x in xs]
         if has_aux:
             y, pullback, aux = vjp(f, *xs, has_aux=True)
-        else:
-            y, pullback = vjp(f, *xs)
-        y_leaves, y_tree = tree_util.tree_flatten(y)
-        y_avals = [aval_of(v) for v in y_leaves]
+            y_leaves, y_tree = tree_util.tree_flatten(y)
+            y_avals = [aval_of(v) for v in y_leaves]
+        else:  # only the outputs' types are needed: do not run f itself
+            tr, _, pullback = _pullback(f, xs)
+            y_tree, y_avals = tr.out_tree, list(tr.out_avals)
         basis = _basis(y_avals, _dtype_of(y_avals))
         cts = vmap(lambda *c: pullback(tree_util.tree_unflatten(y_tree, c)))(*basis)  # per x leaf: (m, *x.shape)
         blocks = []
