@@ -149,19 +149,19 @@ def execute(module, fname: str, args, out_avals=None) -> list[Array]:
 
 def run_traced(tr, leaves) -> list[Array]:
     """Fast path for a cached jit trace called on concrete values (no trace active)."""
-    arrays = [x if type(x) is Array else _as_array(x) for x in leaves]
-    dev, arrays, committed = _place(arrays, f"jit({tr.fname})")
-    exe = tr.exes.get(dev)  # one executable per device
-    if exe is None:
-        exe = tr.exes[dev] = compile_function(tr.module, tr.fname, dev)
-        tr.exes[("captured", dev)] = [_transfer(_as_array(c), dev)._bv for c in tr.captured]
-        tr.exes["n_out"] = len(tr.out_avals)
+    arrays = leaves if all(type(x) is Array for x in leaves) else [_as_array(x) for x in leaves]
+    dev, arrays, committed = _place(arrays, tr.fname)
+    entry = tr.exes.get(dev)  # (executable, captured buffers, n_out), one per device
+    if entry is None:
+        exe = compile_function(tr.module, tr.fname, dev)
+        entry = tr.exes[dev] = (exe, [_transfer(_as_array(c), dev)._bv for c in tr.captured], len(tr.out_avals))
+    exe, captured, n_out = entry
     bvs = []
     for a, want in zip(arrays, tr.in_avals):
         if a.aval.dtype != want.dtype:  # a weak Python scalar given for a strong dtype slot
             a = from_numpy(np.asarray(a, want.dtype), device=dev)
         bvs.append(a._bv)
-    out = exe.call(exe.entry, bvs + tr.exes[("captured", dev)], tr.exes["n_out"])
+    out = exe.call(exe.entry, bvs + captured, n_out)
     return [Array(bv, a, dev, committed=committed) for bv, a in zip(out, tr.out_avals)]
 
 

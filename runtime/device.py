@@ -98,8 +98,11 @@ class Device:
         prefix = BACKENDS.get(self.platform, (None, None, self.platform.capitalize()))[2]
         return f"{prefix}Device(id={self.id})"
 
-    def __hash__(self):
-        return hash((self.platform, self.id))
+    def __hash__(self):  # hot: executables are looked up per device on every jit call
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = self._hash = hash((self.platform, self.id))
+        return h
 
     def __eq__(self, other):
         return isinstance(other, Device) and (self.platform, self.id) == (other.platform, other.id)

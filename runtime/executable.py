@@ -7,6 +7,9 @@ import iree.runtime as rt
 from .device import Device
 
 
+_BufferView = rt.HalBufferView
+
+
 class LoadError(ValueError):
     """A .vmfb that the runtime cannot load (corrupt, truncated, wrong target)."""
 
@@ -37,7 +40,7 @@ class Executable:
         return fn
 
     def call(self, name: str, buffers, n_results: int) -> list:
-        fn = self.function(name)
+        fn = self._fns.get(name) or self.function(name)
         args = rt.VmVariantList(len(buffers))
         if self.copy_inputs:
             buffers = [self.device.copy(b) for b in buffers]
@@ -45,4 +48,5 @@ class Executable:
             args.push_ref(b)
         rets = rt.VmVariantList(n_results)
         self.context.invoke(fn, args, rets)
-        return [rets.get_as_object(i, rt.HalBufferView) for i in range(n_results)]
+        get = rets.get_as_object
+        return [get(i, _BufferView) for i in range(n_results)]
