@@ -91,15 +91,56 @@ def _plain_call(trace, active, sp):
     return tree_util.tree_unflatten(out_tree, outs)
 
 
-class custom_jvp:
-    """Set up a JAX-transformable function for a custom JVP rule definition (as jax.custom_jvp)."""
+class _CustomFunction:
+    """What custom_jvp and custom_vjp share: the call protocol. Eagerly the plain function
+    runs; under a trace, the primal is traced into the module and `_finish` emits the op.
+    A rule that calls its own custom function gets the plain primal (no recursion)."""
+
+    _what = ""
 
     def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
-        self.jvp = None
         self._active: dict = {}
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else functools.partial(self, obj)
+
+    def _has_rule(self) -> bool:
+        raise NotImplementedError
+
+    def __call__(self, *args, **kwargs):
+        name = getattr(self.fun, "__name__", str(self.fun))
+        if not self._has_rule():
+            raise AttributeError(f"No {self._what} defined for custom_{self._what.lower()} function {name} using def{self._what.lower()}.")
+        args = _resolve_kwargs(self.fun, args, kwargs)
+        trace = current_trace()
+        if trace is None:
+            return self.fun(*args)
+        sp = _Split(args, self.nondiff_argnums)
+        key = _key(sp)
+        if key in self._active:
+            return _plain_call(trace, self._active[key], sp)
+        tp = trace_function(lambda *dyn: self.fun(*sp.full(dyn)), sp.avals, sp.tree, name=name, module=trace.module)
+        self._active[key] = (tp.fname, tp.captured, tp.out_avals, tp.out_tree)
+        try:
+            return self._finish(trace, sp, tp, name)
+        finally:
+            del self._active[key]
+
+
+class custom_jvp(_CustomFunction):
+    """Set up a JAX-transformable function for a custom JVP rule definition (as jax.custom_jvp)."""
+
+    _what = "JVP"
+
+    def __init__(self, fun, nondiff_argnums=()):
+        super().__init__(fun, nondiff_argnums)
+        self.jvp = None
+
+    def _has_rule(self) -> bool:
+        return self.jvp is not None
 
     def defjvp(self, jvp, symbolic_zeros=False):
         self.jvp = jvp
@@ -121,32 +162,8 @@ class custom_jvp:
 
         self.defjvp(jvp)
 
-    def __get__(self, obj, objtype=None):
-        return self if obj is None else functools.partial(self, obj)
-
-    def __call__(self, *args, **kwargs):
-        name = getattr(self.fun, "__name__", str(self.fun))
-        if self.jvp is None:
-            raise AttributeError(f"No JVP defined for custom_jvp function {name} using defjvp.")
-        args = _resolve_kwargs(self.fun, args, kwargs)
-        trace = current_trace()
-        if trace is None:
-            return self.fun(*args)
-        sp = _Split(args, self.nondiff_argnums)
-        key = _key(sp)
-        if key in self._active:
-            return _plain_call(trace, self._active[key], sp)
-        module = trace.module
-        tp = trace_function(lambda *dyn: self.fun(*sp.full(dyn)), sp.avals, sp.tree, name=name, module=module)
-        n = len(sp.leaves)
+    def _finish(self, trace, sp, tp, name):
         rule = self.jvp
-        self._active[key] = (tp.fname, tp.captured, tp.out_avals, tp.out_tree)
-        try:
-            return self._finish(trace, sp, tp, name, rule)
-        finally:
-            del self._active[key]
-
-    def _finish(self, trace, sp, tp, name, rule):
         module = trace.module
         n = len(sp.leaves)
         out_avals = tp.out_avals
@@ -194,42 +211,22 @@ class custom_jvp:
         return _emit(trace, "custom_jvp_call", sp.leaves + c1 + c2, out_avals, tp.out_tree, n, callee=pw, jvp_callee=jw)
 
 
-class custom_vjp:
+class custom_vjp(_CustomFunction):
     """Set up a JAX-transformable function for a custom VJP rule definition (as jax.custom_vjp)."""
 
+    _what = "VJP"
+
     def __init__(self, fun, nondiff_argnums=()):
-        functools.update_wrapper(self, fun)
-        self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        super().__init__(fun, nondiff_argnums)
         self.fwd = None
         self.bwd = None
-        self._active: dict = {}
+
+    def _has_rule(self) -> bool:
+        return self.fwd is not None and self.bwd is not None
 
     def defvjp(self, fwd, bwd, symbolic_zeros=False, optimize_remat=False):
         self.fwd = fwd
         self.bwd = bwd
-
-    def __get__(self, obj, objtype=None):
-        return self if obj is None else functools.partial(self, obj)
-
-    def __call__(self, *args, **kwargs):
-        name = getattr(self.fun, "__name__", str(self.fun))
-        if self.fwd is None or self.bwd is None:
-            raise AttributeError(f"No VJP defined for custom_vjp function {name} using defvjp.")
-        args = _resolve_kwargs(self.fun, args, kwargs)
-        trace = current_trace()
-        if trace is None:
-            return self.fun(*args)
-        sp = _Split(args, self.nondiff_argnums)
-        key = _key(sp)
-        if key in self._active:
-            return _plain_call(trace, self._active[key], sp)
-        tp = trace_function(lambda *dyn: self.fun(*sp.full(dyn)), sp.avals, sp.tree, name=name, module=trace.module)
-        self._active[key] = (tp.fname, tp.captured, tp.out_avals, tp.out_tree)
-        try:
-            return self._finish(trace, sp, tp, name)
-        finally:
-            del self._active[key]
 
     def _finish(self, trace, sp, tp, name):
         module = trace.module

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import collections.abc
+import itertools
 import hashlib
 import json
 import os
@@ -79,16 +80,8 @@ def tree_num_leaves(t: dict) -> int:
 
 
 def tree_str(t: dict) -> str:
-    k, kids = t["t"], [tree_str(c) for c in t.get("c", ())]
-    if k == "leaf":
-        return "*"
-    if k == "none":
-        return "None"
-    if k in ("tuple", "namedtuple"):
-        return "(" + kids[0] + ",)" if len(kids) == 1 else "(" + ", ".join(kids) + ")"
-    if k == "list":
-        return "[" + ", ".join(kids) + "]"
-    return "{" + ", ".join(f"{key!r}: {v}" for key, v in zip(t["k"], kids)) + "}"
+    """JAX's PyTreeDef text for tree `t`, e.g. `((*, *), {'a': *})`."""
+    return _render(t, itertools.repeat("*"))
 
 
 def _render(t: dict, leaves) -> str:
