@@ -90,8 +90,11 @@ class Jitted:
     def __call__(self, *args, **kwargs):
         if not kwargs and not self.static_argnums and current_trace() is None:
             # fast path: positional Arrays only, keyed on their avals (no pytree flattening)
-            key = tuple(a.aval if type(a) is Array else None for a in args)
-            tr = self._fast.get(key) if None not in key else None
+            try:
+                key = tuple([a.aval for a in args if type(a) is Array])
+            except AttributeError:
+                key = None
+            tr = self._fast.get(key) if key is not None and len(key) == len(args) else None
             if tr is not None:
                 outs = run_traced(tr, args)
                 return outs[0] if tr.out_is_leaf else tree_util.tree_unflatten(tr.out_tree, outs)

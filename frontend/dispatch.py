@@ -149,7 +149,7 @@ def execute(module, fname: str, args, out_avals=None) -> list[Array]:
 
 def run_traced(tr, leaves) -> list[Array]:
     """Fast path for a cached jit trace called on concrete values (no trace active)."""
-    arrays = leaves if all(type(x) is Array for x in leaves) else [_as_array(x) for x in leaves]
+    arrays = [x if type(x) is Array else _as_array(x) for x in leaves]
     dev, arrays, committed = _place(arrays, tr.fname)
     entry = tr.exes.get(dev)  # (executable, captured buffers, n_out), one per device
     if entry is None:
@@ -162,7 +162,7 @@ def run_traced(tr, leaves) -> list[Array]:
             a = from_numpy(np.asarray(a, want.dtype), device=dev)
         bvs.append(a._bv)
     out = exe.call(exe.entry, bvs + captured, n_out)
-    return [Array(bv, a, dev, committed=committed) for bv, a in zip(out, tr.out_avals)]
+    return [Array(bv, a, dev, None, committed) for bv, a in zip(out, tr.out_avals)]
 
 
 _multi_cache: dict = {}
