@@ -9,8 +9,8 @@ jax = pytest.importorskip("jax")
 import jax.numpy as jjnp  # noqa: E402
 
 import irjax  # noqa: E402
+from tree_compare import tree_close  # noqa: E402
 import irjax.numpy as jnp  # noqa: E402
-from irjax import tree_util  # noqa: E402
 
 rng = np.random.RandomState(1)
 
@@ -20,13 +20,7 @@ def randn(*shape):
 
 
 def close(a, b, rtol=2e-5, atol=2e-5):
-    la, ta = tree_util.tree_flatten(a)
-    lb, tb = jax.tree_util.tree_flatten(b)
-    assert len(la) == len(lb), (ta, tb)
-    for x, y in zip(la, lb):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.shape == y.shape, (x.shape, y.shape)
-        np.testing.assert_allclose(x, y, rtol=rtol, atol=atol)
+    tree_close(a, b, rtol, atol)
 
 
 def both(fn):
