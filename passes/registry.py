@@ -45,7 +45,7 @@ def _ensure_loaded():
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import cleanup, lower_stablehlo, verify, autodiff, batching  # noqa: F401
+        from . import cleanup, lower_stablehlo, verify, autodiff, batching, target_fixups  # noqa: F401
 
 
 class PipelineError(ValueError):
