@@ -8,6 +8,15 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO / ".." / "shared"
 
 
+def pytest_report_header(config):
+    """Which backend the tests run on (IRJAX_PLATFORMS picks it; CI runs -m portable on Vulkan)."""
+    import os
+
+    import irjax
+
+    return f"irjax default backend: {irjax.default_backend()} (IRJAX_PLATFORMS={os.environ.get('IRJAX_PLATFORMS', '')!r})"
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """../shared beside the repository; tests that need it skip (with the reason) when it is absent."""

@@ -83,6 +83,7 @@ def test_reference_vs_numpy(row, dt):
 # ---- (b) compiled vs reference -------------------------------------------------------------------
 
 
+@pytest.mark.portable  # CI runs these on Vulkan too
 @pytest.mark.parametrize("row,dt", _dtypes_cases())
 def test_compiled_vs_reference(row, dt):
     args, params = row.make(dt), row.params_for(dt)

@@ -8,7 +8,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO
+
+pytestmark = pytest.mark.portable  # CI runs this file on Vulkan too (-m portable)
 
 
 def _fmt_exc(exc) -> str:

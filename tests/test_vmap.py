@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.portable  # CI runs this file on Vulkan too (-m portable)
+
 jax = pytest.importorskip("jax")
 import jax.numpy as jjnp  # noqa: E402
 
