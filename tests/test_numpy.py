@@ -621,6 +621,26 @@ def test_immutable():
         np.asarray(x)[0] = 5  # the host view is read-only
 
 
+def test_iteration_gives_rows():
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    for src in (jnp.asarray(x), jnp.asarray(x) * 1.0):  # concrete, and a pending eager op
+        rows = list(src)
+        assert len(rows) == 2 and all(isinstance(r, irjax.Array) for r in rows)
+        for r, want in zip(rows, x):
+            assert r.shape == (3, 4) and r.dtype == np.float32
+            np.testing.assert_array_equal(np.asarray(r), want)
+        np.testing.assert_array_equal(np.asarray(jnp.stack([r * 2 for r in rows])), x * 2)
+    scalars = list(jnp.array([1, 2, 3], dtype=jnp.uint8))
+    assert [int(v) for v in scalars] == [1, 2, 3] and all(v.shape == () and v.dtype == np.uint8 for v in scalars)
+    assert [r.weak_type for r in jnp.asarray([2.0, 3.0]) + 1] == [False, False]
+    weak = jnp.broadcast_to(1.5, (2,))  # a weakly typed array has weak rows, as in JAX
+    assert weak.weak_type and all(r.weak_type for r in weak)
+    cpu = irjax.devices("cpu")[0]
+    assert all(r._committed and r.devices() == {cpu} for r in irjax.device_put(x, cpu))
+    with pytest.raises(TypeError, match="0-d"):
+        list(jnp.asarray(1.0))
+
+
 # ---- errors --------------------------------------------------------------------------------------------------
 
 
