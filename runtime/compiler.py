@@ -11,15 +11,26 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import tempfile
 import threading
+import time
 
 import numpy as np
 
 _MAGIC = b"IRJAXVMFB1\n"
 _mem: dict[str, bytes] = {}
 _lock = threading.Lock()
-stats = {"compiles": 0, "disk_hits": 0, "memory_hits": 0}
+stats = {"compiles": 0, "disk_hits": 0, "memory_hits": 0, "compile_s": 0.0}
+# IRJAX_LOG_COMPILES=1: one stderr line per IREE compile (like jax_log_compiles)
+_LOG_COMPILES = os.environ.get("IRJAX_LOG_COMPILES", "") not in ("", "0", "false")
+
+
+def _log_compile(text: str, target: str, seconds: float) -> None:
+    name = re.search(r"func\.func (?:public )?@([\w.$-]+)", text)
+    n_ops = len(re.findall(r"= (?:stablehlo|\"stablehlo)\.", text))
+    print(f"irjax: compiled @{name.group(1) if name else '?'} for {target} in {seconds * 1e3:.0f} ms "
+          f"({n_ops} StableHLO ops)", file=sys.stderr, flush=True)
 
 
 class CompileError(RuntimeError):
@@ -166,8 +177,12 @@ def compile_stablehlo(text: str, target: str = "llvm-cpu", extra_flags: list[str
     if payload is not None:
         stats["disk_hits"] += 1
     else:
+        t0 = time.perf_counter()
         payload = _compile(text, target, flags)
         stats["compiles"] += 1
+        stats["compile_s"] += time.perf_counter() - t0
+        if _LOG_COMPILES:
+            _log_compile(text, target, time.perf_counter() - t0)
         if use_disk:
             _write_entry(path, payload)
     with _lock:
