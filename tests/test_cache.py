@@ -31,12 +31,16 @@ CHILD = textwrap.dedent(
 )
 
 
-def run_child(cache: Path) -> dict:
-    env = dict(os.environ, IRJAX_CACHE_DIR=str(cache))
+def run_child(cache: Path, **env_extra) -> dict:
+    return json.loads(_child(cache, **env_extra).stdout.strip().splitlines()[-1])
+
+
+def _child(cache: Path, **env_extra) -> subprocess.CompletedProcess:
+    env = dict(os.environ, IRJAX_CACHE_DIR=str(cache), **env_extra)
     env.pop("IRJAX_DISABLE_CACHE", None)
     proc = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return proc
 
 
 def entries(cache: Path) -> list[Path]:
@@ -55,6 +59,15 @@ def test_second_process_compiles_nothing(tmp_path):
     assert second["compiles"] == 0, second
     assert second["disk_hits"] >= first["compiles"], (first, second)
     assert not leftovers(tmp_path)
+
+
+def test_log_compiles(tmp_path):
+    proc = _child(tmp_path, IRJAX_LOG_COMPILES="1")
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("irjax: compiled")]
+    assert len(lines) == json.loads(proc.stdout.strip().splitlines()[-1])["compiles"] >= 1, proc.stderr
+    assert "for llvm-cpu in" in lines[0] and "StableHLO ops)" in lines[0]
+    quiet = _child(tmp_path / "again")  # without the variable: no log lines
+    assert "irjax: compiled" not in quiet.stderr
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "empty"])
