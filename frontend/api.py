@@ -14,7 +14,8 @@ from irjax.passes.batching import batch_function
 from . import dtypes, tree_util
 from .array import Array
 from .core import ShapedArray, Tracer, aval_of, current_trace
-from .dispatch import run_traced
+from .core import _stack as _trace_stack  # (hot path: a list, empty outside any trace)
+from .dispatch import run_exact, run_traced
 from .tracing import Traced, call_function, trace_function
 
 
@@ -88,15 +89,12 @@ class Jitted:
         return tr, leaves
 
     def __call__(self, *args, **kwargs):
-        if not kwargs and not self.static_argnums and current_trace() is None:
+        if not kwargs and not _trace_stack and not self.static_argnums:
             # fast path: positional Arrays only, keyed on their avals (no pytree flattening)
-            try:
-                key = tuple([a.aval for a in args if type(a) is Array])
-            except AttributeError:
-                key = None
-            tr = self._fast.get(key) if key is not None and len(key) == len(args) else None
+            key = tuple([a.aval for a in args if type(a) is Array])
+            tr = self._fast.get(key) if len(key) == len(args) else None
             if tr is not None:
-                outs = run_traced(tr, args)
+                outs = run_exact(tr, args)
                 return outs[0] if tr.out_is_leaf else tree_util.tree_unflatten(tr.out_tree, outs)
         tr, leaves = self._trace(args, kwargs)
         if current_trace() is None and not tr.captured_tracers:

@@ -46,9 +46,7 @@ class Array(ArrayMethods):
     def _bv(self):
         """The device buffer view, running pending eager ops first."""
         if self._buf is None:
-            from .lazy import materialize
-
-            materialize(self)
+            lazy.materialize(self)
         return self._buf
 
     # -- host access --------------------------------------------------------------------------
@@ -172,3 +170,6 @@ def from_numpy(value, weak_type=False, device=None, dtype=None) -> Array:
     host = np.array(arr, copy=True, order="C")
     host.flags.writeable = False
     return Array(dev.put(host), ShapedArray(host.shape, host.dtype, weak_type), dev, host)
+
+
+from . import lazy  # noqa: E402  (lazy.py imports Array from here)

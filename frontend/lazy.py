@@ -42,13 +42,13 @@ class Node:
 
 def record(name: str, arrays: list, params: dict, pkey, device, committed: bool) -> list:
     """Pending outputs of `name` applied to `arrays` (shapes are checked now)."""
-    from .array import Array
-
-    avals = tuple(a.aval.shaped() for a in arrays)
-    ikey = (name, pkey, avals)
-    out_avals = _infer_cache.get(ikey)
-    if out_avals is None:
-        out_avals = _infer_cache[ikey] = builder.infer(name, list(avals), params)
+    ikey = (name, pkey, tuple([a.aval for a in arrays]))
+    hit = _infer_cache.get(ikey)
+    if hit is None:
+        avals = tuple(a.aval.shaped() for a in arrays)
+        outs = builder.infer(name, list(avals), params)
+        hit = _infer_cache[ikey] = (avals, [ShapedArray(o.shape, o.dtype, False) for o in outs])
+    avals, out_avals = hit
     size = 1
     for a in arrays:
         if a._lazy is not None:
@@ -62,10 +62,10 @@ def record(name: str, arrays: list, params: dict, pkey, device, committed: bool)
     node.avals = avals
     outs = []
     for i, o in enumerate(out_avals):
-        arr = Array(None, ShapedArray(o.shape, o.dtype, False), device, committed=committed)
+        arr = _Array(None, o, device, None, committed)
         arr._lazy = (node, i)
         outs.append(arr)
-    node.outputs = [weakref.ref(a) for a in outs]
+    node.outputs = [_ref(a) for a in outs]
     return outs
 
 
@@ -130,7 +130,8 @@ def materialize(root) -> None:
 
 def _run_single(node, device):
     """The common case, one pending op on concrete inputs: no graph walk."""
-    live = tuple(i for i, w in enumerate(node.outputs) if w() is not None)
+    outputs = node.outputs
+    live = (0,) if len(outputs) == 1 else tuple(i for i, w in enumerate(outputs) if w() is not None)
     key = (node.name, node.pkey, node.avals, live, device)
     exe = _modules.get(key)
     if exe is None:
@@ -160,3 +161,8 @@ def _compile(nodes, parts, leaves, live, device):
         raise
     fb.finish([vals[k][i] for k, i in live])
     return compile_function(module, "main", device)
+
+
+from .array import Array as _Array  # noqa: E402  (array.py imports this module first)
+
+_ref = weakref.ref

@@ -8,6 +8,7 @@ from .device import Device
 
 
 _BufferView = rt.HalBufferView
+_List = rt.VmVariantList
 
 
 class LoadError(ValueError):
@@ -41,12 +42,15 @@ class Executable:
 
     def call(self, name: str, buffers, n_results: int) -> list:
         fn = self._fns.get(name) or self.function(name)
-        args = rt.VmVariantList(len(buffers))
+        args = _List(len(buffers))
         if self.copy_inputs:
             buffers = [self.device.copy(b) for b in buffers]
+        push = args.push_ref
         for b in buffers:
-            args.push_ref(b)
-        rets = rt.VmVariantList(n_results)
+            push(b)
+        rets = _List(n_results)
         self.context.invoke(fn, args, rets)
         get = rets.get_as_object
+        if n_results == 1:
+            return [get(0, _BufferView)]
         return [get(i, _BufferView) for i in range(n_results)]
