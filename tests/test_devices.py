@@ -81,6 +81,12 @@ def test_device_put_and_array_devices():
     assert not y._committed and irjax.device_put(y) is y
     assert (x + 1)._committed  # computed from a committed array
     assert irjax.device_put(x, "cpu").devices() == {cpu}
+    # a weak-type change keeps the placement (numpy/_util._copy_with_weak)
+    from irjax.numpy._util import convert
+
+    w = irjax.device_put(jnp.broadcast_to(1.5, (2,)), cpu)
+    strong = convert(w, w.dtype, False)
+    assert w.weak_type and not strong.weak_type and strong._committed and strong.devices() == {cpu}
 
 
 def test_default_device_context_manager():

@@ -39,7 +39,7 @@ def _copy_with_weak(x, weak):
         return Tracer(x.trace, x.value, x.aval._replace(weak_type=weak))
     from irjax.array import Array
 
-    return Array(x._bv, x.aval._replace(weak_type=weak), x._device, x._npy)
+    return Array(x._bv, x.aval._replace(weak_type=weak), x._device, x._npy, x._committed)
 
 
 def asarray_any(x, dtype=None):
