@@ -84,17 +84,15 @@ _hlo_cache: dict = {}
 
 
 def _executable(hlo_text: str, device):
-    from irjax.runtime.compiler import compile_stablehlo, matmul_flops
+    from irjax.runtime.compiler import compile_stablehlo, matmul_heavy, needs_input_copies
     from irjax.runtime.executable import Executable
 
     key = (hlo_text, device)
     exe = _hlo_cache.get(key)
     if exe is None:
-        tied = any(op in hlo_text for op in ("stablehlo.scatter", "stablehlo.dynamic_update_slice", "stablehlo.sort"))
-        # >= 20 MFLOP of matmul: the multi-threaded driver pays back its wake-up (measured:
-        # 128x784x512 f32 931 -> 582 us on 2 cores; a tiny call costs ~100 us more)
-        parallel = device.platform == "cpu" and matmul_flops(hlo_text) >= 2e7
-        exe = Executable(compile_stablehlo(hlo_text, device.target, device.compile_flags), device, copy_inputs=tied, parallel=parallel)
+        parallel = device.platform == "cpu" and matmul_heavy(hlo_text)
+        exe = Executable(compile_stablehlo(hlo_text, device.target, device.compile_flags), device,
+                         copy_inputs=needs_input_copies(hlo_text), parallel=parallel)
         exe.entry = "main"
         _hlo_cache[key] = exe
     return exe

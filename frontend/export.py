@@ -21,7 +21,6 @@ from . import tree_util
 
 __all__ = ["export", "Exported", "save", "tree_to_json", "stablehlo_entry"]
 
-_TIED_OPS = ("stablehlo.scatter", "stablehlo.dynamic_update_slice", "stablehlo.sort")
 
 
 # ---- pytree structure as JSON ------------------------------------------------------------------
@@ -74,11 +73,6 @@ def stablehlo_entry(module, fname: str) -> str:
     run_pipeline(m, f"cse,dce,lower-stablehlo{{entry={fname}}}")
     with enter():
         return str(m)
-
-
-def needs_input_copies(hlo_text: str) -> bool:
-    # IREE may write in place into an input buffer feeding a tied op (iree-org/iree#16168).
-    return any(op in hlo_text for op in _TIED_OPS)
 
 
 @contextlib.contextmanager
@@ -136,7 +130,8 @@ class Exported:
     """A function lowered and compiled for one or more targets, ready to save as one file."""
 
     def __init__(self, name: str, in_avals, out_avals, in_tree, out_tree, in_tree_json, out_tree_json,
-                 hlo_text: str, vmfbs: dict, flags: dict, consts: list, copy_inputs: bool, function: str):
+                 hlo_text: str, vmfbs: dict, flags: dict, consts: list, copy_inputs: bool, function: str,
+                 parallel: bool = False):
         self.fun_name = name
         self.in_avals, self.out_avals = tuple(in_avals), tuple(out_avals)
         self.in_tree, self.out_tree = in_tree, out_tree
@@ -147,6 +142,7 @@ class Exported:
         self.consts = consts
         self.copy_inputs = copy_inputs
         self.function = function
+        self.parallel = parallel  # matmul-heavy: run on the CPU's multi-threaded driver
 
     @property
     def targets(self) -> list[str]:
@@ -183,6 +179,7 @@ class Exported:
             "in_tree": self._in_tree_json,
             "out_tree": self._out_tree_json,
             "copy_inputs": self.copy_inputs,
+            "parallel": self.parallel,
             "consts": consts,
             "modules": modules,
             "target_flags": self.target_flags,
@@ -255,6 +252,8 @@ def export(fun, targets: Sequence[str] = ("llvm-cpu",), *, target_cpu: str | Non
     def do_export(*args, **kwargs) -> Exported:
         from .core import Tracer
 
+        from irjax.runtime.compiler import matmul_heavy, needs_input_copies
+
         tr, _ = jitted._trace(args, kwargs)
         dyn_args, dyn_kw, *_ = jitted._split(args, kwargs)
         in_tree = tree_util.tree_structure((dyn_args, dyn_kw))
@@ -265,7 +264,8 @@ def export(fun, targets: Sequence[str] = ("llvm-cpu",), *, target_cpu: str | Non
         vmfbs, used = compile_targets(hlo, targets, target_cpu, flags, progress)
         name = getattr(jitted.fun, "__name__", tr.fname)
         return Exported(name, tr.in_avals, tr.out_avals, in_tree, tr.out_tree, tree_to_json(in_tree),
-                        tree_to_json(tr.out_tree), hlo, vmfbs, used, consts, needs_input_copies(hlo), tr.fname)
+                        tree_to_json(tr.out_tree), hlo, vmfbs, used, consts, needs_input_copies(hlo), tr.fname,
+                        parallel=matmul_heavy(hlo))
 
     return do_export
 

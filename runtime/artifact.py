@@ -334,7 +334,7 @@ class EntryPoint:
             # Inputs are put into fresh buffers on every call; only the long-lived constants need
             # private copies when IREE may write into an input in place (iree-org/iree#16168).
             self._copy_consts = bool(self.spec.get("copy_inputs", False))
-            self._exe = art._executable(sname, False)
+            self._exe = art._executable(sname, False, bool(self.spec.get("parallel", False)))
             self._consts = [
                 art.device.put(np.frombuffer(art.file.section(c["section"]), dtype_from_name(c["dtype"])).reshape(c["shape"]))
                 for c in self.spec.get("consts", ())
@@ -400,14 +400,14 @@ class LoadedArtifact:
     def __repr__(self):
         return f"<irjax artifact {self.path}: {', '.join(map(repr, self.entry_points.values()))} on {self.target}>"
 
-    def _executable(self, sname: str, copy_inputs: bool):
-        key = (sname, copy_inputs)
+    def _executable(self, sname: str, copy_inputs: bool, parallel: bool = False):
+        key = (sname, copy_inputs, parallel)
         exe = self._exes.get(key)
         if exe is None:
             from .executable import Executable, LoadError
 
             try:
-                exe = Executable(bytes(self.file.section(sname)), self.device, copy_inputs=copy_inputs)
+                exe = Executable(bytes(self.file.section(sname)), self.device, copy_inputs=copy_inputs, parallel=parallel)
             except LoadError as e:
                 rt_ver = self.manifest.get("iree_runtime_version", "unknown")
                 raise ArtifactError(f"{self.path}: section {sname!r}: {e} (compiled for IREE {rt_ver}; installed: {_runtime_version()})") from None

@@ -143,7 +143,23 @@ def wants_data_tiling(text: str) -> bool:
     f32 matmul 1.75x faster, the MLP 784-512-512-10 value_and_grad step 4.4 -> 3.5 ms; but a
     10000x10 matvec 14x slower, and it breaks some reduce+broadcast fusions in IREE 3.13
     (a failed compile retries without it). On at >= 20 MFLOP of dot_general."""
+    return matmul_heavy(text)
+
+
+def matmul_heavy(text: str) -> bool:
+    """>= 20 MFLOP of dot_general: worth data tiling, and worth running on the CPU's
+    multi-threaded local-task driver, which pays back its ~100 us wake-up there (measured:
+    128x784x512 f32 931 -> 582 us on 2 cores)."""
     return matmul_flops(text) >= 2e7
+
+
+_TIED_OPS = ("stablehlo.scatter", "stablehlo.dynamic_update_slice", "stablehlo.sort")
+
+
+def needs_input_copies(text: str) -> bool:
+    """IREE may write in place into an input buffer that feeds one of these ops, even when the
+    input is also live elsewhere (iree-org/iree#16168): such modules get private input copies."""
+    return any(op in text for op in _TIED_OPS)
 
 
 def matmul_flops(text: str) -> float:

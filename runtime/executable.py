@@ -27,6 +27,7 @@ class Executable:
             raise LoadError(f"cannot load compiled module: {e}") from None
         # parallel: run on the CPU's multi-threaded local-task driver (same host memory, so
         # buffers pass freely between the two); worth its ~100 us wake-up for big matmuls only
+        self.parallel = parallel
         hal = device.parallel_hal_module() if parallel else device.hal_module
         self.context = rt.VmContext(device.instance, [hal, self.module])
         self._fns: dict = {}

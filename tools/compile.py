@@ -139,7 +139,8 @@ def _has_jx(module) -> bool:
 def _compile_mlir(args, log) -> dict:
     from irjax.dialects.func import find_func, func_names, parse_module, signature
     from irjax.dialects.mlir import enter, ir
-    from irjax.export import Exported, compile_targets, needs_input_copies
+    from irjax.export import Exported, compile_targets
+    from irjax.runtime.compiler import matmul_heavy, needs_input_copies
     from irjax.passes.registry import run_pipeline
 
     try:
@@ -175,7 +176,7 @@ def _compile_mlir(args, log) -> dict:
     for e in entries:
         ins, outs = signature(find_func(module, e))
         out[args.name if args.name and len(entries) == 1 else e] = Exported(e, ins, outs, None, None, art.flat_in_tree(len(ins)), art.flat_out_tree(len(outs)),
-                          hlo, vmfbs, used, [], needs_input_copies(hlo), e)
+                          hlo, vmfbs, used, [], needs_input_copies(hlo), e, parallel=matmul_heavy(hlo))
     return out
 
 
