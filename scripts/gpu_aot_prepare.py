@@ -1,15 +1,23 @@
 """Build the CUDA check for a lent GPU machine that has no IREE compiler: export artifacts here.
 
-    python scripts/gpu_aot_prepare.py build/gpu_aot      # here: artifacts (cuda + llvm-cpu) + inputs/expected
-    python scripts/gpu_aot_run.py build/gpu_aot          # there: runtime only (iree.runtime + numpy)
+    python scripts/gpu_aot_prepare.py build/gpu_aot [--no-op-table]   # here: cuda + llvm-cpu artifact, inputs, expected
+    python scripts/gpu_aot_run.py build/gpu_aot                       # there: runtime only (iree.runtime + numpy)
 
-The expected outputs come from running the same functions with irjax on this CPU.
+Three groups of entry points:
+- programs (MLP step, norm, third derivative, hessian, vmap, sort/gather/scatter/..., random):
+  expected outputs from running the same functions with irjax on this CPU;
+- the op table (tests/op_table.py, every row and dtype of the compiled-vs-reference tests):
+  expected outputs from each primitive's NumPy reference, with the row's tolerance;
+- copies (concatenate of arguments, slices returned as is, ...): a second input set, run while
+  the first call's result is still alive (the memoized-command-buffer bug seen on Vulkan).
 """
 
 import os
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 
 import irjax
 import irjax.numpy as jnp
@@ -68,19 +76,56 @@ def main(out):
     cases["normal"] = (irjax.jit(lambda kd: random.normal(random.wrap_key_data(kd), (1000,))), cases["normal"][1])
     entries = {}
     expected = {}
-    for name, (f, args) in cases.items():
-        e = irjax.export(f, targets=["cuda", "llvm-cpu"])(*args)
-        entries[name] = e
-        out_leaves = irjax.tree_util.tree_leaves(f(*args))
+
+    def add(name, f, args, outs=None, rtol=2e-3):
+        entries[name] = irjax.export(f, targets=["cuda", "llvm-cpu"])(*args)
+        out_leaves = irjax.tree_util.tree_leaves(f(*args) if outs is None else outs)
         for i, leaf in enumerate(irjax.tree_util.tree_leaves(args)):
             expected[f"{name}/in{i}"] = np.asarray(leaf)
         for i, leaf in enumerate(out_leaves):
             expected[f"{name}/out{i}"] = np.asarray(leaf)
+        expected[f"{name}/rtol"] = np.float64(rtol)
         print("exported", name, flush=True)
+
+    for name, (f, args) in cases.items():
+        add(name, f, args)
+    # copies, each with a second input set run while the first result is alive
+    copies = {
+        "copy_concat": lambda x, y: jnp.concatenate([x, y]),
+        "copy_stack": lambda x, y: jnp.stack([x, y]),
+        "copy_slices": lambda x, y: (x[2:5], y[1:]),
+        "copy_update": lambda x, y: irjax.lax.dynamic_update_slice(x, y[:2] * 3, (1, 0)),
+    }
+    for name, fn in copies.items():
+        a = [rng.standard_normal((10, 10)).astype(np.float32) for _ in range(2)]
+        b = [rng.standard_normal((10, 10)).astype(np.float32) for _ in range(2)]
+        add(name, irjax.jit(fn), a)
+        for i, leaf in enumerate(b):
+            expected[f"{name}/alt_in{i}"] = leaf
+        for i, leaf in enumerate(irjax.tree_util.tree_leaves(fn(*b))):
+            expected[f"{name}/alt_out{i}"] = np.asarray(leaf)
+    if "--no-op-table" not in sys.argv:
+        _add_op_table(add)
     irjax.export.save(os.path.join(out, "check.irjax"), entries)
     np.savez(os.path.join(out, "expected.npz"), **expected)
     print("wrote", out, os.path.getsize(os.path.join(out, "check.irjax")), "bytes")
 
 
+def _add_op_table(add):
+    """Every row x dtype of the op table's compiled-vs-reference tests, against NumPy."""
+    from op_table import ROWS
+
+    from irjax.core import bind
+    from irjax.dialects.registry import get
+
+    for row in ROWS:
+        for dt in row.dtypes:
+            dt = np.dtype(dt)
+            args, params = row.make(dt), row.params_for(dt)
+            want = get(row.name).impl(*args, **params)
+            f = irjax.jit(lambda *a, _n=row.name, _p=params: bind(_n, *a, **_p))
+            add(f"op_{row.id}_{dt.name}", f, list(args), outs=want, rtol=max(row.rtol, 1e-5))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "build/gpu_aot")
+    main(next((a for a in sys.argv[1:] if not a.startswith("--")), "build/gpu_aot"))
