@@ -14,6 +14,8 @@ Result types come from the callees, so emit these ops with result_types (like jx
 
 from __future__ import annotations
 
+import contextvars
+
 import numpy as np
 
 from . import hlo
@@ -126,42 +128,154 @@ def _while_lower(ctx, *args, cond_fn, body_fn, cond_nconsts, body_nconsts):
 
 
 def _scan_lower(ctx, *args, body, length, reverse, num_consts, num_carry):
+    """A stablehlo.while over the steps; each step's y slices go into stacked buffers.
+
+    IREE 3.13 copies a loop-carried buffer on every dynamic_update_slice into it, so stacking
+    straight into the (length, ...) buffers costs O(length^2): a 1000-step RNN scan spent
+    70 ms copying, 70 us a step. From CHUNK_FROM steps on, the scan runs as chunks of
+    K ~ sqrt(length) steps: an inner loop stacks into (K, ...) buffers, the outer loop writes
+    each chunk into the full buffers once, O(length^1.5) copying (see _scan_chunked).
+    """
     nc, nk = num_consts, num_carry
-    types = [aval(a) for a in args]
-    x_avals = types[nc + nk :]
     y_avals = [ShapedType(a.shape[1:], a.dtype) for a in ctx.out_avals[nk:]]
+    sc = _ScanParts(ctx, args, body, length, reverse, nc, nk, y_avals)
+    if y_avals and length >= CHUNK_FROM and chunk_scans.get():
+        return _scan_chunked(sc)
     s32 = ShapedType((), _I32)
-    ys0 = [hlo.constant(np.zeros((), a.dtype), shape=(length,) + a.shape) for a in y_avals]
-    # xs are read from above (not loop-carried: IREE would copy them every iteration)
-    xs_outer = list(args[nc + nk :])
-    state = [_scalar(0, _I32)] + list(args[: nc + nk]) + ys0
-    st_types = [s32] + types[: nc + nk] + [ShapedType((length,) + a.shape, a.dtype) for a in y_avals]
+    state = [_scalar(0, _I32)] + list(args[: nc + nk]) + sc.zero_ys(length)
+    st_types = [s32] + sc.types[: nc + nk] + sc.ys_types(length)
 
     def cond(i, *_):
         return [hlo.compare(i, _scalar(length, _I32), "LT")]
 
     def step(i, *xs):
-        consts, carry = list(xs[:nc]), list(xs[nc : nc + nk])
-        xs_full, ys = xs_outer, list(xs[nc + nk :])
-        idx = hlo.op1("stablehlo.subtract", [_scalar(length - 1, _I32), i], s32) if reverse else i
+        consts, carry, ys = list(xs[:nc]), list(xs[nc : nc + nk]), list(xs[nc + nk :])
+        idx = sc.data_index(i)
+        new_carry, y_slices = sc.run_body(consts, carry, idx)
+        new_ys = sc.put(ys, y_slices, idx)
+        return [sc.inc(i)] + consts + new_carry + new_ys
+
+    res = _region_op("stablehlo.while", state, st_types, {}, [(st_types, cond), (st_types, step)])
+    return res[1 + nc : 1 + nc + nk] + res[1 + nc + nk :]
+
+
+CHUNK_FROM = 64  # scans this long (with stacked outputs) run as chunks of ~sqrt(length) steps
+# lower-stablehlo{chunk-scans=false} turns chunking off: the nested loops lost the Vulkan device
+# (lavapipe) after a few such modules ran in one process, so only CPU modules are chunked.
+chunk_scans = contextvars.ContextVar("irjax_chunk_scans", default=True)
+
+
+class _ScanParts:
+    """What both scan lowerings share: the step body call, x slicing and y stacking."""
+
+    def __init__(self, ctx, args, body, length, reverse, nc, nk, y_avals):
+        self.args, self.body, self.length, self.reverse = list(args), body, length, reverse
+        self.nc, self.nk, self.y_avals = nc, nk, y_avals
+        self.types = [aval(a) for a in args]
+        self.x_avals = self.types[nc + nk :]
+        # xs are read from above (not loop-carried: IREE would copy them every iteration)
+        self.xs = list(args[nc + nk :])
+
+    def zero_ys(self, n):
+        return [hlo.constant(np.zeros((), a.dtype), shape=(n,) + a.shape) for a in self.y_avals]
+
+    def ys_types(self, n):
+        return [ShapedType((n,) + a.shape, a.dtype) for a in self.y_avals]
+
+    @staticmethod
+    def inc(i, by=1):
+        return hlo.op1("stablehlo.add", [i, _scalar(by, _I32)], ShapedType((), _I32))
+
+    def data_index(self, g):
+        """The row of xs (and of the final ys) that global step g reads and writes."""
+        if not self.reverse:
+            return g
+        return hlo.op1("stablehlo.subtract", [_scalar(self.length - 1, _I32), g], ShapedType((), _I32))
+
+    def run_body(self, consts, carry, idx):
         zero = _scalar(0, _I32)
         slices = []
-        for x, a in zip(xs_full, x_avals):
+        for x, a in zip(self.xs, self.x_avals):
             sl = hlo.op1(
                 "stablehlo.dynamic_slice", [x, idx] + [zero] * (a.ndim - 1),
                 ShapedType((1,) + a.shape[1:], a.dtype), {"slice_sizes": hlo.i64s((1,) + a.shape[1:])},
             )
             slices.append(hlo.op1("stablehlo.reshape", [sl], ShapedType(a.shape[1:], a.dtype)))
-        outs = _call(body, consts + carry + slices, types[nc : nc + nk] + y_avals)
-        new_ys = []
-        for buf, y, a in zip(ys, outs[nk:], y_avals):
-            y1 = hlo.op1("stablehlo.reshape", [y], ShapedType((1,) + a.shape, a.dtype))
-            new_ys.append(hlo.op1("stablehlo.dynamic_update_slice", [buf, y1, idx] + [zero] * a.ndim, aval(buf)))
-        i1 = hlo.op1("stablehlo.add", [i, _scalar(1, _I32)], s32)
-        return [i1] + consts + outs[:nk] + new_ys
+        nk = self.nk
+        outs = _call(self.body, consts + carry + slices, self.types[self.nc : self.nc + nk] + self.y_avals)
+        return outs[:nk], outs[nk:]
 
-    res = _region_op("stablehlo.while", state, st_types, {}, [(st_types, cond), (st_types, step)])
-    return res[1 + nc : 1 + nc + nk] + res[1 + nc + nk :]
+    def put(self, bufs, ys, row):
+        """bufs with ys written (as one row, or as blocks when ys have a leading axis) at row."""
+        zero = _scalar(0, _I32)
+        out = []
+        for buf, y in zip(bufs, ys):
+            b, a = aval(buf), aval(y)
+            if len(a.shape) < len(b.shape):
+                y = hlo.op1("stablehlo.reshape", [y], ShapedType((1,) + a.shape, a.dtype))
+            out.append(hlo.op1("stablehlo.dynamic_update_slice", [buf, y, row] + [zero] * (len(b.shape) - 1), b))
+        return out
+
+
+def _scan_chunked(sc: _ScanParts):
+    """The scan as length // K chunks of K = ceil(sqrt(length)) steps, then a tail chunk of the
+    remaining length % K steps.
+
+    Chunk steps g = base + j (j < its size L) write their y into row j of (L, ...) chunk
+    buffers (reversed: row L-1-j); each chunk then goes into the full buffers once, at base
+    (reversed: length - base - L), so step g's y lands in row g (reversed: length-1-g).
+    Every loop bound is a constant: a bound computed in the outer loop lost the (lavapipe)
+    Vulkan device.
+
+        %r:N = stablehlo.while(%c = 0, consts, carry, ys (length, ...))   c < length // K
+          %s:M = stablehlo.while(%j = 0, c*K, consts, carry, chunk ys (K, ...))   j < K
+            body(consts, carry, xs[g]) ; chunk ys[j] = y
+          ys[c*K] = chunk ys
+        tail: the same inner loop over length % K steps from base (length // K) * K
+    """
+    n, nc, nk = sc.length, sc.nc, sc.nk
+    k = int(np.ceil(np.sqrt(n)))
+    full, rem = divmod(n, k)
+    s32 = ShapedType((), _I32)
+    outer_types = [s32] + sc.types[: nc + nk] + sc.ys_types(n)
+
+    def chunk(base, consts, carry, ys, size):
+        """Run `size` steps from global step `base`; returns (carry, ys with the chunk in)."""
+        inner_types = [s32, s32] + sc.types[: nc + nk] + sc.ys_types(size)
+
+        def cond(j, *_):
+            return [hlo.compare(j, _scalar(size, _I32), "LT")]
+
+        def step(j, b, *xs):
+            consts, carry, bufs = list(xs[:nc]), list(xs[nc : nc + nk]), list(xs[nc + nk :])
+            g = hlo.op1("stablehlo.add", [b, j], s32)
+            new_carry, y_slices = sc.run_body(consts, carry, sc.data_index(g))
+            row = hlo.op1("stablehlo.subtract", [_scalar(size - 1, _I32), j], s32) if sc.reverse else j
+            new_bufs = sc.put(bufs, y_slices, row)
+            return [sc.inc(j), b] + consts + new_carry + new_bufs
+
+        state = [_scalar(0, _I32), base] + consts + carry + sc.zero_ys(size)
+        res = _region_op("stablehlo.while", state, inner_types, {}, [(inner_types, cond), (inner_types, step)])
+        at = base
+        if sc.reverse:
+            at = hlo.op1("stablehlo.subtract", [_scalar(n - size, _I32), base], s32)
+        return res[2 + nc : 2 + nc + nk], sc.put(ys, res[2 + nc + nk :], at)
+
+    def outer_cond(c, *_):
+        return [hlo.compare(c, _scalar(full, _I32), "LT")]
+
+    def outer_step(c, *xs):
+        consts, carry, ys = list(xs[:nc]), list(xs[nc : nc + nk]), list(xs[nc + nk :])
+        base = hlo.op1("stablehlo.multiply", [c, _scalar(k, _I32)], s32)
+        new_carry, new_ys = chunk(base, consts, carry, ys, k)
+        return [sc.inc(c)] + consts + new_carry + new_ys
+
+    state = [_scalar(0, _I32)] + sc.args[: nc + nk] + sc.zero_ys(n)
+    res = _region_op("stablehlo.while", state, outer_types, {}, [(outer_types, outer_cond), (outer_types, outer_step)])
+    carry, ys = res[1 + nc : 1 + nc + nk], res[1 + nc + nk :]
+    if rem:
+        carry, ys = chunk(_scalar(full * k, _I32), sc.args[:nc], carry, ys, rem)
+    return carry + ys
 
 
 # ---- verification against the callees' signatures ----------------------------------------------

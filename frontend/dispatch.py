@@ -72,7 +72,8 @@ def compile_function(module, fname: str, device=None):
         lowered = parse_module(text)
         _keep_only(lowered, fname)
         _canonical_names(lowered, fname)
-        run_pipeline(lowered, "cse,dce,lower-stablehlo{entry=main}")
+        chunk = "true" if device.platform == "cpu" else "false"
+        run_pipeline(lowered, f"cse,dce,lower-stablehlo{{entry=main chunk-scans={chunk}}}")
         with enter():
             hlo_text = str(lowered)
         exe = _executable(hlo_text, device)

@@ -58,8 +58,9 @@ def _aval_json(a) -> dict:
 # ---- lowering and compiling one entry ----------------------------------------------------------
 
 
-def stablehlo_entry(module, fname: str) -> str:
-    """StableHLO text of a copy of `module` holding @fname (public) and what it calls."""
+def stablehlo_entry(module, fname: str, chunk_scans: bool = True) -> str:
+    """StableHLO text of a copy of `module` holding @fname (public) and what it calls
+    (chunk_scans: long scans as chunked loops; for CPU-only targets, see control_flow.py)."""
     from irjax.dialects.func import parse_module
     from irjax.dialects.mlir import enter
     from irjax.passes.registry import run_pipeline
@@ -70,7 +71,7 @@ def stablehlo_entry(module, fname: str) -> str:
         text = str(module)
     m = parse_module(text)
     _keep_only(m, fname)
-    run_pipeline(m, f"cse,dce,lower-stablehlo{{entry={fname}}}")
+    run_pipeline(m, f"cse,dce,lower-stablehlo{{entry={fname} chunk-scans={'true' if chunk_scans else 'false'}}}")
     with enter():
         return str(m)
 
@@ -260,7 +261,7 @@ def export(fun, targets: Sequence[str] = ("llvm-cpu",), *, target_cpu: str | Non
         if any(isinstance(c, Tracer) for c in tr.captured):
             raise TypeError("cannot export a function that closes over values of an enclosing trace")
         consts = [np.asarray(c) for c in tr.captured]
-        hlo = stablehlo_entry(tr.module, tr.fname)
+        hlo = stablehlo_entry(tr.module, tr.fname, chunk_scans=all(t == "llvm-cpu" for t in targets))
         vmfbs, used = compile_targets(hlo, targets, target_cpu, flags, progress)
         name = getattr(jitted.fun, "__name__", tr.fname)
         return Exported(name, tr.in_avals, tr.out_avals, in_tree, tr.out_tree, tree_to_json(in_tree),

@@ -8,7 +8,7 @@ and `jx.call @g` becomes `func.call @g`; called functions turn private.
 
 from __future__ import annotations
 
-from irjax.dialects import registry
+from irjax.dialects import control_flow, registry
 from irjax.dialects.builder import aval
 from irjax.dialects.func import callees_of, func_names, find_func, op_params
 from irjax.dialects.mlir import enter, ir
@@ -48,7 +48,16 @@ def _jx_ops(module):
     "lower every jx op to StableHLO (jx.call -> func.call)",
     '"jx.sin"(%0) : (tensor<3xf32>) -> tensor<3xf32>  ==>  stablehlo.sine %0 : tensor<3xf32>',
 )
-def lower_stablehlo(module, entry: str | None = None):
+def lower_stablehlo(module, entry: str | None = None, chunk_scans: str = "true"):
+    """chunk-scans=false: long scans stay one loop (GPU targets; see dialects/control_flow.py)."""
+    token = control_flow.chunk_scans.set(chunk_scans not in ("false", "0"))
+    try:
+        _lower(module, entry)
+    finally:
+        control_flow.chunk_scans.reset(token)
+
+
+def _lower(module, entry):
     called = set()
     with enter():
         for op in _jx_ops(module):

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.portable  # CI runs this file on Vulkan too (-m portable)
+
 import irjax
 import irjax.numpy as jnp
 from irjax import lax
@@ -88,6 +90,31 @@ def test_rnn_loss_value_and_grad_jit_vmap():
     gv = irjax.vmap(irjax.grad(f), in_axes=(None, 0))(params, X45)
     jgv = jax.vmap(jax.grad(jf), in_axes=(None, 0))(params, X45)
     close(gv, jgv, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("length", [63, 64, 70, 144])  # below / at the chunking threshold; partial and whole chunks
+@pytest.mark.parametrize("reverse", [False, True])
+def test_long_scans_run_in_chunks(length, reverse):
+    # from CHUNK_FROM steps on, scan lowers to chunks of ~sqrt(length) steps (dialects/control_flow.py)
+    xs = RNG.normal(size=(length, 3)).astype(np.float32)
+
+    def make(np_, lax_):
+        def f(c0, xs):
+            def step(c, x):
+                c = np_.tanh(c * 0.9 + x)
+                return c, (c * 2, np_.sum(x) + c[0])
+
+            return lax_.scan(step, c0, xs, reverse=reverse)
+
+        return f
+
+    f, jf = both(make)
+    c0 = np.zeros(3, np.float32)
+    close(irjax.jit(f)(c0, xs), jax.jit(jf)(c0, xs))
+    loss = lambda f_, np_: (lambda c0, xs: np_.sum(f_(c0, xs)[1][0] ** 2) + np_.sum(f_(c0, xs)[1][1]))  # noqa: E731
+    close(irjax.grad(loss(f, jnp), argnums=(0, 1))(c0, xs), jax.grad(loss(jf, jjnp), argnums=(0, 1))(c0, xs), rtol=1e-4, atol=1e-4)
+    xb = np.stack([xs, xs[::-1] * 0.5])
+    close(irjax.vmap(f, in_axes=(None, 0))(c0, xb), jax.vmap(jf, in_axes=(None, 0))(c0, xb), rtol=1e-5, atol=1e-5)
 
 
 def test_scan_pytrees_length_and_map():

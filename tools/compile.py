@@ -162,7 +162,8 @@ def _compile_mlir(args, log) -> dict:
             raise UsageError(f"{args.source} has no function @{e} (--entry); it has {', '.join('@' + n for n in func_names(module)) or 'none'}")
     if _has_jx(module):
         log(f"lowering jx to StableHLO (entry points: {', '.join(entries)})...")
-        pipeline = "verify,cse,dce," + ",".join(f"lower-stablehlo{{entry={e}}}" for e in entries[:1])
+        chunk = "true" if all(t == "llvm-cpu" for t in args.target) else "false"  # (control_flow.py)
+        pipeline = "verify,cse,dce," + ",".join(f"lower-stablehlo{{entry={e} chunk-scans={chunk}}}" for e in entries[:1])
         run_pipeline(module, pipeline)
         with enter():
             for e in entries:  # lower-stablehlo makes callees private; entry points stay public
