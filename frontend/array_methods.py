@@ -206,6 +206,36 @@ class ArrayMethods:
     def nonzero(self):
         return _np().nonzero(self)
 
+    @property
+    def imag(self):
+        return _np().zeros_like(self)
+
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.size * self.dtype.itemsize
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return _np().diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset=0, axis1=0, axis2=1, dtype=None):
+        return _np().trace(self, offset, axis1, axis2, dtype)
+
+    def ptp(self, axis=None, keepdims=False):
+        return _np().ptp(self, axis, keepdims=keepdims)
+
+    def copy(self):
+        return _np().array(self, copy=True)
+
+    def argpartition(self, kth, axis=-1):
+        return _np().argpartition(self, kth, axis)
+
+    def searchsorted(self, v, side="left", sorter=None):
+        return _np().searchsorted(self, v, side, sorter)
+
 
 def _reduction_method(name):
     def method(self, axis=None, *args, **kwargs):

@@ -97,9 +97,9 @@ class Trace:
     def to_value(self, x) -> "Tracer":
         """x as a tracer of this trace (capturing or embedding constants as needed)."""
         if isinstance(x, Tracer):
-            if x.trace is self:
+            if x._trace is self:
                 return x
-            if x.trace not in _stack:
+            if x._trace not in _stack:
                 raise UnexpectedTracerError(
                     f"Encountered an unexpected tracer {x!r}: a value from a function transformation "
                     "that has already finished leaked out (e.g. stored in a global or a closure)."
@@ -146,11 +146,11 @@ from .array_methods import ArrayMethods  # noqa: E402  (needs ShapedArray above)
 class Tracer(ArrayMethods):
     """A value inside a function being traced: an `ir.Value` plus its aval."""
 
-    __slots__ = ("trace", "value", "aval")
+    __slots__ = ("_trace", "value", "aval")  # (_trace: .trace() is the jnp.trace method)
     __array_priority__ = 1000
 
     def __init__(self, trace: Trace, value, aval: ShapedArray):
-        self.trace = trace
+        self._trace = trace
         self.value = value
         self.aval = aval
 

@@ -8,7 +8,15 @@ from irjax.dtypes import float0, promote_types, result_type  # noqa: F401
 from .creation import *  # noqa: F401,F403
 from .creation import arange, array, asarray, empty, empty_like, eye, full, full_like, identity, linspace, meshgrid, ones, ones_like, tri, tril, triu, zeros, zeros_like  # noqa: F401
 from .indexing import argwhere, flatnonzero, nonzero, take, take_along_axis  # noqa: F401
-from .products import dot, einsum, inner, matmul, outer, tensordot, vdot  # noqa: F401
+from .products import (  # noqa: F401
+    convolve, correlate, cross, dot, einsum, inner, kron, matmul, matvec, outer, tensordot, trapezoid, vdot, vecdot,
+    vecmat,
+)
+from .nanfunctions import (  # noqa: F401
+    nanargmax, nanargmin, nancumprod, nancumsum, nanmax, nanmean, nanmedian, nanmin, nanpercentile, nanprod,
+    nanquantile, nanstd, nansum, nanvar,
+)
+from .statistics import corrcoef, cov, percentile, quantile  # noqa: F401
 from .reductions import (  # noqa: F401
     all, amax, amin, any, argmax, argmin, average, count_nonzero, cumprod, cumsum, cumulative_prod,
     cumulative_sum, max, mean, median, min, prod, ptp, std, sum, var,
@@ -18,8 +26,9 @@ from .shape import (  # noqa: F401
     column_stack, concat, concatenate, diag, diagonal, dstack, expand_dims, flip, fliplr, flipud, hsplit,
     hstack, moveaxis, ndim, pad, permute_dims, ravel, repeat, reshape, roll, rot90, row_stack, shape, size,
     split, squeeze, stack, swapaxes, tile, trace, transpose, vsplit, vstack,
+    append, delete, diff, ediff1d, insert, matrix_transpose, rollaxis, unstack,
 )
-from .sorting import argsort, lexsort, sort  # noqa: F401
+from .sorting import argpartition, argsort, isin, lexsort, partition, searchsorted, sort, unique  # noqa: F401
 from .ufuncs import *  # noqa: F401,F403
 from .ufuncs import abs, absolute, astype, clip, divmod, pow, round, where  # noqa: F401
 
@@ -28,6 +37,10 @@ int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
 uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 complex64, complex128 = _np.complex64, _np.complex128
+# NumPy's C-style aliases, as JAX has them (64-bit names; with x64 off arrays get 32 bits)
+single, double, csingle, cdouble = _np.float32, _np.float64, _np.complex64, _np.complex128
+float_, int_, uint, complex_ = _np.float64, _np.int64, _np.uint64, _np.complex128
+bool = _np.bool_  # noqa: A001
 try:
     from ml_dtypes import bfloat16  # noqa: F401
 except ImportError:  # pragma: no cover

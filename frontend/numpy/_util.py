@@ -36,7 +36,7 @@ def convert(x, dtype, weak=False):
 
 def _copy_with_weak(x, weak):
     if isinstance(x, Tracer):
-        return Tracer(x.trace, x.value, x.aval._replace(weak_type=weak))
+        return Tracer(x._trace, x.value, x.aval._replace(weak_type=weak))
     from irjax.array import Array
 
     return Array(x._bv, x.aval._replace(weak_type=weak), x._device, x._npy, x._committed)

@@ -35,6 +35,11 @@ def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
             out = with_weak(out, False) if not isinstance(object, (int, float, complex, bool)) else out
     if ndmin and out.ndim < ndmin:
         out = out.reshape((1,) * (ndmin - out.ndim) + out.shape)
+    if copy and out is object and not isinstance(out, Tracer):
+        # a new Array; sharing the buffer is a copy, as arrays are immutable (JAX returns a copy)
+        from irjax.array import Array
+
+        out = Array(out._bv, out.aval, out._device, out._npy, out._committed)
     return out
 
 
@@ -87,7 +92,7 @@ def _like(x, fill, dtype, shape):
 
 
 def _scalar(fill, dt, like):
-    return like.trace.constant(np.array(fill, dt))
+    return like._trace.constant(np.array(fill, dt))
 
 
 def zeros_like(a, dtype=None, shape=None):
@@ -218,3 +223,90 @@ def meshgrid(*xi, indexing="xy"):
             j = 1 - i
         out.append(bind("broadcast_in_dim", x, shape=tuple(shape), broadcast_dimensions=(j,)))
     return out
+
+
+# ---- log-spaced ranges, index helpers --------------------------------------------------------------
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    """base ** linspace(start, stop, num)."""
+    from .ufuncs import power
+
+    y = linspace(start, stop, num, endpoint=endpoint, axis=axis)
+    out = power(asarray(base, dtype=y.dtype), y)
+    return out.astype(dtype) if dtype is not None else out
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """Numbers spaced evenly on a log scale between start and stop (same signs)."""
+    from .ufuncs import exp, log, sign, abs as _abs
+
+    start, stop = asarray(start), asarray(stop)
+    s = sign(start)
+    y = exp(linspace(log(_abs(start)), log(_abs(stop)), num, endpoint=endpoint, axis=axis))
+    y = y * s
+    # exact endpoints, as NumPy
+    out = y.at[0].set(start.astype(y.dtype)) if num > 0 and axis == 0 and start.ndim == 0 else y
+    if endpoint and num > 1 and axis == 0 and stop.ndim == 0:
+        out = out.at[-1].set(stop.astype(y.dtype))
+    return out.astype(dtype) if dtype is not None else out
+
+
+def tril_indices(n, k=0, m=None):
+    r, c = np.tril_indices(n, k, m)
+    return asarray(r.astype(np.int32)), asarray(c.astype(np.int32))
+
+
+def triu_indices(n, k=0, m=None):
+    r, c = np.triu_indices(n, k, m)
+    return asarray(r.astype(np.int32)), asarray(c.astype(np.int32))
+
+
+def tril_indices_from(arr, k=0):
+    if len(np.shape(arr)) != 2:
+        raise ValueError("input array must be 2-d")
+    return tril_indices(np.shape(arr)[0], k, np.shape(arr)[1])
+
+
+def triu_indices_from(arr, k=0):
+    if len(np.shape(arr)) != 2:
+        raise ValueError("input array must be 2-d")
+    return triu_indices(np.shape(arr)[0], k, np.shape(arr)[1])
+
+
+def diag_indices(n, ndim=2):
+    i = asarray(np.arange(n, dtype=np.int32))
+    return (i,) * ndim
+
+
+def diag_indices_from(arr):
+    shape = np.shape(arr)
+    if len(shape) < 2 or len(set(shape)) != 1:
+        raise ValueError("All dimensions of input must be of equal length")
+    return diag_indices(shape[0], len(shape))
+
+
+def indices(dimensions, dtype=None, sparse=False):
+    dt = np.dtype(dtype) if dtype is not None else np.dtype(np.int32)
+    grids = np.indices(tuple(dimensions), dtype=dt, sparse=sparse)
+    return tuple(asarray(g) for g in grids) if sparse else asarray(grids)
+
+
+def fromfunction(function, shape, *, dtype=float, **kwargs):
+    """function(*index_arrays): the index grids are irjax arrays, so function may use jnp."""
+    dt = np.dtype(dtype)
+    grids = [asarray(g.astype(dt)) for g in np.indices(tuple(shape))] if shape else []
+    return function(*grids, **kwargs)
+
+
+def vander(x, N=None, increasing=False):
+    from .ufuncs import power
+
+    x = asarray(x)
+    if x.ndim != 1:
+        raise ValueError("x must be a one-dimensional array")
+    n = x.shape[0] if N is None else N
+    p = np.arange(n)
+    if not increasing:
+        p = p[::-1]
+    return power(x[:, None], asarray(p.astype(np.int32))[None, :])

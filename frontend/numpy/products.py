@@ -187,3 +187,132 @@ def _diag_and_sum(x, t, out, rest):
         x = _sum(x, axis=tuple(drop))
         t = "".join(c for i, c in enumerate(t) if i not in drop)
     return x, t
+
+
+# ---- more products ---------------------------------------------------------------------------------
+
+
+def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
+    """sum(conj(x1) * x2) along axis, with broadcasting."""
+    from ._util import asarray_any
+    from .reductions import sum as _sum
+    from .ufuncs import conj
+
+    x1, x2 = asarray_any(x1), asarray_any(x2)
+    if x1.shape[axis] != x2.shape[axis]:
+        raise ValueError(f"vecdot: axis {axis} has sizes {x1.shape[axis]} and {x2.shape[axis]}")
+    return _sum(conj(x1) * x2, axis=axis)
+
+
+def matvec(x1, x2, /):
+    """Matrix-vector product over the last two / last axis, batched."""
+    from .shape import squeeze
+
+    return squeeze(matmul(x1, x2[..., None]), -1)
+
+
+def vecmat(x1, x2, /):
+    """Vector-matrix product: conj(x1) @ x2, batched."""
+    from .shape import squeeze
+    from .ufuncs import conj
+
+    return squeeze(matmul(conj(x1)[..., None, :], x2), -2)
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Cross product of 2- or 3-vectors along an axis (2-vectors give the z component)."""
+    from ._util import asarray_any
+    from .shape import moveaxis, stack
+
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = moveaxis(asarray_any(a), axisa, -1), moveaxis(asarray_any(b), axisb, -1)
+    if a.shape[-1] not in (2, 3) or b.shape[-1] not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product (dimension must be 2 or 3)")
+    a0, a1 = a[..., 0], a[..., 1]
+    b0, b1 = b[..., 0], b[..., 1]
+    if a.shape[-1] == 2 and b.shape[-1] == 2:
+        return a0 * b1 - a1 * b0
+    a2 = a[..., 2] if a.shape[-1] == 3 else a0 * 0
+    b2 = b[..., 2] if b.shape[-1] == 3 else b0 * 0
+    c = stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+    return moveaxis(c, -1, axisc)
+
+
+def kron(a, b):
+    """Kronecker product."""
+    from ._util import asarray_any
+    from .shape import reshape
+
+    a, b = asarray_any(a), asarray_any(b)
+    nd = max(a.ndim, b.ndim)
+    a = reshape(a, (1,) * (nd - a.ndim) + a.shape)
+    b = reshape(b, (1,) * (nd - b.ndim) + b.shape)
+    # a[i..., None at odd positions] * b[None at even positions, j...]
+    ea = reshape(a, tuple(d for s in a.shape for d in (s, 1)))
+    eb = reshape(b, tuple(d for s in b.shape for d in (1, s)))
+    return reshape(ea * eb, tuple(x * y for x, y in zip(a.shape, b.shape)))
+
+
+def convolve(a, v, mode="full", *, precision=None, preferred_element_type=None):
+    """1-d discrete convolution (modes 'full', 'same', 'valid'), as numpy.convolve."""
+    from ._util import asarray_any
+    from .shape import flip
+
+    return _correlate(asarray_any(a), flip(asarray_any(v)), mode, "convolve")
+
+
+def correlate(a, v, mode="valid", *, precision=None, preferred_element_type=None):
+    """1-d cross-correlation (modes 'full', 'same', 'valid'), as numpy.correlate."""
+    from ._util import asarray_any
+    from .ufuncs import conj
+
+    return _correlate(asarray_any(a), conj(asarray_any(v)), mode, "correlate")
+
+
+def _correlate(a, v, mode, what):
+    from .creation import arange
+    from .shape import pad
+
+    if a.ndim != 1 or v.ndim != 1:
+        raise ValueError(f"{what}() only supports 1-dimensional inputs.")
+    if a.shape[0] == 0 or v.shape[0] == 0:
+        raise ValueError(f"{what}: inputs cannot be empty, got shapes {a.shape} and {v.shape}")
+    swap = v.shape[0] > a.shape[0]
+    if swap:  # numpy.convolve is symmetric; correlate(a, v) = reverse(correlate(v, a)) conj
+        a, v = v, a
+    n, m = a.shape[0], v.shape[0]
+    if mode == "valid":
+        lo, hi = 0, 0
+    elif mode == "same":
+        lo = m // 2 if not swap else (m - 1) // 2
+        hi = m - 1 - lo
+    elif mode == "full":
+        lo = hi = m - 1
+    else:
+        raise ValueError(f"mode must be one of ['full', 'same', 'valid'], got {mode!r}")
+    ap = pad(a, (lo, hi))
+    out_len = n + lo + hi - m + 1
+    # windows[i, k] = ap[i + k]: a (out_len, m) gather, then a matvec with v
+    idx = arange(out_len)[:, None] + arange(m)[None, :]
+    out = dot(ap[idx], v)
+    if swap:
+        from .shape import flip
+
+        out = flip(out)
+    return out
+
+
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """Integral of y(x) by the trapezoidal rule along axis."""
+    from ._util import asarray_any
+    from .reductions import sum as _sum
+    from .shape import diff, moveaxis
+
+    y = moveaxis(asarray_any(y), axis, -1)
+    if x is None:
+        d = dx
+    else:
+        x = asarray_any(x)
+        d = diff(x) if x.ndim == 1 else diff(moveaxis(x, axis, -1), axis=-1)
+    return _sum(d * (y[..., 1:] + y[..., :-1]) / 2.0, axis=-1)

@@ -381,3 +381,145 @@ def diag(v, k=0):
     if v.ndim == 2:
         return diagonal(v, k)
     raise ValueError("diag input must be 1d or 2d")
+
+
+# ---- differences, appends and deletions (static positions) ---------------------------------------
+
+
+def diff(a, n=1, axis=-1, prepend=None, append=None):
+    """n-th discrete difference along axis."""
+    a = asarray_any(a)
+    if n < 0:
+        raise ValueError(f"order must be non-negative but got {n}")
+    ax = canonical_axis(axis, a.ndim)
+    parts = []
+    for extra in (prepend, append):
+        if extra is None:
+            parts.append(None)
+            continue
+        e = asarray_any(extra)
+        if e.ndim == 0:
+            shape = list(a.shape)
+            shape[ax] = 1
+            e = broadcast_to(e, tuple(shape))
+        parts.append(e)
+    if parts[0] is not None or parts[1] is not None:
+        a = concatenate([p for p in (parts[0], a, parts[1]) if p is not None], axis=ax)
+    for _ in range(n):
+        m = a.shape[ax]
+        hi = [slice(None)] * a.ndim
+        lo = [slice(None)] * a.ndim
+        hi[ax], lo[ax] = slice(1, m), slice(0, m - 1)
+        a = a[tuple(hi)] - a[tuple(lo)] if a.dtype != np.bool_ else a[tuple(hi)] != a[tuple(lo)]
+    return a
+
+
+def ediff1d(ary, to_end=None, to_begin=None):
+    out = diff(ravel(ary))
+    parts = [ravel(_as(to_begin, out.dtype))] if to_begin is not None else []
+    parts.append(out)
+    if to_end is not None:
+        parts.append(ravel(_as(to_end, out.dtype)))
+    return concatenate(parts) if len(parts) > 1 else out
+
+
+def _as(x, dtype):
+    from ._util import convert
+
+    return convert(asarray_any(x), dtype)
+
+
+def append(arr, values, axis=None):
+    if axis is None:
+        return concatenate([ravel(arr), ravel(values)])
+    return concatenate([arr, values], axis=axis)
+
+
+def _static_indices(obj, n, what):
+    if hasattr(obj, "aval") and not hasattr(obj, "_buf"):
+        raise TypeError(f"{what}: the positions must be static (concrete), not traced")
+    if isinstance(obj, slice):
+        return np.arange(n)[obj]
+    idx = np.asarray(obj)
+    if idx.dtype == np.bool_:
+        if idx.shape != (n,):
+            raise ValueError(f"{what}: boolean index of shape {idx.shape} for an axis of length {n}")
+        return np.nonzero(idx)[0]
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{what}: positions must be integers, got {idx.dtype.name}")
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        raise IndexError(f"{what}: index {int(idx.max() if idx.max() >= n else idx.min())} is out of bounds for axis with size {n}")
+    return np.where(idx < 0, idx + n, idx)
+
+
+def delete(arr, obj, axis=None, *, assume_unique_indices=False):
+    """arr without the entries at the (static) positions obj along axis."""
+    from .indexing import take
+
+    a = asarray_any(arr)
+    if axis is None:
+        a, axis = ravel(a), 0
+    ax = canonical_axis(axis, a.ndim)
+    n = a.shape[ax]
+    drop = set(_static_indices(obj, n, "delete").ravel().tolist())
+    keep = np.array([i for i in range(n) if i not in drop], np.int32)
+    return take(a, keep, axis=ax)
+
+
+def insert(arr, obj, values, axis=None):
+    """values inserted before the (static) positions obj along axis."""
+    from ._util import convert
+
+    a = asarray_any(arr)
+    if axis is None:
+        a, axis = ravel(a), 0
+    ax = canonical_axis(axis, a.ndim)
+    n = a.shape[ax]
+    if isinstance(obj, slice):
+        pos = np.arange(n + 1)[obj]
+    else:
+        pos = np.asarray(obj)
+        if pos.dtype.kind not in "iu":
+            raise TypeError(f"insert: positions must be integers, got {pos.dtype.name}")
+        if pos.size and (pos.max() > n or pos.min() < -n):
+            raise IndexError(f"insert: index out of bounds for axis {ax} with size {n}")
+        pos = np.where(pos < 0, pos + n, pos)
+    v = convert(asarray_any(values), a.dtype)
+    scalar_pos = np.ndim(obj) == 0 and not isinstance(obj, slice)
+    cnt = 1 if scalar_pos and v.ndim < a.ndim else (int(v.shape[ax]) if scalar_pos else int(np.size(pos)))
+    vshape = list(a.shape)
+    vshape[ax] = cnt
+    if scalar_pos and v.ndim < a.ndim:
+        v = expand_dims(v, ax) if v.ndim == a.ndim - 1 else v
+    v = broadcast_to(v, tuple(vshape))
+    positions = np.full(cnt, int(pos)) if scalar_pos else pos.ravel()
+    # stable order: originals at i, inserted items just before original positions[j]
+    order = sorted([(i, 1, i) for i in range(n)] + [(int(p), 0, n + j) for j, p in enumerate(positions)])
+    src = np.array([k for _, _, k in order], np.int32)
+    from .indexing import take
+
+    return take(concatenate([a, v], axis=ax), src, axis=ax)
+
+
+def unstack(x, /, *, axis=0):
+    x = asarray_any(x)
+    ax = canonical_axis(axis, x.ndim)
+    return tuple(moveaxis(x, ax, 0)[i] for i in range(x.shape[ax]))
+
+
+def matrix_transpose(x, /):
+    x = asarray_any(x)
+    if x.ndim < 2:
+        raise ValueError(f"x must be at least two-dimensional for matrix_transpose; got ndim={x.ndim}")
+    return swapaxes(x, -1, -2)
+
+
+def rollaxis(a, axis, start=0):
+    a = asarray_any(a)
+    ax = canonical_axis(axis, a.ndim)
+    start = start + a.ndim if start < 0 else start
+    if not 0 <= start <= a.ndim:
+        raise ValueError(f"start {start} is out of bounds for {a.ndim} dimensions")
+    if ax < start:
+        start -= 1
+    return moveaxis(a, ax, start)

@@ -45,3 +45,114 @@ def lexsort(keys, axis=-1):
     idx = bind("iota", dtype=np.dtype(np.int32), shape=keys[0].shape, dimension=ax)
     outs = bind("sort", *reversed(keys), idx, dimension=ax, num_keys=len(keys), is_stable=True)
     return outs[-1]
+
+
+def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
+    """Indices where v would be inserted into the sorted 1-d a to keep it sorted."""
+    from .reductions import sum as _sum
+
+    a, v = asarray_any(a), asarray_any(v)
+    if a.ndim != 1:
+        raise ValueError(f"a should be 1-dimensional, got shape {a.shape}")
+    if side not in ("left", "right"):
+        raise ValueError(f"side must be 'left' or 'right', got {side!r}")
+    if sorter is not None:
+        from .indexing import take
+
+        a = take(a, sorter)
+    from .ufuncs import less, less_equal
+
+    cmp = less if side == "left" else less_equal
+    # count of a's elements before v: a comparison per (v, a) pair, summed (O(len(a)) each)
+    return _sum(cmp(a, v[..., None]), axis=-1).astype(np.int32)
+
+
+def partition(a, kth, axis=-1):
+    """Like numpy.partition: the result is fully sorted, which satisfies the contract."""
+    a = asarray_any(a)
+    _check_kth(a, kth, axis)
+    return sort(a, axis)
+
+
+def argpartition(a, kth, axis=-1):
+    a = asarray_any(a)
+    _check_kth(a, kth, axis)
+    return argsort(a, axis)
+
+
+def _check_kth(a, kth, axis):
+    n = a.shape[canonical_axis(axis, a.ndim)]
+    for k in np.atleast_1d(np.asarray(kth)):
+        if not -n <= int(k) < n:
+            raise ValueError(f"kth(={int(k)}) out of bounds ({n})")
+
+
+def isin(element, test_elements, assume_unique=False, invert=False, *, method="auto"):
+    """element in test_elements, elementwise (a comparison with every test element)."""
+    from .reductions import any as _any
+
+    e, t = asarray_any(element), asarray_any(test_elements).ravel()
+    hit = _any(e[..., None] == t, axis=-1)
+    return ~hit if invert else hit
+
+
+def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
+           equal_nan=True, size=None, fill_value=None, sorted=True):
+    """Sorted unique values (of the flattened array; axis=None only).
+
+    The result's size depends on the values, so, as in JAX, it needs concrete input unless
+    `size` is given (then padded with fill_value, default the smallest unique value).
+    """
+    from irjax.core import Tracer
+
+    if axis is not None:
+        raise NotImplementedError("unique: only axis=None is supported")
+    a = asarray_any(ar)
+    if isinstance(a, Tracer) and size is None:
+        from irjax.errors import ConcretizationTypeError
+
+        raise ConcretizationTypeError(
+            "The size argument of jnp.unique must be statically specified to use jnp.unique within "
+            "JAX transformations.")
+    if size is None:
+        host = np.asarray(a).ravel()
+        res = np.unique(host, return_index=return_index, return_inverse=return_inverse,
+                        return_counts=return_counts, equal_nan=equal_nan)
+        res = res if isinstance(res, tuple) else (res,)
+        from .creation import asarray
+
+        out = [asarray(res[0])] + [asarray(r.astype(np.int32)) for r in res[1:]]
+        return out[0] if len(out) == 1 else tuple(out)
+    return _unique_sized(a.ravel(), size, fill_value, return_index, return_inverse, return_counts)
+
+
+def _unique_sized(flat, size, fill_value, return_index, return_inverse, return_counts):
+    from .creation import arange, full
+    from .reductions import cumsum, sum as _sum
+    from .ufuncs import where
+
+    order = argsort(flat)
+    s = flat[order]
+    first = _starts(s)  # True where a new value starts
+    slot = cumsum(first) - 1  # each sorted element's unique slot
+    n = flat.shape[0]
+    fill = s[0] if fill_value is None else fill_value
+    vals = full((size,), fill, dtype=flat.dtype).at[where(first, slot, size)].set(s, mode="drop")
+    out = [vals]
+    if return_index:
+        out.append(full((size,), 0, dtype=np.int32).at[where(first, slot, size)].set(order.astype(np.int32), mode="drop"))
+    if return_inverse:
+        out.append(full((n,), 0, dtype=np.int32).at[order].set(slot.astype(np.int32)))
+    if return_counts:
+        out.append(_sum((slot[None, :] == arange(size)[:, None]), axis=1).astype(np.int32))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _starts(s):
+    """For a sorted 1-d s: True at each position where a new value starts."""
+    from .shape import concatenate
+    from .ufuncs import not_equal
+
+    if not s.shape[0]:
+        return s == s
+    return concatenate([asarray_any(np.array([True])), not_equal(s[1:], s[:-1])])

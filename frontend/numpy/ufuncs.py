@@ -438,3 +438,119 @@ def real(x, /):
 def astype(x, dtype, copy=False):
     x = asarray_any(x)
     return convert(x, dtype)
+
+
+# ---- more elementwise functions, composed from the ones above ---------------------------------
+
+bitwise_invert = invert
+bitwise_left_shift = left_shift
+bitwise_right_shift = right_shift
+
+
+def logaddexp2(x, y, /):
+    """log2(2**x + 2**y), stable for large arguments."""
+    from numpy import log as _nplog
+
+    x, y = asarray_any(x), asarray_any(y)
+    ln2 = _nplog(2.0)
+    return logaddexp(x * ln2, y * ln2) / ln2
+
+
+def ldexp(x1, x2, /):
+    """x1 * 2**x2 for integer x2."""
+    x2 = asarray_any(x2)
+    if x2.dtype.kind not in "iub":
+        raise TypeError(f"ldexp: the exponent must be an integer array, got {x2.dtype.name}")
+    x1 = asarray_any(x1)
+    dt = x1.dtype if x1.dtype.kind in "fc" else np.dtype(np.float32)
+    return multiply(convert(x1, dt), exp2(convert(x2, dt)))
+
+
+def modf(x, /, out=None):
+    """(fractional part, integral part), both with the sign of x."""
+    x = asarray_any(x)
+    if x.dtype.kind not in "fc":
+        x = convert(x, np.dtype(np.float32))
+    whole = trunc(x)
+    return x - whole, whole
+
+
+def gcd(x1, x2, /):
+    """Greatest common divisor of integer arrays (Euclid's algorithm in a while_loop)."""
+    from irjax import lax
+
+    (a, b), dt, weak = promote(abs(asarray_any(x1)), abs(asarray_any(x2)))
+    if dt.kind not in "iu":
+        raise TypeError(f"gcd requires integer arguments, got {dt.name}")
+
+    def cond(ab):
+        return _any_nonzero(ab[1])
+
+    def body(ab):
+        a, b = ab
+        safe = where(b == 0, np.asarray(1, dt), b)
+        return where(b == 0, a, b), where(b == 0, b, remainder(a, safe))
+
+    return lax.while_loop(cond, body, (a, b))[0]
+
+
+def _any_nonzero(x):
+    from .reductions import any as _any
+
+    return _any(x != 0)
+
+
+def lcm(x1, x2, /):
+    (a, b), dt, weak = promote(abs(asarray_any(x1)), abs(asarray_any(x2)))
+    if dt.kind not in "iu":
+        raise TypeError(f"lcm requires integer arguments, got {dt.name}")
+    g = gcd(a, b)
+    safe = where(g == 0, np.asarray(1, dt), g)
+    return where(g == 0, np.asarray(0, dt), (a // safe) * b)
+
+
+def isposinf(x, /, out=None):
+    x = asarray_any(x)
+    return logical_and(isinf(x), ~signbit(x)) if x.dtype.kind == "f" else not_equal(x, x)
+
+
+def isneginf(x, /, out=None):
+    x = asarray_any(x)
+    return logical_and(isinf(x), signbit(x)) if x.dtype.kind == "f" else not_equal(x, x)
+
+
+def isreal(x):
+    x = asarray_any(x)
+    return equal(x.imag, 0) if x.dtype.kind == "c" else equal(x, x) | _isnan_any(x)
+
+
+def _isnan_any(x):
+    return isnan(x) if x.dtype.kind in "fc" else not_equal(x, x)
+
+
+def iscomplex(x):
+    return logical_not(isreal(x))
+
+
+def isrealobj(x):
+    return asarray_any(x).dtype.kind != "c"
+
+
+def iscomplexobj(x):
+    return asarray_any(x).dtype.kind == "c"
+
+
+def select(condlist, choicelist, default=0):
+    """The first choice whose condition holds, elementwise (numpy.select)."""
+    if len(condlist) != len(choicelist):
+        raise ValueError("select: condlist and choicelist must have the same length")
+    if not condlist:
+        raise ValueError("select: condlist must not be empty")
+    out = asarray_any(default)
+    for cond, choice in reversed(list(zip(condlist, choicelist))):
+        cond = asarray_any(cond)
+        if cond.dtype != np.bool_:
+            raise TypeError(f"select: conditions must be boolean arrays, got {cond.dtype.name}")
+        out = where(cond, choice, out)
+    return out
+

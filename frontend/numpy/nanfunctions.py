@@ -1,0 +1,137 @@
+"""NaN-ignoring reductions: nansum, nanmean, nanvar, nanstd, nanmax, nanmin, nanargmax,
+nanargmin, nanprod, nancumsum, nancumprod, nanmedian, nanquantile, nanpercentile.
+
+Each replaces NaNs with the reduction's identity (or masks them) and reduces, so it works
+eagerly and under jit / grad / vmap. As in JAX, an all-NaN slice gives NaN for nanmax /
+nanmin / nanmean and -1 for nanargmax / nanargmin.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import reductions as _r
+from ._util import asarray_any
+from .ufuncs import isnan, where as _where  # (reductions take a `where=` argument)
+
+
+def _float_like(a):
+    return a.dtype.kind in "fc"
+
+
+def _fill(a, value):
+    """a with NaNs replaced by `value` (integers and bools have no NaNs)."""
+    a = asarray_any(a)
+    return _where(isnan(a), np.asarray(value, a.dtype), a) if _float_like(a) else a
+
+
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    return _r.sum(_fill(a, 0), axis, dtype, keepdims=keepdims, initial=initial, where=where)
+
+
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    return _r.prod(_fill(a, 1), axis, dtype, keepdims=keepdims, initial=initial, where=where)
+
+
+def _count(a, axis, keepdims):
+    a = asarray_any(a)
+    valid = ~isnan(a) if _float_like(a) else (a == a)
+    return _r.sum(valid, axis, keepdims=keepdims)
+
+
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    a = asarray_any(a)
+    if not _float_like(a):
+        return _r.mean(a, axis, dtype, keepdims=keepdims, where=where)
+    total = nansum(a, axis, dtype, keepdims=keepdims, where=where)
+    valid = ~isnan(a)
+    if where is not None:
+        valid = valid & where
+    n = _r.sum(valid, axis, keepdims=keepdims)
+    return total / n.astype(total.dtype)  # 0/0: NaN for an all-NaN slice
+
+
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, correction=None):
+    a = asarray_any(a)
+    if correction is not None:
+        ddof = correction
+    if not _float_like(a):
+        return _r.var(a, axis, dtype, ddof=ddof, keepdims=keepdims, where=where)
+    mu = nanmean(a, axis, dtype, keepdims=True, where=where)
+    d = _fill(a - mu, 0)
+    valid = ~isnan(a)
+    if where is not None:
+        valid = valid & where
+        d = _masked(where, d, 0)
+    ss = _r.sum(d * d, axis, dtype, keepdims=keepdims)
+    dof = _r.sum(valid, axis, keepdims=keepdims).astype(ss.dtype) - ddof
+    return _where(dof > 0, ss / dof, np.asarray(np.nan, ss.dtype))  # NaN without degrees of freedom
+
+
+def _masked(cond, x, y):
+    """x where cond, else the scalar y (in x's dtype)."""
+    return _where(cond, x, np.asarray(y, asarray_any(x).dtype))
+
+
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, correction=None):
+    from .ufuncs import sqrt
+
+    return sqrt(nanvar(a, axis, dtype, ddof=ddof, keepdims=keepdims, where=where, correction=correction))
+
+
+def _nan_extreme(fn, fill, a, axis, keepdims, initial, where):
+    a = asarray_any(a)
+    if not _float_like(a):
+        return fn(a, axis, keepdims=keepdims, initial=initial, where=where)
+    out = fn(_fill(a, fill), axis, keepdims=keepdims, initial=initial, where=where)
+    all_nan = _r.all(isnan(a), axis, keepdims=keepdims)
+    return _where(all_nan, np.asarray(np.nan, out.dtype), out) if initial is None else out
+
+
+def nanmax(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    return _nan_extreme(_r.max, -np.inf, a, axis, keepdims, initial, where)
+
+
+def nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    return _nan_extreme(_r.min, np.inf, a, axis, keepdims, initial, where)
+
+
+def _nan_arg(fn, fill, a, axis, keepdims):
+    a = asarray_any(a)
+    if not _float_like(a):
+        return fn(a, axis, keepdims=keepdims)
+    idx = fn(_fill(a, fill), axis, keepdims=keepdims)
+    all_nan = _r.all(isnan(a), axis, keepdims=keepdims)
+    return _where(all_nan, np.asarray(-1, idx.dtype), idx)
+
+
+def nanargmax(a, axis=None, out=None, keepdims=None):
+    return _nan_arg(_r.argmax, -np.inf, a, axis, bool(keepdims))
+
+
+def nanargmin(a, axis=None, out=None, keepdims=None):
+    return _nan_arg(_r.argmin, np.inf, a, axis, bool(keepdims))
+
+
+def nancumsum(a, axis=None, dtype=None, out=None):
+    return _r.cumsum(_fill(a, 0), axis, dtype)
+
+
+def nancumprod(a, axis=None, dtype=None, out=None):
+    return _r.cumprod(_fill(a, 1), axis, dtype)
+
+
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    from .statistics import _quantile
+
+    return _quantile(a, q, axis, method, keepdims, ignore_nan=True)
+
+
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    from .statistics import _quantile
+
+    return _quantile(a, asarray_any(q) / 100.0, axis, method, keepdims, ignore_nan=True)
+
+
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    return nanquantile(a, 0.5, axis, keepdims=keepdims)
