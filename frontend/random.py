@@ -828,30 +828,11 @@ def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
 # ---- multivariate normal ----------------------------------------------------------------------
 
 
-def _cholesky(a):
-    """Lower Cholesky factor of a batch of SPD matrices (..., n, n), column by column."""
-    from irjax import numpy as jnp
-
-    n = a.shape[-1]
-    rows = jnp.arange(n)
-    cols = []
-    for j in range(n):
-        c = a[..., :, j]
-        if j:
-            lprev = jnp.stack(cols, axis=-1)  # L[:, :j]
-            lj = lprev[..., j, :]  # L[j, :j]
-            c = c - jnp.sum(lprev * lj[..., None, :], axis=-1)
-        d = jnp.sqrt(c[..., j])
-        col = jnp.where(rows >= j, c / d[..., None], jnp.zeros_like(c))
-        cols.append(col)
-    return jnp.stack(cols, axis=-1)
-
-
 def _mvn_impl(data, mean, cov, shape, dtype, method):
     from irjax import numpy as jnp
 
     if method == "cholesky":
-        factor = _cholesky(cov)
+        factor = jnp.linalg.cholesky(cov)
     elif method == "eigh":
         w, v = jnp.linalg.eigh(cov)
         factor = v * jnp.sqrt(w[..., None, :])
@@ -892,8 +873,6 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky
     else:
         shape = _canon_shape(shape)
         _check_shape("normal", shape, mean.shape[:-1], cov.shape[:-2])
-    if method != "cholesky" and not hasattr(jnp, "linalg"):
-        raise NotImplementedError(f"multivariate_normal(method={method!r}) needs irjax.numpy.linalg")
     return _jit_mvn(_data(typed), mean, cov, shape, dtype, method)
 
 

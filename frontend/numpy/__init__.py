@@ -7,6 +7,7 @@ from irjax.dtypes import float0, promote_types, result_type  # noqa: F401
 
 from .creation import *  # noqa: F401,F403
 from .creation import arange, array, asarray, empty, empty_like, eye, full, full_like, identity, linspace, meshgrid, ones, ones_like, tri, tril, triu, zeros, zeros_like  # noqa: F401
+from . import linalg  # noqa: F401
 from .indexing import argwhere, flatnonzero, nonzero, take, take_along_axis  # noqa: F401
 from .products import (  # noqa: F401
     convolve, correlate, cross, dot, einsum, inner, kron, matmul, matvec, outer, tensordot, trapezoid, vdot, vecdot,
