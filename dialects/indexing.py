@@ -483,6 +483,11 @@ def _scatter_lower(ctx, x, idx, upd, update_window_dims, inserted_window_dims, s
 
 def _scatter_lower_raw(x, idx, upd, update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims, kind):
     a = aval(x)
+    sdod = list(scatter_dims_to_operand_dims)
+    perm = sdod + [d for d in range(a.ndim) if d not in sdod]
+    if perm != list(range(a.ndim)):
+        return _scatter_indexed_dims_first(x, idx, upd, update_window_dims, inserted_window_dims, sdod, kind, perm)
+    upd, update_window_dims = _window_dims_last(upd, update_window_dims)
     dn = (
         f"#stablehlo.scatter<update_window_dims = {_lst(update_window_dims)}, inserted_window_dims = {_lst(inserted_window_dims)}, "
         f"scatter_dims_to_operand_dims = {_lst(scatter_dims_to_operand_dims)}, index_vector_dim = {aval(idx).ndim - 1}>"
@@ -502,6 +507,53 @@ def _scatter_lower_raw(x, idx, upd, update_window_dims, inserted_window_dims, sc
         [st, st],
         body,
     )[0]
+
+
+def _transpose(v, perm):
+    t = aval(v)
+    return hlo.op1("stablehlo.transpose", [v], ShapedType(tuple(t.shape[d] for d in perm), t.dtype),
+                   {"permutation": hlo.i64s(perm)})
+
+
+def _scatter_indexed_dims_first(x, idx, upd, uwd, iwd, sdod, kind, perm):
+    """The scatter on an operand transposed so its indexed dims lead (scatter_dims_to_operand_dims
+    = [0, 1, ...]), then transposed back. IREE 3.13 rejects other layouts ("expected indices
+    to be equal to batch rank"), as in the transpose of a batched diagonal's gather:
+
+        operand 2x3x3, scatter_dims_to_operand_dims = [1, 2], inserted_window_dims = [1, 2]
+    becomes
+        operand 3x3x2 (dims [1, 2, 0]), scatter_dims_to_operand_dims = [0, 1], inserted = [0, 1]
+    """
+    a = aval(x)
+    inv = [perm.index(d) for d in range(a.ndim)]  # where operand dim d goes
+    new_iwd = sorted(inv[d] for d in iwd)
+    old_window = [d for d in range(a.ndim) if d not in iwd]  # operand dims, in uwd's order
+    upd_axis = dict(zip(old_window, uwd))
+    new_window = [perm[p] for p in range(a.ndim) if p not in new_iwd]  # old dims, in the new order
+    u = aval(upd)
+    scat = [d for d in range(u.ndim) if d not in uwd]
+    updt = _transpose(upd, scat + [upd_axis[d] for d in new_window])
+    new_uwd = tuple(range(len(scat), u.ndim))
+    out = _scatter_lower_raw(_transpose(x, perm), idx, updt, new_uwd, tuple(new_iwd), tuple(range(len(sdod))), kind)
+    return _transpose(out, inv)
+
+
+def _window_dims_last(upd, update_window_dims):
+    """updates transposed so its scatter dims lead and its window dims trail (in order).
+    IREE 3.13 rejects a scatter whose window dims come first ("expected indices to be equal
+    to batch rank"), as the transpose of a batched diagonal gather gives:
+
+        updates tensor<2x3xf32>, update_window_dims = [0]
+    becomes
+        stablehlo.transpose %upd, dims = [1, 0] -> tensor<3x2xf32>, update_window_dims = [1]
+    """
+    u = aval(upd)
+    window = list(update_window_dims)
+    scatter = [d for d in range(u.ndim) if d not in window]
+    perm = scatter + window
+    if perm == list(range(u.ndim)):
+        return upd, update_window_dims
+    return _transpose(upd, perm), tuple(range(len(scatter), u.ndim))
 
 
 def _gather_of_scatter(ct, idx, p, upd):

@@ -11,6 +11,7 @@ import numpy as np
 from . import hlo
 from . import lang as L
 from .builder import aval
+from .mlir import ir
 from .registry import Primitive, ShapedType, VerifyError, register
 from .structural import _moved_to_front
 
@@ -152,12 +153,26 @@ def _sort_lower(ctx, *xs, dimension, num_keys, is_stable=True):
 
 
 def _is_position(v, dimension) -> bool:
-    """v is an integer stablehlo.iota along `dimension` (0, 1, 2, ... along the sort axis)."""
+    """v is an integer stablehlo.iota along `dimension` (0, 1, 2, ... along the sort axis), or
+    a broadcast_in_dim of one that puts its iota axis there (vmap's batched argsort iota)."""
     try:
         op = v.owner
     except Exception:  # noqa: BLE001  (a block argument has no owner op)
         return False
-    if getattr(op, "name", None) != "stablehlo.iota" or aval(v).dtype.kind not in "iu":
+    if aval(v).dtype.kind not in "iu":
+        return False
+    name = getattr(op, "name", None)
+    if name == "stablehlo.broadcast_in_dim":
+        dims = [int(d) for d in ir.DenseI64ArrayAttr(op.attributes["broadcast_dimensions"])]
+        src = op.operands[0]
+        src_shape = aval(src).shape
+        # every operand axis lands in the result unchanged in size (a pure broadcast)
+        for i, d in enumerate(dims):
+            if src_shape[i] != aval(v).shape[d]:
+                return False
+        src_dim = next((i for i, d in enumerate(dims) if d == dimension), None)
+        return src_dim is not None and _is_position(src, src_dim)
+    if name != "stablehlo.iota":
         return False
     return str(op.attributes["iota_dimension"]).split(":")[0].strip() == str(dimension)
 

@@ -541,3 +541,17 @@ def test_float0_tangents_and_grads_for_integers():
     assert float(gx) == 3.0 and gn.dtype == dtypes.float0
     with pytest.raises(TypeError, match="float0"):
         irjax.jvp(lambda x: x * 2.0, (1.0,), (np.zeros((), dtypes.float0),))
+
+
+def test_grad_of_batched_diagonal():
+    # the gather's transpose is a scatter indexing trailing operand dims; IREE needs them leading
+    # (dialects/indexing.py _scatter_indexed_dims_first)
+    x = RNG_DIAG.standard_normal((2, 3, 3)).astype(np.float32)
+    for a1, a2 in ((-2, -1), (0, 2), (1, 0)):
+        def f(m):
+            return lambda a: m.sum(m.diagonal(a, axis1=a1, axis2=a2) ** 2 * m.arange(1.0, 1.0 + min(x.shape[a1], x.shape[a2])))
+
+        close(irjax.grad(f(jnp))(x), jax.grad(f(jjnp))(x))
+
+
+RNG_DIAG = np.random.default_rng(11)

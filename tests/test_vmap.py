@@ -200,3 +200,13 @@ def test_in_axes_tree_mismatch():
         irjax.vmap(lambda x, y: x, in_axes=(0, 0, 0))(randn(3), randn(3))
     with pytest.raises(ValueError):
         irjax.vmap(lambda d: d["a"], in_axes=({"b": 0},))({"a": randn(3)})
+
+
+def test_vmap_argsort_with_ties_matches_loop():
+    # the batched sort's position key is a broadcast iota; it used to get a second iota, which
+    # IREE fails to compile (dialects/misc.py _is_position)
+    x = np.array([[3.0, 1.0, 3.0, 2.0], [0.5, 0.5, -1.0, 0.5], [2.0, 2.0, 2.0, 2.0]], np.float32)
+    for in_axes, src in ((0, x), (1, x.T)):
+        got = np.asarray(irjax.vmap(jnp.argsort, in_axes=in_axes)(src))
+        want = np.stack([np.argsort(r, kind="stable") for r in x])
+        np.testing.assert_array_equal(got, want)
