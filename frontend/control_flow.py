@@ -318,5 +318,31 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
 
 
 def map(f, xs, *, batch_size=None):  # noqa: A001  (lax.map)
-    """Map f over the leading axis of xs with a scan (ys stacked)."""
-    return scan(lambda _, x: ((), f(x)), (), xs)[1]
+    """Map f over the leading axis of xs with a scan (ys stacked). With batch_size, as in JAX,
+    the scan runs over chunks of batch_size elements with f vmapped over each chunk, and any
+    remainder is one more vmapped call."""
+    if batch_size is None:
+        return scan(lambda _, x: ((), f(x)), (), xs)[1]
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+    from .api import vmap
+
+    leaves = tree_util.tree_leaves(xs)
+    if not leaves:
+        raise ValueError("lax.map with batch_size needs at least one array in xs")
+    n = int(np.shape(leaves[0])[0])
+    bs = int(batch_size)
+    full = n // bs
+    vf = vmap(f)
+    parts = []
+    if full:
+        chunks = tree_util.tree_map(lambda x: x[: full * bs].reshape((full, bs) + tuple(np.shape(x)[1:])), xs)
+        ys = scan(lambda _, c: ((), vf(c)), (), chunks)[1]
+        parts.append(tree_util.tree_map(lambda y: y.reshape((full * bs,) + tuple(y.shape[2:])), ys))
+    if n - full * bs:
+        parts.append(vf(tree_util.tree_map(lambda x: x[full * bs:], xs)))
+    if len(parts) == 1:
+        return parts[0]
+    from . import numpy as jnp
+
+    return tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), parts[0], parts[1])

@@ -131,6 +131,22 @@ def test_scan_pytrees_length_and_map():
     close(lax.map(lambda x: x * x + 1, X45), jlax.map(lambda x: x * x + 1, X45))
 
 
+@pytest.mark.parametrize("batch_size", [1, 3, 5, 10, 16])  # whole chunks, a remainder, one chunk, > n
+def test_map_batch_size(batch_size):
+    x = RNG.normal(size=(10, 3)).astype(np.float32)
+
+    def make(np_, lax_):
+        return lambda xs: lax_.map(lambda v: (np_.sin(v) * np_.sum(v), v[0]), xs, batch_size=batch_size)
+
+    f, jf = both(make)
+    close(f(x), jf(x))
+    close(irjax.jit(f)(x), jf(x))
+    g = irjax.grad(lambda xs: jnp.sum(f(xs)[0]))(x)
+    close(g, jax.grad(lambda xs: jjnp.sum(jf(xs)[0]))(x), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="batch_size"):
+        lax.map(lambda v: v, x, batch_size=0)
+
+
 def test_scan_stays_a_loop():
     f = irjax.jit(lambda xs: lax.scan(lambda c, x: (c * 0.9 + x, c), 0.0, xs)[0])
     text = f.lower(np.zeros(1000, np.float32)).as_text()
