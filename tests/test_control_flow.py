@@ -7,15 +7,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.portable  # CI runs this file on Vulkan too (-m portable)
-
 import irjax
 import irjax.numpy as jnp
 from irjax import lax
 
 jax = pytest.importorskip("jax")
+from tree_compare import tree_close  # noqa: E402
+
 jjnp = jax.numpy
 jlax = jax.lax
+pytestmark = pytest.mark.portable  # CI runs this file on Vulkan too (-m portable)
 
 RNG = np.random.default_rng(0)
 X5 = RNG.normal(size=(5,)).astype(np.float32)
@@ -23,14 +24,7 @@ X45 = RNG.normal(size=(4, 5)).astype(np.float32)
 
 
 def close(got, want, rtol=1e-5, atol=1e-5):
-    g_leaves = irjax.tree_util.tree_leaves(got)
-    w_leaves = jax.tree_util.tree_leaves(want)
-    assert len(g_leaves) == len(w_leaves)
-    for g, w in zip(g_leaves, w_leaves):
-        g, w = np.asarray(g), np.asarray(w)
-        assert g.shape == w.shape, (g.shape, w.shape)
-        assert g.dtype == w.dtype, (g.dtype, w.dtype)
-        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
+    tree_close(got, want, rtol, atol, dtype=True)
 
 
 def both(make):

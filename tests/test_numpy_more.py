@@ -11,6 +11,7 @@ import irjax
 import irjax.numpy as jnp
 
 jax = pytest.importorskip("jax")
+from tree_compare import tree_close  # noqa: E402
 jjnp = jax.numpy
 
 RNG = np.random.default_rng(7)
@@ -22,15 +23,7 @@ I = RNG.integers(-20, 20, (6,)).astype(np.int32)
 
 
 def check(got, want, rtol=1e-5, atol=1e-5, dtype=True):
-    got_l = irjax.tree_util.tree_leaves(got)
-    want_l = jax.tree_util.tree_leaves(want)
-    assert len(got_l) == len(want_l)
-    for g, w in zip(got_l, want_l):
-        g, w = np.asarray(g), np.asarray(w)
-        assert g.shape == w.shape, (g.shape, w.shape)
-        if dtype:
-            assert g.dtype == w.dtype, (g.dtype, w.dtype)
-        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True)
+    tree_close(got, want, rtol, atol, dtype=dtype, equal_nan=True)
 
 
 NAN_CASES = [

@@ -5,8 +5,10 @@ import numpy as np
 from irjax import tree_util
 
 
-def tree_close(a, b, rtol=2e-5, atol=2e-5):
-    """a (irjax) and b (jax) have the same number of leaves, shapes and values within tolerance."""
+def tree_close(a, b, rtol=2e-5, atol=2e-5, dtype=False, equal_nan=False):
+    """a (irjax) and b (jax) have the same number of leaves, shapes and values within tolerance
+    (and the same dtypes, with dtype=True; NaNs in the same places count as equal with
+    equal_nan=True)."""
     import jax
 
     la, ta = tree_util.tree_flatten(a)
@@ -15,4 +17,6 @@ def tree_close(a, b, rtol=2e-5, atol=2e-5):
     for x, y in zip(la, lb):
         x, y = np.asarray(x), np.asarray(y)
         assert x.shape == y.shape, (x.shape, y.shape)
-        np.testing.assert_allclose(x, y, rtol=rtol, atol=atol)
+        if dtype:
+            assert x.dtype == y.dtype, (x.dtype, y.dtype)
+        np.testing.assert_allclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
