@@ -364,22 +364,33 @@ VULKAN_FUSED = {
 }
 
 
+def _vk_matches_cpu_with_results_kept(vk, f, input_sets, same):
+    """f on Vulkan against f on the CPU, one call per input set, every earlier result kept
+    alive and checked again at the end (a kept buffer changed later results once)."""
+    on_cpu, on_vk = irjax.jit(f, device=irjax.devices("cpu")[0]), irjax.jit(f, device=vk)
+    kept = []
+    for args in input_sets:
+        got, want = on_vk(*irjax.device_put(args, vk)), on_cpu(*args)
+        pairs = list(zip(irjax.tree_util.tree_leaves(got), irjax.tree_util.tree_leaves(want)))
+        for g, w in pairs:
+            assert g.devices() == {vk}
+            same(np.asarray(g), np.asarray(w))
+        kept.append(pairs)
+    for pairs in kept:
+        for g, w in pairs:
+            same(np.asarray(g), np.asarray(w))
+
+
+def _close_scaled(got, want):
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * (1 + np.abs(want).max()))
+
+
 @vulkan
 @pytest.mark.parametrize("name", sorted(VULKAN_FUSED))
 def test_vulkan_fused_reductions_fresh_inputs(vk, name):
-    f = VULKAN_FUSED[name]
-    on_cpu, on_vk = irjax.jit(f, device=irjax.devices("cpu")[0]), irjax.jit(f, device=vk)
     rng = np.random.default_rng(0)
-    kept = []  # earlier results stay alive: a kept buffer changed later results once
-    for t in range(3):
-        x = rng.standard_normal((100, 10)).astype(np.float32) + t
-        want = np.asarray(on_cpu(x))
-        got = on_vk(irjax.device_put(x, vk))
-        assert got.devices() == {vk}
-        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-4, atol=1e-4 * (1 + np.abs(want).max()))
-        kept.append((got, want))
-    for got, want in kept:
-        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-4, atol=1e-4 * (1 + np.abs(want).max()))
+    inputs = [(rng.standard_normal((100, 10)).astype(np.float32) + t,) for t in range(3)]
+    _vk_matches_cpu_with_results_kept(vk, VULKAN_FUSED[name], inputs, _close_scaled)
 
 
 # Modules whose results are (partly) buffer copies. With IREE's command-buffer memoization on,
@@ -399,19 +410,9 @@ VULKAN_COPIES = {
 @vulkan
 @pytest.mark.parametrize("name", sorted(VULKAN_COPIES))
 def test_vulkan_copies_with_earlier_results_alive(vk, name):
-    f = VULKAN_COPIES[name]
-    on_cpu, on_vk = irjax.jit(f, device=irjax.devices("cpu")[0]), irjax.jit(f, device=vk)
     rng = np.random.default_rng(1)
-    kept = []
-    for _ in range(3):
-        x, y = (rng.standard_normal((10, 10)).astype(np.float32) for _ in range(2))
-        got, want = on_vk(*irjax.device_put((x, y), vk)), on_cpu(x, y)
-        kept.append((got, want))
-        for g, w in zip(irjax.tree_util.tree_leaves(got), irjax.tree_util.tree_leaves(want)):
-            np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
-    for got, want in kept:
-        for g, w in zip(irjax.tree_util.tree_leaves(got), irjax.tree_util.tree_leaves(want)):
-            np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+    inputs = [tuple(rng.standard_normal((10, 10)).astype(np.float32) for _ in range(2)) for _ in range(3)]
+    _vk_matches_cpu_with_results_kept(vk, VULKAN_COPIES[name], inputs, np.testing.assert_array_equal)
 
 
 @vulkan
