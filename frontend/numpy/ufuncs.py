@@ -164,22 +164,22 @@ def fabs(x, /):
     return with_weak(bind("abs", x), weak)
 
 
-def fmax(x1, x2, /):
-    """maximum that ignores NaN (returns the other operand)."""
-    (x, y), dt, weak = promote(x1, x2)
-    m = bind("max", x, y)
-    if dt.kind == "f":
-        m = bind("select", bind("ne", x, x), y, bind("select", bind("ne", y, y), x, m))
-    return with_weak(m, weak)
+def _nan_ignoring(prim, name):
+    """`prim` (max or min) that ignores a NaN operand and returns the other one."""
+
+    def f(x1, x2, /):
+        (x, y), dt, weak = promote(x1, x2)
+        m = bind(prim, x, y)
+        if dt.kind == "f":
+            m = bind("select", bind("ne", x, x), y, bind("select", bind("ne", y, y), x, m))
+        return with_weak(m, weak)
+
+    f.__name__ = name
+    return f
 
 
-def fmin(x1, x2, /):
-    """minimum that ignores NaN (returns the other operand)."""
-    (x, y), dt, weak = promote(x1, x2)
-    m = bind("min", x, y)
-    if dt.kind == "f":
-        m = bind("select", bind("ne", x, x), y, bind("select", bind("ne", y, y), x, m))
-    return with_weak(m, weak)
+fmax = _nan_ignoring("max", "fmax")
+fmin = _nan_ignoring("min", "fmin")
 
 
 def sign(x, /):
