@@ -5,6 +5,7 @@ Prints, per entry point: max abs/rel error against the CPU results computed by i
 time on CUDA beside JAX's CUDA time (if JAX has a GPU). `--device cpu` dry-runs it here.
 """
 
+import functools
 import os
 import sys
 import time
@@ -70,17 +71,9 @@ def main(d, device="cuda"):
         import jax
         import jax.numpy as jnp
 
-        def loss(params, x, y):
-            h = x
-            for i, (w, b) in enumerate(params):
-                h = h @ w + b
-                if i < len(params) - 1:
-                    h = jnp.maximum(h, 0.0)
-            logits = h - jnp.max(h, axis=1, keepdims=True)
-            logp = logits - jnp.log(jnp.sum(jnp.exp(logits), axis=1, keepdims=True))
-            return -jnp.mean(jnp.sum(logp * y, axis=1))
+        from gpu_check_mlp import mlp_loss
 
-        step = jax.jit(jax.value_and_grad(loss))
+        step = jax.jit(jax.value_and_grad(functools.partial(mlp_loss, jnp)))
         dev = jax.devices()[0]
         jargs = jax.device_put(args, dev)
         v, g = step(*jargs)
