@@ -33,9 +33,11 @@ def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, wh
     return _r.prod(_fill(a, 1), axis, dtype, keepdims=keepdims, initial=initial, where=where)
 
 
-def _count(a, axis, keepdims):
-    a = asarray_any(a)
-    valid = ~isnan(a) if _float_like(a) else (a == a)
+def _n_valid(a, where, axis, keepdims):
+    """How many elements are not NaN (and selected by `where`)."""
+    valid = ~isnan(a)
+    if where is not None:
+        valid = valid & where
     return _r.sum(valid, axis, keepdims=keepdims)
 
 
@@ -44,10 +46,7 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     if not _float_like(a):
         return _r.mean(a, axis, dtype, keepdims=keepdims, where=where)
     total = nansum(a, axis, dtype, keepdims=keepdims, where=where)
-    valid = ~isnan(a)
-    if where is not None:
-        valid = valid & where
-    n = _r.sum(valid, axis, keepdims=keepdims)
+    n = _n_valid(a, where, axis, keepdims)
     return total / n.astype(total.dtype)  # 0/0: NaN for an all-NaN slice
 
 
@@ -59,18 +58,11 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=Non
         return _r.var(a, axis, dtype, ddof=ddof, keepdims=keepdims, where=where)
     mu = nanmean(a, axis, dtype, keepdims=True, where=where)
     d = _fill(a - mu, 0)
-    valid = ~isnan(a)
     if where is not None:
-        valid = valid & where
-        d = _masked(where, d, 0)
+        d = _where(where, d, np.asarray(0, d.dtype))
     ss = _r.sum(d * d, axis, dtype, keepdims=keepdims)
-    dof = _r.sum(valid, axis, keepdims=keepdims).astype(ss.dtype) - ddof
+    dof = _n_valid(a, where, axis, keepdims).astype(ss.dtype) - ddof
     return _where(dof > 0, ss / dof, np.asarray(np.nan, ss.dtype))  # NaN without degrees of freedom
-
-
-def _masked(cond, x, y):
-    """x where cond, else the scalar y (in x's dtype)."""
-    return _where(cond, x, np.asarray(y, asarray_any(x).dtype))
 
 
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, correction=None):
