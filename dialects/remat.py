@@ -13,7 +13,7 @@ CSE (IREE's, after it inlines the calls) from merging the recomputation into the
 from __future__ import annotations
 
 from .attrs import Symbol
-from .calls import call_impl, no_infer, verify_call, batched_aval, emit_op, func_call
+from .calls import batched_aval, call_impl, emit_op, func_call, no_infer, verify_call
 from .lang import zeros
 from .mlir import ir
 from .registry import Primitive, register
@@ -26,7 +26,9 @@ def _params(callee, prevent_cse):
 def remat_jvp(ctx, primals, tangents, *, callee, prevent_cse):
     ins, outs = ctx.signature(callee)
     tans = [t if t is not None else zeros(a) for t, a in zip(tangents, ins)]
-    res = emit_op("remat", primals + tans, _params(ctx.jvp_of(callee), prevent_cse), outs + outs)
+    res = emit_op(
+        "remat", primals + tans, _params(ctx.jvp_of(callee), prevent_cse), outs + outs
+    )
     return res[: len(outs)], res[len(outs) :]
 
 
@@ -34,29 +36,53 @@ def remat_vjp(ctx, cts, primals, outs_v, residuals, *, callee, prevent_cse):
     """The backward pass calls @callee's vjp, which recomputes @callee from the primals."""
     ins, outs = ctx.signature(callee)
     vjp = ctx.vjp_of(callee, tuple(c is not None for c in cts))
-    res = emit_op("remat", primals + [c for c in cts if c is not None], _params(vjp, prevent_cse), outs + ins)
+    res = emit_op(
+        "remat",
+        primals + [c for c in cts if c is not None],
+        _params(vjp, prevent_cse),
+        outs + ins,
+    )
     return res[len(outs) :]
 
 
 def remat_batch(ctx, args, dims, *, callee, prevent_cse):
     size = ctx.axis_size
     _, outs = ctx.signature(callee)
-    res = emit_op("remat", args, _params(ctx.batched(callee, dims, size), prevent_cse),
-                  [batched_aval(a, 0, size) for a in outs])
+    res = emit_op(
+        "remat",
+        args,
+        _params(ctx.batched(callee, dims, size), prevent_cse),
+        [batched_aval(a, 0, size) for a in outs],
+    )
     return [(r, 0) for r in res]
 
 
 def remat_lower(lctx, *args, callee, prevent_cse):
-    if prevent_cse and args:  # as JAX: the recomputation must not be merged with the forward
+    if (
+        prevent_cse and args
+    ):  # as JAX: the recomputation must not be merged with the forward
         barrier = ir.Operation.create(
-            "stablehlo.optimization_barrier", results=[a.type for a in args], operands=list(args)
+            "stablehlo.optimization_barrier",
+            results=[a.type for a in args],
+            operands=list(args),
         )
         args = list(barrier.results)
     return func_call(callee, args, lctx.out_avals)
 
 
-register(Primitive(
-    "remat", no_infer, impl=call_impl, lower=remat_lower, jvp=remat_jvp, vjp=remat_vjp, batch=remat_batch,
-    verify=verify_call, multiple_results=True, callee_attrs=("callee",), family="calls",
-    doc="call @callee, recomputing it in the backward pass (checkpoint / remat)",
-))
+register(
+    Primitive(
+        "remat",
+        no_infer,
+        impl=call_impl,
+        lower=remat_lower,
+        jvp=remat_jvp,
+        vjp=remat_vjp,
+        batch=remat_batch,
+        verify=verify_call,
+        multiple_results=True,
+        callee_attrs=("callee",),
+        family="calls",
+        doc="call @callee, recomputing it in the backward pass (checkpoint / remat)",
+    )
+)

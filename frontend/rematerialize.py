@@ -5,7 +5,7 @@ Traced as one `jx.remat` op naming the traced function (dialects/remat.py)."""
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 from irjax.dialects.attrs import Symbol
 from irjax.dialects.calls import emit_op
@@ -16,7 +16,13 @@ from .core import Tracer, aval_of, current_trace
 from .tracing import trace_function
 
 
-def checkpoint(fun: Callable | None = None, *, prevent_cse: bool = True, policy=None, static_argnums=()):
+def checkpoint(
+    fun: Callable | None = None,
+    *,
+    prevent_cse: bool = True,
+    policy=None,
+    static_argnums=(),
+):
     """Make `fun` recompute its forward pass under reverse-mode autodiff (jax.checkpoint).
 
     prevent_cse: keep the compiler from merging the recomputation into the forward pass.
@@ -24,7 +30,12 @@ def checkpoint(fun: Callable | None = None, *, prevent_cse: bool = True, policy=
     static_argnums: positional arguments that are static Python values, as in jit.
     """
     if fun is None:
-        return functools.partial(checkpoint, prevent_cse=prevent_cse, policy=policy, static_argnums=static_argnums)
+        return functools.partial(
+            checkpoint,
+            prevent_cse=prevent_cse,
+            policy=policy,
+            static_argnums=static_argnums,
+        )
     if not callable(fun):
         raise TypeError(f"checkpoint expects a callable, got {type(fun).__name__}")
     if policy is not None:
@@ -45,7 +56,9 @@ def checkpoint(fun: Callable | None = None, *, prevent_cse: bool = True, policy=
         static = set()
         for i in static_argnums:
             if not -n <= i < n:
-                raise ValueError(f"static_argnums {static_argnums} out of range for {n} positional arguments")
+                raise ValueError(
+                    f"static_argnums {static_argnums} out of range for {n} positional arguments"
+                )
             static.add(i % n)
         for i in static:
             try:
@@ -64,13 +77,21 @@ def checkpoint(fun: Callable | None = None, *, prevent_cse: bool = True, policy=
             return fun(*full, **dyn_kwargs)
 
         name = getattr(fun, "__name__", "remat")
-        tp = trace_function(lambda d, kw: flat_fun(*d, **kw), [aval_of(x) for x in leaves], tree,
-                            name=name, module=trace.module)
+        tp = trace_function(
+            lambda d, kw: flat_fun(*d, **kw),
+            [aval_of(x) for x in leaves],
+            tree,
+            name=name,
+            module=trace.module,
+        )
         vals = [trace.to_value(x) for x in list(leaves) + list(tp.captured)]
         with enter(), trace.builder.ip:
-            res = emit_op("remat", [v.value for v in vals],
-                          {"callee": Symbol(tp.fname), "prevent_cse": bool(prevent_cse)},
-                          [a.shaped() for a in tp.out_avals])
+            res = emit_op(
+                "remat",
+                [v.value for v in vals],
+                {"callee": Symbol(tp.fname), "prevent_cse": bool(prevent_cse)},
+                [a.shaped() for a in tp.out_avals],
+            )
         outs = [Tracer(trace, r.v, a) for r, a in zip(res, tp.out_avals)]
         return tree_util.tree_unflatten(tp.out_tree, outs)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from irjax.dialects import control_flow, registry
 from irjax.dialects.builder import aval
-from irjax.dialects.func import callees_of, func_names, find_func, op_params
+from irjax.dialects.func import callees_of, find_func, func_names, op_params
 from irjax.dialects.mlir import enter, ir
 
 from .registry import Example, Option, register_pass
@@ -19,7 +19,7 @@ from .registry import Example, Option, register_pass
 class LowerCtx:
     """What a lowering rule may look at besides its operands."""
 
-    __slots__ = ("in_avals", "out_avals", "op")
+    __slots__ = ("in_avals", "op", "out_avals")
 
     def __init__(self, op):
         self.op = op
@@ -52,16 +52,27 @@ _EX = """func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {
 @register_pass(
     "lower-stablehlo",
     "lower every jx op to StableHLO (jx.call -> func.call)",
-    Example("lower-stablehlo{entry=f}", _EX, ("func.func @f(", "stablehlo.sine %arg0 : tensor<3xf32>")),
+    Example(
+        "lower-stablehlo{entry=f}",
+        _EX,
+        ("func.func @f(", "stablehlo.sine %arg0 : tensor<3xf32>"),
+    ),
     options=(
-        Option("entry", "symbol", None, "the public entry function (others it calls turn private)"),
+        Option(
+            "entry",
+            "symbol",
+            None,
+            "the public entry function (others it calls turn private)",
+        ),
         Option("chunk-scans", "bool", True, "long scans as chunked loops (CPU only)"),
     ),
 )
 def lower_stablehlo(module, entry: str | None = None, chunk_scans: bool = True):
     """chunk-scans=false: long scans stay one loop (GPU targets; see dialects/control_flow.py)."""
     if entry is not None and find_func(module, entry) is None:
-        raise LoweringError(f"lower-stablehlo: entry function @{entry} not found in the module")
+        raise LoweringError(
+            f"lower-stablehlo: entry function @{entry} not found in the module"
+        )
     token = control_flow.chunk_scans.set(chunk_scans)
     try:
         _lower(module, entry)
@@ -86,4 +97,6 @@ def _lower(module, entry):
         names = set(func_names(module))
         for n in called:
             if n in names and n != entry:
-                find_func(module, n).attributes["sym_visibility"] = ir.StringAttr.get("private")
+                find_func(module, n).attributes["sym_visibility"] = ir.StringAttr.get(
+                    "private"
+                )

@@ -9,8 +9,8 @@ Names that are not irjax passes go to MLIR's own PassManager (canonicalize, symb
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from irjax.dialects.mlir import enter, ir, passmanager
 
@@ -63,7 +63,9 @@ def _parse_dims(text):
         try:
             out.append(int(p))
         except ValueError:
-            raise ValueError("a comma-separated list of axes or none, e.g. 0,none") from None
+            raise ValueError(
+                "a comma-separated list of axes or none, e.g. 0,none"
+            ) from None
     return tuple(out)
 
 
@@ -118,14 +120,18 @@ class Pass:
         for k in opts:
             if k.replace("_", "-") not in known:
                 names = ", ".join(known) or "none"
-                raise PipelineError(f"pass '{self.name}' has no option '{k}' (options: {names})")
+                raise PipelineError(
+                    f"pass '{self.name}' has no option '{k}' (options: {names})"
+                )
         kwargs = {}
         given = {k.replace("_", "-"): v for k, v in opts.items()}
         for o in self.options:
             if o.name in given:
                 kwargs[o.name.replace("-", "_")] = o.parse(self.name, given[o.name])
             elif o.default is REQUIRED:
-                raise PipelineError(f"pass '{self.name}' needs option '{o.name}' ({o.doc or o.kind})")
+                raise PipelineError(
+                    f"pass '{self.name}' needs option '{o.name}' ({o.doc or o.kind})"
+                )
             else:
                 kwargs[o.name.replace("-", "_")] = o.default
         return kwargs
@@ -161,7 +167,14 @@ def _ensure_loaded():
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import cleanup, lower_stablehlo, verify, autodiff, batching, target_fixups  # noqa: F401
+        from . import (  # noqa: F401
+            autodiff,
+            batching,
+            cleanup,
+            lower_stablehlo,
+            target_fixups,
+            verify,
+        )
 
 
 _NAME = re.compile(r"\s*([A-Za-z0-9_.\-]+)\s*")
@@ -267,10 +280,14 @@ def run_pass(module, name, opts=None):
         p.run(module, opts)
         return
     # fall back to MLIR's own passes
-    spec = name + ("{" + " ".join(f"{k}={v}" for k, v in opts.items()) + "}" if opts else "")
+    spec = name + (
+        "{" + " ".join(f"{k}={v}" for k, v in opts.items()) + "}" if opts else ""
+    )
     with enter():
         try:
             pm = passmanager.PassManager.parse(f"builtin.module({spec})")
-        except Exception as e:  # noqa: BLE001  (MLIR raises a plain error for unknown passes)
-            raise PipelineError(f"unknown pass '{name}' (see irjax-opt --list-passes)") from e
+        except Exception as e:
+            raise PipelineError(
+                f"unknown pass '{name}' (see irjax-opt --list-passes)"
+            ) from e
         pm.run(module.operation)

@@ -124,7 +124,7 @@ def isolate_column_reductions(module, entry: str | None = None):
 @register_pass(
     "keep-sort-results",
     "vulkan-spirv workaround: a barrier over the results of every multi-operand sort",
-    Example("keep-sort-results", _SORT, ('"stablehlo.sort"', "stablehlo.optimization_barrier %0#0, %0#1")),
+    Example("keep-sort-results", _SORT, ('"stablehlo.sort"', "stablehlo.optimization_barrier %1#0, %1#1")),
     options=_ENTRY,
 )
 def keep_sort_results(module, entry: str | None = None):

@@ -12,15 +12,21 @@ never found by name: a user function called `f_jvp` is just a function.
 from __future__ import annotations
 
 import weakref
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
-from irjax.dialects.func import build_func, find_func, lookup_func, signature, unique_name
+from irjax.dialects.func import (
+    build_func,
+    find_func,
+    lookup_func,
+    signature,
+    unique_name,
+)
 from irjax.dialects.lang import Val
 from irjax.dialects.mlir import enter, ir
 from irjax.dialects.registry import ShapedType, VerifyError
 
 # module -> {key: function name}; a module's table dies with the module
-_MEMO: "weakref.WeakKeyDictionary[ir.Module, dict]" = weakref.WeakKeyDictionary()
+_MEMO: weakref.WeakKeyDictionary[ir.Module, dict] = weakref.WeakKeyDictionary()
 # transform name -> fn(module, fname, *params) -> derived name; filled by autodiff / batching
 TRANSFORMS: dict[str, Callable] = {}
 
@@ -30,7 +36,13 @@ def derived_functions(module: ir.Module) -> dict:
     return _MEMO.setdefault(module, {})
 
 
-def derive(module: ir.Module, key: tuple, base: str, in_avals: Sequence[ShapedType], body: Callable) -> str:
+def derive(
+    module: ir.Module,
+    key: tuple,
+    base: str,
+    in_avals: Sequence[ShapedType],
+    body: Callable,
+) -> str:
     """The function memoized under `key`, else a new one named `base` (or base_<k> when a
     function of that name exists) built from body(*args) -> results (Vals or ir.Values)."""
     memo = derived_functions(module)
@@ -46,10 +58,6 @@ def derive(module: ir.Module, key: tuple, base: str, in_avals: Sequence[ShapedTy
         build_func(module, name, in_avals, emit)
     memo[key] = name
     return name
-
-
-def is_derived(module: ir.Module, name: str) -> bool:
-    return name in derived_functions(module).values()
 
 
 class Ctx:

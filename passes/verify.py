@@ -18,7 +18,7 @@ def verify_module(module) -> None:
     with enter():
         try:
             module.operation.verify()
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             raise VerifyError(f"MLIR verification failed: {e}") from e
         errors = []
 
@@ -41,7 +41,9 @@ def _verify_op(module, op):
     in_avals = [builder.aval(v) for v in op.operands]
     out_avals = [builder.aval(v) for v in op.results]
     params = op_params(op)
-    if prim.calls:  # result types come from the callee functions: the record checks them
+    if (
+        prim.calls
+    ):  # result types come from the callee functions: the record checks them
         return prim.verify(Ctx(module, op), in_avals, out_avals, **params)
     expected = builder.infer(prim.name, in_avals, params)
     if expected != out_avals:
