@@ -58,9 +58,8 @@ def remat_batch(ctx, args, dims, *, callee, prevent_cse):
 
 
 def remat_lower(lctx, *args, callee, prevent_cse):
-    if (
-        prevent_cse and args
-    ):  # as JAX: the recomputation must not be merged with the forward
+    # as JAX: the recomputation must not be merged with the forward
+    if prevent_cse and args:
         barrier = ir.Operation.create(
             "stablehlo.optimization_barrier",
             results=[a.type for a in args],

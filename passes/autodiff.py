@@ -81,9 +81,8 @@ def _vjp_forward(module, op, in_v):
 def _vjp_step(module, entry, out_cts):
     op, in_v, out_v, residuals = entry
     prim, rule = _rule(op, "vjp")
-    if (
-        prim.calls
-    ):  # call-like rules see which cotangents are zero (None): masks for callees
+    # call-like rules see which cotangents are zero (None): masks for their callees
+    if prim.calls:
         in_cts = rule(Ctx(module, op), out_cts, in_v, out_v, residuals, **op_params(op))
     else:
         full_cts = [

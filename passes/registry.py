@@ -119,10 +119,7 @@ class Pass:
         known = {o.name: o for o in self.options}
         for k in opts:
             if k.replace("_", "-") not in known:
-                names = ", ".join(known) or "none"
-                raise PipelineError(
-                    f"pass '{self.name}' has no option '{k}' (options: {names})"
-                )
+                raise PipelineError(f"pass '{self.name}' has no option '{k}' (usage: {self.usage()})")
         kwargs = {}
         given = {k.replace("_", "-"): v for k, v in opts.items()}
         for o in self.options:
@@ -135,6 +132,12 @@ class Pass:
             else:
                 kwargs[o.name.replace("-", "_")] = o.default
         return kwargs
+
+    def usage(self) -> str:
+        """`name{option=<kind> ...}`, required options first (for --list-passes and errors)."""
+        opts = sorted(self.options, key=lambda o: o.default is not REQUIRED)
+        inner = " ".join(f"{o.name}=<{o.kind}>" for o in opts)
+        return f"{self.name}{{{inner}}}" if inner else self.name
 
     def run(self, module: ir.Module, opts: dict[str, str] | None = None) -> None:
         self.fn(module, **self.parse_options(dict(opts or {})))

@@ -25,6 +25,8 @@ from irjax.dialects.lang import Val
 from irjax.dialects.mlir import enter, ir
 from irjax.dialects.registry import ShapedType, VerifyError
 
+from .registry import passes
+
 # module -> {key: function name}; a module's table dies with the module
 _MEMO: weakref.WeakKeyDictionary[ir.Module, dict] = weakref.WeakKeyDictionary()
 # transform name -> fn(module, fname, *params) -> derived name; filled by autodiff / batching
@@ -60,6 +62,12 @@ def derive(
     return name
 
 
+def _transform(name: str) -> Callable:
+    if name not in TRANSFORMS:
+        passes()  # loads every pass module; autodiff and batching register theirs
+    return TRANSFORMS[name]
+
+
 class Ctx:
     """`TransformCtx` for one op: what a call-like op's rules may ask of the walker."""
 
@@ -79,13 +87,13 @@ class Ctx:
         return signature(f)
 
     def jvp_of(self, fname: str) -> str:
-        return TRANSFORMS["jvp"](self.module, fname)
+        return _transform("jvp")(self.module, fname)
 
     def vjp_of(self, fname: str, mask=None) -> str:
-        return TRANSFORMS["vjp"](self.module, fname, mask)
+        return _transform("vjp")(self.module, fname, mask)
 
     def batched(self, fname: str, dims, size: int, out_batched=None) -> str:
-        return TRANSFORMS["batch"](self.module, fname, dims, size, out_batched)
+        return _transform("batch")(self.module, fname, dims, size, out_batched)
 
     def derived(self, key: tuple, base: str, in_avals, body) -> str:
         return derive(self.module, ("helper",) + tuple(key), base, in_avals, body)

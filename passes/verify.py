@@ -41,9 +41,8 @@ def _verify_op(module, op):
     in_avals = [builder.aval(v) for v in op.operands]
     out_avals = [builder.aval(v) for v in op.results]
     params = op_params(op)
-    if (
-        prim.calls
-    ):  # result types come from the callee functions: the record checks them
+    # call-like ops: result types come from the callee functions, the record checks them
+    if prim.calls:
         return prim.verify(Ctx(module, op), in_avals, out_avals, **params)
     expected = builder.infer(prim.name, in_avals, params)
     if expected != out_avals:
