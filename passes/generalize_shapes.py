@@ -25,6 +25,8 @@ import threading
 
 from irjax.dialects.mlir import enter, ir
 
+from .registry import Example, register_pass
+
 # StableHLO ops that map each element of same-shaped operands to the result's element.
 ELEMENTWISE = frozenset(
     "stablehlo." + n
@@ -36,7 +38,9 @@ ELEMENTWISE = frozenset(
         "sign sine sqrt subtract tan tanh xor"
     ).split()
 )
-_CHLO_ELEMENTWISE = frozenset("chlo." + n for n in "erf erfc erf_inv lgamma digamma tan sinh cosh asin acos atan".split())
+_CHLO_ELEMENTWISE = frozenset(
+    "chlo." + n for n in "erf erfc erf_inv lgamma digamma tan sinh cosh asin acos atan".split()
+)
 
 _cache: dict[str, str | None] = {}
 _lock = threading.Lock()
@@ -79,8 +83,8 @@ def _generalize(text: str) -> str | None:
         if len(big) != 1:
             return None
         (common,) = big
-        if 0 in common:
-            return None  # zero-size results never reach IREE's kernels anyway
+        if any(d <= 0 for d in common):
+            return None  # already dynamic (< 0), or zero-size (never reaches IREE's kernels)
         anchor = next((a for a in block.arguments if _shape(a.type) == common), None)
         if anchor is None:
             return None
@@ -141,19 +145,24 @@ def _emit(block, ops, common, anchor) -> str:
         names[a] = f"%arg{i}"
         args.append(f"%arg{i}: {_dyn_type(a.type, common)}")
     rank = len(common)
+    shape_lines: list[str] = []  # kept only if a broadcast needs the shape
     anchor_t = _dyn_type(anchor.type, common)
     parts = []
     for d in range(rank):
         size, row = fresh(), fresh()
-        lines.append(f'{size} = "stablehlo.get_dimension_size"({names[anchor]}) {{dimension = {d} : i64}} : '
-                     f"({anchor_t}) -> tensor<i32>")
-        lines.append(f'{row} = "stablehlo.reshape"({size}) : (tensor<i32>) -> tensor<1xi32>')
+        shape_lines.append(
+            f'{size} = "stablehlo.get_dimension_size"({names[anchor]}) {{dimension = {d} : i64}} : '
+            f"({anchor_t}) -> tensor<i32>"
+        )
+        shape_lines.append(f'{row} = "stablehlo.reshape"({size}) : (tensor<i32>) -> tensor<1xi32>')
         parts.append(row)
     shape = parts[0]
     if rank > 1:
         shape = fresh()
-        lines.append(f'{shape} = "stablehlo.concatenate"({", ".join(parts)}) {{dimension = 0 : i64}} : '
-                     f"({', '.join(['tensor<1xi32>'] * rank)}) -> tensor<{rank}xi32>")
+        shape_lines.append(
+            f'{shape} = "stablehlo.concatenate"({", ".join(parts)}) {{dimension = 0 : i64}} : '
+            f"({', '.join(['tensor<1xi32>'] * rank)}) -> tensor<{rank}xi32>"
+        )
     shape_t = f"tensor<{rank}xi32>"
     results: list[str] = []
     for op in ops:
@@ -169,8 +178,10 @@ def _emit(block, ops, common, anchor) -> str:
             splat = str(ir.DenseElementsAttr(op.attributes["value"]).get_splat_value())
             elem = str(ir.RankedTensorType(op.results[0].type).element_type)
             scalar = fresh()
-            lines.append(f'{scalar} = "stablehlo.constant"() {{value = dense<{_literal(splat)}> : tensor<{elem}>}} : '
-                         f"() -> tensor<{elem}>")
+            lines.append(
+                f'{scalar} = "stablehlo.constant"() {{value = dense<{_literal(splat)}> : tensor<{elem}>}} : '
+                f"() -> tensor<{elem}>"
+            )
             lines.append(_dyn_broadcast(out, scalar, f"tensor<{elem}>", shape, shape_t, rtype))
         elif op.name == "stablehlo.broadcast_in_dim":
             src = op.operands[0]
@@ -180,9 +191,11 @@ def _emit(block, ops, common, anchor) -> str:
             operands = ", ".join(names[v] for v in op.operands)
             in_types = ", ".join(_dyn_type(v.type, common) for v in op.operands)
             lines.append(f'{out} = "{op.name}"({operands}) {{{attrs}}} : ({in_types}) -> {rtype}')
+    if any("dynamic_broadcast_in_dim" in line for line in lines):
+        lines = shape_lines + lines
     body = "\n    ".join(lines)
     fn_type = ", ".join(ret_types)
-    return (f"module {{\n  func.func @main({', '.join(args)}) -> ({fn_type}) {{\n    {body}\n  }}\n}}\n")
+    return f"module {{\n  func.func @main({', '.join(args)}) -> ({fn_type}) {{\n    {body}\n  }}\n}}\n"
 
 
 def _literal(splat_text: str) -> str:
@@ -191,5 +204,36 @@ def _literal(splat_text: str) -> str:
 
 
 def _dyn_broadcast(out, src, src_t, shape, shape_t, rtype) -> str:
-    return (f'{out} = "stablehlo.dynamic_broadcast_in_dim"({src}, {shape}) '
-            f"{{broadcast_dimensions = array<i64>}} : ({src_t}, {shape_t}) -> {rtype}")
+    return (
+        f'{out} = "stablehlo.dynamic_broadcast_in_dim"({src}, {shape}) '
+        f"{{broadcast_dimensions = array<i64>}} : ({src_t}, {shape_t}) -> {rtype}"
+    )
+
+
+_EXAMPLE = """func.func @main(%x: tensor<5x3xf32>) -> tensor<5x3xf32> {
+  %c = stablehlo.constant dense<2.0> : tensor<f32>
+  %b = stablehlo.broadcast_in_dim %c, dims = [] : (tensor<f32>) -> tensor<5x3xf32>
+  %r = stablehlo.multiply %x, %b : tensor<5x3xf32>
+  return %r : tensor<5x3xf32>
+}"""
+
+
+@register_pass(
+    "generalize-shapes",
+    "an elementwise StableHLO @main over one shape -> the same over dynamic dims (else unchanged)",
+    Example(
+        "generalize-shapes",
+        _EXAMPLE,
+        ("stablehlo.get_dimension_size", "stablehlo.dynamic_broadcast_in_dim", "stablehlo.multiply", "tensor<?x?xf32>"),
+    ),
+)
+def generalize_shapes_pass(module):
+    generic = generalize(str(module))
+    if generic is None:
+        return
+    with enter():
+        new = ir.Module.parse(generic)
+        for op in list(module.body.operations):
+            op.erase()
+        for op in list(new.body.operations):
+            op.operation.clone(ir.InsertionPoint(module.body))

@@ -174,6 +174,7 @@ def _ensure_loaded():
             autodiff,
             batching,
             cleanup,
+            generalize_shapes,
             lower_stablehlo,
             target_fixups,
             verify,

@@ -33,14 +33,15 @@ def _hlo_of(f, *args) -> str:
 
 
 def test_elementwise_module_becomes_dynamic():
-    text = _hlo_of(lambda x, s: jnp.where(x > 0, jnp.tanh(x) * 2.0 + s, 1.0), np.ones((5, 3), np.float32),
-                   np.float32(2))
+    text = _hlo_of(
+        lambda x, s: jnp.where(x > 0, jnp.tanh(x) * 2.0 + s, 1.0), np.ones((5, 3), np.float32), np.float32(2)
+    )
     gen = generalize(text)
     assert gen is not None
     assert "tensor<5x3xf32>" not in gen
     assert "func.func @main(%arg0: tensor<?x?xf32>, %arg1: tensor<f32>)" in gen
     assert gen.count("stablehlo.get_dimension_size") == 2
-    assert "stablehlo.dynamic_broadcast_in_dim" in gen and "stablehlo.broadcast_in_dim\"" not in gen
+    assert "stablehlo.dynamic_broadcast_in_dim" in gen and 'stablehlo.broadcast_in_dim"' not in gen
 
 
 @pytest.mark.parametrize(
