@@ -156,9 +156,11 @@ def is_tree_node(x: Any) -> bool:
 
 # ------------------------------------------------------------------ registration
 def register_pytree_node(nodetype: type[T], flatten_func: Callable[[T], tuple[Iterable, Hashable]],
-                         unflatten_func: Callable[[Any, Iterable], T]) -> None:
-    """Registers `nodetype` as a pytree container; its children get FlattenedIndexKey paths."""
-    register(nodetype, flatten_func, unflatten_func)
+                         unflatten_func: Callable[[Any, Iterable], T],
+                         flatten_with_keys_func: Callable[[T], tuple[Iterable, Any]] | None = None) -> None:
+    """Registers `nodetype` as a pytree container; without flatten_with_keys_func its
+    children get FlattenedIndexKey paths."""
+    register(nodetype, flatten_func, unflatten_func, flatten_with_keys_func)
 
 
 def register_pytree_with_keys(nodetype: type[T], flatten_with_keys: Callable[[T], tuple[Iterable, Any]],

@@ -20,7 +20,15 @@ ELEMENTWISE = [
     ("leaky_relu", {}), ("leaky_relu", {"negative_slope": 0.2}), ("hard_tanh", {}),
     ("celu", {}), ("celu", {"alpha": 2.0}), ("selu", {}), ("gelu", {}),
     ("gelu", {"approximate": False}), ("hard_sigmoid", {}), ("hard_silu", {}), ("hard_swish", {}),
+    ("identity", {}), ("tanh", {}), ("mish", {}), ("squareplus", {}), ("squareplus", {"b": 1.0}),
+    ("sparse_plus", {}), ("sparse_sigmoid", {}),
 ]
+
+
+def test_log1mexp():
+    x = np.array([1e-3, 0.2, 0.69, 0.7, 3.0, 30.0], np.float32)
+    _check(nn.log1mexp(x), jnn.log1mexp(x), rtol=1e-5)
+    _check(irjax.grad(lambda v: jnp.sum(nn.log1mexp(v)))(x), jax.grad(lambda v: jjnp.sum(jnn.log1mexp(v)))(x), rtol=1e-5)
 
 
 def _check(ours, theirs, rtol=2e-6, atol=1e-6):

@@ -442,3 +442,17 @@ def test_jax_tree_module_import():
     assert hasattr(irjax, "tree") and "tree" in dir(irjax)
     import irjax.tree as t
     assert t.leaves([1, [2]]) == [1, 2]
+
+
+def test_register_pytree_node_with_keys_func_matches_jax():
+    class Two:
+        def __init__(self, a, b):
+            self.a, self.b = a, b
+
+    for mod in (tu, jtu):
+        mod.register_pytree_node(
+            Two, lambda t: ((t.a, t.b), None), lambda _, kids: Two(*kids),
+            lambda t: (((mod.GetAttrKey("a"), t.a), (mod.DictKey("b"), t.b)), None))
+    ours = [tu.keystr(p) for p, _ in tu.tree_leaves_with_path({"t": Two(1, [2])})]
+    theirs = [jtu.keystr(p) for p, _ in jtu.tree_leaves_with_path({"t": Two(1, [2])})]
+    assert ours == theirs == ["['t'].a", "['t']['b'][0]"]

@@ -189,3 +189,35 @@ def one_hot(x, num_classes: int, *, dtype=None, axis: int = -1):
     shape.insert(pos, int(num_classes))
     rhs = lax.broadcasted_iota(x.dtype, tuple(shape), pos)
     return (lhs == rhs).astype(dtype)
+
+
+def identity(x):
+    return jnp.asarray(x)
+
+
+tanh = jnp.tanh
+
+
+def mish(x):
+    x = jnp.asarray(x)
+    return x * jnp.tanh(softplus(x))
+
+
+def squareplus(x, b=4):
+    x = jnp.asarray(x)
+    return (x + jnp.sqrt(jnp.square(x) + b)) / 2
+
+
+def sparse_plus(x):
+    x = jnp.asarray(x)
+    return jnp.where(x <= -1.0, 0.0, jnp.where(x >= 1.0, x, (x + 1.0) ** 2 / 4))
+
+
+def sparse_sigmoid(x):
+    return 0.5 * jnp.clip(jnp.asarray(x) + 1.0, 0.0, 2.0)
+
+
+def log1mexp(x):
+    """log(1 - exp(-x)) for x > 0, by expm1 below log(2) and log1p above (both accurate)."""
+    x = jnp.asarray(x)
+    return jnp.where(x < np.log(2.0), jnp.log(-jnp.expm1(-x)), jnp.log1p(-jnp.exp(-x)))
