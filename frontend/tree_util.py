@@ -13,7 +13,9 @@ from typing import Any, Callable, Hashable, Iterable, Sequence, TypeVar, Union
 from .pytree import (  # noqa: F401  (re-exported)
     DictKey, FlattenedIndexKey, GetAttrKey, PyTreeDef, SequenceKey, children_and_data,
     is_leaf_kind, keyed_children, node_kind, register, tree_flatten, tree_flatten_with_path,
-    tree_structure, tree_unflatten, treedef_tuple, _CUSTOM, _LEAF,
+    tree_structure, tree_unflatten, treedef_tuple,
+    # node kinds, read by export.py's treedef-to-JSON
+    _CUSTOM, _DEFAULTDICT, _DICT, _LEAF, _LIST, _NAMEDTUPLE, _NONE, _ORDEREDDICT, _TUPLE,
 )
 
 __all__ = [
