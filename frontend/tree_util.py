@@ -253,7 +253,33 @@ class Partial(functools.partial):
     function is static, so it can be passed through jit, grad and vmap."""
 
     def __new__(klass, func: Callable, *args: Any, **kw: Any) -> Partial:
+        if isinstance(func, functools.partial):
+            # functools.partial would merge an inner partial's arguments into ours (making
+            # them leaves); JAX keeps the inner partial whole, as static aux data
+            shim = _CallableShim(func)
+            out = super().__new__(klass, shim, *args, **kw)
+            shim.func, shim.args, shim.keywords = func.func, func.args, func.keywords
+            return out
         return super().__new__(klass, func, *args, **kw)
+
+
+class _CallableShim:
+    """Wraps a callable so functools.partial does not unpack it; compares by the callable."""
+
+    def __init__(self, fun: Callable):
+        self.fun = fun
+
+    def __call__(self, *args: Any, **kw: Any) -> Any:
+        return self.fun(*args, **kw)
+
+    def __hash__(self) -> int:
+        return hash(self.fun)
+
+    def __eq__(self, other: object) -> bool:
+        return self.fun == (other.fun if isinstance(other, _CallableShim) else other)
+
+    def __repr__(self) -> str:
+        return f"_HashableCallableShim({self.fun!r})"
 
 
 register_pytree_node(

@@ -436,6 +436,11 @@ def test_partial_is_a_pytree_through_jit():
     np.testing.assert_allclose(np.asarray(out), [0.0, 3.0, 6.0])
     q = tu.tree_map(lambda v: v * 2, p)
     assert isinstance(q, tu.Partial) and q.func is scale and float(q(1.0)) == 6.0
+    # a Partial of a Partial keeps the inner one static, as in JAX
+    nested, jnested = tu.Partial(tu.Partial(operator.add, 1), 2), jtu.Partial(jtu.Partial(operator.add, 1), 2)
+    assert tu.tree_leaves(nested) == jtu.tree_leaves(jnested) == [2]
+    assert nested() == jnested() == 3
+    assert repr(tu.tree_structure(nested)).replace("irjax", "jax") == repr(jtu.tree_structure(jnested))
 
 
 def test_jax_tree_module_import():
