@@ -55,6 +55,8 @@ _LAZY = {
     "nn": "irjax.nn",
     "debug": "irjax.debug",
     "tree": "irjax.tree",
+    "test_util": "irjax.test_util",
+    "example_libraries": "irjax.example_libraries",
 }
 
 

@@ -1,4 +1,4 @@
-"""JAX-compatible pytrees for irjax: flatten/unflatten, tree_map and registration.
+"""JAX-compatible pytrees for irjax (`jax.tree_util`): mapping, key paths, registration.
 
 Containers are tuple, list, dict (sorted keys), None (no children), namedtuples,
 OrderedDict (insertion order), defaultdict (sorted keys) and registered custom types.
@@ -6,225 +6,37 @@ Everything else is a leaf. Treedefs are hashable and comparable (jit cache keys)
 """
 from __future__ import annotations
 
-import collections
+import dataclasses
 import functools
-from typing import Any, Callable, Hashable, Iterable
+from typing import Any, Callable, Hashable, Iterable, Sequence, TypeVar, Union
+
+from .pytree import (  # noqa: F401  (re-exported)
+    DictKey, FlattenedIndexKey, GetAttrKey, PyTreeDef, SequenceKey, children_and_data,
+    is_leaf_kind, keyed_children, node_kind, register, tree_flatten, tree_flatten_with_path,
+    tree_structure, tree_unflatten, treedef_tuple,
+    # node kinds, read by export.py's treedef-to-JSON
+    _CUSTOM, _DEFAULTDICT, _DICT, _LEAF, _LIST, _NAMEDTUPLE, _NONE, _ORDEREDDICT, _TUPLE,
+)
 
 __all__ = [
     "PyTreeDef", "tree_flatten", "tree_unflatten", "tree_map", "tree_leaves",
-    "tree_structure", "tree_reduce", "tree_all", "register_pytree_node",
-    "register_pytree_node_class", "treedef_children", "treedef_tuple", "treedef_is_leaf",
+    "tree_structure", "tree_reduce", "tree_reduce_associative", "tree_all", "tree_transpose",
+    "tree_broadcast", "register_pytree_node", "register_pytree_node_class",
+    "register_pytree_with_keys", "register_pytree_with_keys_class", "register_dataclass",
+    "register_static", "treedef_children", "treedef_tuple", "treedef_is_leaf",
+    "treedef_is_strict_leaf", "all_leaves", "Partial", "tree_flatten_with_path",
+    "tree_leaves_with_path", "tree_map_with_path", "keystr", "SequenceKey", "DictKey",
+    "GetAttrKey", "FlattenedIndexKey", "KeyEntry", "KeyPath", "flatten_one_level",
+    "flatten_one_level_with_keys", "is_tree_node",
 ]
 
-# Node kinds.
-_LEAF, _NONE, _TUPLE, _LIST, _DICT, _NAMEDTUPLE, _ORDEREDDICT, _DEFAULTDICT, _CUSTOM = range(9)
-
-# type -> (flatten_fn(x) -> (children, aux), unflatten_fn(aux, children) -> x)
-_registry: dict[type, tuple[Callable, Callable]] = {}
-
-
-def _sorted_keys(d: dict) -> tuple:
-    try:
-        return tuple(sorted(d))
-    except TypeError:  # mixed, unorderable key types: order by type name, then key
-        return tuple(sorted(d, key=lambda k: (type(k).__qualname__, repr(k))))
-
-
-def _node_kind(x: Any) -> int:
-    t = type(x)
-    if t in _registry:
-        return _CUSTOM
-    if x is None:
-        return _NONE
-    if t is tuple:
-        return _TUPLE
-    if t is list:
-        return _LIST
-    if t is dict:
-        return _DICT
-    if t is collections.OrderedDict:
-        return _ORDEREDDICT
-    if t is collections.defaultdict:
-        return _DEFAULTDICT
-    if isinstance(x, tuple) and hasattr(t, "_fields"):
-        return _NAMEDTUPLE
-    return _LEAF
-
-
-def _children_and_data(x: Any, kind: int) -> tuple[list, Any]:
-    """Children of a container node and its (hashable) node data."""
-    if kind == _NONE:
-        return [], None
-    if kind in (_TUPLE, _LIST):
-        return list(x), None
-    if kind == _DICT:
-        keys = _sorted_keys(x)
-        return [x[k] for k in keys], keys
-    if kind == _ORDEREDDICT:
-        keys = tuple(x)
-        return [x[k] for k in keys], keys
-    if kind == _DEFAULTDICT:
-        keys = _sorted_keys(x)
-        return [x[k] for k in keys], (x.default_factory, keys)
-    if kind == _NAMEDTUPLE:
-        return list(x), type(x)
-    children, aux = _registry[type(x)][0](x)
-    return list(children), (type(x), aux)
-
-
-class PyTreeDef:
-    """The structure of a pytree: a node kind, node data and child treedefs."""
-
-    __slots__ = ("_kind", "_data", "_children", "num_leaves", "num_nodes", "_hash")
-
-    def __init__(self, kind: int, data: Any, children: tuple[PyTreeDef, ...]):
-        self._kind = kind
-        self._data = data
-        self._children = children
-        self.num_leaves = 1 if kind == _LEAF else sum(c.num_leaves for c in children)
-        self.num_nodes = 1 + sum(c.num_nodes for c in children)
-        self._hash = None
-
-    def children(self) -> list[PyTreeDef]:
-        return list(self._children)
-
-    def node_data(self) -> Any:
-        return self._data
-
-    def unflatten(self, leaves: Iterable[Any]) -> Any:
-        return tree_unflatten(self, leaves)
-
-    def flatten_up_to(self, tree: Any) -> list[Any]:
-        """Leaves of `tree` at this treedef's leaf positions (subtrees allowed there)."""
-        out: list[Any] = []
-        _flatten_up_to(self, tree, out, self, tree)
-        return out
-
-    def _build(self, it: Any) -> Any:
-        k, data = self._kind, self._data
-        if k == _LEAF:
-            return next(it)
-        if k == _NONE:
-            return None
-        kids = [c._build(it) for c in self._children]
-        if k == _TUPLE:
-            return tuple(kids)
-        if k == _LIST:
-            return kids
-        if k == _DICT:
-            return dict(zip(data, kids))
-        if k == _ORDEREDDICT:
-            return collections.OrderedDict(zip(data, kids))
-        if k == _DEFAULTDICT:
-            return collections.defaultdict(data[0], zip(data[1], kids))
-        if k == _NAMEDTUPLE:
-            return data(*kids)
-        return _registry[data[0]][1](data[1], tuple(kids))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, PyTreeDef):
-            return NotImplemented
-        if self is other:
-            return True
-        return (self._kind == other._kind and self.num_leaves == other.num_leaves
-                and self._data == other._data and self._children == other._children)
-
-    def __ne__(self, other: object) -> bool:
-        eq = self.__eq__(other)
-        return eq if eq is NotImplemented else not eq
-
-    def __hash__(self) -> int:
-        if self._hash is None:
-            self._hash = hash((self._kind, self._data, self._children))
-        return self._hash
-
-    def _str(self) -> str:
-        k, data = self._kind, self._data
-        kids = [c._str() for c in self._children]
-        if k == _LEAF:
-            return "*"
-        if k == _NONE:
-            return "None"
-        if k == _TUPLE:
-            return "(" + kids[0] + ",)" if len(kids) == 1 else "(" + ", ".join(kids) + ")"
-        if k == _LIST:
-            return "[" + ", ".join(kids) + "]"
-        if k == _DICT:
-            return "{" + ", ".join(f"{key!r}: {v}" for key, v in zip(data, kids)) + "}"
-        if k == _NAMEDTUPLE:
-            name = f"namedtuple[{data.__name__}]"
-        elif k == _ORDEREDDICT:
-            name = f"OrderedDict[{data!r}]"
-        elif k == _DEFAULTDICT:
-            name = f"defaultdict[{data!r}]"
-        else:
-            name = f"{data[0].__name__}[{data[1]}]"
-        return f"CustomNode({name}, [{', '.join(kids)}])"
-
-    def __repr__(self) -> str:
-        return f"PyTreeDef({self._str()})"
-
-
-_LEAF_DEF = PyTreeDef(_LEAF, None, ())
-
-
-def _flatten(x: Any, is_leaf: Callable[[Any], bool] | None, leaves: list) -> PyTreeDef:
-    if is_leaf is not None and is_leaf(x):
-        leaves.append(x)
-        return _LEAF_DEF
-    kind = _node_kind(x)
-    if kind == _LEAF:
-        leaves.append(x)
-        return _LEAF_DEF
-    children, data = _children_and_data(x, kind)
-    return PyTreeDef(kind, data, tuple(_flatten(c, is_leaf, leaves) for c in children))
-
-
-def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list, PyTreeDef]:
-    """Flattens a pytree into (leaves, treedef)."""
-    leaves: list = []
-    treedef = _flatten(tree, is_leaf, leaves)
-    return leaves, treedef
-
-
-def tree_unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> Any:
-    """Rebuilds a pytree of structure `treedef` from `leaves`."""
-    leaves = list(leaves)
-    if len(leaves) != treedef.num_leaves:
-        raise ValueError(f"Too {'few' if len(leaves) < treedef.num_leaves else 'many'} leaves "
-                         f"for PyTreeDef; expected {treedef.num_leaves}, got {len(leaves)}: {treedef}")
-    return treedef._build(iter(leaves))
+T = TypeVar("T")
+KeyEntry = Union[SequenceKey, DictKey, GetAttrKey, FlattenedIndexKey, Any]
+KeyPath = tuple  # tuple[KeyEntry, ...]
 
 
 def tree_leaves(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> list:
     return tree_flatten(tree, is_leaf)[0]
-
-
-def tree_structure(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> PyTreeDef:
-    return tree_flatten(tree, is_leaf)[1]
-
-
-def _mismatch(full_def: PyTreeDef, full_tree: Any, why: str) -> ValueError:
-    other = tree_structure(full_tree)
-    return ValueError(f"Tree structures do not match ({why}): {full_def} vs {other}")
-
-
-def _flatten_up_to(td: PyTreeDef, x: Any, out: list, full_def: PyTreeDef, full_tree: Any) -> None:
-    if td._kind == _LEAF:
-        out.append(x)
-        return
-    kind = _node_kind(x)
-    if kind != td._kind:
-        raise _mismatch(full_def, full_tree, f"expected {td._str()}, got {type(x).__name__}")
-    children, data = _children_and_data(x, kind)
-    if kind == _CUSTOM and data[0] is not td._data[0]:
-        raise _mismatch(full_def, full_tree, f"expected {td._data[0].__name__}, got {type(x).__name__}")
-    if data != td._data:
-        raise _mismatch(full_def, full_tree, f"node data {td._data!r} != {data!r}")
-    if len(children) != len(td._children):
-        raise _mismatch(full_def, full_tree, f"arity {len(td._children)} != {len(children)}")
-    for c_def, c in zip(td._children, children):
-        _flatten_up_to(c_def, c, out, full_def, full_tree)
 
 
 def tree_map(f: Callable[..., Any], tree: Any, *rest: Any,
@@ -235,33 +47,190 @@ def tree_map(f: Callable[..., Any], tree: Any, *rest: Any,
     return treedef.unflatten(f(*xs) for xs in zip(*all_leaves))
 
 
+def tree_leaves_with_path(tree: Any, is_leaf: Callable[..., bool] | None = None,
+                          is_leaf_takes_path: bool = False) -> list[tuple[KeyPath, Any]]:
+    return tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)[0]
+
+
+def tree_map_with_path(f: Callable[..., Any], tree: Any, *rest: Any,
+                       is_leaf: Callable[..., bool] | None = None,
+                       is_leaf_takes_path: bool = False) -> Any:
+    """Like tree_map, but `f(path, leaf, *rest_leaves)` also receives each leaf's key path."""
+    pairs, treedef = tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)
+    others = [treedef.flatten_up_to(r) for r in rest]
+    return treedef.unflatten(f(p, x, *xs) for (p, x), *xs in zip(pairs, *others))
+
+
+def keystr(keys: KeyPath, *, simple: bool = False, separator: str = "") -> str:
+    """`"['a'][0].x"` for a key path; with simple=True, the bare keys joined by separator."""
+    if not simple:
+        return separator.join(str(k) for k in keys)
+
+    def bare(k: Any) -> str:
+        if isinstance(k, (SequenceKey, DictKey, GetAttrKey, FlattenedIndexKey)):
+            return str(k[0])
+        return str(k)
+
+    return separator.join(bare(k) for k in keys)
+
+
 _NO_INIT = object()
 
 
-def tree_reduce(function: Callable[[Any, Any], Any], tree: Any, initializer: Any = _NO_INIT,
-                is_leaf: Callable[[Any], bool] | None = None) -> Any:
+def tree_reduce(function: Callable[[T, Any], T], tree: Any, initializer: Any = _NO_INIT,
+                is_leaf: Callable[[Any], bool] | None = None) -> T:
     leaves = tree_leaves(tree, is_leaf)
     if initializer is _NO_INIT:
         return functools.reduce(function, leaves)
     return functools.reduce(function, leaves, initializer)
 
 
-def tree_all(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> bool:
+def tree_reduce_associative(operation: Callable[[T, T], T], tree: Any, *,
+                            identity: Any = _NO_INIT,
+                            is_leaf: Callable[[Any], bool] | None = None) -> T:
+    """Reduces leaves pairwise as a balanced tree (fewer sequential steps than a fold)."""
+    items = tree_leaves(tree, is_leaf)
+    if not items:
+        if identity is _NO_INIT:
+            raise TypeError("tree_reduce_associative: the tree has no leaves and no identity was given.")
+        return identity
+    while len(items) > 1:
+        paired = [operation(a, b) for a, b in zip(items[::2], items[1::2])]
+        items = paired + ([items[-1]] if len(items) % 2 else [])
+    return items[0]
+
+
+def tree_all(tree: Any, *, is_leaf: Callable[[Any], bool] | None = None) -> bool:
     return all(tree_leaves(tree, is_leaf))
 
 
-def register_pytree_node(nodetype: type, flatten_func: Callable[[Any], tuple[Iterable, Hashable]],
-                         unflatten_func: Callable[[Any, Iterable], Any]) -> None:
-    """Registers `nodetype` as a pytree container (aux data must be hashable)."""
-    builtin = (tuple, list, dict, type(None), collections.OrderedDict, collections.defaultdict)
-    if nodetype in _registry or nodetype in builtin:
-        raise ValueError(f"Duplicate custom PyTreeDef type registration for {nodetype}.")
-    _registry[nodetype] = (flatten_func, unflatten_func)
+def tree_transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef | None,
+                   pytree_to_transpose: Any) -> Any:
+    """Turns an outer tree of inner trees into an inner tree of outer trees."""
+    flat, treedef = tree_flatten(pytree_to_transpose)
+    if inner_treedef is None:
+        inner_treedef = tree_structure(outer_treedef.flatten_up_to(pytree_to_transpose)[0])
+    inner_size, outer_size = inner_treedef.num_leaves, outer_treedef.num_leaves
+    if treedef != outer_treedef.compose(inner_treedef):
+        raise TypeError(f"Mismatch\n{treedef}\n != \n{outer_treedef.compose(inner_treedef)}")
+    rows = [flat[i * inner_size:(i + 1) * inner_size] for i in range(outer_size)]
+    cols = [[row[j] for row in rows] for j in range(inner_size)]
+    return inner_treedef.unflatten(outer_treedef.unflatten(c) for c in cols)
 
 
-def register_pytree_node_class(cls: type) -> type:
+def tree_broadcast(prefix_tree: Any, full_tree: Any,
+                   is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """Repeats each leaf of `prefix_tree` over the matching subtree of `full_tree`."""
+    leaves, treedef = tree_flatten(prefix_tree, is_leaf)
+    subtrees = treedef.flatten_up_to(full_tree)
+    return treedef.unflatten(tree_map(lambda _: x, sub) for x, sub in zip(leaves, subtrees))
+
+
+def all_leaves(iterable: Iterable[Any], is_leaf: Callable[[Any], bool] | None = None) -> bool:
+    """True if every element of `iterable` is itself a leaf."""
+    items = list(iterable)
+    if is_leaf is None:
+        return all(node_kind(x) == _LEAF for x in items)
+    flat = tree_leaves(items, is_leaf)
+    return len(flat) == len(items) and all(a is b for a, b in zip(flat, items))
+
+
+def flatten_one_level(tree: Any) -> tuple[list, Any]:
+    """(children, node data) of a container; raises ValueError for a leaf."""
+    kind = node_kind(tree)
+    if kind == _LEAF:
+        raise ValueError(f"can't tree-flatten type: {type(tree)}")
+    children, data = children_and_data(tree, kind)
+    return children, (data[1] if kind == _CUSTOM else data)
+
+
+def flatten_one_level_with_keys(tree: Any) -> tuple[list[tuple[Any, Any]], Any]:
+    kind = node_kind(tree)
+    if kind == _LEAF:
+        raise ValueError(f"can't tree-flatten type: {type(tree)}")
+    keys, children, data = keyed_children(tree, kind)
+    return list(zip(keys, children)), data
+
+
+def is_tree_node(x: Any) -> bool:
+    return node_kind(x) != _LEAF
+
+
+# ------------------------------------------------------------------ registration
+def register_pytree_node(nodetype: type[T], flatten_func: Callable[[T], tuple[Iterable, Hashable]],
+                         unflatten_func: Callable[[Any, Iterable], T],
+                         flatten_with_keys_func: Callable[[T], tuple[Iterable, Any]] | None = None) -> None:
+    """Registers `nodetype` as a pytree container; without flatten_with_keys_func its
+    children get FlattenedIndexKey paths."""
+    register(nodetype, flatten_func, unflatten_func, flatten_with_keys_func)
+
+
+def register_pytree_with_keys(nodetype: type[T], flatten_with_keys: Callable[[T], tuple[Iterable, Any]],
+                              unflatten_func: Callable[[Any, Iterable], T],
+                              flatten_func: Callable[[T], tuple[Iterable, Any]] | None = None) -> None:
+    """Registers `nodetype` with a flatten that returns ((key, child), ...) pairs and aux data."""
+    if flatten_func is None:
+        def flatten_func(x):
+            pairs, aux = flatten_with_keys(x)
+            return [c for _, c in pairs], aux
+    register(nodetype, flatten_func, unflatten_func, flatten_with_keys)
+
+
+def register_pytree_node_class(cls: type[T]) -> type[T]:
     """Class decorator using `cls.tree_flatten()` and `cls.tree_unflatten(aux, children)`."""
-    register_pytree_node(cls, lambda x: x.tree_flatten(), cls.tree_unflatten)
+    register(cls, lambda x: x.tree_flatten(), cls.tree_unflatten)
+    return cls
+
+
+def register_pytree_with_keys_class(cls: type[T]) -> type[T]:
+    """Class decorator using `tree_flatten_with_keys()` (and `tree_flatten()` if defined)."""
+    flat = (lambda x: x.tree_flatten()) if hasattr(cls, "tree_flatten") else None
+    register_pytree_with_keys(cls, lambda x: x.tree_flatten_with_keys(), cls.tree_unflatten, flat)
+    return cls
+
+
+def register_dataclass(nodetype: type[T], data_fields: Sequence[str] | None = None,
+                       meta_fields: Sequence[str] | None = None,
+                       drop_fields: Sequence[str] = ()) -> type[T]:
+    """Registers a dataclass: data fields are children, meta fields are static aux data.
+
+    Without explicit field lists, fields with `metadata=dict(static=True)` are meta fields.
+    """
+    if data_fields is None or meta_fields is None:
+        if (data_fields is None) != (meta_fields is None):
+            raise TypeError("register_dataclass: data_fields and meta_fields must both be given, "
+                            f"or neither; got data_fields={data_fields}, meta_fields={meta_fields}.")
+        if not dataclasses.is_dataclass(nodetype):
+            raise TypeError(f"register_dataclass: {nodetype} is not a dataclass, so data_fields "
+                            "and meta_fields must be given.")
+        fields = [f for f in dataclasses.fields(nodetype) if f.init and f.name not in drop_fields]
+        meta_fields = [f.name for f in fields if f.metadata.get("static", False)]
+        data_fields = [f.name for f in fields if not f.metadata.get("static", False)]
+    data_fields, meta_fields = tuple(data_fields), tuple(meta_fields)
+    if dataclasses.is_dataclass(nodetype):
+        init_names = {f.name for f in dataclasses.fields(nodetype) if f.init} - set(drop_fields)
+        given = set(data_fields) | set(meta_fields)
+        if given != init_names:
+            raise ValueError(f"register_dataclass: data_fields and meta_fields must cover the init "
+                             f"fields of {nodetype.__name__} exactly; missing {sorted(init_names - given)}, "
+                             f"extra {sorted(given - init_names)}.")
+
+    def flatten(x):
+        return [getattr(x, n) for n in data_fields], tuple(getattr(x, n) for n in meta_fields)
+
+    def flatten_with_keys(x):
+        return [(GetAttrKey(n), getattr(x, n)) for n in data_fields], tuple(getattr(x, n) for n in meta_fields)
+
+    def unflatten(meta, children):
+        return nodetype(**dict(zip(meta_fields, meta)), **dict(zip(data_fields, children)))
+
+    register(nodetype, flatten, unflatten, flatten_with_keys)
+    return nodetype
+
+
+def register_static(cls: type[T]) -> type[T]:
+    """Registers `cls` as a node with no children: instances become static aux data."""
+    register(cls, lambda x: ((), x), lambda aux, _: aux)
     return cls
 
 
@@ -269,11 +238,52 @@ def treedef_children(treedef: PyTreeDef) -> list[PyTreeDef]:
     return treedef.children()
 
 
-def treedef_tuple(treedefs: Iterable[PyTreeDef]) -> PyTreeDef:
-    """The treedef of a tuple whose children have the given treedefs."""
-    return PyTreeDef(_TUPLE, None, tuple(treedefs))
-
-
 def treedef_is_leaf(treedef: PyTreeDef) -> bool:
     """True for single-node treedefs (a leaf, None, or an empty container), as in JAX."""
     return treedef.num_nodes == 1
+
+
+def treedef_is_strict_leaf(treedef: PyTreeDef) -> bool:
+    """True only for the treedef of a leaf."""
+    return is_leaf_kind(treedef)
+
+
+class Partial(functools.partial):
+    """A functools.partial that is a pytree: its args and keywords are children, the
+    function is static, so it can be passed through jit, grad and vmap."""
+
+    def __new__(klass, func: Callable, *args: Any, **kw: Any) -> Partial:
+        if isinstance(func, functools.partial):
+            # functools.partial would merge an inner partial's arguments into ours (making
+            # them leaves); JAX keeps the inner partial whole, as static aux data
+            shim = _CallableShim(func)
+            out = super().__new__(klass, shim, *args, **kw)
+            shim.func, shim.args, shim.keywords = func.func, func.args, func.keywords
+            return out
+        return super().__new__(klass, func, *args, **kw)
+
+
+class _CallableShim:
+    """Wraps a callable so functools.partial does not unpack it; compares by the callable."""
+
+    def __init__(self, fun: Callable):
+        self.fun = fun
+
+    def __call__(self, *args: Any, **kw: Any) -> Any:
+        return self.fun(*args, **kw)
+
+    def __hash__(self) -> int:
+        return hash(self.fun)
+
+    def __eq__(self, other: object) -> bool:
+        return self.fun == (other.fun if isinstance(other, _CallableShim) else other)
+
+    def __repr__(self) -> str:
+        return f"_HashableCallableShim({self.fun!r})"
+
+
+register_pytree_node(
+    Partial,
+    lambda p: ((p.args, p.keywords), p.func),
+    lambda func, xs: Partial(func, *xs[0], **xs[1]),
+)

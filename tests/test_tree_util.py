@@ -238,3 +238,226 @@ def test_matches_jax():
     sel = lambda x: isinstance(x, list)
     tree = {"a": [1, 2], "b": (3, [4])}
     assert tu.tree_leaves(tree, is_leaf=sel) == jtu.tree_leaves(tree, is_leaf=sel)
+
+
+# ------------------------------------------------------------ key paths, registration, jax.tree
+import dataclasses  # noqa: E402
+
+import irjax  # noqa: E402
+import irjax.numpy as jnp  # noqa: E402
+
+jax = pytest.importorskip("jax")
+jtu = jax.tree_util
+
+
+def _path_trees(mod):
+    P = collections.namedtuple("P", ["x", "y"])
+    return [
+        {"a": [1, (2, None)], "b": P(3, 4), "c": collections.OrderedDict(z=1, a=2)},
+        [collections.defaultdict(int, {"q": 5}), (), 6],
+        mod.Partial(operator.add, 7, 8),
+    ]
+
+
+def _to_jax_path(path):
+    conv = {tu.SequenceKey: jtu.SequenceKey, tu.DictKey: jtu.DictKey,
+            tu.GetAttrKey: jtu.GetAttrKey, tu.FlattenedIndexKey: jtu.FlattenedIndexKey}
+    return tuple(conv[type(k)](k[0]) for k in path)
+
+
+def test_flatten_with_path_matches_jax():
+    for ours_tree, jax_tree in zip(_path_trees(tu), _path_trees(jtu)):
+        ours, ours_td = tu.tree_flatten_with_path(ours_tree)
+        theirs, jax_td = jtu.tree_flatten_with_path(jax_tree)
+        assert [_to_jax_path(p) for p, _ in ours] == [p for p, _ in theirs]
+        assert [x for _, x in ours] == [x for _, x in theirs]
+        assert [tu.keystr(p) for p, _ in ours] == [jtu.keystr(p) for p, _ in theirs]
+        assert [tu.keystr(p, simple=True, separator="/") for p, _ in ours] == \
+               [jtu.keystr(p, simple=True, separator="/") for p, _ in theirs]
+        assert [str(k) for p, _ in ours for k in p] == [str(k) for p, _ in theirs for k in p]
+        assert [repr(k) for p, _ in ours for k in p] == [repr(k) for p, _ in theirs for k in p]
+        assert ours_td.num_leaves == jax_td.num_leaves
+    assert [_to_jax_path(p) for p, _ in tu.tree_leaves_with_path(_path_trees(tu)[0])] == \
+           [p for p, _ in jtu.tree_leaves_with_path(_path_trees(jtu)[0])]
+
+
+def test_map_with_path_and_is_leaf_takes_path():
+    tree = {"a": [1, 2], "b": (3, {"c": 4})}
+    f = lambda p, x, y: f"{len(p)}:{x + y}"
+    ours = tu.tree_map_with_path(f, tree, tree)
+    assert ours == jtu.tree_map_with_path(f, tree, tree)
+    stop = lambda p, x: len(p) == 2
+    assert [tu.keystr(p) for p, _ in tu.tree_leaves_with_path(tree, stop, is_leaf_takes_path=True)] == \
+           [jtu.keystr(p) for p, _ in jtu.tree_leaves_with_path(tree, stop, is_leaf_takes_path=True)]
+    assert irjax.tree.map_with_path(lambda p, x: tu.keystr(p), tree) == \
+           jax.tree.map_with_path(lambda p, x: jtu.keystr(p), tree)
+
+
+def test_jax_tree_namespace_matches_jax():
+    tree = {"w": [1.0, 2.0], "b": (3.0,), "n": None}
+    for name, args in [("leaves", (tree,)), ("map", (lambda x: x * 2, tree)),
+                       ("reduce", (operator.add, tree)), ("reduce", (operator.add, tree, 10.0)),
+                       ("reduce_associative", (operator.add, tree)), ("all", (tree,)),
+                       ("all", ([1, 0],)), ("broadcast", ([1, 2], [(0, 0), {"a": 0}]))]:
+        assert getattr(irjax.tree, name)(*args) == getattr(jax.tree, name)(*args), name
+    leaves, td = irjax.tree.flatten(tree)
+    assert repr(td) == repr(jax.tree.structure(tree))
+    assert irjax.tree.unflatten(td, leaves) == tree
+    assert repr(irjax.tree.structure(tree)) == repr(jax.tree.flatten(tree)[1])
+
+
+def test_transpose_matches_jax():
+    outer = [{"a": 1, "b": 2}, {"a": 3, "b": 4}, {"a": 5, "b": 6}]
+    ours = irjax.tree.transpose(tu.tree_structure([0, 0, 0]), tu.tree_structure({"a": 0, "b": 0}), outer)
+    theirs = jax.tree.transpose(jtu.tree_structure([0, 0, 0]), jtu.tree_structure({"a": 0, "b": 0}), outer)
+    assert ours == theirs == {"a": [1, 3, 5], "b": [2, 4, 6]}
+    assert irjax.tree.transpose(tu.tree_structure([0, 0, 0]), None, outer) == theirs
+    with pytest.raises(TypeError):
+        tu.tree_transpose(tu.tree_structure([0, 0]), tu.tree_structure({"a": 0, "b": 0}), outer)
+
+
+def test_all_leaves_and_treedef_predicates():
+    for items in ([1, 2], [1, [2]], [None], [], [np.ones(2), "s"]):
+        assert tu.all_leaves(items) == jtu.all_leaves(items), items
+    sel = lambda x: isinstance(x, tuple)
+    assert tu.all_leaves([(1, 2), (3,)], is_leaf=sel) == jtu.all_leaves([(1, 2), (3,)], is_leaf=sel)
+    for t in (1, None, [], (1, 2), {"a": 1}):
+        assert tu.treedef_is_leaf(tu.tree_structure(t)) == jtu.treedef_is_leaf(jtu.tree_structure(t))
+    assert tu.treedef_is_strict_leaf(tu.tree_structure(1))
+    assert not tu.treedef_is_strict_leaf(tu.tree_structure(None))
+    assert tu.flatten_one_level({"b": 1, "a": 2}) == ([2, 1], ("a", "b"))
+    with pytest.raises(ValueError, match="can't tree-flatten"):
+        tu.flatten_one_level(3)
+
+
+@dataclasses.dataclass
+class Params:
+    w: object
+    b: object
+    name: str = dataclasses.field(default="p", metadata=dict(static=True))
+
+
+tu.register_dataclass(Params)
+
+
+def test_register_dataclass_paths_and_jit():
+    p = Params(jnp.ones(3), jnp.float32(2.0), name="layer")
+    pairs, td = tu.tree_flatten_with_path(p)
+    assert [tu.keystr(k) for k, _ in pairs] == [".w", ".b"]
+    assert td == tu.tree_structure(Params(1, 2, name="layer"))
+    assert td != tu.tree_structure(Params(1, 2, name="other"))
+    out = irjax.jit(lambda q: Params(q.w * q.b, q.b + 1, name=q.name + "!"))(p)
+    assert type(out) is Params and out.name == "layer!"
+    np.testing.assert_allclose(np.asarray(out.w), [2.0, 2.0, 2.0])
+    g = irjax.grad(lambda q: jnp.sum(q.w * q.b))(p)
+    np.testing.assert_allclose(np.asarray(g.w), [2.0] * 3)
+    np.testing.assert_allclose(np.asarray(g.b), 3.0)
+    with pytest.raises(ValueError, match="missing"):
+        @dataclasses.dataclass
+        class Bad:
+            a: int
+            b: int
+        tu.register_dataclass(Bad, data_fields=["a"], meta_fields=[])
+
+
+class WithDictAux:
+    """A node whose aux data is a dict (unhashable): JAX allows it, comparing with ==."""
+
+    def __init__(self, x, cfg):
+        self.x, self.cfg = x, cfg
+
+
+tu.register_pytree_with_keys(
+    WithDictAux,
+    lambda n: (((tu.GetAttrKey("x"), n.x),), n.cfg),
+    lambda cfg, kids: WithDictAux(kids[0], cfg))
+
+
+def test_unhashable_aux_under_jit():
+    calls = []
+
+    @irjax.jit
+    def f(node):
+        calls.append(1)
+        return node.x * node.cfg["scale"]
+
+    a = WithDictAux(jnp.arange(3.0), {"scale": 2.0})
+    np.testing.assert_allclose(np.asarray(f(a)), [0.0, 2.0, 4.0])
+    np.testing.assert_allclose(np.asarray(f(WithDictAux(jnp.ones(3), {"scale": 2.0}))), [2.0] * 3)
+    assert len(calls) == 1  # equal aux data: cache hit
+    np.testing.assert_allclose(np.asarray(f(WithDictAux(jnp.ones(3), {"scale": 3.0}))), [3.0] * 3)
+    assert len(calls) == 2  # different aux data: retrace
+    assert [tu.keystr(p) for p, _ in tu.tree_leaves_with_path(a)] == [".x"]
+    hash(tu.tree_structure(a))
+
+
+def test_register_pytree_node_keys_and_class_decorators():
+    pairs = tu.tree_leaves_with_path([Box(1, 2)])
+    assert [tu.keystr(p) for p, _ in pairs] == ["[0][<flat index 0>]", "[0][<flat index 1>]"]
+
+    @tu.register_pytree_with_keys_class
+    class KV:
+        def __init__(self, k, v):
+            self.k, self.v = k, v
+
+        def tree_flatten_with_keys(self):
+            return ((tu.DictKey("k"), self.k), (tu.DictKey("v"), self.v)), None
+
+        @classmethod
+        def tree_unflatten(cls, aux, kids):
+            return cls(*kids)
+
+    out = tu.tree_map(lambda x: x + 1, KV(1, 2))
+    assert (out.k, out.v) == (2, 3)
+    assert [tu.keystr(p) for p, _ in tu.tree_leaves_with_path(KV(1, 2))] == ["['k']", "['v']"]
+
+    @tu.register_static
+    class Tag:
+        def __init__(self, s):
+            self.s = s
+
+        def __eq__(self, o):
+            return isinstance(o, Tag) and o.s == self.s
+
+        def __hash__(self):
+            return hash(self.s)
+
+    assert tu.tree_leaves([Tag("a"), 1]) == [1]
+    assert tu.tree_structure(Tag("a")) != tu.tree_structure(Tag("b"))
+
+
+def test_partial_is_a_pytree_through_jit():
+    def scale(a, x):
+        return a * x
+
+    p = tu.Partial(scale, jnp.float32(3.0))
+    assert len(tu.tree_leaves(p)) == 1
+    out = irjax.jit(lambda fn, x: fn(x))(p, jnp.arange(3.0))
+    np.testing.assert_allclose(np.asarray(out), [0.0, 3.0, 6.0])
+    q = tu.tree_map(lambda v: v * 2, p)
+    assert isinstance(q, tu.Partial) and q.func is scale and float(q(1.0)) == 6.0
+    # a Partial of a Partial keeps the inner one static, as in JAX
+    nested, jnested = tu.Partial(tu.Partial(operator.add, 1), 2), jtu.Partial(jtu.Partial(operator.add, 1), 2)
+    assert tu.tree_leaves(nested) == jtu.tree_leaves(jnested) == [2]
+    assert nested() == jnested() == 3
+    assert repr(tu.tree_structure(nested)).replace("irjax", "jax") == repr(jtu.tree_structure(jnested))
+
+
+def test_jax_tree_module_import():
+    assert hasattr(irjax, "tree") and "tree" in dir(irjax)
+    import irjax.tree as t
+    assert t.leaves([1, [2]]) == [1, 2]
+
+
+def test_register_pytree_node_with_keys_func_matches_jax():
+    class Two:
+        def __init__(self, a, b):
+            self.a, self.b = a, b
+
+    for mod in (tu, jtu):
+        mod.register_pytree_node(
+            Two, lambda t: ((t.a, t.b), None), lambda _, kids: Two(*kids),
+            lambda t: (((mod.GetAttrKey("a"), t.a), (mod.DictKey("b"), t.b)), None))
+    ours = [tu.keystr(p) for p, _ in tu.tree_leaves_with_path({"t": Two(1, [2])})]
+    theirs = [jtu.keystr(p) for p, _ in jtu.tree_leaves_with_path({"t": Two(1, [2])})]
+    assert ours == theirs == ["['t'].a", "['t']['b'][0]"]

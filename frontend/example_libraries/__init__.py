@@ -1,0 +1,1 @@
+"""`irjax.example_libraries`: JAX's mini-libraries `stax` (layers) and `optimizers`."""
