@@ -1,0 +1,1 @@
+"""reduce_window: sum / max / min over sliding windows."""
