@@ -109,7 +109,7 @@ def _ensure_loaded():
             misc,
             control_flow,
         )
-        from . import convolution, windows  # noqa: F401
+        from . import convolution, precision, windows  # noqa: F401
 
 
 def infer_list(prim: Primitive, avals, params) -> list[ShapedType]:
