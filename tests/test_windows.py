@@ -274,3 +274,14 @@ def test_select_n_matches_jax():
     _close(g, jax.grad(lambda a: jlax.select_n(which, a, cases[1], a * 2.0).sum())(cases[0]))
     v = irjax.vmap(lambda w, a: lax.select_n(w, a, cases[1][0], cases[2][0]))(which, cases[0])
     _close(v, jax.vmap(lambda w, a: jlax.select_n(w, a, cases[1][0], cases[2][0]))(which, cases[0]))
+
+
+def test_unsigned_window_spanning_the_axis():
+    # IREE 3.13 refuses this ui32 reduce_window outright ("failed to legalize unresolved target
+    # materialization from ('ui32') to ('i32')"); the lowering reduces in the signed twin type
+    x = np.array([7, 1, 4_000_000_000, 5, 2, 9, 3, 8], np.uint32)
+    got = lax.reduce_window(x, np.uint32(0), lax.add, (8,), (1,), [(7, 0)])
+    _close(got, np.cumsum(x, dtype=np.uint32))
+    got = lax.reduce_window(x, np.uint32(0), lax.max, (8,), (1,), [(7, 0)])
+    _close(got, np.maximum.accumulate(x))
+    _close(got, jlax.reduce_window(x, np.uint32(0), jlax.max, (8,), (1,), [(7, 0)]))
