@@ -6,6 +6,7 @@ resolve here, so the jx.conv_general_dilated op only sees explicit pairs and per
 
 from __future__ import annotations
 
+import enum
 from typing import NamedTuple, Sequence
 
 import numpy as np
@@ -20,6 +21,15 @@ class ConvDimensionNumbers(NamedTuple):
     lhs_spec: tuple
     rhs_spec: tuple
     out_spec: tuple
+
+
+class Precision(enum.Enum):
+    """JAX's precision hint. Accepted and not acted on: IREE's CPU convolutions and dots
+    accumulate in the operand dtype (or preferred_element_type)."""
+
+    DEFAULT = 0
+    HIGH = 1
+    HIGHEST = 2
 
 
 def _arr(x):

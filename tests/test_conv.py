@@ -108,15 +108,17 @@ def test_grad_matches_jax(case):
     rng = np.random.default_rng(5)
     ct = rng.standard_normal(np.shape(jlax.conv_general_dilated(x, w, **kw))).astype(np.float32)
 
-    def loss(mod, lx):
-        return lambda a, b: (mod.conv_general_dilated(a, b, **kw) * ct).sum() if mod is jlax else \
-            irjax.numpy.sum(lx.conv_general_dilated(a, b, **kw) * ct)
+    def loss(a, b):
+        return irjax.numpy.sum(lax.conv_general_dilated(a, b, **kw) * ct)
 
-    want = jax.grad(loss(jlax, None), argnums=(0, 1))(x, w)
-    got = irjax.grad(loss(None, lax), argnums=(0, 1))(x, w)
+    def jloss(a, b):
+        return (jlax.conv_general_dilated(a, b, **kw) * ct).sum()
+
+    want = jax.grad(jloss, argnums=(0, 1))(x, w)
+    got = irjax.grad(loss, argnums=(0, 1))(x, w)
     _close(got[0], want[0])
     _close(got[1], want[1])
-    got_jit = irjax.jit(irjax.grad(loss(None, lax), argnums=(0, 1)))(x, w)
+    got_jit = irjax.jit(irjax.grad(loss, argnums=(0, 1)))(x, w)
     _close(got_jit[0], want[0])
     _close(got_jit[1], want[1])
 
@@ -157,16 +159,44 @@ def test_vmap_vs_loop(case, axes):
 def test_vmap_of_grad():
     case = CASES[7]  # feature groups
     kw = case[3]
-    V = 2
-    xs, ws = zip(*[_operands(case, seed=s) for s in range(V)])
+    xs, ws = zip(*[_operands(case, seed=s) for s in range(2)])
+    got = irjax.vmap(irjax.grad(lambda a, b: irjax.numpy.sum(lax.conv_general_dilated(a, b, **kw) ** 2), argnums=1))(
+        np.stack(xs), np.stack(ws))
+    jgrad = jax.grad(lambda a, b: (jlax.conv_general_dilated(a, b, **kw) ** 2).sum(), argnums=1)
+    _close(got, np.stack([np.asarray(jgrad(x, w)) for x, w in zip(xs, ws)]))
 
-    def loss(mod, a, b):
-        return (mod.conv_general_dilated(a, b, **kw) ** 2).sum()
 
-    got = irjax.vmap(irjax.grad(lambda a, b: loss(lax, a, b) if False else irjax.numpy.sum(
-        lax.conv_general_dilated(a, b, **kw) ** 2), argnums=1))(np.stack(xs), np.stack(ws))
-    want = np.stack([np.asarray(jax.grad(lambda a, b: loss(jlax, a, b), argnums=1)(xs[i], ws[i])) for i in range(V)])
-    _close(got, want)
+def test_second_order_matches_jax():
+    case = CASES[3]  # strides, padding, both dilations
+    kw = case[3]
+    x, w = _operands(case)
+
+    def hvp(mod, summ):
+        g = (jax if mod is jlax else irjax).grad(lambda a, b: summ(mod.conv_general_dilated(a, b, **kw) ** 2), argnums=1)
+        return (jax if mod is jlax else irjax).jvp(lambda a: g(a, w), (x,), (np.ones_like(x),))[1]
+
+    # forward-over-reverse, and reverse-over-reverse under jit
+    want = hvp(jlax, lambda y: y.sum())
+    _close(hvp(lax, irjax.numpy.sum), want, 1e-3)
+    _close(irjax.jit(lambda a: irjax.grad(lambda b: irjax.numpy.sum(irjax.grad(
+        lambda c: irjax.numpy.sum(lax.conv_general_dilated(c, b, **kw) ** 2))(a)))(w))(x),
+           jax.grad(lambda b: jax.grad(lambda c: (jlax.conv_general_dilated(c, b, **kw) ** 2).sum())(x).sum())(w), 1e-3)
+
+
+def test_empty_output_grad():
+    x, w = np.ones((2, 3, 2), np.float32), np.ones((4, 3, 3), np.float32)  # window longer than the input
+    kw = dict(window_strides=(1,), padding="VALID")
+    assert lax.conv_general_dilated(x, w, **kw).shape == (2, 4, 0)
+    gx, gw = irjax.grad(lambda a, b: irjax.numpy.sum(lax.conv_general_dilated(a, b, **kw)), argnums=(0, 1))(x, w)
+    _close(gx, np.zeros_like(x))
+    _close(gw, np.zeros_like(w))
+
+
+def test_precision_is_accepted():
+    x, w = _operands(CASES[0])
+    for prec in (None, lax.Precision.HIGHEST, "highest"):
+        _close(lax.conv_general_dilated(x, w, (1, 1), "VALID", precision=prec),
+               jlax.conv_general_dilated(x, w, (1, 1), "VALID"))
 
 
 # ---- wrappers ----------------------------------------------------------------------------------
