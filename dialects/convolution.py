@@ -8,6 +8,8 @@ JAX's ConvDimensionNumbers: (batch, feature, spatial...), (out feature, in featu
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from . import hlo
@@ -215,6 +217,9 @@ def _conv_vjp(cts, primals, outs, window_strides, padding, lhs_dilation, rhs_dil
     if B > 1:  # the batch groups came out as feature blocks: fold them back into the batch
         d_lhs = _merge_axis(_split_axis(d_lhs, lspec[1], B), lspec[1], lspec[0])
 
+    if G == 1 and B == 1 and int(np.prod(_spatial(rhs.shape, rspec))) <= _MAX_DOT_TAPS:
+        return [d_lhs, _rhs_grad_by_dots(lhs, g, rhs, window_strides, padding, lhs_dilation, rhs_dilation,
+                                         dimension_numbers)]
     # d rhs: correlate the input with the cotangent as the kernel; the roles of batch and
     # features swap, so feature groups become batch groups and back.
     pad_r = [(lo, o - x + k - lo - 1) for x, k, o, (lo, _) in zip(in_d, k_d, out_d, padding)]
@@ -222,6 +227,36 @@ def _conv_vjp(cts, primals, outs, window_strides, padding, lhs_dilation, rhs_dil
                   rhs_dilation=tuple(window_strides), dimension_numbers=(_swap01(lspec), _swap01(ospec), _swap01(rspec)),
                   feature_group_count=B, batch_group_count=G)
     return [d_lhs, d_rhs]
+
+
+# IREE 3.13 runs the weight-gradient convolution (cotangent as a big kernel) slowly: 60 ms
+# for 8x32x32x16 * 3x3x16x32 where one dot_general per kernel tap takes ~2 ms (measured here)
+_MAX_DOT_TAPS = 64
+
+
+def _rhs_grad_by_dots(lhs, g, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers):
+    """d rhs as one matmul: the strided window of the padded input that each kernel tap saw
+    (im2col, taps x features by batch x output positions) times the cotangent."""
+    lspec, rspec, ospec = dimension_numbers
+    x = L.transpose(lhs, (lspec[1], lspec[0]) + tuple(lspec[2:]))  # (C, N, spatial...)
+    gt = L.transpose(g, (ospec[1], ospec[0]) + tuple(ospec[2:]))  # (O, N, out spatial...)
+    nd = x.ndim - 2
+    cfg = ((0, 0, 0), (0, 0, 0)) + tuple((lo, hi, d - 1) for (lo, hi), d in zip(padding, lhs_dilation))
+    xp = L.bind("pad", x, L.full((), 0, x.dtype), padding_config=cfg)
+    taps = _spatial(rhs.shape, rspec)
+    m = int(np.prod(gt.shape[1:]))
+    cols = []
+    for idx in itertools.product(*(range(k) for k in taps)):
+        start = (0, 0) + tuple(i * r for i, r in zip(idx, rhs_dilation))
+        limit = xp.shape[:2] + tuple(s0 + (o - 1) * st + 1 for s0, o, st in zip(start[2:], gt.shape[2:], window_strides))
+        win = L.bind("slice", xp, start_indices=start, limit_indices=limit, strides=(1, 1) + tuple(window_strides))
+        cols.append(L.reshape(win, (1, x.shape[0], m)))
+    col = cols[0] if len(cols) == 1 else L.bind("concatenate", *cols, dimension=0)
+    c = x.shape[0]
+    w = L.dot_general(L.reshape(col, (len(cols) * c, m)), L.reshape(gt, (gt.shape[0], m)), (((1,), (1,)), ((), ())))
+    w = L.reshape(w, tuple(taps) + (c, gt.shape[0]))  # (spatial..., I, O)
+    w = L.transpose(w, (nd + 1, nd) + tuple(range(nd)))  # (O, I, spatial...)
+    return L.transpose(w, tuple(int(a) for a in np.argsort(rspec)))
 
 
 # ---- batching ----------------------------------------------------------------------------------
