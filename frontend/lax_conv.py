@@ -7,11 +7,15 @@ resolve here, so the jx.conv_general_dilated op only sees explicit pairs and per
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from .core import bind
+
+__all__ = ["ConvDimensionNumbers", "Precision", "conv", "conv_dimension_numbers", "conv_general_dilated",
+           "conv_transpose", "conv_with_general_padding", "padtype_to_pads"]
 
 
 class ConvDimensionNumbers(NamedTuple):

@@ -6,14 +6,15 @@ their jnp twins) map to the jx.reduce_window kinds sum / max / min.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
-
 from irjax.dialects.hlo import reducer_identity
 
 from .core import Tracer, bind
 from .lax_conv import padtype_to_pads
+
+__all__ = ["cumlogsumexp", "reduce_precision", "reduce_window"]
 
 _KINDS = {"add": "sum", "max": "max", "maximum": "max", "min": "min", "minimum": "min"}
 

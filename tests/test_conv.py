@@ -3,11 +3,10 @@ paddings, dilations, layouts and feature / batch groups."""
 
 from __future__ import annotations
 
+import irjax
 import numpy as np
 import pytest
-
-import irjax
-import irjax.lax as lax
+from irjax import lax
 from irjax.dialects.registry import get
 
 jax = pytest.importorskip("jax")
@@ -130,10 +129,10 @@ def test_jvp_vs_finite_differences(case):
     kw = case[3]
     rng = np.random.default_rng(9)
     tx, tw = rng.standard_normal(x.shape).astype(np.float32), rng.standard_normal(w.shape).astype(np.float32)
-    f = lambda a, b: lax.conv_general_dilated(a, b, **kw)  # noqa: E731
+    f = lambda a, b: lax.conv_general_dilated(a, b, **kw)
     _, t = irjax.jvp(f, (x, w), (tx, tw))
     eps = 1e-2
-    x64 = lambda a, b: np.asarray(jlax.conv_general_dilated(a, b, **kw), np.float64)  # noqa: E731
+    x64 = lambda a, b: np.asarray(jlax.conv_general_dilated(a, b, **kw), np.float64)
     fd = (x64(x + eps * tx, w + eps * tw) - x64(x - eps * tx, w - eps * tw)) / (2 * eps)
     np.testing.assert_allclose(np.asarray(t), fd, rtol=2e-2, atol=2e-2 * max(1.0, np.abs(fd).max()))
 

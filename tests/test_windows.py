@@ -3,12 +3,11 @@ against jax.lax: values, dtypes, grads, vmap and jit."""
 
 from __future__ import annotations
 
+import irjax
+import irjax.numpy as jnp
 import numpy as np
 import pytest
-
-import irjax
-import irjax.lax as lax
-import irjax.numpy as jnp
+from irjax import lax
 from irjax.dialects.registry import get
 
 jax = pytest.importorskip("jax")
@@ -118,7 +117,7 @@ def test_reduce_window_grad_matches_jax(op, win):
     x = _distinct(shape, 1)
     mine, theirs, init = OPS[op]
     ct = np.random.default_rng(2).standard_normal(np.shape(jlax.reduce_window(x, init, theirs, **kw))).astype(np.float32)
-    f = lambda a: jnp.sum(lax.reduce_window(a, init, mine, **kw) * ct)  # noqa: E731
+    f = lambda a: jnp.sum(lax.reduce_window(a, init, mine, **kw) * ct)
     if op != "add" and win[0] in ("dilated", "neg_pad"):
         # jax refuses these max/min grads (window dilation, negative padding): central
         # differences of the reference instead (distinct values: the argmax stays put)
@@ -142,7 +141,7 @@ def test_reduce_window_jvp_vs_finite_differences(op):
     t = np.random.default_rng(6).standard_normal(shape).astype(np.float32)
     _, tout = irjax.jvp(lambda a: lax.reduce_window(a, init, mine, **kw), (x,), (t,))
     eps = 1e-3  # distinct values at least 4/84 apart: the argmax does not move
-    f = lambda a: np.asarray(jlax.reduce_window(a.astype(np.float32), init, theirs, **kw), np.float64)  # noqa: E731
+    f = lambda a: np.asarray(jlax.reduce_window(a.astype(np.float32), init, theirs, **kw), np.float64)
     hi, lo = f(x + eps * t), f(x - eps * t)
     with np.errstate(invalid="ignore"):  # all-padding windows stay -inf / inf: no derivative there
         fd = np.where(np.isfinite(hi), hi - lo, 0.0) / (2 * eps)
