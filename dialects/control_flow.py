@@ -18,13 +18,13 @@ import contextvars
 
 import numpy as np
 
+from . import control_flow_rules as R
 from . import hlo
 from .builder import aval
-from .func import find_func, signature
+from .calls import func_call as _call
 from .mlir import ir
 from .registry import Primitive, ShapedType, VerifyError, register
 
-CONTROL_FLOW_OPS = frozenset(("jx.cond", "jx.while", "jx.scan"))
 _I32 = np.dtype(np.int32)
 _BOOL = np.dtype(np.bool_)
 
@@ -70,16 +70,6 @@ def _scan_impl(*args, body, length, reverse, num_consts, num_carry, _call):
 
 
 # ---- StableHLO lowering: regions that func.call the bodies -------------------------------------
-
-
-def _call(fname: str, operands, results) -> list:
-    op = ir.Operation.create(
-        "func.call",
-        results=[hlo._type(t) for t in results],
-        operands=list(operands),
-        attributes={"callee": ir.FlatSymbolRefAttr.get(fname)},
-    )
-    return list(op.results)
 
 
 def _region_op(name, operands, results, attrs, regions) -> list:
@@ -278,52 +268,53 @@ def _scan_chunked(sc: _ScanParts):
     return carry + ys
 
 
-# ---- verification against the callees' signatures ----------------------------------------------
+# ---- verification against the callees' signatures (ctx.signature: calls.TransformCtx) ----------
 
 
-def verify_op(module, op, params, in_avals, out_avals) -> None:
-    """Check a control-flow op's operands and results against its callee functions."""
-
-    def sig(name):
-        f = find_func(module, name)
-        if f is None:
-            raise VerifyError(f"callee @{name} not found")
-        return signature(f)
-
-    if op.name == "jx.cond":
-        idx = in_avals[0]
-        if idx.shape != () or idx.dtype.kind not in "biu":
-            raise VerifyError(f"index must be a bool or integer scalar, got {idx.str_short()}")
-        for b in params["branches"]:
-            if sig(b) != (in_avals[1:], out_avals):
-                raise VerifyError(f"branch @{b} signature does not match the op")
-    elif op.name == "jx.while":
-        nc, nb = params["cond_nconsts"], params["body_nconsts"]
-        carry = in_avals[nc + nb :]
-        if sig(params["cond_fn"]) != (in_avals[:nc] + carry, [ShapedType((), _BOOL)]):
-            raise VerifyError(f"cond_fn @{params['cond_fn']} must map (cconsts, carry) to a bool scalar")
-        if sig(params["body_fn"]) != (in_avals[nc:], carry) or out_avals != carry:
-            raise VerifyError(f"body_fn @{params['body_fn']} must map (bconsts, carry) to the carry")
-    else:
-        nc, nk, n = params["num_consts"], params["num_carry"], params["length"]
-        xs = in_avals[nc + nk :]
-        if any(x.shape[:1] != (n,) for x in xs):
-            raise VerifyError(f"scanned operands must have leading axis {n}")
-        slices = [ShapedType(x.shape[1:], x.dtype) for x in xs]
-        ins, outs = sig(params["body"])
-        carry = in_avals[nc : nc + nk]
-        ys = [ShapedType((n,) + y.shape, y.dtype) for y in outs[nk:]]
-        if ins != in_avals[: nc + nk] + slices or outs[:nk] != carry or out_avals != carry + ys:
-            raise VerifyError(f"body @{params['body']} signature does not match the scan")
+def _cond_verify(ctx, in_avals, out_avals, *, branches):
+    idx = in_avals[0]
+    if idx.shape != () or idx.dtype.kind not in "biu":
+        raise VerifyError(f"index must be a bool or integer scalar, got {idx.str_short()}")
+    for b in branches:
+        if ctx.signature(b) != (in_avals[1:], out_avals):
+            raise VerifyError(f"branch @{b} signature does not match the op")
 
 
-_TAGS = frozenset(("calls",))
+def _while_verify(ctx, in_avals, out_avals, *, cond_fn, body_fn, cond_nconsts, body_nconsts):
+    nc, nb = cond_nconsts, body_nconsts
+    carry = in_avals[nc + nb :]
+    if ctx.signature(cond_fn) != (in_avals[:nc] + carry, [ShapedType((), _BOOL)]):
+        raise VerifyError(f"cond_fn @{cond_fn} must map (cconsts, carry) to a bool scalar")
+    if ctx.signature(body_fn) != (in_avals[nc:], carry) or out_avals != carry:
+        raise VerifyError(f"body_fn @{body_fn} must map (bconsts, carry) to the carry")
 
-register(Primitive("cond", _infer, impl=_cond_impl, lower=_cond_lower, multiple_results=True, tags=_TAGS,
-                   doc="run branches[index](operands) (bool index: [false, true]; int clamped)",
-                   family="control_flow"))
-register(Primitive("while", _infer, impl=_while_impl, lower=_while_lower, multiple_results=True, tags=_TAGS,
-                   doc="carry = body_fn(carry) while cond_fn(carry)", family="control_flow"))
-register(Primitive("scan", _infer, impl=_scan_impl, lower=_scan_lower, multiple_results=True, tags=_TAGS,
-                   doc="carry, y[i] = body(consts, carry, x[i]) for i in range(length)",
-                   family="control_flow"))
+
+def _scan_verify(ctx, in_avals, out_avals, *, body, length, reverse, num_consts, num_carry):
+    nc, nk, n = num_consts, num_carry, length
+    xs = in_avals[nc + nk :]
+    if any(x.shape[:1] != (n,) for x in xs):
+        raise VerifyError(f"scanned operands must have leading axis {n}")
+    slices = [ShapedType(x.shape[1:], x.dtype) for x in xs]
+    ins, outs = ctx.signature(body)
+    carry = in_avals[nc : nc + nk]
+    ys = [ShapedType((n,) + y.shape, y.dtype) for y in outs[nk:]]
+    if ins != in_avals[: nc + nk] + slices or outs[:nk] != carry or out_avals != carry + ys:
+        raise VerifyError(f"body @{body} signature does not match the scan")
+
+
+_CF = dict(multiple_results=True, family="control_flow")
+register(Primitive(
+    "cond", _infer, impl=_cond_impl, lower=_cond_lower, verify=_cond_verify, jvp=R.cond_jvp, vjp=R.cond_vjp,
+    batch=R.cond_batch, callee_attrs=("branches",), **_CF,
+    doc="run branches[index](operands) (bool index: [false, true]; int clamped)",
+))
+register(Primitive(
+    "while", _infer, impl=_while_impl, lower=_while_lower, verify=_while_verify, jvp=R.while_jvp,
+    vjp=R.while_vjp, batch=R.while_batch, callee_attrs=("cond_fn", "body_fn"), **_CF,
+    doc="carry = body_fn(carry) while cond_fn(carry)",
+))
+register(Primitive(
+    "scan", _infer, impl=_scan_impl, lower=_scan_lower, verify=_scan_verify, jvp=R.scan_jvp, vjp=R.scan_vjp,
+    vjp_fwd=R.scan_vjp_fwd, batch=R.scan_batch, callee_attrs=("body",), **_CF,
+    doc="carry, y[i] = body(consts, carry, x[i]) for i in range(length)",
+))

@@ -6,13 +6,15 @@ input with `body_ops`, so passes never iterate `block.operations` (superlinear).
 
 from __future__ import annotations
 
-import itertools
 from typing import Callable, Sequence
 
 from .attrs import decode_params
 from .builder import aval, ir_type
 from .mlir import enter, ir
+from . import registry
 from .registry import ShapedType
+
+CALL_OP = "jx.call"  # the plain call: `inline` splices it, transformations go through its record
 
 
 def new_module() -> ir.Module:
@@ -43,6 +45,11 @@ def lookup_func(module: ir.Module, name: str):
 
 def func_names(module: ir.Module) -> list[str]:
     return [ir.StringAttr(op.attributes["sym_name"]).value for op in _top_ops(module) if op.name == "func.func"]
+
+
+def top_funcs(module: ir.Module) -> dict:
+    """{name: func.func op} of the module, in one walk."""
+    return {ir.StringAttr(op.attributes["sym_name"]).value: op for op in _top_ops(module) if op.name == "func.func"}
 
 
 def _top_ops(module):
@@ -86,17 +93,15 @@ def op_params(op) -> dict:
     return decode_params(op)
 
 
-_counter = itertools.count()
-
-
 def unique_name(module: ir.Module, base: str) -> str:
+    """`base`, or `base_<k>` with the smallest k free (deterministic, for FileCheck)."""
     names = set(func_names(module))
     if base not in names:
         return base
-    while True:
-        n = f"{base}_{next(_counter)}"
-        if n not in names:
-            return n
+    k = 0
+    while f"{base}_{k}" in names:
+        k += 1
+    return f"{base}_{k}"
 
 
 class FuncBuilder:
@@ -157,7 +162,7 @@ def build_func(module, name, arg_avals, body: Callable, private=False) -> str:
 
 def emit_call(callee: str, operands: Sequence, result_avals: Sequence[ShapedType]) -> list:
     op = ir.Operation.create(
-        "jx.call",
+        CALL_OP,
         results=[ir_type(a) for a in result_avals],
         operands=list(operands),
         attributes={"callee": ir.FlatSymbolRefAttr.get(callee)},
@@ -178,8 +183,7 @@ def reachable(module: ir.Module, names: Sequence[str]) -> list[str]:
         if f is None:
             raise KeyError(f"function @{n} not found")
         for op in body_ops(f):
-            if op.name in CALL_OPS:
-                todo += callees_of(op)
+            todo += callees_of(op)
     return order
 
 
@@ -208,20 +212,15 @@ def callee_of(op) -> str:
     return ir.FlatSymbolRefAttr(op.attributes["callee"]).value
 
 
-# Ops that name functions through symbol attributes: jx.call, the custom-derivative calls
-# whose lowering calls `callee` while the autodiff passes call the rule functions, and the
-# control-flow ops (jx.cond {branches = [@f, @g]}, jx.while {cond_fn, body_fn}, jx.scan {body}).
-SYMBOL_ATTRS = ("callee", "jvp_callee", "fwd_callee", "bwd_callee", "branches", "cond_fn", "body_fn", "body")
-CALL_OPS = frozenset(
-    ("jx.call", "jx.custom_jvp_call", "jx.custom_vjp_call", "jx.cond", "jx.while", "jx.scan")
-)
-
-
 def callees_of(op) -> list[str]:
-    """Every function `op` refers to (callee first); array-of-symbol attributes flattened."""
+    """Every function a call-like `op` names (its record's `callee_attrs`, callee first;
+    arrays of symbols flattened); [] for any other op."""
+    prim = registry.lookup(op.name)
+    if prim is None or not prim.callee_attrs:
+        return []
     attrs = op.attributes
     out = []
-    for k in SYMBOL_ATTRS:
+    for k in prim.callee_attrs:
         if k in attrs:
             a = attrs[k]
             if isinstance(a, ir.ArrayAttr):

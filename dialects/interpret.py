@@ -2,8 +2,8 @@
 
     evaluate(module, "f", [np.ones(3, np.float32)]) -> [ndarray, ...]
 
-Calls (jx.call, custom-derivative calls) evaluate their callee; control-flow ops get a
-`_call(fname, args)` hook to evaluate their bodies. The test oracle for the IR itself.
+Call-like ops (records with `callee_attrs`) get a `_call(fname, args)` hook to evaluate the
+functions they name. The test oracle for the IR itself.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 from . import registry
 from .builder import aval
-from .func import body_ops, callee_of, entry_block, find_func, op_params
+from .func import body_ops, entry_block, find_func, op_params
 
 
 def evaluate(module, fname: str, args: Sequence) -> list[np.ndarray]:
@@ -32,17 +32,14 @@ def evaluate(module, fname: str, args: Sequence) -> list[np.ndarray]:
         xs = [env[v] for v in op.operands]
         if op.name == "func.return":
             return [np.asarray(x) for x in xs]
-        if op.name in ("jx.call", "jx.custom_jvp_call", "jx.custom_vjp_call"):
-            outs = call(callee_of(op), xs)
-        else:
-            prim = registry.get(op.name)
-            if prim.impl is None:
-                raise NotImplementedError(f"{op.name} has no reference implementation")
-            params = op_params(op)
-            if "calls" in prim.tags:
-                params["_call"] = call
-            out = prim.impl(*xs, **params)
-            outs = list(out) if prim.multiple_results else [out]
+        prim = registry.get(op.name)
+        if prim.impl is None:
+            raise NotImplementedError(f"{op.name} has no reference implementation")
+        params = op_params(op)
+        if prim.calls:
+            params["_call"] = call
+        out = prim.impl(*xs, **params)
+        outs = list(out) if prim.multiple_results else [out]
         for r, o in zip(op.results, outs):
             env[r] = np.asarray(o, aval(r).dtype).reshape(aval(r).shape)
     raise ValueError(f"@{fname} has no return")

@@ -254,37 +254,7 @@ register(
     )
 )
 
-# ---- call -----------------------------------------------------------------------------------
-# jx.call's result types come from the callee's signature, so its infer is never used by
-# emit (callers pass result_types); the transformation passes rewrite it through its callee.
-
-
-def _call_infer(*avals, callee):
-    raise VerifyError("jx.call result types come from the callee; emit it with result_types")
-
-
-register(
-    Primitive(
-        "call",
-        _call_infer,
-        multiple_results=True,
-        doc="call another function in the module: jx.call @f(args)",
-        family="misc",
-    )
-)
-
-# ---- custom derivatives ------------------------------------------------------------------------
-# jx.custom_jvp_call {callee, jvp_callee, num_args} and jx.custom_vjp_call {callee, fwd_callee,
-# bwd_callee, num_args}: operands are (args..., consts...). Lowering calls `callee`; the autodiff
-# passes call the rule functions instead and batching batches every callee (see passes/).
-#   @jvp_callee(args, consts, tangents of args) -> (outs, out tangents)
-#   @fwd_callee(args, consts) -> (outs, residuals);  @bwd_callee(residuals, out cts, consts) -> arg cts
-
-for _n, _doc in (
-    ("custom_jvp_call", "call @callee; forward mode uses @jvp_callee (a user's custom_jvp rule)"),
-    ("custom_vjp_call", "call @callee; reverse mode uses @fwd_callee / @bwd_callee (a user's custom_vjp rule)"),
-):
-    register(Primitive(_n, _call_infer, multiple_results=True, doc=_doc, family="misc"))
+# jx.call and the custom-derivative calls are call-like records: see calls.py.
 
 # ---- stop_gradient ---------------------------------------------------------------------------
 # An identity whose derivative is zero; lowering forwards the operand.

@@ -5,10 +5,17 @@ Also owns the process-wide context and the dtype <-> MLIR element type mapping.
 
 from __future__ import annotations
 
+import sys
 import threading
+import types
 
 import numpy as np
 from iree.compiler import ir, passmanager  # noqa: F401  (re-exported)
+
+# The bindings look for a Python module per dialect whenever they wrap an op, and do not
+# remember a miss: without this empty `jx` module every jx op created or cloned paid a failed
+# import (~0.1 ms, 90% of inlining a call chain). Measured: 6.0 s -> 0.6 s for one inline.
+sys.modules.setdefault("iree.compiler.dialects.jx", types.ModuleType("iree.compiler.dialects.jx"))
 
 _local = threading.local()
 

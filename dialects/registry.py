@@ -45,6 +45,15 @@ class Primitive:
     jvp(primals, tangents, **params) -> (outs, tangent_outs)   tangents may be None (zero)
     vjp(cts, primals, outs, **params) -> list of cotangents (None = zero / not differentiable)
     batch(args, dims, **params) -> (outs, out_dims)       dims are 0 or None
+
+    Call-like ops (jx.call, cond, while, scan, ...) name functions in the attributes listed
+    in `callee_attrs`. Their rules get a transform context first (dialects/calls.py,
+    `TransformCtx`: the module, the jvp / vjp / batched version of a callee, memoized helpers):
+    jvp(ctx, primals, tangents, **params), vjp(ctx, cts, primals, outs, residuals, **params)
+    with cts None where zero, batch(ctx, args, dims, **params) -> [(out, dim)],
+    vjp_fwd(ctx, primals, **params) -> (outs, residuals) (the forward sweep under reverse
+    mode; default: the op itself), verify(ctx, in_avals, out_avals, **params), and
+    impl(*arrays, _call, **params) where _call(fname, arrays) evaluates a callee.
     """
 
     name: str
@@ -59,6 +68,13 @@ class Primitive:
     doc: str = ""
     family: str = ""
     tags: frozenset = field(default_factory=frozenset)
+    callee_attrs: tuple = ()
+    vjp_fwd: Callable | None = None
+
+    @property
+    def calls(self) -> bool:
+        """A call-like op: it names functions (`callee_attrs`) and its rules take a context."""
+        return bool(self.callee_attrs)
 
     @property
     def op_name(self) -> str:
@@ -94,6 +110,20 @@ def all_primitives() -> dict[str, Primitive]:
     return dict(_REGISTRY)
 
 
+def call_like() -> dict[str, Primitive]:
+    """The call-like records by op name ("jx.call", ...): derived, never listed by hand."""
+    _ensure_loaded()
+    return {p.op_name: p for p in _REGISTRY.values() if p.calls}
+
+
+def lookup(op_name: str) -> Primitive | None:
+    """The record of an MLIR op name, or None when it is not a jx op."""
+    if not op_name.startswith("jx."):
+        return None
+    _ensure_loaded()
+    return _REGISTRY.get(op_name[3:])
+
+
 _loaded = False
 
 
@@ -107,7 +137,9 @@ def _ensure_loaded():
             reductions,
             indexing,
             misc,
+            calls,
             control_flow,
+            remat,
         )
         from . import convolution, precision, windows  # noqa: F401
 

@@ -29,6 +29,7 @@ _LAZY = {
     "stop_gradient": "irjax.api",
     "custom_jvp": "irjax.custom_derivatives",
     "custom_vjp": "irjax.custom_derivatives",
+    "checkpoint": "irjax.rematerialize", "remat": "irjax.rematerialize",
     # arrays and devices
     "Array": "irjax.array",
     "ShapeDtypeStruct": "irjax.stages",

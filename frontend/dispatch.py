@@ -11,6 +11,7 @@ import numpy as np
 from irjax.dialects import builder, registry
 from irjax.dialects.func import FuncBuilder, find_func, new_module, parse_module, signature
 from irjax.dialects.mlir import enter
+from irjax.passes.generalize_shapes import generalize as generalize_shapes
 from irjax.passes.registry import run_pipeline
 
 from . import lazy
@@ -84,12 +85,24 @@ def compile_function(module, fname: str, device=None):
 _hlo_cache: dict = {}
 
 
+_shape_variants: dict = {}  # (generic text, device) -> static texts seen for it
+
+
 def _executable(hlo_text: str, device):
     from irjax.runtime.compiler import compile_stablehlo, matmul_heavy, needs_input_copies
     from irjax.runtime.executable import Executable
 
     key = (hlo_text, device)
     exe = _hlo_cache.get(key)
+    if exe is None and device.platform == "cpu":
+        # the second shape of an elementwise function compiles its shape-generic form, which
+        # serves every later shape of that rank (passes/generalize_shapes.py)
+        generic = generalize_shapes(hlo_text)
+        if generic is not None:
+            seen = _shape_variants.setdefault((generic, device), set())
+            seen.add(hlo_text)
+            if len(seen) > 1:
+                exe = _hlo_cache[key] = _executable(generic, device)
     if exe is None:
         parallel = device.platform == "cpu" and matmul_heavy(hlo_text)
         exe = Executable(compile_stablehlo(hlo_text, device.target, device.compile_flags), device,

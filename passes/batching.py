@@ -2,45 +2,24 @@
 
     @f(%x: tensor<3xf32>) { sin %x }   ==>   @f_batch_0_4(%x: tensor<4x3xf32>) { sin %x }
 
-Values that do not depend on a batched input stay unbatched ("not mapped"), so closed-over
-constants are not broadcast. Every result comes out with its batch axis first.
-`jx.call` is batched through its callee.
+A step function per op over the generic walker (transform.py). Values that do not depend on
+a batched input stay unbatched ("not mapped"), so closed-over constants are not broadcast.
+Every result comes out with its batch axis first. Call-like ops batch their callees.
 """
 
 from __future__ import annotations
 
 from irjax.dialects import registry
-from irjax.dialects.control_flow import CONTROL_FLOW_OPS
-from irjax.dialects.func import (
-    body_ops,
-    build_func,
-    callee_of,
-    emit_call,
-    emit_custom_call,
-    entry_block,
-    find_func,
-    op_params,
-    reemit,
-    signature,
-)
-from irjax.dialects.lang import Val, broadcast_in_dim, moveaxis, reduce_sum
-from irjax.dialects.mlir import enter
-from irjax.dialects.registry import ShapedType
+from irjax.dialects.calls import batched_aval
+from irjax.dialects.func import body_ops, entry_block, op_params, reemit
+from irjax.dialects.lang import Val, broadcast_in_dim, moveaxis
 
-from . import control_flow
-from .registry import register_pass
+from .registry import REQUIRED, Example, Option, register_pass
+from .transform import TRANSFORMS, Ctx, derive, source, walk_forward
 
 
 def _code(dims):
     return "_".join("n" if d is None else str(d) for d in dims)
-
-
-def batched_aval(a: ShapedType, d, size) -> ShapedType:
-    if d is None:
-        return a
-    shape = list(a.shape)
-    shape.insert(d, size)
-    return ShapedType(tuple(shape), a.dtype)
 
 
 def to_front(v: Val, d, size) -> Val:
@@ -49,130 +28,100 @@ def to_front(v: Val, d, size) -> Val:
     return moveaxis(v, d, 0) if d != 0 else v
 
 
-def batch_function(module, fname: str, in_dims, axis_size: int, out_batched=None) -> str:
+def _batch_step(module, op, xs, size):
+    """[(value, 0 or None)] of op's results; the env keeps batch dims at 0 (or None)."""
+    vals = [x for x, _ in xs]
+    dims = [d for _, d in xs]
+    if all(d is None for d in dims):
+        return [(Val(r), None) for r in reemit(op, [v.v for v in vals])]
+    prim = registry.get(op.name)
+    if prim.batch is None:
+        raise NotImplementedError(f"vmap of {op.name} is not implemented")
+    if prim.calls:
+        return prim.batch(Ctx(module, op, size), vals, dims, **op_params(op))
+    o, od = prim.batch(vals, dims, **op_params(op))
+    if not isinstance(o, list):
+        o, od = [o], [od]
+    # rules may leave the batch axis anywhere; keep the env's invariant (0 or None)
+    return [(v, d) if d in (None, 0) else (moveaxis(v, d, 0), 0) for v, d in zip(o, od)]
+
+
+def batch_function(
+    module, fname: str, in_dims, axis_size: int, out_batched=None
+) -> str:
     """@fname batched over in_dims; results batch axis first, or, where `out_batched` is
     False (control-flow carries that stay unbatched), left unbatched."""
     in_dims = tuple(in_dims)
-    name = f"{fname}_batch_{_code(in_dims)}_{axis_size}"
-    if out_batched is not None and not all(out_batched):
-        name += "_o" + "".join("1" if m else "0" for m in out_batched)
-    if find_func(module, name) is not None:
-        return name
-    f = find_func(module, fname)
-    if f is None:
-        raise KeyError(f"function @{fname} not found in the module")
-    ins, outs = signature(f)
+    f, ins, _ = source(module, fname)
     if len(in_dims) != len(ins):
-        raise ValueError(f"batch: {len(in_dims)} in-axes for {len(ins)} arguments of @{fname}")
+        raise ValueError(
+            f"batch: {len(in_dims)} in-axes for {len(ins)} arguments of @{fname}"
+        )
     for a, d in zip(ins, in_dims):
         if d is not None and not 0 <= d <= a.ndim:
-            raise ValueError(f"batch: in-axis {d} out of range for an argument of rank {a.ndim}")
-    src_args = list(entry_block(f).arguments)
-    ops = body_ops(f)
+            raise ValueError(
+                f"batch: in-axis {d} out of range for an argument of rank {a.ndim}"
+            )
+    ob = (
+        None
+        if out_batched is None or all(out_batched)
+        else tuple(bool(m) for m in out_batched)
+    )
 
     def body(*args):
         # rules see batch dims at 0 (or None): move each batched argument's axis to the front
-        env = {s: ((moveaxis(Val(a), d, 0), 0) if d else (Val(a), d)) for s, a, d in zip(src_args, args, in_dims)}
-        for op in ops:
-            if op.name == "func.return":
-                rets = list(op.operands)
-                break
-            xs = [env[v] for v in op.operands]
-            vals = [x for x, _ in xs]
-            dims = [d for _, d in xs]
-            if all(d is None for d in dims):
-                res = [(Val(r), None) for r in reemit(op, [v.v for v in vals])]
-            elif op.name == "jx.call":
-                callee = callee_of(op)
-                cb = batch_function(module, callee, dims, axis_size)
-                _, c_outs = signature(find_func(module, callee))
-                outs_b = [batched_aval(a, 0, axis_size) for a in c_outs]
-                res = [(Val(r), 0) for r in emit_call(cb, [v.v for v in vals], outs_b)]
-            elif op.name in ("jx.custom_jvp_call", "jx.custom_vjp_call"):
-                res = _batch_custom(module, op, vals, dims, axis_size)
-            elif op.name in CONTROL_FLOW_OPS:
-                res = control_flow.batch(module, op, vals, dims, axis_size)
-            else:
-                prim = registry.get(op.name)
-                if prim.batch is None:
-                    raise NotImplementedError(f"vmap of {op.name} is not implemented")
-                o, od = prim.batch(vals, dims, **op_params(op))
-                if not isinstance(o, list):
-                    o, od = [o], [od]
-                # rules may leave the batch axis anywhere; keep the env's invariant (0 or None)
-                res = [(v, d) if d in (None, 0) else (moveaxis(v, d, 0), 0) for v, d in zip(o, od)]
-            for r, (v, d) in zip(op.results, res):
-                env[r] = (v, d)
-        if out_batched is None:
-            return [to_front(*env[v], axis_size).v for v in rets]
+        env = {
+            s: ((moveaxis(Val(a), d, 0), 0) if d else (Val(a), d))
+            for s, a, d in zip(entry_block(f).arguments, args, in_dims)
+        }
+        rets = walk_forward(
+            body_ops(f), env, lambda op, xs: _batch_step(module, op, xs, axis_size)
+        )
         outs_v = []
-        for v, m in zip(rets, out_batched):
+        for v, m in zip(rets, ob or [True] * len(rets)):
             x, d = env[v]
             if not m and d is not None:
-                raise ValueError(f"batch: result of @{fname} expected unbatched is batched")
-            outs_v.append((to_front(x, d, axis_size) if m else x).v)
+                raise ValueError(
+                    f"batch: result of @{fname} expected unbatched is batched"
+                )
+            outs_v.append(to_front(x, d, axis_size) if m else x)
         return outs_v
 
-    with enter():
-        return build_func(module, name, [batched_aval(a, d, axis_size) for a, d in zip(ins, in_dims)], body)
+    base = f"{fname}_batch_{_code(in_dims)}_{axis_size}"
+    if ob is not None:
+        base += "_o" + "".join("1" if m else "0" for m in ob)
+    in_avals = [batched_aval(a, d, axis_size) for a, d in zip(ins, in_dims)]
+    return derive(
+        module, (fname, "batch", in_dims, axis_size, ob), base, in_avals, body
+    )
 
 
-def _batch_custom(module, op, vals, dims, size):
-    """Batch a custom-derivative call by batching its primal and its rule functions."""
-    p = op_params(op)
-    n = p["num_args"]
-    dims = list(dims)
-    arg_dims, const_dims = dims[:n], dims[n:]
-    callee = str(p["callee"])
-    _, c_outs = signature(find_func(module, callee))
-    outs_b = [batched_aval(a, 0, size) for a in c_outs]
-    cb = batch_function(module, callee, dims, size)
-    if op.name == "jx.custom_jvp_call":
-        # tangents are batched like their primals (jvp of a vmapped function)
-        jb = batch_function(module, str(p["jvp_callee"]), dims + arg_dims, size)
-        res = emit_custom_call("custom_jvp_call", [v.v for v in vals], outs_b, n, callee=cb, jvp_callee=jb)
-    else:
-        fwd = str(p["fwd_callee"])
-        fb = batch_function(module, fwd, dims, size)
-        n_res = len(signature(find_func(module, fwd))[1]) - len(c_outs)
-        bb = batch_function(module, str(p["bwd_callee"]), [0] * (n_res + len(c_outs)) + const_dims, size)
-        bb = _unbatch_cts(module, bb, arg_dims, size)
-        res = emit_custom_call(
-            "custom_vjp_call", [v.v for v in vals], outs_b, n, callee=cb, fwd_callee=fb, bwd_callee=bb
-        )
-    return [(Val(r), 0) for r in res]
+TRANSFORMS["batch"] = batch_function
 
-
-def _unbatch_cts(module, bwd, arg_dims, size) -> str:
-    """Wrap batched @bwd so unbatched arguments get their cotangents summed over the batch."""
-    if all(d is not None for d in arg_dims):
-        return bwd
-    name = f"{bwd}_sum_{_code(arg_dims)}"
-    if find_func(module, name) is not None:
-        return name
-    ins, outs = signature(find_func(module, bwd))
-
-    def body(*args):
-        res = emit_call(bwd, list(args), outs)
-        return [reduce_sum(Val(r), (0,)).v if d is None else r for r, d in zip(res, arg_dims)]
-
-    with enter():
-        return build_func(module, name, ins, body)
-
-
-def _dims(s):
-    if isinstance(s, (tuple, list)):
-        return tuple(s)
-    out = []
-    for p in str(s).strip("[]()").replace(",", " ").split():
-        out.append(None if p.lower() in ("none", "n", "-1") else int(p))
-    return tuple(out)
+_EX = """func.func @f(%x: tensor<3xf32>, %y: tensor<3xf32>) -> tensor<3xf32> {
+  %0 = "jx.sin"(%x) : (tensor<3xf32>) -> tensor<3xf32>
+  %1 = "jx.add"(%0, %y) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  return %1 : tensor<3xf32>
+}"""
 
 
 @register_pass(
     "batch",
     "vectorize @f over a new axis: batch{func=f in-axes=0,none axis-size=N}",
-    '@f(%x: tensor<3xf32>) { sin %x }  ==>  @f_batch_0_4(%x: tensor<4x3xf32>) { sin %x }',
+    Example(
+        "batch{func=f in-axes=0,none axis-size=4}",
+        _EX,
+        (
+            "func.func @f_batch_0_n_4(%arg0: tensor<4x3xf32>, %arg1: tensor<3xf32>) -> tensor<4x3xf32>",
+            '"jx.sin"(%arg0) : (tensor<4x3xf32>) -> tensor<4x3xf32>',
+            '"jx.broadcast_in_dim"(%arg1)',
+        ),
+    ),
+    options=(
+        Option("func", "symbol", REQUIRED, "the function to vectorize"),
+        Option("in-axes", "dims", (0,), "batch axis of each argument, or none"),
+        Option("axis-size", "int", 1, "size of the new axis"),
+    ),
 )
-def batch_pass(module, func: str, in_axes: str = "0", axis_size: str = "1"):
-    batch_function(module, func, _dims(in_axes), int(axis_size))
+def batch_pass(module, func: str, in_axes=(0,), axis_size: int = 1):
+    batch_function(module, func, in_axes, axis_size)

@@ -7,15 +7,28 @@ inline: %r = "jx.call"(%x) {callee = @g}      ==>  g's body with %x for its argu
 
 from __future__ import annotations
 
-from irjax.dialects.func import body_ops, find_func, func_names
+from irjax.dialects.func import CALL_OP, body_ops, callee_of, entry_block, top_funcs
 from irjax.dialects.mlir import enter, ir
 
-from .registry import register_pass
+from .registry import Example, Option, register_pass
+
+_FUNC = Option("func", "symbol", None, "only this function (default: all)")
+_F = """func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %0 = "jx.sin"(%x) : (tensor<3xf32>) -> tensor<3xf32>
+  %1 = "jx.sin"(%x) : (tensor<3xf32>) -> tensor<3xf32>
+  %2 = "jx.add"(%0, %1) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %3 = "jx.cos"(%x) : (tensor<3xf32>) -> tensor<3xf32>
+  return %2 : tensor<3xf32>
+}"""
 
 
 def _funcs(module, func=None):
-    names = [func] if func else func_names(module)
-    return [find_func(module, n) for n in names if find_func(module, n) is not None]
+    funcs = top_funcs(module)
+    if func is None:
+        return list(funcs.values())
+    if func not in funcs:
+        raise KeyError(f"function @{func} not found in the module")
+    return [funcs[func]]
 
 
 def _attr_key(op):
@@ -23,7 +36,12 @@ def _attr_key(op):
     return tuple((k, str(attrs[k])) for k in sorted(attrs))
 
 
-@register_pass("cse", "merge identical jx ops (same name, operands, attributes, result types)")
+@register_pass(
+    "cse",
+    "merge identical jx ops (same name, operands, attributes, result types)",
+    Example("cse", _F, ('%0 = "jx.sin"(%arg0)', '"jx.add"(%0, %0)')),
+    options=(_FUNC,),
+)
 def cse(module, func: str | None = None):
     with enter():
         for f in _funcs(module, func):
@@ -31,7 +49,12 @@ def cse(module, func: str | None = None):
             for op in body_ops(f):
                 if not op.name.startswith("jx.") or len(op.regions):
                     continue
-                key = (op.name, tuple(op.operands), _attr_key(op), tuple(str(r.type) for r in op.results))
+                key = (
+                    op.name,
+                    tuple(op.operands),
+                    _attr_key(op),
+                    tuple(str(r.type) for r in op.results),
+                )
                 prev = seen.get(key)
                 if prev is None:
                     seen[key] = op
@@ -41,7 +64,12 @@ def cse(module, func: str | None = None):
                 op.erase()
 
 
-@register_pass("dce", "erase jx ops whose results are unused")
+@register_pass(
+    "dce",
+    "erase jx ops whose results are unused",
+    Example("dce", _F, ('"jx.add"', "return")),
+    options=(_FUNC,),
+)
 def dce(module, func: str | None = None):
     with enter():
         for f in _funcs(module, func):
@@ -59,35 +87,123 @@ def dce(module, func: str | None = None):
                     op.erase()
 
 
-def inline_call(module, call_op) -> None:
-    """Replace one jx.call by the callee's body."""
-    callee = find_func(module, ir.FlatSymbolRefAttr(call_op.attributes["callee"]).value)
-    block = callee.regions[0].blocks[0]
-    env = dict(zip(list(block.arguments), list(call_op.operands)))
-    with ir.InsertionPoint(call_op), call_op.location:
-        for op in body_ops(callee):
+class _Inliner:
+    """Splices callee bodies at a call, expanding nested calls with an explicit stack (a chain
+    of 800 calls is 800 frames deep). Each function's body is listed once (`body_walks`), so
+    inlining costs one clone per op of the output: the old pass re-listed functions and
+    re-inlined half-expanded bodies round after round (quadratic on call chains)."""
+
+    def __init__(self, funcs: dict):
+        self.funcs = funcs
+        self.bodies: dict[str, list] = {}
+        self.body_walks = 0
+
+    def body(self, name):
+        b = self.bodies.get(name)
+        if b is None:
+            if name not in self.funcs:
+                raise KeyError(f"inline: callee @{name} not found in the module")
+            b = self.bodies[name] = body_ops(self.funcs[name])
+            self.body_walks += 1
+        return b
+
+    def splice(self, name: str, operands: list) -> list:
+        """Clone @name's body (calls expanded) at the insertion point; returns its results."""
+        args = (
+            list(entry_block(self.funcs[name]).arguments) if name in self.funcs else []
+        )
+        frames = [(iter(self.body(name)), dict(zip(args, operands)), None)]
+        while True:
+            it, env, ret = frames[-1]
+            op = next(it)
             operands = [env.get(v, v) for v in op.operands]
             if op.name == "func.return":
-                for old, new in zip(call_op.results, operands):
-                    old.replace_all_uses_with(new)
-                break
-            clone = op.clone()
-            for i, v in enumerate(operands):
-                clone.operands[i] = v
-            for old, new in zip(op.results, clone.results):
-                env[old] = new
-    call_op.erase()
+                frames.pop()
+                if not frames:
+                    return operands
+                caller_env, call = ret
+                caller_env.update(zip(call.results, operands))
+            elif op.name == CALL_OP:
+                if len(frames) > len(self.funcs):
+                    raise RecursionError("inline: recursive jx.call chain")
+                callee = callee_of(op)
+                body = self.body(callee)
+                c_args = entry_block(self.funcs[callee]).arguments
+                frames.append((iter(body), dict(zip(c_args, operands)), (env, op)))
+            else:
+                clone = op.clone()
+                for i, v in enumerate(operands):
+                    clone.operands[i] = v
+                env.update(zip(op.results, clone.results))
+
+    def inline_into(self, name: str) -> None:
+        for op in self.body(name):
+            if op.name != CALL_OP:
+                continue
+            with ir.InsertionPoint(op), op.location:
+                results = self.splice(callee_of(op), list(op.operands))
+            for old, new in zip(op.results, results):
+                old.replace_all_uses_with(new)
+            op.erase()
+        self.bodies.pop(name, None)
 
 
-@register_pass("inline", "inline every jx.call (repeats until none is left)")
-def inline(module, func: str | None = None):
+def _callees_first(inl: _Inliner, roots) -> list[str]:
+    """Functions in post-order of the call graph (callees before callers), iteratively."""
+    order, state = [], {}
+    for root in roots:
+        if root in state:
+            continue
+        state[root] = "open"
+        stack = [(root, iter([op for op in inl.body(root) if op.name == CALL_OP]))]
+        while stack:
+            name, calls = stack[-1]
+            op = next(calls, None)
+            if op is None:
+                stack.pop()
+                state[name] = "done"
+                order.append(name)
+                continue
+            c = callee_of(op)
+            if state.get(c) == "open":
+                raise RecursionError("inline: recursive jx.call chain")
+            if c not in state:
+                state[c] = "open"
+                stack.append((c, iter([o for o in inl.body(c) if o.name == CALL_OP])))
+    return order
+
+
+_INLINE_EX = """func.func @g(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %0 = "jx.exp"(%x) : (tensor<3xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %0 = "jx.call"(%x) {callee = @g} : (tensor<3xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}"""
+
+
+@register_pass(
+    "inline",
+    "inline every jx.call, recursively (func=f: only into @f)",
+    Example(
+        "inline{func=f}", _INLINE_EX, ("func.func @f(", '"jx.exp"(%arg0)', "return")
+    ),
+    options=(_FUNC,),
+)
+def inline(module, func: str | None = None) -> _Inliner:
+    """Callees are inlined before their callers, so every splice copies an already flat body."""
     with enter():
-        for _ in range(64):
-            calls = []
-            for f in _funcs(module, func):
-                calls += [op for op in body_ops(f) if op.name == "jx.call"]
-            if not calls:
-                return
-            for c in calls:
-                inline_call(module, c)
-        raise RecursionError("inline: recursive jx.call chain")
+        funcs = top_funcs(module)
+        inl = _Inliner(funcs)
+        if func is not None:
+            if func not in funcs:
+                raise KeyError(f"function @{func} not found in the module")
+            _callees_first(
+                inl, [func]
+            )  # only to reject recursion before touching the IR
+            inl.inline_into(func)
+        else:
+            for name in _callees_first(inl, list(funcs)):
+                inl.inline_into(name)
+    return inl

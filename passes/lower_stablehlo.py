@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from irjax.dialects import control_flow, registry
 from irjax.dialects.builder import aval
-from irjax.dialects.func import callees_of, func_names, find_func, op_params
+from irjax.dialects.func import callees_of, find_func, func_names, op_params
 from irjax.dialects.mlir import enter, ir
 
-from .registry import register_pass
+from .registry import Example, Option, register_pass
 
 
 class LowerCtx:
     """What a lowering rule may look at besides its operands."""
 
-    __slots__ = ("in_avals", "out_avals", "op")
+    __slots__ = ("in_avals", "op", "out_avals")
 
     def __init__(self, op):
         self.op = op
@@ -43,14 +43,37 @@ def _jx_ops(module):
     return ops
 
 
+_EX = """func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %0 = "jx.sin"(%x) : (tensor<3xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}"""
+
+
 @register_pass(
     "lower-stablehlo",
     "lower every jx op to StableHLO (jx.call -> func.call)",
-    '"jx.sin"(%0) : (tensor<3xf32>) -> tensor<3xf32>  ==>  stablehlo.sine %0 : tensor<3xf32>',
+    Example(
+        "lower-stablehlo{entry=f}",
+        _EX,
+        ("func.func @f(", "stablehlo.sine %arg0 : tensor<3xf32>"),
+    ),
+    options=(
+        Option(
+            "entry",
+            "symbol",
+            None,
+            "the public entry function (others it calls turn private)",
+        ),
+        Option("chunk-scans", "bool", True, "long scans as chunked loops (CPU only)"),
+    ),
 )
-def lower_stablehlo(module, entry: str | None = None, chunk_scans: str = "true"):
+def lower_stablehlo(module, entry: str | None = None, chunk_scans: bool = True):
     """chunk-scans=false: long scans stay one loop (GPU targets; see dialects/control_flow.py)."""
-    token = control_flow.chunk_scans.set(chunk_scans not in ("false", "0"))
+    if entry is not None and find_func(module, entry) is None:
+        raise LoweringError(
+            f"lower-stablehlo: entry function @{entry} not found in the module"
+        )
+    token = control_flow.chunk_scans.set(chunk_scans)
     try:
         _lower(module, entry)
     finally:
@@ -61,32 +84,19 @@ def _lower(module, entry):
     called = set()
     with enter():
         for op in _jx_ops(module):
-            name = op.name[3:]
+            prim = registry.get(op.name)
+            if prim.lower is None:
+                raise LoweringError(f"{op.name} has no StableHLO lowering")
+            called.update(callees_of(op))  # call-like ops: their callees turn private
             with ir.InsertionPoint(op), op.location:
-                if name in ("call", "custom_jvp_call", "custom_vjp_call"):
-                    # custom-derivative calls run their primal; their rule functions go private
-                    # (and unused), so IREE drops them
-                    callee, *rules = callees_of(op)
-                    called.add(callee)
-                    called.update(rules)
-                    new = ir.Operation.create(
-                        "func.call",
-                        results=[r.type for r in op.results],
-                        operands=list(op.operands),
-                        attributes={"callee": ir.FlatSymbolRefAttr.get(callee)},
-                    )
-                    results = list(new.results)
-                else:
-                    called.update(callees_of(op))  # control flow calls its bodies
-                    prim = registry.get(name)
-                    if prim.lower is None:
-                        raise LoweringError(f"jx.{name} has no StableHLO lowering")
-                    out = prim.lower(LowerCtx(op), *op.operands, **op_params(op))
-                    results = out if isinstance(out, (list, tuple)) else [out]
+                out = prim.lower(LowerCtx(op), *op.operands, **op_params(op))
+                results = out if isinstance(out, (list, tuple)) else [out]
                 for old, new_v in zip(op.results, results):
                     old.replace_all_uses_with(new_v)
             op.erase()
         names = set(func_names(module))
         for n in called:
             if n in names and n != entry:
-                find_func(module, n).attributes["sym_visibility"] = ir.StringAttr.get("private")
+                find_func(module, n).attributes["sym_visibility"] = ir.StringAttr.get(
+                    "private"
+                )

@@ -1,17 +1,109 @@
 """Pass registry and text pipelines: "grad{func=f},cse,lower-stablehlo".
 
-A pass is `fn(module, **options) -> None` that rewrites the module in place.
-MLIR's own passes (canonicalize, cse-mlir → `cse` is ours) run through the PassManager
-when a name is not an irjax pass.
+A pass is a `Pass` record: a function `fn(module, **options)` that rewrites the module in
+place, its declared `Option`s (typed, parsed and checked before the pass runs: an unknown or
+malformed option is a `PipelineError`), a one-line doc and a runnable before/after `Example`.
+Names that are not irjax passes go to MLIR's own PassManager (canonicalize, symbol-dce, ...).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from irjax.dialects.mlir import enter, ir, passmanager
+
+
+class PipelineError(ValueError):
+    """A pipeline names an unknown pass, or gives a pass an unknown or malformed option."""
+
+
+_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_.$\-]*\Z")
+_TRUE, _FALSE = ("true", "1", "on", "yes"), ("false", "0", "off", "no")
+
+
+def _items(text: str) -> list[str]:
+    return [p for p in str(text).strip().strip("[]()").replace(",", " ").split() if p]
+
+
+def _parse_symbol(text):
+    if not _SYMBOL.match(text):
+        raise ValueError("a function name (letters, digits, _ . $ -)")
+    return text
+
+
+def _parse_bool(text):
+    if text.lower() not in _TRUE + _FALSE:
+        raise ValueError("true or false")
+    return text.lower() in _TRUE
+
+
+def _parse_int(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError("an integer") from None
+
+
+def _parse_ints(text):
+    try:
+        return tuple(int(p) for p in _items(text))
+    except ValueError:
+        raise ValueError("a comma-separated list of integers, e.g. 0,1") from None
+
+
+def _parse_dims(text):
+    """Batch dims: integers or none (n, -1) for an unbatched argument."""
+    out = []
+    for p in _items(text):
+        if p.lower() in ("none", "n", "-1"):
+            out.append(None)
+            continue
+        try:
+            out.append(int(p))
+        except ValueError:
+            raise ValueError(
+                "a comma-separated list of axes or none, e.g. 0,none"
+            ) from None
+    return tuple(out)
+
+
+_KINDS: dict[str, Callable] = {
+    "symbol": _parse_symbol,
+    "bool": _parse_bool,
+    "int": _parse_int,
+    "ints": _parse_ints,
+    "dims": _parse_dims,
+}
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Option:
+    """One declared pass option: `name` as spelled in pipelines (dashes), a kind from _KINDS."""
+
+    name: str
+    kind: str
+    default: object = None
+    doc: str = ""
+
+    def parse(self, pass_name: str, text: str):
+        try:
+            return _KINDS[self.kind](text)
+        except ValueError as e:
+            raise PipelineError(
+                f"pass '{pass_name}': option '{self.name}' expects {e}, got {text!r}"
+            ) from None
+
+
+@dataclass(frozen=True)
+class Example:
+    """A runnable example: `pipeline` over `before` prints IR containing `after` lines in order."""
+
+    pipeline: str
+    before: str
+    after: tuple[str, ...]
 
 
 @dataclass
@@ -19,15 +111,48 @@ class Pass:
     name: str
     fn: Callable
     doc: str
-    example: str = ""
+    example: Example | None = None
+    options: tuple[Option, ...] = field(default_factory=tuple)
+
+    def parse_options(self, opts: dict[str, str]) -> dict:
+        """Typed keyword arguments for `fn`; PipelineError on unknown, missing or bad options."""
+        known = {o.name: o for o in self.options}
+        for k in opts:
+            if k.replace("_", "-") not in known:
+                raise PipelineError(f"pass '{self.name}' has no option '{k}' (usage: {self.usage()})")
+        kwargs = {}
+        given = {k.replace("_", "-"): v for k, v in opts.items()}
+        for o in self.options:
+            if o.name in given:
+                kwargs[o.name.replace("-", "_")] = o.parse(self.name, given[o.name])
+            elif o.default is REQUIRED:
+                raise PipelineError(
+                    f"pass '{self.name}' needs option '{o.name}' ({o.doc or o.kind})"
+                )
+            else:
+                kwargs[o.name.replace("-", "_")] = o.default
+        return kwargs
+
+    def usage(self) -> str:
+        """`name{option=<kind> ...}`, required options first (for --list-passes and errors)."""
+        opts = sorted(self.options, key=lambda o: o.default is not REQUIRED)
+        inner = " ".join(f"{o.name}=<{o.kind}>" for o in opts)
+        return f"{self.name}{{{inner}}}" if inner else self.name
+
+    def run(self, module: ir.Module, opts: dict[str, str] | None = None) -> None:
+        self.fn(module, **self.parse_options(dict(opts or {})))
 
 
 _PASSES: dict[str, Pass] = {}
 
 
-def register_pass(name: str, doc: str, example: str = ""):
+def register_pass(name: str, doc: str, example: Example | None = None, options=()):
+    """Decorator: register `fn(module, **options)` as pass `name` with declared options."""
+
     def deco(fn):
-        _PASSES[name] = Pass(name, fn, doc, example)
+        if name in _PASSES:
+            raise ValueError(f"pass {name} registered twice")
+        _PASSES[name] = Pass(name, fn, doc, example, tuple(options))
         return fn
 
     return deco
@@ -45,20 +170,32 @@ def _ensure_loaded():
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import cleanup, lower_stablehlo, verify, autodiff, batching, target_fixups  # noqa: F401
+        from . import (  # noqa: F401
+            autodiff,
+            batching,
+            cleanup,
+            generalize_shapes,
+            lower_stablehlo,
+            target_fixups,
+            verify,
+        )
 
 
-class PipelineError(ValueError):
-    pass
+_NAME = re.compile(r"\s*([A-Za-z0-9_.\-]+)\s*")
+_OPT_START = re.compile(r",\s*(?=[A-Za-z_][A-Za-z0-9_\-]*\s*=)")
 
 
 def parse_pipeline(text: str) -> list[tuple[str, dict]]:
-    """'a{x=1 y=f},b' -> [('a', {'x': '1', 'y': 'f'}), ('b', {})]."""
+    """'a{x=1 y=f},b' -> [('a', {'x': '1', 'y': 'f'}), ('b', {})].
+
+    Options are space-separated as in MLIR; a comma directly before `name=` also separates
+    options (`grad{func=f,argnums=1}`), other commas separate list items (`in-axes=0,none`).
+    """
     out, i, text = [], 0, text.strip()
     if text.startswith("builtin.module(") and text.endswith(")"):
         text = text[len("builtin.module(") : -1]
     while i < len(text):
-        m = re.compile(r"\s*([A-Za-z0-9_.\-]+)\s*").match(text, i)
+        m = _NAME.match(text, i)
         if not m:
             raise PipelineError(f"bad pass pipeline near {text[i:]!r}")
         name, i = m.group(1), m.end()
@@ -66,13 +203,13 @@ def parse_pipeline(text: str) -> list[tuple[str, dict]]:
         if i < len(text) and text[i] == "{":
             j = _matching(text, i)
             for part in _split_opts(text[i + 1 : j]):
-                if "=" not in part:
-                    opts[part.strip()] = "true"
-                else:
-                    k, v = part.split("=", 1)
-                    opts[k.strip()] = v.strip()
+                for item in _OPT_START.split(part):
+                    k, eq, v = item.partition("=")
+                    opts[k.strip()] = v.strip() if eq else "true"
             i = j + 1
         out.append((name, opts))
+        if i < len(text) and text[i] not in ", ":
+            raise PipelineError(f"bad pass pipeline near {text[i:]!r}")
         while i < len(text) and text[i] in ", ":
             i += 1
     return out
@@ -94,7 +231,7 @@ def _split_opts(s):
             depth += 1
         elif ch in "]})":
             depth -= 1
-        if ch == " " and depth == 0:  # options are space-separated; commas separate list items
+        if ch == " " and depth == 0:
             if cur.strip():
                 parts.append(cur)
             cur = ""
@@ -105,9 +242,29 @@ def _split_opts(s):
     return parts
 
 
-def run_pipeline(module: ir.Module, pipeline: str, *, verify_each=False, after_each: Callable | None = None, before_each: Callable | None = None) -> None:
+def check_pipeline(pipeline: str) -> list[tuple[Pass | None, dict]]:
+    """Parse and check every irjax pass's options before any runs (MLIR passes: None)."""
     _ensure_loaded()
+    steps = []
     for name, opts in parse_pipeline(pipeline):
+        p = _PASSES.get(name)
+        if p is not None:
+            p.parse_options(opts)
+        steps.append((p, opts))
+    return steps
+
+
+def run_pipeline(
+    module: ir.Module,
+    pipeline: str,
+    *,
+    verify_each=False,
+    after_each: Callable | None = None,
+    before_each: Callable | None = None,
+) -> None:
+    steps = check_pipeline(pipeline)  # a bad option fails before the module is touched
+    names = [n for n, _ in parse_pipeline(pipeline)]
+    for name, (_, opts) in zip(names, steps):
         if before_each:
             before_each(name, module)
         run_pass(module, name, opts)
@@ -124,13 +281,17 @@ def run_pass(module, name, opts=None):
     opts = dict(opts or {})
     p = _PASSES.get(name)
     if p is not None:
-        p.fn(module, **{k.replace("-", "_"): v for k, v in opts.items()})
+        p.run(module, opts)
         return
     # fall back to MLIR's own passes
-    spec = name + ("{" + " ".join(f"{k}={v}" for k, v in opts.items()) + "}" if opts else "")
+    spec = name + (
+        "{" + " ".join(f"{k}={v}" for k, v in opts.items()) + "}" if opts else ""
+    )
     with enter():
         try:
             pm = passmanager.PassManager.parse(f"builtin.module({spec})")
-        except Exception as e:  # noqa: BLE001  (MLIR raises a plain error for unknown passes)
-            raise PipelineError(f"unknown pass '{name}' (see irjax-opt --list-passes)") from e
+        except Exception as e:
+            raise PipelineError(
+                f"unknown pass '{name}' (see irjax-opt --list-passes)"
+            ) from e
         pm.run(module.operation)

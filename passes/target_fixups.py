@@ -29,7 +29,7 @@ import re
 from irjax.dialects.attrs import decode
 from irjax.dialects.mlir import enter, ir
 
-from .registry import register_pass
+from .registry import Example, Option, register_pass
 
 
 def _keeps_inner_axis(op) -> bool:
@@ -77,10 +77,30 @@ def _column_reduction_values(func_op) -> set:
     return tainted
 
 
+_ENTRY = (Option("entry", "symbol", None, "unused; accepted so target pipelines can pass it"),)
+_COLUMN = """func.func @main(%x: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  %z = stablehlo.constant dense<0.0> : tensor<f32>
+  %s = stablehlo.reduce(%x init: %z) applies stablehlo.add across dimensions = [0] : (tensor<4x3xf32>, tensor<f32>) -> tensor<3xf32>
+  %b = stablehlo.broadcast_in_dim %s, dims = [1] : (tensor<3xf32>) -> tensor<4x3xf32>
+  return %b : tensor<4x3xf32>
+}"""
+_SORT = """func.func @main(%x: tensor<6xf32>) -> tensor<6xi32> {
+  %i = stablehlo.iota dim = 0 : tensor<6xi32>
+  %s:2 = "stablehlo.sort"(%x, %i) <{dimension = 0 : i64, is_stable = true}> ({
+  ^bb0(%a: tensor<f32>, %b: tensor<f32>, %c: tensor<i32>, %d: tensor<i32>):
+    %lt = stablehlo.compare LT, %a, %b, FLOAT : (tensor<f32>, tensor<f32>) -> tensor<i1>
+    stablehlo.return %lt : tensor<i1>
+  }) : (tensor<6xf32>, tensor<6xi32>) -> (tensor<6xf32>, tensor<6xi32>)
+  return %s#1 : tensor<6xi32>
+}"""
+
+
 @register_pass(
     "isolate-column-reductions",
     "vulkan-spirv workaround: an optimization barrier between a column reduction and its broadcast",
-    "%b = stablehlo.broadcast_in_dim %s  ==>  %0 = stablehlo.optimization_barrier %s; %b = stablehlo.broadcast_in_dim %0",
+    Example("isolate-column-reductions", _COLUMN, ("stablehlo.reduce", "stablehlo.optimization_barrier",
+                                                   "stablehlo.broadcast_in_dim")),
+    options=_ENTRY,
 )
 def isolate_column_reductions(module, entry: str | None = None):
     with enter():
@@ -104,7 +124,8 @@ def isolate_column_reductions(module, entry: str | None = None):
 @register_pass(
     "keep-sort-results",
     "vulkan-spirv workaround: a barrier over the results of every multi-operand sort",
-    '%s:2 = "stablehlo.sort"(%x, %i)  ==>  %s:2 = ...; %k:2 = stablehlo.optimization_barrier %s#0, %s#1',
+    Example("keep-sort-results", _SORT, ('"stablehlo.sort"', "stablehlo.optimization_barrier %1#0, %1#1")),
+    options=_ENTRY,
 )
 def keep_sort_results(module, entry: str | None = None):
     """IREE 3.13's vulkan-spirv code generation crashes (GPUDistributeSharedMemoryCopy, a

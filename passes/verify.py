@@ -6,18 +6,19 @@ Fails with a message naming the op, e.g. `jx.add: operands of one shape ... got 
 from __future__ import annotations
 
 from irjax.dialects import builder, registry
-from irjax.dialects.func import find_func, op_params, signature
+from irjax.dialects.func import op_params
 from irjax.dialects.mlir import enter, ir
 from irjax.dialects.registry import VerifyError
 
-from .registry import register_pass
+from .registry import Example, register_pass
+from .transform import Ctx
 
 
 def verify_module(module) -> None:
     with enter():
         try:
             module.operation.verify()
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             raise VerifyError(f"MLIR verification failed: {e}") from e
         errors = []
 
@@ -36,34 +37,30 @@ def verify_module(module) -> None:
 
 
 def _verify_op(module, op):
-    name = op.name[3:]
+    prim = registry.get(op.name)
     in_avals = [builder.aval(v) for v in op.operands]
     out_avals = [builder.aval(v) for v in op.results]
     params = op_params(op)
-    if name in ("call", "custom_jvp_call", "custom_vjp_call"):
-        callee = params.get("callee")
-        f = find_func(module, callee) if callee else None
-        if f is None:
-            raise VerifyError(f"callee @{callee} not found")
-        ins, outs = signature(f)
-        if ins != in_avals or outs != out_avals:
-            raise VerifyError(f"call signature does not match @{callee}")
-        for k in ("jvp_callee", "fwd_callee", "bwd_callee"):
-            if k in params and find_func(module, params[k]) is None:
-                raise VerifyError(f"{k} @{params[k]} not found")
-        return
-    prim = registry.get(name)
-    if "calls" in prim.tags:  # control flow: result types come from the callee functions
-        from irjax.dialects.control_flow import verify_op
-
-        return verify_op(module, op, params, in_avals, out_avals)
-    expected = builder.infer(name, in_avals, params)
+    # call-like ops: result types come from the callee functions, the record checks them
+    if prim.calls:
+        return prim.verify(Ctx(module, op), in_avals, out_avals, **params)
+    expected = builder.infer(prim.name, in_avals, params)
     if expected != out_avals:
         got = ", ".join(a.str_short() for a in out_avals)
         want = ", ".join(a.str_short() for a in expected)
         raise VerifyError(f"result types ({got}) differ from the inferred ({want})")
 
 
-@register_pass("verify", "check every jx op's operand/result types and attributes")
+_EX = """func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %0 = "jx.sin"(%x) : (tensor<3xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}"""
+
+
+@register_pass(
+    "verify",
+    "check every jx op's operand/result types and attributes",
+    Example("verify", _EX, ('"jx.sin"(%arg0) : (tensor<3xf32>) -> tensor<3xf32>',)),
+)
 def verify(module):
     verify_module(module)

@@ -19,7 +19,7 @@ from op_table import ROWS, F32
 
 B = 7  # vmap batch size: a size no operand axis has
 # call-like ops name other functions; they are tested through jit/grad/vmap composition
-CALL_OPS = {"call", "custom_jvp_call", "custom_vjp_call", "cond", "while", "scan"}
+CALL_OPS = {p.name for p in all_primitives().values() if p.calls}
 
 
 def _dtypes_cases(pred=lambda r: True):

@@ -1,0 +1,423 @@
+"""jvp, vjp and batching rules of jx.cond / jx.while / jx.scan: each emits the same op over
+transformed callees, asked of the transform context (calls.TransformCtx).
+
+    jx.cond(i, x) {branches=[@f, @g]}  --jvp-->  jx.cond(i, x, t) {branches=[@f_jvpw, @g_jvpw]}
+    jx.scan {body=@f}  --vjp-->  forward scan stacking carries + reverse scan over @f's vjp
+    jx.while with a batched predicate  --batch-->  while any lane runs; finished lanes frozen
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .attrs import Symbol
+from .calls import call, emit_op
+from .func import body_ops, entry_block, find_func
+from .lang import Val, bind, broadcast_in_dim, full, is_float, moveaxis, select, zeros
+from .registry import ShapedType
+
+WHILE_VJP_ERROR = (
+    "Reverse-mode differentiation does not work for lax.while_loop or lax.fori_loop with dynamic "
+    "start/stop values. Try using lax.scan, or using fori_loop with static start/stop."
+)
+
+
+# ---- jvp ---------------------------------------------------------------------------------------
+
+
+def _jvp_wrapper(ctx, fname, in_layout, out_layout) -> str:
+    """@fname's jvp with its inputs/outputs rearranged: layouts list ('p', i) / ('t', i).
+    Tangent inputs the layout leaves out are zero; tangent outputs it leaves out are dropped."""
+    ins, outs = ctx.signature(fname)
+    in_avals = [ins[i] for _, i in in_layout]
+
+    def body(*args):
+        prim, tan = [None] * len(ins), [None] * len(ins)
+        for (kind, i), a in zip(in_layout, args):
+            (prim if kind == "p" else tan)[i] = a
+        tan = [t if t is not None else zeros(a) for t, a in zip(tan, ins)]
+        res = call(ctx.jvp_of(fname), prim + tan, outs + outs)
+        return [res[j] if kind == "p" else res[len(outs) + j] for kind, j in out_layout]
+
+    key = ("jvp_layout", fname, tuple(in_layout), tuple(out_layout))
+    return ctx.derived(key, f"{fname}_jvpw", in_avals, body)
+
+
+def _split_tangents(res, outs, fl_out):
+    it = iter(res[len(outs) :])
+    return res[: len(outs)], [next(it) if f else None for f in fl_out]
+
+
+def cond_jvp(ctx, primals, tangents, *, branches):
+    outs = ctx.out_avals
+    fl_out = [is_float(a) for a in outs]
+    ins = [x.aval for x in primals[1:]]
+    tin = [
+        i
+        for i, (t, a) in enumerate(zip(tangents[1:], ins))
+        if t is not None and is_float(a)
+    ]
+    lay_in = [("p", i) for i in range(len(ins))] + [("t", i) for i in tin]
+    lay_out = [("p", j) for j in range(len(outs))] + [
+        ("t", j) for j in range(len(outs)) if fl_out[j]
+    ]
+    bs = tuple(Symbol(_jvp_wrapper(ctx, b, lay_in, lay_out)) for b in branches)
+    res = emit_op(
+        "cond",
+        list(primals) + [tangents[1 + i] for i in tin],
+        {"branches": bs},
+        outs + [a for a, f in zip(outs, fl_out) if f],
+    )
+    return _split_tangents(res, outs, fl_out)
+
+
+def while_jvp(ctx, primals, tangents, *, cond_fn, body_fn, cond_nconsts, body_nconsts):
+    nc, nb = cond_nconsts, body_nconsts
+    outs = ctx.out_avals
+    cc, bc, carry = primals[:nc], primals[nc : nc + nb], primals[nc + nb :]
+    tb = [i for i in range(nb) if tangents[nc + i] is not None and is_float(bc[i])]
+    tk = [j for j in range(len(carry)) if is_float(carry[j])]
+    lay_in = [("p", i) for i in range(nb)] + [("t", i) for i in tb]
+    lay_in += [("p", nb + j) for j in range(len(carry))] + [("t", nb + j) for j in tk]
+    lay_out = [("p", j) for j in range(len(carry))] + [("t", j) for j in tk]
+    body = _jvp_wrapper(ctx, body_fn, lay_in, lay_out)
+    cins, couts = ctx.signature(cond_fn)
+    k_avals = [x.aval for x in carry]
+    cond = ctx.derived(
+        ("jvp_cond", cond_fn, tuple(tk)),
+        f"{cond_fn}_jvpc",
+        cins + [k_avals[j] for j in tk],
+        lambda *a: call(cond_fn, a[: len(cins)], couts),
+    )
+    ctan = [
+        tangents[nc + nb + j]
+        if tangents[nc + nb + j] is not None
+        else zeros(k_avals[j])
+        for j in tk
+    ]
+    params = dict(
+        cond_fn=Symbol(cond),
+        body_fn=Symbol(body),
+        cond_nconsts=nc,
+        body_nconsts=nb + len(tb),
+    )
+    operands = list(cc) + list(bc) + [tangents[nc + i] for i in tb] + list(carry) + ctan
+    res = emit_op("while", operands, params, k_avals + [k_avals[j] for j in tk])
+    return _split_tangents(res, outs, [is_float(a) for a in outs])
+
+
+def scan_jvp(ctx, primals, tangents, *, body, length, reverse, num_consts, num_carry):
+    nc, nk = num_consts, num_carry
+    outs = ctx.out_avals
+    fl_out = [is_float(a) for a in outs]
+    avals = [x.aval for x in primals]
+    nx = len(avals) - nc - nk
+    tc = [i for i in range(nc) if tangents[i] is not None and is_float(avals[i])]
+    tk = [nc + j for j in range(nk) if is_float(avals[nc + j])]
+    tx = [
+        nc + nk + i
+        for i in range(nx)
+        if tangents[nc + nk + i] is not None and is_float(avals[nc + nk + i])
+    ]
+    lay_in = [("p", i) for i in range(nc)] + [("t", i) for i in tc]
+    lay_in += [("p", nc + j) for j in range(nk)] + [("t", i) for i in tk]
+    lay_in += [("p", nc + nk + i) for i in range(nx)] + [("t", i) for i in tx]
+    ny = len(outs) - nk
+    ty = [nk + j for j in range(ny) if fl_out[nk + j]]
+    lay_out = [("p", j) for j in range(nk)] + [("t", i - nc) for i in tk]
+    lay_out += [("p", nk + j) for j in range(ny)] + [("t", j) for j in ty]
+    step = _jvp_wrapper(ctx, body, lay_in, lay_out)
+
+    def t_of(i):
+        return tangents[i] if tangents[i] is not None else zeros(avals[i])
+
+    operands = (
+        list(primals[:nc])
+        + [t_of(i) for i in tc]
+        + list(primals[nc : nc + nk])
+        + [t_of(i) for i in tk]
+    )
+    operands += list(primals[nc + nk :]) + [t_of(i) for i in tx]
+    params = dict(
+        body=Symbol(step),
+        length=length,
+        reverse=reverse,
+        num_consts=nc + len(tc),
+        num_carry=nk + len(tk),
+    )
+    res_avals = (
+        outs[:nk] + [outs[i - nc] for i in tk] + outs[nk:] + [outs[j] for j in ty]
+    )
+    res = emit_op("scan", operands, params, res_avals)
+    n_t = len(tk)
+    carry, ct, ys, yt = (
+        res[:nk],
+        res[nk : nk + n_t],
+        res[nk + n_t : nk + n_t + ny],
+        res[nk + n_t + ny :],
+    )
+    touts = [None] * len(outs)
+    for i, t in zip(tk, ct):
+        touts[i - nc] = t
+    for j, t in zip(ty, yt):
+        touts[j] = t
+    return carry + ys, touts
+
+
+# ---- vjp ---------------------------------------------------------------------------------------
+
+
+def cond_vjp(ctx, cts, primals, outs_v, residuals, *, branches):
+    mask = tuple(c is not None for c in cts)
+    ins, outs = ctx.signature(branches[0])
+    bs = tuple(Symbol(ctx.vjp_of(b, mask)) for b in branches)
+    res = emit_op(
+        "cond",
+        list(primals) + [c for c in cts if c is not None],
+        {"branches": bs},
+        outs + ins,
+    )
+    return [None] + res[len(outs) :]
+
+
+def while_vjp(ctx, cts, primals, outs_v, residuals, **params):
+    raise ValueError(WHILE_VJP_ERROR)
+
+
+def scan_vjp_fwd(ctx, primals, *, body, length, reverse, num_consts, num_carry):
+    """The forward sweep of a scan under reverse mode also stacks every iteration's input
+    carry: the residuals of the reverse scan."""
+    nc, nk = num_consts, num_carry
+    ins, outs = ctx.signature(body)
+    fwd = ctx.derived(
+        ("scan_fwdres", body),
+        f"{body}_fwdres",
+        ins,
+        lambda *a: call(body, a, outs) + list(a[nc : nc + nk]),
+    )
+    stacked = [ShapedType((length,) + a.shape, a.dtype) for a in ins[nc : nc + nk]]
+    params = dict(
+        body=Symbol(fwd), length=length, reverse=reverse, num_consts=nc, num_carry=nk
+    )
+    res = emit_op("scan", primals, params, list(ctx.out_avals) + stacked)
+    return res[: len(ctx.out_avals)], res[len(ctx.out_avals) :]
+
+
+def scan_vjp(
+    ctx, cts, primals, outs_v, stacked, *, body, length, reverse, num_consts, num_carry
+):
+    nc, nk, n = num_consts, num_carry, length
+    ins, outs = ctx.signature(body)
+    nx, ny = len(ins) - nc - nk, len(outs) - nk
+    consts, xs = primals[:nc], primals[nc + nk : nc + nk + nx]
+    fc = [i for i in range(nc) if is_float(ins[i])]
+    fk = [j for j in range(nk) if is_float(ins[nc + j])]
+    fx = [i for i in range(nx) if is_float(ins[nc + nk + i])]
+    cy = [j for j in range(ny) if cts[nk + j] is not None]
+    mask = tuple(j in fk for j in range(nk)) + tuple(j in cy for j in range(ny))
+    vb = ctx.vjp_of(body, mask)
+    c_avals, k_avals = [ins[i] for i in fc], [ins[nc + j] for j in fk]
+    y_avals = [outs[nk + j] for j in cy]
+    b_in = ins[:nc] + c_avals + k_avals + ins[nc : nc + nk] + ins[nc + nk :] + y_avals
+
+    def step(*a):
+        a = list(a)
+        cs, acc = a[:nc], a[nc : nc + len(fc)]
+        ct_k = a[nc + len(fc) : nc + len(fc) + len(fk)]
+        rest = a[nc + len(fc) + len(fk) :]
+        carry, x, cty = rest[:nk], rest[nk : nk + nx], rest[nk + nx :]
+        in_cts = call(vb, cs + carry + x + ct_k + cty, outs + ins)[len(outs) :]
+        new_acc = [Val(s) + in_cts[i] for s, i in zip(acc, fc)]
+        return (
+            new_acc + [in_cts[nc + j] for j in fk] + [in_cts[nc + nk + i] for i in fx]
+        )
+
+    bwd = ctx.derived(("scan_bwd", vb), f"{vb}_bwdscan", b_in, step)
+    ct_k0 = [cts[j] if cts[j] is not None else zeros(ins[nc + j]) for j in fk]
+    operands = (
+        list(consts) + [zeros(a) for a in c_avals] + ct_k0 + list(stacked) + list(xs)
+    )
+    operands += [cts[nk + j] for j in cy]
+    params = dict(
+        body=Symbol(bwd),
+        length=n,
+        reverse=not reverse,
+        num_consts=nc,
+        num_carry=len(fc) + len(fk),
+    )
+    x_avals = [
+        ShapedType((n,) + ins[nc + nk + i].shape, ins[nc + nk + i].dtype) for i in fx
+    ]
+    res = emit_op("scan", operands, params, c_avals + k_avals + x_avals)
+    out = [None] * (nc + nk + nx)
+    for i, r in zip(fc + [nc + j for j in fk] + [nc + nk + i for i in fx], res):
+        out[i] = r
+    return out
+
+
+# ---- batching ----------------------------------------------------------------------------------
+
+
+def batched_outputs(module, fname, in_mask) -> list[bool]:
+    """Which results of @fname depend on a batched input (conservative through calls)."""
+    f = find_func(module, fname)
+    bat = {a for a, m in zip(entry_block(f).arguments, in_mask) if m}
+    for op in body_ops(f):
+        if op.name == "func.return":
+            return [v in bat for v in op.operands]
+        if any(v in bat for v in op.operands):
+            bat.update(op.results)
+    raise ValueError(f"@{fname} has no return")
+
+
+def _front(v: Val, d, size) -> Val:
+    return (
+        broadcast_in_dim(v, (size,) + v.shape, tuple(range(1, v.ndim + 1)))
+        if d is None
+        else v
+    )
+
+
+def _bdims(mask):
+    return [0 if m else None for m in mask]
+
+
+def _bshape(a, size):
+    return ShapedType((size,) + a.shape, a.dtype)
+
+
+def _select(pred: Val, on_true: Val, on_false: Val) -> Val:
+    """Lane-wise select: pred has shape (size,), the values (size, ...)."""
+    if on_true.ndim > 1:
+        pred = broadcast_in_dim(pred, on_true.shape, (0,))
+    return select(pred, on_true, on_false)
+
+
+def cond_batch(ctx, vals, dims, *, branches):
+    size, outs = ctx.axis_size, ctx.out_avals
+    bm = [d is not None for d in dims]
+    if dims[0] is None:
+        omask = [
+            any(t)
+            for t in zip(*[batched_outputs(ctx.module, b, bm[1:]) for b in branches])
+        ]
+        bs = tuple(
+            Symbol(ctx.batched(b, dims[1:], size, out_batched=omask)) for b in branches
+        )
+        o_avals = [_bshape(a, size) if m else a for a, m in zip(outs, omask)]
+        res = emit_op("cond", vals, {"branches": bs}, o_avals)
+        return [(r, 0 if m else None) for r, m in zip(res, omask)]
+    # batched predicate: run every branch on all lanes, then select (as JAX)
+    o_avals = [_bshape(a, size) for a in outs]
+    per = [call(ctx.batched(b, dims[1:], size), vals[1:], o_avals) for b in branches]
+    idx = vals[0]
+    if idx.dtype == np.bool_:
+        return [(_select(idx, t, f), 0) for f, t in zip(*per)]
+    idx = bind(
+        "clamp",
+        full((size,), 0, idx.dtype),
+        idx,
+        full((size,), len(branches) - 1, idx.dtype),
+    )
+    res = per[0]
+    for i in range(1, len(branches)):
+        hit = bind("eq", idx, full((size,), i, idx.dtype))
+        res = [_select(hit, t, r) for r, t in zip(res, per[i])]
+    return [(r, 0) for r in res]
+
+
+def while_batch(ctx, vals, dims, *, cond_fn, body_fn, cond_nconsts, body_nconsts):
+    size, module = ctx.axis_size, ctx.module
+    nc, nb = cond_nconsts, body_nconsts
+    bm = [d is not None for d in dims]
+    cm, bmk, km = bm[:nc], bm[nc : nc + nb], bm[nc + nb :]
+    while True:
+        new = [a or b for a, b in zip(km, batched_outputs(module, body_fn, bmk + km))]
+        if new == km:
+            break
+        km = new
+    pred_b = batched_outputs(module, cond_fn, cm + km)[0]
+    if pred_b:
+        km = [True] * len(km)
+    cc, bc = vals[:nc], vals[nc : nc + nb]
+    carry = [
+        _front(v, d, size) if m else v
+        for v, d, m in zip(vals[nc + nb :], dims[nc + nb :], km)
+    ]
+    k_avals = [c.aval for c in carry]
+    cdims, bdims, kdims = list(dims[:nc]), list(dims[nc : nc + nb]), _bdims(km)
+    if not pred_b:
+        cond = ctx.batched(cond_fn, cdims + kdims, size, out_batched=[False])
+        body = ctx.batched(body_fn, bdims + kdims, size, out_batched=km)
+        params = dict(
+            cond_fn=Symbol(cond), body_fn=Symbol(body), cond_nconsts=nc, body_nconsts=nb
+        )
+        res = emit_op("while", list(cc) + list(bc) + carry, params, k_avals)
+        return [(r, 0 if m else None) for r, m in zip(res, km)]
+    cond_b = ctx.batched(cond_fn, cdims + kdims, size)
+    body_b = ctx.batched(body_fn, bdims + kdims, size)
+    pa = [_bshape(ShapedType((), np.dtype(np.bool_)), size)]
+    c_in, b_in = [v.aval for v in cc], [v.aval for v in bc]
+    cond = ctx.derived(
+        ("while_any", cond_b),
+        f"{cond_b}_any",
+        c_in + k_avals,
+        lambda *a: [bind("reduce_or", call(cond_b, a, pa)[0], axes=(0,))],
+    )
+
+    def body(*a):
+        a = list(a)
+        pr = call(cond_b, a[:nc] + a[nc + nb :], pa)[0]
+        new = call(body_b, a[nc:], k_avals)
+        return [_select(pr, n, Val(o)) for n, o in zip(new, a[nc + nb :])]
+
+    body_n = ctx.derived(
+        ("while_sel", cond_b, body_b), f"{body_b}_sel", c_in + b_in + k_avals, body
+    )
+    # the body reads the cond consts too (to freeze finished lanes): pass them twice
+    params = dict(
+        cond_fn=Symbol(cond),
+        body_fn=Symbol(body_n),
+        cond_nconsts=nc,
+        body_nconsts=nc + nb,
+    )
+    res = emit_op("while", list(cc) + list(cc) + list(bc) + carry, params, k_avals)
+    return [(r, 0) for r in res]
+
+
+def scan_batch(ctx, vals, dims, *, body, length, reverse, num_consts, num_carry):
+    """xs / ys carry the scan axis first, so a batched one has its batch axis at 1."""
+    size, module, outs = ctx.axis_size, ctx.module, ctx.out_avals
+    nc, nk, n = num_consts, num_carry, length
+    bm = [d is not None for d in dims]
+    cm, km, xm = bm[:nc], bm[nc : nc + nk], bm[nc + nk :]
+    while True:
+        new = [
+            a or b for a, b in zip(km, batched_outputs(module, body, cm + km + xm)[:nk])
+        ]
+        if new == km:
+            break
+        km = new
+    ym = batched_outputs(module, body, cm + km + xm)[nk:]
+    carry = [
+        _front(v, d, size) if m else v
+        for v, d, m in zip(vals[nc : nc + nk], dims[nc : nc + nk], km)
+    ]
+    xs = [moveaxis(v, 0, 1) if m else v for v, m in zip(vals[nc + nk :], xm)]
+    step = ctx.batched(
+        body, list(dims[:nc]) + _bdims(km) + _bdims(xm), size, out_batched=km + ym
+    )
+    y_avals = [
+        ShapedType((n, size) + a.shape[1:], a.dtype) if m else a
+        for a, m in zip(outs[nk:], ym)
+    ]
+    params = dict(
+        body=Symbol(step), length=length, reverse=reverse, num_consts=nc, num_carry=nk
+    )
+    res = emit_op(
+        "scan", list(vals[:nc]) + carry + xs, params, [c.aval for c in carry] + y_avals
+    )
+    out = [(r, 0 if m else None) for r, m in zip(res[:nk], km)]
+    return out + [
+        ((moveaxis(r, 1, 0), 0) if m else (r, None)) for r, m in zip(res[nk:], ym)
+    ]
