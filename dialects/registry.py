@@ -141,6 +141,7 @@ def _ensure_loaded():
             control_flow,
             remat,
         )
+        from . import convolution, precision, windows  # noqa: F401
 
 
 def infer_list(prim: Primitive, avals, params) -> list[ShapedType]:

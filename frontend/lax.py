@@ -347,3 +347,5 @@ class ScatterDimensionNumbers:
         self.inserted_window_dims = inserted_window_dims
         self.scatter_dims_to_operand_dims = scatter_dims_to_operand_dims
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401,A004
+from .lax_conv import *  # noqa: E402,F401,F403
+from .lax_windows import *  # noqa: E402,F401,F403

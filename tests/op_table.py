@@ -371,3 +371,41 @@ ROWS: list[Row] = [
     Row("stop_gradient", (X(S),), diff="zero", np_fn=lambda x: x),
 ]
 
+
+# -- convolution / windows / precision (issue 14) -------------------------------------------------
+
+
+def _conv(tag, ls, rs, dtypes=(F32, I32), **kw):
+    n = len(ls) - 2
+    p = dict(window_strides=(1,) * n, padding=((0, 0),) * n, lhs_dilation=(1,) * n, rhs_dilation=(1,) * n,
+             dimension_numbers=(tuple(range(n + 2)),) * 3, feature_group_count=1, batch_group_count=1)
+    p.update(kw)
+    return Row("conv_general_dilated", (X(ls, irange=(-4, 4)), X(rs, irange=(-4, 4))), p, dtypes=dtypes, tag=tag)
+
+
+def _window(kind, tag, shape, dtypes=(F32, I32), **kw):
+    n = len(shape)
+    p = dict(kind=kind, window_dimensions=(2,) * n, window_strides=(1,) * n, padding=((0, 0),) * n,
+             base_dilation=(1,) * n, window_dilation=(1,) * n)
+    p.update(kw)
+    gen = X(shape, irange=(-50, 50)) if kind == "sum" else Xdistinct(shape)
+    return Row("reduce_window", (gen,), p, dtypes=dtypes, tag=tag)
+
+
+ROWS += [
+    _conv("strided_dilated", (2, 3, 7, 6), (4, 3, 3, 2), window_strides=(2, 1), padding=((1, 2), (0, 1)),
+          lhs_dilation=(1, 2), rhs_dilation=(2, 1)),
+    _conv("nhwc", (2, 5, 6, 3), (3, 2, 3, 4), dtypes=(F32,), window_strides=(1, 2), padding=((1, 1), (0, 1)),
+          dimension_numbers=((0, 3, 1, 2), (3, 2, 0, 1), (0, 3, 1, 2))),
+    _conv("feature_groups", (2, 6, 5), (6, 2, 3), dtypes=(F32,), window_strides=(2,), padding=((1, 1),),
+          feature_group_count=3),
+    _conv("batch_groups", (4, 3, 6), (6, 3, 2), dtypes=(F32,), padding=((0, 1),), batch_group_count=2),
+    _window("sum", "strided_padded", (4, 6, 5), dtypes=(F32, I32, U32), window_strides=(1, 2, 2),
+            padding=((0, 1), (1, 0), (1, 1))),
+    _window("max", "dilated", (4, 6, 5), dtypes=(F32, I32, U32, BOOL), window_strides=(2, 1, 1),
+            base_dilation=(1, 2, 1), window_dilation=(1, 1, 2), padding=((1, 0), (0, 1), (0, 0))),
+    _window("min", "strided", (5, 6), window_dimensions=(3, 2), window_strides=(2, 2), padding=((1, 1), (0, 0))),
+    Row("reduce_precision", (X(S, -300.0, 300.0),), dict(exponent_bits=5, mantissa_bits=10),
+        np_fn=lambda x, exponent_bits, mantissa_bits: x.astype(np.float16).astype(np.float32), tag="f16",
+        diff="none", why="rounding is piecewise constant; its (rounded) jvp is checked in test_windows.py"),
+]

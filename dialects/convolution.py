@@ -1,0 +1,329 @@
+"""conv_general_dilated: N-d convolution with strides, padding, dilations and groups.
+
+    %2 = "jx.conv_general_dilated"(%0, %1) {dimension_numbers = [array<i64: 0, 1, 2>, ...], ...}
+       : (tensor<1x2x5xf32>, tensor<3x2x2xf32>) -> tensor<1x3x4xf32>
+lowers to one `stablehlo.convolution`. dimension_numbers = (lhs_spec, rhs_spec, out_spec) as
+JAX's ConvDimensionNumbers: (batch, feature, spatial...), (out feature, in feature, spatial...).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from . import hlo
+from . import lang as L
+from .registry import Primitive, ShapedType, VerifyError, register
+
+
+def dilate_shape(shape, dilation):
+    """Length of each axis after inserting dilation-1 holes between elements."""
+    return tuple(0 if d == 0 else 1 + r * (d - 1) for d, r in zip(shape, dilation))
+
+
+def _spatial(shape, spec):
+    return tuple(shape[i] for i in spec[2:])
+
+
+def _conv_infer(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
+                feature_group_count, batch_group_count, preferred_element_type=None):
+    lspec, rspec, ospec = dimension_numbers
+    nd = lhs.ndim - 2
+    if lhs.ndim != rhs.ndim or lhs.ndim < 2:
+        raise VerifyError(f"conv_general_dilated needs lhs and rhs of one rank >= 2, got {lhs.str_short()} and {rhs.str_short()}")
+    for spec in (lspec, rspec, ospec):
+        if sorted(spec) != list(range(lhs.ndim)):
+            raise VerifyError(f"dimension_numbers {dimension_numbers} are not permutations of {lhs.ndim} axes")
+    for nm, v in (("window_strides", window_strides), ("padding", padding), ("lhs_dilation", lhs_dilation),
+                  ("rhs_dilation", rhs_dilation)):
+        if len(v) != nd:
+            raise VerifyError(f"conv_general_dilated {nm} needs {nd} entries, got {v}")
+    if min((*window_strides, *lhs_dilation, *rhs_dilation), default=1) < 1:
+        raise VerifyError("conv_general_dilated strides and dilations must be >= 1")
+    if lhs.dtype != rhs.dtype:
+        raise VerifyError(f"conv_general_dilated needs one dtype, got {lhs.dtype.name} and {rhs.dtype.name}")
+    if lhs.dtype.kind not in "fiu":
+        raise VerifyError(f"conv_general_dilated does not accept dtype {lhs.dtype.name}")
+    G, B = feature_group_count, batch_group_count
+    if G < 1 or B < 1 or (G > 1 and B > 1):
+        raise VerifyError(f"conv_general_dilated: feature_group_count={G}, batch_group_count={B}: both >= 1, one of them 1")
+    n, c = lhs.shape[lspec[0]], lhs.shape[lspec[1]]
+    o, i = rhs.shape[rspec[0]], rhs.shape[rspec[1]]
+    if c != i * G:
+        raise VerifyError(f"conv_general_dilated: lhs features {c} must be rhs input features {i} x feature_group_count {G}")
+    if o % G or o % B or n % B:
+        raise VerifyError(f"conv_general_dilated: rhs output features {o} / lhs batch {n} not divisible by the group counts")
+    in_d = dilate_shape(_spatial(lhs.shape, lspec), lhs_dilation)
+    k_d = dilate_shape(_spatial(rhs.shape, rspec), rhs_dilation)
+    spatial = []
+    for x, k, (lo, hi), s in zip(in_d, k_d, padding, window_strides):
+        p = x + lo + hi
+        spatial.append(0 if p < k or k == 0 else (p - k) // s + 1)
+    out = [0] * lhs.ndim
+    out[ospec[0]], out[ospec[1]] = n // B, o
+    for ax, d in zip(ospec[2:], spatial):
+        out[ax] = d
+    dt = np.dtype(preferred_element_type) if preferred_element_type is not None else lhs.dtype
+    return ShapedType(tuple(out), dt)
+
+
+# ---- NumPy reference -----------------------------------------------------------------------------
+
+
+def _pad_dilate(x, lhs_dilation, padding):
+    """x (N, C, spatial...) with holes inserted and edges padded (negative pads crop)."""
+    nd = x.ndim - 2
+    sp = dilate_shape(x.shape[2:], lhs_dilation)
+    buf = np.zeros(x.shape[:2] + sp, x.dtype)
+    buf[(slice(None), slice(None)) + tuple(slice(None, None, r) for r in lhs_dilation)] = x
+    buf = np.pad(buf, [(0, 0), (0, 0)] + [(max(lo, 0), max(hi, 0)) for lo, hi in padding])
+    crop = tuple(slice(-min(lo, 0), buf.shape[2 + k] + min(hi, 0)) for k, (lo, hi) in enumerate(padding))
+    assert len(crop) == nd
+    return buf[(slice(None), slice(None)) + crop]
+
+
+def _conv_impl(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
+               feature_group_count, batch_group_count, preferred_element_type=None):
+    out_t = _conv_infer(ShapedType(lhs.shape, lhs.dtype), ShapedType(rhs.shape, rhs.dtype), window_strides, padding,
+                        lhs_dilation, rhs_dilation, dimension_numbers, feature_group_count, batch_group_count,
+                        preferred_element_type)
+    lspec, rspec, ospec = dimension_numbers
+    acc = np.float64 if lhs.dtype.kind == "f" else np.int64
+    x = np.transpose(lhs, lspec).astype(acc)  # (N, C, spatial...)
+    w = np.transpose(rhs, rspec).astype(acc)  # (O, I, spatial...)
+    nd = x.ndim - 2
+    x = _pad_dilate(x, lhs_dilation, padding)
+    kd = dilate_shape(w.shape[2:], rhs_dilation)
+    wd = np.zeros(w.shape[:2] + kd, acc)
+    wd[(slice(None), slice(None)) + tuple(slice(None, None, r) for r in rhs_dilation)] = w
+    G, B = feature_group_count, batch_group_count
+    out_sp = tuple(out_t.shape[a] for a in ospec[2:])
+    N, C, O = x.shape[0], x.shape[1], w.shape[0]
+    res = np.zeros((N // B, O) + out_sp, acc)
+    if all(d > 0 for d in out_sp) and res.size:
+        # windows: (N, C, out spatial..., kernel spatial...), strided by window_strides
+        win = np.lib.stride_tricks.sliding_window_view(x, kd, axis=tuple(range(2, 2 + nd)))
+        win = win[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in window_strides)]
+        win = win[(slice(None), slice(None)) + tuple(slice(0, d) for d in out_sp)]
+        sp = "".join(chr(ord("p") + k) for k in range(nd))  # output spatial letters
+        ks = "".join(chr(ord("h") + k) for k in range(nd))  # kernel spatial letters
+        spec = f"nc{sp}{ks},oc{ks}->no{sp}"
+        cg, og, ng = C // G, O // (G * B), N // B
+        for b in range(B):
+            for g in range(G):
+                k = b * G + g  # output-feature block of this group
+                res[:, k * og:(k + 1) * og] = np.einsum(
+                    spec, win[b * ng:(b + 1) * ng, g * cg:(g + 1) * cg], wd[k * og:(k + 1) * og])
+    return np.transpose(res, np.argsort(ospec)).astype(out_t.dtype)
+
+
+# ---- lowering ----------------------------------------------------------------------------------
+
+
+def _lst(xs):
+    return "[" + ", ".join(str(int(v)) for v in xs) + "]"
+
+
+def _conv_lower(ctx, lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
+                feature_group_count, batch_group_count, preferred_element_type=None):
+    lspec, rspec, ospec = dimension_numbers
+    dn = (
+        f"#stablehlo.conv<raw input_batch_dimension = {lspec[0]}, input_feature_dimension = {lspec[1]}, "
+        f"input_spatial_dimensions = {_lst(lspec[2:])}, kernel_input_feature_dimension = {rspec[1]}, "
+        f"kernel_output_feature_dimension = {rspec[0]}, kernel_spatial_dimensions = {_lst(rspec[2:])}, "
+        f"output_batch_dimension = {ospec[0]}, output_feature_dimension = {ospec[1]}, "
+        f"output_spatial_dimensions = {_lst(ospec[2:])}>"
+    )
+    nd = len(window_strides)
+    attrs = {
+        "dimension_numbers": dn,
+        "window_strides": hlo.i64s(window_strides),
+        "lhs_dilation": hlo.i64s(lhs_dilation),
+        "rhs_dilation": hlo.i64s(rhs_dilation),
+        "feature_group_count": f"{feature_group_count} : i64",
+        "batch_group_count": f"{batch_group_count} : i64",
+    }
+    if nd:
+        attrs["padding"] = "dense<[" + ", ".join(f"[{lo}, {hi}]" for lo, hi in padding) + f"]> : tensor<{nd}x2xi64>"
+    return hlo.op1("stablehlo.convolution", [lhs, rhs], ctx.out_avals[0], attrs)
+
+
+# ---- autodiff ----------------------------------------------------------------------------------
+
+
+def _conv(lhs, rhs, **p):
+    return L.bind("conv_general_dilated", lhs, rhs, **p)
+
+
+def _conv_jvp(primals, tangents, **p):
+    lhs, rhs = primals
+    tl, tr = tangents
+    out = _conv(lhs, rhs, **p)
+    tan = None
+    if tl is not None:
+        tan = _conv(tl, rhs, **p)
+    if tr is not None:
+        t2 = _conv(lhs, tr, **p)
+        tan = t2 if tan is None else tan + t2
+    return [out], [tan]
+
+
+def _split_axis(x, axis, n):
+    """Split axis into (n, size // n), the n part major."""
+    s = x.shape
+    return L.reshape(x, s[:axis] + (n, s[axis] // n) + s[axis + 1:])
+
+
+def _merge_axis(x, src, dst):
+    """Fold axis src into axis dst (dst counted once src is removed), src as the major part."""
+    perm = [i for i in range(x.ndim) if i != src]
+    perm.insert(dst, src)
+    x = L.transpose(x, perm)
+    s = x.shape
+    return L.reshape(x, s[:dst] + (s[dst] * s[dst + 1],) + s[dst + 2:])
+
+
+def _swap01(spec):
+    return (spec[1], spec[0]) + tuple(spec[2:])
+
+
+def _conv_vjp(cts, primals, outs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
+              feature_group_count, batch_group_count, preferred_element_type=None):
+    lhs, rhs = primals
+    g = L.convert(cts[0], lhs.dtype)
+    if g.aval.size == 0:  # an empty output: nothing flows back
+        return [L.zeros_like(lhs), L.zeros_like(rhs)]
+    lspec, rspec, ospec = dimension_numbers
+    in_d = dilate_shape(_spatial(lhs.shape, lspec), lhs_dilation)
+    k_d = dilate_shape(_spatial(rhs.shape, rspec), rhs_dilation)
+    out_d = dilate_shape(_spatial(g.shape, ospec), window_strides)
+    G, B = feature_group_count, batch_group_count
+
+    # d lhs: correlate the stride-dilated cotangent with the flipped kernel, in/out features
+    # swapped; the padding makes the result cover exactly the (dilated) input.
+    w = rhs
+    groups = max(G, B)
+    if groups > 1:  # move the group factor of the output features onto the input features
+        w = _merge_axis(_split_axis(w, rspec[0], groups), rspec[0], rspec[1])
+    w = L.bind("rev", w, dimensions=tuple(rspec[2:]))
+    pad_l = []
+    for x, k, o, (lo, _) in zip(in_d, k_d, out_d, padding):
+        before = k - lo - 1
+        pad_l.append((before, x + k - 1 - o - before))
+    d_lhs = _conv(g, w, window_strides=tuple(lhs_dilation), padding=tuple(pad_l), lhs_dilation=tuple(window_strides),
+                  rhs_dilation=tuple(rhs_dilation), dimension_numbers=(ospec, _swap01(rspec), lspec),
+                  feature_group_count=groups, batch_group_count=1)
+    if B > 1:  # the batch groups came out as feature blocks: fold them back into the batch
+        d_lhs = _merge_axis(_split_axis(d_lhs, lspec[1], B), lspec[1], lspec[0])
+
+    if G == 1 and B == 1 and int(np.prod(_spatial(rhs.shape, rspec))) <= _MAX_DOT_TAPS:
+        return [d_lhs, _rhs_grad_by_dots(lhs, g, rhs, window_strides, padding, lhs_dilation, rhs_dilation,
+                                         dimension_numbers)]
+    # d rhs: correlate the input with the cotangent as the kernel; the roles of batch and
+    # features swap, so feature groups become batch groups and back.
+    pad_r = [(lo, o - x + k - lo - 1) for x, k, o, (lo, _) in zip(in_d, k_d, out_d, padding)]
+    d_rhs = _conv(lhs, g, window_strides=tuple(rhs_dilation), padding=tuple(pad_r), lhs_dilation=tuple(lhs_dilation),
+                  rhs_dilation=tuple(window_strides), dimension_numbers=(_swap01(lspec), _swap01(ospec), _swap01(rspec)),
+                  feature_group_count=B, batch_group_count=G)
+    return [d_lhs, d_rhs]
+
+
+# IREE 3.13 runs the weight-gradient convolution (cotangent as a big kernel) slowly: 60 ms
+# for 8x32x32x16 * 3x3x16x32 where one dot_general per kernel tap takes ~2 ms (measured here)
+_MAX_DOT_TAPS = 64
+
+
+def _rhs_grad_by_dots(lhs, g, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers):
+    """d rhs as one matmul: the strided window of the padded input that each kernel tap saw
+    (im2col, taps x features by batch x output positions) times the cotangent."""
+    lspec, rspec, ospec = dimension_numbers
+    x = L.transpose(lhs, (lspec[1], lspec[0]) + tuple(lspec[2:]))  # (C, N, spatial...)
+    gt = L.transpose(g, (ospec[1], ospec[0]) + tuple(ospec[2:]))  # (O, N, out spatial...)
+    nd = x.ndim - 2
+    cfg = ((0, 0, 0), (0, 0, 0)) + tuple((lo, hi, d - 1) for (lo, hi), d in zip(padding, lhs_dilation))
+    xp = L.bind("pad", x, L.full((), 0, x.dtype), padding_config=cfg)
+    taps = _spatial(rhs.shape, rspec)
+    m = int(np.prod(gt.shape[1:]))
+    cols = []
+    for idx in itertools.product(*(range(k) for k in taps)):
+        start = (0, 0) + tuple(i * r for i, r in zip(idx, rhs_dilation))
+        limit = xp.shape[:2] + tuple(s0 + (o - 1) * st + 1 for s0, o, st in zip(start[2:], gt.shape[2:], window_strides))
+        win = L.bind("slice", xp, start_indices=start, limit_indices=limit, strides=(1, 1) + tuple(window_strides))
+        cols.append(L.reshape(win, (1, x.shape[0], m)))
+    col = cols[0] if len(cols) == 1 else L.bind("concatenate", *cols, dimension=0)
+    c = x.shape[0]
+    w = L.dot_general(L.reshape(col, (len(cols) * c, m)), L.reshape(gt, (gt.shape[0], m)), (((1,), (1,)), ((), ())))
+    w = L.reshape(w, tuple(taps) + (c, gt.shape[0]))  # (spatial..., I, O)
+    w = L.transpose(w, (nd + 1, nd) + tuple(range(nd)))  # (O, I, spatial...)
+    return L.transpose(w, tuple(int(a) for a in np.argsort(rspec)))
+
+
+# ---- batching ----------------------------------------------------------------------------------
+
+
+def _join(x, axis):
+    """Merge axes axis and axis + 1 (the first major)."""
+    s = x.shape
+    return L.reshape(x, s[:axis] + (s[axis] * s[axis + 1],) + s[axis + 2:])
+
+
+def _conv_batch(args, dims, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
+                feature_group_count, batch_group_count, preferred_element_type=None):
+    """Fold the vmapped axis V into the conv's own batch, features or groups."""
+    lhs, rhs = args
+    dl, dr = dims
+    lspec, rspec, ospec = dimension_numbers
+    G, B = feature_group_count, batch_group_count
+    p = dict(window_strides=window_strides, padding=padding, lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation,
+             dimension_numbers=dimension_numbers, feature_group_count=G, batch_group_count=B,
+             preferred_element_type=preferred_element_type)
+    # with V moved to axis 0, the operand's own axis a sits at a + 1
+    if dl is not None and dl != 0:
+        lhs = L.moveaxis(lhs, dl, 0)
+    if dr is not None and dr != 0:
+        rhs = L.moveaxis(rhs, dr, 0)
+    if dl is not None and dr is not None:
+        V = lhs.shape[0]
+        if B > 1:  # batch (B, N/B) -> (V*B, N/B): V times as many batch groups
+            x = _join(_merge_axis(_split_axis(lhs, 1 + lspec[0], B), 0, lspec[0]), lspec[0])
+            p["batch_group_count"] = B * V
+        else:  # features (V*C): each (example, group) pair becomes a feature group
+            x = _merge_axis(lhs, 0, lspec[1])
+            p["feature_group_count"] = G * V
+        out = _conv(x, _merge_axis(rhs, 0, rspec[0]), **p)
+        return _split_axis(out, ospec[1], V), ospec[1]
+    if dl is not None:
+        V = lhs.shape[0]
+        if B > 1:  # batch (B, N/B) -> (B, V*N/B): the batch groups stay major
+            x = _join(_merge_axis(_split_axis(lhs, 1 + lspec[0], B), 0, lspec[0] + 1), lspec[0])
+            out = _conv(x, rhs, **p)
+        else:
+            out = _conv(_merge_axis(lhs, 0, lspec[0]), rhs, **p)
+        return _split_axis(out, ospec[0], V), ospec[0]
+    V = rhs.shape[0]
+    groups = max(G, B)
+    if groups == 1:
+        out = _conv(lhs, _merge_axis(rhs, 0, rspec[0]), **p)
+        return _split_axis(out, ospec[1], V), ospec[1]
+    # out features (groups, O/groups) -> (groups, V, O/groups): each group keeps its block
+    w = _join(_merge_axis(_split_axis(rhs, 1 + rspec[0], groups), 0, rspec[0] + 1), rspec[0])
+    out = _conv(lhs, w, **p)
+    f = ospec[1]
+    out = L.reshape(out, out.shape[:f] + (groups, V, out.shape[f] // (groups * V)) + out.shape[f + 1:])
+    return _join(L.moveaxis(out, f + 1, 0), f + 1), 0
+
+
+register(
+    Primitive(
+        "conv_general_dilated",
+        _conv_infer,
+        impl=_conv_impl,
+        lower=_conv_lower,
+        jvp=_conv_jvp,
+        vjp=_conv_vjp,
+        batch=_conv_batch,
+        doc="N-d convolution (cross-correlation) with strides, padding, dilations and groups",
+        family="bilinear",
+    )
+)
