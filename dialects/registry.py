@@ -69,12 +69,16 @@ class Primitive:
 
 
 _REGISTRY: dict[str, Primitive] = {}
+# called on every record, already registered or later (zero_size.py wraps lowerings)
+register_hooks: list[Callable] = []
 
 
 def register(prim: Primitive) -> Primitive:
     if prim.name in _REGISTRY:
         raise ValueError(f"jx op {prim.name} registered twice")
     _REGISTRY[prim.name] = prim
+    for hook in register_hooks:
+        hook(prim)
     return prim
 
 
@@ -108,6 +112,7 @@ def _ensure_loaded():
             indexing,
             misc,
             control_flow,
+            zero_size,
         )
 
 
