@@ -277,7 +277,11 @@ def getitem(x, idx, mode=None, fill_value=None):
     out_rank = nb + len(rest)
     start = adv[0] if contiguous else 0
     offset_dims = tuple(k for k in range(out_rank) if not start <= k < start + nb)
-    slice_sizes = tuple(1 if d in adv else y.shape[d] for d in range(y.ndim))
+    empty_axes = [d for d in adv if y.shape[d] == 0]
+    if empty_axes and int(np.prod(bshape)) > 0:
+        raise TypeError(f"cannot gather from axis {empty_axes[0]} of size 0 with a non-empty index array")
+    # (no rows to gather: a zero slice of an empty axis keeps the gather well-formed)
+    slice_sizes = tuple(min(1, y.shape[d]) if d in adv else y.shape[d] for d in range(y.ndim))
     out = bind(
         "gather", y, indices,
         offset_dims=offset_dims, collapsed_slice_dims=tuple(adv),
