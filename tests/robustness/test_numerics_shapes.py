@@ -93,6 +93,11 @@ ZERO_SIZE = [
     "jax.grad(lambda x: jnp.sum(x))(jnp.zeros((0, 3)))",
     "jax.grad(lambda x: jnp.sum(jnp.sum(x, axis=0) * 2.0) + 1.0)(jnp.zeros((0, 3)))",
     "jax.vmap(jnp.sum)(jnp.zeros((3, 0)))",
+    "jax.lax.scan(lambda c, x: (c + jnp.sum(x), x * 2), jnp.ones(2), jnp.zeros((0, 3)))",
+    "jax.lax.fori_loop(0, 3, lambda i, c: (c[0] + 1.0, c[1] * 2), (0.0, jnp.zeros((0, 2))))",
+    "jax.lax.cond(True, lambda x: jnp.sum(x, axis=0), lambda x: jnp.prod(x, axis=0), jnp.zeros((0, 3)))",
+    "jax.jacfwd(lambda x: jnp.sum(x, axis=0))(jnp.zeros((0, 2)))",
+    "jnp.unique(jnp.zeros((0,)), size=2, fill_value=1.0)",
     "jax.vmap(lambda a: a @ jnp.zeros((0, 2)))(jnp.zeros((3, 0)))",
 ]
 
