@@ -139,7 +139,7 @@ def _checked_int(i, n, d):
     return min(max(j, 0), n - 1)
 
 
-_MODES = {None: "clip", "clip": "clip", "promise_in_bounds": "clip", "fill": "fill", "drop": "fill"}
+_MODES = {None: "clip", "clip": "clip", "promise_in_bounds": "clip", "fill": "fill", "drop": "fill", "fill_or_drop": "fill"}
 
 
 def _parse_mode(mode) -> str:
