@@ -16,7 +16,6 @@ import jax.numpy as jnp_ref
 import numpy as np
 import pytest
 
-import irjax
 import irjax.numpy as jnp
 
 jax.config.update("jax_platforms", "cpu")
