@@ -22,6 +22,12 @@ def _is_int_scalar(i):
 
 def _expand(x, idx):
     """idx as a tuple with Ellipsis expanded, None turned into new size-1 axes of x."""
+    if isinstance(idx, list):
+        # NumPy once read x[[0, 1]] as x[0, 1]; JAX refuses the ambiguity, and so do we
+        raise TypeError(
+            "Using a non-tuple sequence for multidimensional indexing is not allowed; use "
+            "`arr[array(seq)]` instead of `arr[seq]` (or `arr[tuple(seq)]`)."
+        )
     if not isinstance(idx, tuple):
         idx = (idx,)
     idx = tuple(np.asarray(i) if isinstance(i, list) else i for i in idx)

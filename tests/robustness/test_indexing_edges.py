@@ -104,6 +104,17 @@ def test_take_raise_mode_and_empty_axis_errors_match_jax():
             mod.zeros((0,))[0]
 
 
+def test_top_level_list_index_is_a_type_error_as_in_jax():
+    for mod in (jnp_ref, jnp):
+        x = mod.asarray(M)
+        with pytest.raises(TypeError, match="non-tuple sequence"):
+            x[[0, 1]]
+        with pytest.raises(TypeError, match="non-tuple sequence"):
+            x.at[[0, 1]].set(1.0)
+    _check(jnp.asarray(M)[[0, 1], 1], jnp_ref.asarray(M)[[0, 1], 1])  # inside a tuple: an array
+    _check(jnp.asarray(M)[:, [0, 2]], jnp_ref.asarray(M)[:, [0, 2]])
+
+
 def test_traced_out_of_range_index_clamps_under_jit():
     for i in (10, -1, -10, 2):
         _check(irjax.jit(lambda x, i: x[i])(X, i), jax.jit(lambda x, i: x[i])(X, i))
