@@ -143,6 +143,10 @@ REDUCER_OPS = {
 
 def reduce(x, axes, kind: str) -> ir.Value:
     a = aval(x)
+    if a.size == 0:
+        # nothing to reduce: the identity (IREE 3.13 dies with SIGFPE on an empty reduce)
+        out = ShapedType(tuple(d for i, d in enumerate(a.shape) if i not in axes), a.dtype)
+        return broadcast(constant(np.array(reducer_identity(kind, a.dtype), a.dtype)), out.shape, ())
     if len(a.shape) > 1 and sorted(axes) == list(range(len(a.shape))):
         # IREE 3.13 fails to compile a full multi-axis reduce of x * broadcast(v) ('vector.contract'
         # op invalid accumulator/result vector shape); flattening first sidesteps it

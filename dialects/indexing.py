@@ -254,6 +254,8 @@ def _gather_infer(x, idx, offset_dims, collapsed_slice_dims, start_index_map, sl
         raise VerifyError("jx.gather index vector length must equal len(start_index_map)")
     if len(slice_sizes) != x.ndim:
         raise VerifyError("jx.gather needs one slice size per operand axis")
+    if any(not 0 <= z <= n for z, n in zip(slice_sizes, x.shape)):
+        raise VerifyError(f"jx.gather slice_sizes {tuple(slice_sizes)} do not fit operand {x.str_short()}")
     for d in collapsed_slice_dims:
         if slice_sizes[d] > 1:
             raise VerifyError("jx.gather collapsed dims need slice size <= 1")

@@ -85,12 +85,16 @@ class Primitive:
 
 
 _REGISTRY: dict[str, Primitive] = {}
+# called on every record, already registered or later (zero_size.py wraps lowerings)
+register_hooks: list[Callable] = []
 
 
 def register(prim: Primitive) -> Primitive:
     if prim.name in _REGISTRY:
         raise ValueError(f"jx op {prim.name} registered twice")
     _REGISTRY[prim.name] = prim
+    for hook in register_hooks:
+        hook(prim)
     return prim
 
 
@@ -140,6 +144,7 @@ def _ensure_loaded():
             calls,
             control_flow,
             remat,
+            zero_size,
         )
         from . import convolution, precision, windows  # noqa: F401
 

@@ -273,14 +273,23 @@ register(
 
 # ---- rev --------------------------------------------------------------------------------
 
+def _rev_lower(ctx, x, dimensions):
+    out = ctx.out_avals[0]
+    if out.dtype.kind != "u":
+        return hlo.op1("stablehlo.reverse", [x], out, {"dimensions": hlo.i64s(dimensions)})
+    # IREE 3.13 cannot compile an unsigned reverse: reverse the same bits as a signed type
+    signed = ShapedType(out.shape, np.dtype(f"i{out.dtype.itemsize}"))
+    y = hlo.op1("stablehlo.bitcast_convert", [x], signed)
+    y = hlo.op1("stablehlo.reverse", [y], signed, {"dimensions": hlo.i64s(dimensions)})
+    return hlo.op1("stablehlo.bitcast_convert", [y], out)
+
+
 register(
     Primitive(
         "rev",
         lambda x, dimensions: ShapedType(x.shape, x.dtype),
         impl=lambda x, dimensions: np.flip(x, dimensions).copy() if dimensions else x.copy(),
-        lower=lambda ctx, x, dimensions: hlo.op1(
-            "stablehlo.reverse", [x], ctx.out_avals[0], {"dimensions": hlo.i64s(dimensions)}
-        ),
+        lower=_rev_lower,
         jvp=_linear_jvp("rev"),
         vjp=lambda cts, primals, outs, dimensions: [L.bind("rev", cts[0], dimensions=dimensions)],
         batch=lambda args, dims, dimensions: (

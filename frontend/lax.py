@@ -211,16 +211,35 @@ def index_in_dim(operand, index, axis=0, keepdims=True):
     return out if keepdims else reshape(out, x.shape[:axis] + x.shape[axis + 1 :])
 
 
-def _index_scalars(idx):
-    return [convert_element_type(_arr(i), np.int32) for i in idx]
+def _index_scalars(idx, shape):
+    """int32 start operands with negative starts wrapped by the axis size (as JAX does; the op
+    then clamps). Python ints become int32 scalars too, never attributes: eagerly, one
+    executable then serves every start."""
+    if len(idx) != len(shape):
+        raise TypeError(f"dynamic slicing needs {len(shape)} start indices (one per axis), got {len(idx)}")
+    out = []
+    for i, n in zip(idx, shape):
+        if isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
+            out.append(_arr(np.int32(int(i) + n if int(i) < 0 else int(i))))
+            continue
+        i = _arr(i)
+        if i.shape != () or i.dtype.kind not in "iu":
+            raise TypeError(f"dynamic slice start indices must be integer scalars, got {i.dtype.name}{list(i.shape)}")
+        i = convert_element_type(i, np.int32)
+        if np.dtype(i.dtype).kind == "i":
+            i = bind("select", bind("lt", i, _arr(np.int32(0))), bind("add", i, _arr(np.int32(n))), i)
+        out.append(i)
+    return out
 
 
 def dynamic_slice(operand, start_indices, slice_sizes):
-    return bind("dynamic_slice", _arr(operand), *_index_scalars(start_indices), slice_sizes=tuple(slice_sizes))
+    x = _arr(operand)
+    return bind("dynamic_slice", x, *_index_scalars(start_indices, x.shape), slice_sizes=tuple(int(s) for s in slice_sizes))
 
 
 def dynamic_update_slice(operand, update, start_indices):
-    return bind("dynamic_update_slice", _arr(operand), _arr(update), *_index_scalars(start_indices))
+    x = _arr(operand)
+    return bind("dynamic_update_slice", x, _arr(update), *_index_scalars(start_indices, x.shape))
 
 
 def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):

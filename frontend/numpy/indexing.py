@@ -1,7 +1,8 @@
 """NumPy indexing: x[idx] (basic, integer arrays, concrete boolean masks) and x.at[idx].
 
 Static ints and slices become `slice`/`rev`; integer-array (or traced) indices become one
-`gather` (`scatter` for .at updates). Out-of-range gathers clamp; out-of-range updates drop.
+`gather` (`scatter` for .at updates). As in JAX, out-of-range gathers clamp (mode='fill'
+gives a fill value instead) and out-of-range updates drop (mode='clip' clamps them).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from irjax import dtypes
-from irjax.core import Tracer, bind
+from irjax.core import Tracer, bind, current_trace
 from irjax.errors import NonConcreteBooleanIndexError
 
 from ._util import asarray_any, broadcast_to, convert, is_array, with_weak
@@ -21,6 +22,12 @@ def _is_int_scalar(i):
 
 def _expand(x, idx):
     """idx as a tuple with Ellipsis expanded, None turned into new size-1 axes of x."""
+    if isinstance(idx, list):
+        # NumPy once read x[[0, 1]] as x[0, 1]; JAX refuses the ambiguity, and so do we
+        raise TypeError(
+            "Using a non-tuple sequence for multidimensional indexing is not allowed; use "
+            "`arr[array(seq)]` instead of `arr[seq]` (or `arr[tuple(seq)]`)."
+        )
     if not isinstance(idx, tuple):
         idx = (idx,)
     idx = tuple(np.asarray(i) if isinstance(i, list) else i for i in idx)
@@ -105,10 +112,7 @@ def _basic_slice(x, idx):
     starts, limits, strides, rev, squeeze = [], [], [], [], []
     for d, (i, n) in enumerate(zip(idx, x.shape)):
         if _is_int_scalar(i):
-            j = int(i)
-            if not -n <= j < n:
-                raise IndexError(f"index {j} is out of bounds for axis {d} with size {n}")
-            j %= n
+            j = _checked_int(i, n, d)
             starts.append(j), limits.append(j + 1), strides.append(1)
             squeeze.append(d)
         elif isinstance(i, slice):
@@ -129,6 +133,93 @@ def _basic_slice(x, idx):
     if (tuple(starts), tuple(limits)) != ((0,) * x.ndim, x.shape) or any(s != 1 for s in strides):
         x = bind("slice", x, start_indices=tuple(starts), limit_indices=tuple(limits), strides=tuple(strides))
     return x, squeeze
+
+
+def _checked_int(i, n, d):
+    """A static int index: negatives wrap once, then it clamps into the axis (JAX's gather
+    rule, also for Python ints on concrete arrays); an empty axis has nothing to index."""
+    if n == 0:
+        raise IndexError(f"index is out of bounds for axis {d} with size 0")
+    j = int(i)
+    j = j + n if j < 0 else j
+    return min(max(j, 0), n - 1)
+
+
+_MODES = {None: "clip", "clip": "clip", "promise_in_bounds": "clip", "fill": "fill", "drop": "fill", "fill_or_drop": "fill"}
+
+
+def _parse_mode(mode) -> str:
+    """'clip' (out-of-range indices clamp) or 'fill' (they read fill_value / updates drop)."""
+    mode = getattr(mode, "name", mode)  # a GatherScatterMode-like enum
+    key = mode.lower() if isinstance(mode, str) else mode
+    if key not in _MODES:
+        raise ValueError(f'Unknown gather mode "{mode}"')
+    return _MODES[key]
+
+
+def _default_fill(dtype):
+    """JAX's fill for out-of-range gathers: NaN, the most negative int, the largest unsigned
+    int, True."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "fc":
+        return np.nan
+    if dtype.kind == "i":
+        return np.iinfo(dtype).min
+    if dtype.kind == "u":
+        return np.iinfo(dtype).max
+    return True
+
+
+def _full(a, v):
+    """int32 scalar v, shaped like index array a (host or device)."""
+    if not is_array(a):
+        return np.full(np.shape(a), v, np.int32)
+    return broadcast_to(asarray_any(np.int32(v)), a.shape)
+
+
+def _both(op, a, b):
+    if not is_array(a) and not is_array(b):
+        return {"and": np.logical_and, "ge": np.greater_equal, "lt": np.less}[op](a, b)
+    return bind(op, asarray_any(a), asarray_any(b))
+
+
+def _clamp_index(a, n):
+    """Index array a (int32) clamped into [0, n - 1]."""
+    if not is_array(a):
+        return np.clip(a, 0, max(n - 1, 0)).astype(np.int32)
+    return bind("clamp", _full(a, 0), a, _full(a, max(n - 1, 0)))
+
+
+def _in_bounds(arrays, adv, shape, bshape):
+    """Bool mask of shape bshape: every (wrapped) index of the row lies inside its axis."""
+    ok = None
+    for a, d in zip(arrays, adv):
+        okd = _both("and", _both("ge", a, _full(a, 0)), _both("lt", a, _full(a, shape[d])))
+        okd = broadcast_to(okd, bshape) if is_array(okd) else np.broadcast_to(okd, bshape)
+        ok = okd if ok is None else _both("and", ok, okd)
+    return ok
+
+
+def _eager_basic(x, idx):
+    """Eagerly, ints and unit-step slices become one dynamic_slice whose starts are int32
+    operands rather than attributes, so a loop over x[i] or x[i:i + k] reuses one executable
+    for every i. None where a static slice is needed (steps other than 1) or nothing is cut."""
+    starts, sizes, squeeze = [], [], []
+    for d, (i, n) in enumerate(zip(idx, x.shape)):
+        if _is_int_scalar(i):
+            starts.append(_checked_int(i, n, d)), sizes.append(1), squeeze.append(d)
+            continue
+        s, e, st = i.indices(n)
+        if st != 1:
+            return None
+        cnt = max(0, e - s)
+        starts.append(s if cnt else 0), sizes.append(cnt)
+    if tuple(sizes) == x.shape:
+        return x if not squeeze else None
+    y = bind("dynamic_slice", x, *[np.int32(s) for s in starts], slice_sizes=tuple(sizes))
+    if squeeze:
+        y = bind("reshape", y, new_sizes=tuple(z for k, z in enumerate(sizes) if k not in squeeze))
+    return y
 
 
 def _index_array(i, n):
@@ -165,11 +256,19 @@ def _stack_indices(arrays, bshape):
     return concatenate([asarray_any(c, np.int32) for c in cols], axis=-1)
 
 
-def getitem(x, idx):
+def getitem(x, idx, mode=None, fill_value=None):
     x = x if is_array(x) else asarray_any(x)
     weak = x.aval.weak_type
+    mode = _parse_mode(mode)
     x, idx = _analyze(x, idx)
+    if mode == "fill":
+        # static ints join the gather, whose rows are checked against the bounds
+        idx = tuple(np.asarray(int(i), np.int64) if _is_int_scalar(i) else i for i in idx)
     if not any(_is_advanced(i) for i in idx):
+        if current_trace() is None:
+            y = _eager_basic(x, idx)
+            if y is not None:
+                return with_weak(y, weak)
         y, squeeze = _basic_slice(x, idx)
         if squeeze:
             y = bind("reshape", y, new_sizes=tuple(d for k, d in enumerate(y.shape) if k not in squeeze))
@@ -184,26 +283,60 @@ def getitem(x, idx):
     out_rank = nb + len(rest)
     start = adv[0] if contiguous else 0
     offset_dims = tuple(k for k in range(out_rank) if not start <= k < start + nb)
-    slice_sizes = tuple(1 if d in adv else y.shape[d] for d in range(y.ndim))
+    empty_axes = [d for d in adv if y.shape[d] == 0]
+    if empty_axes and int(np.prod(bshape)) > 0:
+        raise TypeError(f"cannot gather from axis {empty_axes[0]} of size 0 with a non-empty index array")
+    # (no rows to gather: a zero slice of an empty axis keeps the gather well-formed)
+    slice_sizes = tuple(min(1, y.shape[d]) if d in adv else y.shape[d] for d in range(y.ndim))
     out = bind(
         "gather", y, indices,
         offset_dims=offset_dims, collapsed_slice_dims=tuple(adv),
         start_index_map=tuple(adv), slice_sizes=slice_sizes,
     )
+    if mode == "fill":
+        ok = _in_bounds(arrays, adv, y.shape, bshape)
+        where = [1] * out.ndim
+        where[start : start + nb] = bshape
+        ok = broadcast_to(asarray_any(ok).reshape(tuple(where)), out.shape)
+        fill = _default_fill(out.dtype) if fill_value is None else fill_value
+        out = bind("select", ok, out, broadcast_to(convert(asarray_any(fill), out.dtype), out.shape))
     return with_weak(out, weak)
 
 
-def take(a, indices, axis=None, mode=None, fill_value=None):
+def take(a, indices, axis=None, out=None, mode=None, unique_indices=False, indices_are_sorted=False, fill_value=None):
+    """jnp.take: mode 'fill' (default: out-of-range indices read fill_value, negatives wrap
+    once), 'clip' (clamp, negatives included) or 'wrap' (modulo the axis size)."""
+    mode = "fill" if mode is None else mode
+    if mode == "raise":
+        raise NotImplementedError("The 'raise' mode to jnp.take is not supported.")
+    if mode not in ("fill", "clip", "wrap"):
+        raise ValueError(f"Invalid mode '{mode}' for np.take")
     a = asarray_any(a)
     if axis is None:
         a, axis = a.ravel(), 0
     from ._util import canonical_axis
 
     ax = canonical_axis(axis, a.ndim)
-    return getitem(a, (slice(None),) * ax + (indices if is_array(indices) else np.asarray(indices),))
+    n = a.shape[ax]
+    ind = indices if is_array(indices) else np.asarray(indices)
+    if ind.dtype.kind not in "iu":
+        raise TypeError(f"jnp.take indices must be integers, got {ind.dtype}")
+    if n == 0 and int(np.prod(ind.shape)) > 0:
+        raise IndexError("Cannot do a non-empty jnp.take() from an empty axis.")
+    if mode == "wrap":
+        ind = np.mod(ind, n).astype(np.int32) if not is_array(ind) else _wrap_index(ind, n)
+    elif mode == "clip":
+        ind = _clamp_index(ind.astype(np.int32) if not is_array(ind) else convert(ind, np.int32), n)
+    return getitem(a, (slice(None),) * ax + (ind,), mode="fill" if mode == "fill" else "clip", fill_value=fill_value)
 
 
-def take_along_axis(arr, indices, axis):
+def _wrap_index(i, n):
+    i = convert(i, np.int32)
+    m = _full(i, n)
+    return bind("rem", bind("add", bind("rem", i, m), m), m)
+
+
+def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
     arr = asarray_any(arr)
     from ._util import canonical_axis
 
@@ -218,7 +351,7 @@ def take_along_axis(arr, indices, axis):
             r = [1] * arr.ndim
             r[d] = arr.shape[d]
             idx.append(np.arange(arr.shape[d]).reshape(r))
-    return getitem(arr, tuple(idx))
+    return getitem(arr, tuple(idx), mode="fill" if mode is None else mode, fill_value=fill_value)
 
 
 def slice_axis(a, axis, start, stop):
@@ -290,48 +423,53 @@ class IndexUpdateRef:
     def __init__(self, array, index):
         self.array, self.index = array, index
 
-    def get(self, **kw):
-        return getitem(self.array, self.index)
+    # indices_are_sorted / unique_indices are hints; they change no result
+    def get(self, *, indices_are_sorted=False, unique_indices=False, mode=None, fill_value=None):
+        return getitem(self.array, self.index, mode=mode, fill_value=fill_value)
 
-    def set(self, values, **kw):
-        return _scatter(self.array, self.index, values, "set")
+    def set(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        return _scatter(self.array, self.index, values, "set", mode)
 
-    def add(self, values, **kw):
-        return _scatter(self.array, self.index, values, "add")
+    def add(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        return _scatter(self.array, self.index, values, "add", mode)
 
-    def subtract(self, values, **kw):
+    def subtract(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
         from .ufuncs import negative
 
-        return _scatter(self.array, self.index, negative(values), "add")
+        return _scatter(self.array, self.index, negative(values), "add", mode)
 
-    def multiply(self, values, **kw):
-        return _scatter(self.array, self.index, values, "mul")
+    def multiply(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        return _scatter(self.array, self.index, values, "mul", mode)
 
     mul = multiply
 
-    def divide(self, values, **kw):
+    def divide(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
         from .ufuncs import true_divide
 
-        return _scatter(self.array, self.index, true_divide(1, values), "mul")
+        return _scatter(self.array, self.index, true_divide(1, values), "mul", mode)
 
-    def power(self, values, **kw):
+    def power(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
         from .ufuncs import power
 
-        cur = getitem(self.array, self.index)
-        return _scatter(self.array, self.index, power(cur, values), "set")
+        cur = getitem(self.array, self.index, mode="clip" if mode == "clip" else None)
+        return _scatter(self.array, self.index, power(cur, values), "set", mode)
 
-    def min(self, values, **kw):
-        return _scatter(self.array, self.index, values, "min")
+    def min(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        return _scatter(self.array, self.index, values, "min", mode)
 
-    def max(self, values, **kw):
-        return _scatter(self.array, self.index, values, "max")
+    def max(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        return _scatter(self.array, self.index, values, "max", mode)
 
-    def apply(self, func, **kw):
-        return _scatter(self.array, self.index, func(getitem(self.array, self.index)), "set")
+    def apply(self, func, *, indices_are_sorted=False, unique_indices=False, mode=None):
+        cur = getitem(self.array, self.index, mode="clip" if mode == "clip" else None)
+        return _scatter(self.array, self.index, func(cur), "set", mode)
 
 
-def _scatter(x, idx, values, kind):
-    """Every indexed axis becomes an index array (outer product for slices)."""
+def _scatter(x, idx, values, kind, mode=None):
+    """Every indexed axis becomes an index array (outer product for slices). Out-of-range
+    rows drop (scatter's rule), or clamp into range with mode='clip'."""
+    _parse_mode(mode)  # (validates; scatter's default, 'fill' and 'drop' all drop)
+    clip = str(getattr(mode, "name", mode)).lower() == "clip"
     x = asarray_any(x)
     weak = x.aval.weak_type
     orig_shape = x.shape
@@ -348,7 +486,8 @@ def _scatter(x, idx, values, kind):
         grids, dims, out_order = [], [], []
         for d, (i, n) in enumerate(zip(eidx, xe.shape)):
             if _is_int_scalar(i):
-                grids.append(np.asarray([int(i) % n if -n <= int(i) < n else int(i)]))
+                j = int(i) + n if int(i) < 0 else int(i)  # negatives wrap once; still out: dropped
+                grids.append(np.asarray([min(max(j, 0), n - 1) if clip else j]))
             else:
                 grids.append(np.arange(n)[i])
             dims.append(d)
@@ -367,6 +506,8 @@ def _scatter(x, idx, values, kind):
         if not sl_all:
             raise NotImplementedError(".at[] updates mixing integer arrays with partial slices")
         adv, arrays, bshape, contiguous = _gather_plan(xe, eidx)
+        if clip:
+            arrays = [_clamp_index(a, xe.shape[d]) for a, d in zip(arrays, adv)]
         indices = _stack_indices(arrays, bshape)
         rest = [d for d in range(xe.ndim) if d not in adv]
         nb = len(bshape)

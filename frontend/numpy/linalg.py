@@ -123,6 +123,8 @@ def _lu(a):
     n = a.shape[-1]
     idx = jnp.arange(n)
     batch = a.shape[:-2]
+    if n == 0:  # nothing to factor (the loop body would still be traced, on empty axes)
+        return a, jnp.broadcast_to(idx, batch + (0,)), jnp.ones(batch, a.dtype)
 
     def step(k, carry):
         lu, perm, parity = carry

@@ -135,6 +135,8 @@ def _arg(prim, a, axis, keepdims):
         out = bind(prim, flat, axis=0, index_dtype=dtypes.default_int)
         return bind("reshape", out, new_sizes=(1,) * a.ndim) if keepdims else out
     ax = canonical_axis(axis, a.ndim)
+    if a.shape[ax] == 0:
+        raise ValueError(f"attempt to get {prim} of an empty sequence")
     out = bind(prim, a, axis=ax, index_dtype=dtypes.default_int)
     return _keep(out, a.shape, (ax,), keepdims)
 
@@ -154,8 +156,9 @@ def _cum(prim, a, axis, dtype):
         axis = 0
     if dtype is not None:
         a = convert(a, dtype)
-    elif a.dtype.kind == "b" or (a.dtype.kind in "iu" and a.dtype.itemsize < 4):
-        a = convert(a, dtypes.default_int if a.dtype.kind != "u" else np.dtype(np.uint32))
+    elif a.dtype.kind == "b":
+        # JAX scans small ints in their own dtype (wrapping); only bool becomes int
+        a = convert(a, dtypes.default_int)
     return bind(prim, a, axis=canonical_axis(axis, a.ndim), reverse=False)
 
 
@@ -167,8 +170,34 @@ def cumprod(a, axis=None, dtype=None, out=None):
     return _cum("cumprod", a, axis, dtype)
 
 
-cumulative_sum = cumsum
-cumulative_prod = cumprod
+def _cumulative(prim, x, axis, dtype, include_initial):
+    """The array-API forms: cumulative_sum promotes small ints as sum does, cumulative_prod
+    only bool (JAX's rules); include_initial prepends the identity."""
+    x = asarray_any(x)
+    if axis is None:
+        if x.ndim > 1:
+            raise ValueError(f"{prim}: axis must be given for an array of {x.ndim} dimensions")
+        x = bind("reshape", x, new_sizes=(x.size,))
+        axis = 0
+    ax = canonical_axis(axis, x.ndim)
+    if dtype is None and prim == "cumsum" and x.dtype.kind in "iu" and x.dtype.itemsize < 4:
+        dtype = np.dtype(np.uint32) if x.dtype.kind == "u" else dtypes.default_int
+    out = _cum(prim, x, ax, dtype)
+    if include_initial:
+        from .shape import concatenate
+
+        shape = tuple(1 if d == ax else n for d, n in enumerate(out.shape))
+        init = np.full(shape, 0 if prim == "cumsum" else 1, out.dtype)
+        out = concatenate([asarray_any(init), out], axis=ax)
+    return out
+
+
+def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
+    return _cumulative("cumsum", x, axis, dtype, include_initial)
+
+
+def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False):
+    return _cumulative("cumprod", x, axis, dtype, include_initial)
 
 
 def logsumexp(a, axis=None, keepdims=False):
@@ -176,7 +205,8 @@ def logsumexp(a, axis=None, keepdims=False):
     from irjax.api import stop_gradient
 
     a = asarray_any(a)
-    m = max(a, axis, keepdims=True)
+    # an empty axis sums nothing: log(0) = -inf, as JAX (max alone has no identity)
+    m = max(a, axis, keepdims=True, initial=-np.inf if a.size == 0 else None)
     m = stop_gradient(where(isfinite(m), m, 0.0))
     out = log(sum(exp(a - m), axis, keepdims=True)) + m
     if not keepdims:
@@ -229,9 +259,10 @@ def median(a, axis=None, keepdims=False):
     n = a.shape[ax]
     from .indexing import take
 
-    lo = take(s, (n - 1) // 2, axis=ax)
-    hi = take(s, n // 2, axis=ax)
-    out = (convert(lo, dtypes.default_float) + convert(hi, dtypes.default_float)) / 2.0
+    lo = take(s, (n - 1) // 2, axis=ax, mode="clip")
+    hi = take(s, n // 2, axis=ax, mode="clip")
+    ft = a.dtype if a.dtype.kind in "fc" else dtypes.default_float
+    out = (convert(lo, ft) + convert(hi, ft)) / np.asarray(2, ft)
     return _keep(out, a.shape, (ax,), keepdims)
 
 
