@@ -95,8 +95,10 @@ def _target_cpu(cpu: str | None):
 def compile_targets(hlo_text: str, targets: Sequence[str], target_cpu: str | None = None,
                     flags: Sequence[str] = (), progress: Callable[[str], None] | None = None) -> tuple[dict, dict]:
     """{target: vmfb bytes} and {target: flags used}, through the compile cache."""
-    from irjax.runtime.compiler import compile_stablehlo, target_flags
+    from irjax.runtime.compiler import check_target_cpu, compile_stablehlo, target_flags
 
+    if target_cpu is not None and "llvm-cpu" in targets:
+        check_target_cpu([f"--iree-llvmcpu-target-cpu={target_cpu}", *flags], source="target_cpu")
     vmfbs, used = {}, {}
     for t in targets:
         if t not in _art.TARGET_DRIVERS:
