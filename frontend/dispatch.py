@@ -86,14 +86,20 @@ _hlo_cache: dict = {}
 
 def _executable(hlo_text: str, device):
     from irjax.runtime.compiler import compile_stablehlo, matmul_heavy, needs_input_copies
-    from irjax.runtime.executable import Executable
+    from irjax.runtime.executable import Executable, LoadError
 
     key = (hlo_text, device)
     exe = _hlo_cache.get(key)
     if exe is None:
         parallel = device.platform == "cpu" and matmul_heavy(hlo_text)
-        exe = Executable(compile_stablehlo(hlo_text, device.target, device.compile_flags), device,
-                         copy_inputs=needs_input_copies(hlo_text), parallel=parallel)
+        copies = needs_input_copies(hlo_text)
+        try:
+            exe = Executable(compile_stablehlo(hlo_text, device.target, device.compile_flags), device,
+                             copy_inputs=copies, parallel=parallel)
+        except LoadError:
+            # a cached .vmfb the runtime rejects (damaged on disk, another runtime's): recompile it
+            exe = Executable(compile_stablehlo(hlo_text, device.target, device.compile_flags, fresh=True), device,
+                             copy_inputs=copies, parallel=parallel)
         exe.entry = "main"
         _hlo_cache[key] = exe
     return exe
