@@ -14,6 +14,8 @@ from irjax.dialects.mlir import enter, ir, passmanager
 from irjax.passes.registry import PipelineError, parse_pipeline, passes, run_pipeline
 from irjax.passes.verify import verify_module
 
+from .atomic import write_atomic
+
 _SPLIT = re.compile(r"^[ \t]*// -----[ \t]*$", re.M)
 _EXPECTED = re.compile(r"//\s*expected-(error|warning|remark|note)\s*(@[+-]?\d+|@above|@below)?\s*\{\{(.*?)\}\}")
 _LOC_LINE = re.compile(r"\s*loc\((.*?)\):\s+(.*)")
@@ -183,16 +185,20 @@ def _read(path: str):
 
 def _write(path: str, modules: list, args) -> None:
     if args.emit_bytecode:
-        out = sys.stdout.buffer if path == "-" else open(path, "wb")
-        for m in modules:
-            m.operation.write_bytecode(out)
+        def emit(out):
+            for m in modules:
+                m.operation.write_bytecode(out)
     else:
         text = "// -----\n".join(_asm(m, args) for m in modules)
-        out = sys.stdout if path == "-" else open(path, "w", encoding="utf-8")
-        out.write(text)
-    out.flush()
-    if out not in (sys.stdout, sys.stdout.buffer):
-        out.close()
+
+        def emit(out):
+            out.write(text)
+    if path == "-":
+        out = sys.stdout.buffer if args.emit_bytecode else sys.stdout
+        emit(out)
+        out.flush()
+    else:
+        write_atomic(path, emit, binary=args.emit_bytecode)  # a failed write keeps the old file
 
 
 def _run(args) -> int:
