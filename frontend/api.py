@@ -58,7 +58,34 @@ class Jitted:
         self._cache: dict = {}
         self._fast: dict = {}
         self._device = device if device is not None else backend  # see _JittedOnDevice
+        self._donate_nums: tuple = ()
+        self._donate_names: tuple = ()
         functools.update_wrapper(self, fun)
+
+    def _set_donation(self, donate_argnums, donate_argnames) -> None:
+        """Record which arguments are donated; names and positions are resolved both ways."""
+        nums, names = set(_as_tuple(donate_argnums)), set(_as_tuple(donate_argnames))
+        try:
+            params = [p.name for p in inspect.signature(self.fun).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            params = []
+        for n in list(names):
+            if n in params:
+                nums.add(params.index(n))
+        for i in list(nums):
+            if 0 <= i < len(params):
+                names.add(params[i])
+        self._donate_nums, self._donate_names = tuple(sorted(nums)), tuple(sorted(names))
+
+    def _delete_donated(self, args, kwargs) -> None:
+        """After a call: donated Arrays are deleted (later use raises 'Array has been deleted')."""
+        n = len(args)
+        donated = [args[i % n if i < 0 else i] for i in self._donate_nums if -n <= i < n]
+        donated += [v for k, v in kwargs.items() if k in self._donate_names]
+        for leaf in tree_util.tree_leaves(donated):
+            if type(leaf) is Array:
+                leaf.delete()
 
     def _split(self, args, kwargs):
         n = len(args)
@@ -83,12 +110,21 @@ class Jitted:
                 full = [args[i] if i in static_nums else next(it) for i in range(len(args))]
                 return self.fun(*full, **dkw, **static_kw)
 
-            tr = trace_function(flat_fun, list(avals), in_tree, name=_name(self.fun))
+            debug = (_describe(self.fun), _arg_names(self.fun, args, dyn_kw, static_nums))
+            tr = trace_function(flat_fun, list(avals), in_tree, name=_name(self.fun), debug=debug)
             if not tr.has_tracer_captures:
                 self._cache[key] = tr
         return tr, leaves
 
     def __call__(self, *args, **kwargs):
+        if self._donate_nums or self._donate_names:
+            out = self._call(*args, **kwargs)
+            if not _trace_stack:  # (inside a trace, donation has no meaning, as in JAX)
+                self._delete_donated(args, kwargs)
+            return out
+        return self._call(*args, **kwargs)
+
+    def _call(self, *args, **kwargs):
         if not kwargs and not _trace_stack and not self.static_argnums:
             # fast path: positional Arrays only, keyed on their avals (no pytree flattening)
             key = tuple([a.aval for a in args if type(a) is Array])
@@ -130,11 +166,22 @@ class _JittedOnDevice(Jitted):
             return super().__call__(*args, **kwargs)
 
 
-def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), device=None, backend=None, **_):
+def jit(fun=None, *, in_shardings=None, out_shardings=None, static_argnums=(), static_argnames=(),
+        donate_argnums=(), donate_argnames=(), keep_unused=False, device=None, backend=None, inline=False,
+        compiler_options=None, abstracted_axes=None):
+    """JAX's jit. Shardings, keep_unused, inline, compiler_options and abstracted_axes are accepted
+    for compatibility and have no effect on one device; any other keyword is a TypeError, as in JAX.
+    Donated arguments (donate_argnums/donate_argnames) are deleted after the call, as JAX does."""
     cls = Jitted if device is None and backend is None else _JittedOnDevice
+
+    def make(f):
+        j = cls(f, static_argnums, static_argnames, donate_argnums, device, backend)
+        j._set_donation(donate_argnums, donate_argnames)
+        return j
+
     if fun is None:
-        return lambda f: cls(f, static_argnums, static_argnames, donate_argnums, device, backend)
-    return cls(fun, static_argnums, static_argnames, donate_argnums, device, backend)
+        return make
+    return make(fun)
 
 
 def _as_tuple(x):
@@ -147,6 +194,47 @@ def _as_tuple(x):
 
 def _name(fun):
     return getattr(fun, "__name__", None) or type(fun).__name__
+
+
+def _describe(fun) -> str:
+    """'f at /path/a.py:3', as JAX names a function in its tracer errors."""
+    code = getattr(inspect.unwrap(fun), "__code__", None)
+    where = f" at {code.co_filename}:{code.co_firstlineno}" if code is not None else ""
+    return f"{_name(fun)}{where}"
+
+
+def _arg_names(fun, args, dyn_kw, static_nums) -> list[str]:
+    """A name per flat (leaf) argument of a jit trace: the parameter's name, with the pytree
+    path for structured arguments (params['w'])."""
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    var = next((p.name for p in params if p.kind == p.VAR_POSITIONAL), None)
+    names = []
+    for i, a in enumerate(args):
+        if i in static_nums:
+            continue
+        if i < len(positional):
+            base = positional[i].name
+        else:
+            base = f"{var}[{i - len(positional)}]" if var else f"args[{i}]"
+        names += _leaf_names(base, a)
+    for k in sorted(dyn_kw):  # (flattening sorts dict keys)
+        names += _leaf_names(k, dyn_kw[k])
+    return names
+
+
+def _leaf_names(base: str, x) -> list[str]:
+    leaves = tree_util.tree_leaves(x)
+    if len(leaves) == 1 and leaves[0] is x:
+        return [base]
+    if isinstance(x, dict):
+        return [n for k in sorted(x, key=str) for n in _leaf_names(f"{base}[{k!r}]", x[k])]
+    if isinstance(x, (list, tuple)) and not hasattr(x, "_fields"):
+        return [n for i, v in enumerate(x) for n in _leaf_names(f"{base}[{i}]", v)]
+    return [base] * len(leaves)
 
 
 # ---- helpers for the autodiff / vmap wrappers ------------------------------------------------
@@ -375,6 +463,13 @@ def _broadcast_prefix(prefix, tree, name):
 def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_name=None):
     if not callable(fun):
         raise TypeError(f"vmap requires a callable, got {fun!r}")
+    if axis_name is not None or spmd_axis_name is not None:
+        # a named axis is only useful to collectives (psum, pmean, all_gather, axis_index), which
+        # irjax does not have yet: refuse rather than silently ignore the name
+        raise NotImplementedError(
+            f"vmap(..., axis_name={axis_name!r}{f', spmd_axis_name={spmd_axis_name!r}' if spmd_axis_name is not None else ''}): "
+            "named axes and the collectives that use them (psum, pmean, all_gather, axis_index) are not implemented in irjax"
+        )
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
 

@@ -75,6 +75,10 @@ class Trace:
         self.captured = []  # outer values (Array or outer Tracer) passed as trailing args
         self._capture_ids: dict = {}
         self.n_args = 0
+        # for error messages: "tracing the function f at a.py:3 for jit", argument names per arg
+        self.debug_fun: str | None = None
+        self.debug_transform = "jit"
+        self.debug_args: list[str] = []
 
     def new_arg(self, aval: ShapedArray) -> "Tracer":
         with enter():
@@ -158,31 +162,75 @@ class Tracer(ArrayMethods):
         return f"JitTracer({self.aval.str_short()})"
 
     def __bool__(self):
-        raise TracerBoolConversionError(self)
+        raise _explained(TracerBoolConversionError(self), self)
 
     def __int__(self):
-        raise ConcretizationTypeError(self, "The problem arose with the `int` function.")
+        raise _explained(ConcretizationTypeError(self, "The problem arose with the `int` function."), self)
 
     def __float__(self):
-        raise ConcretizationTypeError(self, "The problem arose with the `float` function.")
+        raise _explained(ConcretizationTypeError(self, "The problem arose with the `float` function."), self)
 
     def __complex__(self):
-        raise ConcretizationTypeError(self, "The problem arose with the `complex` function.")
+        raise _explained(ConcretizationTypeError(self, "The problem arose with the `complex` function."), self)
 
     def __index__(self):
-        raise TracerIntegerConversionError(self)
+        raise _explained(TracerIntegerConversionError(self), self)
 
     def __array__(self, dtype=None, copy=None):
-        raise TracerArrayConversionError(self)
+        raise _explained(TracerArrayConversionError(self), self)
 
     def __hash__(self):
         raise TypeError(f"unhashable type: {type(self).__name__}")
 
     def item(self):
-        raise ConcretizationTypeError(self, "The problem arose with the `item` method.")
+        raise _explained(ConcretizationTypeError(self, "The problem arose with the `item` method."), self)
 
     def tolist(self):
-        raise ConcretizationTypeError(self, "The problem arose with the `tolist` method.")
+        raise _explained(ConcretizationTypeError(self, "The problem arose with the `tolist` method."), self)
+
+
+def _arg_dependencies(tracer: Tracer, limit: int = 20000) -> list[int]:
+    """Indices of the traced function's arguments that `tracer`'s value is computed from
+    (a backward walk over the ops that define it)."""
+    block = tracer._trace.builder.block
+    found, seen, todo = set(), set(), [tracer.value]
+    while todo and len(seen) < limit:
+        v = todo.pop().maybe_downcast()
+        if isinstance(v, ir.BlockArgument):
+            if v.owner == block:
+                found.add(v.arg_number)
+            continue
+        op = v.owner
+        key = hash(op)
+        if key in seen:
+            continue
+        seen.add(key)
+        todo.extend(op.operands)
+    return sorted(found)
+
+
+def _explained(err: Exception, tracer: Tracer) -> Exception:
+    """Add JAX's context to a tracer error: the function being traced and the arguments the
+    value depends on ("... because it depends on the value of the argument x.")."""
+    trace = tracer._trace
+    if not trace.debug_fun:
+        return err
+    try:
+        with enter():
+            deps = _arg_dependencies(tracer)
+    except Exception:  # noqa: BLE001  (context is a courtesy: never hide the real error)
+        deps = []
+    names = [trace.debug_args[i] for i in deps if i < len(trace.debug_args)]
+    names = list(dict.fromkeys(names))
+    extra = f"The error occurred while tracing the function {trace.debug_fun} for {trace.debug_transform}."
+    if names:
+        s = "s" if len(names) > 1 else ""
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        extra += f" This concrete value was not available in Python because it depends on the value{s} of the argument{s} {listed}."
+    msg = str(err.args[0]) if err.args else ""
+    head, sep, tail = msg.rpartition("\nSee https://")
+    err.args = (f"{head}\n{extra}{sep}{tail}" if sep else f"{msg}\n{extra}",)
+    return err
 
 
 def is_tracer(x) -> bool:

@@ -44,9 +44,14 @@ def _fun_name(fun, name=None) -> str:
     return f"{n}_{next(_names)}"
 
 
-def trace_function(fun, in_avals: list[ShapedArray], in_tree, name: str | None = None, module=None) -> Traced:
-    """Trace fun(*unflatten(in_tree, tracers)) into a new module (or into `module`)."""
+def trace_function(fun, in_avals: list[ShapedArray], in_tree, name: str | None = None, module=None,
+                   debug: tuple[str, list[str]] | None = None) -> Traced:
+    """Trace fun(*unflatten(in_tree, tracers)) into a new module (or into `module`).
+
+    debug: (description of the user's function, a name per flat argument) for tracer errors."""
     trace = Trace(_fun_name(fun, name), module)
+    if debug is not None:
+        trace.debug_fun, trace.debug_args = debug
     try:
         with trace_scope(trace):
             args = [trace.new_arg(a) for a in in_avals]
