@@ -14,7 +14,8 @@ from irjax.passes.batching import batch_function
 from . import dtypes, tree_util
 from .array import Array
 from .core import ShapedArray, Tracer, aval_of, current_trace
-from .core import _stack as _trace_stack  # (hot path: a list, empty outside any trace)
+from .core import _state as _trace_state  # (hot path: .stack is empty outside any trace)
+from .core import ir_lock
 from .dispatch import run_exact, run_traced
 from .tracing import Traced, call_function, trace_function
 
@@ -119,13 +120,13 @@ class Jitted:
     def __call__(self, *args, **kwargs):
         if self._donate_nums or self._donate_names:
             out = self._call(*args, **kwargs)
-            if not _trace_stack:  # (inside a trace, donation has no meaning, as in JAX)
+            if not _trace_state.stack:  # (inside a trace, donation has no meaning, as in JAX)
                 self._delete_donated(args, kwargs)
             return out
         return self._call(*args, **kwargs)
 
     def _call(self, *args, **kwargs):
-        if not kwargs and not _trace_stack and not self.static_argnums:
+        if not kwargs and not _trace_state.stack and not self.static_argnums:
             # fast path: positional Arrays only, keyed on their avals (no pytree flattening)
             key = tuple([a.aval for a in args if type(a) is Array])
             tr = self._fast.get(key) if len(key) == len(args) else None
@@ -300,7 +301,8 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
             raise TypeError(f"grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), but got {v.dtype.name}.")
         ranges = _leaf_ranges(args)
         diff_leaves = [j for i in nums for j in range(*ranges[i])]
-        gname = grad_function(tr.module, tr.fname, diff_leaves)
+        with ir_lock:
+            gname = grad_function(tr.module, tr.fname, diff_leaves)
         n_out = len(tr.out_avals)
         g_avals = [_grad_aval(leaves[j]) for j in diff_leaves]
         res = call_function(tr.module, gname, list(leaves) + tr.captured, list(tr.out_avals) + g_avals)
@@ -375,7 +377,8 @@ def jvp(fun, primals, tangents, has_aux=False):
             )
     t_full = [t if np.issubdtype(aval_of(p).dtype, np.inexact) else np.zeros(aval_of(p).shape, aval_of(p).dtype)
               for p, t in zip(leaves, t_leaves)]
-    jname = jvp_function(tr.module, tr.fname)
+    with ir_lock:
+        jname = jvp_function(tr.module, tr.fname)
     cap_t = [_zeros_like_value(c) for c in tr.captured]
     n = len(tr.out_avals)
     res = call_function(tr.module, jname, list(leaves) + tr.captured + t_full + cap_t, list(tr.out_avals) + [a.strip_weak() if False else a for a in tr.out_avals])
@@ -421,7 +424,8 @@ def _pullback(fun, primals, has_aux=False):
         mask = (True,) * n_main + (False,) * (n_out - n_main)
     else:
         main_tree, n_main, mask = tr.out_tree, n_out, None
-    vname = vjp_function(tr.module, tr.fname, mask)
+    with ir_lock:
+        vname = vjp_function(tr.module, tr.fname, mask)
     in_tree = tree_util.tree_structure(tuple(primals))
 
     def vjp_fn(ct):
@@ -508,7 +512,8 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         elif size is None:
             raise ValueError("vmap must have at least one non-None value in in_axes")
         tr = trace_function(lambda *a: fun(*a, **kwargs), avals, in_tree, name=_name(fun))
-        bname = batch_function(tr.module, tr.fname, norm + [None] * len(tr.captured), size)
+        with ir_lock:
+            bname = batch_function(tr.module, tr.fname, norm + [None] * len(tr.captured), size)
         out_avals = [ShapedArray((size,) + a.shape, a.dtype, a.weak_type) for a in tr.out_avals]
         outs = call_function(tr.module, bname, list(leaves) + tr.captured, out_avals)
         out_tree_val = tree_util.tree_unflatten(tr.out_tree, outs)
@@ -658,7 +663,7 @@ class JxModule:
     def text(self) -> str:
         from irjax.dialects.mlir import enter
 
-        with enter():
+        with ir_lock, enter():
             return str(self.traced.module)
 
     def __str__(self):

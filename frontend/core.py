@@ -6,11 +6,14 @@ applied to tracers it appends one jx op to the function being traced.
 
 from __future__ import annotations
 
+import functools
+import threading
 from typing import NamedTuple
 
 import numpy as np
 
 from irjax.dialects import builder, registry
+from irjax.dialects import mlir as _mlir
 from irjax.dialects.func import FuncBuilder, new_module
 from irjax.dialects.mlir import enter, ir
 from irjax.dialects.registry import ShapedType
@@ -103,7 +106,7 @@ class Trace:
         if isinstance(x, Tracer):
             if x._trace is self:
                 return x
-            if x._trace not in _stack:
+            if x._trace not in _state.stack:
                 raise UnexpectedTracerError(
                     f"Encountered an unexpected tracer {x!r}: a value from a function transformation "
                     "that has already finished leaked out (e.g. stored in a global or a closure)."
@@ -122,11 +125,19 @@ class Trace:
         return Tracer(self, v, ShapedArray(value.shape, value.dtype, weak))
 
 
-_stack: list[Trace] = []
+class _TraceState(threading.local):
+    """The trace stack, one per thread as in JAX: a thread's tracers never meet another's traces."""
+
+    def __init__(self):
+        self.stack: list[Trace] = []
+
+
+_state = _TraceState()
 
 
 def current_trace() -> Trace | None:
-    return _stack[-1] if _stack else None
+    stack = _state.stack
+    return stack[-1] if stack else None
 
 
 class trace_scope:
@@ -134,12 +145,54 @@ class trace_scope:
         self.trace = trace
 
     def __enter__(self):
-        _stack.append(self.trace)
+        _state.stack.append(self.trace)
         return self.trace
 
     def __exit__(self, *exc):
-        _stack.pop()
+        _state.stack.pop()
         return False
+
+
+class _IRLock:
+    """One re-entrant lock around IR work (tracing, passes, lowering, eager graphs), and one MLIR
+    context for every thread. IR objects are cached across calls (traced jit functions, parsed
+    attributes), so a thread must never build IR in a context of its own: MLIR objects from two
+    contexts must not meet. Running compiled code does not take this lock."""
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._ctx = None
+
+    def __enter__(self):
+        self._lock.acquire()
+        try:
+            local = _mlir._local  # (dialects.mlir keeps a context per thread: share the first one)
+            if self._ctx is None:
+                self._ctx = _mlir.context()
+            elif getattr(local, "ctx", None) is not self._ctx:
+                local.ctx = self._ctx
+        except BaseException:
+            self._lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self._lock.release()
+        return False
+
+
+ir_lock = _IRLock()
+
+
+def locked(fn):
+    """Run `fn` holding ir_lock."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with ir_lock:
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 # ---- tracers --------------------------------------------------------------------------------
@@ -249,18 +302,25 @@ def bind(name: str, *args, **params):
     Inside a trace every primitive is staged, also on concrete operands (as jit does):
     running those eagerly would compile a module per op and capture the results.
     """
-    if not _stack:
+    stack = _state.stack
+    if not stack:
         global _apply
         if _apply is None:
             from .dispatch import apply_primitive as _apply
         return _apply(name, args, params)
-    trace = _stack[-1]
+    trace = stack[-1]
     vals = [trace.to_value(a) for a in args]
     with enter(), trace.builder.ip:
         outs = builder.emit(name, [v.value for v in vals], params)
     prim = registry.get(name)
     res = [Tracer(trace, o, _aval_from_value(o)) for o in outs]
     return res if prim.multiple_results else res[0]
+
+
+# Load every op record now, at import (serialized by Python's import lock): the registry loads
+# itself on first use, and threads racing into that first use saw a half-filled registry
+# (KeyError: unknown jx op 'jx.add').
+registry.all_primitives()
 
 
 def _aval_from_value(v) -> ShapedArray:

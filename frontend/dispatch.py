@@ -11,13 +11,14 @@ import numpy as np
 from irjax.dialects import builder, registry
 from irjax.dialects.func import FuncBuilder, find_func, new_module, parse_module, signature
 from irjax.dialects.mlir import enter
-from irjax.passes.registry import run_pipeline
+from irjax.passes.registry import passes as _passes, run_pipeline
 
 from . import lazy
 from .array import Array, from_numpy
-from .core import ShapedArray
+from .core import ShapedArray, locked
 from .device_api import place as _place, transfer as _transfer
 
+_passes()  # load every pass now, at import: threads racing into the registry's lazy load saw it half-filled
 _eager_cache: dict = {}
 _exe_cache: dict = {}
 
@@ -58,6 +59,7 @@ def _as_array(x) -> Array:
     return from_numpy(np.asarray(x, a.dtype), a.weak_type)
 
 
+@locked
 def compile_function(module, fname: str, device=None):
     """Lower a copy of `module` and compile it with @fname as the entry (exported as
     `exe.entry`). Symbols are renamed canonically first, so a re-traced identical
@@ -209,6 +211,7 @@ def _multi(name: str) -> bool:
     return m
 
 
+@locked
 def apply_primitive(name: str, args, params):
     """Eager mode: run one primitive on concrete values through a cached one-op module."""
     arrays = [_as_array(a) for a in args]

@@ -18,6 +18,7 @@ import numpy as np
 from irjax.runtime import artifact as _art
 
 from . import tree_util
+from .core import locked
 
 __all__ = ["export", "Exported", "save", "tree_to_json", "stablehlo_entry"]
 
@@ -58,6 +59,7 @@ def _aval_json(a) -> dict:
 # ---- lowering and compiling one entry ----------------------------------------------------------
 
 
+@locked
 def stablehlo_entry(module, fname: str, chunk_scans: bool = True) -> str:
     """StableHLO text of a copy of `module` holding @fname (public) and what it calls
     (chunk_scans: long scans as chunked loops; for CPU-only targets, see control_flow.py)."""

@@ -18,7 +18,7 @@ import weakref
 from irjax.dialects import builder
 from irjax.dialects.func import FuncBuilder, new_module
 
-from .core import ShapedArray
+from .core import ShapedArray, locked
 
 enabled = os.environ.get("IRJAX_EAGER_FUSION", "1") not in ("0", "false")
 MAX_PENDING = 200  # a graph this large is run before more ops are added to it
@@ -91,6 +91,7 @@ def _topo(root_node):
     return order, index
 
 
+@locked
 def materialize(root) -> None:
     """Compile (or reuse) and run the pending graph behind `root`; fills every live output."""
     lz = root._lazy
