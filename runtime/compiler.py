@@ -314,6 +314,9 @@ _sessions: dict = {}
 def _compile(text: str, target: str, flags: list[str]) -> bytes:
     """In-process compile through IREE's embedding API (a reused Session: ~1.5x faster
     than spawning iree-compile); on failure, rerun the tool to get its diagnostics."""
+    from irjax.passes.limit_bindings import limit_text  # (IREE's runtime refuses > 32 bindings)
+
+    text = limit_text(text)
     if target != "llvm-cpu":
         # GPU code generators can crash IREE itself (vulkan-spirv on some sort fusions in
         # 3.13): in a subprocess that is a CompileError, not a dead Python process
