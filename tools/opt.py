@@ -15,6 +15,7 @@ from irjax.passes.registry import PipelineError, parse_pipeline, passes, run_pip
 from irjax.passes.verify import verify_module
 
 from .atomic import write_atomic
+from .mlir_input import InputError, bytecode_to_text, check_text
 
 _SPLIT = re.compile(r"^[ \t]*// -----[ \t]*$", re.M)
 _EXPECTED = re.compile(r"//\s*expected-(error|warning|remark|note)\s*(@[+-]?\d+|@above|@below)?\s*\{\{(.*?)\}\}")
@@ -210,6 +211,13 @@ def _run(args) -> int:
         return 1
     except UnicodeDecodeError as e:
         print(f"{name}: error: input is neither UTF-8 text nor MLIR bytecode ({e.reason})", file=sys.stderr)
+        return 1
+    try:  # before any parsing: deep nesting or malformed bytecode would crash this process
+        if not isinstance(data, str):
+            data = bytecode_to_text(data, name)
+        check_text(data, name)
+    except InputError as e:
+        print(e, file=sys.stderr)
         return 1
     try:
         _check_pipeline(args.pass_pipeline)
