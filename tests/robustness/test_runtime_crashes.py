@@ -3,8 +3,6 @@ unknown CPU name. Each runs in a child process and must end in a clear Python ex
 
 from __future__ import annotations
 
-import resource
-
 import pytest
 
 from child_process import assert_clean_exit, run_python, run_tool
@@ -42,13 +40,9 @@ def test_tmpdir_that_is_a_file_is_a_compile_error(tmp_path):
     assert out.startswith("CompileError cannot compile: the temporary directory"), out
 
 
-def _limit_file_size():  # (runs in the child before exec: every file it writes is capped at 64 KiB)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
-
-
 def test_full_disk_is_a_compile_error(tmp_path):
     """A full disk, simulated with RLIMIT_FSIZE (writes past 64 KiB fail with EFBIG)."""
-    p = run_python(JIT_ONCE, env=dict(NO_CACHE, TMPDIR=str(tmp_path)), preexec_fn=_limit_file_size)
+    p = run_python(JIT_ONCE, env=dict(NO_CACHE, TMPDIR=str(tmp_path)), max_file_bytes=64 * 1024)
     out = _result(p)
     assert out.startswith("CompileError cannot compile: the temporary directory"), out
     assert "File too large" in out

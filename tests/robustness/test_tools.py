@@ -3,15 +3,13 @@ and irjax-run refuses input values its dtype cannot hold instead of wrapping the
 
 from __future__ import annotations
 
-import resource
-
 import numpy as np
 import pytest
 
 import irjax
 from irjax.tools.run import SpecError, parse_input
 
-from child_process import run_tool
+from child_process import run_tool, run_tool_limited
 
 IR = """func.func @f(%a: tensor<3xf32>) -> tensor<3xf32> {
   %0 = "jx.sin"(%a) : (tensor<3xf32>) -> tensor<3xf32>
@@ -27,16 +25,9 @@ def artifact(tmp_path_factory):
     return path
 
 
-def _cap_files_at_4k():  # (child only) any file write past 4 KiB fails with EFBIG, like a full disk
-    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
-
-
 def _run_limited(tool: str, *args):
-    import subprocess
-    import sys
-
-    return subprocess.run([sys.executable, "-m", f"irjax.tools.{tool}", *args], capture_output=True, text=True,
-                          timeout=300, preexec_fn=_cap_files_at_4k)
+    """The tool with every file write capped at 4 KiB (a write past it fails, like a full disk)."""
+    return run_tool_limited(tool, *args, max_file_bytes=4096)
 
 
 def test_run_output_failed_write_keeps_old_file(artifact, tmp_path):
