@@ -14,7 +14,8 @@ from irjax.passes.batching import batch_function
 from . import dtypes, tree_util
 from .array import Array
 from .core import ShapedArray, Tracer, aval_of, current_trace
-from .core import _stack as _trace_stack  # (hot path: a list, empty outside any trace)
+from .core import _state as _trace_state  # (hot path: .stack is empty outside any trace)
+from .core import ir_lock
 from .dispatch import run_exact, run_traced
 from .tracing import Traced, call_function, trace_function
 
@@ -58,7 +59,34 @@ class Jitted:
         self._cache: dict = {}
         self._fast: dict = {}
         self._device = device if device is not None else backend  # see _JittedOnDevice
+        self._donate_nums: tuple = ()
+        self._donate_names: tuple = ()
         functools.update_wrapper(self, fun)
+
+    def _set_donation(self, donate_argnums, donate_argnames) -> None:
+        """Record which arguments are donated; names and positions are resolved both ways."""
+        nums, names = set(_as_tuple(donate_argnums)), set(_as_tuple(donate_argnames))
+        try:
+            params = [p.name for p in inspect.signature(self.fun).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            params = []
+        for n in list(names):
+            if n in params:
+                nums.add(params.index(n))
+        for i in list(nums):
+            if 0 <= i < len(params):
+                names.add(params[i])
+        self._donate_nums, self._donate_names = tuple(sorted(nums)), tuple(sorted(names))
+
+    def _delete_donated(self, args, kwargs) -> None:
+        """After a call: donated Arrays are deleted (later use raises 'Array has been deleted')."""
+        n = len(args)
+        donated = [args[i % n if i < 0 else i] for i in self._donate_nums if -n <= i < n]
+        donated += [v for k, v in kwargs.items() if k in self._donate_names]
+        for leaf in tree_util.tree_leaves(donated):
+            if type(leaf) is Array:
+                leaf.delete()
 
     def _split(self, args, kwargs):
         n = len(args)
@@ -83,13 +111,22 @@ class Jitted:
                 full = [args[i] if i in static_nums else next(it) for i in range(len(args))]
                 return self.fun(*full, **dkw, **static_kw)
 
-            tr = trace_function(flat_fun, list(avals), in_tree, name=_name(self.fun))
+            debug = (_describe(self.fun), _arg_names(self.fun, args, dyn_kw, static_nums))
+            tr = trace_function(flat_fun, list(avals), in_tree, name=_name(self.fun), debug=debug)
             if not tr.has_tracer_captures:
                 self._cache[key] = tr
         return tr, leaves
 
     def __call__(self, *args, **kwargs):
-        if not kwargs and not _trace_stack and not self.static_argnums:
+        if self._donate_nums or self._donate_names:
+            out = self._call(*args, **kwargs)
+            if not _trace_state.stack:  # (inside a trace, donation has no meaning, as in JAX)
+                self._delete_donated(args, kwargs)
+            return out
+        return self._call(*args, **kwargs)
+
+    def _call(self, *args, **kwargs):
+        if not kwargs and not _trace_state.stack and not self.static_argnums:
             # fast path: positional Arrays only, keyed on their avals (no pytree flattening)
             key = tuple([a.aval for a in args if type(a) is Array])
             tr = self._fast.get(key) if len(key) == len(args) else None
@@ -130,11 +167,22 @@ class _JittedOnDevice(Jitted):
             return super().__call__(*args, **kwargs)
 
 
-def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), device=None, backend=None, **_):
+def jit(fun=None, *, in_shardings=None, out_shardings=None, static_argnums=(), static_argnames=(),
+        donate_argnums=(), donate_argnames=(), keep_unused=False, device=None, backend=None, inline=False,
+        compiler_options=None, abstracted_axes=None):
+    """JAX's jit. Shardings, keep_unused, inline, compiler_options and abstracted_axes are accepted
+    for compatibility and have no effect on one device; any other keyword is a TypeError, as in JAX.
+    Donated arguments (donate_argnums/donate_argnames) are deleted after the call, as JAX does."""
     cls = Jitted if device is None and backend is None else _JittedOnDevice
+
+    def make(f):
+        j = cls(f, static_argnums, static_argnames, donate_argnums, device, backend)
+        j._set_donation(donate_argnums, donate_argnames)
+        return j
+
     if fun is None:
-        return lambda f: cls(f, static_argnums, static_argnames, donate_argnums, device, backend)
-    return cls(fun, static_argnums, static_argnames, donate_argnums, device, backend)
+        return make
+    return make(fun)
 
 
 def _as_tuple(x):
@@ -147,6 +195,47 @@ def _as_tuple(x):
 
 def _name(fun):
     return getattr(fun, "__name__", None) or type(fun).__name__
+
+
+def _describe(fun) -> str:
+    """'f at /path/a.py:3', as JAX names a function in its tracer errors."""
+    code = getattr(inspect.unwrap(fun), "__code__", None)
+    where = f" at {code.co_filename}:{code.co_firstlineno}" if code is not None else ""
+    return f"{_name(fun)}{where}"
+
+
+def _arg_names(fun, args, dyn_kw, static_nums) -> list[str]:
+    """A name per flat (leaf) argument of a jit trace: the parameter's name, with the pytree
+    path for structured arguments (params['w'])."""
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    var = next((p.name for p in params if p.kind == p.VAR_POSITIONAL), None)
+    names = []
+    for i, a in enumerate(args):
+        if i in static_nums:
+            continue
+        if i < len(positional):
+            base = positional[i].name
+        else:
+            base = f"{var}[{i - len(positional)}]" if var else f"args[{i}]"
+        names += _leaf_names(base, a)
+    for k in sorted(dyn_kw):  # (flattening sorts dict keys)
+        names += _leaf_names(k, dyn_kw[k])
+    return names
+
+
+def _leaf_names(base: str, x) -> list[str]:
+    leaves = tree_util.tree_leaves(x)
+    if len(leaves) == 1 and leaves[0] is x:
+        return [base]
+    if isinstance(x, dict):
+        return [n for k in sorted(x, key=str) for n in _leaf_names(f"{base}[{k!r}]", x[k])]
+    if isinstance(x, (list, tuple)) and not hasattr(x, "_fields"):
+        return [n for i, v in enumerate(x) for n in _leaf_names(f"{base}[{i}]", v)]
+    return [base] * len(leaves)
 
 
 # ---- helpers for the autodiff / vmap wrappers ------------------------------------------------
@@ -212,7 +301,8 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
             raise TypeError(f"grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), but got {v.dtype.name}.")
         ranges = _leaf_ranges(args)
         diff_leaves = [j for i in nums for j in range(*ranges[i])]
-        gname = grad_function(tr.module, tr.fname, diff_leaves)
+        with ir_lock:
+            gname = grad_function(tr.module, tr.fname, diff_leaves)
         n_out = len(tr.out_avals)
         g_avals = [_grad_aval(leaves[j]) for j in diff_leaves]
         res = call_function(tr.module, gname, list(leaves) + tr.captured, list(tr.out_avals) + g_avals)
@@ -287,7 +377,8 @@ def jvp(fun, primals, tangents, has_aux=False):
             )
     t_full = [t if np.issubdtype(aval_of(p).dtype, np.inexact) else np.zeros(aval_of(p).shape, aval_of(p).dtype)
               for p, t in zip(leaves, t_leaves)]
-    jname = jvp_function(tr.module, tr.fname)
+    with ir_lock:
+        jname = jvp_function(tr.module, tr.fname)
     cap_t = [_zeros_like_value(c) for c in tr.captured]
     n = len(tr.out_avals)
     res = call_function(tr.module, jname, list(leaves) + tr.captured + t_full + cap_t, list(tr.out_avals) + [a.strip_weak() if False else a for a in tr.out_avals])
@@ -333,7 +424,8 @@ def _pullback(fun, primals, has_aux=False):
         mask = (True,) * n_main + (False,) * (n_out - n_main)
     else:
         main_tree, n_main, mask = tr.out_tree, n_out, None
-    vname = vjp_function(tr.module, tr.fname, mask)
+    with ir_lock:
+        vname = vjp_function(tr.module, tr.fname, mask)
     in_tree = tree_util.tree_structure(tuple(primals))
 
     def vjp_fn(ct):
@@ -375,6 +467,13 @@ def _broadcast_prefix(prefix, tree, name):
 def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_name=None):
     if not callable(fun):
         raise TypeError(f"vmap requires a callable, got {fun!r}")
+    if axis_name is not None or spmd_axis_name is not None:
+        # a named axis is only useful to collectives (psum, pmean, all_gather, axis_index), which
+        # irjax does not have yet: refuse rather than silently ignore the name
+        raise NotImplementedError(
+            f"vmap(..., axis_name={axis_name!r}{f', spmd_axis_name={spmd_axis_name!r}' if spmd_axis_name is not None else ''}): "
+            "named axes and the collectives that use them (psum, pmean, all_gather, axis_index) are not implemented in irjax"
+        )
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
 
@@ -413,7 +512,8 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         elif size is None:
             raise ValueError("vmap must have at least one non-None value in in_axes")
         tr = trace_function(lambda *a: fun(*a, **kwargs), avals, in_tree, name=_name(fun))
-        bname = batch_function(tr.module, tr.fname, norm + [None] * len(tr.captured), size)
+        with ir_lock:
+            bname = batch_function(tr.module, tr.fname, norm + [None] * len(tr.captured), size)
         out_avals = [ShapedArray((size,) + a.shape, a.dtype, a.weak_type) for a in tr.out_avals]
         outs = call_function(tr.module, bname, list(leaves) + tr.captured, out_avals)
         out_tree_val = tree_util.tree_unflatten(tr.out_tree, outs)
@@ -563,7 +663,7 @@ class JxModule:
     def text(self) -> str:
         from irjax.dialects.mlir import enter
 
-        with enter():
+        with ir_lock, enter():
             return str(self.traced.module)
 
     def __str__(self):

@@ -28,10 +28,13 @@ class SingleDeviceSharding:
         return hash(self.device)
 
 
+DELETED = ("deleted",)  # Array._lazy of a deleted (donated) array; _buf is then None
+
+
 class Array(ArrayMethods):
     """A concrete array. Holds an IREE buffer view; reads back to NumPy on demand."""
 
-    __slots__ = ("_buf", "_lazy", "aval", "_device", "_npy", "_committed", "__weakref__")
+    __slots__ = ("_buf", "_lazy", "aval", "_device", "_npy", "_committed", "_donated", "__weakref__")
     __array_priority__ = 100
 
     def __init__(self, bv, aval: ShapedArray, device, npy=None, committed=False):
@@ -46,8 +49,22 @@ class Array(ArrayMethods):
     def _bv(self):
         """The device buffer view, running pending eager ops first."""
         if self._buf is None:
+            if self._lazy is DELETED:
+                raise RuntimeError(f"Array has been deleted with shape={self.aval.str_short()}.")
             lazy.materialize(self)
         return self._buf
+
+    def delete(self) -> None:
+        """Drop the buffer (as jit's donation does); any later use raises RuntimeError."""
+        if self._lazy is DELETED:
+            return
+        # eager ops recorded before the deletion still read the value (JAX had already
+        # dispatched them): lazy.py finds the buffer here; everything else sees it deleted
+        self._donated = self._bv
+        self._buf, self._npy, self._lazy = None, None, DELETED
+
+    def is_deleted(self) -> bool:
+        return self._lazy is DELETED
 
     # -- host access --------------------------------------------------------------------------
     @property

@@ -6,11 +6,14 @@ applied to tracers it appends one jx op to the function being traced.
 
 from __future__ import annotations
 
+import functools
+import threading
 from typing import NamedTuple
 
 import numpy as np
 
 from irjax.dialects import builder, registry
+from irjax.dialects import mlir as _mlir
 from irjax.dialects.func import FuncBuilder, new_module
 from irjax.dialects.mlir import enter, ir
 from irjax.dialects.registry import ShapedType
@@ -75,6 +78,10 @@ class Trace:
         self.captured = []  # outer values (Array or outer Tracer) passed as trailing args
         self._capture_ids: dict = {}
         self.n_args = 0
+        # for error messages: "tracing the function f at a.py:3 for jit", argument names per arg
+        self.debug_fun: str | None = None
+        self.debug_transform = "jit"
+        self.debug_args: list[str] = []
 
     def new_arg(self, aval: ShapedArray) -> "Tracer":
         with enter():
@@ -99,7 +106,7 @@ class Trace:
         if isinstance(x, Tracer):
             if x._trace is self:
                 return x
-            if x._trace not in _stack:
+            if x._trace not in _state.stack:
                 raise UnexpectedTracerError(
                     f"Encountered an unexpected tracer {x!r}: a value from a function transformation "
                     "that has already finished leaked out (e.g. stored in a global or a closure)."
@@ -118,11 +125,19 @@ class Trace:
         return Tracer(self, v, ShapedArray(value.shape, value.dtype, weak))
 
 
-_stack: list[Trace] = []
+class _TraceState(threading.local):
+    """The trace stack, one per thread as in JAX: a thread's tracers never meet another's traces."""
+
+    def __init__(self):
+        self.stack: list[Trace] = []
+
+
+_state = _TraceState()
 
 
 def current_trace() -> Trace | None:
-    return _stack[-1] if _stack else None
+    stack = _state.stack
+    return stack[-1] if stack else None
 
 
 class trace_scope:
@@ -130,12 +145,54 @@ class trace_scope:
         self.trace = trace
 
     def __enter__(self):
-        _stack.append(self.trace)
+        _state.stack.append(self.trace)
         return self.trace
 
     def __exit__(self, *exc):
-        _stack.pop()
+        _state.stack.pop()
         return False
+
+
+class _IRLock:
+    """One re-entrant lock around IR work (tracing, passes, lowering, eager graphs), and one MLIR
+    context for every thread. IR objects are cached across calls (traced jit functions, parsed
+    attributes), so a thread must never build IR in a context of its own: MLIR objects from two
+    contexts must not meet. Running compiled code does not take this lock."""
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._ctx = None
+
+    def __enter__(self):
+        self._lock.acquire()
+        try:
+            local = _mlir._local  # (dialects.mlir keeps a context per thread: share the first one)
+            if self._ctx is None:
+                self._ctx = _mlir.context()
+            elif getattr(local, "ctx", None) is not self._ctx:
+                local.ctx = self._ctx
+        except BaseException:
+            self._lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self._lock.release()
+        return False
+
+
+ir_lock = _IRLock()
+
+
+def locked(fn):
+    """Run `fn` holding ir_lock."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with ir_lock:
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 # ---- tracers --------------------------------------------------------------------------------
@@ -158,31 +215,75 @@ class Tracer(ArrayMethods):
         return f"JitTracer({self.aval.str_short()})"
 
     def __bool__(self):
-        raise TracerBoolConversionError(self)
+        raise _explained(TracerBoolConversionError(self), self)
 
     def __int__(self):
-        raise ConcretizationTypeError(self, "The problem arose with the `int` function.")
+        raise _explained(ConcretizationTypeError(self, "The problem arose with the `int` function."), self)
 
     def __float__(self):
-        raise ConcretizationTypeError(self, "The problem arose with the `float` function.")
+        raise _explained(ConcretizationTypeError(self, "The problem arose with the `float` function."), self)
 
     def __complex__(self):
-        raise ConcretizationTypeError(self, "The problem arose with the `complex` function.")
+        raise _explained(ConcretizationTypeError(self, "The problem arose with the `complex` function."), self)
 
     def __index__(self):
-        raise TracerIntegerConversionError(self)
+        raise _explained(TracerIntegerConversionError(self), self)
 
     def __array__(self, dtype=None, copy=None):
-        raise TracerArrayConversionError(self)
+        raise _explained(TracerArrayConversionError(self), self)
 
     def __hash__(self):
         raise TypeError(f"unhashable type: {type(self).__name__}")
 
     def item(self):
-        raise ConcretizationTypeError(self, "The problem arose with the `item` method.")
+        raise _explained(ConcretizationTypeError(self, "The problem arose with the `item` method."), self)
 
     def tolist(self):
-        raise ConcretizationTypeError(self, "The problem arose with the `tolist` method.")
+        raise _explained(ConcretizationTypeError(self, "The problem arose with the `tolist` method."), self)
+
+
+def _arg_dependencies(tracer: Tracer, limit: int = 20000) -> list[int]:
+    """Indices of the traced function's arguments that `tracer`'s value is computed from
+    (a backward walk over the ops that define it)."""
+    block = tracer._trace.builder.block
+    found, seen, todo = set(), set(), [tracer.value]
+    while todo and len(seen) < limit:
+        v = todo.pop().maybe_downcast()
+        if isinstance(v, ir.BlockArgument):
+            if v.owner == block:
+                found.add(v.arg_number)
+            continue
+        op = v.owner
+        key = hash(op)
+        if key in seen:
+            continue
+        seen.add(key)
+        todo.extend(op.operands)
+    return sorted(found)
+
+
+def _explained(err: Exception, tracer: Tracer) -> Exception:
+    """Add JAX's context to a tracer error: the function being traced and the arguments the
+    value depends on ("... because it depends on the value of the argument x.")."""
+    trace = tracer._trace
+    if not trace.debug_fun:
+        return err
+    try:
+        with enter():
+            deps = _arg_dependencies(tracer)
+    except Exception:  # noqa: BLE001  (context is a courtesy: never hide the real error)
+        deps = []
+    names = [trace.debug_args[i] for i in deps if i < len(trace.debug_args)]
+    names = list(dict.fromkeys(names))
+    extra = f"The error occurred while tracing the function {trace.debug_fun} for {trace.debug_transform}."
+    if names:
+        s = "s" if len(names) > 1 else ""
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        extra += f" This concrete value was not available in Python because it depends on the value{s} of the argument{s} {listed}."
+    msg = str(err.args[0]) if err.args else ""
+    head, sep, tail = msg.rpartition("\nSee https://")
+    err.args = (f"{head}\n{extra}{sep}{tail}" if sep else f"{msg}\n{extra}",)
+    return err
 
 
 def is_tracer(x) -> bool:
@@ -201,18 +302,25 @@ def bind(name: str, *args, **params):
     Inside a trace every primitive is staged, also on concrete operands (as jit does):
     running those eagerly would compile a module per op and capture the results.
     """
-    if not _stack:
+    stack = _state.stack
+    if not stack:
         global _apply
         if _apply is None:
             from .dispatch import apply_primitive as _apply
         return _apply(name, args, params)
-    trace = _stack[-1]
+    trace = stack[-1]
     vals = [trace.to_value(a) for a in args]
     with enter(), trace.builder.ip:
         outs = builder.emit(name, [v.value for v in vals], params)
     prim = registry.get(name)
     res = [Tracer(trace, o, _aval_from_value(o)) for o in outs]
     return res if prim.multiple_results else res[0]
+
+
+# Load every op record now, at import (serialized by Python's import lock): the registry loads
+# itself on first use, and threads racing into that first use saw a half-filled registry
+# (KeyError: unknown jx op 'jx.add').
+registry.all_primitives()
 
 
 def _aval_from_value(v) -> ShapedArray:

@@ -12,13 +12,14 @@ from irjax.dialects import builder, registry
 from irjax.dialects.func import FuncBuilder, find_func, new_module, parse_module, signature
 from irjax.dialects.mlir import enter
 from irjax.passes.generalize_shapes import generalize as generalize_shapes
-from irjax.passes.registry import run_pipeline
+from irjax.passes.registry import passes as _passes, run_pipeline
 
 from . import lazy
 from .array import Array, from_numpy
-from .core import ShapedArray
+from .core import ShapedArray, locked
 from .device_api import place as _place, transfer as _transfer
 
+_passes()  # load every pass now, at import: threads racing into the registry's lazy load saw it half-filled
 _eager_cache: dict = {}
 _exe_cache: dict = {}
 
@@ -59,6 +60,7 @@ def _as_array(x) -> Array:
     return from_numpy(np.asarray(x, a.dtype), a.weak_type)
 
 
+@locked
 def compile_function(module, fname: str, device=None):
     """Lower a copy of `module` and compile it with @fname as the entry (exported as
     `exe.entry`). Symbols are renamed canonically first, so a re-traced identical
@@ -90,7 +92,7 @@ _shape_variants: dict = {}  # (generic text, device) -> static texts seen for it
 
 def _executable(hlo_text: str, device):
     from irjax.runtime.compiler import compile_stablehlo, matmul_heavy, needs_input_copies
-    from irjax.runtime.executable import Executable
+    from irjax.runtime.executable import Executable, LoadError
 
     key = (hlo_text, device)
     exe = _hlo_cache.get(key)
@@ -105,8 +107,14 @@ def _executable(hlo_text: str, device):
                 exe = _hlo_cache[key] = _executable(generic, device)
     if exe is None:
         parallel = device.platform == "cpu" and matmul_heavy(hlo_text)
-        exe = Executable(compile_stablehlo(hlo_text, device.target, device.compile_flags), device,
-                         copy_inputs=needs_input_copies(hlo_text), parallel=parallel)
+        copies = needs_input_copies(hlo_text)
+        try:
+            exe = Executable(compile_stablehlo(hlo_text, device.target, device.compile_flags), device,
+                             copy_inputs=copies, parallel=parallel)
+        except LoadError:
+            # a cached .vmfb the runtime rejects (damaged on disk, another runtime's): recompile it
+            exe = Executable(compile_stablehlo(hlo_text, device.target, device.compile_flags, fresh=True), device,
+                             copy_inputs=copies, parallel=parallel)
         exe.entry = "main"
         _hlo_cache[key] = exe
     return exe
@@ -216,6 +224,7 @@ def _multi(name: str) -> bool:
     return m
 
 
+@locked
 def apply_primitive(name: str, args, params):
     """Eager mode: run one primitive on concrete values through a cached one-op module."""
     arrays = [_as_array(a) for a in args]

@@ -18,6 +18,7 @@ import numpy as np
 from irjax.runtime import artifact as _art
 
 from . import tree_util
+from .core import locked
 
 __all__ = ["export", "Exported", "save", "tree_to_json", "stablehlo_entry"]
 
@@ -58,6 +59,7 @@ def _aval_json(a) -> dict:
 # ---- lowering and compiling one entry ----------------------------------------------------------
 
 
+@locked
 def stablehlo_entry(module, fname: str, chunk_scans: bool = True) -> str:
     """StableHLO text of a copy of `module` holding @fname (public) and what it calls
     (chunk_scans: long scans as chunked loops; for CPU-only targets, see control_flow.py)."""
@@ -95,8 +97,10 @@ def _target_cpu(cpu: str | None):
 def compile_targets(hlo_text: str, targets: Sequence[str], target_cpu: str | None = None,
                     flags: Sequence[str] = (), progress: Callable[[str], None] | None = None) -> tuple[dict, dict]:
     """{target: vmfb bytes} and {target: flags used}, through the compile cache."""
-    from irjax.runtime.compiler import compile_stablehlo, target_flags
+    from irjax.runtime.compiler import check_target_cpu, compile_stablehlo, target_flags
 
+    if target_cpu is not None and "llvm-cpu" in targets:
+        check_target_cpu([f"--iree-llvmcpu-target-cpu={target_cpu}", *flags], source="target_cpu")
     vmfbs, used = {}, {}
     for t in targets:
         if t not in _art.TARGET_DRIVERS:

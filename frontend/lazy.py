@@ -18,7 +18,7 @@ import weakref
 from irjax.dialects import builder
 from irjax.dialects.func import FuncBuilder, new_module
 
-from .core import ShapedArray
+from .core import ShapedArray, locked
 
 enabled = os.environ.get("IRJAX_EAGER_FUSION", "1") not in ("0", "false")
 MAX_PENDING = 200  # a graph this large is run before more ops are added to it
@@ -52,6 +52,8 @@ def record(name: str, arrays: list, params: dict, pkey, device, committed: bool)
     size = 1
     for a in arrays:
         if a._lazy is not None:
+            if a._lazy is _DELETED:
+                a._bv  # noqa: B018  (raises "Array has been deleted")
             size += a._lazy[0].size
     if size > MAX_PENDING or name in _TIED:
         for a in arrays:
@@ -84,18 +86,19 @@ def _topo(root_node):
         stack.append((n, True))
         for a in n.inputs:
             lz = a._lazy
-            if lz is not None and id(lz[0]) not in index:
+            if lz is not None and lz is not _DELETED and id(lz[0]) not in index:
                 stack.append((lz[0], False))
     return order, index
 
 
+@locked
 def materialize(root) -> None:
     """Compile (or reuse) and run the pending graph behind `root`; fills every live output."""
     lz = root._lazy
     if lz is None:
         return
     node = lz[0]
-    if all(a._lazy is None for a in node.inputs):
+    if all(a._lazy is None or a._lazy is _DELETED for a in node.inputs):
         _run_single(node, root._device)
         return
     nodes, index = _topo(node)
@@ -105,7 +108,7 @@ def materialize(root) -> None:
         refs = []
         for a in n.inputs:
             lz = a._lazy
-            if lz is not None:
+            if lz is not None and lz is not _DELETED:
                 refs.append((index[id(lz[0])], lz[1]))
             else:
                 k = leaf_index.get(id(a))
@@ -120,7 +123,7 @@ def materialize(root) -> None:
     exe = _modules.get(key)
     if exe is None:
         exe = _modules[key] = _compile(nodes, parts, leaves, live, device)
-    bvs = exe.call("main", [a._bv for a in leaves], len(live))
+    bvs = exe.call("main", [_leaf_buffer(a) for a in leaves], len(live))
     for (k, i), bv in zip(live, bvs):
         arr = nodes[k].outputs[i]()
         if arr is not None:
@@ -137,12 +140,17 @@ def _run_single(node, device):
     if exe is None:
         parts = [(node.name, node.pkey, tuple((-1, j) for j in range(len(node.inputs))))]
         exe = _modules[key] = _compile([node], parts, node.inputs, [(0, i) for i in live], device)
-    bvs = exe.call("main", [a._bv for a in node.inputs], len(live))
+    bvs = exe.call("main", [_leaf_buffer(a) for a in node.inputs], len(live))
     for i, bv in zip(live, bvs):
         arr = node.outputs[i]()
         if arr is not None:
             arr._buf = bv
             arr._lazy = None
+
+
+def _leaf_buffer(a):
+    """A graph input's buffer; a donated input recorded before its deletion still has one."""
+    return a._donated if a._lazy is _DELETED else a._bv
 
 
 def _compile(nodes, parts, leaves, live, device):
@@ -163,6 +171,6 @@ def _compile(nodes, parts, leaves, live, device):
     return compile_function(module, "main", device)
 
 
-from .array import Array as _Array  # noqa: E402  (array.py imports this module first)
+from .array import DELETED as _DELETED, Array as _Array  # noqa: E402  (array.py imports this module first)
 
 _ref = weakref.ref

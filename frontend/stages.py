@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .core import locked
+
 
 class ShapeDtypeStruct:
     def __init__(self, shape, dtype, sharding=None, weak_type=False):
@@ -39,6 +41,7 @@ class Lowered:
     def __init__(self, traced):
         self.traced = traced
 
+    @locked
     def as_text(self, dialect: str = "jx") -> str:
         from irjax.dialects.func import parse_module
         from irjax.dialects.mlir import enter

@@ -13,7 +13,7 @@ from irjax.dialects.func import copy_funcs, emit_call, find_func, signature
 from irjax.dialects.mlir import enter
 
 from . import tree_util
-from .core import ShapedArray, Trace, Tracer, aval_of, current_trace, trace_scope
+from .core import ShapedArray, Trace, Tracer, aval_of, current_trace, locked, trace_scope
 
 _names = itertools.count()
 
@@ -44,9 +44,15 @@ def _fun_name(fun, name=None) -> str:
     return f"{n}_{next(_names)}"
 
 
-def trace_function(fun, in_avals: list[ShapedArray], in_tree, name: str | None = None, module=None) -> Traced:
-    """Trace fun(*unflatten(in_tree, tracers)) into a new module (or into `module`)."""
+@locked
+def trace_function(fun, in_avals: list[ShapedArray], in_tree, name: str | None = None, module=None,
+                   debug: tuple[str, list[str]] | None = None) -> Traced:
+    """Trace fun(*unflatten(in_tree, tracers)) into a new module (or into `module`).
+
+    debug: (description of the user's function, a name per flat argument) for tracer errors."""
     trace = Trace(_fun_name(fun, name), module)
+    if debug is not None:
+        trace.debug_fun, trace.debug_args = debug
     try:
         with trace_scope(trace):
             args = [trace.new_arg(a) for a in in_avals]
@@ -73,6 +79,7 @@ def _is_scalar_like(x):
     return isinstance(x, (bool, int, float, complex, np.ndarray, np.generic))
 
 
+@locked
 def call_function(module, fname: str, operands, out_avals=None):
     """Call @fname: a jx.call inside an active trace, else compile and run."""
     f = find_func(module, fname)

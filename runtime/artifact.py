@@ -12,6 +12,7 @@ import itertools
 import hashlib
 import json
 import os
+import re
 import struct
 import tempfile
 from typing import Any, Sequence
@@ -41,15 +42,54 @@ class EntryPointError(LookupError):
 # ---- avals and pytrees as JSON ----------------------------------------------------------------
 
 
-def dtype_from_name(name: str) -> np.dtype:
-    try:
-        return np.dtype(name)
-    except TypeError:
-        if name == "bfloat16":
-            from ml_dtypes import bfloat16
+# the dtypes an artifact may hold, with the MLIR element type IREE declares for each
+ELEMENT_TYPES = {
+    "bool": "i1", "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64",
+    "uint8": "ui8", "uint16": "ui16", "uint32": "ui32", "uint64": "ui64",
+    "float16": "f16", "bfloat16": "bf16", "float32": "f32", "float64": "f64",
+}
 
-            return np.dtype(bfloat16)
-        raise ArtifactError(f"the manifest names dtype {name!r}, which numpy does not know") from None
+
+def dtype_from_name(name: str) -> np.dtype:
+    """The numpy dtype of an irjax dtype name; ArtifactError for anything else (a crafted
+    manifest must not name e.g. 'V100000000', a 100 MB void type that would read past buffers)."""
+    if not isinstance(name, str) or name not in ELEMENT_TYPES:
+        raise ArtifactError(f"the manifest names dtype {name!r}; expected one of {', '.join(ELEMENT_TYPES)}")
+    if name == "bfloat16":
+        from ml_dtypes import bfloat16
+
+        return np.dtype(bfloat16)
+    return np.dtype(name)
+
+
+def aval_from_json(a, where: str) -> tuple[tuple[int, ...], np.dtype]:
+    """(shape, dtype) of a manifest aval {"shape": [...], "dtype": "..."}, checked."""
+    if not isinstance(a, dict) or not isinstance(a.get("shape"), list):
+        raise ArtifactError(f"{where}: expected {{'shape': [...], 'dtype': ...}} in the manifest, got {a!r}")
+    shape = a["shape"]
+    if not all(type(d) is int and 0 <= d < 2**40 for d in shape) or len(shape) > 64:
+        raise ArtifactError(f"{where}: the manifest gives the invalid shape {shape!r}")
+    return tuple(shape), dtype_from_name(a.get("dtype"))
+
+
+_TENSOR = r"tensor<(?:[^<>]|<[^<>]*>)*>"
+_DECL_ARG = re.compile(rf"%\w+: ({_TENSOR})(?: \{{iree\.abi\.encoding = ({_TENSOR})\}})?")
+
+
+def declared_types(declaration: str) -> tuple[list[str], list[str]]:
+    """Input and result types from IREE's `iree.abi.declaration` reflection string, e.g.
+    'sync func @f(%input0: tensor<4xi8> {iree.abi.encoding = tensor<4xui8>}) -> (%output0: tensor<f32>)'
+    gives (['tensor<4xui8>'], ['tensor<f32>'])."""
+    head, arrow, tail = declaration.partition(") -> ")
+    ins = [enc or t for t, enc in _DECL_ARG.findall(head)]
+    outs = [enc or t for t, enc in _DECL_ARG.findall(tail)] if arrow else []
+    if arrow and not outs:  # a single unnamed result: '-> tensor<3xf32>'
+        outs = re.findall(_TENSOR, tail)
+    return ins, outs
+
+
+def tensor_type_str(shape: Sequence[int], dtype: np.dtype) -> str:
+    return f"tensor<{''.join(f'{d}x' for d in shape)}{ELEMENT_TYPES[np.dtype(dtype).name]}>"
 
 
 _SHORT = {"float16": "f16", "bfloat16": "bf16", "float32": "f32", "float64": "f64", "bool": "bool", "complex64": "c64", "complex128": "c128"}
@@ -220,12 +260,22 @@ class ArtifactFile:
             self.manifest = json.loads(mtext)
         except ValueError as e:
             raise ArtifactError(f"{name}: the manifest is not valid JSON ({e})") from None
+        if not isinstance(self.manifest, dict):
+            raise ArtifactError(f"{name}: the manifest is not a JSON object")
         if self.manifest.get("format_version") != FORMAT_VERSION:
             raise ArtifactError(f"{name}: manifest format version {self.manifest.get('format_version')!r}, expected {FORMAT_VERSION}")
         self.base = mstart + msize + _pad(mstart + msize)
         for key in ("sections", "entry_points", "targets"):
             if key not in self.manifest:
                 raise ArtifactError(f"{name}: the manifest has no {key!r} field")
+        secs, targets = self.manifest["sections"], self.manifest["targets"]
+        if not isinstance(secs, dict) or not all(
+            isinstance(s, dict) and type(s.get("offset")) is int and type(s.get("size")) is int
+            and s["offset"] >= 0 and s["size"] >= 0 and isinstance(s.get("sha256"), str) for s in secs.values()
+        ):
+            raise ArtifactError(f"{name}: malformed section table in the manifest (each section needs offset, size >= 0 and sha256)")
+        if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+            raise ArtifactError(f"{name}: the manifest's 'targets' must be a list of target names")
         for sname, s in self.manifest["sections"].items():
             if self.base + s["offset"] + s["size"] > n:
                 raise ArtifactError(
@@ -300,14 +350,45 @@ class EntryPoint:
 
     def __init__(self, artifact: LoadedArtifact, name: str, spec: dict):
         self.artifact, self.name, self.spec = artifact, name, spec
-        self.in_avals = [(tuple(a["shape"]), dtype_from_name(a["dtype"])) for a in spec["in_avals"]]
-        self.out_avals = [(tuple(a["shape"]), dtype_from_name(a["dtype"])) for a in spec["out_avals"]]
-        self.in_tree, self.out_tree = spec["in_tree"], spec["out_tree"]
-        if tree_num_leaves(self.in_tree) != len(self.in_avals) or tree_num_leaves(self.out_tree) != len(self.out_avals):
-            raise ArtifactError(f"{artifact.path}: entry point {name!r}: pytree and avals disagree in the manifest")
-        self.function = spec["function"]
+        where = f"{artifact.path}: entry point {name!r}"
+        try:
+            self.in_avals = [aval_from_json(a, f"{where}: input {i}") for i, a in enumerate(spec["in_avals"])]
+            self.out_avals = [aval_from_json(a, f"{where}: output {i}") for i, a in enumerate(spec["out_avals"])]
+            self.const_avals = [aval_from_json(c, f"{where}: constant {i}") for i, c in enumerate(spec.get("consts", ()))]
+            self.in_tree, self.out_tree = spec["in_tree"], spec["out_tree"]
+            n_in, n_out = tree_num_leaves(self.in_tree), tree_num_leaves(self.out_tree)
+            self.function = spec["function"]
+            if not isinstance(self.function, str) or not isinstance(spec["modules"], dict):
+                raise TypeError("'function' must be a name and 'modules' a table")
+        except ArtifactError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise ArtifactError(f"{where}: malformed manifest entry ({type(e).__name__}: {e})") from None
+        if n_in != len(self.in_avals) or n_out != len(self.out_avals):
+            raise ArtifactError(f"{where}: pytree and avals disagree in the manifest")
         self._exe = None
         self._consts = None
+
+    def verify(self) -> None:
+        """Check the manifest against what the compiled module itself declares (IREE's function
+        reflection): the function exists, and every input, constant and result has the
+        manifest's shape and dtype. A mismatch would make calls read or write past buffers."""
+        exe = self._executable()
+        where = f"{self.artifact.path}: entry point {self.name!r}"
+        try:
+            fn = exe.function(self.function)
+        except KeyError:
+            raise ArtifactError(f"{where}: the compiled module has no function {self.function!r}") from None
+        decl = (fn.reflection or {}).get("iree.abi.declaration")
+        if not decl:
+            raise ArtifactError(f"{where}: the compiled module does not declare the signature of {self.function!r}")
+        ins, outs = declared_types(decl)
+        want_in = [tensor_type_str(s, d) for s, d in self.in_avals + self.const_avals]
+        want_out = [tensor_type_str(s, d) for s, d in self.out_avals]
+        if ins != want_in:
+            raise ArtifactError(f"{where}: the manifest's inputs {want_in} do not match the compiled module's {ins}")
+        if outs != want_out:
+            raise ArtifactError(f"{where}: the manifest's results {want_out} do not match the compiled module's {outs}")
 
     def __repr__(self):
         return f"<entry point {self.signature()}>"
@@ -329,16 +410,23 @@ class EntryPoint:
         if self._exe is None:
             art = self.artifact
             sname = self.spec["modules"].get(art.target)
-            if sname is None:
+            if not isinstance(sname, str):
                 raise ArtifactError(f"entry point {self.name!r} has no module for {art.target}")
             # Inputs are put into fresh buffers on every call; only the long-lived constants need
             # private copies when IREE may write into an input in place (iree-org/iree#16168).
             self._copy_consts = bool(self.spec.get("copy_inputs", False))
             self._exe = art._executable(sname, False, bool(self.spec.get("parallel", False)))
-            self._consts = [
-                art.device.put(np.frombuffer(art.file.section(c["section"]), dtype_from_name(c["dtype"])).reshape(c["shape"]))
-                for c in self.spec.get("consts", ())
-            ]
+            consts = []
+            for c, (shape, dtype) in zip(self.spec.get("consts", ()), self.const_avals):
+                if not isinstance(c, dict) or not isinstance(c.get("section"), str):
+                    raise ArtifactError(f"{art.path}: entry point {self.name!r}: a constant names no section")
+                data = art.file.section(c["section"])
+                need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+                if len(data) != need:
+                    raise ArtifactError(f"{art.path}: constant section {c['section']!r} holds {len(data)} bytes; "
+                                        f"{aval_str(shape, dtype)} needs {need}")
+                consts.append(art.device.put(np.frombuffer(data, dtype).reshape(shape)))
+            self._consts = consts
         return self._exe
 
     def __call__(self, *args, **kwargs):
@@ -374,7 +462,17 @@ class EntryPoint:
             bvs.append(dev.put(arr.astype(dtype, copy=False)))
         consts = [dev.copy(c) for c in self._consts] if self._copy_consts else self._consts
         out = exe.call(self.function, bvs + consts, len(self.out_avals))
+        for i, (bv, (shape, d)) in enumerate(zip(out, self.out_avals)):
+            if tuple(bv.shape) != shape or _element_size(bv) != d.itemsize:  # (verify() makes this unreachable)
+                raise ArtifactError(f"entry point {self.name!r}: result {i} is {list(bv.shape)} with {_element_size(bv)}-byte "
+                                    f"elements, but the manifest says {aval_str(shape, d)}")
         return [dev.get(bv, d) for bv, (_, d) in zip(out, self.out_avals)]
+
+
+def _element_size(bv) -> int:
+    import iree.runtime as rt
+
+    return np.dtype(rt.HalElementType.map_to_dtype(bv.element_type)).itemsize
 
 
 def _path_name(path: str) -> str:
@@ -395,7 +493,12 @@ class LoadedArtifact:
         self.manifest = file.manifest
         self.target, self.device = _device_for(self.manifest["targets"], device)
         self._exes: dict = {}
-        self.entry_points = {n: EntryPoint(self, n, s) for n, s in self.manifest["entry_points"].items()}
+        eps = self.manifest["entry_points"]
+        if not isinstance(eps, dict) or not eps or not all(isinstance(s, dict) for s in eps.values()):
+            raise ArtifactError(f"{self.path}: the manifest's 'entry_points' must be a non-empty table of entry points")
+        self.entry_points = {n: EntryPoint(self, n, s) for n, s in eps.items()}
+        for ep in self.entry_points.values():
+            ep.verify()  # every entry point, before any call
 
     def __repr__(self):
         return f"<irjax artifact {self.path}: {', '.join(map(repr, self.entry_points.values()))} on {self.target}>"

@@ -1,9 +1,9 @@
 """Compile StableHLO text to an IREE .vmfb, with an in-memory and on-disk cache.
 
 The disk cache lives in $IRJAX_CACHE_DIR (default ~/.cache/irjax); the key hashes the
-IR text, target, flags and IREE version. Entries carry a checksum and are written
-atomically; a corrupt entry is recompiled, never fatal. The compiler import is lazy:
-loading cached modules needs only the runtime.
+IR text, target, flags and IREE version. Entries carry their key and a checksum and are
+written atomically; a corrupt or misplaced entry is recompiled, never fatal. The compiler
+import is lazy: loading cached modules needs only the runtime.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -18,7 +19,7 @@ import time
 
 import numpy as np
 
-_MAGIC = b"IRJAXVMFB1\n"
+_MAGIC = b"IRJAXVMFB2\n"  # then the entry's key (64 hex), the payload's sha256 (64 hex), the payload
 _mem: dict[str, bytes] = {}
 _lock = threading.Lock()
 stats = {"compiles": 0, "disk_hits": 0, "memory_hits": 0, "compile_s": 0.0}
@@ -101,29 +102,41 @@ def cache_key(text: str, target: str, flags: list[str]) -> str:
     return h.hexdigest()
 
 
-def _read_entry(path: str) -> bytes | None:
+def _read_entry(path: str, key: str) -> bytes | None:
+    """The payload of the entry at `path` if it is whole and was written for `key`, else None."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError:
         return None
-    if not data.startswith(_MAGIC) or len(data) < len(_MAGIC) + 64:
+    head = len(_MAGIC) + 128
+    if not data.startswith(_MAGIC) or len(data) < head:
         return None
-    digest = data[len(_MAGIC) : len(_MAGIC) + 64].decode("ascii", "replace")
-    payload = data[len(_MAGIC) + 64 :]
+    stored_key = data[len(_MAGIC) : len(_MAGIC) + 64].decode("ascii", "replace")
+    digest = data[len(_MAGIC) + 64 : head].decode("ascii", "replace")
+    payload = data[head:]
+    if stored_key != key:
+        return None  # another key's entry copied or renamed here: never run the wrong program
     if hashlib.sha256(payload).hexdigest() != digest:
         return None  # corrupt: recompile
     return payload
 
 
-def _write_entry(path: str, payload: bytes) -> None:
+def _drop_entry(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _write_entry(path: str, key: str, payload: bytes) -> None:
     d = os.path.dirname(path)
     tmp = None
     try:
         os.makedirs(d, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
         with os.fdopen(fd, "wb") as f:
-            f.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + payload)
+            f.write(_MAGIC + key.encode() + hashlib.sha256(payload).hexdigest().encode() + payload)
         os.replace(tmp, path)  # atomic: readers see the old entry or the whole new one
     except OSError:
         # a read-only or full disk only costs a recompile next time; leave no partial file
@@ -172,27 +185,33 @@ def matmul_flops(text: str) -> float:
     return total
 
 
-def compile_stablehlo(text: str, target: str = "llvm-cpu", extra_flags: list[str] | None = None) -> bytes:
-    """The .vmfb for a StableHLO module (cached)."""
+def compile_stablehlo(text: str, target: str = "llvm-cpu", extra_flags: list[str] | None = None, fresh: bool = False) -> bytes:
+    """The .vmfb for a StableHLO module (cached). fresh=True skips both caches (used when a
+    cached entry failed to load) and overwrites the disk entry."""
     flags = target_flags(target) + list(extra_flags or [])
     if target != "llvm-cpu":
         from irjax.passes.target_fixups import for_target  # (IREE bugs of one target)
 
         text = for_target(text, target)
-    if target == "llvm-cpu" and DATA_TILING not in flags and wants_data_tiling(text):
-        flags.append(DATA_TILING)
+    if target == "llvm-cpu":
+        check_target_cpu(flags)  # LLVM aborts the process on an unknown CPU name
+        if DATA_TILING not in flags and wants_data_tiling(text):
+            flags.append(DATA_TILING)
     key = cache_key(text, target, flags)
-    with _lock:
-        hit = _mem.get(key)
-    if hit is not None:
-        stats["memory_hits"] += 1
-        return hit
+    if not fresh:
+        with _lock:
+            hit = _mem.get(key)
+        if hit is not None:
+            stats["memory_hits"] += 1
+            return hit
     use_disk = os.environ.get("IRJAX_DISABLE_CACHE", "") not in ("1", "true")
     path = os.path.join(cache_dir(), key[:2], key + ".vmfb")
-    payload = _read_entry(path) if use_disk else None
+    payload = _read_entry(path, key) if use_disk and not fresh else None
     if payload is not None:
         stats["disk_hits"] += 1
     else:
+        if use_disk and not fresh and os.path.exists(path):
+            _drop_entry(path)  # corrupt or not this key's: recompile below
         t0 = time.perf_counter()
         payload = _compile(text, target, flags)
         stats["compiles"] += 1
@@ -200,10 +219,93 @@ def compile_stablehlo(text: str, target: str = "llvm-cpu", extra_flags: list[str
         if _LOG_COMPILES:
             _log_compile(text, target, time.perf_counter() - t0)
         if use_disk:
-            _write_entry(path, payload)
+            _write_entry(path, key, payload)
     with _lock:
         _mem[key] = payload
     return payload
+
+
+# ---- checks before IREE runs in this process: LLVM calls exit()/abort() on these -----------------
+
+_ALWAYS_KNOWN_CPUS = ("host", "generic")
+_cpu_lists: dict = {}
+_CPU_FLAG = "--iree-llvmcpu-target-cpu="
+_TRIPLE_FLAG = "--iree-llvmcpu-target-triple="
+
+
+def known_cpus(triple: str | None = None) -> list[str] | None:
+    """The CPU names LLVM accepts for `triple` (default: this machine), as iree-compile lists
+    them for `--iree-llvmcpu-target-cpu=help`; None if the tool cannot be asked."""
+    if triple in _cpu_lists:
+        return _cpu_lists[triple]
+    names = None
+    try:
+        from iree.compiler.tools.binaries import find_tool
+
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, "probe.mlir")
+            with open(src, "w") as f:
+                f.write("func.func @f(%a: tensor<1xf32>) -> tensor<1xf32> { return %a : tensor<1xf32> }\n")
+            cmd = [find_tool("iree-compile"), "--iree-hal-target-backends=llvm-cpu", _CPU_FLAG + "help", src, "-o", os.devnull]
+            if triple:
+                cmd.insert(2, _TRIPLE_FLAG + triple)
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        text = out.stdout + out.stderr
+        m = re.search(r"List of accepted CPUs:([^\n]*)", text)
+        if m:
+            names = [n.strip() for n in m.group(1).split(",") if n.strip()]
+            # (only these: "Available CPUs" also lists 32-bit ones, which abort LLVM on x86-64)
+    except Exception:  # noqa: BLE001  (no tool, timeout: the caller compiles out of process)
+        names = None
+    _cpu_lists[triple] = names
+    return names
+
+
+def _last_flag(flags: list[str], prefix: str) -> str | None:
+    vals = [f[len(prefix):] for f in flags if f.startswith(prefix)]
+    return vals[-1] if vals else None  # IREE takes the last of a repeated flag
+
+
+def check_target_cpu(flags: list[str], source: str | None = None) -> None:
+    """ValueError naming the valid choices if the flags name a CPU that LLVM does not know."""
+    cpu = _last_flag(flags, _CPU_FLAG)
+    if cpu is None or cpu in _ALWAYS_KNOWN_CPUS:
+        return
+    triple = _last_flag(flags, _TRIPLE_FLAG)
+    names = known_cpus(triple)
+    if names is not None and cpu not in names:
+        src = source or ("$IRJAX_CPU" if os.environ.get("IRJAX_CPU") == cpu else "target CPU")
+        raise ValueError(
+            f"unknown {src} {cpu!r} for {triple or 'this machine'}; expected 'host', 'generic' or one of: {', '.join(names)}"
+        )
+
+
+def llvm_temp_dir() -> str:
+    """The directory LLVM writes its temporary object files to (its lookup order)."""
+    for var in ("TMPDIR", "TMP", "TEMP", "TEMPDIR"):
+        v = os.environ.get(var)
+        if v:
+            return v
+    return "/tmp"
+
+
+_PROBE_BYTES = 1 << 20  # an object file of a large module is ~1 MiB; LLVM crashes if its write fails
+
+
+def check_temp_dir() -> None:
+    """CompileError unless LLVM's temporary directory exists and can take a 1 MiB file."""
+    d = llvm_temp_dir()
+    var = next((v for v in ("TMPDIR", "TMP", "TEMP", "TEMPDIR") if os.environ.get(v)), None)
+    where = f"{d!r} (from ${var})" if var else repr(d)
+    try:
+        with tempfile.TemporaryFile(dir=d, prefix=".irjax-probe-") as f:
+            f.write(b"\0" * _PROBE_BYTES)
+            f.flush()
+    except OSError as e:
+        raise CompileError(
+            f"cannot compile: the temporary directory {where} cannot take IREE's temporary files "
+            f"({e.strerror or e}); point TMPDIR at a writable directory with free space"
+        ) from None
 
 
 _sessions: dict = {}
@@ -212,10 +314,16 @@ _sessions: dict = {}
 def _compile(text: str, target: str, flags: list[str]) -> bytes:
     """In-process compile through IREE's embedding API (a reused Session: ~1.5x faster
     than spawning iree-compile); on failure, rerun the tool to get its diagnostics."""
+    from irjax.passes.limit_bindings import limit_text  # (IREE's runtime refuses > 32 bindings)
+
+    text = limit_text(text)
     if target != "llvm-cpu":
         # GPU code generators can crash IREE itself (vulkan-spirv on some sort fusions in
         # 3.13): in a subprocess that is a CompileError, not a dead Python process
         return _compile_tool(text, target, flags)
+    check_temp_dir()
+    if _last_flag(flags, _CPU_FLAG) not in (None, *_ALWAYS_KNOWN_CPUS) and known_cpus(_last_flag(flags, _TRIPLE_FLAG)) is None:
+        return _compile_tool(text, target, flags)  # an unchecked CPU name may abort LLVM: out of process
     try:
         return _compile_in_process(text, target, flags)
     except _InProcessFailed:

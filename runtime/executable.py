@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import iree.runtime as rt
 
 from .device import Device
@@ -31,6 +33,8 @@ class Executable:
         hal = device.parallel_hal_module() if parallel else device.hal_module
         self.context = rt.VmContext(device.instance, [hal, self.module])
         self._fns: dict = {}
+        # an IREE VM context is thread-compatible, not thread-safe: one invocation at a time
+        self._invoke_lock = threading.Lock()
 
     def function(self, name: str):
         fn = self._fns.get(name)
@@ -50,7 +54,8 @@ class Executable:
         for b in buffers:
             push(b)
         rets = _List(n_results)
-        self.context.invoke(fn, args, rets)
+        with self._invoke_lock:
+            self.context.invoke(fn, args, rets)
         get = rets.get_as_object
         if n_results == 1:
             return [get(0, _BufferView)]

@@ -101,13 +101,14 @@ def test_concurrent_writers_leave_whole_entries(tmp_path):
         assert p.returncode == 0, out + err
     assert not leftovers(tmp_path)
     for p in entries(tmp_path):
-        assert compiler._read_entry(str(p)) is not None, f"{p} is not a whole entry"
+        assert compiler._read_entry(str(p), p.stem) is not None, f"{p} is not a whole entry"
     assert run_child(tmp_path)["compiles"] == 0
 
 
 def test_write_is_atomic(tmp_path):
     """The entry appears whole or not at all; the bytes are first written to a .tmp-* file beside it."""
-    path = tmp_path / "ab" / "abcd.vmfb"
+    key = "ab" * 32
+    path = tmp_path / "ab" / f"{key}.vmfb"
     payload = os.urandom(100_000)
     seen = {}
     real_replace = os.replace
@@ -115,15 +116,15 @@ def test_write_is_atomic(tmp_path):
     def spy(src, dst):
         seen["src"] = Path(src)
         seen["dst_existed"] = Path(dst).exists()
-        seen["src_whole"] = compiler._read_entry(str(src)) == payload
+        seen["src_whole"] = compiler._read_entry(str(src), key) == payload
         return real_replace(src, dst)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(compiler.os, "replace", spy)
-        compiler._write_entry(str(path), payload)
+        compiler._write_entry(str(path), key, payload)
     assert seen["src"].name.startswith(".tmp-") and seen["src"].parent == path.parent
     assert seen["src_whole"] and not seen["dst_existed"]
-    assert compiler._read_entry(str(path)) == payload
+    assert compiler._read_entry(str(path), key) == payload
     assert not leftovers(tmp_path)
 
 
@@ -136,6 +137,6 @@ def test_failed_write_leaves_no_partial_file(tmp_path):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(compiler.os, "replace", fail)
-        compiler._write_entry(str(path), b"x" * 1000)  # must not raise
+        compiler._write_entry(str(path), "ab" * 32, b"x" * 1000)  # must not raise
     assert not path.exists()
     assert not leftovers(tmp_path), "a failed write left its temp file behind"

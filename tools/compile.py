@@ -148,8 +148,17 @@ def _compile_mlir(args, log) -> dict:
             data = f.read()
     except OSError as e:
         raise UsageError(f"cannot read {args.source}: {e.strerror}") from None
+    from .mlir_input import BYTECODE_MAGIC, InputError, bytecode_to_text, check_text
+
+    try:  # before parsing: deep nesting or malformed bytecode would crash this process
+        text = bytecode_to_text(data, args.source) if data.startswith(BYTECODE_MAGIC) else data.decode()
+        check_text(text, args.source)
+    except InputError as e:
+        raise UsageError(str(e).replace(f"{args.source}: error: ", f"cannot parse {args.source}: ")) from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{args.source} is neither MLIR text nor MLIR bytecode") from None
     try:
-        module = parse_module(data if data.startswith(b"ML\xefR") else data.decode())
+        module = parse_module(text)
     except ir.MLIRError as e:
         diags = "; ".join(f"{d.location}: {d.message}" for d in e.error_diagnostics) or str(e)
         raise UsageError(f"cannot parse {args.source}: {diags}") from None

@@ -14,6 +14,9 @@ from irjax.dialects.mlir import enter, ir, passmanager
 from irjax.passes.registry import PipelineError, parse_pipeline, passes, run_pipeline
 from irjax.passes.verify import verify_module
 
+from .atomic import write_atomic
+from .mlir_input import InputError, bytecode_to_text, check_text
+
 _SPLIT = re.compile(r"^[ \t]*// -----[ \t]*$", re.M)
 _EXPECTED = re.compile(r"//\s*expected-(error|warning|remark|note)\s*(@[+-]?\d+|@above|@below)?\s*\{\{(.*?)\}\}")
 _LOC_LINE = re.compile(r"\s*loc\((.*?)\):\s+(.*)")
@@ -183,16 +186,20 @@ def _read(path: str):
 
 def _write(path: str, modules: list, args) -> None:
     if args.emit_bytecode:
-        out = sys.stdout.buffer if path == "-" else open(path, "wb")
-        for m in modules:
-            m.operation.write_bytecode(out)
+        def emit(out):
+            for m in modules:
+                m.operation.write_bytecode(out)
     else:
         text = "// -----\n".join(_asm(m, args) for m in modules)
-        out = sys.stdout if path == "-" else open(path, "w", encoding="utf-8")
-        out.write(text)
-    out.flush()
-    if out not in (sys.stdout, sys.stdout.buffer):
-        out.close()
+
+        def emit(out):
+            out.write(text)
+    if path == "-":
+        out = sys.stdout.buffer if args.emit_bytecode else sys.stdout
+        emit(out)
+        out.flush()
+    else:
+        write_atomic(path, emit, binary=args.emit_bytecode)  # a failed write keeps the old file
 
 
 def _run(args) -> int:
@@ -204,6 +211,13 @@ def _run(args) -> int:
         return 1
     except UnicodeDecodeError as e:
         print(f"{name}: error: input is neither UTF-8 text nor MLIR bytecode ({e.reason})", file=sys.stderr)
+        return 1
+    try:  # before any parsing: deep nesting or malformed bytecode would crash this process
+        if not isinstance(data, str):
+            data = bytecode_to_text(data, name)
+        check_text(data, name)
+    except InputError as e:
+        print(e, file=sys.stderr)
         return 1
     try:
         _check_pipeline(args.pass_pipeline)

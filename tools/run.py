@@ -69,10 +69,7 @@ def parse_input(text: str) -> np.ndarray:
         return np.zeros(shape, dtype)
     toks = [t for t in re.split(r"[\s,\[\]]+", values) if t]
     try:
-        if dtype == np.bool_:
-            vals = np.array([t.lower() in ("1", "true") for t in toks], dtype)
-        else:
-            vals = np.array([float(t) if dtype.kind in "fc" or dtype.name == "bfloat16" else int(t) for t in toks]).astype(dtype)
+        vals = _values(toks, dtype)
     except ValueError as e:
         raise SpecError(f"cannot read the values of {text!r}: {e}") from None
     if vals.size == 1 and size != 1:
@@ -80,6 +77,37 @@ def parse_input(text: str) -> np.ndarray:
     if vals.size != size:
         raise SpecError(f"{text!r}: shape {list(shape)} needs {size} values, got {vals.size}")
     return vals.reshape(shape)
+
+
+_BOOLS = {"1": True, "true": True, "0": False, "false": False}
+
+
+def _values(toks: list[str], dtype: np.dtype) -> np.ndarray:
+    """The tokens as `dtype`; ValueError for a value the dtype cannot hold (no wrap-around:
+    i8 300 is refused, not read as 44; f16 1e6 is refused, not read as inf)."""
+    if dtype == np.bool_:
+        bad = [t for t in toks if t.lower() not in _BOOLS]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a bool (expected 0, 1, true or false)")
+        return np.array([_BOOLS[t.lower()] for t in toks], dtype)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        ints = []
+        for t in toks:
+            try:
+                v = int(t, 0) if t.lower().startswith(("0x", "-0x", "0b", "-0b", "0o", "-0o")) else int(t)
+            except ValueError:
+                raise ValueError(f"{t!r} is not an integer (the dtype is {dtype.name})") from None
+            if not info.min <= v <= info.max:
+                raise ValueError(f"{t} is out of range for {dtype.name} [{info.min}, {info.max}]")
+            ints.append(v)
+        return np.array(ints, dtype)
+    floats = np.array([float(t) for t in toks], np.float64)
+    limit = float(np.finfo(dtype).max)
+    over = [t for t, v in zip(toks, floats) if np.isfinite(v) and abs(v) > limit]
+    if over:
+        raise ValueError(f"{over[0]} is out of range for {dtype.name} (largest finite value {limit:g})")
+    return floats.astype(dtype)
 
 
 def format_array(a: np.ndarray) -> str:
@@ -176,16 +204,29 @@ def _run(args) -> int:
 
 
 def _save(paths: list[str], outs: list[np.ndarray]) -> None:
+    """Each file is written to a temp file and renamed into place: a failed write keeps the old file."""
     if not paths:
         return
     if len(paths) == 1 and paths[0].endswith(".npz"):
-        np.savez(paths[0], *outs)
+        _write(paths[0], lambda f: np.savez(f, *outs))
         return
     if len(paths) != len(outs):
         raise ValueError(f"the entry point has {len(outs)} output(s) but {len(paths)} --output path(s) were given "
                          "(give one per output, or one .npz path)")
     for p, o in zip(paths, outs):
-        np.save(p[1:] if p.startswith("@") else p, o)
+        p = p[1:] if p.startswith("@") else p
+        if not p.endswith(".npy"):
+            p += ".npy"  # (np.save's own rule for a path)
+        _write(p, lambda f, o=o: np.save(f, o))
+
+
+def _write(path: str, write) -> None:
+    from .atomic import write_atomic
+
+    try:
+        write_atomic(path, write)
+    except OSError as e:
+        raise OSError(f"cannot write output {path!r}: {e.strerror or e}") from None
 
 
 if __name__ == "__main__":
