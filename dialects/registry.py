@@ -7,6 +7,8 @@ jvp / vjp / batching rules used by the transformation passes.
 
 from __future__ import annotations
 
+import threading
+
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
@@ -129,24 +131,39 @@ def lookup(op_name: str) -> Primitive | None:
 
 
 _loaded = False
+_loading = False
+_load_lock = threading.RLock()
 
 
 def _ensure_loaded():
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        from . import (  # noqa: F401  (each module registers its family)
-            elementwise,
-            structural,
-            reductions,
-            indexing,
-            misc,
-            calls,
-            control_flow,
-            remat,
-            zero_size,
-        )
-        from . import convolution, precision, windows  # noqa: F401
+    """Import every family module once. Other threads wait until all of them are in (a thread
+    that saw a half-filled registry would report known names as unknown); the importing
+    thread's own nested lookups return at once."""
+    global _loaded, _loading
+    if _loaded:
+        return
+    with _load_lock:
+        if _loaded or _loading:
+            return
+        _loading = True
+        try:
+            from . import (  # noqa: F401  (each module registers its family)
+                elementwise,
+                structural,
+                reductions,
+                indexing,
+                misc,
+                calls,
+                control_flow,
+                remat,
+                zero_size,
+                convolution,
+                precision,
+                windows,
+            )
+            _loaded = True
+        finally:
+            _loading = False
 
 
 def infer_list(prim: Primitive, avals, params) -> list[ShapedType]:

@@ -154,26 +154,15 @@ class trace_scope:
 
 
 class _IRLock:
-    """One re-entrant lock around IR work (tracing, passes, lowering, eager graphs), and one MLIR
-    context for every thread. IR objects are cached across calls (traced jit functions, parsed
-    attributes), so a thread must never build IR in a context of its own: MLIR objects from two
-    contexts must not meet. Running compiled code does not take this lock."""
+    """One re-entrant lock around IR work (tracing, passes, lowering, eager graphs): every thread
+    builds IR in the one process-wide MLIR context (dialects/mlir.py), one at a time. Running
+    compiled code does not take this lock."""
 
     def __init__(self):
         self._lock = threading.RLock()
-        self._ctx = None
 
     def __enter__(self):
         self._lock.acquire()
-        try:
-            local = _mlir._local  # (dialects.mlir keeps a context per thread: share the first one)
-            if self._ctx is None:
-                self._ctx = _mlir.context()
-            elif getattr(local, "ctx", None) is not self._ctx:
-                local.ctx = self._ctx
-        except BaseException:
-            self._lock.release()
-            raise
         return self
 
     def __exit__(self, *exc):

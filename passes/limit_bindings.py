@@ -19,7 +19,7 @@ import re
 
 from irjax.dialects.mlir import ir
 
-from .registry import register_pass
+from .registry import Example, Option, register_pass
 
 MAX_SOURCES = 24  # of IREE's 32 bindings: room for a dispatch's results
 # results of these are new buffers: IREE does not fuse them into their consumers' dispatches
@@ -98,12 +98,21 @@ def _limit_block(block, limit: int) -> int:
     return added
 
 
+_EXAMPLE = """func.func @main(%a: tensor<4xf32>, %b: tensor<4xf32>, %c: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = stablehlo.add %a, %b : tensor<4xf32>
+  %1 = stablehlo.add %0, %c : tensor<4xf32>
+  return %1 : tensor<4xf32>
+}"""
+
+
 @register_pass(
     "limit-dispatch-bindings",
     "optimization barriers so that no fused dispatch reads more than 24 buffers (IREE's limit is 32 bindings)",
-    "%s = stablehlo.add %wide, %a  ==>  %b = stablehlo.optimization_barrier %wide; %s = stablehlo.add %b, %a",
+    Example("limit-dispatch-bindings{limit=2}", _EXAMPLE, ("stablehlo.add", "stablehlo.optimization_barrier",
+                                                             "stablehlo.add")),
+    options=(Option("limit", "int", MAX_SOURCES, "most buffers one fused dispatch may read"),),
 )
-def limit_dispatch_bindings(module, limit: int | str = MAX_SOURCES) -> int:
+def limit_dispatch_bindings(module, limit: int = MAX_SOURCES) -> int:
     """Insert the barriers in every function of a StableHLO module; returns how many."""
     limit = int(limit)
     added = 0
