@@ -244,7 +244,10 @@ atanh = unary("atanh", np.arctanh, "chlo.atanh", lambda x, y: 1.0 / (1.0 - x * x
 sqrt = unary("sqrt", np.sqrt, "stablehlo.sqrt", lambda x, y: 0.5 / y)
 rsqrt = unary("rsqrt", lambda x: 1 / np.sqrt(x), "stablehlo.rsqrt", lambda x, y: -0.5 * y / x)
 cbrt = unary("cbrt", np.cbrt, "stablehlo.cbrt", lambda x, y: (1.0 / 3.0) / (y * y))
-abs_ = unary("abs", np.abs, "stablehlo.abs", lambda x, y: L.sign(x), kinds="fi")
+# JAX's rule: +1 where x >= 0 (so 1 at 0 and -0), -1 elsewhere
+abs_ = unary(
+    "abs", np.abs, "stablehlo.abs", lambda x, y: L.select(L.ge(x, 0), L.ones_like(x), L.full_like(x, -1)), kinds="fi"
+)
 erf = unary(
     "erf",
     lambda x: _vec(math.erf, otypes=[np.float64])(x) if np.size(x) else x,

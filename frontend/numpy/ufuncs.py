@@ -6,6 +6,7 @@ import numpy as np
 
 from irjax import dtypes
 from irjax.core import bind
+from irjax.custom_derivatives import custom_jvp
 
 from ._util import asarray_any, check_arraylike, convert, promote, with_weak
 
@@ -60,9 +61,26 @@ log1p = _unary("log1p", "log1p")
 expm1 = _unary("expm1", "expm1")
 sqrt = _unary("sqrt", "sqrt")
 cbrt = _unary("cbrt", "cbrt")
-floor = _unary("floor", "floor")
-ceil = _unary("ceil", "ceil")
 rint = _unary("round", "rint")
+
+
+def _int_kept(prim, name):
+    """floor/ceil: integer and bool inputs come back unchanged, with their dtype (as in JAX)."""
+
+    def f(x, /):
+        check_arraylike(name, x)
+        x = asarray_any(x)
+        if x.dtype.kind in "biu":
+            return x
+        (x,), dt, weak = promote(x, to_float=True)
+        return with_weak(bind(prim, x), weak)
+
+    f.__name__ = name
+    return f
+
+
+floor = _int_kept("floor", "floor")
+ceil = _int_kept("ceil", "ceil")
 def add(x, y, /):
     check_arraylike("add", x, y)
     (x, y), dt, weak = promote(x, y)
@@ -250,11 +268,14 @@ def divmod(x, y, /):  # noqa: A001
 
 def power(x, y, /):
     check_arraylike("power", x, y)
-    if isinstance(y, int) and not isinstance(y, bool) and (dtypes.is_weakly_typed(y)):
+    if isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_)):
+        # a concrete integer exponent: square-and-multiply (integer_pow), as JAX does
         x = asarray_any(x)
+        if x.dtype == np.bool_:
+            x = convert(x, dtypes.default_int, x.aval.weak_type)
         if x.dtype.kind in "iu" and y < 0:
-            raise ValueError("Integers cannot be raised to negative powers.")
-        return with_weak(bind("integer_pow", x, y=y), x.aval.weak_type)
+            raise TypeError(f"Integers cannot be raised to negative powers, got integer_pow({x.dtype.name}{list(x.shape)}, {int(y)})")
+        return with_weak(bind("integer_pow", x, y=int(y)), x.aval.weak_type)
     (x, y), dt, weak = promote(x, y)
     if dt.kind in "iu":
         return _int_power(x, y, weak)
@@ -278,8 +299,7 @@ pow = power  # noqa: A001
 
 
 def square(x, /):
-    x = asarray_any(x)
-    return with_weak(bind("integer_pow", x, y=2), x.aval.weak_type)
+    return power(x, 2)
 
 
 def reciprocal(x, /):
@@ -295,9 +315,40 @@ def log10(x, /):
 
 
 def logaddexp(x, y, /):
+    check_arraylike("logaddexp", x, y)
     (x, y), dt, weak = promote(x, y, to_float=True)
-    m = maximum(x, y)
-    return add(m, log1p(exp(negative(abs(subtract(x, y))))))
+    return with_weak(_logaddexp(x, y), weak)
+
+
+def _replace_inf(x):
+    return where(isinf(x), _zeros(x), x)
+
+
+def _logaddexp_any(exp_fn, log1p_scale):
+    """log(exp(x) + exp(y)) (or base 2) with JAX's special values and JVP: equal infinities give
+    themselves (not inf - inf = NaN), and the tangent weights exp(x - out) skip infinities."""
+
+    @custom_jvp
+    def f(x, y):
+        delta = subtract(x, y)
+        tail = log1p(exp_fn(negative(abs(delta))))
+        if log1p_scale != 1.0:
+            tail = multiply(tail, log1p_scale)
+        return where(isnan(delta), add(x, y), add(maximum(x, y), tail))
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        x, y = primals
+        tx, ty = tangents
+        out = f(x, y)
+        o = _replace_inf(out)
+        return out, add(multiply(tx, exp_fn(subtract(_replace_inf(x), o))), multiply(ty, exp_fn(subtract(_replace_inf(y), o))))
+
+    return f
+
+
+_logaddexp = _logaddexp_any(lambda v: exp(v), 1.0)
+_logaddexp2 = _logaddexp_any(lambda v: exp2(v), float(1 / np.log(2)))
 
 
 def isfinite(x, /):
@@ -321,6 +372,8 @@ def isinf(x, /):
 
 def round(x, decimals=0):  # noqa: A001
     x = asarray_any(x)
+    if x.dtype == np.bool_:
+        raise ValueError("round: data type bool is not inexact")
     if x.dtype.kind != "f":
         return x
     if decimals == 0:
@@ -357,14 +410,48 @@ degrees = rad2deg
 
 
 def hypot(x, y, /):
-    return sqrt(add(multiply(x, x), multiply(y, y)))
+    """sqrt(x*x + y*y) without overflow, with JAX's gradient at 0 (scaled by the larger)."""
+    check_arraylike("hypot", x, y)
+    (x, y), dt, weak = promote(x, y, to_float=True)
+    x, y = abs(x), abs(y)
+    inf = logical_or(isposinf(x), isposinf(y))
+    big, small = maximum(x, y), minimum(x, y)
+    big_is_0 = equal(big, 0)
+    ratio = true_divide(small, where(big_is_0, _ones(big), big))
+    out = where(big_is_0, big, multiply(big, sqrt(add(1.0, power(ratio, 2)))))
+    return with_weak(where(inf, np.inf, out), weak)
 
 
 def sinc(x, /):
-    x = asarray_any(x)
+    """sin(pi x) / (pi x) with 1 at 0; derivatives at 0 from its Maclaurin series (as JAX)."""
+    check_arraylike("sinc", x)
+    (x,), dt, weak = promote(x, to_float=True)
+    is_0 = equal(x, 0)
     px = multiply(x, float(np.pi))
-    safe = where(equal(x, 0), 1.0, px)
-    return where(equal(x, 0), 1.0, true_divide(sin(safe), safe))
+    safe = where(is_0, _ones(px), px)
+    return with_weak(where(is_0, _sinc_at_0(px), true_divide(sin(safe), safe)), weak)
+
+
+def _sinc_taylor(k, x):
+    # the k-th derivative of sin(x)/x at 0 (the jvp supplies the monomial), as a function of x
+    if k % 2:
+        return multiply(x, 0.0)
+    return add(multiply(x, 0.0), (-1) ** (k // 2) / (k + 1))
+
+
+_SINC_ORDERS = 6  # exact derivatives of sinc at 0 up to this order; irjax traces each rule eagerly
+
+
+def _sinc_level(k):
+    if k >= _SINC_ORDERS:
+        return lambda x: _sinc_taylor(k, x)
+    f = custom_jvp(lambda x: _sinc_taylor(k, x))
+    nxt = _sinc_level(k + 1)
+    f.defjvp(lambda primals, tangents: (f(primals[0]), multiply(nxt(primals[0]), tangents[0])))
+    return f
+
+
+_sinc_at_0 = _sinc_level(0)
 
 
 def heaviside(x1, x2, /):
@@ -449,11 +536,9 @@ bitwise_right_shift = right_shift
 
 def logaddexp2(x, y, /):
     """log2(2**x + 2**y), stable for large arguments."""
-    from numpy import log as _nplog
-
-    x, y = asarray_any(x), asarray_any(y)
-    ln2 = _nplog(2.0)
-    return logaddexp(x * ln2, y * ln2) / ln2
+    check_arraylike("logaddexp2", x, y)
+    (x, y), dt, weak = promote(x, y, to_float=True)
+    return with_weak(_logaddexp2(x, y), weak)
 
 
 def ldexp(x1, x2, /):
