@@ -320,13 +320,13 @@ def logaddexp(x, y, /):
     return with_weak(_logaddexp(x, y), weak)
 
 
-def _replace_inf(x):
-    return where(isinf(x), _zeros(x), x)
+def _replace_posinf(x):
+    return where(isposinf(x), _zeros(x), x)
 
 
 def _logaddexp_any(exp_fn, log1p_scale):
     """log(exp(x) + exp(y)) (or base 2) with JAX's special values and JVP: equal infinities give
-    themselves (not inf - inf = NaN), and the tangent weights exp(x - out) skip infinities."""
+    themselves (not inf - inf = NaN), and the tangent weights exp(x - out) treat +inf as 0."""
 
     @custom_jvp
     def f(x, y):
@@ -341,8 +341,8 @@ def _logaddexp_any(exp_fn, log1p_scale):
         x, y = primals
         tx, ty = tangents
         out = f(x, y)
-        o = _replace_inf(out)
-        return out, add(multiply(tx, exp_fn(subtract(_replace_inf(x), o))), multiply(ty, exp_fn(subtract(_replace_inf(y), o))))
+        o = _replace_posinf(out)
+        return out, add(multiply(tx, exp_fn(subtract(_replace_posinf(x), o))), multiply(ty, exp_fn(subtract(_replace_posinf(y), o))))
 
     return f
 
