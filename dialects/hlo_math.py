@@ -216,6 +216,23 @@ def atan2(y_value, x_value, out: ShapedType):
     # finite y, infinite x: IREE gives pi for (-1, -inf); C99 says -pi (and +-0 for x = +inf)
     y_fin = y._op("stablehlo.is_finite", dtype=np.bool_)
     r = select(y_fin & x.eq(-math.inf), pi, select(y_fin & x.eq(math.inf), zero, r))
+    # the result has y's sign (IREE gives +pi for atan2(-1, -3e38), where y/x underflows)
+    r = select(ysign, -r.un("abs"), r.un("abs"))
     both_inf = y.un("abs").eq(math.inf) & x.un("abs").eq(math.inf)
     quarter = select(x_neg, 3 * math.pi / 4, math.pi / 4, like=r)
     return select(both_inf, select(ysign, -quarter, quarter), r).v
+
+
+def cbrt(x_value, out: ShapedType):
+    """Cube root: IREE's gives NaN at +-inf and 1 ulp off at 1.0; this is its estimate refined by
+    one Newton step in f32 on |x| scaled into range, with signed zeros, infinities and NaN kept."""
+    x = H(x_value).convert(np.float32)
+    ax = x.un("abs")
+    tiny, huge = ax.cmp("LT", 2.0**-100), ax.cmp("GT", 2.0**100)
+    scaled = select(tiny, ax * 2.0**120, select(huge, ax * 2.0**-120, ax))
+    y = H(hlo.op1("stablehlo.cbrt", [scaled.v], scaled.a))
+    y = select(y.eq(0), y, y - (y * y * y - scaled) / (3.0 * y * y))  # 0 for flushed subnormals
+    y = select(tiny, y * 2.0**-40, select(huge, y * 2.0**40, y))
+    y = select(x.signbit(), -y, y)
+    y = select(ax.eq(0) | ax.eq(math.inf) | x.ne(x), x, y)  # +-0, +-inf, NaN are their own roots
+    return y.convert(out.dtype).v

@@ -187,10 +187,11 @@ def _nan_ignoring(prim, name):
 
     def f(x1, x2, /):
         (x, y), dt, weak = promote(x1, x2)
-        m = bind(prim, x, y)
-        if dt.kind == "f":
-            m = bind("select", bind("ne", x, x), y, bind("select", bind("ne", y, y), x, m))
-        return with_weak(m, weak)
+        if dt.kind != "f":
+            return with_weak(bind(prim, x, y), weak)
+        # JAX's rule: x where x beats y or y is NaN, else y (so fmax(0., -0.) is -0.)
+        beats = bind("gt" if prim == "max" else "lt", x, y)
+        return with_weak(bind("select", bind("or", beats, bind("ne", y, y)), x, y), weak)
 
     f.__name__ = name
     return f
@@ -225,17 +226,30 @@ divide = true_divide
 
 
 def floor_divide(x, y, /):
+    check_arraylike("floor_divide", x, y)
     (x, y), dt, weak = promote(x, y)
+    if dt == np.bool_:
+        raise TypeError("floor_divide does not accept dtype bool")
     if dt.kind == "f":
-        return with_weak(bind("floor", bind("div", x, y)), weak)
+        return with_weak(_float_divmod(x, y)[0], weak)
     if dt.kind == "u":
         return with_weak(bind("div", x, y), weak)
-    # round toward -inf: truncated quotient minus one where signs differ and a remainder exists
+    # round toward -inf: truncated quotient minus one where the signs differ and a remainder
+    # exists; signs by sign(), as JAX, so x // 0 = -1 - (x != 0) like XLA's division by zero
     q = bind("div", x, y)
     r = bind("rem", x, y)
-    z = _zeros(r)
-    fix = bind("and", bind("ne", r, z), bind("ne", bind("lt", x, _zeros(x)), bind("lt", y, _zeros(y))))
+    fix = bind("and", bind("ne", r, _zeros(r)), bind("ne", bind("sign", x), bind("sign", y)))
     return with_weak(bind("select", fix, bind("sub", q, _ones(q)), q), weak)
+
+
+def _float_divmod(x, y):
+    """Python's float divmod (CPython's float_divmod), as JAX: (inf // 2 is NaN, 1 // 0 is inf)."""
+    mod = bind("rem", x, y)
+    div = bind("div", bind("select", bind("eq", y, _zeros(y)), x, bind("sub", x, mod)), y)
+    fix = bind("and", bind("ne", mod, _zeros(mod)), bind("ne", bind("sign", y), bind("sign", mod)))
+    mod = bind("select", fix, bind("add", mod, y), mod)
+    div = bind("select", fix, bind("sub", div, _ones(div)), div)
+    return bind("round", div), mod
 
 
 def _ones(x):
@@ -245,7 +259,10 @@ def _ones(x):
 
 
 def remainder(x, y, /):
+    check_arraylike("remainder", x, y)
     (x, y), dt, weak = promote(x, y)
+    if dt.kind in "iu":  # JAX: x % 0 is 0 for integers (XLA's rem by 0 would give x)
+        y = bind("select", bind("eq", y, _zeros(y)), _ones(y), y)
     r = bind("rem", x, y)
     if dt.kind == "u":
         return with_weak(r, weak)
@@ -455,7 +472,10 @@ _sinc_at_0 = _sinc_level(0)
 
 
 def heaviside(x1, x2, /):
-    return where(less(x1, 0), 0.0, where(greater(x1, 0), 1.0, x2))
+    check_arraylike("heaviside", x1, x2)
+    (x1, x2), dt, weak = promote(x1, x2, to_float=True)
+    out = where(less(x1, 0), _zeros(x1), where(greater(x1, 0), _ones(x1), x2))
+    return with_weak(where(isnan(x1), x1, out), weak)  # NaN in, NaN out (as JAX)
 
 
 def copysign(x1, x2, /):
