@@ -8,7 +8,7 @@ from irjax import dtypes
 from irjax.core import bind
 from irjax.custom_derivatives import custom_jvp
 
-from ._util import asarray_any, check_arraylike, convert, promote, with_weak
+from ._util import asarray_any, check_arraylike, convert, is_array, promote, with_weak
 
 
 def _unary(prim, name, to_float=True, kinds=None):
@@ -293,10 +293,17 @@ def power(x, y, /):
         if x.dtype.kind in "iu" and y < 0:
             raise TypeError(f"Integers cannot be raised to negative powers, got integer_pow({x.dtype.name}{list(x.shape)}, {int(y)})")
         return with_weak(bind("integer_pow", x, y=int(y)), x.aval.weak_type)
+    y_int = (is_array(y) or isinstance(y, np.ndarray)) and y.dtype.kind in "iub"
     (x, y), dt, weak = promote(x, y)
     if dt.kind in "iu":
         return _int_power(x, y, weak)
-    return with_weak(bind("pow", x, y), weak)
+    if not y_int:
+        return with_weak(bind("pow", x, y), weak)
+    # JAX differentiates a float base with an integer exponent array as 0 where y == 0 (the
+    # float rule would give 0 * 0**-1 = NaN at x = 0); the value there is 1 either way
+    y_is_0 = bind("eq", y, _zeros(y))
+    out = bind("pow", x, bind("select", y_is_0, _ones(y), y))
+    return with_weak(bind("select", y_is_0, _ones(out), out), weak)
 
 
 def _int_power(x, y, weak):
