@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from . import hlo
+from . import hlo, hlo_math
 from . import lang as L
 from .builder import aval
 from .registry import Primitive, ShapedType, VerifyError, register
@@ -223,9 +223,16 @@ tanh = unary("tanh", np.tanh, "stablehlo.tanh", lambda x, y: 1.0 - y * y)
 logistic = unary(
     "logistic", lambda x: 1 / (1 + np.exp(-x)), "stablehlo.logistic", lambda x, y: y * (1.0 - y)
 )
-sin = unary("sin", np.sin, "stablehlo.sine", lambda x, y: L.cos(x))
-cos = unary("cos", np.cos, "stablehlo.cosine", lambda x, y: -L.sin(x))
-tan = unary("tan", np.tan, "stablehlo.tan", lambda x, y: 1.0 + y * y)
+def _lower_trig(fn):
+    def lower(ctx, x):
+        return hlo_math.trig(fn, x, ctx.out_avals[0])
+
+    return lower
+
+
+sin = unary("sin", np.sin, _lower_trig("sin"), lambda x, y: L.cos(x))
+cos = unary("cos", np.cos, _lower_trig("cos"), lambda x, y: -L.sin(x))
+tan = unary("tan", np.tan, _lower_trig("tan"), lambda x, y: 1.0 + y * y)
 asin = unary("asin", np.arcsin, "chlo.asin", lambda x, y: L.rsqrt(1.0 - x * x))
 acos = unary("acos", np.arccos, "chlo.acos", lambda x, y: -L.rsqrt(1.0 - x * x))
 atan = unary("atan", np.arctan, "chlo.atan", lambda x, y: 1.0 / (1.0 + x * x))
@@ -236,8 +243,11 @@ acosh = unary("acosh", np.arccosh, "chlo.acosh", lambda x, y: L.rsqrt(x * x - 1.
 atanh = unary("atanh", np.arctanh, "chlo.atanh", lambda x, y: 1.0 / (1.0 - x * x))
 sqrt = unary("sqrt", np.sqrt, "stablehlo.sqrt", lambda x, y: 0.5 / y)
 rsqrt = unary("rsqrt", lambda x: 1 / np.sqrt(x), "stablehlo.rsqrt", lambda x, y: -0.5 * y / x)
-cbrt = unary("cbrt", np.cbrt, "stablehlo.cbrt", lambda x, y: (1.0 / 3.0) / (y * y))
-abs_ = unary("abs", np.abs, "stablehlo.abs", lambda x, y: L.sign(x), kinds="fi")
+cbrt = unary("cbrt", np.cbrt, lambda ctx, x: hlo_math.cbrt(x, ctx.out_avals[0]), lambda x, y: (1.0 / 3.0) / (y * y))
+# JAX's rule: +1 where x >= 0 (so 1 at 0 and -0), -1 elsewhere
+abs_ = unary(
+    "abs", np.abs, "stablehlo.abs", lambda x, y: L.select(L.ge(x, 0), L.ones_like(x), L.full_like(x, -1)), kinds="fi"
+)
 erf = unary(
     "erf",
     lambda x: _vec(math.erf, otypes=[np.float64])(x) if np.size(x) else x,
@@ -336,13 +346,13 @@ def _minus_one(x, y, out):
 
 
 def _pow_dx(x, y, out):
-    # y * x^(y-1), defined as 0 where y == 0
-    return L.select(L.eq(y, 0.0), L.zeros_like(x), y * L.pow(x, y - 1.0))
+    # JAX's rule for a float exponent: y * x^(y-1), so NaN at x = y = 0 as in JAX
+    return y * L.pow(x, y - 1.0)
 
 
 def _pow_dy(x, y, out):
-    safe = L.select(L.eq(x, 0.0), L.ones_like(x), x)
-    return L.select(L.eq(x, 0.0), L.zeros_like(x), out * L.log(safe))
+    # JAX's rule: log(x) with x = 0 replaced by 1, times x**y
+    return out * L.log(L.select(L.eq(x, 0.0), L.ones_like(x), x))
 
 
 def _max_dx(x, y, out):  # ties split evenly, as JAX does
@@ -396,13 +406,19 @@ div = binary(
     "div", _int_div, "stablehlo.divide", (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y), kinds="fiu"
 )
 rem = binary("rem", _rem_np, "stablehlo.remainder", (_one, lambda x, y, o: -_trunc(x / y)), kinds="fiu")
-pow_ = binary("pow", np.power, "stablehlo.power", (_pow_dx, _pow_dy), kinds="f")
+pow_ = binary(
+    "pow",
+    np.power,
+    lambda ctx, x, y: hlo_math.pow_float(x, y, ctx.out_avals[0]),
+    (_pow_dx, _pow_dy),
+    kinds="f",
+)
 max_ = binary("max", np.maximum, "stablehlo.maximum", (_max_dx, _max_dy))
 min_ = binary("min", np.minimum, "stablehlo.minimum", (_min_dx, _min_dy))
 atan2 = binary(
     "atan2",
     np.arctan2,
-    "stablehlo.atan2",
+    lambda ctx, y, x: hlo_math.atan2(y, x, ctx.out_avals[0]),
     (lambda x, y, o: y / (x * x + y * y), lambda x, y, o: -x / (x * x + y * y)),
     kinds="f",
 )

@@ -180,7 +180,7 @@ def from_numpy(value, weak_type=False, device=None, dtype=None) -> Array:
     from irjax.runtime.device import default_device
 
     arr = np.asarray(value)
-    dt = dtypes.canonicalize_dtype(dtype if dtype is not None else arr.dtype)
+    dt = dtypes.check_supported(dtype if dtype is not None else arr.dtype)
     if arr.dtype != dt:
         arr = arr.astype(dt)
     dev = device or default_device()

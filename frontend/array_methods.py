@@ -157,8 +157,8 @@ class ArrayMethods:
     def swapaxes(self, a, b):
         return _np().swapaxes(self, a, b)
 
-    def ravel(self):
-        return _np().ravel(self)
+    def ravel(self, order="C"):
+        return _np().ravel(self, order=order)
 
     def flatten(self):
         return _np().ravel(self)

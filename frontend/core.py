@@ -59,10 +59,10 @@ def aval_of(x) -> ShapedArray:
     if a is not None:
         return a
     if isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic):
-        arr = np.asarray(x, dtypes.dtype_of(x))
+        arr = np.asarray(x, dtypes.check_supported(dtypes.dtype_of(x)))
         return ShapedArray((), arr.dtype, not isinstance(x, bool))
     if isinstance(x, (np.ndarray, np.generic)):
-        return ShapedArray(tuple(np.shape(x)), dtypes.canonicalize_dtype(x.dtype), False)
+        return ShapedArray(tuple(np.shape(x)), dtypes.check_supported(x.dtype), False)
     raise TypeError(f"Value {x!r} of type {type(x).__name__} is not a valid irjax type")
 
 

@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover
 __all__ = [
     "bfloat16", "float0", "default_float", "default_int", "canonicalize_dtype",
     "promote_types", "result_type", "is_weakly_typed", "dtype_of", "issubdtype",
-    "is_float", "is_int",
+    "is_float", "is_int", "check_supported", "check_python_ints",
 ]
 
 # JAX's dtype for tangents of integer/bool values.
@@ -57,6 +57,32 @@ def canonicalize_dtype(dtype: Any) -> np.dtype:
     """Maps a dtype-like to the dtype JAX uses with x64 disabled."""
     dt = _to_dtype(dtype)
     return _CANONICAL.get(dt, dt)
+
+
+def check_supported(dtype: Any) -> np.dtype:
+    """The canonical dtype of a value irjax can hold; complex ones raise a clear TypeError
+    (the lattice above still knows them, as JAX's type rules do)."""
+    dt = canonicalize_dtype(dtype)
+    if dt.kind == "c":
+        raise TypeError(f"complex dtypes are not supported yet by irjax (got {dt.name}); use real and "
+                        "imaginary parts as separate float arrays")
+    return dt
+
+
+def check_python_ints(obj: Any, dtype: Any) -> None:
+    """OverflowError, as JAX raises, when a Python int in `obj` (a scalar or nested lists/tuples)
+    does not fit integer `dtype`; NumPy integers are not checked (they wrap, as in JAX)."""
+    dt = np.dtype(dtype)
+    if dt.kind not in "iu":
+        return
+    info = np.iinfo(dt)
+    stack = [obj]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif type(v) is int and not info.min <= v <= info.max:
+            raise OverflowError(f"Python integer {v} out of bounds for {dt.name}")
 
 
 # ---------------------------------------------------------------- the lattice

@@ -24,13 +24,14 @@ def with_weak(x, weak: bool):
 
 def convert(x, dtype, weak=False):
     """x as dtype: NumPy values stay on the host, arrays/tracers get a convert op."""
-    dtype = dtypes.canonicalize_dtype(dtype)
+    dtype = dtypes.check_supported(dtype)
     if is_array(x):
         if x.aval.dtype == dtype:
             return x if x.aval.weak_type == weak else _copy_with_weak(x, weak)
         return with_weak(bind("convert_element_type", x, new_dtype=dtype), weak)
     from irjax.array import from_numpy
 
+    dtypes.check_python_ints(x, dtype)
     return from_numpy(np.asarray(x).astype(dtype), weak_type=weak)
 
 
@@ -50,11 +51,26 @@ def asarray_any(x, dtype=None):
         from .creation import array
 
         return array(x, dtype)
-    a = aval_of(x) if not isinstance(x, (list, tuple)) else ShapedArray(np.shape(x), dtypes.canonicalize_dtype(np.asarray(x).dtype))
-    dt = dtypes.canonicalize_dtype(dtype) if dtype is not None else a.dtype
+    if isinstance(x, (list, tuple)):
+        a = ShapedArray(np.shape(x), dtypes.check_supported(_host_dtype(x)))
+    elif dtype is not None and type(x) in (int, float):
+        a = ShapedArray((), dtypes.dtype_of(x), True)  # the explicit dtype decides the range
+    else:
+        a = aval_of(x)
+    dt = dtypes.check_supported(dtype) if dtype is not None else a.dtype
+    dtypes.check_python_ints(x, dt)
     from irjax.array import from_numpy
 
     return from_numpy(np.asarray(x, dt), weak_type=a.weak_type and dtype is None)
+
+
+def _host_dtype(x):
+    """NumPy's dtype for a nested list; Python ints too large for int64 count as int64 here
+    (check_python_ints then raises JAX's OverflowError instead of NumPy's)."""
+    try:
+        return np.asarray(x).dtype
+    except OverflowError:
+        return np.dtype(np.int64)
 
 
 def _flat(x):
@@ -100,8 +116,11 @@ def promote(*args, to_float=False):
     out = []
     for a in args:
         if eager and not is_array(a):
-            # a host value: convert and broadcast on the host (no compiled broadcast op)
+            # a host value: convert and broadcast on the host (no compiled broadcast op); a Python
+            # int must fit the default int first (JAX's rule), then wraps into dt as in JAX
             from irjax.array import from_numpy
+
+            dtypes.check_python_ints(a, dtypes.default_int)
 
             out.append(from_numpy(np.broadcast_to(np.asarray(a).astype(dt), shape), weak_type=weak))
         else:

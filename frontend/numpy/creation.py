@@ -13,7 +13,7 @@ from ._util import asarray_any, broadcast_to, convert, is_array
 def _dt(dtype, default=None):
     if dtype is None:
         return dtypes.canonicalize_dtype(default if default is not None else dtypes.default_float)
-    return dtypes.canonicalize_dtype(dtype)
+    return dtypes.check_supported(dtype)
 
 
 def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
@@ -28,7 +28,7 @@ def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
     else:
         if isinstance(object, (list, tuple)) and len(object) == 0 and dtype is None:
             dtype = dtypes.default_float
-        out = asarray_any(object if not isinstance(object, (list, tuple)) else np.asarray(object), dtype)
+        out = asarray_any(object, dtype)
         if not isinstance(object, (int, float, complex, bool)) or dtype is not None:
             from ._util import with_weak
 
@@ -59,7 +59,8 @@ def full(shape, fill_value, dtype=None):
     if is_array(fill_value):
         v = fill_value if dtype is None else convert(fill_value, dtype)
         return broadcast_to(v, shape)
-    dt = dtypes.canonicalize_dtype(dtype) if dtype is not None else dtypes.dtype_of(fill_value)
+    dt = dtypes.check_supported(dtype if dtype is not None else dtypes.dtype_of(fill_value))
+    dtypes.check_python_ints(fill_value, dt)
     from irjax.array import from_numpy
 
     # a Python int/float fill with no dtype gives a weakly typed array, as in JAX

@@ -201,7 +201,13 @@ def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
     x1, x2 = asarray_any(x1), asarray_any(x2)
     if x1.shape[axis] != x2.shape[axis]:
         raise ValueError(f"vecdot: axis {axis} has sizes {x1.shape[axis]} and {x2.shape[axis]}")
-    return _sum(conj(x1) * x2, axis=axis)
+    prod = conj(x1) * x2
+    if prod.dtype == np.bool_:  # JAX's dot of bools is a bool: any(x1 & x2)
+        from .reductions import any as _any
+
+        return _any(prod, axis=axis)
+    # the product's dtype, not sum's widened one: JAX's vecdot of uint8 is uint8
+    return _sum(prod, axis=axis, dtype=preferred_element_type or prod.dtype)
 
 
 def matvec(x1, x2, /):

@@ -26,9 +26,13 @@ def reshape(a, shape=None, order="C", *, newshape=None):  # noqa: A002
     if shape is None:
         shape = newshape
     a = asarray_any(a)
-    if order != "C":
-        raise NotImplementedError("only order='C' reshape is supported")
+    if order not in ("C", "F", "A", "K"):
+        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+    if order in ("A", "K"):
+        raise NotImplementedError(f"np.reshape order={order} is not implemented.")
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    if order == "F":  # column-major: reverse the axes, reshape row-major, reverse back
+        return transpose(reshape(transpose(a), tuple(reversed(shape))))
     if shape.count(-1) > 1:
         raise ValueError("can only specify one unknown dimension")
     if -1 in shape:
@@ -45,7 +49,9 @@ def reshape(a, shape=None, order="C", *, newshape=None):  # noqa: A002
 
 def ravel(a, order="C"):
     a = asarray_any(a)
-    return reshape(a, (a.size,))
+    if order == "K":
+        raise NotImplementedError("Ravel not implemented for order='K'.")
+    return reshape(a, (a.size,), order=order)
 
 
 def transpose(a, axes=None):
@@ -284,7 +290,15 @@ def repeat(a, repeats, axis=None, total_repeat_length=None):
 def flip(m, axis=None):
     m = asarray_any(m)
     axes = canonical_axes(axis, m.ndim)
-    return with_weak(bind("rev", m, dimensions=axes), m.aval.weak_type) if axes else m
+    if not axes:
+        return m
+    if m.dtype.kind == "u":
+        # IREE 3.13 fails to compile stablehlo.reverse of unsigned ints ("failed to legalize
+        # linalg.generic"): reverse the same bits as signed ints
+        signed = np.dtype(f"i{m.dtype.itemsize}")
+        r = bind("rev", bind("bitcast_convert_type", m, new_dtype=signed), dimensions=axes)
+        return with_weak(bind("bitcast_convert_type", r, new_dtype=m.dtype), m.aval.weak_type)
+    return with_weak(bind("rev", m, dimensions=axes), m.aval.weak_type)
 
 
 def fliplr(m):

@@ -30,13 +30,15 @@ def argsort(a, axis=-1, kind=None, order=None, stable=True, descending=False):
         a, axis = a.ravel(), 0
     ax = canonical_axis(axis, a.ndim)
     idx = bind("iota", dtype=np.dtype(np.int32), shape=a.shape, dimension=ax)
-    key = a
-    if descending:
-        from .ufuncs import negative
+    if not descending:
+        return bind("sort", a, idx, dimension=ax, num_keys=1, is_stable=True)[1]
+    # JAX's order: stable ascending sort of the reversed array, read backwards, so ties keep
+    # their original order and NaNs come first (negating the keys breaks ints, uints and NaN)
+    from .shape import flip
+    from .ufuncs import subtract
 
-        key = negative(a) if a.dtype.kind != "b" else bind("not", a)
-    _, perm = bind("sort", key, idx, dimension=ax, num_keys=1, is_stable=True)
-    return perm
+    _, perm = bind("sort", flip(a, ax), idx, dimension=ax, num_keys=1, is_stable=True)
+    return subtract(np.int32(a.shape[ax] - 1), flip(perm, ax))
 
 
 def lexsort(keys, axis=-1):

@@ -6,8 +6,9 @@ import numpy as np
 
 from irjax import dtypes
 from irjax.core import bind
+from irjax.custom_derivatives import custom_jvp
 
-from ._util import asarray_any, check_arraylike, convert, promote, with_weak
+from ._util import asarray_any, check_arraylike, convert, is_array, promote, with_weak
 
 
 def _unary(prim, name, to_float=True, kinds=None):
@@ -60,9 +61,26 @@ log1p = _unary("log1p", "log1p")
 expm1 = _unary("expm1", "expm1")
 sqrt = _unary("sqrt", "sqrt")
 cbrt = _unary("cbrt", "cbrt")
-floor = _unary("floor", "floor")
-ceil = _unary("ceil", "ceil")
 rint = _unary("round", "rint")
+
+
+def _int_kept(prim, name):
+    """floor/ceil: integer and bool inputs come back unchanged, with their dtype (as in JAX)."""
+
+    def f(x, /):
+        check_arraylike(name, x)
+        x = asarray_any(x)
+        if x.dtype.kind in "biu":
+            return x
+        (x,), dt, weak = promote(x, to_float=True)
+        return with_weak(bind(prim, x), weak)
+
+    f.__name__ = name
+    return f
+
+
+floor = _int_kept("floor", "floor")
+ceil = _int_kept("ceil", "ceil")
 def add(x, y, /):
     check_arraylike("add", x, y)
     (x, y), dt, weak = promote(x, y)
@@ -169,10 +187,11 @@ def _nan_ignoring(prim, name):
 
     def f(x1, x2, /):
         (x, y), dt, weak = promote(x1, x2)
-        m = bind(prim, x, y)
-        if dt.kind == "f":
-            m = bind("select", bind("ne", x, x), y, bind("select", bind("ne", y, y), x, m))
-        return with_weak(m, weak)
+        if dt.kind != "f":
+            return with_weak(bind(prim, x, y), weak)
+        # JAX's rule: x where x beats y or y is NaN, else y (so fmax(0., -0.) is -0.)
+        beats = bind("gt" if prim == "max" else "lt", x, y)
+        return with_weak(bind("select", bind("or", beats, bind("ne", y, y)), x, y), weak)
 
     f.__name__ = name
     return f
@@ -207,17 +226,30 @@ divide = true_divide
 
 
 def floor_divide(x, y, /):
+    check_arraylike("floor_divide", x, y)
     (x, y), dt, weak = promote(x, y)
+    if dt == np.bool_:
+        raise TypeError("floor_divide does not accept dtype bool")
     if dt.kind == "f":
-        return with_weak(bind("floor", bind("div", x, y)), weak)
+        return with_weak(_float_divmod(x, y)[0], weak)
     if dt.kind == "u":
         return with_weak(bind("div", x, y), weak)
-    # round toward -inf: truncated quotient minus one where signs differ and a remainder exists
+    # round toward -inf: truncated quotient minus one where the signs differ and a remainder
+    # exists; signs by sign(), as JAX, so x // 0 = -1 - (x != 0) like XLA's division by zero
     q = bind("div", x, y)
     r = bind("rem", x, y)
-    z = _zeros(r)
-    fix = bind("and", bind("ne", r, z), bind("ne", bind("lt", x, _zeros(x)), bind("lt", y, _zeros(y))))
+    fix = bind("and", bind("ne", r, _zeros(r)), bind("ne", bind("sign", x), bind("sign", y)))
     return with_weak(bind("select", fix, bind("sub", q, _ones(q)), q), weak)
+
+
+def _float_divmod(x, y):
+    """Python's float divmod (CPython's float_divmod), as JAX: (inf // 2 is NaN, 1 // 0 is inf)."""
+    mod = bind("rem", x, y)
+    div = bind("div", bind("select", bind("eq", y, _zeros(y)), x, bind("sub", x, mod)), y)
+    fix = bind("and", bind("ne", mod, _zeros(mod)), bind("ne", bind("sign", y), bind("sign", mod)))
+    mod = bind("select", fix, bind("add", mod, y), mod)
+    div = bind("select", fix, bind("sub", div, _ones(div)), div)
+    return bind("round", div), mod
 
 
 def _ones(x):
@@ -227,7 +259,10 @@ def _ones(x):
 
 
 def remainder(x, y, /):
+    check_arraylike("remainder", x, y)
     (x, y), dt, weak = promote(x, y)
+    if dt.kind in "iu":  # JAX: x % 0 is 0 for integers (XLA's rem by 0 would give x)
+        y = bind("select", bind("eq", y, _zeros(y)), _ones(y), y)
     r = bind("rem", x, y)
     if dt.kind == "u":
         return with_weak(r, weak)
@@ -250,15 +285,25 @@ def divmod(x, y, /):  # noqa: A001
 
 def power(x, y, /):
     check_arraylike("power", x, y)
-    if isinstance(y, int) and not isinstance(y, bool) and (dtypes.is_weakly_typed(y)):
+    if isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_)):
+        # a concrete integer exponent: square-and-multiply (integer_pow), as JAX does
         x = asarray_any(x)
+        if x.dtype == np.bool_:
+            x = convert(x, dtypes.default_int, x.aval.weak_type)
         if x.dtype.kind in "iu" and y < 0:
-            raise ValueError("Integers cannot be raised to negative powers.")
-        return with_weak(bind("integer_pow", x, y=y), x.aval.weak_type)
+            raise TypeError(f"Integers cannot be raised to negative powers, got integer_pow({x.dtype.name}{list(x.shape)}, {int(y)})")
+        return with_weak(bind("integer_pow", x, y=int(y)), x.aval.weak_type)
+    y_int = (is_array(y) or isinstance(y, np.ndarray)) and y.dtype.kind in "iub"
     (x, y), dt, weak = promote(x, y)
     if dt.kind in "iu":
         return _int_power(x, y, weak)
-    return with_weak(bind("pow", x, y), weak)
+    if not y_int:
+        return with_weak(bind("pow", x, y), weak)
+    # JAX differentiates a float base with an integer exponent array as 0 where y == 0 (the
+    # float rule would give 0 * 0**-1 = NaN at x = 0); the value there is 1 either way
+    y_is_0 = bind("eq", y, _zeros(y))
+    out = bind("pow", x, bind("select", y_is_0, _ones(y), y))
+    return with_weak(bind("select", y_is_0, _ones(out), out), weak)
 
 
 def _int_power(x, y, weak):
@@ -278,8 +323,7 @@ pow = power  # noqa: A001
 
 
 def square(x, /):
-    x = asarray_any(x)
-    return with_weak(bind("integer_pow", x, y=2), x.aval.weak_type)
+    return power(x, 2)
 
 
 def reciprocal(x, /):
@@ -295,9 +339,40 @@ def log10(x, /):
 
 
 def logaddexp(x, y, /):
+    check_arraylike("logaddexp", x, y)
     (x, y), dt, weak = promote(x, y, to_float=True)
-    m = maximum(x, y)
-    return add(m, log1p(exp(negative(abs(subtract(x, y))))))
+    return with_weak(_logaddexp(x, y), weak)
+
+
+def _replace_posinf(x):
+    return where(isposinf(x), _zeros(x), x)
+
+
+def _logaddexp_any(exp_fn, log1p_scale):
+    """log(exp(x) + exp(y)) (or base 2) with JAX's special values and JVP: equal infinities give
+    themselves (not inf - inf = NaN), and the tangent weights exp(x - out) treat +inf as 0."""
+
+    @custom_jvp
+    def f(x, y):
+        delta = subtract(x, y)
+        tail = log1p(exp_fn(negative(abs(delta))))
+        if log1p_scale != 1.0:
+            tail = multiply(tail, log1p_scale)
+        return where(isnan(delta), add(x, y), add(maximum(x, y), tail))
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        x, y = primals
+        tx, ty = tangents
+        out = f(x, y)
+        o = _replace_posinf(out)
+        return out, add(multiply(tx, exp_fn(subtract(_replace_posinf(x), o))), multiply(ty, exp_fn(subtract(_replace_posinf(y), o))))
+
+    return f
+
+
+_logaddexp = _logaddexp_any(lambda v: exp(v), 1.0)
+_logaddexp2 = _logaddexp_any(lambda v: exp2(v), float(1 / np.log(2)))
 
 
 def isfinite(x, /):
@@ -321,6 +396,8 @@ def isinf(x, /):
 
 def round(x, decimals=0):  # noqa: A001
     x = asarray_any(x)
+    if x.dtype == np.bool_:
+        raise ValueError("round: data type bool is not inexact")
     if x.dtype.kind != "f":
         return x
     if decimals == 0:
@@ -357,18 +434,55 @@ degrees = rad2deg
 
 
 def hypot(x, y, /):
-    return sqrt(add(multiply(x, x), multiply(y, y)))
+    """sqrt(x*x + y*y) without overflow, with JAX's gradient at 0 (scaled by the larger)."""
+    check_arraylike("hypot", x, y)
+    (x, y), dt, weak = promote(x, y, to_float=True)
+    x, y = abs(x), abs(y)
+    inf = logical_or(isposinf(x), isposinf(y))
+    big, small = maximum(x, y), minimum(x, y)
+    big_is_0 = equal(big, 0)
+    ratio = true_divide(small, where(big_is_0, _ones(big), big))
+    out = where(big_is_0, big, multiply(big, sqrt(add(1.0, power(ratio, 2)))))
+    return with_weak(where(inf, np.inf, out), weak)
 
 
 def sinc(x, /):
-    x = asarray_any(x)
+    """sin(pi x) / (pi x) with 1 at 0; derivatives at 0 from its Maclaurin series (as JAX)."""
+    check_arraylike("sinc", x)
+    (x,), dt, weak = promote(x, to_float=True)
+    is_0 = equal(x, 0)
     px = multiply(x, float(np.pi))
-    safe = where(equal(x, 0), 1.0, px)
-    return where(equal(x, 0), 1.0, true_divide(sin(safe), safe))
+    safe = where(is_0, _ones(px), px)
+    return with_weak(where(is_0, _sinc_at_0(px), true_divide(sin(safe), safe)), weak)
+
+
+def _sinc_taylor(k, x):
+    # the k-th derivative of sin(x)/x at 0 (the jvp supplies the monomial), as a function of x
+    if k % 2:
+        return multiply(x, 0.0)
+    return add(multiply(x, 0.0), (-1) ** (k // 2) / (k + 1))
+
+
+_SINC_ORDERS = 6  # exact derivatives of sinc at 0 up to this order; irjax traces each rule eagerly
+
+
+def _sinc_level(k):
+    if k >= _SINC_ORDERS:
+        return lambda x: _sinc_taylor(k, x)
+    f = custom_jvp(lambda x: _sinc_taylor(k, x))
+    nxt = _sinc_level(k + 1)
+    f.defjvp(lambda primals, tangents: (f(primals[0]), multiply(nxt(primals[0]), tangents[0])))
+    return f
+
+
+_sinc_at_0 = _sinc_level(0)
 
 
 def heaviside(x1, x2, /):
-    return where(less(x1, 0), 0.0, where(greater(x1, 0), 1.0, x2))
+    check_arraylike("heaviside", x1, x2)
+    (x1, x2), dt, weak = promote(x1, x2, to_float=True)
+    out = where(less(x1, 0), _zeros(x1), where(greater(x1, 0), _ones(x1), x2))
+    return with_weak(where(isnan(x1), x1, out), weak)  # NaN in, NaN out (as JAX)
 
 
 def copysign(x1, x2, /):
@@ -449,11 +563,9 @@ bitwise_right_shift = right_shift
 
 def logaddexp2(x, y, /):
     """log2(2**x + 2**y), stable for large arguments."""
-    from numpy import log as _nplog
-
-    x, y = asarray_any(x), asarray_any(y)
-    ln2 = _nplog(2.0)
-    return logaddexp(x * ln2, y * ln2) / ln2
+    check_arraylike("logaddexp2", x, y)
+    (x, y), dt, weak = promote(x, y, to_float=True)
+    return with_weak(_logaddexp2(x, y), weak)
 
 
 def ldexp(x1, x2, /):

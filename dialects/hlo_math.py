@@ -1,0 +1,238 @@
+"""StableHLO lowerings of elementwise math that IREE's own expansions get wrong: sin/cos/tan of
+large arguments (Payne-Hanek reduction in f64), pow of negative bases and zero exponents, and
+atan2 at signed zeros and infinities. They follow XLA's (and C99's) special-value semantics."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import hlo
+from .builder import aval
+from .registry import ShapedType
+
+
+
+class H:
+    """An `ir.Value` with operators that emit StableHLO (same shape; scalars become constants)."""
+
+    __slots__ = ("v", "a")
+
+    def __init__(self, v):
+        self.v = v
+        self.a: ShapedType = aval(v)
+
+    def _c(self, o):
+        return o if isinstance(o, H) else H(hlo.constant(o, self.a.dtype, self.a.shape))
+
+    def _op(self, name, *others, dtype=None):
+        out = ShapedType(self.a.shape, np.dtype(dtype) if dtype is not None else self.a.dtype)
+        return H(hlo.op1(name, [self.v] + [self._c(o).v for o in others], out))
+
+    def __add__(self, o):
+        return self._op("stablehlo.add", o)
+
+    def __radd__(self, o):
+        return self._c(o) + self
+
+    def __sub__(self, o):
+        return self._op("stablehlo.subtract", o)
+
+    def __rsub__(self, o):
+        return self._c(o) - self
+
+    def __mul__(self, o):
+        return self._op("stablehlo.multiply", o)
+
+    def __rmul__(self, o):
+        return self._c(o) * self
+
+    def __truediv__(self, o):
+        return self._op("stablehlo.divide", o)
+
+    def __neg__(self):
+        return self._op("stablehlo.negate")
+
+    def __and__(self, o):
+        return self._op("stablehlo.and", o)
+
+    def __or__(self, o):
+        return self._op("stablehlo.or", o)
+
+    def __invert__(self):
+        return self._op("stablehlo.not")
+
+    def un(self, name):
+        return self._op(f"stablehlo.{name}")
+
+    def cmp(self, direction, o):
+        return H(hlo.compare(self.v, self._c(o).v, direction))
+
+    def eq(self, o):
+        return self.cmp("EQ", o)
+
+    def ne(self, o):
+        return self.cmp("NE", o)
+
+    def lt(self, o):
+        return self.cmp("LT", o)
+
+    def gt(self, o):
+        return self.cmp("GT", o)
+
+    def ge(self, o):
+        return self.cmp("GE", o)
+
+    def convert(self, dtype):
+        dtype = np.dtype(dtype)
+        return self if dtype == self.a.dtype else self._op("stablehlo.convert", dtype=dtype)
+
+    def signbit(self):
+        """True where the sign bit is set (also for -0.0 and negative NaNs)."""
+        bits = self._op("stablehlo.bitcast_convert", dtype=np.dtype(f"i{self.a.dtype.itemsize}"))
+        return bits.lt(0)
+
+
+def select(pred: H, a, b, like: H | None = None) -> H:
+    ref = a if isinstance(a, H) else b if isinstance(b, H) else like
+    a, b = ref._c(a), ref._c(b)
+    return H(hlo.op1("stablehlo.select", [pred.v, a.v, b.v], a.a))
+
+
+# ---- sin, cos, tan --------------------------------------------------------------------------
+
+
+def _two_over_pi_words(nbits: int) -> list[int]:
+    """floor(2/pi * 2**nbits) as 32-bit words, least significant first."""
+    one = 1 << (nbits + 64)  # fixed point with 64 guard bits
+
+    def arctan_inv(k):
+        total, term, n, sign = 0, one // k, 1, 1
+        while term:
+            total += sign * (term // n)
+            term //= k * k
+            n += 2
+            sign = -sign
+        return total
+
+    pi = 4 * (4 * arctan_inv(5) - arctan_inv(239))  # Machin's formula
+    p = (2 * one * one // pi) >> 64
+    return [(p >> (32 * i)) & 0xFFFFFFFF for i in range(nbits // 32 + 1)]
+
+
+_N = 224  # fraction bits of 2/pi kept: enough for |x| up to 2**128 (any f32)
+_WORDS = _two_over_pi_words(_N)  # 8 words; the top one (the integer part) is 0
+U64, I64, U32 = np.dtype(np.uint64), np.dtype(np.int64), np.dtype(np.uint32)
+
+
+def _reduce_quarter_turns(ax: H):
+    """(r, k) with |x| = (k + r) * pi/2, k in [0, 3], |r| <= 1/2 (r in f32), for f32 |x| >= pi/4.
+
+    Payne-Hanek in 64-bit integers: V = floor(m * 2/pi * 2**(E+62)) mod 2**64 for |x| = m * 2**E,
+    from the 96 bits of 2/pi that matter at this exponent (error < 2**-61 in quarter turns)."""
+    bits = ax._op("stablehlo.bitcast_convert", dtype=np.int32)
+    e = ((bits._op("stablehlo.shift_right_logical", 23)) & 0xFF) - 150
+    m = ((bits & 0x7FFFFF) | 0x800000).convert(U64)
+    b = (e * -1) + (_N - 94)  # window's lowest bit of 2/pi: in [26, 154] for normal |x| >= pi/4
+    kw = b._op("stablehlo.shift_right_logical", 5)
+    sh = (b & 31).convert(U64)
+    words = []
+    for c in range(4):  # word[kw + c] by a select chain (kw in [0, 4])
+        w = H(hlo.constant(_WORDS[c], U64, ax.a.shape))
+        for k in range(1, 5):
+            w = select(kw.eq(k), _WORDS[k + c], w)
+        words.append(w)
+
+    def shl(v, n):
+        return v._op("stablehlo.shift_left", n)
+
+    def shr(v, n):
+        return v._op("stablehlo.shift_right_logical", n)
+
+    mask = 0xFFFFFFFF
+    # window word j (j = 0 lowest) = bits [b + 32j, b + 32j + 32) of 2/pi
+    win = [(shr(words[j], sh) | shl(words[j + 1], 32 - sh)) & mask for j in range(3)]
+    v = shl(m * win[2], 32) + m * win[1] + shr(m * win[0], 32)  # wraps mod 2**64, as wanted
+    k = shr(v + (1 << 61), 62)
+    r = (v - shl(k, 62))._op("stablehlo.bitcast_convert", dtype=I64)
+    r = r.convert(np.float32) * (2.0**-62)
+    return r, k.convert(np.int32)
+
+
+def trig(fn: str, x_value, out: ShapedType):
+    """sin/cos/tan of a float tensor, with exact argument reduction for large |x| (XLA's results)."""
+    x = H(x_value).convert(np.float32)
+    ax = x.un("abs")
+    small = ax.cmp("LE", math.pi / 4)
+    r, k = _reduce_quarter_turns(select(small, 1.0, ax))
+    a = select(small, ax, r * (math.pi / 2))
+    q = select(small, 0, k)
+    # IREE's own sine is off by ~1e-4 relative for some small negative arguments
+    # (sine(-0.00356356) = -0.00356346), so it only ever sees |a|
+    abs_a = a.un("abs")
+    s, c = abs_a.un("sine"), abs_a.un("cosine")
+    s = select(a.signbit(), -s, s)
+    q0, q1, q2 = q.eq(0), q.eq(1), q.eq(2)
+    sin = select(q0, s, select(q1, c, select(q2, -s, -c)))
+    cos = select(q0, c, select(q1, -s, select(q2, -c, s)))
+    y = {"sin": lambda: sin, "cos": lambda: cos, "tan": lambda: sin / cos}[fn]()
+    if fn != "cos":  # odd functions; x itself keeps the sign of zero: sin(-0.) = -0.
+        y = select(x.signbit(), -y, y)
+        y = select(x.eq(0), x, y)
+    y = select(x._op("stablehlo.is_finite", dtype=np.bool_), y, math.nan)
+    return y.convert(out.dtype).v
+
+
+# ---- pow, atan2 -------------------------------------------------------------------------------
+
+
+def pow_float(x_value, y_value, out: ShapedType):
+    """x ** y with C99 pow semantics (XLA's): (-2.)**3 = -8, x**0 = 1 (NaN too), 1**y = 1,
+    (-x)**non-integer = NaN. IREE's expansion (exp(y log x)) is right only for x > 0."""
+    x, y = H(x_value), H(y_value)
+    r = H(hlo.op1("stablehlo.power", [x.un("abs").v, y.v], out))
+    fy = y.un("floor")
+    y_int = fy.eq(y)  # true for +-inf (even) and false for NaN
+    half = y * 0.5
+    odd = y_int & half.un("floor").ne(half)
+    r = select(x.signbit() & odd, -r, r)
+    finite_neg = x.lt(0) & x._op("stablehlo.is_finite", dtype=np.bool_)
+    r = select(finite_neg & ~y_int & y.eq(y), math.nan, r)
+    r = select(x.eq(1), 1.0, r)  # 1 ** nan = 1
+    r = select(x.eq(-1) & y.un("abs").eq(math.inf), 1.0, r)
+    return select(y.eq(0), 1.0, r).v
+
+
+def atan2(y_value, x_value, out: ShapedType):
+    """atan2 with C99 special values at signed zeros and both-infinite arguments."""
+    y, x = H(y_value), H(x_value)
+    r = H(hlo.op1("stablehlo.atan2", [y.v, x.v], out))
+    ysign = y.signbit()
+    x_neg = x.signbit()  # -0. counts as negative: atan2(+-0, -0) = +-pi
+    pi = select(ysign, -math.pi, math.pi, like=r)
+    zero = select(ysign, -0.0, 0.0, like=r)
+    r = select(y.eq(0) & x.eq(x), select(x_neg, pi, zero), r)
+    # finite y, infinite x: IREE gives pi for (-1, -inf); C99 says -pi (and +-0 for x = +inf)
+    y_fin = y._op("stablehlo.is_finite", dtype=np.bool_)
+    r = select(y_fin & x.eq(-math.inf), pi, select(y_fin & x.eq(math.inf), zero, r))
+    # the result has y's sign (IREE gives +pi for atan2(-1, -3e38), where y/x underflows)
+    r = select(ysign, -r.un("abs"), r.un("abs"))
+    both_inf = y.un("abs").eq(math.inf) & x.un("abs").eq(math.inf)
+    quarter = select(x_neg, 3 * math.pi / 4, math.pi / 4, like=r)
+    return select(both_inf, select(ysign, -quarter, quarter), r).v
+
+
+def cbrt(x_value, out: ShapedType):
+    """Cube root: IREE's gives NaN at +-inf and 1 ulp off at 1.0; this is its estimate refined by
+    one Newton step in f32 on |x| scaled into range, with signed zeros, infinities and NaN kept."""
+    x = H(x_value).convert(np.float32)
+    ax = x.un("abs")
+    tiny, huge = ax.cmp("LT", 2.0**-100), ax.cmp("GT", 2.0**100)
+    scaled = select(tiny, ax * 2.0**120, select(huge, ax * 2.0**-120, ax))
+    y = H(hlo.op1("stablehlo.cbrt", [scaled.v], scaled.a))
+    y = select(y.eq(0), y, y - (y * y * y - scaled) / (3.0 * y * y))  # 0 for flushed subnormals
+    y = select(tiny, y * 2.0**-40, select(huge, y * 2.0**40, y))
+    y = select(x.signbit(), -y, y)
+    y = select(ax.eq(0) | ax.eq(math.inf) | x.ne(x), x, y)  # +-0, +-inf, NaN are their own roots
+    return y.convert(out.dtype).v
