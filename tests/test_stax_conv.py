@@ -60,6 +60,7 @@ CONVS = {
     "Conv_explicit_pad": lambda s: s.Conv(2, (2, 3), padding=((1, 0), (2, 1))),
     "ConvTranspose_same": lambda s: s.ConvTranspose(4, (3, 3), strides=(2, 2), padding="SAME"),
     "ConvTranspose_valid": lambda s: s.ConvTranspose(3, (2, 3), strides=(2, 1)),
+    "ConvTranspose_explicit_pad": lambda s: s.ConvTranspose(2, (3, 3), strides=(2, 1), padding=((1, 0), (2, 1))),
     "GeneralConv_HWOI": lambda s: s.GeneralConv(("NHWC", "HWOI", "NHWC"), 3, (2, 2), padding="SAME"),
     "GeneralConvTranspose_HWIO": lambda s: s.GeneralConvTranspose(("NHWC", "OIHW", "NHWC"), 2, (3, 2),
                                                                   strides=(1, 2), padding="SAME"),
@@ -122,6 +123,21 @@ def test_pooling_with_channel_first_spec():
         _check_layer(make, x)
     x1 = rng.randn(2, 9, 3).astype(np.float32)  # NWC: 1-d pooling
     _check_layer(lambda s: s.AvgPool((4,), strides=(3,), padding="SAME"), x1)
+
+
+def test_per_example_grads_vmap_of_grad():
+    """DP-SGD's pattern: vmap(grad) over single-example batches of a Conv/MaxPool net."""
+    def net(s):
+        return s.serial(s.Conv(3, (3, 3), padding="SAME", strides=(2, 2)), s.Relu, s.MaxPool((2, 2), (1, 1)),
+                        s.Flatten, s.Dense(2))
+    x = rng.randn(3, 1, 6, 6, 1).astype(np.float32)  # (examples, dummy batch of 1, H, W, C)
+    oinit, oapply = net(stax)
+    tinit, tapply = net(jstax)
+    _, op = oinit(irjax.random.key(1), (-1, 6, 6, 1))
+    _, tp = tinit(jax.random.key(1), (-1, 6, 6, 1))
+    ours = irjax.jit(irjax.vmap(irjax.grad(lambda p, xi: jnp.sum(oapply(p, xi) ** 2)), (None, 0)))(op, x)
+    theirs = jax.vmap(jax.grad(lambda p, xi: jax.numpy.sum(tapply(p, xi) ** 2)), (None, 0))(tp, x)
+    _close(ours, theirs, rtol=1e-4, atol=1e-5)
 
 
 def test_unknown_batch_size_shapes_match_jax():
