@@ -210,3 +210,12 @@ def test_cnn_adam_training_matches_jax_step_by_step():
         _close(oget(ostate), tget(tstate), rtol=1e-4, atol=1e-5)
         losses.append(float(tloss))
     assert losses[2] < losses[0]  # it trains
+
+
+@pytest.mark.parametrize("padding", ["VALID", "SAME"])
+def test_max_pool_grad_with_ties_matches_jax(padding):
+    """Tied maxima (as after Relu) route the cotangent to the same element JAX picks."""
+    x = np.array([1, 1, 0, 2, 3, 3, 2, 2, 0, 0, 0, 0, 5, 5, 5, 5], np.float32).reshape(1, 4, 4, 1)
+    ours = irjax.grad(lambda x: jnp.sum(stax.MaxPool((2, 2), (1, 1), padding)[1]((), x)))(x)
+    theirs = jax.grad(lambda x: jax.numpy.sum(jstax.MaxPool((2, 2), (1, 1), padding)[1]((), x)))(x)
+    _close(ours, theirs, rtol=0, atol=0)
