@@ -1,8 +1,8 @@
 """`irjax.example_libraries.stax`: JAX's minimal layer library.
 
 A layer is a pair (init_fun(rng, input_shape) -> (output_shape, params),
-apply_fun(params, inputs, **kwargs) -> outputs). Convolutions and pooling need
-lax.conv_general_dilated / reduce_window and are wired separately.
+apply_fun(params, inputs, **kwargs) -> outputs). Convolution and pooling layers live in
+stax_conv and are re-exported here.
 """
 
 from __future__ import annotations
@@ -14,6 +14,13 @@ from .. import numpy as jnp
 from .. import random
 from ..nn import elu, gelu, leaky_relu, log_softmax, relu, selu, sigmoid, softmax, softplus, standardize
 from ..nn.initializers import glorot_normal, normal, ones, zeros
+from .stax_conv import (AvgPool, Conv, Conv1DTranspose, ConvTranspose, GeneralConv, GeneralConvTranspose,
+                        MaxPool, SumPool)
+
+# JAX's stax exports these aliases
+glorot = glorot_normal
+randn = normal
+logsoftmax = log_softmax
 
 Layer = tuple[Callable[..., Any], Callable[..., Any]]
 
@@ -21,6 +28,8 @@ __all__ = [
     "Dense", "BatchNorm", "elementwise", "Tanh", "Relu", "Exp", "LogSoftmax", "Softmax",
     "Softplus", "Sigmoid", "Elu", "LeakyRelu", "Selu", "Gelu", "Flatten", "Identity",
     "FanOut", "FanInSum", "FanInConcat", "Dropout", "serial", "parallel", "shape_dependent",
+    "GeneralConv", "Conv", "GeneralConvTranspose", "Conv1DTranspose", "ConvTranspose", "MaxPool",
+    "SumPool", "AvgPool", "glorot", "randn", "logsoftmax",
 ]
 
 
