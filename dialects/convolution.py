@@ -8,12 +8,14 @@ JAX's ConvDimensionNumbers: (batch, feature, spatial...), (out feature, in featu
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 
 import numpy as np
 
 from . import hlo
 from . import lang as L
+from .builder import aval
 from .registry import Primitive, ShapedType, VerifyError, register
 
 
@@ -125,8 +127,49 @@ def _lst(xs):
     return "[" + ", ".join(str(int(v)) for v in xs) + "]"
 
 
+# lower-stablehlo{split-conv-groups=true}, chosen for GPU targets: IREE 3.13's vulkan-spirv code
+# returned all zeros for convolutions with feature_group_count or batch_group_count > 1 (Mesa
+# lavapipe), so there a grouped convolution lowers as one plain convolution per group.
+split_groups = contextvars.ContextVar("irjax_split_conv_groups", default=False)
+
+
 def _conv_lower(ctx, lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
                 feature_group_count, batch_group_count, preferred_element_type=None):
+    p = dict(window_strides=window_strides, padding=padding, lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation,
+             dimension_numbers=dimension_numbers)
+    out = ctx.out_avals[0]
+    groups = max(feature_group_count, batch_group_count)
+    if groups == 1 or not split_groups.get():
+        return _convolution(lhs, rhs, out, feature_group_count, batch_group_count, **p)
+    lspec, rspec, ospec = dimension_numbers
+    # feature groups split the lhs features, batch groups its batch; both split the kernel's
+    # output features, and the results' feature blocks follow the groups in order
+    l_axis = lspec[1] if feature_group_count > 1 else lspec[0]
+    parts = []
+    for g in range(groups):
+        lhs_g = _block(lhs, l_axis, g, groups)
+        rhs_g = _block(rhs, rspec[0], g, groups)
+        shape = list(out.shape)
+        shape[ospec[1]] //= groups
+        parts.append(_convolution(lhs_g, rhs_g, ShapedType(tuple(shape), out.dtype), 1, 1, **p))
+    return hlo.op1("stablehlo.concatenate", parts, out, {"dimension": f"{ospec[1]} : i64"})
+
+
+def _block(x, axis, g, n):
+    """Block g of n equal blocks of x along axis."""
+    a = aval(x)
+    size = a.shape[axis] // n
+    start = [0] * len(a.shape)
+    limit = list(a.shape)
+    start[axis], limit[axis] = g * size, (g + 1) * size
+    shape = tuple(hi - lo for lo, hi in zip(start, limit))
+    return hlo.op1("stablehlo.slice", [x], ShapedType(shape, a.dtype),
+                   {"start_indices": hlo.i64s(start), "limit_indices": hlo.i64s(limit),
+                    "strides": hlo.i64s([1] * len(shape))})
+
+
+def _convolution(lhs, rhs, out, feature_group_count, batch_group_count, *, window_strides, padding, lhs_dilation,
+                 rhs_dilation, dimension_numbers):
     lspec, rspec, ospec = dimension_numbers
     dn = (
         f"#stablehlo.conv<raw input_batch_dimension = {lspec[0]}, input_feature_dimension = {lspec[1]}, "
@@ -146,7 +189,7 @@ def _conv_lower(ctx, lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilati
     }
     if nd:
         attrs["padding"] = "dense<[" + ", ".join(f"[{lo}, {hi}]" for lo, hi in padding) + f"]> : tensor<{nd}x2xi64>"
-    return hlo.op1("stablehlo.convolution", [lhs, rhs], ctx.out_avals[0], attrs)
+    return hlo.op1("stablehlo.convolution", [lhs, rhs], out, attrs)
 
 
 # ---- autodiff ----------------------------------------------------------------------------------

@@ -76,7 +76,8 @@ def compile_function(module, fname: str, device=None):
         _keep_only(lowered, fname)
         _canonical_names(lowered, fname)
         chunk = "true" if device.platform == "cpu" else "false"
-        run_pipeline(lowered, f"cse,dce,lower-stablehlo{{entry=main chunk-scans={chunk}}}")
+        split = "false" if device.platform == "cpu" else "true"
+        run_pipeline(lowered, f"cse,dce,lower-stablehlo{{entry=main chunk-scans={chunk} split-conv-groups={split}}}")
         with enter():
             hlo_text = str(lowered)
         exe = _executable(hlo_text, device)

@@ -73,7 +73,10 @@ def stablehlo_entry(module, fname: str, chunk_scans: bool = True) -> str:
         text = str(module)
     m = parse_module(text)
     _keep_only(m, fname)
-    run_pipeline(m, f"cse,dce,lower-stablehlo{{entry={fname} chunk-scans={'true' if chunk_scans else 'false'}}}")
+    # CPU-only exports chunk long scans; exports for GPU targets also split grouped convolutions
+    gpu = "false" if chunk_scans else "true"
+    run_pipeline(m, f"cse,dce,lower-stablehlo{{entry={fname} chunk-scans={'true' if chunk_scans else 'false'} "
+                    f"split-conv-groups={gpu}}}")
     with enter():
         return str(m)
 

@@ -8,7 +8,7 @@ and `jx.call @g` becomes `func.call @g`; called functions turn private.
 
 from __future__ import annotations
 
-from irjax.dialects import control_flow, registry
+from irjax.dialects import control_flow, convolution, registry
 from irjax.dialects.builder import aval
 from irjax.dialects.func import callees_of, find_func, func_names, op_params
 from irjax.dialects.mlir import enter, ir
@@ -65,18 +65,23 @@ _EX = """func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {
             "the public entry function (others it calls turn private)",
         ),
         Option("chunk-scans", "bool", True, "long scans as chunked loops (CPU only)"),
+        Option("split-conv-groups", "bool", False, "grouped convolutions as one per group (GPU targets)"),
     ),
 )
-def lower_stablehlo(module, entry: str | None = None, chunk_scans: bool = True):
-    """chunk-scans=false: long scans stay one loop (GPU targets; see dialects/control_flow.py)."""
+def lower_stablehlo(module, entry: str | None = None, chunk_scans: bool = True, split_conv_groups: bool = False):
+    """chunk-scans=false: long scans stay one loop (GPU targets; see dialects/control_flow.py).
+    split-conv-groups=true: a grouped convolution becomes one per group (GPU targets; see
+    dialects/convolution.py)."""
     if entry is not None and find_func(module, entry) is None:
         raise LoweringError(
             f"lower-stablehlo: entry function @{entry} not found in the module"
         )
     token = control_flow.chunk_scans.set(chunk_scans)
+    token2 = convolution.split_groups.set(split_conv_groups)
     try:
         _lower(module, entry)
     finally:
+        convolution.split_groups.reset(token2)
         control_flow.chunk_scans.reset(token)
 
 
