@@ -23,3 +23,11 @@ def shared_dir() -> Path:
     if not (SHARED / "acceptance" / "run_docs.py").is_file():
         pytest.skip(f"../shared is not beside the repository (looked for {SHARED.resolve()}/acceptance/run_docs.py)")
     return SHARED.resolve()
+
+
+@pytest.fixture
+def fresh_cache(tmp_path):
+    """An empty compile cache directory for a child process (tests/robustness)."""
+    d = tmp_path / "cache"
+    d.mkdir()
+    return {"IRJAX_CACHE_DIR": str(d)}
