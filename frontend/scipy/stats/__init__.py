@@ -1,0 +1,1 @@
+"""irjax.scipy.stats."""
