@@ -36,13 +36,20 @@ def logsf(x, loc=0, scale=1):
     return jnp.log(sf(x, loc, scale))
 
 
+def _tan_centered(q):
+    """tan(pi (q - 1/2)) as -cot(pi q) or cot(pi (1 - q)), so the argument stays small near the
+    poles; -inf and inf at q = 0 and 1 (SciPy's values; tan of a rounded pi/2 is finite)."""
+    lo = q < 0.5
+    r = jnp.where(lo, q, 1 - q)
+    t = jnp.cos(np.pi * r) / jnp.sin(np.pi * r)  # cot; r <= 1/2 keeps sin away from 0
+    return jnp.where(lo, -t, t)
+
+
 def ppf(q, loc=0, scale=1):
     q, loc, scale = promote_args_inexact(q, loc, scale)
-    out = loc + scale * jnp.tan(np.pi * (q - 0.5))
-    out = jnp.where(q == 1, np.inf, jnp.where(q == 0, -np.inf, out))
-    return jnp.where((q < 0) | (q > 1), np.nan, out)
+    return _tan_centered(q) * scale + loc
 
 
 def isf(q, loc=0, scale=1):
     q, loc, scale = promote_args_inexact(q, loc, scale)
-    return ppf(1 - q, loc, scale)
+    return -_tan_centered(q) * scale + loc

@@ -29,12 +29,14 @@ def sf(x, loc=0, scale=1):
 
 def logcdf(x, loc=0, scale=1):
     x, loc, scale = promote_args_inexact(x, loc, scale)
-    return jnp.where(x < loc, -np.inf, jnp.log(-jnp.expm1(-jnp.maximum(x - loc, 0) / scale)))
+    y = jnp.where(x < loc, 0, x - loc)  # a select, not max: d/dx at x == loc is JAX's one-sided 1/scale
+    return jnp.where(x < loc, -np.inf, jnp.log(-jnp.expm1(-y / scale)))
 
 
 def cdf(x, loc=0, scale=1):
     x, loc, scale = promote_args_inexact(x, loc, scale)
-    return jnp.where(x < loc, 0, -jnp.expm1(-jnp.maximum(x - loc, 0) / scale))
+    y = jnp.where(x < loc, 0, x - loc)
+    return jnp.where(x < loc, 0, -jnp.expm1(-y / scale))
 
 
 def ppf(q, loc=0, scale=1):
