@@ -58,6 +58,8 @@ _LAZY = {
     "test_util": "irjax.test_util",
     "example_libraries": "irjax.example_libraries",
     "scipy": "irjax.scipy",
+    "config": "irjax.config",
+    "disable_jit": "irjax.config",
 }
 
 
