@@ -406,18 +406,26 @@ def _igamma_parts(a, x):
 
 
 def _igamma_da(which):
-    """d/da by a Richardson-extrapolated central difference (no closed form), taken on the
-    smaller of P and Q so that values near 1 do not cancel."""
-
-    def diff(a, x, h):
-        p_hi, q_hi = _igamma_parts(a + h, x)
-        p_lo, q_lo = _igamma_parts(a - h, x)
-        return jnp.where(p_hi + p_lo < 1, p_hi - p_lo, q_lo - q_hi) / (2 * h)
+    """d/da by a Richardson-extrapolated central difference of log(min(P, Q)) (no closed form;
+    the log is nearly linear in a where P or Q is tiny, and min avoids cancellation near 1)."""
 
     def rule(g, ans, a, x):
+        p, q = _igamma_parts(a, x)
+        use_p = p < 0.5
+        small = jnp.where(use_p, p, q)
+
+        def diff(h):
+            p_hi, q_hi = _igamma_parts(a + h, x)
+            p_lo, q_lo = _igamma_parts(a - h, x)
+            hi, lo = jnp.where(use_p, p_hi, q_hi), jnp.where(use_p, p_lo, q_lo)
+            ok = (hi > 0) & (lo > 0)
+            return jnp.where(ok, jnp.log(jnp.where(ok, hi, 1)) - jnp.log(jnp.where(ok, lo, 1)), 0) / (2 * h)
+
         h = 0.1 * jnp.where(a < 1, a, jnp.sqrt(jnp.abs(a)))
-        d = (4 * diff(a, x, h / 2) - diff(a, x, h)) / 3  # dP/da
-        return g * (d if which == 0 else -d)
+        dlog = (4 * diff(h / 2) - diff(h)) / 3
+        d_small = small * dlog
+        dp = jnp.where(use_p, d_small, -d_small)
+        return g * (dp if which == 0 else -dp)
 
     return rule
 

@@ -1,11 +1,11 @@
-"""Poisson distribution (`jax.scipy.stats.poisson`; cdf needs gammaincc, which irjax lacks)."""
+"""Poisson distribution (`jax.scipy.stats.poisson`; no entropy yet)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ... import numpy as jnp
-from ..special import gammaln, xlogy
+from ..special import gammaincc, gammaln, xlogy
 from ._util import promote_args_inexact
 
 
@@ -18,3 +18,9 @@ def logpmf(k, mu, loc=0):
 
 def pmf(k, mu, loc=0):
     return jnp.exp(logpmf(k, mu, loc))
+
+
+def cdf(k, mu, loc=0):
+    k, mu, loc = promote_args_inexact(k, mu, loc)
+    x = k - loc
+    return jnp.where(x < 0, 0, gammaincc(jnp.floor(1 + jnp.maximum(x, 0)), mu))
