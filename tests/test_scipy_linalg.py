@@ -34,6 +34,13 @@ def test_cholesky_cho_factor_cho_solve(lower):
     cj = jl.cho_factor(SPD, lower=lower)
     _check(linalg.cho_solve((c, low), B), jl.cho_solve(cj, B))
     _check(linalg.cho_solve((c, low), B[:, 0]), jl.cho_solve(cj, B[:, 0]))
+    # only one triangle is read; gradients are symmetric, as JAX's
+    junk = SPD + (np.triu(np.ones((4, 4)), 1) if lower else np.tril(np.ones((4, 4)), -1)).astype(np.float32)
+    _check(linalg.cholesky(junk, lower=lower), jl.cholesky(junk, lower=lower))
+    f = lambda m: jnp.sum(linalg.cholesky(m, lower=lower) * A)
+    g = lambda m: jjnp.sum(jl.cholesky(m, lower=lower) * A)
+    _check(irjax.jit(irjax.grad(f))(SPD), jax.grad(g)(SPD), rtol=1e-4, atol=1e-6)
+    _check(irjax.vmap(irjax.grad(f))(BATCH), jax.vmap(jax.grad(g))(BATCH), rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("trans", [0, 1, 2, "N", "T"])

@@ -10,6 +10,7 @@ import numpy as np
 from .. import lax
 from .. import numpy as jnp
 from ..api import jit
+from ..custom_derivatives import custom_jvp
 from ..numpy import linalg as _np_linalg
 from ..numpy.linalg import _cholesky, _lu, _lu_solve, _matrix, _tri_solve, det, inv  # noqa: F401
 
@@ -23,12 +24,29 @@ def _mT(x):
     return jnp.swapaxes(x, -1, -2)
 
 
+@custom_jvp
+def _cholesky_lower(a):
+    return _cholesky(a, False, False)
+
+
+def _cholesky_jvp(t, l, a):
+    # JAX's rule: dL = L phi(L^-1 dA L^-T), phi = lower triangle with half its diagonal
+    # (dA is not symmetrized, so gradients match JAX's exactly, not only on symmetric tangents)
+    y = _tri_solve(l, t, True, False)
+    z = _mT(_tri_solve(l, _mT(y), True, False))
+    phi = jnp.tril(z, -1) + 0.5 * jnp.tril(jnp.triu(z))
+    return jnp.matmul(l, phi)
+
+
+_cholesky_lower.defjvps(_cholesky_jvp)
+
+
 def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True):
     """Cholesky factor of (..., n, n), upper by default (as SciPy); reads only one triangle."""
     a = _matrix(a, "cholesky", square=True)
     if lower:
-        return _cholesky(a, False, False)
-    return _mT(_cholesky(_mT(a), False, False))
+        return _cholesky_lower(a)
+    return _mT(_cholesky_lower(_mT(a)))
 
 
 def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True):

@@ -25,7 +25,7 @@ def logpdf(x, mean, cov, allow_singular=None):
         return -0.5 * jnp.sum(y * y, axis=-1) / cov - n / 2 * (np.log(2 * np.pi) + jnp.log(cov))
     if cov.ndim < 2 or cov.shape[-2:] != (n, n):
         raise ValueError(f"multivariate_normal.logpdf got incompatible shapes: mean {mean.shape}, cov {cov.shape}")
-    # symmetrized so d/dcov is symmetric, as JAX's Cholesky rule gives (the value is unchanged)
+    # JAX factors the symmetrized cov here (lax.linalg.cholesky's default), so d/dcov is symmetric
     chol = linalg.cholesky((cov + jnp.swapaxes(cov, -1, -2)) / 2, lower=True)
     # solve L z = y for every leading index of y: y's vectors become the columns of one rhs
     batch = jnp.broadcast_shapes(y.shape[:-1], cov.shape[:-2])
