@@ -66,15 +66,15 @@ def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = Tr
 
 
 def _rhs(a, b, name):
-    b = jnp.asarray(b).astype(jnp.result_type(a, b)) if not jnp.issubdtype(jnp.asarray(b).dtype, np.inexact) \
-        else jnp.asarray(b)
+    """b as (..., n, k) in a's promoted float dtype; vec says it was a single vector (n,)."""
+    b = jnp.asarray(b)
     vec = b.ndim == 1
     if vec:
         b = b[:, None]
     if b.ndim < 2 or b.shape[-2] != a.shape[-1]:
         raise ValueError(f"{name}: incompatible shapes a {a.shape} and b {b.shape[:-1] if vec else b.shape}")
     dt = jnp.result_type(a, b)
-    return b.astype(dt), vec
+    return b.astype(dt if jnp.issubdtype(dt, np.inexact) else jnp.float32), vec
 
 
 def _broadcast_batch(a, b):
