@@ -57,6 +57,9 @@ _LAZY = {
     "tree": "irjax.tree",
     "test_util": "irjax.test_util",
     "example_libraries": "irjax.example_libraries",
+    "scipy": "irjax.scipy",
+    "config": "irjax.config",
+    "disable_jit": "irjax.config",
 }
 
 

@@ -8,7 +8,8 @@ never edited or copied. Under --backend irjax an import hook serves `jax` and ev
 `jax.<sub>` as `irjax` / `irjax.<sub>`; `examples.datasets` is the synthetic MNIST in
 datasets.py beside this file. --set NAME=VALUE replaces the value of a top-level or
 `__main__`-block assignment `NAME = ...`, and --set FUNC.ARG=VALUE the default of ARG
-in `def FUNC`, in the parsed source before it runs (to shorten epochs and steps).
+in `def FUNC`, and --set 'range(N)=M' every literal `range(N)` loop bound, in the parsed
+source before it runs (to shorten epochs and steps).
 NumPy's global RNG is seeded with 0 first, so programs that draw from it are repeatable.
 """
 from __future__ import annotations
@@ -76,6 +77,18 @@ class _Patcher(ast.NodeTransformer):
             if name in self.patches:
                 self.used.add(name)
                 node.value = ast.copy_location(ast.Constant(self.patches[name]), node.value)
+                return node
+        self.generic_visit(node)  # a range(N) inside the assigned value
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        if (isinstance(node.func, ast.Name) and node.func.id == "range" and len(node.args) == 1
+                and isinstance(node.args[0], ast.Constant) and not node.keywords):
+            key = f"range({node.args[0].value!r})"
+            if key in self.patches:
+                self.used.add(key)
+                node.args[0] = ast.copy_location(ast.Constant(self.patches[key]), node.args[0])
+        self.generic_visit(node)
         return node
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:

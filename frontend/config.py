@@ -1,0 +1,135 @@
+"""irjax.config (`jax.config`): `update`, `read`, flag attributes and `config_with_absl`.
+
+A flag irjax cannot honour refuses the value that would need it (NotImplementedError), never
+ignores it silently; unknown names raise AttributeError as in JAX.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Any, Callable
+
+from irjax.runtime import device as _device
+
+_PRECISIONS = (None, "default", "high", "highest", "bfloat16", "tensorfloat32", "float32",
+               "fastest", "bfloat16_3x", "tensorfloat32_3x", "ANY_PRECISION")
+
+
+def _refuse_true(name: str, why: str) -> Callable[[Any], Any]:
+    def check(value):
+        if bool(value):
+            raise NotImplementedError(f"irjax does not support {name}=True yet: {why}")
+        return False
+
+    return check
+
+
+def _platforms(value):
+    value = "" if value is None else str(value)
+    current = os.environ.get("IRJAX_PLATFORMS", "")
+    if value == current:
+        return value or None
+    if _device._env_default is not None:  # the default backend is already chosen
+        raise RuntimeError(
+            f"jax_platforms={value!r} must be set before the first computation picks the default "
+            f"backend (already {_device._env_default.platform!r}); set IRJAX_PLATFORMS or call "
+            "config.update first")
+    if value:
+        os.environ["IRJAX_PLATFORMS"] = value
+    else:
+        os.environ.pop("IRJAX_PLATFORMS", None)
+    return value or None
+
+
+def _default_device(value):
+    from . import device_api
+
+    device_api.set_default_device(value)
+    return value
+
+
+def _precision(value):
+    name = getattr(value, "name", value)
+    if name not in _PRECISIONS and str(name).lower() not in _PRECISIONS:
+        raise ValueError(f"jax_default_matmul_precision must be one of {_PRECISIONS[1:]} or None, got {value!r}")
+    return value  # accepted: IREE's CPU matmuls are float32 whatever the hint
+
+
+def _rank_promotion(value):
+    if value not in ("allow", "warn", "raise"):
+        raise ValueError(f"jax_numpy_rank_promotion must be 'allow', 'warn' or 'raise', got {value!r}")
+    if value != "allow":
+        raise NotImplementedError(f"irjax does not support jax_numpy_rank_promotion={value!r} yet (only 'allow')")
+    return value
+
+
+def _prng_impl(value):
+    if value != "threefry2x32":
+        raise NotImplementedError(f"irjax implements only the threefry2x32 PRNG, got jax_default_prng_impl={value!r}")
+    return value
+
+
+# name -> (default, validator returning the stored value)
+_FLAGS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
+    "jax_enable_x64": (False, _refuse_true("jax_enable_x64", "64-bit types are not implemented (every "
+                                           "array is 32-bit, as JAX's default)")),
+    "jax_platforms": (None, _platforms),
+    "jax_platform_name": (None, _platforms),
+    "jax_default_device": (None, _default_device),
+    "jax_disable_jit": (False, _refuse_true("jax_disable_jit", "jit cannot be switched off (every "
+                                            "computation runs as a compiled IREE module)")),
+    "jax_debug_nans": (False, _refuse_true("jax_debug_nans", "NaN checking of outputs is not implemented")),
+    "jax_debug_infs": (False, _refuse_true("jax_debug_infs", "Inf checking of outputs is not implemented")),
+    "jax_default_matmul_precision": (None, _precision),
+    "jax_numpy_rank_promotion": ("allow", _rank_promotion),
+    "jax_default_prng_impl": ("threefry2x32", _prng_impl),
+}
+_values: dict[str, Any] = {name: default for name, (default, _) in _FLAGS.items()}
+_values["jax_platforms"] = os.environ.get("IRJAX_PLATFORMS") or None
+_values["jax_platform_name"] = _values["jax_platforms"]
+
+
+def _known(name: str) -> None:
+    if name not in _FLAGS:
+        raise AttributeError(f"Unrecognized config option: {name}")
+
+
+def update(name: str, value: Any) -> None:
+    """Set flag `name` (raises for a value irjax cannot honour, AttributeError for unknown names)."""
+    _known(name)
+    stored = _FLAGS[name][1](value)
+    _values[name] = stored
+    if name in ("jax_platforms", "jax_platform_name"):
+        _values["jax_platforms"] = _values["jax_platform_name"] = stored
+
+
+def read(name: str) -> Any:
+    _known(name)
+    return _values[name]
+
+
+def config_with_absl() -> None:
+    """JAX's absl-flag hook; irjax has no absl flags, so there is nothing to register."""
+
+
+def parse_flags_with_absl() -> None:
+    """JAX's absl-flag parsing hook; nothing to parse in irjax."""
+
+
+@contextlib.contextmanager
+def disable_jit(disable: bool = True):
+    """`with irjax.disable_jit():` is refused (jit cannot be switched off); disable=False is a no-op."""
+    if disable:
+        _FLAGS["jax_disable_jit"][1](True)
+    yield
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FLAGS:
+        return _values[name]
+    raise AttributeError(f"'Config' object has no attribute '{name}'")
+
+
+config = sys.modules[__name__]  # `from irjax.config import config` (older JAX spelling)

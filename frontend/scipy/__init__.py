@@ -1,0 +1,3 @@
+"""irjax.scipy (`jax.scipy`): special functions, distributions and dense linear algebra."""
+
+from . import linalg, special, stats  # noqa: F401

@@ -1,0 +1,5 @@
+"""irjax.scipy.stats (`jax.scipy.stats`): one module per distribution family."""
+
+from . import (  # noqa: F401
+    bernoulli, beta, cauchy, expon, gamma, laplace, logistic, multivariate_normal, norm, poisson, t, uniform,
+)
