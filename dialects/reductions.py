@@ -62,11 +62,40 @@ def _minmax_jvp(name):
 
 
 def _prod_vjp(cts, primals, outs, axes):
+    """d prod / d x_i is the product of the other elements: exclusive products from the left
+    and from the right (cumprods), exact where x holds zeros (x = [0, 2, 3] -> [6, 0, 0];
+    y / x gave NaN there)."""
     (x,) = primals
-    # grad of a product: product of the others (exact where x has no zeros, as JAX's
-    # non-zero fast path); zeros handled through prod of x with the zero replaced.
-    y = _expand_back(outs[0], x, axes)
-    return [_expand_back(cts[0], x, axes) * y / x]
+    return [_expand_back(cts[0], x, axes) * _others_product(x, axes)]
+
+
+def _others_product(x, axes):
+    axes = sorted(axes)
+    if not axes:
+        return L.ones_like(x)
+    kept = [d for d in range(x.ndim) if d not in axes]
+    perm = kept + axes
+    xt = L.transpose(x, perm)
+    lead = xt.shape[: len(kept)]
+    n = int(np.prod(xt.shape[len(kept) :], dtype=np.int64))
+    flat = L.reshape(xt, lead + (n,))
+    if n <= 1:
+        others = L.ones_like(flat)
+    else:
+        one = L.full(lead + (1,), 1, x.dtype)
+        last = len(lead)
+
+        def cut(v, lo, hi):
+            starts, limits = [0] * (last + 1), list(v.shape)
+            starts[last], limits[last] = lo, hi
+            return L.bind("slice", v, start_indices=tuple(starts), limit_indices=tuple(limits), strides=None)
+
+        left = L.bind("concatenate", one, cut(L.bind("cumprod", flat, axis=last, reverse=False), 0, n - 1),
+                      dimension=last)
+        right = L.bind("concatenate", cut(L.bind("cumprod", flat, axis=last, reverse=True), 1, n), one,
+                       dimension=last)
+        others = left * right
+    return L.transpose(L.reshape(others, xt.shape), tuple(int(i) for i in np.argsort(perm)))
 
 
 def _reduction(name, kind, np_fn, kinds, jvp=None, vjp=None):

@@ -226,3 +226,25 @@ def test_zero_size_guard_covers_registered_ops():
     finally:
         registry._REGISTRY.pop("_numb_probe_op")
 
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
+@pytest.mark.parametrize("x", [[[0.0, 2.0, 4.0], [1.0, 3.0, 0.5]], [[0.0, 0.0, 4.0], [1.0, 3.0, 2.0]],
+                               [[1.5, 2.0, 4.0], [1.0, -3.0, 0.5]]], ids=["one_zero", "two_zeros", "no_zero"])
+def test_grad_of_prod_with_zeros_is_exact(x, axis):
+    """d prod / d x_i is the product of the others: exact at zeros (JAX), never 0/0 = NaN."""
+    import irjax
+
+    x = np.asarray(x, np.float32)
+
+    def f(jnp_):
+        return lambda v: (jnp_.prod(v, axis=axis) * np.float32(1.5)).sum()
+
+    want = np.asarray(jax.grad(f(jnp_ref))(x))
+    for g in (irjax.grad(f(jnp)), irjax.jit(irjax.grad(f(jnp)))):
+        got = np.asarray(g(x))
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    # forward mode agrees too
+    t = np.ones_like(x)
+    np.testing.assert_allclose(np.asarray(irjax.jvp(f(jnp), (x,), (t,))[1]),
+                               np.asarray(jax.jvp(f(jnp_ref), (x,), (t,))[1]), rtol=1e-6)
