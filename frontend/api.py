@@ -281,8 +281,29 @@ def _norm_argnums(argnums, nargs):
 # ---- grad ----------------------------------------------------------------------------------------
 
 
+def _check_holomorphic(name, holomorphic, args, argnums):
+    """holomorphic=True needs complex inputs (JAX's TypeError); irjax has no complex dtypes yet,
+    so a real input is refused here rather than differentiated as if holomorphic= were absent."""
+    if not holomorphic:
+        return
+    nums = _norm_argnums(argnums, len(args))
+    for i in nums:
+        for leaf in tree_util.tree_leaves(args[i]):
+            dt = np.dtype(aval_of(leaf).dtype)
+            if dt.kind != "c":
+                raise TypeError(f"{name} with holomorphic=True requires inputs with complex dtype, but got {dt.name}.")
+
+
+def _check_reduce_axes(name, reduce_axes):
+    if reduce_axes:
+        raise NotImplementedError(f"reduce_axes argument to {name} is deprecated")
+
+
 def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, reduce_axes=()):
+    _check_reduce_axes("grad", reduce_axes)
+
     def vg(*args, **kwargs):
+        _check_holomorphic("grad", holomorphic, args, argnums)
         nums = _norm_argnums(argnums, len(args))
         if not allow_int:
             _check_float_inputs("grad", args, nums)
@@ -328,7 +349,7 @@ def _grad_aval(x):
 
 
 def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, reduce_axes=()):
-    vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, reduce_axes)
 
     def g(*args, **kwargs):
         if has_aux:
@@ -586,6 +607,7 @@ def _dtype_of(avals):
 
 def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
     def jac(*args):
+        _check_holomorphic("jacfwd", holomorphic, args, argnums)
         f, xs, in_tree = _flat_dyn(fun, args, argnums, has_aux)
         x_avals = [aval_of(x) for x in xs]
         basis = _basis(x_avals, _dtype_of(x_avals))
@@ -618,6 +640,7 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
 
 def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
     def jac(*args):
+        _check_holomorphic("jacrev", holomorphic, args, argnums)
         f, xs, in_tree = _flat_dyn(fun, args, argnums, has_aux)
         x_avals = [aval_of(x) for x in xs]
         if has_aux:
@@ -647,7 +670,8 @@ jacobian = jacrev
 
 
 def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
-    return jacfwd(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
+    return jacfwd(jacrev(fun, argnums, has_aux=has_aux, holomorphic=holomorphic), argnums, has_aux=has_aux,
+                  holomorphic=holomorphic)
 
 
 # ---- inspection -------------------------------------------------------------------------------------

@@ -150,3 +150,25 @@ def test_tracer_error_without_argument_dependency():
         irjax.jit(f)(1.0)
     msg = str(e.value)
     assert "while tracing the function f at " in msg and "for jit." in msg and "argument" not in msg.split("for jit.")[1]
+
+
+@pytest.mark.parametrize("name", ["grad", "value_and_grad", "jacfwd", "jacrev", "hessian"])
+def test_holomorphic_needs_complex_inputs_as_in_jax(name):
+    """holomorphic=True with a real input is JAX's TypeError, not a silent real derivative."""
+    import jax as jax_ref
+
+    import irjax
+
+    def message(mod):
+        with pytest.raises(TypeError) as e:
+            getattr(mod, name)(mod.numpy.sin, holomorphic=True)(1.0)
+        return str(e.value)
+
+    assert message(irjax) == message(jax_ref)
+
+
+def test_reduce_axes_is_refused_as_in_jax():
+    import irjax
+
+    with pytest.raises(NotImplementedError, match="reduce_axes argument to grad is deprecated"):
+        irjax.grad(irjax.numpy.sin, reduce_axes=("i",))
