@@ -8,9 +8,9 @@ jvp / vjp / batching rules used by the transformation passes.
 from __future__ import annotations
 
 import threading
-
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -130,40 +130,49 @@ def lookup(op_name: str) -> Primitive | None:
     return _REGISTRY.get(op_name[3:])
 
 
-_loaded = False
-_loading = False
-_load_lock = threading.RLock()
+class LoadOnce:
+    """Calls `load` (which imports a package's family modules) once. Other threads wait until it
+    has finished (a thread that saw a half-filled registry would report known names as unknown);
+    the loading thread's own nested lookups return at once. passes/registry.py uses it too."""
 
+    def __init__(self, load):
+        self._load = load
+        self._lock = threading.RLock()
+        self._done = False
+        self._running = False
 
-def _ensure_loaded():
-    """Import every family module once. Other threads wait until all of them are in (a thread
-    that saw a half-filled registry would report known names as unknown); the importing
-    thread's own nested lookups return at once."""
-    global _loaded, _loading
-    if _loaded:
-        return
-    with _load_lock:
-        if _loaded or _loading:
+    def __call__(self) -> None:
+        if self._done:
             return
-        _loading = True
-        try:
-            from . import (  # noqa: F401  (each module registers its family)
-                elementwise,
-                structural,
-                reductions,
-                indexing,
-                misc,
-                calls,
-                control_flow,
-                remat,
-                zero_size,
-                convolution,
-                precision,
-                windows,
-            )
-            _loaded = True
-        finally:
-            _loading = False
+        with self._lock:
+            if self._done or self._running:
+                return
+            self._running = True
+            try:
+                self._load()
+                self._done = True
+            finally:
+                self._running = False
+
+
+def _import_families():
+    from . import (  # noqa: F401  (each module registers its family)
+        calls,
+        control_flow,
+        convolution,
+        elementwise,
+        indexing,
+        misc,
+        precision,
+        reductions,
+        remat,
+        structural,
+        windows,
+        zero_size,
+    )
+
+
+_ensure_loaded = LoadOnce(_import_families)
 
 
 def infer_list(prim: Primitive, avals, params) -> list[ShapedType]:

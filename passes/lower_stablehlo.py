@@ -44,7 +44,7 @@ def _jx_ops(module):
 
 
 _EX = """func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {
-  %0 = "jx.sin"(%x) : (tensor<3xf32>) -> tensor<3xf32>
+  %0 = "jx.exp"(%x) : (tensor<3xf32>) -> tensor<3xf32>
   return %0 : tensor<3xf32>
 }"""
 
@@ -55,7 +55,7 @@ _EX = """func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {
     Example(
         "lower-stablehlo{entry=f}",
         _EX,
-        ("func.func @f(", "stablehlo.sine %arg0 : tensor<3xf32>"),
+        ("func.func @f(", "stablehlo.exponential %arg0 : tensor<3xf32>"),
     ),
     options=(
         Option(

@@ -8,13 +8,12 @@ Names that are not irjax passes go to MLIR's own PassManager (canonicalize, symb
 
 from __future__ import annotations
 
-import threading
-
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from irjax.dialects.mlir import enter, ir, passmanager
+from irjax.dialects.registry import LoadOnce
 
 
 class PipelineError(ValueError):
@@ -165,36 +164,20 @@ def passes() -> dict[str, Pass]:
     return dict(_PASSES)
 
 
-_loaded = False
-_loading = False
-_load_lock = threading.RLock()
+def _import_passes():
+    from . import (  # noqa: F401  (each module registers its passes)
+        autodiff,
+        batching,
+        cleanup,
+        generalize_shapes,
+        limit_bindings,
+        lower_stablehlo,
+        target_fixups,
+        verify,
+    )
 
 
-def _ensure_loaded():
-    """Import every family module once. Other threads wait until all of them are in (a thread
-    that saw a half-filled registry would report known names as unknown); the importing
-    thread's own nested lookups return at once."""
-    global _loaded, _loading
-    if _loaded:
-        return
-    with _load_lock:
-        if _loaded or _loading:
-            return
-        _loading = True
-        try:
-            from . import (  # noqa: F401
-                autodiff,
-                batching,
-                cleanup,
-                generalize_shapes,
-                limit_bindings,
-                lower_stablehlo,
-                target_fixups,
-                verify,
-            )
-            _loaded = True
-        finally:
-            _loading = False
+_ensure_loaded = LoadOnce(_import_passes)
 
 
 _NAME = re.compile(r"\s*([A-Za-z0-9_.\-]+)\s*")

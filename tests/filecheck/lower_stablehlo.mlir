@@ -13,7 +13,7 @@ func.func @g(%x: tensor<3xf32>) -> tensor<3xf32> {
 // CHECK-LABEL: func.func @f(%arg0: tensor<3xf32>, %arg1: tensor<3xf32>, %arg2: tensor<2x3xf32>, %arg3: tensor<3x4xf32>)
 // CHECK-SAME:    -> (tensor<f32>, tensor<2x4xf32>, tensor<2x3xf32>, tensor<3xi1>, tensor<3xf32>, tensor<3xi32>, tensor<2xf32>)
 // CHECK-NOT:     jx.
-// CHECK:         %[[SIN:.*]] = stablehlo.sine %arg0 : tensor<3xf32>
+// CHECK:         %[[SIN:.*]] = stablehlo.tanh %arg0 : tensor<3xf32>
 // CHECK-NEXT:    %[[ADD:.*]] = stablehlo.add %[[SIN]], %arg1 : tensor<3xf32>
 // CHECK-NEXT:    %[[MUL:.*]] = stablehlo.multiply %[[ADD]], %arg0 : tensor<3xf32>
 // CHECK-NEXT:    %[[ZERO:.*]] = stablehlo.constant dense<0.000000e+00> : tensor<f32>
@@ -30,7 +30,7 @@ func.func @g(%x: tensor<3xf32>) -> tensor<3xf32> {
 // CHECK-NEXT:    %[[DIV:.*]] = stablehlo.divide %[[SEL]], %[[TWO]] : tensor<3xf32>
 // CHECK-NEXT:    return %[[SUM]], %[[DOT]], %[[BC]], %[[LT]], %[[DIV]], %[[CVT]], %[[MAX]]
 func.func @f(%x: tensor<3xf32>, %y: tensor<3xf32>, %a: tensor<2x3xf32>, %b: tensor<3x4xf32>) -> (tensor<f32>, tensor<2x4xf32>, tensor<2x3xf32>, tensor<3xi1>, tensor<3xf32>, tensor<3xi32>, tensor<2xf32>) {
-  %0 = "jx.sin"(%x) : (tensor<3xf32>) -> tensor<3xf32>
+  %0 = "jx.tanh"(%x) : (tensor<3xf32>) -> tensor<3xf32>
   %1 = "jx.add"(%0, %y) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
   %2 = "jx.mul"(%1, %x) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
   %3 = "jx.reduce_sum"(%2) {axes = array<i64: 0>} : (tensor<3xf32>) -> tensor<f32>
