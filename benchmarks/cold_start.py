@@ -18,7 +18,6 @@ import tempfile
 import textwrap
 import time
 
-
 FUNC = """
 def f(params, x):
     for w, b in params:
@@ -37,26 +36,36 @@ x = rng.standard_normal((128, 64)).astype("float32")
 CASES = {
     "python -c pass (interpreter floor)": "print(0.0)",
     "import numpy, iree.runtime (import floor)": "import numpy, iree.runtime; print(0.0)",
-    "irjax artifact: irjax.runtime.load + call": DATA + """
+    "irjax artifact: irjax.runtime.load + call": DATA
+    + """
 import irjax.runtime
 print(float(irjax.runtime.load(ART)(params, x)))
 """,
-    "irjax jit (trace + lower + disk-cached vmfb)": DATA + """
+    "irjax jit (trace + lower + disk-cached vmfb)": DATA
+    + """
 import irjax, irjax.numpy as np
-""" + FUNC + """
+"""
+    + FUNC
+    + """
 print(float(irjax.jit(f)(params, x)))
 """,
-    "jax jit (trace + XLA compile)": DATA + """
+    "jax jit (trace + XLA compile)": DATA
+    + """
 import jax, jax.numpy as np
-""" + FUNC + """
+"""
+    + FUNC
+    + """
 print(float(jax.jit(f)(params, x)))
 """,
-    "jax jit + persistent compilation cache (warm)": DATA + """
+    "jax jit + persistent compilation cache (warm)": DATA
+    + """
 import jax, jax.numpy as np
 jax.config.update("jax_compilation_cache_dir", JAXCACHE)
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-""" + FUNC + """
+"""
+    + FUNC
+    + """
 print(float(jax.jit(f)(params, x)))
 """,
 }
@@ -64,7 +73,9 @@ print(float(jax.jit(f)(params, x)))
 
 def first_result_time(code: str, env: dict) -> tuple[float, str]:
     start = time.perf_counter()
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    p = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     line = p.stdout.readline()
     t = time.perf_counter() - start
     _, err = p.communicate()
@@ -80,7 +91,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         art = os.path.join(d, "f.irjax")
         jaxcache = os.path.join(d, "jaxcache")
-        build = DATA + "import irjax, irjax.numpy as np\n" + FUNC + f"irjax.export(irjax.jit(f))(params, x).save({art!r})\n"
+        build = (
+            DATA + "import irjax, irjax.numpy as np\n" + FUNC + f"irjax.export(irjax.jit(f))(params, x).save({art!r})\n"
+        )
         subprocess.run([sys.executable, "-c", build], check=True)
         env = dict(os.environ, JAX_PLATFORMS="cpu")
         results = {}
@@ -93,7 +106,10 @@ def main() -> None:
                 times.append(t)
                 values.add(round(float(v), 3))
             results[name] = (statistics.median(times), min(times), values)
-            print(f"{name:48s} median {statistics.median(times) * 1e3:7.1f} ms   min {min(times) * 1e3:7.1f} ms   result {sorted(values)}", flush=True)
+            print(
+                f"{name:48s} median {statistics.median(times) * 1e3:7.1f} ms   min {min(times) * 1e3:7.1f} ms   result {sorted(values)}",
+                flush=True,
+            )
         ours = results["irjax artifact: irjax.runtime.load + call"][0]
         for other in ("jax jit (trace + XLA compile)", "jax jit + persistent compilation cache (warm)"):
             print(f"artifact vs {other}: {results[other][0] / ours:.1f}x faster to first result")

@@ -42,11 +42,10 @@ PROC_REPEATS = 1 if args.quick else 3
 _cache_root = tempfile.mkdtemp(prefix="irjax-bench-")
 os.environ["IRJAX_CACHE_DIR"] = os.path.join(_cache_root, "inproc")  # before irjax compiles anything
 
-import jax  # noqa: E402
-import jax.numpy as jjnp  # noqa: E402
-
 import irjax  # noqa: E402
 import irjax.numpy as ijnp  # noqa: E402
+import jax  # noqa: E402
+import jax.numpy as jjnp  # noqa: E402
 
 FW = {"irjax": (irjax, ijnp), "jax": (jax, jjnp)}
 rows: list[dict] = []
@@ -88,8 +87,16 @@ def fmt_t(s: float | None) -> str:
     return f"{s * 1e6:.1f} us"
 
 
-def row(case: str, irjax_s, jax_s, target: float | None = None, note: str = "", ratio=None, target_text=None,
-        failed: bool = False):
+def row(
+    case: str,
+    irjax_s,
+    jax_s,
+    target: float | None = None,
+    note: str = "",
+    ratio=None,
+    target_text=None,
+    failed: bool = False,
+):
     """One table line; ratio defaults to irjax/JAX; target is the issue's bound on that ratio."""
     if ratio is None and irjax_s is not None and jax_s:
         ratio = irjax_s / jax_s
@@ -98,11 +105,21 @@ def row(case: str, irjax_s, jax_s, target: float | None = None, note: str = "", 
         status = "FAILED"
     elif target is not None and ratio is not None:
         status = "ok" if ratio <= target else "MISS"
-    r = dict(case=case, irjax=irjax_s, jax=jax_s, ratio=ratio, target=target_text or (f"<= {target:g}x" if target else ""),
-             status=status, note=note)
+    r = dict(
+        case=case,
+        irjax=irjax_s,
+        jax=jax_s,
+        ratio=ratio,
+        target=target_text or (f"<= {target:g}x" if target else ""),
+        status=status,
+        note=note,
+    )
     rows.append(r)
-    print(f"  {case:<44} irjax {fmt_t(irjax_s):>10}  jax {fmt_t(jax_s):>10}  "
-          f"ratio {'-' if ratio is None else f'{ratio:.2f}x':>7}  {r['target']:>9} {status} {note}", flush=True)
+    print(
+        f"  {case:<44} irjax {fmt_t(irjax_s):>10}  jax {fmt_t(jax_s):>10}  "
+        f"ratio {'-' if ratio is None else f'{ratio:.2f}x':>7}  {r['target']:>9} {status} {note}",
+        flush=True,
+    )
 
 
 def both(make, repeats: int = REPEATS, min_batch_s: float = 0.02, max_batch: int = 2000):
@@ -157,8 +174,13 @@ def case_norm():
         t_eager[name] = bench(lambda: norm(X).block_until_ready())
     row("jit(norm), 10000x10", t_jit["irjax"], t_jit["jax"], 1.5)
     row("norm op by op (eager), 10000x10", t_eager["irjax"], t_eager["jax"], 1.5)
-    row("irjax: op-by-op norm / jit(norm)", t_eager["irjax"], None, ratio=t_eager["irjax"] / t_jit["irjax"],
-        note=f"ratio within irjax (jit {fmt_t(t_jit['irjax'])}); JAX's own: {t_eager['jax'] / t_jit['jax']:.2f}x")
+    row(
+        "irjax: op-by-op norm / jit(norm)",
+        t_eager["irjax"],
+        None,
+        ratio=t_eager["irjax"] / t_jit["irjax"],
+        note=f"ratio within irjax (jit {fmt_t(t_jit['irjax'])}); JAX's own: {t_eager['jax'] / t_jit['jax']:.2f}x",
+    )
 
 
 def case_eager_sin():
@@ -197,16 +219,24 @@ def case_vmap():
     row("vmap tutorial: manually batched (jit)", t["irjax"]["manual"], t["jax"]["manual"])
     row("vmap tutorial: jit(vmap)", t["irjax"]["vmap"], t["jax"]["vmap"], 1.5)
     r = t["irjax"]["vmap"] / t["irjax"]["manual"]
-    row("irjax: jit(vmap) / manual jit", t["irjax"]["vmap"], None, 1.2, ratio=r,
+    row(
+        "irjax: jit(vmap) / manual jit",
+        t["irjax"]["vmap"],
+        None,
+        1.2,
+        ratio=r,
         note=f"ratio within irjax (manual {fmt_t(t['irjax']['manual'])}); JAX's own: "
-             f"{t['jax']['vmap'] / t['jax']['manual']:.2f}x")
+        f"{t['jax']['vmap'] / t['jax']['manual']:.2f}x",
+    )
 
 
 def case_mlp():
     rng = np.random.default_rng(0)
     sizes = [784, 512, 512, 10]
-    params_np = [(rng.standard_normal((m, n), dtype=np.float32) * np.float32(np.sqrt(2.0 / m)),
-                  np.zeros(n, np.float32)) for m, n in zip(sizes[:-1], sizes[1:])]
+    params_np = [
+        (rng.standard_normal((m, n), dtype=np.float32) * np.float32(np.sqrt(2.0 / m)), np.zeros(n, np.float32))
+        for m, n in zip(sizes[:-1], sizes[1:])
+    ]
     xb = rng.standard_normal((128, 784), dtype=np.float32)
     yb = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 128)]
     first, steps, losses = {}, {}, {}
@@ -246,17 +276,24 @@ def case_matmul():
 
     t = both(make, repeats=5, min_batch_s=0.2)
     flops = 2 * 2048**3
-    row("2048^2 f32 matmul (jit)", t["irjax"], t["jax"], 1.1,
-        note=f"irjax {flops / t['irjax'] / 1e9:.0f} GFLOP/s, JAX {flops / t['jax'] / 1e9:.0f} GFLOP/s")
+    row(
+        "2048^2 f32 matmul (jit)",
+        t["irjax"],
+        t["jax"],
+        1.1,
+        note=f"irjax {flops / t['irjax'] / 1e9:.0f} GFLOP/s, JAX {flops / t['jax'] / 1e9:.0f} GFLOP/s",
+    )
 
 
 def case_scan():
     steps, hidden, inputs, batch = 1000, 64, 16, 8
     rng = np.random.default_rng(0)
-    pn = ((rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)).astype(np.float32),
-          (rng.standard_normal((inputs, hidden)) / np.sqrt(inputs)).astype(np.float32),
-          np.zeros(hidden, np.float32),
-          (rng.standard_normal((hidden, 1)) / np.sqrt(hidden)).astype(np.float32))
+    pn = (
+        (rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)).astype(np.float32),
+        (rng.standard_normal((inputs, hidden)) / np.sqrt(inputs)).astype(np.float32),
+        np.zeros(hidden, np.float32),
+        (rng.standard_normal((hidden, 1)) / np.sqrt(hidden)).astype(np.float32),
+    )
     xsn = rng.standard_normal((steps, batch, inputs)).astype(np.float32)
     tn = rng.standard_normal((steps, batch, 1)).astype(np.float32)
     vals = {}
@@ -286,7 +323,7 @@ def case_eager_index():
     """200 eager x[i] with distinct Python ints: first time through, each side from scratch."""
     xn = np.arange(1000, dtype=np.float32)
     t = {}
-    for name, (jx, np_) in FW.items():
+    for name, (_jx, np_) in FW.items():
         x = np_.array(xn)
         t0 = time.perf_counter()
         got = [float(x[i]) for i in range(200)]
@@ -335,7 +372,7 @@ def case_tutorial_processes():
 
     jax_t, jbad = timed(script + ["--jax"], None, PROC_REPEATS)
     cold, cbad = [], None
-    for i in range(PROC_REPEATS):  # each cold run gets its own empty cache
+    for _ in range(PROC_REPEATS):  # each cold run gets its own empty cache
         shutil.rmtree(cache, ignore_errors=True)
         t, bad = timed(script, {"IRJAX_CACHE_DIR": cache}, 1)
         cold.append(t)
@@ -345,8 +382,14 @@ def case_tutorial_processes():
         if bad:
             notes.append(f"{label} run failed ({bad[:120]})")
     note = "; ".join(notes)
-    row("tutorial script, fresh process, empty cache", statistics.median(cold), jax_t, 3.0, note=note,
-        failed=bool(jbad or cbad))
+    row(
+        "tutorial script, fresh process, empty cache",
+        statistics.median(cold),
+        jax_t,
+        3.0,
+        note=note,
+        failed=bool(jbad or cbad),
+    )
     row("tutorial script, fresh process, warm cache", warm, jax_t, 1.0, note=note, failed=bool(jbad or wbad))
 
 
@@ -378,9 +421,16 @@ def case_second_process():
         row("second process, same jitted fn: compiles", None, None, note=f"child failed: {(o1 + o2)[-200:]}")
         return
     status = "ok" if s2["compiles"] == 0 else "MISS"
-    r = dict(case="second process, same jitted fn", irjax=t2, jax=None, ratio=None, target="0 compiles",
-             status=status, note=f"compiles: 1st process {s1['compiles']}, 2nd {s2['compiles']} "
-                                 f"(disk hits {s2['disk_hits']}); 1st process {fmt_t(t1)}")
+    r = dict(
+        case="second process, same jitted fn",
+        irjax=t2,
+        jax=None,
+        ratio=None,
+        target="0 compiles",
+        status=status,
+        note=f"compiles: 1st process {s1['compiles']}, 2nd {s2['compiles']} "
+        f"(disk hits {s2['disk_hits']}); 1st process {fmt_t(t1)}",
+    )
     rows.append(r)
     print(f"  {r['case']:<44} irjax {fmt_t(t2):>10}  {r['target']} {status} {r['note']}", flush=True)
 
@@ -406,10 +456,12 @@ def machine_info() -> dict:
             return "?"
 
     try:
-        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain"], capture_output=True,
-                               text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain"], capture_output=True, text=True
+        ).stdout.strip()
         commit += " (+ uncommitted changes)" if dirty else ""
     except OSError:
         commit = "?"
@@ -428,25 +480,41 @@ def machine_info() -> dict:
 
 
 def write_markdown(path: str, info: dict) -> None:
-    lines = ["# irjax vs JAX benchmarks", "",
-             "Written by `python benchmarks/run.py` (overwritten each run). Times are medians of "
-             f"{REPEATS} repeats after warm-up; process times medians of {PROC_REPEATS} runs. "
-             "Ratio = irjax/JAX unless the note says otherwise; lower is better.", "",
-             "| machine | |", "|---|---|"]
+    lines = [
+        "# irjax vs JAX benchmarks",
+        "",
+        "Written by `python benchmarks/run.py` (overwritten each run). Times are medians of "
+        f"{REPEATS} repeats after warm-up; process times medians of {PROC_REPEATS} runs. "
+        "Ratio = irjax/JAX unless the note says otherwise; lower is better.",
+        "",
+        "| machine | |",
+        "|---|---|",
+    ]
     lines += [f"| {k} | {v} |" for k, v in info.items()]
     lines += ["", "| case | irjax | JAX | ratio | target | status | note |", "|---|---|---|---|---|---|---|"]
     for r in rows:
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}x"
-        lines.append(f"| {r['case']} | {fmt_t(r['irjax'])} | {fmt_t(r['jax'])} | {ratio} | {r['target']} | "
-                     f"{r['status']} | {r['note']} |")
+        lines.append(
+            f"| {r['case']} | {fmt_t(r['irjax'])} | {fmt_t(r['jax'])} | {ratio} | {r['target']} | "
+            f"{r['status']} | {r['note']} |"
+        )
     Path(path).write_text("\n".join(lines) + "\n")
 
 
 def main():
     info = machine_info()
     print("machine: " + "; ".join(f"{k}: {v}" for k, v in info.items()))
-    cases = [case_tiny_jit, case_norm, case_eager_sin, case_vmap, case_mlp, case_matmul, case_scan, case_eager_index,
-             case_many_shapes]
+    cases = [
+        case_tiny_jit,
+        case_norm,
+        case_eager_sin,
+        case_vmap,
+        case_mlp,
+        case_matmul,
+        case_scan,
+        case_eager_index,
+        case_many_shapes,
+    ]
     if not args.no_cold:
         cases += [case_tutorial_processes, case_second_process]
     if args.only:
@@ -456,7 +524,13 @@ def main():
         try:
             case()
         except Exception as e:  # noqa: BLE001 - one broken case must not hide the others
-            row(case.__name__, None, None, failed=True, note=f"{type(e).__name__}: {str(e).splitlines()[0][:150] if str(e) else ''}")
+            row(
+                case.__name__,
+                None,
+                None,
+                failed=True,
+                note=f"{type(e).__name__}: {str(e).splitlines()[0][:150] if str(e) else ''}",
+            )
     write_markdown(args.out, info)
     print(f"results written to {args.out}")
     shutil.rmtree(_cache_root, ignore_errors=True)

@@ -79,8 +79,10 @@ def main():
     import jax.numpy as jnp
 
     jc, jstep, jv, jg = bench("jax", jax, jnp, jax.lax, (params, xs, target), a.iters)
-    err = max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)) / (np.abs(np.asarray(y)).max() + 1e-12)))
-              for x, y in zip(ig, jg))
+    err = max(
+        float(np.max(np.abs(np.asarray(x) - np.asarray(y)) / (np.abs(np.asarray(y)).max() + 1e-12)))
+        for x, y in zip(ig, jg)
+    )
     print(f"compile time (first call - step): irjax {ic:.3f} s, jax {jc:.3f} s, ratio irjax/jax {ic / jc:.2f}")
     print(f"step time: irjax {istep * 1e3:.3f} ms, jax {jstep * 1e3:.3f} ms, ratio irjax/jax {istep / jstep:.2f}")
     print(f"agreement: |loss diff| {abs(iv - jv):.2e}, max relative grad diff {err:.2e}")

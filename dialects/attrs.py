@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mlir import element_name, ir, shape_dtype, tensor_type, dtype_of_element
+from .mlir import dtype_of_element, element_name, ir, shape_dtype, tensor_type
 
 
 class Symbol(str):

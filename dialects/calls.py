@@ -38,9 +38,7 @@ class TransformCtx(Protocol):
         """@fname batched over dims (0 / None); results at axis 0 except where out_batched
         is False (left unbatched)."""
 
-    def derived(
-        self, key: tuple, base: str, in_avals: Sequence[ShapedType], body: Callable
-    ) -> str:
+    def derived(self, key: tuple, base: str, in_avals: Sequence[ShapedType], body: Callable) -> str:
         """A helper @base(in_avals) { body(*args) }, memoized per module under `key`."""
 
 
@@ -67,16 +65,9 @@ def call(fname: str, operands: Sequence, out_avals: Sequence[ShapedType]) -> lis
     return [Val(r) for r in op.results]
 
 
-def emit_op(
-    name: str, operands: Sequence, params: dict, out_avals: Sequence[ShapedType]
-) -> list[Val]:
+def emit_op(name: str, operands: Sequence, params: dict, out_avals: Sequence[ShapedType]) -> list[Val]:
     """A call-like `jx.<name>` (result types given, as they come from the callees)."""
-    return [
-        Val(r)
-        for r in emit(
-            name, [_raw(x) for x in operands], params, [ir_type(a) for a in out_avals]
-        )
-    ]
+    return [Val(r) for r in emit(name, [_raw(x) for x in operands], params, [ir_type(a) for a in out_avals])]
 
 
 def func_call(fname: str, operands: Sequence, out_avals: Sequence[ShapedType]) -> list:
@@ -95,9 +86,7 @@ def fill_zeros(cts: Sequence, like: Sequence[Val]) -> list[Val]:
 
 
 def no_infer(*avals, **params):
-    raise VerifyError(
-        "a call-like op's result types come from its callees; emit it with result types"
-    )
+    raise VerifyError("a call-like op's result types come from its callees; emit it with result types")
 
 
 def verify_call(ctx, in_avals, out_avals, *, callee, **params):
@@ -141,9 +130,7 @@ def call_vjp(ctx, cts, primals, outs, residuals, *, callee):
 def call_batch(ctx, args, dims, *, callee):
     _, outs = ctx.signature(callee)
     size = ctx.axis_size
-    res = call(
-        ctx.batched(callee, dims, size), args, [batched_aval(a, 0, size) for a in outs]
-    )
+    res = call(ctx.batched(callee, dims, size), args, [batched_aval(a, 0, size) for a in outs])
     return [(r, 0) for r in res]
 
 
@@ -175,10 +162,7 @@ register(
 def custom_jvp_jvp(ctx, primals, tangents, *, callee, jvp_callee, num_args):
     ins, outs = ctx.signature(jvp_callee)
     # closed-over values (consts) are constants to the rule: no tangents for them
-    tans = [
-        t if t is not None else zeros(a)
-        for t, a in zip(tangents[:num_args], ins[:num_args])
-    ]
+    tans = [t if t is not None else zeros(a) for t, a in zip(tangents[:num_args], ins[:num_args])]
     k = len(ctx.out_avals)
     res = call(jvp_callee, primals + tans, outs)
     return res[:k], [r if is_float(r) else None for r in res[k:]]
@@ -206,13 +190,9 @@ def custom_vjp_fwd(ctx, primals, *, callee, fwd_callee, bwd_callee, num_args):
     return res[:k], res[k:]
 
 
-def custom_vjp_vjp(
-    ctx, cts, primals, outs, residuals, *, callee, fwd_callee, bwd_callee, num_args
-):
+def custom_vjp_vjp(ctx, cts, primals, outs, residuals, *, callee, fwd_callee, bwd_callee, num_args):
     _, b_outs = ctx.signature(bwd_callee)
-    res = call(
-        bwd_callee, residuals + fill_zeros(cts, outs) + primals[num_args:], b_outs
-    )
+    res = call(bwd_callee, residuals + fill_zeros(cts, outs) + primals[num_args:], b_outs)
     return res + [None] * (len(primals) - num_args)
 
 
@@ -249,9 +229,7 @@ def _unbatch_cts(ctx, bwd, arg_dims) -> str:
         return [reduce_sum(r, (0,)) if d is None else r for r, d in zip(res, arg_dims)]
 
     code = "_".join("n" if d is None else str(d) for d in arg_dims)
-    return ctx.derived(
-        ("unbatch_cts", bwd, tuple(arg_dims)), f"{bwd}_sum_{code}", ins, body
-    )
+    return ctx.derived(("unbatch_cts", bwd, tuple(arg_dims)), f"{bwd}_sum_{code}", ins, body)
 
 
 register(

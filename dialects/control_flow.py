@@ -75,8 +75,11 @@ def _scan_impl(*args, body, length, reverse, num_consts, num_carry, _call):
 def _region_op(name, operands, results, attrs, regions) -> list:
     """`name` with one single-block region per (arg_types, body) in `regions`."""
     o = ir.Operation.create(
-        name, results=[hlo._type(t) for t in results], operands=list(operands),
-        attributes=attrs or {}, regions=len(regions),
+        name,
+        results=[hlo._type(t) for t in results],
+        operands=list(operands),
+        attributes=attrs or {},
+        regions=len(regions),
     )
     for r, (arg_types, body) in zip(o.regions, regions):
         block = r.blocks.append(*[hlo._type(t) for t in arg_types])
@@ -187,8 +190,10 @@ class _ScanParts:
         slices = []
         for x, a in zip(self.xs, self.x_avals):
             sl = hlo.op1(
-                "stablehlo.dynamic_slice", [x, idx] + [zero] * (a.ndim - 1),
-                ShapedType((1,) + a.shape[1:], a.dtype), {"slice_sizes": hlo.i64s((1,) + a.shape[1:])},
+                "stablehlo.dynamic_slice",
+                [x, idx] + [zero] * (a.ndim - 1),
+                ShapedType((1,) + a.shape[1:], a.dtype),
+                {"slice_sizes": hlo.i64s((1,) + a.shape[1:])},
             )
             slices.append(hlo.op1("stablehlo.reshape", [sl], ShapedType(a.shape[1:], a.dtype)))
         nk = self.nk
@@ -303,18 +308,49 @@ def _scan_verify(ctx, in_avals, out_avals, *, body, length, reverse, num_consts,
 
 
 _CF = dict(multiple_results=True, family="control_flow")
-register(Primitive(
-    "cond", _infer, impl=_cond_impl, lower=_cond_lower, verify=_cond_verify, jvp=R.cond_jvp, vjp=R.cond_vjp,
-    batch=R.cond_batch, callee_attrs=("branches",), **_CF,
-    doc="run branches[index](operands) (bool index: [false, true]; int clamped)",
-))
-register(Primitive(
-    "while", _infer, impl=_while_impl, lower=_while_lower, verify=_while_verify, jvp=R.while_jvp,
-    vjp=R.while_vjp, batch=R.while_batch, callee_attrs=("cond_fn", "body_fn"), **_CF,
-    doc="carry = body_fn(carry) while cond_fn(carry)",
-))
-register(Primitive(
-    "scan", _infer, impl=_scan_impl, lower=_scan_lower, verify=_scan_verify, jvp=R.scan_jvp, vjp=R.scan_vjp,
-    vjp_fwd=R.scan_vjp_fwd, batch=R.scan_batch, callee_attrs=("body",), **_CF,
-    doc="carry, y[i] = body(consts, carry, x[i]) for i in range(length)",
-))
+register(
+    Primitive(
+        "cond",
+        _infer,
+        impl=_cond_impl,
+        lower=_cond_lower,
+        verify=_cond_verify,
+        jvp=R.cond_jvp,
+        vjp=R.cond_vjp,
+        batch=R.cond_batch,
+        callee_attrs=("branches",),
+        **_CF,
+        doc="run branches[index](operands) (bool index: [false, true]; int clamped)",
+    )
+)
+register(
+    Primitive(
+        "while",
+        _infer,
+        impl=_while_impl,
+        lower=_while_lower,
+        verify=_while_verify,
+        jvp=R.while_jvp,
+        vjp=R.while_vjp,
+        batch=R.while_batch,
+        callee_attrs=("cond_fn", "body_fn"),
+        **_CF,
+        doc="carry = body_fn(carry) while cond_fn(carry)",
+    )
+)
+register(
+    Primitive(
+        "scan",
+        _infer,
+        impl=_scan_impl,
+        lower=_scan_lower,
+        verify=_scan_verify,
+        jvp=R.scan_jvp,
+        vjp=R.scan_vjp,
+        vjp_fwd=R.scan_vjp_fwd,
+        batch=R.scan_batch,
+        callee_attrs=("body",),
+        **_CF,
+        doc="carry, y[i] = body(consts, carry, x[i]) for i in range(length)",
+    )
+)

@@ -52,15 +52,9 @@ def cond_jvp(ctx, primals, tangents, *, branches):
     outs = ctx.out_avals
     fl_out = [is_float(a) for a in outs]
     ins = [x.aval for x in primals[1:]]
-    tin = [
-        i
-        for i, (t, a) in enumerate(zip(tangents[1:], ins))
-        if t is not None and is_float(a)
-    ]
+    tin = [i for i, (t, a) in enumerate(zip(tangents[1:], ins)) if t is not None and is_float(a)]
     lay_in = [("p", i) for i in range(len(ins))] + [("t", i) for i in tin]
-    lay_out = [("p", j) for j in range(len(outs))] + [
-        ("t", j) for j in range(len(outs)) if fl_out[j]
-    ]
+    lay_out = [("p", j) for j in range(len(outs))] + [("t", j) for j in range(len(outs)) if fl_out[j]]
     bs = tuple(Symbol(_jvp_wrapper(ctx, b, lay_in, lay_out)) for b in branches)
     res = emit_op(
         "cond",
@@ -89,12 +83,7 @@ def while_jvp(ctx, primals, tangents, *, cond_fn, body_fn, cond_nconsts, body_nc
         cins + [k_avals[j] for j in tk],
         lambda *a: call(cond_fn, a[: len(cins)], couts),
     )
-    ctan = [
-        tangents[nc + nb + j]
-        if tangents[nc + nb + j] is not None
-        else zeros(k_avals[j])
-        for j in tk
-    ]
+    ctan = [tangents[nc + nb + j] if tangents[nc + nb + j] is not None else zeros(k_avals[j]) for j in tk]
     params = dict(
         cond_fn=Symbol(cond),
         body_fn=Symbol(body),
@@ -114,11 +103,7 @@ def scan_jvp(ctx, primals, tangents, *, body, length, reverse, num_consts, num_c
     nx = len(avals) - nc - nk
     tc = [i for i in range(nc) if tangents[i] is not None and is_float(avals[i])]
     tk = [nc + j for j in range(nk) if is_float(avals[nc + j])]
-    tx = [
-        nc + nk + i
-        for i in range(nx)
-        if tangents[nc + nk + i] is not None and is_float(avals[nc + nk + i])
-    ]
+    tx = [nc + nk + i for i in range(nx) if tangents[nc + nk + i] is not None and is_float(avals[nc + nk + i])]
     lay_in = [("p", i) for i in range(nc)] + [("t", i) for i in tc]
     lay_in += [("p", nc + j) for j in range(nk)] + [("t", i) for i in tk]
     lay_in += [("p", nc + nk + i) for i in range(nx)] + [("t", i) for i in tx]
@@ -131,12 +116,7 @@ def scan_jvp(ctx, primals, tangents, *, body, length, reverse, num_consts, num_c
     def t_of(i):
         return tangents[i] if tangents[i] is not None else zeros(avals[i])
 
-    operands = (
-        list(primals[:nc])
-        + [t_of(i) for i in tc]
-        + list(primals[nc : nc + nk])
-        + [t_of(i) for i in tk]
-    )
+    operands = list(primals[:nc]) + [t_of(i) for i in tc] + list(primals[nc : nc + nk]) + [t_of(i) for i in tk]
     operands += list(primals[nc + nk :]) + [t_of(i) for i in tx]
     params = dict(
         body=Symbol(step),
@@ -145,9 +125,7 @@ def scan_jvp(ctx, primals, tangents, *, body, length, reverse, num_consts, num_c
         num_consts=nc + len(tc),
         num_carry=nk + len(tk),
     )
-    res_avals = (
-        outs[:nk] + [outs[i - nc] for i in tk] + outs[nk:] + [outs[j] for j in ty]
-    )
+    res_avals = outs[:nk] + [outs[i - nc] for i in tk] + outs[nk:] + [outs[j] for j in ty]
     res = emit_op("scan", operands, params, res_avals)
     n_t = len(tk)
     carry, ct, ys, yt = (
@@ -196,16 +174,12 @@ def scan_vjp_fwd(ctx, primals, *, body, length, reverse, num_consts, num_carry):
         lambda *a: call(body, a, outs) + list(a[nc : nc + nk]),
     )
     stacked = [ShapedType((length,) + a.shape, a.dtype) for a in ins[nc : nc + nk]]
-    params = dict(
-        body=Symbol(fwd), length=length, reverse=reverse, num_consts=nc, num_carry=nk
-    )
+    params = dict(body=Symbol(fwd), length=length, reverse=reverse, num_consts=nc, num_carry=nk)
     res = emit_op("scan", primals, params, list(ctx.out_avals) + stacked)
     return res[: len(ctx.out_avals)], res[len(ctx.out_avals) :]
 
 
-def scan_vjp(
-    ctx, cts, primals, outs_v, stacked, *, body, length, reverse, num_consts, num_carry
-):
+def scan_vjp(ctx, cts, primals, outs_v, stacked, *, body, length, reverse, num_consts, num_carry):
     nc, nk, n = num_consts, num_carry, length
     ins, outs = ctx.signature(body)
     nx, ny = len(ins) - nc - nk, len(outs) - nk
@@ -228,15 +202,11 @@ def scan_vjp(
         carry, x, cty = rest[:nk], rest[nk : nk + nx], rest[nk + nx :]
         in_cts = call(vb, cs + carry + x + ct_k + cty, outs + ins)[len(outs) :]
         new_acc = [Val(s) + in_cts[i] for s, i in zip(acc, fc)]
-        return (
-            new_acc + [in_cts[nc + j] for j in fk] + [in_cts[nc + nk + i] for i in fx]
-        )
+        return new_acc + [in_cts[nc + j] for j in fk] + [in_cts[nc + nk + i] for i in fx]
 
     bwd = ctx.derived(("scan_bwd", vb), f"{vb}_bwdscan", b_in, step)
     ct_k0 = [cts[j] if cts[j] is not None else zeros(ins[nc + j]) for j in fk]
-    operands = (
-        list(consts) + [zeros(a) for a in c_avals] + ct_k0 + list(stacked) + list(xs)
-    )
+    operands = list(consts) + [zeros(a) for a in c_avals] + ct_k0 + list(stacked) + list(xs)
     operands += [cts[nk + j] for j in cy]
     params = dict(
         body=Symbol(bwd),
@@ -245,9 +215,7 @@ def scan_vjp(
         num_consts=nc,
         num_carry=len(fc) + len(fk),
     )
-    x_avals = [
-        ShapedType((n,) + ins[nc + nk + i].shape, ins[nc + nk + i].dtype) for i in fx
-    ]
+    x_avals = [ShapedType((n,) + ins[nc + nk + i].shape, ins[nc + nk + i].dtype) for i in fx]
     res = emit_op("scan", operands, params, c_avals + k_avals + x_avals)
     out = [None] * (nc + nk + nx)
     for i, r in zip(fc + [nc + j for j in fk] + [nc + nk + i for i in fx], res):
@@ -271,11 +239,7 @@ def batched_outputs(module, fname, in_mask) -> list[bool]:
 
 
 def _front(v: Val, d, size) -> Val:
-    return (
-        broadcast_in_dim(v, (size,) + v.shape, tuple(range(1, v.ndim + 1)))
-        if d is None
-        else v
-    )
+    return broadcast_in_dim(v, (size,) + v.shape, tuple(range(1, v.ndim + 1))) if d is None else v
 
 
 def _bdims(mask):
@@ -297,13 +261,8 @@ def cond_batch(ctx, vals, dims, *, branches):
     size, outs = ctx.axis_size, ctx.out_avals
     bm = [d is not None for d in dims]
     if dims[0] is None:
-        omask = [
-            any(t)
-            for t in zip(*[batched_outputs(ctx.module, b, bm[1:]) for b in branches])
-        ]
-        bs = tuple(
-            Symbol(ctx.batched(b, dims[1:], size, out_batched=omask)) for b in branches
-        )
+        omask = [any(t) for t in zip(*[batched_outputs(ctx.module, b, bm[1:]) for b in branches])]
+        bs = tuple(Symbol(ctx.batched(b, dims[1:], size, out_batched=omask)) for b in branches)
         o_avals = [_bshape(a, size) if m else a for a, m in zip(outs, omask)]
         res = emit_op("cond", vals, {"branches": bs}, o_avals)
         return [(r, 0 if m else None) for r, m in zip(res, omask)]
@@ -340,18 +299,13 @@ def while_batch(ctx, vals, dims, *, cond_fn, body_fn, cond_nconsts, body_nconsts
     if pred_b:
         km = [True] * len(km)
     cc, bc = vals[:nc], vals[nc : nc + nb]
-    carry = [
-        _front(v, d, size) if m else v
-        for v, d, m in zip(vals[nc + nb :], dims[nc + nb :], km)
-    ]
+    carry = [_front(v, d, size) if m else v for v, d, m in zip(vals[nc + nb :], dims[nc + nb :], km)]
     k_avals = [c.aval for c in carry]
     cdims, bdims, kdims = list(dims[:nc]), list(dims[nc : nc + nb]), _bdims(km)
     if not pred_b:
         cond = ctx.batched(cond_fn, cdims + kdims, size, out_batched=[False])
         body = ctx.batched(body_fn, bdims + kdims, size, out_batched=km)
-        params = dict(
-            cond_fn=Symbol(cond), body_fn=Symbol(body), cond_nconsts=nc, body_nconsts=nb
-        )
+        params = dict(cond_fn=Symbol(cond), body_fn=Symbol(body), cond_nconsts=nc, body_nconsts=nb)
         res = emit_op("while", list(cc) + list(bc) + carry, params, k_avals)
         return [(r, 0 if m else None) for r, m in zip(res, km)]
     cond_b = ctx.batched(cond_fn, cdims + kdims, size)
@@ -371,9 +325,7 @@ def while_batch(ctx, vals, dims, *, cond_fn, body_fn, cond_nconsts, body_nconsts
         new = call(body_b, a[nc:], k_avals)
         return [_select(pr, n, Val(o)) for n, o in zip(new, a[nc + nb :])]
 
-    body_n = ctx.derived(
-        ("while_sel", cond_b, body_b), f"{body_b}_sel", c_in + b_in + k_avals, body
-    )
+    body_n = ctx.derived(("while_sel", cond_b, body_b), f"{body_b}_sel", c_in + b_in + k_avals, body)
     # the body reads the cond consts too (to freeze finished lanes): pass them twice
     params = dict(
         cond_fn=Symbol(cond),
@@ -392,32 +344,16 @@ def scan_batch(ctx, vals, dims, *, body, length, reverse, num_consts, num_carry)
     bm = [d is not None for d in dims]
     cm, km, xm = bm[:nc], bm[nc : nc + nk], bm[nc + nk :]
     while True:
-        new = [
-            a or b for a, b in zip(km, batched_outputs(module, body, cm + km + xm)[:nk])
-        ]
+        new = [a or b for a, b in zip(km, batched_outputs(module, body, cm + km + xm)[:nk])]
         if new == km:
             break
         km = new
     ym = batched_outputs(module, body, cm + km + xm)[nk:]
-    carry = [
-        _front(v, d, size) if m else v
-        for v, d, m in zip(vals[nc : nc + nk], dims[nc : nc + nk], km)
-    ]
+    carry = [_front(v, d, size) if m else v for v, d, m in zip(vals[nc : nc + nk], dims[nc : nc + nk], km)]
     xs = [moveaxis(v, 0, 1) if m else v for v, m in zip(vals[nc + nk :], xm)]
-    step = ctx.batched(
-        body, list(dims[:nc]) + _bdims(km) + _bdims(xm), size, out_batched=km + ym
-    )
-    y_avals = [
-        ShapedType((n, size) + a.shape[1:], a.dtype) if m else a
-        for a, m in zip(outs[nk:], ym)
-    ]
-    params = dict(
-        body=Symbol(step), length=length, reverse=reverse, num_consts=nc, num_carry=nk
-    )
-    res = emit_op(
-        "scan", list(vals[:nc]) + carry + xs, params, [c.aval for c in carry] + y_avals
-    )
+    step = ctx.batched(body, list(dims[:nc]) + _bdims(km) + _bdims(xm), size, out_batched=km + ym)
+    y_avals = [ShapedType((n, size) + a.shape[1:], a.dtype) if m else a for a, m in zip(outs[nk:], ym)]
+    params = dict(body=Symbol(step), length=length, reverse=reverse, num_consts=nc, num_carry=nk)
+    res = emit_op("scan", list(vals[:nc]) + carry + xs, params, [c.aval for c in carry] + y_avals)
     out = [(r, 0 if m else None) for r, m in zip(res[:nk], km)]
-    return out + [
-        ((moveaxis(r, 1, 0), 0) if m else (r, None)) for r, m in zip(res[nk:], ym)
-    ]
+    return out + [((moveaxis(r, 1, 0), 0) if m else (r, None)) for r, m in zip(res[nk:], ym)]

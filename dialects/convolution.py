@@ -28,17 +28,33 @@ def _spatial(shape, spec):
     return tuple(shape[i] for i in spec[2:])
 
 
-def _conv_infer(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
-                feature_group_count, batch_group_count, preferred_element_type=None):
+def _conv_infer(
+    lhs,
+    rhs,
+    window_strides,
+    padding,
+    lhs_dilation,
+    rhs_dilation,
+    dimension_numbers,
+    feature_group_count,
+    batch_group_count,
+    preferred_element_type=None,
+):
     lspec, rspec, ospec = dimension_numbers
     nd = lhs.ndim - 2
     if lhs.ndim != rhs.ndim or lhs.ndim < 2:
-        raise VerifyError(f"conv_general_dilated needs lhs and rhs of one rank >= 2, got {lhs.str_short()} and {rhs.str_short()}")
+        raise VerifyError(
+            f"conv_general_dilated needs lhs and rhs of one rank >= 2, got {lhs.str_short()} and {rhs.str_short()}"
+        )
     for spec in (lspec, rspec, ospec):
         if sorted(spec) != list(range(lhs.ndim)):
             raise VerifyError(f"dimension_numbers {dimension_numbers} are not permutations of {lhs.ndim} axes")
-    for nm, v in (("window_strides", window_strides), ("padding", padding), ("lhs_dilation", lhs_dilation),
-                  ("rhs_dilation", rhs_dilation)):
+    for nm, v in (
+        ("window_strides", window_strides),
+        ("padding", padding),
+        ("lhs_dilation", lhs_dilation),
+        ("rhs_dilation", rhs_dilation),
+    ):
         if len(v) != nd:
             raise VerifyError(f"conv_general_dilated {nm} needs {nd} entries, got {v}")
     if min((*window_strides, *lhs_dilation, *rhs_dilation), default=1) < 1:
@@ -49,13 +65,19 @@ def _conv_infer(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, d
         raise VerifyError(f"conv_general_dilated does not accept dtype {lhs.dtype.name}")
     G, B = feature_group_count, batch_group_count
     if G < 1 or B < 1 or (G > 1 and B > 1):
-        raise VerifyError(f"conv_general_dilated: feature_group_count={G}, batch_group_count={B}: both >= 1, one of them 1")
+        raise VerifyError(
+            f"conv_general_dilated: feature_group_count={G}, batch_group_count={B}: both >= 1, one of them 1"
+        )
     n, c = lhs.shape[lspec[0]], lhs.shape[lspec[1]]
     o, i = rhs.shape[rspec[0]], rhs.shape[rspec[1]]
     if c != i * G:
-        raise VerifyError(f"conv_general_dilated: lhs features {c} must be rhs input features {i} x feature_group_count {G}")
+        raise VerifyError(
+            f"conv_general_dilated: lhs features {c} must be rhs input features {i} x feature_group_count {G}"
+        )
     if o % G or o % B or n % B:
-        raise VerifyError(f"conv_general_dilated: rhs output features {o} / lhs batch {n} not divisible by the group counts")
+        raise VerifyError(
+            f"conv_general_dilated: rhs output features {o} / lhs batch {n} not divisible by the group counts"
+        )
     in_d = dilate_shape(_spatial(lhs.shape, lspec), lhs_dilation)
     k_d = dilate_shape(_spatial(rhs.shape, rspec), rhs_dilation)
     spatial = []
@@ -85,11 +107,30 @@ def _pad_dilate(x, lhs_dilation, padding):
     return buf[(slice(None), slice(None)) + crop]
 
 
-def _conv_impl(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
-               feature_group_count, batch_group_count, preferred_element_type=None):
-    out_t = _conv_infer(ShapedType(lhs.shape, lhs.dtype), ShapedType(rhs.shape, rhs.dtype), window_strides, padding,
-                        lhs_dilation, rhs_dilation, dimension_numbers, feature_group_count, batch_group_count,
-                        preferred_element_type)
+def _conv_impl(
+    lhs,
+    rhs,
+    window_strides,
+    padding,
+    lhs_dilation,
+    rhs_dilation,
+    dimension_numbers,
+    feature_group_count,
+    batch_group_count,
+    preferred_element_type=None,
+):
+    out_t = _conv_infer(
+        ShapedType(lhs.shape, lhs.dtype),
+        ShapedType(rhs.shape, rhs.dtype),
+        window_strides,
+        padding,
+        lhs_dilation,
+        rhs_dilation,
+        dimension_numbers,
+        feature_group_count,
+        batch_group_count,
+        preferred_element_type,
+    )
     lspec, rspec, ospec = dimension_numbers
     acc = np.float64 if lhs.dtype.kind == "f" else np.int64
     x = np.transpose(lhs, lspec).astype(acc)  # (N, C, spatial...)
@@ -115,8 +156,9 @@ def _conv_impl(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, di
         for b in range(B):
             for g in range(G):
                 k = b * G + g  # output-feature block of this group
-                res[:, k * og:(k + 1) * og] = np.einsum(
-                    spec, win[b * ng:(b + 1) * ng, g * cg:(g + 1) * cg], wd[k * og:(k + 1) * og])
+                res[:, k * og : (k + 1) * og] = np.einsum(
+                    spec, win[b * ng : (b + 1) * ng, g * cg : (g + 1) * cg], wd[k * og : (k + 1) * og]
+                )
     return np.transpose(res, np.argsort(ospec)).astype(out_t.dtype)
 
 
@@ -133,10 +175,26 @@ def _lst(xs):
 split_groups = contextvars.ContextVar("irjax_split_conv_groups", default=False)
 
 
-def _conv_lower(ctx, lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
-                feature_group_count, batch_group_count, preferred_element_type=None):
-    p = dict(window_strides=window_strides, padding=padding, lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation,
-             dimension_numbers=dimension_numbers)
+def _conv_lower(
+    ctx,
+    lhs,
+    rhs,
+    window_strides,
+    padding,
+    lhs_dilation,
+    rhs_dilation,
+    dimension_numbers,
+    feature_group_count,
+    batch_group_count,
+    preferred_element_type=None,
+):
+    p = dict(
+        window_strides=window_strides,
+        padding=padding,
+        lhs_dilation=lhs_dilation,
+        rhs_dilation=rhs_dilation,
+        dimension_numbers=dimension_numbers,
+    )
     out = ctx.out_avals[0]
     groups = max(feature_group_count, batch_group_count)
     if groups == 1 or not split_groups.get():
@@ -163,13 +221,27 @@ def _block(x, axis, g, n):
     limit = list(a.shape)
     start[axis], limit[axis] = g * size, (g + 1) * size
     shape = tuple(hi - lo for lo, hi in zip(start, limit))
-    return hlo.op1("stablehlo.slice", [x], ShapedType(shape, a.dtype),
-                   {"start_indices": hlo.i64s(start), "limit_indices": hlo.i64s(limit),
-                    "strides": hlo.i64s([1] * len(shape))})
+    return hlo.op1(
+        "stablehlo.slice",
+        [x],
+        ShapedType(shape, a.dtype),
+        {"start_indices": hlo.i64s(start), "limit_indices": hlo.i64s(limit), "strides": hlo.i64s([1] * len(shape))},
+    )
 
 
-def _convolution(lhs, rhs, out, feature_group_count, batch_group_count, *, window_strides, padding, lhs_dilation,
-                 rhs_dilation, dimension_numbers):
+def _convolution(
+    lhs,
+    rhs,
+    out,
+    feature_group_count,
+    batch_group_count,
+    *,
+    window_strides,
+    padding,
+    lhs_dilation,
+    rhs_dilation,
+    dimension_numbers,
+):
     lspec, rspec, ospec = dimension_numbers
     dn = (
         f"#stablehlo.conv<raw input_batch_dimension = {lspec[0]}, input_feature_dimension = {lspec[1]}, "
@@ -215,7 +287,7 @@ def _conv_jvp(primals, tangents, **p):
 def _split_axis(x, axis, n):
     """Split axis into (n, size // n), the n part major."""
     s = x.shape
-    return L.reshape(x, s[:axis] + (n, s[axis] // n) + s[axis + 1:])
+    return L.reshape(x, s[:axis] + (n, s[axis] // n) + s[axis + 1 :])
 
 
 def _merge_axis(x, src, dst):
@@ -224,15 +296,26 @@ def _merge_axis(x, src, dst):
     perm.insert(dst, src)
     x = L.transpose(x, perm)
     s = x.shape
-    return L.reshape(x, s[:dst] + (s[dst] * s[dst + 1],) + s[dst + 2:])
+    return L.reshape(x, s[:dst] + (s[dst] * s[dst + 1],) + s[dst + 2 :])
 
 
 def _swap01(spec):
     return (spec[1], spec[0]) + tuple(spec[2:])
 
 
-def _conv_vjp(cts, primals, outs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
-              feature_group_count, batch_group_count, preferred_element_type=None):
+def _conv_vjp(
+    cts,
+    primals,
+    outs,
+    window_strides,
+    padding,
+    lhs_dilation,
+    rhs_dilation,
+    dimension_numbers,
+    feature_group_count,
+    batch_group_count,
+    preferred_element_type=None,
+):
     lhs, rhs = primals
     g = L.convert(cts[0], lhs.dtype)
     if g.aval.size == 0:  # an empty output: nothing flows back
@@ -254,21 +337,39 @@ def _conv_vjp(cts, primals, outs, window_strides, padding, lhs_dilation, rhs_dil
     for x, k, o, (lo, _) in zip(in_d, k_d, out_d, padding):
         before = k - lo - 1
         pad_l.append((before, x + k - 1 - o - before))
-    d_lhs = _conv(g, w, window_strides=tuple(lhs_dilation), padding=tuple(pad_l), lhs_dilation=tuple(window_strides),
-                  rhs_dilation=tuple(rhs_dilation), dimension_numbers=(ospec, _swap01(rspec), lspec),
-                  feature_group_count=groups, batch_group_count=1)
+    d_lhs = _conv(
+        g,
+        w,
+        window_strides=tuple(lhs_dilation),
+        padding=tuple(pad_l),
+        lhs_dilation=tuple(window_strides),
+        rhs_dilation=tuple(rhs_dilation),
+        dimension_numbers=(ospec, _swap01(rspec), lspec),
+        feature_group_count=groups,
+        batch_group_count=1,
+    )
     if B > 1:  # the batch groups came out as feature blocks: fold them back into the batch
         d_lhs = _merge_axis(_split_axis(d_lhs, lspec[1], B), lspec[1], lspec[0])
 
     if G == 1 and B == 1 and int(np.prod(_spatial(rhs.shape, rspec))) <= _MAX_DOT_TAPS:
-        return [d_lhs, _rhs_grad_by_dots(lhs, g, rhs, window_strides, padding, lhs_dilation, rhs_dilation,
-                                         dimension_numbers)]
+        return [
+            d_lhs,
+            _rhs_grad_by_dots(lhs, g, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers),
+        ]
     # d rhs: correlate the input with the cotangent as the kernel; the roles of batch and
     # features swap, so feature groups become batch groups and back.
     pad_r = [(lo, o - x + k - lo - 1) for x, k, o, (lo, _) in zip(in_d, k_d, out_d, padding)]
-    d_rhs = _conv(lhs, g, window_strides=tuple(rhs_dilation), padding=tuple(pad_r), lhs_dilation=tuple(lhs_dilation),
-                  rhs_dilation=tuple(window_strides), dimension_numbers=(_swap01(lspec), _swap01(ospec), _swap01(rspec)),
-                  feature_group_count=B, batch_group_count=G)
+    d_rhs = _conv(
+        lhs,
+        g,
+        window_strides=tuple(rhs_dilation),
+        padding=tuple(pad_r),
+        lhs_dilation=tuple(lhs_dilation),
+        rhs_dilation=tuple(window_strides),
+        dimension_numbers=(_swap01(lspec), _swap01(ospec), _swap01(rspec)),
+        feature_group_count=B,
+        batch_group_count=G,
+    )
     return [d_lhs, d_rhs]
 
 
@@ -291,7 +392,9 @@ def _rhs_grad_by_dots(lhs, g, rhs, window_strides, padding, lhs_dilation, rhs_di
     cols = []
     for idx in itertools.product(*(range(k) for k in taps)):
         start = (0, 0) + tuple(i * r for i, r in zip(idx, rhs_dilation))
-        limit = xp.shape[:2] + tuple(s0 + (o - 1) * st + 1 for s0, o, st in zip(start[2:], gt.shape[2:], window_strides))
+        limit = xp.shape[:2] + tuple(
+            s0 + (o - 1) * st + 1 for s0, o, st in zip(start[2:], gt.shape[2:], window_strides)
+        )
         win = L.bind("slice", xp, start_indices=start, limit_indices=limit, strides=(1, 1) + tuple(window_strides))
         cols.append(L.reshape(win, (1, x.shape[0], m)))
     col = cols[0] if len(cols) == 1 else L.bind("concatenate", *cols, dimension=0)
@@ -308,19 +411,36 @@ def _rhs_grad_by_dots(lhs, g, rhs, window_strides, padding, lhs_dilation, rhs_di
 def _join(x, axis):
     """Merge axes axis and axis + 1 (the first major)."""
     s = x.shape
-    return L.reshape(x, s[:axis] + (s[axis] * s[axis + 1],) + s[axis + 2:])
+    return L.reshape(x, s[:axis] + (s[axis] * s[axis + 1],) + s[axis + 2 :])
 
 
-def _conv_batch(args, dims, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
-                feature_group_count, batch_group_count, preferred_element_type=None):
+def _conv_batch(
+    args,
+    dims,
+    window_strides,
+    padding,
+    lhs_dilation,
+    rhs_dilation,
+    dimension_numbers,
+    feature_group_count,
+    batch_group_count,
+    preferred_element_type=None,
+):
     """Fold the vmapped axis V into the conv's own batch, features or groups."""
     lhs, rhs = args
     dl, dr = dims
     lspec, rspec, ospec = dimension_numbers
     G, B = feature_group_count, batch_group_count
-    p = dict(window_strides=window_strides, padding=padding, lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation,
-             dimension_numbers=dimension_numbers, feature_group_count=G, batch_group_count=B,
-             preferred_element_type=preferred_element_type)
+    p = dict(
+        window_strides=window_strides,
+        padding=padding,
+        lhs_dilation=lhs_dilation,
+        rhs_dilation=rhs_dilation,
+        dimension_numbers=dimension_numbers,
+        feature_group_count=G,
+        batch_group_count=B,
+        preferred_element_type=preferred_element_type,
+    )
     # with V moved to axis 0, the operand's own axis a sits at a + 1
     if dl is not None and dl != 0:
         lhs = L.moveaxis(lhs, dl, 0)
@@ -353,7 +473,7 @@ def _conv_batch(args, dims, window_strides, padding, lhs_dilation, rhs_dilation,
     w = _join(_merge_axis(_split_axis(rhs, 1 + rspec[0], groups), 0, rspec[0] + 1), rspec[0])
     out = _conv(lhs, w, **p)
     f = ospec[1]
-    out = L.reshape(out, out.shape[:f] + (groups, V, out.shape[f] // (groups * V)) + out.shape[f + 1:])
+    out = L.reshape(out, out.shape[:f] + (groups, V, out.shape[f] // (groups * V)) + out.shape[f + 1 :])
     return _join(L.moveaxis(out, f + 1, 0), f + 1), 0
 
 

@@ -32,10 +32,7 @@ def _same_shape(name, avals):
     s0 = avals[0].shape
     for a in avals[1:]:
         if a.shape != s0:
-            raise VerifyError(
-                f"jx.{name} needs operands of one shape, got "
-                + ", ".join(x.str_short() for x in avals)
-            )
+            raise VerifyError(f"jx.{name} needs operands of one shape, got " + ", ".join(x.str_short() for x in avals))
 
 
 def batch_elementwise(prim_name, **fixed):
@@ -122,9 +119,7 @@ def binary(name, np_fn, hlo_name, derivs=None, kinds="fiub", out_bool=False, doc
         def jvp(primals, tangents):
             x, y = primals
             out = L.bind(name, x, y)
-            terms = [
-                t * d(x, y, out) for t, d in zip(tangents, derivs) if t is not None
-            ]
+            terms = [t * d(x, y, out) for t, d in zip(tangents, derivs) if t is not None]
             tan = None
             for term in terms:
                 tan = term if tan is None else tan + term
@@ -220,9 +215,9 @@ log = unary("log", np.log, "stablehlo.log", lambda x, y: 1.0 / x)
 log1p = unary("log1p", np.log1p, "stablehlo.log_plus_one", lambda x, y: 1.0 / (x + 1.0))
 expm1 = unary("expm1", np.expm1, "stablehlo.exponential_minus_one", lambda x, y: y + 1.0)
 tanh = unary("tanh", np.tanh, "stablehlo.tanh", lambda x, y: 1.0 - y * y)
-logistic = unary(
-    "logistic", lambda x: 1 / (1 + np.exp(-x)), "stablehlo.logistic", lambda x, y: y * (1.0 - y)
-)
+logistic = unary("logistic", lambda x: 1 / (1 + np.exp(-x)), "stablehlo.logistic", lambda x, y: y * (1.0 - y))
+
+
 def _lower_trig(fn):
     def lower(ctx, x):
         return hlo_math.trig(fn, x, ctx.out_avals[0])
@@ -254,9 +249,7 @@ erf = unary(
     "chlo.erf",
     lambda x, y: float(2 / math.sqrt(math.pi)) * L.exp(-(x * x)),
 )
-erf_inv = unary(
-    "erf_inv", _erfinv, "chlo.erf_inv", lambda x, y: float(math.sqrt(math.pi) / 2) * L.exp(y * y)
-)
+erf_inv = unary("erf_inv", _erfinv, "chlo.erf_inv", lambda x, y: float(math.sqrt(math.pi) / 2) * L.exp(y * y))
 lgamma = unary(
     "lgamma",
     lambda x: _vec(math.lgamma, otypes=[np.float64])(x) if np.size(x) else x,
@@ -273,9 +266,11 @@ popcnt = unary(
 )
 clz = unary(
     "clz",
-    lambda x: _vec(lambda v: 8 * x.dtype.itemsize - (int(v) & ((1 << (8 * x.dtype.itemsize)) - 1)).bit_length())(x)
-    if x.size
-    else x,
+    lambda x: (
+        _vec(lambda v: 8 * x.dtype.itemsize - (int(v) & ((1 << (8 * x.dtype.itemsize)) - 1)).bit_length())(x)
+        if x.size
+        else x
+    ),
     "stablehlo.count_leading_zeros",
     kinds="iu",
 )
@@ -313,7 +308,7 @@ integer_pow = register(
     Primitive(
         "integer_pow",
         _integer_pow_infer,
-        impl=lambda x, y: np.asarray(x ** y if y >= 0 else 1 / x ** (-y), x.dtype),
+        impl=lambda x, y: np.asarray(x**y if y >= 0 else 1 / x ** (-y), x.dtype),
         lower=_integer_pow_lower,
         jvp=lambda primals, tangents, y: (
             [L.bind("integer_pow", primals[0], y=y)],
@@ -402,9 +397,7 @@ def _shift(fn, logical=False):
 add = binary("add", np.add, "stablehlo.add", (_one, _one), kinds="fiu")
 sub = binary("sub", np.subtract, "stablehlo.subtract", (_one, _minus_one), kinds="fiu")
 mul = binary("mul", np.multiply, "stablehlo.multiply", (lambda x, y, o: y, lambda x, y, o: x), kinds="fiub")
-div = binary(
-    "div", _int_div, "stablehlo.divide", (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y), kinds="fiu"
-)
+div = binary("div", _int_div, "stablehlo.divide", (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y), kinds="fiu")
 rem = binary("rem", _rem_np, "stablehlo.remainder", (_one, lambda x, y, o: -_trunc(x / y)), kinds="fiu")
 pow_ = binary(
     "pow",
@@ -432,8 +425,14 @@ shift_right_logical = binary(
 shift_right_arithmetic = binary(
     "shift_right_arithmetic", _shift(np.right_shift), "stablehlo.shift_right_arithmetic", kinds="iu"
 )
-_COMPARES = {"eq": ("EQ", np.equal), "ne": ("NE", np.not_equal), "lt": ("LT", np.less),
-             "le": ("LE", np.less_equal), "gt": ("GT", np.greater), "ge": ("GE", np.greater_equal)}
+_COMPARES = {
+    "eq": ("EQ", np.equal),
+    "ne": ("NE", np.not_equal),
+    "lt": ("LT", np.less),
+    "le": ("LE", np.less_equal),
+    "gt": ("GT", np.greater),
+    "ge": ("GE", np.greater_equal),
+}
 for _name, (_dir, _fn) in _COMPARES.items():
     binary(_name, _fn, _lower_compare(_dir), out_bool=True, doc=f"comparison {_dir}")
 for _name in ("and", "or", "xor", "shift_left", "shift_right_logical", "shift_right_arithmetic", *_COMPARES):
@@ -598,7 +597,10 @@ bitcast_convert_type = register(
         _bitcast_infer,
         impl=lambda x, new_dtype: x.view(np.dtype(new_dtype)),
         lower=lambda ctx, x, new_dtype: hlo.op1("stablehlo.bitcast_convert", [x], ctx.out_avals[0]),
-        jvp=lambda primals, tangents, new_dtype: ([L.bind("bitcast_convert_type", primals[0], new_dtype=new_dtype)], [None]),
+        jvp=lambda primals, tangents, new_dtype: (
+            [L.bind("bitcast_convert_type", primals[0], new_dtype=new_dtype)],
+            [None],
+        ),
         vjp=lambda cts, primals, outs, new_dtype: [None],
         batch=batch_elementwise("bitcast_convert_type"),
         doc="reinterpret the bits as new_dtype",

@@ -6,12 +6,12 @@ input with `body_ops`, so passes never iterate `block.operations` (superlinear).
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
+from . import registry
 from .attrs import decode_params
 from .builder import aval, ir_type
 from .mlir import enter, ir
-from . import registry
 from .registry import ShapedType
 
 CALL_OP = "jx.call"  # the plain call: `inline` splices it, transformations go through its record
@@ -230,7 +230,9 @@ def callees_of(op) -> list[str]:
     return out
 
 
-def emit_custom_call(name: str, operands: Sequence, result_avals: Sequence[ShapedType], num_args: int, **callees) -> list:
+def emit_custom_call(
+    name: str, operands: Sequence, result_avals: Sequence[ShapedType], num_args: int, **callees
+) -> list:
     """`jx.custom_jvp_call` / `jx.custom_vjp_call`: operands are (args..., consts...)."""
     attrs = {k: ir.FlatSymbolRefAttr.get(v) for k, v in callees.items()}
     attrs["num_args"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), int(num_args))

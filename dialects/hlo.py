@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -30,9 +30,7 @@ def op(name: str, operands: Sequence, results: Sequence, attrs: dict | None = No
     attributes = {}
     for k, v in (attrs or {}).items():
         attributes[k] = attr(v) if isinstance(v, str) else v
-    o = ir.Operation.create(
-        name, results=[_type(t) for t in results], operands=list(operands), attributes=attributes
-    )
+    o = ir.Operation.create(name, results=[_type(t) for t in results], operands=list(operands), attributes=attributes)
     return list(o.results)
 
 

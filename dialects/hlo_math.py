@@ -13,7 +13,6 @@ from .builder import aval
 from .registry import ShapedType
 
 
-
 class H:
     """An `ir.Value` with operators that emit StableHLO (same shape; scalars become constants)."""
 

@@ -130,7 +130,11 @@ def _ds_batch(args, dims, slice_sizes):
     if any(d is not None for d in dims[1:]):
         # batched starts: express as a gather with one index row per batch element
         size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
-        x = _moved_to_front([x], [dims[0]])[0] if dims[0] is not None else L.broadcast_in_dim(x, (size,) + x.shape, tuple(range(1, x.ndim + 1)))
+        x = (
+            _moved_to_front([x], [dims[0]])[0]
+            if dims[0] is not None
+            else L.broadcast_in_dim(x, (size,) + x.shape, tuple(range(1, x.ndim + 1)))
+        )
         cols = [L.bind("iota", dtype=np.dtype(np.int32), shape=(size, 1), dimension=0)]
         for s, d in zip(starts, dims[1:]):
             s = L.convert(s, np.int32)
@@ -138,9 +142,13 @@ def _ds_batch(args, dims, slice_sizes):
             cols.append(L.reshape(s, (size, 1)))
         idx = L.bind("concatenate", *cols, dimension=1)
         out = L.bind(
-            "gather", x, idx,
-            offset_dims=tuple(range(1, x.ndim)), collapsed_slice_dims=(0,),
-            start_index_map=tuple(range(x.ndim)), slice_sizes=(1,) + tuple(slice_sizes),
+            "gather",
+            x,
+            idx,
+            offset_dims=tuple(range(1, x.ndim)),
+            collapsed_slice_dims=(0,),
+            start_index_map=tuple(range(x.ndim)),
+            slice_sizes=(1,) + tuple(slice_sizes),
         )
         return out, 0
     x = _moved_to_front([x], [dims[0]])[0]
@@ -204,7 +212,11 @@ def _dus_batch(args, dims):
     size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
     xs = []
     for a, d in ((x, dims[0]), (u, dims[1])):
-        a = L.broadcast_in_dim(a, (size,) + a.shape, tuple(range(1, a.ndim + 1))) if d is None else _moved_to_front([a], [d])[0]
+        a = (
+            L.broadcast_in_dim(a, (size,) + a.shape, tuple(range(1, a.ndim + 1)))
+            if d is None
+            else _moved_to_front([a], [d])[0]
+        )
         xs.append(a)
     if any(d is not None for d in dims[2:]):
         # batched starts: out = select(inside the update's window, update[pos - start], x),
@@ -224,7 +236,9 @@ def _dus_batch(args, dims):
             cols.append(L.bind("clamp", L.full_like(off, 0), off, L.full_like(off, ub.shape[k + 1] - 1)))
         idx = L.bind("concatenate", *[L.reshape(c, xb.shape + (1,)) for c in cols], dimension=xb.ndim)
         nd = tuple(range(xb.ndim))
-        taken = L.bind("gather", ub, idx, offset_dims=(), collapsed_slice_dims=nd, start_index_map=nd, slice_sizes=(1,) * xb.ndim)
+        taken = L.bind(
+            "gather", ub, idx, offset_dims=(), collapsed_slice_dims=nd, start_index_map=nd, slice_sizes=(1,) * xb.ndim
+        )
         return (taken if inside is None else L.select(inside, taken, xb)), 0
     zero = L.full((), 0, starts[0].dtype) if starts else L.full((), 0, np.int32)
     return L.bind("dynamic_update_slice", xs[0], xs[1], zero, *starts), 0
@@ -271,7 +285,14 @@ def _gather_infer(x, idx, offset_dims, collapsed_slice_dims, start_index_map, sl
 
 
 def _gather_impl(x, idx, offset_dims, collapsed_slice_dims, start_index_map, slice_sizes):
-    out = _gather_infer(ShapedType(x.shape, x.dtype), ShapedType(idx.shape, idx.dtype), offset_dims, collapsed_slice_dims, start_index_map, slice_sizes)
+    out = _gather_infer(
+        ShapedType(x.shape, x.dtype),
+        ShapedType(idx.shape, idx.dtype),
+        offset_dims,
+        collapsed_slice_dims,
+        start_index_map,
+        slice_sizes,
+    )
     batch = idx.shape[:-1]
     keep = [i for i in range(x.ndim) if i not in collapsed_slice_dims]
     slabs = np.empty(batch + tuple(slice_sizes[i] for i in keep), x.dtype)
@@ -347,9 +368,14 @@ def _gather_vjp(cts, primals, outs, offset_dims, collapsed_slice_dims, start_ind
     idx = _clamp_starts(idx, x.shape, start_index_map, slice_sizes)
     z = L.zeros_like(x)
     ct = L.bind(
-        "scatter", z, idx, cts[0],
-        update_window_dims=offset_dims, inserted_window_dims=collapsed_slice_dims,
-        scatter_dims_to_operand_dims=start_index_map, kind="add",
+        "scatter",
+        z,
+        idx,
+        cts[0],
+        update_window_dims=offset_dims,
+        inserted_window_dims=collapsed_slice_dims,
+        scatter_dims_to_operand_dims=start_index_map,
+        kind="add",
     )
     return [ct, None]
 
@@ -360,7 +386,9 @@ def _gather_batch(args, dims, offset_dims, collapsed_slice_dims, start_index_map
     if di is None:
         x = _moved_to_front([x], [dx])[0]
         out = L.bind(
-            "gather", x, idx,
+            "gather",
+            x,
+            idx,
             offset_dims=(0,) + tuple(d + 1 for d in offset_dims),
             collapsed_slice_dims=tuple(d + 1 for d in collapsed_slice_dims),
             start_index_map=tuple(d + 1 for d in start_index_map),
@@ -371,16 +399,22 @@ def _gather_batch(args, dims, offset_dims, collapsed_slice_dims, start_index_map
     idx = _moved_to_front([idx], [di])[0]
     if dx is None:
         out = L.bind(
-            "gather", x, idx,
-            offset_dims=tuple(d + 1 for d in offset_dims), collapsed_slice_dims=collapsed_slice_dims,
-            start_index_map=start_index_map, slice_sizes=slice_sizes,
+            "gather",
+            x,
+            idx,
+            offset_dims=tuple(d + 1 for d in offset_dims),
+            collapsed_slice_dims=collapsed_slice_dims,
+            start_index_map=start_index_map,
+            slice_sizes=slice_sizes,
         )
         return out, 0
     x = _moved_to_front([x], [dx])[0]
     iota = L.bind("iota", dtype=idx.dtype, shape=idx.shape[:-1] + (1,), dimension=0)
     idx2 = L.bind("concatenate", iota, idx, dimension=idx.ndim - 1)
     out = L.bind(
-        "gather", x, idx2,
+        "gather",
+        x,
+        idx2,
         offset_dims=tuple(d + 1 for d in offset_dims),
         collapsed_slice_dims=(0,) + tuple(d + 1 for d in collapsed_slice_dims),
         start_index_map=(0,) + tuple(d + 1 for d in start_index_map),
@@ -413,7 +447,12 @@ _SCATTER_NP = {
     "min": np.minimum,
     "max": np.maximum,
 }
-_SCATTER_HLO = {"add": "stablehlo.add", "mul": "stablehlo.multiply", "min": "stablehlo.minimum", "max": "stablehlo.maximum"}
+_SCATTER_HLO = {
+    "add": "stablehlo.add",
+    "mul": "stablehlo.multiply",
+    "min": "stablehlo.minimum",
+    "max": "stablehlo.maximum",
+}
 
 
 def _scatter_infer(x, idx, upd, update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims, kind):
@@ -463,23 +502,39 @@ def _scatter_lower(ctx, x, idx, upd, update_window_dims, inserted_window_dims, s
         sizes[d] = aval(upd).shape[update_window_dims[j]]
     sdod = scatter_dims_to_operand_dims
     lo, hi = _index_bounds(idx, a.shape, sdod, sizes)
-    ok = hlo.op1("stablehlo.and", [hlo.compare(idx, lo, "GE"), hlo.compare(idx, hi, "LE")], ShapedType(ia.shape, np.dtype(bool)))
+    ok = hlo.op1(
+        "stablehlo.and", [hlo.compare(idx, lo, "GE"), hlo.compare(idx, hi, "LE")], ShapedType(ia.shape, np.dtype(bool))
+    )
     row_ok = hlo.reduce(ok, (len(ia.shape) - 1,), "and") if ia.shape[-1] else None
     if row_ok is not None:
-        far = hlo.broadcast(hlo.constant(np.array([a.shape[d] for d in sdod], ia.dtype)), ia.shape, (len(ia.shape) - 1,))
+        far = hlo.broadcast(
+            hlo.constant(np.array([a.shape[d] for d in sdod], ia.dtype)), ia.shape, (len(ia.shape) - 1,)
+        )
         row_ok = hlo.broadcast(row_ok, ia.shape, tuple(range(len(ia.shape) - 1)))
         idx = hlo.op1("stablehlo.select", [row_ok, idx, far], ia)
     high = [sizes[d] if d in sdod else 0 for d in range(a.ndim)]
     padded = ShapedType(tuple(n + h for n, h in zip(a.shape, high)), a.dtype)
     zero = hlo.constant(np.array(0, a.dtype))
     xp = hlo.op1(
-        "stablehlo.pad", [x, zero], padded,
-        {"edge_padding_low": hlo.i64s([0] * a.ndim), "edge_padding_high": hlo.i64s(high), "interior_padding": hlo.i64s([0] * a.ndim)},
+        "stablehlo.pad",
+        [x, zero],
+        padded,
+        {
+            "edge_padding_low": hlo.i64s([0] * a.ndim),
+            "edge_padding_high": hlo.i64s(high),
+            "interior_padding": hlo.i64s([0] * a.ndim),
+        },
     )
     out = _scatter_lower_raw(xp, idx, upd, update_window_dims, inserted_window_dims, sdod, kind)
     return hlo.op1(
-        "stablehlo.slice", [out], a,
-        {"start_indices": hlo.i64s([0] * a.ndim), "limit_indices": hlo.i64s(a.shape), "strides": hlo.i64s([1] * a.ndim)},
+        "stablehlo.slice",
+        [out],
+        a,
+        {
+            "start_indices": hlo.i64s([0] * a.ndim),
+            "limit_indices": hlo.i64s(a.shape),
+            "strides": hlo.i64s([1] * a.ndim),
+        },
     )
 
 
@@ -513,8 +568,12 @@ def _scatter_lower_raw(x, idx, upd, update_window_dims, inserted_window_dims, sc
 
 def _transpose(v, perm):
     t = aval(v)
-    return hlo.op1("stablehlo.transpose", [v], ShapedType(tuple(t.shape[d] for d in perm), t.dtype),
-                   {"permutation": hlo.i64s(perm)})
+    return hlo.op1(
+        "stablehlo.transpose",
+        [v],
+        ShapedType(tuple(t.shape[d] for d in perm), t.dtype),
+        {"permutation": hlo.i64s(perm)},
+    )
 
 
 def _scatter_indexed_dims_first(x, idx, upd, uwd, iwd, sdod, kind, perm):
@@ -563,9 +622,13 @@ def _gather_of_scatter(ct, idx, p, upd):
     sizes = _window_sizes(ct, upd, p)
     sdod = p["scatter_dims_to_operand_dims"]
     g = L.bind(
-        "gather", ct, idx,
-        offset_dims=p["update_window_dims"], collapsed_slice_dims=p["inserted_window_dims"],
-        start_index_map=sdod, slice_sizes=sizes,
+        "gather",
+        ct,
+        idx,
+        offset_dims=p["update_window_dims"],
+        collapsed_slice_dims=p["inserted_window_dims"],
+        start_index_map=sdod,
+        slice_sizes=sizes,
     )
     if not sdod:
         return g
@@ -614,7 +677,11 @@ def _scatter_batch(args, dims, update_window_dims, inserted_window_dims, scatter
     size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
 
     def front(a, d):
-        return L.broadcast_in_dim(a, (size,) + a.shape, tuple(range(1, a.ndim + 1))) if d is None else _moved_to_front([a], [d])[0]
+        return (
+            L.broadcast_in_dim(a, (size,) + a.shape, tuple(range(1, a.ndim + 1)))
+            if d is None
+            else _moved_to_front([a], [d])[0]
+        )
 
     x = front(x, dx)
     upd = front(upd, du)
@@ -624,7 +691,10 @@ def _scatter_batch(args, dims, update_window_dims, inserted_window_dims, scatter
         x = L.moveaxis(x, 0, x.ndim - 1)
         upd = L.moveaxis(upd, 0, upd.ndim - 1)
         out = L.bind(
-            "scatter", x, idx, upd,
+            "scatter",
+            x,
+            idx,
+            upd,
             update_window_dims=tuple(update_window_dims) + (upd.ndim - 1,),
             inserted_window_dims=tuple(inserted_window_dims),
             scatter_dims_to_operand_dims=tuple(scatter_dims_to_operand_dims),
@@ -635,7 +705,10 @@ def _scatter_batch(args, dims, update_window_dims, inserted_window_dims, scatter
     iota = L.bind("iota", dtype=idx.dtype, shape=idx.shape[:-1] + (1,), dimension=0)
     idx2 = L.bind("concatenate", iota, idx, dimension=idx.ndim - 1)
     out = L.bind(
-        "scatter", x, idx2, upd,
+        "scatter",
+        x,
+        idx2,
+        upd,
         update_window_dims=tuple(d + 1 for d in update_window_dims),
         inserted_window_dims=(0,) + tuple(d + 1 for d in inserted_window_dims),
         scatter_dims_to_operand_dims=(0,) + tuple(d + 1 for d in scatter_dims_to_operand_dims),

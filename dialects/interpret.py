@@ -8,7 +8,7 @@ functions they name. The test oracle for the IR itself.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -158,9 +158,7 @@ def convert(x: Val, dtype) -> Val:
 def broadcast_in_dim(x: Val, shape, broadcast_dimensions) -> Val:
     if tuple(shape) == x.shape and tuple(broadcast_dimensions) == tuple(range(x.ndim)):
         return x
-    return bind(
-        "broadcast_in_dim", x, shape=tuple(shape), broadcast_dimensions=tuple(broadcast_dimensions)
-    )
+    return bind("broadcast_in_dim", x, shape=tuple(shape), broadcast_dimensions=tuple(broadcast_dimensions))
 
 
 def broadcast_to(x: Val, shape) -> Val:

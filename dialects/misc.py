@@ -1,7 +1,7 @@
 """constant, iota, sort and call.
 
-    %0 = "jx.constant"() {value = dense<1.0> : tensor<3xf32>} : () -> tensor<3xf32>
-    %1 = "jx.call"(%0) {callee = @f} : (tensor<3xf32>) -> tensor<3xf32>
+%0 = "jx.constant"() {value = dense<1.0> : tensor<3xf32>} : () -> tensor<3xf32>
+%1 = "jx.call"(%0) {callee = @f} : (tensor<3xf32>) -> tensor<3xf32>
 """
 
 from __future__ import annotations
@@ -99,7 +99,12 @@ def _sort_lower(ctx, *xs, dimension, num_keys, is_stable=True):
             xs = tuple(xs[i] for i in order)
         else:
             shape = aval(xs[0]).shape
-            pos = hlo.op1("stablehlo.iota", [], ShapedType(shape, np.dtype(np.int32)), {"iota_dimension": hlo.attr(f"{dimension} : i64")})
+            pos = hlo.op1(
+                "stablehlo.iota",
+                [],
+                ShapedType(shape, np.dtype(np.int32)),
+                {"iota_dimension": hlo.attr(f"{dimension} : i64")},
+            )
             xs = xs[:num_keys] + (pos,) + xs[num_keys:]
             order = list(range(num_keys)) + [None] + list(range(num_keys, n_out))
         num_keys += 1
@@ -115,12 +120,18 @@ def _sort_lower(ctx, *xs, dimension, num_keys, is_stable=True):
             nan_b = hlo.compare(b, b, "NE")
             lt = hlo.compare(a, b, "LT")
             not_nan_a = hlo.op1("stablehlo.not", [nan_a], ShapedType((), np.dtype(bool)))
-            return hlo.op1("stablehlo.or", [lt, hlo.op1("stablehlo.and", [nan_b, not_nan_a], ShapedType((), np.dtype(bool)))], ShapedType((), np.dtype(bool)))
+            return hlo.op1(
+                "stablehlo.or",
+                [lt, hlo.op1("stablehlo.and", [nan_b, not_nan_a], ShapedType((), np.dtype(bool)))],
+                ShapedType((), np.dtype(bool)),
+            )
         return hlo.compare(a, b, "LT")
 
     def eq(a, b, dtype):
         if np.dtype(dtype).kind == "f":
-            both_nan = hlo.op1("stablehlo.and", [hlo.compare(a, a, "NE"), hlo.compare(b, b, "NE")], ShapedType((), np.dtype(bool)))
+            both_nan = hlo.op1(
+                "stablehlo.and", [hlo.compare(a, a, "NE"), hlo.compare(b, b, "NE")], ShapedType((), np.dtype(bool))
+            )
             return hlo.op1("stablehlo.or", [hlo.compare(a, b, "EQ"), both_nan], ShapedType((), np.dtype(bool)))
         return hlo.compare(a, b, "EQ")
 
@@ -134,7 +145,11 @@ def _sort_lower(ctx, *xs, dimension, num_keys, is_stable=True):
                 result = lt
             else:
                 e = eq(a, b, dt)
-                result = hlo.op1("stablehlo.or", [lt, hlo.op1("stablehlo.and", [e, result], ShapedType((), np.dtype(bool)))], ShapedType((), np.dtype(bool)))
+                result = hlo.op1(
+                    "stablehlo.or",
+                    [lt, hlo.op1("stablehlo.and", [e, result], ShapedType((), np.dtype(bool)))],
+                    ShapedType((), np.dtype(bool)),
+                )
         return [result]
 
     outs = hlo.with_region(
@@ -196,8 +211,13 @@ def _take_along(x, perm, dimension):
         cols.append(L.reshape(c, x.shape + (1,)))
     idx = L.bind("concatenate", *cols, dimension=nd)
     return L.bind(
-        "gather", x, idx, offset_dims=(), collapsed_slice_dims=tuple(range(nd)),
-        start_index_map=tuple(range(nd)), slice_sizes=(1,) * nd,
+        "gather",
+        x,
+        idx,
+        offset_dims=(),
+        collapsed_slice_dims=tuple(range(nd)),
+        start_index_map=tuple(range(nd)),
+        slice_sizes=(1,) * nd,
     )
 
 
@@ -213,10 +233,18 @@ def _sort_vjp(cts, primals, outs, dimension, num_keys, is_stable=True):
         if not L.is_float(x):
             res.append(None)
             continue
-        res.append(L.bind(
-            "scatter", L.zeros_like(x), idx, c, update_window_dims=(), inserted_window_dims=tuple(range(nd)),
-            scatter_dims_to_operand_dims=tuple(range(nd)), kind="add",
-        ))
+        res.append(
+            L.bind(
+                "scatter",
+                L.zeros_like(x),
+                idx,
+                c,
+                update_window_dims=(),
+                inserted_window_dims=tuple(range(nd)),
+                scatter_dims_to_operand_dims=tuple(range(nd)),
+                kind="add",
+            )
+        )
     return res
 
 
@@ -234,7 +262,11 @@ def _sort_batch(args, dims, dimension, num_keys, is_stable=True):
     size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
     xs = []
     for a, d in zip(args, dims):
-        xs.append(L.broadcast_in_dim(a, (size,) + a.shape, tuple(range(1, a.ndim + 1))) if d is None else _moved_to_front([a], [d])[0])
+        xs.append(
+            L.broadcast_in_dim(a, (size,) + a.shape, tuple(range(1, a.ndim + 1)))
+            if d is None
+            else _moved_to_front([a], [d])[0]
+        )
     outs = L.bind("sort", *xs, dimension=dimension + 1, num_keys=num_keys, is_stable=is_stable)
     return outs, [0] * len(outs)
 

@@ -18,8 +18,10 @@ def _rp_infer(x, exponent_bits, mantissa_bits):
     if x.dtype.kind != "f":
         raise VerifyError(f"jx.reduce_precision needs a float operand, got {x.dtype.name}")
     if exponent_bits < 1 or mantissa_bits < 0:
-        raise VerifyError(f"jx.reduce_precision needs exponent_bits >= 1 and mantissa_bits >= 0, "
-                          f"got {exponent_bits} and {mantissa_bits}")
+        raise VerifyError(
+            f"jx.reduce_precision needs exponent_bits >= 1 and mantissa_bits >= 0, "
+            f"got {exponent_bits} and {mantissa_bits}"
+        )
     return ShapedType(x.shape, x.dtype)
 
 
@@ -58,12 +60,16 @@ register(
         _rp_infer,
         impl=_rp_impl,
         lower=lambda ctx, x, exponent_bits, mantissa_bits: hlo.op1(
-            "stablehlo.reduce_precision", [x], ctx.out_avals[0],
-            {"exponent_bits": f"{exponent_bits} : i32", "mantissa_bits": f"{mantissa_bits} : i32"}),
+            "stablehlo.reduce_precision",
+            [x],
+            ctx.out_avals[0],
+            {"exponent_bits": f"{exponent_bits} : i32", "mantissa_bits": f"{mantissa_bits} : i32"},
+        ),
         # as JAX: treated as linear, so derivatives are rounded the same way
         jvp=lambda primals, tangents, **p: (
             [L.bind("reduce_precision", primals[0], **p)],
-            [None if tangents[0] is None else L.bind("reduce_precision", tangents[0], **p)]),
+            [None if tangents[0] is None else L.bind("reduce_precision", tangents[0], **p)],
+        ),
         vjp=lambda cts, primals, outs, **p: [L.bind("reduce_precision", cts[0], **p)],
         batch=lambda args, dims, **p: (L.bind("reduce_precision", _moved_to_front(args, dims)[0], **p), 0),
         doc="round to a float format with fewer exponent / mantissa bits",

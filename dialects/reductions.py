@@ -90,10 +90,10 @@ def _others_product(x, axes):
             starts[last], limits[last] = lo, hi
             return L.bind("slice", v, start_indices=tuple(starts), limit_indices=tuple(limits), strides=None)
 
-        left = L.bind("concatenate", one, cut(L.bind("cumprod", flat, axis=last, reverse=False), 0, n - 1),
-                      dimension=last)
-        right = L.bind("concatenate", cut(L.bind("cumprod", flat, axis=last, reverse=True), 1, n), one,
-                       dimension=last)
+        left = L.bind(
+            "concatenate", one, cut(L.bind("cumprod", flat, axis=last, reverse=False), 0, n - 1), dimension=last
+        )
+        right = L.bind("concatenate", cut(L.bind("cumprod", flat, axis=last, reverse=True), 1, n), one, dimension=last)
         others = left * right
     return L.transpose(L.reshape(others, xt.shape), tuple(int(i) for i in np.argsort(perm)))
 
@@ -195,7 +195,11 @@ def _arg_lower(direction):
                 nan2 = hlo.compare(v2, v2, "NE")
                 not_nan2 = hlo.op1("stablehlo.not", [nan2], ShapedType((), BOOL))
                 # if v2 is NaN and v1 is not, keep v2
-                pick1 = hlo.op1("stablehlo.and", [pick1, hlo.op1("stablehlo.or", [not_nan2, nan1], ShapedType((), BOOL))], ShapedType((), BOOL))
+                pick1 = hlo.op1(
+                    "stablehlo.and",
+                    [pick1, hlo.op1("stablehlo.or", [not_nan2, nan1], ShapedType((), BOOL))],
+                    ShapedType((), BOOL),
+                )
             return [
                 hlo.op1("stablehlo.select", [pick1, v1, v2], ShapedType((), a.dtype)),
                 hlo.op1("stablehlo.select", [pick1, i1, i2], ShapedType((), idt)),
@@ -220,9 +224,23 @@ for _name, _fn, _dir in (("argmax", np.argmax, "GT"), ("argmin", np.argmin, "LT"
             _arg_infer,
             impl=_arg_impl(_fn),
             lower=_arg_lower(_dir),
-            jvp=(lambda n: lambda primals, tangents, axis, index_dtype: ([L.bind(n, primals[0], axis=axis, index_dtype=index_dtype)], [None]))(_name),
+            jvp=(
+                lambda n: (
+                    lambda primals, tangents, axis, index_dtype: (
+                        [L.bind(n, primals[0], axis=axis, index_dtype=index_dtype)],
+                        [None],
+                    )
+                )
+            )(_name),
             vjp=lambda cts, primals, outs, axis, index_dtype: [None],
-            batch=(lambda n: lambda args, dims, axis, index_dtype: (L.bind(n, _moved_to_front(args, dims)[0], axis=axis + 1, index_dtype=index_dtype), 0))(_name),
+            batch=(
+                lambda n: (
+                    lambda args, dims, axis, index_dtype: (
+                        L.bind(n, _moved_to_front(args, dims)[0], axis=axis + 1, index_dtype=index_dtype),
+                        0,
+                    )
+                )
+            )(_name),
             doc="index of the first extreme value along axis",
             family="reduction",
         )
@@ -279,9 +297,11 @@ def _scan(x, axis, reverse, kind):
     pad[axis] = [0, n - 1] if reverse else [n - 1, 0]
     init = hlo.constant(np.array(hlo.reducer_identity(kind, a.dtype), a.dtype))
     st = hlo.scalar_type(a.dtype)
-    pad_attr = hlo.attr(
-        "dense<[" + ", ".join(f"[{p}, {q}]" for p, q in pad) + f"]> : tensor<{a.ndim}x2xi64>"
-    ) if a.ndim else None
+    pad_attr = (
+        hlo.attr("dense<[" + ", ".join(f"[{p}, {q}]" for p, q in pad) + f"]> : tensor<{a.ndim}x2xi64>")
+        if a.ndim
+        else None
+    )
     attrs = {"window_dimensions": hlo.i64s(window)}
     if pad_attr is not None:
         attrs["padding"] = pad_attr
@@ -334,8 +354,15 @@ def _cum_extreme_jvp(name):
         if t is None:
             return [out], [None]
         idx = _along_index(_cum_extreme_source(x, out, axis, reverse), axis)
-        tan = L.bind("gather", t, idx, offset_dims=(), collapsed_slice_dims=_all_dims(x.ndim),
-                     start_index_map=_all_dims(x.ndim), slice_sizes=(1,) * x.ndim)
+        tan = L.bind(
+            "gather",
+            t,
+            idx,
+            offset_dims=(),
+            collapsed_slice_dims=_all_dims(x.ndim),
+            start_index_map=_all_dims(x.ndim),
+            slice_sizes=(1,) * x.ndim,
+        )
         return [out], [tan]
 
     return jvp
@@ -345,8 +372,18 @@ def _cum_extreme_vjp(cts, primals, outs, axis, reverse):
     (x,) = primals
     idx = _along_index(_cum_extreme_source(x, outs[0], axis, reverse), axis)
     nd = _all_dims(x.ndim)
-    return [L.bind("scatter", L.zeros_like(x), idx, cts[0], update_window_dims=(), inserted_window_dims=nd,
-                   scatter_dims_to_operand_dims=nd, kind="add")]
+    return [
+        L.bind(
+            "scatter",
+            L.zeros_like(x),
+            idx,
+            cts[0],
+            update_window_dims=(),
+            inserted_window_dims=nd,
+            scatter_dims_to_operand_dims=nd,
+            kind="add",
+        )
+    ]
 
 
 def _cum_jvp(name):
@@ -372,7 +409,14 @@ for _name in _CUM_NP:
             lower=_cum_lower(_name),
             jvp=_cum_jvp(_name) if _name in ("cumsum", "cumprod") else _cum_extreme_jvp(_name),
             vjp=_vjp,
-            batch=(lambda n: lambda args, dims, axis, reverse: (L.bind(n, _moved_to_front(args, dims)[0], axis=axis + 1, reverse=reverse), 0))(_name),
+            batch=(
+                lambda n: (
+                    lambda args, dims, axis, reverse: (
+                        L.bind(n, _moved_to_front(args, dims)[0], axis=axis + 1, reverse=reverse),
+                        0,
+                    )
+                )
+            )(_name),
             doc="inclusive scan along axis",
             family="cumulative",
         )
@@ -411,7 +455,15 @@ def _dot_impl(a, b, lhs_contracting, rhs_contracting, lhs_batch, rhs_batch, pref
     n = int(np.prod(bt.shape[nb + len(rhs_contracting) :], dtype=np.int64))
     acc = np.float64 if a.dtype.kind == "f" else a.dtype
     r = np.matmul(at.reshape(bs + (m, k)).astype(acc), bt.reshape(bs + (k, n)).astype(acc))
-    out = _dot_infer(ShapedType(a.shape, a.dtype), ShapedType(b.shape, b.dtype), lhs_contracting, rhs_contracting, lhs_batch, rhs_batch, preferred_element_type)
+    out = _dot_infer(
+        ShapedType(a.shape, a.dtype),
+        ShapedType(b.shape, b.dtype),
+        lhs_contracting,
+        rhs_contracting,
+        lhs_batch,
+        rhs_batch,
+        preferred_element_type,
+    )
     return r.reshape(out.shape).astype(out.dtype)
 
 
@@ -473,27 +525,39 @@ def _dot_batch(args, dims, lhs_contracting, rhs_contracting, lhs_batch, rhs_batc
     if da is not None and db is not None:
         a, b = _moved_to_front([a, b], [da, db])
         out = L.bind(
-            "dot_general", a, b,
-            lhs_contracting=shift(lhs_contracting), rhs_contracting=shift(rhs_contracting),
-            lhs_batch=(0,) + shift(lhs_batch), rhs_batch=(0,) + shift(rhs_batch),
+            "dot_general",
+            a,
+            b,
+            lhs_contracting=shift(lhs_contracting),
+            rhs_contracting=shift(rhs_contracting),
+            lhs_batch=(0,) + shift(lhs_batch),
+            rhs_batch=(0,) + shift(rhs_batch),
             preferred_element_type=preferred_element_type,
         )
         return out, 0
     if da is not None:
         (a,) = _moved_to_front([a], [da])
         out = L.bind(
-            "dot_general", a, b,
-            lhs_contracting=shift(lhs_contracting), rhs_contracting=rhs_contracting,
-            lhs_batch=shift(lhs_batch), rhs_batch=rhs_batch,
+            "dot_general",
+            a,
+            b,
+            lhs_contracting=shift(lhs_contracting),
+            rhs_contracting=rhs_contracting,
+            lhs_batch=shift(lhs_batch),
+            rhs_batch=rhs_batch,
             preferred_element_type=preferred_element_type,
         )
         # result: batch dims, then a's free dims (with the vmapped dim first among them)
         return out, len(lhs_batch)
     (b,) = _moved_to_front([b], [db])
     out = L.bind(
-        "dot_general", a, b,
-        lhs_contracting=lhs_contracting, rhs_contracting=shift(rhs_contracting),
-        lhs_batch=lhs_batch, rhs_batch=shift(rhs_batch),
+        "dot_general",
+        a,
+        b,
+        lhs_contracting=lhs_contracting,
+        rhs_contracting=shift(rhs_contracting),
+        lhs_batch=lhs_batch,
+        rhs_batch=shift(rhs_batch),
         preferred_element_type=preferred_element_type,
     )
     nfree_a = a.ndim - len(lhs_contracting) - len(lhs_batch)

@@ -26,9 +26,7 @@ def _params(callee, prevent_cse):
 def remat_jvp(ctx, primals, tangents, *, callee, prevent_cse):
     ins, outs = ctx.signature(callee)
     tans = [t if t is not None else zeros(a) for t, a in zip(tangents, ins)]
-    res = emit_op(
-        "remat", primals + tans, _params(ctx.jvp_of(callee), prevent_cse), outs + outs
-    )
+    res = emit_op("remat", primals + tans, _params(ctx.jvp_of(callee), prevent_cse), outs + outs)
     return res[: len(outs)], res[len(outs) :]
 
 

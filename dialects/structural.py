@@ -1,6 +1,6 @@
 """Shape ops: broadcast_in_dim, reshape, transpose, concatenate, pad, rev.
 
-    %1 = "jx.transpose"(%0) {permutation = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+%1 = "jx.transpose"(%0) {permutation = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ def _bid_infer(x, shape, broadcast_dimensions):
 
 
 def _bid_impl(x, shape, broadcast_dimensions):
-    expanded = np.reshape(x, [x.shape[broadcast_dimensions.index(i)] if i in broadcast_dimensions else 1 for i in range(len(shape))])
+    expanded = np.reshape(
+        x, [x.shape[broadcast_dimensions.index(i)] if i in broadcast_dimensions else 1 for i in range(len(shape))]
+    )
     return np.broadcast_to(expanded, shape).copy()
 
 
@@ -139,8 +141,10 @@ def _concat_infer(*xs, dimension):
         raise VerifyError("jx.concatenate needs at least one operand")
     x0 = xs[0]
     for x in xs:
-        if x.dtype != x0.dtype or x.ndim != x0.ndim or any(
-            a != b for i, (a, b) in enumerate(zip(x.shape, x0.shape)) if i != dimension
+        if (
+            x.dtype != x0.dtype
+            or x.ndim != x0.ndim
+            or any(a != b for i, (a, b) in enumerate(zip(x.shape, x0.shape)) if i != dimension)
         ):
             raise VerifyError("jx.concatenate operands must agree except along the dimension")
     shape = list(x0.shape)
@@ -231,7 +235,9 @@ def _pad_vjp(cts, primals, outs, padding_config):
     x, pv = primals
     ct = cts[0]
     # crop the edges back (negative pad), then take every (interior+1)-th element
-    unpadded = L.bind("pad", ct, L.full((), 0, ct.dtype), padding_config=tuple((-lo, -hi, 0) for lo, hi, _ in padding_config))
+    unpadded = L.bind(
+        "pad", ct, L.full((), 0, ct.dtype), padding_config=tuple((-lo, -hi, 0) for lo, hi, _ in padding_config)
+    )
     starts = tuple(0 for _ in padding_config)
     strides = tuple(it + 1 for _, _, it in padding_config)
     gx = L.bind("slice", unpadded, start_indices=starts, limit_indices=unpadded.shape, strides=strides)
@@ -272,6 +278,7 @@ register(
 )
 
 # ---- rev --------------------------------------------------------------------------------
+
 
 def _rev_lower(ctx, x, dimensions):
     out = ctx.out_avals[0]

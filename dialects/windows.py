@@ -27,15 +27,21 @@ def _rw_infer(x, kind, window_dimensions, window_strides, padding, base_dilation
     kinds = "fiu" if kind == "sum" else "fiub"
     if x.dtype.kind not in kinds:
         raise VerifyError(f"jx.reduce_window ({kind}) does not accept dtype {x.dtype.name}")
-    for nm, v in (("window_dimensions", window_dimensions), ("window_strides", window_strides),
-                  ("padding", padding), ("base_dilation", base_dilation), ("window_dilation", window_dilation)):
+    for nm, v in (
+        ("window_dimensions", window_dimensions),
+        ("window_strides", window_strides),
+        ("padding", padding),
+        ("base_dilation", base_dilation),
+        ("window_dilation", window_dilation),
+    ):
         if len(v) != x.ndim:
             raise VerifyError(f"jx.reduce_window {nm} needs {x.ndim} entries, got {v}")
     if min((*window_dimensions, *window_strides, *base_dilation, *window_dilation), default=1) < 1:
         raise VerifyError("jx.reduce_window window sizes, strides and dilations must be >= 1")
     out = []
-    for n, k, (lo, hi), s in zip(dilate_shape(x.shape, base_dilation), dilate_shape(window_dimensions, window_dilation),
-                                 padding, window_strides):
+    for n, k, (lo, hi), s in zip(
+        dilate_shape(x.shape, base_dilation), dilate_shape(window_dimensions, window_dilation), padding, window_strides
+    ):
         p = n + lo + hi
         out.append(0 if p < k else (p - k) // s + 1)
     return ShapedType(tuple(out), x.dtype)
@@ -56,8 +62,9 @@ def _np_pad(x, fill, config):
 
 
 def _rw_impl(x, kind, window_dimensions, window_strides, padding, base_dilation, window_dilation):
-    out = _rw_infer(ShapedType(x.shape, x.dtype), kind, window_dimensions, window_strides, padding, base_dilation,
-                    window_dilation)
+    out = _rw_infer(
+        ShapedType(x.shape, x.dtype), kind, window_dimensions, window_strides, padding, base_dilation, window_dilation
+    )
     acc_t = np.float64 if x.dtype.kind == "f" else x.dtype
     ident = hlo.reducer_identity(kind, x.dtype)
     xp = _np_pad(x.astype(acc_t), ident, _padded_config(padding, base_dilation))
@@ -82,8 +89,14 @@ def _reduce_window(x, kind, window_dimensions, window_strides, padding, base_dil
     }
     if a.ndim:
         attrs["padding"] = "dense<[" + ", ".join(f"[{lo}, {hi}]" for lo, hi in padding) + f"]> : tensor<{a.ndim}x2xi64>"
-    return hlo.with_region("stablehlo.reduce_window", [x, init], [out], attrs, [st, st],
-                           lambda p, q: [hlo.op1(hlo.REDUCER_OPS[kind], [p, q], st)])[0]
+    return hlo.with_region(
+        "stablehlo.reduce_window",
+        [x, init],
+        [out],
+        attrs,
+        [st, st],
+        lambda p, q: [hlo.op1(hlo.REDUCER_OPS[kind], [p, q], st)],
+    )[0]
 
 
 def _rw_lower(ctx, x, kind, **p):
@@ -101,8 +114,9 @@ def _rw_lower(ctx, x, kind, **p):
     top = np.array(1 << (bits - 1), usig)
     if flip:
         x = hlo.op1("stablehlo.xor", [x, hlo.constant(top, shape=a.shape)], ShapedType(a.shape, usig))
-    y = _reduce_window(hlo.op1("stablehlo.bitcast_convert", [x], ShapedType(a.shape, sig)), kind,
-                       out=ShapedType(out.shape, sig), **p)
+    y = _reduce_window(
+        hlo.op1("stablehlo.bitcast_convert", [x], ShapedType(a.shape, sig)), kind, out=ShapedType(out.shape, sig), **p
+    )
     y = hlo.op1("stablehlo.bitcast_convert", [y], ShapedType(out.shape, usig))
     if flip:
         y = hlo.op1("stablehlo.xor", [y, hlo.constant(top, shape=out.shape)], ShapedType(out.shape, usig))
@@ -181,26 +195,47 @@ def _rw_vjp(cts, primals, outs, kind, window_dimensions, window_strides, padding
             before = k - lo - 1
             cfg.append((before, n + k - 1 - o - before, s - 1))
         ctp = L.bind("pad", ct, L.full((), 0, ct.dtype), padding_config=tuple(cfg))
-        return [_rw(ctp, kind="sum", window_dimensions=window_dimensions, window_strides=base_dilation,
-                    padding=((0, 0),) * x.ndim, base_dilation=(1,) * x.ndim, window_dilation=window_dilation)]
-    p = dict(window_dimensions=window_dimensions, window_strides=window_strides, padding=padding,
-             base_dilation=base_dilation, window_dilation=window_dilation)
+        return [
+            _rw(
+                ctp,
+                kind="sum",
+                window_dimensions=window_dimensions,
+                window_strides=base_dilation,
+                padding=((0, 0),) * x.ndim,
+                base_dilation=(1,) * x.ndim,
+                window_dilation=window_dilation,
+            )
+        ]
+    p = dict(
+        window_dimensions=window_dimensions,
+        window_strides=window_strides,
+        padding=padding,
+        base_dilation=base_dilation,
+        window_dilation=window_dilation,
+    )
     masks, slices = _argwindow_masks(x, outs[0], kind, **p)
     cfg = _padded_config(padding, base_dilation)
     xp = L.bind("pad", x, L.full((), 0, x.dtype), padding_config=cfg)
     acc = None
     for m, (start, lim) in zip(masks, slices):
-        (g,) = get("slice").vjp([L.select(m, ct, 0.0)], [xp], [None], start_indices=start, limit_indices=lim,
-                                strides=window_strides)
+        (g,) = get("slice").vjp(
+            [L.select(m, ct, 0.0)], [xp], [None], start_indices=start, limit_indices=lim, strides=window_strides
+        )
         acc = g if acc is None else acc + g
     return [get("pad").vjp([acc], [x, L.full((), 0, x.dtype)], [None], padding_config=cfg)[0]]
 
 
 def _rw_batch(args, dims, kind, window_dimensions, window_strides, padding, base_dilation, window_dilation):
     (x,) = _moved_to_front(args, dims)
-    return _rw(x, kind=kind, window_dimensions=(1, *window_dimensions), window_strides=(1, *window_strides),
-               padding=((0, 0), *padding), base_dilation=(1, *base_dilation),
-               window_dilation=(1, *window_dilation)), 0
+    return _rw(
+        x,
+        kind=kind,
+        window_dimensions=(1, *window_dimensions),
+        window_strides=(1, *window_strides),
+        padding=((0, 0), *padding),
+        base_dilation=(1, *base_dilation),
+        window_dilation=(1, *window_dilation),
+    ), 0
 
 
 register(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import hlo
-from .registry import Primitive, _REGISTRY, register_hooks
+from .registry import _REGISTRY, Primitive, register_hooks
 
 _IDENTITY_KIND = {
     "reduce_sum": "sum",

@@ -12,10 +12,9 @@ import sys
 import tempfile
 import textwrap
 
-import numpy as np
-
 import irjax
 import irjax.numpy as jnp
+import numpy as np
 
 SIZES = [2, 32, 32, 1]
 BATCH = 64

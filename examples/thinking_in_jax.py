@@ -13,8 +13,11 @@ import time
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--jax", action="store_true", help="run with real JAX instead of irjax")
-parser.add_argument("--plot", default=os.path.join(tempfile.gettempdir(), "thinking_in_jax.png"),
-                    help="where the sin*cos plot goes (needs matplotlib)")
+parser.add_argument(
+    "--plot",
+    default=os.path.join(tempfile.gettempdir(), "thinking_in_jax.png"),
+    help="where the sin*cos plot goes (needs matplotlib)",
+)
 parser.add_argument("--repeat", type=int, default=20, help="calls per timing")
 args = parser.parse_args()
 
@@ -67,7 +70,7 @@ else:
     plt.savefig(args.plot)
     print(f"plot written to {args.plot}")
 
-import numpy as np
+import numpy as np  # noqa: E402
 
 x_np = np.linspace(0, 10, 1000)
 x_jnp = jnp.linspace(0, 10, 1000)
@@ -183,8 +186,9 @@ def batched_apply_matrix(batched_x):
     return jnp.dot(batched_x, mat.T)
 
 
-np.testing.assert_allclose(naively_batched_apply_matrix(batched_x), batched_apply_matrix(batched_x),
-                           atol=1e-4, rtol=1e-4)
+np.testing.assert_allclose(
+    naively_batched_apply_matrix(batched_x), batched_apply_matrix(batched_x), atol=1e-4, rtol=1e-4
+)
 print("Manually batched")
 timeit("manually batched", lambda: batched_apply_matrix(batched_x).block_until_ready())
 
@@ -194,8 +198,9 @@ def vmap_batched_apply_matrix(batched_x):
     return vmap(apply_matrix)(batched_x)
 
 
-np.testing.assert_allclose(naively_batched_apply_matrix(batched_x), vmap_batched_apply_matrix(batched_x),
-                           atol=1e-4, rtol=1e-4)
+np.testing.assert_allclose(
+    naively_batched_apply_matrix(batched_x), vmap_batched_apply_matrix(batched_x), atol=1e-4, rtol=1e-4
+)
 print("Auto-vectorized with vmap")
 timeit("jit(vmap)", lambda: vmap_batched_apply_matrix(batched_x).block_until_ready())
 

@@ -29,7 +29,8 @@ _LAZY = {
     "stop_gradient": "irjax.api",
     "custom_jvp": "irjax.custom_derivatives",
     "custom_vjp": "irjax.custom_derivatives",
-    "checkpoint": "irjax.rematerialize", "remat": "irjax.rematerialize",
+    "checkpoint": "irjax.rematerialize",
+    "remat": "irjax.rematerialize",
     # arrays and devices
     "Array": "irjax.array",
     "ShapeDtypeStruct": "irjax.stages",

@@ -7,18 +7,15 @@ import functools
 import inspect
 
 import numpy as np
-
 from irjax.passes.autodiff import grad_function, jvp_function, vjp_function
 from irjax.passes.batching import batch_function
 
 from . import dtypes, tree_util
 from .array import Array
-from .core import ShapedArray, Tracer, aval_of, current_trace
+from .core import ShapedArray, Tracer, aval_of, current_trace, ir_lock
 from .core import _state as _trace_state  # (hot path: .stack is empty outside any trace)
-from .core import ir_lock
 from .dispatch import run_exact, run_traced
 from .tracing import Traced, call_function, trace_function
-
 
 # ---- jit ------------------------------------------------------------------------------------
 
@@ -67,8 +64,11 @@ class Jitted:
         """Record which arguments are donated; names and positions are resolved both ways."""
         nums, names = set(_as_tuple(donate_argnums)), set(_as_tuple(donate_argnames))
         try:
-            params = [p.name for p in inspect.signature(self.fun).parameters.values()
-                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            params = [
+                p.name
+                for p in inspect.signature(self.fun).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            ]
         except (TypeError, ValueError):
             params = []
         for n in list(names):
@@ -135,7 +135,12 @@ class Jitted:
                 return outs[0] if tr.out_is_leaf else tree_util.tree_unflatten(tr.out_tree, outs)
         tr, leaves = self._trace(args, kwargs)
         if current_trace() is None and not tr.captured_tracers:
-            if not kwargs and not self.static_argnums and len(leaves) == len(args) and all(type(a) is Array for a in args):
+            if (
+                not kwargs
+                and not self.static_argnums
+                and len(leaves) == len(args)
+                and all(type(a) is Array for a in args)
+            ):
                 tr.out_is_leaf = tr.out_tree == tree_util.tree_structure(0)
                 self._fast[tuple(a.aval for a in args)] = tr
             return tree_util.tree_unflatten(tr.out_tree, run_traced(tr, leaves))
@@ -167,9 +172,22 @@ class _JittedOnDevice(Jitted):
             return super().__call__(*args, **kwargs)
 
 
-def jit(fun=None, *, in_shardings=None, out_shardings=None, static_argnums=(), static_argnames=(),
-        donate_argnums=(), donate_argnames=(), keep_unused=False, device=None, backend=None, inline=False,
-        compiler_options=None, abstracted_axes=None):
+def jit(
+    fun=None,
+    *,
+    in_shardings=None,
+    out_shardings=None,
+    static_argnums=(),
+    static_argnames=(),
+    donate_argnums=(),
+    donate_argnames=(),
+    keep_unused=False,
+    device=None,
+    backend=None,
+    inline=False,
+    compiler_options=None,
+    abstracted_axes=None,
+):
     """JAX's jit. Shardings, keep_unused, inline, compiler_options and abstracted_axes are accepted
     for compatibility and have no effect on one device; any other keyword is a TypeError, as in JAX.
     Donated arguments (donate_argnums/donate_argnames) are deleted after the call, as JAX does."""
@@ -274,7 +292,9 @@ def _norm_argnums(argnums, nargs):
     nums = _as_tuple(argnums)
     for i in nums:
         if not -nargs <= i < nargs:
-            raise TypeError(f"differentiating with respect to argnums={argnums} requires at least {i + 1} positional arguments")
+            raise TypeError(
+                f"differentiating with respect to argnums={argnums} requires at least {i + 1} positional arguments"
+            )
     return tuple(i % nargs for i in nums)
 
 
@@ -314,12 +334,18 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
             if tr.out_tree.num_leaves < 1 or kids is None or len(kids) != 2:
                 raise TypeError("has_aux=True requires fun to return a (output, aux) pair")
         v = out_leaves_avals[0] if out_leaves_avals else None
-        if v is None or v.shape != () or (has_aux and tree_util.treedef_children(tr.out_tree)[0].num_leaves != 1) \
-                or (not has_aux and tr.out_tree.num_leaves != 1):
+        if (
+            v is None
+            or v.shape != ()
+            or (has_aux and tree_util.treedef_children(tr.out_tree)[0].num_leaves != 1)
+            or (not has_aux and tr.out_tree.num_leaves != 1)
+        ):
             shape = v.shape if v is not None else None
             raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: {shape}.")
         if not np.issubdtype(v.dtype, np.inexact):
-            raise TypeError(f"grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), but got {v.dtype.name}.")
+            raise TypeError(
+                f"grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), but got {v.dtype.name}."
+            )
         ranges = _leaf_ranges(args)
         diff_leaves = [j for i in nums for j in range(*ranges[i])]
         with ir_lock:
@@ -372,37 +398,52 @@ def _zeros_like_value(x):
 
 def jvp(fun, primals, tangents, has_aux=False):
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("primal and tangent arguments to jax.jvp must be tuples or lists; found "
-                        f"{type(primals).__name__} and {type(tangents).__name__}.")
+        raise TypeError(
+            "primal and tangent arguments to jax.jvp must be tuples or lists; found "
+            f"{type(primals).__name__} and {type(tangents).__name__}."
+        )
     if len(primals) != len(tangents):
         raise TypeError("jvp called with different primal and tangent argument counts")
     tr, leaves = _trace_args(fun, primals)
     t_leaves, t_tree = tree_util.tree_flatten(tuple(tangents))
     if t_tree != tree_util.tree_structure(tuple(primals)):
-        raise TypeError(f"primal and tangent arguments to jax.jvp must have the same tree structure; got {tree_util.tree_structure(tuple(primals))} and {t_tree}.")
+        raise TypeError(
+            f"primal and tangent arguments to jax.jvp must have the same tree structure; got {tree_util.tree_structure(tuple(primals))} and {t_tree}."
+        )
     for p, t in zip(leaves, t_leaves):
         pa = aval_of(p)
         if getattr(t, "dtype", None) == dtypes.float0:  # JAX's tangent type for int/bool primals
             if np.issubdtype(pa.dtype, np.inexact) or np.shape(t) != pa.shape:
-                raise TypeError(f"float0 tangent of shape {np.shape(t)} given for a {pa.str_short()} primal; "
-                                "float0 tangents go with integer or boolean primals of the same shape")
+                raise TypeError(
+                    f"float0 tangent of shape {np.shape(t)} given for a {pa.str_short()} primal; "
+                    "float0 tangents go with integer or boolean primals of the same shape"
+                )
             continue
         ta = aval_of(t)
         if pa.shape != ta.shape:
-            raise ValueError(f"jvp called with different primal and tangent shapes;Got primal shape {pa.shape} and tangent shape as {ta.shape}")
+            raise ValueError(
+                f"jvp called with different primal and tangent shapes;Got primal shape {pa.shape} and tangent shape as {ta.shape}"
+            )
         if np.issubdtype(pa.dtype, np.inexact) and pa.dtype != ta.dtype:
             raise TypeError(
                 "primal and tangent arguments to jax.jvp do not match; dtypes must be equal, or in case of "
                 f"int/bool primal dtype the tangent dtype must be float0.Got primal dtype {pa.dtype.name} and "
                 f"so expected tangent dtype {pa.dtype.name}, but got tangent dtype {ta.dtype.name} instead."
             )
-    t_full = [t if np.issubdtype(aval_of(p).dtype, np.inexact) else np.zeros(aval_of(p).shape, aval_of(p).dtype)
-              for p, t in zip(leaves, t_leaves)]
+    t_full = [
+        t if np.issubdtype(aval_of(p).dtype, np.inexact) else np.zeros(aval_of(p).shape, aval_of(p).dtype)
+        for p, t in zip(leaves, t_leaves)
+    ]
     with ir_lock:
         jname = jvp_function(tr.module, tr.fname)
     cap_t = [_zeros_like_value(c) for c in tr.captured]
     n = len(tr.out_avals)
-    res = call_function(tr.module, jname, list(leaves) + tr.captured + t_full + cap_t, list(tr.out_avals) + [a.strip_weak() if False else a for a in tr.out_avals])
+    res = call_function(
+        tr.module,
+        jname,
+        list(leaves) + tr.captured + t_full + cap_t,
+        list(tr.out_avals) + [a.strip_weak() if False else a for a in tr.out_avals],
+    )
     outs = tree_util.tree_unflatten(tr.out_tree, res[:n])
     touts = tree_util.tree_unflatten(tr.out_tree, [_float0_if_int(t, a) for t, a in zip(res[n:], tr.out_avals)])
     if has_aux:
@@ -452,13 +493,19 @@ def _pullback(fun, primals, has_aux=False):
     def vjp_fn(ct):
         ct_leaves, ct_tree = tree_util.tree_flatten(ct)
         if ct_tree != main_tree:
-            raise ValueError(f"unexpected tree structure of argument to vjp function: got {ct_tree}, but expected to match {main_tree}")
+            raise ValueError(
+                f"unexpected tree structure of argument to vjp function: got {ct_tree}, but expected to match {main_tree}"
+            )
         for c, a in zip(ct_leaves, tr.out_avals):
             ca = aval_of(c)
             if ca.shape != a.shape:
-                raise ValueError(f"unexpected JAX type (e.g. shape/dtype) for argument to vjp function: got {ca.str_short()}, but expected {a.str_short()} because the corresponding output of the function had shape {a.shape}")
+                raise ValueError(
+                    f"unexpected JAX type (e.g. shape/dtype) for argument to vjp function: got {ca.str_short()}, but expected {a.str_short()} because the corresponding output of the function had shape {a.shape}"
+                )
         in_avals = [aval_of(x) for x in leaves] + [aval_of(c) for c in tr.captured]
-        res = call_function(tr.module, vname, list(leaves) + tr.captured + list(ct_leaves), list(tr.out_avals) + in_avals)
+        res = call_function(
+            tr.module, vname, list(leaves) + tr.captured + list(ct_leaves), list(tr.out_avals) + in_avals
+        )
         grads = res[n_out : n_out + len(leaves)]
         return tuple(tree_util.tree_unflatten(in_tree, grads))
 
@@ -472,15 +519,24 @@ def _broadcast_prefix(prefix, tree, name):
     """Per-leaf values of `prefix`, a pytree prefix of `tree` (ints/None at its leaves)."""
     if prefix is None or isinstance(prefix, int):
         return [prefix] * len(tree_util.tree_leaves(tree))
-    if isinstance(prefix, (tuple, list)) and isinstance(tree, (tuple, list)) and type(prefix) is not type(tree) and not hasattr(tree, "_fields"):
+    if (
+        isinstance(prefix, (tuple, list))
+        and isinstance(tree, (tuple, list))
+        and type(prefix) is not type(tree)
+        and not hasattr(tree, "_fields")
+    ):
         prefix = type(tree)(prefix)
     if isinstance(prefix, (tuple, list)):
         if not isinstance(tree, (tuple, list)) or len(prefix) != len(tree):
-            raise ValueError(f"vmap {name} specification must be a tree prefix of the corresponding value, got specification {prefix} for value tree {tree_util.tree_structure(tree)}.")
+            raise ValueError(
+                f"vmap {name} specification must be a tree prefix of the corresponding value, got specification {prefix} for value tree {tree_util.tree_structure(tree)}."
+            )
         return [v for p, t in zip(prefix, tree) for v in _broadcast_prefix(p, t, name)]
     if isinstance(prefix, dict):
         if not isinstance(tree, dict) or set(prefix) != set(tree):
-            raise ValueError(f"vmap {name} specification must be a tree prefix of the corresponding value, got specification {prefix} for value tree {tree_util.tree_structure(tree)}.")
+            raise ValueError(
+                f"vmap {name} specification must be a tree prefix of the corresponding value, got specification {prefix} for value tree {tree_util.tree_structure(tree)}."
+            )
         return [v for k in sorted(tree) for v in _broadcast_prefix(prefix[k], tree[k], name)]
     raise ValueError(f"vmap {name} must be an int, None, or a tree prefix of the arguments; got {prefix!r}")
 
@@ -515,7 +571,9 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
                 avals.append(a)
                 continue
             if not -a.ndim <= d < a.ndim:
-                raise ValueError(f"vmap was requested to map its argument along axis {d}, which implies that its rank should be at least {d + 1 if d >= 0 else -d}, but is only {a.ndim} (its shape is {a.shape})")
+                raise ValueError(
+                    f"vmap was requested to map its argument along axis {d}, which implies that its rank should be at least {d + 1 if d >= 0 else -d}, but is only {a.ndim} (its shape is {a.shape})"
+                )
             d = d % a.ndim
             norm.append(d)
             sizes.append(a.shape[d])
@@ -525,7 +583,11 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
             if len(set(sizes)) > 1:
                 raise ValueError(
                     "vmap got inconsistent sizes for array axes to be mapped:\n"
-                    + "\n".join(f"  argument with shape {aval_of(x).shape} mapped along axis {d} has size {aval_of(x).shape[d]}" for x, d in zip(leaves, norm) if d is not None)
+                    + "\n".join(
+                        f"  argument with shape {aval_of(x).shape} mapped along axis {d} has size {aval_of(x).shape[d]}"
+                        for x, d in zip(leaves, norm)
+                        if d is not None
+                    )
                 )
             if axis_size is not None and axis_size != sizes[0]:
                 raise ValueError(f"vmap got axis_size={axis_size} but the mapped axes have size {sizes[0]}")
@@ -670,8 +732,12 @@ jacobian = jacrev
 
 
 def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
-    return jacfwd(jacrev(fun, argnums, has_aux=has_aux, holomorphic=holomorphic), argnums, has_aux=has_aux,
-                  holomorphic=holomorphic)
+    return jacfwd(
+        jacrev(fun, argnums, has_aux=has_aux, holomorphic=holomorphic),
+        argnums,
+        has_aux=has_aux,
+        holomorphic=holomorphic,
+    )
 
 
 # ---- inspection -------------------------------------------------------------------------------------

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import dtypes
 from .array_methods import ArrayMethods
 from .core import ShapedArray
-from . import dtypes
 
 
 class SingleDeviceSharding:

@@ -197,7 +197,9 @@ class ArrayMethods:
     def cumprod(self, axis=None, dtype=None):
         return _np().cumprod(self, axis, dtype)
 
-    def take(self, indices, axis=None, out=None, mode=None, unique_indices=False, indices_are_sorted=False, fill_value=None):
+    def take(
+        self, indices, axis=None, out=None, mode=None, unique_indices=False, indices_are_sorted=False, fill_value=None
+    ):
         return _np().take(self, indices, axis, mode=mode, fill_value=fill_value)
 
     def repeat(self, repeats, axis=None):

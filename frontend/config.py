@@ -9,12 +9,24 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from irjax.runtime import device as _device
 
-_PRECISIONS = (None, "default", "high", "highest", "bfloat16", "tensorfloat32", "float32",
-               "fastest", "bfloat16_3x", "tensorfloat32_3x", "ANY_PRECISION")
+_PRECISIONS = (
+    None,
+    "default",
+    "high",
+    "highest",
+    "bfloat16",
+    "tensorfloat32",
+    "float32",
+    "fastest",
+    "bfloat16_3x",
+    "tensorfloat32_3x",
+    "ANY_PRECISION",
+)
 
 
 def _refuse_true(name: str, why: str) -> Callable[[Any], Any]:
@@ -35,7 +47,8 @@ def _platforms(value):
         raise RuntimeError(
             f"jax_platforms={value!r} must be set before the first computation picks the default "
             f"backend (already {_device._env_default.platform!r}); set IRJAX_PLATFORMS or call "
-            "config.update first")
+            "config.update first"
+        )
     if value:
         os.environ["IRJAX_PLATFORMS"] = value
     else:
@@ -73,13 +86,19 @@ def _prng_impl(value):
 
 # name -> (default, validator returning the stored value)
 _FLAGS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
-    "jax_enable_x64": (False, _refuse_true("jax_enable_x64", "64-bit types are not implemented (every "
-                                           "array is 32-bit, as JAX's default)")),
+    "jax_enable_x64": (
+        False,
+        _refuse_true("jax_enable_x64", "64-bit types are not implemented (every array is 32-bit, as JAX's default)"),
+    ),
     "jax_platforms": (None, _platforms),
     "jax_platform_name": (None, _platforms),
     "jax_default_device": (None, _default_device),
-    "jax_disable_jit": (False, _refuse_true("jax_disable_jit", "jit cannot be switched off (every "
-                                            "computation runs as a compiled IREE module)")),
+    "jax_disable_jit": (
+        False,
+        _refuse_true(
+            "jax_disable_jit", "jit cannot be switched off (every computation runs as a compiled IREE module)"
+        ),
+    ),
     "jax_debug_nans": (False, _refuse_true("jax_debug_nans", "NaN checking of outputs is not implemented")),
     "jax_debug_infs": (False, _refuse_true("jax_debug_infs", "Inf checking of outputs is not implemented")),
     "jax_default_matmul_precision": (None, _precision),

@@ -5,7 +5,6 @@ outside a trace the call is traced into a small function and run)."""
 from __future__ import annotations
 
 import numpy as np
-
 from irjax.dialects import builder
 from irjax.dialects.attrs import Symbol
 from irjax.dialects.func import build_func, emit_call, find_func, signature
@@ -14,7 +13,6 @@ from irjax.dialects.mlir import enter
 from . import tree_util
 from .core import ShapedArray, Tracer, aval_of, current_trace
 from .tracing import call_function, trace_function
-
 
 # ---- helpers ------------------------------------------------------------------------------------
 
@@ -39,8 +37,13 @@ def _wrap(module, callee, in_avals, pick, name) -> str:
     """@name(in_avals) { return call @callee(pick(args)) }: reorders or adds arguments."""
     _, outs = signature(find_func(module, callee))
     with enter():
-        return build_func(module, f"{callee}_{name}", [a.shaped() for a in in_avals],
-                          lambda *a: emit_call(callee, pick(list(a)), outs), private=True)
+        return build_func(
+            module,
+            f"{callee}_{name}",
+            [a.shaped() for a in in_avals],
+            lambda *a: emit_call(callee, pick(list(a)), outs),
+            private=True,
+        )
 
 
 def _trace(fun, avals, tree, name, module):
@@ -166,10 +169,14 @@ def _branches(index, funs, operands, what):
         if len(caps) == 0 or idx == list(range(len(caps))):
             names.append(Symbol(t.fname))
         else:
-            names.append(Symbol(_wrap(trace.module, t.fname, all_avals,
-                                      lambda a, idx=idx: a[:n] + [a[n + j] for j in idx], "caps")))
-    out_avals = [ShapedArray(a.shape, a.dtype, all(t.out_avals[k].weak_type for t in trs))
-                 for k, a in enumerate(t0.out_avals)]
+            names.append(
+                Symbol(
+                    _wrap(trace.module, t.fname, all_avals, lambda a, idx=idx: a[:n] + [a[n + j] for j in idx], "caps")
+                )
+            )
+    out_avals = [
+        ShapedArray(a.shape, a.dtype, all(t.out_avals[k].weak_type for t in trs)) for k, a in enumerate(t0.out_avals)
+    ]
     res = _emit(trace, "cond", [index] + list(leaves) + caps, {"branches": tuple(names)}, out_avals)
     return tree_util.tree_unflatten(t0.out_tree, res)
 
@@ -191,22 +198,28 @@ def while_loop(cond_fun, body_fun, init_val):
         raise TypeError(f"cond_fun must return a boolean scalar, but got output type(s) {_types_str(ca)}.")
     tb = _trace(body_fun, avals, arg_tree, _fn_name(body_fun, "body_fun"), trace.module)
     if tb.out_tree != tree:
-        raise TypeError(
-            f"body_fun output and input must have identical types, got\n{tb.out_tree}\nand\n{tree}.")
+        raise TypeError(f"body_fun output and input must have identical types, got\n{tb.out_tree}\nand\n{tree}.")
     if not _same_types(tb.out_avals, avals):
         new, changed = _promote_weak(avals, tb.out_avals)
         if changed:
             return while_loop(cond_fun, body_fun, tree_util.tree_unflatten(tree, _cast(leaves, new)))
         raise TypeError(
             "body_fun output and input must have identical types, got\n"
-            f"{_types_str(tb.out_avals)}\nand\n{_types_str(avals)}.")
+            f"{_types_str(tb.out_avals)}\nand\n{_types_str(avals)}."
+        )
     k = len(leaves)
     cc, bc = list(tc.captured), list(tb.captured)
     # the bodies take (carry, captured); jx.while passes (consts, carry)
-    cname = tc.fname if not cc else _wrap(trace.module, tc.fname, _avals(cc) + avals,
-                                          lambda a: a[len(cc):] + a[: len(cc)], "cc")
-    bname = tb.fname if not bc else _wrap(trace.module, tb.fname, _avals(bc) + avals,
-                                          lambda a: a[len(bc):] + a[: len(bc)], "cc")
+    cname = (
+        tc.fname
+        if not cc
+        else _wrap(trace.module, tc.fname, _avals(cc) + avals, lambda a: a[len(cc) :] + a[: len(cc)], "cc")
+    )
+    bname = (
+        tb.fname
+        if not bc
+        else _wrap(trace.module, tb.fname, _avals(bc) + avals, lambda a: a[len(bc) :] + a[: len(bc)], "cc")
+    )
     params = dict(cond_fn=Symbol(cname), body_fn=Symbol(bname), cond_nconsts=len(cc), body_nconsts=len(bc))
     res = _emit(trace, "while", cc + bc + list(leaves), params, avals[:k])
     return tree_util.tree_unflatten(tree, res)
@@ -236,6 +249,7 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     dt = np.result_type(aval_of(lower).dtype, aval_of(upper).dtype)
     dt = np.dtype(np.int32) if dt == np.int64 else dt
     if lo is not None and hi is not None:
+
         def step(carry, _):
             i, x = carry
             return (i + np.array(1, dt), body_fun(i, x)), None
@@ -273,7 +287,9 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
     if length is not None:
         length = int(length)
         if lengths and lengths != {length}:
-            raise ValueError(f"scan got `length` argument of {length} which disagrees with leading axis sizes {sorted(lengths)}.")
+            raise ValueError(
+                f"scan got `length` argument of {length} which disagrees with leading axis sizes {sorted(lengths)}."
+            )
     elif len(lengths) > 1:
         raise ValueError(f"scan got values with different leading axis sizes: {', '.join(map(str, sorted(lengths)))}.")
     elif not lengths:
@@ -300,17 +316,24 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
     if out_c_tree != c_tree:
         raise TypeError(
             "scan body function carry input and carry output must have the same pytree structure, "
-            f"but they differ:\ninput {c_tree}\noutput {out_c_tree}")
+            f"but they differ:\ninput {c_tree}\noutput {out_c_tree}"
+        )
     if not _same_types(tb.out_avals[:k], c_avals):
         new, changed = _promote_weak(c_avals, tb.out_avals[:k])
         if changed:
             return scan(f, tree_util.tree_unflatten(c_tree, _cast(c_leaves, new)), xs, length, reverse, unroll)
         raise TypeError(
             "scan body function carry input and carry output must have equal types, got\n"
-            f"input {_types_str(c_avals)}\noutput {_types_str(tb.out_avals[:k])}")
+            f"input {_types_str(c_avals)}\noutput {_types_str(tb.out_avals[:k])}"
+        )
     caps = list(tb.captured)
-    name = tb.fname if not caps else _wrap(trace.module, tb.fname, _avals(caps) + c_avals + x_avals,
-                                           lambda a: a[len(caps):] + a[: len(caps)], "cc")
+    name = (
+        tb.fname
+        if not caps
+        else _wrap(
+            trace.module, tb.fname, _avals(caps) + c_avals + x_avals, lambda a: a[len(caps) :] + a[: len(caps)], "cc"
+        )
+    )
     y_avals = [ShapedArray((length,) + a.shape, a.dtype, a.weak_type) for a in tb.out_avals[k:]]
     params = dict(body=Symbol(name), length=length, reverse=bool(reverse), num_consts=len(caps), num_carry=k)
     res = _emit(trace, "scan", caps + list(c_leaves) + list(x_leaves), params, c_avals + y_avals)
@@ -340,7 +363,7 @@ def map(f, xs, *, batch_size=None):  # noqa: A001  (lax.map)
         ys = scan(lambda _, c: ((), vf(c)), (), chunks)[1]
         parts.append(tree_util.tree_map(lambda y: y.reshape((full * bs,) + tuple(y.shape[2:])), ys))
     if n - full * bs:
-        parts.append(vf(tree_util.tree_map(lambda x: x[full * bs:], xs)))
+        parts.append(vf(tree_util.tree_map(lambda x: x[full * bs :], xs)))
     if len(parts) == 1:
         return parts[0]
     from . import numpy as jnp

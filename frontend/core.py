@@ -11,9 +11,7 @@ import threading
 from typing import NamedTuple
 
 import numpy as np
-
 from irjax.dialects import builder, registry
-from irjax.dialects import mlir as _mlir
 from irjax.dialects.func import FuncBuilder, new_module
 from irjax.dialects.mlir import enter, ir
 from irjax.dialects.registry import ShapedType
@@ -83,14 +81,14 @@ class Trace:
         self.debug_transform = "jit"
         self.debug_args: list[str] = []
 
-    def new_arg(self, aval: ShapedArray) -> "Tracer":
+    def new_arg(self, aval: ShapedArray) -> Tracer:
         with enter():
             v = self.builder.block.add_argument(builder.ir_type(aval.shaped()), ir.Location.unknown())
         self.builder.args.append(v)
         self.n_args += 1
         return Tracer(self, v, aval)
 
-    def capture(self, x) -> "Tracer":
+    def capture(self, x) -> Tracer:
         """An outer value used inside: it becomes an extra argument of this function."""
         key = id(x)
         t = self._capture_ids.get(key)
@@ -101,7 +99,7 @@ class Trace:
             self._keepalive = getattr(self, "_keepalive", []) + [x]
         return t
 
-    def to_value(self, x) -> "Tracer":
+    def to_value(self, x) -> Tracer:
         """x as a tracer of this trace (capturing or embedding constants as needed)."""
         if isinstance(x, Tracer):
             if x._trace is self:
@@ -119,7 +117,7 @@ class Trace:
         a = aval_of(x)
         return self.constant(np.asarray(x, a.dtype), a.weak_type)
 
-    def constant(self, value: np.ndarray, weak=False) -> "Tracer":
+    def constant(self, value: np.ndarray, weak=False) -> Tracer:
         with enter(), self.builder.ip:
             v = builder.constant(value)
         return Tracer(self, v, ShapedArray(value.shape, value.dtype, weak))

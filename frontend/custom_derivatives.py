@@ -8,7 +8,6 @@ import functools
 import inspect
 
 import numpy as np
-
 from irjax.dialects.func import build_func, emit_call, emit_custom_call, find_func, signature
 from irjax.dialects.mlir import enter
 
@@ -63,7 +62,9 @@ def _wrapper(module, base: str, callee: str, arg_avals, pick) -> str:
         return emit_call(callee, pick(list(args)), outs)
 
     with enter():
-        return build_func(module, f"{base}_w", [a.shaped() if hasattr(a, "shaped") else a for a in arg_avals], body, private=True)
+        return build_func(
+            module, f"{base}_w", [a.shaped() if hasattr(a, "shaped") else a for a in arg_avals], body, private=True
+        )
 
 
 def _zeros(a):
@@ -113,7 +114,9 @@ class _CustomFunction:
     def __call__(self, *args, **kwargs):
         name = getattr(self.fun, "__name__", str(self.fun))
         if not self._has_rule():
-            raise AttributeError(f"No {self._what} defined for custom_{self._what.lower()} function {name} using def{self._what.lower()}.")
+            raise AttributeError(
+                f"No {self._what} defined for custom_{self._what.lower()} function {name} using def{self._what.lower()}."
+            )
         args = _resolve_kwargs(self.fun, args, kwargs)
         trace = current_trace()
         if trace is None:
@@ -205,7 +208,10 @@ class custom_jvp(_CustomFunction):
         m1 = len(c1)
         pw = _wrapper(module, tp.fname, tp.fname, a_args + a_c1 + a_c2, lambda a: a[: n + m1])
         jw = _wrapper(
-            module, tj.fname, tj.fname, a_args + a_c1 + a_c2 + tan_avals,
+            module,
+            tj.fname,
+            tj.fname,
+            a_args + a_c1 + a_c2 + tan_avals,
             lambda a: a[:n] + a[len(a) - n :] + a[n + m1 : len(a) - n],
         )
         return _emit(trace, "custom_jvp_call", sp.leaves + c1 + c2, out_avals, tp.out_tree, n, callee=pw, jvp_callee=jw)
@@ -259,7 +265,9 @@ class custom_vjp(_CustomFunction):
         n_dyn = len(sp.dyn)
 
         def bwd_flat(res, cts):
-            r = self.bwd(*sp.nd_vals, tree_util.tree_unflatten(res_tree[0], res), tree_util.tree_unflatten(tp.out_tree, cts))
+            r = self.bwd(
+                *sp.nd_vals, tree_util.tree_unflatten(res_tree[0], res), tree_util.tree_unflatten(tp.out_tree, cts)
+            )
             if not isinstance(r, (tuple, list)) or len(r) != n_dyn:
                 raise TypeError(
                     "Custom VJP bwd rule must produce an output with the same container (pytree) structure "
@@ -308,6 +316,13 @@ class custom_vjp(_CustomFunction):
             module, tb.fname, tb.fname, res_avals + ct_avals + a_c, lambda a: a[: nr + k] + a[nr + k + m1 + m2 :]
         )
         return _emit(
-            trace, "custom_vjp_call", sp.leaves + c1 + c2 + c3, out_avals, tp.out_tree, n,
-            callee=pw, fwd_callee=fw, bwd_callee=bw,
+            trace,
+            "custom_vjp_call",
+            sp.leaves + c1 + c2 + c3,
+            out_avals,
+            tp.out_tree,
+            n,
+            callee=pw,
+            fwd_callee=fw,
+            bwd_callee=bw,
         )

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 
 import numpy as np
-
 from irjax.runtime import device as _rt
 
 from . import tree_util

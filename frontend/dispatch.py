@@ -7,17 +7,18 @@ runs the same way once its module is lowered.
 from __future__ import annotations
 
 import numpy as np
-
 from irjax.dialects import builder, registry
 from irjax.dialects.func import FuncBuilder, find_func, new_module, parse_module, signature
 from irjax.dialects.mlir import enter
 from irjax.passes.generalize_shapes import generalize as generalize_shapes
-from irjax.passes.registry import passes as _passes, run_pipeline
+from irjax.passes.registry import passes as _passes
+from irjax.passes.registry import run_pipeline
 
 from . import lazy
 from .array import Array, from_numpy
 from .core import ShapedArray, locked
-from .device_api import place as _place, transfer as _transfer
+from .device_api import place as _place
+from .device_api import transfer as _transfer
 
 _passes()  # load every pass now, at import: threads racing into the registry's lazy load saw it half-filled
 _eager_cache: dict = {}
@@ -110,12 +111,20 @@ def _executable(hlo_text: str, device):
         parallel = device.platform == "cpu" and matmul_heavy(hlo_text)
         copies = needs_input_copies(hlo_text)
         try:
-            exe = Executable(compile_stablehlo(hlo_text, device.target, device.compile_flags), device,
-                             copy_inputs=copies, parallel=parallel)
+            exe = Executable(
+                compile_stablehlo(hlo_text, device.target, device.compile_flags),
+                device,
+                copy_inputs=copies,
+                parallel=parallel,
+            )
         except LoadError:
             # a cached .vmfb the runtime rejects (damaged on disk, another runtime's): recompile it
-            exe = Executable(compile_stablehlo(hlo_text, device.target, device.compile_flags, fresh=True), device,
-                             copy_inputs=copies, parallel=parallel)
+            exe = Executable(
+                compile_stablehlo(hlo_text, device.target, device.compile_flags, fresh=True),
+                device,
+                copy_inputs=copies,
+                parallel=parallel,
+            )
         exe.entry = "main"
         _hlo_cache[key] = exe
     return exe
@@ -148,9 +157,7 @@ def _canonical_names(module, entry):
                     attrs[a] = ir.FlatSymbolRefAttr.get(mapping[v.value])
                 elif isinstance(v, ir.ArrayAttr) and len(v) and isinstance(v[0], ir.FlatSymbolRefAttr):
                     # jx.cond's branches = [@f, @g]
-                    attrs[a] = ir.ArrayAttr.get(
-                        [ir.FlatSymbolRefAttr.get(mapping.get(s.value, s.value)) for s in v]
-                    )
+                    attrs[a] = ir.ArrayAttr.get([ir.FlatSymbolRefAttr.get(mapping.get(s.value, s.value)) for s in v])
             return ir.WalkResult.ADVANCE
 
         module.operation.walk(cb)
@@ -173,9 +180,7 @@ def execute(module, fname: str, args, out_avals=None) -> list[Array]:
     ins, outs = signature(find_func(module, fname))
     for i, (a, want) in enumerate(zip(arrays, ins)):
         if (a.aval.shape, a.aval.dtype) != (want.shape, want.dtype):
-            raise TypeError(
-                f"argument {i} of @{fname}: expected {want.str_short()}, got {a.aval.str_short()}"
-            )
+            raise TypeError(f"argument {i} of @{fname}: expected {want.str_short()}, got {a.aval.str_short()}")
     exe = compile_function(module, fname, dev)
     bvs = exe.call(exe.entry, [a._bv for a in arrays], len(outs))
     res = []

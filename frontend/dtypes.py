@@ -4,6 +4,7 @@ Implements JAX's type promotion lattice, including weak types for Python scalars
 as described at https://docs.jax.dev/en/latest/type_promotion.html.
 Only numpy, the standard library and (optionally) ml_dtypes are used.
 """
+
 from __future__ import annotations
 
 import functools
@@ -13,14 +14,26 @@ import numpy as np
 
 try:  # bfloat16 is optional.
     from ml_dtypes import bfloat16 as _bfloat16_type
+
     bfloat16: np.dtype | None = np.dtype(_bfloat16_type)
 except ImportError:  # pragma: no cover
     bfloat16 = None
 
 __all__ = [
-    "bfloat16", "float0", "default_float", "default_int", "canonicalize_dtype",
-    "promote_types", "result_type", "is_weakly_typed", "dtype_of", "issubdtype",
-    "is_float", "is_int", "check_supported", "check_python_ints",
+    "bfloat16",
+    "float0",
+    "default_float",
+    "default_int",
+    "canonicalize_dtype",
+    "promote_types",
+    "result_type",
+    "is_weakly_typed",
+    "dtype_of",
+    "issubdtype",
+    "is_float",
+    "is_int",
+    "check_supported",
+    "check_python_ints",
 ]
 
 # JAX's dtype for tangents of integer/bool values.
@@ -38,7 +51,10 @@ _CANONICAL = {
 
 # Python scalar types and the (canonical) dtypes they map to.
 _PY_SCALAR_DTYPES = {
-    bool: np.dtype("bool"), int: default_int, float: default_float, complex: default_complex,
+    bool: np.dtype("bool"),
+    int: default_int,
+    float: default_float,
+    complex: default_complex,
 }
 _WEAK_PY_TYPES = (int, float, complex)
 
@@ -64,8 +80,10 @@ def check_supported(dtype: Any) -> np.dtype:
     (the lattice above still knows them, as JAX's type rules do)."""
     dt = canonicalize_dtype(dtype)
     if dt.kind == "c":
-        raise TypeError(f"complex dtypes are not supported yet by irjax (got {dt.name}); use real and "
-                        "imaginary parts as separate float arrays")
+        raise TypeError(
+            f"complex dtypes are not supported yet by irjax (got {dt.name}); use real and "
+            "imaginary parts as separate float arrays"
+        )
     return dt
 
 
@@ -108,11 +126,22 @@ _bf16: Any = bfloat16 if bfloat16 is not None else object()  # unreachable place
 _EDGES: dict[Any, list[Any]] = {
     _b1: [_WEAK_INT],
     _WEAK_INT: [_u8, _i8],
-    _u8: [_u16, _i16], _u16: [_u32, _i32], _u32: [_u64, _i64], _u64: [_WEAK_FLOAT],
-    _i8: [_i16], _i16: [_i32], _i32: [_i64], _i64: [_WEAK_FLOAT],
+    _u8: [_u16, _i16],
+    _u16: [_u32, _i32],
+    _u32: [_u64, _i64],
+    _u64: [_WEAK_FLOAT],
+    _i8: [_i16],
+    _i16: [_i32],
+    _i32: [_i64],
+    _i64: [_WEAK_FLOAT],
     _WEAK_FLOAT: [_bf16, _f16, _WEAK_COMPLEX],
-    _bf16: [_f32], _f16: [_f32], _f32: [_f64, _c64], _f64: [_c128],
-    _WEAK_COMPLEX: [_c64], _c64: [_c128], _c128: [],
+    _bf16: [_f32],
+    _f16: [_f32],
+    _f32: [_f64, _c64],
+    _f64: [_c128],
+    _WEAK_COMPLEX: [_c64],
+    _c64: [_c128],
+    _c128: [],
 }
 
 
@@ -150,7 +179,7 @@ def _node(dtype: np.dtype, weak: bool) -> Any:
     return dtype
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lub(nodes: frozenset) -> Any:
     common = frozenset.intersection(*(_UPPER_BOUNDS[n] for n in nodes))
     for c in common:
@@ -168,8 +197,8 @@ def promote_types(a: Any, b: Any) -> np.dtype:
 
     Like ``jnp.promote_types``, the Python types int/float/complex count as weak."""
     nodes = frozenset(
-        _node(_to_dtype(x), True) if any(x is t for t in _WEAK_PY_TYPES) else _node(_to_dtype(x), False)
-        for x in (a, b))
+        _node(_to_dtype(x), True) if any(x is t for t in _WEAK_PY_TYPES) else _node(_to_dtype(x), False) for x in (a, b)
+    )
     return _node_to_dtype(_lub(nodes))
 
 

@@ -11,17 +11,16 @@ import os
 import sys
 import time
 import types
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
-
 from irjax.runtime import artifact as _art
 
 from . import tree_util
 from .core import locked
 
 __all__ = ["export", "Exported", "save", "tree_to_json", "stablehlo_entry"]
-
 
 
 # ---- pytree structure as JSON ------------------------------------------------------------------
@@ -42,7 +41,9 @@ def tree_to_json(td) -> dict:
         keys = list(data[1] if k == tree_util._DEFAULTDICT else data)
         for key in keys:
             if not isinstance(key, (str, int, float, bool)) and key is not None:
-                raise TypeError(f"cannot export a pytree whose dict key {key!r} is a {type(key).__name__}; use str or int keys")
+                raise TypeError(
+                    f"cannot export a pytree whose dict key {key!r} is a {type(key).__name__}; use str or int keys"
+                )
         return {"t": "odict" if k == tree_util._ORDEREDDICT else "dict", "k": keys, "c": kids}
     if k == tree_util._NAMEDTUPLE:
         return {"t": "namedtuple", "name": data.__name__, "fields": list(data._fields), "c": kids}
@@ -75,8 +76,11 @@ def stablehlo_entry(module, fname: str, chunk_scans: bool = True) -> str:
     _keep_only(m, fname)
     # CPU-only exports chunk long scans; exports for GPU targets also split grouped convolutions
     gpu = "false" if chunk_scans else "true"
-    run_pipeline(m, f"cse,dce,lower-stablehlo{{entry={fname} chunk-scans={'true' if chunk_scans else 'false'} "
-                    f"split-conv-groups={gpu}}}")
+    run_pipeline(
+        m,
+        f"cse,dce,lower-stablehlo{{entry={fname} chunk-scans={'true' if chunk_scans else 'false'} "
+        f"split-conv-groups={gpu}}}",
+    )
     with enter():
         return str(m)
 
@@ -97,8 +101,13 @@ def _target_cpu(cpu: str | None):
             os.environ["IRJAX_CPU"] = old
 
 
-def compile_targets(hlo_text: str, targets: Sequence[str], target_cpu: str | None = None,
-                    flags: Sequence[str] = (), progress: Callable[[str], None] | None = None) -> tuple[dict, dict]:
+def compile_targets(
+    hlo_text: str,
+    targets: Sequence[str],
+    target_cpu: str | None = None,
+    flags: Sequence[str] = (),
+    progress: Callable[[str], None] | None = None,
+) -> tuple[dict, dict]:
     """{target: vmfb bytes} and {target: flags used}, through the compile cache."""
     from irjax.runtime.compiler import check_target_cpu, compile_stablehlo, target_flags
 
@@ -123,7 +132,11 @@ def _versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for key, pkg in (("irjax_version", "irjax"), ("iree_runtime_version", "iree-base-runtime"), ("iree_compiler_version", "iree-base-compiler")):
+    for key, pkg in (
+        ("irjax_version", "irjax"),
+        ("iree_runtime_version", "iree-base-runtime"),
+        ("iree_compiler_version", "iree-base-compiler"),
+    ):
         try:
             out[key] = version(pkg)
         except PackageNotFoundError:
@@ -137,9 +150,23 @@ def _versions() -> dict:
 class Exported:
     """A function lowered and compiled for one or more targets, ready to save as one file."""
 
-    def __init__(self, name: str, in_avals, out_avals, in_tree, out_tree, in_tree_json, out_tree_json,
-                 hlo_text: str, vmfbs: dict, flags: dict, consts: list, copy_inputs: bool, function: str,
-                 parallel: bool = False):
+    def __init__(
+        self,
+        name: str,
+        in_avals,
+        out_avals,
+        in_tree,
+        out_tree,
+        in_tree_json,
+        out_tree_json,
+        hlo_text: str,
+        vmfbs: dict,
+        flags: dict,
+        consts: list,
+        copy_inputs: bool,
+        function: str,
+        parallel: bool = False,
+    ):
         self.fun_name = name
         self.in_avals, self.out_avals = tuple(in_avals), tuple(out_avals)
         self.in_tree, self.out_tree = in_tree, out_tree
@@ -229,7 +256,13 @@ def build(entries: dict[str, Exported]) -> tuple[dict, dict]:
             raise ValueError(f"entry point {n!r} is compiled for {e.targets}, the others for {targets}")
     sections: dict = {}
     eps = {n: e._entry_spec(n, sections) for n, e in entries.items()}
-    manifest = {"format": "irjax-artifact", "format_version": _art.FORMAT_VERSION, **_versions(), "targets": targets, "entry_points": eps}
+    manifest = {
+        "format": "irjax-artifact",
+        "format_version": _art.FORMAT_VERSION,
+        **_versions(),
+        "targets": targets,
+        "entry_points": eps,
+    }
     return manifest, sections
 
 
@@ -241,8 +274,15 @@ def save(path, entries: dict[str, Exported] | Exported) -> None:
     _art.write(os.fspath(path), manifest, sections)
 
 
-def export(fun, targets: Sequence[str] = ("llvm-cpu",), *, target_cpu: str | None = None,
-           flags: Sequence[str] = (), progress: Callable[[str], None] | None = None, **_ignored) -> Callable[..., Exported]:
+def export(
+    fun,
+    targets: Sequence[str] = ("llvm-cpu",),
+    *,
+    target_cpu: str | None = None,
+    flags: Sequence[str] = (),
+    progress: Callable[[str], None] | None = None,
+    **_ignored,
+) -> Callable[..., Exported]:
     """export(jit(f), targets=["llvm-cpu"])(*args or ShapeDtypeStructs) -> Exported.
 
     target_cpu: the CPU the llvm-cpu code may assume ("host" by default; "generic" or a named CPU
@@ -258,9 +298,9 @@ def export(fun, targets: Sequence[str] = ("llvm-cpu",), *, target_cpu: str | Non
     jitted = fun if isinstance(fun, Jitted) else jit(fun)
 
     def do_export(*args, **kwargs) -> Exported:
-        from .core import Tracer
-
         from irjax.runtime.compiler import matmul_heavy, needs_input_copies
+
+        from .core import Tracer
 
         tr, _ = jitted._trace(args, kwargs)
         dyn_args, dyn_kw, *_ = jitted._split(args, kwargs)
@@ -271,9 +311,22 @@ def export(fun, targets: Sequence[str] = ("llvm-cpu",), *, target_cpu: str | Non
         hlo = stablehlo_entry(tr.module, tr.fname, chunk_scans=all(t == "llvm-cpu" for t in targets))
         vmfbs, used = compile_targets(hlo, targets, target_cpu, flags, progress)
         name = getattr(jitted.fun, "__name__", tr.fname)
-        return Exported(name, tr.in_avals, tr.out_avals, in_tree, tr.out_tree, tree_to_json(in_tree),
-                        tree_to_json(tr.out_tree), hlo, vmfbs, used, consts, needs_input_copies(hlo), tr.fname,
-                        parallel=matmul_heavy(hlo))
+        return Exported(
+            name,
+            tr.in_avals,
+            tr.out_avals,
+            in_tree,
+            tr.out_tree,
+            tree_to_json(in_tree),
+            tree_to_json(tr.out_tree),
+            hlo,
+            vmfbs,
+            used,
+            consts,
+            needs_input_copies(hlo),
+            tr.fname,
+            parallel=matmul_heavy(hlo),
+        )
 
     return do_export
 

@@ -55,12 +55,15 @@ def _binary(name):
     return f
 
 
-for _n in ("neg sign floor ceil is_finite exp exp2 log log1p expm1 tanh logistic sin cos tan asin acos atan "
-           "sinh cosh asinh acosh atanh sqrt rsqrt cbrt abs erf erf_inv lgamma digamma population_count clz").split():
+for _n in (
+    "neg sign floor ceil is_finite exp exp2 log log1p expm1 tanh logistic sin cos tan asin acos atan "
+    "sinh cosh asinh acosh atanh sqrt rsqrt cbrt abs erf erf_inv lgamma digamma population_count clz"
+).split():
     globals()[_n] = _unary({"population_count": "popcnt"}.get(_n, _n))
 
-for _n in ("add sub mul div rem pow max min atan2 shift_left shift_right_logical shift_right_arithmetic "
-           "eq ne lt le gt ge").split():
+for _n in (
+    "add sub mul div rem pow max min atan2 shift_left shift_right_logical shift_right_arithmetic eq ne lt le gt ge"
+).split():
     globals()[_n] = _binary(_n)
 
 bitwise_and, bitwise_or, bitwise_xor = _binary("and"), _binary("or"), _binary("xor")
@@ -167,7 +170,9 @@ def _reduce(name):
     return f
 
 
-reduce_sum, reduce_max, reduce_min, reduce_prod = (_reduce(n) for n in ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod"))
+reduce_sum, reduce_max, reduce_min, reduce_prod = (
+    _reduce(n) for n in ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod")
+)
 reduce_and, reduce_or = _reduce("reduce_and"), _reduce("reduce_or")
 
 
@@ -182,8 +187,12 @@ def argmin(operand, axis, index_dtype=np.int32):
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
     (lc, rc), (lb, rb) = dimension_numbers
     return bind(
-        "dot_general", *_same(lhs, rhs) if _arr(lhs).shape == _arr(rhs).shape else (_arr(lhs), _arr(rhs)),
-        lhs_contracting=tuple(lc), rhs_contracting=tuple(rc), lhs_batch=tuple(lb), rhs_batch=tuple(rb),
+        "dot_general",
+        *_same(lhs, rhs) if _arr(lhs).shape == _arr(rhs).shape else (_arr(lhs), _arr(rhs)),
+        lhs_contracting=tuple(lc),
+        rhs_contracting=tuple(rc),
+        lhs_batch=tuple(lb),
+        rhs_batch=tuple(rb),
         preferred_element_type=None if preferred_element_type is None else np.dtype(preferred_element_type),
     )
 
@@ -194,8 +203,13 @@ def dot(lhs, rhs, precision=None, preferred_element_type=None):
 
 
 def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001
-    return bind("slice", _arr(operand), start_indices=tuple(start_indices), limit_indices=tuple(limit_indices),
-                strides=None if strides is None else tuple(strides))
+    return bind(
+        "slice",
+        _arr(operand),
+        start_indices=tuple(start_indices),
+        limit_indices=tuple(limit_indices),
+        strides=None if strides is None else tuple(strides),
+    )
 
 
 def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
@@ -234,7 +248,9 @@ def _index_scalars(idx, shape):
 
 def dynamic_slice(operand, start_indices, slice_sizes):
     x = _arr(operand)
-    return bind("dynamic_slice", x, *_index_scalars(start_indices, x.shape), slice_sizes=tuple(int(s) for s in slice_sizes))
+    return bind(
+        "dynamic_slice", x, *_index_scalars(start_indices, x.shape), slice_sizes=tuple(int(s) for s in slice_sizes)
+    )
 
 
 def dynamic_update_slice(operand, update, start_indices):
@@ -270,8 +286,12 @@ def concatenate(operands, dimension):
 
 def pad(operand, padding_value, padding_config):
     x = _arr(operand)
-    return bind("pad", x, _arr(np.asarray(padding_value, x.dtype)) if not hasattr(padding_value, "aval") else padding_value,
-                padding_config=tuple(tuple(int(v) for v in c) for c in padding_config))
+    return bind(
+        "pad",
+        x,
+        _arr(np.asarray(padding_value, x.dtype)) if not hasattr(padding_value, "aval") else padding_value,
+        padding_config=tuple(tuple(int(v) for v in c) for c in padding_config),
+    )
 
 
 def iota(dtype, size):
@@ -333,24 +353,48 @@ def stop_gradient(x):
 
 def gather(operand, start_indices, dimension_numbers, slice_sizes, **_):
     dn = dimension_numbers
-    return bind("gather", _arr(operand), _arr(start_indices), offset_dims=tuple(dn.offset_dims),
-                collapsed_slice_dims=tuple(dn.collapsed_slice_dims), start_index_map=tuple(dn.start_index_map),
-                slice_sizes=tuple(slice_sizes))
+    return bind(
+        "gather",
+        _arr(operand),
+        _arr(start_indices),
+        offset_dims=tuple(dn.offset_dims),
+        collapsed_slice_dims=tuple(dn.collapsed_slice_dims),
+        start_index_map=tuple(dn.start_index_map),
+        slice_sizes=tuple(slice_sizes),
+    )
 
 
 class GatherDimensionNumbers:
-    def __init__(self, offset_dims, collapsed_slice_dims, start_index_map, operand_batching_dims=(), start_indices_batching_dims=()):
+    def __init__(
+        self,
+        offset_dims,
+        collapsed_slice_dims,
+        start_index_map,
+        operand_batching_dims=(),
+        start_indices_batching_dims=(),
+    ):
         if operand_batching_dims or start_indices_batching_dims:
             raise NotImplementedError("gather batching dims")
-        self.offset_dims, self.collapsed_slice_dims, self.start_index_map = offset_dims, collapsed_slice_dims, start_index_map
+        self.offset_dims, self.collapsed_slice_dims, self.start_index_map = (
+            offset_dims,
+            collapsed_slice_dims,
+            start_index_map,
+        )
 
 
 def _scatter(kind):
     def f(operand, scatter_indices, updates, dimension_numbers, **_):
         dn = dimension_numbers
-        return bind("scatter", _arr(operand), _arr(scatter_indices), _arr(updates),
-                    update_window_dims=tuple(dn.update_window_dims), inserted_window_dims=tuple(dn.inserted_window_dims),
-                    scatter_dims_to_operand_dims=tuple(dn.scatter_dims_to_operand_dims), kind=kind)
+        return bind(
+            "scatter",
+            _arr(operand),
+            _arr(scatter_indices),
+            _arr(updates),
+            update_window_dims=tuple(dn.update_window_dims),
+            inserted_window_dims=tuple(dn.inserted_window_dims),
+            scatter_dims_to_operand_dims=tuple(dn.scatter_dims_to_operand_dims),
+            kind=kind,
+        )
 
     return f
 
@@ -359,12 +403,21 @@ scatter, scatter_add, scatter_mul, scatter_min, scatter_max = (_scatter(k) for k
 
 
 class ScatterDimensionNumbers:
-    def __init__(self, update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims, operand_batching_dims=(), scatter_indices_batching_dims=()):
+    def __init__(
+        self,
+        update_window_dims,
+        inserted_window_dims,
+        scatter_dims_to_operand_dims,
+        operand_batching_dims=(),
+        scatter_indices_batching_dims=(),
+    ):
         if operand_batching_dims or scatter_indices_batching_dims:
             raise NotImplementedError("scatter batching dims")
         self.update_window_dims = update_window_dims
         self.inserted_window_dims = inserted_window_dims
         self.scatter_dims_to_operand_dims = scatter_dims_to_operand_dims
+
+
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401,A004
 from .lax_conv import *  # noqa: E402,F401,F403
 from .lax_windows import *  # noqa: E402,F401,F403

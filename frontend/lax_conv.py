@@ -14,8 +14,16 @@ import numpy as np
 
 from .core import bind
 
-__all__ = ["ConvDimensionNumbers", "Precision", "conv", "conv_dimension_numbers", "conv_general_dilated",
-           "conv_transpose", "conv_with_general_padding", "padtype_to_pads"]
+__all__ = [
+    "ConvDimensionNumbers",
+    "Precision",
+    "conv",
+    "conv_dimension_numbers",
+    "conv_general_dilated",
+    "conv_transpose",
+    "conv_with_general_padding",
+    "padtype_to_pads",
+]
 
 
 class ConvDimensionNumbers(NamedTuple):
@@ -98,8 +106,10 @@ def conv_dimension_numbers(lhs_shape, rhs_shape, dimension_numbers) -> ConvDimen
     elif len(dimension_numbers) == 3:
         dn = ConvDimensionNumbers(*(tuple(int(a) for a in s) for s in dimension_numbers))
     else:
-        raise TypeError(f"conv dimension_numbers must be None, three layout strings or a ConvDimensionNumbers, "
-                        f"got {dimension_numbers!r}")
+        raise TypeError(
+            f"conv dimension_numbers must be None, three layout strings or a ConvDimensionNumbers, "
+            f"got {dimension_numbers!r}"
+        )
     for s in dn:
         if sorted(s) != list(range(nd)):
             raise TypeError(f"conv dimension numbers {tuple(dn)} are not permutations of {nd} axes")
@@ -119,14 +129,26 @@ def _dilate(d, r):
     return 0 if d == 0 else 1 + r * (d - 1)
 
 
-def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_dilation=None,
-                         dimension_numbers=None, feature_group_count=1, batch_group_count=1, precision=None,
-                         preferred_element_type=None):
+def conv_general_dilated(
+    lhs,
+    rhs,
+    window_strides,
+    padding,
+    lhs_dilation=None,
+    rhs_dilation=None,
+    dimension_numbers=None,
+    feature_group_count=1,
+    batch_group_count=1,
+    precision=None,
+    preferred_element_type=None,
+):
     """General N-d convolution (cross-correlation), as jax.lax.conv_general_dilated."""
     lhs, rhs = _arr(lhs), _arr(rhs)
     if lhs.dtype != rhs.dtype:
-        raise TypeError(f"lax.conv_general_dilated requires arguments to have the same dtypes, "
-                        f"got {lhs.dtype.name}, {rhs.dtype.name}")
+        raise TypeError(
+            f"lax.conv_general_dilated requires arguments to have the same dtypes, "
+            f"got {lhs.dtype.name}, {rhs.dtype.name}"
+        )
     dn = conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers)
     n = lhs.ndim - 2
     strides = _ints(window_strides, n, "window_strides")
@@ -139,8 +161,15 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, r
         if len(pads) != n or any(len(p) != 2 for p in pads):
             raise ValueError(f"conv padding must be a string or {n} (low, high) pairs, got {padding!r}")
     return bind(
-        "conv_general_dilated", lhs, rhs, window_strides=strides, padding=tuple(pads), lhs_dilation=lhs_d,
-        rhs_dilation=rhs_d, dimension_numbers=tuple(dn), feature_group_count=int(feature_group_count),
+        "conv_general_dilated",
+        lhs,
+        rhs,
+        window_strides=strides,
+        padding=tuple(pads),
+        lhs_dilation=lhs_d,
+        rhs_dilation=rhs_d,
+        dimension_numbers=tuple(dn),
+        feature_group_count=int(feature_group_count),
         batch_group_count=int(batch_group_count),
         preferred_element_type=None if preferred_element_type is None else np.dtype(preferred_element_type),
     )
@@ -148,15 +177,25 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, r
 
 def conv(lhs, rhs, window_strides, padding, precision=None, preferred_element_type=None):
     """conv_general_dilated in NC... / OI... layout without dilation."""
-    return conv_general_dilated(lhs, rhs, window_strides, padding, precision=precision,
-                                preferred_element_type=preferred_element_type)
+    return conv_general_dilated(
+        lhs, rhs, window_strides, padding, precision=precision, preferred_element_type=preferred_element_type
+    )
 
 
-def conv_with_general_padding(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, precision=None,
-                              preferred_element_type=None):
+def conv_with_general_padding(
+    lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, precision=None, preferred_element_type=None
+):
     """conv_general_dilated in NC... / OI... layout."""
-    return conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, precision=precision,
-                                preferred_element_type=preferred_element_type)
+    return conv_general_dilated(
+        lhs,
+        rhs,
+        window_strides,
+        padding,
+        lhs_dilation,
+        rhs_dilation,
+        precision=precision,
+        preferred_element_type=preferred_element_type,
+    )
 
 
 def _conv_transpose_pads(k: int, s: int, padding: str) -> tuple[int, int]:
@@ -169,12 +208,25 @@ def _conv_transpose_pads(k: int, s: int, padding: str) -> tuple[int, int]:
     return lo, total - lo
 
 
-_TRANSPOSE_LAYOUTS = {2: ("NC", "IO", "NC"), 3: ("NHC", "HIO", "NHC"), 4: ("NHWC", "HWIO", "NHWC"),
-                      5: ("NHWDC", "HWDIO", "NHWDC")}
+_TRANSPOSE_LAYOUTS = {
+    2: ("NC", "IO", "NC"),
+    3: ("NHC", "HIO", "NHC"),
+    4: ("NHWC", "HWIO", "NHWC"),
+    5: ("NHWDC", "HWDIO", "NHWDC"),
+}
 
 
-def conv_transpose(lhs, rhs, strides: Sequence[int], padding, rhs_dilation=None, dimension_numbers=None,
-                   transpose_kernel: bool = False, precision=None, preferred_element_type=None):
+def conv_transpose(
+    lhs,
+    rhs,
+    strides: Sequence[int],
+    padding,
+    rhs_dilation=None,
+    dimension_numbers=None,
+    transpose_kernel: bool = False,
+    precision=None,
+    preferred_element_type=None,
+):
     """Transposed convolution (gradient of a strided conv), as jax.lax.conv_transpose."""
     lhs, rhs = _arr(lhs), _arr(rhs)
     nd = lhs.ndim
@@ -198,5 +250,6 @@ def conv_transpose(lhs, rhs, strides: Sequence[int], padding, rhs_dilation=None,
         perm = list(range(nd))
         perm[dn.rhs_spec[0]], perm[dn.rhs_spec[1]] = perm[dn.rhs_spec[1]], perm[dn.rhs_spec[0]]
         rhs = bind("transpose", rhs, permutation=tuple(perm))
-    return conv_general_dilated(lhs, rhs, one, padding, strides, rhs_d, dn, precision=precision,
-                                preferred_element_type=preferred_element_type)
+    return conv_general_dilated(
+        lhs, rhs, one, padding, strides, rhs_d, dn, precision=precision, preferred_element_type=preferred_element_type
+    )

@@ -32,7 +32,8 @@ def _kind_of(computation: Callable) -> str:
         return _KINDS[name]
     raise NotImplementedError(
         f"lax.reduce_window supports the computations lax.add, lax.max and lax.min "
-        f"(or jnp.add / maximum / minimum), got {computation!r}")
+        f"(or jnp.add / maximum / minimum), got {computation!r}"
+    )
 
 
 def _window_params(x, window_dimensions, window_strides, padding, base_dilation, window_dilation):
@@ -51,17 +52,29 @@ def _window_params(x, window_dimensions, window_strides, padding, base_dilation,
         pads = [tuple(int(a) for a in p) for p in padding]
         if len(pads) != nd or any(len(p) != 2 for p in pads):
             raise ValueError(f"reduce_window padding must be a string or {nd} (low, high) pairs, got {padding!r}")
-    return dict(window_dimensions=dims, window_strides=strides, padding=tuple(pads),
-                base_dilation=ints(base_dilation, "base_dilation"),
-                window_dilation=ints(window_dilation, "window_dilation"))
+    return dict(
+        window_dimensions=dims,
+        window_strides=strides,
+        padding=tuple(pads),
+        base_dilation=ints(base_dilation, "base_dilation"),
+        window_dilation=ints(window_dilation, "window_dilation"),
+    )
 
 
 def _reduce_window_kind(x, kind, **p):
     return bind("reduce_window", x, kind=kind, **p)
 
 
-def reduce_window(operand, init_value, computation: Callable, window_dimensions, window_strides, padding,
-                  base_dilation=None, window_dilation=None):
+def reduce_window(
+    operand,
+    init_value,
+    computation: Callable,
+    window_dimensions,
+    window_strides,
+    padding,
+    base_dilation=None,
+    window_dilation=None,
+):
     """Reduce each window with computation (lax.add / lax.max / lax.min) from init_value."""
     if isinstance(operand, (tuple, list)):
         raise NotImplementedError("lax.reduce_window over several operands is not supported; pass one array")

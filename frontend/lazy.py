@@ -171,6 +171,7 @@ def _compile(nodes, parts, leaves, live, device):
     return compile_function(module, "main", device)
 
 
-from .array import DELETED as _DELETED, Array as _Array  # noqa: E402  (array.py imports this module first)
+from .array import DELETED as _DELETED  # noqa: E402  (array.py imports this module first)
+from .array import Array as _Array  # noqa: E402
 
 _ref = weakref.ref

@@ -2,10 +2,12 @@
 
 `irjax.tree_util` and `irjax.tree` are the public faces; this module owns the data model.
 """
+
 from __future__ import annotations
 
 import collections
-from typing import Any, Callable, Hashable, Iterable, NamedTuple
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, NamedTuple
 
 # Node kinds.
 _LEAF, _NONE, _TUPLE, _LIST, _DICT, _NAMEDTUPLE, _ORDEREDDICT, _DEFAULTDICT, _CUSTOM = range(9)
@@ -59,8 +61,7 @@ _registry: dict[type, _NodeType] = {}
 _BUILTIN = (tuple, list, dict, type(None), collections.OrderedDict, collections.defaultdict)
 
 
-def register(nodetype: type, flatten: Callable, unflatten: Callable,
-             flatten_with_keys: Callable | None = None) -> None:
+def register(nodetype: type, flatten: Callable, unflatten: Callable, flatten_with_keys: Callable | None = None) -> None:
     if nodetype in _registry or nodetype in _BUILTIN:
         raise ValueError(f"Duplicate custom PyTreeDef type registration for {nodetype}.")
     _registry[nodetype] = _NodeType(flatten, unflatten, flatten_with_keys)
@@ -161,8 +162,14 @@ class PyTreeDef:
             return data
         if k == _NAMEDTUPLE:
             return (data, None)
-        types = {_NONE: type(None), _TUPLE: tuple, _LIST: list, _DICT: dict,
-                 _ORDEREDDICT: collections.OrderedDict, _DEFAULTDICT: collections.defaultdict}
+        types = {
+            _NONE: type(None),
+            _TUPLE: tuple,
+            _LIST: list,
+            _DICT: dict,
+            _ORDEREDDICT: collections.OrderedDict,
+            _DEFAULTDICT: collections.defaultdict,
+        }
         return (types[k], data)
 
     def unflatten(self, leaves: Iterable[Any]) -> Any:
@@ -206,8 +213,7 @@ class PyTreeDef:
             return NotImplemented
         if self is other:
             return True
-        if (self._kind != other._kind or self.num_leaves != other.num_leaves
-                or self._children != other._children):
+        if self._kind != other._kind or self.num_leaves != other.num_leaves or self._children != other._children:
             return False
         if self._kind == _CUSTOM:  # aux data may be anything with ==, as in JAX
             return self._data[0] is other._data[0] and bool(self._data[1] == other._data[1])
@@ -273,8 +279,7 @@ def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tup
     return leaves, treedef
 
 
-def _flatten_keyed(x: Any, path: tuple, is_leaf: Callable | None, takes_path: bool,
-                   out: list) -> PyTreeDef:
+def _flatten_keyed(x: Any, path: tuple, is_leaf: Callable | None, takes_path: bool, out: list) -> PyTreeDef:
     if is_leaf is not None and (is_leaf(path, x) if takes_path else is_leaf(x)):
         out.append((path, x))
         return LEAF_DEF
@@ -283,12 +288,14 @@ def _flatten_keyed(x: Any, path: tuple, is_leaf: Callable | None, takes_path: bo
         out.append((path, x))
         return LEAF_DEF
     keys, children, data = keyed_children(x, kind)
-    return PyTreeDef(kind, data, tuple(_flatten_keyed(c, path + (k,), is_leaf, takes_path, out)
-                                       for k, c in zip(keys, children)))
+    return PyTreeDef(
+        kind, data, tuple(_flatten_keyed(c, path + (k,), is_leaf, takes_path, out) for k, c in zip(keys, children))
+    )
 
 
-def tree_flatten_with_path(tree: Any, is_leaf: Callable[..., bool] | None = None,
-                           is_leaf_takes_path: bool = False) -> tuple[list[tuple[tuple, Any]], PyTreeDef]:
+def tree_flatten_with_path(
+    tree: Any, is_leaf: Callable[..., bool] | None = None, is_leaf_takes_path: bool = False
+) -> tuple[list[tuple[tuple, Any]], PyTreeDef]:
     """Flattens a pytree into ([(key path, leaf), ...], treedef)."""
     out: list = []
     treedef = _flatten_keyed(tree, (), is_leaf, is_leaf_takes_path, out)
@@ -299,8 +306,10 @@ def tree_unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> Any:
     """Rebuilds a pytree of structure `treedef` from `leaves`."""
     leaves = list(leaves)
     if len(leaves) != treedef.num_leaves:
-        raise ValueError(f"Too {'few' if len(leaves) < treedef.num_leaves else 'many'} leaves "
-                         f"for PyTreeDef; expected {treedef.num_leaves}, got {len(leaves)}: {treedef}")
+        raise ValueError(
+            f"Too {'few' if len(leaves) < treedef.num_leaves else 'many'} leaves "
+            f"for PyTreeDef; expected {treedef.num_leaves}, got {len(leaves)}: {treedef}"
+        )
     return treedef._build(iter(leaves))
 
 

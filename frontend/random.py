@@ -14,7 +14,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-
 from irjax import dtypes as _dtypes
 from irjax.api import jit as _jit
 from irjax.core import Tracer, aval_of, bind
@@ -23,24 +22,70 @@ from . import prng as _prng
 from .prng import (
     U32,
     PRNGKeyArray,
+)
+from .prng import (
     add as _add,
+)
+from .prng import (
     bitcast as _bitcast,
+)
+from .prng import (
     broadcast_to as _broadcast_to,
+)
+from .prng import (
     convert as _convert,
+)
+from .prng import (
     dtype_of as _dtype_of,
+)
+from .prng import (
     full as _full,
+)
+from .prng import (
     mul as _mul,
+)
+from .prng import (
     shape_of as _shape_of,
+)
+from .prng import (
     sub as _sub,
+)
+from .prng import (
     value as _value,
 )
 
 __all__ = [
-    "PRNGKey", "key", "key_data", "wrap_key_data", "key_impl", "clone", "split", "fold_in", "bits",
-    "uniform", "normal", "randint", "bernoulli", "choice", "permutation", "shuffle", "categorical",
-    "truncated_normal", "exponential", "gumbel", "laplace", "logistic", "multivariate_normal",
-    "cauchy", "rademacher", "lognormal", "maxwell", "weibull_min", "pareto",
-    "rayleigh", "PRNGKeyArray",
+    "PRNGKey",
+    "key",
+    "key_data",
+    "wrap_key_data",
+    "key_impl",
+    "clone",
+    "split",
+    "fold_in",
+    "bits",
+    "uniform",
+    "normal",
+    "randint",
+    "bernoulli",
+    "choice",
+    "permutation",
+    "shuffle",
+    "categorical",
+    "truncated_normal",
+    "exponential",
+    "gumbel",
+    "laplace",
+    "logistic",
+    "multivariate_normal",
+    "cauchy",
+    "rademacher",
+    "lognormal",
+    "maxwell",
+    "weibull_min",
+    "pareto",
+    "rayleigh",
+    "PRNGKeyArray",
 ]
 
 KeyArray = PRNGKeyArray
@@ -479,7 +524,7 @@ def _gumbel_impl(data, shape, dtype, mode):
     if mode in ("high", "highest"):
         u = _uniform_impl(data, _full(0.0, dtype), _full(1.0, dtype), (2,) + shape, dtype)
         high, low = _prng.index_axis(u, 0, 0), _prng.index_axis(u, 0, 1)
-        alt = _add(_add(high, _mul(_full(2.0 ** -fi.nmant, dtype), low)), _full(fi.tiny, dtype))
+        alt = _add(_add(high, _mul(_full(2.0**-fi.nmant, dtype), low)), _full(fi.tiny, dtype))
         x = _select(_prng.binop("ge", high, _full(0.5, dtype)), high, alt)
         return neglog(_unary("neg", _unary("log1p", _unary("neg", x))))
     u = _uniform_impl(data, _full(fi.tiny, dtype), _full(1.0, dtype), shape, dtype)
@@ -493,7 +538,7 @@ def _gumbel_mode(mode):
     if mode is None:
         mode = "low"
     if mode not in ("highest", "high", "low"):
-        raise ValueError("Must provide valid mode for gumbel got: %s" % mode)
+        raise ValueError(f"Must provide valid mode for gumbel got: {mode}")
     return mode
 
 
@@ -548,8 +593,10 @@ def _randint_impl(data, minval, maxval, shape, dtype):
     span = _broadcast_to(span, _bshape(span, shape))
     multiplier = _rem(_broadcast_to(_full(2 ** (nbits // 2), udt), _shape_of(span)), span)
     multiplier = _rem(_mul(multiplier, multiplier), span)
-    offset = _add(_mul(_rem(higher, _broadcast_to(span, shape)), _broadcast_to(multiplier, shape)),
-                  _rem(lower, _broadcast_to(span, shape)))
+    offset = _add(
+        _mul(_rem(higher, _broadcast_to(span, shape)), _broadcast_to(multiplier, shape)),
+        _rem(lower, _broadcast_to(span, shape)),
+    )
     offset = _rem(offset, _broadcast_to(span, shape))
     return _add(_broadcast_to(minval, _bshape(minval, shape)), _convert(offset, dtype))
 
@@ -578,8 +625,11 @@ def randint(key, shape, minval, maxval, dtype=None):
 
 
 def _rademacher_impl(data, shape, dtype):
-    b = _prng.binop("lt", _uniform_impl(data, _full(0.0, np.float32), _full(1.0, np.float32), shape, np.float32),
-                    _full(0.5, np.float32))
+    b = _prng.binop(
+        "lt",
+        _uniform_impl(data, _full(0.0, np.float32), _full(1.0, np.float32), shape, np.float32),
+        _full(0.5, np.float32),
+    )
     b = _convert(b, dtype)
     return _sub(_mul(_full(2, dtype), b), _full(1, dtype))
 
@@ -791,7 +841,7 @@ def _categorical_impl(data, logits, shape, batch_shape, axis, replace, mode):
     if replace:
         if axis >= 0:
             axis -= nd
-        logits_shape = list(shape[len(shape) - len(batch_shape):])
+        logits_shape = list(shape[len(shape) - len(batch_shape) :])
         logits_shape.insert(axis % nd, logits.shape[axis])
         g = _gumbel_impl(data, (*shape_prefix, *logits_shape), dtype, mode)
         lg = _prng.reshape(logits, (1,) * len(shape_prefix) + tuple(logits.shape))
@@ -894,8 +944,11 @@ def maxwell(key, shape=(), dtype=None):
     typed, _ = _check_prng_key("maxwell", key)
     dt = _float_dtype("maxwell", dtype)
     shape = _canon_shape(shape) + (3,)
-    return jnp.linalg.norm(normal(typed, shape, dt), axis=-1) if hasattr(jnp, "linalg") else jnp.sqrt(
-        jnp.sum(normal(typed, shape, dt) ** 2, axis=-1))
+    return (
+        jnp.linalg.norm(normal(typed, shape, dt), axis=-1)
+        if hasattr(jnp, "linalg")
+        else jnp.sqrt(jnp.sum(normal(typed, shape, dt) ** 2, axis=-1))
+    )
 
 
 def weibull_min(key, scale, concentration, shape=(), dtype=None):

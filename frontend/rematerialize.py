@@ -40,8 +40,7 @@ def checkpoint(
         raise TypeError(f"checkpoint expects a callable, got {type(fun).__name__}")
     if policy is not None:
         raise NotImplementedError(
-            "irjax.checkpoint supports only policy=None (nothing saved, everything recomputed); "
-            f"got policy={policy!r}"
+            f"irjax.checkpoint supports only policy=None (nothing saved, everything recomputed); got policy={policy!r}"
         )
     if isinstance(static_argnums, int):
         static_argnums = (static_argnums,)
@@ -56,17 +55,14 @@ def checkpoint(
         static = set()
         for i in static_argnums:
             if not -n <= i < n:
-                raise ValueError(
-                    f"static_argnums {static_argnums} out of range for {n} positional arguments"
-                )
+                raise ValueError(f"static_argnums {static_argnums} out of range for {n} positional arguments")
             static.add(i % n)
         for i in static:
             try:
                 hash(args[i])
             except TypeError:
                 raise ValueError(
-                    f"Non-hashable static arguments are not supported: argument {i} of type "
-                    f"{type(args[i]).__name__}"
+                    f"Non-hashable static arguments are not supported: argument {i} of type {type(args[i]).__name__}"
                 ) from None
         dyn = [a for i, a in enumerate(args) if i not in static]
         leaves, tree = tree_util.tree_flatten((tuple(dyn), kwargs))

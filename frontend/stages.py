@@ -100,5 +100,7 @@ class Compiled:
         from .dispatch import execute
 
         leaves = tree_util.tree_leaves(args)
-        outs = execute(self.traced.module, self.traced.fname, list(leaves) + self.traced.captured, self.traced.out_avals)
+        outs = execute(
+            self.traced.module, self.traced.fname, list(leaves) + self.traced.captured, self.traced.out_avals
+        )
         return tree_util.tree_unflatten(self.traced.out_tree, outs)

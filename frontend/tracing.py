@@ -45,8 +45,14 @@ def _fun_name(fun, name=None) -> str:
 
 
 @locked
-def trace_function(fun, in_avals: list[ShapedArray], in_tree, name: str | None = None, module=None,
-                   debug: tuple[str, list[str]] | None = None) -> Traced:
+def trace_function(
+    fun,
+    in_avals: list[ShapedArray],
+    in_tree,
+    name: str | None = None,
+    module=None,
+    debug: tuple[str, list[str]] | None = None,
+) -> Traced:
     """Trace fun(*unflatten(in_tree, tracers)) into a new module (or into `module`).
 
     debug: (description of the user's function, a name per flat argument) for tracer errors."""

@@ -4,30 +4,79 @@ Containers are tuple, list, dict (sorted keys), None (no children), namedtuples,
 OrderedDict (insertion order), defaultdict (sorted keys) and registered custom types.
 Everything else is a leaf. Treedefs are hashable and comparable (jit cache keys).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Callable, Hashable, Iterable, Sequence, TypeVar, Union
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, TypeVar, Union
 
 from .pytree import (  # noqa: F401  (re-exported)
-    DictKey, FlattenedIndexKey, GetAttrKey, PyTreeDef, SequenceKey, children_and_data,
-    is_leaf_kind, keyed_children, node_kind, register, tree_flatten, tree_flatten_with_path,
-    tree_structure, tree_unflatten, treedef_tuple,
     # node kinds, read by export.py's treedef-to-JSON
-    _CUSTOM, _DEFAULTDICT, _DICT, _LEAF, _LIST, _NAMEDTUPLE, _NONE, _ORDEREDDICT, _TUPLE,
+    _CUSTOM,
+    _DEFAULTDICT,
+    _DICT,
+    _LEAF,
+    _LIST,
+    _NAMEDTUPLE,
+    _NONE,
+    _ORDEREDDICT,
+    _TUPLE,
+    DictKey,
+    FlattenedIndexKey,
+    GetAttrKey,
+    PyTreeDef,
+    SequenceKey,
+    children_and_data,
+    is_leaf_kind,
+    keyed_children,
+    node_kind,
+    register,
+    tree_flatten,
+    tree_flatten_with_path,
+    tree_structure,
+    tree_unflatten,
+    treedef_tuple,
 )
 
 __all__ = [
-    "PyTreeDef", "tree_flatten", "tree_unflatten", "tree_map", "tree_leaves",
-    "tree_structure", "tree_reduce", "tree_reduce_associative", "tree_all", "tree_transpose",
-    "tree_broadcast", "register_pytree_node", "register_pytree_node_class",
-    "register_pytree_with_keys", "register_pytree_with_keys_class", "register_dataclass",
-    "register_static", "treedef_children", "treedef_tuple", "treedef_is_leaf",
-    "treedef_is_strict_leaf", "all_leaves", "Partial", "tree_flatten_with_path",
-    "tree_leaves_with_path", "tree_map_with_path", "keystr", "SequenceKey", "DictKey",
-    "GetAttrKey", "FlattenedIndexKey", "KeyEntry", "KeyPath", "flatten_one_level",
-    "flatten_one_level_with_keys", "is_tree_node",
+    "PyTreeDef",
+    "tree_flatten",
+    "tree_unflatten",
+    "tree_map",
+    "tree_leaves",
+    "tree_structure",
+    "tree_reduce",
+    "tree_reduce_associative",
+    "tree_all",
+    "tree_transpose",
+    "tree_broadcast",
+    "register_pytree_node",
+    "register_pytree_node_class",
+    "register_pytree_with_keys",
+    "register_pytree_with_keys_class",
+    "register_dataclass",
+    "register_static",
+    "treedef_children",
+    "treedef_tuple",
+    "treedef_is_leaf",
+    "treedef_is_strict_leaf",
+    "all_leaves",
+    "Partial",
+    "tree_flatten_with_path",
+    "tree_leaves_with_path",
+    "tree_map_with_path",
+    "keystr",
+    "SequenceKey",
+    "DictKey",
+    "GetAttrKey",
+    "FlattenedIndexKey",
+    "KeyEntry",
+    "KeyPath",
+    "flatten_one_level",
+    "flatten_one_level_with_keys",
+    "is_tree_node",
 ]
 
 T = TypeVar("T")
@@ -39,22 +88,26 @@ def tree_leaves(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> list
     return tree_flatten(tree, is_leaf)[0]
 
 
-def tree_map(f: Callable[..., Any], tree: Any, *rest: Any,
-             is_leaf: Callable[[Any], bool] | None = None) -> Any:
+def tree_map(f: Callable[..., Any], tree: Any, *rest: Any, is_leaf: Callable[[Any], bool] | None = None) -> Any:
     """Maps `f` over leaves of `tree` (and corresponding leaves/subtrees of `rest`)."""
     leaves, treedef = tree_flatten(tree, is_leaf)
     all_leaves = [leaves] + [treedef.flatten_up_to(r) for r in rest]
     return treedef.unflatten(f(*xs) for xs in zip(*all_leaves))
 
 
-def tree_leaves_with_path(tree: Any, is_leaf: Callable[..., bool] | None = None,
-                          is_leaf_takes_path: bool = False) -> list[tuple[KeyPath, Any]]:
+def tree_leaves_with_path(
+    tree: Any, is_leaf: Callable[..., bool] | None = None, is_leaf_takes_path: bool = False
+) -> list[tuple[KeyPath, Any]]:
     return tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)[0]
 
 
-def tree_map_with_path(f: Callable[..., Any], tree: Any, *rest: Any,
-                       is_leaf: Callable[..., bool] | None = None,
-                       is_leaf_takes_path: bool = False) -> Any:
+def tree_map_with_path(
+    f: Callable[..., Any],
+    tree: Any,
+    *rest: Any,
+    is_leaf: Callable[..., bool] | None = None,
+    is_leaf_takes_path: bool = False,
+) -> Any:
     """Like tree_map, but `f(path, leaf, *rest_leaves)` also receives each leaf's key path."""
     pairs, treedef = tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)
     others = [treedef.flatten_up_to(r) for r in rest]
@@ -77,17 +130,21 @@ def keystr(keys: KeyPath, *, simple: bool = False, separator: str = "") -> str:
 _NO_INIT = object()
 
 
-def tree_reduce(function: Callable[[T, Any], T], tree: Any, initializer: Any = _NO_INIT,
-                is_leaf: Callable[[Any], bool] | None = None) -> T:
+def tree_reduce(
+    function: Callable[[T, Any], T],
+    tree: Any,
+    initializer: Any = _NO_INIT,
+    is_leaf: Callable[[Any], bool] | None = None,
+) -> T:
     leaves = tree_leaves(tree, is_leaf)
     if initializer is _NO_INIT:
         return functools.reduce(function, leaves)
     return functools.reduce(function, leaves, initializer)
 
 
-def tree_reduce_associative(operation: Callable[[T, T], T], tree: Any, *,
-                            identity: Any = _NO_INIT,
-                            is_leaf: Callable[[Any], bool] | None = None) -> T:
+def tree_reduce_associative(
+    operation: Callable[[T, T], T], tree: Any, *, identity: Any = _NO_INIT, is_leaf: Callable[[Any], bool] | None = None
+) -> T:
     """Reduces leaves pairwise as a balanced tree (fewer sequential steps than a fold)."""
     items = tree_leaves(tree, is_leaf)
     if not items:
@@ -104,8 +161,7 @@ def tree_all(tree: Any, *, is_leaf: Callable[[Any], bool] | None = None) -> bool
     return all(tree_leaves(tree, is_leaf))
 
 
-def tree_transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef | None,
-                   pytree_to_transpose: Any) -> Any:
+def tree_transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef | None, pytree_to_transpose: Any) -> Any:
     """Turns an outer tree of inner trees into an inner tree of outer trees."""
     flat, treedef = tree_flatten(pytree_to_transpose)
     if inner_treedef is None:
@@ -113,13 +169,12 @@ def tree_transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef | None,
     inner_size, outer_size = inner_treedef.num_leaves, outer_treedef.num_leaves
     if treedef != outer_treedef.compose(inner_treedef):
         raise TypeError(f"Mismatch\n{treedef}\n != \n{outer_treedef.compose(inner_treedef)}")
-    rows = [flat[i * inner_size:(i + 1) * inner_size] for i in range(outer_size)]
+    rows = [flat[i * inner_size : (i + 1) * inner_size] for i in range(outer_size)]
     cols = [[row[j] for row in rows] for j in range(inner_size)]
     return inner_treedef.unflatten(outer_treedef.unflatten(c) for c in cols)
 
 
-def tree_broadcast(prefix_tree: Any, full_tree: Any,
-                   is_leaf: Callable[[Any], bool] | None = None) -> Any:
+def tree_broadcast(prefix_tree: Any, full_tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> Any:
     """Repeats each leaf of `prefix_tree` over the matching subtree of `full_tree`."""
     leaves, treedef = tree_flatten(prefix_tree, is_leaf)
     subtrees = treedef.flatten_up_to(full_tree)
@@ -157,22 +212,30 @@ def is_tree_node(x: Any) -> bool:
 
 
 # ------------------------------------------------------------------ registration
-def register_pytree_node(nodetype: type[T], flatten_func: Callable[[T], tuple[Iterable, Hashable]],
-                         unflatten_func: Callable[[Any, Iterable], T],
-                         flatten_with_keys_func: Callable[[T], tuple[Iterable, Any]] | None = None) -> None:
+def register_pytree_node(
+    nodetype: type[T],
+    flatten_func: Callable[[T], tuple[Iterable, Hashable]],
+    unflatten_func: Callable[[Any, Iterable], T],
+    flatten_with_keys_func: Callable[[T], tuple[Iterable, Any]] | None = None,
+) -> None:
     """Registers `nodetype` as a pytree container; without flatten_with_keys_func its
     children get FlattenedIndexKey paths."""
     register(nodetype, flatten_func, unflatten_func, flatten_with_keys_func)
 
 
-def register_pytree_with_keys(nodetype: type[T], flatten_with_keys: Callable[[T], tuple[Iterable, Any]],
-                              unflatten_func: Callable[[Any, Iterable], T],
-                              flatten_func: Callable[[T], tuple[Iterable, Any]] | None = None) -> None:
+def register_pytree_with_keys(
+    nodetype: type[T],
+    flatten_with_keys: Callable[[T], tuple[Iterable, Any]],
+    unflatten_func: Callable[[Any, Iterable], T],
+    flatten_func: Callable[[T], tuple[Iterable, Any]] | None = None,
+) -> None:
     """Registers `nodetype` with a flatten that returns ((key, child), ...) pairs and aux data."""
     if flatten_func is None:
+
         def flatten_func(x):
             pairs, aux = flatten_with_keys(x)
             return [c for _, c in pairs], aux
+
     register(nodetype, flatten_func, unflatten_func, flatten_with_keys)
 
 
@@ -189,20 +252,26 @@ def register_pytree_with_keys_class(cls: type[T]) -> type[T]:
     return cls
 
 
-def register_dataclass(nodetype: type[T], data_fields: Sequence[str] | None = None,
-                       meta_fields: Sequence[str] | None = None,
-                       drop_fields: Sequence[str] = ()) -> type[T]:
+def register_dataclass(
+    nodetype: type[T],
+    data_fields: Sequence[str] | None = None,
+    meta_fields: Sequence[str] | None = None,
+    drop_fields: Sequence[str] = (),
+) -> type[T]:
     """Registers a dataclass: data fields are children, meta fields are static aux data.
 
     Without explicit field lists, fields with `metadata=dict(static=True)` are meta fields.
     """
     if data_fields is None or meta_fields is None:
         if (data_fields is None) != (meta_fields is None):
-            raise TypeError("register_dataclass: data_fields and meta_fields must both be given, "
-                            f"or neither; got data_fields={data_fields}, meta_fields={meta_fields}.")
+            raise TypeError(
+                "register_dataclass: data_fields and meta_fields must both be given, "
+                f"or neither; got data_fields={data_fields}, meta_fields={meta_fields}."
+            )
         if not dataclasses.is_dataclass(nodetype):
-            raise TypeError(f"register_dataclass: {nodetype} is not a dataclass, so data_fields "
-                            "and meta_fields must be given.")
+            raise TypeError(
+                f"register_dataclass: {nodetype} is not a dataclass, so data_fields and meta_fields must be given."
+            )
         fields = [f for f in dataclasses.fields(nodetype) if f.init and f.name not in drop_fields]
         meta_fields = [f.name for f in fields if f.metadata.get("static", False)]
         data_fields = [f.name for f in fields if not f.metadata.get("static", False)]
@@ -211,9 +280,11 @@ def register_dataclass(nodetype: type[T], data_fields: Sequence[str] | None = No
         init_names = {f.name for f in dataclasses.fields(nodetype) if f.init} - set(drop_fields)
         given = set(data_fields) | set(meta_fields)
         if given != init_names:
-            raise ValueError(f"register_dataclass: data_fields and meta_fields must cover the init "
-                             f"fields of {nodetype.__name__} exactly; missing {sorted(init_names - given)}, "
-                             f"extra {sorted(given - init_names)}.")
+            raise ValueError(
+                f"register_dataclass: data_fields and meta_fields must cover the init "
+                f"fields of {nodetype.__name__} exactly; missing {sorted(init_names - given)}, "
+                f"extra {sorted(given - init_names)}."
+            )
 
     def flatten(x):
         return [getattr(x, n) for n in data_fields], tuple(getattr(x, n) for n in meta_fields)

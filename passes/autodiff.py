@@ -27,9 +27,7 @@ def _rule(op, kind: str):
     rule = getattr(prim, kind)
     if rule is None:
         mode = "forward-mode" if kind == "jvp" else "reverse-mode"
-        raise NotImplementedError(
-            f"{mode} differentiation of {op.name} is not implemented"
-        )
+        raise NotImplementedError(f"{mode} differentiation of {op.name} is not implemented")
     return prim, rule
 
 
@@ -42,9 +40,7 @@ def _jvp_step(module, op, ins):
     prim, rule = _rule(op, "jvp")
     ctx = (Ctx(module, op),) if prim.calls else ()
     outs, touts = rule(*ctx, primals, tangents, **op_params(op))
-    return [
-        (o, t if (t is not None and is_float(o)) else None) for o, t in zip(outs, touts)
-    ]
+    return [(o, t if (t is not None and is_float(o)) else None) for o, t in zip(outs, touts)]
 
 
 def jvp_function(module, fname: str) -> str:
@@ -57,15 +53,8 @@ def jvp_function(module, fname: str) -> str:
             s: (Val(p), Val(t) if is_float(a) else None)
             for s, p, t, a in zip(entry_block(f).arguments, args[:n], args[n:], ins)
         }
-        rets = [
-            env[v]
-            for v in walk_forward(
-                body_ops(f), env, lambda op, xs: _jvp_step(module, op, xs)
-            )
-        ]
-        return [p for p, _ in rets] + [
-            t if t is not None else zeros(a) for (_, t), a in zip(rets, outs)
-        ]
+        rets = [env[v] for v in walk_forward(body_ops(f), env, lambda op, xs: _jvp_step(module, op, xs))]
+        return [p for p, _ in rets] + [t if t is not None else zeros(a) for (_, t), a in zip(rets, outs)]
 
     return derive(module, (fname, "jvp"), f"{fname}_jvp", ins + ins, body)
 
@@ -85,9 +74,7 @@ def _vjp_step(module, entry, out_cts):
     if prim.calls:
         in_cts = rule(Ctx(module, op), out_cts, in_v, out_v, residuals, **op_params(op))
     else:
-        full_cts = [
-            c if c is not None else zeros_like(o) for c, o in zip(out_cts, out_v)
-        ]
+        full_cts = [c if c is not None else zeros_like(o) for c, o in zip(out_cts, out_v)]
         in_cts = rule(full_cts, in_v, out_v, **op_params(op))
     out = []
     for x, c in zip(in_v, in_cts):
@@ -106,14 +93,8 @@ def _vjp_step(module, entry, out_cts):
 def vjp_function(module, fname: str, ct_mask: tuple | None = None) -> str:
     """Reverse mode: @f -> @f_vjp taking cotangents for the outputs where ct_mask is True."""
     f, ins, outs = source(module, fname)
-    mask = tuple(
-        bool(m) for m in (ct_mask if ct_mask is not None else [True] * len(outs))
-    )
-    base = (
-        f"{fname}_vjp"
-        if all(mask)
-        else f"{fname}_vjp_" + "".join("1" if m else "0" for m in mask)
-    )
+    mask = tuple(bool(m) for m in (ct_mask if ct_mask is not None else [True] * len(outs)))
+    base = f"{fname}_vjp" if all(mask) else f"{fname}_vjp_" + "".join("1" if m else "0" for m in mask)
     src_args = list(entry_block(f).arguments)
 
     def body(*args):
@@ -134,10 +115,7 @@ def vjp_function(module, fname: str, ct_mask: tuple | None = None) -> str:
             if c is not None and is_float(a):
                 cts[v] = c if cts.get(v) is None else cts[v] + c
         walk_backward(tape, cts, lambda e, c: _vjp_step(module, e, c))
-        grads = [
-            cts.get(s) if cts.get(s) is not None else zeros(a)
-            for s, a in zip(src_args, ins)
-        ]
+        grads = [cts.get(s) if cts.get(s) is not None else zeros(a) for s, a in zip(src_args, ins)]
         return [env[v] for v in rets] + grads
 
     ct_avals = [a for a, m in zip(outs, mask) if m]
@@ -150,14 +128,10 @@ def grad_function(module, fname: str, argnums=(0,)) -> str:
     _, ins, outs = source(module, fname)
     if not outs or outs[0].shape != () or not is_float(outs[0]):
         got = outs[0].str_short() if outs else "nothing"
-        raise TypeError(
-            f"Gradient only defined for scalar-output functions. Output had shape: {got}"
-        )
+        raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: {got}")
     for i in argnums:
         if not 0 <= i < len(ins):
-            raise ValueError(
-                f"grad: argnum {i} out of range for @{fname} with {len(ins)} arguments"
-            )
+            raise ValueError(f"grad: argnum {i} out of range for @{fname} with {len(ins)} arguments")
     vname = vjp_function(module, fname, (True,) + (False,) * (len(outs) - 1))
 
     def body(*args):

@@ -46,27 +46,17 @@ def _batch_step(module, op, xs, size):
     return [(v, d) if d in (None, 0) else (moveaxis(v, d, 0), 0) for v, d in zip(o, od)]
 
 
-def batch_function(
-    module, fname: str, in_dims, axis_size: int, out_batched=None
-) -> str:
+def batch_function(module, fname: str, in_dims, axis_size: int, out_batched=None) -> str:
     """@fname batched over in_dims; results batch axis first, or, where `out_batched` is
     False (control-flow carries that stay unbatched), left unbatched."""
     in_dims = tuple(in_dims)
     f, ins, _ = source(module, fname)
     if len(in_dims) != len(ins):
-        raise ValueError(
-            f"batch: {len(in_dims)} in-axes for {len(ins)} arguments of @{fname}"
-        )
+        raise ValueError(f"batch: {len(in_dims)} in-axes for {len(ins)} arguments of @{fname}")
     for a, d in zip(ins, in_dims):
         if d is not None and not 0 <= d <= a.ndim:
-            raise ValueError(
-                f"batch: in-axis {d} out of range for an argument of rank {a.ndim}"
-            )
-    ob = (
-        None
-        if out_batched is None or all(out_batched)
-        else tuple(bool(m) for m in out_batched)
-    )
+            raise ValueError(f"batch: in-axis {d} out of range for an argument of rank {a.ndim}")
+    ob = None if out_batched is None or all(out_batched) else tuple(bool(m) for m in out_batched)
 
     def body(*args):
         # rules see batch dims at 0 (or None): move each batched argument's axis to the front
@@ -74,16 +64,12 @@ def batch_function(
             s: ((moveaxis(Val(a), d, 0), 0) if d else (Val(a), d))
             for s, a, d in zip(entry_block(f).arguments, args, in_dims)
         }
-        rets = walk_forward(
-            body_ops(f), env, lambda op, xs: _batch_step(module, op, xs, axis_size)
-        )
+        rets = walk_forward(body_ops(f), env, lambda op, xs: _batch_step(module, op, xs, axis_size))
         outs_v = []
         for v, m in zip(rets, ob or [True] * len(rets)):
             x, d = env[v]
             if not m and d is not None:
-                raise ValueError(
-                    f"batch: result of @{fname} expected unbatched is batched"
-                )
+                raise ValueError(f"batch: result of @{fname} expected unbatched is batched")
             outs_v.append(to_front(x, d, axis_size) if m else x)
         return outs_v
 
@@ -91,9 +77,7 @@ def batch_function(
     if ob is not None:
         base += "_o" + "".join("1" if m else "0" for m in ob)
     in_avals = [batched_aval(a, d, axis_size) for a, d in zip(ins, in_dims)]
-    return derive(
-        module, (fname, "batch", in_dims, axis_size, ob), base, in_avals, body
-    )
+    return derive(module, (fname, "batch", in_dims, axis_size, ob), base, in_avals, body)
 
 
 TRANSFORMS["batch"] = batch_function

@@ -109,9 +109,7 @@ class _Inliner:
 
     def splice(self, name: str, operands: list) -> list:
         """Clone @name's body (calls expanded) at the insertion point; returns its results."""
-        args = (
-            list(entry_block(self.funcs[name]).arguments) if name in self.funcs else []
-        )
+        args = list(entry_block(self.funcs[name]).arguments) if name in self.funcs else []
         frames = [(iter(self.body(name)), dict(zip(args, operands)), None)]
         while True:
             it, env, ret = frames[-1]
@@ -186,9 +184,7 @@ func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {
 @register_pass(
     "inline",
     "inline every jx.call, recursively (func=f: only into @f)",
-    Example(
-        "inline{func=f}", _INLINE_EX, ("func.func @f(", '"jx.exp"(%arg0)', "return")
-    ),
+    Example("inline{func=f}", _INLINE_EX, ("func.func @f(", '"jx.exp"(%arg0)', "return")),
     options=(_FUNC,),
 )
 def inline(module, func: str | None = None) -> _Inliner:
@@ -199,9 +195,7 @@ def inline(module, func: str | None = None) -> _Inliner:
         if func is not None:
             if func not in funcs:
                 raise KeyError(f"function @{func} not found in the module")
-            _callees_first(
-                inl, [func]
-            )  # only to reject recursion before touching the IR
+            _callees_first(inl, [func])  # only to reject recursion before touching the IR
             inl.inline_into(func)
         else:
             for name in _callees_first(inl, list(funcs)):

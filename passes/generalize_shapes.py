@@ -31,7 +31,8 @@ from .registry import Example, register_pass
 ELEMENTWISE = frozenset(
     "stablehlo." + n
     for n in (
-        "abs add and atan2 cbrt ceil clamp compare convert cosine count_leading_zeros divide "
+        # bitcast_convert keeps the shape only between equal widths; other widths fail the one-shape rule
+        "abs add and atan2 bitcast_convert cbrt ceil clamp compare convert cosine count_leading_zeros divide "
         "exponential exponential_minus_one floor is_finite log log_plus_one logistic maximum "
         "minimum multiply negate not or popcnt power real imag remainder round_nearest_afz "
         "round_nearest_even rsqrt select shift_left shift_right_arithmetic shift_right_logical "

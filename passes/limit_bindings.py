@@ -23,12 +23,27 @@ from .registry import Example, Option, register_pass
 
 MAX_SOURCES = 24  # of IREE's 32 bindings: room for a dispatch's results
 # results of these are new buffers: IREE does not fuse them into their consumers' dispatches
-_PRODUCERS = frozenset({
-    "stablehlo.dot_general", "stablehlo.dot", "stablehlo.convolution", "stablehlo.reduce",
-    "stablehlo.reduce_window", "stablehlo.sort", "stablehlo.scatter", "stablehlo.gather",
-    "stablehlo.while", "stablehlo.if", "stablehlo.case", "stablehlo.custom_call", "stablehlo.fft",
-    "stablehlo.optimization_barrier", "func.call", "stablehlo.rng_bit_generator", "stablehlo.select_and_scatter",
-})
+_PRODUCERS = frozenset(
+    {
+        "stablehlo.dot_general",
+        "stablehlo.dot",
+        "stablehlo.convolution",
+        "stablehlo.reduce",
+        "stablehlo.reduce_window",
+        "stablehlo.sort",
+        "stablehlo.scatter",
+        "stablehlo.gather",
+        "stablehlo.while",
+        "stablehlo.if",
+        "stablehlo.case",
+        "stablehlo.custom_call",
+        "stablehlo.fft",
+        "stablehlo.optimization_barrier",
+        "func.call",
+        "stablehlo.rng_bit_generator",
+        "stablehlo.select_and_scatter",
+    }
+)
 _TERMINATORS = frozenset({"func.return", "stablehlo.return"})
 _SPLAT = re.compile(r"dense<[^\[<]*>")
 
@@ -108,8 +123,11 @@ _EXAMPLE = """func.func @main(%a: tensor<4xf32>, %b: tensor<4xf32>, %c: tensor<4
 @register_pass(
     "limit-dispatch-bindings",
     "optimization barriers so that no fused dispatch reads more than 24 buffers (IREE's limit is 32 bindings)",
-    Example("limit-dispatch-bindings{limit=2}", _EXAMPLE, ("stablehlo.add", "stablehlo.optimization_barrier",
-                                                             "stablehlo.add")),
+    Example(
+        "limit-dispatch-bindings{limit=2}",
+        _EXAMPLE,
+        ("stablehlo.add", "stablehlo.optimization_barrier", "stablehlo.add"),
+    ),
     options=(Option("limit", "int", MAX_SOURCES, "most buffers one fused dispatch may read"),),
 )
 def limit_dispatch_bindings(module, limit: int = MAX_SOURCES) -> int:

@@ -73,9 +73,7 @@ def lower_stablehlo(module, entry: str | None = None, chunk_scans: bool = True, 
     split-conv-groups=true: a grouped convolution becomes one per group (GPU targets; see
     dialects/convolution.py)."""
     if entry is not None and find_func(module, entry) is None:
-        raise LoweringError(
-            f"lower-stablehlo: entry function @{entry} not found in the module"
-        )
+        raise LoweringError(f"lower-stablehlo: entry function @{entry} not found in the module")
     token = control_flow.chunk_scans.set(chunk_scans)
     token2 = convolution.split_groups.set(split_conv_groups)
     try:
@@ -102,6 +100,4 @@ def _lower(module, entry):
         names = set(func_names(module))
         for n in called:
             if n in names and n != entry:
-                find_func(module, n).attributes["sym_visibility"] = ir.StringAttr.get(
-                    "private"
-                )
+                find_func(module, n).attributes["sym_visibility"] = ir.StringAttr.get("private")

@@ -64,9 +64,7 @@ def _parse_dims(text):
         try:
             out.append(int(p))
         except ValueError:
-            raise ValueError(
-                "a comma-separated list of axes or none, e.g. 0,none"
-            ) from None
+            raise ValueError("a comma-separated list of axes or none, e.g. 0,none") from None
     return tuple(out)
 
 
@@ -93,9 +91,7 @@ class Option:
         try:
             return _KINDS[self.kind](text)
         except ValueError as e:
-            raise PipelineError(
-                f"pass '{pass_name}': option '{self.name}' expects {e}, got {text!r}"
-            ) from None
+            raise PipelineError(f"pass '{pass_name}': option '{self.name}' expects {e}, got {text!r}") from None
 
 
 @dataclass(frozen=True)
@@ -127,9 +123,7 @@ class Pass:
             if o.name in given:
                 kwargs[o.name.replace("-", "_")] = o.parse(self.name, given[o.name])
             elif o.default is REQUIRED:
-                raise PipelineError(
-                    f"pass '{self.name}' needs option '{o.name}' ({o.doc or o.kind})"
-                )
+                raise PipelineError(f"pass '{self.name}' needs option '{o.name}' ({o.doc or o.kind})")
             else:
                 kwargs[o.name.replace("-", "_")] = o.default
         return kwargs
@@ -283,14 +277,10 @@ def run_pass(module, name, opts=None):
         p.run(module, opts)
         return
     # fall back to MLIR's own passes
-    spec = name + (
-        "{" + " ".join(f"{k}={v}" for k, v in opts.items()) + "}" if opts else ""
-    )
+    spec = name + ("{" + " ".join(f"{k}={v}" for k, v in opts.items()) + "}" if opts else "")
     with enter():
         try:
             pm = passmanager.PassManager.parse(f"builtin.module({spec})")
         except Exception as e:
-            raise PipelineError(
-                f"unknown pass '{name}' (see irjax-opt --list-passes)"
-            ) from e
+            raise PipelineError(f"unknown pass '{name}' (see irjax-opt --list-passes)") from e
         pm.run(module.operation)

@@ -42,7 +42,10 @@ def _contracts_columns(op) -> bool:
     """A dot_general that keeps an operand's innermost axis (rank >= 2, size > 1), as in the
     ones . x that a leading-axis sum lowers to; mat . v (v as 10x1) contracts mat's."""
     text = str(op.attributes["dot_dimension_numbers"])  # (no Python class for #stablehlo.dot)
-    for operand, key in ((op.operands[0], "lhs_contracting_dimensions"), (op.operands[1], "rhs_contracting_dimensions")):
+    for operand, key in (
+        (op.operands[0], "lhs_contracting_dimensions"),
+        (op.operands[1], "rhs_contracting_dimensions"),
+    ):
         shape = ir.RankedTensorType(operand.type).shape
         if len(shape) >= 2 and shape[-1] > 1 and (len(shape) - 1) not in _int_list(text, key):
             return True
@@ -69,7 +72,8 @@ def _column_reduction_values(func_op) -> set:
         if op.name == "stablehlo.broadcast_in_dim":
             return ir.WalkResult.ADVANCE
         if (op.name in ("stablehlo.reduce", "stablehlo.dot_general") and _needs_barrier(op)) or any(
-                v in tainted for v in op.operands):
+            v in tainted for v in op.operands
+        ):
             tainted.update(op.results)
         return ir.WalkResult.ADVANCE
 
@@ -98,8 +102,11 @@ _SORT = """func.func @main(%x: tensor<6xf32>) -> tensor<6xi32> {
 @register_pass(
     "isolate-column-reductions",
     "vulkan-spirv workaround: an optimization barrier between a column reduction and its broadcast",
-    Example("isolate-column-reductions", _COLUMN, ("stablehlo.reduce", "stablehlo.optimization_barrier",
-                                                   "stablehlo.broadcast_in_dim")),
+    Example(
+        "isolate-column-reductions",
+        _COLUMN,
+        ("stablehlo.reduce", "stablehlo.optimization_barrier", "stablehlo.broadcast_in_dim"),
+    ),
     options=_ENTRY,
 )
 def isolate_column_reductions(module, entry: str | None = None):
@@ -117,7 +124,8 @@ def isolate_column_reductions(module, entry: str | None = None):
             for op in found:
                 with ir.InsertionPoint(op), op.location:
                     barrier = ir.Operation.create(
-                        "stablehlo.optimization_barrier", results=[op.operands[0].type], operands=[op.operands[0]])
+                        "stablehlo.optimization_barrier", results=[op.operands[0].type], operands=[op.operands[0]]
+                    )
                 op.operands[0] = barrier.results[0]
 
 
@@ -154,7 +162,8 @@ def keep_sort_results(module, entry: str | None = None):
             results = list(op.results)
             with ir.InsertionPoint.after(op), op.location:
                 barrier = ir.Operation.create(
-                    "stablehlo.optimization_barrier", results=[r.type for r in results], operands=results)
+                    "stablehlo.optimization_barrier", results=[r.type for r in results], operands=results
+                )
             for old, new in zip(results, barrier.results):
                 old.replace_all_uses_except(new, barrier)
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import collections
 import collections.abc
-import itertools
 import hashlib
+import itertools
 import json
 import os
 import re
 import struct
 import tempfile
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -44,9 +45,19 @@ class EntryPointError(LookupError):
 
 # the dtypes an artifact may hold, with the MLIR element type IREE declares for each
 ELEMENT_TYPES = {
-    "bool": "i1", "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64",
-    "uint8": "ui8", "uint16": "ui16", "uint32": "ui32", "uint64": "ui64",
-    "float16": "f16", "bfloat16": "bf16", "float32": "f32", "float64": "f64",
+    "bool": "i1",
+    "int8": "i8",
+    "int16": "i16",
+    "int32": "i32",
+    "int64": "i64",
+    "uint8": "ui8",
+    "uint16": "ui16",
+    "uint32": "ui32",
+    "uint64": "ui64",
+    "float16": "f16",
+    "bfloat16": "bf16",
+    "float32": "f32",
+    "float64": "f64",
 }
 
 
@@ -92,7 +103,15 @@ def tensor_type_str(shape: Sequence[int], dtype: np.dtype) -> str:
     return f"tensor<{''.join(f'{d}x' for d in shape)}{ELEMENT_TYPES[np.dtype(dtype).name]}>"
 
 
-_SHORT = {"float16": "f16", "bfloat16": "bf16", "float32": "f32", "float64": "f64", "bool": "bool", "complex64": "c64", "complex128": "c128"}
+_SHORT = {
+    "float16": "f16",
+    "bfloat16": "bf16",
+    "float32": "f32",
+    "float64": "f64",
+    "bool": "bool",
+    "complex64": "c64",
+    "complex128": "c128",
+}
 
 
 def aval_str(shape: Sequence[int], dtype) -> str:
@@ -184,7 +203,9 @@ def tree_flatten_as(t: dict, x: Any, path: str, out: list) -> None:
     if not isinstance(x, collections.abc.Mapping):
         raise TypeError(f"{path or 'input'}: expected a dict with keys {list(t['k'])}, got {type(x).__name__}")
     if set(x) != set(t["k"]):
-        raise TypeError(f"{path or 'input'}: expected a dict with keys {sorted(map(str, t['k']))}, got keys {sorted(map(str, x))}")
+        raise TypeError(
+            f"{path or 'input'}: expected a dict with keys {sorted(map(str, t['k']))}, got keys {sorted(map(str, x))}"
+        )
     for key, c in zip(t["k"], t["c"]):
         tree_flatten_as(c, x[key], f"{path}[{key!r}]", out)
 
@@ -252,7 +273,9 @@ class ArtifactFile:
             )
         mstart = _HEADER.size
         if mstart + msize > n:
-            raise ArtifactError(f"{name}: truncated artifact (the manifest needs {msize} bytes at offset {mstart}; the file has {n})")
+            raise ArtifactError(
+                f"{name}: truncated artifact (the manifest needs {msize} bytes at offset {mstart}; the file has {n})"
+            )
         mtext = bytes(self.data[mstart : mstart + msize])
         if hashlib.sha256(mtext).digest() != digest:
             raise ArtifactError(f"{name}: checksum mismatch in the manifest (the file is corrupt)")
@@ -263,17 +286,26 @@ class ArtifactFile:
         if not isinstance(self.manifest, dict):
             raise ArtifactError(f"{name}: the manifest is not a JSON object")
         if self.manifest.get("format_version") != FORMAT_VERSION:
-            raise ArtifactError(f"{name}: manifest format version {self.manifest.get('format_version')!r}, expected {FORMAT_VERSION}")
+            raise ArtifactError(
+                f"{name}: manifest format version {self.manifest.get('format_version')!r}, expected {FORMAT_VERSION}"
+            )
         self.base = mstart + msize + _pad(mstart + msize)
         for key in ("sections", "entry_points", "targets"):
             if key not in self.manifest:
                 raise ArtifactError(f"{name}: the manifest has no {key!r} field")
         secs, targets = self.manifest["sections"], self.manifest["targets"]
         if not isinstance(secs, dict) or not all(
-            isinstance(s, dict) and type(s.get("offset")) is int and type(s.get("size")) is int
-            and s["offset"] >= 0 and s["size"] >= 0 and isinstance(s.get("sha256"), str) for s in secs.values()
+            isinstance(s, dict)
+            and type(s.get("offset")) is int
+            and type(s.get("size")) is int
+            and s["offset"] >= 0
+            and s["size"] >= 0
+            and isinstance(s.get("sha256"), str)
+            for s in secs.values()
         ):
-            raise ArtifactError(f"{name}: malformed section table in the manifest (each section needs offset, size >= 0 and sha256)")
+            raise ArtifactError(
+                f"{name}: malformed section table in the manifest (each section needs offset, size >= 0 and sha256)"
+            )
         if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
             raise ArtifactError(f"{name}: the manifest's 'targets' must be a list of target names")
         for sname, s in self.manifest["sections"].items():
@@ -354,7 +386,9 @@ class EntryPoint:
         try:
             self.in_avals = [aval_from_json(a, f"{where}: input {i}") for i, a in enumerate(spec["in_avals"])]
             self.out_avals = [aval_from_json(a, f"{where}: output {i}") for i, a in enumerate(spec["out_avals"])]
-            self.const_avals = [aval_from_json(c, f"{where}: constant {i}") for i, c in enumerate(spec.get("consts", ()))]
+            self.const_avals = [
+                aval_from_json(c, f"{where}: constant {i}") for i, c in enumerate(spec.get("consts", ()))
+            ]
             self.in_tree, self.out_tree = spec["in_tree"], spec["out_tree"]
             n_in, n_out = tree_num_leaves(self.in_tree), tree_num_leaves(self.out_tree)
             self.function = spec["function"]
@@ -423,8 +457,10 @@ class EntryPoint:
                 data = art.file.section(c["section"])
                 need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
                 if len(data) != need:
-                    raise ArtifactError(f"{art.path}: constant section {c['section']!r} holds {len(data)} bytes; "
-                                        f"{aval_str(shape, dtype)} needs {need}")
+                    raise ArtifactError(
+                        f"{art.path}: constant section {c['section']!r} holds {len(data)} bytes; "
+                        f"{aval_str(shape, dtype)} needs {need}"
+                    )
                 consts.append(art.device.put(np.frombuffer(data, dtype).reshape(shape)))
             self._consts = consts
         return self._exe
@@ -433,14 +469,18 @@ class EntryPoint:
         pairs: list = []
         npos = len(self.in_tree["c"][0]["c"]) if self.in_tree["t"] == "tuple" and len(self.in_tree["c"]) == 2 else None
         if npos is not None and len(args) != npos:
-            raise TypeError(f"entry point {self.name!r} takes {npos} positional argument(s) ({self.signature()}), got {len(args)}")
+            raise TypeError(
+                f"entry point {self.name!r} takes {npos} positional argument(s) ({self.signature()}), got {len(args)}"
+            )
         tree_flatten_as(self.in_tree, (tuple(args), dict(kwargs)), "", pairs)
         return tree_unflatten(self.out_tree, self.call_flat([v for _, v in pairs], [p for p, _ in pairs]))
 
     def call_flat(self, leaves: Sequence, paths: Sequence[str] | None = None) -> list[np.ndarray]:
         """Call with the flat list of input arrays; returns the flat list of outputs."""
         if len(leaves) != len(self.in_avals):
-            raise TypeError(f"entry point {self.name!r} takes {len(self.in_avals)} input array(s) ({self.signature()}), got {len(leaves)}")
+            raise TypeError(
+                f"entry point {self.name!r} takes {len(self.in_avals)} input array(s) ({self.signature()}), got {len(leaves)}"
+            )
         exe = self._executable()
         dev = self.artifact.device
         bvs = []
@@ -450,9 +490,13 @@ class EntryPoint:
             try:
                 arr = np.asarray(x)
             except Exception as e:  # noqa: BLE001
-                raise TypeError(f"{where} of entry point {self.name!r}: expected an array {aval_str(shape, dtype)}, got {type(x).__name__} ({e})") from None
+                raise TypeError(
+                    f"{where} of entry point {self.name!r}: expected an array {aval_str(shape, dtype)}, got {type(x).__name__} ({e})"
+                ) from None
             if arr.dtype.kind in "OUSVMm":
-                raise TypeError(f"{where} of entry point {self.name!r}: expected an array {aval_str(shape, dtype)}, got {type(x).__name__}")
+                raise TypeError(
+                    f"{where} of entry point {self.name!r}: expected an array {aval_str(shape, dtype)}, got {type(x).__name__}"
+                )
             if weak and dtype.kind in "iub" and arr.dtype.kind in "fc":
                 weak = False  # a Python float in an integer slot would be truncated silently
             if arr.shape != shape or (arr.dtype != dtype and not weak):
@@ -464,8 +508,10 @@ class EntryPoint:
         out = exe.call(self.function, bvs + consts, len(self.out_avals))
         for i, (bv, (shape, d)) in enumerate(zip(out, self.out_avals)):
             if tuple(bv.shape) != shape or _element_size(bv) != d.itemsize:  # (verify() makes this unreachable)
-                raise ArtifactError(f"entry point {self.name!r}: result {i} is {list(bv.shape)} with {_element_size(bv)}-byte "
-                                    f"elements, but the manifest says {aval_str(shape, d)}")
+                raise ArtifactError(
+                    f"entry point {self.name!r}: result {i} is {list(bv.shape)} with {_element_size(bv)}-byte "
+                    f"elements, but the manifest says {aval_str(shape, d)}"
+                )
         return [dev.get(bv, d) for bv, (_, d) in zip(out, self.out_avals)]
 
 
@@ -510,10 +556,14 @@ class LoadedArtifact:
             from .executable import Executable, LoadError
 
             try:
-                exe = Executable(bytes(self.file.section(sname)), self.device, copy_inputs=copy_inputs, parallel=parallel)
+                exe = Executable(
+                    bytes(self.file.section(sname)), self.device, copy_inputs=copy_inputs, parallel=parallel
+                )
             except LoadError as e:
                 rt_ver = self.manifest.get("iree_runtime_version", "unknown")
-                raise ArtifactError(f"{self.path}: section {sname!r}: {e} (compiled for IREE {rt_ver}; installed: {_runtime_version()})") from None
+                raise ArtifactError(
+                    f"{self.path}: section {sname!r}: {e} (compiled for IREE {rt_ver}; installed: {_runtime_version()})"
+                ) from None
             self._exes[key] = exe
         return exe
 
@@ -530,7 +580,9 @@ class LoadedArtifact:
             raise AttributeError(name)
         if name in self.entry_points:
             return self.entry_points[name]
-        raise AttributeError(f"{type(self).__name__} has no attribute {name!r} (entry points: {sorted(self.entry_points)})")
+        raise AttributeError(
+            f"{type(self).__name__} has no attribute {name!r} (entry points: {sorted(self.entry_points)})"
+        )
 
     @property
     def default_entry(self) -> EntryPoint:
@@ -538,7 +590,9 @@ class LoadedArtifact:
             return next(iter(self.entry_points.values()))
         if "main" in self.entry_points:
             return self.entry_points["main"]
-        raise EntryPointError(f"{self.path} has several entry points {sorted(self.entry_points)}; pick one: artifact['name'](...)")
+        raise EntryPointError(
+            f"{self.path} has several entry points {sorted(self.entry_points)}; pick one: artifact['name'](...)"
+        )
 
     def __call__(self, *args, **kwargs):
         return self.default_entry(*args, **kwargs)

@@ -30,8 +30,12 @@ _LOG_COMPILES = os.environ.get("IRJAX_LOG_COMPILES", "") not in ("", "0", "false
 def _log_compile(text: str, target: str, seconds: float) -> None:
     name = re.search(r"func\.func (?:public )?@([\w.$-]+)", text)
     n_ops = len(re.findall(r"= (?:stablehlo|\"stablehlo)\.", text))
-    print(f"irjax: compiled @{name.group(1) if name else '?'} for {target} in {seconds * 1e3:.0f} ms "
-          f"({n_ops} StableHLO ops)", file=sys.stderr, flush=True)
+    print(
+        f"irjax: compiled @{name.group(1) if name else '?'} for {target} in {seconds * 1e3:.0f} ms "
+        f"({n_ops} StableHLO ops)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 class CompileError(RuntimeError):
@@ -79,16 +83,29 @@ def target_flags(target: str = "llvm-cpu") -> list[str]:
         # IREE's default (vp_android_baseline_2022) has 32-bit storage only, and its emulation of
         # 8-bit storage gives wrong bools on Mesa's lavapipe; desktop Vulkan (lavapipe, NVIDIA,
         # AMD, Intel) has 8/16/64-bit types and storage.
-        return [f"--iree-vulkan-target-features={os.environ.get('IRJAX_VULKAN_FEATURES') or VULKAN_FEATURES}", NO_MEMOIZATION]
+        return [
+            f"--iree-vulkan-target-features={os.environ.get('IRJAX_VULKAN_FEATURES') or VULKAN_FEATURES}",
+            NO_MEMOIZATION,
+        ]
     return []
 
 
 NO_MEMOIZATION = "--iree-hal-memoization=false"
-VULKAN_FEATURES = ",".join([
-    "spirv:v1.3", "cap:Shader", "cap:Int8", "cap:Int16", "cap:Int64", "cap:Float16", "cap:Float64",
-    "cap:StorageBuffer8BitAccess", "cap:StorageBuffer16BitAccess",
-    "ext:SPV_KHR_8bit_storage", "ext:SPV_KHR_16bit_storage",
-])
+VULKAN_FEATURES = ",".join(
+    [
+        "spirv:v1.3",
+        "cap:Shader",
+        "cap:Int8",
+        "cap:Int16",
+        "cap:Int64",
+        "cap:Float16",
+        "cap:Float64",
+        "cap:StorageBuffer8BitAccess",
+        "cap:StorageBuffer16BitAccess",
+        "ext:SPV_KHR_8bit_storage",
+        "ext:SPV_KHR_16bit_storage",
+    ]
+)
 
 
 def cache_key(text: str, target: str, flags: list[str]) -> str:
@@ -148,7 +165,9 @@ def _write_entry(path: str, key: str, payload: bytes) -> None:
 
 
 DATA_TILING = "--iree-opt-data-tiling"
-_DOT = re.compile(r"stablehlo\.dot_general[^\n]*:\s*\(tensor<([0-9x]+)x\w+>,\s*tensor<([0-9x]+)x\w+>\)\s*->\s*tensor<([0-9x]+)x\w+>")
+_DOT = re.compile(
+    r"stablehlo\.dot_general[^\n]*:\s*\(tensor<([0-9x]+)x\w+>,\s*tensor<([0-9x]+)x\w+>\)\s*->\s*tensor<([0-9x]+)x\w+>"
+)
 
 
 def wants_data_tiling(text: str) -> bool:
@@ -185,7 +204,9 @@ def matmul_flops(text: str) -> float:
     return total
 
 
-def compile_stablehlo(text: str, target: str = "llvm-cpu", extra_flags: list[str] | None = None, fresh: bool = False) -> bytes:
+def compile_stablehlo(
+    text: str, target: str = "llvm-cpu", extra_flags: list[str] | None = None, fresh: bool = False
+) -> bytes:
     """The .vmfb for a StableHLO module (cached). fresh=True skips both caches (used when a
     cached entry failed to load) and overwrites the disk entry."""
     flags = target_flags(target) + list(extra_flags or [])
@@ -246,7 +267,14 @@ def known_cpus(triple: str | None = None) -> list[str] | None:
             src = os.path.join(d, "probe.mlir")
             with open(src, "w") as f:
                 f.write("func.func @f(%a: tensor<1xf32>) -> tensor<1xf32> { return %a : tensor<1xf32> }\n")
-            cmd = [find_tool("iree-compile"), "--iree-hal-target-backends=llvm-cpu", _CPU_FLAG + "help", src, "-o", os.devnull]
+            cmd = [
+                find_tool("iree-compile"),
+                "--iree-hal-target-backends=llvm-cpu",
+                _CPU_FLAG + "help",
+                src,
+                "-o",
+                os.devnull,
+            ]
             if triple:
                 cmd.insert(2, _TRIPLE_FLAG + triple)
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
@@ -262,7 +290,7 @@ def known_cpus(triple: str | None = None) -> list[str] | None:
 
 
 def _last_flag(flags: list[str], prefix: str) -> str | None:
-    vals = [f[len(prefix):] for f in flags if f.startswith(prefix)]
+    vals = [f[len(prefix) :] for f in flags if f.startswith(prefix)]
     return vals[-1] if vals else None  # IREE takes the last of a repeated flag
 
 
@@ -322,7 +350,10 @@ def _compile(text: str, target: str, flags: list[str]) -> bytes:
         # 3.13): in a subprocess that is a CompileError, not a dead Python process
         return _compile_tool(text, target, flags)
     check_temp_dir()
-    if _last_flag(flags, _CPU_FLAG) not in (None, *_ALWAYS_KNOWN_CPUS) and known_cpus(_last_flag(flags, _TRIPLE_FLAG)) is None:
+    if (
+        _last_flag(flags, _CPU_FLAG) not in (None, *_ALWAYS_KNOWN_CPUS)
+        and known_cpus(_last_flag(flags, _TRIPLE_FLAG)) is None
+    ):
         return _compile_tool(text, target, flags)  # an unchecked CPU name may abort LLVM: out of process
     try:
         return _compile_in_process(text, target, flags)
@@ -352,7 +383,7 @@ class _InProcessFailed(Exception):
 
 
 def _compile_in_process(text: str, target: str, flags: list[str]) -> bytes:
-    from iree.compiler.api import Output, Source, Session
+    from iree.compiler.api import Output, Session, Source
 
     key = (target, tuple(flags))
     with _lock:

@@ -12,8 +12,8 @@ import os
 import subprocess
 import threading
 
-import numpy as np
 import iree.runtime as rt
+import numpy as np
 
 _ET = {
     np.dtype(np.bool_): rt.HalElementType.BOOL_8,
@@ -43,7 +43,13 @@ BACKENDS = {
     "rocm": ("hip", "rocm", "Rocm"),
     "vulkan": ("vulkan", "vulkan-spirv", "Vulkan"),
 }
-_DRIVER_TARGET = {"local-sync": "llvm-cpu", "local-task": "llvm-cpu", "vulkan": "vulkan-spirv", "cuda": "cuda", "hip": "rocm"}
+_DRIVER_TARGET = {
+    "local-sync": "llvm-cpu",
+    "local-task": "llvm-cpu",
+    "vulkan": "vulkan-spirv",
+    "cuda": "cuda",
+    "hip": "rocm",
+}
 ALIASES = {"gpu": ("cuda", "rocm"), "hip": ("rocm",), "host": ("cpu",)}
 # Without IRJAX_PLATFORMS, like JAX: a GPU if there is one, else the CPU. Vulkan is opt-in.
 DEFAULT_ORDER = ("cuda", "rocm", "cpu")
@@ -182,7 +188,9 @@ class Device:
 
     def _queue_copy(self, src, dst):
         sem = self.hal.create_semaphore(0)
-        self.hal.queue_copy(src, dst, wait_semaphores=rt.HalFence.create_at(sem, 0), signal_semaphores=rt.HalFence.create_at(sem, 1))
+        self.hal.queue_copy(
+            src, dst, wait_semaphores=rt.HalFence.create_at(sem, 0), signal_semaphores=rt.HalFence.create_at(sem, 1)
+        )
         rt.HalFence.create_at(sem, 1).wait()
 
 
@@ -216,7 +224,10 @@ def _cuda_query(ordinal: int) -> tuple[int | None, int | None]:
 def _smi_capability(ordinal: int) -> int | None:
     try:
         out = subprocess.run(
-            ["nvidia-smi", "--query-gpu=compute_cap", "--format=csv,noheader"], capture_output=True, text=True, timeout=20
+            ["nvidia-smi", "--query-gpu=compute_cap", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
         ).stdout.split()
         major, minor = out[ordinal].split(".")
         return 10 * int(major) + int(minor)
@@ -357,7 +368,9 @@ def platform_default_device() -> Device:
                 break
         else:
             why = "; ".join(f"{p}: {_backend_errors.get(p, 'no devices')}" for p in names)
-            raise RuntimeError(f"IRJAX_PLATFORMS={os.environ.get('IRJAX_PLATFORMS', '')!r}: none of these platforms is available ({why})")
+            raise RuntimeError(
+                f"IRJAX_PLATFORMS={os.environ.get('IRJAX_PLATFORMS', '')!r}: none of these platforms is available ({why})"
+            )
     return _env_default
 
 

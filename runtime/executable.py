@@ -8,7 +8,6 @@ import iree.runtime as rt
 
 from .device import Device
 
-
 _BufferView = rt.HalBufferView
 _List = rt.VmVariantList
 

@@ -49,8 +49,10 @@ def main(out):
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(0)
     sizes = [784, 512, 512, 10]
-    params = [(rng.standard_normal((a, b)).astype(np.float32) * np.float32(1 / np.sqrt(a)), np.zeros(b, np.float32))
-              for a, b in zip(sizes[:-1], sizes[1:])]
+    params = [
+        (rng.standard_normal((a, b)).astype(np.float32) * np.float32(1 / np.sqrt(a)), np.zeros(b, np.float32))
+        for a, b in zip(sizes[:-1], sizes[1:])
+    ]
     x = rng.standard_normal((128, 784)).astype(np.float32)
     y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 128)]
     mat = rng.standard_normal((150, 100)).astype(np.float32)
@@ -59,8 +61,18 @@ def main(out):
         "norm": (irjax.jit(norm), (rng.random((10000, 10)).astype(np.float32),)),
         "grad3": (irjax.jit(irjax.grad(irjax.grad(irjax.grad(sum_logistic)))), (np.float32(1.0),)),
         "hessian": (irjax.jit(irjax.jacfwd(irjax.jacrev(sum_logistic))), (np.arange(3.0, dtype=np.float32),)),
-        "vmap_matvec": (irjax.jit(irjax.vmap(lambda v: jnp.dot(jnp.asarray(mat), v))), (rng.standard_normal((10, 100)).astype(np.float32),)),
-        "ops": (irjax.jit(ops_sample), (rng.standard_normal((8, 8)).astype(np.float32), np.array([1, 3, 3, 6], np.int32), np.ones((4, 8), np.float32))),
+        "vmap_matvec": (
+            irjax.jit(irjax.vmap(lambda v: jnp.dot(jnp.asarray(mat), v))),
+            (rng.standard_normal((10, 100)).astype(np.float32),),
+        ),
+        "ops": (
+            irjax.jit(ops_sample),
+            (
+                rng.standard_normal((8, 8)).astype(np.float32),
+                np.array([1, 3, 3, 6], np.int32),
+                np.ones((4, 8), np.float32),
+            ),
+        ),
         "normal": (irjax.jit(lambda k: random.normal(k, (1000,))), (np.asarray(random.key_data(random.key(1701))),)),
     }
     # random.normal above takes raw key data: wrap inside
@@ -104,10 +116,9 @@ def main(out):
 
 def _add_op_table(add):
     """Every row x dtype of the op table's compiled-vs-reference tests, against NumPy."""
-    from op_table import ROWS
-
     from irjax.core import bind
     from irjax.dialects.registry import get
+    from op_table import ROWS
 
     for row in ROWS:
         for dt in row.dtypes:

@@ -50,8 +50,14 @@ def main(d, device="cuda"):
         if not good:
             bad_names.append(name)
         if not name.startswith("op_") or not good:
-            print(f"{name:12s} {'ok ' if good else 'BAD'} worst rel err {worst:.2e}  first call {first * 1e3:.1f} ms", flush=True)
-    print(f"{n_ok} of {len(a.entry_points)} entry points match the CPU / NumPy results; differing: {bad_names}", flush=True)
+            print(
+                f"{name:12s} {'ok ' if good else 'BAD'} worst rel err {worst:.2e}  first call {first * 1e3:.1f} ms",
+                flush=True,
+            )
+    print(
+        f"{n_ok} of {len(a.entry_points)} entry points match the CPU / NumPy results; differing: {bad_names}",
+        flush=True,
+    )
     # MLP step timing on CUDA (outputs read back to host each step, as the JAX side does)
     e = a["mlp_step"]
     n_in = art.tree_num_leaves(e.spec["in_tree"])
@@ -70,7 +76,6 @@ def main(d, device="cuda"):
     try:
         import jax
         import jax.numpy as jnp
-
         from gpu_check_mlp import mlp_loss
 
         step = jax.jit(jax.value_and_grad(functools.partial(mlp_loss, jnp)))
@@ -87,7 +92,9 @@ def main(d, device="cuda"):
                 jax.device_get(step(*jargs))
             reps.append((time.perf_counter() - t0) / 20)
         t_jax = float(np.median(reps))
-        print(f"jax {jax.__version__} on {dev} MLP step (incl. host copies): {t_jax * 1e3:.3f} ms; irjax/jax = {t_irjax / t_jax:.2f}x")
+        print(
+            f"jax {jax.__version__} on {dev} MLP step (incl. host copies): {t_jax * 1e3:.3f} ms; irjax/jax = {t_irjax / t_jax:.2f}x"
+        )
         # inputs resident on the GPU for JAX, outputs kept there: its best case
         reps = []
         for _ in range(5):

@@ -14,7 +14,9 @@ def pytest_report_header(config):
 
     import irjax
 
-    return f"irjax default backend: {irjax.default_backend()} (IRJAX_PLATFORMS={os.environ.get('IRJAX_PLATFORMS', '')!r})"
+    return (
+        f"irjax default backend: {irjax.default_backend()} (IRJAX_PLATFORMS={os.environ.get('IRJAX_PLATFORMS', '')!r})"
+    )
 
 
 @pytest.fixture(scope="session")

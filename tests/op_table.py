@@ -7,8 +7,8 @@ reference, jvp vs finite differences, vjp vs jvp, vmap vs a loop). Adding an op 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -64,8 +64,11 @@ def Xdistinct(shape, scale=1.0):
 
 def Xint(shape, lo=-2, hi=2):
     """Row dtype, small integer values (ties for comparisons, exact for floats)."""
-    return lambda dt, rng: (rng.integers(max(lo, 0) if np.dtype(dt).kind == "u" else lo, hi + 1, shape)
-                            .astype(dt) if np.dtype(dt).kind != "b" else rng.random(shape) < 0.5)
+    return lambda dt, rng: (
+        rng.integers(max(lo, 0) if np.dtype(dt).kind == "u" else lo, hi + 1, shape).astype(dt)
+        if np.dtype(dt).kind != "b"
+        else rng.random(shape) < 0.5
+    )
 
 
 def Fixed(dtype, shape, lo, hi):
@@ -225,8 +228,15 @@ ROWS: list[Row] = [
     _unary("sign", np.sign, dtypes=(F32, I32), gen=Xint(S), diff="yes"),
     _unary("floor", np.floor),
     _unary("ceil", np.ceil),
-    _unary("round", np.round, gen=lambda dt, rng: (rng.integers(-6, 6, S) / 2 + rng.choice([0.1, -0.2, 0.3], S)).astype(dt)),
-    _unary("is_finite", np.isfinite, gen=Const(np.array([[1.0, np.inf, -np.inf, np.nan], [0.0, -2.5, 3e38, 1e-3]], np.float32)), diff="zero"),
+    _unary(
+        "round", np.round, gen=lambda dt, rng: (rng.integers(-6, 6, S) / 2 + rng.choice([0.1, -0.2, 0.3], S)).astype(dt)
+    ),
+    _unary(
+        "is_finite",
+        np.isfinite,
+        gen=Const(np.array([[1.0, np.inf, -np.inf, np.nan], [0.0, -2.5, 3e38, 1e-3]], np.float32)),
+        diff="zero",
+    ),
     _unary("exp", np.exp),
     _unary("exp2", np.exp2),
     _unary("log", np.log, 0.2, 3.0),
@@ -252,10 +262,19 @@ ROWS: list[Row] = [
     _unary("erf", _erf),
     _unary("erf_inv", lambda x: _scipy_special().erfinv(x.astype(np.float64)).astype(x.dtype), -0.8, 0.8),
     _unary("lgamma", _lgamma, 0.5, 4.0, rtol=2e-4),  # chlo.lgamma: ~1e-6 absolute near its zeros
-    _unary("digamma", lambda x: _scipy_special().digamma(x.astype(np.float64)).astype(x.dtype), 0.5, 4.0,
-           diff="raises"),
-    _unary("not", lambda x: np.logical_not(x) if x.dtype == BOOL else np.invert(x), dtypes=(BOOL, I32, U32), diff="zero"),
-    _unary("popcnt", lambda x: np.bitwise_count(x.view(f"u{x.dtype.itemsize}")).astype(x.dtype), dtypes=(I32, U32), gen=X(S, irange=(-(2**31), 2**31 - 1)), diff="zero"),
+    _unary(
+        "digamma", lambda x: _scipy_special().digamma(x.astype(np.float64)).astype(x.dtype), 0.5, 4.0, diff="raises"
+    ),
+    _unary(
+        "not", lambda x: np.logical_not(x) if x.dtype == BOOL else np.invert(x), dtypes=(BOOL, I32, U32), diff="zero"
+    ),
+    _unary(
+        "popcnt",
+        lambda x: np.bitwise_count(x.view(f"u{x.dtype.itemsize}")).astype(x.dtype),
+        dtypes=(I32, U32),
+        gen=X(S, irange=(-(2**31), 2**31 - 1)),
+        diff="zero",
+    ),
     _unary("clz", None, dtypes=(I32, U32), gen=X(S, irange=(-(2**31), 2**31 - 1)), diff="zero"),
     Row("integer_pow", (X(S, irange=(-6, 6)),), dict(y=3), dtypes=(F32, I32), np_fn=lambda x, y: x**y, tag="3"),
     Row("integer_pow", (Xnz(S, 0.5, 2.0),), dict(y=-2), np_fn=lambda x, y: np.float32(1) / x ** (-y), tag="-2"),
@@ -274,60 +293,175 @@ ROWS: list[Row] = [
     _binary("or", np.bitwise_or, (X(S, irange=(-1000, 1000)),) * 2, dtypes=(BOOL, I32, U32), diff="zero"),
     _binary("xor", np.bitwise_xor, (X(S, irange=(-1000, 1000)),) * 2, dtypes=(BOOL, I32, U32), diff="zero"),
     _binary("shift_left", None, (X(S, irange=(-1000, 1000)), X(S, irange=(0, 35))), dtypes=(I32, U32), diff="zero"),
-    _binary("shift_right_logical", None, (X(S, irange=(-1000, 1000)), X(S, irange=(0, 35))), dtypes=(I32, U32), diff="zero"),
-    _binary("shift_right_arithmetic", None, (X(S, irange=(-1000, 1000)), X(S, irange=(0, 35))), dtypes=(I32, U32), diff="zero"),
+    _binary(
+        "shift_right_logical", None, (X(S, irange=(-1000, 1000)), X(S, irange=(0, 35))), dtypes=(I32, U32), diff="zero"
+    ),
+    _binary(
+        "shift_right_arithmetic",
+        None,
+        (X(S, irange=(-1000, 1000)), X(S, irange=(0, 35))),
+        dtypes=(I32, U32),
+        diff="zero",
+    ),
     *[
         _binary(n, f, (Xint(S), Xint(S)), dtypes=FIUB, diff="zero")
-        for n, f in (("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal),
-                     ("gt", np.greater), ("ge", np.greater_equal))
+        for n, f in (
+            ("eq", np.equal),
+            ("ne", np.not_equal),
+            ("lt", np.less),
+            ("le", np.less_equal),
+            ("gt", np.greater),
+            ("ge", np.greater_equal),
+        )
     ],
     # -- select / clamp / convert ---------------------------------------------------------------
     Row("select", (Fixed(BOOL, S, 0, 1), X(S), X(S)), dtypes=(F32, I32, BOOL), np_fn=np.where),
-    Row("clamp", (X(S, -1.5, -0.5), X(S, -3, 3), X(S, 0.5, 1.5)), dtypes=(F32, I32),
-        np_fn=lambda lo, x, hi: np.clip(x, lo, hi)),
-    Row("convert_element_type", (X(S, -100, 100, (-100, 100)),), lambda dt: dict(new_dtype=I32), dtypes=(F32, U32, BOOL),
+    Row(
+        "clamp",
+        (X(S, -1.5, -0.5), X(S, -3, 3), X(S, 0.5, 1.5)),
+        dtypes=(F32, I32),
+        np_fn=lambda lo, x, hi: np.clip(x, lo, hi),
+    ),
+    Row(
+        "convert_element_type",
+        (X(S, -100, 100, (-100, 100)),),
+        lambda dt: dict(new_dtype=I32),
+        dtypes=(F32, U32, BOOL),
         np_fn=lambda x, new_dtype: x.astype(new_dtype) if x.dtype.kind != "f" else np.trunc(x).astype(new_dtype),
-        diff="zero", tag="to_i32"),
-    Row("convert_element_type", (X(S, irange=(-(2**24), 2**24)),), dict(new_dtype=F32), dtypes=(I32, U32, BOOL),
-        np_fn=lambda x, new_dtype: x.astype(new_dtype), diff="zero", tag="to_f32"),
-    Row("convert_element_type", (Xint(S, -1, 1),), dict(new_dtype=BOOL), dtypes=(F32, I32),
-        np_fn=lambda x, new_dtype: x.astype(bool), diff="zero", tag="to_bool"),
+        diff="zero",
+        tag="to_i32",
+    ),
+    Row(
+        "convert_element_type",
+        (X(S, irange=(-(2**24), 2**24)),),
+        dict(new_dtype=F32),
+        dtypes=(I32, U32, BOOL),
+        np_fn=lambda x, new_dtype: x.astype(new_dtype),
+        diff="zero",
+        tag="to_f32",
+    ),
+    Row(
+        "convert_element_type",
+        (Xint(S, -1, 1),),
+        dict(new_dtype=BOOL),
+        dtypes=(F32, I32),
+        np_fn=lambda x, new_dtype: x.astype(bool),
+        diff="zero",
+        tag="to_bool",
+    ),
     Row("convert_element_type", (X(S),), dict(new_dtype=F32), np_fn=lambda x, new_dtype: x.copy(), tag="f32_to_f32"),
-    Row("bitcast_convert_type", (Bits(S),), dict(new_dtype=F32), dtypes=(I32,),
-        np_fn=lambda x, new_dtype: x.view(new_dtype), diff="zero", tag="i32_to_f32"),
-    Row("bitcast_convert_type", (X(S),), dict(new_dtype=I32), np_fn=lambda x, new_dtype: x.view(new_dtype),
-        diff="zero", tag="f32_to_i32"),
+    Row(
+        "bitcast_convert_type",
+        (Bits(S),),
+        dict(new_dtype=F32),
+        dtypes=(I32,),
+        np_fn=lambda x, new_dtype: x.view(new_dtype),
+        diff="zero",
+        tag="i32_to_f32",
+    ),
+    Row(
+        "bitcast_convert_type",
+        (X(S),),
+        dict(new_dtype=I32),
+        np_fn=lambda x, new_dtype: x.view(new_dtype),
+        diff="zero",
+        tag="f32_to_i32",
+    ),
     # -- shape ops --------------------------------------------------------------------------------
-    Row("broadcast_in_dim", (X((3, 1)),), dict(shape=(2, 3, 4), broadcast_dimensions=(1, 2)), dtypes=(F32, I32, BOOL),
-        np_fn=lambda x, shape, broadcast_dimensions: np.broadcast_to(x, shape)),
-    Row("reshape", (X(S),), dict(new_sizes=(2, 6)), dtypes=(F32, I32, BOOL),
-        np_fn=lambda x, new_sizes: np.reshape(x, new_sizes)),
-    Row("transpose", (X((2, 3, 4)),), dict(permutation=(2, 0, 1)), dtypes=(F32, I32, BOOL),
-        np_fn=lambda x, permutation: np.transpose(x, permutation)),
-    Row("concatenate", (X((3, 2)), X((3, 1)), X(S)), dict(dimension=1), dtypes=(F32, I32, BOOL),
-        np_fn=lambda *xs, dimension: np.concatenate(xs, axis=dimension)),
-    Row("pad", (X(S), Scalar()), dict(padding_config=((1, 2, 1), (0, -1, 0))), dtypes=(F32, I32),
-        np_fn=None),
-    Row("pad", (X(S), Scalar()), dict(padding_config=((2, 1, 0), (1, 3, 0))), dtypes=(F32,),
+    Row(
+        "broadcast_in_dim",
+        (X((3, 1)),),
+        dict(shape=(2, 3, 4), broadcast_dimensions=(1, 2)),
+        dtypes=(F32, I32, BOOL),
+        np_fn=lambda x, shape, broadcast_dimensions: np.broadcast_to(x, shape),
+    ),
+    Row(
+        "reshape",
+        (X(S),),
+        dict(new_sizes=(2, 6)),
+        dtypes=(F32, I32, BOOL),
+        np_fn=lambda x, new_sizes: np.reshape(x, new_sizes),
+    ),
+    Row(
+        "transpose",
+        (X((2, 3, 4)),),
+        dict(permutation=(2, 0, 1)),
+        dtypes=(F32, I32, BOOL),
+        np_fn=lambda x, permutation: np.transpose(x, permutation),
+    ),
+    Row(
+        "concatenate",
+        (X((3, 2)), X((3, 1)), X(S)),
+        dict(dimension=1),
+        dtypes=(F32, I32, BOOL),
+        np_fn=lambda *xs, dimension: np.concatenate(xs, axis=dimension),
+    ),
+    Row("pad", (X(S), Scalar()), dict(padding_config=((1, 2, 1), (0, -1, 0))), dtypes=(F32, I32), np_fn=None),
+    Row(
+        "pad",
+        (X(S), Scalar()),
+        dict(padding_config=((2, 1, 0), (1, 3, 0))),
+        dtypes=(F32,),
         np_fn=lambda x, v, padding_config: np.pad(x, [(lo, hi) for lo, hi, _ in padding_config], constant_values=v),
-        tag="edges"),
-    Row("rev", (X((2, 3, 4)),), dict(dimensions=(0, 2)), dtypes=(F32, I32, BOOL),
-        np_fn=lambda x, dimensions: np.flip(x, dimensions)),
+        tag="edges",
+    ),
+    Row(
+        "rev",
+        (X((2, 3, 4)),),
+        dict(dimensions=(0, 2)),
+        dtypes=(F32, I32, BOOL),
+        np_fn=lambda x, dimensions: np.flip(x, dimensions),
+    ),
     # -- reductions ---------------------------------------------------------------------------------
-    Row("reduce_sum", (X((3, 4, 2)),), dict(axes=(0, 2)), dtypes=FIU, np_fn=lambda x, axes: np.sum(x, axis=axes, dtype=x.dtype)),
-    Row("reduce_max", (Xdistinct((3, 4, 2)),), dict(axes=(0, 2)), dtypes=FIUB, np_fn=lambda x, axes: np.max(x, axis=axes)),
-    Row("reduce_min", (Xdistinct((3, 4, 2)),), dict(axes=(1,)), dtypes=FIUB, np_fn=lambda x, axes: np.min(x, axis=axes)),
-    Row("reduce_prod", (Xnz((3, 4, 2), 0.5, 1.5, (1, 3)),), dict(axes=(0, 2)), dtypes=(F32, I32),
-        np_fn=lambda x, axes: np.prod(x, axis=axes, dtype=x.dtype)),
-    Row("reduce_and", (X(S),), dict(axes=(1,)), dtypes=(BOOL,), np_fn=lambda x, axes: np.all(x, axis=axes), diff="zero"),
+    Row(
+        "reduce_sum",
+        (X((3, 4, 2)),),
+        dict(axes=(0, 2)),
+        dtypes=FIU,
+        np_fn=lambda x, axes: np.sum(x, axis=axes, dtype=x.dtype),
+    ),
+    Row(
+        "reduce_max",
+        (Xdistinct((3, 4, 2)),),
+        dict(axes=(0, 2)),
+        dtypes=FIUB,
+        np_fn=lambda x, axes: np.max(x, axis=axes),
+    ),
+    Row(
+        "reduce_min", (Xdistinct((3, 4, 2)),), dict(axes=(1,)), dtypes=FIUB, np_fn=lambda x, axes: np.min(x, axis=axes)
+    ),
+    Row(
+        "reduce_prod",
+        (Xnz((3, 4, 2), 0.5, 1.5, (1, 3)),),
+        dict(axes=(0, 2)),
+        dtypes=(F32, I32),
+        np_fn=lambda x, axes: np.prod(x, axis=axes, dtype=x.dtype),
+    ),
+    Row(
+        "reduce_and", (X(S),), dict(axes=(1,)), dtypes=(BOOL,), np_fn=lambda x, axes: np.all(x, axis=axes), diff="zero"
+    ),
     Row("reduce_or", (X(S),), dict(axes=(0,)), dtypes=(BOOL,), np_fn=lambda x, axes: np.any(x, axis=axes), diff="zero"),
-    Row("argmax", (Xint(S, -3, 3),), dict(axis=1, index_dtype=I32), dtypes=(F32, I32),
-        np_fn=lambda x, axis, index_dtype: np.argmax(x, axis=axis).astype(index_dtype), diff="zero"),
-    Row("argmin", (Xint(S, -3, 3),), dict(axis=0, index_dtype=I32), dtypes=(F32, I32),
-        np_fn=lambda x, axis, index_dtype: np.argmin(x, axis=axis).astype(index_dtype), diff="zero"),
+    Row(
+        "argmax",
+        (Xint(S, -3, 3),),
+        dict(axis=1, index_dtype=I32),
+        dtypes=(F32, I32),
+        np_fn=lambda x, axis, index_dtype: np.argmax(x, axis=axis).astype(index_dtype),
+        diff="zero",
+    ),
+    Row(
+        "argmin",
+        (Xint(S, -3, 3),),
+        dict(axis=0, index_dtype=I32),
+        dtypes=(F32, I32),
+        np_fn=lambda x, axis, index_dtype: np.argmin(x, axis=axis).astype(index_dtype),
+        diff="zero",
+    ),
     Row("cumsum", (X(S),), dict(axis=1, reverse=False), dtypes=FIU, np_fn=_cum_np(np.cumsum)),
     Row("cumsum", (X(S),), dict(axis=0, reverse=True), np_fn=_cum_np(np.cumsum), tag="reverse"),
-    Row("cumprod", (Xnz(S, 0.5, 1.5, (1, 3)),), dict(axis=1, reverse=True), dtypes=(F32, I32), np_fn=_cum_np(np.cumprod)),
+    Row(
+        "cumprod", (Xnz(S, 0.5, 1.5, (1, 3)),), dict(axis=1, reverse=True), dtypes=(F32, I32), np_fn=_cum_np(np.cumprod)
+    ),
     Row("cummax", (Xdistinct(S),), dict(axis=1, reverse=False), dtypes=FIU, np_fn=_cum_np(np.maximum.accumulate)),
     Row("cummin", (Xdistinct(S),), dict(axis=1, reverse=True), dtypes=FIU, np_fn=_cum_np(np.minimum.accumulate)),
     _dot("matmul", (3, 4), (4, 5), (1,), (0,)),
@@ -335,18 +469,42 @@ ROWS: list[Row] = [
     _dot("lead_contract", (4, 3), (5, 4), (0,), (1,), dtypes=(F32,)),
     _dot("mid_batch", (3, 2, 4), (4, 2, 5), (2,), (0,), (1,), (1,), dtypes=(F32,)),
     # -- indexing -------------------------------------------------------------------------------------
-    Row("slice", (X((5, 6)),), dict(start_indices=(1, 0), limit_indices=(4, 6), strides=(2, 3)), dtypes=(F32, I32, BOOL),
-        np_fn=lambda x, start_indices, limit_indices, strides: x[1:4:2, 0:6:3]),
-    Row("dynamic_slice", (X((5, 6)), Const(np.int32(1)), Const(np.int32(4))), dict(slice_sizes=(2, 3)), dtypes=(F32, I32),
-        np_fn=lambda x, i, j, slice_sizes: x[1:3, 3:6]),
-    Row("dynamic_update_slice", (X((5, 6)), X((2, 3)), Const(np.int32(4)), Const(np.int32(-1))), dtypes=(F32, I32),
-        np_fn=None),
-    Row("gather", (X((5, 4)), Const(np.array([[2], [0], [7], [-1]], np.int32))),
+    Row(
+        "slice",
+        (X((5, 6)),),
+        dict(start_indices=(1, 0), limit_indices=(4, 6), strides=(2, 3)),
+        dtypes=(F32, I32, BOOL),
+        np_fn=lambda x, start_indices, limit_indices, strides: x[1:4:2, 0:6:3],
+    ),
+    Row(
+        "dynamic_slice",
+        (X((5, 6)), Const(np.int32(1)), Const(np.int32(4))),
+        dict(slice_sizes=(2, 3)),
+        dtypes=(F32, I32),
+        np_fn=lambda x, i, j, slice_sizes: x[1:3, 3:6],
+    ),
+    Row(
+        "dynamic_update_slice",
+        (X((5, 6)), X((2, 3)), Const(np.int32(4)), Const(np.int32(-1))),
+        dtypes=(F32, I32),
+        np_fn=None,
+    ),
+    Row(
+        "gather",
+        (X((5, 4)), Const(np.array([[2], [0], [7], [-1]], np.int32))),
         dict(offset_dims=(1,), collapsed_slice_dims=(0,), start_index_map=(0,), slice_sizes=(1, 4)),
-        dtypes=(F32, I32, BOOL), np_fn=_gather_np, tag="rows"),
-    Row("gather", (X(S), Const(np.array([[0, 3], [2, 1], [1, 1], [2, 0], [0, 0]], np.int32))),
+        dtypes=(F32, I32, BOOL),
+        np_fn=_gather_np,
+        tag="rows",
+    ),
+    Row(
+        "gather",
+        (X(S), Const(np.array([[0, 3], [2, 1], [1, 1], [2, 0], [0, 0]], np.int32))),
         dict(offset_dims=(), collapsed_slice_dims=(0, 1), start_index_map=(0, 1), slice_sizes=(1, 1)),
-        dtypes=(F32,), np_fn=lambda x, idx, **p: x[idx[:, 0], idx[:, 1]], tag="points"),
+        dtypes=(F32,),
+        np_fn=lambda x, idx, **p: x[idx[:, 0], idx[:, 1]],
+        tag="points",
+    ),
     _scatter("add", "yes", Const(np.array([[1], [6], [1]], np.int32))),  # duplicate + out of range
     _scatter("set", "yes", Unique(np.int32, 3, 5)),
     _scatter("mul", "raises", Const(np.array([[1], [3], [1]], np.int32))),
@@ -354,20 +512,63 @@ ROWS: list[Row] = [
     _scatter("max", "raises", Const(np.array([[4], [7], [0]], np.int32))),
     # -- misc -------------------------------------------------------------------------------------------
     Row("constant", (), dict(value=np.arange(6, dtype=np.float32).reshape(2, 3)), diff="na", vmap="na"),
-    Row("iota", (), lambda dt: dict(dtype=dt, shape=(3, 4), dimension=1), dtypes=(F32, I32, U32),
+    Row(
+        "iota",
+        (),
+        lambda dt: dict(dtype=dt, shape=(3, 4), dimension=1),
+        dtypes=(F32, I32, U32),
         np_fn=lambda dtype, shape, dimension: np.broadcast_to(np.arange(shape[1], dtype=dtype), shape),
-        diff="na", vmap="na"),
-    Row("sort", (Xdistinct(S),), dict(dimension=1, num_keys=1), dtypes=FIU,
-        np_fn=lambda x, dimension, num_keys: [np.sort(x, axis=dimension)]),
-    Row("sort", (Xdistinct(S), Xint(S, -9, 9)), dict(dimension=0, num_keys=1), dtypes=(F32, I32),
-        np_fn=None, tag="key_value"),
-    Row("sort", (Xint(S, -1, 1), Xdistinct(S)), dict(dimension=1, num_keys=1), dtypes=(F32, I32),
-        np_fn=None, tag="stable_ties", diff="none", why="tied keys: finite differences would reorder"),
-    Row("sort", (Xint(S, -1, 1), Xdistinct(S), X(S)), dict(dimension=1, num_keys=2), dtypes=(F32, I32),
-        np_fn=None, tag="two_keys_ties", diff="none", why="tied keys: finite differences would reorder"),
-    Row("sort", (Const(np.array([[3.0, np.nan, -1.0, 2.0], [np.nan, 0.5, -np.inf, np.inf], [1.0, 1.0, 0.0, -0.0]], np.float32)),),
-        dict(dimension=1, num_keys=1), np_fn=lambda x, dimension, num_keys: [np.sort(x, axis=dimension)], tag="nan",
-        diff="none", why="NaN/inf inputs have no finite differences"),
+        diff="na",
+        vmap="na",
+    ),
+    Row(
+        "sort",
+        (Xdistinct(S),),
+        dict(dimension=1, num_keys=1),
+        dtypes=FIU,
+        np_fn=lambda x, dimension, num_keys: [np.sort(x, axis=dimension)],
+    ),
+    Row(
+        "sort",
+        (Xdistinct(S), Xint(S, -9, 9)),
+        dict(dimension=0, num_keys=1),
+        dtypes=(F32, I32),
+        np_fn=None,
+        tag="key_value",
+    ),
+    Row(
+        "sort",
+        (Xint(S, -1, 1), Xdistinct(S)),
+        dict(dimension=1, num_keys=1),
+        dtypes=(F32, I32),
+        np_fn=None,
+        tag="stable_ties",
+        diff="none",
+        why="tied keys: finite differences would reorder",
+    ),
+    Row(
+        "sort",
+        (Xint(S, -1, 1), Xdistinct(S), X(S)),
+        dict(dimension=1, num_keys=2),
+        dtypes=(F32, I32),
+        np_fn=None,
+        tag="two_keys_ties",
+        diff="none",
+        why="tied keys: finite differences would reorder",
+    ),
+    Row(
+        "sort",
+        (
+            Const(
+                np.array([[3.0, np.nan, -1.0, 2.0], [np.nan, 0.5, -np.inf, np.inf], [1.0, 1.0, 0.0, -0.0]], np.float32)
+            ),
+        ),
+        dict(dimension=1, num_keys=1),
+        np_fn=lambda x, dimension, num_keys: [np.sort(x, axis=dimension)],
+        tag="nan",
+        diff="none",
+        why="NaN/inf inputs have no finite differences",
+    ),
     Row("stop_gradient", (X(S),), diff="zero", np_fn=lambda x: x),
 ]
 
@@ -377,35 +578,89 @@ ROWS: list[Row] = [
 
 def _conv(tag, ls, rs, dtypes=(F32, I32), **kw):
     n = len(ls) - 2
-    p = dict(window_strides=(1,) * n, padding=((0, 0),) * n, lhs_dilation=(1,) * n, rhs_dilation=(1,) * n,
-             dimension_numbers=(tuple(range(n + 2)),) * 3, feature_group_count=1, batch_group_count=1)
+    p = dict(
+        window_strides=(1,) * n,
+        padding=((0, 0),) * n,
+        lhs_dilation=(1,) * n,
+        rhs_dilation=(1,) * n,
+        dimension_numbers=(tuple(range(n + 2)),) * 3,
+        feature_group_count=1,
+        batch_group_count=1,
+    )
     p.update(kw)
     return Row("conv_general_dilated", (X(ls, irange=(-4, 4)), X(rs, irange=(-4, 4))), p, dtypes=dtypes, tag=tag)
 
 
 def _window(kind, tag, shape, dtypes=(F32, I32), **kw):
     n = len(shape)
-    p = dict(kind=kind, window_dimensions=(2,) * n, window_strides=(1,) * n, padding=((0, 0),) * n,
-             base_dilation=(1,) * n, window_dilation=(1,) * n)
+    p = dict(
+        kind=kind,
+        window_dimensions=(2,) * n,
+        window_strides=(1,) * n,
+        padding=((0, 0),) * n,
+        base_dilation=(1,) * n,
+        window_dilation=(1,) * n,
+    )
     p.update(kw)
     gen = X(shape, irange=(-50, 50)) if kind == "sum" else Xdistinct(shape)
     return Row("reduce_window", (gen,), p, dtypes=dtypes, tag=tag)
 
 
 ROWS += [
-    _conv("strided_dilated", (2, 3, 7, 6), (4, 3, 3, 2), window_strides=(2, 1), padding=((1, 2), (0, 1)),
-          lhs_dilation=(1, 2), rhs_dilation=(2, 1)),
-    _conv("nhwc", (2, 5, 6, 3), (3, 2, 3, 4), dtypes=(F32,), window_strides=(1, 2), padding=((1, 1), (0, 1)),
-          dimension_numbers=((0, 3, 1, 2), (3, 2, 0, 1), (0, 3, 1, 2))),
-    _conv("feature_groups", (2, 6, 5), (6, 2, 3), dtypes=(F32,), window_strides=(2,), padding=((1, 1),),
-          feature_group_count=3),
+    _conv(
+        "strided_dilated",
+        (2, 3, 7, 6),
+        (4, 3, 3, 2),
+        window_strides=(2, 1),
+        padding=((1, 2), (0, 1)),
+        lhs_dilation=(1, 2),
+        rhs_dilation=(2, 1),
+    ),
+    _conv(
+        "nhwc",
+        (2, 5, 6, 3),
+        (3, 2, 3, 4),
+        dtypes=(F32,),
+        window_strides=(1, 2),
+        padding=((1, 1), (0, 1)),
+        dimension_numbers=((0, 3, 1, 2), (3, 2, 0, 1), (0, 3, 1, 2)),
+    ),
+    _conv(
+        "feature_groups",
+        (2, 6, 5),
+        (6, 2, 3),
+        dtypes=(F32,),
+        window_strides=(2,),
+        padding=((1, 1),),
+        feature_group_count=3,
+    ),
     _conv("batch_groups", (4, 3, 6), (6, 3, 2), dtypes=(F32,), padding=((0, 1),), batch_group_count=2),
-    _window("sum", "strided_padded", (4, 6, 5), dtypes=(F32, I32, U32), window_strides=(1, 2, 2),
-            padding=((0, 1), (1, 0), (1, 1))),
-    _window("max", "dilated", (4, 6, 5), dtypes=(F32, I32, U32, BOOL), window_strides=(2, 1, 1),
-            base_dilation=(1, 2, 1), window_dilation=(1, 1, 2), padding=((1, 0), (0, 1), (0, 0))),
+    _window(
+        "sum",
+        "strided_padded",
+        (4, 6, 5),
+        dtypes=(F32, I32, U32),
+        window_strides=(1, 2, 2),
+        padding=((0, 1), (1, 0), (1, 1)),
+    ),
+    _window(
+        "max",
+        "dilated",
+        (4, 6, 5),
+        dtypes=(F32, I32, U32, BOOL),
+        window_strides=(2, 1, 1),
+        base_dilation=(1, 2, 1),
+        window_dilation=(1, 1, 2),
+        padding=((1, 0), (0, 1), (0, 0)),
+    ),
     _window("min", "strided", (5, 6), window_dimensions=(3, 2), window_strides=(2, 2), padding=((1, 1), (0, 0))),
-    Row("reduce_precision", (X(S, -300.0, 300.0),), dict(exponent_bits=5, mantissa_bits=10),
-        np_fn=lambda x, exponent_bits, mantissa_bits: x.astype(np.float16).astype(np.float32), tag="f16",
-        diff="none", why="rounding is piecewise constant; its (rounded) jvp is checked in test_windows.py"),
+    Row(
+        "reduce_precision",
+        (X(S, -300.0, 300.0),),
+        dict(exponent_bits=5, mantissa_bits=10),
+        np_fn=lambda x, exponent_bits, mantissa_bits: x.astype(np.float16).astype(np.float32),
+        tag="f16",
+        diff="none",
+        why="rounding is piecewise constant; its (rounded) jvp is checked in test_windows.py",
+    ),
 ]

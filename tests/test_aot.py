@@ -8,11 +8,10 @@ import subprocess
 import sys
 import textwrap
 
-import numpy as np
-import pytest
-
 import irjax
 import irjax.numpy as jnp
+import numpy as np
+import pytest
 from irjax.runtime import artifact as art
 
 RNG = np.random.default_rng(0)
@@ -55,11 +54,19 @@ def _close(got, want):
 
 
 def run_py(code: str, *args, timeout=120):
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def cli(tool: str, *args, cwd=None, timeout=300):
-    return subprocess.run([sys.executable, "-m", f"irjax.tools.{tool}", *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", f"irjax.tools.{tool}", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+    )
 
 
 def clean_failure(proc, *words):
@@ -167,7 +174,9 @@ def test_several_entry_points_and_targets(tmp_path):
 
     w, x = np.ones((3, 2), np.float32), RNG.standard_normal((4, 3)).astype(np.float32)
     fwd = irjax.export(irjax.jit(loss), targets=["llvm-cpu", "vulkan-spirv"])(w, x)
-    step = irjax.export(irjax.jit(lambda w, x: w - 0.1 * irjax.grad(loss)(w, x)), targets=["llvm-cpu", "vulkan-spirv"])(w, x)
+    step = irjax.export(irjax.jit(lambda w, x: w - 0.1 * irjax.grad(loss)(w, x)), targets=["llvm-cpu", "vulkan-spirv"])(
+        w, x
+    )
     irjax.export.save(tmp_path / "two.irjax", {"forward": fwd, "step": step})
     loaded = art.load(tmp_path / "two.irjax", device="cpu")
     assert loaded.manifest["targets"] == ["llvm-cpu", "vulkan-spirv"] and loaded.target == "llvm-cpu"
@@ -230,7 +239,11 @@ def test_wrong_magic(exported, tmp_path):
 def test_unsupported_version(exported, tmp_path):
     data = bytearray(open(exported[1], "rb").read())
     struct.pack_into("<I", data, len(art.MAGIC), art.FORMAT_VERSION + 1)
-    _expect_artifact_error(bytes(data), tmp_path, f"unsupported artifact format version {art.FORMAT_VERSION + 1}.*reads version {art.FORMAT_VERSION}")
+    _expect_artifact_error(
+        bytes(data),
+        tmp_path,
+        f"unsupported artifact format version {art.FORMAT_VERSION + 1}.*reads version {art.FORMAT_VERSION}",
+    )
 
 
 def test_checksum_mismatch(exported, tmp_path):
@@ -252,21 +265,32 @@ def test_garbage_module_with_valid_checksums_is_an_error_not_a_crash(tmp_path):
     manifest = {
         "targets": ["llvm-cpu"],
         "iree_runtime_version": "3.13.0",
-        "entry_points": {"main": {"function": "main", "in_avals": [{"shape": [2], "dtype": "float32"}],
-                                  "out_avals": [{"shape": [2], "dtype": "float32"}], "in_tree": art.flat_in_tree(1),
-                                  "out_tree": art.flat_out_tree(1), "copy_inputs": False, "consts": [],
-                                  "modules": {"llvm-cpu": "vmfb/main/llvm-cpu"}}},
+        "entry_points": {
+            "main": {
+                "function": "main",
+                "in_avals": [{"shape": [2], "dtype": "float32"}],
+                "out_avals": [{"shape": [2], "dtype": "float32"}],
+                "in_tree": art.flat_in_tree(1),
+                "out_tree": art.flat_out_tree(1),
+                "copy_inputs": False,
+                "consts": [],
+                "modules": {"llvm-cpu": "vmfb/main/llvm-cpu"},
+            }
+        },
     }
     path = tmp_path / "g.irjax"
     art.write(str(path), manifest, {"vmfb/main/llvm-cpu": os.urandom(4096)})
-    r = run_py("""
+    r = run_py(
+        """
         import sys, numpy as np
         from irjax.runtime import artifact as art
         try:
             art.load(sys.argv[1])(np.zeros(2, np.float32))
         except art.ArtifactError as e:
             print("ArtifactError:", e)
-    """, str(path))
+    """,
+        str(path),
+    )
     assert r.returncode == 0, r.stderr
     assert "ArtifactError:" in r.stdout and "cannot load compiled module" in r.stdout
 
@@ -291,7 +315,7 @@ def test_bad_inputs(exported):
     with pytest.raises(art.EntryPointError, match=r"no entry point 'predict'; it has \['main'\]"):
         loaded["predict"]
     with pytest.raises(AttributeError, match="entry points"):
-        loaded.predict
+        _ = loaded.predict
     with pytest.raises(FileNotFoundError, match="no artifact at"):
         art.load(path + ".missing")
     with pytest.raises(art.ArtifactError, match="no 'rocm' module|holds code for"):
@@ -348,7 +372,17 @@ def test_cli_compile_function_and_run(tmp_path):
 
 def test_cli_file_py_reference(tmp_path):
     (tmp_path / "m2.py").write_text(MODEL_PY)
-    r = cli("compile", str(tmp_path / "m2.py") + ":predict", "-s", "f32[2,2]", "-s", "f32[1,2]", "-o", tmp_path / "a.irjax", "-q")
+    r = cli(
+        "compile",
+        str(tmp_path / "m2.py") + ":predict",
+        "-s",
+        "f32[2,2]",
+        "-s",
+        "f32[1,2]",
+        "-o",
+        tmp_path / "a.irjax",
+        "-q",
+    )
     assert r.returncode == 0, r.stderr
     assert r.stderr == ""
     assert art.load(tmp_path / "a.irjax").default_entry.signature() == "main(f32[2,2], f32[1,2]) -> f32[]"
@@ -386,11 +420,19 @@ def test_lower_as_text_through_opt_and_compile(tmp_path):
 def test_cli_errors(tmp_path, exported):
     (tmp_path / "mymodel.py").write_text(MODEL_PY)
     clean_failure(cli("compile", "mymodel:nope", "-s", "f32[2]", "-o", "z.irjax", cwd=tmp_path), "no attribute 'nope'")
-    clean_failure(cli("compile", "nosuchmod:f", "-s", "f32[2]", "-o", "z.irjax", cwd=tmp_path), "cannot import module 'nosuchmod'")
-    clean_failure(cli("compile", "mymodel:predict", "-s", "f33[2]", "-o", "z.irjax", cwd=tmp_path), "unknown dtype 'f33'")
-    clean_failure(cli("compile", "mymodel:predict", "-s", "f32[2", "-o", "z.irjax", cwd=tmp_path), "cannot read the shape")
+    clean_failure(
+        cli("compile", "nosuchmod:f", "-s", "f32[2]", "-o", "z.irjax", cwd=tmp_path), "cannot import module 'nosuchmod'"
+    )
+    clean_failure(
+        cli("compile", "mymodel:predict", "-s", "f33[2]", "-o", "z.irjax", cwd=tmp_path), "unknown dtype 'f33'"
+    )
+    clean_failure(
+        cli("compile", "mymodel:predict", "-s", "f32[2", "-o", "z.irjax", cwd=tmp_path), "cannot read the shape"
+    )
     clean_failure(cli("compile", "mymodel:predict", "-o", "z.irjax", cwd=tmp_path), "--shapes")
-    clean_failure(cli("compile", "mymodel:predict", "-s", "f32[3,2]", "f32[4,4]", "-o", "z.irjax", cwd=tmp_path), "dot_general")
+    clean_failure(
+        cli("compile", "mymodel:predict", "-s", "f32[3,2]", "f32[4,4]", "-o", "z.irjax", cwd=tmp_path), "dot_general"
+    )
     (tmp_path / "bad.mlir").write_text("func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> { return %y : tensor<3xf32> }")
     clean_failure(cli("compile", "bad.mlir", "-o", "z.irjax", cwd=tmp_path), "cannot parse bad.mlir")
     (tmp_path / "ok.mlir").write_text("func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> { return %x : tensor<3xf32> }")
@@ -410,7 +452,11 @@ def test_cli_errors(tmp_path, exported):
 
 def test_cli_lists_entry_points(exported):
     r = cli("run", exported[1], "--list")
-    assert r.returncode == 0 and r.stdout.strip() == "main({'b': f32[3], 'w': f32[4,3]}, f32[5,4]) -> {'none': None, 'stats': (f32[], f32[]), 'y': f32[5,3]}"
+    assert (
+        r.returncode == 0
+        and r.stdout.strip()
+        == "main({'b': f32[3], 'w': f32[4,3]}, f32[5,4]) -> {'none': None, 'stats': (f32[], f32[]), 'y': f32[5,3]}"
+    )
     r = cli("run", exported[1], "--print-manifest")
     assert json.loads(r.stdout)["format_version"] == art.FORMAT_VERSION
 
@@ -434,14 +480,27 @@ def test_installed_console_scripts(tmp_path):
     import shutil
 
     bindir = os.path.dirname(sys.executable)
-    exes = {n: shutil.which(n, path=bindir + os.pathsep + os.environ.get("PATH", "")) for n in ("irjax-compile", "irjax-run", "irjax-opt")}
+    exes = {
+        n: shutil.which(n, path=bindir + os.pathsep + os.environ.get("PATH", ""))
+        for n in ("irjax-compile", "irjax-run", "irjax-opt")
+    }
     assert all(exes.values()), f"console scripts missing: {exes}"
     (tmp_path / "cs_model.py").write_text(MODEL_PY)
-    r = subprocess.run([exes["irjax-compile"], "cs_model:predict", "-s", "f32[2,2]", "-s", "f32[1,2]", "-o", "c.irjax", "-q"],
-                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [exes["irjax-compile"], "cs_model:predict", "-s", "f32[2,2]", "-s", "f32[1,2]", "-o", "c.irjax", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
-    r = subprocess.run([exes["irjax-run"], "c.irjax", "-i", "f32[2,2]=1", "-i", "f32[1,2]=1"], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [exes["irjax-run"], "c.irjax", "-i", "f32[2,2]=1", "-i", "f32[1,2]=1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     np.testing.assert_allclose(float(r.stdout.split("f32=")[1]), 2 * np.tanh(2.0), rtol=1e-5)
     r = subprocess.run([exes["irjax-opt"], "--list-passes"], capture_output=True, text=True, timeout=120)

@@ -13,12 +13,11 @@ import pytest
 pytestmark = pytest.mark.portable  # CI runs this file on Vulkan too (-m portable)
 
 jax = pytest.importorskip("jax")
-import jax.numpy as jjnp  # noqa: E402
-
 import irjax  # noqa: E402
-from tree_compare import tree_close  # noqa: E402
 import irjax.numpy as jnp  # noqa: E402
+import jax.numpy as jjnp  # noqa: E402
 from irjax import tree_util  # noqa: E402
+from tree_compare import tree_close  # noqa: E402
 
 RTOL, ATOL = 2e-5, 2e-5
 
@@ -290,7 +289,11 @@ def test_grad_grad_scalar():
     for x in (0.3, np.float32(-1.2)):
         close(irjax.grad(irjax.grad(fi))(x), jax.grad(jax.grad(fj))(x))
         close(irjax.jit(irjax.grad(irjax.grad(fi)))(x), jax.grad(jax.grad(fj))(x))
-    close(irjax.grad(irjax.jit(irjax.grad(irjax.jit(irjax.grad(fi)))))(0.7), jax.grad(jax.grad(jax.grad(fj)))(0.7), rtol=1e-4)
+    close(
+        irjax.grad(irjax.jit(irjax.grad(irjax.jit(irjax.grad(fi)))))(0.7),
+        jax.grad(jax.grad(jax.grad(fj)))(0.7),
+        rtol=1e-4,
+    )
 
 
 def test_second_order_jacobians():
@@ -346,8 +349,12 @@ def test_closure_over_outer_tracer():
     gi = irjax.jit(lambda x, w: outer(jnp, irjax.grad, x, w))(x, w)
     gj = jax.jit(lambda x, w: outer(jjnp, jax.grad, x, w))(x, w)
     close(gi, gj)
-    close(irjax.grad(lambda w: jnp.sum(outer(jnp, irjax.grad, x, w)))(w),
-          jax.grad(lambda w: jjnp.sum(outer(jjnp, jax.grad, x, w)))(w), rtol=1e-4, atol=1e-4)
+    close(
+        irjax.grad(lambda w: jnp.sum(outer(jnp, irjax.grad, x, w)))(w),
+        jax.grad(lambda w: jjnp.sum(outer(jjnp, jax.grad, x, w)))(w),
+        rtol=1e-4,
+        atol=1e-4,
+    )
 
 
 # ---- finite differences -------------------------------------------------------------------------
@@ -479,8 +486,10 @@ def test_custom_vjp_clip_gradient():
     gvi = irjax.vmap(irjax.grad(lambda x: ci(-0.5, 0.5, jnp.sin(x) * 3.0)))(xs)
     gvj = jax.vmap(jax.grad(lambda x: cj(-0.5, 0.5, jjnp.sin(x) * 3.0)))(xs)
     close(gvi, gvj)
-    close(irjax.grad(lambda x: jnp.sum(irjax.vmap(lambda v: ci(-0.5, 0.5, v * 3.0))(x)))(xs),
-          jax.grad(lambda x: jjnp.sum(jax.vmap(lambda v: cj(-0.5, 0.5, v * 3.0))(x)))(xs))
+    close(
+        irjax.grad(lambda x: jnp.sum(irjax.vmap(lambda v: ci(-0.5, 0.5, v * 3.0))(x)))(xs),
+        jax.grad(lambda x: jjnp.sum(jax.vmap(lambda v: cj(-0.5, 0.5, v * 3.0))(x)))(xs),
+    )
     with pytest.raises(TypeError, match="forward-mode"):
         irjax.jvp(lambda x: ci(-0.5, 0.5, x), (xs,), (xs,))
 
@@ -505,11 +514,15 @@ def test_custom_vjp_residuals_closure_and_unbatched_args():
 
     fi, fj = make(jnp, irjax.custom_vjp), make(jjnp, jax.custom_vjp)
     x, ys = randn(3), randn(4, 3)
-    close(irjax.grad(lambda x, y: jnp.sum(fi(x, y)), argnums=(0, 1))(x, ys[0]),
-          jax.grad(lambda x, y: jjnp.sum(fj(x, y)), argnums=(0, 1))(x, ys[0]))
+    close(
+        irjax.grad(lambda x, y: jnp.sum(fi(x, y)), argnums=(0, 1))(x, ys[0]),
+        jax.grad(lambda x, y: jjnp.sum(fj(x, y)), argnums=(0, 1))(x, ys[0]),
+    )
     # vmapped over y only: x's cotangent must be summed over the batch
-    close(irjax.grad(lambda x, ys: jnp.sum(irjax.vmap(fi, in_axes=(None, 0))(x, ys)), argnums=(0, 1))(x, ys),
-          jax.grad(lambda x, ys: jjnp.sum(jax.vmap(fj, in_axes=(None, 0))(x, ys)), argnums=(0, 1))(x, ys))
+    close(
+        irjax.grad(lambda x, ys: jnp.sum(irjax.vmap(fi, in_axes=(None, 0))(x, ys)), argnums=(0, 1))(x, ys),
+        jax.grad(lambda x, ys: jjnp.sum(jax.vmap(fj, in_axes=(None, 0))(x, ys)), argnums=(0, 1))(x, ys),
+    )
 
 
 def test_custom_rules_errors():
@@ -548,8 +561,11 @@ def test_grad_of_batched_diagonal():
     # (dialects/indexing.py _scatter_indexed_dims_first)
     x = RNG_DIAG.standard_normal((2, 3, 3)).astype(np.float32)
     for a1, a2 in ((-2, -1), (0, 2), (1, 0)):
+
         def f(m):
-            return lambda a: m.sum(m.diagonal(a, axis1=a1, axis2=a2) ** 2 * m.arange(1.0, 1.0 + min(x.shape[a1], x.shape[a2])))
+            return lambda a: m.sum(
+                m.diagonal(a, axis1=a1, axis2=a2) ** 2 * m.arange(1.0, 1.0 + min(x.shape[a1], x.shape[a2]))
+            )
 
         close(irjax.grad(f(jnp))(x), jax.grad(f(jjnp))(x))
 

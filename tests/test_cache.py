@@ -9,7 +9,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from irjax.runtime import compiler
 
 CHILD = textwrap.dedent(
@@ -93,7 +92,9 @@ def test_corrupt_entry_is_recompiled(tmp_path, damage):
 def test_concurrent_writers_leave_whole_entries(tmp_path):
     env = dict(os.environ, IRJAX_CACHE_DIR=str(tmp_path))
     procs = [
-        subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
         for _ in range(3)
     ]
     for p in procs:

@@ -1,9 +1,9 @@
 """irjax.test_util.check_grads: passes where JAX's passes, fails on a wrong derivative."""
-import numpy as np
-import pytest
 
 import irjax
 import irjax.numpy as jnp
+import numpy as np
+import pytest
 from irjax.test_util import check_grads
 
 jax = pytest.importorskip("jax")
@@ -15,15 +15,15 @@ m = np.array([[1.0, 0.5], [-0.3, 2.0]], np.float32)
 
 @pytest.mark.parametrize("order,modes", [(1, ("fwd", "rev")), (2, ("fwd", "rev")), (2, ("rev",)), (1, ("lin",))])
 def test_correct_derivatives_pass(order, modes):
-    check_grads(lambda a: jnp.sin(a) * a ** 2, (x,), order, modes=modes)
-    jax_check_grads(lambda a: jax.numpy.sin(a) * a ** 2, (x,), order, modes=modes)
+    check_grads(lambda a: jnp.sin(a) * a**2, (x,), order, modes=modes)
+    jax_check_grads(lambda a: jax.numpy.sin(a) * a**2, (x,), order, modes=modes)
     check_grads(lambda a, b: (jnp.tanh(a @ b), {"s": jnp.sum(b)}), (m, m), 1, modes=modes)
 
 
 def test_float32_second_order_noise_fails_as_in_jax():
     # float32 central differences at eps=1e-4 are too noisy here for JAX's default
     # tolerance at order 2: JAX reports -4.7160 vs -4.7392, and so must we
-    f = lambda np_: (lambda a, b: (np_.tanh(a @ b), {"s": np_.sum(b)}))
+    f = lambda np_: lambda a, b: (np_.tanh(a @ b), {"s": np_.sum(b)})
     with pytest.raises(AssertionError, match="VJP of JVP cotangent projection"):
         jax_check_grads(f(jax.numpy), (m, m), 2)
     with pytest.raises(AssertionError, match="VJP of JVP cotangent projection"):
@@ -35,6 +35,7 @@ def test_wrong_derivative_fails_like_jax():
         @cj
         def f(a):
             return np_.sin(a)
+
         f.defjvps(lambda g, ans, a: 2.0 * g * np_.cos(a))  # twice the true derivative
         return f
 

@@ -1,19 +1,26 @@
 """irjax.config against jax.config: update/read/attribute access, absl hooks, and flags that
 irjax cannot honour refused with a clear error instead of being ignored."""
+
 import os
 import subprocess
 import sys
 
-import pytest
-
 import irjax
+import pytest
 
 jax = pytest.importorskip("jax")
 
 
 def test_reads_match_jax_defaults():
-    for name in ("jax_enable_x64", "jax_disable_jit", "jax_debug_nans", "jax_debug_infs",
-                 "jax_default_matmul_precision", "jax_numpy_rank_promotion", "jax_default_prng_impl"):
+    for name in (
+        "jax_enable_x64",
+        "jax_disable_jit",
+        "jax_debug_nans",
+        "jax_debug_infs",
+        "jax_default_matmul_precision",
+        "jax_numpy_rank_promotion",
+        "jax_default_prng_impl",
+    ):
         assert getattr(irjax.config, name) == getattr(jax.config, name), name
         assert irjax.config.read(name) == getattr(jax.config, name), name
     assert irjax.config.jax_enable_x64 is False
@@ -83,13 +90,17 @@ def _run(code):
 
 
 def test_platforms_before_and_after_first_computation():
-    ok = _run("import irjax, irjax.numpy as jnp\n"
-              "irjax.config.update('jax_platforms', 'cpu')\n"
-              "import os; print(os.environ['IRJAX_PLATFORMS'], irjax.config.jax_platforms, irjax.default_backend(),"
-              " float(jnp.ones(2).sum()))")
+    ok = _run(
+        "import irjax, irjax.numpy as jnp\n"
+        "irjax.config.update('jax_platforms', 'cpu')\n"
+        "import os; print(os.environ['IRJAX_PLATFORMS'], irjax.config.jax_platforms, irjax.default_backend(),"
+        " float(jnp.ones(2).sum()))"
+    )
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.split() == ["cpu", "cpu", "cpu", "2.0"]
-    late = _run("import irjax, irjax.numpy as jnp\n"
-                "float(jnp.ones(2).sum())\n"
-                "irjax.config.update('jax_platforms', 'cpu')  # same as the chosen one? no: env was unset\n")
+    late = _run(
+        "import irjax, irjax.numpy as jnp\n"
+        "float(jnp.ones(2).sum())\n"
+        "irjax.config.update('jax_platforms', 'cpu')  # same as the chosen one? no: env was unset\n"
+    )
     assert late.returncode != 0 and "must be set before the first computation" in late.stderr

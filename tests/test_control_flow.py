@@ -4,11 +4,10 @@ piecewise functions, nested loops), plus the errors JAX raises."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
 import irjax
 import irjax.numpy as jnp
+import numpy as np
+import pytest
 from irjax import lax
 
 jax = pytest.importorskip("jax")
@@ -105,8 +104,13 @@ def test_long_scans_run_in_chunks(length, reverse):
     f, jf = both(make)
     c0 = np.zeros(3, np.float32)
     close(irjax.jit(f)(c0, xs), jax.jit(jf)(c0, xs))
-    loss = lambda f_, np_: (lambda c0, xs: np_.sum(f_(c0, xs)[1][0] ** 2) + np_.sum(f_(c0, xs)[1][1]))  # noqa: E731
-    close(irjax.grad(loss(f, jnp), argnums=(0, 1))(c0, xs), jax.grad(loss(jf, jjnp), argnums=(0, 1))(c0, xs), rtol=1e-4, atol=1e-4)
+    loss = lambda f_, np_: lambda c0, xs: np_.sum(f_(c0, xs)[1][0] ** 2) + np_.sum(f_(c0, xs)[1][1])  # noqa: E731
+    close(
+        irjax.grad(loss(f, jnp), argnums=(0, 1))(c0, xs),
+        jax.grad(loss(jf, jjnp), argnums=(0, 1))(c0, xs),
+        rtol=1e-4,
+        atol=1e-4,
+    )
     xb = np.stack([xs, xs[::-1] * 0.5])
     close(irjax.vmap(f, in_axes=(None, 0))(c0, xb), jax.vmap(jf, in_axes=(None, 0))(c0, xb), rtol=1e-5, atol=1e-5)
 
@@ -121,7 +125,9 @@ def test_scan_pytrees_length_and_map():
         return lax_.scan(step, (np_.zeros(2), 1.0), xs)
 
     close(f(lax, jnp), f(jlax, jjnp))
-    close(lax.scan(lambda c, _: (c * 2, c), 1.0, None, length=6), jlax.scan(lambda c, _: (c * 2, c), 1.0, None, length=6))
+    close(
+        lax.scan(lambda c, _: (c * 2, c), 1.0, None, length=6), jlax.scan(lambda c, _: (c * 2, c), 1.0, None, length=6)
+    )
     close(lax.map(lambda x: x * x + 1, X45), jlax.map(lambda x: x * x + 1, X45))
 
 
@@ -267,7 +273,9 @@ def test_switch_value_grad_vmap_clamped_index():
 def test_cond_pytree_operands_and_closures():
     def make(np_, lax_):
         def f(p, x, s):
-            out = lax_.cond(p, lambda d: {"a": d[0] * s, "b": d[1]}, lambda d: {"a": d[0] + s, "b": d[1] * 2}, (x, s * 2))
+            out = lax_.cond(
+                p, lambda d: {"a": d[0] * s, "b": d[1]}, lambda d: {"a": d[0] + s, "b": d[1] * 2}, (x, s * 2)
+            )
             return out["a"].sum() + out["b"]
 
         return f
@@ -275,9 +283,14 @@ def test_cond_pytree_operands_and_closures():
     f, jf = both(make)
     for p in (True, False):
         close(irjax.jit(f)(p, X5, np.float32(3.0)), jf(p, X5, np.float32(3.0)))
-        close(irjax.grad(f, argnums=(1, 2))(p, X5, np.float32(3.0)), jax.grad(jf, argnums=(1, 2))(p, X5, np.float32(3.0)))
+        close(
+            irjax.grad(f, argnums=(1, 2))(p, X5, np.float32(3.0)), jax.grad(jf, argnums=(1, 2))(p, X5, np.float32(3.0))
+        )
     ps = np.array([True, False, True, False])
-    close(irjax.vmap(f, in_axes=(0, 0, None))(ps, X45, np.float32(3.0)), jax.vmap(jf, in_axes=(0, 0, None))(ps, X45, np.float32(3.0)))
+    close(
+        irjax.vmap(f, in_axes=(0, 0, None))(ps, X45, np.float32(3.0)),
+        jax.vmap(jf, in_axes=(0, 0, None))(ps, X45, np.float32(3.0)),
+    )
 
 
 def test_cond_jvp_and_while_jvp_in_vmap():
@@ -285,8 +298,11 @@ def test_cond_jvp_and_while_jvp_in_vmap():
     close(irjax.jvp(f, (np.float32(1.3),), (np.float32(2.0),)), jax.jvp(jf, (np.float32(1.3),), (np.float32(2.0),)))
     g, jg = both(_newton)
     xs = np.array([2.0, 9.0, 30.0], np.float32)
-    close(irjax.vmap(lambda a: irjax.jvp(g, (a,), (np.float32(1.0),))[1])(xs),
-          jax.vmap(lambda a: jax.jvp(jg, (a,), (np.float32(1.0),))[1])(xs), rtol=1e-4)
+    close(
+        irjax.vmap(lambda a: irjax.jvp(g, (a,), (np.float32(1.0),))[1])(xs),
+        jax.vmap(lambda a: jax.jvp(jg, (a,), (np.float32(1.0),))[1])(xs),
+        rtol=1e-4,
+    )
 
 
 # ---- errors ----------------------------------------------------------------------------------------------
@@ -318,10 +334,10 @@ def test_errors():
 
 
 def test_reference_interpreter_runs_control_flow():
+    from irjax.core import aval_of
     from irjax.dialects.interpret import evaluate
     from irjax.passes.autodiff import grad_function
     from irjax.tracing import trace_function
-    from irjax.core import aval_of
 
     f = _rnn(jnp, lax)
     leaves, tree = irjax.tree_util.tree_flatten(((W, U, Bv), X5))

@@ -17,19 +17,43 @@ CASES = [
     ("valid", (2, 3, 7, 6), (4, 3, 3, 2), dict(window_strides=(1, 1), padding="VALID")),
     ("same_stride", (2, 3, 7, 6), (4, 3, 3, 2), dict(window_strides=(2, 1), padding="SAME")),
     ("same_lower", (1, 2, 6, 5), (3, 2, 2, 3), dict(window_strides=(2, 2), padding="SAME_LOWER")),
-    ("dilated", (2, 3, 9, 8), (4, 3, 3, 2),
-     dict(window_strides=(2, 2), padding=[(1, 2), (0, 1)], lhs_dilation=(1, 2), rhs_dilation=(2, 1))),
+    (
+        "dilated",
+        (2, 3, 9, 8),
+        (4, 3, 3, 2),
+        dict(window_strides=(2, 2), padding=[(1, 2), (0, 1)], lhs_dilation=(1, 2), rhs_dilation=(2, 1)),
+    ),
     ("neg_pad", (1, 2, 8, 7), (2, 2, 2, 2), dict(window_strides=(3, 1), padding=[(-1, 2), (1, -2)])),
-    ("nhwc", (2, 7, 6, 3), (3, 2, 3, 4), dict(window_strides=(1, 2), padding="SAME",
-                                              dimension_numbers=("NHWC", "HWIO", "NHWC"))),
-    ("mixed_layout", (7, 2, 3, 6), (2, 4, 3, 3), dict(window_strides=(2, 1), padding=[(1, 1), (2, 0)],
-                                                      rhs_dilation=(1, 2),
-                                                      dimension_numbers=("HNCW", "WOIH", "CWNH"))),
+    (
+        "nhwc",
+        (2, 7, 6, 3),
+        (3, 2, 3, 4),
+        dict(window_strides=(1, 2), padding="SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")),
+    ),
+    (
+        "mixed_layout",
+        (7, 2, 3, 6),
+        (2, 4, 3, 3),
+        dict(
+            window_strides=(2, 1),
+            padding=[(1, 1), (2, 0)],
+            rhs_dilation=(1, 2),
+            dimension_numbers=("HNCW", "WOIH", "CWNH"),
+        ),
+    ),
     ("groups", (2, 6, 7, 5), (6, 2, 3, 2), dict(window_strides=(2, 1), padding="SAME", feature_group_count=3)),
-    ("depthwise", (2, 4, 6, 6), (8, 1, 3, 3), dict(window_strides=(1, 1), padding="VALID", feature_group_count=4,
-                                                   rhs_dilation=(2, 1))),
-    ("batch_groups", (4, 3, 6, 5), (6, 3, 2, 2), dict(window_strides=(1, 2), padding=[(0, 1), (1, 0)],
-                                                      batch_group_count=2)),
+    (
+        "depthwise",
+        (2, 4, 6, 6),
+        (8, 1, 3, 3),
+        dict(window_strides=(1, 1), padding="VALID", feature_group_count=4, rhs_dilation=(2, 1)),
+    ),
+    (
+        "batch_groups",
+        (4, 3, 6, 5),
+        (6, 3, 2, 2),
+        dict(window_strides=(1, 2), padding=[(0, 1), (1, 0)], batch_group_count=2),
+    ),
     ("conv1d", (3, 2, 10), (4, 2, 3), dict(window_strides=(3,), padding=[(2, 1)], lhs_dilation=(2,))),
     ("conv3d", (1, 2, 5, 4, 4), (2, 2, 2, 3, 2), dict(window_strides=(1, 2, 1), padding="SAME")),
     ("conv0d", (3, 4), (5, 4), dict(window_strides=(), padding=())),
@@ -61,8 +85,9 @@ def test_values_and_jit_match_jax(case):
     _close(irjax.jit(lambda a, b: lax.conv_general_dilated(a, b, **kw))(x, w), want)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c[0] in ("valid", "dilated", "groups", "batch_groups")],
-                         ids=lambda c: c[0])
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c[0] in ("valid", "dilated", "groups", "batch_groups")], ids=lambda c: c[0]
+)
 def test_reference_matches_jax(case):
     x, w = _operands(case)
     kw = dict(case[3])
@@ -70,14 +95,21 @@ def test_reference_matches_jax(case):
     dn = lax.conv_dimension_numbers(x.shape, w.shape, kw.pop("dimension_numbers", None))
     pads = kw["padding"]
     if isinstance(pads, str):
-        pads = lax.padtype_to_pads(np.take(x.shape, dn.lhs_spec[2:]), np.take(w.shape, dn.rhs_spec[2:]),
-                                   kw["window_strides"], pads)
+        pads = lax.padtype_to_pads(
+            np.take(x.shape, dn.lhs_spec[2:]), np.take(w.shape, dn.rhs_spec[2:]), kw["window_strides"], pads
+        )
     n = x.ndim - 2
     got = get("conv_general_dilated").impl(
-        x, w, window_strides=kw["window_strides"], padding=tuple(map(tuple, pads)),
-        lhs_dilation=kw.get("lhs_dilation", (1,) * n), rhs_dilation=kw.get("rhs_dilation", (1,) * n),
-        dimension_numbers=tuple(dn), feature_group_count=kw.get("feature_group_count", 1),
-        batch_group_count=kw.get("batch_group_count", 1))
+        x,
+        w,
+        window_strides=kw["window_strides"],
+        padding=tuple(map(tuple, pads)),
+        lhs_dilation=kw.get("lhs_dilation", (1,) * n),
+        rhs_dilation=kw.get("rhs_dilation", (1,) * n),
+        dimension_numbers=tuple(dn),
+        feature_group_count=kw.get("feature_group_count", 1),
+        batch_group_count=kw.get("batch_group_count", 1),
+    )
     _close(got, want, 1e-5)
 
 
@@ -93,10 +125,16 @@ def test_other_dtypes(dtype):
 def test_preferred_element_type():
     x, w = _operands(CASES[0], np.int32)
     kw = dict(CASES[0][3], preferred_element_type=np.float32)
-    _close(lax.conv_general_dilated(x.astype(np.float32), w.astype(np.float32), **kw),
-           jlax.conv_general_dilated(x.astype(np.float32), w.astype(np.float32), **kw))
-    got = lax.conv_general_dilated(x.astype(np.int16), w.astype(np.int16), **dict(CASES[0][3], preferred_element_type=np.int32))
-    want = jlax.conv_general_dilated(x.astype(np.int16), w.astype(np.int16), **dict(CASES[0][3], preferred_element_type=np.int32))
+    _close(
+        lax.conv_general_dilated(x.astype(np.float32), w.astype(np.float32), **kw),
+        jlax.conv_general_dilated(x.astype(np.float32), w.astype(np.float32), **kw),
+    )
+    got = lax.conv_general_dilated(
+        x.astype(np.int16), w.astype(np.int16), **dict(CASES[0][3], preferred_element_type=np.int32)
+    )
+    want = jlax.conv_general_dilated(
+        x.astype(np.int16), w.astype(np.int16), **dict(CASES[0][3], preferred_element_type=np.int32)
+    )
     _close(got, want, 0)
 
 
@@ -122,8 +160,9 @@ def test_grad_matches_jax(case):
     _close(got_jit[1], want[1])
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c[0] in ("dilated", "groups", "batch_groups", "neg_pad")],
-                         ids=lambda c: c[0])
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c[0] in ("dilated", "groups", "batch_groups", "neg_pad")], ids=lambda c: c[0]
+)
 def test_jvp_vs_finite_differences(case):
     x, w = _operands(case)
     kw = case[3]
@@ -137,9 +176,11 @@ def test_jvp_vs_finite_differences(case):
     np.testing.assert_allclose(np.asarray(t), fd, rtol=2e-2, atol=2e-2 * max(1.0, np.abs(fd).max()))
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c[0] in ("same_stride", "mixed_layout", "groups",
-                                                               "batch_groups", "depthwise", "conv1d")],
-                         ids=lambda c: c[0])
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if c[0] in ("same_stride", "mixed_layout", "groups", "batch_groups", "depthwise", "conv1d")],
+    ids=lambda c: c[0],
+)
 @pytest.mark.parametrize("axes", [(0, None), (None, 0), (1, 2)], ids=["lhs", "rhs", "both"])
 def test_vmap_vs_loop(case, axes):
     V = 3
@@ -149,9 +190,16 @@ def test_vmap_vs_loop(case, axes):
     bx = np.stack(xs, ax_l) if ax_l is not None else xs[0]
     bw = np.stack(ws, ax_r) if ax_r is not None else ws[0]
     got = irjax.vmap(lambda a, b: lax.conv_general_dilated(a, b, **kw), in_axes=axes)(bx, bw)
-    want = np.stack([np.asarray(jlax.conv_general_dilated(xs[i] if ax_l is not None else xs[0],
-                                                          ws[i] if ax_r is not None else ws[0], **kw))
-                     for i in range(V)])
+    want = np.stack(
+        [
+            np.asarray(
+                jlax.conv_general_dilated(
+                    xs[i] if ax_l is not None else xs[0], ws[i] if ax_r is not None else ws[0], **kw
+                )
+            )
+            for i in range(V)
+        ]
+    )
     _close(got, want)
 
 
@@ -160,7 +208,8 @@ def test_vmap_of_grad():
     kw = case[3]
     xs, ws = zip(*[_operands(case, seed=s) for s in range(2)])
     got = irjax.vmap(irjax.grad(lambda a, b: irjax.numpy.sum(lax.conv_general_dilated(a, b, **kw) ** 2), argnums=1))(
-        np.stack(xs), np.stack(ws))
+        np.stack(xs), np.stack(ws)
+    )
     jgrad = jax.grad(lambda a, b: (jlax.conv_general_dilated(a, b, **kw) ** 2).sum(), argnums=1)
     _close(got, np.stack([np.asarray(jgrad(x, w)) for x, w in zip(xs, ws)]))
 
@@ -171,15 +220,25 @@ def test_second_order_matches_jax():
     x, w = _operands(case)
 
     def hvp(mod, summ):
-        g = (jax if mod is jlax else irjax).grad(lambda a, b: summ(mod.conv_general_dilated(a, b, **kw) ** 2), argnums=1)
+        g = (jax if mod is jlax else irjax).grad(
+            lambda a, b: summ(mod.conv_general_dilated(a, b, **kw) ** 2), argnums=1
+        )
         return (jax if mod is jlax else irjax).jvp(lambda a: g(a, w), (x,), (np.ones_like(x),))[1]
 
     # forward-over-reverse, and reverse-over-reverse under jit
     want = hvp(jlax, lambda y: y.sum())
     _close(hvp(lax, irjax.numpy.sum), want, 1e-3)
-    _close(irjax.jit(lambda a: irjax.grad(lambda b: irjax.numpy.sum(irjax.grad(
-        lambda c: irjax.numpy.sum(lax.conv_general_dilated(c, b, **kw) ** 2))(a)))(w))(x),
-           jax.grad(lambda b: jax.grad(lambda c: (jlax.conv_general_dilated(c, b, **kw) ** 2).sum())(x).sum())(w), 1e-3)
+    _close(
+        irjax.jit(
+            lambda a: irjax.grad(
+                lambda b: irjax.numpy.sum(
+                    irjax.grad(lambda c: irjax.numpy.sum(lax.conv_general_dilated(c, b, **kw) ** 2))(a)
+                )
+            )(w)
+        )(x),
+        jax.grad(lambda b: jax.grad(lambda c: (jlax.conv_general_dilated(c, b, **kw) ** 2).sum())(x).sum())(w),
+        1e-3,
+    )
 
 
 def test_empty_output_grad():
@@ -194,8 +253,10 @@ def test_empty_output_grad():
 def test_precision_is_accepted():
     x, w = _operands(CASES[0])
     for prec in (None, lax.Precision.HIGHEST, "highest"):
-        _close(lax.conv_general_dilated(x, w, (1, 1), "VALID", precision=prec),
-               jlax.conv_general_dilated(x, w, (1, 1), "VALID"))
+        _close(
+            lax.conv_general_dilated(x, w, (1, 1), "VALID", precision=prec),
+            jlax.conv_general_dilated(x, w, (1, 1), "VALID"),
+        )
 
 
 # ---- wrappers ----------------------------------------------------------------------------------
@@ -204,8 +265,9 @@ def test_precision_is_accepted():
 @pytest.mark.parametrize("padding", ["SAME", "VALID", "SAME_LOWER"])
 def test_padtype_to_pads(padding):
     for shape, win, st in (((7, 6), (3, 2), (2, 1)), ((5,), (4,), (3,)), ((4, 4), (1, 5), (1, 2))):
-        assert lax.padtype_to_pads(shape, win, st, padding) == [tuple(p) for p in
-                                                               jlax.padtype_to_pads(shape, win, st, padding)]
+        assert lax.padtype_to_pads(shape, win, st, padding) == [
+            tuple(p) for p in jlax.padtype_to_pads(shape, win, st, padding)
+        ]
 
 
 def test_conv_dimension_numbers():
@@ -230,7 +292,9 @@ def test_conv_and_conv_with_general_padding():
 def test_conv_transpose(padding, transpose_kernel):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 5, 4, 3)).astype(np.float32)
-    w = rng.standard_normal((3, 2, 3 if not transpose_kernel else 4, 4 if not transpose_kernel else 3)).astype(np.float32)
+    w = rng.standard_normal((3, 2, 3 if not transpose_kernel else 4, 4 if not transpose_kernel else 3)).astype(
+        np.float32
+    )
     kw = dict(strides=(2, 3), padding=padding, rhs_dilation=(1, 2), transpose_kernel=transpose_kernel)
     want = jlax.conv_transpose(x, w, **kw)
     _close(lax.conv_transpose(x, w, **kw), want)
@@ -262,15 +326,18 @@ def test_bad_inputs_raise_clearly():
         lax.conv_general_dilated(x, w[0], (1, 1), "VALID")
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c[0] in ("groups", "depthwise", "batch_groups")],
-                         ids=["groups", "depthwise", "batch_groups"])
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if c[0] in ("groups", "depthwise", "batch_groups")],
+    ids=["groups", "depthwise", "batch_groups"],
+)
 def test_split_groups_lowering_matches_jax(case):
     """GPU targets lower a grouped convolution as one convolution per group (IREE's vulkan-spirv
     returned zeros for grouped ones): the split lowering, compiled for the CPU, matches JAX."""
+    import iree.runtime as rt
     from irjax.dialects.func import parse_module
     from irjax.passes.registry import run_pipeline
     from irjax.runtime.compiler import compile_stablehlo
-    import iree.runtime as rt
 
     lhs, rhs = _operands(case)
     kw = case[3]

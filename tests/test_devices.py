@@ -10,11 +10,10 @@ import os
 import subprocess
 import sys
 
-import numpy as np
-import pytest
-
 import irjax
 import irjax.numpy as jnp
+import numpy as np
+import pytest
 from irjax.runtime import compiler
 from irjax.runtime import device as rtdev
 
@@ -211,10 +210,38 @@ vulkan = pytest.mark.vulkan
 # A representative slice of tests/op_table.py: elementwise, reductions, dot_general, gather,
 # scatter, sort, shape ops, bools (8-bit storage), conversions.
 VULKAN_ROWS = {
-    "add", "mul", "div", "max", "sin", "exp", "tanh", "log", "pow", "eq", "lt", "select", "and",
-    "convert_element_type", "integer_pow", "broadcast_in_dim", "transpose", "concatenate", "pad",
-    "slice", "dynamic_slice", "dynamic_update_slice", "reduce_sum", "reduce_max", "reduce_and", "argmax",
-    "cumsum", "dot_general", "gather", "scatter", "sort", "iota",
+    "add",
+    "mul",
+    "div",
+    "max",
+    "sin",
+    "exp",
+    "tanh",
+    "log",
+    "pow",
+    "eq",
+    "lt",
+    "select",
+    "and",
+    "convert_element_type",
+    "integer_pow",
+    "broadcast_in_dim",
+    "transpose",
+    "concatenate",
+    "pad",
+    "slice",
+    "dynamic_slice",
+    "dynamic_update_slice",
+    "reduce_sum",
+    "reduce_max",
+    "reduce_and",
+    "argmax",
+    "cumsum",
+    "dot_general",
+    "gather",
+    "scatter",
+    "sort",
+    "iota",
 }
 # Known Vulkan-only problems, each with its reason (xfail, strict).
 # (row id, dtype name or None): reason. Empty now: out-of-range gathers are clamped in the
@@ -351,15 +378,22 @@ def test_vulkan_jit_grad_vmap_match_cpu(vk):
 # the reduction and read the rest from stale memory; 11 of 14 such cases were wrong. Fresh inputs
 # each call, as a stale buffer can hold the right answer by accident.
 VULKAN_FUSED = {
-    "sum0": lambda x: x - x.sum(0), "max0": lambda x: x - x.max(0), "min0": lambda x: x * x.min(0),
-    "prod0": lambda x: x + jnp.prod(x[:5], 0), "argmax0": lambda x: x + jnp.argmax(x, 0),
+    "sum0": lambda x: x - x.sum(0),
+    "max0": lambda x: x - x.max(0),
+    "min0": lambda x: x * x.min(0),
+    "prod0": lambda x: x + jnp.prod(x[:5], 0),
+    "argmax0": lambda x: x + jnp.argmax(x, 0),
     "cumsum0": lambda x: jnp.cumsum(x, 0) * 2,
     "mean1_3d": lambda x: x.reshape(10, 10, -1) - x.reshape(10, 10, -1).mean(1, keepdims=True),
-    "sum1": lambda x: x - x.sum(1, keepdims=True), "matvec": lambda x: x - jnp.ones(x.shape[0]) @ x / 100,
-    "gram": lambda x: (x.T @ x) + 1.0, "stackdot": lambda x: jnp.stack([x[:10] @ x[0], x[:10] @ x[1]]),
+    "sum1": lambda x: x - x.sum(1, keepdims=True),
+    "matvec": lambda x: x - jnp.ones(x.shape[0]) @ x / 100,
+    "gram": lambda x: (x.T @ x) + 1.0,
+    "stackdot": lambda x: jnp.stack([x[:10] @ x[0], x[:10] @ x[1]]),
     "concat_sums": lambda x: jnp.concatenate([x.sum(0), x.max(0)]) * 2,
-    "stack_colsums": lambda x: jnp.stack([jnp.ones(100) @ x, jnp.ones(100) @ (x * x)]), "softmax0": lambda x: irjax.nn.softmax(x, axis=0),
-    "logsumexp0": lambda x: x - irjax.nn.logsumexp(x, axis=0), "std0": lambda x: x / x.std(0),
+    "stack_colsums": lambda x: jnp.stack([jnp.ones(100) @ x, jnp.ones(100) @ (x * x)]),
+    "softmax0": lambda x: irjax.nn.softmax(x, axis=0),
+    "logsumexp0": lambda x: x - irjax.nn.logsumexp(x, axis=0),
+    "std0": lambda x: x / x.std(0),
     "sort0": lambda x: jnp.sort(x, 0) + x.sum(0),
 }
 
@@ -422,7 +456,9 @@ def test_vulkan_buffers_freed(vk):
 
 @vulkan
 def test_vulkan_platform_env():
-    r = _run("import irjax, irjax.numpy as jnp; x = jnp.arange(4.0) * 2; print(irjax.default_backend(), x.devices(), x)",
-             IRJAX_PLATFORMS="vulkan,cpu")
+    r = _run(
+        "import irjax, irjax.numpy as jnp; x = jnp.arange(4.0) * 2; print(irjax.default_backend(), x.devices(), x)",
+        IRJAX_PLATFORMS="vulkan,cpu",
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.split()[0] == "vulkan" and "VulkanDevice(id=0)" in r.stdout and "[0. 2. 4. 6.]" in r.stdout

@@ -1,17 +1,33 @@
 """Tests for irjax.dtypes: canonicalization and JAX's type promotion lattice."""
+
 import warnings
 
 import numpy as np
 import pytest
-
 from irjax import dtypes
 
 bf16 = dtypes.bfloat16
 D = np.dtype
 
-ALL_DTYPES = [D(t) for t in ("bool", "uint8", "uint16", "uint32", "uint64", "int8", "int16",
-                             "int32", "int64", "float16", "float32", "float64", "complex64",
-                             "complex128")]
+ALL_DTYPES = [
+    D(t)
+    for t in (
+        "bool",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "float16",
+        "float32",
+        "float64",
+        "complex64",
+        "complex128",
+    )
+]
 if bf16 is not None:
     ALL_DTYPES.append(bf16)
 
@@ -25,13 +41,26 @@ class FakeArray:
 
 
 # ------------------------------------------------------------ canonicalize
-@pytest.mark.parametrize("inp,out", [
-    (np.int64, "int32"), (np.uint64, "uint32"), (np.float64, "float32"),
-    (np.complex128, "complex64"), ("float64", "float32"), ("int64", "int32"),
-    (float, "float32"), (int, "int32"), (bool, "bool"), (complex, "complex64"),
-    (np.float16, "float16"), (np.int8, "int8"), (np.uint32, "uint32"), ("bool", "bool"),
-    (np.dtype("complex64"), "complex64"),
-])
+@pytest.mark.parametrize(
+    "inp,out",
+    [
+        (np.int64, "int32"),
+        (np.uint64, "uint32"),
+        (np.float64, "float32"),
+        (np.complex128, "complex64"),
+        ("float64", "float32"),
+        ("int64", "int32"),
+        (float, "float32"),
+        (int, "int32"),
+        (bool, "bool"),
+        (complex, "complex64"),
+        (np.float16, "float16"),
+        (np.int8, "int8"),
+        (np.uint32, "uint32"),
+        ("bool", "bool"),
+        (np.dtype("complex64"), "complex64"),
+    ],
+)
 def test_canonicalize(inp, out):
     got = dtypes.canonicalize_dtype(inp)
     assert isinstance(got, np.dtype)
@@ -48,16 +77,31 @@ def test_canonicalize_bfloat16_and_float0():
 
 
 # ------------------------------------------------------------ promote_types
-@pytest.mark.parametrize("a,b,out", [
-    ("bool", "bool", "bool"), ("bool", "uint8", "uint8"), ("bool", "float16", "float16"),
-    ("uint8", "int8", "int16"), ("uint16", "int16", "int32"), ("uint32", "int32", "int32"),
-    ("uint8", "uint32", "uint32"), ("int8", "int32", "int32"), ("int32", "float16", "float16"),
-    ("int8", "float32", "float32"), ("uint64", "int64", "float32"), ("int64", "float32", "float32"),
-    ("float16", "float32", "float32"), ("float32", "float64", "float32"),
-    ("float32", "complex64", "complex64"), ("float64", "complex64", "complex64"),
-    ("int32", "complex64", "complex64"), ("float16", "complex64", "complex64"),
-    ("uint8", "uint8", "uint8"), ("int64", "int64", "int32"),
-])
+@pytest.mark.parametrize(
+    "a,b,out",
+    [
+        ("bool", "bool", "bool"),
+        ("bool", "uint8", "uint8"),
+        ("bool", "float16", "float16"),
+        ("uint8", "int8", "int16"),
+        ("uint16", "int16", "int32"),
+        ("uint32", "int32", "int32"),
+        ("uint8", "uint32", "uint32"),
+        ("int8", "int32", "int32"),
+        ("int32", "float16", "float16"),
+        ("int8", "float32", "float32"),
+        ("uint64", "int64", "float32"),
+        ("int64", "float32", "float32"),
+        ("float16", "float32", "float32"),
+        ("float32", "float64", "float32"),
+        ("float32", "complex64", "complex64"),
+        ("float64", "complex64", "complex64"),
+        ("int32", "complex64", "complex64"),
+        ("float16", "complex64", "complex64"),
+        ("uint8", "uint8", "uint8"),
+        ("int64", "int64", "int32"),
+    ],
+)
 def test_promote_types_table(a, b, out):
     assert dtypes.promote_types(a, b) == np.dtype(out)
     assert dtypes.promote_types(b, a) == np.dtype(out)
@@ -95,29 +139,32 @@ def test_promotion_is_commutative_and_associative():
 
 
 # ------------------------------------------------------------ result_type / weak types
-@pytest.mark.parametrize("args,out,weak", [
-    ((1, np.uint8), "uint8", False),
-    ((1.0, np.int32), "float32", True),  # i32 <= f* in the lattice: stays weak
-    ((1.0, np.float16), "float16", False),
-    ((1, 1.0), "float32", True),
-    ((1, 2), "int32", True),
-    ((1.0, 1j), "complex64", True),
-    ((True, 1), "int32", True),
-    ((True, False), "bool", False),
-    ((True, np.int8), "int8", False),
-    ((1j, np.float16), "complex64", False),
-    ((1j, np.float64), "complex64", False),
-    ((1, np.bool_), "int32", True),
-    ((np.float32(1), 1), "float32", False),
-    ((np.array([1], np.int8), 3), "int8", False),
-    ((np.array([1], np.int8), np.array([1], np.uint8)), "int16", False),
-    ((np.float64, np.int64), "float32", False),
-    ((np.int64, np.uint64), "int32", False),  # inputs canonicalized first, as in JAX
-    ((np.float16,), "float16", False),
-    ((1.0,), "float32", True),
-    ((float, np.int8), "float32", True),
-    ((int, np.int8), "int8", False),
-])
+@pytest.mark.parametrize(
+    "args,out,weak",
+    [
+        ((1, np.uint8), "uint8", False),
+        ((1.0, np.int32), "float32", True),  # i32 <= f* in the lattice: stays weak
+        ((1.0, np.float16), "float16", False),
+        ((1, 1.0), "float32", True),
+        ((1, 2), "int32", True),
+        ((1.0, 1j), "complex64", True),
+        ((True, 1), "int32", True),
+        ((True, False), "bool", False),
+        ((True, np.int8), "int8", False),
+        ((1j, np.float16), "complex64", False),
+        ((1j, np.float64), "complex64", False),
+        ((1, np.bool_), "int32", True),
+        ((np.float32(1), 1), "float32", False),
+        ((np.array([1], np.int8), 3), "int8", False),
+        ((np.array([1], np.int8), np.array([1], np.uint8)), "int16", False),
+        ((np.float64, np.int64), "float32", False),
+        ((np.int64, np.uint64), "int32", False),  # inputs canonicalized first, as in JAX
+        ((np.float16,), "float16", False),
+        ((1.0,), "float32", True),
+        ((float, np.int8), "float32", True),
+        ((int, np.int8), "int8", False),
+    ],
+)
 def test_result_type(args, out, weak):
     dt, w = dtypes.result_type(*args, return_weak_type_flag=True)
     assert dt == np.dtype(out)
@@ -207,8 +254,21 @@ def test_matches_jax_multi_arg():
     jax = pytest.importorskip("jax")
     warnings.simplefilter("ignore")
     import itertools
-    pool = [D("bool"), D("uint8"), D("int8"), D("uint32"), D("int32"), D("float16"),
-            D("float32"), D("complex64"), True, 1, 1.0, 1j]
+
+    pool = [
+        D("bool"),
+        D("uint8"),
+        D("int8"),
+        D("uint32"),
+        D("int32"),
+        D("float16"),
+        D("float32"),
+        D("complex64"),
+        True,
+        1,
+        1.0,
+        1j,
+    ]
     if bf16 is not None:
         pool.append(bf16)
     for args in itertools.combinations_with_replacement(pool, 3):

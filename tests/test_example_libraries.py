@@ -1,10 +1,10 @@
 """irjax.example_libraries (optimizers, stax) against jax.example_libraries: the same
 parameters, keys and data give the same numbers, under jit and grad."""
-import numpy as np
-import pytest
 
 import irjax
 import irjax.numpy as jnp
+import numpy as np
+import pytest
 from irjax import tree_util
 from irjax.example_libraries import optimizers, stax
 
@@ -20,6 +20,7 @@ X = rng.randn(5, 3).astype(np.float32)
 def _loss(np_):
     def loss(p):
         return np_.sum(np_.tanh(X @ p["w"] + p["b"][0]) ** 2) + p["b"][1] ** 2
+
     return loss
 
 
@@ -75,8 +76,10 @@ def test_optimizer_matches_jax(name):
 
 def test_schedules_match_jax():
     cases = [
-        lambda o: o.constant(0.3), lambda o: o.exponential_decay(0.1, 10, 0.5),
-        lambda o: o.inverse_time_decay(0.1, 4, 0.5), lambda o: o.inverse_time_decay(0.1, 4, 0.5, staircase=True),
+        lambda o: o.constant(0.3),
+        lambda o: o.exponential_decay(0.1, 10, 0.5),
+        lambda o: o.inverse_time_decay(0.1, 4, 0.5),
+        lambda o: o.inverse_time_decay(0.1, 4, 0.5, staircase=True),
         lambda o: o.polynomial_decay(1.0, 5, 0.1, power=2.0),
         lambda o: o.piecewise_constant([2, 5], [1.0, 0.5, 0.1]),
     ]
@@ -122,16 +125,35 @@ def test_stax_serial_init_apply_grad_match_jax():
     assert oshape == tshape == (-1, 4)
     _close(oparams, tparams, rtol=0, atol=0)  # same key, same initializers: same bits
     _close(irjax.jit(ours_apply)(oparams, X), theirs_apply(tparams, X))
-    _close(irjax.grad(lambda p: jnp.sum(ours_apply(p, X)[:, 0]))(oparams),
-           jax.grad(lambda p: jax.numpy.sum(theirs_apply(p, X)[:, 0]))(tparams), rtol=1e-4, atol=1e-6)
+    _close(
+        irjax.grad(lambda p: jnp.sum(ours_apply(p, X)[:, 0]))(oparams),
+        jax.grad(lambda p: jax.numpy.sum(theirs_apply(p, X)[:, 0]))(tparams),
+        rtol=1e-4,
+        atol=1e-6,
+    )
     # vmap over examples agrees with the batched call
     per_ex = irjax.vmap(lambda x: ours_apply(oparams, x[None])[0])(X)
     _close(per_ex, np.asarray(theirs_apply(tparams, X)))
 
 
-@pytest.mark.parametrize("layer", [
-    "Tanh", "Relu", "Exp", "LogSoftmax", "Softmax", "Softplus", "Sigmoid", "Elu", "LeakyRelu",
-    "Selu", "Gelu", "Identity", "Flatten"])
+@pytest.mark.parametrize(
+    "layer",
+    [
+        "Tanh",
+        "Relu",
+        "Exp",
+        "LogSoftmax",
+        "Softmax",
+        "Softplus",
+        "Sigmoid",
+        "Elu",
+        "LeakyRelu",
+        "Selu",
+        "Gelu",
+        "Identity",
+        "Flatten",
+    ],
+)
 def test_stax_elementwise_layers(layer):
     x = rng.randn(2, 3, 2).astype(np.float32)
     oshape, _ = getattr(stax, layer)[0](irjax.random.key(0), x.shape)
@@ -143,11 +165,18 @@ def test_stax_elementwise_layers(layer):
 def test_stax_combinators_batchnorm_dropout():
     def net(s):
         return s.serial(
-            s.Dense(4), s.FanOut(3),
+            s.Dense(4),
+            s.FanOut(3),
             s.parallel(s.Dense(4), s.Identity, s.serial(s.Dense(4), s.Tanh)),
-            s.FanInSum, s.BatchNorm(axis=(0,)), s.FanOut(2), s.parallel(s.Relu, s.Sigmoid),
-            s.FanInConcat(), s.shape_dependent(lambda shape: s.Dense(shape[-1] // 2)),
-            s.Dropout(0.7))
+            s.FanInSum,
+            s.BatchNorm(axis=(0,)),
+            s.FanOut(2),
+            s.parallel(s.Relu, s.Sigmoid),
+            s.FanInConcat(),
+            s.shape_dependent(lambda shape: s.Dense(shape[-1] // 2)),
+            s.Dropout(0.7),
+        )
+
     oinit, oapply = net(stax)
     tinit, tapply = net(jstax)
     oshape, op = oinit(irjax.random.key(1), X.shape)

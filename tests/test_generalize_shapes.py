@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
 import irjax as jax
 import irjax.numpy as jnp
+import numpy as np
+import pytest
 from irjax import dispatch
 from irjax.passes.generalize_shapes import generalize
 from irjax.runtime import compiler

@@ -1,6 +1,7 @@
 """JAX's own example programs (../shared/peer/jax-examples), run unchanged through
 examples/jax_examples/run.py on irjax and on JAX with the same synthetic data and
 shortened epochs: the printed numbers must agree within float tolerance."""
+
 import math
 import os
 import re
@@ -126,7 +127,8 @@ def test_runner_alias_patching_and_errors(tmp_path):
         "if __name__ == '__main__':\n"
         "    print(jax.__name__, jnp.__name__, optimizers.__name__, steps, f(), n)\n"
         "    print(datasets.mnist()[0].shape, datasets.mnist()[1].shape)\n"
-        "    import jax.no_such_module\n")
+        "    import jax.no_such_module\n"
+    )
     env = {"IRJAX_JAX_EXAMPLES": str(tmp_path)}
     proc = run("probe", "irjax", "steps=3", "f.n=7", "range(10)=2", env=env, timeout=300)
     assert proc.stdout.splitlines()[0] == "irjax irjax.numpy irjax.example_libraries.optimizers 3 7 2"
@@ -136,3 +138,7 @@ def test_runner_alias_patching_and_errors(tmp_path):
     assert bad.returncode != 0 and "--set names not found in probe.py: ['nope']" in bad.stderr
     jax_run = run("probe", "jax", env=env, timeout=300)
     assert jax_run.stdout.splitlines()[0].startswith("jax jax.numpy jax.example_libraries.optimizers 1000 5 10")
+
+
+# minutes of compiles on 2 cores: run with -m slow (.ci/run runs the slow set after the default one)
+pytestmark = pytest.mark.slow

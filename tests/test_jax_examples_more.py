@@ -1,6 +1,7 @@
 """More of JAX's own example programs (differentially_private_sgd, kernel_lsq) run unchanged
 through examples/jax_examples/run.py on irjax and on JAX, shortened and on the same synthetic
 data: the printed numbers must agree within float (and print-rounding) tolerance."""
+
 import os
 import re
 import subprocess
@@ -56,8 +57,10 @@ DPSGD_ATOL = 0.011
 def test_dpsgd_vanilla_sgd_conv_net():
     """stax Conv/Relu/MaxPool/Flatten/Dense net, grad + optimizers.sgd under jit (--dpsgd=False)."""
     flags = ("--dpsgd=False", "--epochs=2", "--batch_size=32", "--learning_rate=0.5")
-    ours, theirs = run("differentially_private_sgd", "irjax", flags=flags), \
-        run("differentially_private_sgd", "jax", flags=flags)
+    ours, theirs = (
+        run("differentially_private_sgd", "irjax", flags=flags),
+        run("differentially_private_sgd", "jax", flags=flags),
+    )
     assert_same_numbers(ours, theirs, atol=DPSGD_ATOL)
     assert ours.stdout.count("Test set loss, accuracy") == 2
     assert ours.stdout.count("Trained with vanilla non-private SGD optimizer") == 2
@@ -67,10 +70,18 @@ def test_dpsgd_vanilla_sgd_conv_net():
 def test_dpsgd_private_per_example_clipped_grads():
     """DP-SGD: vmap(grad) per-example conv grads clipped by their global norm, tree_flatten,
     random.fold_in/split/normal noise, dp_accounting's epsilon from jnp.linspace orders."""
-    flags = ("--dpsgd=True", "--epochs=2", "--batch_size=32", "--learning_rate=0.5",
-             "--noise_multiplier=1.3", "--l2_norm_clip=1.5")
-    ours, theirs = run("differentially_private_sgd", "irjax", flags=flags), \
-        run("differentially_private_sgd", "jax", flags=flags)
+    flags = (
+        "--dpsgd=True",
+        "--epochs=2",
+        "--batch_size=32",
+        "--learning_rate=0.5",
+        "--noise_multiplier=1.3",
+        "--l2_norm_clip=1.5",
+    )
+    ours, theirs = (
+        run("differentially_private_sgd", "irjax", flags=flags),
+        run("differentially_private_sgd", "jax", flags=flags),
+    )
     assert_same_numbers(ours, theirs, atol=DPSGD_ATOL)
     assert ours.stdout.count("the current epsilon is") == 2
 
@@ -94,3 +105,7 @@ def test_kernel_lsq_mse_matches_jax():
     ours = run("kernel_lsq", "irjax", sets=KLSQ_SETS)
     theirs = run("kernel_lsq", "jax", sets=KLSQ_SETS)
     assert_same_numbers(ours, theirs, keep=lambda line: line.startswith("MSE:"), rtol=1e-4)
+
+
+# minutes of compiles on 2 cores: run with -m slow (.ci/run runs the slow set after the default one)
+pytestmark = pytest.mark.slow

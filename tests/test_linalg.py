@@ -1,10 +1,9 @@
 """irjax.numpy.linalg against numpy.linalg (values) and jax (gradients), eagerly and under jit."""
 
-import numpy as np
-import pytest
-
 import irjax
 import irjax.numpy as jnp
+import numpy as np
+import pytest
 from irjax.numpy import linalg as la
 from tree_compare import tree_close
 
@@ -208,8 +207,13 @@ def test_under_jit():
 
     def f(a, s, b, t):
         return dict(
-            det=la.det(a), slogdet=tuple(la.slogdet(a)), solve=la.solve(a, b), chol=la.cholesky(s),
-            eigh=tuple(la.eigh(s)), svd=tuple(la.svd(t)), norms=(la.norm(a), la.norm(b, 1, axis=-2)),
+            det=la.det(a),
+            slogdet=tuple(la.slogdet(a)),
+            solve=la.solve(a, b),
+            chol=la.cholesky(s),
+            eigh=tuple(la.eigh(s)),
+            svd=tuple(la.svd(t)),
+            norms=(la.norm(a), la.norm(b, 1, axis=-2)),
         )
 
     args = (A, S, B, T)
@@ -227,11 +231,21 @@ def test_vmap():
 
 
 GRADS = {  # batched where it matters: permutations and diagonals must transpose under a batch too
-    "det_slogdet_inv_solve": (lambda m, L: (L.det(m) * W[0, :2]).sum() + (L.slogdet(m)[1] * L.slogdet(m)[0]).sum()
-                              + (L.inv(m) * W[:4, :4]).sum() + (L.solve(m, B) * B[::-1]).sum(), A),
+    "det_slogdet_inv_solve": (
+        lambda m, L: (
+            (L.det(m) * W[0, :2]).sum()
+            + (L.slogdet(m)[1] * L.slogdet(m)[0]).sum()
+            + (L.inv(m) * W[:4, :4]).sum()
+            + (L.solve(m, B) * B[::-1]).sum()
+        ),
+        A,
+    ),
     "norm": (lambda m, L: L.norm(m) + L.norm(m, 1) + L.norm(m, -np.inf) + L.norm(m[0], 3) + L.norm(m[1], np.inf), A[0]),
     "cholesky": (lambda m, L: (L.cholesky(m) * W[:4, :4]).sum(), S[0]),
-    "eigvalsh_svdvals": (lambda m, L: (L.eigh(m)[0] * W[:2, :4]).sum() + (L.svd(m, compute_uv=False) * W[2:4, :4]).sum(), S),
+    "eigvalsh_svdvals": (
+        lambda m, L: (L.eigh(m)[0] * W[:2, :4]).sum() + (L.svd(m, compute_uv=False) * W[2:4, :4]).sum(),
+        S,
+    ),
     "svdvals_tall": (lambda m, L: (L.svd(m, compute_uv=False) * W[0, :3]).sum(), T),
 }
 
@@ -285,6 +299,23 @@ def test_errors_other():
 
 def test_namespace():
     assert jnp.linalg is la
-    for name in ("norm", "det", "slogdet", "inv", "solve", "cholesky", "matrix_power", "qr", "eigh",
-                 "eigvalsh", "svd", "svdvals", "pinv", "matrix_rank", "lstsq", "multi_dot", "cond"):
+    for name in (
+        "norm",
+        "det",
+        "slogdet",
+        "inv",
+        "solve",
+        "cholesky",
+        "matrix_power",
+        "qr",
+        "eigh",
+        "eigvalsh",
+        "svd",
+        "svdvals",
+        "pinv",
+        "matrix_rank",
+        "lstsq",
+        "multi_dot",
+        "cond",
+    ):
         assert callable(getattr(jnp.linalg, name)), name

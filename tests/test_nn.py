@@ -1,10 +1,10 @@
 """irjax.nn and irjax.nn.initializers against jax.nn on the same inputs: values and dtypes,
 gradients (through jit and vmap), and initializers' exact numbers for the same key."""
-import numpy as np
-import pytest
 
 import irjax
 import irjax.numpy as jnp
+import numpy as np
+import pytest
 from irjax import nn
 
 jax = pytest.importorskip("jax")
@@ -15,20 +15,43 @@ X = np.array([-7.0, -3.0, -1.0, -0.5, 0.0, 0.25, 1.0, 2.5, 6.5, 9.0], np.float32
 M = np.linspace(-2, 3, 12, dtype=np.float32).reshape(3, 4)
 
 ELEMENTWISE = [
-    ("relu", {}), ("relu6", {}), ("sigmoid", {}), ("softplus", {}), ("soft_sign", {}),
-    ("silu", {}), ("swish", {}), ("log_sigmoid", {}), ("elu", {}), ("elu", {"alpha": 0.5}),
-    ("leaky_relu", {}), ("leaky_relu", {"negative_slope": 0.2}), ("hard_tanh", {}),
-    ("celu", {}), ("celu", {"alpha": 2.0}), ("selu", {}), ("gelu", {}),
-    ("gelu", {"approximate": False}), ("hard_sigmoid", {}), ("hard_silu", {}), ("hard_swish", {}),
-    ("identity", {}), ("tanh", {}), ("mish", {}), ("squareplus", {}), ("squareplus", {"b": 1.0}),
-    ("sparse_plus", {}), ("sparse_sigmoid", {}),
+    ("relu", {}),
+    ("relu6", {}),
+    ("sigmoid", {}),
+    ("softplus", {}),
+    ("soft_sign", {}),
+    ("silu", {}),
+    ("swish", {}),
+    ("log_sigmoid", {}),
+    ("elu", {}),
+    ("elu", {"alpha": 0.5}),
+    ("leaky_relu", {}),
+    ("leaky_relu", {"negative_slope": 0.2}),
+    ("hard_tanh", {}),
+    ("celu", {}),
+    ("celu", {"alpha": 2.0}),
+    ("selu", {}),
+    ("gelu", {}),
+    ("gelu", {"approximate": False}),
+    ("hard_sigmoid", {}),
+    ("hard_silu", {}),
+    ("hard_swish", {}),
+    ("identity", {}),
+    ("tanh", {}),
+    ("mish", {}),
+    ("squareplus", {}),
+    ("squareplus", {"b": 1.0}),
+    ("sparse_plus", {}),
+    ("sparse_sigmoid", {}),
 ]
 
 
 def test_log1mexp():
     x = np.array([1e-3, 0.2, 0.69, 0.7, 3.0, 30.0], np.float32)
     _check(nn.log1mexp(x), jnn.log1mexp(x), rtol=1e-5)
-    _check(irjax.grad(lambda v: jnp.sum(nn.log1mexp(v)))(x), jax.grad(lambda v: jjnp.sum(jnn.log1mexp(v)))(x), rtol=1e-5)
+    _check(
+        irjax.grad(lambda v: jnp.sum(nn.log1mexp(v)))(x), jax.grad(lambda v: jjnp.sum(jnn.log1mexp(v)))(x), rtol=1e-5
+    )
 
 
 def _check(ours, theirs, rtol=2e-6, atol=1e-6):
@@ -78,24 +101,34 @@ def test_where_masks_and_logsumexp_options():
     _check(nn.log_softmax(M, axis=0, where=where), jnn.log_softmax(M, axis=0, where=where))
     _check(nn.logsumexp(M, axis=1, where=where), jnn.logsumexp(M, axis=1, where=where))
     b = np.array([1.0, -2.0, 0.0, 0.5], np.float32)
-    for ours, theirs in zip(nn.logsumexp(M, axis=1, b=b, return_sign=True),
-                            jnn.logsumexp(M, axis=1, b=b, return_sign=True)):
+    for ours, theirs in zip(
+        nn.logsumexp(M, axis=1, b=b, return_sign=True), jnn.logsumexp(M, axis=1, b=b, return_sign=True)
+    ):
         _check(ours, theirs)
     _check(nn.logsumexp(M, b=b, keepdims=True), jnn.logsumexp(M, b=b, keepdims=True))
-    _check(nn.standardize(M, algorithm="stable", where=where),
-           jnn.standardize(M, algorithm="stable", where=where), atol=1e-5)
+    _check(
+        nn.standardize(M, algorithm="stable", where=where),
+        jnn.standardize(M, algorithm="stable", where=where),
+        atol=1e-5,
+    )
     with pytest.raises(ValueError, match="algorithm"):
         nn.standardize(M, algorithm="nope")
 
 
 def test_softmax_grads_match_jax():
-    loss = lambda f: (lambda x: jnp.sum(f(x, axis=1) * jnp.arange(4.0)))
-    jloss = lambda f: (lambda x: jjnp.sum(f(x, axis=1) * jjnp.arange(4.0)))
+    loss = lambda f: lambda x: jnp.sum(f(x, axis=1) * jnp.arange(4.0))
+    jloss = lambda f: lambda x: jjnp.sum(f(x, axis=1) * jjnp.arange(4.0))
     for name in ["softmax", "log_softmax", "logsumexp"]:
-        ours = irjax.grad(loss(getattr(nn, name)))(M) if name != "logsumexp" else \
-            irjax.grad(lambda x: jnp.sum(nn.logsumexp(x, axis=1) * jnp.arange(3.0)))(M)
-        theirs = jax.grad(jloss(getattr(jnn, name)))(M) if name != "logsumexp" else \
-            jax.grad(lambda x: jjnp.sum(jnn.logsumexp(x, axis=1) * jjnp.arange(3.0)))(M)
+        ours = (
+            irjax.grad(loss(getattr(nn, name)))(M)
+            if name != "logsumexp"
+            else irjax.grad(lambda x: jnp.sum(nn.logsumexp(x, axis=1) * jnp.arange(3.0)))(M)
+        )
+        theirs = (
+            jax.grad(jloss(getattr(jnn, name)))(M)
+            if name != "logsumexp"
+            else jax.grad(lambda x: jjnp.sum(jnn.logsumexp(x, axis=1) * jjnp.arange(3.0)))(M)
+        )
         _check(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
@@ -116,16 +149,25 @@ from irjax.nn import initializers as I  # noqa: E402
 
 # Shapes repeat on purpose: eager graphs of equal structure share one compiled module.
 INITS = [
-    ("zeros", None, (3, 4)), ("ones", None, (3, 4)), ("constant", (0.5,), (4,)),
-    ("uniform", (2.0,), (4, 6)), ("normal", (0.3,), (4, 6)),
+    ("zeros", None, (3, 4)),
+    ("ones", None, (3, 4)),
+    ("constant", (0.5,), (4,)),
+    ("uniform", (2.0,), (4, 6)),
+    ("normal", (0.3,), (4, 6)),
     ("truncated_normal", (1.0, None, -1.0, 0.5), (4, 6)),
-    ("glorot_uniform", (), (4, 6)), ("glorot_normal", (), (4, 6)), ("xavier_uniform", (), (2, 3, 4, 6)),
-    ("he_uniform", (), (4, 6)), ("kaiming_normal", (), (2, 3, 4, 6)), ("lecun_uniform", (), (2, 3, 4, 6)),
+    ("glorot_uniform", (), (4, 6)),
+    ("glorot_normal", (), (4, 6)),
+    ("xavier_uniform", (), (2, 3, 4, 6)),
+    ("he_uniform", (), (4, 6)),
+    ("kaiming_normal", (), (2, 3, 4, 6)),
+    ("lecun_uniform", (), (2, 3, 4, 6)),
     ("lecun_normal", (), (4, 6)),
     ("variance_scaling", (0.7, "fan_geo_avg", "normal"), (4, 6)),
     ("variance_scaling", (1.3, "fan_out", "uniform", 0, (1, 2)), (2, 3, 4, 6)),
     ("variance_scaling", (2.0, "fan_in", "truncated_normal", -2, -1, 0), (2, 3, 4, 6)),
-    ("orthogonal", (), (6, 4)), ("orthogonal", (), (4, 6)), ("orthogonal", (2.0, 0), (2, 3, 4)),
+    ("orthogonal", (), (6, 4)),
+    ("orthogonal", (), (4, 6)),
+    ("orthogonal", (2.0, 0), (2, 3, 4)),
     ("delta_orthogonal", (), (3, 3, 4, 5)),
 ]
 

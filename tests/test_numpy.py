@@ -7,11 +7,10 @@ importable, else with NumPy's dtype canonicalized to 32 bits (JAX's default, x64
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
 import irjax
 import irjax.numpy as jnp
+import numpy as np
+import pytest
 from irjax import errors
 
 try:
@@ -22,8 +21,12 @@ try:
 except ImportError:  # the dtype oracle falls back to canonicalized numpy dtypes
     jax = jjnp = None
 
-_CANON = {np.dtype("float64"): np.dtype("float32"), np.dtype("int64"): np.dtype("int32"),
-          np.dtype("uint64"): np.dtype("uint32"), np.dtype("complex128"): np.dtype("complex64")}
+_CANON = {
+    np.dtype("float64"): np.dtype("float32"),
+    np.dtype("int64"): np.dtype("int32"),
+    np.dtype("uint64"): np.dtype("uint32"),
+    np.dtype("complex128"): np.dtype("complex64"),
+}
 
 
 def _leaves(x):
@@ -137,16 +140,46 @@ def test_creation(f, args, kw):
 
 # ---- elementwise math -----------------------------------------------------------------------------
 
-UNARY = ["sin", "cos", "tan", "arctan", "sinh", "cosh", "tanh", "arcsinh", "exp", "exp2", "expm1",
-         "negative", "abs", "sign", "floor", "ceil", "round", "square", "isfinite", "isnan", "isinf",
-         "logical_not", "rint", "trunc", "fabs", "signbit", "reciprocal", "deg2rad", "rad2deg"]
+UNARY = [
+    "sin",
+    "cos",
+    "tan",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "arcsinh",
+    "exp",
+    "exp2",
+    "expm1",
+    "negative",
+    "abs",
+    "sign",
+    "floor",
+    "ceil",
+    "round",
+    "square",
+    "isfinite",
+    "isnan",
+    "isinf",
+    "logical_not",
+    "rint",
+    "trunc",
+    "fabs",
+    "signbit",
+    "reciprocal",
+    "deg2rad",
+    "rad2deg",
+]
 UNARY_POS = ["log", "log1p", "log2", "log10", "sqrt", "cbrt", "arccosh"]
 UNARY_UNIT = ["arcsin", "arccos", "arctanh"]
 
 
 @pytest.mark.parametrize("name", UNARY + UNARY_POS + UNARY_UNIT)
 def test_unary_float(name):
-    x = {**{n: A for n in UNARY}, **{n: POS + 1.0 for n in UNARY_POS}, **{n: np.tanh(A) * 0.9 for n in UNARY_UNIT}}[name]
+    x = {**{n: A for n in UNARY}, **{n: POS + 1.0 for n in UNARY_POS}, **{n: np.tanh(A) * 0.9 for n in UNARY_UNIT}}[
+        name
+    ]
     check(lambda xp, a: getattr(xp, name)(a), x, rtol=2e-5)
 
 
@@ -163,13 +196,40 @@ def test_unary_int_bool(name, arr):
     if name == "sqrt":
         arr = np.abs(arr).astype(arr.dtype)
     # numpy computes float16 for bool inputs, JAX float32: take numpy's values in float32
-    np_f = (lambda xp, a: getattr(xp, name)(a.astype(np.float32))) if arr.dtype == bool and name in ("sqrt", "exp", "sin") else None
+    np_f = (
+        (lambda xp, a: getattr(xp, name)(a.astype(np.float32)))
+        if arr.dtype == bool and name in ("sqrt", "exp", "sin")
+        else None
+    )
     check(lambda xp, a: getattr(xp, name)(a), arr, rtol=2e-5, np_f=np_f)
 
 
-BINARY = ["add", "subtract", "multiply", "divide", "true_divide", "maximum", "minimum", "power", "arctan2",
-          "hypot", "fmod", "remainder", "floor_divide", "mod", "copysign", "logaddexp", "equal", "not_equal",
-          "less", "less_equal", "greater", "greater_equal", "fmax", "fmin"]
+BINARY = [
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "true_divide",
+    "maximum",
+    "minimum",
+    "power",
+    "arctan2",
+    "hypot",
+    "fmod",
+    "remainder",
+    "floor_divide",
+    "mod",
+    "copysign",
+    "logaddexp",
+    "equal",
+    "not_equal",
+    "less",
+    "less_equal",
+    "greater",
+    "greater_equal",
+    "fmax",
+    "fmin",
+]
 
 
 @pytest.mark.parametrize("name", BINARY)
@@ -180,9 +240,29 @@ def test_binary_float(name):
     check(lambda xp, x, y: getattr(xp, name)(x, y), a, b, rtol=2e-5, atol=2e-6)
 
 
-@pytest.mark.parametrize("name", ["add", "subtract", "multiply", "floor_divide", "remainder", "mod", "maximum",
-                                  "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift",
-                                  "equal", "less", "true_divide", "power", "logical_and", "logical_xor"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "add",
+        "subtract",
+        "multiply",
+        "floor_divide",
+        "remainder",
+        "mod",
+        "maximum",
+        "bitwise_and",
+        "bitwise_or",
+        "bitwise_xor",
+        "left_shift",
+        "right_shift",
+        "equal",
+        "less",
+        "true_divide",
+        "power",
+        "logical_and",
+        "logical_xor",
+    ],
+)
 @pytest.mark.parametrize("dt", ["int32", "uint32"])
 def test_binary_int(name, dt):
     a = (I if dt == "int32" else U).astype(dt)
@@ -272,16 +352,41 @@ for _name in ["sum", "mean", "std", "var", "max", "min", "prod", "all", "any"]:
             if _axis in (-1, (0, 1)) and _kd:
                 continue
             _x = BL if _name in ("all", "any") else (POS if _name == "prod" else A)
-            REDUCTIONS.append(case(f"{_name}-axis={_axis}-keepdims={_kd}",
-                                   (lambda n, ax, kd: lambda xp, a: getattr(xp, n)(a, axis=ax, keepdims=kd))(_name, _axis, _kd), _x, rtol=1e-5, atol=1e-5))
+            REDUCTIONS.append(
+                case(
+                    f"{_name}-axis={_axis}-keepdims={_kd}",
+                    (lambda n, ax, kd: lambda xp, a: getattr(xp, n)(a, axis=ax, keepdims=kd))(_name, _axis, _kd),
+                    _x,
+                    rtol=1e-5,
+                    atol=1e-5,
+                )
+            )
 for _name in ["argmax", "argmin"]:
     for _axis in [None, 0, 1, -1]:
-        REDUCTIONS.append(case(f"{_name}-axis={_axis}", (lambda n, ax: lambda xp, a: getattr(xp, n)(a, axis=ax))(_name, _axis), A))
-    REDUCTIONS.append(case(f"{_name}-keepdims", (lambda n: lambda xp, a: getattr(xp, n)(a, axis=1, keepdims=True))(_name), I))
-    REDUCTIONS.append(case(f"{_name}-ties", (lambda n: lambda xp, a: getattr(xp, n)(a, axis=0))(_name), np.array([[1, 3, 3], [3, 1, 3]], np.int32)))
+        REDUCTIONS.append(
+            case(f"{_name}-axis={_axis}", (lambda n, ax: lambda xp, a: getattr(xp, n)(a, axis=ax))(_name, _axis), A)
+        )
+    REDUCTIONS.append(
+        case(f"{_name}-keepdims", (lambda n: lambda xp, a: getattr(xp, n)(a, axis=1, keepdims=True))(_name), I)
+    )
+    REDUCTIONS.append(
+        case(
+            f"{_name}-ties",
+            (lambda n: lambda xp, a: getattr(xp, n)(a, axis=0))(_name),
+            np.array([[1, 3, 3], [3, 1, 3]], np.int32),
+        )
+    )
 for _name in ["cumsum", "cumprod"]:
     for _axis in [None, 0, 1, -1]:
-        REDUCTIONS.append(case(f"{_name}-axis={_axis}", (lambda n, ax: lambda xp, a: getattr(xp, n)(a, axis=ax))(_name, _axis), POS, rtol=1e-5, atol=1e-5))
+        REDUCTIONS.append(
+            case(
+                f"{_name}-axis={_axis}",
+                (lambda n, ax: lambda xp, a: getattr(xp, n)(a, axis=ax))(_name, _axis),
+                POS,
+                rtol=1e-5,
+                atol=1e-5,
+            )
+        )
 REDUCTIONS += [
     case("sum_int", lambda xp, a: xp.sum(a, axis=0), I),
     case("sum_int8_promotes", lambda xp, a: xp.sum(a), I8),
@@ -331,7 +436,12 @@ PRODUCTS = [
     case("inner_vv", lambda xp, a, b: xp.inner(a, b), V, V),
     case("inner_mm", lambda xp, a, b: xp.inner(a, b), A, A),
     case("tensordot_2", lambda xp, a, b: xp.tensordot(a, b, axes=1), A, Bm),
-    case("tensordot_pairs", lambda xp, a, b: xp.tensordot(a, b, axes=([1, 2], [0, 1])), M3, rng.standard_normal((3, 4, 2)).astype(np.float32)),
+    case(
+        "tensordot_pairs",
+        lambda xp, a, b: xp.tensordot(a, b, axes=([1, 2], [0, 1])),
+        M3,
+        rng.standard_normal((3, 4, 2)).astype(np.float32),
+    ),
     case("tensordot_0", lambda xp, a, b: xp.tensordot(a, b, axes=0), V, V[:2].copy()),
     case("einsum_mm", lambda xp, a, b: xp.einsum("ij,jk->ik", a, b), A, Bm),
     case("einsum_batched", lambda xp, a, b: xp.einsum("bij,bjk->bik", a, b), M3, N3),
@@ -339,7 +449,13 @@ PRODUCTS = [
     case("einsum_sum", lambda xp, a: xp.einsum("ij->", a), A),
     case("einsum_implicit", lambda xp, a, b: xp.einsum("ij,jk", a, b), A, Bm),
     case("einsum_outer", lambda xp, a, b: xp.einsum("i,j->ij", a, b), V, V),
-    case("einsum_three", lambda xp, a, b, c: xp.einsum("ij,jk,k->i", a, b, c), A, Bm, rng.standard_normal(5).astype(np.float32)),
+    case(
+        "einsum_three",
+        lambda xp, a, b, c: xp.einsum("ij,jk,k->i", a, b, c),
+        A,
+        Bm,
+        rng.standard_normal(5).astype(np.float32),
+    ),
     case("einsum_trace", lambda xp, a: xp.einsum("ii->", a), A[:3, :3].copy()),
     case("einsum_diag", lambda xp, a: xp.einsum("ii->i", a), A[:3, :3].copy()),
     case("einsum_repeated_two", lambda xp, a, b: xp.einsum("ii,ij->j", a, b), A[:3, :3].copy(), A),
@@ -602,14 +718,19 @@ class _NumpyAt:
 
 # ---- repr, immutability --------------------------------------------------------------------------------
 
+
 def test_repr():
     assert repr(jnp.arange(3)) == "Array([0, 1, 2], dtype=int32)"
     assert repr(jnp.array([1.0, 2.5])) == "Array([1. , 2.5], dtype=float32)"
     assert repr(jnp.array(True)) == "Array(True, dtype=bool)"
-    assert repr(jnp.asarray(2.0)) == "Array(2., dtype=float32, weak_type=True)" or repr(jnp.asarray(2.0)) == repr(jjnp.asarray(2.0))
+    assert repr(jnp.asarray(2.0)) == "Array(2., dtype=float32, weak_type=True)" or repr(jnp.asarray(2.0)) == repr(
+        jjnp.asarray(2.0)
+    )
     if jjnp is not None:
         for v in (jnp.zeros((2, 3)), jnp.arange(4, dtype=jnp.uint32), jnp.ones(3) * 2, jnp.array(3)):
-            assert repr(v) == repr(jjnp.asarray(np.asarray(v), dtype=v.dtype)) or (v.weak_type and "weak_type=True" in repr(v))
+            assert repr(v) == repr(jjnp.asarray(np.asarray(v), dtype=v.dtype)) or (
+                v.weak_type and "weak_type=True" in repr(v)
+            )
 
 
 def test_immutable():

@@ -4,14 +4,14 @@ gcd/lcm/ldexp/modf, select): values and dtypes against NumPy, and JAX where they
 
 from __future__ import annotations
 
+import irjax
+import irjax.numpy as jnp
 import numpy as np
 import pytest
 
-import irjax
-import irjax.numpy as jnp
-
 jax = pytest.importorskip("jax")
 from tree_compare import tree_close  # noqa: E402
+
 jjnp = jax.numpy
 
 RNG = np.random.default_rng(7)
@@ -27,10 +27,22 @@ def check(got, want, rtol=1e-5, atol=1e-5, dtype=True):
 
 
 NAN_CASES = [
-    ("nansum", {}), ("nansum", {"axis": 0}), ("nanprod", {"axis": 1}), ("nanmean", {}), ("nanmean", {"axis": 1}),
-    ("nanvar", {"axis": 0}), ("nanstd", {"axis": 1, "ddof": 1}), ("nanmax", {"axis": 1}), ("nanmin", {"axis": 0}),
-    ("nanmax", {}), ("nanargmax", {"axis": 1}), ("nanargmin", {"axis": 0}), ("nancumsum", {"axis": 1}),
-    ("nancumprod", {"axis": 0}), ("nanmedian", {"axis": 1}), ("nanmean", {"axis": 0, "keepdims": True}),
+    ("nansum", {}),
+    ("nansum", {"axis": 0}),
+    ("nanprod", {"axis": 1}),
+    ("nanmean", {}),
+    ("nanmean", {"axis": 1}),
+    ("nanvar", {"axis": 0}),
+    ("nanstd", {"axis": 1, "ddof": 1}),
+    ("nanmax", {"axis": 1}),
+    ("nanmin", {"axis": 0}),
+    ("nanmax", {}),
+    ("nanargmax", {"axis": 1}),
+    ("nanargmin", {"axis": 0}),
+    ("nancumsum", {"axis": 1}),
+    ("nancumprod", {"axis": 0}),
+    ("nanmedian", {"axis": 1}),
+    ("nanmean", {"axis": 0, "keepdims": True}),
 ]
 
 
@@ -54,11 +66,17 @@ def test_quantile_methods(method):
     q = np.array([0.0, 0.1, 0.5, 0.77, 1.0], np.float32)
     for axis in (None, 0, 1):
         check(jnp.quantile(A, q, axis=axis, method=method), jjnp.quantile(A, q, axis=axis, method=method))
-        check(jnp.quantile(A, 0.3, axis=axis, method=method, keepdims=True),
-              jjnp.quantile(A, 0.3, axis=axis, method=method, keepdims=True))
+        check(
+            jnp.quantile(A, 0.3, axis=axis, method=method, keepdims=True),
+            jjnp.quantile(A, 0.3, axis=axis, method=method, keepdims=True),
+        )
     check(jnp.percentile(A, 40.0, axis=1, method=method), jjnp.percentile(A, 40.0, axis=1, method=method))
     check(jnp.nanquantile(AN, q, axis=1, method=method), jjnp.nanquantile(AN, q, axis=1, method=method))
-    check(irjax.jit(lambda x: jnp.quantile(x, 0.25, axis=0, method=method))(A), np.quantile(A, 0.25, axis=0, method=method), dtype=False)
+    check(
+        irjax.jit(lambda x: jnp.quantile(x, 0.25, axis=0, method=method))(A),
+        np.quantile(A, 0.25, axis=0, method=method),
+        dtype=False,
+    )
     with pytest.raises(ValueError, match="method"):
         jnp.quantile(A, 0.5, method="bogus")
 
@@ -125,8 +143,11 @@ def test_sorting_helpers():
     check(jnp.isin(I, I[:2], invert=True), np.isin(I, I[:2], invert=True))
     x = np.array([3, 1, 3, 2, 1, 3], np.int32)
     check(jnp.unique(x), np.unique(x).astype(np.int32))
-    check(jnp.unique(x, return_index=True, return_inverse=True, return_counts=True),
-          jjnp.unique(x, return_index=True, return_inverse=True, return_counts=True), dtype=False)
+    check(
+        jnp.unique(x, return_index=True, return_inverse=True, return_counts=True),
+        jjnp.unique(x, return_index=True, return_inverse=True, return_counts=True),
+        dtype=False,
+    )
     f = irjax.jit(lambda a: jnp.unique(a, size=4, fill_value=-1, return_counts=True, return_inverse=True))
     check(f(x), jjnp.unique(x, size=4, fill_value=-1, return_counts=True, return_inverse=True), dtype=False)
     with pytest.raises(irjax.errors.ConcretizationTypeError):
@@ -145,7 +166,10 @@ def test_ranges_and_indices():
     check(jnp.triu_indices_from(A), jjnp.triu_indices_from(A))
     check(jnp.diag_indices(3, 3), jjnp.diag_indices(3, 3))
     check(jnp.indices((2, 3)), jjnp.indices((2, 3)))
-    check(jnp.fromfunction(lambda i, j: i * 10 + j, (3, 4)), np.fromfunction(lambda i, j: i * 10 + j, (3, 4)).astype(np.float32))
+    check(
+        jnp.fromfunction(lambda i, j: i * 10 + j, (3, 4)),
+        np.fromfunction(lambda i, j: i * 10 + j, (3, 4)).astype(np.float32),
+    )
     v = np.array([1.0, 2.0, 3.0], np.float32)
     check(jnp.vander(v, 4), jjnp.vander(v, 4))
     check(jnp.vander(v, increasing=True), jjnp.vander(v, increasing=True))

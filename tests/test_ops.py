@@ -8,14 +8,12 @@ operand position (axis 0 and 1) vs a loop over the reference + np.stack.
 
 from __future__ import annotations
 
+import irjax
 import numpy as np
 import pytest
-
-import irjax
 from irjax.core import bind
 from irjax.dialects.registry import all_primitives, get
-
-from op_table import ROWS, F32
+from op_table import F32, ROWS
 
 B = 7  # vmap batch size: a size no operand axis has
 # call-like ops name other functions; they are tested through jit/grad/vmap composition
@@ -77,7 +75,12 @@ def test_reference_vs_numpy(row, dt):
     got = get(row.name).impl(*args, **params)
     for g, w in zip(_as_list(got), _as_list(want)):
         w = np.asarray(w)
-        assert_same(g, w.astype(np.asarray(g).dtype) if w.dtype != np.asarray(g).dtype and w.dtype.kind == np.asarray(g).dtype.kind else w)
+        assert_same(
+            g,
+            w.astype(np.asarray(g).dtype)
+            if w.dtype != np.asarray(g).dtype and w.dtype.kind == np.asarray(g).dtype.kind
+            else w,
+        )
 
 
 # ---- (b) compiled vs reference -------------------------------------------------------------------
@@ -104,10 +107,7 @@ def _float_positions(args):
 
 def _tangents(args, seed=7):
     rng = np.random.default_rng(seed)
-    return [
-        rng.standard_normal(np.shape(a)).astype(a.dtype) if a.dtype.kind == "f" else np.zeros_like(a)
-        for a in args
-    ]
+    return [rng.standard_normal(np.shape(a)).astype(a.dtype) if a.dtype.kind == "f" else np.zeros_like(a) for a in args]
 
 
 def _ref64(row, params, args):
@@ -116,8 +116,10 @@ def _ref64(row, params, args):
 
 def _fd(row, params, args, tangents, eps=1e-5):
     def shifted(s):
-        return [a.astype(np.float64) + s * t.astype(np.float64) if a.dtype.kind == "f" else a
-                for a, t in zip(args, tangents)]
+        return [
+            a.astype(np.float64) + s * t.astype(np.float64) if a.dtype.kind == "f" else a
+            for a, t in zip(args, tangents)
+        ]
 
     hi, lo = _ref64(row, params, shifted(eps)), _ref64(row, params, shifted(-eps))
     return [(h - l) / (2 * eps) for h, l in zip(hi, lo)]
@@ -215,8 +217,25 @@ def test_vjp_matches_jvp(row):
 
 # ---- (e) second order -------------------------------------------------------------------------------
 
-SECOND_ORDER = ["sin", "exp", "tanh", "logistic", "log", "sqrt", "erf", "mul", "div", "pow", "atan2",
-                "integer_pow[3]", "dot_general[matmul]", "reduce_prod", "cumprod", "cummax", "sort"]
+SECOND_ORDER = [
+    "sin",
+    "exp",
+    "tanh",
+    "logistic",
+    "log",
+    "sqrt",
+    "erf",
+    "mul",
+    "div",
+    "pow",
+    "atan2",
+    "integer_pow[3]",
+    "dot_general[matmul]",
+    "reduce_prod",
+    "cumprod",
+    "cummax",
+    "sort",
+]
 
 
 @pytest.mark.parametrize("rid", SECOND_ORDER)
@@ -286,8 +305,12 @@ def test_vmap_vs_loop(row, spec):
         _assert_not_implemented(lambda: f(*batched), row.name)
         return
     got = _as_list(f(*batched))
-    per = [_as_list(get(row.name).impl(*[ex[i] if ax is not None else examples[0][i] for i, ax in enumerate(spec)], **params))
-           for ex in examples]
+    per = [
+        _as_list(
+            get(row.name).impl(*[ex[i] if ax is not None else examples[0][i] for i, ax in enumerate(spec)], **params)
+        )
+        for ex in examples
+    ]
     want = [np.stack([p[j] for p in per]) for j in range(len(per[0]))]
     assert len(got) == len(want)
     for j, (g, w) in enumerate(zip(got, want)):

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from irjax.dialects.mlir import enter, ir
 from irjax.tools import opt
 
@@ -79,7 +78,7 @@ def test_unknown_pass_fails_with_message():
 
 def test_malformed_ir_fails_without_traceback(tmp_path):
     bad = tmp_path / "bad.mlir"
-    bad.write_text('func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {\n  return %y : tensor<3xf32>\n}\n')
+    bad.write_text("func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {\n  return %y : tensor<3xf32>\n}\n")
     proc = run_opt(str(bad))
     assert_clean_failure(proc)
     assert err(proc).strip() == f"{bad}:2:10: error: use of undeclared SSA value name"
@@ -92,7 +91,9 @@ def test_malformed_ir_fails_without_traceback(tmp_path):
 def test_pass_and_verify_failures_are_clean():
     assert_clean_failure(run_opt("-p", "grad{func=nope}"))
     assert_clean_failure(run_opt("-p", "batch{func=f axis-size=four}"))
-    bad = F.replace("tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>", "tensor<3xf32>, tensor<3xf32>) -> tensor<4xf32>", 1)
+    bad = F.replace(
+        "tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>", "tensor<3xf32>, tensor<3xf32>) -> tensor<4xf32>", 1
+    )
     bad = bad.replace("(%2) {axes = array<i64: 0>} : (tensor<3xf32>)", "(%2) {axes = array<i64: 0>} : (tensor<4xf32>)")
     proc = run_opt("-p", "verify", stdin=bad)
     assert_clean_failure(proc)
@@ -119,11 +120,15 @@ def test_bytecode_round_trip(tmp_path):
 
 
 def test_split_input_file_and_verify_diagnostics():
-    text = F + "\n// -----\n" + (
-        "func.func @g(%a: tensor<3xf32>, %b: tensor<4xf32>) -> tensor<3xf32> {\n"
-        "  // expected-error @+1 {{needs operands of one shape}}\n"
-        '  %0 = "jx.add"(%a, %b) : (tensor<3xf32>, tensor<4xf32>) -> tensor<3xf32>\n'
-        "  return %0 : tensor<3xf32>\n}\n"
+    text = (
+        F
+        + "\n// -----\n"
+        + (
+            "func.func @g(%a: tensor<3xf32>, %b: tensor<4xf32>) -> tensor<3xf32> {\n"
+            "  // expected-error @+1 {{needs operands of one shape}}\n"
+            '  %0 = "jx.add"(%a, %b) : (tensor<3xf32>, tensor<4xf32>) -> tensor<3xf32>\n'
+            "  return %0 : tensor<3xf32>\n}\n"
+        )
     )
     ok = run_opt("--split-input-file", "--verify-diagnostics", "-p", "verify", stdin=text)
     assert ok.returncode == 0, err(ok)

@@ -100,9 +100,7 @@ def test_good_options_parse_to_typed_values():
     assert "f_grad_0" in names and "f_batch_0_2" in names
 
 
-@pytest.mark.parametrize(
-    "pipeline", ["grad{func=f,bogus=1}", "lower-stablehlo{entry=nope}"]
-)
+@pytest.mark.parametrize("pipeline", ["grad{func=f,bogus=1}", "lower-stablehlo{entry=nope}"])
 def test_irjax_opt_fails_cleanly_on_bad_options(pipeline):
     proc = subprocess.run(
         [sys.executable, "-m", "irjax.tools.opt", "-p", pipeline],
@@ -205,11 +203,7 @@ func.func @f(%p: tensor<i1>, %x: tensor<f32>) -> tensor<f32> {
 def _chain(n):
     fs = []
     for i in range(n):
-        call = (
-            f'%1 = "jx.call"(%0) {{callee = @f{i + 1}}} : (tensor<3xf32>) -> tensor<3xf32>\n  '
-            if i < n - 1
-            else ""
-        )
+        call = f'%1 = "jx.call"(%0) {{callee = @f{i + 1}}} : (tensor<3xf32>) -> tensor<3xf32>\n  ' if i < n - 1 else ""
         ret = "%1" if i < n - 1 else "%0"
         fs.append(
             f"func.func @f{i}(%x: tensor<3xf32>) -> tensor<3xf32> {{\n"
@@ -222,18 +216,14 @@ def test_inline_chain_of_800_is_linear():
     n = 800
     m = parse_module(_chain(n))
     inl = inline(m, "f0")
-    assert (
-        inl.body_walks == n
-    )  # each function's body listed once (the old pass: ~n^2 / 2 copies)
+    assert inl.body_walks == n  # each function's body listed once (the old pass: ~n^2 / 2 copies)
     ops = body_ops(find_func(m, "f0"))
     assert len(ops) == n + 1 and all(op.name == "jx.sin" for op in ops[:-1])
     want = X.copy()
     for _ in range(n):
         want = np.sin(want)
     np.testing.assert_allclose(evaluate(m, "f0", [X])[0], want, rtol=1e-5)
-    assert (
-        len(body_ops(find_func(m, "f1"))) == 3
-    )  # inline{func=f0} leaves the others alone
+    assert len(body_ops(find_func(m, "f1"))) == 3  # inline{func=f0} leaves the others alone
 
 
 def test_inline_all_lists_each_body_at_most_twice():

@@ -10,11 +10,10 @@ reused; seeds are runtime data and cost nothing.
 import os
 import tempfile
 
-import numpy as np
-import pytest
-
 import irjax
 import irjax.numpy as jnp
+import numpy as np
+import pytest
 from irjax import prng, random
 
 SEEDS = [0, 1, 43, 1701, -7, 2**31 - 1, 2**40 + 5]
@@ -401,12 +400,15 @@ def test_xla_math_emulation(jax):
     """log/log1p/erf/erf_inv match XLA:CPU's values, with the primitives' derivatives."""
     lax = jax.lax
     u = np.linspace(-1, 1, 4097, dtype=np.float32)[1:-1]
-    cases = [("log", jax.numpy.log, np.abs(u) * 3 + 1e-3), ("log1p", jax.numpy.log1p, u * 4),
-             ("erf", lax.erf, u * 5), ("erf_inv", lax.erf_inv, u)]
+    cases = [
+        ("log", jax.numpy.log, np.abs(u) * 3 + 1e-3),
+        ("log1p", jax.numpy.log1p, u * 4),
+        ("erf", lax.erf, u * 5),
+        ("erf_inv", lax.erf_inv, u),
+    ]
     f = irjax.jit(lambda x: [prng.math_fn(n, x[i]) for i, (n, _, _) in enumerate(cases)])
     got = f(np.stack([c[2] for c in cases]))
     for (name, jf, x), g in zip(cases, got):
         np.testing.assert_allclose(np.asarray(g), np.asarray(jf(x)), rtol=2e-7, atol=0, err_msg=name)
     gi = irjax.vmap(irjax.grad(lambda x: prng.math_fn("erf_inv", x)))(u)
     np.testing.assert_allclose(np.asarray(gi), np.asarray(jax.vmap(jax.grad(lax.erf_inv))(u)), rtol=1e-5)
-

@@ -93,12 +93,8 @@ def test_static_argnums():
             x = jjnp.sin(x) * scale
         return x
 
-    g = irjax.grad(
-        lambda x: jnp.sum(irjax.checkpoint(f, static_argnums=(1,))(x, 3, 1.5))
-    )(X)
-    gr = jax.grad(
-        lambda x: jjnp.sum(jax.checkpoint(fr, static_argnums=(1,))(x, 3, 1.5))
-    )(X)
+    g = irjax.grad(lambda x: jnp.sum(irjax.checkpoint(f, static_argnums=(1,))(x, 3, 1.5)))(X)
+    gr = jax.grad(lambda x: jjnp.sum(jax.checkpoint(fr, static_argnums=(1,))(x, 3, 1.5)))(X)
     close(g, gr)
     with pytest.raises(ValueError, match="static_argnums"):
         irjax.jit(lambda x: irjax.checkpoint(f, static_argnums=(5,))(x, 3, 1.5))(X)
@@ -107,9 +103,7 @@ def test_static_argnums():
 def test_policy_other_than_none_is_refused():
     with pytest.raises(NotImplementedError, match="policy=None"):
         irjax.checkpoint(jnp.sin, policy=lambda *a, **k: True)
-    assert irjax.checkpoint(jnp.sin, policy=None)(np.float32(0.5)) == np.sin(
-        np.float32(0.5)
-    )
+    assert irjax.checkpoint(jnp.sin, policy=None)(np.float32(0.5)) == np.sin(np.float32(0.5))
 
 
 def test_backward_pass_recomputes_behind_a_barrier():
@@ -128,9 +122,7 @@ func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {
     v = vjp_function(m, "f")
     text = str(m)
     assert '"jx.remat"(%arg0) {callee = @g, prevent_cse = true}' in text  # forward
-    assert (
-        "{callee = @g_vjp, prevent_cse = true}" in text
-    )  # backward: recompute + transpose
+    assert "{callee = @g_vjp, prevent_cse = true}" in text  # backward: recompute + transpose
     x = np.array([0.1, 0.2, 0.3], np.float32)
     ct = np.ones(3, np.float32)
     out, gx = evaluate(m, v, [x, ct])
@@ -146,13 +138,7 @@ func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {
 
 
 def test_without_prevent_cse_no_barrier():
-    text = (
-        irjax.jit(lambda x: irjax.checkpoint(jnp.sin, prevent_cse=False)(x))
-        .lower(X)
-        .as_text("stablehlo")
-    )
+    text = irjax.jit(lambda x: irjax.checkpoint(jnp.sin, prevent_cse=False)(x)).lower(X).as_text("stablehlo")
     assert "optimization_barrier" not in text
-    text = (
-        irjax.jit(lambda x: irjax.checkpoint(jnp.sin)(x)).lower(X).as_text("stablehlo")
-    )
+    text = irjax.jit(lambda x: irjax.checkpoint(jnp.sin)(x)).lower(X).as_text("stablehlo")
     assert "optimization_barrier" in text

@@ -1,10 +1,10 @@
 """irjax.scipy.linalg against jax.scipy.linalg on the same matrices: values and dtypes,
 SciPy's conventions (upper Cholesky by default, trans=, LAPACK pivots), gradients, vmap."""
-import numpy as np
-import pytest
 
 import irjax
 import irjax.numpy as jnp
+import numpy as np
+import pytest
 from irjax.scipy import linalg
 
 jax = pytest.importorskip("jax")
@@ -47,10 +47,17 @@ def test_cholesky_cho_factor_cho_solve(lower):
 @pytest.mark.parametrize("lower", [False, True])
 def test_solve_triangular(trans, lower):
     t = SPD  # the other triangle must be ignored
-    _check(linalg.solve_triangular(t, B, trans=trans, lower=lower),
-           jl.solve_triangular(t, B, trans=trans, lower=lower), rtol=1e-4)
-    _check(linalg.solve_triangular(t, B[:, 1], trans=trans, lower=lower, unit_diagonal=True),
-           jl.solve_triangular(t, B[:, 1], trans=trans, lower=lower, unit_diagonal=True), rtol=1e-4, atol=1e-4)
+    _check(
+        linalg.solve_triangular(t, B, trans=trans, lower=lower),
+        jl.solve_triangular(t, B, trans=trans, lower=lower),
+        rtol=1e-4,
+    )
+    _check(
+        linalg.solve_triangular(t, B[:, 1], trans=trans, lower=lower, unit_diagonal=True),
+        jl.solve_triangular(t, B[:, 1], trans=trans, lower=lower, unit_diagonal=True),
+        rtol=1e-4,
+        atol=1e-4,
+    )
 
 
 def test_solve_triangular_batched_grad_and_errors():

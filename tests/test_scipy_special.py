@@ -1,10 +1,10 @@
 """irjax.scipy.special against jax.scipy.special on the same inputs: values and dtypes
 (edge values included), jit, per-element gradients through jit(vmap(grad)), vmap."""
-import numpy as np
-import pytest
 
 import irjax
 import irjax.numpy as jnp
+import numpy as np
+import pytest
 from irjax.scipy import special
 
 jax = pytest.importorskip("jax")
@@ -47,8 +47,11 @@ def test_unary_values_grads_vmap(name, x, xg, rtol):
     f, g = getattr(special, name), getattr(js, name)
     _check(f(x), g(x), rtol=rtol)
     _check(irjax.jit(f)(x[:4]), g(x[:4]), rtol=rtol)
-    _check(irjax.vmap(f)(x.reshape(-1, 2) if x.size % 2 == 0 else x[:-1].reshape(-1, 2)),
-           g(x.reshape(-1, 2) if x.size % 2 == 0 else x[:-1].reshape(-1, 2)), rtol=rtol)
+    _check(
+        irjax.vmap(f)(x.reshape(-1, 2) if x.size % 2 == 0 else x[:-1].reshape(-1, 2)),
+        g(x.reshape(-1, 2) if x.size % 2 == 0 else x[:-1].reshape(-1, 2)),
+        rtol=rtol,
+    )
     if xg is not None:
         ours = irjax.jit(irjax.vmap(irjax.grad(f)))(xg)
         theirs = jax.vmap(jax.grad(g))(xg)
@@ -100,12 +103,17 @@ def test_betaln_and_multigammaln():
     a = np.array([0.5, 1, 2.5, 7, 30], np.float32)
     b = np.array([3, 0.2, 2.5, 1, 12], np.float32)
     _check(special.betaln(a, b), js.betaln(a, b), rtol=1e-5, atol=1e-5)
-    _check(irjax.vmap(irjax.grad(special.betaln, argnums=(0, 1)))(a, b)[1],
-           jax.vmap(jax.grad(js.betaln, argnums=(0, 1)))(a, b)[1], rtol=1e-4, atol=1e-5)
+    _check(
+        irjax.vmap(irjax.grad(special.betaln, argnums=(0, 1)))(a, b)[1],
+        jax.vmap(jax.grad(js.betaln, argnums=(0, 1)))(a, b)[1],
+        rtol=1e-4,
+        atol=1e-5,
+    )
     for d in (1, 3):
         _check(special.multigammaln(a + 2, d), js.multigammaln(a + 2, d), rtol=1e-5)
-    _check(irjax.grad(lambda v: special.multigammaln(v, 3))(4.5), jax.grad(lambda v: js.multigammaln(v, 3))(4.5),
-           rtol=1e-5)
+    _check(
+        irjax.grad(lambda v: special.multigammaln(v, 3))(4.5), jax.grad(lambda v: js.multigammaln(v, 3))(4.5), rtol=1e-5
+    )
     with pytest.raises(TypeError, match="concrete Python integer"):
         special.multigammaln(a, 2.5)
 
@@ -113,9 +121,17 @@ def test_betaln_and_multigammaln():
 M = np.linspace(-2, 3, 12, dtype=np.float32).reshape(3, 4)
 
 
-@pytest.mark.parametrize("kw", [{}, {"axis": 1}, {"axis": 0, "keepdims": True}, {"axis": (0, 1)},
-                                {"axis": 1, "b": np.array([1.0, -2.0, 0.0, 0.5], np.float32), "return_sign": True},
-                                {"axis": 1, "where": M > -1}])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"axis": 1},
+        {"axis": 0, "keepdims": True},
+        {"axis": (0, 1)},
+        {"axis": 1, "b": np.array([1.0, -2.0, 0.0, 0.5], np.float32), "return_sign": True},
+        {"axis": 1, "where": M > -1},
+    ],
+)
 def test_logsumexp(kw):
     ours, theirs = special.logsumexp(M, **kw), js.logsumexp(M, **kw)
     if kw.get("return_sign"):
@@ -146,5 +162,9 @@ def test_regularized_incomplete_gamma(name):
     a, x = IG_A[:8], IG_X[:8]
     # d/dx is exact; d/da is a central difference in irjax (JAX has a series for it)
     _check(irjax.vmap(irjax.grad(f, argnums=1))(a, x), jax.vmap(jax.grad(g, argnums=1))(a, x), rtol=1e-5)
-    _check(irjax.jit(irjax.vmap(irjax.grad(f, argnums=0)))(a, x), jax.vmap(jax.grad(g, argnums=0))(a, x),
-           rtol=1e-4, atol=1e-6)
+    _check(
+        irjax.jit(irjax.vmap(irjax.grad(f, argnums=0)))(a, x),
+        jax.vmap(jax.grad(g, argnums=0))(a, x),
+        rtol=1e-4,
+        atol=1e-6,
+    )

@@ -1,10 +1,10 @@
 """stax convolution and pooling layers against jax.example_libraries.stax: same key -> same
 init bits and shapes; apply, grads (jit) and vmap agree within float tolerance."""
-import numpy as np
-import pytest
 
 import irjax
 import irjax.numpy as jnp
+import numpy as np
+import pytest
 from irjax import tree_util
 from irjax.example_libraries import stax
 
@@ -44,8 +44,13 @@ def _check_layer(make, x, key=0, vmap=True):
 
     def tloss(p, x):
         return jax.numpy.sum(tapply(p, x) * ct)
-    _close(irjax.jit(irjax.grad(oloss, argnums=(0, 1)))(op, x), jax.grad(tloss, argnums=(0, 1))(tp, x),
-           rtol=1e-4, atol=1e-5)
+
+    _close(
+        irjax.jit(irjax.grad(oloss, argnums=(0, 1)))(op, x),
+        jax.grad(tloss, argnums=(0, 1))(tp, x),
+        rtol=1e-4,
+        atol=1e-5,
+    )
     if vmap:  # one example at a time (batch axis 0) agrees with the batched call
         per_ex = irjax.vmap(lambda xi: oapply(op, xi[None])[0])(x)
         _close(per_ex, np.asarray(ref))
@@ -62,8 +67,9 @@ CONVS = {
     "ConvTranspose_valid": lambda s: s.ConvTranspose(3, (2, 3), strides=(2, 1)),
     "ConvTranspose_explicit_pad": lambda s: s.ConvTranspose(2, (3, 3), strides=(2, 1), padding=((1, 0), (2, 1))),
     "GeneralConv_HWOI": lambda s: s.GeneralConv(("NHWC", "HWOI", "NHWC"), 3, (2, 2), padding="SAME"),
-    "GeneralConvTranspose_HWIO": lambda s: s.GeneralConvTranspose(("NHWC", "OIHW", "NHWC"), 2, (3, 2),
-                                                                  strides=(1, 2), padding="SAME"),
+    "GeneralConvTranspose_HWIO": lambda s: s.GeneralConvTranspose(
+        ("NHWC", "OIHW", "NHWC"), 2, (3, 2), strides=(1, 2), padding="SAME"
+    ),
     "Conv_W_b_init": lambda s: s.Conv(3, (2, 2), W_init=s.randn(0.5), b_init=s.glorot(0, 3)),
 }
 
@@ -85,8 +91,7 @@ def test_conv_1d_and_3d():
     _check_layer(lambda s: s.GeneralConv(("NHC", "HIO", "NHC"), 4, (3,), strides=(2,), padding="SAME"), x1)
     _check_layer(lambda s: s.Conv1DTranspose(3, (3,), strides=(2,), padding="VALID"), x1)
     x3 = rng.randn(1, 4, 5, 3, 2).astype(np.float32)
-    _check_layer(lambda s: s.GeneralConv(("NDHWC", "DHWIO", "NDHWC"), 2, (2, 3, 2), padding="SAME"), x3,
-                 vmap=False)
+    _check_layer(lambda s: s.GeneralConv(("NDHWC", "DHWIO", "NDHWC"), 2, (2, 3, 2), padding="SAME"), x3, vmap=False)
 
 
 POOLS = {
@@ -117,9 +122,11 @@ def test_avg_pool_same_divides_by_valid_count():
 
 def test_pooling_with_channel_first_spec():
     x = rng.randn(2, 3, 7, 6).astype(np.float32)  # NCHW
-    for make in (lambda s: s.MaxPool((2, 3), strides=(2, 2), spec="NCHW"),
-                 lambda s: s.AvgPool((3, 2), strides=(1, 2), padding="SAME", spec="NCHW"),
-                 lambda s: s.SumPool((2, 2), padding="SAME", spec="NCHW")):
+    for make in (
+        lambda s: s.MaxPool((2, 3), strides=(2, 2), spec="NCHW"),
+        lambda s: s.AvgPool((3, 2), strides=(1, 2), padding="SAME", spec="NCHW"),
+        lambda s: s.SumPool((2, 2), padding="SAME", spec="NCHW"),
+    ):
         _check_layer(make, x)
     x1 = rng.randn(2, 9, 3).astype(np.float32)  # NWC: 1-d pooling
     _check_layer(lambda s: s.AvgPool((4,), strides=(3,), padding="SAME"), x1)
@@ -127,9 +134,12 @@ def test_pooling_with_channel_first_spec():
 
 def test_per_example_grads_vmap_of_grad():
     """DP-SGD's pattern: vmap(grad) over single-example batches of a Conv/MaxPool net."""
+
     def net(s):
-        return s.serial(s.Conv(3, (3, 3), padding="SAME", strides=(2, 2)), s.Relu, s.MaxPool((2, 2), (1, 1)),
-                        s.Flatten, s.Dense(2))
+        return s.serial(
+            s.Conv(3, (3, 3), padding="SAME", strides=(2, 2)), s.Relu, s.MaxPool((2, 2), (1, 1)), s.Flatten, s.Dense(2)
+        )
+
     x = rng.randn(3, 1, 6, 6, 1).astype(np.float32)  # (examples, dummy batch of 1, H, W, C)
     oinit, oapply = net(stax)
     tinit, tapply = net(jstax)
@@ -142,9 +152,18 @@ def test_per_example_grads_vmap_of_grad():
 
 def test_unknown_batch_size_shapes_match_jax():
     """init with a -1 batch (as JAX's examples do): conv passes it through, pooling clamps it."""
+
     def net(s):
-        return s.serial(s.Conv(4, (3, 3), padding="SAME", strides=(2, 2)), s.Relu, s.MaxPool((2, 2), (1, 1)),
-                        s.ConvTranspose(2, (2, 2), strides=(2, 2)), s.AvgPool((2, 2)), s.Flatten, s.Dense(3))
+        return s.serial(
+            s.Conv(4, (3, 3), padding="SAME", strides=(2, 2)),
+            s.Relu,
+            s.MaxPool((2, 2), (1, 1)),
+            s.ConvTranspose(2, (2, 2), strides=(2, 2)),
+            s.AvgPool((2, 2)),
+            s.Flatten,
+            s.Dense(3),
+        )
+
     oshape, op = net(stax)[0](irjax.random.key(3), (-1, 12, 12, 1))
     tshape, tp = net(jstax)[0](jax.random.key(3), (-1, 12, 12, 1))
     assert oshape == tshape
@@ -184,9 +203,17 @@ def test_cnn_adam_training_matches_jax_step_by_step():
     y = np.eye(4, dtype=np.float32)[rng.randint(0, 4, 8)]
 
     def make(lib, s, opt, key):
-        init, apply = s.serial(s.Conv(4, (3, 3), padding="SAME", strides=(2, 2)), s.Relu,
-                               s.MaxPool((2, 2), (1, 1)), s.Conv(6, (2, 2)), s.Relu, s.AvgPool((2, 2)),
-                               s.Flatten, s.Dense(4), s.LogSoftmax)
+        init, apply = s.serial(
+            s.Conv(4, (3, 3), padding="SAME", strides=(2, 2)),
+            s.Relu,
+            s.MaxPool((2, 2), (1, 1)),
+            s.Conv(6, (2, 2)),
+            s.Relu,
+            s.AvgPool((2, 2)),
+            s.Flatten,
+            s.Dense(4),
+            s.LogSoftmax,
+        )
         _, params = init(key, (-1, 10, 10, 1))
         opt_init, opt_update, get_params = opt.adam(0.05)
 
@@ -197,6 +224,7 @@ def test_cnn_adam_training_matches_jax_step_by_step():
         def step(i, state):
             value, g = lib.value_and_grad(loss)(get_params(state))
             return value, opt_update(i, g, state)
+
         return opt_init(params), step, get_params
 
     ostate, ostep, oget = make(irjax, stax, optimizers, irjax.random.key(5))
@@ -219,3 +247,7 @@ def test_max_pool_grad_with_ties_matches_jax(padding):
     ours = irjax.grad(lambda x: jnp.sum(stax.MaxPool((2, 2), (1, 1), padding)[1]((), x)))(x)
     theirs = jax.grad(lambda x: jax.numpy.sum(jstax.MaxPool((2, 2), (1, 1), padding)[1]((), x)))(x)
     _close(ours, theirs, rtol=0, atol=0)
+
+
+# minutes of compiles on 2 cores: run with -m slow (.ci/run runs the slow set after the default one)
+pytestmark = pytest.mark.slow

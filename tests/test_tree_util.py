@@ -1,10 +1,10 @@
 """Tests for irjax.tree_util: JAX-compatible pytrees."""
+
 import collections
 import operator
 
 import numpy as np
 import pytest
-
 from irjax import tree_util as tu
 
 Point = collections.namedtuple("Point", ["x", "y"])
@@ -17,15 +17,13 @@ class Box:
         self.a, self.b, self.tag = a, b, tag
 
     def __eq__(self, other):
-        return (type(other) is Box and self.a == other.a and self.b == other.b
-                and self.tag == other.tag)
+        return type(other) is Box and self.a == other.a and self.b == other.b and self.tag == other.tag
 
     def __repr__(self):
         return f"Box({self.a!r}, {self.b!r}, tag={self.tag!r})"
 
 
-tu.register_pytree_node(Box, lambda x: ((x.a, x.b), x.tag),
-                        lambda tag, children: Box(*children, tag=tag))
+tu.register_pytree_node(Box, lambda x: ((x.a, x.b), x.tag), lambda tag, children: Box(*children, tag=tag))
 
 
 @tu.register_pytree_node_class
@@ -50,7 +48,14 @@ class Pair:
 def _make_trees():
     """Trees built fresh each call (custom classes are re-created for JAX registration)."""
     return [
-        1, None, (), [], {}, (1,), [1, 2], (1, (2, 3), [4, [5]]),
+        1,
+        None,
+        (),
+        [],
+        {},
+        (1,),
+        [1, 2],
+        (1, (2, 3), [4, [5]]),
         {"b": 1, "a": 2, "c": [3, 4]},
         (1, {"a": 2, "b": [3, 4]}),
         [None, (1,), ()],
@@ -107,8 +112,7 @@ def test_container_ordering():
     # dicts with equal keys in different insertion order have equal structure
     assert tu.tree_structure({"a": 1, "b": 2}) == tu.tree_structure({"b": 1, "a": 2})
     # OrderedDicts keep order, so differently-ordered ones differ
-    assert (tu.tree_structure(collections.OrderedDict(a=1, b=2))
-            != tu.tree_structure(collections.OrderedDict(b=1, a=2)))
+    assert tu.tree_structure(collections.OrderedDict(a=1, b=2)) != tu.tree_structure(collections.OrderedDict(b=1, a=2))
 
 
 def test_defaultdict_factory_preserved():
@@ -144,7 +148,17 @@ def test_custom_nodes():
 
 def test_treedef_equality_and_hash():
     a = tu.tree_structure((1, [2, {"k": 3}]))
-    b = tu.tree_structure(("x", ["y", {"k": None, }]))
+    b = tu.tree_structure(
+        (
+            "x",
+            [
+                "y",
+                {
+                    "k": None,
+                },
+            ],
+        )
+    )
     assert a != b  # None is a node, not a leaf
     c = tu.tree_structure(("x", ["y", {"k": "z"}]))
     assert a == c and hash(a) == hash(c)
@@ -183,15 +197,18 @@ def test_tree_map_multi_and_prefix():
     assert out == [True, False]
 
 
-@pytest.mark.parametrize("a,b", [
-    ((1, 2), [1, 2]),
-    ((1, 2), (1, 2, 3)),
-    ({"a": 1}, {"b": 1}),
-    ([1, None], [1, 2]),
-    (Point(1, 2), (1, 2)),
-    (Box(1, 2, tag="a"), Box(1, 2, tag="b")),
-    ([1, [2]], [1, 2]),
-])
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ((1, 2), [1, 2]),
+        ((1, 2), (1, 2, 3)),
+        ({"a": 1}, {"b": 1}),
+        ([1, None], [1, 2]),
+        (Point(1, 2), (1, 2)),
+        (Box(1, 2, tag="a"), Box(1, 2, tag="b")),
+        ([1, [2]], [1, 2]),
+    ],
+)
 def test_tree_map_mismatch_raises(a, b):
     with pytest.raises(ValueError) as info:
         tu.tree_map(lambda x, y: x, a, b)
@@ -219,8 +236,7 @@ def test_is_leaf():
 def test_matches_jax():
     jtu = pytest.importorskip("jax.tree_util")
     try:
-        jtu.register_pytree_node(Box, lambda x: ((x.a, x.b), x.tag),
-                                 lambda tag, children: Box(*children, tag=tag))
+        jtu.register_pytree_node(Box, lambda x: ((x.a, x.b), x.tag), lambda tag, children: Box(*children, tag=tag))
         jtu.register_pytree_node(Pair, lambda x: x.tree_flatten(), Pair.tree_unflatten)
     except ValueError:
         pass  # already registered with JAX
@@ -260,8 +276,12 @@ def _path_trees(mod):
 
 
 def _to_jax_path(path):
-    conv = {tu.SequenceKey: jtu.SequenceKey, tu.DictKey: jtu.DictKey,
-            tu.GetAttrKey: jtu.GetAttrKey, tu.FlattenedIndexKey: jtu.FlattenedIndexKey}
+    conv = {
+        tu.SequenceKey: jtu.SequenceKey,
+        tu.DictKey: jtu.DictKey,
+        tu.GetAttrKey: jtu.GetAttrKey,
+        tu.FlattenedIndexKey: jtu.FlattenedIndexKey,
+    }
     return tuple(conv[type(k)](k[0]) for k in path)
 
 
@@ -272,13 +292,15 @@ def test_flatten_with_path_matches_jax():
         assert [_to_jax_path(p) for p, _ in ours] == [p for p, _ in theirs]
         assert [x for _, x in ours] == [x for _, x in theirs]
         assert [tu.keystr(p) for p, _ in ours] == [jtu.keystr(p) for p, _ in theirs]
-        assert [tu.keystr(p, simple=True, separator="/") for p, _ in ours] == \
-               [jtu.keystr(p, simple=True, separator="/") for p, _ in theirs]
+        assert [tu.keystr(p, simple=True, separator="/") for p, _ in ours] == [
+            jtu.keystr(p, simple=True, separator="/") for p, _ in theirs
+        ]
         assert [str(k) for p, _ in ours for k in p] == [str(k) for p, _ in theirs for k in p]
         assert [repr(k) for p, _ in ours for k in p] == [repr(k) for p, _ in theirs for k in p]
         assert ours_td.num_leaves == jax_td.num_leaves
-    assert [_to_jax_path(p) for p, _ in tu.tree_leaves_with_path(_path_trees(tu)[0])] == \
-           [p for p, _ in jtu.tree_leaves_with_path(_path_trees(jtu)[0])]
+    assert [_to_jax_path(p) for p, _ in tu.tree_leaves_with_path(_path_trees(tu)[0])] == [
+        p for p, _ in jtu.tree_leaves_with_path(_path_trees(jtu)[0])
+    ]
 
 
 def test_map_with_path_and_is_leaf_takes_path():
@@ -287,18 +309,26 @@ def test_map_with_path_and_is_leaf_takes_path():
     ours = tu.tree_map_with_path(f, tree, tree)
     assert ours == jtu.tree_map_with_path(f, tree, tree)
     stop = lambda p, x: len(p) == 2
-    assert [tu.keystr(p) for p, _ in tu.tree_leaves_with_path(tree, stop, is_leaf_takes_path=True)] == \
-           [jtu.keystr(p) for p, _ in jtu.tree_leaves_with_path(tree, stop, is_leaf_takes_path=True)]
-    assert irjax.tree.map_with_path(lambda p, x: tu.keystr(p), tree) == \
-           jax.tree.map_with_path(lambda p, x: jtu.keystr(p), tree)
+    assert [tu.keystr(p) for p, _ in tu.tree_leaves_with_path(tree, stop, is_leaf_takes_path=True)] == [
+        jtu.keystr(p) for p, _ in jtu.tree_leaves_with_path(tree, stop, is_leaf_takes_path=True)
+    ]
+    assert irjax.tree.map_with_path(lambda p, x: tu.keystr(p), tree) == jax.tree.map_with_path(
+        lambda p, x: jtu.keystr(p), tree
+    )
 
 
 def test_jax_tree_namespace_matches_jax():
     tree = {"w": [1.0, 2.0], "b": (3.0,), "n": None}
-    for name, args in [("leaves", (tree,)), ("map", (lambda x: x * 2, tree)),
-                       ("reduce", (operator.add, tree)), ("reduce", (operator.add, tree, 10.0)),
-                       ("reduce_associative", (operator.add, tree)), ("all", (tree,)),
-                       ("all", ([1, 0],)), ("broadcast", ([1, 2], [(0, 0), {"a": 0}]))]:
+    for name, args in [
+        ("leaves", (tree,)),
+        ("map", (lambda x: x * 2, tree)),
+        ("reduce", (operator.add, tree)),
+        ("reduce", (operator.add, tree, 10.0)),
+        ("reduce_associative", (operator.add, tree)),
+        ("all", (tree,)),
+        ("all", ([1, 0],)),
+        ("broadcast", ([1, 2], [(0, 0), {"a": 0}])),
+    ]:
         assert getattr(irjax.tree, name)(*args) == getattr(jax.tree, name)(*args), name
     leaves, td = irjax.tree.flatten(tree)
     assert repr(td) == repr(jax.tree.structure(tree))
@@ -353,10 +383,12 @@ def test_register_dataclass_paths_and_jit():
     np.testing.assert_allclose(np.asarray(g.w), [2.0] * 3)
     np.testing.assert_allclose(np.asarray(g.b), 3.0)
     with pytest.raises(ValueError, match="missing"):
+
         @dataclasses.dataclass
         class Bad:
             a: int
             b: int
+
         tu.register_dataclass(Bad, data_fields=["a"], meta_fields=[])
 
 
@@ -368,9 +400,8 @@ class WithDictAux:
 
 
 tu.register_pytree_with_keys(
-    WithDictAux,
-    lambda n: (((tu.GetAttrKey("x"), n.x),), n.cfg),
-    lambda cfg, kids: WithDictAux(kids[0], cfg))
+    WithDictAux, lambda n: (((tu.GetAttrKey("x"), n.x),), n.cfg), lambda cfg, kids: WithDictAux(kids[0], cfg)
+)
 
 
 def test_unhashable_aux_under_jit():
@@ -446,6 +477,7 @@ def test_partial_is_a_pytree_through_jit():
 def test_jax_tree_module_import():
     assert hasattr(irjax, "tree") and "tree" in dir(irjax)
     import irjax.tree as t
+
     assert t.leaves([1, [2]]) == [1, 2]
 
 
@@ -456,8 +488,11 @@ def test_register_pytree_node_with_keys_func_matches_jax():
 
     for mod in (tu, jtu):
         mod.register_pytree_node(
-            Two, lambda t: ((t.a, t.b), None), lambda _, kids: Two(*kids),
-            lambda t: (((mod.GetAttrKey("a"), t.a), (mod.DictKey("b"), t.b)), None))
+            Two,
+            lambda t: ((t.a, t.b), None),
+            lambda _, kids: Two(*kids),
+            lambda t: (((mod.GetAttrKey("a"), t.a), (mod.DictKey("b"), t.b)), None),
+        )
     ours = [tu.keystr(p) for p, _ in tu.tree_leaves_with_path({"t": Two(1, [2])})]
     theirs = [jtu.keystr(p) for p, _ in jtu.tree_leaves_with_path({"t": Two(1, [2])})]
     assert ours == theirs == ["['t'].a", "['t']['b'][0]"]

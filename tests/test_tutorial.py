@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
 
 pytestmark = pytest.mark.portable  # CI runs this file on Vulkan too (-m portable)
@@ -27,9 +26,12 @@ def test_seed_tutorial_matches_jax(shared_dir, tmp_path):
         [
             sys.executable,
             str(shared_dir / "acceptance" / "run_docs.py"),
-            "--module", "irjax",
-            "--reference", str(shared_dir / "acceptance" / "reference-jax-thinking_in_jax.json"),
-            "--out", str(out),
+            "--module",
+            "irjax",
+            "--reference",
+            str(shared_dir / "acceptance" / "reference-jax-thinking_in_jax.json"),
+            "--out",
+            str(out),
         ],
         capture_output=True,
         text=True,

@@ -8,11 +8,10 @@ import pytest
 pytestmark = pytest.mark.portable  # CI runs this file on Vulkan too (-m portable)
 
 jax = pytest.importorskip("jax")
-import jax.numpy as jjnp  # noqa: E402
-
 import irjax  # noqa: E402
-from tree_compare import tree_close  # noqa: E402
 import irjax.numpy as jnp  # noqa: E402
+import jax.numpy as jjnp  # noqa: E402
+from tree_compare import tree_close  # noqa: E402
 
 rng = np.random.RandomState(1)
 
@@ -57,8 +56,10 @@ def test_out_axes(out_axes):
 
     fi, fj = both(f)
     x, c = randn(5, 3), randn(2)
-    close(irjax.vmap(fi, in_axes=(0, None), out_axes=out_axes)(x, c),
-          jax.vmap(fj, in_axes=(0, None), out_axes=out_axes)(x, c))
+    close(
+        irjax.vmap(fi, in_axes=(0, None), out_axes=out_axes)(x, c),
+        jax.vmap(fj, in_axes=(0, None), out_axes=out_axes)(x, c),
+    )
 
 
 def test_pytree_in_out_axes():
@@ -70,8 +71,9 @@ def test_pytree_in_out_axes():
     x = randn(3, 4)
     in_axes = ({"w": None, "b": 0}, 1)
     out_axes = {"y": 1, "n": (0, -1)}
-    close(irjax.vmap(fi, in_axes=in_axes, out_axes=out_axes)(p, x),
-          jax.vmap(fj, in_axes=in_axes, out_axes=out_axes)(p, x))
+    close(
+        irjax.vmap(fi, in_axes=in_axes, out_axes=out_axes)(p, x), jax.vmap(fj, in_axes=in_axes, out_axes=out_axes)(p, x)
+    )
 
 
 def test_pytree_args_and_results():

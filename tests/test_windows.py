@@ -18,8 +18,17 @@ OPS = {"add": (lax.add, jlax.add, 0.0), "max": (lax.max, jlax.max, -np.inf), "mi
 WINDOWS = [
     ("same", (2, 7, 6), dict(window_dimensions=(1, 3, 2), window_strides=(1, 2, 1), padding="SAME")),
     ("valid", (2, 7, 6), dict(window_dimensions=(1, 2, 2), window_strides=(1, 2, 2), padding="VALID")),
-    ("dilated", (2, 7, 6), dict(window_dimensions=(2, 2, 3), window_strides=(1, 1, 2),
-                                padding=[(0, 1), (1, 2), (0, 0)], base_dilation=(1, 2, 1), window_dilation=(1, 1, 2))),
+    (
+        "dilated",
+        (2, 7, 6),
+        dict(
+            window_dimensions=(2, 2, 3),
+            window_strides=(1, 1, 2),
+            padding=[(0, 1), (1, 2), (0, 0)],
+            base_dilation=(1, 2, 1),
+            window_dilation=(1, 1, 2),
+        ),
+    ),
     ("overlap", (9, 8), dict(window_dimensions=(3, 3), window_strides=(2, 1), padding=[(1, 1), (2, 0)])),
     ("neg_pad", (9, 8), dict(window_dimensions=(2, 2), window_strides=(1, 3), padding=[(-1, 1), (0, -2)])),
 ]
@@ -56,21 +65,31 @@ def test_reduce_window_matches_jax(op, win):
     if isinstance(pads, str):
         pads = lax.padtype_to_pads(shape, kw["window_dimensions"], kw["window_strides"], pads)
     nd = len(shape)
-    ref = get("reduce_window").impl(x, kind={"add": "sum"}.get(op, op), padding=tuple(map(tuple, pads)),
-                                    window_dimensions=kw["window_dimensions"], window_strides=kw["window_strides"],
-                                    base_dilation=kw.get("base_dilation", (1,) * nd),
-                                    window_dilation=kw.get("window_dilation", (1,) * nd))
+    ref = get("reduce_window").impl(
+        x,
+        kind={"add": "sum"}.get(op, op),
+        padding=tuple(map(tuple, pads)),
+        window_dimensions=kw["window_dimensions"],
+        window_strides=kw["window_strides"],
+        base_dilation=kw.get("base_dilation", (1,) * nd),
+        window_dilation=kw.get("window_dilation", (1,) * nd),
+    )
     _close(ref, want)
 
 
-@pytest.mark.parametrize("op,dtype", [(op, dt) for op in OPS for dt in (np.int32, np.uint32, np.int8, np.bool_)
-                                      if not (op == "add" and dt == np.bool_)])  # no boolean sum in jax either
+@pytest.mark.parametrize(
+    "op,dtype",
+    [(op, dt) for op in OPS for dt in (np.int32, np.uint32, np.int8, np.bool_) if not (op == "add" and dt == np.bool_)],
+)  # no boolean sum in jax either
 def test_reduce_window_int_dtypes(op, dtype):
     rng = np.random.default_rng(3)
     x = rng.integers(0, 200, (2, 7, 6)).astype(dtype) if dtype != np.bool_ else rng.random((2, 7, 6)) < 0.5
     mine, theirs, _ = OPS[op]
-    init = {"add": 0, "max": np.iinfo(dtype).min if dtype != np.bool_ else False,
-            "min": np.iinfo(dtype).max if dtype != np.bool_ else True}[op]
+    init = {
+        "add": 0,
+        "max": np.iinfo(dtype).min if dtype != np.bool_ else False,
+        "min": np.iinfo(dtype).max if dtype != np.bool_ else True,
+    }[op]
     kw = WINDOWS[2][2]
     want = jlax.reduce_window(x, np.asarray(init, dtype), theirs, **kw)
     _close(lax.reduce_window(x, np.asarray(init, dtype), mine, **kw), want)
@@ -83,8 +102,10 @@ def test_reduce_window_non_identity_init(op, init):
     kw = WINDOWS[2][2]
     _close(lax.reduce_window(x, init, mine, **kw), jlax.reduce_window(x, init, theirs, **kw))
     # a traced init value takes the same path
-    _close(irjax.jit(lambda a, i: lax.reduce_window(a, i, mine, **kw))(x, np.float32(init)),
-           jlax.reduce_window(x, init, theirs, **kw))
+    _close(
+        irjax.jit(lambda a, i: lax.reduce_window(a, i, mine, **kw))(x, np.float32(init)),
+        jlax.reduce_window(x, init, theirs, **kw),
+    )
 
 
 def _ref(x, op, kw):
@@ -93,11 +114,15 @@ def _ref(x, op, kw):
     nd = x.ndim
     if isinstance(pads, str):
         pads = lax.padtype_to_pads(x.shape, kw["window_dimensions"], kw["window_strides"], pads)
-    out = get("reduce_window").impl(x.astype(np.float64), kind={"add": "sum"}.get(op, op),
-                                    padding=tuple(map(tuple, pads)), window_dimensions=kw["window_dimensions"],
-                                    window_strides=kw["window_strides"],
-                                    base_dilation=kw.get("base_dilation", (1,) * nd),
-                                    window_dilation=kw.get("window_dilation", (1,) * nd))
+    out = get("reduce_window").impl(
+        x.astype(np.float64),
+        kind={"add": "sum"}.get(op, op),
+        padding=tuple(map(tuple, pads)),
+        window_dimensions=kw["window_dimensions"],
+        window_strides=kw["window_strides"],
+        base_dilation=kw.get("base_dilation", (1,) * nd),
+        window_dilation=kw.get("window_dilation", (1,) * nd),
+    )
     return np.where(np.isfinite(out), out, 0.0)
 
 
@@ -116,7 +141,9 @@ def test_reduce_window_grad_matches_jax(op, win):
     _, shape, kw = win
     x = _distinct(shape, 1)
     mine, theirs, init = OPS[op]
-    ct = np.random.default_rng(2).standard_normal(np.shape(jlax.reduce_window(x, init, theirs, **kw))).astype(np.float32)
+    ct = (
+        np.random.default_rng(2).standard_normal(np.shape(jlax.reduce_window(x, init, theirs, **kw))).astype(np.float32)
+    )
     f = lambda a: jnp.sum(lax.reduce_window(a, init, mine, **kw) * ct)
     if op != "add" and win[0] in ("dilated", "neg_pad"):
         # jax refuses these max/min grads (window dilation, negative padding): central
@@ -129,8 +156,9 @@ def test_reduce_window_grad_matches_jax(op, win):
     # forward mode agrees with reverse mode
     t = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
     _, tout = irjax.jvp(lambda a: lax.reduce_window(a, init, mine, **kw), (x,), (t,))
-    np.testing.assert_allclose(float(np.vdot(np.asarray(tout), ct)), float(np.vdot(np.asarray(want), t)),
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        float(np.vdot(np.asarray(tout), ct)), float(np.vdot(np.asarray(want), t)), rtol=1e-4, atol=1e-4
+    )
 
 
 @pytest.mark.parametrize("op", list(OPS))
@@ -158,7 +186,9 @@ def test_reduce_window_vmap_vs_loop(op, axis):
     want = np.stack([np.asarray(jlax.reduce_window(x, init, theirs, **kw)) for x in xs])
     _close(got, want)
     g = irjax.vmap(irjax.grad(lambda a: jnp.sum(lax.reduce_window(a, init, mine, **kw) ** 2)))(np.stack(xs))
-    gw = np.stack([np.asarray(jax.grad(lambda a: (jlax.reduce_window(a, init, theirs, **kw) ** 2).sum())(x)) for x in xs])
+    gw = np.stack(
+        [np.asarray(jax.grad(lambda a: (jlax.reduce_window(a, init, theirs, **kw) ** 2).sum())(x)) for x in xs]
+    )
     _close(g, gw, 1e-4)
 
 
@@ -232,12 +262,37 @@ def test_cumulative_match_jax(name, reverse):
 
 # ---- reduce_precision --------------------------------------------------------------------------
 
-SPECIAL = np.array([0.0, -0.0, 1.0, 1.00390625, 1.0039063, 65504.0, 65520.0, 1e5, 3e38, -3e38, 6e-5, 1e-6, 1e-40,
-                    np.inf, -np.inf, np.nan, 1 / 3, -2 / 3, 1e-8], np.float32)
+SPECIAL = np.array(
+    [
+        0.0,
+        -0.0,
+        1.0,
+        1.00390625,
+        1.0039063,
+        65504.0,
+        65520.0,
+        1e5,
+        3e38,
+        -3e38,
+        6e-5,
+        1e-6,
+        1e-40,
+        np.inf,
+        -np.inf,
+        np.nan,
+        1 / 3,
+        -2 / 3,
+        1e-8,
+    ],
+    np.float32,
+)
 
 
-@pytest.mark.parametrize("bits", [(8, 7), (5, 10), (4, 3), (8, 23), (11, 52), (3, 0)],
-                         ids=["bf16", "f16", "f8e4m3", "identity", "wider", "no_mantissa"])
+@pytest.mark.parametrize(
+    "bits",
+    [(8, 7), (5, 10), (4, 3), (8, 23), (11, 52), (3, 0)],
+    ids=["bf16", "f16", "f8e4m3", "identity", "wider", "no_mantissa"],
+)
 def test_reduce_precision_matches_jax(bits):
     e, m = bits
     rng = np.random.default_rng(1)

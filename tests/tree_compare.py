@@ -1,7 +1,6 @@
 """Comparing irjax results with JAX's (the test-only oracle), leaf by leaf."""
 
 import numpy as np
-
 from irjax import tree_util
 
 

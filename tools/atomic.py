@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Callable, IO
+from collections.abc import Callable
+from typing import IO
 
 
 def write_atomic(path: str, write: Callable[[IO], None], binary: bool = True) -> None:

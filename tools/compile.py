@@ -1,7 +1,7 @@
 """irjax-compile: a Python function or an .mlir file (jx or StableHLO) -> one .irjax artifact.
 
-    irjax-compile model:predict --shapes 'f32[10000,10]' 'f32[10]' -o model.irjax [--grad]
-    irjax-compile f.mlir -o f.irjax [--entry main] [--target llvm-cpu --target vulkan-spirv]
+irjax-compile model:predict --shapes 'f32[10000,10]' 'f32[10]' -o model.irjax [--grad]
+irjax-compile f.mlir -o f.irjax [--entry main] [--target llvm-cpu --target vulkan-spirv]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from irjax.runtime import artifact as art
 
@@ -101,7 +101,9 @@ def _export_function(args, log) -> dict:
     for name, f in funs.items():
         log(f"tracing {name}({', '.join(art.aval_str(a.shape, a.dtype) for a in avals)})...")
         with _Ticker(log):
-            entries[name] = export(f, targets=args.target, target_cpu=args.target_cpu, flags=args.iree_flag, progress=log)(*avals)
+            entries[name] = export(
+                f, targets=args.target, target_cpu=args.target_cpu, flags=args.iree_flag, progress=log
+            )(*avals)
     return entries
 
 
@@ -140,8 +142,8 @@ def _compile_mlir(args, log) -> dict:
     from irjax.dialects.func import find_func, func_names, parse_module, signature
     from irjax.dialects.mlir import enter, ir
     from irjax.export import Exported, compile_targets
-    from irjax.runtime.compiler import matmul_heavy, needs_input_copies
     from irjax.passes.registry import run_pipeline
+    from irjax.runtime.compiler import matmul_heavy, needs_input_copies
 
     try:
         with open(args.source, "rb") as f:
@@ -168,11 +170,15 @@ def _compile_mlir(args, log) -> dict:
     entries = args.entry or (public if len(public) == 1 else ["main"])
     for e in entries:
         if find_func(module, e) is None:
-            raise UsageError(f"{args.source} has no function @{e} (--entry); it has {', '.join('@' + n for n in func_names(module)) or 'none'}")
+            raise UsageError(
+                f"{args.source} has no function @{e} (--entry); it has {', '.join('@' + n for n in func_names(module)) or 'none'}"
+            )
     if _has_jx(module):
         log(f"lowering jx to StableHLO (entry points: {', '.join(entries)})...")
         chunk = "true" if all(t == "llvm-cpu" for t in args.target) else "false"  # (control_flow.py)
-        pipeline = "verify,cse,dce," + ",".join(f"lower-stablehlo{{entry={e} chunk-scans={chunk}}}" for e in entries[:1])
+        pipeline = "verify,cse,dce," + ",".join(
+            f"lower-stablehlo{{entry={e} chunk-scans={chunk}}}" for e in entries[:1]
+        )
         run_pipeline(module, pipeline)
         with enter():
             for e in entries:  # lower-stablehlo makes callees private; entry points stay public
@@ -185,8 +191,22 @@ def _compile_mlir(args, log) -> dict:
     out = {}
     for e in entries:
         ins, outs = signature(find_func(module, e))
-        out[args.name if args.name and len(entries) == 1 else e] = Exported(e, ins, outs, None, None, art.flat_in_tree(len(ins)), art.flat_out_tree(len(outs)),
-                          hlo, vmfbs, used, [], needs_input_copies(hlo), e, parallel=matmul_heavy(hlo))
+        out[args.name if args.name and len(entries) == 1 else e] = Exported(
+            e,
+            ins,
+            outs,
+            None,
+            None,
+            art.flat_in_tree(len(ins)),
+            art.flat_out_tree(len(outs)),
+            hlo,
+            vmfbs,
+            used,
+            [],
+            needs_input_copies(hlo),
+            e,
+            parallel=matmul_heavy(hlo),
+        )
     return out
 
 
@@ -194,16 +214,36 @@ def _compile_mlir(args, log) -> dict:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="irjax-compile", description="Compile a function or an .mlir file to an irjax artifact.")
+    p = argparse.ArgumentParser(
+        prog="irjax-compile", description="Compile a function or an .mlir file to an irjax artifact."
+    )
     p.add_argument("source", help="module:function, path/file.py:function, or a .mlir file (jx or StableHLO)")
-    p.add_argument("--shapes", "-s", nargs="+", action="extend", default=[], metavar="SPEC",
-                   help="example inputs of a Python function, in order: f32[10000,10] i32[] ...")
+    p.add_argument(
+        "--shapes",
+        "-s",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="SPEC",
+        help="example inputs of a Python function, in order: f32[10000,10] i32[] ...",
+    )
     p.add_argument("-o", "--output", required=True, help="the artifact to write (.irjax)")
-    p.add_argument("--target", action="append", default=None,
-                   help=f"IREE target backend, repeatable: {', '.join(art.TARGET_DRIVERS)} (default llvm-cpu)")
+    p.add_argument(
+        "--target",
+        action="append",
+        default=None,
+        help=f"IREE target backend, repeatable: {', '.join(art.TARGET_DRIVERS)} (default llvm-cpu)",
+    )
     p.add_argument("--target-cpu", default=None, help="CPU for llvm-cpu code (default host; 'generic' travels)")
-    p.add_argument("--entry", action="append", default=None, help="function(s) of an .mlir file to expose (default: its only public one, or main)")
-    p.add_argument("--name", default=None, help="entry point name (default main; for an .mlir file, the function's name)")
+    p.add_argument(
+        "--entry",
+        action="append",
+        default=None,
+        help="function(s) of an .mlir file to expose (default: its only public one, or main)",
+    )
+    p.add_argument(
+        "--name", default=None, help="entry point name (default main; for an .mlir file, the function's name)"
+    )
     p.add_argument("--grad", action="store_true", help="also export grad(function) as entry point 'grad'")
     p.add_argument("--grad-argnums", type=int, default=0, help="the argument --grad differentiates (default 0)")
     p.add_argument("--iree-flag", action="append", default=[], metavar="FLAG", help="an extra flag for iree-compile")
@@ -233,8 +273,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"irjax-compile: error: {kind}{e}", file=sys.stderr)
         return 1
     size = os.path.getsize(args.output)
-    sigs = "; ".join(f"{n}({', '.join(art.aval_str(a.shape, a.dtype) for a in e.in_avals)})" for n, e in entries.items())
-    log(f"wrote {args.output} ({size / 1024:.0f} KiB; {sigs}; targets {', '.join(args.target)}) in {time.perf_counter() - start:.2f} s")
+    sigs = "; ".join(
+        f"{n}({', '.join(art.aval_str(a.shape, a.dtype) for a in e.in_avals)})" for n, e in entries.items()
+    )
+    log(
+        f"wrote {args.output} ({size / 1024:.0f} KiB; {sigs}; targets {', '.join(args.target)}) in {time.perf_counter() - start:.2f} s"
+    )
     return 0
 
 

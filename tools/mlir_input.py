@@ -37,8 +37,10 @@ def nesting_depth(text: str) -> tuple[int, int]:
 def check_text(text: str, name: str) -> None:
     depth, line = nesting_depth(text)
     if depth > MAX_NESTING:
-        raise InputError(f"{name}:{line}: error: nesting too deep ({depth} levels of brackets or regions; "
-                         f"irjax accepts at most {MAX_NESTING}): refused before parsing (it would crash the MLIR parser)")
+        raise InputError(
+            f"{name}:{line}: error: nesting too deep ({depth} levels of brackets or regions; "
+            f"irjax accepts at most {MAX_NESTING}): refused before parsing (it would crash the MLIR parser)"
+        )
 
 
 _CHILD = """

@@ -1,6 +1,6 @@
 """irjax-opt: an mlir-opt-style driver running irjax (and MLIR) pass pipelines over .mlir files.
 
-    irjax-opt in.mlir -p 'grad{func=f},cse,lower-stablehlo' -o out.mlir
+irjax-opt in.mlir -p 'grad{func=f},cse,lower-stablehlo' -o out.mlir
 """
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from irjax.dialects.mlir import enter, ir, passmanager
 from irjax.passes.registry import PipelineError, parse_pipeline, passes, run_pipeline
@@ -153,7 +154,7 @@ def _check_diagnostics(name: str, text: str, diags: list[Diag]) -> list[str]:
             problems.append(_format(name, d._replace(msg=f"unexpected error: {d.msg}")))
     for line, kind, msg, seen in expected:
         if not seen:
-            problems.append(f"{name}:{line}: error: expected {kind} \"{msg}\" was not produced")
+            problems.append(f'{name}:{line}: error: expected {kind} "{msg}" was not produced')
     return problems
 
 
@@ -186,6 +187,7 @@ def _read(path: str):
 
 def _write(path: str, modules: list, args) -> None:
     if args.emit_bytecode:
+
         def emit(out):
             for m in modules:
                 m.operation.write_bytecode(out)
@@ -194,6 +196,7 @@ def _write(path: str, modules: list, args) -> None:
 
         def emit(out):
             out.write(text)
+
     if path == "-":
         out = sys.stdout.buffer if args.emit_bytecode else sys.stdout
         emit(out)

@@ -12,20 +12,46 @@ import os
 import re
 import sys
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 _DTYPES = {
-    "f16": "float16", "f32": "float32", "f64": "float64", "bf16": "bfloat16",
-    "i8": "int8", "i16": "int16", "i32": "int32", "i64": "int64",
-    "u8": "uint8", "u16": "uint16", "u32": "uint32", "u64": "uint64",
-    "ui8": "uint8", "ui16": "uint16", "ui32": "uint32", "ui64": "uint64",
-    "si8": "int8", "si16": "int16", "si32": "int32", "si64": "int64",
-    "i1": "bool", "bool": "bool", "pred": "bool",
-    "float16": "float16", "float32": "float32", "float64": "float64", "bfloat16": "bfloat16",
-    "int8": "int8", "int16": "int16", "int32": "int32", "int64": "int64",
-    "uint8": "uint8", "uint16": "uint16", "uint32": "uint32", "uint64": "uint64",
+    "f16": "float16",
+    "f32": "float32",
+    "f64": "float64",
+    "bf16": "bfloat16",
+    "i8": "int8",
+    "i16": "int16",
+    "i32": "int32",
+    "i64": "int64",
+    "u8": "uint8",
+    "u16": "uint16",
+    "u32": "uint32",
+    "u64": "uint64",
+    "ui8": "uint8",
+    "ui16": "uint16",
+    "ui32": "uint32",
+    "ui64": "uint64",
+    "si8": "int8",
+    "si16": "int16",
+    "si32": "int32",
+    "si64": "int64",
+    "i1": "bool",
+    "bool": "bool",
+    "pred": "bool",
+    "float16": "float16",
+    "float32": "float32",
+    "float64": "float64",
+    "bfloat16": "bfloat16",
+    "int8": "int8",
+    "int16": "int16",
+    "int32": "int32",
+    "int64": "int64",
+    "uint8": "uint8",
+    "uint16": "uint16",
+    "uint32": "uint32",
+    "uint64": "uint64",
 }
 _JAX_FORM = re.compile(r"^\s*([a-z0-9]+)\s*\[\s*([0-9,\s]*)\]\s*$")  # f32[3,4]
 _IREE_FORM = re.compile(r"^\s*((?:\d+x)*)([a-z0-9]+)\s*$")  # 3x4xf32, f32
@@ -43,10 +69,14 @@ def parse_spec(spec: str) -> tuple[tuple[int, ...], np.dtype]:
     else:
         m = _IREE_FORM.match(spec)
         if not m:
-            raise SpecError(f"cannot read the shape {spec!r}; expected a dtype and dimensions like 'f32[10000,10]', 'i32[]' or '4x3xf32'")
+            raise SpecError(
+                f"cannot read the shape {spec!r}; expected a dtype and dimensions like 'f32[10000,10]', 'i32[]' or '4x3xf32'"
+            )
         name, dims = m.group(2), [d for d in m.group(1).split("x") if d]
     if name not in _DTYPES:
-        raise SpecError(f"unknown dtype {name!r} in {spec!r}; expected one of {', '.join(sorted(k for k in _DTYPES if len(k) <= 4))}")
+        raise SpecError(
+            f"unknown dtype {name!r} in {spec!r}; expected one of {', '.join(sorted(k for k in _DTYPES if len(k) <= 4))}"
+        )
     from irjax.runtime.artifact import dtype_from_name
 
     return tuple(int(d) for d in dims), dtype_from_name(_DTYPES[name])
@@ -139,11 +169,23 @@ def _num(v) -> str:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="irjax-run", description="Run an entry point of an irjax artifact.")
     p.add_argument("artifact", help="an .irjax file from irjax-compile or Exported.save")
-    p.add_argument("--input", "-i", action="append", default=[], metavar="X",
-                   help="an input, in order: x.npy, or 'f32[3]=1 2 3' / '3xf32=1,2,3' (one value splats)")
+    p.add_argument(
+        "--input",
+        "-i",
+        action="append",
+        default=[],
+        metavar="X",
+        help="an input, in order: x.npy, or 'f32[3]=1 2 3' / '3xf32=1,2,3' (one value splats)",
+    )
     p.add_argument("--entry", "-e", default=None, help="the entry point (default: the only one, or 'main')")
-    p.add_argument("--output", "-o", action="append", default=[], metavar="PATH",
-                   help="save output k to the k-th --output (.npy); one .npz path takes them all")
+    p.add_argument(
+        "--output",
+        "-o",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="save output k to the k-th --output (.npy); one .npz path takes them all",
+    )
     p.add_argument("--device", default=None, help="cpu (default), cuda, vulkan, ...")
     p.add_argument("--time", action="store_true", help="report load, first-call and steady-state times")
     p.add_argument("--repeat", type=int, default=20, help="calls to average with --time (default 20)")
@@ -198,8 +240,11 @@ def _run(args) -> int:
         for _ in range(n):
             ep.call_flat(inputs)
         mean = (time.perf_counter() - s) / n
-        print(f"load: {(t1 - t0) * 1e3:.2f} ms, first call: {(t2 - t1) * 1e3:.2f} ms, "
-              f"mean of {n} calls: {mean * 1e3:.3f} ms (numpy in and out, {art.target})", file=sys.stderr)
+        print(
+            f"load: {(t1 - t0) * 1e3:.2f} ms, first call: {(t2 - t1) * 1e3:.2f} ms, "
+            f"mean of {n} calls: {mean * 1e3:.3f} ms (numpy in and out, {art.target})",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -211,8 +256,10 @@ def _save(paths: list[str], outs: list[np.ndarray]) -> None:
         _write(paths[0], lambda f: np.savez(f, *outs))
         return
     if len(paths) != len(outs):
-        raise ValueError(f"the entry point has {len(outs)} output(s) but {len(paths)} --output path(s) were given "
-                         "(give one per output, or one .npz path)")
+        raise ValueError(
+            f"the entry point has {len(outs)} output(s) but {len(paths)} --output path(s) were given "
+            "(give one per output, or one .npz path)"
+        )
     for p, o in zip(paths, outs):
         p = p[1:] if p.startswith("@") else p
         if not p.endswith(".npy"):

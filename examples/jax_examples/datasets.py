@@ -4,6 +4,7 @@ Images are deterministic uniform noise; each label is the argmax of a fixed rand
 map of its image, so the classifiers have something learnable. Sizes: IRJAX_MNIST_TRAIN /
 IRJAX_MNIST_TEST examples (defaults 512 / 256; real MNIST has 60000 / 10000).
 """
+
 from __future__ import annotations
 
 import os

@@ -12,6 +12,7 @@ in `def FUNC`, and --set 'range(N)=M' every literal `range(N)` loop bound, in th
 source before it runs (to shorten epochs and steps).
 NumPy's global RNG is seeded with 0 first, so programs that draw from it are repeatable.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -82,8 +83,13 @@ class _Patcher(ast.NodeTransformer):
         return node
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
-        if (isinstance(node.func, ast.Name) and node.func.id == "range" and len(node.args) == 1
-                and isinstance(node.args[0], ast.Constant) and not node.keywords):
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "range"
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.Constant)
+            and not node.keywords
+        ):
             key = f"range({node.args[0].value!r})"
             if key in self.patches:
                 self.used.add(key)
@@ -94,8 +100,9 @@ class _Patcher(ast.NodeTransformer):
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
         args = node.args
         positional = args.posonlyargs + args.args
-        defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]],
-                            range(len(args.defaults))))
+        defaults = dict(
+            zip([a.arg for a in positional[len(positional) - len(args.defaults) :]], range(len(args.defaults)))
+        )
         for key, value in self.patches.items():
             func, _, arg = key.partition(".")
             if func == node.name and arg in defaults:
@@ -131,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     prog_args: list[str] = []
     if "--" in argv:
         i = argv.index("--")
-        argv, prog_args = argv[:i], argv[i + 1:]
+        argv, prog_args = argv[:i], argv[i + 1 :]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("example", help="program name, e.g. mnist_classifier")
     ap.add_argument("--backend", choices=("irjax", "jax"), default="irjax")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 from collections import namedtuple
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import numpy as jnp
 from ..tree_util import register_pytree_node, tree_flatten, tree_map, tree_unflatten
@@ -16,10 +17,29 @@ from ..tree_util import register_pytree_node, tree_flatten, tree_map, tree_unfla
 Schedule = Callable[[int], float]
 
 __all__ = [
-    "OptimizerState", "Optimizer", "optimizer", "sgd", "momentum", "nesterov", "adagrad",
-    "rmsprop", "rmsprop_momentum", "adam", "adamax", "sm3", "constant", "exponential_decay",
-    "inverse_time_decay", "polynomial_decay", "piecewise_constant", "make_schedule",
-    "l2_norm", "clip_grads", "JoinPoint", "pack_optimizer_state", "unpack_optimizer_state",
+    "OptimizerState",
+    "Optimizer",
+    "optimizer",
+    "sgd",
+    "momentum",
+    "nesterov",
+    "adagrad",
+    "rmsprop",
+    "rmsprop_momentum",
+    "adam",
+    "adamax",
+    "sm3",
+    "constant",
+    "exponential_decay",
+    "inverse_time_decay",
+    "polynomial_decay",
+    "piecewise_constant",
+    "make_schedule",
+    "l2_norm",
+    "clip_grads",
+    "JoinPoint",
+    "pack_optimizer_state",
+    "unpack_optimizer_state",
 ]
 
 # packed_state: per parameter leaf, the flat leaves of its optimizer state;
@@ -28,7 +48,8 @@ OptimizerState = namedtuple("OptimizerState", ["packed_state", "tree_def", "subt
 register_pytree_node(
     OptimizerState,
     lambda s: ((s.packed_state,), (s.tree_def, s.subtree_defs)),
-    lambda data, xs: OptimizerState(xs[0], data[0], data[1]))
+    lambda data, xs: OptimizerState(xs[0], data[0], data[1]),
+)
 
 Optimizer = namedtuple("Optimizer", ["init_fn", "update_fn", "params_fn"])
 
@@ -40,6 +61,7 @@ def _unzip2(pairs):
 
 def optimizer(opt_maker: Callable[..., tuple[Callable, Callable, Callable]]) -> Callable[..., Optimizer]:
     """Lifts an optimizer defined on single arrays to one on pytrees of arrays."""
+
     @functools.wraps(opt_maker)
     def tree_opt_maker(*args, **kwargs):
         init, update, get_params = opt_maker(*args, **kwargs)
@@ -55,17 +77,21 @@ def optimizer(opt_maker: Callable[..., tuple[Callable, Callable, Callable]]) -> 
             states_flat, tree, subtrees = opt_state
             grad_flat, tree2 = tree_flatten(grad_tree)
             if tree2 != tree:
-                raise TypeError("optimizer update function was passed a gradient tree that did "
-                                "not match the parameter tree structure with which it was "
-                                f"initialized: parameter tree {tree} and grad tree {tree2}.")
+                raise TypeError(
+                    "optimizer update function was passed a gradient tree that did "
+                    "not match the parameter tree structure with which it was "
+                    f"initialized: parameter tree {tree} and grad tree {tree2}."
+                )
             states = [tree_unflatten(s, f) for s, f in zip(subtrees, states_flat)]
             new_states = [update(i, g, s) for g, s in zip(grad_flat, states)]
             new_flat, subtrees2 = _unzip2(tree_flatten(s) for s in new_states)
             for s1, s2 in zip(subtrees, subtrees2):
                 if s1 != s2:
-                    raise TypeError("optimizer update function produced an output structure that "
-                                    "did not match its input structure: input "
-                                    f"{s1} and output {s2}.")
+                    raise TypeError(
+                        "optimizer update function produced an output structure that "
+                        "did not match its input structure: input "
+                        f"{s1} and output {s2}."
+                    )
             return OptimizerState(new_flat, tree, subtrees)
 
         @functools.wraps(get_params)
@@ -75,6 +101,7 @@ def optimizer(opt_maker: Callable[..., tuple[Callable, Callable, Callable]]) -> 
             return tree_unflatten(tree, [get_params(s) for s in states])
 
         return Optimizer(tree_init, tree_update, tree_get_params)
+
     return tree_opt_maker
 
 
@@ -82,9 +109,7 @@ def optimizer(opt_maker: Callable[..., tuple[Callable, Callable, Callable]]) -> 
 @optimizer
 def sgd(step_size: float | Schedule):
     step_size = make_schedule(step_size)
-    return (lambda x0: x0,
-            lambda i, g, x: x - step_size(i) * g,
-            lambda x: x)
+    return (lambda x0: x0, lambda i, g, x: x - step_size(i) * g, lambda x: x)
 
 
 @optimizer
@@ -95,6 +120,7 @@ def momentum(step_size: float | Schedule, mass: float):
         x, velocity = state
         velocity = mass * velocity + g
         return x - step_size(i) * velocity, velocity
+
     return (lambda x0: (x0, jnp.zeros_like(x0)), update, lambda state: state[0])
 
 
@@ -106,6 +132,7 @@ def nesterov(step_size: float | Schedule, mass: float):
         x, velocity = state
         velocity = mass * velocity + g
         return x - step_size(i) * (mass * velocity + g), velocity
+
     return (lambda x0: (x0, jnp.zeros_like(x0)), update, lambda state: state[0])
 
 
@@ -119,6 +146,7 @@ def adagrad(step_size: float | Schedule, momentum: float = 0.9):
         g_sq_inv_sqrt = jnp.where(g_sq > 0, 1.0 / jnp.sqrt(g_sq), 0.0)
         m = (1.0 - momentum) * (g * g_sq_inv_sqrt) + momentum * m
         return x - step_size(i) * m, g_sq, m
+
     return (lambda x0: (x0, jnp.zeros_like(x0), jnp.zeros_like(x0)), update, lambda s: s[0])
 
 
@@ -130,12 +158,12 @@ def rmsprop(step_size: float | Schedule, gamma: float = 0.9, eps: float = 1e-8):
         x, avg_sq_grad = state
         avg_sq_grad = avg_sq_grad * gamma + jnp.square(g) * (1.0 - gamma)
         return x - step_size(i) * g / jnp.sqrt(avg_sq_grad + eps), avg_sq_grad
+
     return (lambda x0: (x0, jnp.zeros_like(x0)), update, lambda s: s[0])
 
 
 @optimizer
-def rmsprop_momentum(step_size: float | Schedule, gamma: float = 0.9, eps: float = 1e-8,
-                     momentum: float = 0.9):
+def rmsprop_momentum(step_size: float | Schedule, gamma: float = 0.9, eps: float = 1e-8, momentum: float = 0.9):
     step_size = make_schedule(step_size)
 
     def update(i, g, state):
@@ -143,6 +171,7 @@ def rmsprop_momentum(step_size: float | Schedule, gamma: float = 0.9, eps: float
         avg_sq_grad = avg_sq_grad * gamma + jnp.square(g) * (1.0 - gamma)
         mom = momentum * mom + step_size(i) * g / jnp.sqrt(avg_sq_grad + eps)
         return x - mom, avg_sq_grad, mom
+
     return (lambda x0: (x0, jnp.zeros_like(x0), jnp.zeros_like(x0)), update, lambda s: s[0])
 
 
@@ -157,6 +186,7 @@ def adam(step_size: float | Schedule, b1: float = 0.9, b2: float = 0.999, eps: f
         mhat = m / (1 - jnp.asarray(b1, m.dtype) ** (i + 1))  # bias corrections
         vhat = v / (1 - jnp.asarray(b2, m.dtype) ** (i + 1))
         return x - step_size(i) * mhat / (jnp.sqrt(vhat) + eps), m, v
+
     return (lambda x0: (x0, jnp.zeros_like(x0), jnp.zeros_like(x0)), update, lambda s: s[0])
 
 
@@ -170,6 +200,7 @@ def adamax(step_size: float | Schedule, b1: float = 0.9, b2: float = 0.999, eps:
         u = jnp.maximum(b2 * u, jnp.abs(g))  # infinity-norm second moment
         x = x - (step_size(i) / (1 - jnp.asarray(b1, m.dtype) ** (i + 1))) * m / (u + eps)
         return x, m, u
+
     return (lambda x0: (x0, jnp.zeros_like(x0), jnp.zeros_like(x0)), update, lambda s: s[0])
 
 
@@ -180,7 +211,7 @@ def sm3(step_size: float | Schedule, momentum: float = 0.9):
 
     def splice(seq, i, x):
         lst = list(seq)
-        lst[i:i + 1] = x
+        lst[i : i + 1] = x
         return lst
 
     def broadcast_into(ndim, x, axis):
@@ -205,6 +236,7 @@ def sm3(step_size: float | Schedule, momentum: float = 0.9):
     def get_params(state):
         x, _, _, x_shape = state
         return x.reshape(x_shape)
+
     return init, update, get_params
 
 
@@ -212,32 +244,36 @@ def sm3(step_size: float | Schedule, momentum: float = 0.9):
 def constant(step_size: float) -> Schedule:
     def schedule(i):
         return step_size
+
     return schedule
 
 
 def exponential_decay(step_size: float, decay_steps: float, decay_rate: float) -> Schedule:
     def schedule(i):
         return step_size * decay_rate ** (i / decay_steps)
+
     return schedule
 
 
-def inverse_time_decay(step_size: float, decay_steps: float, decay_rate: float,
-                       staircase: bool = False) -> Schedule:
+def inverse_time_decay(step_size: float, decay_steps: float, decay_rate: float, staircase: bool = False) -> Schedule:
     if staircase:
+
         def schedule(i):
             return step_size / (1 + decay_rate * jnp.floor(i / decay_steps))
     else:
+
         def schedule(i):
             return step_size / (1 + decay_rate * i / decay_steps)
+
     return schedule
 
 
-def polynomial_decay(step_size: float, decay_steps: int, final_step_size: float,
-                     power: float = 1.0) -> Schedule:
+def polynomial_decay(step_size: float, decay_steps: int, final_step_size: float, power: float = 1.0) -> Schedule:
     def schedule(step_num):
         step_num = jnp.minimum(step_num, decay_steps)
         step_mult = (1 - step_num / decay_steps) ** power
         return step_mult * (step_size - final_step_size) + final_step_size
+
     return schedule
 
 
@@ -251,6 +287,7 @@ def piecewise_constant(boundaries: Any, values: Any) -> Schedule:
 
     def schedule(i):
         return values[jnp.sum(i > boundaries)]
+
     return schedule
 
 
@@ -259,8 +296,7 @@ def make_schedule(scalar_or_schedule: float | Schedule) -> Schedule:
         return scalar_or_schedule
     if jnp.ndim(scalar_or_schedule) == 0:
         return constant(scalar_or_schedule)
-    raise TypeError(f"step size must be a scalar or a schedule (callable), got "
-                    f"{type(scalar_or_schedule)}")
+    raise TypeError(f"step size must be a scalar or a schedule (callable), got {type(scalar_or_schedule)}")
 
 
 # ------------------------------------------------------------------ utilities
@@ -298,7 +334,8 @@ def pack_optimizer_state(marked_pytree: Any) -> OptimizerState:
     """Inverse of unpack_optimizer_state."""
     sentinels, tree_def = tree_flatten(marked_pytree)
     if not all(isinstance(s, JoinPoint) for s in sentinels):
-        raise TypeError("pack_optimizer_state expects a pytree whose leaves are all JoinPoints "
-                        "(as made by unpack_optimizer_state).")
+        raise TypeError(
+            "pack_optimizer_state expects a pytree whose leaves are all JoinPoints (as made by unpack_optimizer_state)."
+        )
     states_flat, subtree_defs = _unzip2(tree_flatten(s.subtree) for s in sentinels)
     return OptimizerState(states_flat, tree_def, subtree_defs)

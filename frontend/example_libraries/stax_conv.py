@@ -16,15 +16,28 @@ from ..nn.initializers import glorot_normal, normal
 
 Layer = tuple[Callable[..., Any], Callable[..., Any]]
 
-__all__ = ["GeneralConv", "Conv", "GeneralConvTranspose", "Conv1DTranspose", "ConvTranspose",
-           "MaxPool", "SumPool", "AvgPool"]
+__all__ = [
+    "GeneralConv",
+    "Conv",
+    "GeneralConvTranspose",
+    "Conv1DTranspose",
+    "ConvTranspose",
+    "MaxPool",
+    "SumPool",
+    "AvgPool",
+]
 
 
 def _specs(dimension_numbers) -> tuple[str, str, str]:
-    if (not isinstance(dimension_numbers, (tuple, list)) or len(dimension_numbers) != 3
-            or not all(isinstance(s, str) for s in dimension_numbers)):
-        raise TypeError("stax conv layers expect dimension_numbers as three layout strings "
-                        f"(lhs, rhs, out), e.g. ('NHWC', 'HWIO', 'NHWC'); got {dimension_numbers!r}")
+    if (
+        not isinstance(dimension_numbers, (tuple, list))
+        or len(dimension_numbers) != 3
+        or not all(isinstance(s, str) for s in dimension_numbers)
+    ):
+        raise TypeError(
+            "stax conv layers expect dimension_numbers as three layout strings "
+            f"(lhs, rhs, out), e.g. ('NHWC', 'HWIO', 'NHWC'); got {dimension_numbers!r}"
+        )
     return tuple(dimension_numbers)
 
 
@@ -41,11 +54,13 @@ def _conv_shape(input_shape, kernel_shape, strides, padding, dimension_numbers) 
     """Output shape of conv_general_dilated (JAX's lax.conv_general_shape_tuple)."""
     dn = lax.conv_dimension_numbers(input_shape, kernel_shape, dimension_numbers)
     lhs, rhs = _canonical(input_shape, dn.lhs_spec), _canonical(kernel_shape, dn.rhs_spec)
-    pads = (lax.padtype_to_pads(lhs[2:], rhs[2:], strides, padding) if isinstance(padding, str)
-            else [tuple(p) for p in padding])
+    pads = (
+        lax.padtype_to_pads(lhs[2:], rhs[2:], strides, padding)
+        if isinstance(padding, str)
+        else [tuple(p) for p in padding]
+    )
     if len(pads) != len(lhs) - 2:
-        raise TypeError(f"Wrong number of explicit pads for convolution: expected {len(lhs) - 2}, "
-                        f"got {len(pads)}.")
+        raise TypeError(f"Wrong number of explicit pads for convolution: expected {len(lhs) - 2}, got {len(pads)}.")
     padded = [d + lo + hi for d, (lo, hi) in zip(lhs[2:], pads)]
     out = np.array([lhs[0], rhs[0]] + [_stride_dim(d, k, s) for d, k, s in zip(padded, rhs[2:], strides)])
     return tuple(np.take(out, np.argsort(dn.out_spec)))
@@ -77,12 +92,12 @@ def _conv_transpose_shape(input_shape, kernel_shape, strides, padding, dimension
 def _kernel_shape(specs, out_chan, filter_shape, input_shape) -> list:
     lhs_spec, rhs_spec, _ = specs
     spatial = iter(filter_shape)
-    return [out_chan if c == "O" else input_shape[lhs_spec.index("C")] if c == "I" else next(spatial)
-            for c in rhs_spec]
+    return [out_chan if c == "O" else input_shape[lhs_spec.index("C")] if c == "I" else next(spatial) for c in rhs_spec]
 
 
-def _conv_layer(shape_rule, apply_rule, dimension_numbers, out_chan, filter_shape, strides, padding,
-                W_init, b_init) -> Layer:
+def _conv_layer(
+    shape_rule, apply_rule, dimension_numbers, out_chan, filter_shape, strides, padding, W_init, b_init
+) -> Layer:
     specs = _specs(dimension_numbers)
     strides = strides or (1,) * len(filter_shape)
     W_init = W_init or glorot_normal(specs[1].index("I"), specs[1].index("O"))
@@ -97,6 +112,7 @@ def _conv_layer(shape_rule, apply_rule, dimension_numbers, out_chan, filter_shap
     def apply_fun(params, inputs, **kwargs):
         W, b = params
         return apply_rule(inputs, W, strides, padding, specs) + b
+
     return init_fun, apply_fun
 
 
@@ -109,23 +125,45 @@ def _conv_transpose_apply(inputs, W, strides, padding, specs):
     return lax.conv_transpose(inputs, W, strides, padding, dimension_numbers=specs)
 
 
-def GeneralConv(dimension_numbers: Sequence[str], out_chan: int, filter_shape: Sequence[int],
-                strides: Sequence[int] | None = None, padding: Any = "VALID", W_init: Callable | None = None,
-                b_init: Callable = normal(1e-6)) -> Layer:
+def GeneralConv(
+    dimension_numbers: Sequence[str],
+    out_chan: int,
+    filter_shape: Sequence[int],
+    strides: Sequence[int] | None = None,
+    padding: Any = "VALID",
+    W_init: Callable | None = None,
+    b_init: Callable = normal(1e-6),
+) -> Layer:
     """Convolution with layouts (lhs, rhs, out), e.g. ('NHWC', 'HWIO', 'NHWC'), plus a bias."""
-    return _conv_layer(_conv_shape, _conv_apply, dimension_numbers, out_chan, filter_shape, strides,
-                       padding, W_init, b_init)
+    return _conv_layer(
+        _conv_shape, _conv_apply, dimension_numbers, out_chan, filter_shape, strides, padding, W_init, b_init
+    )
 
 
 Conv = functools.partial(GeneralConv, ("NHWC", "HWIO", "NHWC"))
 
 
-def GeneralConvTranspose(dimension_numbers: Sequence[str], out_chan: int, filter_shape: Sequence[int],
-                         strides: Sequence[int] | None = None, padding: Any = "VALID",
-                         W_init: Callable | None = None, b_init: Callable = normal(1e-6)) -> Layer:
+def GeneralConvTranspose(
+    dimension_numbers: Sequence[str],
+    out_chan: int,
+    filter_shape: Sequence[int],
+    strides: Sequence[int] | None = None,
+    padding: Any = "VALID",
+    W_init: Callable | None = None,
+    b_init: Callable = normal(1e-6),
+) -> Layer:
     """Transposed convolution with layouts (lhs, rhs, out), plus a bias."""
-    return _conv_layer(_conv_transpose_shape, _conv_transpose_apply, dimension_numbers, out_chan,
-                       filter_shape, strides, padding, W_init, b_init)
+    return _conv_layer(
+        _conv_transpose_shape,
+        _conv_transpose_apply,
+        dimension_numbers,
+        out_chan,
+        filter_shape,
+        strides,
+        padding,
+        W_init,
+        b_init,
+    )
 
 
 Conv1DTranspose = functools.partial(GeneralConvTranspose, ("NHC", "HIO", "NHC"))
@@ -138,8 +176,12 @@ def _non_spatial_axes(spec: str | None, ndim: int) -> tuple[int, int]:
 
 
 def _pooling_layer(reducer: Callable, init_val: float, rescaler: Callable | None = None) -> Callable[..., Layer]:
-    def PoolingLayer(window_shape: Sequence[int], strides: Sequence[int] | None = None,
-                     padding: str = "VALID", spec: str | None = None) -> Layer:
+    def PoolingLayer(
+        window_shape: Sequence[int],
+        strides: Sequence[int] | None = None,
+        padding: str = "VALID",
+        spec: str | None = None,
+    ) -> Layer:
         """Pooling over the spatial axes of spec (default: all axes but the first and last)."""
         window_shape = tuple(window_shape)
         strides = tuple(strides or (1,) * len(window_shape))
@@ -150,13 +192,16 @@ def _pooling_layer(reducer: Callable, init_val: float, rescaler: Callable | None
 
         def init_fun(rng, input_shape):
             pads = lax.padtype_to_pads(input_shape, dims, steps, padding)
-            return tuple(_stride_dim(d + lo + hi, k, s)
-                         for d, (lo, hi), k, s in zip(input_shape, pads, dims, steps)), ()
+            return tuple(
+                _stride_dim(d + lo + hi, k, s) for d, (lo, hi), k, s in zip(input_shape, pads, dims, steps)
+            ), ()
 
         def apply_fun(params, inputs, **kwargs):
             out = lax.reduce_window(inputs, init_val, reducer, dims, steps, padding)
             return rescale(out, inputs, spec) if rescale else out
+
         return init_fun, apply_fun
+
     return PoolingLayer
 
 
@@ -167,14 +212,15 @@ SumPool = _pooling_layer(lax.add, 0.0)
 def _normalize_by_window_size(dims: tuple, strides: tuple, padding: str) -> Callable:
     """Divides window sums by the number of input elements each window covers (padding
     cells are not counted, so 'SAME' borders average over fewer elements)."""
+
     def rescale(outputs, inputs, spec):
         non_spatial = _non_spatial_axes(spec, inputs.ndim)
         spatial_shape = tuple(d for i, d in enumerate(inputs.shape) if i not in non_spatial)
-        counts = lax.reduce_window(jnp.ones(spatial_shape, dtype=inputs.dtype), 0.0, lax.add, dims,
-                                   strides, padding)
+        counts = lax.reduce_window(jnp.ones(spatial_shape, dtype=inputs.dtype), 0.0, lax.add, dims, strides, padding)
         for i in sorted(non_spatial):
             counts = jnp.expand_dims(counts, i)
         return outputs / counts
+
     return rescale
 
 

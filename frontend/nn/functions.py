@@ -40,8 +40,10 @@ relu6.defjvps(lambda g, ans, x: jnp.where((x > 0) & (x < 6), g, jnp.zeros_like(g
 def sigmoid(x):
     x = jnp.asarray(x)
     if not issubdtype(x.dtype, jnp.inexact):  # JAX's logistic refuses integers too
-        raise TypeError(f"sigmoid (logistic) does not accept dtype {x.dtype}. Accepted dtypes "
-                        "are subtypes of floating, complexfloating.")
+        raise TypeError(
+            f"sigmoid (logistic) does not accept dtype {x.dtype}. Accepted dtypes "
+            "are subtypes of floating, complexfloating."
+        )
     return lax.logistic(x)
 
 
@@ -97,7 +99,7 @@ def gelu(x, approximate: bool = True):
     x = _float(x)
     if approximate:
         c = np.sqrt(2 / np.pi).astype(x.dtype)
-        cdf = 0.5 * (1.0 + jnp.tanh(c * (x + 0.044715 * (x ** 3))))
+        cdf = 0.5 * (1.0 + jnp.tanh(c * (x + 0.044715 * (x**3))))
         return x * cdf
     return (0.5 * x * (1.0 + lax.erf(x * np.sqrt(0.5).astype(x.dtype)))).astype(x.dtype)
 
@@ -122,8 +124,7 @@ def hard_silu(x):
 hard_swish = hard_silu
 
 
-def logsumexp(a, axis: Axis = None, b=None, keepdims: bool = False, return_sign: bool = False,
-              where=None):
+def logsumexp(a, axis: Axis = None, b=None, keepdims: bool = False, return_sign: bool = False, where=None):
     """log(sum(b * exp(a))) computed stably; with return_sign, also the sign of the sum."""
     a = _float(a)
     if b is not None:
@@ -160,8 +161,7 @@ def softmax(x, axis: Axis = -1, where=None):
     return out if where is None else jnp.where(where, out, 0)
 
 
-def standardize(x, axis: Axis = -1, mean=None, variance=None, epsilon=1e-5, where=None,
-                algorithm: str = "fast"):
+def standardize(x, axis: Axis = -1, mean=None, variance=None, epsilon=1e-5, where=None, algorithm: str = "fast"):
     """(x - mean) / sqrt(variance + epsilon) along `axis`."""
     x = _float(x)
     if mean is None:

@@ -6,7 +6,8 @@ They draw from irjax.random with JAX's algorithms, so the same key gives JAX's n
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -17,10 +18,26 @@ from ..dtypes import canonicalize_dtype, issubdtype
 Initializer = Callable[..., Any]
 
 __all__ = [
-    "Initializer", "constant", "delta_orthogonal", "glorot_normal", "glorot_uniform",
-    "he_normal", "he_uniform", "kaiming_normal", "kaiming_uniform", "lecun_normal",
-    "lecun_uniform", "normal", "ones", "orthogonal", "truncated_normal", "uniform",
-    "variance_scaling", "xavier_normal", "xavier_uniform", "zeros",
+    "Initializer",
+    "constant",
+    "delta_orthogonal",
+    "glorot_normal",
+    "glorot_uniform",
+    "he_normal",
+    "he_uniform",
+    "kaiming_normal",
+    "kaiming_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "normal",
+    "ones",
+    "orthogonal",
+    "truncated_normal",
+    "uniform",
+    "variance_scaling",
+    "xavier_normal",
+    "xavier_uniform",
+    "zeros",
 ]
 
 
@@ -43,14 +60,17 @@ def ones(key: Any, shape: Sequence[int], dtype: Any = None) -> Any:
 def constant(value: Any, dtype: Any = None) -> Initializer:
     def init(key, shape, dtype=dtype):
         return jnp.full(_shape(shape), value, dtype=_dtype(dtype))
+
     return init
 
 
 def uniform(scale: float = 1e-2, dtype: Any = None) -> Initializer:
     """Uniform on [0, scale)."""
+
     def init(key, shape, dtype=dtype):
         dtype = _dtype(dtype)
         return random.uniform(key, _shape(shape), dtype) * jnp.array(scale, dtype)
+
     return init
 
 
@@ -58,15 +78,17 @@ def normal(stddev: float = 1e-2, dtype: Any = None) -> Initializer:
     def init(key, shape, dtype=dtype):
         dtype = _dtype(dtype)
         return random.normal(key, _shape(shape), dtype) * jnp.array(stddev, dtype)
+
     return init
 
 
-def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.0,
-                     upper: float = 2.0) -> Initializer:
+def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.0, upper: float = 2.0) -> Initializer:
     """stddev times a standard normal truncated to [lower, upper] (no variance correction)."""
+
     def init(key, shape, dtype=dtype):
         dtype = _dtype(dtype)
         return random.truncated_normal(key, lower, upper, _shape(shape), dtype) * jnp.array(stddev, dtype)
+
     return init
 
 
@@ -76,23 +98,34 @@ def _prod_axes(shape: tuple[int, ...], axes: int | Sequence[int]) -> int:
     return math.prod(shape[i] for i in axes)
 
 
-def _compute_fans(shape: tuple[int, ...], in_axis: int | Sequence[int] = -2,
-                  out_axis: int | Sequence[int] = -1,
-                  batch_axis: int | Sequence[int] = ()) -> tuple[float, float]:
+def _compute_fans(
+    shape: tuple[int, ...],
+    in_axis: int | Sequence[int] = -2,
+    out_axis: int | Sequence[int] = -1,
+    batch_axis: int | Sequence[int] = (),
+) -> tuple[float, float]:
     """Fan-in and fan-out; axes not named in_axis/out_axis/batch_axis are receptive field."""
     if isinstance(in_axis, int) and in_axis == -2 and len(shape) <= 1:
-        raise ValueError(f"Can't compute input and output sizes of a {len(shape)}-dimensional "
-                         "weights tensor with default in_axis. Must be at least 2D or specify "
-                         "in_axis explicitly.")
+        raise ValueError(
+            f"Can't compute input and output sizes of a {len(shape)}-dimensional "
+            "weights tensor with default in_axis. Must be at least 2D or specify "
+            "in_axis explicitly."
+        )
     in_size, out_size = _prod_axes(shape, in_axis), _prod_axes(shape, out_axis)
     batch_size = _prod_axes(shape, batch_axis)
     receptive = math.prod(shape) / in_size / out_size / batch_size
     return in_size * receptive, out_size * receptive
 
 
-def variance_scaling(scale: float, mode: str, distribution: str,
-                     in_axis: int | Sequence[int] = -2, out_axis: int | Sequence[int] = -1,
-                     batch_axis: int | Sequence[int] = (), dtype: Any = None) -> Initializer:
+def variance_scaling(
+    scale: float,
+    mode: str,
+    distribution: str,
+    in_axis: int | Sequence[int] = -2,
+    out_axis: int | Sequence[int] = -1,
+    batch_axis: int | Sequence[int] = (),
+    dtype: Any = None,
+) -> Initializer:
     """Samples with variance scale / n, n = fan_in, fan_out, their mean or geometric mean."""
     if mode not in ("fan_in", "fan_out", "fan_avg", "fan_geo_avg"):
         raise ValueError(f"invalid mode for variance scaling initializer: {mode}")
@@ -104,16 +137,21 @@ def variance_scaling(scale: float, mode: str, distribution: str,
         if not issubdtype(dtype, jnp.floating):
             raise TypeError(f"variance_scaling: dtype must be a real floating type, got {dtype}.")
         fan_in, fan_out = _compute_fans(shape, in_axis, out_axis, batch_axis)
-        denominator = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
-                       "fan_geo_avg": (fan_in * fan_out) ** 0.5}[mode]
+        denominator = {
+            "fan_in": fan_in,
+            "fan_out": fan_out,
+            "fan_avg": (fan_in + fan_out) / 2,
+            "fan_geo_avg": (fan_in * fan_out) ** 0.5,
+        }[mode]
         variance = jnp.array(scale / denominator, dtype=dtype)
         if distribution == "truncated_normal":
             # .8796... is the stddev of a standard normal truncated to [-2, 2]
-            stddev = jnp.sqrt(variance) / jnp.array(.87962566103423978, dtype)
+            stddev = jnp.sqrt(variance) / jnp.array(0.87962566103423978, dtype)
             return random.truncated_normal(key, -2, 2, shape, dtype) * stddev
         if distribution == "normal":
             return random.normal(key, shape, dtype) * jnp.sqrt(variance)
         return random.uniform(key, shape, dtype, -1) * jnp.sqrt(3 * variance)
+
     return init
 
 
@@ -166,11 +204,13 @@ def orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None) -> 
         q = jnp.reshape(q, tuple(np.delete(shape, column_axis)) + (shape[column_axis],))
         q = jnp.moveaxis(q, -1, column_axis)
         return jnp.array(scale, dtype) * q
+
     return init
 
 
 def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None) -> Initializer:
     """Orthogonal matrix at the centre of a 3-5D convolution kernel, zeros elsewhere."""
+
     def init(key, shape, dtype=dtype):
         shape, dtype = _shape(shape), _dtype(dtype)
         if len(shape) not in (3, 4, 5):
@@ -180,4 +220,5 @@ def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = Non
         ortho = orthogonal(scale=scale, column_axis=column_axis, dtype=dtype)(key, shape[-2:])
         centre = tuple((k - 1) // 2 for k in shape[:-2])
         return jnp.zeros(shape, dtype).at[centre].set(ortho)
+
     return init

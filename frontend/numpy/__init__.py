@@ -1,35 +1,140 @@
 """irjax.numpy: the NumPy API on irjax arrays (works eagerly and under transformations)."""
 
 import numpy as _np
-
 from irjax.array import Array as ndarray  # noqa: F401
 from irjax.dtypes import float0, promote_types, result_type  # noqa: F401
 
-from .creation import *  # noqa: F401,F403
-from .creation import arange, array, asarray, empty, empty_like, eye, full, full_like, identity, linspace, meshgrid, ones, ones_like, tri, tril, triu, zeros, zeros_like  # noqa: F401
 from . import linalg  # noqa: F401
+from .creation import *  # noqa: F401,F403
+from .creation import (  # noqa: F401
+    arange,
+    array,
+    asarray,
+    empty,
+    empty_like,
+    eye,
+    full,
+    full_like,
+    identity,
+    linspace,
+    meshgrid,
+    ones,
+    ones_like,
+    tri,
+    tril,
+    triu,
+    zeros,
+    zeros_like,
+)
 from .indexing import argwhere, flatnonzero, nonzero, take, take_along_axis  # noqa: F401
+from .nanfunctions import (  # noqa: F401
+    nanargmax,
+    nanargmin,
+    nancumprod,
+    nancumsum,
+    nanmax,
+    nanmean,
+    nanmedian,
+    nanmin,
+    nanpercentile,
+    nanprod,
+    nanquantile,
+    nanstd,
+    nansum,
+    nanvar,
+)
 from .products import (  # noqa: F401
-    convolve, correlate, cross, dot, einsum, inner, kron, matmul, matvec, outer, tensordot, trapezoid, vdot, vecdot,
+    convolve,
+    correlate,
+    cross,
+    dot,
+    einsum,
+    inner,
+    kron,
+    matmul,
+    matvec,
+    outer,
+    tensordot,
+    trapezoid,
+    vdot,
+    vecdot,
     vecmat,
 )
-from .nanfunctions import (  # noqa: F401
-    nanargmax, nanargmin, nancumprod, nancumsum, nanmax, nanmean, nanmedian, nanmin, nanpercentile, nanprod,
-    nanquantile, nanstd, nansum, nanvar,
-)
-from .statistics import corrcoef, cov, percentile, quantile  # noqa: F401
 from .reductions import (  # noqa: F401
-    all, amax, amin, any, argmax, argmin, average, count_nonzero, cumprod, cumsum, cumulative_prod,
-    cumulative_sum, max, mean, median, min, prod, ptp, std, sum, var,
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    average,
+    count_nonzero,
+    cumprod,
+    cumsum,
+    cumulative_prod,
+    cumulative_sum,
+    max,
+    mean,
+    median,
+    min,
+    prod,
+    ptp,
+    std,
+    sum,
+    var,
 )
 from .shape import (  # noqa: F401
-    array_split, atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, broadcast_shapes, broadcast_to,
-    column_stack, concat, concatenate, diag, diagonal, dstack, expand_dims, flip, fliplr, flipud, hsplit,
-    hstack, moveaxis, ndim, pad, permute_dims, ravel, repeat, reshape, roll, rot90, row_stack, shape, size,
-    split, squeeze, stack, swapaxes, tile, trace, transpose, vsplit, vstack,
-    append, delete, diff, ediff1d, insert, matrix_transpose, rollaxis, unstack,
+    append,
+    array_split,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_arrays,
+    broadcast_shapes,
+    broadcast_to,
+    column_stack,
+    concat,
+    concatenate,
+    delete,
+    diag,
+    diagonal,
+    diff,
+    dstack,
+    ediff1d,
+    expand_dims,
+    flip,
+    fliplr,
+    flipud,
+    hsplit,
+    hstack,
+    insert,
+    matrix_transpose,
+    moveaxis,
+    ndim,
+    pad,
+    permute_dims,
+    ravel,
+    repeat,
+    reshape,
+    roll,
+    rollaxis,
+    rot90,
+    row_stack,
+    shape,
+    size,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    tile,
+    trace,
+    transpose,
+    unstack,
+    vsplit,
+    vstack,
 )
 from .sorting import argpartition, argsort, isin, lexsort, partition, searchsorted, sort, unique  # noqa: F401
+from .statistics import corrcoef, cov, percentile, quantile  # noqa: F401
 from .ufuncs import *  # noqa: F401,F403
 from .ufuncs import abs, absolute, astype, clip, divmod, pow, round, where  # noqa: F401
 
@@ -50,8 +155,14 @@ dtype = _np.dtype
 iinfo, finfo = _np.iinfo, _np.finfo
 issubdtype = _np.issubdtype
 integer, floating, inexact, number, signedinteger, unsignedinteger, complexfloating, generic = (
-    _np.integer, _np.floating, _np.inexact, _np.number, _np.signedinteger, _np.unsignedinteger,
-    _np.complexfloating, _np.generic,
+    _np.integer,
+    _np.floating,
+    _np.inexact,
+    _np.number,
+    _np.signedinteger,
+    _np.unsignedinteger,
+    _np.complexfloating,
+    _np.generic,
 )
 pi, e, inf, nan, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, _np.euler_gamma
 newaxis = None
@@ -85,6 +196,5 @@ def array_equal(a1, a2, equal_nan=False):
     return all(equal(a1, a2))
 
 
-def zeros_like_shape(shape, dtype=None):  # pragma: no cover  (internal helper name kept stable)
+def zeros_like_shape(shape, dtype=None):  # noqa: F811  # pragma: no cover  (internal helper name kept stable)
     return zeros(shape, dtype)
-

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from irjax import dtypes
 from irjax.core import ShapedArray, Tracer, aval_of, bind, current_trace
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from irjax import dtypes
 from irjax.core import Tracer, bind
 
@@ -240,7 +239,8 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
 
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """Numbers spaced evenly on a log scale between start and stop (same signs)."""
-    from .ufuncs import exp, log, sign, abs as _abs
+    from .ufuncs import abs as _abs
+    from .ufuncs import exp, log, sign
 
     start, stop = asarray(start), asarray(stop)
     s = sign(start)

@@ -8,7 +8,6 @@ gives a fill value instead) and out-of-range updates drop (mode='clip' clamps th
 from __future__ import annotations
 
 import numpy as np
-
 from irjax import dtypes
 from irjax.core import Tracer, bind, current_trace
 from irjax.errors import NonConcreteBooleanIndexError
@@ -145,7 +144,14 @@ def _checked_int(i, n, d):
     return min(max(j, 0), n - 1)
 
 
-_MODES = {None: "clip", "clip": "clip", "promise_in_bounds": "clip", "fill": "fill", "drop": "fill", "fill_or_drop": "fill"}
+_MODES = {
+    None: "clip",
+    "clip": "clip",
+    "promise_in_bounds": "clip",
+    "fill": "fill",
+    "drop": "fill",
+    "fill_or_drop": "fill",
+}
 
 
 def _parse_mode(mode) -> str:
@@ -226,7 +232,7 @@ def _index_array(i, n):
     """Integer index array with negatives wrapped (int32)."""
     if isinstance(i, Tracer) or is_array(i):
         a = convert(asarray_any(i), np.int32) if asarray_any(i).dtype != np.int32 else asarray_any(i)
-        from .ufuncs import where, less, add
+        from .ufuncs import add, less, where
 
         return where(less(a, 0), add(a, np.int32(n)), a)
     a = np.asarray(i).astype(np.int64)
@@ -289,9 +295,13 @@ def getitem(x, idx, mode=None, fill_value=None):
     # (no rows to gather: a zero slice of an empty axis keeps the gather well-formed)
     slice_sizes = tuple(min(1, y.shape[d]) if d in adv else y.shape[d] for d in range(y.ndim))
     out = bind(
-        "gather", y, indices,
-        offset_dims=offset_dims, collapsed_slice_dims=tuple(adv),
-        start_index_map=tuple(adv), slice_sizes=slice_sizes,
+        "gather",
+        y,
+        indices,
+        offset_dims=offset_dims,
+        collapsed_slice_dims=tuple(adv),
+        start_index_map=tuple(adv),
+        slice_sizes=slice_sizes,
     )
     if mode == "fill":
         ok = _in_bounds(arrays, adv, y.shape, bshape)
@@ -342,7 +352,10 @@ def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
 
     ax = canonical_axis(axis, arr.ndim)
     ind = asarray_any(indices)
-    shape = np.broadcast_shapes(tuple(1 if d == ax else n for d, n in enumerate(arr.shape)), tuple(1 if d == ax else n for d, n in enumerate(ind.shape)))
+    shape = np.broadcast_shapes(
+        tuple(1 if d == ax else n for d, n in enumerate(arr.shape)),
+        tuple(1 if d == ax else n for d, n in enumerate(ind.shape)),
+    )
     idx = []
     for d in range(arr.ndim):
         if d == ax:
@@ -378,7 +391,10 @@ def nonzero(a, size=None, fill_value=None):
     if isinstance(a, Tracer) and size is None:
         from irjax.errors import ConcretizationTypeError
 
-        raise ConcretizationTypeError(a, "The size argument of jnp.nonzero must be statically specified to use jnp.nonzero within JAX transformations.")
+        raise ConcretizationTypeError(
+            a,
+            "The size argument of jnp.nonzero must be statically specified to use jnp.nonzero within JAX transformations.",
+        )
     if isinstance(a, Tracer):
         raise NotImplementedError("jnp.nonzero with size= under a transformation")
     res = np.nonzero(np.asarray(a))
@@ -483,7 +499,7 @@ def _scatter(x, idx, values, kind, mode=None):
     has_adv = any(_is_advanced(i) for i in eidx)
     if not has_adv:
         # ints and slices: an outer grid of index arrays, windows of size 1
-        grids, dims, out_order = [], [], []
+        grids, dims = [], []
         for d, (i, n) in enumerate(zip(eidx, xe.shape)):
             if _is_int_scalar(i):
                 j = int(i) + n if int(i) < 0 else int(i)  # negatives wrap once; still out: dropped
@@ -497,12 +513,19 @@ def _scatter(x, idx, values, kind, mode=None):
         grid_shape = indices.shape[:-1]
         v = bind("reshape", v, new_sizes=grid_shape)
         out = bind(
-            "scatter", xe, indices, v,
-            update_window_dims=(), inserted_window_dims=tuple(range(k)),
-            scatter_dims_to_operand_dims=tuple(range(k)), kind=kind,
+            "scatter",
+            xe,
+            indices,
+            v,
+            update_window_dims=(),
+            inserted_window_dims=tuple(range(k)),
+            scatter_dims_to_operand_dims=tuple(range(k)),
+            kind=kind,
         )
     else:
-        sl_all = all(isinstance(i, slice) and i == slice(None) for i in eidx if not (_is_advanced(i) or _is_int_scalar(i)))
+        sl_all = all(
+            isinstance(i, slice) and i == slice(None) for i in eidx if not (_is_advanced(i) or _is_int_scalar(i))
+        )
         if not sl_all:
             raise NotImplementedError(".at[] updates mixing integer arrays with partial slices")
         adv, arrays, bshape, contiguous = _gather_plan(xe, eidx)
@@ -514,9 +537,14 @@ def _scatter(x, idx, values, kind, mode=None):
         start = adv[0] if contiguous else 0
         window_dims = tuple(k for k in range(nb + len(rest)) if not start <= k < start + nb)
         out = bind(
-            "scatter", xe, indices, v,
-            update_window_dims=window_dims, inserted_window_dims=tuple(adv),
-            scatter_dims_to_operand_dims=tuple(adv), kind=kind,
+            "scatter",
+            xe,
+            indices,
+            v,
+            update_window_dims=window_dims,
+            inserted_window_dims=tuple(adv),
+            scatter_dims_to_operand_dims=tuple(adv),
+            kind=kind,
         )
     if out.shape != orig_shape:
         out = bind("reshape", out, new_sizes=orig_shape)

@@ -23,7 +23,6 @@ import operator
 from typing import NamedTuple
 
 import numpy as np
-
 from irjax import lax
 from irjax import numpy as jnp
 from irjax.api import jit
@@ -547,7 +546,7 @@ def _vector_norm(x, ord, axis, keepdims):
     if isinstance(ord, str):
         raise ValueError(f"Invalid order {ord!r} for vector norm.")
     p = jnp.asarray(ord, x.dtype)
-    return jnp.sum(ax ** p, axis=axis, keepdims=keepdims) ** (1 / p)
+    return jnp.sum(ax**p, axis=axis, keepdims=keepdims) ** (1 / p)
 
 
 def _matrix_norm(x, ord, axes, keepdims):

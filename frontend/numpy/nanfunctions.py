@@ -12,7 +12,8 @@ import numpy as np
 
 from . import reductions as _r
 from ._util import asarray_any
-from .ufuncs import isnan, where as _where  # (reductions take a `where=` argument)
+from .ufuncs import isnan  # (reductions take a `where=` argument)
+from .ufuncs import where as _where
 
 
 def _float_like(a):

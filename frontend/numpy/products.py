@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-
 from irjax.core import bind
 
 from ._util import asarray_any, broadcast_to, canonical_axis, with_weak
-from ._util import promote as _promote
 
 
 def _promote_pair(a, b):
     from irjax import dtypes
+
     from ._util import convert
 
     dt, weak = dtypes.result_type(a, b, return_weak_type_flag=True)
@@ -25,9 +24,13 @@ def _dot_general(a, b, contract, batch=((), ())):
     if ca != cb:  # JAX's error for mismatched contracting dims
         raise TypeError(f"dot_general requires contracting dimensions to have the same shape, got {ca} and {cb}.")
     return bind(
-        "dot_general", a, b,
-        lhs_contracting=tuple(contract[0]), rhs_contracting=tuple(contract[1]),
-        lhs_batch=tuple(batch[0]), rhs_batch=tuple(batch[1]),
+        "dot_general",
+        a,
+        b,
+        lhs_contracting=tuple(contract[0]),
+        rhs_contracting=tuple(contract[1]),
+        lhs_batch=tuple(batch[0]),
+        rhs_batch=tuple(batch[1]),
     )
 
 
@@ -50,7 +53,9 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
     if vb:
         b = b.reshape(b.shape + (1,))
     if a.shape[-1] != b.shape[-2]:
-        raise TypeError(f"dot_general requires contracting dimensions to have the same shape, got {(a.shape[-1],)} and {(b.shape[-2],)}.")
+        raise TypeError(
+            f"dot_general requires contracting dimensions to have the same shape, got {(a.shape[-1],)} and {(b.shape[-2],)}."
+        )
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     a = broadcast_to(a, batch + a.shape[-2:])
     b = broadcast_to(b, batch + b.shape[-2:])
@@ -112,7 +117,9 @@ def _parse_einsum(subscripts, ops):
         elif len(t) != op.ndim:
             raise ValueError(f"einsum: subscripts {t!r} do not match an operand of rank {op.ndim}")
     ell = "".join(free[:n_ell])
-    terms = [t.replace("...", ell[n_ell - (op.ndim - (len(t) - 3)):]) if "..." in t else t for t, op in zip(terms, ops)]
+    terms = [
+        t.replace("...", ell[n_ell - (op.ndim - (len(t) - 3)) :]) if "..." in t else t for t, op in zip(terms, ops)
+    ]
     if arrow:
         out = out.replace("...", ell)
     else:  # implicit output: broadcast dims, then the labels seen once, alphabetically
@@ -128,6 +135,7 @@ def einsum(subscripts, *operands, optimize=None, precision=None, preferred_eleme
     if not isinstance(subscripts, str):
         raise TypeError("irjax.numpy.einsum needs a subscripts string")
     from irjax import dtypes
+
     from ._util import convert
 
     ops = [asarray_any(o) for o in operands]
@@ -150,12 +158,15 @@ def einsum(subscripts, *operands, optimize=None, precision=None, preferred_eleme
         batch = [c for c in cur_t if c in t and c in keep]
         contract = [c for c in cur_t if c in t and c not in keep]
         res = _dot_general(
-            cur, op,
+            cur,
+            op,
             (tuple(cur_t.index(c) for c in contract), tuple(t.index(c) for c in contract)),
             (tuple(cur_t.index(c) for c in batch), tuple(t.index(c) for c in batch)),
         )
-        cur_t = "".join(batch) + "".join(c for c in cur_t if c not in batch and c not in contract) + "".join(
-            c for c in t if c not in batch and c not in contract
+        cur_t = (
+            "".join(batch)
+            + "".join(c for c in cur_t if c not in batch and c not in contract)
+            + "".join(c for c in t if c not in batch and c not in contract)
         )
         cur = res
     cur, cur_t = _diag_and_sum(cur, cur_t, out, [])

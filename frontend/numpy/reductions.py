@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from irjax import dtypes
 from irjax.core import bind
 
@@ -38,7 +37,12 @@ def _reduce(prim, x, axis, keepdims, dtype=None, initial=None, where=None, promo
     if initial is not None:
         from . import ufuncs
 
-        f = {"reduce_sum": ufuncs.add, "reduce_prod": ufuncs.multiply, "reduce_max": ufuncs.maximum, "reduce_min": ufuncs.minimum}[prim]
+        f = {
+            "reduce_sum": ufuncs.add,
+            "reduce_prod": ufuncs.multiply,
+            "reduce_max": ufuncs.maximum,
+            "reduce_min": ufuncs.minimum,
+        }[prim]
         out = f(out, np.asarray(initial, out.dtype))
     return with_weak(_keep(out, x.shape, axes, keepdims), weak)
 
@@ -98,7 +102,11 @@ def _count(x, axes):
 
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     a = asarray_any(a)
-    dt = dtypes.canonicalize_dtype(dtype) if dtype is not None else (a.dtype if a.dtype.kind == "f" else dtypes.default_float)
+    dt = (
+        dtypes.canonicalize_dtype(dtype)
+        if dtype is not None
+        else (a.dtype if a.dtype.kind == "f" else dtypes.default_float)
+    )
     axes = canonical_axes(axis, a.ndim)
     s = sum(convert(a, dt, a.aval.weak_type), axis, keepdims=keepdims, where=where)
     if where is not None:
@@ -111,7 +119,11 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
     if correction is not None:
         ddof = correction
     a = asarray_any(a)
-    dt = dtypes.canonicalize_dtype(dtype) if dtype is not None else (a.dtype if a.dtype.kind == "f" else dtypes.default_float)
+    dt = (
+        dtypes.canonicalize_dtype(dtype)
+        if dtype is not None
+        else (a.dtype if a.dtype.kind == "f" else dtypes.default_float)
+    )
     a = convert(a, dt, a.aval.weak_type)
     axes = canonical_axes(axis, a.ndim)
     m = mean(a, axis, keepdims=True)
@@ -201,8 +213,9 @@ def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False):
 
 
 def logsumexp(a, axis=None, keepdims=False):
-    from .ufuncs import exp, log, isfinite, where
     from irjax.api import stop_gradient
+
+    from .ufuncs import exp, isfinite, log, where
 
     a = asarray_any(a)
     # an empty axis sums nothing: log(0) = -inf, as JAX (max alone has no identity)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-
 from irjax.core import bind
 
-from ._util import asarray_any, broadcast_to as _broadcast_to, canonical_axes, canonical_axis, promote, with_weak
+from ._util import asarray_any, canonical_axes, canonical_axis, with_weak
+from ._util import broadcast_to as _broadcast_to
 
 
 def shape(a):
@@ -107,7 +107,9 @@ def squeeze(a, axis=None):
         axes = canonical_axes(axis, a.ndim)
         for i in axes:
             if a.shape[i] != 1:
-                raise ValueError(f"cannot select an axis to squeeze out which has size not equal to one, got shape={a.shape} and dimensions={axes}")
+                raise ValueError(
+                    f"cannot select an axis to squeeze out which has size not equal to one, got shape={a.shape} and dimensions={axes}"
+                )
     return reshape(a, tuple(d for i, d in enumerate(a.shape) if i not in axes))
 
 
@@ -179,6 +181,7 @@ def concatenate(arrays, axis=0, dtype=None):
 
 def _promote_no_broadcast(arrays):
     from irjax import dtypes
+
     from ._util import convert
 
     dt, weak = dtypes.result_type(*arrays, return_weak_type_flag=True)
@@ -278,7 +281,9 @@ def repeat(a, repeats, axis=None, total_repeat_length=None):
     if isinstance(repeats, (int, np.integer)):
         r = int(repeats)
         shp = a.shape[: ax + 1] + (r,) + a.shape[ax + 1 :]
-        b = bind("broadcast_in_dim", a, shape=shp, broadcast_dimensions=tuple(i if i <= ax else i + 1 for i in range(a.ndim)))
+        b = bind(
+            "broadcast_in_dim", a, shape=shp, broadcast_dimensions=tuple(i if i <= ax else i + 1 for i in range(a.ndim))
+        )
         return reshape(b, a.shape[:ax] + (a.shape[ax] * r,) + a.shape[ax + 1 :])
     reps = np.asarray(repeats)
     idx = np.repeat(np.arange(a.shape[ax]), reps)
@@ -338,7 +343,12 @@ def rot90(m, k=1, axes=(0, 1)):
 
 def pad(array, pad_width, mode="constant", constant_values=0):
     a = asarray_any(array)
-    pw = np.broadcast_to(np.asarray(pad_width, dtype=np.int64).reshape(-1, 2) if np.ndim(pad_width) else np.asarray([[pad_width, pad_width]]), (a.ndim, 2))
+    pw = np.broadcast_to(
+        np.asarray(pad_width, dtype=np.int64).reshape(-1, 2)
+        if np.ndim(pad_width)
+        else np.asarray([[pad_width, pad_width]]),
+        (a.ndim, 2),
+    )
     if mode == "constant":
         from ._util import convert
 
@@ -462,7 +472,9 @@ def _static_indices(obj, n, what):
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{what}: positions must be integers, got {idx.dtype.name}")
     if idx.size and (idx.max() >= n or idx.min() < -n):
-        raise IndexError(f"{what}: index {int(idx.max() if idx.max() >= n else idx.min())} is out of bounds for axis with size {n}")
+        raise IndexError(
+            f"{what}: index {int(idx.max() if idx.max() >= n else idx.min())} is out of bounds for axis with size {n}"
+        )
     return np.where(idx < 0, idx + n, idx)
 
 

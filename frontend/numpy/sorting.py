@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from irjax.core import bind
 
 from ._util import asarray_any, canonical_axis
@@ -98,8 +97,18 @@ def isin(element, test_elements, assume_unique=False, invert=False, *, method="a
     return ~hit if invert else hit
 
 
-def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
-           equal_nan=True, size=None, fill_value=None, sorted=True):
+def unique(
+    ar,
+    return_index=False,
+    return_inverse=False,
+    return_counts=False,
+    axis=None,
+    *,
+    equal_nan=True,
+    size=None,
+    fill_value=None,
+    sorted=True,
+):
     """Sorted unique values (of the flattened array; axis=None only).
 
     The result's size depends on the values, so, as in JAX, it needs concrete input unless
@@ -114,12 +123,17 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
         from irjax.errors import ConcretizationTypeError
 
         raise ConcretizationTypeError(
-            "The size argument of jnp.unique must be statically specified to use jnp.unique within "
-            "JAX transformations.")
+            "The size argument of jnp.unique must be statically specified to use jnp.unique within JAX transformations."
+        )
     if size is None:
         host = np.asarray(a).ravel()
-        res = np.unique(host, return_index=return_index, return_inverse=return_inverse,
-                        return_counts=return_counts, equal_nan=equal_nan)
+        res = np.unique(
+            host,
+            return_index=return_index,
+            return_inverse=return_inverse,
+            return_counts=return_counts,
+            equal_nan=equal_nan,
+        )
         res = res if isinstance(res, tuple) else (res,)
         from .creation import asarray
 
@@ -130,7 +144,8 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
 
 def _unique_sized(flat, size, fill_value, return_index, return_inverse, return_counts):
     from .creation import arange, full
-    from .reductions import cumsum, sum as _sum
+    from .reductions import cumsum
+    from .reductions import sum as _sum
     from .ufuncs import where
 
     order = argsort(flat)
@@ -142,7 +157,9 @@ def _unique_sized(flat, size, fill_value, return_index, return_inverse, return_c
     vals = full((size,), fill, dtype=flat.dtype).at[where(first, slot, size)].set(s, mode="drop")
     out = [vals]
     if return_index:
-        out.append(full((size,), 0, dtype=np.int32).at[where(first, slot, size)].set(order.astype(np.int32), mode="drop"))
+        out.append(
+            full((size,), 0, dtype=np.int32).at[where(first, slot, size)].set(order.astype(np.int32), mode="drop")
+        )
     if return_inverse:
         out.append(full((n,), 0, dtype=np.int32).at[order].set(slot.astype(np.int32)))
     if return_counts:

@@ -8,7 +8,6 @@ NaNs sort last and each slice uses its own count of valid values.
 from __future__ import annotations
 
 import numpy as np
-
 from irjax import dtypes
 
 from ._util import asarray_any, canonical_axis, convert

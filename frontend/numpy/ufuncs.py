@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from irjax import dtypes
 from irjax.core import bind
 from irjax.custom_derivatives import custom_jvp
@@ -81,6 +80,8 @@ def _int_kept(prim, name):
 
 floor = _int_kept("floor", "floor")
 ceil = _int_kept("ceil", "ceil")
+
+
 def add(x, y, /):
     check_arraylike("add", x, y)
     (x, y), dt, weak = promote(x, y)
@@ -291,7 +292,9 @@ def power(x, y, /):
         if x.dtype == np.bool_:
             x = convert(x, dtypes.default_int, x.aval.weak_type)
         if x.dtype.kind in "iu" and y < 0:
-            raise TypeError(f"Integers cannot be raised to negative powers, got integer_pow({x.dtype.name}{list(x.shape)}, {int(y)})")
+            raise TypeError(
+                f"Integers cannot be raised to negative powers, got integer_pow({x.dtype.name}{list(x.shape)}, {int(y)})"
+            )
         return with_weak(bind("integer_pow", x, y=int(y)), x.aval.weak_type)
     y_int = (is_array(y) or isinstance(y, np.ndarray)) and y.dtype.kind in "iub"
     (x, y), dt, weak = promote(x, y)
@@ -366,7 +369,9 @@ def _logaddexp_any(exp_fn, log1p_scale):
         tx, ty = tangents
         out = f(x, y)
         o = _replace_posinf(out)
-        return out, add(multiply(tx, exp_fn(subtract(_replace_posinf(x), o))), multiply(ty, exp_fn(subtract(_replace_posinf(y), o))))
+        return out, add(
+            multiply(tx, exp_fn(subtract(_replace_posinf(x), o))), multiply(ty, exp_fn(subtract(_replace_posinf(y), o)))
+        )
 
     return f
 
@@ -402,7 +407,7 @@ def round(x, decimals=0):  # noqa: A001
         return x
     if decimals == 0:
         return with_weak(bind("round", x), x.aval.weak_type)
-    f = 10.0 ** decimals
+    f = 10.0**decimals
     return true_divide(with_weak(bind("round", multiply(x, f)), x.aval.weak_type), f)
 
 
@@ -665,4 +670,3 @@ def select(condlist, choicelist, default=0):
             raise TypeError(f"select: conditions must be boolean arrays, got {cond.dtype.name}")
         out = where(cond, choice, out)
     return out
-

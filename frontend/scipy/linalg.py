@@ -15,8 +15,21 @@ from ..numpy import linalg as _np_linalg
 from ..numpy.linalg import _cholesky, _lu, _lu_solve, _matrix, _tri_solve, det, inv  # noqa: F401
 
 __all__ = [
-    "block_diag", "cho_factor", "cho_solve", "cholesky", "det", "eigh", "expm", "inv", "lu",
-    "lu_factor", "lu_solve", "qr", "solve", "solve_triangular", "svd",
+    "block_diag",
+    "cho_factor",
+    "cho_solve",
+    "cholesky",
+    "det",
+    "eigh",
+    "expm",
+    "inv",
+    "lu",
+    "lu_factor",
+    "lu_solve",
+    "qr",
+    "solve",
+    "solve_triangular",
+    "svd",
 ]
 
 
@@ -86,8 +99,16 @@ def _broadcast_batch(a, b):
 _TRANS = {0: 0, "N": 0, 1: 1, "T": 1, 2: 1, "C": 1}  # real matrices: 'C' is 'T'
 
 
-def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = False,
-                     overwrite_b: bool = False, debug=None, check_finite: bool = True):
+def solve_triangular(
+    a,
+    b,
+    trans=0,
+    lower: bool = False,
+    unit_diagonal: bool = False,
+    overwrite_b: bool = False,
+    debug=None,
+    check_finite: bool = True,
+):
     """x with op(a) x = b for triangular a (the other triangle is ignored); op per `trans`."""
     if trans not in _TRANS:
         raise ValueError(f"solve_triangular: trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}")
@@ -185,8 +206,16 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b: bool = False, check_finite: bo
 _ASSUME = ("gen", "sym", "her", "pos")
 
 
-def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: bool = False,
-          debug: bool = False, check_finite: bool = True, assume_a: str = "gen"):
+def solve(
+    a,
+    b,
+    lower: bool = False,
+    overwrite_a: bool = False,
+    overwrite_b: bool = False,
+    debug: bool = False,
+    check_finite: bool = True,
+    assume_a: str = "gen",
+):
     """x with a x = b; assume_a='pos' uses Cholesky (reading the `lower` triangle)."""
     if assume_a not in _ASSUME:
         raise ValueError(f"solve: assume_a must be one of {_ASSUME}, got {assume_a!r}")
@@ -203,8 +232,7 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
 _QR_MODES = {"full": "complete", "economic": "reduced", "r": "r"}
 
 
-def qr(a, overwrite_a: bool = False, lwork=None, mode: str = "full", pivoting: bool = False,
-       check_finite: bool = True):
+def qr(a, overwrite_a: bool = False, lwork=None, mode: str = "full", pivoting: bool = False, check_finite: bool = True):
     """(q, r) (mode 'full' or 'economic') or (r,) (mode 'r'), as SciPy."""
     if pivoting:
         raise NotImplementedError("qr: pivoting=True is not implemented in irjax")
@@ -214,15 +242,30 @@ def qr(a, overwrite_a: bool = False, lwork=None, mode: str = "full", pivoting: b
     return (out,) if mode == "r" else tuple(out)
 
 
-def svd(a, full_matrices: bool = True, compute_uv: bool = True, overwrite_a: bool = False,
-        check_finite: bool = True, lapack_driver: str = "gesdd"):
+def svd(
+    a,
+    full_matrices: bool = True,
+    compute_uv: bool = True,
+    overwrite_a: bool = False,
+    check_finite: bool = True,
+    lapack_driver: str = "gesdd",
+):
     out = _np_linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
     return tuple(out) if compute_uv else out
 
 
-def eigh(a, b=None, lower: bool = True, eigvals_only: bool = False, overwrite_a: bool = False,
-         overwrite_b: bool = False, turbo: bool = True, eigvals=None, type: int = 1,  # noqa: A002
-         check_finite: bool = True):
+def eigh(
+    a,
+    b=None,
+    lower: bool = True,
+    eigvals_only: bool = False,
+    overwrite_a: bool = False,
+    overwrite_b: bool = False,
+    turbo: bool = True,
+    eigvals=None,
+    type: int = 1,  # noqa: A002
+    check_finite: bool = True,
+):
     """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, read from one triangle."""
     if b is not None:
         raise NotImplementedError("eigh: the generalized problem (b is not None) is not implemented in irjax")
@@ -255,9 +298,25 @@ def block_diag(*arrs):
 # float64 (||A||_1 <= 5.37), with scaling and squaring beyond that.
 _PADE = {
     7: ([17297280.0, 8648640.0, 1995840.0, 277200.0, 25200.0, 1512.0, 56.0, 1.0], 3.925724783138660),
-    13: ([64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
-          129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
-          40840800.0, 960960.0, 16380.0, 182.0, 1.0], 5.371920351148152),
+    13: (
+        [
+            64764752532480000.0,
+            32382376266240000.0,
+            7771770303897600.0,
+            1187353796428800.0,
+            129060195264000.0,
+            10559470521600.0,
+            670442572800.0,
+            33522128640.0,
+            1323241920.0,
+            40840800.0,
+            960960.0,
+            16380.0,
+            182.0,
+            1.0,
+        ],
+        5.371920351148152,
+    ),
 }
 
 
@@ -283,8 +342,9 @@ def _expm(a, max_squarings):
     out = r
     for i in range(max_squarings):
         out = jnp.where((i < s)[..., None, None], jnp.matmul(out, out), out)
-    return jnp.where(jnp.isnan(norm)[..., None, None] | (norm / theta > 2.0**max_squarings)[..., None, None],
-                     np.nan, out)
+    return jnp.where(
+        jnp.isnan(norm)[..., None, None] | (norm / theta > 2.0**max_squarings)[..., None, None], np.nan, out
+    )
 
 
 def expm(A, *, upper_triangular: bool = False, max_squarings: int = 16):

@@ -15,9 +15,26 @@ from ..nn.functions import logsumexp
 from ..numpy._util import asarray_any, promote
 
 __all__ = [
-    "betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gammainc", "gammaincc", "gammaln", "i0e", "i1e",
-    "log_ndtr", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
-    "xlog1py", "xlogy",
+    "betaln",
+    "digamma",
+    "entr",
+    "erf",
+    "erfc",
+    "erfinv",
+    "expit",
+    "gammainc",
+    "gammaincc",
+    "gammaln",
+    "i0e",
+    "i1e",
+    "log_ndtr",
+    "logit",
+    "logsumexp",
+    "multigammaln",
+    "ndtr",
+    "ndtri",
+    "xlog1py",
+    "xlogy",
 ]
 
 _LOG_SQRT_2PI = float(0.5 * np.log(2 * np.pi))
@@ -103,11 +120,27 @@ def erfinv(x):
 
 
 # Cephes erfcf rational coefficients (in 1/x^2) for 1 <= |x| < 2 and |x| >= 2.
-_ERFC_P = [2.326819970068386e-2, -1.387039388740657e-1, 3.687424674597105e-1, -5.824733027278666e-1,
-           6.210004621745983e-1, -4.944515323274145e-1, 3.404879937665872e-1, -2.741127028184656e-1,
-           5.638259427386472e-1]
-_ERFC_R = [-1.047766399936249e1, 1.297719955372516e1, -7.495518717768503e0, 2.921019019210786e0,
-           -1.015265279202700e0, 4.218463358204948e-1, -2.820767439740514e-1, 5.641895067754075e-1]
+_ERFC_P = [
+    2.326819970068386e-2,
+    -1.387039388740657e-1,
+    3.687424674597105e-1,
+    -5.824733027278666e-1,
+    6.210004621745983e-1,
+    -4.944515323274145e-1,
+    3.404879937665872e-1,
+    -2.741127028184656e-1,
+    5.638259427386472e-1,
+]
+_ERFC_R = [
+    -1.047766399936249e1,
+    1.297719955372516e1,
+    -7.495518717768503e0,
+    2.921019019210786e0,
+    -1.015265279202700e0,
+    4.218463358204948e-1,
+    -2.820767439740514e-1,
+    5.641895067754075e-1,
+]
 
 
 @custom_jvp
@@ -246,9 +279,7 @@ def _log_ndtr(x):
     mid = jnp.clip(x, lower, upper)
     lo = jnp.minimum(x, lower)
     hi = jnp.maximum(x, upper)
-    return jnp.where(
-        x > upper, -_ndtr(-hi), jnp.where(x > lower, jnp.log(_ndtr(mid)), _log_ndtr_lower(lo))
-    )
+    return jnp.where(x > upper, -_ndtr(-hi), jnp.where(x > lower, jnp.log(_ndtr(mid)), _log_ndtr_lower(lo)))
 
 
 _log_ndtr.defjvps(lambda g, ans, x: g * jnp.exp(-0.5 * x * x - ans - _LOG_SQRT_2PI))

@@ -8,20 +8,19 @@ import json
 import os
 import random
 
+import irjax
 import numpy as np
 import pytest
-
-import irjax
-from irjax.runtime import artifact as art
-
 from child_process import assert_clean_exit, run_python, run_tool
+from irjax.runtime import artifact as art
 
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory) -> bytes:
     """Two entry points: main(f32[2,3], f32[4]) -> (f32[2,3], i32[4]) and neg(f32[5]) -> f32[5]."""
     main = irjax.export(irjax.jit(lambda x, y: (x * 2, (y + 1).astype(np.int32))))(
-        np.zeros((2, 3), np.float32), np.zeros(4, np.float32))
+        np.zeros((2, 3), np.float32), np.zeros(4, np.float32)
+    )
     neg = irjax.export(irjax.jit(lambda v: -v))(np.zeros(5, np.float32))
     path = tmp_path_factory.mktemp("art") / "two.irjax"
     irjax.export.save(str(path), {"main": main, "neg": neg})
@@ -73,17 +72,38 @@ def _set(m, ep, kind, i, **fields):
 CRAFTED = {
     "void dtype": (lambda m: _set(m, "main", "out_avals", 0, dtype="V100000000"), "names dtype 'V100000000'"),
     "object dtype": (lambda m: _set(m, "main", "in_avals", 0, dtype="object"), "names dtype 'object'"),
-    "wider result dtype": (lambda m: _set(m, "main", "out_avals", 1, dtype="float64"),
-                           "results ['tensor<2x3xf32>', 'tensor<4xf64>'] do not match the compiled module's"),
-    "larger result shape": (lambda m: _set(m, "main", "out_avals", 0, shape=[1000, 1000]), "do not match the compiled module's"),
-    "smaller input shape": (lambda m: _set(m, "main", "in_avals", 1, shape=[1]), "inputs ['tensor<2x3xf32>', 'tensor<1xf32>'] do not match"),
+    "wider result dtype": (
+        lambda m: _set(m, "main", "out_avals", 1, dtype="float64"),
+        "results ['tensor<2x3xf32>', 'tensor<4xf64>'] do not match the compiled module's",
+    ),
+    "larger result shape": (
+        lambda m: _set(m, "main", "out_avals", 0, shape=[1000, 1000]),
+        "do not match the compiled module's",
+    ),
+    "smaller input shape": (
+        lambda m: _set(m, "main", "in_avals", 1, shape=[1]),
+        "inputs ['tensor<2x3xf32>', 'tensor<1xf32>'] do not match",
+    ),
     "negative dim": (lambda m: _set(m, "main", "in_avals", 0, shape=[-2, 3]), "invalid shape [-2, 3]"),
-    "second entry lies": (lambda m: _set(m, "neg", "out_avals", 0, dtype="float64"), "entry point 'neg': the manifest's results"),
+    "second entry lies": (
+        lambda m: _set(m, "neg", "out_avals", 0, dtype="float64"),
+        "entry point 'neg': the manifest's results",
+    ),
     "missing function": (lambda m: m["entry_points"]["neg"].update(function="nope") or m, "has no function 'nope'"),
     "missing field": (lambda m: m["entry_points"]["main"].pop("in_avals") and m, "malformed manifest entry (KeyError"),
-    "extra constant": (lambda m: m["entry_points"]["main"].update(consts=[{"section": "vmfb/neg/llvm-cpu", "shape": [3], "dtype": "float32"}]) or m,
-                       "constant section 'vmfb/neg/llvm-cpu' holds"),
-    "entry points not a table": (lambda m: m.update(entry_points=[1, 2]) or m, "'entry_points' must be a non-empty table"),
+    "extra constant": (
+        lambda m: (
+            m["entry_points"]["main"].update(
+                consts=[{"section": "vmfb/neg/llvm-cpu", "shape": [3], "dtype": "float32"}]
+            )
+            or m
+        ),
+        "constant section 'vmfb/neg/llvm-cpu' holds",
+    ),
+    "entry points not a table": (
+        lambda m: m.update(entry_points=[1, 2]) or m,
+        "'entry_points' must be a non-empty table",
+    ),
 }
 
 
@@ -175,4 +195,6 @@ def test_irjax_run_on_crafted_artifact_is_a_clean_error(good, tmp_path):
     path.write_bytes(_repack(CRAFTED["void dtype"][0](m), sections))
     p = run_tool("run", str(path), "--entry", "main", "--input", "f32[2,3]=1", "--input", "f32[4]=1")
     err = p.stderr.decode()
-    assert p.returncode == 1 and err.startswith("irjax-run: error: ") and "V100000000" in err and "Traceback" not in err, err
+    assert (
+        p.returncode == 1 and err.startswith("irjax-run: error: ") and "V100000000" in err and "Traceback" not in err
+    ), err

@@ -62,7 +62,7 @@ def test_entry_that_fails_to_load_is_recompiled(fresh_cache):
     """A well-formed entry (right key, right checksum) whose payload the runtime rejects."""
     cache = Path(fresh_cache["IRJAX_CACHE_DIR"])
     _run(fresh_cache, "f")
-    (key, path), = _entries(cache).items()
+    ((key, path),) = _entries(cache).items()
     payload = b"not a vmfb" * 100
     path.write_bytes(b"IRJAXVMFB2\n" + key.encode() + hashlib.sha256(payload).hexdigest().encode() + payload)
     r = _run(fresh_cache, "f")
@@ -75,7 +75,7 @@ def test_entry_that_fails_to_load_is_recompiled(fresh_cache):
 def test_truncated_entry_is_recompiled(fresh_cache):
     cache = Path(fresh_cache["IRJAX_CACHE_DIR"])
     _run(fresh_cache, "f")
-    (_, path), = _entries(cache).items()
+    ((_, path),) = _entries(cache).items()
     path.write_bytes(path.read_bytes()[:-100])
     r = _run(fresh_cache, "f")
     assert r["out"]["f"] == F and r["stats"]["compiles"] == 1, r["stats"]

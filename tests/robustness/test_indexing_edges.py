@@ -2,15 +2,14 @@
 dynamic_slice starts (eager, jit, grad, vmap), and eager indexing that reuses one executable
 for every Python-int index. Values and dtypes are compared with JAX's."""
 
+import irjax
+import irjax.numpy as jnp
 import jax
 import jax.numpy as jnp_ref
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import irjax
-import irjax.numpy as jnp
 from irjax import lax
 from irjax.runtime import compiler
 
@@ -270,7 +269,13 @@ def test_property_reductions_match_jax(x, name, axis):
 
 
 @PROP
-@given(arrays(), st.integers(-6, 6), st.integers(-6, 6), st.sampled_from([1, -1, 2, -2]), st.sampled_from(["clip", "fill", "wrap"]))
+@given(
+    arrays(),
+    st.integers(-6, 6),
+    st.integers(-6, 6),
+    st.sampled_from([1, -1, 2, -2]),
+    st.sampled_from(["clip", "fill", "wrap"]),
+)
 def test_property_indexing_matches_jax(x, i, j, step, mode):
     _same(lambda: jnp.asarray(x)[i:j:step], lambda: jnp_ref.asarray(x)[i:j:step])
     if x.shape[0]:

@@ -4,13 +4,12 @@ the argument the value depends on. JAX is the oracle for messages and types."""
 
 from __future__ import annotations
 
+import irjax
+import irjax.numpy as jnp
 import jax
 import jax.numpy as jjnp
 import numpy as np
 import pytest
-
-import irjax
-import irjax.numpy as jnp
 
 
 @pytest.mark.parametrize("lib", [jax, irjax], ids=["jax", "irjax"])
@@ -22,7 +21,9 @@ def test_unknown_jit_keyword_is_a_type_error(lib):
 
 
 def test_known_jit_keywords_are_accepted():
-    f = irjax.jit(lambda x: x + 1, keep_unused=True, inline=False, compiler_options={}, in_shardings=None, out_shardings=None)
+    f = irjax.jit(
+        lambda x: x + 1, keep_unused=True, inline=False, compiler_options={}, in_shardings=None, out_shardings=None
+    )
     np.testing.assert_array_equal(np.asarray(f(jnp.arange(3.0))), [1.0, 2.0, 3.0])
 
 
@@ -83,7 +84,10 @@ def test_donation_of_pytree_and_inside_trace():
 
 
 def test_vmap_axis_name_is_not_implemented():
-    with pytest.raises(NotImplementedError, match=r"axis_name='i'.*collectives that use them \(psum, pmean, all_gather, axis_index\) are not implemented"):
+    with pytest.raises(
+        NotImplementedError,
+        match=r"axis_name='i'.*collectives that use them \(psum, pmean, all_gather, axis_index\) are not implemented",
+    ):
         irjax.vmap(lambda x: x * 2, axis_name="i")
     with pytest.raises(NotImplementedError, match="spmd_axis_name"):
         irjax.vmap(lambda x: x * 2, spmd_axis_name="d")
@@ -141,6 +145,7 @@ def test_tracer_errors_name_function_and_argument(case):
 
 def test_tracer_error_without_argument_dependency():
     """A value traced from a constant names the function but no argument (nor a wrong one)."""
+
     def f(x):
         if jnp.ones(()) > 0:  # staged: a tracer that depends on no argument
             return x
@@ -149,15 +154,16 @@ def test_tracer_error_without_argument_dependency():
     with pytest.raises(irjax.errors.TracerBoolConversionError) as e:
         irjax.jit(f)(1.0)
     msg = str(e.value)
-    assert "while tracing the function f at " in msg and "for jit." in msg and "argument" not in msg.split("for jit.")[1]
+    assert (
+        "while tracing the function f at " in msg and "for jit." in msg and "argument" not in msg.split("for jit.")[1]
+    )
 
 
 @pytest.mark.parametrize("name", ["grad", "value_and_grad", "jacfwd", "jacrev", "hessian"])
 def test_holomorphic_needs_complex_inputs_as_in_jax(name):
     """holomorphic=True with a real input is JAX's TypeError, not a silent real derivative."""
-    import jax as jax_ref
-
     import irjax
+    import jax as jax_ref
 
     def message(mod):
         with pytest.raises(TypeError) as e:

@@ -4,11 +4,10 @@ JAX handles must work; results are checked against NumPy."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
 import irjax
 import irjax.numpy as jnp
+import numpy as np
+import pytest
 from irjax.passes.limit_bindings import MAX_SOURCES, limit_text, may_exceed
 
 
@@ -29,7 +28,10 @@ CASES = {
     "stack-sum": (lambda *a: jnp.stack(a).sum(0), lambda *a: np.stack(a).sum(0)),
     "concatenate": (lambda *a: jnp.concatenate(a), lambda *a: np.concatenate(a)),
     "sum of matmuls": (lambda *a: sum(x @ x for x in a), lambda *a: sum(x @ x for x in a)),
-    "where chain": (lambda *a: sum(jnp.where(x > 0, x, -2 * x) for x in a), lambda *a: sum(np.where(x > 0, x, -2 * x) for x in a)),
+    "where chain": (
+        lambda *a: sum(jnp.where(x > 0, x, -2 * x) for x in a),
+        lambda *a: sum(np.where(x > 0, x, -2 * x) for x in a),
+    ),
 }
 
 
@@ -53,7 +55,9 @@ def test_grad_and_vmap_of_many_arguments():
     xs = _inputs(40)
     arrays = [jnp.asarray(x) for x in xs]
     g = irjax.grad(lambda *a: sum(jnp.sum(jnp.sin(x) * k) for k, x in enumerate(a)), argnums=tuple(range(40)))(*arrays)
-    np.testing.assert_allclose(np.stack([np.asarray(t) for t in g]), np.stack([np.cos(x) * k for k, x in enumerate(xs)]), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        np.stack([np.asarray(t) for t in g]), np.stack([np.cos(x) * k for k, x in enumerate(xs)]), rtol=1e-5, atol=1e-5
+    )
     v = irjax.vmap(lambda *a: sum(a))(*arrays)
     np.testing.assert_allclose(np.asarray(v), sum(xs), rtol=1e-5, atol=1e-5)
 

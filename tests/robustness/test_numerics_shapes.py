@@ -11,12 +11,11 @@ import subprocess
 import sys
 import textwrap
 
+import irjax.numpy as jnp
 import jax
 import jax.numpy as jnp_ref
 import numpy as np
 import pytest
-
-import irjax.numpy as jnp
 
 jax.config.update("jax_platforms", "cpu")
 
@@ -124,8 +123,13 @@ def _run_child(cases, mode):
     results, start = {}, 0
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     while start < len(cases):
-        p = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(cases[start:]), mode],
-                           capture_output=True, text=True, timeout=600, env=env)
+        p = subprocess.run(
+            [sys.executable, "-c", _CHILD, json.dumps(cases[start:]), mode],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=env,
+        )
         last = start - 1
         for line in p.stdout.splitlines():
             i, out = json.loads(line)
@@ -170,16 +174,36 @@ def test_zero_size_matches_jax(zero_size_results, k):
     assert len(got[1]) == len(want[1])
     for (dt, shape, vals), w in zip(got[1], want[1]):
         assert (dt, tuple(shape)) == (str(w.dtype), w.shape), (expr, dt, shape, w.dtype, w.shape)
-        v = np.array([np.nan if x is None else x for x in np.ravel(vals)] if dt.startswith("float") else vals, dtype=w.dtype)
+        v = np.array(
+            [np.nan if x is None else x for x in np.ravel(vals)] if dt.startswith("float") else vals, dtype=w.dtype
+        )
         np.testing.assert_allclose(v.reshape(w.shape), w, rtol=1e-6, atol=1e-6, equal_nan=True, err_msg=expr)
 
 
 # ---- reduction dtypes ------------------------------------------------------------------------
 
 DTYPES = ["bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "float16", "float32"]
-REDUCTIONS = ["sum", "prod", "max", "min", "mean", "var", "cumsum", "cumprod", "nansum", "nanprod",
-              "nanmean", "nancumsum", "nancumprod", "median", "average", "count_nonzero", "argmax",
-              "cumulative_sum", "cumulative_prod"]
+REDUCTIONS = [
+    "sum",
+    "prod",
+    "max",
+    "min",
+    "mean",
+    "var",
+    "cumsum",
+    "cumprod",
+    "nansum",
+    "nanprod",
+    "nanmean",
+    "nancumsum",
+    "nancumprod",
+    "median",
+    "average",
+    "count_nonzero",
+    "argmax",
+    "cumulative_sum",
+    "cumulative_prod",
+]
 
 
 @pytest.mark.parametrize("dt", DTYPES)
@@ -198,7 +222,9 @@ def test_reduction_dtypes_match_jax(dt):
             continue
         got = getattr(jnp, name)(x, **kw)
         assert got.dtype == want.dtype, (name, dt, got.dtype, want.dtype)
-        np.testing.assert_allclose(np.asarray(got, np.float64), np.asarray(want, np.float64), rtol=2e-3, err_msg=f"{name} {dt}")
+        np.testing.assert_allclose(
+            np.asarray(got, np.float64), np.asarray(want, np.float64), rtol=2e-3, err_msg=f"{name} {dt}"
+        )
 
 
 def test_small_int_cumsum_wraps_like_jax():
@@ -218,7 +244,9 @@ def test_zero_size_guard_covers_registered_ops():
     from irjax.dialects import registry
 
     prims = registry.all_primitives()
-    unguarded = [n for n, p in prims.items() if p.lower is not None and not getattr(p.lower, "_zero_size_guarded", False)]
+    unguarded = [
+        n for n, p in prims.items() if p.lower is not None and not getattr(p.lower, "_zero_size_guarded", False)
+    ]
     assert not unguarded
     late = registry.register(registry.Primitive("_numb_probe_op", lambda x: x, lower=lambda ctx, x: x))
     try:
@@ -227,10 +255,12 @@ def test_zero_size_guard_covers_registered_ops():
         registry._REGISTRY.pop("_numb_probe_op")
 
 
-
 @pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
-@pytest.mark.parametrize("x", [[[0.0, 2.0, 4.0], [1.0, 3.0, 0.5]], [[0.0, 0.0, 4.0], [1.0, 3.0, 2.0]],
-                               [[1.5, 2.0, 4.0], [1.0, -3.0, 0.5]]], ids=["one_zero", "two_zeros", "no_zero"])
+@pytest.mark.parametrize(
+    "x",
+    [[[0.0, 2.0, 4.0], [1.0, 3.0, 0.5]], [[0.0, 0.0, 4.0], [1.0, 3.0, 2.0]], [[1.5, 2.0, 4.0], [1.0, -3.0, 0.5]]],
+    ids=["one_zero", "two_zeros", "no_zero"],
+)
 def test_grad_of_prod_with_zeros_is_exact(x, axis):
     """d prod / d x_i is the product of the others: exact at zeros (JAX), never 0/0 = NaN."""
     import irjax
@@ -246,5 +276,6 @@ def test_grad_of_prod_with_zeros_is_exact(x, axis):
         np.testing.assert_allclose(got, want, rtol=1e-6)
     # forward mode agrees too
     t = np.ones_like(x)
-    np.testing.assert_allclose(np.asarray(irjax.jvp(f(jnp), (x,), (t,))[1]),
-                               np.asarray(jax.jvp(f(jnp_ref), (x,), (t,))[1]), rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(irjax.jvp(f(jnp), (x,), (t,))[1]), np.asarray(jax.jvp(f(jnp_ref), (x,), (t,))[1]), rtol=1e-6
+    )

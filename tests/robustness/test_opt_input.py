@@ -4,10 +4,7 @@ error and exit status 1, never a crash or a traceback."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
-
 from child_process import assert_clean_exit, run_python, run_tool
 from irjax.tools.mlir_input import MAX_NESTING, nesting_depth
 
@@ -27,7 +24,7 @@ DEEP = {
     "regions": _regions(20000),
     "modules": "module {" * 50000 + "}" * 50000,
     "types": "func.func @f(%a: " + "tensor<" * 30000 + "f32" + ">" * 30000 + ") { return }",
-    "attributes": 'func.func @f() attributes {a = ' + "[" * 40000 + "]" * 40000 + "} { return }",
+    "attributes": "func.func @f() attributes {a = " + "[" * 40000 + "]" * 40000 + "} { return }",
 }
 
 
@@ -41,7 +38,9 @@ def test_deep_nesting_is_refused_before_parsing(tmp_path, case):
     src.write_text(DEEP[case])
     p = run_tool("opt", str(src))
     assert_clean_exit(p, 1)
-    assert _err(p).startswith(f"{src}:") and ": error: nesting too deep" in _err(p) and f"at most {MAX_NESTING}" in _err(p)
+    assert (
+        _err(p).startswith(f"{src}:") and ": error: nesting too deep" in _err(p) and f"at most {MAX_NESTING}" in _err(p)
+    )
     assert "Traceback" not in _err(p)
 
 
@@ -83,7 +82,9 @@ def test_bytecode_with_non_utf8_op_name(bytecode, tmp_path):
     bad.write_bytes(bytecode.replace(b"sin\0", b"s\xaan\0"))
     p = run_tool("opt", str(bad), "-p", "cse")
     assert_clean_exit(p, 1)
-    assert _err(p).strip() == f"{bad}: error: malformed MLIR bytecode (the MLIR bytecode reader crashed on it: signal 6)"
+    assert (
+        _err(p).strip() == f"{bad}: error: malformed MLIR bytecode (the MLIR bytecode reader crashed on it: signal 6)"
+    )
 
 
 # byte edits of the module above that crashed irjax-opt (found by fuzzing; offsets into its bytecode)

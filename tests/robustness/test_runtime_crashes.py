@@ -4,7 +4,6 @@ unknown CPU name. Each runs in a child process and must end in a clear Python ex
 from __future__ import annotations
 
 import pytest
-
 from child_process import assert_clean_exit, run_python, run_tool
 
 JIT_ONCE = """
@@ -68,8 +67,18 @@ def test_known_cpu_name_still_compiles():
 def test_irjax_compile_unknown_target_cpu(tmp_path):
     (tmp_path / "mod_rt_cpu.py").write_text("def f(x):\n    return x * 2\n")
     out = tmp_path / "f.irjax"
-    p = run_tool("compile", "mod_rt_cpu:f", "--shapes", "f32[3]", "--target-cpu", "nonsense", "-o", str(out), "-q",
-                 env={"PYTHONPATH": str(tmp_path), **NO_CACHE})
+    p = run_tool(
+        "compile",
+        "mod_rt_cpu:f",
+        "--shapes",
+        "f32[3]",
+        "--target-cpu",
+        "nonsense",
+        "-o",
+        str(out),
+        "-q",
+        env={"PYTHONPATH": str(tmp_path), **NO_CACHE},
+    )
     err = p.stderr.decode()
     assert p.returncode == 1, err
     assert "irjax-compile: error: unknown target_cpu 'nonsense'" in err and "Traceback" not in err

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from child_process import assert_clean_exit, run_python
 
 PRELUDE = """
@@ -84,47 +83,60 @@ def shared_cache(tmp_path_factory):
 def test_cold_first_calls_from_threads(fresh_cache, n_threads):
     """Every thread makes its first calls at once: registry loading, tracing, compiling and the
     disk cache all race. Used to fail with KeyError / UnexpectedTracerError or segfault."""
-    r = _run(f"""
+    r = _run(
+        f"""
     errors = run_threads({n_threads}, lambda t: work(t, 3))
     from irjax.runtime import compiler
     print("RESULT", json.dumps({{"errors": errors, "stats": compiler.stats}}))
-    """, fresh_cache)
+    """,
+        fresh_cache,
+    )
     assert r["errors"] == [], "\n".join(r["errors"][:3])
     assert r["stats"]["compiles"] > 0
 
 
 def test_warm_calls_from_threads(shared_cache):
     """After a single-threaded warm-up, 8 threads hammer the cached fast paths."""
-    r = _run("""
+    r = _run(
+        """
     work(0, 3)
     from irjax.runtime import compiler
     before = compiler.stats["compiles"]
     errors = run_threads(8, lambda t: work(t, 10))
     print("RESULT", json.dumps({"errors": errors, "new_compiles": compiler.stats["compiles"] - before}))
-    """, shared_cache)
+    """,
+        shared_cache,
+    )
     assert r["errors"] == [], "\n".join(r["errors"][:3])
     assert r["new_compiles"] == 0  # everything was cached: the threads only ran code
 
 
 def test_warm_disk_cache_from_threads(shared_cache):
     """A second process finds every module on disk; its threads load them concurrently."""
-    first = _run("""
+    first = _run(
+        """
     errors = run_threads(4, lambda t: work(t, 3))
     from irjax.runtime import compiler
     print("RESULT", json.dumps({"errors": errors, "stats": compiler.stats}))
-    """, shared_cache)
+    """,
+        shared_cache,
+    )
     assert first["errors"] == []
-    second = _run("""
+    second = _run(
+        """
     errors = run_threads(4, lambda t: work(t, 3))
     from irjax.runtime import compiler
     print("RESULT", json.dumps({"errors": errors, "stats": compiler.stats}))
-    """, shared_cache)
+    """,
+        shared_cache,
+    )
     assert second["errors"] == [], "\n".join(second["errors"][:3])
     assert second["stats"]["compiles"] == 0 and second["stats"]["disk_hits"] > 0, second["stats"]
 
 
 def test_shared_pending_array_materialized_by_many_threads(shared_cache):
-    r = _run("""
+    r = _run(
+        """
     x = jnp.asarray(X)
     outs = []
     for round in range(20):
@@ -137,14 +149,17 @@ def test_shared_pending_array_materialized_by_many_threads(shared_cache):
         bad = [t for t in range(8) if got[t] is None or not np.allclose(got[t], want, rtol=1e-5, atol=1e-6)]
         outs.append((errors, bad))
     print("RESULT", json.dumps({"errors": sum((e for e, _ in outs), []), "bad": sum((b for _, b in outs), [])}))
-    """, shared_cache)
+    """,
+        shared_cache,
+    )
     assert r["errors"] == [] and r["bad"] == [], r
 
 
 def test_trace_state_is_per_thread(shared_cache):
     """A thread that calls a jitted function while another thread is tracing sees no trace
     (JAX's trace state is thread-local): it gets concrete results, not the other's tracers."""
-    r = _run("""
+    r = _run(
+        """
     from irjax.api import is_tracing
     inside, checked = threading.Event(), threading.Event()
     seen = {}
@@ -166,6 +181,8 @@ def test_trace_state_is_per_thread(shared_cache):
     y = jax.jit(slow)(jnp.ones(2))
     th.join()
     print("RESULT", json.dumps({"y": np.asarray(y).tolist(), **seen}))
-    """, shared_cache)
+    """,
+        shared_cache,
+    )
     assert r["y"] == [2.0, 2.0] and r["other"] == [1.0, 2.0, 3.0]
     assert r["main_in_trace"] is True and r["other_in_trace"] is False

@@ -3,13 +3,11 @@ and irjax-run refuses input values its dtype cannot hold instead of wrapping the
 
 from __future__ import annotations
 
+import irjax
 import numpy as np
 import pytest
-
-import irjax
-from irjax.tools.run import SpecError, parse_input
-
 from child_process import run_tool, run_tool_limited
+from irjax.tools.run import SpecError, parse_input
 
 IR = """func.func @f(%a: tensor<3xf32>) -> tensor<3xf32> {
   %0 = "jx.sin"(%a) : (tensor<3xf32>) -> tensor<3xf32>
@@ -86,31 +84,37 @@ def test_opt_output_succeeds(tmp_path):
     assert "stablehlo.sine" in out.read_text()
 
 
-@pytest.mark.parametrize("spec, msg", [
-    ("i8[3]=300 1 2", "300 is out of range for int8 [-128, 127]"),
-    ("i8[1]=-129", "-129 is out of range for int8"),
-    ("u8[2]=-1 3", "-1 is out of range for uint8 [0, 255]"),
-    ("u32[1]=4294967296", "4294967296 is out of range for uint32"),
-    ("i64[1]=9223372036854775808", "out of range for int64"),
-    ("f16[1]=70000", "70000 is out of range for float16"),
-    ("f32[1]=1e39", "1e39 is out of range for float32"),
-    ("i32[1]=1.5", "'1.5' is not an integer"),
-    ("bool[2]=1 2", "'2' is not a bool"),
-])
+@pytest.mark.parametrize(
+    "spec, msg",
+    [
+        ("i8[3]=300 1 2", "300 is out of range for int8 [-128, 127]"),
+        ("i8[1]=-129", "-129 is out of range for int8"),
+        ("u8[2]=-1 3", "-1 is out of range for uint8 [0, 255]"),
+        ("u32[1]=4294967296", "4294967296 is out of range for uint32"),
+        ("i64[1]=9223372036854775808", "out of range for int64"),
+        ("f16[1]=70000", "70000 is out of range for float16"),
+        ("f32[1]=1e39", "1e39 is out of range for float32"),
+        ("i32[1]=1.5", "'1.5' is not an integer"),
+        ("bool[2]=1 2", "'2' is not a bool"),
+    ],
+)
 def test_run_refuses_values_out_of_dtype_range(spec, msg):
     with pytest.raises(SpecError, match="cannot read the values") as e:
         parse_input(spec)
     assert msg in str(e.value)
 
 
-@pytest.mark.parametrize("spec, want", [
-    ("i8[3]=-128 127 0", np.array([-128, 127, 0], np.int8)),
-    ("u8[2]=255 0", np.array([255, 0], np.uint8)),
-    ("u64[1]=18446744073709551615", np.array([2**64 - 1], np.uint64)),
-    ("f16[2]=65504 -65504", np.array([65504, -65504], np.float16)),
-    ("f32[2]=inf -inf", np.array([np.inf, -np.inf], np.float32)),
-    ("bool[3]=1 false true", np.array([True, False, True])),
-])
+@pytest.mark.parametrize(
+    "spec, want",
+    [
+        ("i8[3]=-128 127 0", np.array([-128, 127, 0], np.int8)),
+        ("u8[2]=255 0", np.array([255, 0], np.uint8)),
+        ("u64[1]=18446744073709551615", np.array([2**64 - 1], np.uint64)),
+        ("f16[2]=65504 -65504", np.array([65504, -65504], np.float16)),
+        ("f32[2]=inf -inf", np.array([np.inf, -np.inf], np.float32)),
+        ("bool[3]=1 false true", np.array([True, False, True])),
+    ],
+)
 def test_run_reads_values_at_dtype_limits(spec, want):
     got = parse_input(spec)
     assert got.dtype == want.dtype

@@ -1,5 +1,16 @@
 """irjax.scipy.stats (`jax.scipy.stats`): one module per distribution family."""
 
 from . import (  # noqa: F401
-    bernoulli, beta, cauchy, expon, gamma, laplace, logistic, multivariate_normal, norm, poisson, t, uniform,
+    bernoulli,
+    beta,
+    cauchy,
+    expon,
+    gamma,
+    laplace,
+    logistic,
+    multivariate_normal,
+    norm,
+    poisson,
+    t,
+    uniform,
 )
