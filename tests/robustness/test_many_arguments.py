@@ -77,3 +77,12 @@ def test_pass_leaves_small_modules_alone_and_splits_wide_ones():
     wide = limit_text(_chain(100))
     # a barrier every ~24 arguments along the chain: 100 sources need at least 4 cuts
     assert 4 <= wide.count("stablehlo.optimization_barrier") <= 6, wide
+
+
+def test_eager_graph_past_the_binding_limit_runs_op_by_op():
+    """An eager graph that IREE fuses into a dispatch of > 32 buffers (hypot of two Python
+    scalars: many scalar constants as inputs) falls back to running op by op."""
+    import irjax.numpy as jnp
+
+    assert float(jnp.hypot(3.0, 4.0)) == 5.0
+    np.testing.assert_allclose(np.asarray(jnp.hypot(jnp.array([3e30, 0.0]), 4e30)), [5e30, 4e30], rtol=1e-6)
