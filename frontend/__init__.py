@@ -60,6 +60,8 @@ _LAZY = {
     "example_libraries": "irjax.example_libraries",
     "scipy": "irjax.scipy",
     "config": "irjax.config",
+    "sharding": "irjax.sharding",
+    "make_mesh": "irjax.sharding",
     "disable_jit": "irjax.config",
 }
 
