@@ -10,13 +10,14 @@ import numpy as np
 from irjax.runtime import host_collectives as _hc
 
 from .. import dtypes, tree_util
-from ..array import Array, from_numpy
+from ..array import Array
 
 __all__ = ["process_allgather", "broadcast_one_to_all", "sync_global_devices", "assert_equal"]
 
 
 def _host(x) -> np.ndarray:
-    """A leaf as a host array; Python scalars get irjax's canonical dtype (float32 with x64 off)."""
+    """A leaf as a host array; Python scalars get irjax's canonical dtype (float32 with x64 off), as
+    JAX's several-process path gives (its one-process shortcut keeps NumPy's float64)."""
     if isinstance(x, (np.ndarray, np.generic, Array)):
         return np.asarray(x)
     a = np.asarray(x)
@@ -54,7 +55,7 @@ def _gather_meta(engine, what: str, leaves: list[np.ndarray], treedef, extra=Non
 def process_allgather(in_tree: Any, tiled: bool = False) -> Any:
     """Every process's values of `in_tree` (a pytree of arrays of the same shapes everywhere), as
     NumPy arrays: stacked on a new axis 0 (tiled=False) or concatenated along axis 0 (tiled=True;
-    scalars are stacked either way)."""
+    scalars are stacked either way, as JAX's several-process path does)."""
     engine = _hc.world()
     leaves, treedef = tree_util.tree_flatten(in_tree)
     leaves = [_host(x) for x in leaves]
@@ -69,7 +70,7 @@ def process_allgather(in_tree: Any, tiled: bool = False) -> Any:
 
 
 def broadcast_one_to_all(in_tree: Any, is_source: bool | None = None) -> Any:
-    """The source process's values of `in_tree` on every process, as irjax Arrays. The source is
+    """The source process's values of `in_tree` on every process, as NumPy arrays. The source is
     process 0 unless `is_source` says otherwise; exactly one process may be the source, and the
     others pass a tree of the same shapes and dtypes."""
     engine = _hc.world()
@@ -82,7 +83,7 @@ def broadcast_one_to_all(in_tree: Any, is_source: bool | None = None) -> Any:
     if len(sources) != 1:
         raise ValueError(f"broadcast_one_to_all: exactly one process must be the source, got processes {sources}")
     data = _unpack(engine.broadcast(_pack(leaves), root=sources[0]), leaves)
-    return tree_util.tree_unflatten(treedef, [from_numpy(a) for a in data])
+    return tree_util.tree_unflatten(treedef, data)
 
 
 def sync_global_devices(name: str) -> None:
