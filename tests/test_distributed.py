@@ -250,11 +250,13 @@ def test_under_mpiexec_without_initialize():
 
 
 @pytest.mark.mpi
-def test_a_dying_process_aborts_the_job():
+@pytest.mark.parametrize("how", ["raise", "kill"])
+def test_a_dying_process_ends_the_job(how):
     _need_mpi()
-    r = run_mpi(3, "rank_dies.py", timeout=120)
+    r = run_mpi(3, "rank_dies.py", how, timeout=120)
     assert r.returncode != 0
-    assert "deliberate failure in the last process" in r.stderr
+    if how == "raise":
+        assert "deliberate failure in the last process" in r.stderr and "MPI_Abort" in r.stderr
     assert "unreachable" not in r.stdout
 
 

@@ -143,4 +143,11 @@ else:
 irjax.distributed.shutdown()
 assert not irjax.distributed.is_initialized() and irjax.process_count() == 1
 assert [d.id for d in irjax.devices()] == list(range(L))
+try:  # computations have run: the devices cannot take global ids again
+    irjax.distributed.initialize()
+except RuntimeError as e:
+    assert "before any irjax computations" in str(e), e
+else:
+    raise AssertionError("initialize() after shutdown and computations did not raise")
+assert not irjax.distributed.is_initialized() and irjax.process_count() == 1
 print(f"rank {r} of {n}: all checks passed", flush=True)
