@@ -15,10 +15,7 @@ import threading
 import iree.runtime as rt
 import numpy as np
 
-from . import host_collectives
-
-# Under mpiexec, IREE would start MPI itself in every device it creates; irjax.distributed owns MPI.
-host_collectives.hide_mpi_env_from_iree()
+from .host_collectives import hidden_from_iree
 
 _ET = {
     np.dtype(np.bool_): rt.HalElementType.BOOL_8,
@@ -102,7 +99,8 @@ class Device:
         if self.driver != "local-sync":
             return self.hal_module
         if self._parallel is None:
-            self._parallel = rt.create_hal_module(self.instance, rt.get_device("local-task"))
+            with hidden_from_iree():  # (IREE would start MPI in the device under mpiexec)
+                self._parallel = rt.create_hal_module(self.instance, rt.get_device("local-task"))
         return self._parallel
 
     def __repr__(self):
@@ -311,6 +309,14 @@ def _canonical(platform: str) -> tuple[str, ...]:
 
 
 def _init_backend(platform: str) -> list[Device]:
+    devs = _backend_devices.get(platform)
+    if devs is not None:
+        return devs
+    with _lock, hidden_from_iree():  # under mpiexec IREE would start MPI in each device; mpi4py owns it
+        return _create_backend(platform)
+
+
+def _create_backend(platform: str) -> list[Device]:
     with _lock:
         devs = _backend_devices.get(platform)
         if devs is not None:

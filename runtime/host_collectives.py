@@ -27,7 +27,7 @@ __all__ = [
     "world",
     "set_world",
     "mpi_world",
-    "hide_mpi_env_from_iree",
+    "hidden_from_iree",
 ]
 
 REDUCE_OPS = ("sum", "max", "min")
@@ -268,33 +268,26 @@ class MpiCollectives(HostCollectives):
 
 # IREE gives every HAL device it creates an MPI channel provider when it sees these variables: it
 # dlopens libmpi.so (Open MPI's ABI assumed), calls MPI_Init, and MPI_Finalize when the device
-# goes. irjax's collectives run on mpi4py instead, so IREE must not see them; only MPI_Init does.
+# goes. irjax's collectives run on mpi4py instead, so IREE must not see them when it makes a
+# device; MPI_Init (mpi4py's, irjax's or the user's) must, or MPICH crashes.
 _IREE_MPI_ENV = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPIEXEC_HOSTNAME")
-_hidden_env: dict[str, str] = {}
-
-
-def hide_mpi_env_from_iree() -> None:
-    """Take the MPI launcher variables that IREE reacts to out of the environment (kept for MPI_Init)."""
-    for k in _IREE_MPI_ENV:
-        v = os.environ.pop(k, None)
-        if v is not None:
-            _hidden_env[k] = v
 
 
 @contextlib.contextmanager
-def _launcher_env():
-    os.environ.update(_hidden_env)
+def hidden_from_iree():
+    """Make IREE devices inside this block: the MPI launcher's variables are out of the
+    environment while it runs, and back afterwards."""
+    saved = {k: os.environ.pop(k) for k in _IREE_MPI_ENV if k in os.environ}
     try:
         yield
     finally:
-        hide_mpi_env_from_iree()
+        os.environ.update(saved)
 
 
 def _mpi():
     """mpi4py's MPI module; imported only when a multi-process job asks for it (an optional dependency)."""
     try:
-        with _launcher_env():  # MPI_Init (at mpi4py's import) reads PMI_SIZE
-            from mpi4py import MPI
+        from mpi4py import MPI
     except ImportError as e:
         raise ImportError(
             "multi-process irjax needs mpi4py and an MPI library: pip install 'irjax[mpi]' "
