@@ -63,6 +63,8 @@ _LAZY = {
     "sharding": "irjax.sharding",
     "make_mesh": "irjax.sharding",
     "disable_jit": "irjax.config",
+    "distributed": "irjax.distributed",
+    "experimental": "irjax.experimental",
 }
 
 

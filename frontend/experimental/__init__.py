@@ -1,0 +1,1 @@
+"""irjax.experimental: APIs that JAX keeps under jax.experimental (multihost_utils, ...)."""
