@@ -5,6 +5,7 @@ Placing shards (device_put) and running on them live elsewhere (device_api, shar
 from __future__ import annotations
 
 import contextlib
+import importlib
 import math
 import threading
 from collections import OrderedDict
@@ -13,7 +14,24 @@ from collections.abc import Sequence
 import numpy as np
 from irjax.runtime import device as _rt
 
-__all__ = ["Mesh", "PartitionSpec", "P", "Sharding", "NamedSharding", "SingleDeviceSharding", "make_mesh", "get_mesh"]
+__all__ = [
+    "Mesh",
+    "PartitionSpec",
+    "P",
+    "Sharding",
+    "NamedSharding",
+    "SingleDeviceSharding",
+    "Shard",
+    "make_mesh",
+    "get_mesh",
+]
+
+
+def __getattr__(name):
+    # reshard places values (irjax.sharded, which builds on this module): loaded on first use
+    if name == "reshard":
+        return importlib.import_module("irjax.sharded").reshard
+    raise AttributeError(f"module 'irjax.sharding' has no attribute '{name}'")
 
 
 class _Unconstrained:
@@ -251,7 +269,7 @@ class SingleDeviceSharding(Sharding):
         return hash(("SingleDeviceSharding", self._device))
 
     def __repr__(self):
-        return f"SingleDeviceSharding(device={self._device!r})"
+        return f"SingleDeviceSharding(device={self._device!r}, memory_kind=device)"
 
 
 class NamedSharding(Sharding):
@@ -327,3 +345,16 @@ class NamedSharding(Sharding):
 
     def __repr__(self):
         return f"NamedSharding(mesh={self.mesh!r}, spec={self.spec!r})"
+
+
+class Shard:
+    """One device's piece of an array: .device, .index (slices into the global array), .data
+    (a single-device Array), .replica_id (which copy of that index this is, 0 first)."""
+
+    __slots__ = ("device", "index", "replica_id", "data")
+
+    def __init__(self, device, index, replica_id, data):
+        self.device, self.index, self.replica_id, self.data = device, index, replica_id, data
+
+    def __repr__(self):
+        return f"Shard(device={self.device!r}, index={self.index}, replica_id={self.replica_id}, data={self.data})"
