@@ -270,7 +270,7 @@ def check_devices(arrays, what: str) -> None:
         if bad:
             i, j = next(k for k, b in enumerate(arrays) if b is first), next(k for k, b in enumerate(arrays) if b is a)
             raise ValueError(
-                f"Received incompatible devices for {what}. Got argument {i} of {what} with shape "
+                f"Received incompatible devices for jitted computation. Got argument {i} of {what} with shape "
                 f"{first.aval.str_short()} and with device ids {_device_ids(first)} on platform "
                 f"{home.platform.upper()} and argument {j} of {what} with shape {a.aval.str_short()} "
                 f"and with device ids {_device_ids(a)} on platform {a._device.platform.upper()}"
