@@ -179,7 +179,12 @@ def put(v, sharding: Sharding, weak_type: bool | None = None) -> Array:
     idx = sharding.devices_indices_map(host.shape)
     shards = [_put(host[i], d) for d, i in idx.items()]
     aval = ShapedArray(host.shape, host.dtype, weak if weak_type is None else weak_type)
-    return ShardedArray(aval, sharding, shards=shards)
+    out = ShardedArray(aval, sharding, shards=shards)
+    if not sharding.is_fully_replicated:  # keep the host value, as from_numpy does: a later gather needs no read-back
+        keep = np.array(host, copy=True, order="C")
+        keep.flags.writeable = False
+        out._npy = keep
+    return out
 
 
 def make_array_from_callback(shape, sharding: Sharding, data_callback, dtype=None) -> Array:
@@ -253,7 +258,7 @@ def _device_ids(a) -> list[int]:
 
 
 def _devset(a) -> frozenset:
-    return frozenset(a._sharding.device_set) if isinstance(a, ShardedArray) else frozenset((a._device,))
+    return a._sharding.device_set if isinstance(a, ShardedArray) else frozenset((a._device,))
 
 
 def check_devices(arrays, what: str) -> None:

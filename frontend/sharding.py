@@ -294,8 +294,11 @@ class NamedSharding(Sharding):
         self.spec = spec
 
     @property
-    def device_set(self) -> set:
-        return set(self.mesh.devices.flat)
+    def device_set(self) -> frozenset:
+        ds = self.__dict__.get("_device_set")  # (hot: checked on every call over sharded inputs)
+        if ds is None:
+            ds = self._device_set = frozenset(self.mesh.devices.flat)
+        return ds
 
     @property
     def is_fully_replicated(self) -> bool:
