@@ -186,7 +186,7 @@ class _JittedSharded(Jitted):
             return super()._call(*args, **kwargs)
         if self._in_shardings is not None:
             names = _arg_names(self.fun, args, {}, ())
-            args = sharded.place_inputs(args, self._in_shardings, names, _name(self.fun))
+            args = sharded.place_inputs(args, self._in_shardings, names)
         out = super()._call(*args, **kwargs)
         if self._out_shardings is None:
             return out

@@ -342,26 +342,24 @@ def _is_sharding_leaf(x) -> bool:
 def broadcast_shardings(shardings, tree, what: str) -> list:
     """One sharding (or None) per leaf of `tree`: `shardings` is a pytree prefix of it, a
     single Sharding applies to every leaf."""
+    leaves, treedef = tree_util.tree_flatten(tree)
     if shardings is None or isinstance(shardings, Sharding):
-        return [shardings] * len(tree_util.tree_leaves(tree))
+        return [shardings] * len(leaves)
     try:
-        full = tree_util.tree_broadcast(shardings, tree, is_leaf=_is_sharding_leaf)
+        return treedef.flatten_up_to(tree_util.tree_broadcast(shardings, tree, is_leaf=_is_sharding_leaf))
     except (ValueError, TypeError) as e:
         raise ValueError(f"{what} must be a pytree prefix of the values' structure: {e}") from None
-    return tree_util.tree_leaves(full, is_leaf=_is_sharding_leaf) if full is not None else []
 
 
 def _sharding_of(a):
     return a._sharding if isinstance(a, ShardedArray) else SingleDeviceSharding(a._device)
 
 
-def place_inputs(args: tuple, in_shardings, names: list[str], fname: str) -> tuple:
+def place_inputs(args: tuple, in_shardings, names: list[str]) -> tuple:
     """jit's in_shardings applied to positional args: uncommitted values are placed; committed
     arrays must already have the sharding (JAX's ValueError otherwise)."""
     leaves, tree = tree_util.tree_flatten(args)
     shs = broadcast_shardings(in_shardings, args, "jit's in_shardings")
-    if len(shs) != len(leaves):  # a None leaf in args has no leaf but a prefix slot
-        shs = (shs + [None] * len(leaves))[: len(leaves)]
     out = []
     for k, (v, s) in enumerate(zip(leaves, shs)):
         if s is None or isinstance(v, Tracer):
@@ -370,14 +368,6 @@ def place_inputs(args: tuple, in_shardings, names: list[str], fname: str) -> tup
         if isinstance(v, Array) and v._committed:
             have = _sharding_of(v)
             if have != s and not have.is_equivalent_to(s, v.ndim):
-                if _devset(v) != frozenset(s.device_set):
-                    raise ValueError(
-                        f"Received incompatible devices for jitted computation. Got argument "
-                        f"{names[k] if k < len(names) else k} of {fname} with shape {v.aval.str_short()} and with "
-                        f"device ids {_device_ids(v)} on platform {v._device.platform.upper()} and explicit input "
-                        f"sharding with device ids {[d.id for d in device_list(s)]} on platform "
-                        f"{device_list(s)[0].platform.upper()}"
-                    )
                 raise ValueError(
                     f"Sharding passed to jit does not match the sharding on the respective arg. Got jit sharding: "
                     f"{s},\narg sharding: {have} for arg type: {v.aval.str_short()}"

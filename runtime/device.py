@@ -115,6 +115,9 @@ class Device:
     def __eq__(self, other):
         return isinstance(other, Device) and (self.platform, self.id) == (other.platform, other.id)
 
+    def __reduce__(self):  # pickled by name: unpickles to this process's device of that id
+        return (device_by_id, (self.platform, self.id))
+
     @property
     def device_kind(self) -> str:
         return self.info.get("name") or self.platform
@@ -351,6 +354,14 @@ def backend_devices(platform: str) -> list[Device]:
         f"Unknown backend {platform}: no {'/'.join(names)} device is available on this machine ({why}). "
         f"Platforms present: {', '.join(available_platforms()) or 'none'}"
     )
+
+
+def device_by_id(platform: str, id: int) -> Device:
+    """The device `id` of `platform`; ValueError if this process has no such device."""
+    for d in backend_devices(platform):
+        if d.id == id:
+            return d
+    raise ValueError(f"no {platform} device with id {id} in this process (IRJAX_NUM_CPU_DEVICES for more CPU devices)")
 
 
 def available_platforms(candidates=None) -> list[str]:

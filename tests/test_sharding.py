@@ -54,7 +54,12 @@ def mesh_of(devs, shape, names):
 
 def shards_json(arr):
     return [
-        [s.device.id, [list(i.indices(n)[:2]) for i, n in zip(s.index, arr.shape)], s.replica_id, np.asarray(s.data).tolist()]
+        [
+            s.device.id,
+            [list(i.indices(n)[:2]) for i, n in zip(s.index, arr.shape)],
+            s.replica_id,
+            np.asarray(s.data).tolist(),
+        ]
         for s in arr.addressable_shards
     ]
 
@@ -131,7 +136,10 @@ def test_incompatible_devices(devs):
     mesh = mesh_of(devs, (4,), ("data",))
     x = irjax.device_put(np.ones((8, 4), np.float32), NamedSharding(mesh, P("data")))
     y = irjax.device_put(np.ones((8, 4), np.float32), devs[5])
-    with pytest.raises(ValueError, match=r"Received incompatible devices for jitted computation. Got argument 0 of add .*device ids \[0, 1, 2, 3\].*\[5\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"Received incompatible devices for jitted computation. Got argument 0 of add .*device ids \[0, 1, 2, 3\].*\[5\]",
+    ):
         x + y
     with pytest.raises(ValueError, match="Received incompatible devices for jitted computation"):
         irjax.jit(lambda a, b: a + b)(x, y)
@@ -160,6 +168,8 @@ def test_jit_in_out_shardings_match_jax(devs, jax_out):
     assert all(o.sharding == NamedSharding(mesh, P("model")) for o in both)
     with pytest.raises(ValueError, match="incompatible with its sharding annotation"):
         f(np.ones(3, np.float32))
+    with pytest.raises(ValueError, match=r"(?s)does not match.*SingleDeviceSharding\(device=CpuDevice\(id=5\)"):
+        f(irjax.device_put(xv, devs[5]))  # (JAX's message for another device set too)
 
 
 def test_with_sharding_constraint_match_jax(devs, jax_out):
@@ -198,6 +208,21 @@ def test_make_array_and_reshard_match_jax(devs, jax_out):
         irjax.make_array_from_single_device_arrays((8, 4), s, parts[:-1])
     with pytest.raises(ValueError, match="Expected shard shape"):
         irjax.make_array_from_single_device_arrays((16, 4), s, parts)
+
+
+def test_jit_sharding_pytrees(devs):
+    mesh = mesh_of(devs, (4,), ("data",))
+    rep, row = NamedSharding(mesh, P()), NamedSharding(mesh, P("data"))
+    f = irjax.jit(
+        lambda p, none, x: ({"y": p["w"] * x, "s": x.sum()}, none),
+        in_shardings=({"w": rep}, None, row),
+        out_shardings=({"y": row, "s": None}, None),
+    )
+    out, none = f({"w": np.float32(2.0)}, None, np.arange(8, dtype=np.float32))
+    assert none is None and out["y"].sharding == row and out["s"].sharding == NamedSharding(mesh, P())
+    np.testing.assert_array_equal(np.asarray(out["y"]), 2 * np.arange(8))
+    with pytest.raises(ValueError, match="pytree prefix"):
+        irjax.jit(lambda a: a, in_shardings=(rep, rep))(np.ones(4))
 
 
 def test_device_put_pytree_of_shardings(devs):
@@ -255,3 +280,42 @@ def test_data_parallel_mlp_step(devs, jax_out):
     for p, q, j in zip(new, ref, jax_out["mlp_params"]):
         np.testing.assert_allclose(np.asarray(p), np.asarray(q), rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(np.asarray(p), np.asarray(j, np.float32), rtol=1e-4, atol=1e-5)
+
+
+def test_sharded_values_move_and_round_trip(devs):
+    import pickle
+
+    mesh = mesh_of(devs, (4, 2), ("data", "model"))
+    xv = np.arange(24, dtype=np.float32).reshape(8, 3)
+    x = irjax.device_put(xv, NamedSharding(mesh, P("data")))
+    one = irjax.device_put(x, devs[2])  # gathered onto one device
+    assert type(one) is irjax.Array and one.device == devs[2]
+    np.testing.assert_array_equal(np.asarray(one), xv)
+    back = pickle.loads(pickle.dumps(x))
+    assert back.sharding == x.sharding
+    np.testing.assert_array_equal(np.asarray(back), xv)
+    with pytest.raises(ValueError, match="Please use `.devices\\(\\)`"):
+        x.device  # noqa: B018
+    assert x.devices() == set(devs)
+    np.testing.assert_array_equal(np.asarray(list(x)[3]), xv[3])
+    with pytest.raises(ValueError, match="should be divisible by 4"):
+        irjax.device_put(np.ones((6, 2), np.float32), NamedSharding(mesh, P("data")))
+
+
+def test_constraints_inside_transformations(devs):
+    mesh = mesh_of(devs, (4,), ("data",))
+    s = NamedSharding(mesh, P("data"))
+    xv = np.linspace(-1, 1, 8, dtype=np.float32)
+
+    def f(a):
+        b = irjax.device_put(jnp.tanh(a), s)  # inside jit: a constraint on an output
+        return b, jnp.sum(b)
+
+    out, tot = irjax.jit(f)(xv)
+    assert out.sharding == s and type(tot) is irjax.Array  # tot: no sharded input, no constraint
+    np.testing.assert_allclose(np.asarray(out), np.tanh(xv), rtol=1e-6)
+    g = irjax.jit(irjax.grad(lambda a: jnp.sum(irjax.lax.with_sharding_constraint(a * a, s))))(xv)
+    np.testing.assert_allclose(np.asarray(g), 2 * xv, rtol=1e-6)
+    v = irjax.vmap(lambda r: irjax.lax.with_sharding_constraint(r * 2, None))(irjax.device_put(xv, s))
+    np.testing.assert_allclose(np.asarray(v), 2 * xv)
+    assert v.sharding == s
