@@ -7,6 +7,9 @@ from __future__ import annotations
 import weakref
 
 import numpy as np
+from irjax.dialects import registry
+from irjax.dialects.builder import aval as _value_aval
+from irjax.dialects.func import body_ops, find_func, signature
 
 from . import dtypes, tree_util
 from .array import DELETED, Array
@@ -303,10 +306,82 @@ class Placement:
             return self.wrap(out)
         return [self.wrap(o) for o in out]
 
+    def run_per_device(self, tr, arrays, compile_generic) -> list | None:
+        """A jitted elementwise function over arguments that all have one sharding and their
+        shards on their devices: each device runs the shape-generic module on its own shards
+        (no gather; outputs keep the sharding). None where that does not apply."""
+        s = self.inputs[0]._sharding
+        if tr.captured or len(self.inputs) != len(arrays) or s.is_fully_replicated:
+            return None
+        for a in arrays:
+            if a._sharding != s or a._shards is None:
+                return None
+        ok = tr.__dict__.get("shard_local")
+        if ok is None:
+            ok = tr.shard_local = is_elementwise(tr.module, tr.fname)
+        if not ok:
+            return None
+        devs = device_list(s)
+        cache = tr.__dict__.setdefault("shard_exes", {})
+        exes = cache.get(s)
+        if exes is None:
+            exes = cache[s] = [compile_generic(tr.module, tr.fname, d) for d in devs]
+        if exes[0] is None:
+            tr.shard_local = False
+            return None
+        n = len(tr.out_avals)
+        per_dev = []
+        for k, (d, exe) in enumerate(zip(devs, exes)):
+            bvs = exe.call(exe.entry, [a._shards[k]._bv for a in arrays], n)
+            per_dev.append(
+                [
+                    Array(bv, ShapedArray(tuple(bv.shape), o.dtype, False), d, None, True)
+                    for bv, o in zip(bvs, tr.out_avals)
+                ]
+            )
+        return [ShardedArray(o, s, shards=[row[i] for row in per_dev]) for i, o in enumerate(tr.out_avals)]
+
     def wrap(self, out: Array) -> Array:
         if isinstance(out, ShardedArray):
             return out
         return ShardedArray(out.aval, output_sharding(out.aval.shape, self.inputs), global_=out)
+
+
+_LOCAL_FAMILIES = frozenset({"unary", "binary", "select", "convert", "elementwise"})
+
+
+def is_elementwise(module, fname: str) -> bool:
+    """Whether @fname computes each output element from the same element of its inputs alone,
+    so that it commutes with slicing: every value has the inputs' shape or is a scalar, every op
+    is elementwise (or a scalar constant, or a scalar broadcast). iota, reductions, shape ops,
+    calls and control flow make it False."""
+    f = find_func(module, fname)
+    ins, outs = signature(f)
+    if not ins:
+        return False
+    shape = ins[0].shape
+    if not shape or any(a.shape != shape for a in ins + outs):
+        return False
+    for op in body_ops(f):
+        name = op.name
+        if name == "func.return":
+            continue
+        prim = registry.lookup(name)
+        if prim is None:
+            return False
+        shapes = [_value_aval(v).shape for v in list(op.operands) + list(op.results)]
+        if prim.family in _LOCAL_FAMILIES or prim.name == "stop_gradient":
+            if any(sh != () and sh != shape for sh in shapes):
+                return False
+        elif prim.name == "constant":
+            if any(sh != () for sh in shapes):
+                return False
+        elif prim.name == "broadcast_in_dim":
+            if shapes[0] != () or shapes[-1] != shape:
+                return False
+        else:
+            return False
+    return True
 
 
 def place(arrays, what: str):

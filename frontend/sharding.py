@@ -168,8 +168,11 @@ class Mesh(contextlib.ContextDecorator):
             and list(self.devices.flat) == list(other.devices.flat)
         )
 
-    def __hash__(self):
-        return hash((self.axis_names, self.devices.shape, tuple(self.devices.flat)))
+    def __hash__(self):  # (hot: shardings key caches on every call over sharded inputs)
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = self._hash = hash((self.axis_names, self.devices.shape, tuple(self.devices.flat)))
+        return h
 
     def __repr__(self):
         return f"Mesh({', '.join(f'{n!r}: {s}' for n, s in self.shape.items())})"
@@ -344,7 +347,10 @@ class NamedSharding(Sharding):
         return isinstance(other, NamedSharding) and self.mesh == other.mesh and self.spec == other.spec
 
     def __hash__(self):
-        return hash(("NamedSharding", self.mesh, self.spec))
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = self._hash = hash(("NamedSharding", self.mesh, self.spec))
+        return h
 
     def __repr__(self):
         return f"NamedSharding(mesh={self.mesh!r}, spec={self.spec!r})"

@@ -319,3 +319,42 @@ def test_constraints_inside_transformations(devs):
     v = irjax.vmap(lambda r: irjax.lax.with_sharding_constraint(r * 2, None))(irjax.device_put(xv, s))
     np.testing.assert_allclose(np.asarray(v), 2 * xv)
     assert v.sharding == s
+
+
+def test_elementwise_jit_runs_per_device(devs):
+    mesh = mesh_of(devs, (4, 2), ("data", "model"))
+    s = NamedSharding(mesh, P("data", "model"))
+    xv = np.random.RandomState(1).randn(8, 6).astype(np.float32)
+    x, y = irjax.device_put(xv, s), irjax.device_put(xv * 3, s)
+    f = irjax.jit(lambda a, b: jnp.where(a > 0, jnp.tanh(a) * 2, b) - 1)
+    out = f(x, y)
+    assert out._global is None and out.sharding == s  # each device ran on its own shard: nothing gathered
+    np.testing.assert_allclose(np.asarray(out), np.where(xv > 0, np.tanh(xv) * 2, 3 * xv) - 1, rtol=1e-5, atol=1e-6)
+    for sh in out.addressable_shards:
+        np.testing.assert_allclose(np.asarray(sh.data), np.asarray(out)[sh.index])
+    # position-dependent or reducing functions must not run per shard (iota would restart per shard)
+    row = irjax.jit(lambda a: a * irjax.lax.broadcasted_iota(jnp.float32, a.shape, 0))(x)
+    np.testing.assert_allclose(np.asarray(row), xv * np.arange(8, dtype=np.float32)[:, None], rtol=1e-6)
+    centered = irjax.jit(lambda a: a - jnp.max(a))(x)
+    np.testing.assert_allclose(np.asarray(centered), xv - xv.max(), rtol=1e-6)
+    mixed = f(x, irjax.device_put(xv * 3, NamedSharding(mesh, P("data"))))  # shardings differ: gathered
+    np.testing.assert_allclose(np.asarray(mixed), np.asarray(out), rtol=1e-6)
+
+
+def test_elementwise_decision():
+    from irjax import sharded
+
+    x, r = np.ones((8, 6), np.float32), np.ones(6, np.float32)
+
+    def decide(f, *args):
+        tr, _ = irjax.jit(f)._trace(args, {})
+        return sharded.is_elementwise(tr.module, tr.fname)
+
+    assert decide(lambda a: jnp.exp(-a) * 2.0 + jnp.where(a > 1, a, 0.0), x)
+    assert decide(lambda a, b: jnp.maximum(a, b).astype(jnp.int32), x, x)
+    assert not decide(lambda a, b: a + b, x, r)  # a row broadcast along the sharded dims
+    assert not decide(lambda a: a * irjax.lax.broadcasted_iota(jnp.float32, a.shape, 0), x)
+    assert not decide(lambda a: a - jnp.max(a), x)
+    assert not decide(lambda a: a.T @ a, x)
+    assert not decide(lambda a: jnp.roll(a, 1, axis=0), x)
+    assert not decide(lambda a: irjax.jit(jnp.sin)(a), x)  # a call: not looked into
