@@ -10,7 +10,7 @@ import numpy as np
 from irjax.passes.autodiff import grad_function, jvp_function, vjp_function
 from irjax.passes.batching import batch_function
 
-from . import dtypes, sharded, tree_util
+from . import dtypes, placement, tree_util
 from .array import Array
 from .core import ShapedArray, Tracer, aval_of, current_trace, ir_lock
 from .core import _state as _trace_state  # (hot path: .stack is empty outside any trace)
@@ -112,7 +112,7 @@ class Jitted:
                 it = iter(dargs)
                 full = [args[i] if i in static_nums else next(it) for i in range(len(args))]
                 out = self.fun(*full, **dkw, **static_kw)
-                constraints.append(sharded.output_constraints(out))  # with_sharding_constraint
+                constraints.append(placement.output_constraints(out))  # with_sharding_constraint
                 return out
 
             debug = (_describe(self.fun), _arg_names(self.fun, args, dyn_kw, static_nums))
@@ -152,7 +152,7 @@ class Jitted:
                 self._fast[tuple(a.aval for a in args)] = tr
             outs = run_traced(tr, leaves)
             if out_shardings is not None:
-                outs = sharded.place_outputs(outs, out_shardings)
+                outs = placement.place_outputs(outs, out_shardings)
             return tree_util.tree_unflatten(tr.out_tree, outs)
         outs = call_function(tr.module, tr.fname, list(leaves) + tr.captured, tr.out_avals)
         return tree_util.tree_unflatten(tr.out_tree, outs)
@@ -175,7 +175,7 @@ class Jitted:
 class _JittedSharded(Jitted):
     """jit(f, in_shardings=..., out_shardings=...): positional inputs are placed by in_shardings
     (committed ones must match), outputs laid out by out_shardings (pytree prefixes; None =
-    unspecified, then sharded.output_sharding's rule applies)."""
+    unspecified, then placement.output_sharding's rule applies)."""
 
     def __init__(self, fun, in_shardings, out_shardings, *a):
         super().__init__(fun, *a)
@@ -186,13 +186,13 @@ class _JittedSharded(Jitted):
             return super()._call(*args, **kwargs)
         if self._in_shardings is not None:
             names = _arg_names(self.fun, args, {}, ())
-            args = sharded.place_inputs(args, self._in_shardings, names)
+            args = placement.place_inputs(args, self._in_shardings, names)
         out = super()._call(*args, **kwargs)
         if self._out_shardings is None:
             return out
         leaves, tree = tree_util.tree_flatten(out)
-        shs = sharded.broadcast_shardings(self._out_shardings, out, "jit's out_shardings")
-        return tree_util.tree_unflatten(tree, sharded.place_outputs(leaves, shs))
+        shs = placement.broadcast_shardings(self._out_shardings, out, "jit's out_shardings")
+        return tree_util.tree_unflatten(tree, placement.place_outputs(leaves, shs))
 
 
 class _JittedOnDevice(Jitted):

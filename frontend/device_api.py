@@ -9,7 +9,7 @@ import contextlib
 import numpy as np
 from irjax.runtime import device as _rt
 
-from . import sharded, tree_util
+from . import placement, sharded, tree_util
 from .sharding import Sharding, SingleDeviceSharding
 
 Device = _rt.Device
@@ -99,14 +99,14 @@ def place(arrays, what: str = "computation"):
 
     Like JAX: committed arrays (device_put to a device, or computed from such) fix the device
     and must agree; uncommitted ones follow them, else everything runs on the default device.
-    With sharded arrays among them, `committed` is a sharded.Placement (see sharded.py).
+    With sharded arrays among them, `committed` is a placement.Placement (see placement.py).
     """
     dev = None
     first = None
     for i, a in enumerate(arrays):
         if a._committed:
             if isinstance(a, sharded.ShardedArray):
-                return sharded.place(arrays, what)
+                return placement.place(arrays, what)
             if dev is None:
                 dev, first = a._device, (i, a)
             elif a._device is not dev and a._device != dev:
@@ -134,11 +134,11 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
     from .array import Array, from_numpy
 
     if device is not None and not isinstance(device, (Sharding, _rt.Device, str)):
-        shardings = sharded.broadcast_shardings(device, x, "device_put's device")
+        shardings = placement.broadcast_shardings(device, x, "device_put's device")
         leaves, tree = tree_util.tree_flatten(x)
         return tree_util.tree_unflatten(tree, [device_put(v, s) for v, s in zip(leaves, shardings)])
     if isinstance(device, Sharding) and not isinstance(device, SingleDeviceSharding):
-        return sharded.with_sharding_constraint(x, device)
+        return placement.with_sharding_constraint(x, device)
     dev = _as_device(device)
 
     def put(v):

@@ -193,7 +193,7 @@ def execute(module, fname: str, args, out_avals=None) -> list[Array]:
     """Run @fname on concrete values; returns Arrays."""
     arrays = [_as_array(a) for a in args]
     dev, arrays, committed = _place(arrays, f"@{fname}")
-    if committed and committed is not True:  # sharded inputs: see sharded.Placement
+    if committed and committed is not True:  # sharded inputs: see placement.Placement
         return committed.run(lambda a: execute(module, fname, a, out_avals), arrays)
     ins, outs = signature(find_func(module, fname))
     for i, (a, want) in enumerate(zip(arrays, ins)):
@@ -212,7 +212,7 @@ def run_traced(tr, leaves) -> list[Array]:
     """Fast path for a cached jit trace called on concrete values (no trace active)."""
     arrays = [x if type(x) is Array else _as_array(x) for x in leaves]
     dev, arrays, committed = _place(arrays, tr.fname)
-    if committed and committed is not True:  # sharded inputs: see sharded.Placement
+    if committed and committed is not True:  # sharded inputs: see placement.Placement
         local = committed.run_per_device(tr, arrays, compile_shape_generic)
         return local if local is not None else committed.run(lambda a: run_traced(tr, a), arrays)
     exe, captured, n_out = tr.exes.get(dev) or _prepare(tr, dev)
@@ -256,7 +256,7 @@ def apply_primitive(name: str, args, params):
     """Eager mode: run one primitive on concrete values through a cached one-op module."""
     arrays = [_as_array(a) for a in args]
     dev, arrays, committed = _place(arrays, name)
-    if committed and committed is not True:  # sharded inputs: see sharded.Placement
+    if committed and committed is not True:  # sharded inputs: see placement.Placement
         return committed.run(lambda a: apply_primitive(name, a, params), arrays)
     pkey = _params_key(params) if params else ()
     if lazy.enabled:

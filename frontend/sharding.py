@@ -28,9 +28,9 @@ __all__ = [
 
 
 def __getattr__(name):
-    # reshard places values (irjax.sharded, which builds on this module): loaded on first use
+    # reshard places values (irjax.placement, which builds on this module): loaded on first use
     if name == "reshard":
-        return importlib.import_module("irjax.sharded").reshard
+        return importlib.import_module("irjax.placement").reshard
     raise AttributeError(f"module 'irjax.sharding' has no attribute '{name}'")
 
 

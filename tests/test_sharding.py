@@ -223,6 +223,13 @@ def test_jit_sharding_pytrees(devs):
     np.testing.assert_array_equal(np.asarray(out["y"]), 2 * np.arange(8))
     with pytest.raises(ValueError, match="pytree prefix"):
         irjax.jit(lambda a: a, in_shardings=(rep, rep))(np.ones(4))
+    with mesh:  # bare PartitionSpecs take the mesh of the `with` block
+        g = irjax.jit(lambda a: a * 2, in_shardings=P("data"), out_shardings=P())
+        o = g(np.arange(8, dtype=np.float32))
+    assert o.sharding == rep
+    np.testing.assert_array_equal(np.asarray(o), 2 * np.arange(8))
+    placed = irjax.device_put({"a": np.ones(2), "b": np.ones(2)}, {"a": devs[1], "b": rep})
+    assert placed["a"].device == devs[1] and placed["b"].sharding == rep
 
 
 def test_device_put_pytree_of_shardings(devs):
@@ -342,13 +349,13 @@ def test_elementwise_jit_runs_per_device(devs):
 
 
 def test_elementwise_decision():
-    from irjax import sharded
+    from irjax import placement
 
     x, r = np.ones((8, 6), np.float32), np.ones(6, np.float32)
 
     def decide(f, *args):
         tr, _ = irjax.jit(f)._trace(args, {})
-        return sharded.is_elementwise(tr.module, tr.fname)
+        return placement.is_elementwise(tr.module, tr.fname)
 
     assert decide(lambda a: jnp.exp(-a) * 2.0 + jnp.where(a > 1, a, 0.0), x)
     assert decide(lambda a, b: jnp.maximum(a, b).astype(jnp.int32), x, x)
