@@ -155,13 +155,14 @@ def place(arrays, what: str):
 
 def output_sharding(shape: tuple, inputs: list) -> NamedSharding:
     """The propagation rule for an output without an explicit sharding, given the sharded inputs:
-    1. an input of the same shape: its sharding (the first such input);
+    1. an input of the same shape: its sharding (the first such input that is split, else the
+       first such input);
     2. an input whose leading dimension is split and equals the output's: that split of the
        leading dimension, the rest replicated (batch-parallel results: per-example losses, logits);
     3. otherwise replicated over the first input's mesh."""
-    for a in inputs:
-        if a.aval.shape == shape:
-            return a._sharding
+    same = [a for a in inputs if a.aval.shape == shape]
+    if same:
+        return next((a._sharding for a in same if not a._sharding.is_fully_replicated), same[0]._sharding)
     for a in inputs:
         s = a._sharding
         if shape and a.aval.shape and s.spec.axes_of(0) and a.aval.shape[0] == shape[0]:

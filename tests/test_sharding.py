@@ -126,6 +126,8 @@ def test_eager_ops_and_output_rule(devs):
     assert t.sharding == NamedSharding(mesh, P())  # rule 3: replicated
     assert [sh.device.id for sh in t.addressable_shards] == list(range(8))
     np.testing.assert_allclose(float(t), xv.sum(), rtol=1e-5)
+    rep = irjax.device_put(xv, NamedSharding(mesh, P()))
+    assert (rep * x).sharding == x.sharding  # the split input of the same shape wins
     z = x + jnp.ones(4)  # an uncommitted array joins the sharded one
     np.testing.assert_allclose(np.asarray(z), xv + 1, rtol=1e-6)
     g = irjax.grad(lambda a: jnp.sum(a**2))(x)  # a transformation runs the same way
