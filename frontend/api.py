@@ -85,7 +85,7 @@ class Jitted:
         donated = [args[i % n if i < 0 else i] for i in self._donate_nums if -n <= i < n]
         donated += [v for k, v in kwargs.items() if k in self._donate_names]
         for leaf in tree_util.tree_leaves(donated):
-            if type(leaf) is Array:
+            if isinstance(leaf, Array):  # (sharded arrays too: every shard is deleted)
                 leaf.delete()
 
     def _split(self, args, kwargs):

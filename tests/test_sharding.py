@@ -307,6 +307,12 @@ def test_sharded_values_move_and_round_trip(devs):
         x.device  # noqa: B018
     assert x.devices() == set(devs)
     np.testing.assert_array_equal(np.asarray(list(x)[3]), xv[3])
+    donated = irjax.device_put(xv, NamedSharding(mesh, P("data")))
+    shard0 = donated.addressable_shards[0].data
+    np.testing.assert_array_equal(np.asarray(irjax.jit(lambda a: a + 1, donate_argnums=0)(donated)), xv + 1)
+    assert donated.is_deleted() and shard0.is_deleted()
+    with pytest.raises(RuntimeError, match="Array has been deleted"):
+        np.asarray(donated)
     with pytest.raises(ValueError, match="should be divisible by 4"):
         irjax.device_put(np.ones((6, 2), np.float32), NamedSharding(mesh, P("data")))
 
