@@ -115,6 +115,8 @@ class ShardedArray(Array):
 
     @property
     def device(self):
+        if len(self._sharding.device_set) == 1:
+            return self._device
         raise ValueError("Length of devices is greater than 1. Please use `.devices()`.")
 
     def __iter__(self):
