@@ -83,8 +83,10 @@ class Device:
         self.instance = rt.VmInstance()
         if info is not None and driver != "local-sync":
             self.hal = rt.get_driver(driver).create_device(info)
-        else:
+        elif id == 0:
             self.hal = rt.get_device(driver)
+        else:  # IRJAX_NUM_CPU_DEVICES: every further CPU device is its own IREE device
+            self.hal = rt.get_device(driver, cache=False)
         self.allocator = self.hal.allocator
         self.hal_module = rt.create_hal_module(self.instance, self.hal)
         self.target = _DRIVER_TARGET.get(driver, "llvm-cpu")
@@ -115,6 +117,9 @@ class Device:
 
     def __eq__(self, other):
         return isinstance(other, Device) and (self.platform, self.id) == (other.platform, other.id)
+
+    def __reduce__(self):  # pickled by name: unpickles to this process's device of that id
+        return (device_by_id, (self.platform, self.id))
 
     @property
     def device_kind(self) -> str:
@@ -325,7 +330,7 @@ def _create_backend(platform: str) -> list[Device]:
         devs = []
         try:
             if platform == "cpu":
-                devs = [Device("cpu", driver, 0)]
+                devs = _cpu_devices(driver)
             else:
                 infos = rt.get_driver(driver).query_available_devices()
                 devs = [Device(platform, driver, i, info) for i, info in enumerate(infos)]
@@ -336,6 +341,30 @@ def _create_backend(platform: str) -> list[Device]:
             devs = []
         _backend_devices[platform] = devs
         return devs
+
+
+_cpu_pool: list[Device] = []  # every CPU device made so far: ids are never reused by new objects
+
+
+def num_cpu_devices() -> int:
+    """$IRJAX_NUM_CPU_DEVICES (default 1), like XLA's --xla_force_host_platform_device_count."""
+    env = os.environ.get("IRJAX_NUM_CPU_DEVICES", "").strip()
+    if not env:
+        return 1
+    try:
+        n = int(env)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"IRJAX_NUM_CPU_DEVICES must be a positive integer, got {env!r}")
+    return n
+
+
+def _cpu_devices(driver: str) -> list[Device]:
+    n = num_cpu_devices()
+    while len(_cpu_pool) < n:
+        _cpu_pool.append(Device("cpu", driver, len(_cpu_pool)))
+    return _cpu_pool[:n]
 
 
 def backend_devices(platform: str) -> list[Device]:
@@ -350,6 +379,14 @@ def backend_devices(platform: str) -> list[Device]:
         f"Unknown backend {platform}: no {'/'.join(names)} device is available on this machine ({why}). "
         f"Platforms present: {', '.join(available_platforms()) or 'none'}"
     )
+
+
+def device_by_id(platform: str, id: int) -> Device:
+    """The device `id` of `platform`; ValueError if this process has no such device."""
+    for d in backend_devices(platform):
+        if d.id == id:
+            return d
+    raise ValueError(f"no {platform} device with id {id} in this process (IRJAX_NUM_CPU_DEVICES for more CPU devices)")
 
 
 def available_platforms(candidates=None) -> list[str]:
@@ -423,6 +460,10 @@ def cpu_device() -> Device:
 
 
 def _reset_for_tests() -> None:
-    """Forget the cached default (so a test can change IRJAX_PLATFORMS)."""
+    """Forget the cached default and the CPU device list (so a test can change IRJAX_PLATFORMS
+    or IRJAX_NUM_CPU_DEVICES; CPU Device objects are kept and reused, never recreated)."""
     global _env_default
     _env_default = None
+    with _lock:
+        _backend_devices.pop("cpu", None)
+        _backend_errors.pop("cpu", None)
