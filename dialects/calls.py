@@ -24,6 +24,7 @@ class TransformCtx(Protocol):
     module: ir.Module
     out_avals: list[ShapedType]  # the op's result types
     axis_size: int  # batching only: the size of the mapped axis
+    axis_name: str | None  # batching only: its name (collectives over it are resolved)
 
     def signature(self, fname: str) -> tuple[list[ShapedType], list[ShapedType]]:
         """(argument, result) types of @fname; VerifyError when the module lacks it."""

@@ -71,10 +71,11 @@ def _transform(name: str) -> Callable:
 class Ctx:
     """`TransformCtx` for one op: what a call-like op's rules may ask of the walker."""
 
-    def __init__(self, module: ir.Module, op=None, axis_size: int | None = None):
+    def __init__(self, module: ir.Module, op=None, axis_size: int | None = None, axis_name: str | None = None):
         self.module = module
         self.op = op
         self.axis_size = axis_size
+        self.axis_name = axis_name  # batching: the name of the axis being mapped, if any
 
     @property
     def out_avals(self) -> list[ShapedType]:
@@ -93,7 +94,7 @@ class Ctx:
         return _transform("vjp")(self.module, fname, mask)
 
     def batched(self, fname: str, dims, size: int, out_batched=None) -> str:
-        return _transform("batch")(self.module, fname, dims, size, out_batched)
+        return _transform("batch")(self.module, fname, dims, size, out_batched, axis_name=self.axis_name)
 
     def derived(self, key: tuple, base: str, in_avals, body) -> str:
         return derive(self.module, ("helper",) + tuple(key), base, in_avals, body)
