@@ -63,6 +63,9 @@ _LAZY = {
     "sharding": "irjax.sharding",
     "make_mesh": "irjax.sharding",
     "disable_jit": "irjax.config",
+    "shard_map": "irjax.spmd",
+    "pmap": "irjax.spmd",
+    "experimental": "irjax.experimental",
 }
 
 

@@ -12,10 +12,10 @@ from irjax.passes.batching import batch_function
 
 from . import dtypes, tree_util
 from .array import Array
+from .axis_env import axis_frame
 from .core import ShapedArray, Tracer, aval_of, current_trace, ir_lock
 from .core import _state as _trace_state  # (hot path: .stack is empty outside any trace)
 from .dispatch import run_exact, run_traced
-from .lax_parallel import axis_frame
 from .tracing import Traced, call_function, trace_function
 
 # ---- jit ------------------------------------------------------------------------------------

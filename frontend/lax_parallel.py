@@ -7,13 +7,13 @@ vmap rewrites it. A name no enclosing vmap binds is JAX's NameError, raised at t
 
 from __future__ import annotations
 
-import contextlib
 import math
-import threading
 
 import numpy as np
 
-from . import tree_util
+from . import dtypes, tree_util
+from .axis_env import axis_names as _names
+from .axis_env import bound_size as _size
 from .core import Tracer, bind
 
 __all__ = [
@@ -31,44 +31,6 @@ __all__ = [
 ]
 
 
-class _AxisEnv(threading.local):
-    def __init__(self):
-        self.frames: list[tuple[str, int]] = []
-
-
-_env = _AxisEnv()
-
-
-@contextlib.contextmanager
-def axis_frame(name: str | None, size: int):
-    """Bind `name` to an axis of `size` while tracing the body of a vmap / shard_map / pmap."""
-    if name is None:
-        yield
-        return
-    if not isinstance(name, str):
-        raise TypeError(f"irjax axis names must be strings, got {name!r}")
-    _env.frames.append((name, int(size)))
-    try:
-        yield
-    finally:
-        _env.frames.pop()
-
-
-def _names(axis_name) -> tuple[str, ...]:
-    names = (axis_name,) if isinstance(axis_name, str) else tuple(axis_name)
-    for n in names:
-        if not isinstance(n, str):
-            raise TypeError(f"irjax axis names must be strings, got {n!r}")
-    return names
-
-
-def _size(name: str) -> int:
-    for n, s in reversed(_env.frames):
-        if n == name:
-            return s
-    raise NameError(f"unbound axis name: {name}")
-
-
 def axis_size(axis_name) -> int:
     """The number of members of the named axis (the product over a tuple of names)."""
     return math.prod(_size(n) for n in _names(axis_name))
@@ -80,9 +42,11 @@ def _groups(axis_index_groups):
 
 
 def _operand(x):
-    from .numpy._util import asarray_any
-
-    return x if isinstance(x, Tracer) else asarray_any(x)
+    # collectives are only bound while tracing (an axis frame is open): constants stay NumPy
+    if isinstance(x, Tracer) or hasattr(x, "aval"):
+        return x
+    x = np.asarray(x)
+    return x.astype(dtypes.canonicalize_dtype(x.dtype))
 
 
 def _reduce(name: str, x, axis_name, axis_index_groups):
@@ -116,10 +80,8 @@ def pmin(x, axis_name, *, axis_index_groups=None):
 
 def pmean(x, axis_name, *, axis_index_groups=None):
     """psum / axis size (integers give floats, as JAX's true division)."""
-    from . import numpy as jnp
-
     n = axis_size(axis_name)
-    return tree_util.tree_map(lambda s: jnp.true_divide(s, n), psum(x, axis_name, axis_index_groups=axis_index_groups))
+    return tree_util.tree_map(lambda s: s / n, psum(x, axis_name, axis_index_groups=axis_index_groups))
 
 
 def pvary(x, axis_name):

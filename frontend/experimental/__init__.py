@@ -1,0 +1,1 @@
+"""irjax.experimental: JAX's older import paths (irjax.experimental.shard_map.shard_map)."""
