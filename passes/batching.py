@@ -17,7 +17,7 @@ from irjax.dialects.func import body_ops, callees_of, entry_block, find_func, op
 from irjax.dialects.lang import Val, broadcast_in_dim, moveaxis
 
 from .registry import REQUIRED, Example, Option, register_pass
-from .transform import TRANSFORMS, Ctx, derive, source, walk_forward
+from .transform import NATURAL, TRANSFORMS, Ctx, derive, derived_functions, source, walk_forward
 
 
 def _code(dims):
@@ -91,6 +91,7 @@ def batch_function(module, fname: str, in_dims, axis_size: int, out_batched=None
         }
         rets = walk_forward(body_ops(f), env, lambda op, xs: _batch_step(module, op, xs, axis_size, axis_name))
         outs_v = []
+        natural[:] = [env[v][1] is not None for v in rets]
         for v, m in zip(rets, ob or [True] * len(rets)):
             x, d = env[v]
             if not m and d is not None:
@@ -104,7 +105,11 @@ def batch_function(module, fname: str, in_dims, axis_size: int, out_batched=None
     in_avals = [batched_aval(a, d, axis_size) for a, d in zip(ins, in_dims)]
     if axis_name is not None:
         base += "_" + "".join(ch if ch.isalnum() else "_" for ch in axis_name)
-    return derive(module, (fname, "batch", in_dims, axis_size, ob, axis_name), base, in_avals, body)
+    natural: list[bool] = []
+    name = derive(module, (fname, "batch", in_dims, axis_size, ob, axis_name), base, in_avals, body)
+    if natural:  # which results were batched before they were moved/broadcast to axis 0
+        derived_functions(module)[NATURAL, name] = tuple(natural)
+    return name
 
 
 TRANSFORMS["batch"] = batch_function

@@ -31,6 +31,8 @@ from .registry import passes
 _MEMO: weakref.WeakKeyDictionary[ir.Module, dict] = weakref.WeakKeyDictionary()
 # transform name -> fn(module, fname, *params) -> derived name; filled by autodiff / batching
 TRANSFORMS: dict[str, Callable] = {}
+# memo key (NATURAL, batched name): per result, was it batched before being put at axis 0
+NATURAL = "natural_out_batched"
 
 
 def derived_functions(module: ir.Module) -> dict:
@@ -95,6 +97,11 @@ class Ctx:
 
     def batched(self, fname: str, dims, size: int, out_batched=None) -> str:
         return _transform("batch")(self.module, fname, dims, size, out_batched, axis_name=self.axis_name)
+
+    def batched_results(self, fname: str) -> tuple | None:
+        """Per result of @fname (made by `batched`): did it vary over the axis (else it was
+        broadcast: a psum result, a value of unbatched inputs)? None when unknown."""
+        return derived_functions(self.module).get((NATURAL, fname))
 
     def derived(self, key: tuple, base: str, in_avals, body) -> str:
         return derive(self.module, ("helper",) + tuple(key), base, in_avals, body)
