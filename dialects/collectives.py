@@ -108,13 +108,6 @@ def _linear_jvp(name):
     return jvp
 
 
-def _not_differentiable(name):
-    def rule(*args, **params):
-        raise NotImplementedError(f"Differentiation rule for '{name}' not implemented")
-
-    return rule
-
-
 # psum's transpose is psum (JAX's vmap semantics, and shard_map's with check_vma=False): every
 # member's cotangent of the sum is the sum of the members' cotangents; docs/decisions.md
 _reduction(
@@ -123,8 +116,9 @@ _reduction(
     jvp=_linear_jvp("psum"),
     vjp=lambda cts, primals, outs, axis_name: [_emit("psum", cts[0], axis_name=axis_name)],
 )
-_reduction("pmax", "reduce_max", jvp=_not_differentiable("pmax"), vjp=_not_differentiable("pmax"))
-_reduction("pmin", "reduce_min", jvp=_not_differentiable("pmin"), vjp=_not_differentiable("pmin"))
+# as in JAX, pmax and pmin have no differentiation rules
+_reduction("pmax", "reduce_max")
+_reduction("pmin", "reduce_min")
 
 
 def _single(name, axis_name) -> str:
