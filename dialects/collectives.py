@@ -12,14 +12,34 @@ from __future__ import annotations
 
 import numpy as np
 
+from .func import body_ops, callees_of, find_func, op_params
 from .lang import Val, bind, broadcast_in_dim, moveaxis, reduce_sum, reshape, zeros
-from .registry import Primitive, ShapedType, VerifyError, register
+from .registry import Primitive, ShapedType, VerifyError, lookup, register
 
 COLLECTIVE = "collective"  # the tag every record here carries (passes/batching.py reads it)
 
 
 def is_collective(prim: Primitive) -> bool:
     return COLLECTIVE in prim.tags
+
+
+def uses_axis(module, op, axis_name: str, seen: set | None = None) -> bool:
+    """Does op (a collective, or a call-like op whose callees hold one) name `axis_name`? Then
+    its results vary over the axis even when no operand does (axis_index, psum of a constant)."""
+    prim = lookup(op.name)
+    if prim is None:
+        return False
+    if is_collective(prim):
+        return axis_name in _names(op_params(op)["axis_name"])
+    seen = set() if seen is None else seen
+    for fname in callees_of(op):
+        f = find_func(module, fname)
+        if fname in seen or f is None:
+            continue
+        seen.add(fname)
+        if any(uses_axis(module, inner, axis_name, seen) for inner in body_ops(f)):
+            return True
+    return False
 
 
 def _names(axis_name) -> tuple:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from irjax.dialects import registry
 from irjax.dialects.calls import batched_aval
-from irjax.dialects.collectives import is_collective
-from irjax.dialects.func import body_ops, callees_of, entry_block, find_func, op_params, reemit
+from irjax.dialects.collectives import is_collective, uses_axis
+from irjax.dialects.func import body_ops, entry_block, op_params, reemit
 from irjax.dialects.lang import Val, broadcast_in_dim, moveaxis
 
 from .registry import REQUIRED, Example, Option, register_pass
@@ -30,32 +30,12 @@ def to_front(v: Val, d, size) -> Val:
     return moveaxis(v, d, 0) if d != 0 else v
 
 
-def _names_axis(module, op, prim, axis_name, seen=None) -> bool:
-    """Does op (a collective, or a call whose callees hold one) name `axis_name`? Then it
-    varies over the axis even when no operand is batched (axis_index, psum of a constant)."""
-    if is_collective(prim):
-        names = op_params(op)["axis_name"]
-        return axis_name in ((names,) if isinstance(names, str) else names)
-    if not prim.calls:
-        return False
-    seen = set() if seen is None else seen
-    for fname in callees_of(op):
-        if fname in seen or find_func(module, fname) is None:
-            continue
-        seen.add(fname)
-        for inner in body_ops(find_func(module, fname)):
-            p = registry.lookup(inner.name)
-            if p is not None and _names_axis(module, inner, p, axis_name, seen):
-                return True
-    return False
-
-
 def _batch_step(module, op, xs, size, axis_name=None):
     """[(value, 0 or None)] of op's results; the env keeps batch dims at 0 (or None)."""
     vals = [x for x, _ in xs]
     dims = [d for _, d in xs]
     prim = registry.lookup(op.name)
-    named = prim is not None and axis_name is not None and _names_axis(module, op, prim, axis_name)
+    named = prim is not None and axis_name is not None and uses_axis(module, op, axis_name)
     if all(d is None for d in dims) and not named:
         return [(Val(r), None) for r in reemit(op, [v.v for v in vals])]
     prim = registry.get(op.name)

@@ -261,3 +261,20 @@ def test_pmap_size_one_vs_jax_and_larger_via_vmap():
     n = irjax.local_device_count()
     with pytest.raises(ValueError, match=f"requires {n + 1} logical devices"):
         irjax.pmap(lambda y: y, axis_name="d")(np.ones((n + 1, 2), np.float32))
+
+
+def test_control_flow_with_only_the_axis_varying():
+    """cond / while / scan whose operands are all unmapped but whose bodies use axis_index."""
+
+    got = irjax.vmap(lambda x, c: _cf(lax, c), in_axes=(0, None), axis_name="i")(np.zeros(3), np.int32(1))
+    want = jax.vmap(lambda x, c: _cf(jlax, c), in_axes=(0, None), axis_name="i")(np.zeros(3), np.int32(1))
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+        assert np.asarray(g).dtype == np.asarray(w).dtype
+
+
+def _cf(lx, c):
+    a = lx.cond(c > 0, lambda: lx.axis_index("i") * 2, lambda: lx.axis_index("i"))
+    b = lx.fori_loop(0, 3, lambda k, s: s + lx.axis_index("i"), 0)
+    d, _ = lx.scan(lambda s, _: (s + lx.axis_index("i"), None), 1, None, length=2)
+    return a, b, d
