@@ -12,7 +12,7 @@ from irjax.passes.batching import batch_function
 
 from . import dtypes, tree_util
 from .array import Array
-from .axis_env import axis_frame
+from .axis_env import axis_frame, bound_axes
 from .core import ShapedArray, Tracer, aval_of, current_trace, ir_lock
 from .core import _state as _trace_state  # (hot path: .stack is empty outside any trace)
 from .dispatch import run_exact, run_traced
@@ -102,7 +102,8 @@ class Jitted:
         dyn_args, dyn_kw, statics, skw, static_nums = self._split(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kw))
         avals = tuple(aval_of(x) for x in leaves)
-        key = (in_tree, avals, statics, skw)
+        # the bound axis names and sizes shape collectives (all_gather's result, pmean's divisor)
+        key = (in_tree, avals, statics, skw, bound_axes())
         tr = self._cache.get(key)
         if tr is None:
             static_kw = {k: kwargs[k] for k, _ in skw}

@@ -43,3 +43,8 @@ def bound_size(name: str) -> int:
         if n == name:
             return s
     raise NameError(f"unbound axis name: {name}")
+
+
+def bound_axes() -> tuple:
+    """The frames as a hashable key ((name, size), ...): part of jit's trace-cache key."""
+    return tuple(_env.frames)

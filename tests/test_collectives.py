@@ -278,3 +278,14 @@ def _cf(lx, c):
     b = lx.fori_loop(0, 3, lambda k, s: s + lx.axis_index("i"), 0)
     d, _ = lx.scan(lambda s, _: (s + lx.axis_index("i"), None), 1, None, length=2)
     return a, b, d
+
+
+def test_jit_cache_keys_on_the_bound_axis_size():
+    """A jitted function traced under an axis of size 4 must not be reused under size 8 (pmean
+    divides by the size, all_gather's shape holds it)."""
+    jf = irjax.jit(lambda y: (lax.pmean(y, "i"), lax.all_gather(y, "i")))
+    for n in (4, 8):
+        x = np.arange(float(n), dtype=np.float32)
+        m, g = irjax.vmap(jf, axis_name="i")(x)
+        np.testing.assert_allclose(np.asarray(m), np.full(n, x.mean()))
+        np.testing.assert_array_equal(np.asarray(g), np.broadcast_to(x, (n, n)))
