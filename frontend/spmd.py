@@ -11,7 +11,9 @@ import functools
 import math
 from collections.abc import Callable, Sequence
 
+from irjax.dialects.func import find_func, reachable
 from irjax.passes.batching import batch_function
+from irjax.passes.transform import REVERSE_MODE
 
 from . import numpy as jnp
 from . import tree_util
@@ -92,7 +94,9 @@ def _from_blocks(o, spec: PartitionSpec, lead: Sequence[str], sizes: dict):
     return jnp.reshape(jnp.transpose(o, perm), shape)
 
 
-def _map_axis(fn: Callable, leaves: list, dims: list, size: int, name: str, out_batched: Callable, fname: str):
+def _map_axis(
+    fn: Callable, leaves: list, dims: list, size: int, name: str, out_batched: Callable, fname: str, vma: bool = False
+):
     """vmap of the flat fn(*leaves) -> leaves over one named axis; out_batched() is called after
     tracing (the outputs are known then): None, or per output False where it must be unbatched
     (check_vma: replicated over this axis)."""
@@ -103,6 +107,14 @@ def _map_axis(fn: Callable, leaves: list, dims: list, size: int, name: str, out_
     with axis_frame(name, size):
         tr = trace_function(
             lambda *a: list(fn(*a)), avals, tree_util.tree_structure(tuple(range(len(avals)))), name=fname
+        )
+    if vma and any(REVERSE_MODE in find_func(tr.module, n).attributes for n in reachable(tr.module, [tr.fname])):
+        raise NotImplementedError(
+            f"shard_map applied to the function {fname!r} takes a reverse-mode derivative (grad, vjp) inside "
+            "its body: with check_vma=True JAX types values as varying or replicated over the mesh (a "
+            "psum's cotangent is not psummed again; a replicated input's cotangent is), which irjax does "
+            "not model. Pass check_vma=False for per-member derivatives (JAX's check_vma=False and pmap "
+            "semantics: psum or pmean the gradients yourself), or differentiate outside the shard_map."
         )
     ob = out_batched()
     try:
@@ -159,7 +171,8 @@ def shard_map(
     output whose out_specs entry omits a mesh axis must be provably the same on every member of
     that axis (the batch pass leaves it unbatched: a psum/pmean/all_gather result, or a value
     computed only from replicated inputs); else ValueError. With check_vma=False member 0's
-    value is taken. `mesh` is a Mesh, or any object with `axis_names` and `axis_sizes` (an
+    value is taken. Derivatives inside the body have per-member semantics (JAX's check_vma=False);
+    reverse mode inside a check_vma=True body raises NotImplementedError (docs/decisions.md). `mesh` is a Mesh, or any object with `axis_names` and `axis_sizes` (an
     abstract mesh: then results are not placed)."""
     if f is None:
         return functools.partial(
@@ -210,7 +223,7 @@ def shard_map(
             def run(*ls):
                 dims = [0 if name in u else None for u in used]
                 ob = (lambda: [name in s.used_axes() for s in state["specs"]]) if check else (lambda: None)
-                return _map_axis(inner, list(ls), dims, sizes[name], name, ob, fname)
+                return _map_axis(inner, list(ls), dims, sizes[name], name, ob, fname, vma=check and k == 0)
 
             return run
 

@@ -33,6 +33,7 @@ _MEMO: weakref.WeakKeyDictionary[ir.Module, dict] = weakref.WeakKeyDictionary()
 TRANSFORMS: dict[str, Callable] = {}
 # memo key (NATURAL, batched name): per result, was it batched before being put at axis 0
 NATURAL = "natural_out_batched"
+REVERSE_MODE = "jx.reverse_mode"  # unit attribute of functions derived by vjp / grad
 
 
 def derived_functions(module: ir.Module) -> dict:
@@ -60,6 +61,9 @@ def derive(
 
     with enter():
         build_func(module, name, in_avals, emit)
+        if key[1:2] in (("vjp",), ("grad",)):
+            # travels with copies of the function: shard_map(check_vma=True) refuses reverse mode
+            find_func(module, name).attributes[REVERSE_MODE] = ir.UnitAttr.get()
     memo[key] = name
     return name
 
