@@ -172,8 +172,9 @@ def shard_map(
     that axis (the batch pass leaves it unbatched: a psum/pmean/all_gather result, or a value
     computed only from replicated inputs); else ValueError. With check_vma=False member 0's
     value is taken. Derivatives inside the body have per-member semantics (JAX's check_vma=False);
-    reverse mode inside a check_vma=True body raises NotImplementedError (docs/decisions.md). `mesh` is a Mesh, or any object with `axis_names` and `axis_sizes` (an
-    abstract mesh: then results are not placed)."""
+    reverse mode inside a check_vma=True body raises NotImplementedError (docs/decisions.md).
+    `mesh` is a Mesh, or any object with `axis_names` and `axis_sizes` (an abstract mesh: then
+    results are not placed)."""
     if f is None:
         return functools.partial(
             shard_map,
