@@ -65,6 +65,7 @@ _LAZY = {
     "disable_jit": "irjax.config",
     "shard_map": "irjax.spmd",
     "pmap": "irjax.spmd",
+    "distributed": "irjax.distributed",
     "experimental": "irjax.experimental",
 }
 

@@ -9,20 +9,30 @@ import contextlib
 import numpy as np
 from irjax.runtime import device as _rt
 
-from . import tree_util
+from . import distributed, tree_util
 
 Device = _rt.Device
 
 
 def devices(backend: str | None = None) -> list:
-    """The devices of `backend` ('cpu', 'cuda', 'rocm', 'vulkan', 'gpu'), else of the default backend."""
+    """The devices of `backend` ('cpu', 'cuda', 'rocm', 'vulkan', 'gpu'), else of the default backend;
+    after irjax.distributed.initialize(), those of every process (ids are global)."""
+    local = _local_backend_devices(backend)
+    spanning = distributed.global_devices(local[0].platform) if local else None
+    return local if spanning is None else spanning
+
+
+def _local_backend_devices(backend: str | None) -> list:
     if backend is None:
         return _rt.backend_devices(_rt.platform_default_device().platform)
     return _rt.backend_devices(str(backend))
 
 
 def local_devices(process_index: int | None = None, backend: str | None = None, host_id: int | None = None) -> list:
-    return devices(backend)
+    """The devices of one process (default: this one), as jax.local_devices."""
+    if process_index is None:
+        process_index = host_id if host_id is not None else distributed.process_index()
+    return [d for d in devices(backend) if d.process_index == process_index]
 
 
 def device_count(backend: str | None = None) -> int:
@@ -30,15 +40,17 @@ def device_count(backend: str | None = None) -> int:
 
 
 def local_device_count(backend: str | None = None) -> int:
-    return len(devices(backend))
+    return len(local_devices(backend=backend))
 
 
 def process_index() -> int:
-    return 0
+    """This process's index in the job (0 without irjax.distributed)."""
+    return distributed.process_index()
 
 
 def process_count() -> int:
-    return 1
+    """The number of processes in the job (1 without irjax.distributed)."""
+    return distributed.process_count()
 
 
 def default_backend() -> str:

@@ -15,6 +15,8 @@ import threading
 import iree.runtime as rt
 import numpy as np
 
+from .host_collectives import hidden_from_iree
+
 _ET = {
     np.dtype(np.bool_): rt.HalElementType.BOOL_8,
     np.dtype(np.int8): rt.HalElementType.SINT_8,
@@ -97,7 +99,8 @@ class Device:
         if self.driver != "local-sync":
             return self.hal_module
         if self._parallel is None:
-            self._parallel = rt.create_hal_module(self.instance, rt.get_device("local-task"))
+            with hidden_from_iree():  # (IREE would start MPI in the device under mpiexec)
+                self._parallel = rt.create_hal_module(self.instance, rt.get_device("local-task"))
         return self._parallel
 
     def __repr__(self):
@@ -117,13 +120,12 @@ class Device:
     def device_kind(self) -> str:
         return self.info.get("name") or self.platform
 
-    @property
-    def process_index(self) -> int:
-        return 0
+    # The process that owns this device: 0 unless irjax.distributed numbered it (set_process_layout).
+    process_index: int = 0
 
     @property
     def host_id(self) -> int:
-        return 0
+        return self.process_index
 
     # -- buffers ----------------------------------------------------------------------------
     def put(self, arr: np.ndarray):
@@ -192,6 +194,21 @@ class Device:
             src, dst, wait_semaphores=rt.HalFence.create_at(sem, 0), signal_semaphores=rt.HalFence.create_at(sem, 1)
         )
         rt.HalFence.create_at(sem, 1).wait()
+
+
+def set_process_layout(devices: list[Device], process_index: int, first_id: int) -> None:
+    """Multi-process (irjax.distributed): this process's `devices` take the global ids
+    first_id, first_id + 1, ... and their owner's process index."""
+    with _lock:
+        for k, d in enumerate(devices):
+            d.id = first_id + k
+            d.process_index = process_index
+            d.__dict__.pop("_hash", None)  # hash follows the id
+
+
+def initialized_backends() -> list[str]:
+    """The platforms whose devices have been created (or looked for) in this process."""
+    return list(_backend_devices)
 
 
 # ---- target architecture of a GPU -------------------------------------------------------------
@@ -292,6 +309,14 @@ def _canonical(platform: str) -> tuple[str, ...]:
 
 
 def _init_backend(platform: str) -> list[Device]:
+    devs = _backend_devices.get(platform)
+    if devs is not None:
+        return devs
+    with _lock, hidden_from_iree():  # under mpiexec IREE would start MPI in each device; mpi4py owns it
+        return _create_backend(platform)
+
+
+def _create_backend(platform: str) -> list[Device]:
     with _lock:
         devs = _backend_devices.get(platform)
         if devs is not None:
