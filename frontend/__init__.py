@@ -65,6 +65,8 @@ _LAZY = {
     "sharding": "irjax.sharding",
     "make_mesh": "irjax.sharding",
     "disable_jit": "irjax.config",
+    "shard_map": "irjax.spmd",
+    "pmap": "irjax.spmd",
     "distributed": "irjax.distributed",
     "experimental": "irjax.experimental",
 }

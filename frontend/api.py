@@ -12,6 +12,7 @@ from irjax.passes.batching import batch_function
 
 from . import dtypes, placement, tree_util
 from .array import Array
+from .axis_env import axis_frame, bound_axes
 from .core import ShapedArray, Tracer, aval_of, current_trace, ir_lock
 from .core import _state as _trace_state  # (hot path: .stack is empty outside any trace)
 from .dispatch import run_exact, run_traced
@@ -101,7 +102,8 @@ class Jitted:
         dyn_args, dyn_kw, statics, skw, static_nums = self._split(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kw))
         avals = tuple(aval_of(x) for x in leaves)
-        key = (in_tree, avals, statics, skw)
+        # the bound axis names and sizes shape collectives (all_gather's result, pmean's divisor)
+        key = (in_tree, avals, statics, skw, bound_axes())
         tr = self._cache.get(key)
         if tr is None:
             static_kw = {k: kwargs[k] for k, _ in skw}
@@ -584,13 +586,9 @@ def _broadcast_prefix(prefix, tree, name):
 def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_name=None):
     if not callable(fun):
         raise TypeError(f"vmap requires a callable, got {fun!r}")
-    if axis_name is not None or spmd_axis_name is not None:
-        # a named axis is only useful to collectives (psum, pmean, all_gather, axis_index), which
-        # irjax does not have yet: refuse rather than silently ignore the name
-        raise NotImplementedError(
-            f"vmap(..., axis_name={axis_name!r}{f', spmd_axis_name={spmd_axis_name!r}' if spmd_axis_name is not None else ''}): "
-            "named axes and the collectives that use them (psum, pmean, all_gather, axis_index) are not implemented in irjax"
-        )
+    # spmd_axis_name only adds sharding constraints in JAX: nothing to do on one device
+    if axis_name is not None and not isinstance(axis_name, str):
+        raise TypeError(f"vmap axis_name must be a string in irjax, got {axis_name!r}")
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
 
@@ -634,9 +632,10 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
             size = sizes[0]
         elif size is None:
             raise ValueError("vmap must have at least one non-None value in in_axes")
-        tr = trace_function(lambda *a: fun(*a, **kwargs), avals, in_tree, name=_name(fun))
+        with axis_frame(axis_name, size):  # collectives in fun may name axis_name
+            tr = trace_function(lambda *a: fun(*a, **kwargs), avals, in_tree, name=_name(fun))
         with ir_lock:
-            bname = batch_function(tr.module, tr.fname, norm + [None] * len(tr.captured), size)
+            bname = batch_function(tr.module, tr.fname, norm + [None] * len(tr.captured), size, axis_name=axis_name)
         out_avals = [ShapedArray((size,) + a.shape, a.dtype, a.weak_type) for a in tr.out_avals]
         outs = call_function(tr.module, bname, list(leaves) + tr.captured, out_avals)
         out_tree_val = tree_util.tree_unflatten(tr.out_tree, outs)
