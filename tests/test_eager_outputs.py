@@ -1,9 +1,10 @@
-"""Eager fusion writes only the outputs something outside the pending graph still holds."""
+"""Eager fusion writes only the outputs held outside the pending graph; small data movement runs on the host."""
 
 import irjax.numpy as jnp
 import numpy as np
 import pytest
 from irjax import lazy
+from irjax.runtime import compiler
 
 jax = pytest.importorskip("jax")
 jjnp = pytest.importorskip("jax.numpy")
@@ -58,3 +59,27 @@ def test_an_input_of_another_pending_graph_is_written():
     d = g._lazy[0].inputs[0]
     assert d._lazy is None and d._buf is not None
     np.testing.assert_allclose(np.asarray(g), np.sin(np.arange(4, dtype=np.float32)) - 1, rtol=1e-6)
+
+
+def test_eager_indexing_runs_on_host_without_compiling():
+    xn = np.arange(40, dtype=np.float32).reshape(8, 5)
+    x, xj = jnp.asarray(xn), jjnp.asarray(xn)
+    x.block_until_ready()
+    cases = [
+        lambda a, i: a[i],
+        lambda a, i: a[i, 2],
+        lambda a, i: a[-i - 1, 1:4],
+        lambda a, i: a[i : i + 3],
+        lambda a, i: a[::-1][i],
+        lambda a, i: a.T[1:3],
+        lambda a, i: a[i].reshape(5, 1),
+    ]
+    before = compiler.stats["compiles"]
+    got = [np.asarray(f(x, i)) for f in cases for i in range(8)]
+    assert compiler.stats["compiles"] == before
+    want = [np.asarray(f(xj, i)) for f in cases for i in range(8)]
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        np.testing.assert_array_equal(g, w)
+    b = jnp.asarray(np.array([True, False, True]))
+    assert np.asarray(b[1]).dtype == np.bool_ and not bool(b[1])
