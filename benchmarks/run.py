@@ -492,7 +492,7 @@ def write_markdown(path: str, info: dict) -> None:
     lines = [
         "# irjax vs JAX benchmarks",
         "",
-        "Written by `python benchmarks/run.py` (overwritten each run). Times are medians of "
+        "Written by `python benchmarks/run.py` (the tables above the history are rewritten each run). Times are medians of "
         f"{REPEATS} repeats after warm-up; process times medians of {PROC_REPEATS} runs. "
         "Ratio = irjax/JAX unless the note says otherwise; lower is better.",
         "",
