@@ -49,6 +49,7 @@ import jax.numpy as jjnp  # noqa: E402
 
 FW = {"irjax": (irjax, ijnp), "jax": (jax, jjnp)}
 rows: list[dict] = []
+_case_load = [0.0]  # the 1-minute load average when the current case started (shared machine)
 
 
 # ---------------------------------------------------------------- timing helpers
@@ -106,6 +107,7 @@ def row(
     elif target is not None and ratio is not None:
         status = "ok" if ratio <= target else "MISS"
     r = dict(
+        load=_case_load[0],
         case=case,
         irjax=irjax_s,
         jax=jax_s,
@@ -117,7 +119,7 @@ def row(
     rows.append(r)
     print(
         f"  {case:<44} irjax {fmt_t(irjax_s):>10}  jax {fmt_t(jax_s):>10}  "
-        f"ratio {'-' if ratio is None else f'{ratio:.2f}x':>7}  {r['target']:>9} {status} {note}",
+        f"ratio {'-' if ratio is None else f'{ratio:.2f}x':>7}  {r['target']:>9} {status} load {r['load']:.1f} {note}",
         flush=True,
     )
 
@@ -166,12 +168,18 @@ def norm(X):
 def case_norm():
     np.random.seed(1701)
     Xn = np.random.rand(10000, 10)
-    t_jit, t_eager = {}, {}
-    for name, (jx, np_) in FW.items():
+    jits = {}
+
+    def make_jit(jx, np_):
+        X, f = np_.array(Xn), jx.jit(norm)
+        jits[jx.__name__] = f
+        return lambda: f(X).block_until_ready()
+
+    def make_eager(jx, np_):
         X = np_.array(Xn)
-        f = jx.jit(norm)
-        t_jit[name] = bench(lambda: f(X).block_until_ready())
-        t_eager[name] = bench(lambda: norm(X).block_until_ready())
+        return lambda: norm(X).block_until_ready()
+
+    t_jit, t_eager = both(make_jit), both(make_eager)
     row("jit(norm), 10000x10", t_jit["irjax"], t_jit["jax"], 1.5)
     row("norm op by op (eager), 10000x10", t_eager["irjax"], t_eager["jax"], 1.5)
     row(
@@ -422,6 +430,7 @@ def case_second_process():
         return
     status = "ok" if s2["compiles"] == 0 else "MISS"
     r = dict(
+        load=_case_load[0],
         case="second process, same jitted fn",
         irjax=t2,
         jax=None,
@@ -483,7 +492,7 @@ def write_markdown(path: str, info: dict) -> None:
     lines = [
         "# irjax vs JAX benchmarks",
         "",
-        "Written by `python benchmarks/run.py` (overwritten each run). Times are medians of "
+        "Written by `python benchmarks/run.py` (the tables above the history are rewritten each run). Times are medians of "
         f"{REPEATS} repeats after warm-up; process times medians of {PROC_REPEATS} runs. "
         "Ratio = irjax/JAX unless the note says otherwise; lower is better.",
         "",
@@ -491,14 +500,26 @@ def write_markdown(path: str, info: dict) -> None:
         "|---|---|",
     ]
     lines += [f"| {k} | {v} |" for k, v in info.items()]
-    lines += ["", "| case | irjax | JAX | ratio | target | status | note |", "|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| case | irjax | JAX | ratio | target | status | load | note |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}x"
         lines.append(
             f"| {r['case']} | {fmt_t(r['irjax'])} | {fmt_t(r['jax'])} | {ratio} | {r['target']} | "
-            f"{r['status']} | {r['note']} |"
+            f"{r['status']} | {r['load']:.1f} | {r['note']} |"
         )
+    lines += ["", "load: the 1-minute load average when the case started (2 cores, shared machine)."]
+    # a hand-written history (dated before/after tables) below the marker survives each run
+    old = Path(path).read_text() if Path(path).exists() else ""
+    if HISTORY in old:
+        lines += ["", HISTORY + old.split(HISTORY, 1)[1].rstrip("\n")]
     Path(path).write_text("\n".join(lines) + "\n")
+
+
+HISTORY = "<!-- history: kept by run.py -->"
 
 
 def main():
@@ -521,6 +542,7 @@ def main():
         wanted = {w.strip() for w in args.only.split(",")}
         cases = [c for c in cases if c.__name__.removeprefix("case_") in wanted]
     for case in cases:
+        _case_load[0] = os.getloadavg()[0]
         try:
             case()
         except Exception as e:  # noqa: BLE001 - one broken case must not hide the others
@@ -531,6 +553,7 @@ def main():
                 failed=True,
                 note=f"{type(e).__name__}: {str(e).splitlines()[0][:150] if str(e) else ''}",
             )
+    info["load average at end (1/5/15 min)"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     write_markdown(args.out, info)
     print(f"results written to {args.out}")
     shutil.rmtree(_cache_root, ignore_errors=True)

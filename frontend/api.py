@@ -59,6 +59,7 @@ class Jitted:
         self._device = device if device is not None else backend  # see _JittedOnDevice
         self._donate_nums: tuple = ()
         self._donate_names: tuple = ()
+        self._donates = False
         functools.update_wrapper(self, fun)
 
     def _set_donation(self, donate_argnums, donate_argnames) -> None:
@@ -79,6 +80,7 @@ class Jitted:
             if 0 <= i < len(params):
                 names.add(params[i])
         self._donate_nums, self._donate_names = tuple(sorted(nums)), tuple(sorted(names))
+        self._donates = bool(self._donate_nums or self._donate_names)
 
     def _delete_donated(self, args, kwargs) -> None:
         """After a call: donated Arrays are deleted (later use raises 'Array has been deleted')."""
@@ -125,6 +127,14 @@ class Jitted:
         return tr, leaves
 
     def __call__(self, *args, **kwargs):
+        if not kwargs and self._fast and not self._donates and not _trace_state.stack:
+            # fast path, inlined (one Python frame less a call): positional Arrays only, keyed
+            # on their avals, no pytree flattening (_fast stays empty with static args)
+            key = tuple([a.aval for a in args if type(a) is Array])
+            tr = self._fast.get(key) if len(key) == len(args) else None
+            if tr is not None:
+                outs = run_exact(tr, args)
+                return outs[0] if tr.out_is_leaf else tree_util.tree_unflatten(tr.out_tree, outs)
         if self._donate_nums or self._donate_names:
             out = self._call(*args, **kwargs)
             if not _trace_state.stack:  # (inside a trace, donation has no meaning, as in JAX)
@@ -134,7 +144,6 @@ class Jitted:
 
     def _call(self, *args, **kwargs):
         if not kwargs and not _trace_state.stack and not self.static_argnums:
-            # fast path: positional Arrays only, keyed on their avals (no pytree flattening)
             key = tuple([a.aval for a in args if type(a) is Array])
             tr = self._fast.get(key) if len(key) == len(args) else None
             if tr is not None:

@@ -74,7 +74,7 @@ def target_flags(target: str = "llvm-cpu") -> list[str]:
     """
     if target == "llvm-cpu":
         cpu = os.environ.get("IRJAX_CPU", "host")
-        return [f"--iree-llvmcpu-target-cpu={cpu}"]
+        return [f"--iree-llvmcpu-target-cpu={cpu}", NO_CONST_EVAL]
     if target == "cuda":
         return [f"--iree-cuda-target={os.environ.get('IRJAX_CUDA_TARGET') or 'sm_80'}", NO_MEMOIZATION]
     if target == "rocm":
@@ -91,6 +91,10 @@ def target_flags(target: str = "llvm-cpu") -> list[str]:
 
 
 NO_MEMOIZATION = "--iree-hal-memoization=false"
+# IREE's const-eval JIT-compiles and runs a second module for hoisted constant expressions at
+# compile time; hoisted constants are then computed once at load instead. Measured on the MLP
+# value_and_grad module (data tiling on): compile CPU 3.2-3.5 s -> 2.5-2.9 s, step unchanged.
+NO_CONST_EVAL = "--iree-opt-const-eval=false"
 VULKAN_FEATURES = ",".join(
     [
         "spirv:v1.3",

@@ -45,7 +45,10 @@ class Executable:
         return fn
 
     def call(self, name: str, buffers, n_results: int) -> list:
-        fn = self._fns.get(name) or self.function(name)
+        return self.invoke(self._fns.get(name) or self.function(name), buffers, n_results)
+
+    def invoke(self, fn, buffers, n_results: int) -> list:
+        """call() with the entry function already looked up (jit's per-call path)."""
         args = _List(len(buffers))
         if self.copy_inputs:
             buffers = [self.device.copy(b) for b in buffers]
