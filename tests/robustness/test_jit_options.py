@@ -83,14 +83,12 @@ def test_donation_of_pytree_and_inside_trace():
     assert not x.is_deleted()
 
 
-def test_vmap_axis_name_is_not_implemented():
-    with pytest.raises(
-        NotImplementedError,
-        match=r"axis_name='i'.*collectives that use them \(psum, pmean, all_gather, axis_index\) are not implemented",
-    ):
-        irjax.vmap(lambda x: x * 2, axis_name="i")
-    with pytest.raises(NotImplementedError, match="spmd_axis_name"):
-        irjax.vmap(lambda x: x * 2, spmd_axis_name="d")
+def test_vmap_axis_name_binds_collectives_and_unbound_names_raise():
+    x = np.arange(4.0, dtype=np.float32)
+    out = irjax.vmap(lambda v: irjax.lax.psum(v, "i"), axis_name="i")(x)
+    np.testing.assert_array_equal(np.asarray(out), np.full(4, x.sum(), np.float32))
+    with pytest.raises(NameError, match="unbound axis name: j"):
+        irjax.vmap(lambda v: irjax.lax.psum(v, "j"), axis_name="i")(x)
 
 
 def _error(lib, fun, *args, **kwargs):
