@@ -12,16 +12,17 @@ import math
 
 import numpy as np
 
-from . import hlo, hlo_math
+from . import hlo, hlo_math, low_precision
 from . import lang as L
 from .builder import aval
+from .low_precision import kind
 from .registry import Primitive, ShapedType, VerifyError, register
 
 BOOL = np.dtype(np.bool_)
 
 
 def _check_kind(name, dtype, kinds):
-    if dtype.kind not in kinds:
+    if kind(dtype) not in kinds:
         raise VerifyError(f"jx.{name} does not accept dtype {dtype.name}")
 
 
@@ -536,7 +537,7 @@ clamp = register(
 
 def _convert_impl(x, new_dtype):
     new_dtype = np.dtype(new_dtype)
-    if new_dtype.kind in "iu" and x.dtype.kind == "f":
+    if new_dtype.kind in "iu" and kind(x.dtype) == "f":
         with np.errstate(all="ignore"):
             x = np.trunc(x)
             info = np.iinfo(new_dtype)
@@ -551,20 +552,22 @@ def _convert_lower(ctx, x, new_dtype):
     out = ctx.out_avals[0]
     if np.dtype(new_dtype) == BOOL and src != BOOL:
         return hlo.compare(x, hlo.constant(0, src, aval(x).shape), "NE")
+    if low_precision.BF16 in (src, out.dtype):
+        return low_precision.convert(x, out.dtype)
     return hlo.op1("stablehlo.convert", [x], out)
 
 
 def _convert_jvp(primals, tangents, new_dtype):
     (x,), (t,) = primals, tangents
     out = L.convert(x, new_dtype)
-    if t is None or np.dtype(new_dtype).kind not in "fc" or x.dtype.kind not in "fc":
+    if t is None or kind(new_dtype) not in "fc" or kind(x.dtype) not in "fc":
         return [out], [None]
     return [out], [L.convert(t, new_dtype)]
 
 
 def _convert_vjp(cts, primals, outs, new_dtype):
     (x,) = primals
-    if x.dtype.kind not in "fc" or np.dtype(new_dtype).kind not in "fc":
+    if kind(x.dtype) not in "fc" or kind(new_dtype) not in "fc":
         return [None]
     return [L.convert(cts[0], x.dtype)]
 
