@@ -280,7 +280,7 @@ def _check_float_inputs(name, args, argnums):
     for i in argnums:
         for leaf in tree_util.tree_leaves(args[i]):
             dt = aval_of(leaf).dtype
-            if not np.issubdtype(dt, np.inexact):
+            if not dtypes.issubdtype(dt, np.inexact):
                 raise TypeError(
                     f"{name} requires real- or complex-valued inputs (input dtype that is a sub-dtype of "
                     f"np.inexact), but got {dt.name}. If you want to use Boolean- or integer-valued inputs, "
@@ -342,7 +342,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
         ):
             shape = v.shape if v is not None else None
             raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: {shape}.")
-        if not np.issubdtype(v.dtype, np.inexact):
+        if not dtypes.issubdtype(v.dtype, np.inexact):
             raise TypeError(
                 f"grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), but got {v.dtype.name}."
             )
@@ -413,7 +413,7 @@ def jvp(fun, primals, tangents, has_aux=False):
     for p, t in zip(leaves, t_leaves):
         pa = aval_of(p)
         if getattr(t, "dtype", None) == dtypes.float0:  # JAX's tangent type for int/bool primals
-            if np.issubdtype(pa.dtype, np.inexact) or np.shape(t) != pa.shape:
+            if dtypes.issubdtype(pa.dtype, np.inexact) or np.shape(t) != pa.shape:
                 raise TypeError(
                     f"float0 tangent of shape {np.shape(t)} given for a {pa.str_short()} primal; "
                     "float0 tangents go with integer or boolean primals of the same shape"
@@ -424,14 +424,14 @@ def jvp(fun, primals, tangents, has_aux=False):
             raise ValueError(
                 f"jvp called with different primal and tangent shapes;Got primal shape {pa.shape} and tangent shape as {ta.shape}"
             )
-        if np.issubdtype(pa.dtype, np.inexact) and pa.dtype != ta.dtype:
+        if dtypes.issubdtype(pa.dtype, np.inexact) and pa.dtype != ta.dtype:
             raise TypeError(
                 "primal and tangent arguments to jax.jvp do not match; dtypes must be equal, or in case of "
                 f"int/bool primal dtype the tangent dtype must be float0.Got primal dtype {pa.dtype.name} and "
                 f"so expected tangent dtype {pa.dtype.name}, but got tangent dtype {ta.dtype.name} instead."
             )
     t_full = [
-        t if np.issubdtype(aval_of(p).dtype, np.inexact) else np.zeros(aval_of(p).shape, aval_of(p).dtype)
+        t if dtypes.issubdtype(aval_of(p).dtype, np.inexact) else np.zeros(aval_of(p).shape, aval_of(p).dtype)
         for p, t in zip(leaves, t_leaves)
     ]
     with ir_lock:
@@ -453,7 +453,7 @@ def jvp(fun, primals, tangents, has_aux=False):
 
 def _float0_if_int(t, a):
     """Integer and boolean values have float0 tangents/cotangents, as in JAX (host zeros)."""
-    if np.issubdtype(a.dtype, np.inexact):
+    if dtypes.issubdtype(a.dtype, np.inexact):
         return t
     return np.zeros(a.shape, dtypes.float0)
 
@@ -625,7 +625,7 @@ def _flat_dyn(fun, args, argnums, has_aux):
     leaves, tree = tree_util.tree_flatten(dyn)
     for x in leaves:
         dt = aval_of(x).dtype
-        if not np.issubdtype(dt, np.inexact):
+        if not dtypes.issubdtype(dt, np.inexact):
             raise TypeError(
                 "jacobian requires real- or complex-valued inputs (input dtype that is a sub-dtype of "
                 f"np.inexact), but got {dt.name}."

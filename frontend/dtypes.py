@@ -265,6 +265,16 @@ def is_float(dtype: Any) -> bool:
     return issubdtype(_to_dtype(dtype), np.floating)
 
 
+# ---------------------------------------------------------------- float16 / bfloat16
+LOW_FLOATS = frozenset(d for d in (np.dtype("float16"), bfloat16) if d is not None)
+
+
+def kind(dtype: Any) -> str:
+    """NumPy's dtype.kind, except 'f' for bfloat16 (ml_dtypes gives it kind 'V')."""
+    dt = _to_dtype(dtype)
+    return "f" if dt == bfloat16 else dt.kind
+
+
 def is_int(dtype: Any) -> bool:
     """True for signed or unsigned integer dtypes (not bool)."""
     return bool(np.issubdtype(_to_dtype(dtype), np.integer))
