@@ -101,7 +101,7 @@ class Jitted:
         dyn_args, dyn_kw, statics, skw, static_nums = self._split(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kw))
         avals = tuple(aval_of(x) for x in leaves)
-        key = (in_tree, avals, statics, skw)
+        key = (in_tree, avals, statics, skw, dtypes.x64_enabled())  # x64 changes what a trace builds
         tr = self._cache.get(key)
         if tr is None:
             static_kw = {k: kwargs[k] for k, _ in skw}
