@@ -552,9 +552,27 @@ def _convert_lower(ctx, x, new_dtype):
     out = ctx.out_avals[0]
     if np.dtype(new_dtype) == BOOL and src != BOOL:
         return hlo.compare(x, hlo.constant(0, src, aval(x).shape), "NE")
+    if kind(src) == "f" and out.dtype.kind in "iu":
+        return _float_to_int_lower(x, out.dtype)
     if low_precision.BF16 in (src, out.dtype):
         return low_precision.convert(x, out.dtype)
     return hlo.op1("stablehlo.convert", [x], out)
+
+
+def _float_to_int_lower(x, dtype):
+    """Truncation toward zero that saturates, as XLA's CPU convert does (JAX: inf -> INT_MAX, NaN -> 0,
+    -5.0 -> uint 0); a bare stablehlo.convert gives the x86 'integer indefinite' value instead."""
+    a = aval(x)
+    if a.dtype != low_precision.F32 and a.dtype != low_precision.F64:
+        x, a = low_precision.to_f32(x), ShapedType(a.shape, low_precision.F32)
+    info = np.iinfo(dtype)
+    out = ShapedType(a.shape, dtype)
+    y = hlo.op1("stablehlo.convert", [x], out)
+    hi = hlo.constant(float(info.max) + 1.0, a.dtype, a.shape)  # a power of two: exact in any float
+    lo = hlo.constant(float(info.min), a.dtype, a.shape)
+    y = hlo.op1("stablehlo.select", [hlo.compare(x, hi, "GE"), hlo.constant(info.max, dtype, a.shape), y], out)
+    y = hlo.op1("stablehlo.select", [hlo.compare(x, lo, "LT"), hlo.constant(info.min, dtype, a.shape), y], out)
+    return hlo.op1("stablehlo.select", [hlo.compare(x, x, "NE"), hlo.constant(0, dtype, a.shape), y], out)
 
 
 def _convert_jvp(primals, tangents, new_dtype):

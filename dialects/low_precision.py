@@ -77,7 +77,9 @@ def f64_to_f32_odd(x):
     away = hlo.compare(aback, ax, "GT")
     stepped = hlo.op1("stablehlo.subtract", [bits, _u32(1, a.shape)], ut)
     bits = hlo.op1("stablehlo.select", [away, stepped, bits], ut)
-    inexact = hlo.op1("stablehlo.and", [hlo.compare(back, x, "NE"), hlo.compare(x, x, "EQ")], ShapedType(a.shape, np.dtype(bool)))
+    inexact = hlo.op1(
+        "stablehlo.and", [hlo.compare(back, x, "NE"), hlo.compare(x, x, "EQ")], ShapedType(a.shape, np.dtype(bool))
+    )
     odd = hlo.op1("stablehlo.or", [bits, _u32(1, a.shape)], ut)
     bits = hlo.op1("stablehlo.select", [inexact, odd, bits], ut)
     return hlo.op1("stablehlo.bitcast_convert", [bits], ft)

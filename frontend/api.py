@@ -775,12 +775,14 @@ def eval_shape(fun, *args, **kwargs):
 
     def to_aval(x):
         if isinstance(x, ShapeDtypeStruct):
-            return ShapedArray(tuple(x.shape), np.dtype(x.dtype))
+            return ShapedArray(tuple(x.shape), dtypes.canonicalize_dtype(x.dtype), bool(x.weak_type))
         return aval_of(x)
 
     leaves, in_tree = tree_util.tree_flatten(tuple(args))
     tr = trace_function(lambda *a: fun(*a, **kwargs), [to_aval(x) for x in leaves], in_tree, name=_name(fun))
-    return tree_util.tree_unflatten(tr.out_tree, [ShapeDtypeStruct(a.shape, a.dtype) for a in tr.out_avals])
+    return tree_util.tree_unflatten(
+        tr.out_tree, [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in tr.out_avals]
+    )
 
 
 def block_until_ready(x):

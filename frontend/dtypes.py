@@ -63,8 +63,18 @@ def _env_flag(*names: str) -> bool:
 # read at import, as JAX reads JAX_ENABLE_X64 (IRJAX_ENABLE_X64 wins when both are set)
 _x64 = _env_flag("IRJAX_ENABLE_X64", "JAX_ENABLE_X64")
 _DEFAULTS = {
-    False: {"int": np.dtype("int32"), "uint": np.dtype("uint32"), "float": np.dtype("float32"), "complex": np.dtype("complex64")},
-    True: {"int": np.dtype("int64"), "uint": np.dtype("uint64"), "float": np.dtype("float64"), "complex": np.dtype("complex128")},
+    False: {
+        "int": np.dtype("int32"),
+        "uint": np.dtype("uint32"),
+        "float": np.dtype("float32"),
+        "complex": np.dtype("complex64"),
+    },
+    True: {
+        "int": np.dtype("int64"),
+        "uint": np.dtype("uint64"),
+        "float": np.dtype("float64"),
+        "complex": np.dtype("complex128"),
+    },
 }
 
 
