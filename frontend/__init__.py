@@ -63,6 +63,7 @@ _LAZY = {
     "sharding": "irjax.sharding",
     "make_mesh": "irjax.sharding",
     "disable_jit": "irjax.config",
+    "enable_x64": "irjax.config",
 }
 
 

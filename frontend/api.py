@@ -55,6 +55,7 @@ class Jitted:
             pass
         self._cache: dict = {}
         self._fast: dict = {}
+        self._fast_x64: dict = {}  # (x64 mode traces separately: Python scalars and defaults widen)
         self._device = device if device is not None else backend  # see _JittedOnDevice
         self._donate_nums: tuple = ()
         self._donate_names: tuple = ()
@@ -129,7 +130,8 @@ class Jitted:
         if not kwargs and not _trace_state.stack and not self.static_argnums:
             # fast path: positional Arrays only, keyed on their avals (no pytree flattening)
             key = tuple([a.aval for a in args if type(a) is Array])
-            tr = self._fast.get(key) if len(key) == len(args) else None
+            fast = self._fast_x64 if dtypes.x64_enabled() else self._fast
+            tr = fast.get(key) if len(key) == len(args) else None
             if tr is not None:
                 outs = run_exact(tr, args)
                 return outs[0] if tr.out_is_leaf else tree_util.tree_unflatten(tr.out_tree, outs)
@@ -142,7 +144,7 @@ class Jitted:
                 and all(type(a) is Array for a in args)
             ):
                 tr.out_is_leaf = tr.out_tree == tree_util.tree_structure(0)
-                self._fast[tuple(a.aval for a in args)] = tr
+                (self._fast_x64 if dtypes.x64_enabled() else self._fast)[tuple(a.aval for a in args)] = tr
             return tree_util.tree_unflatten(tr.out_tree, run_traced(tr, leaves))
         outs = call_function(tr.module, tr.fname, list(leaves) + tr.captured, tr.out_avals)
         return tree_util.tree_unflatten(tr.out_tree, outs)
