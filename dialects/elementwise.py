@@ -9,6 +9,7 @@ Operands of binary ops have equal shapes; the frontend broadcasts explicitly.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -200,6 +201,47 @@ def _lower_not(ctx, x):
     return hlo.op1("stablehlo.not", [x], ctx.out_avals[0])
 
 
+def _f64_lower(hlo_name, f64):
+    """`hlo_name`, except in float64, where `f64(x)` builds it (IREE 3.13's llvm-cpu does not link
+    libm's double tanh, atan2, fmod, and its chlo.asin/acos/atan expand into atan2)."""
+
+    def lower(ctx, *xs):
+        if ctx.out_avals[0].dtype == np.float64:
+            return f64(*[hlo_math.H(x) for x in xs]).v
+        return hlo.op1(hlo_name, list(xs), ctx.out_avals[0])
+
+    return lower
+
+
+def _f64_in_f32(hlo_name):
+    """`hlo_name`, computed in float32 for float64 (no float64 version links): a warning says so."""
+
+    def lower(ctx, x):
+        out = ctx.out_avals[0]
+        if out.dtype != np.float64:
+            return hlo.op1(hlo_name, [x], out)
+        warnings.warn(
+            f"irjax: {hlo_name} of float64 is computed in float32 (IREE 3.13's llvm-cpu has no float64 "
+            "version); expect float32 accuracy",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        f32 = ShapedType(out.shape, np.dtype(np.float32))
+        y = hlo.op1(hlo_name, [hlo.op1("stablehlo.convert", [x], f32)], f32)
+        return hlo.op1("stablehlo.convert", [y], out)
+
+    return lower
+
+
+def _asin_f64(x):
+    return hlo_math.atan2_f64(x, ((1.0 - x) * (1.0 + x)).un("sqrt"))
+
+
+def _acos_f64(x):
+    root = ((1.0 - x) * (1.0 + x)).un("sqrt")
+    return hlo_math.H(hlo_math.atan2_fixups(root, x, hlo_math.atan2_f64(root, x)))
+
+
 def _sign_np(x):
     return np.sign(x)
 
@@ -214,8 +256,10 @@ exp = unary("exp", np.exp, "stablehlo.exponential", lambda x, y: y)
 exp2 = unary("exp2", np.exp2, _lower_exp2, lambda x, y: y * float(np.log(2.0)))
 log = unary("log", np.log, "stablehlo.log", lambda x, y: 1.0 / x)
 log1p = unary("log1p", np.log1p, "stablehlo.log_plus_one", lambda x, y: 1.0 / (x + 1.0))
-expm1 = unary("expm1", np.expm1, "stablehlo.exponential_minus_one", lambda x, y: y + 1.0)
-tanh = unary("tanh", np.tanh, "stablehlo.tanh", lambda x, y: 1.0 - y * y)
+expm1 = unary(
+    "expm1", np.expm1, _f64_lower("stablehlo.exponential_minus_one", hlo_math.expm1_f64), lambda x, y: y + 1.0
+)
+tanh = unary("tanh", np.tanh, _f64_lower("stablehlo.tanh", hlo_math.tanh_f64), lambda x, y: 1.0 - y * y)
 logistic = unary("logistic", lambda x: 1 / (1 + np.exp(-x)), "stablehlo.logistic", lambda x, y: y * (1.0 - y))
 
 
@@ -229,10 +273,10 @@ def _lower_trig(fn):
 sin = unary("sin", np.sin, _lower_trig("sin"), lambda x, y: L.cos(x))
 cos = unary("cos", np.cos, _lower_trig("cos"), lambda x, y: -L.sin(x))
 tan = unary("tan", np.tan, _lower_trig("tan"), lambda x, y: 1.0 + y * y)
-asin = unary("asin", np.arcsin, "chlo.asin", lambda x, y: L.rsqrt(1.0 - x * x))
-acos = unary("acos", np.arccos, "chlo.acos", lambda x, y: -L.rsqrt(1.0 - x * x))
-atan = unary("atan", np.arctan, "chlo.atan", lambda x, y: 1.0 / (1.0 + x * x))
-sinh = unary("sinh", np.sinh, "chlo.sinh", lambda x, y: L.cosh(x))
+asin = unary("asin", np.arcsin, _f64_lower("chlo.asin", _asin_f64), lambda x, y: L.rsqrt(1.0 - x * x))
+acos = unary("acos", np.arccos, _f64_lower("chlo.acos", _acos_f64), lambda x, y: -L.rsqrt(1.0 - x * x))
+atan = unary("atan", np.arctan, _f64_lower("chlo.atan", hlo_math.atan_f64), lambda x, y: 1.0 / (1.0 + x * x))
+sinh = unary("sinh", np.sinh, _f64_lower("chlo.sinh", hlo_math.sinh_f64), lambda x, y: L.cosh(x))
 cosh = unary("cosh", np.cosh, "chlo.cosh", lambda x, y: L.sinh(x))
 asinh = unary("asinh", np.arcsinh, "chlo.asinh", lambda x, y: L.rsqrt(x * x + 1.0))
 acosh = unary("acosh", np.arccosh, "chlo.acosh", lambda x, y: L.rsqrt(x * x - 1.0))
@@ -254,10 +298,10 @@ erf_inv = unary("erf_inv", _erfinv, "chlo.erf_inv", lambda x, y: float(math.sqrt
 lgamma = unary(
     "lgamma",
     lambda x: _vec(math.lgamma, otypes=[np.float64])(x) if np.size(x) else x,
-    "chlo.lgamma",
+    _f64_in_f32("chlo.lgamma"),
     lambda x, y: L.digamma(x),
 )
-digamma = unary("digamma", _digamma, "chlo.digamma")
+digamma = unary("digamma", _digamma, _f64_in_f32("chlo.digamma"))
 not_ = unary("not", lambda x: np.logical_not(x) if x.dtype == BOOL else np.invert(x), _lower_not, kinds="biu")
 popcnt = unary(
     "popcnt",
@@ -399,7 +443,13 @@ add = binary("add", np.add, "stablehlo.add", (_one, _one), kinds="fiu")
 sub = binary("sub", np.subtract, "stablehlo.subtract", (_one, _minus_one), kinds="fiu")
 mul = binary("mul", np.multiply, "stablehlo.multiply", (lambda x, y, o: y, lambda x, y, o: x), kinds="fiub")
 div = binary("div", _int_div, "stablehlo.divide", (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y), kinds="fiu")
-rem = binary("rem", _rem_np, "stablehlo.remainder", (_one, lambda x, y, o: -_trunc(x / y)), kinds="fiu")
+rem = binary(
+    "rem",
+    _rem_np,
+    _f64_lower("stablehlo.remainder", hlo_math.rem_f64),
+    (_one, lambda x, y, o: -_trunc(x / y)),
+    kinds="fiu",
+)
 pow_ = binary(
     "pow",
     np.power,

@@ -52,6 +52,11 @@ def cases(jax, jnp):
     out["i64_matmul"] = (jnp.arange(6).reshape(2, 3) @ jnp.arange(6).reshape(3, 2)) * 2**33
     out["f64_grad"] = jax.grad(lambda v: jnp.sum(v**3))(jnp.array([1.0 + 1e-9, 2.0]))
     out["astype"] = f.astype(jnp.float32)
+    t = jnp.array([1e-300, -1e-10, 0.3, -0.49, 0.7, 3.141592653589793, -2.5, 20.0, 1234.5])
+    out["f64_trig"] = jnp.stack([jnp.sin(t), jnp.cos(t), jnp.tan(t)])
+    out["f64_hyp"] = jnp.stack([jnp.tanh(t), jnp.expm1(t), jnp.sinh(t)])
+    out["f64_atan"] = jnp.stack([jnp.arctan(t), jnp.arctan2(t, -1.5), jnp.fmod(t, 0.7)])
+    out["f64_asin"] = jnp.stack([jnp.arcsin(t / 1300), jnp.arccos(t / 1300)])
     out["bool_sum"] = jnp.sum(jnp.array([True, False, True]))
     key = jax.random.PRNGKey(2**40 + 5)
     out["key"] = jax.random.key_data(key)
@@ -100,7 +105,10 @@ def test_x64_programs_match_jax(jax_x64_results, x64):
         g = got[k]
         assert g["dtype"] == want["dtype"], (k, g["dtype"], want["dtype"])
         gv, wv = np.asarray(g["value"]), np.asarray(want["value"])
-        if want["dtype"].startswith("float"):
+        if k.startswith(("f64_trig", "f64_hyp", "f64_atan", "f64_asin")):
+            # float64 math built here (IREE links no libm double sin/tanh/atan2/fmod): a few ulps
+            np.testing.assert_allclose(gv, wv, rtol=2e-15, atol=1e-300, err_msg=k)
+        elif want["dtype"].startswith("float"):
             # float64 all the way: agreement to ~1e-15, far beyond float32's 1e-7
             np.testing.assert_allclose(gv, wv, rtol=4e-16 if k != "normal" else 1e-14, atol=0, err_msg=k)
         else:
@@ -176,3 +184,11 @@ def test_environment_turns_x64_on_at_import(env, expect):
     r = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, env={**base, **env}, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.split() == expect.split()
+
+
+def test_float64_math_without_a_float64_kernel_warns():
+    with irjax.enable_x64():
+        with pytest.warns(RuntimeWarning, match="computed in float32"):
+            y = irjax.jit(irjax.lax.lgamma)(jnp.array([0.5, 3.0]))
+        assert y.dtype == np.float64
+        np.testing.assert_allclose(np.asarray(y), [0.5723649429247001, 0.6931471805599453], rtol=1e-6)
