@@ -192,3 +192,15 @@ def test_float64_math_without_a_float64_kernel_warns():
             y = irjax.jit(irjax.lax.lgamma)(jnp.array([0.5, 3.0]))
         assert y.dtype == np.float64
         np.testing.assert_allclose(np.asarray(y), [0.5723649429247001, 0.6931471805599453], rtol=1e-6)
+
+
+def test_float64_to_bfloat16_rounds_once_like_ml_dtypes():
+    # 1 + 2**-8 + 2**-40 is just above a bfloat16 tie: one rounding goes up (ml_dtypes); through
+    # float32 it would become the tie and round to even (1.0). irjax rounds to odd in float32 first.
+    bf16 = np.dtype(jnp.bfloat16)
+    rng = np.random.default_rng(0)
+    x = np.concatenate([[1 + 2**-8 + 2**-40, -(1 + 2**-8 + 2**-40), 1 + 2**-8, 3.0000001, 1e39, -np.inf, 0.0, -0.0]])
+    x = np.concatenate([x, rng.normal(size=2000) * 10.0 ** rng.integers(-30, 30, 2000)])
+    with irjax.enable_x64():
+        got = np.asarray(irjax.jit(lambda v: v.astype(jnp.bfloat16))(x))
+    np.testing.assert_array_equal(got.view(np.uint16), x.astype(bf16).view(np.uint16))
