@@ -60,10 +60,10 @@ _LAZY = {
     "example_libraries": "irjax.example_libraries",
     "scipy": "irjax.scipy",
     "config": "irjax.config",
+    "enable_x64": "irjax.config",
     "sharding": "irjax.sharding",
     "make_mesh": "irjax.sharding",
     "disable_jit": "irjax.config",
-    "enable_x64": "irjax.config",
 }
 
 
