@@ -156,7 +156,7 @@ def test_elementwise_ops_match_jax(dt):
     got_b = irjax.jit(lambda a, b: _binary_all(jnp, a, b))(x, y)
     want_b = jax.jit(lambda a, b: _binary_all(J, a, b))(x, y)
     names = UNARY + ["arccosh", "rsqrt2"] + BINARY + ["sq", "cube", "mul_weak", "rsub_weak", "div_weak"]
-    exact = 0
+    exact = floats = 0
     for name, g, w in zip(names, list(got_u) + list(got_b), list(want_u) + list(want_b)):
         g, w = np.asarray(g), np.asarray(w)
         assert g.dtype == w.dtype, name  # weak Python scalars keep the low dtype
@@ -166,8 +166,12 @@ def test_elementwise_ops_match_jax(dt):
         # one rounding of a float32 result: equal, or off by the float32 libm's last bit (two ulps
         # of the low format at most: expm1, arccosh in float16)
         _close(g, w, dt, ulps=2)
-        exact += int(np.array_equal(g.view(np.uint16), w.view(np.uint16)))
-    assert exact >= 0.75 * len(names)  # most ops are bit-equal to JAX's
+        floats += 1
+        same = (g.view(np.uint16) == w.view(np.uint16)) | (
+            np.isnan(g.astype(np.float32)) & np.isnan(w.astype(np.float32))
+        )
+        exact += int(same.all())
+    assert exact >= 0.7 * floats  # most ops are bit-equal to JAX's (measured: 44/52 bf16, 40/52 f16)
 
 
 def test_bf16_arithmetic_rounds_once_per_op_as_jax_eager():
