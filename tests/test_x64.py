@@ -96,6 +96,7 @@ def x64():
         irjax.config.update("jax_enable_x64", False)
 
 
+@pytest.mark.slow  # (~45 eager compiles and a JAX subprocess)
 def test_x64_programs_match_jax(jax_x64_results, x64):
     ns = {}
     exec(CASES, ns)
