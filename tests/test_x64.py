@@ -205,3 +205,24 @@ def test_float64_to_bfloat16_rounds_once_like_ml_dtypes():
     with irjax.enable_x64():
         got = np.asarray(irjax.jit(lambda v: v.astype(jnp.bfloat16))(x))
     np.testing.assert_array_equal(got.view(np.uint16), x.astype(bf16).view(np.uint16))
+
+
+def test_one_jitted_x64_program_matches_jax_in_process(x64):
+    """A small differential check for the default suite (JAX's x64 flag set here, then restored)."""
+
+    def f(xp, i, u, x):
+        return [i * 3 + 2**33, i // 7, xp.sum(i), u + 10, x * x, xp.mean(x), x @ x, xp.cumsum(x) / 3, xp.arange(3)]
+
+    i = np.array([3_000_000_000, -5, 2**40 + 3], np.int64)
+    u = np.array([2**63 + 5, 7, 9], np.uint64)
+    x = np.array([1.0 + 1e-12, 2.0, 1e-300])
+    got = irjax.jit(lambda *a: f(jnp, *a))(i, u, x)
+    jax.config.update("jax_enable_x64", True)
+    try:
+        want = jax.jit(lambda *a: f(jax.numpy, *a))(i, u, x)
+    finally:
+        jax.config.update("jax_enable_x64", False)
+    for k, (g, w) in enumerate(zip(got, want)):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.dtype == w.dtype, k
+        np.testing.assert_allclose(g, w, rtol=4e-16, atol=0, err_msg=str(k))
