@@ -255,7 +255,7 @@ is_finite = unary("is_finite", np.isfinite, "stablehlo.is_finite", out_dtype=BOO
 exp = unary("exp", np.exp, "stablehlo.exponential", lambda x, y: y)
 exp2 = unary("exp2", np.exp2, _lower_exp2, lambda x, y: y * float(np.log(2.0)))
 log = unary("log", np.log, "stablehlo.log", lambda x, y: 1.0 / x)
-log1p = unary("log1p", np.log1p, "stablehlo.log_plus_one", lambda x, y: 1.0 / (x + 1.0))
+log1p = unary("log1p", np.log1p, _f64_lower("stablehlo.log_plus_one", hlo_math.log1p_f64), lambda x, y: 1.0 / (x + 1.0))
 expm1 = unary(
     "expm1", np.expm1, _f64_lower("stablehlo.exponential_minus_one", hlo_math.expm1_f64), lambda x, y: y + 1.0
 )
@@ -278,9 +278,9 @@ acos = unary("acos", np.arccos, _f64_lower("chlo.acos", _acos_f64), lambda x, y:
 atan = unary("atan", np.arctan, _f64_lower("chlo.atan", hlo_math.atan_f64), lambda x, y: 1.0 / (1.0 + x * x))
 sinh = unary("sinh", np.sinh, _f64_lower("chlo.sinh", hlo_math.sinh_f64), lambda x, y: L.cosh(x))
 cosh = unary("cosh", np.cosh, "chlo.cosh", lambda x, y: L.sinh(x))
-asinh = unary("asinh", np.arcsinh, "chlo.asinh", lambda x, y: L.rsqrt(x * x + 1.0))
+asinh = unary("asinh", np.arcsinh, _f64_lower("chlo.asinh", hlo_math.asinh_f64), lambda x, y: L.rsqrt(x * x + 1.0))
 acosh = unary("acosh", np.arccosh, "chlo.acosh", lambda x, y: L.rsqrt(x * x - 1.0))
-atanh = unary("atanh", np.arctanh, "chlo.atanh", lambda x, y: 1.0 / (1.0 - x * x))
+atanh = unary("atanh", np.arctanh, _f64_lower("chlo.atanh", hlo_math.atanh_f64), lambda x, y: 1.0 / (1.0 - x * x))
 sqrt = unary("sqrt", np.sqrt, "stablehlo.sqrt", lambda x, y: 0.5 / y)
 rsqrt = unary("rsqrt", lambda x: 1 / np.sqrt(x), "stablehlo.rsqrt", lambda x, y: -0.5 * y / x)
 cbrt = unary("cbrt", np.cbrt, lambda ctx, x: hlo_math.cbrt(x, ctx.out_avals[0]), lambda x, y: (1.0 / 3.0) / (y * y))

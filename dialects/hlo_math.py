@@ -236,6 +236,8 @@ def atan2_fixups(y: H, x: H, r: H):
 def cbrt(x_value, out: ShapedType):
     """Cube root: IREE's gives NaN at +-inf and 1 ulp off at 1.0; this is its estimate refined by
     one Newton step in f32 on |x| scaled into range, with signed zeros, infinities and NaN kept."""
+    if out.dtype == np.float64:
+        return cbrt_f64(x_value, out)
     x = H(x_value).convert(np.float32)
     ax = x.un("abs")
     tiny, huge = ax.cmp("LT", 2.0**-100), ax.cmp("GT", 2.0**100)
@@ -363,6 +365,52 @@ def sinh_f64(x: H) -> H:
     e = expm1_f64(x)
     small = (e + e / (e + 1.0)) * 0.5
     return select(x.un("abs").lt(1.0), small, x._op("chlo.sinh"))
+
+
+def log1p_f64(x: H) -> H:
+    """log1p in float64 (IREE's is ~15 ulp off): log(u) - ((u - 1) - x) / u with u = 1 + x, which
+    corrects u's rounding (Goldberg); x itself where 1 + x == 1 (tiny x, -0.)."""
+    u = 1.0 + x
+    r = u.un("log") - ((u - 1.0) - x) / u
+    r = select(u.eq(0), -math.inf, r)  # log1p(-1) = -inf
+    return select(u.eq(1.0), x, select(u.eq(math.inf), u, r))
+
+
+def atanh_f64(x: H) -> H:
+    """atanh on log1p_f64, as fdlibm: for a = |x|, log1p(2a + 2a^2 / (1 - a)) / 2 below 1/2,
+    log1p(2a / (1 - a)) / 2 above (well conditioned, unlike the negative side), x's sign."""
+    a = x.un("abs")
+    t = select(a.lt(0.5), 2.0 * a + 2.0 * a * a / (1.0 - a), (2.0 * a) / (1.0 - a))
+    r = log1p_f64(t) * 0.5
+    return select(x.eq(0) | x.ne(x), x, select(x.signbit(), -r, r))
+
+
+def asinh_f64(x: H) -> H:
+    """asinh = sign(x) log1p(|x| + x^2 / (1 + sqrt(1 + x^2))), with log(2|x|) once x^2 overflows."""
+    ax = x.un("abs")
+    big = ax.gt(1e150)
+    a = select(big, 1.0, ax)
+    r = log1p_f64(a + a * a / (1.0 + (1.0 + a * a).un("sqrt")))
+    r = select(big, ax.un("log") + math.log(2.0), r)
+    return select(x.eq(0) | x.ne(x), x, select(x.signbit(), -r, r))
+
+
+def cbrt_f64(x_value, out: ShapedType):
+    """cbrt in float64: |x| scaled by 2**(+-150 k) into float32's range, the float32 root (cbrt
+    above), two Newton steps in float64, scaled back by 2**(-+50 k)."""
+    x = H(x_value)
+    ax = x.un("abs")
+    a, back = ax, ax * 0.0 + 1.0
+    for _ in range(8):  # 8 x 150 binary orders of magnitude cover every finite float64
+        big, tiny = a.gt(2.0**60), a.lt(2.0**-60) & a.gt(0)
+        a = select(big, a * 2.0**-150, select(tiny, a * 2.0**150, a))
+        back = select(big, back * 2.0**50, select(tiny, back * 2.0**-50, back))
+    y = H(cbrt(a.convert(np.float32).v, ShapedType(out.shape, np.dtype(np.float32)))).convert(np.float64)
+    for _ in range(2):
+        y = select(y.eq(0), y, y - (y * y * y - a) / (3.0 * y * y))  # (0: a subnormal flushed)
+    y = y * back
+    y = select(x.signbit(), -y, y)
+    return select(ax.eq(0) | ax.eq(math.inf) | x.ne(x), x, y).v
 
 
 def rem_f64(x: H, y: H) -> H:
