@@ -46,17 +46,20 @@ def dense(value: np.ndarray) -> ir.DenseElementsAttr:
     flat = value.reshape(-1)
     if value.size == 0:
         return ir.DenseElementsAttr.get(value, type=et, shape=list(value.shape))
-    if (flat == flat[0]).all() and not (value.dtype.kind == "f" and np.isnan(flat).any() and not np.isnan(flat).all()):
+    kind = "f" if value.dtype.name == "bfloat16" else value.dtype.kind  # (ml_dtypes' bfloat16 has kind 'V')
+    if (flat == flat[0]).all() and not (kind == "f" and np.isnan(flat).any() and not np.isnan(flat).all()):
         v = flat[0]
         if value.dtype.kind == "b":
             el = ir.BoolAttr.get(bool(v))
-        elif value.dtype.kind == "f":
+        elif kind == "f":
             el = ir.FloatAttr.get(et, float(v))
         else:
             el = ir.IntegerAttr.get(et, int(v))
         return ir.DenseElementsAttr.get_splat(t, el)
     if value.dtype.kind == "b":
         return ir.DenseElementsAttr.get([ir.BoolAttr.get(bool(b)) for b in flat], type=t)
+    if value.dtype.name == "bfloat16":  # the bindings take its bits (the buffer protocol lacks bfloat16)
+        value = value.view(np.uint16)
     return ir.DenseElementsAttr.get(value, type=et, shape=list(value.shape))
 
 

@@ -9,19 +9,21 @@ Operands of binary ops have equal shapes; the frontend broadcasts explicitly.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
-from . import hlo, hlo_math
+from . import hlo, hlo_math, low_precision
 from . import lang as L
 from .builder import aval
+from .low_precision import kind
 from .registry import Primitive, ShapedType, VerifyError, register
 
 BOOL = np.dtype(np.bool_)
 
 
 def _check_kind(name, dtype, kinds):
-    if dtype.kind not in kinds:
+    if kind(dtype) not in kinds:
         raise VerifyError(f"jx.{name} does not accept dtype {dtype.name}")
 
 
@@ -199,6 +201,47 @@ def _lower_not(ctx, x):
     return hlo.op1("stablehlo.not", [x], ctx.out_avals[0])
 
 
+def _f64_lower(hlo_name, f64):
+    """`hlo_name`, except in float64, where `f64(x)` builds it (IREE 3.13's llvm-cpu does not link
+    libm's double tanh, atan2, fmod, and its chlo.asin/acos/atan expand into atan2)."""
+
+    def lower(ctx, *xs):
+        if ctx.out_avals[0].dtype == np.float64:
+            return f64(*[hlo_math.H(x) for x in xs]).v
+        return hlo.op1(hlo_name, list(xs), ctx.out_avals[0])
+
+    return lower
+
+
+def _f64_in_f32(hlo_name):
+    """`hlo_name`, computed in float32 for float64 (no float64 version links): a warning says so."""
+
+    def lower(ctx, x):
+        out = ctx.out_avals[0]
+        if out.dtype != np.float64:
+            return hlo.op1(hlo_name, [x], out)
+        warnings.warn(
+            f"irjax: {hlo_name} of float64 is computed in float32 (IREE 3.13's llvm-cpu has no float64 "
+            "version); expect float32 accuracy",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        f32 = ShapedType(out.shape, np.dtype(np.float32))
+        y = hlo.op1(hlo_name, [hlo.op1("stablehlo.convert", [x], f32)], f32)
+        return hlo.op1("stablehlo.convert", [y], out)
+
+    return lower
+
+
+def _asin_f64(x):
+    return hlo_math.atan2_f64(x, ((1.0 - x) * (1.0 + x)).un("sqrt"))
+
+
+def _acos_f64(x):
+    root = ((1.0 - x) * (1.0 + x)).un("sqrt")
+    return hlo_math.H(hlo_math.atan2_fixups(root, x, hlo_math.atan2_f64(root, x)))
+
+
 def _sign_np(x):
     return np.sign(x)
 
@@ -212,9 +255,11 @@ is_finite = unary("is_finite", np.isfinite, "stablehlo.is_finite", out_dtype=BOO
 exp = unary("exp", np.exp, "stablehlo.exponential", lambda x, y: y)
 exp2 = unary("exp2", np.exp2, _lower_exp2, lambda x, y: y * float(np.log(2.0)))
 log = unary("log", np.log, "stablehlo.log", lambda x, y: 1.0 / x)
-log1p = unary("log1p", np.log1p, "stablehlo.log_plus_one", lambda x, y: 1.0 / (x + 1.0))
-expm1 = unary("expm1", np.expm1, "stablehlo.exponential_minus_one", lambda x, y: y + 1.0)
-tanh = unary("tanh", np.tanh, "stablehlo.tanh", lambda x, y: 1.0 - y * y)
+log1p = unary("log1p", np.log1p, _f64_lower("stablehlo.log_plus_one", hlo_math.log1p_f64), lambda x, y: 1.0 / (x + 1.0))
+expm1 = unary(
+    "expm1", np.expm1, _f64_lower("stablehlo.exponential_minus_one", hlo_math.expm1_f64), lambda x, y: y + 1.0
+)
+tanh = unary("tanh", np.tanh, _f64_lower("stablehlo.tanh", hlo_math.tanh_f64), lambda x, y: 1.0 - y * y)
 logistic = unary("logistic", lambda x: 1 / (1 + np.exp(-x)), "stablehlo.logistic", lambda x, y: y * (1.0 - y))
 
 
@@ -228,14 +273,14 @@ def _lower_trig(fn):
 sin = unary("sin", np.sin, _lower_trig("sin"), lambda x, y: L.cos(x))
 cos = unary("cos", np.cos, _lower_trig("cos"), lambda x, y: -L.sin(x))
 tan = unary("tan", np.tan, _lower_trig("tan"), lambda x, y: 1.0 + y * y)
-asin = unary("asin", np.arcsin, "chlo.asin", lambda x, y: L.rsqrt(1.0 - x * x))
-acos = unary("acos", np.arccos, "chlo.acos", lambda x, y: -L.rsqrt(1.0 - x * x))
-atan = unary("atan", np.arctan, "chlo.atan", lambda x, y: 1.0 / (1.0 + x * x))
-sinh = unary("sinh", np.sinh, "chlo.sinh", lambda x, y: L.cosh(x))
+asin = unary("asin", np.arcsin, _f64_lower("chlo.asin", _asin_f64), lambda x, y: L.rsqrt(1.0 - x * x))
+acos = unary("acos", np.arccos, _f64_lower("chlo.acos", _acos_f64), lambda x, y: -L.rsqrt(1.0 - x * x))
+atan = unary("atan", np.arctan, _f64_lower("chlo.atan", hlo_math.atan_f64), lambda x, y: 1.0 / (1.0 + x * x))
+sinh = unary("sinh", np.sinh, _f64_lower("chlo.sinh", hlo_math.sinh_f64), lambda x, y: L.cosh(x))
 cosh = unary("cosh", np.cosh, "chlo.cosh", lambda x, y: L.sinh(x))
-asinh = unary("asinh", np.arcsinh, "chlo.asinh", lambda x, y: L.rsqrt(x * x + 1.0))
+asinh = unary("asinh", np.arcsinh, _f64_lower("chlo.asinh", hlo_math.asinh_f64), lambda x, y: L.rsqrt(x * x + 1.0))
 acosh = unary("acosh", np.arccosh, "chlo.acosh", lambda x, y: L.rsqrt(x * x - 1.0))
-atanh = unary("atanh", np.arctanh, "chlo.atanh", lambda x, y: 1.0 / (1.0 - x * x))
+atanh = unary("atanh", np.arctanh, _f64_lower("chlo.atanh", hlo_math.atanh_f64), lambda x, y: 1.0 / (1.0 - x * x))
 sqrt = unary("sqrt", np.sqrt, "stablehlo.sqrt", lambda x, y: 0.5 / y)
 rsqrt = unary("rsqrt", lambda x: 1 / np.sqrt(x), "stablehlo.rsqrt", lambda x, y: -0.5 * y / x)
 cbrt = unary("cbrt", np.cbrt, lambda ctx, x: hlo_math.cbrt(x, ctx.out_avals[0]), lambda x, y: (1.0 / 3.0) / (y * y))
@@ -253,10 +298,10 @@ erf_inv = unary("erf_inv", _erfinv, "chlo.erf_inv", lambda x, y: float(math.sqrt
 lgamma = unary(
     "lgamma",
     lambda x: _vec(math.lgamma, otypes=[np.float64])(x) if np.size(x) else x,
-    "chlo.lgamma",
+    _f64_in_f32("chlo.lgamma"),
     lambda x, y: L.digamma(x),
 )
-digamma = unary("digamma", _digamma, "chlo.digamma")
+digamma = unary("digamma", _digamma, _f64_in_f32("chlo.digamma"))
 not_ = unary("not", lambda x: np.logical_not(x) if x.dtype == BOOL else np.invert(x), _lower_not, kinds="biu")
 popcnt = unary(
     "popcnt",
@@ -398,7 +443,13 @@ add = binary("add", np.add, "stablehlo.add", (_one, _one), kinds="fiu")
 sub = binary("sub", np.subtract, "stablehlo.subtract", (_one, _minus_one), kinds="fiu")
 mul = binary("mul", np.multiply, "stablehlo.multiply", (lambda x, y, o: y, lambda x, y, o: x), kinds="fiub")
 div = binary("div", _int_div, "stablehlo.divide", (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y), kinds="fiu")
-rem = binary("rem", _rem_np, "stablehlo.remainder", (_one, lambda x, y, o: -_trunc(x / y)), kinds="fiu")
+rem = binary(
+    "rem",
+    _rem_np,
+    _f64_lower("stablehlo.remainder", hlo_math.rem_f64),
+    (_one, lambda x, y, o: -_trunc(x / y)),
+    kinds="fiu",
+)
 pow_ = binary(
     "pow",
     np.power,
@@ -536,7 +587,7 @@ clamp = register(
 
 def _convert_impl(x, new_dtype):
     new_dtype = np.dtype(new_dtype)
-    if new_dtype.kind in "iu" and x.dtype.kind == "f":
+    if new_dtype.kind in "iu" and kind(x.dtype) == "f":
         with np.errstate(all="ignore"):
             x = np.trunc(x)
             info = np.iinfo(new_dtype)
@@ -551,20 +602,40 @@ def _convert_lower(ctx, x, new_dtype):
     out = ctx.out_avals[0]
     if np.dtype(new_dtype) == BOOL and src != BOOL:
         return hlo.compare(x, hlo.constant(0, src, aval(x).shape), "NE")
+    if kind(src) == "f" and out.dtype.kind in "iu":
+        return _float_to_int_lower(x, out.dtype)
+    if low_precision.BF16 in (src, out.dtype):
+        return low_precision.convert(x, out.dtype)
     return hlo.op1("stablehlo.convert", [x], out)
+
+
+def _float_to_int_lower(x, dtype):
+    """Truncation toward zero that saturates, as XLA's CPU convert does (JAX: inf -> INT_MAX, NaN -> 0,
+    -5.0 -> uint 0); a bare stablehlo.convert gives the x86 'integer indefinite' value instead."""
+    a = aval(x)
+    if a.dtype != low_precision.F32 and a.dtype != low_precision.F64:
+        x, a = low_precision.to_f32(x), ShapedType(a.shape, low_precision.F32)
+    info = np.iinfo(dtype)
+    out = ShapedType(a.shape, dtype)
+    y = hlo.op1("stablehlo.convert", [x], out)
+    hi = hlo.constant(float(info.max) + 1.0, a.dtype, a.shape)  # a power of two: exact in any float
+    lo = hlo.constant(float(info.min), a.dtype, a.shape)
+    y = hlo.op1("stablehlo.select", [hlo.compare(x, hi, "GE"), hlo.constant(info.max, dtype, a.shape), y], out)
+    y = hlo.op1("stablehlo.select", [hlo.compare(x, lo, "LT"), hlo.constant(info.min, dtype, a.shape), y], out)
+    return hlo.op1("stablehlo.select", [hlo.compare(x, x, "NE"), hlo.constant(0, dtype, a.shape), y], out)
 
 
 def _convert_jvp(primals, tangents, new_dtype):
     (x,), (t,) = primals, tangents
     out = L.convert(x, new_dtype)
-    if t is None or np.dtype(new_dtype).kind not in "fc" or x.dtype.kind not in "fc":
+    if t is None or kind(new_dtype) not in "fc" or kind(x.dtype) not in "fc":
         return [out], [None]
     return [out], [L.convert(t, new_dtype)]
 
 
 def _convert_vjp(cts, primals, outs, new_dtype):
     (x,) = primals
-    if x.dtype.kind not in "fc" or np.dtype(new_dtype).kind not in "fc":
+    if kind(x.dtype) not in "fc" or kind(new_dtype) not in "fc":
         return [None]
     return [L.convert(cts[0], x.dtype)]
 

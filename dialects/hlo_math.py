@@ -50,6 +50,9 @@ class H:
     def __truediv__(self, o):
         return self._op("stablehlo.divide", o)
 
+    def __rtruediv__(self, o):
+        return self._c(o) / self
+
     def __neg__(self):
         return self._op("stablehlo.negate")
 
@@ -161,6 +164,8 @@ def _reduce_quarter_turns(ax: H):
 
 def trig(fn: str, x_value, out: ShapedType):
     """sin/cos/tan of a float tensor, with exact argument reduction for large |x| (XLA's results)."""
+    if out.dtype == np.float64:
+        return trig_f64(fn, H(x_value)).v
     x = H(x_value).convert(np.float32)
     ax = x.un("abs")
     small = ax.cmp("LE", math.pi / 4)
@@ -206,7 +211,13 @@ def pow_float(x_value, y_value, out: ShapedType):
 def atan2(y_value, x_value, out: ShapedType):
     """atan2 with C99 special values at signed zeros and both-infinite arguments."""
     y, x = H(y_value), H(x_value)
-    r = H(hlo.op1("stablehlo.atan2", [y.v, x.v], out))
+    if out.dtype == np.float64:  # (IREE 3.13's llvm-cpu cannot link libm's atan2)
+        return atan2_fixups(y, x, atan2_f64(y, x))
+    return atan2_fixups(y, x, H(hlo.op1("stablehlo.atan2", [y.v, x.v], out)))
+
+
+def atan2_fixups(y: H, x: H, r: H):
+    """atan2's C99 special values applied over a computed `r`."""
     ysign = y.signbit()
     x_neg = x.signbit()  # -0. counts as negative: atan2(+-0, -0) = +-pi
     pi = select(ysign, -math.pi, math.pi, like=r)
@@ -225,6 +236,8 @@ def atan2(y_value, x_value, out: ShapedType):
 def cbrt(x_value, out: ShapedType):
     """Cube root: IREE's gives NaN at +-inf and 1 ulp off at 1.0; this is its estimate refined by
     one Newton step in f32 on |x| scaled into range, with signed zeros, infinities and NaN kept."""
+    if out.dtype == np.float64:
+        return cbrt_f64(x_value, out)
     x = H(x_value).convert(np.float32)
     ax = x.un("abs")
     tiny, huge = ax.cmp("LT", 2.0**-100), ax.cmp("GT", 2.0**100)
@@ -235,3 +248,175 @@ def cbrt(x_value, out: ShapedType):
     y = select(x.signbit(), -y, y)
     y = select(ax.eq(0) | ax.eq(math.inf) | x.ne(x), x, y)  # +-0, +-inf, NaN are their own roots
     return y.convert(out.dtype).v
+
+
+# ---- float64 (x64 mode): IREE 3.13's llvm-cpu cannot link libm's sin, cos, tanh, atan2, fmod ------
+# fdlibm's kernels (k_sin.c, k_cos.c, s_atan.c): their minimax coefficients, reductions and ranges.
+
+_SIN = (-1.66666666666666324348e-01, 8.33333333332248946124e-03, -1.98412698298579493134e-04,
+        2.75573137070700676789e-06, -2.50507602534068634195e-08, 1.58969099521155010221e-10)  # fmt: skip
+_COS = (4.16666666666666019037e-02, -1.38888888888741095749e-03, 2.48015872894767294178e-05,
+        -2.75573143513906633035e-07, 2.08757232129817482790e-09, -1.13596475577881948265e-11)  # fmt: skip
+# pi/2 in three 33-bit parts: n * part is exact for |n| < 2**20 (Cody-Waite)
+_PIO2 = (1.57079632673412561417e00, 6.07710050630396597660e-11, 2.02226624871116645580e-21, 8.47842766036889956997e-32)
+
+
+def _poly(z: H, coeffs) -> H:
+    acc = z * 0.0 + coeffs[-1]
+    for c in reversed(coeffs[:-1]):
+        acc = acc * z + c
+    return acc
+
+
+def trig_f64(fn: str, x: H) -> H:
+    """sin/cos/tan in float64: Cody-Waite reduction by pi/2 (accurate for |x| < 2**20 * pi/2;
+    beyond, the reduction loses bits), then fdlibm's kernels on |r| <= pi/4."""
+    n = (x * (2 / math.pi)).un("round_nearest_even")
+    r = x - n * _PIO2[0] - n * _PIO2[1] - n * _PIO2[2] - n * _PIO2[3]
+    z = r * r
+    s = r + r * z * _poly(z, _SIN)
+    hz = z * 0.5
+    w = 1.0 - hz
+    c = w + (((1.0 - w) - hz) + z * z * _poly(z, _COS))
+    q = n._op("stablehlo.convert", dtype=np.int64) & 3
+    q0, q1, q2 = q.eq(0), q.eq(1), q.eq(2)
+    sin = select(q0, s, select(q1, c, select(q2, -s, -c)))
+    cos = select(q0, c, select(q1, -s, select(q2, -c, s)))
+    y = {"sin": lambda: sin, "cos": lambda: cos, "tan": lambda: sin / cos}[fn]()
+    if fn != "cos":
+        y = select(x.eq(0), x, y)  # sin(-0.) = -0.
+    return select(x._op("stablehlo.is_finite", dtype=np.bool_), y, math.nan)
+
+
+_ATAN_HI = (
+    4.63647609000806093515e-01,
+    7.85398163397448278999e-01,
+    9.82793723247329054082e-01,
+    1.57079632679489655800e00,
+)
+_ATAN_LO = (
+    2.26987774529616870924e-17,
+    3.06161699786838301793e-17,
+    1.39033110312309984516e-17,
+    6.12323399573676603587e-17,
+)
+_AT_ODD = (3.33333333333329318027e-01, 1.42857142725034663711e-01, 9.09088713343650656196e-02,
+           6.66107313738753120669e-02, 4.97687799461593236017e-02, 1.62858201153657823623e-02)  # fmt: skip
+_AT_EVEN = (-1.99999999998764832476e-01, -1.11111104054623557880e-01, -7.69187620504482999495e-02,
+            -5.83357013379057348645e-02, -3.65315727442169155270e-02)  # fmt: skip
+
+
+def atan_f64(x: H) -> H:
+    """atan in float64 (fdlibm's s_atan): |x| mapped into [-7/16, 7/16] around one of four
+    breakpoints, then a degree-22 odd polynomial."""
+    ax = x.un("abs")
+    b0, b1, b2 = ax.lt(0.6875), ax.lt(1.1875), ax.lt(2.4375)
+    t = select(b0, (2.0 * ax - 1.0) / (2.0 + ax), select(b1, (ax - 1.0) / (ax + 1.0), (ax - 1.5) / (1.0 + 1.5 * ax)))
+    t = select(b2, t, -1.0 / ax)
+    small = ax.lt(0.4375)
+    t = select(small, ax, t)
+    z = t * t
+    w = z * z
+    s = z * _poly(w, _AT_ODD) + w * _poly(w, _AT_EVEN)
+    hi = select(b0, _ATAN_HI[0], select(b1, _ATAN_HI[1], select(b2, _ATAN_HI[2], _ATAN_HI[3], like=ax)))
+    lo = select(b0, _ATAN_LO[0], select(b1, _ATAN_LO[1], select(b2, _ATAN_LO[2], _ATAN_LO[3], like=ax)))
+    r = select(small, t - t * s, hi - ((t * s - lo) - t))
+    r = select(x.signbit(), -r, r)
+    return select(x.ne(x), x, r)
+
+
+def atan2_f64(y: H, x: H) -> H:
+    """atan2 from atan(|y|/|x|) and the quadrant (special values: atan2_fixups)."""
+    t = atan_f64(y.un("abs") / x.un("abs"))
+    t = select(x.signbit(), (math.pi - (t - 1.2246467991473532e-16)), t)  # pi's low part
+    return select(y.signbit(), -t, t)
+
+
+def _tanh_small(x: H) -> H:
+    """tanh for |x| <= 1/2 by Lambert's continued fraction x / (1 + x^2 / (3 + x^2 / (5 + ...))),
+    11 levels deep: the truncation error is far below float64's last bit there."""
+    z = x * x
+    f = z * 0.0 + 23.0
+    for k in range(10, -1, -1):
+        f = (2.0 * k + 1.0) + z / f
+    return x / f
+
+
+def expm1_f64(x: H) -> H:
+    """expm1 in float64 (IREE 3.13's loses all bits below |x| ~ 1e-8): 2u / (1 - u) with
+    u = tanh(x/2) for |x| < 1, exp(x) - 1 beyond."""
+    u = _tanh_small(x * 0.5)
+    small = (2.0 * u) / (1.0 - u)
+    return select(x.un("abs").lt(1.0), small, x.un("exponential") - 1.0)
+
+
+def tanh_f64(x: H) -> H:
+    """tanh in float64 (libm's tanh is not linked): the continued fraction for |x| <= 1/2,
+    -expm1(-2|x|) / (2 + expm1(-2|x|)) with x's sign beyond."""
+    e = (x.un("abs") * -2.0).un("exponential") - 1.0
+    t = -e / (e + 2.0)
+    t = select(x.signbit(), -t, t)
+    return select(x.un("abs").lt(0.5) | x.ne(x), _tanh_small(x), t)
+
+
+def sinh_f64(x: H) -> H:
+    """sinh in float64 (IREE's loses bits for small |x|): (e + e / (e + 1)) / 2 with e = expm1(x)
+    for |x| < 1, IREE's chlo.sinh beyond."""
+    e = expm1_f64(x)
+    small = (e + e / (e + 1.0)) * 0.5
+    return select(x.un("abs").lt(1.0), small, x._op("chlo.sinh"))
+
+
+def log1p_f64(x: H) -> H:
+    """log1p in float64 (IREE's is ~15 ulp off): log(u) - ((u - 1) - x) / u with u = 1 + x, which
+    corrects u's rounding (Goldberg); x itself where 1 + x == 1 (tiny x, -0.)."""
+    u = 1.0 + x
+    r = u.un("log") - ((u - 1.0) - x) / u
+    r = select(u.eq(0), -math.inf, r)  # log1p(-1) = -inf
+    return select(u.eq(1.0), x, select(u.eq(math.inf), u, r))
+
+
+def atanh_f64(x: H) -> H:
+    """atanh on log1p_f64, as fdlibm: for a = |x|, log1p(2a + 2a^2 / (1 - a)) / 2 below 1/2,
+    log1p(2a / (1 - a)) / 2 above (well conditioned, unlike the negative side), x's sign."""
+    a = x.un("abs")
+    t = select(a.lt(0.5), 2.0 * a + 2.0 * a * a / (1.0 - a), (2.0 * a) / (1.0 - a))
+    r = log1p_f64(t) * 0.5
+    return select(x.eq(0) | x.ne(x), x, select(x.signbit(), -r, r))
+
+
+def asinh_f64(x: H) -> H:
+    """asinh = sign(x) log1p(|x| + x^2 / (1 + sqrt(1 + x^2))), with log(2|x|) once x^2 overflows."""
+    ax = x.un("abs")
+    big = ax.gt(1e150)
+    a = select(big, 1.0, ax)
+    r = log1p_f64(a + a * a / (1.0 + (1.0 + a * a).un("sqrt")))
+    r = select(big, ax.un("log") + math.log(2.0), r)
+    return select(x.eq(0) | x.ne(x), x, select(x.signbit(), -r, r))
+
+
+def cbrt_f64(x_value, out: ShapedType):
+    """cbrt in float64: |x| scaled by 2**(+-150 k) into float32's range, the float32 root (cbrt
+    above), two Newton steps in float64, scaled back by 2**(-+50 k)."""
+    x = H(x_value)
+    ax = x.un("abs")
+    a, back = ax, ax * 0.0 + 1.0
+    for _ in range(8):  # 8 x 150 binary orders of magnitude cover every finite float64
+        big, tiny = a.gt(2.0**60), a.lt(2.0**-60) & a.gt(0)
+        a = select(big, a * 2.0**-150, select(tiny, a * 2.0**150, a))
+        back = select(big, back * 2.0**50, select(tiny, back * 2.0**-50, back))
+    y = H(cbrt(a.convert(np.float32).v, ShapedType(out.shape, np.dtype(np.float32)))).convert(np.float64)
+    for _ in range(2):
+        y = select(y.eq(0), y, y - (y * y * y - a) / (3.0 * y * y))  # (0: a subnormal flushed)
+    y = y * back
+    y = select(x.signbit(), -y, y)
+    return select(ax.eq(0) | ax.eq(math.inf) | x.ne(x), x, y).v
+
+
+def rem_f64(x: H, y: H) -> H:
+    """fmod as x - y * trunc(x / y) (exact while the quotient fits 53 bits), sign of x kept."""
+    q = x / y
+    tq = select(q.lt(0), q.un("ceil"), q.un("floor"))
+    r = x - y * tq
+    r = select(r.eq(0), x * 0.0, r)  # a zero result has x's sign
+    return select(y.un("abs").eq(math.inf) & x._op("stablehlo.is_finite", dtype=np.bool_), x, r)

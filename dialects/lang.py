@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .builder import aval, emit
+from .low_precision import BF16
 from .registry import ShapedType
 
 
@@ -224,7 +225,7 @@ def moveaxis(x: Val, src: int, dst: int) -> Val:
 
 def is_float(x) -> bool:
     """A Val or a ShapedType of inexact dtype (the values that carry derivatives)."""
-    return np.issubdtype(x.dtype, np.inexact)
+    return np.issubdtype(x.dtype, np.inexact) or x.dtype == BF16
 
 
 def zeros(a) -> Val:

@@ -11,6 +11,7 @@ import numpy as np
 from . import hlo
 from . import lang as L
 from .builder import aval
+from .low_precision import kind as low_kind
 from .registry import Primitive, ShapedType, VerifyError, register
 from .structural import _linear_jvp, _moved_to_front
 
@@ -101,7 +102,7 @@ def _others_product(x, axes):
 def _reduction(name, kind, np_fn, kinds, jvp=None, vjp=None):
     def infer(x, axes):
         _check_axes(x, axes)
-        if x.dtype.kind not in kinds:
+        if low_kind(x.dtype) not in kinds:
             raise VerifyError(f"jx.{name} does not accept dtype {x.dtype.name}")
         return ShapedType(_reduced(x, axes), x.dtype)
 

@@ -62,6 +62,7 @@ _LAZY = {
     "example_libraries": "irjax.example_libraries",
     "scipy": "irjax.scipy",
     "config": "irjax.config",
+    "enable_x64": "irjax.config",
     "sharding": "irjax.sharding",
     "make_mesh": "irjax.sharding",
     "disable_jit": "irjax.config",

@@ -56,6 +56,7 @@ class Jitted:
             pass
         self._cache: dict = {}
         self._fast: dict = {}
+        self._fast_x64: dict = {}  # (x64 mode traces separately: Python scalars and defaults widen)
         self._device = device if device is not None else backend  # see _JittedOnDevice
         self._donate_nums: tuple = ()
         self._donate_names: tuple = ()
@@ -104,8 +105,9 @@ class Jitted:
         dyn_args, dyn_kw, statics, skw, static_nums = self._split(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kw))
         avals = tuple(aval_of(x) for x in leaves)
-        # the bound axis names and sizes shape collectives (all_gather's result, pmean's divisor)
-        key = (in_tree, avals, statics, skw, bound_axes())
+        # the bound axis names and sizes shape collectives (all_gather's result, pmean's divisor);
+        # x64 changes what a trace builds
+        key = (in_tree, avals, statics, skw, bound_axes(), dtypes.x64_enabled())
         tr = self._cache.get(key)
         if tr is None:
             static_kw = {k: kwargs[k] for k, _ in skw}
@@ -127,11 +129,12 @@ class Jitted:
         return tr, leaves
 
     def __call__(self, *args, **kwargs):
-        if not kwargs and self._fast and not self._donates and not _trace_state.stack:
+        fast = self._fast_x64 if dtypes._x64 else self._fast
+        if not kwargs and fast and not self._donates and not _trace_state.stack:
             # fast path, inlined (one Python frame less a call): positional Arrays only, keyed
             # on their avals, no pytree flattening (_fast stays empty with static args)
             key = tuple([a.aval for a in args if type(a) is Array])
-            tr = self._fast.get(key) if len(key) == len(args) else None
+            tr = fast.get(key) if len(key) == len(args) else None
             if tr is not None:
                 outs = run_exact(tr, args)
                 return outs[0] if tr.out_is_leaf else tree_util.tree_unflatten(tr.out_tree, outs)
@@ -145,7 +148,8 @@ class Jitted:
     def _call(self, *args, **kwargs):
         if not kwargs and not _trace_state.stack and not self.static_argnums:
             key = tuple([a.aval for a in args if type(a) is Array])
-            tr = self._fast.get(key) if len(key) == len(args) else None
+            fast = self._fast_x64 if dtypes.x64_enabled() else self._fast
+            tr = fast.get(key) if len(key) == len(args) else None
             if tr is not None:
                 outs = run_exact(tr, args)
                 return outs[0] if tr.out_is_leaf else tree_util.tree_unflatten(tr.out_tree, outs)
@@ -160,7 +164,7 @@ class Jitted:
                 and out_shardings is None
             ):
                 tr.out_is_leaf = tr.out_tree == tree_util.tree_structure(0)
-                self._fast[tuple(a.aval for a in args)] = tr
+                (self._fast_x64 if dtypes.x64_enabled() else self._fast)[tuple(a.aval for a in args)] = tr
             outs = run_traced(tr, leaves)
             if out_shardings is not None:
                 outs = placement.place_outputs(outs, out_shardings)
@@ -331,7 +335,7 @@ def _check_float_inputs(name, args, argnums):
     for i in argnums:
         for leaf in tree_util.tree_leaves(args[i]):
             dt = aval_of(leaf).dtype
-            if not np.issubdtype(dt, np.inexact):
+            if not dtypes.issubdtype(dt, np.inexact):
                 raise TypeError(
                     f"{name} requires real- or complex-valued inputs (input dtype that is a sub-dtype of "
                     f"np.inexact), but got {dt.name}. If you want to use Boolean- or integer-valued inputs, "
@@ -393,7 +397,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
         ):
             shape = v.shape if v is not None else None
             raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: {shape}.")
-        if not np.issubdtype(v.dtype, np.inexact):
+        if not dtypes.issubdtype(v.dtype, np.inexact):
             raise TypeError(
                 f"grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), but got {v.dtype.name}."
             )
@@ -464,7 +468,7 @@ def jvp(fun, primals, tangents, has_aux=False):
     for p, t in zip(leaves, t_leaves):
         pa = aval_of(p)
         if getattr(t, "dtype", None) == dtypes.float0:  # JAX's tangent type for int/bool primals
-            if np.issubdtype(pa.dtype, np.inexact) or np.shape(t) != pa.shape:
+            if dtypes.issubdtype(pa.dtype, np.inexact) or np.shape(t) != pa.shape:
                 raise TypeError(
                     f"float0 tangent of shape {np.shape(t)} given for a {pa.str_short()} primal; "
                     "float0 tangents go with integer or boolean primals of the same shape"
@@ -475,14 +479,14 @@ def jvp(fun, primals, tangents, has_aux=False):
             raise ValueError(
                 f"jvp called with different primal and tangent shapes;Got primal shape {pa.shape} and tangent shape as {ta.shape}"
             )
-        if np.issubdtype(pa.dtype, np.inexact) and pa.dtype != ta.dtype:
+        if dtypes.issubdtype(pa.dtype, np.inexact) and pa.dtype != ta.dtype:
             raise TypeError(
                 "primal and tangent arguments to jax.jvp do not match; dtypes must be equal, or in case of "
                 f"int/bool primal dtype the tangent dtype must be float0.Got primal dtype {pa.dtype.name} and "
                 f"so expected tangent dtype {pa.dtype.name}, but got tangent dtype {ta.dtype.name} instead."
             )
     t_full = [
-        t if np.issubdtype(aval_of(p).dtype, np.inexact) else np.zeros(aval_of(p).shape, aval_of(p).dtype)
+        t if dtypes.issubdtype(aval_of(p).dtype, np.inexact) else np.zeros(aval_of(p).shape, aval_of(p).dtype)
         for p, t in zip(leaves, t_leaves)
     ]
     with ir_lock:
@@ -504,7 +508,7 @@ def jvp(fun, primals, tangents, has_aux=False):
 
 def _float0_if_int(t, a):
     """Integer and boolean values have float0 tangents/cotangents, as in JAX (host zeros)."""
-    if np.issubdtype(a.dtype, np.inexact):
+    if dtypes.issubdtype(a.dtype, np.inexact):
         return t
     return np.zeros(a.shape, dtypes.float0)
 
@@ -673,7 +677,7 @@ def _flat_dyn(fun, args, argnums, has_aux):
     leaves, tree = tree_util.tree_flatten(dyn)
     for x in leaves:
         dt = aval_of(x).dtype
-        if not np.issubdtype(dt, np.inexact):
+        if not dtypes.issubdtype(dt, np.inexact):
             raise TypeError(
                 "jacobian requires real- or complex-valued inputs (input dtype that is a sub-dtype of "
                 f"np.inexact), but got {dt.name}."
@@ -823,12 +827,14 @@ def eval_shape(fun, *args, **kwargs):
 
     def to_aval(x):
         if isinstance(x, ShapeDtypeStruct):
-            return ShapedArray(tuple(x.shape), np.dtype(x.dtype))
+            return ShapedArray(tuple(x.shape), dtypes.canonicalize_dtype(x.dtype), bool(x.weak_type))
         return aval_of(x)
 
     leaves, in_tree = tree_util.tree_flatten(tuple(args))
     tr = trace_function(lambda *a: fun(*a, **kwargs), [to_aval(x) for x in leaves], in_tree, name=_name(fun))
-    return tree_util.tree_unflatten(tr.out_tree, [ShapeDtypeStruct(a.shape, a.dtype) for a in tr.out_avals])
+    return tree_util.tree_unflatten(
+        tr.out_tree, [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in tr.out_avals]
+    )
 
 
 def block_until_ready(x):

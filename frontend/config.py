@@ -14,6 +14,8 @@ from typing import Any
 
 from irjax.runtime import device as _device
 
+from . import dtypes as _dtypes
+
 _PRECISIONS = (
     None,
     "default",
@@ -36,6 +38,13 @@ def _refuse_true(name: str, why: str) -> Callable[[Any], Any]:
         return False
 
     return check
+
+
+def _x64(value):
+    if not isinstance(value, (bool, int)) or value not in (0, 1):
+        raise ValueError(f"jax_enable_x64 must be a bool, got {value!r}")
+    _dtypes.set_x64(bool(value))
+    return bool(value)
 
 
 def _platforms(value):
@@ -86,10 +95,7 @@ def _prng_impl(value):
 
 # name -> (default, validator returning the stored value)
 _FLAGS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
-    "jax_enable_x64": (
-        False,
-        _refuse_true("jax_enable_x64", "64-bit types are not implemented (every array is 32-bit, as JAX's default)"),
-    ),
+    "jax_enable_x64": (False, _x64),
     "jax_platforms": (None, _platforms),
     "jax_platform_name": (None, _platforms),
     "jax_default_device": (None, _default_device),
@@ -107,6 +113,7 @@ _FLAGS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
 }
 _values: dict[str, Any] = {name: default for name, (default, _) in _FLAGS.items()}
 _values["jax_platforms"] = os.environ.get("IRJAX_PLATFORMS") or None
+_values["jax_enable_x64"] = _dtypes.x64_enabled()  # (JAX_ENABLE_X64 / IRJAX_ENABLE_X64, read by dtypes)
 _values["jax_platform_name"] = _values["jax_platforms"]
 
 
@@ -127,6 +134,17 @@ def update(name: str, value: Any) -> None:
 def read(name: str) -> Any:
     _known(name)
     return _values[name]
+
+
+@contextlib.contextmanager
+def enable_x64(new_val: bool = True):
+    """`with enable_x64():` runs its body with jax_enable_x64 set, restoring the old value after."""
+    old = _values["jax_enable_x64"]
+    update("jax_enable_x64", new_val)
+    try:
+        yield
+    finally:
+        update("jax_enable_x64", old)
 
 
 def config_with_absl() -> None:

@@ -11,7 +11,7 @@ import numpy as np
 from irjax.dialects.func import build_func, emit_call, emit_custom_call, find_func, signature
 from irjax.dialects.mlir import enter
 
-from . import tree_util
+from . import dtypes, tree_util
 from .core import ShapedArray, Tracer, aval_of, current_trace
 from .tracing import call_function, trace_function
 
@@ -289,7 +289,7 @@ class custom_vjp(_CustomFunction):
                     )
                 for c, x in zip(c_leaves, a_leaves):
                     xa = _strong(aval_of(x))
-                    if c is None or not np.issubdtype(xa.dtype, np.inexact):
+                    if c is None or not dtypes.issubdtype(xa.dtype, np.inexact):
                         out.append(_zeros(xa))
                         continue
                     ca = aval_of(c)

@@ -1,4 +1,4 @@
-"""JAX dtype rules for irjax: canonicalization (x64 disabled) and type promotion.
+"""JAX dtype rules for irjax: canonicalization (x64 mode on or off) and type promotion.
 
 Implements JAX's type promotion lattice, including weak types for Python scalars,
 as described at https://docs.jax.dev/en/latest/type_promotion.html.
@@ -8,6 +8,7 @@ Only numpy, the standard library and (optionally) ml_dtypes are used.
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
 import numpy as np
@@ -22,8 +23,10 @@ except ImportError:  # pragma: no cover
 __all__ = [
     "bfloat16",
     "float0",
-    "default_float",
-    "default_int",
+    "x64_enabled",
+    "set_x64",
+    "kind",
+    "LOW_FLOATS",
     "canonicalize_dtype",
     "promote_types",
     "result_type",
@@ -38,9 +41,61 @@ __all__ = [
 
 # JAX's dtype for tangents of integer/bool values.
 float0 = np.dtype([("float0", np.void, 0)])
-default_float = np.dtype("float32")
-default_int = np.dtype("int32")
-default_complex = np.dtype("complex64")
+
+# ---------------------------------------------------------------- x64 mode
+# With x64 off (JAX's default) 64-bit dtypes canonicalize to 32-bit ones and the defaults are
+# 32-bit; `jax_enable_x64` switches both. config.py sets the flag through set_x64.
+
+
+def _env_flag(*names: str) -> bool:
+    """A boolean environment variable as JAX reads one ('1', 'true', 'yes', 'on'; case-insensitive)."""
+    for name in names:
+        v = os.environ.get(name)
+        if v is not None:
+            if v.strip().lower() in ("1", "true", "t", "yes", "y", "on"):
+                return True
+            if v.strip().lower() in ("0", "false", "f", "no", "n", "off", ""):
+                return False
+            raise ValueError(f"invalid value {v!r} for environment variable {name}: expected a boolean")
+    return False
+
+
+# read at import, as JAX reads JAX_ENABLE_X64 (IRJAX_ENABLE_X64 wins when both are set)
+_x64 = _env_flag("IRJAX_ENABLE_X64", "JAX_ENABLE_X64")
+_DEFAULTS = {
+    False: {
+        "int": np.dtype("int32"),
+        "uint": np.dtype("uint32"),
+        "float": np.dtype("float32"),
+        "complex": np.dtype("complex64"),
+    },
+    True: {
+        "int": np.dtype("int64"),
+        "uint": np.dtype("uint64"),
+        "float": np.dtype("float64"),
+        "complex": np.dtype("complex128"),
+    },
+}
+
+
+def x64_enabled() -> bool:
+    """Whether 64-bit dtypes are enabled (`jax_enable_x64`)."""
+    return _x64
+
+
+def set_x64(enabled: bool) -> None:
+    """Switch x64 mode (use irjax.config.update('jax_enable_x64', ...), which also keys caches)."""
+    global _x64
+    _x64 = bool(enabled)
+    _lub.cache_clear()
+
+
+def __getattr__(name: str) -> Any:
+    # default_int / default_uint / default_float / default_complex follow the x64 flag
+    if name.startswith("default_") and name[8:] in _DEFAULTS[False]:
+        return _DEFAULTS[_x64][name[8:]]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _CANONICAL = {
     np.dtype("int64"): np.dtype("int32"),
@@ -49,30 +104,30 @@ _CANONICAL = {
     np.dtype("complex128"): np.dtype("complex64"),
 }
 
-# Python scalar types and the (canonical) dtypes they map to.
-_PY_SCALAR_DTYPES = {
-    bool: np.dtype("bool"),
-    int: default_int,
-    float: default_float,
-    complex: default_complex,
-}
+# Python scalar types and the kinds of default dtype they map to.
+_PY_SCALAR_KINDS = {bool: None, int: "int", float: "float", complex: "complex"}
 _WEAK_PY_TYPES = (int, float, complex)
+
+
+def _py_scalar_dtype(t: type) -> np.dtype:
+    k = _PY_SCALAR_KINDS[t]
+    return np.dtype("bool") if k is None else _DEFAULTS[_x64][k]
 
 
 def _to_dtype(dtype: Any) -> np.dtype:
     if isinstance(dtype, str) and dtype == "bfloat16" and bfloat16 is not None:
         return bfloat16
-    if isinstance(dtype, type) and dtype in _PY_SCALAR_DTYPES:
-        return _PY_SCALAR_DTYPES[dtype]
+    if isinstance(dtype, type) and dtype in _PY_SCALAR_KINDS:
+        return _py_scalar_dtype(dtype)
     if hasattr(dtype, "dtype") and not isinstance(dtype, (np.dtype, type)):
         return np.dtype(dtype.dtype)
     return np.dtype(dtype)
 
 
 def canonicalize_dtype(dtype: Any) -> np.dtype:
-    """Maps a dtype-like to the dtype JAX uses with x64 disabled."""
+    """Maps a dtype-like to the dtype JAX uses (64-bit ones to 32-bit when x64 is disabled)."""
     dt = _to_dtype(dtype)
-    return _CANONICAL.get(dt, dt)
+    return dt if _x64 else _CANONICAL.get(dt, dt)
 
 
 def check_supported(dtype: Any) -> np.dtype:
@@ -143,26 +198,31 @@ _EDGES: dict[Any, list[Any]] = {
     _c64: [_c128],
     _c128: [],
 }
+# With x64 off JAX forms no 64-bit type from 32-bit inputs: uint32 and int32 meet at int32.
+_EDGES_X32 = {**_EDGES, _u32: [_i32, _u64]}
 
 
-def _compute_upper_bounds() -> dict[Any, frozenset]:
+def _compute_upper_bounds(edges: dict) -> dict[Any, frozenset]:
     ub: dict[Any, frozenset] = {}
 
     def visit(node: Any) -> frozenset:
         if node not in ub:
             acc = {node}
-            for nxt in _EDGES[node]:
+            for nxt in edges[node]:
                 acc |= visit(nxt)
             ub[node] = frozenset(acc)
         return ub[node]
 
-    for n in _EDGES:
+    for n in edges:
         visit(n)
     return ub
 
 
-_UPPER_BOUNDS = _compute_upper_bounds()
-_WEAK_TO_DTYPE = {_WEAK_INT: default_int, _WEAK_FLOAT: default_float, _WEAK_COMPLEX: default_complex}
+_UPPER_BOUNDS_BY_X64 = {False: _compute_upper_bounds(_EDGES_X32), True: _compute_upper_bounds(_EDGES)}
+_UPPER_BOUNDS = _UPPER_BOUNDS_BY_X64[True]  # (the node set; both tables have the same nodes)
+_WEAK_KINDS = {_WEAK_INT: "int", _WEAK_FLOAT: "float", _WEAK_COMPLEX: "complex"}
+# jnp.promote_types names a weak node by its Python type's NumPy dtype, in either mode
+_WEAK_RAW = {_WEAK_INT: np.dtype(int), _WEAK_FLOAT: np.dtype(float), _WEAK_COMPLEX: np.dtype(complex)}
 
 
 def _node(dtype: np.dtype, weak: bool) -> Any:
@@ -181,25 +241,32 @@ def _node(dtype: np.dtype, weak: bool) -> Any:
 
 @functools.cache
 def _lub(nodes: frozenset) -> Any:
-    common = frozenset.intersection(*(_UPPER_BOUNDS[n] for n in nodes))
+    ubs = _UPPER_BOUNDS_BY_X64[_x64]
+    common = frozenset.intersection(*(ubs[n] for n in nodes))
     for c in common:
-        if _UPPER_BOUNDS[c] == common:
+        if ubs[c] == common:
             return c
     raise TypeError(f"no unique least upper bound for {sorted(map(repr, nodes))}")  # pragma: no cover
 
 
 def _node_to_dtype(node: Any) -> np.dtype:
-    return _WEAK_TO_DTYPE[node] if isinstance(node, _WeakNode) else canonicalize_dtype(node)
+    return _DEFAULTS[_x64][_WEAK_KINDS[node]] if isinstance(node, _WeakNode) else canonicalize_dtype(node)
+
+
+def _raw_dtype(x: Any) -> np.dtype:
+    if isinstance(x, str) and x == "bfloat16" and bfloat16 is not None:
+        return bfloat16
+    return np.dtype(x)
 
 
 def promote_types(a: Any, b: Any) -> np.dtype:
-    """Least upper bound of two dtypes in JAX's lattice, canonicalized (x64 off).
+    """Least upper bound of two dtypes in JAX's lattice, not canonicalized (as ``jnp.promote_types``:
+    int32 and int64 give int64 even with x64 off).
 
-    Like ``jnp.promote_types``, the Python types int/float/complex count as weak."""
-    nodes = frozenset(
-        _node(_to_dtype(x), True) if any(x is t for t in _WEAK_PY_TYPES) else _node(_to_dtype(x), False) for x in (a, b)
-    )
-    return _node_to_dtype(_lub(nodes))
+    The Python types int/float/complex count as weak and name their node int64/float64/complex128."""
+    nodes = frozenset(_node(_raw_dtype(x), any(x is t for t in _WEAK_PY_TYPES)) for x in (a, b))
+    node = _lub(nodes)
+    return _WEAK_RAW[node] if isinstance(node, _WeakNode) else node
 
 
 def is_weakly_typed(x: Any) -> bool:
@@ -211,19 +278,19 @@ def is_weakly_typed(x: Any) -> bool:
 
 def dtype_of(x: Any) -> np.dtype:
     """Canonical dtype of a value (Python scalar, numpy value, or object with .dtype)."""
-    if type(x) in _PY_SCALAR_DTYPES:
-        return _PY_SCALAR_DTYPES[type(x)]
+    if type(x) in _PY_SCALAR_KINDS:
+        return _py_scalar_dtype(type(x))
     if hasattr(x, "dtype"):
         return canonicalize_dtype(x.dtype)
     return canonicalize_dtype(np.asarray(x).dtype)
 
 
 def _dtype_and_weak(x: Any) -> tuple[np.dtype, bool]:
-    if isinstance(x, type) and x in _PY_SCALAR_DTYPES:  # int/float/complex types are weak
-        return _PY_SCALAR_DTYPES[x], x is not bool
+    if isinstance(x, type) and x in _PY_SCALAR_KINDS:  # int/float/complex types are weak
+        return _py_scalar_dtype(x), x is not bool
     if isinstance(x, (np.dtype, str, type)):
         return canonicalize_dtype(x), False
-    if type(x) in _PY_SCALAR_DTYPES or hasattr(x, "dtype"):
+    if type(x) in _PY_SCALAR_KINDS or hasattr(x, "dtype"):
         return dtype_of(x), is_weakly_typed(x)
     return canonicalize_dtype(x), False  # other dtype-likes
 
@@ -263,6 +330,16 @@ def issubdtype(arg1: Any, arg2: Any) -> bool:
 def is_float(dtype: Any) -> bool:
     """True for real floating dtypes (including bfloat16)."""
     return issubdtype(_to_dtype(dtype), np.floating)
+
+
+# ---------------------------------------------------------------- float16 / bfloat16
+LOW_FLOATS = frozenset(d for d in (np.dtype("float16"), bfloat16) if d is not None)
+
+
+def kind(dtype: Any) -> str:
+    """NumPy's dtype.kind, except 'f' for bfloat16 (ml_dtypes gives it kind 'V')."""
+    dt = _to_dtype(dtype)
+    return "f" if dt == bfloat16 else dt.kind
 
 
 def is_int(dtype: Any) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from irjax import tree_util
+from irjax import dtypes, tree_util
 from irjax.core import Tracer, aval_of, bind, current_trace
 
 U32 = np.dtype(np.uint32)
@@ -287,7 +287,11 @@ def seed_data(seed):
         lo = bitcast(seed, U32)
     else:
         lo = convert(seed, U32)
-    return concatenate([full(0, U32, (1,)), reshape(lo, (1,))], 0)
+    if dt.itemsize == 8:  # x64: the high word is the seed's upper 32 bits, as JAX bit-casts it
+        hi = convert(shr(seed, const_like(seed, 32)), U32)
+    else:
+        hi = full(0, U32)
+    return concatenate([reshape(hi, (1,)), reshape(lo, (1,))], 0)
 
 
 def seed_data_np(seed) -> np.ndarray:
@@ -302,7 +306,10 @@ def seed_data_np(seed) -> np.ndarray:
     if arr.dtype.kind not in "iu":
         raise TypeError(f"PRNG key seed must be an integer; got {seed!r}")
     lo = np.uint32(int(arr) & 0xFFFFFFFF)
-    return np.array([0, lo], dtype=U32)
+    # with x64 a Python int seed is int64 and its upper 32 bits form the key's first word
+    wide = arr.dtype.itemsize == 8 and dtypes.x64_enabled()
+    hi = np.uint32((int(arr) >> 32) & 0xFFFFFFFF) if wide else 0
+    return np.array([hi, lo], dtype=U32)
 
 
 def split_data(data, shape):
@@ -328,11 +335,14 @@ UINT_DTYPES = {8: np.dtype(np.uint8), 16: np.dtype(np.uint16), 32: np.dtype(np.u
 
 def random_bits_data(data, bit_width, shape):
     """Partitionable threefry random bits: uint{bit_width}[*shape]."""
-    if bit_width not in (8, 16, 32):
-        raise TypeError("requires 8-, 16- or 32-bit field width (64-bit needs x64, which irjax keeps off).")
+    if bit_width not in (8, 16, 32, 64) or (bit_width == 64 and not dtypes.x64_enabled()):
+        raise TypeError("requires 8-, 16- or 32-bit field width (64-bit needs jax_enable_x64).")
     k1, k2 = _key_words(data)
     hi, lo = iota_2x32_shape(shape)
     b1, b2 = threefry2x32(k1, k2, hi, lo)
+    if bit_width == 64:  # JAX: the two words side by side
+        u64 = UINT_DTYPES[64]
+        return bor(shl(convert(b1, u64), const_like(convert(b1, u64), 32)), convert(b2, u64))
     bits = xor(b1, b2)
     if bit_width != 32:
         bits = convert(bits, UINT_DTYPES[bit_width])

@@ -168,6 +168,11 @@ def _write_entry(path: str, key: str, payload: bytes) -> None:
                 pass
 
 
+# IREE demotes f64 to f32 by default (i64 it keeps): a module that holds f64 (x64 mode) keeps them.
+# Only such modules get the flag, so x64-off modules and their cache keys are unchanged.
+NO_F64_DEMOTION = "--iree-input-demote-f64-to-f32=false"
+_F64 = re.compile(r"[<x]f64>")
+
 DATA_TILING = "--iree-opt-data-tiling"
 _DOT = re.compile(
     r"stablehlo\.dot_general[^\n]*:\s*\(tensor<([0-9x]+)x\w+>,\s*tensor<([0-9x]+)x\w+>\)\s*->\s*tensor<([0-9x]+)x\w+>"
@@ -218,6 +223,8 @@ def compile_stablehlo(
         from irjax.passes.target_fixups import for_target  # (IREE bugs of one target)
 
         text = for_target(text, target)
+    if NO_F64_DEMOTION not in flags and _F64.search(text):
+        flags.append(NO_F64_DEMOTION)
     if target == "llvm-cpu":
         check_target_cpu(flags)  # LLVM aborts the process on an unknown CPU name
         if DATA_TILING not in flags and wants_data_tiling(text):

@@ -2,7 +2,7 @@
 
 import numpy as _np
 from irjax.array import Array as ndarray  # noqa: F401
-from irjax.dtypes import float0, promote_types, result_type  # noqa: F401
+from irjax.dtypes import float0, issubdtype, promote_types, result_type  # noqa: F401  (issubdtype: bfloat16 is floating)
 
 from . import linalg  # noqa: F401
 from .creation import *  # noqa: F401,F403
@@ -26,6 +26,7 @@ from .creation import (  # noqa: F401
     zeros,
     zeros_like,
 )
+from .dtype_info import finfo, iinfo  # noqa: F401
 from .indexing import argwhere, flatnonzero, nonzero, take, take_along_axis  # noqa: F401
 from .nanfunctions import (  # noqa: F401
     nanargmax,
@@ -152,8 +153,6 @@ try:
 except ImportError:  # pragma: no cover
     pass
 dtype = _np.dtype
-iinfo, finfo = _np.iinfo, _np.finfo
-issubdtype = _np.issubdtype
 integer, floating, inexact, number, signedinteger, unsignedinteger, complexfloating, generic = (
     _np.integer,
     _np.floating,

@@ -101,10 +101,10 @@ def promote(*args, to_float=False):
     """Convert args to their JAX result dtype and broadcast them to one shape."""
     a0 = getattr(args[0], "aval", None)
     if a0 is not None and all(getattr(a, "aval", None) == a0 for a in args[1:]):
-        if not to_float or a0.dtype.kind in "fc":  # fast path: nothing to convert or broadcast
+        if not to_float or dtypes.kind(a0.dtype) in "fc":  # fast path: nothing to convert or broadcast
             return list(args), a0.dtype, a0.weak_type
     dt, weak = dtypes.result_type(*args, return_weak_type_flag=True)
-    if to_float and not np.issubdtype(dt, np.inexact):
+    if to_float and dtypes.kind(dt) not in "fc":
         dt = dtypes.default_float if not (dt == np.bool_ or np.issubdtype(dt, np.integer)) else dtypes.default_float
     shapes = [shape_of(a) if is_array(a) else np.shape(a) for a in args]
     try:

@@ -34,17 +34,38 @@ def _dot_general(a, b, contract, batch=((), ())):
     )
 
 
+def _preferred(a, b, weak, preferred_element_type):
+    """Operands widened to preferred_element_type when it is at least as wide (exact, and the product
+    then accumulates in it, as JAX asks of dot_general); a narrower one is applied to the result."""
+    if preferred_element_type is None:
+        return a, b, weak, None
+    from irjax import dtypes
+
+    from ._util import convert
+
+    pref = dtypes.canonicalize_dtype(preferred_element_type)
+    if pref.itemsize >= a.dtype.itemsize:
+        return convert(a, pref), convert(b, pref), False, None
+    return a, b, False, pref
+
+
+def _finish(out, weak, post):
+    from ._util import convert
+
+    return with_weak(out, weak) if post is None else convert(out, post)
+
+
 def dot(a, b, *, precision=None, preferred_element_type=None):
-    a, b, weak = _promote_pair(a, b)
+    a, b, weak, post = _preferred(*_promote_pair(a, b), preferred_element_type)
     if a.ndim == 0 or b.ndim == 0:
-        return a * b
+        return _finish(a * b, weak, post)
     if b.ndim == 1:
-        return with_weak(_dot_general(a, b, ((a.ndim - 1,), (0,))), weak)
-    return with_weak(_dot_general(a, b, ((a.ndim - 1,), (b.ndim - 2,))), weak)
+        return _finish(_dot_general(a, b, ((a.ndim - 1,), (0,))), weak, post)
+    return _finish(_dot_general(a, b, ((a.ndim - 1,), (b.ndim - 2,))), weak, post)
 
 
 def matmul(a, b, *, precision=None, preferred_element_type=None):
-    a, b, weak = _promote_pair(a, b)
+    a, b, weak, post = _preferred(*_promote_pair(a, b), preferred_element_type)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul: inputs must have at least one dimension")
     va, vb = a.ndim == 1, b.ndim == 1
@@ -65,7 +86,7 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
         out = out.reshape(out.shape[:-2] + out.shape[-1:])
     if vb:
         out = out.reshape(out.shape[:-1])
-    return with_weak(out, weak)
+    return _finish(out, weak, post)
 
 
 def vdot(a, b, *, precision=None):
@@ -141,6 +162,10 @@ def einsum(subscripts, *operands, optimize=None, precision=None, preferred_eleme
     ops = [asarray_any(o) for o in operands]
     terms, out = _parse_einsum(subscripts, ops)
     dt = dtypes.result_type(*ops)
+    post = None
+    if preferred_element_type is not None:  # (as dot: widen the operands, or convert the result)
+        pref = dtypes.canonicalize_dtype(preferred_element_type)
+        dt, post = (pref, None) if pref.itemsize >= dt.itemsize else (dt, pref)
     ops = [convert(o, dt) for o in ops]
     # broadcast size-1 axes against the other operands' sizes for the same label
     sizes = {}
@@ -172,7 +197,8 @@ def einsum(subscripts, *operands, optimize=None, precision=None, preferred_eleme
     cur, cur_t = _diag_and_sum(cur, cur_t, out, [])
     from .shape import transpose
 
-    return transpose(cur, tuple(cur_t.index(c) for c in out))
+    res = transpose(cur, tuple(cur_t.index(c) for c in out))
+    return res if post is None else convert(res, post)
 
 
 def _diag_and_sum(x, t, out, rest):

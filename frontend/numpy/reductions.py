@@ -26,6 +26,9 @@ def _reduce(prim, x, axis, keepdims, dtype=None, initial=None, where=None, promo
     elif promote_int and x.dtype.kind in "iu" and x.dtype.itemsize < 4:
         x = convert(x, np.dtype(f"{x.dtype.kind}4"))
     axes = canonical_axes(axis, x.ndim)
+    low = None
+    if dtype is None and prim in ("reduce_sum", "reduce_prod") and x.dtype in dtypes.LOW_FLOATS:
+        low, x = x.dtype, convert(x, np.float32)  # JAX sums float16/bfloat16 in float32, rounds once
     if where is not None:
         from .ufuncs import where as _where
 
@@ -44,11 +47,13 @@ def _reduce(prim, x, axis, keepdims, dtype=None, initial=None, where=None, promo
             "reduce_min": ufuncs.minimum,
         }[prim]
         out = f(out, np.asarray(initial, out.dtype))
+    if low is not None:
+        out = convert(out, low)
     return with_weak(_keep(out, x.shape, axes, keepdims), weak)
 
 
 def _extreme(prim, dtype):
-    if dtype.kind == "f":
+    if dtypes.kind(dtype) == "f":
         return -np.inf if prim == "reduce_max" else np.inf
     if dtype.kind == "b":
         return prim != "reduce_max"
@@ -105,8 +110,10 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     dt = (
         dtypes.canonicalize_dtype(dtype)
         if dtype is not None
-        else (a.dtype if a.dtype.kind == "f" else dtypes.default_float)
+        else (a.dtype if dtypes.kind(a.dtype) == "f" else dtypes.default_float)
     )
+    if dtype is None and dt in dtypes.LOW_FLOATS:  # JAX: float32 inside, rounded once at the end
+        return convert(mean(convert(a, np.float32, a.aval.weak_type), axis, keepdims=keepdims, where=where), dt)
     axes = canonical_axes(axis, a.ndim)
     s = sum(convert(a, dt, a.aval.weak_type), axis, keepdims=keepdims, where=where)
     if where is not None:
@@ -122,8 +129,11 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
     dt = (
         dtypes.canonicalize_dtype(dtype)
         if dtype is not None
-        else (a.dtype if a.dtype.kind == "f" else dtypes.default_float)
+        else (a.dtype if dtypes.kind(a.dtype) == "f" else dtypes.default_float)
     )
+    if dtype is None and dt in dtypes.LOW_FLOATS:  # JAX: float32 inside, rounded once at the end
+        wide = convert(a, np.float32, a.aval.weak_type)
+        return convert(var(wide, axis, ddof=ddof, keepdims=keepdims, where=where), dt)
     a = convert(a, dt, a.aval.weak_type)
     axes = canonical_axes(axis, a.ndim)
     m = mean(a, axis, keepdims=True)
@@ -274,7 +284,7 @@ def median(a, axis=None, keepdims=False):
 
     lo = take(s, (n - 1) // 2, axis=ax, mode="clip")
     hi = take(s, n // 2, axis=ax, mode="clip")
-    ft = a.dtype if a.dtype.kind in "fc" else dtypes.default_float
+    ft = a.dtype if dtypes.kind(a.dtype) in "fc" else dtypes.default_float
     out = (convert(lo, ft) + convert(hi, ft)) / np.asarray(2, ft)
     return _keep(out, a.shape, (ax,), keepdims)
 

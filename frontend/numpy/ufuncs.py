@@ -188,7 +188,7 @@ def _nan_ignoring(prim, name):
 
     def f(x1, x2, /):
         (x, y), dt, weak = promote(x1, x2)
-        if dt.kind != "f":
+        if dtypes.kind(dt) != "f":
             return with_weak(bind(prim, x, y), weak)
         # JAX's rule: x where x beats y or y is NaN, else y (so fmax(0., -0.) is -0.)
         beats = bind("gt" if prim == "max" else "lt", x, y)
@@ -231,7 +231,7 @@ def floor_divide(x, y, /):
     (x, y), dt, weak = promote(x, y)
     if dt == np.bool_:
         raise TypeError("floor_divide does not accept dtype bool")
-    if dt.kind == "f":
+    if dtypes.kind(dt) == "f":
         return with_weak(_float_divmod(x, y)[0], weak)
     if dt.kind == "u":
         return with_weak(bind("div", x, y), weak)
@@ -382,7 +382,7 @@ _logaddexp2 = _logaddexp_any(lambda v: exp2(v), float(1 / np.log(2)))
 
 def isfinite(x, /):
     x = asarray_any(x)
-    if x.dtype.kind != "f":
+    if dtypes.kind(x.dtype) != "f":
         return bind("eq", x, x)
     return bind("is_finite", x)
 
@@ -394,7 +394,7 @@ def isnan(x, /):
 
 def isinf(x, /):
     x = asarray_any(x)
-    if x.dtype.kind != "f":
+    if dtypes.kind(x.dtype) != "f":
         return bind("ne", x, x)
     return logical_and(logical_not(isfinite(x)), logical_not(isnan(x)))
 
@@ -403,7 +403,7 @@ def round(x, decimals=0):  # noqa: A001
     x = asarray_any(x)
     if x.dtype == np.bool_:
         raise ValueError("round: data type bool is not inexact")
-    if x.dtype.kind != "f":
+    if dtypes.kind(x.dtype) != "f":
         return x
     if decimals == 0:
         return with_weak(bind("round", x), x.aval.weak_type)
@@ -416,7 +416,7 @@ around = round
 
 def trunc(x, /):
     x = asarray_any(x)
-    if x.dtype.kind != "f":
+    if dtypes.kind(x.dtype) != "f":
         return x
     return where(bind("lt", x, _zeros(x)), ceil(x), floor(x))
 
@@ -496,7 +496,7 @@ def copysign(x1, x2, /):
 
 def signbit(x, /):
     x = asarray_any(x)
-    if x.dtype.kind == "f":
+    if dtypes.kind(x.dtype) == "f":
         bits = bind("bitcast_convert_type", x, new_dtype=np.dtype(f"i{x.dtype.itemsize}"))
         return bind("lt", bits, _zeros(bits))
     return less(x, 0)
@@ -535,7 +535,7 @@ def clip(a, a_min=None, a_max=None, /, *, min=None, max=None):  # noqa: A002
 
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     x = asarray_any(x)
-    if x.dtype.kind != "f":
+    if dtypes.kind(x.dtype) != "f":
         return x
     info = np.finfo(x.dtype)
     x = where(isnan(x), nan, x)
@@ -579,14 +579,14 @@ def ldexp(x1, x2, /):
     if x2.dtype.kind not in "iub":
         raise TypeError(f"ldexp: the exponent must be an integer array, got {x2.dtype.name}")
     x1 = asarray_any(x1)
-    dt = x1.dtype if x1.dtype.kind in "fc" else np.dtype(np.float32)
+    dt = x1.dtype if dtypes.kind(x1.dtype) in "fc" else np.dtype(np.float32)
     return multiply(convert(x1, dt), exp2(convert(x2, dt)))
 
 
 def modf(x, /, out=None):
     """(fractional part, integral part), both with the sign of x."""
     x = asarray_any(x)
-    if x.dtype.kind not in "fc":
+    if dtypes.kind(x.dtype) not in "fc":
         x = convert(x, np.dtype(np.float32))
     whole = trunc(x)
     return x - whole, whole
@@ -628,12 +628,12 @@ def lcm(x1, x2, /):
 
 def isposinf(x, /, out=None):
     x = asarray_any(x)
-    return logical_and(isinf(x), ~signbit(x)) if x.dtype.kind == "f" else not_equal(x, x)
+    return logical_and(isinf(x), ~signbit(x)) if dtypes.kind(x.dtype) == "f" else not_equal(x, x)
 
 
 def isneginf(x, /, out=None):
     x = asarray_any(x)
-    return logical_and(isinf(x), signbit(x)) if x.dtype.kind == "f" else not_equal(x, x)
+    return logical_and(isinf(x), signbit(x)) if dtypes.kind(x.dtype) == "f" else not_equal(x, x)
 
 
 def isreal(x):
@@ -642,7 +642,7 @@ def isreal(x):
 
 
 def _isnan_any(x):
-    return isnan(x) if x.dtype.kind in "fc" else not_equal(x, x)
+    return isnan(x) if dtypes.kind(x.dtype) in "fc" else not_equal(x, x)
 
 
 def iscomplex(x):

@@ -23,7 +23,15 @@ func.func @g(%x: tensor<3xf32>) -> tensor<3xf32> {
 // CHECK-NEXT:    %[[LT:.*]] = stablehlo.compare LT, %arg0, %arg1, FLOAT : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xi1>
 // CHECK-NEXT:    %[[CALL:.*]] = call @g(%arg0) : (tensor<3xf32>) -> tensor<3xf32>
 // CHECK-NEXT:    %[[SEL:.*]] = stablehlo.select %[[LT]], %[[CALL]], %arg1 : tensor<3xi1>, tensor<3xf32>
-// CHECK-NEXT:    %[[CVT:.*]] = stablehlo.convert %[[SEL]] : (tensor<3xf32>) -> tensor<3xi32>
+// float -> int saturates as XLA's convert: >= 2^31 -> INT_MAX, < -2^31 -> INT_MIN, NaN -> 0
+// CHECK-NEXT:    %[[RAW:.*]] = stablehlo.convert %[[SEL]] : (tensor<3xf32>) -> tensor<3xi32>
+// CHECK:         %[[HI:.*]] = stablehlo.compare GE, %[[SEL]]
+// CHECK:         %[[S1:.*]] = stablehlo.select %[[HI]], %{{.*}}, %[[RAW]]
+// CHECK:         %[[LO:.*]] = stablehlo.compare LT, %[[SEL]]
+// CHECK:         %[[S2:.*]] = stablehlo.select %[[LO]], %{{.*}}, %[[S1]]
+// CHECK-NEXT:    %[[NAN:.*]] = stablehlo.compare NE, %[[SEL]], %[[SEL]]
+// CHECK-NEXT:    %{{.*}} = stablehlo.constant dense<0> : tensor<3xi32>
+// CHECK-NEXT:    %[[CVT:.*]] = stablehlo.select %[[NAN]], %{{.*}}, %[[S2]]
 // CHECK-NEXT:    %[[NEGINF:.*]] = stablehlo.constant dense<0xFF800000> : tensor<f32>
 // CHECK-NEXT:    %[[MAX:.*]] = stablehlo.reduce(%arg2 init: %[[NEGINF]]) applies stablehlo.maximum across dimensions = [1] : (tensor<2x3xf32>, tensor<f32>) -> tensor<2xf32>
 // CHECK-NEXT:    %[[TWO:.*]] = stablehlo.constant dense<2.000000e+00> : tensor<3xf32>
