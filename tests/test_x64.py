@@ -239,3 +239,16 @@ def test_one_jitted_x64_program_matches_jax_in_process(x64):
         assert g.dtype == w.dtype, k
         # float64 math built here (no libm double kernels in IREE): a few ulps
         np.testing.assert_allclose(g, w, rtol=4e-16 if k < 9 else 2e-15, atol=0, err_msg=str(k))
+
+
+def test_jit_fast_path_follows_the_x64_flag():
+    # a cached 32-bit trace must not serve calls once x64 is on (and back)
+    f = irjax.jit(lambda x: x + jnp.arange(3))
+    x = jnp.ones(3, jnp.int32)
+    assert f(x).dtype == np.int32 and f(x).dtype == np.int32  # second call: the fast path
+    irjax.config.update("jax_enable_x64", True)
+    try:
+        assert f(x).dtype == np.int64 and f(x).dtype == np.int64
+    finally:
+        irjax.config.update("jax_enable_x64", False)
+    assert f(x).dtype == np.int32
