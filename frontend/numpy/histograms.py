@@ -123,7 +123,8 @@ def histogramdd(sample, bins=10, range=None, weights=None, density: bool | None 
     flat = zeros(sample.shape[:1], dtypes.default_int)
     for k in np.arange(d):
         flat = flat * sizes[k] + _bin_index(sample[:, k], edges[k])
-    w = asarray_any(weights).ravel() if weights is not None else sample[:, 0] * 0 + 1
+    # JAX counts in ints here when unweighted (histogram() counts in floats)
+    w = asarray_any(weights).ravel() if weights is not None else zeros(sample.shape[:1], dtypes.default_int) + 1
     counts = zeros((int(np.prod(sizes)),), w.dtype).at[flat].add(w)
     counts = reshape(counts, sizes)[tuple(slice(1, -1) for _ in sizes)]
     if density:

@@ -249,14 +249,14 @@ def put(a, ind, v, mode: str | None = None, *, inplace: bool = True):
     ind = asarray_any(ind).ravel()
     vals = asarray_any(v).ravel().astype(arr.dtype)
     n = flat.shape[0]
-    if mode is None or mode == "fill":
+    if mode is None or mode == "clip":  # JAX's default for put clips
+        ind, m = clip(ind, 0, n - 1), None
+    elif mode == "fill":
         m = "drop"
     elif mode == "wrap":
         ind, m = remainder(ind, n), None
-    elif mode == "clip":
-        ind, m = clip(ind, 0, n - 1), None
     else:
-        raise ValueError(f"mode should be one of 'wrap' or 'clip'; got mode={mode!r}")
+        raise ValueError(f"mode should be one of 'wrap', 'clip' or 'fill'; got mode={mode!r}")
     if vals.shape[0] != ind.shape[0] and ind.shape[0]:
         vals = take(vals, remainder(arange(ind.shape[0]), max(vals.shape[0], 1)))
     return reshape(flat.at[ind].set(vals, mode=m), arr.shape)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from irjax import dtypes
+from irjax.api import jit
 from irjax.core import Tracer
 from irjax.lax import bitcast_convert_type
 
@@ -201,6 +202,11 @@ def _horner(coeffs, t):
 def i0(x):
     """The modified Bessel function of the first kind, order 0."""
     (x,), dt, _ = promote(asarray_any(x), to_float=True)
+    return _i0_jit(x)
+
+
+def _i0(x):
+    dt = x.dtype
     ax = _abs(x)
     small = ax <= 3.75
     ts = (where(small, ax, 0) / 3.75) ** 2
@@ -209,6 +215,10 @@ def i0(x):
     out_small = _horner(_I0_SMALL, ts)
     out_large = exp(big) / sqrt(big) * _horner(_I0_LARGE, tl)
     return where(small, out_small, out_large).astype(dt)
+
+
+# one compiled function: eagerly its ~40 ops would make one lazy graph past IREE's binding limit
+_i0_jit = jit(_i0)
 
 
 def kaiser(M: int, beta):
@@ -220,7 +230,7 @@ def kaiser(M: int, beta):
     n, dt = _window_k(M)
     alpha = (M - 1) / 2.0
     beta = asarray_any(beta).astype(dt)
-    return i0(beta * sqrt(1 - ((n - alpha) / alpha) ** 2)) / i0(beta)
+    return _i0_jit(beta * sqrt(1 - ((n - alpha) / alpha) ** 2)) / _i0_jit(beta)
 
 
 # ---- array-level helpers -----------------------------------------------------------------------
@@ -417,6 +427,7 @@ savez = np.savez
 def einsum_path(subscripts, /, *operands, optimize="greedy"):
     """NumPy's contraction path for operands of these shapes (the values are not read)."""
     shaped = [np.broadcast_to(np.zeros((), dtypes.canonicalize_dtype(asarray_any(o).dtype)), np.shape(o)) for o in operands]
-    return np.einsum_path(subscripts, *shaped, optimize=optimize if optimize != "auto" else "greedy")
+    path, info = np.einsum_path(subscripts, *shaped, optimize=optimize if optimize != "auto" else "greedy")
+    return [p for p in path if p != "einsum_path"], info
 
 

@@ -98,7 +98,8 @@ def union1d(ar1, ar2, *, size: int | None = None, fill_value=None):
 def setdiff1d(ar1, ar2, assume_unique: bool = False, *, size: int | None = None, fill_value=None):
     s, first = _sorted_firsts(asarray_any(ar1).ravel())
     keep = logical_and(first, logical_not(isin(s, asarray_any(ar2))))
-    return _compact("setdiff1d", s, keep, size, fill_value)
+    # JAX pads setdiff1d with zeros (the other set operations with their smallest value)
+    return _compact("setdiff1d", s, keep, size, 0 if fill_value is None else fill_value)
 
 
 def setxor1d(ar1, ar2, assume_unique: bool = False, *, size: int | None = None, fill_value=None):
