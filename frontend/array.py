@@ -183,7 +183,11 @@ class Array(ArrayMethods):
         return host.__dlpack__(**kwargs)
 
     def __dlpack_device__(self) -> tuple:
-        return (_DL_CPU, 0) if self._device._host_visible else (_DL_TYPES.get(self._device.platform, _DL_CPU), self._device.id)
+        return (
+            (_DL_CPU, 0)
+            if self._device._host_visible
+            else (_DL_TYPES.get(self._device.platform, _DL_CPU), self._device.id)
+        )
 
     def to_device(self, device, /, *, stream=None):
         """This array on `device` (committed there; the same Array if it is there already)."""

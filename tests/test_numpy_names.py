@@ -1,13 +1,12 @@
 """NumPy names added to irjax.numpy (set ops, polynomials, histograms, index helpers, vectorize,
 windows, bit tricks, ...): each against jax.numpy on the same inputs, values and dtypes."""
 
+import irjax
+import irjax.numpy as inp
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
-import irjax
-import irjax.numpy as inp
 
 pytestmark = pytest.mark.slow  # ~100 eager compiles: minutes on a loaded 2-core machine
 
@@ -69,17 +68,32 @@ CASES = [
     ("unravel_index", (np.array([0, 5, 7, -1], np.int32), (2, 4)), {}),
     ("ravel_multi_index", ((np.array([0, 1, 1], np.int32), np.array([3, 0, 2], np.int32)), (2, 4)), {}),
     ("ravel_multi_index", ((np.array([0, 1, 5], np.int32), np.array([3, 0, 9], np.int32)), (2, 4)), {"mode": "clip"}),
-    ("ravel_multi_index", ((np.array([0, 1, 5], np.int32), np.array([3, -1, 9], np.int32)), (2, 4)), {"mode": "wrap", "order": "F"}),
+    (
+        "ravel_multi_index",
+        ((np.array([0, 1, 5], np.int32), np.array([3, -1, 9], np.int32)), (2, 4)),
+        {"mode": "wrap", "order": "F"},
+    ),
     ("ix_", (np.array([0, 2], np.int32), np.array([1, 2, 3], np.int32)), {}),
     ("diagflat", (np.array([[1.0, 2.0], [3.0, 4.0]], np.float32), 1), {}),
-    ("choose", (np.array([[0, 1], [2, 0]], np.int32), [np.ones((2, 2), np.float32), np.zeros(2, np.float32), M[:2, :2].copy()]), {}),
+    (
+        "choose",
+        (
+            np.array([[0, 1], [2, 0]], np.int32),
+            [np.ones((2, 2), np.float32), np.zeros(2, np.float32), M[:2, :2].copy()],
+        ),
+        {},
+    ),
     ("choose", (np.array([0, 5, -1], np.int32), [F[:3], F[3:6], F[6:9]]), {"mode": "wrap"}),
     ("compress", (np.array([True, False, True]), M), {"axis": 0}),
     ("compress", (np.array([1, 0, 1, 1], np.int32), M), {"axis": 1}),
     ("extract", (M > 0, M), {}),
     ("place", (M, M > 0, np.array([7.0, 8.0], np.float32)), {"inplace": False}),
     ("put", (M, np.array([0, 3, 25], np.int32), np.array([1.0, 2.0, 3.0], np.float32)), {"inplace": False}),
-    ("put", (M, np.array([0, 3, 25], np.int32), np.array([1.0, 2.0, 3.0], np.float32)), {"mode": "wrap", "inplace": False}),
+    (
+        "put",
+        (M, np.array([0, 3, 25], np.int32), np.array([1.0, 2.0, 3.0], np.float32)),
+        {"mode": "wrap", "inplace": False},
+    ),
     ("put", (M, np.array([0, 3], np.int32), np.array([1.0, 2.0, 3.0], np.float32)), {"mode": "clip", "inplace": False}),
     ("put_along_axis", (M, np.array([[1], [0], [4], [2]], np.int32), 9.0, 1), {"inplace": False}),
     ("fill_diagonal", (M, 5.0), {"inplace": False}),
@@ -123,7 +137,7 @@ CASES = [
 def test_name_matches_jax(name, args, kwargs):
     def conv(a, mod):
         if a is jnp.sum:
-            return getattr(mod, "sum")
+            return mod.sum
         return a
 
     got = getattr(inp, name)(*[conv(a, inp) for a in args], **kwargs)
@@ -154,7 +168,10 @@ def test_mgrid_ogrid_r_c():
     same(inp.ogrid[0:3, 0:4], jnp.ogrid[0:3, 0:4])
     same(inp.r_[inp.asarray([1, 2]), 0, 4:6], jnp.r_[jnp.asarray([1, 2]), 0, 4:6])
     same(inp.r_["0,2", [1, 2], [3, 4]], jnp.r_["0,2", [1, 2], [3, 4]])
-    same(inp.c_[inp.asarray([1.0, 2.0]), inp.asarray([3.0, 4.0])], jnp.c_[jnp.asarray([1.0, 2.0]), jnp.asarray([3.0, 4.0])])
+    same(
+        inp.c_[inp.asarray([1.0, 2.0]), inp.asarray([3.0, 4.0])],
+        jnp.c_[jnp.asarray([1.0, 2.0]), jnp.asarray([3.0, 4.0])],
+    )
     assert inp.s_[1:3] == np.s_[1:3] and inp.index_exp[1] == np.index_exp[1]
 
 
@@ -229,7 +246,10 @@ def test_vectorize_and_apply_along_axis():
             inp.apply_along_axis(lambda v: v[:, None] * v[:2], axis, x3),
             jnp.apply_along_axis(lambda v: v[:, None] * v[:2], axis, x3),
         )
-    same(irjax.jit(lambda v: inp.apply_along_axis(inp.sort, 1, v))(M), jax.jit(lambda v: jnp.apply_along_axis(jnp.sort, 1, v))(M))
+    same(
+        irjax.jit(lambda v: inp.apply_along_axis(inp.sort, 1, v))(M),
+        jax.jit(lambda v: jnp.apply_along_axis(jnp.sort, 1, v))(M),
+    )
 
 
 def test_piecewise():

@@ -4,7 +4,10 @@ import numpy as _np
 from irjax.array import Array as ndarray  # noqa: F401
 from irjax.dtypes import float0, promote_types, result_type  # noqa: F401
 
+# array API 2023.12 names, set operations, polynomials, histograms, index helpers, the rest of NumPy
+from . import array_api as _array_api
 from . import linalg  # noqa: F401
+from .array_api import __array_api_version__, __array_namespace_info__, can_cast, from_dlpack, isdtype  # noqa: F401
 from .creation import *  # noqa: F401,F403
 from .creation import (  # noqa: F401
     arange,
@@ -26,7 +29,73 @@ from .creation import (  # noqa: F401
     zeros,
     zeros_like,
 )
+from .functional import apply_along_axis, apply_over_axes, piecewise, vectorize  # noqa: F401
+from .histograms import (  # noqa: F401
+    bincount,
+    digitize,
+    histogram,
+    histogram2d,
+    histogram_bin_edges,
+    histogramdd,
+    interp,
+)
+from .index_tricks import (  # noqa: F401
+    c_,
+    choose,
+    compress,
+    diagflat,
+    extract,
+    fill_diagonal,
+    index_exp,
+    ix_,
+    mask_indices,
+    mgrid,
+    ogrid,
+    place,
+    put,
+    put_along_axis,
+    r_,
+    ravel_multi_index,
+    s_,
+    unravel_index,
+)
 from .indexing import argwhere, flatnonzero, nonzero, take, take_along_axis  # noqa: F401
+from .misc import (  # noqa: F401
+    array_equiv,
+    array_repr,
+    array_str,
+    bartlett,
+    bitwise_count,
+    blackman,
+    block,
+    copy,
+    dsplit,
+    einsum_path,
+    frexp,
+    frombuffer,
+    fromfile,
+    fromiter,
+    fromstring,
+    get_printoptions,
+    gradient,
+    hamming,
+    hanning,
+    i0,
+    iterable,
+    kaiser,
+    load,
+    nextafter,
+    packbits,
+    printoptions,
+    resize,
+    save,
+    savez,
+    set_printoptions,
+    spacing,
+    trim_zeros,
+    unpackbits,
+    unwrap,
+)
 from .nanfunctions import (  # noqa: F401
     nanargmax,
     nanargmin,
@@ -43,6 +112,7 @@ from .nanfunctions import (  # noqa: F401
     nansum,
     nanvar,
 )
+from .polynomial import poly, polyadd, polyder, polydiv, polyfit, polyint, polymul, polysub, polyval  # noqa: F401
 from .products import (  # noqa: F401
     convolve,
     correlate,
@@ -83,6 +153,7 @@ from .reductions import (  # noqa: F401
     sum,
     var,
 )
+from .setops import intersect1d, setdiff1d, setxor1d, union1d, unique_all, unique_counts, unique_inverse, unique_values  # noqa: F401
 from .shape import (  # noqa: F401
     append,
     array_split,
@@ -137,78 +208,6 @@ from .sorting import argpartition, argsort, isin, lexsort, partition, searchsort
 from .statistics import corrcoef, cov, percentile, quantile  # noqa: F401
 from .ufuncs import *  # noqa: F401,F403
 from .ufuncs import abs, absolute, astype, clip, divmod, pow, round, where  # noqa: F401
-
-# array API 2023.12 names, set operations, polynomials, histograms, index helpers, the rest of NumPy
-from . import array_api as _array_api
-from .array_api import __array_api_version__, __array_namespace_info__, can_cast, from_dlpack, isdtype  # noqa: F401
-from .functional import apply_along_axis, apply_over_axes, piecewise, vectorize  # noqa: F401
-from .histograms import (  # noqa: F401
-    bincount,
-    digitize,
-    histogram,
-    histogram2d,
-    histogram_bin_edges,
-    histogramdd,
-    interp,
-)
-from .index_tricks import (  # noqa: F401
-    c_,
-    choose,
-    compress,
-    diagflat,
-    extract,
-    fill_diagonal,
-    index_exp,
-    ix_,
-    mask_indices,
-    mgrid,
-    ogrid,
-    place,
-    put,
-    put_along_axis,
-    r_,
-    ravel_multi_index,
-    s_,
-    unravel_index,
-)
-from .misc import (  # noqa: F401
-    array_equiv,
-    array_repr,
-    array_str,
-    bartlett,
-    bitwise_count,
-    blackman,
-    block,
-    copy,
-    dsplit,
-    einsum_path,
-    frexp,
-    frombuffer,
-    fromfile,
-    fromiter,
-    fromstring,
-    get_printoptions,
-    gradient,
-    hamming,
-    hanning,
-    i0,
-    iterable,
-    kaiser,
-    load,
-    nextafter,
-    packbits,
-    printoptions,
-    resize,
-    save,
-    savez,
-    set_printoptions,
-    spacing,
-    trim_zeros,
-    unpackbits,
-    unwrap,
-)
-from .polynomial import poly, polyadd, polyder, polydiv, polyfit, polyint, polymul, polysub, polyval  # noqa: F401
-from .setops import intersect1d, setdiff1d, setxor1d, union1d, unique_all, unique_counts, unique_inverse, unique_values  # noqa: F401
 
 # device= on every creation function (the array API's keyword; JAX has it too)
 (

@@ -104,8 +104,9 @@ def __array_namespace_info__() -> ArrayNamespaceInfo:  # noqa: N807
 
 def from_dlpack(x, /, *, device=None, copy: bool | None = None) -> Array:
     """An Array over the memory of a DLPack producer (a NumPy array, ...). On the CPU the
-    buffer is imported without a copy when its dtype is an irjax dtype and it is contiguous
-    and aligned; copy=True always copies, copy=False raises where a copy would be needed."""
+    buffer is imported without a copy when its dtype is an irjax dtype and it is contiguous,
+    aligned and writable (the Array then aliases it: writes through the producer show, as
+    with JAX's CPU import); copy=True always copies, copy=False raises where one is needed."""
     if not hasattr(x, "__dlpack__"):
         raise TypeError(f"from_dlpack expects an object with __dlpack__, got {type(x).__name__}")
     if isinstance(x, Array):
@@ -120,6 +121,7 @@ def from_dlpack(x, /, *, device=None, copy: bool | None = None) -> Array:
         and dev._host_visible
         and dt == host.dtype
         and host.flags.c_contiguous
+        and host.flags.writeable  # (IREE's import takes writable buffers only: a read-only one is copied)
         and host.ctypes.data % max(host.dtype.itemsize, 1) == 0
         and host.size > 0
     )

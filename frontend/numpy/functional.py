@@ -132,5 +132,3 @@ def piecewise(x, condlist, funclist, *args, **kw):
     for c, f in zip(conds, funclist[:n]):
         out = where(c, value(f), out)
     return out
-
-

@@ -184,4 +184,3 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         out = where(x < xp[0], lv, out)
         out = where(x > xp[-1], rv, out)
     return out
-

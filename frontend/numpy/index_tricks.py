@@ -184,7 +184,9 @@ def choose(a, choices, out=None, mode: str = "raise"):
     n = len(ch)
     if mode == "raise":
         if isinstance(a, Tracer):
-            raise ValueError("The error occurred because jnp.choose was jit-compiled with mode='raise'. Use mode='wrap' or mode='clip' instead.")
+            raise ValueError(
+                "The error occurred because jnp.choose was jit-compiled with mode='raise'. Use mode='wrap' or mode='clip' instead."
+            )
         h = np.asarray(a)
         if h.size and (h.min() < 0 or h.max() >= n):
             raise ValueError("invalid entry in choice array")

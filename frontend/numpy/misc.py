@@ -189,7 +189,17 @@ def blackman(M: int):
 
 # Abramowitz & Stegun 9.8.1 / 9.8.2 (relative error below 2e-7: float32's resolution)
 _I0_SMALL = (1.0, 3.5156229, 3.0899424, 1.2067492, 0.2659732, 0.0360768, 0.0045813)
-_I0_LARGE = (0.39894228, 0.01328592, 0.00225319, -0.00157565, 0.00916281, -0.02057706, 0.02635537, -0.01647633, 0.00392377)
+_I0_LARGE = (
+    0.39894228,
+    0.01328592,
+    0.00225319,
+    -0.00157565,
+    0.00916281,
+    -0.02057706,
+    0.02635537,
+    -0.01647633,
+    0.00392377,
+)
 
 
 def _horner(coeffs, t):
@@ -257,7 +267,9 @@ def gradient(f, *varargs, axis=None, edge_order=None):
         y = moveaxis(f, ax, 0)
         n = y.shape[0]
         if n < 2:
-            raise ValueError("Shape of array too small to calculate a numerical gradient, at least 2 elements are required.")
+            raise ValueError(
+                "Shape of array too small to calculate a numerical gradient, at least 2 elements are required."
+            )
         h = asarray_any(h)
         if h.ndim == 0:
             inner = (y[2:] - y[:-2]) / (2 * h)
@@ -426,8 +438,8 @@ savez = np.savez
 
 def einsum_path(subscripts, /, *operands, optimize="greedy"):
     """NumPy's contraction path for operands of these shapes (the values are not read)."""
-    shaped = [np.broadcast_to(np.zeros((), dtypes.canonicalize_dtype(asarray_any(o).dtype)), np.shape(o)) for o in operands]
+    shaped = [
+        np.broadcast_to(np.zeros((), dtypes.canonicalize_dtype(asarray_any(o).dtype)), np.shape(o)) for o in operands
+    ]
     path, info = np.einsum_path(subscripts, *shaped, optimize=optimize if optimize != "auto" else "greedy")
     return [p for p in path if p != "einsum_path"], info
-
-

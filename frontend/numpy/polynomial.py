@@ -11,9 +11,9 @@ from . import linalg
 from ._util import asarray_any
 from .creation import arange, asarray, full, zeros
 from .products import convolve
+from .reductions import sum as _sum
 from .shape import concatenate, flip
 from .ufuncs import sqrt
-from .reductions import sum as _sum
 
 
 def _coeffs(p, name):
@@ -172,4 +172,3 @@ def polyfit(x, y, deg: int, rcond=None, full: bool = False, w=None, cov: bool = 
         fac = _sum((lhs @ c - rhs) ** 2) / (x.shape[0] - order)
         return c, base * fac
     return c
-
