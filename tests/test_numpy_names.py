@@ -285,3 +285,30 @@ def test_errors_name_what_was_expected():
         inp.ravel_multi_index((np.array([0, 3]), np.array([0, 1])), (3, 3))
     with pytest.raises(ValueError, match="signature"):
         inp.vectorize(lambda a: a, signature="(n->()")(F)
+
+
+def test_convolve_correlate_through_conv_general_dilated():
+    r = np.random.RandomState(1)
+    pairs = [
+        (np.array([1, 2, 3], np.int32), np.array([0, 1], np.int32)),  # ints give floats, as in JAX
+        (r.randn(7).astype(np.float32), r.randn(4).astype(np.float32)),
+        (r.randn(3).astype(np.float32), r.randn(6).astype(np.float32)),
+    ]
+    for a, b in pairs:
+        for fn in ("convolve", "correlate"):
+            for mode in ("full", "same", "valid"):
+                same(getattr(inp, fn)(a, b, mode=mode), getattr(jnp, fn)(a, b, mode=mode), rtol=1e-5, atol=1e-5)
+    a, b = pairs[1]
+    gi = irjax.grad(lambda a, b: inp.convolve(a, b, mode="same").sum() ** 2, argnums=(0, 1))(a, b)
+    gj = jax.grad(lambda a, b: jnp.convolve(a, b, mode="same").sum() ** 2, argnums=(0, 1))(a, b)
+    same(gi, gj, rtol=1e-5, atol=1e-5)
+    x = np.stack([a, 2 * a])
+    same(irjax.vmap(lambda v: inp.correlate(v, b))(x), jax.vmap(lambda v: jnp.correlate(v, b))(x), rtol=1e-5, atol=1e-5)
+
+
+def test_meshgrid_sparse_and_indexing():
+    a, b, c = np.arange(2), np.arange(3.0), np.arange(4)
+    for kw in ({}, {"indexing": "ij"}, {"sparse": True}, {"sparse": True, "indexing": "ij"}):
+        same(inp.meshgrid(a, b, c, **kw), jnp.meshgrid(a, b, c, **kw))
+    with pytest.raises(ValueError, match="indexing"):
+        inp.meshgrid(a, b, indexing="yx")

@@ -6,7 +6,7 @@ import numpy as np
 from irjax import dtypes
 from irjax.core import Tracer, bind
 from irjax.custom_derivatives import custom_jvp
-from irjax.device_api import device_put
+from irjax.device_api import device_put as _device_put
 
 from ._util import _copy_with_weak, asarray_any, check_arraylike, convert, is_array, promote, with_weak
 
@@ -563,7 +563,7 @@ def astype(x, dtype, /, *, copy=False, device=None):
     if copy and out is x and not isinstance(x, Tracer):
         out = _copy_with_weak(x, x.aval.weak_type)
     if device is not None:
-        out = device_put(out, device)
+        out = _device_put(out, device)
     return out
 
 
