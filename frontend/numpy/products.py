@@ -297,7 +297,7 @@ def _correlate(a, v, mode, what):
     swap = v.shape[0] > a.shape[0]
     if swap:  # numpy.convolve is symmetric; correlate(a, v) = reverse(correlate(v, a)) conj
         a, v = v, a
-    n, m = a.shape[0], v.shape[0]
+    m = v.shape[0]
     if mode == "valid":
         lo, hi = 0, 0
     elif mode == "same":
