@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run data-apis/array-api-tests (../shared/peer/array-api-tests) from a temporary copy against
 # one namespace, with the flags the project compares under. Usage:
-#   scripts/array_api_run.sh irjax.numpy 2021.12 [extra pytest args]
+#   scripts/array_api_run.sh irjax.numpy 2021.12 [test files or other pytest args]
+# With no test file given it runs the whole suite (array_api_tests/).
 # Prints pytest's summary line; the full log is left in $OUT_DIR (default: the temp copy).
 set -euo pipefail
 mod=${1:?module, e.g. irjax.numpy or jax.numpy}
@@ -14,8 +15,10 @@ d=$(mktemp -d)
 cp -r "$src" "$d/aat"
 cd "$d/aat"
 log=${OUT_DIR:-$d}/array_api_${mod//./_}_${ver}.log
+targets=(array_api_tests)
+for a in "$@"; do [[ $a == array_api_tests/* ]] && targets=() && break; done
 ARRAY_API_TESTS_MODULE=$mod ARRAY_API_TESTS_VERSION=$ver \
-  "$py" -m pytest array_api_tests -p no:cacheprovider --max-examples 20 \
+  "$py" -m pytest "${targets[@]}" -p no:cacheprovider --max-examples 20 \
   --hypothesis-disable-deadline --derandomize -q -rf "$@" >"$log" 2>&1 || true
 tail -1 "$log"
 echo "log: $log"

@@ -312,3 +312,22 @@ def test_meshgrid_sparse_and_indexing():
         same(inp.meshgrid(a, b, c, **kw), jnp.meshgrid(a, b, c, **kw))
     with pytest.raises(ValueError, match="indexing"):
         inp.meshgrid(a, b, indexing="yx")
+
+
+def test_frompyfunc_ufunc_methods():
+    def f(x, y):
+        return x * y + 1
+
+    a = np.arange(1, 7, dtype=np.float32).reshape(2, 3)
+    for identity in (None, 1.0):
+        ui, uj = inp.frompyfunc(f, 2, 1, identity=identity), jnp.frompyfunc(f, 2, 1, identity=identity)
+        same(ui(a, 2.0), uj(a, 2.0))
+        same(ui.outer(a[0], a[1]), uj.outer(a[0], a[1]))
+        same(ui.reduce(a, axis=1), uj.reduce(a, axis=1))
+        same(ui.reduce(a, axis=None, initial=2.0, keepdims=True), uj.reduce(a, axis=None, initial=2.0, keepdims=True))
+        same(ui.accumulate(a, axis=1), uj.accumulate(a, axis=1))
+        same(irjax.jit(lambda v, u=ui: u.reduce(v, axis=0))(a), jax.jit(lambda v, u=uj: u.reduce(v, axis=0))(a))
+    idx, b = np.array([0, 2, 0]), np.array([1.0, 2.0, 3.0], np.float32)
+    same(ui.at(np.zeros(4, np.float32), idx, b, inplace=False), uj.at(np.zeros(4, np.float32), idx, b, inplace=False))
+    with pytest.raises(ValueError, match="binary"):
+        inp.frompyfunc(lambda x: x, 1, 1).reduce(a)

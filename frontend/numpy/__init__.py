@@ -29,7 +29,7 @@ from .creation import (  # noqa: F401
     zeros,
     zeros_like,
 )
-from .functional import apply_along_axis, apply_over_axes, piecewise, vectorize  # noqa: F401
+from .functional import apply_along_axis, apply_over_axes, frompyfunc, piecewise, ufunc, vectorize  # noqa: F401
 from .histograms import (  # noqa: F401
     bincount,
     digitize,

@@ -1,5 +1,5 @@
-"""Function-lifting helpers built on vmap: vectorize (with gufunc signatures),
-apply_along_axis, apply_over_axes, piecewise."""
+"""Function-lifting helpers built on vmap and scan: vectorize (with gufunc signatures),
+apply_along_axis, apply_over_axes, piecewise, ufunc / frompyfunc."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import re
 
 import numpy as np
 from irjax.api import vmap
+from irjax.control_flow import scan
 
 from ._util import asarray_any, canonical_axis
-from .creation import zeros
-from .shape import broadcast_to, expand_dims, moveaxis
+from .creation import arange, full, zeros
+from .shape import broadcast_to, concatenate, expand_dims, moveaxis
 from .ufuncs import where
 
 _DIM = r"\w+"
@@ -132,3 +133,108 @@ def piecewise(x, condlist, funclist, *args, **kw):
     for c, f in zip(conds, funclist[:n]):
         out = where(c, value(f), out)
     return out
+
+
+class ufunc:  # noqa: N801  (JAX's name)
+    """A scalar function lifted to NumPy's ufunc interface: calls broadcast (vectorize), and
+    for binary ufuncs outer, reduce and accumulate (a scan along the axis, in order) and at."""
+
+    def __init__(self, func, /, nin: int, nout: int, *, name: str | None = None, nargs=None, identity=None):
+        self.func, self.nin, self.nout = func, int(nin), int(nout)
+        self.nargs = nargs if nargs is not None else self.nin
+        self.identity = identity
+        self.__name__ = name or getattr(func, "__name__", "ufunc")
+        self._call = vectorize(func)
+
+    def __repr__(self):
+        return f"<jnp.ufunc '{self.__name__}'>"
+
+    def __call__(self, *args, out=None, where=None):
+        if out is not None:
+            raise NotImplementedError(f"out argument of {self}")
+        if where is not None:
+            raise NotImplementedError(f"where argument of {self}")
+        if len(args) != self.nin:
+            raise TypeError(f"{self.__name__}() takes {self.nin} positional argument(s) but {len(args)} were given")
+        return self._call(*args)
+
+    def _binary(self, method):
+        if self.nin != 2 or self.nout != 1:
+            raise ValueError(
+                f"{method} only supported for binary ufuncs with a single output; {self} has nin={self.nin}, nout={self.nout}"
+            )
+
+    def outer(self, A, B, /):
+        self._binary("outer")
+        A, B = asarray_any(A), asarray_any(B)
+        return self._call(A.reshape(A.shape + (1,) * B.ndim), B)
+
+    def reduce(self, a, axis=0, dtype=None, out=None, keepdims: bool = False, initial=None, where=None):
+        self._binary("reduce")
+        if out is not None or where is not None:
+            raise NotImplementedError(f"out/where arguments of {self}.reduce")
+        a = asarray_any(a)
+        if dtype is not None:
+            a = a.astype(dtype)
+        if axis is None:
+            x, axis_c = a.ravel(), 0
+        else:
+            axis_c = canonical_axis(axis, a.ndim)
+            x = moveaxis(a, axis_c, 0)
+        if initial is None:  # the fold starts from the identity where there is one (as JAX's)
+            if self.identity is None and x.shape[0] == 0:
+                raise ValueError(f"zero-size array to reduction operation {self.__name__} which has no identity")
+            initial = self.identity
+        if initial is None:
+            init, rest = x[0], x[1:]
+        else:
+            init, rest = full(x.shape[1:], initial, dtype=x.dtype), x
+        acc, _ = scan(lambda c, v: (asarray_any(self._call(c, v)).astype(x.dtype), None), init, rest)
+        if keepdims:
+            acc = expand_dims(acc, tuple(range(a.ndim)) if axis is None else axis_c)
+        return acc
+
+    def accumulate(self, a, axis: int = 0, dtype=None, out=None):
+        self._binary("accumulate")
+        if out is not None:
+            raise NotImplementedError(f"out argument of {self}.accumulate")
+        a = asarray_any(a)
+        if dtype is not None:
+            a = a.astype(dtype)
+        axis_c = canonical_axis(axis, a.ndim)
+        x = moveaxis(a, axis_c, 0)
+        if x.shape[0] == 0:
+            return a
+
+        def step(c, v):
+            c = asarray_any(self._call(c, v)).astype(x.dtype)
+            return c, c
+
+        _, ys = scan(step, x[0], x[1:])
+        return moveaxis(concatenate([x[:1], ys], axis=0), 0, axis_c)
+
+    def at(self, a, indices, b=None, /, *, inplace: bool = True):
+        """a with func applied at `indices` one index at a time (repeated indices compose)."""
+        if inplace:
+            raise NotImplementedError(
+                "jnp.ufunc.at cannot modify arrays in-place, because JAX arrays are immutable. Pass inplace=False."
+            )
+        a = asarray_any(a)
+        idx = asarray_any(indices).ravel()
+        if self.nin == 2:
+            bv = broadcast_to(asarray_any(b).astype(a.dtype), idx.shape + a.shape[1:])
+        elif self.nin != 1:
+            raise ValueError(f"at is only supported for unary and binary ufuncs; {self} has nin={self.nin}")
+
+        def step(arr, k):
+            i = idx[k]
+            cur = arr[i]
+            new = self._call(cur, bv[k]) if self.nin == 2 else self._call(cur)
+            return arr.at[i].set(asarray_any(new).astype(a.dtype)), None
+
+        out, _ = scan(step, a, arange(idx.shape[0]))
+        return out
+
+
+def frompyfunc(func, /, nin: int, nout: int, *, identity=None) -> ufunc:
+    return ufunc(func, nin, nout, identity=identity)
