@@ -182,3 +182,13 @@ def test_linalg_cross_and_array_properties():
     x = inp.asarray(a)
     np.testing.assert_array_equal(np.asarray(x.mT), a.T)
     assert [1, 2, 3][inp.asarray(1)] == 2 and bool(inp.asarray(1)) and complex(inp.asarray(2.0)) == 2 + 0j
+
+
+def test_eye_diagonal_outside_the_matrix():
+    # the suite draws any Python int for k; NumPy and JAX give all zeros
+    for n, m, k in [(1, None, 2**31), (3, 4, -3), (3, 4, 4), (0, 2, 5), (2, 2, -(2**40))]:
+        got = inp.eye(n, m, k=k)
+        want = np.eye(n, m, k=k, dtype=np.float32)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_array_equal(np.asarray(got), want)
+    np.testing.assert_array_equal(np.asarray(inp.eye(3, 4, k=-2)), np.asarray(jnp.eye(3, 4, k=-2)))

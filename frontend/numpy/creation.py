@@ -179,7 +179,9 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
 def eye(N, M=None, k=0, dtype=None):
     M = N if M is None else M
     dt = _dt(dtype)
-    r = bind("iota", dtype=np.dtype(np.int32), shape=(N, M), dimension=0) if N and M else None
+    if isinstance(k, (int, np.integer)) and not -N < int(k) < M:
+        k = 0 if not (N and M) else None  # a diagonal outside the matrix (any Python int): all zeros
+    r = bind("iota", dtype=np.dtype(np.int32), shape=(N, M), dimension=0) if N and M and k is not None else None
     if r is None:
         return zeros((N, M), dt)
     c = bind("iota", dtype=np.dtype(np.int32), shape=(N, M), dimension=1)
