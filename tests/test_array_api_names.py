@@ -192,3 +192,16 @@ def test_eye_diagonal_outside_the_matrix():
         assert got.shape == want.shape and got.dtype == want.dtype
         np.testing.assert_array_equal(np.asarray(got), want)
     np.testing.assert_array_equal(np.asarray(inp.eye(3, 4, k=-2)), np.asarray(jnp.eye(3, 4, k=-2)))
+
+
+def test_linalg_vecdot_keeps_dtype_and_checks_sizes():
+    a, b = np.array([[1, 2, 3]], np.uint8), np.array([4, 5, 6], np.uint8)
+    got, want = inp.linalg.vecdot(a, b), jnp.linalg.vecdot(a, b)
+    assert got.dtype == want.dtype == np.uint8
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+    x = np.random.RandomState(0).randn(3, 3).astype(np.float32)
+    np.testing.assert_allclose(
+        np.asarray(inp.linalg.vecdot(x, x.T, axis=0)), np.asarray(jnp.linalg.vecdot(x, x.T, axis=0)), rtol=1e-6
+    )
+    with pytest.raises(ValueError, match="axis"):
+        inp.linalg.vecdot(np.ones((2, 3), np.float32), np.ones((2, 1), np.float32))

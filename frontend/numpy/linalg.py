@@ -626,8 +626,9 @@ def matrix_transpose(x, /):
 
 
 def vecdot(x1, x2, /, *, axis=-1):
-    """Dot product of vectors along axis (broadcasting the rest)."""
-    return jnp.sum(asarray_any(x1) * asarray_any(x2), axis=axis)
+    """Dot product of vectors along axis (broadcasting the rest): jnp.vecdot's rules, which keep
+    the operands' dtype (uint8 stays uint8) and refuse mismatched sizes along `axis`."""
+    return jnp.vecdot(x1, x2, axis=axis)
 
 
 def diagonal(x, /, *, offset=0):
