@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dtypes
+from . import device_api, dtypes
 from .array_methods import ArrayMethods
 from .core import ShapedArray
 from .sharding import Shard, SingleDeviceSharding
+
+# DLPack's device type codes (dlpack.h DLDeviceType)
+_DL_CPU = 1
+_DL_TYPES = {"cpu": 1, "cuda": 2, "vulkan": 7, "rocm": 10}
 
 DELETED = ("deleted",)  # Array._lazy of a deleted (donated) array; _buf is then None
 
@@ -153,8 +157,32 @@ class Array(ArrayMethods):
     def __reduce__(self):
         return (_rebuild, (self._value, self.aval.weak_type))
 
-    def __dlpack__(self, *a, **k):
-        return self._value.__dlpack__(*a, **k)
+    # -- DLPack and the array API's device methods (array API 2023.12) --------------------------
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """Export through NumPy's DLPack. On a host-visible (CPU) device without copy=True the
+        capsule views the device buffer itself (zero-copy; a consumer that writes through it
+        changes this Array, as with JAX's CPU export); elsewhere it exports a host copy."""
+        if dl_device is not None and tuple(dl_device)[0] != _DL_CPU:
+            raise BufferError(f"irjax exports DLPack on the CPU only; dl_device={dl_device} was requested")
+        if copy is False and not self._device._host_visible:
+            raise BufferError(f"exporting an array on {self._device} to the CPU needs a copy (copy=False given)")
+        if self._device._host_visible and not copy and self.aval.size:
+            host = self._bv.map().asarray(list(self.aval.shape), self.aval.dtype)
+        else:
+            host = np.array(self._value, copy=True)
+        kwargs = {} if max_version is None else {"max_version": max_version}
+        return host.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple:
+        return (
+            (_DL_CPU, 0)
+            if self._device._host_visible
+            else (_DL_TYPES.get(self._device.platform, _DL_CPU), self._device.id)
+        )
+
+    def to_device(self, device, /, *, stream=None):
+        """This array on `device` (committed there; the same Array if it is there already)."""
+        return device_api.device_put(self, device)
 
     def __array_namespace__(self, api_version=None):
         from . import numpy as jnp

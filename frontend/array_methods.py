@@ -141,13 +141,13 @@ class ArrayMethods:
     def mT(self):
         return _np().swapaxes(self, -1, -2)
 
-    def reshape(self, *shape, order="C"):
+    def reshape(self, *shape, order="C", copy=None):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return _np().reshape(self, shape, order=order)
+        return _np().reshape(self, shape, order=order, copy=copy)
 
-    def astype(self, dtype):
-        return _np().astype(self, dtype)
+    def astype(self, dtype, copy=False, device=None):
+        return _np().astype(self, dtype, copy=copy, device=device)
 
     def transpose(self, *axes):
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):

@@ -4,7 +4,10 @@ import numpy as _np
 from irjax.array import Array as ndarray  # noqa: F401
 from irjax.dtypes import float0, issubdtype, promote_types, result_type  # noqa: F401  (issubdtype: bfloat16 is floating)
 
+# array API 2023.12 names, set operations, polynomials, histograms, index helpers, the rest of NumPy
+from . import array_api as _array_api
 from . import linalg  # noqa: F401
+from .array_api import __array_api_version__, __array_namespace_info__, can_cast, from_dlpack, isdtype  # noqa: F401
 from .creation import *  # noqa: F401,F403
 from .creation import (  # noqa: F401
     arange,
@@ -27,7 +30,73 @@ from .creation import (  # noqa: F401
     zeros_like,
 )
 from .dtype_info import finfo, iinfo  # noqa: F401
+from .functional import apply_along_axis, apply_over_axes, frompyfunc, piecewise, ufunc, vectorize  # noqa: F401
+from .histograms import (  # noqa: F401
+    bincount,
+    digitize,
+    histogram,
+    histogram2d,
+    histogram_bin_edges,
+    histogramdd,
+    interp,
+)
+from .index_tricks import (  # noqa: F401
+    c_,
+    choose,
+    compress,
+    diagflat,
+    extract,
+    fill_diagonal,
+    index_exp,
+    ix_,
+    mask_indices,
+    mgrid,
+    ogrid,
+    place,
+    put,
+    put_along_axis,
+    r_,
+    ravel_multi_index,
+    s_,
+    unravel_index,
+)
 from .indexing import argwhere, flatnonzero, nonzero, take, take_along_axis  # noqa: F401
+from .misc import (  # noqa: F401
+    array_equiv,
+    array_repr,
+    array_str,
+    bartlett,
+    bitwise_count,
+    blackman,
+    block,
+    copy,
+    dsplit,
+    einsum_path,
+    frexp,
+    frombuffer,
+    fromfile,
+    fromiter,
+    fromstring,
+    get_printoptions,
+    gradient,
+    hamming,
+    hanning,
+    i0,
+    iterable,
+    kaiser,
+    load,
+    nextafter,
+    packbits,
+    printoptions,
+    resize,
+    save,
+    savez,
+    set_printoptions,
+    spacing,
+    trim_zeros,
+    unpackbits,
+    unwrap,
+)
 from .nanfunctions import (  # noqa: F401
     nanargmax,
     nanargmin,
@@ -44,6 +113,7 @@ from .nanfunctions import (  # noqa: F401
     nansum,
     nanvar,
 )
+from .polynomial import poly, polyadd, polyder, polydiv, polyfit, polyint, polymul, polysub, polyval  # noqa: F401
 from .products import (  # noqa: F401
     convolve,
     correlate,
@@ -84,6 +154,7 @@ from .reductions import (  # noqa: F401
     sum,
     var,
 )
+from .setops import intersect1d, setdiff1d, setxor1d, union1d, unique_all, unique_counts, unique_inverse, unique_values  # noqa: F401
 from .shape import (  # noqa: F401
     append,
     array_split,
@@ -139,6 +210,44 @@ from .statistics import corrcoef, cov, percentile, quantile  # noqa: F401
 from .ufuncs import *  # noqa: F401,F403
 from .ufuncs import abs, absolute, astype, clip, divmod, pow, round, where  # noqa: F401
 
+# device= on every creation function (the array API's keyword; JAX has it too)
+(
+    arange,
+    array,
+    asarray,
+    empty,
+    empty_like,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    zeros,
+    zeros_like,
+    identity,
+    tri,
+) = (
+    _array_api.with_device(f)
+    for f in (
+        arange,
+        array,
+        asarray,
+        empty,
+        empty_like,
+        eye,
+        full,
+        full_like,
+        linspace,
+        ones,
+        ones_like,
+        zeros,
+        zeros_like,
+        identity,
+        tri,
+    )
+)
+
 bool_ = _np.bool_
 int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
 uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
@@ -148,6 +257,8 @@ complex64, complex128 = _np.complex64, _np.complex128
 single, double, csingle, cdouble = _np.float32, _np.float64, _np.complex64, _np.complex128
 float_, int_, uint, complex_ = _np.float64, _np.int64, _np.uint64, _np.complex128
 bool = _np.bool_  # noqa: A001
+character, flexible, object_ = _np.character, _np.flexible, _np.object_  # (NumPy's type classes, as in JAX)
+ComplexWarning = _np.exceptions.ComplexWarning
 try:
     from ml_dtypes import bfloat16  # noqa: F401
 except ImportError:  # pragma: no cover

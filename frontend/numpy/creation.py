@@ -179,7 +179,9 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
 def eye(N, M=None, k=0, dtype=None):
     M = N if M is None else M
     dt = _dt(dtype)
-    r = bind("iota", dtype=np.dtype(np.int32), shape=(N, M), dimension=0) if N and M else None
+    if isinstance(k, (int, np.integer)) and not -N < int(k) < M:
+        k = 0 if not (N and M) else None  # a diagonal outside the matrix (any Python int): all zeros
+    r = bind("iota", dtype=np.dtype(np.int32), shape=(N, M), dimension=0) if N and M and k is not None else None
     if r is None:
         return zeros((N, M), dt)
     c = bind("iota", dtype=np.dtype(np.int32), shape=(N, M), dimension=1)
@@ -211,7 +213,9 @@ def triu(m, k=0):
     return where(tri(m.shape[-2], m.shape[-1], k - 1, bool), zeros_like(m), m)
 
 
-def meshgrid(*xi, indexing="xy"):
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"Valid values for indexing are 'xy' and 'ij', got {indexing!r}")
     xs = [asarray_any(x).reshape(-1) for x in xi]
     shape = [x.shape[0] for x in xs]
     if indexing == "xy" and len(xs) >= 2:
@@ -221,7 +225,10 @@ def meshgrid(*xi, indexing="xy"):
         j = i
         if indexing == "xy" and len(xs) >= 2 and i < 2:
             j = 1 - i
-        out.append(bind("broadcast_in_dim", x, shape=tuple(shape), broadcast_dimensions=(j,)))
+        if sparse:  # each output keeps its own axis, ones elsewhere
+            out.append(x.reshape(tuple(d if k == j else 1 for k, d in enumerate(shape))))
+        else:
+            out.append(bind("broadcast_in_dim", x, shape=tuple(shape), broadcast_dimensions=(j,)))
     return out
 
 

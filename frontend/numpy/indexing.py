@@ -396,7 +396,7 @@ def nonzero(a, size=None, fill_value=None):
             "The size argument of jnp.nonzero must be statically specified to use jnp.nonzero within JAX transformations.",
         )
     if isinstance(a, Tracer):
-        raise NotImplementedError("jnp.nonzero with size= under a transformation")
+        return _nonzero_sized(a, int(size), fill_value)
     res = np.nonzero(np.asarray(a))
     if size is not None:
         fv = 0 if fill_value is None else fill_value
@@ -404,6 +404,30 @@ def nonzero(a, size=None, fill_value=None):
     from .creation import array
 
     return tuple(array(r.astype(np.int32)) for r in res)
+
+
+def _nonzero_sized(a, size, fill_value):
+    """nonzero of a traced array, `size` entries: each nonzero element scatters its flat index
+    to its rank (a cumulative count); empty slots keep fill_value (default 0) per dimension."""
+    from .creation import arange, full
+    from .reductions import cumsum
+    from .ufuncs import where
+
+    shape = a.shape
+    m = (a != 0).ravel()
+    n = m.shape[0]
+    rank = cumsum(m.astype(np.int32)) - 1
+    flat = full((size,), n, dtype=np.int32).at[where(m, rank, size)].set(arange(n, dtype=np.int32), mode="drop")
+    empty = flat == n
+    fills = fill_value if isinstance(fill_value, (tuple, list)) else (fill_value,) * len(shape)
+    if len(fills) != len(shape):
+        raise ValueError(f"fill_value must be a scalar or a tuple of length {len(shape)}; got {fill_value!r}")
+    out, stride = [], 1
+    for d in reversed(shape):
+        out.append(((flat // stride) % max(d, 1)).astype(np.int32))
+        stride *= d
+    out.reverse()
+    return tuple(where(empty, np.int32(0 if f is None else f), c) for c, f in zip(out, fills))
 
 
 def argwhere(a, size=None, fill_value=None):

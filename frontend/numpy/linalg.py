@@ -626,8 +626,9 @@ def matrix_transpose(x, /):
 
 
 def vecdot(x1, x2, /, *, axis=-1):
-    """Dot product of vectors along axis (broadcasting the rest)."""
-    return jnp.sum(asarray_any(x1) * asarray_any(x2), axis=axis)
+    """Dot product of vectors along axis (broadcasting the rest): jnp.vecdot's rules, which keep
+    the operands' dtype (uint8 stays uint8) and refuse mismatched sizes along `axis`."""
+    return jnp.vecdot(x1, x2, axis=axis)
 
 
 def diagonal(x, /, *, offset=0):
@@ -666,3 +667,13 @@ def multi_dot(arrays, *, precision=None):
     for x in arrays[1:]:
         out = jnp.matmul(out, x)
     return out
+
+
+def cross(x1, x2, /, *, axis=-1):
+    """The array API's cross product: both operands have size 3 along `axis` (no broadcasting of 2-vectors)."""
+    x1, x2 = asarray_any(x1), asarray_any(x2)
+    if x1.shape[axis] != 3 or x2.shape[axis] != 3:
+        raise ValueError(
+            f"Both input arrays must be (arrays of) 3-dimensional vectors, but they have {x1.shape[axis]=} and {x2.shape[axis]=}"
+        )
+    return jnp.cross(x1, x2, axis=axis)

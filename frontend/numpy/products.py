@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from irjax import dtypes
 from irjax.core import bind
+from irjax.lax_conv import conv_general_dilated
 
-from ._util import asarray_any, broadcast_to, canonical_axis, with_weak
+from ._util import asarray_any, broadcast_to, canonical_axis, convert, with_weak
 
 
 def _promote_pair(a, b):
@@ -314,9 +316,6 @@ def correlate(a, v, mode="valid", *, precision=None, preferred_element_type=None
 
 
 def _correlate(a, v, mode, what):
-    from .creation import arange
-    from .shape import pad
-
     if a.ndim != 1 or v.ndim != 1:
         raise ValueError(f"{what}() only supports 1-dimensional inputs.")
     if a.shape[0] == 0 or v.shape[0] == 0:
@@ -324,7 +323,7 @@ def _correlate(a, v, mode, what):
     swap = v.shape[0] > a.shape[0]
     if swap:  # numpy.convolve is symmetric; correlate(a, v) = reverse(correlate(v, a)) conj
         a, v = v, a
-    n, m = a.shape[0], v.shape[0]
+    m = v.shape[0]
     if mode == "valid":
         lo, hi = 0, 0
     elif mode == "same":
@@ -334,11 +333,13 @@ def _correlate(a, v, mode, what):
         lo = hi = m - 1
     else:
         raise ValueError(f"mode must be one of ['full', 'same', 'valid'], got {mode!r}")
-    ap = pad(a, (lo, hi))
-    out_len = n + lo + hi - m + 1
-    # windows[i, k] = ap[i + k]: a (out_len, m) gather, then a matvec with v
-    idx = arange(out_len)[:, None] + arange(m)[None, :]
-    out = dot(ap[idx], v)
+    # one (N=1, C=1, W) cross-correlation through lax.conv_general_dilated, in the operands'
+    # inexact type (JAX returns floats for int inputs)
+    dt = dtypes.result_type(a, v)
+    if not dtypes.issubdtype(dt, np.inexact):
+        dt = dtypes.default_float
+    a, v = convert(a, dt), convert(v, dt)
+    out = conv_general_dilated(a[None, None, :], v[None, None, :], (1,), [(lo, hi)])[0, 0]
     if swap:
         from .shape import flip
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from irjax.core import bind
 
-from ._util import asarray_any, canonical_axes, canonical_axis, with_weak
+from ._util import _copy_with_weak, asarray_any, canonical_axes, canonical_axis, is_array, with_weak
 from ._util import broadcast_to as _broadcast_to
 
 
@@ -22,9 +22,13 @@ def size(a, axis=None):
     return int(np.prod(s)) if axis is None else s[axis]
 
 
-def reshape(a, shape=None, order="C", *, newshape=None):  # noqa: A002
+def reshape(a, shape=None, order="C", *, newshape=None, copy=None):  # noqa: A002
+    """`copy` (array API): arrays are immutable, so a reshape never needs one; copy=True still
+    returns a new Array object."""
     if shape is None:
         shape = newshape
+    if copy:
+        return reshape(_copy_with_weak(a, a.aval.weak_type) if is_array(a) else a, shape, order)
     a = asarray_any(a)
     if order not in ("C", "F", "A", "K"):
         raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")

@@ -109,16 +109,18 @@ def unique(
     fill_value=None,
     sorted=True,
 ):
-    """Sorted unique values (of the flattened array; axis=None only).
+    """Sorted unique values (of the flattened array, or of the slices along `axis`).
 
     The result's size depends on the values, so, as in JAX, it needs concrete input unless
     `size` is given (then padded with fill_value, default the smallest unique value).
     """
     from irjax.core import Tracer
 
-    if axis is not None:
-        raise NotImplementedError("unique: only axis=None is supported")
     a = asarray_any(ar)
+    if axis is not None:
+        if isinstance(a, Tracer):
+            raise NotImplementedError("jnp.unique with axis= needs concrete input in irjax (no traced form yet)")
+        return _unique_axis(a, axis, return_index, return_inverse, return_counts, equal_nan)
     if isinstance(a, Tracer) and size is None:
         from irjax.errors import ConcretizationTypeError
 
@@ -138,11 +140,38 @@ def unique(
         from .creation import asarray
 
         out = [asarray(res[0])] + [asarray(r.astype(np.int32)) for r in res[1:]]
+        if return_inverse:  # JAX's inverse has the input's shape (axis=None)
+            k = 1 + bool(return_index)
+            out[k] = out[k].reshape(a.shape)
         return out[0] if len(out) == 1 else tuple(out)
-    return _unique_sized(a.ravel(), size, fill_value, return_index, return_inverse, return_counts)
+    out = _unique_sized(a.ravel(), size, fill_value, return_index, return_inverse, return_counts, equal_nan)
+    if return_inverse:
+        out = list(out)
+        k = 1 + bool(return_index)
+        out[k] = out[k].reshape(a.shape)
+        out = tuple(out)
+    return out
 
 
-def _unique_sized(flat, size, fill_value, return_index, return_inverse, return_counts):
+def _unique_axis(a, axis, return_index, return_inverse, return_counts, equal_nan):
+    """unique of the slices along `axis`, from a concrete array (NumPy's row order)."""
+    from .creation import asarray
+
+    axis = canonical_axis(axis, a.ndim)
+    res = np.unique(
+        np.asarray(a),
+        return_index=return_index,
+        return_inverse=return_inverse,
+        return_counts=return_counts,
+        axis=axis,
+        equal_nan=equal_nan,
+    )
+    res = res if isinstance(res, tuple) else (res,)
+    out = [asarray(res[0])] + [asarray(np.asarray(r).ravel().astype(np.int32)) for r in res[1:]]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _unique_sized(flat, size, fill_value, return_index, return_inverse, return_counts, equal_nan=True):
     from .creation import arange, full
     from .reductions import cumsum
     from .reductions import sum as _sum
@@ -150,16 +179,17 @@ def _unique_sized(flat, size, fill_value, return_index, return_inverse, return_c
 
     order = argsort(flat)
     s = flat[order]
-    first = _starts(s)  # True where a new value starts
+    first = _starts(s, equal_nan)  # True where a new value starts
     slot = cumsum(first) - 1  # each sorted element's unique slot
     n = flat.shape[0]
     fill = s[0] if fill_value is None else fill_value
     vals = full((size,), fill, dtype=flat.dtype).at[where(first, slot, size)].set(s, mode="drop")
     out = [vals]
     if return_index:
-        out.append(
-            full((size,), 0, dtype=np.int32).at[where(first, slot, size)].set(order.astype(np.int32), mode="drop")
-        )
+        # padding slots repeat the smallest value, so they get its index (as in JAX)
+        pad = order[0].astype(np.int32) if n else 0
+        idx = full((size,), -1, dtype=np.int32).at[where(first, slot, size)].set(order.astype(np.int32), mode="drop")
+        out.append(where(idx < 0, pad, idx))
     if return_inverse:
         out.append(full((n,), 0, dtype=np.int32).at[order].set(slot.astype(np.int32)))
     if return_counts:
@@ -167,11 +197,15 @@ def _unique_sized(flat, size, fill_value, return_index, return_inverse, return_c
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def _starts(s):
-    """For a sorted 1-d s: True at each position where a new value starts."""
+def _starts(s, equal_nan=False):
+    """For a sorted 1-d s: True at each position where a new value starts (NaNs, sorted
+    last, form one run when equal_nan)."""
     from .shape import concatenate
-    from .ufuncs import not_equal
+    from .ufuncs import isnan, logical_and, logical_not, not_equal
 
     if not s.shape[0]:
         return s == s
-    return concatenate([asarray_any(np.array([True])), not_equal(s[1:], s[:-1])])
+    new = not_equal(s[1:], s[:-1])
+    if equal_nan and s.dtype.kind in "fcV":
+        new = logical_and(new, logical_not(logical_and(isnan(s[1:]), isnan(s[:-1]))))
+    return concatenate([asarray_any(np.array([True])), new])

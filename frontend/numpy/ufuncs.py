@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 from irjax import dtypes
-from irjax.core import bind
+from irjax.core import Tracer, bind
 from irjax.custom_derivatives import custom_jvp
+from irjax.device_api import device_put as _device_put
 
-from ._util import asarray_any, check_arraylike, convert, is_array, promote, with_weak
+from ._util import _copy_with_weak, asarray_any, check_arraylike, convert, is_array, promote, with_weak
 
 
 def _unary(prim, name, to_float=True, kinds=None):
@@ -554,9 +555,16 @@ def real(x, /):
     return asarray_any(x)
 
 
-def astype(x, dtype, copy=False):
+def astype(x, dtype, /, *, copy=False, device=None):
+    """x as dtype (a new Array where the dtype changes; copy=True always makes one); device=
+    places the result there as device_put does."""
     x = asarray_any(x)
-    return convert(x, dtype)
+    out = convert(x, dtype)
+    if copy and out is x and not isinstance(x, Tracer):
+        out = _copy_with_weak(x, x.aval.weak_type)
+    if device is not None:
+        out = _device_put(out, device)
+    return out
 
 
 # ---- more elementwise functions, composed from the ones above ---------------------------------
