@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import device_api, dtypes
+from . import dtypes
 from .array_methods import ArrayMethods
 from .core import ShapedArray
 from .sharding import Shard, SingleDeviceSharding
@@ -179,10 +179,6 @@ class Array(ArrayMethods):
             if self._device._host_visible
             else (_DL_TYPES.get(self._device.platform, _DL_CPU), self._device.id)
         )
-
-    def to_device(self, device, /, *, stream=None):
-        """This array on `device` (committed there; the same Array if it is there already)."""
-        return device_api.device_put(self, device)
 
     def __array_namespace__(self, api_version=None):
         from . import numpy as jnp

@@ -175,3 +175,12 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
 
 def device_get(x):
     return tree_util.tree_map(lambda v: np.asarray(v) if hasattr(v, "_bv") else v, x)
+
+
+def _to_device(self, device, /, *, stream=None):
+    """This array on `device` (committed there; the same Array if it is there already)."""
+    return device_put(self, device)
+
+
+# Array.to_device is placement, which lives here; array.py sits below this module
+placement.Array.to_device = _to_device
