@@ -235,3 +235,106 @@ def cbrt(x_value, out: ShapedType):
     y = select(x.signbit(), -y, y)
     y = select(ax.eq(0) | ax.eq(math.inf) | x.ne(x), x, y)  # +-0, +-inf, NaN are their own roots
     return y.convert(out.dtype).v
+
+
+
+# ---- complex: the ops where IREE's expansion over/underflows or loses signs ------------------------
+# IREE 3.13 lowers complex abs as sqrt(re^2 + im^2) (inf at 1e30, 0 at 1e-30), division by
+# (a * conj(b)) / |b|^2 (same range loss), log through that abs (and log(0) = -inf + nan i), and
+# exp with its own sin/cos (wrong signs at large imaginary parts). These follow XLA's results.
+
+
+def _parts(z_value):
+    a = aval(z_value)
+    part = ShapedType(a.shape, np.finfo(a.dtype).dtype)
+    return H(hlo.op1("stablehlo.real", [z_value], part)), H(hlo.op1("stablehlo.imag", [z_value], part))
+
+
+def _complex(re: H, im: H, out: ShapedType):
+    return hlo.op1("stablehlo.complex", [re.v, im.v], out)
+
+
+def _hypot(x: H, y: H) -> H:
+    """sqrt(x^2 + y^2) scaled by the larger part: no overflow or underflow on the way."""
+    ax, ay = x.un("abs"), y.un("abs")
+    big, small = ax._op("stablehlo.maximum", ay), ax._op("stablehlo.minimum", ay)
+    big_is_0 = big.eq(0)
+    ratio = small / select(big_is_0, 1.0, big)
+    r = select(big_is_0, 0.0, big * (ratio * ratio + 1.0).un("sqrt"))
+    inf = ax.eq(math.inf) | ay.eq(math.inf)
+    return select(inf, math.inf, r)  # |inf + nan i| = inf, as in C99
+
+
+def abs_complex(z_value, out: ShapedType):
+    return _hypot(*_parts(z_value)).v
+
+
+def log_complex(z_value, out: ShapedType):
+    """log|z| + i arg z, with C99's log(+-0 + 0i) = -inf + (0 or pi) i."""
+    re, im = _parts(z_value)
+    ax, ay = re.un("abs"), im.un("abs")
+    big, small = ax._op("stablehlo.maximum", ay), ax._op("stablehlo.minimum", ay)
+    ratio = small / select(big.eq(0), 1.0, big)
+    # log(big) + log(1 + ratio^2) / 2: |z| itself may overflow (|3e38 + 3e38 i|)
+    log_mag = big.un("log") + (ratio * ratio).un("log_plus_one") * 0.5
+    log_mag = select(ax.eq(math.inf) | ay.eq(math.inf), math.inf, log_mag)
+    return _complex(log_mag, H(atan2(im.v, re.v, im.a)), out)
+
+
+def exp_complex(z_value, out: ShapedType):
+    """e^re (cos im + i sin im), with exact argument reduction for sin/cos and a real result
+    (no inf * 0 = NaN) where im = 0."""
+    re, im = _parts(z_value)
+    e = re.un("exponential")
+    c, s = H(trig("cos", im.v, im.a)), H(trig("sin", im.v, im.a))
+    im_is_0 = im.eq(0)
+    return _complex(select(im_is_0, e, e * c), select(im_is_0, im, e * s), out)
+
+
+def div_complex(a_value, b_value, out: ShapedType):
+    """a / b by Smith's method (scaled by the larger part of b), with C99's special cases:
+    x / 0 = copysign(inf, re b) * x, inf / finite = inf, finite / inf = 0."""
+    ar, ai = _parts(a_value)
+    br, bi = _parts(b_value)
+    r_small = br.un("abs").ge(bi.un("abs"))  # |re b| >= |im b|: divide by re b
+    bi_safe = select(bi.eq(0), 1.0, bi)
+    br_safe = select(br.eq(0), 1.0, br)
+    ratio1 = bi / br_safe  # used when |re b| >= |im b|
+    den1 = br + bi * ratio1
+    ratio2 = br / bi_safe
+    den2 = bi + br * ratio2
+    re = select(r_small, (ar + ai * ratio1) / den1, (ar * ratio2 + ai) / den2)
+    im = select(r_small, (ai - ar * ratio1) / den1, (ai * ratio2 - ar) / den2)
+    # b = 0: copysign(inf, re b) times each part of a
+    b_zero = br.eq(0) & bi.eq(0)
+    inf_signed = select(br.signbit(), -math.inf, math.inf, like=br)
+    re = select(b_zero, inf_signed * ar, re)
+    im = select(b_zero, inf_signed * ai, im)
+
+    def finite(v):
+        return v._op("stablehlo.is_finite", dtype=np.bool_)
+
+    def unit(v):  # copysign(1 if v is infinite else 0, v)
+        mag = select(v.un("abs").eq(math.inf), 1.0, 0.0, like=v)
+        return select(v.signbit(), -mag, mag)
+
+    a_inf = ~(finite(ar) & finite(ai)) & ar.eq(ar) & ai.eq(ai)
+    b_fin = finite(br) & finite(bi)
+    ur, ui = unit(ar), unit(ai)
+    re = select(a_inf & b_fin, (ur * br + ui * bi) * math.inf, re)
+    im = select(a_inf & b_fin, (ui * br - ur * bi) * math.inf, im)
+    b_inf = ~b_fin & br.eq(br) & bi.eq(bi)
+    a_fin = finite(ar) & finite(ai)
+    vr, vi = unit(br), unit(bi)
+    re = select(b_inf & a_fin, (ar * vr + ai * vi) * 0.0, re)
+    im = select(b_inf & a_fin, (ai * vr - ar * vi) * 0.0, im)
+    # a real nonzero divisor divides each part (JAX's log2(0) = -inf + 0i, not -inf + nan i)
+    b_real = bi.eq(0) & ~br.eq(0)
+    re = select(b_real, ar / br_safe, re)
+    im = select(b_real, ai / br_safe, im)
+    return _complex(re, im, out)
+
+
+def pow_complex(x_value, y_value, out: ShapedType):
+    """x ** y of complex tensors: IREE's exp(y log x) (checked against JAX in tests/test_complex.py)."""
+    return hlo.op1("stablehlo.power", [x_value, y_value], out)

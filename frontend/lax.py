@@ -421,3 +421,41 @@ class ScatterDimensionNumbers:
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401,A004
 from .lax_conv import *  # noqa: E402,F401,F403
 from .lax_windows import *  # noqa: E402,F401,F403
+
+
+# ---- complex numbers ------------------------------------------------------------------------------
+
+
+def _complex_operand(name, x):
+    x = _arr(x)
+    if x.dtype.kind != "c":
+        raise TypeError(f"{name} does not accept dtype {x.dtype.name}. Accepted dtypes are subtypes of complexfloating.")
+    return x
+
+
+def real(x):
+    return bind("real", _complex_operand("real", x))
+
+
+def imag(x):
+    return bind("imag", _complex_operand("imag", x))
+
+
+def conj(x):
+    """The complex conjugate; a real operand becomes complex first (as jax.lax.conj)."""
+    x = _arr(x)
+    if x.dtype.kind != "c":
+        from .numpy._util import convert
+
+        x = convert(x, dtypes.promote_types(x.dtype, np.complex64), x.aval.weak_type)
+    return bind("conj", x)
+
+
+def complex(x, y):  # noqa: A001
+    """x + i y from real parts of one float dtype (Python scalars are weak, as in jax.lax)."""
+    from .numpy._util import with_weak
+
+    x, y = _same(x, y)
+    if x.dtype.kind != "f":
+        raise TypeError(f"complex does not accept dtype {x.dtype.name}. Accepted dtypes are subtypes of floating.")
+    return with_weak(bind("complex", x, y), x.aval.weak_type and y.aval.weak_type)
