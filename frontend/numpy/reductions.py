@@ -105,7 +105,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     dt = (
         dtypes.canonicalize_dtype(dtype)
         if dtype is not None
-        else (a.dtype if a.dtype.kind == "f" else dtypes.default_float)
+        else (a.dtype if a.dtype.kind in "fc" else dtypes.default_float)
     )
     axes = canonical_axes(axis, a.ndim)
     s = sum(convert(a, dt, a.aval.weak_type), axis, keepdims=keepdims, where=where)
@@ -122,13 +122,18 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
     dt = (
         dtypes.canonicalize_dtype(dtype)
         if dtype is not None
-        else (a.dtype if a.dtype.kind == "f" else dtypes.default_float)
+        else (a.dtype if a.dtype.kind in "fc" else dtypes.default_float)
     )
     a = convert(a, dt, a.aval.weak_type)
     axes = canonical_axes(axis, a.ndim)
     m = mean(a, axis, keepdims=True)
     d = a - m
     n = _count(a, axes) - ddof
+    if d.dtype.kind == "c":  # |d|^2, a real variance (as JAX)
+        from .ufuncs import imag, real
+
+        sq = real(d) * real(d) + imag(d) * imag(d)
+        return sum(sq, axis, keepdims=keepdims) / np.asarray(n, sq.dtype)
     return sum(d * d, axis, keepdims=keepdims) / np.asarray(n, dt)
 
 
