@@ -70,6 +70,8 @@ def _make_complex(re: L.Val, im: L.Val) -> L.Val:
 # JAX's transposes: real -> complex(ct, 0), imag -> complex(0, -ct), conj -> conj(ct)
 real = _unary_linear("real", np.real, "stablehlo.real", lambda ct: _make_complex(ct, L.zeros_like(ct)))
 imag = _unary_linear("imag", np.imag, "stablehlo.imag", lambda ct: _make_complex(L.zeros_like(ct), -ct))
+
+
 def _part(ctx) -> ShapedType:
     out = ctx.out_avals[0]
     return ShapedType(out.shape, real_dtype(out.dtype))

@@ -235,7 +235,9 @@ log = unary("log", np.log, _complex_lowering("stablehlo.log", hlo_math.log_compl
 log1p = unary("log1p", np.log1p, "stablehlo.log_plus_one", lambda x, y: 1.0 / (x + 1.0), kinds="fc")
 expm1 = unary("expm1", np.expm1, "stablehlo.exponential_minus_one", lambda x, y: y + 1.0, kinds="fc")
 tanh = unary("tanh", np.tanh, "stablehlo.tanh", lambda x, y: 1.0 - y * y, kinds="fc")
-logistic = unary("logistic", lambda x: 1 / (1 + np.exp(-x)), "stablehlo.logistic", lambda x, y: y * (1.0 - y), kinds="fc")
+logistic = unary(
+    "logistic", lambda x: 1 / (1 + np.exp(-x)), "stablehlo.logistic", lambda x, y: y * (1.0 - y), kinds="fc"
+)
 
 
 _HLO_TRIG = {"sin": "stablehlo.sine", "cos": "stablehlo.cosine", "tan": "stablehlo.tan"}
@@ -460,7 +462,13 @@ add = binary("add", np.add, "stablehlo.add", (_one, _one), kinds="fciu")
 sub = binary("sub", np.subtract, "stablehlo.subtract", (_one, _minus_one), kinds="fciu")
 # mul's transpose is ct * y with no conjugate: JAX pairs cotangents with tangents by Re(ct * t)
 mul = binary("mul", np.multiply, "stablehlo.multiply", (lambda x, y, o: y, lambda x, y, o: x), kinds="fciub")
-div = binary("div", _int_div, _complex_lowering("stablehlo.divide", hlo_math.div_complex), (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y), kinds="fciu")
+div = binary(
+    "div",
+    _int_div,
+    _complex_lowering("stablehlo.divide", hlo_math.div_complex),
+    (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y),
+    kinds="fciu",
+)
 rem = binary("rem", _rem_np, "stablehlo.remainder", (_one, lambda x, y, o: -_trunc(x / y)), kinds="fiu")
 pow_ = binary(
     "pow",

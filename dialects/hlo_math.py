@@ -237,7 +237,6 @@ def cbrt(x_value, out: ShapedType):
     return y.convert(out.dtype).v
 
 
-
 # ---- complex: the ops where IREE's expansion over/underflows or loses signs ------------------------
 # IREE 3.13 lowers complex abs as sqrt(re^2 + im^2) (inf at 1e30, 0 at 1e-30), division by
 # (a * conj(b)) / |b|^2 (same range loss), log through that abs (and log(0) = -inf + nan i), and

@@ -39,6 +39,9 @@ def _same(x, y):
     return x, y
 
 
+_ORDERED = frozenset("lt le gt ge rem".split())
+
+
 def _unary(name):
     def f(x):
         return bind(name, _arr(x))
@@ -49,7 +52,13 @@ def _unary(name):
 
 def _binary(name):
     def f(x, y):
-        return bind(name, *_same(x, y))
+        x, y = _same(x, y)
+        if x.dtype.kind == "c" and name in _ORDERED:  # JAX's TypeError: complex values have no order
+            raise TypeError(
+                f"{name} does not accept dtype {x.dtype.name} at position 0. Accepted dtypes at position 0 "
+                "are subtypes of integer, floating, bool."
+            )
+        return bind(name, x, y)
 
     f.__name__ = name
     return f
@@ -418,18 +427,15 @@ class ScatterDimensionNumbers:
         self.scatter_dims_to_operand_dims = scatter_dims_to_operand_dims
 
 
-from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401,A004
-from .lax_conv import *  # noqa: E402,F401,F403
-from .lax_windows import *  # noqa: E402,F401,F403
-
-
 # ---- complex numbers ------------------------------------------------------------------------------
 
 
 def _complex_operand(name, x):
     x = _arr(x)
     if x.dtype.kind != "c":
-        raise TypeError(f"{name} does not accept dtype {x.dtype.name}. Accepted dtypes are subtypes of complexfloating.")
+        raise TypeError(
+            f"{name} does not accept dtype {x.dtype.name}. Accepted dtypes are subtypes of complexfloating."
+        )
     return x
 
 
@@ -459,3 +465,8 @@ def complex(x, y):  # noqa: A001
     if x.dtype.kind != "f":
         raise TypeError(f"complex does not accept dtype {x.dtype.name}. Accepted dtypes are subtypes of floating.")
     return with_weak(bind("complex", x, y), x.aval.weak_type and y.aval.weak_type)
+
+
+from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401,A004
+from .lax_conv import *  # noqa: E402,F401,F403
+from .lax_windows import *  # noqa: E402,F401,F403

@@ -15,6 +15,10 @@ from irjax import lax
 
 jax.config.update("jax_platforms", "cpu")
 
+# about 90 s on the shared 2-core machine (some 100 IREE compiles): CI runs it with -m slow;
+# tests/robustness/test_numerics_elementwise.py keeps a fast complex smoke test in the default suite
+pytestmark = pytest.mark.slow
+
 _RNG = np.random.default_rng(0)
 
 
@@ -44,10 +48,12 @@ def _jax_in(a):
     return jjnp.asarray(a) if isinstance(a, np.ndarray) else a
 
 
-def both(f, *args, rtol=2e-5, atol=1e-6, jit=True):
-    """f(xp, lax, *args) with irjax (eager, and jitted when `jit`) against jax: values and dtypes."""
+def both(f, *args, rtol=2e-5, atol=1e-6, jit=True, eager=True):
+    """f(xp, lax, *args) with irjax (eagerly, and jitted when `jit`) against jax: values and dtypes.
+    Eager runs compile one module per op: the long op lists run under jit only."""
     want = f(jjnp, jax.lax, *[_jax_in(a) for a in args])
-    _close(f(jnp, lax, *args), want, rtol, atol, "eager")
+    if eager:
+        _close(f(jnp, lax, *args), want, rtol, atol, "eager")
     if jit:
         _close(irjax.jit(lambda *a: f(jnp, lax, *a))(*args), want, rtol, atol, "jit")
 
@@ -132,7 +138,7 @@ def _elementwise(xp, lx, z, w):
 
 def test_elementwise_random_values_match_jax():
     z, w = _cplx(64, scale=1.5), _cplx(64, scale=1.5)
-    both(_elementwise, z, w, rtol=2e-5, atol=2e-6)
+    both(_elementwise, z, w, rtol=2e-5, atol=2e-6, eager=False)
 
 
 _EDGE = np.array(
@@ -156,11 +162,175 @@ def test_elementwise_edge_values_match_jax():
     (sqrt and log at -0 imaginary parts), values match JAX's."""
     z = _EDGE
     w = np.roll(_EDGE, 5)
-    both(_edge_ops, z, w, rtol=1e-5, atol=1e-30, jit=True)
+    both(_edge_ops, z, w, rtol=1e-5, atol=1e-30, eager=False)
 
 
-def test_ordering_comparisons_on_complex_raise_in_lax():
-    z = jnp.ones(2, jnp.complex64)
-    for op in (lax.lt, lax.ge):
-        with pytest.raises(ValueError, match="does not accept dtype complex64"):
-            op(z, z)
+def test_ordering_comparisons_on_complex_raise_in_lax_as_in_jax():
+    """lax.lt & co. refuse complex (jnp orders it lexicographically: checked above)."""
+    for mod, xp in ((lax, jnp), (jax.lax, jjnp)):
+        z = xp.ones(2, xp.complex64)
+        for op in (mod.lt, mod.ge):
+            with pytest.raises(TypeError, match="does not accept dtype complex64"):
+                op(z, z)
+
+
+# ---- reductions, products, linalg ---------------------------------------------------------------
+
+
+def _reductions(xp, lx, z, b):
+    return {
+        "sum": xp.sum(z, axis=0),
+        "prod": xp.prod(z, axis=1),
+        "mean": xp.mean(z),
+        "var": xp.var(z),
+        "std": xp.std(z, axis=0),
+        "cumsum": xp.cumsum(z, axis=0),
+        "matmul": z @ z,
+        "dot": xp.dot(z, b),
+        "vdot": xp.vdot(b, z[0]),
+        "vecdot": xp.linalg.vecdot(z, b),
+        "einsum": xp.einsum("ij,jk->ik", z, xp.conj(z)),
+        "real @ complex": xp.real(z) @ b,
+        "outer": xp.outer(b, b),
+        "trace": xp.trace(z),
+        "norm": xp.linalg.norm(b),
+        "fro norm": xp.linalg.norm(z),
+        "norm inf": xp.linalg.norm(b, ord=np.inf),
+        "where": xp.where(xp.abs(b) > 1, b, 0),
+        "sort": xp.sort(b),
+        "concat": xp.concatenate([z, xp.real(z)]),
+        "isclose": xp.isclose(b, b * 1.0000001),
+    }
+
+
+def test_reductions_and_products_match_jax():
+    both(_reductions, _cplx(3, 3), _cplx(3), rtol=1e-4, atol=1e-5, eager=False)
+
+
+def _linalg(xp, lx, z, b):
+    sign, logdet = xp.linalg.slogdet(z)
+    return {
+        "solve": xp.linalg.solve(z, b),
+        "solve matrix rhs": xp.linalg.solve(z, z.T),
+        "det": xp.linalg.det(z),
+        "inv": xp.linalg.inv(z),
+        "slogdet": (sign, logdet),
+    }
+
+
+def test_linalg_solve_det_inv_match_jax():
+    both(_linalg, _cplx(4, 4) + 2 * np.eye(4, dtype=np.complex64), _cplx(4), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["cholesky", "qr", "eigh", "svd"])
+def test_linalg_on_complex_that_irjax_lacks_is_a_clear_error(name):
+    with pytest.raises(NotImplementedError, match="complex matrix is not supported"):
+        getattr(jnp.linalg, name)(jnp.eye(2) * (1 + 1j))
+
+
+# ---- autodiff ------------------------------------------------------------------------------------
+
+_Z0 = np.complex64(1.5 - 0.7j)
+_GRADS = {
+    # C -> R: JAX's convention (the conjugate of the Wirtinger df/dz times 2; |z|^2 -> 2 z)
+    "|z|^2": (lambda xp: lambda z: xp.abs(z) ** 2, {}),
+    "real(z*z)": (lambda xp: lambda z: xp.real(z * z), {}),
+    "imag(sin z)": (lambda xp: lambda z: xp.imag(xp.sin(z)), {}),
+    "|exp(z) z|": (lambda xp: lambda z: xp.abs(xp.exp(z) * z), {}),
+    "angle": (lambda xp: lambda z: xp.angle(z), {}),
+    "real(conj z * z)": (lambda xp: lambda z: xp.real(xp.conj(z) * z), {}),
+    "sum |z a|": (lambda xp: lambda z: xp.sum(xp.abs(z * xp.array([1, 2j, 3], xp.complex64))), {}),
+    "|z / (1+z)| + real(log z)": (lambda xp: lambda z: xp.abs(z / (1 + z)) + xp.real(xp.log(z)), {}),
+    "|tanh z|^2 + imag(sqrt z)": (lambda xp: lambda z: xp.abs(xp.tanh(z)) ** 2 + xp.imag(xp.sqrt(z)), {}),
+    # holomorphic C -> C
+    "hol z^3 + exp(z)/z": (lambda xp: lambda z: z**3 + xp.exp(z) / z, {"holomorphic": True}),
+    "hol log(z) sqrt(z)": (lambda xp: lambda z: xp.log(z) * xp.sqrt(z), {"holomorphic": True}),
+    "hol z**w": (lambda xp: lambda z: z ** (0.5 + 1j) + xp.cos(z) * xp.sinh(z), {"holomorphic": True}),
+    "hol conj (not holomorphic)": (lambda xp: lambda z: xp.conjugate(z) * z, {"holomorphic": True}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_GRADS))
+def test_grad_of_complex_functions_matches_jax(case):
+    mk, kw = _GRADS[case]
+    want = jax.grad(mk(jjnp), **kw)(_Z0)
+    _close(irjax.grad(mk(jnp), **kw)(_Z0), want, 2e-5, 1e-6, case)
+    _close(irjax.jit(irjax.grad(mk(jnp), **kw))(_Z0), want, 2e-5, 1e-6, case + " under jit")
+
+
+def test_grad_of_real_function_with_complex_intermediates_matches_jax():
+    def f(xp):
+        return lambda x: xp.real(xp.exp(1j * x) * (2 + x * 1j)) + xp.abs(lax_of(xp).complex(x, x * x))
+
+    def lax_of(xp):
+        return lax if xp is jnp else jax.lax
+
+    x = np.float32(0.8)
+    _close(irjax.grad(f(jnp))(x), jax.grad(f(jjnp))(x), 2e-5, 1e-6)
+    _close(irjax.grad(irjax.grad(f(jnp)))(x), jax.grad(jax.grad(f(jjnp)))(x), 1e-4, 1e-5, "second order")
+
+
+def test_grad_errors_match_jax():
+    for mod in (irjax, jax):
+        with pytest.raises(TypeError, match="grad requires real-valued outputs") as e:
+            mod.grad(lambda z: z * z)(_Z0)
+        assert "holomorphic=True" in str(e.value)
+        with pytest.raises(TypeError, match="requires outputs with complex dtype"):
+            mod.grad(lambda z: mod.numpy.abs(z), holomorphic=True)(_Z0)
+        with pytest.raises(TypeError, match="requires inputs with complex dtype"):
+            mod.grad(lambda z: z * z, holomorphic=True)(1.0)
+
+
+def test_jvp_vjp_jacobians_match_jax():
+    def f(xp):
+        return lambda z, w: xp.sin(z) * xp.conj(w) + z / w + xp.real(z) * w
+
+    z, w = _cplx(3), _cplx(3)
+    tz, tw, ct = _cplx(3), _cplx(3), _cplx(3)
+    _close(irjax.jvp(f(jnp), (z, w), (tz, tw)), jax.jvp(f(jjnp), (z, w), (tz, tw)), 2e-5, 1e-6, "jvp")
+    _close(irjax.vjp(f(jnp), z, w)[1](ct), jax.vjp(f(jjnp), z, w)[1](ct), 2e-5, 1e-6, "vjp")
+
+    def h(xp):
+        return lambda z: xp.sin(z) * z[::-1]
+
+    for name in ("jacfwd", "jacrev"):
+        got = getattr(irjax, name)(h(jnp), holomorphic=True)(z)
+        _close(got, getattr(jax, name)(h(jjnp), holomorphic=True)(z), 2e-5, 1e-6, name)
+
+
+def test_vjp_transposes_the_jvp():
+    """<ct, J t> = <J^T ct, t> with JAX's pairing Re(sum(a * b)), for ops whose rules conjugate."""
+
+    def f(z):
+        return jnp.abs(z) * jnp.conj(z) + jnp.real(z) * 1j + jnp.imag(z * z) + jnp.angle(z) * jnp.exp(z) / z
+
+    z, t, ct = _cplx(5), _cplx(5), _cplx(5)
+    _, jt = irjax.jvp(f, (z,), (t,))
+    (vct,) = irjax.vjp(f, z)[1](ct)
+    lhs = np.real(np.sum(np.asarray(ct) * np.asarray(jt)))
+    rhs = np.real(np.sum(np.asarray(vct) * t))
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-4)
+
+
+# ---- vmap and control flow -----------------------------------------------------------------------
+
+
+def _transforms(xp, ad, z, b):
+    lx = ad.lax
+    return {
+        "vmap": ad.vmap(lambda v: xp.exp(v) * xp.conj(v) + xp.abs(v))(z),
+        "vmap grad": ad.vmap(ad.grad(lambda v: xp.abs(xp.sin(v)) ** 2))(b),
+        "scan": lx.scan(lambda c, x: (c * x + 1j, xp.real(c)), b[0], b),
+        "while": lx.while_loop(lambda c: xp.abs(c[0]) < 10, lambda c: (c[0] * (1 + 1j), c[1] + 1), (b[0], 0)),
+        "cond": lx.cond(xp.real(b[0]) > 0, lambda v: v * 1j, lambda v: xp.conj(v), b),
+        "grad scan": ad.grad(lambda v: xp.abs(lx.scan(lambda c, x: (c * x, None), v, b)[0]))(b[1]),
+        "grad det": ad.grad(lambda v: xp.abs(xp.linalg.det(z * v)))(b[1]),
+        "grad solve": ad.grad(lambda v: xp.sum(xp.abs(xp.linalg.solve(z + v * xp.eye(3), b)) ** 2))(b[1]),
+        "vmap scan": ad.vmap(lambda v: lx.scan(lambda c, x: (c * x, c), v[0], v)[1])(z),
+    }
+
+
+def test_vmap_and_control_flow_carry_complex_values():
+    z, b = _cplx(3, 3), _cplx(3)
+    want = _transforms(jjnp, jax, jjnp.asarray(z), jjnp.asarray(b))
+    _close(_transforms(jnp, irjax, jnp.asarray(z), jnp.asarray(b)), want, 1e-4, 1e-5)
