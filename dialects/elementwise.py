@@ -208,7 +208,10 @@ def _lower_round(ctx, x):
 def _lower_exp2(ctx, x):
     a = aval(x)
     ln2 = hlo.constant(np.log(2.0), a.dtype, a.shape)
-    return hlo.op1("stablehlo.exponential", [hlo.op1("stablehlo.multiply", [x, ln2], a)], a)
+    scaled = hlo.op1("stablehlo.multiply", [x, ln2], a)
+    if a.dtype.kind == "c":
+        return hlo_math.exp_complex(scaled, a)
+    return hlo.op1("stablehlo.exponential", [scaled], a)
 
 
 def _lower_not(ctx, x):
@@ -233,20 +236,32 @@ exp = unary("exp", np.exp, _complex_lowering("stablehlo.exponential", hlo_math.e
 exp2 = unary("exp2", np.exp2, _lower_exp2, lambda x, y: y * float(np.log(2.0)), kinds="fc")
 log = unary("log", np.log, _complex_lowering("stablehlo.log", hlo_math.log_complex), lambda x, y: 1.0 / x, kinds="fc")
 log1p = unary("log1p", np.log1p, "stablehlo.log_plus_one", lambda x, y: 1.0 / (x + 1.0), kinds="fc")
-expm1 = unary("expm1", np.expm1, "stablehlo.exponential_minus_one", lambda x, y: y + 1.0, kinds="fc")
-tanh = unary("tanh", np.tanh, "stablehlo.tanh", lambda x, y: 1.0 - y * y, kinds="fc")
+expm1 = unary(
+    "expm1",
+    np.expm1,
+    _complex_lowering("stablehlo.exponential_minus_one", hlo_math.expm1_complex),
+    lambda x, y: y + 1.0,
+    kinds="fc",
+)
+tanh = unary(
+    "tanh", np.tanh, _complex_lowering("stablehlo.tanh", hlo_math.tanh_complex), lambda x, y: 1.0 - y * y, kinds="fc"
+)
 logistic = unary(
-    "logistic", lambda x: 1 / (1 + np.exp(-x)), "stablehlo.logistic", lambda x, y: y * (1.0 - y), kinds="fc"
+    "logistic",
+    lambda x: 1 / (1 + np.exp(-x)),
+    _complex_lowering("stablehlo.logistic", hlo_math.logistic_complex),
+    lambda x, y: y * (1.0 - y),
+    kinds="fc",
 )
 
 
-_HLO_TRIG = {"sin": "stablehlo.sine", "cos": "stablehlo.cosine", "tan": "stablehlo.tan"}
+_COMPLEX_TRIG = {"sin": hlo_math.sin_complex, "cos": hlo_math.cos_complex, "tan": hlo_math.tan_complex}
 
 
 def _lower_trig(fn):
     def lower(ctx, x):
-        if aval(x).dtype.kind == "c":  # IREE's complex expansion is right (tests/test_complex.py)
-            return hlo.op1(_HLO_TRIG[fn], [x], ctx.out_avals[0])
+        if aval(x).dtype.kind == "c":
+            return _COMPLEX_TRIG[fn](x, ctx.out_avals[0])
         return hlo_math.trig(fn, x, ctx.out_avals[0])
 
     return lower
@@ -258,8 +273,8 @@ tan = unary("tan", np.tan, _lower_trig("tan"), lambda x, y: 1.0 + y * y, kinds="
 asin = unary("asin", np.arcsin, "chlo.asin", lambda x, y: L.rsqrt(1.0 - x * x), kinds="fc")
 acos = unary("acos", np.arccos, "chlo.acos", lambda x, y: -L.rsqrt(1.0 - x * x), kinds="fc")
 atan = unary("atan", np.arctan, "chlo.atan", lambda x, y: 1.0 / (1.0 + x * x), kinds="fc")
-sinh = unary("sinh", np.sinh, "chlo.sinh", lambda x, y: L.cosh(x), kinds="fc")
-cosh = unary("cosh", np.cosh, "chlo.cosh", lambda x, y: L.sinh(x), kinds="fc")
+sinh = unary("sinh", np.sinh, _complex_lowering("chlo.sinh", hlo_math.sinh_complex), lambda x, y: L.cosh(x), kinds="fc")
+cosh = unary("cosh", np.cosh, _complex_lowering("chlo.cosh", hlo_math.cosh_complex), lambda x, y: L.sinh(x), kinds="fc")
 asinh = unary("asinh", np.arcsinh, "chlo.asinh", lambda x, y: L.rsqrt(x * x + 1.0), kinds="fc")
 acosh = unary("acosh", np.arccosh, "chlo.acosh", lambda x, y: L.rsqrt(x * x - 1.0), kinds="fc")
 atanh = unary("atanh", np.arctanh, "chlo.atanh", lambda x, y: 1.0 / (1.0 - x * x), kinds="fc")

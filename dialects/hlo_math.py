@@ -334,6 +334,82 @@ def div_complex(a_value, b_value, out: ShapedType):
     return _complex(re, im, out)
 
 
+def _sin_cos(x: H):
+    return H(trig("sin", x.v, x.a)), H(trig("cos", x.v, x.a))
+
+
+def sin_complex(z_value, out: ShapedType):
+    """sin a cosh b + i cos a sinh b, with exact argument reduction for sin a and cos a."""
+    a, b = _parts(z_value)
+    s, c = _sin_cos(a)
+    return _complex(s * b._op("chlo.cosh"), c * b._op("chlo.sinh"), out)
+
+
+def cos_complex(z_value, out: ShapedType):
+    """cos a cosh b - i sin a sinh b."""
+    a, b = _parts(z_value)
+    s, c = _sin_cos(a)
+    return _complex(c * b._op("chlo.cosh"), -(s * b._op("chlo.sinh")), out)
+
+
+def tan_complex(z_value, out: ShapedType):
+    """(sin 2a + i sinh 2b) / (cos 2a + cosh 2b); for |b| > 10 the imaginary part is sign(b)
+    and the real part 4 sin a cos a e^(-2|b|) (no inf / inf)."""
+    a, b = _parts(z_value)
+    s, c = _sin_cos(a)
+    sin2a, cos2a = s * c * 2.0, c * c - s * s
+    den = cos2a + (b * 2.0)._op("chlo.cosh")
+    big = b.un("abs").gt(10.0)
+    re = select(big, sin2a * 2.0 * (b.un("abs") * -2.0).un("exponential"), sin2a / den)
+    one = select(b.signbit(), -1.0, 1.0, like=b)
+    im = select(big, one, (b * 2.0)._op("chlo.sinh") / den)
+    return _complex(re, im, out)
+
+
+def _via_i(fn, z_value, out):
+    """f(i z) for sinh/cosh/tanh: iz = -b + a i."""
+    re, im = _parts(z_value)
+    return fn(_complex(-im, re, out), out)
+
+
+def sinh_complex(z_value, out: ShapedType):
+    """sinh z = -i sin(i z)."""
+    w = _via_i(sin_complex, z_value, out)
+    wr, wi = _parts(w)
+    return _complex(wi, -wr, out)
+
+
+def cosh_complex(z_value, out: ShapedType):
+    """cosh z = cos(i z)."""
+    return _via_i(cos_complex, z_value, out)
+
+
+def tanh_complex(z_value, out: ShapedType):
+    """tanh z = -i tan(i z)."""
+    w = _via_i(tan_complex, z_value, out)
+    wr, wi = _parts(w)
+    return _complex(wi, -wr, out)
+
+
+def expm1_complex(z_value, out: ShapedType):
+    """e^z - 1 = (expm1(a) cos b - 2 sin^2(b/2)) + i e^a sin b: no cancellation near 0."""
+    a, b = _parts(z_value)
+    s, c = _sin_cos(b)
+    sh = H(trig("sin", (b * 0.5).v, b.a))
+    re = a.un("exponential_minus_one") * c - sh * sh * 2.0
+    im_is_0 = b.eq(0)
+    return _complex(
+        select(im_is_0, a.un("exponential_minus_one"), re), select(im_is_0, b, a.un("exponential") * s), out
+    )
+
+
+def logistic_complex(z_value, out: ShapedType):
+    """1 / (1 + e^-z) from the exp and division above."""
+    e = exp_complex(hlo.op1("stablehlo.negate", [z_value], out), out)
+    one = hlo.constant(1, out.dtype, out.shape)
+    return div_complex(one, hlo.op1("stablehlo.add", [one, e], out), out)
+
+
 def pow_complex(x_value, y_value, out: ShapedType):
     """x ** y of complex tensors: IREE's exp(y log x) (checked against JAX in tests/test_complex.py)."""
     return hlo.op1("stablehlo.power", [x_value, y_value], out)

@@ -150,10 +150,11 @@ _EDGE = np.array(
 
 def _edge_ops(xp, lx, z, w):
     names = ["negative", "exp", "log", "sqrt", "abs", "sign", "real", "imag", "conj", "angle", "isfinite", "isnan",
-             "arcsin", "arccos", "arcsinh", "arccosh", "reciprocal", "log2", "log10"]  # fmt: skip
+             "arcsin", "arccos", "arcsinh", "arccosh", "reciprocal", "log2", "log10", "sin", "cos", "tan",
+             "tanh", "sinh", "cosh", "expm1", "exp2"]  # fmt: skip
     out = {n: getattr(xp, n)(z) for n in names}
     out.update({n: getattr(xp, n)(z, w) for n in ["add", "subtract", "multiply", "divide", "equal", "not_equal"]})
-    out.update(rsqrt=lx.rsqrt(z), maximum=xp.maximum(z, w), less=xp.less(z, w))
+    out.update(rsqrt=lx.rsqrt(z), logistic=lx.logistic(z), maximum=xp.maximum(z, w), less=xp.less(z, w))
     return out
 
 
