@@ -278,7 +278,9 @@ cosh = unary("cosh", np.cosh, _complex_lowering("chlo.cosh", hlo_math.cosh_compl
 asinh = unary("asinh", np.arcsinh, "chlo.asinh", lambda x, y: L.rsqrt(x * x + 1.0), kinds="fc")
 acosh = unary("acosh", np.arccosh, "chlo.acosh", lambda x, y: L.rsqrt(x * x - 1.0), kinds="fc")
 atanh = unary("atanh", np.arctanh, "chlo.atanh", lambda x, y: 1.0 / (1.0 - x * x), kinds="fc")
-sqrt = unary("sqrt", np.sqrt, "stablehlo.sqrt", lambda x, y: 0.5 / y, kinds="fc")
+sqrt = unary(
+    "sqrt", np.sqrt, _complex_lowering("stablehlo.sqrt", hlo_math.sqrt_complex), lambda x, y: 0.5 / y, kinds="fc"
+)
 rsqrt = unary("rsqrt", lambda x: 1 / np.sqrt(x), "stablehlo.rsqrt", lambda x, y: -0.5 * y / x, kinds="fc")
 cbrt = unary("cbrt", np.cbrt, lambda ctx, x: hlo_math.cbrt(x, ctx.out_avals[0]), lambda x, y: (1.0 / 3.0) / (y * y))
 # JAX's rule: +1 where x >= 0 (so 1 at 0 and -0), -1 elsewhere
