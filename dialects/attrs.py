@@ -49,6 +49,8 @@ def dense(value: np.ndarray) -> ir.DenseElementsAttr:
     kind = "f" if value.dtype.name == "bfloat16" else value.dtype.kind  # (ml_dtypes' bfloat16 has kind 'V')
     if (flat == flat[0]).all() and not (kind == "f" and np.isnan(flat).any() and not np.isnan(flat).all()):
         v = flat[0]
+        if value.dtype.kind == "c":  # no complex element attribute in the bindings: one element, full shape
+            return ir.DenseElementsAttr.get(flat[:1].copy(), type=et, shape=list(value.shape))
         if value.dtype.kind == "b":
             el = ir.BoolAttr.get(bool(v))
         elif kind == "f":

@@ -60,4 +60,9 @@ def emit(name: str, operands: Sequence, params: dict | None = None, result_types
 def constant(value, dtype=None) -> ir.Value:
     """A `jx.constant` holding `value` (array or scalar)."""
     arr = np.asarray(value, dtype=dtype)
+    if arr.dtype.kind == "c":
+        # complex(re, im) of two real literals: the bindings cannot read back a complex
+        # DenseElementsAttr (any attribute walk over it raises or aborts the process)
+        re, im = constant(arr.real.copy()), constant(arr.imag.copy())
+        return emit("complex", [re, im])[0]
     return emit("constant", [], {"value": arr})[0]

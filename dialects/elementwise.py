@@ -56,13 +56,18 @@ def batch_elementwise(prim_name, **fixed):
 def unary(name, np_fn, hlo_name, deriv=None, kinds="f", out_dtype=None, doc=""):
     """deriv(x, y) -> dy/dx as a Val expression (y is the op's output)."""
 
+    def _out(dtype):
+        if callable(out_dtype):  # a rule of the operand's dtype (abs: complex64 -> float32)
+            return np.dtype(out_dtype(dtype))
+        return np.dtype(out_dtype) if out_dtype else dtype
+
     def infer(x):
         _check_kind(name, x.dtype, kinds)
-        return ShapedType(x.shape, np.dtype(out_dtype) if out_dtype else x.dtype)
+        return ShapedType(x.shape, _out(x.dtype))
 
     def impl(x):
         r = np_fn(x)
-        return np.asarray(r, dtype=np.dtype(out_dtype) if out_dtype else x.dtype)
+        return np.asarray(r, dtype=_out(x.dtype))
 
     def lower(ctx, x):
         if callable(hlo_name):
@@ -187,6 +192,20 @@ def _digamma(x):
     return _vec(one, otypes=[np.float64])(x) if x.size else x
 
 
+def _complex_lowering(hlo_name, complex_fn):
+    """Lower to `hlo_name` (an op name or a lowering), or to hlo_math's `complex_fn` where the
+    operand is complex."""
+
+    def lower(ctx, *xs):
+        if aval(xs[0]).dtype.kind == "c":
+            return complex_fn(*xs, ctx.out_avals[0])
+        if callable(hlo_name):  # a lowering of its own for real operands (e.g. _f64_lower's)
+            return hlo_name(ctx, *xs)
+        return hlo.op1(hlo_name, list(xs), ctx.out_avals[0])
+
+    return lower
+
+
 def _lower_round(ctx, x):
     return hlo.op1("stablehlo.round_nearest_even", [x], ctx.out_avals[0])
 
@@ -194,7 +213,10 @@ def _lower_round(ctx, x):
 def _lower_exp2(ctx, x):
     a = aval(x)
     ln2 = hlo.constant(np.log(2.0), a.dtype, a.shape)
-    return hlo.op1("stablehlo.exponential", [hlo.op1("stablehlo.multiply", [x, ln2], a)], a)
+    scaled = hlo.op1("stablehlo.multiply", [x, ln2], a)
+    if a.dtype.kind == "c":
+        return hlo_math.exp_complex(scaled, a)
+    return hlo.op1("stablehlo.exponential", [scaled], a)
 
 
 def _lower_not(ctx, x):
@@ -243,51 +265,129 @@ def _acos_f64(x):
 
 
 def _sign_np(x):
+    if x.dtype.kind == "c":  # JAX's complex sign is x / |x| (NumPy's is the sign of the real part)
+        with np.errstate(all="ignore"):
+            a = np.abs(x)
+            return np.where(a == 0, 0, x / np.where(a == 0, 1, a))
     return np.sign(x)
 
 
-neg = unary("neg", np.negative, "stablehlo.negate", lambda x, y: L.full_like(x, -1), kinds="fiu")
-sign = unary("sign", _sign_np, "stablehlo.sign", lambda x, y: L.zeros_like(x), kinds="fi")
+neg = unary("neg", np.negative, "stablehlo.negate", lambda x, y: L.full_like(x, -1), kinds="fciu")
+sign = unary("sign", _sign_np, "stablehlo.sign", lambda x, y: L.zeros_like(x), kinds="fci")
 floor = unary("floor", np.floor, "stablehlo.floor", lambda x, y: L.zeros_like(x))
 ceil = unary("ceil", np.ceil, "stablehlo.ceil", lambda x, y: L.zeros_like(x))
 round_ = unary("round", np.round, _lower_round, lambda x, y: L.zeros_like(x), doc="round half to even")
 is_finite = unary("is_finite", np.isfinite, "stablehlo.is_finite", out_dtype=BOOL)
-exp = unary("exp", np.exp, "stablehlo.exponential", lambda x, y: y)
-exp2 = unary("exp2", np.exp2, _lower_exp2, lambda x, y: y * float(np.log(2.0)))
-log = unary("log", np.log, "stablehlo.log", lambda x, y: 1.0 / x)
-log1p = unary("log1p", np.log1p, _f64_lower("stablehlo.log_plus_one", hlo_math.log1p_f64), lambda x, y: 1.0 / (x + 1.0))
-expm1 = unary(
-    "expm1", np.expm1, _f64_lower("stablehlo.exponential_minus_one", hlo_math.expm1_f64), lambda x, y: y + 1.0
+exp = unary("exp", np.exp, _complex_lowering("stablehlo.exponential", hlo_math.exp_complex), lambda x, y: y, kinds="fc")
+exp2 = unary("exp2", np.exp2, _lower_exp2, lambda x, y: y * float(np.log(2.0)), kinds="fc")
+log = unary("log", np.log, _complex_lowering("stablehlo.log", hlo_math.log_complex), lambda x, y: 1.0 / x, kinds="fc")
+log1p = unary(
+    "log1p",
+    np.log1p,
+    _f64_lower("stablehlo.log_plus_one", hlo_math.log1p_f64),
+    lambda x, y: 1.0 / (x + 1.0),
+    kinds="fc",
 )
-tanh = unary("tanh", np.tanh, _f64_lower("stablehlo.tanh", hlo_math.tanh_f64), lambda x, y: 1.0 - y * y)
-logistic = unary("logistic", lambda x: 1 / (1 + np.exp(-x)), "stablehlo.logistic", lambda x, y: y * (1.0 - y))
+expm1 = unary(
+    "expm1",
+    np.expm1,
+    _complex_lowering(
+        _f64_lower("stablehlo.exponential_minus_one", hlo_math.expm1_f64), hlo_math.expm1_complex
+    ),
+    lambda x, y: y + 1.0,
+    kinds="fc",
+)
+tanh = unary(
+    "tanh",
+    np.tanh,
+    _complex_lowering(_f64_lower("stablehlo.tanh", hlo_math.tanh_f64), hlo_math.tanh_complex),
+    lambda x, y: 1.0 - y * y,
+    kinds="fc",
+)
+logistic = unary(
+    "logistic",
+    lambda x: 1 / (1 + np.exp(-x)),
+    _complex_lowering("stablehlo.logistic", hlo_math.logistic_complex),
+    lambda x, y: y * (1.0 - y),
+    kinds="fc",
+)
+
+
+_COMPLEX_TRIG = {"sin": hlo_math.sin_complex, "cos": hlo_math.cos_complex, "tan": hlo_math.tan_complex}
 
 
 def _lower_trig(fn):
     def lower(ctx, x):
+        if aval(x).dtype.kind == "c":
+            return _COMPLEX_TRIG[fn](x, ctx.out_avals[0])
         return hlo_math.trig(fn, x, ctx.out_avals[0])
 
     return lower
 
 
-sin = unary("sin", np.sin, _lower_trig("sin"), lambda x, y: L.cos(x))
-cos = unary("cos", np.cos, _lower_trig("cos"), lambda x, y: -L.sin(x))
-tan = unary("tan", np.tan, _lower_trig("tan"), lambda x, y: 1.0 + y * y)
-asin = unary("asin", np.arcsin, _f64_lower("chlo.asin", _asin_f64), lambda x, y: L.rsqrt(1.0 - x * x))
-acos = unary("acos", np.arccos, _f64_lower("chlo.acos", _acos_f64), lambda x, y: -L.rsqrt(1.0 - x * x))
-atan = unary("atan", np.arctan, _f64_lower("chlo.atan", hlo_math.atan_f64), lambda x, y: 1.0 / (1.0 + x * x))
-sinh = unary("sinh", np.sinh, _f64_lower("chlo.sinh", hlo_math.sinh_f64), lambda x, y: L.cosh(x))
-cosh = unary("cosh", np.cosh, "chlo.cosh", lambda x, y: L.sinh(x))
-asinh = unary("asinh", np.arcsinh, _f64_lower("chlo.asinh", hlo_math.asinh_f64), lambda x, y: L.rsqrt(x * x + 1.0))
-acosh = unary("acosh", np.arccosh, "chlo.acosh", lambda x, y: L.rsqrt(x * x - 1.0))
-atanh = unary("atanh", np.arctanh, _f64_lower("chlo.atanh", hlo_math.atanh_f64), lambda x, y: 1.0 / (1.0 - x * x))
-sqrt = unary("sqrt", np.sqrt, "stablehlo.sqrt", lambda x, y: 0.5 / y)
-rsqrt = unary("rsqrt", lambda x: 1 / np.sqrt(x), "stablehlo.rsqrt", lambda x, y: -0.5 * y / x)
+sin = unary("sin", np.sin, _lower_trig("sin"), lambda x, y: L.cos(x), kinds="fc")
+cos = unary("cos", np.cos, _lower_trig("cos"), lambda x, y: -L.sin(x), kinds="fc")
+tan = unary("tan", np.tan, _lower_trig("tan"), lambda x, y: 1.0 + y * y, kinds="fc")
+asin = unary("asin", np.arcsin, _f64_lower("chlo.asin", _asin_f64), lambda x, y: L.rsqrt(1.0 - x * x), kinds="fc")
+acos = unary("acos", np.arccos, _f64_lower("chlo.acos", _acos_f64), lambda x, y: -L.rsqrt(1.0 - x * x), kinds="fc")
+atan = unary(
+    "atan", np.arctan, _f64_lower("chlo.atan", hlo_math.atan_f64), lambda x, y: 1.0 / (1.0 + x * x), kinds="fc"
+)
+sinh = unary(
+    "sinh",
+    np.sinh,
+    _complex_lowering(_f64_lower("chlo.sinh", hlo_math.sinh_f64), hlo_math.sinh_complex),
+    lambda x, y: L.cosh(x),
+    kinds="fc",
+)
+cosh = unary("cosh", np.cosh, _complex_lowering("chlo.cosh", hlo_math.cosh_complex), lambda x, y: L.sinh(x), kinds="fc")
+asinh = unary(
+    "asinh", np.arcsinh, _f64_lower("chlo.asinh", hlo_math.asinh_f64), lambda x, y: L.rsqrt(x * x + 1.0), kinds="fc"
+)
+acosh = unary("acosh", np.arccosh, "chlo.acosh", lambda x, y: L.rsqrt(x * x - 1.0), kinds="fc")
+atanh = unary(
+    "atanh", np.arctanh, _f64_lower("chlo.atanh", hlo_math.atanh_f64), lambda x, y: 1.0 / (1.0 - x * x), kinds="fc"
+)
+sqrt = unary(
+    "sqrt", np.sqrt, _complex_lowering("stablehlo.sqrt", hlo_math.sqrt_complex), lambda x, y: 0.5 / y, kinds="fc"
+)
+rsqrt = unary("rsqrt", lambda x: 1 / np.sqrt(x), "stablehlo.rsqrt", lambda x, y: -0.5 * y / x, kinds="fc")
 cbrt = unary("cbrt", np.cbrt, lambda ctx, x: hlo_math.cbrt(x, ctx.out_avals[0]), lambda x, y: (1.0 / 3.0) / (y * y))
 # JAX's rule: +1 where x >= 0 (so 1 at 0 and -0), -1 elsewhere
 abs_ = unary(
-    "abs", np.abs, "stablehlo.abs", lambda x, y: L.select(L.ge(x, 0), L.ones_like(x), L.full_like(x, -1)), kinds="fi"
+    "abs",
+    np.abs,
+    _complex_lowering("stablehlo.abs", hlo_math.abs_complex),
+    lambda x, y: L.select(L.ge(x, 0), L.ones_like(x), L.full_like(x, -1)),
+    kinds="fci",
+    out_dtype=lambda dt: np.finfo(dt).dtype if dt.kind == "c" else dt,
 )
+_abs_real_jvp, _abs_real_vjp = abs_.jvp, abs_.vjp
+
+
+def _abs_unit(x, y):
+    """conj(x) / |x| as a complex value, 0 where x = 0 (JAX's rule for complex abs)."""
+    y_safe = L.select(L.eq(y, 0.0), L.ones_like(y), y)
+    return L.bind("conj", x) / L.bind("complex", y_safe, L.zeros_like(y))
+
+
+def _abs_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    if x.dtype.kind != "c":
+        return _abs_real_jvp(primals, tangents)
+    y = L.bind("abs", x)
+    return [y], [None if t is None else L.bind("real", t * _abs_unit(x, y))]
+
+
+def _abs_vjp(cts, primals, outs):
+    x, y = primals[0], outs[0]
+    if x.dtype.kind != "c":
+        return _abs_real_vjp(cts, primals, outs)
+    # the transpose of t -> real(t * u) is ct -> complex(ct, 0) * u
+    return [L.bind("complex", cts[0], L.zeros_like(cts[0])) * _abs_unit(x, y)]
+
+
+abs_.jvp, abs_.vjp = _abs_jvp, _abs_vjp
 erf = unary(
     "erf",
     lambda x: _vec(math.erf, otypes=[np.float64])(x) if np.size(x) else x,
@@ -370,7 +470,7 @@ integer_pow = register(
 
 
 def _int_div(x, y):
-    if x.dtype.kind == "f":
+    if x.dtype.kind in "fc":
         return x / y
     with np.errstate(all="ignore"):
         q = np.trunc(x.astype(np.float64) / np.where(y == 0, 1, y))
@@ -393,6 +493,12 @@ def _pow_dx(x, y, out):
 def _pow_dy(x, y, out):
     # JAX's rule: log(x) with x = 0 replaced by 1, times x**y
     return out * L.log(L.select(L.eq(x, 0.0), L.ones_like(x), x))
+
+
+def _lower_pow(ctx, x, y):
+    if aval(x).dtype.kind == "c":
+        return hlo_math.pow_complex(x, y, ctx.out_avals[0])
+    return hlo_math.pow_float(x, y, ctx.out_avals[0])
 
 
 def _max_dx(x, y, out):  # ties split evenly, as JAX does
@@ -439,10 +545,17 @@ def _shift(fn, logical=False):
     return impl
 
 
-add = binary("add", np.add, "stablehlo.add", (_one, _one), kinds="fiu")
-sub = binary("sub", np.subtract, "stablehlo.subtract", (_one, _minus_one), kinds="fiu")
-mul = binary("mul", np.multiply, "stablehlo.multiply", (lambda x, y, o: y, lambda x, y, o: x), kinds="fiub")
-div = binary("div", _int_div, "stablehlo.divide", (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y), kinds="fiu")
+add = binary("add", np.add, "stablehlo.add", (_one, _one), kinds="fciu")
+sub = binary("sub", np.subtract, "stablehlo.subtract", (_one, _minus_one), kinds="fciu")
+# mul's transpose is ct * y with no conjugate: JAX pairs cotangents with tangents by Re(ct * t)
+mul = binary("mul", np.multiply, "stablehlo.multiply", (lambda x, y, o: y, lambda x, y, o: x), kinds="fciub")
+div = binary(
+    "div",
+    _int_div,
+    _complex_lowering("stablehlo.divide", hlo_math.div_complex),
+    (lambda x, y, o: 1.0 / y, lambda x, y, o: -o / y),
+    kinds="fciu",
+)
 rem = binary(
     "rem",
     _rem_np,
@@ -453,9 +566,9 @@ rem = binary(
 pow_ = binary(
     "pow",
     np.power,
-    lambda ctx, x, y: hlo_math.pow_float(x, y, ctx.out_avals[0]),
+    _lower_pow,
     (_pow_dx, _pow_dy),
-    kinds="f",
+    kinds="fc",
 )
 max_ = binary("max", np.maximum, "stablehlo.maximum", (_max_dx, _max_dy))
 min_ = binary("min", np.minimum, "stablehlo.minimum", (_min_dx, _min_dy))
@@ -485,7 +598,9 @@ _COMPARES = {
     "ge": ("GE", np.greater_equal),
 }
 for _name, (_dir, _fn) in _COMPARES.items():
-    binary(_name, _fn, _lower_compare(_dir), out_bool=True, doc=f"comparison {_dir}")
+    # complex values have no order: only eq and ne take them (jnp orders them lexicographically)
+    _kinds = "fciub" if _name in ("eq", "ne") else "fiub"
+    binary(_name, _fn, _lower_compare(_dir), kinds=_kinds, out_bool=True, doc=f"comparison {_dir}")
 for _name in ("and", "or", "xor", "shift_left", "shift_right_logical", "shift_right_arithmetic", *_COMPARES):
     from .registry import get as _get
 
@@ -587,6 +702,10 @@ clamp = register(
 
 def _convert_impl(x, new_dtype):
     new_dtype = np.dtype(new_dtype)
+    if x.dtype.kind == "c" and new_dtype.kind != "c":
+        if new_dtype == BOOL:
+            return x != 0
+        x = np.real(x)  # complex -> real keeps the real part, as JAX does
     if new_dtype.kind in "iu" and kind(x.dtype) == "f":
         with np.errstate(all="ignore"):
             x = np.trunc(x)
@@ -602,6 +721,9 @@ def _convert_lower(ctx, x, new_dtype):
     out = ctx.out_avals[0]
     if np.dtype(new_dtype) == BOOL and src != BOOL:
         return hlo.compare(x, hlo.constant(0, src, aval(x).shape), "NE")
+    if src.kind == "c" and np.dtype(new_dtype).kind != "c":  # the real part, then convert
+        re = hlo.op1("stablehlo.real", [x], ShapedType(out.shape, np.finfo(src).dtype))
+        return re if aval(re).dtype == out.dtype else _convert_lower(ctx, re, new_dtype)
     if kind(src) == "f" and out.dtype.kind in "iu":
         return _float_to_int_lower(x, out.dtype)
     if low_precision.BF16 in (src, out.dtype):

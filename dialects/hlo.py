@@ -70,6 +70,9 @@ def constant(value, dtype=None, shape=None) -> ir.Value:
     arr = np.asarray(value, dtype=dtype)
     if shape is not None and arr.shape != tuple(shape):
         arr = np.broadcast_to(arr, shape)
+    if arr.dtype.kind == "c":  # two real literals: see dialects/builder.constant
+        re, im = constant(arr.real.copy()), constant(arr.imag.copy())
+        return op1("stablehlo.complex", [re, im], tensor_type(arr.shape, arr.dtype))
     return op1("stablehlo.constant", [], tensor_type(arr.shape, arr.dtype), {"value": dense(arr)})
 
 
@@ -89,7 +92,7 @@ def i64s(xs) -> ir.Attribute:
 
 def compare_type(dtype) -> str:
     dtype = np.dtype(dtype)
-    if dtype.kind == "f":
+    if dtype.kind in "fc":  # complex compares (EQ/NE only) are FLOAT, as in StableHLO's spec
         return "FLOAT"
     if dtype.kind == "u" or dtype.kind == "b":
         return "UNSIGNED"

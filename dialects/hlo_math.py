@@ -420,3 +420,204 @@ def rem_f64(x: H, y: H) -> H:
     r = x - y * tq
     r = select(r.eq(0), x * 0.0, r)  # a zero result has x's sign
     return select(y.un("abs").eq(math.inf) & x._op("stablehlo.is_finite", dtype=np.bool_), x, r)
+
+
+# ---- complex: the ops where IREE's expansion over/underflows or loses signs ------------------------
+# IREE 3.13 lowers complex abs as sqrt(re^2 + im^2) (inf at 1e30, 0 at 1e-30), division by
+# (a * conj(b)) / |b|^2 (same range loss), log through that abs (and log(0) = -inf + nan i), and
+# exp with its own sin/cos (wrong signs at large imaginary parts). These follow XLA's results.
+
+
+def _parts(z_value):
+    a = aval(z_value)
+    part = ShapedType(a.shape, np.finfo(a.dtype).dtype)
+    return H(hlo.op1("stablehlo.real", [z_value], part)), H(hlo.op1("stablehlo.imag", [z_value], part))
+
+
+def _complex(re: H, im: H, out: ShapedType):
+    return hlo.op1("stablehlo.complex", [re.v, im.v], out)
+
+
+def _hypot(x: H, y: H) -> H:
+    """sqrt(x^2 + y^2) scaled by the larger part: no overflow or underflow on the way."""
+    ax, ay = x.un("abs"), y.un("abs")
+    big, small = ax._op("stablehlo.maximum", ay), ax._op("stablehlo.minimum", ay)
+    big_is_0 = big.eq(0)
+    ratio = small / select(big_is_0, 1.0, big)
+    r = select(big_is_0, 0.0, big * (ratio * ratio + 1.0).un("sqrt"))
+    inf = ax.eq(math.inf) | ay.eq(math.inf)
+    return select(inf, math.inf, r)  # |inf + nan i| = inf, as in C99
+
+
+def abs_complex(z_value, out: ShapedType):
+    return _hypot(*_parts(z_value)).v
+
+
+def log_complex(z_value, out: ShapedType):
+    """log|z| + i arg z, with C99's log(+-0 + 0i) = -inf + (0 or pi) i."""
+    re, im = _parts(z_value)
+    ax, ay = re.un("abs"), im.un("abs")
+    big, small = ax._op("stablehlo.maximum", ay), ax._op("stablehlo.minimum", ay)
+    ratio = small / select(big.eq(0), 1.0, big)
+    # log(big) + log(1 + ratio^2) / 2: |z| itself may overflow (|3e38 + 3e38 i|)
+    log_mag = big.un("log") + (ratio * ratio).un("log_plus_one") * 0.5
+    log_mag = select(ax.eq(math.inf) | ay.eq(math.inf), math.inf, log_mag)
+    return _complex(log_mag, H(atan2(im.v, re.v, im.a)), out)
+
+
+def exp_complex(z_value, out: ShapedType):
+    """e^re (cos im + i sin im), with exact argument reduction for sin/cos and a real result
+    (no inf * 0 = NaN) where im = 0."""
+    re, im = _parts(z_value)
+    e = re.un("exponential")
+    c, s = H(trig("cos", im.v, im.a)), H(trig("sin", im.v, im.a))
+    im_is_0 = im.eq(0)
+    return _complex(select(im_is_0, e, e * c), select(im_is_0, im, e * s), out)
+
+
+def div_complex(a_value, b_value, out: ShapedType):
+    """a / b by Smith's method (scaled by the larger part of b), with C99's special cases:
+    x / 0 = copysign(inf, re b) * x, inf / finite = inf, finite / inf = 0."""
+    ar, ai = _parts(a_value)
+    br, bi = _parts(b_value)
+    r_small = br.un("abs").ge(bi.un("abs"))  # |re b| >= |im b|: divide by re b
+    bi_safe = select(bi.eq(0), 1.0, bi)
+    br_safe = select(br.eq(0), 1.0, br)
+    ratio1 = bi / br_safe  # used when |re b| >= |im b|
+    den1 = br + bi * ratio1
+    ratio2 = br / bi_safe
+    den2 = bi + br * ratio2
+    re = select(r_small, (ar + ai * ratio1) / den1, (ar * ratio2 + ai) / den2)
+    im = select(r_small, (ai - ar * ratio1) / den1, (ai * ratio2 - ar) / den2)
+    # b = 0: copysign(inf, re b) times each part of a
+    b_zero = br.eq(0) & bi.eq(0)
+    inf_signed = select(br.signbit(), -math.inf, math.inf, like=br)
+    re = select(b_zero, inf_signed * ar, re)
+    im = select(b_zero, inf_signed * ai, im)
+
+    def finite(v):
+        return v._op("stablehlo.is_finite", dtype=np.bool_)
+
+    def unit(v):  # copysign(1 if v is infinite else 0, v)
+        mag = select(v.un("abs").eq(math.inf), 1.0, 0.0, like=v)
+        return select(v.signbit(), -mag, mag)
+
+    a_inf = ~(finite(ar) & finite(ai)) & ar.eq(ar) & ai.eq(ai)
+    b_fin = finite(br) & finite(bi)
+    ur, ui = unit(ar), unit(ai)
+    re = select(a_inf & b_fin, (ur * br + ui * bi) * math.inf, re)
+    im = select(a_inf & b_fin, (ui * br - ur * bi) * math.inf, im)
+    b_inf = ~b_fin & br.eq(br) & bi.eq(bi)
+    a_fin = finite(ar) & finite(ai)
+    vr, vi = unit(br), unit(bi)
+    re = select(b_inf & a_fin, (ar * vr + ai * vi) * 0.0, re)
+    im = select(b_inf & a_fin, (ai * vr - ar * vi) * 0.0, im)
+    # a real nonzero divisor divides each part (JAX's log2(0) = -inf + 0i, not -inf + nan i)
+    b_real = bi.eq(0) & ~br.eq(0)
+    re = select(b_real, ar / br_safe, re)
+    im = select(b_real, ai / br_safe, im)
+    return _complex(re, im, out)
+
+
+def _sin_cos(x: H):
+    return H(trig("sin", x.v, x.a)), H(trig("cos", x.v, x.a))
+
+
+def sqrt_complex(z_value, out: ShapedType):
+    """t = sqrt((|x| + |z|) / 2); x >= 0: t + i y/(2t), else |y|/(2t) + i copysign(t, y).
+    IREE's own gives sqrt(1 - 1e-30 i) = 1 + 6e-8 i (JAX: 1 - 5e-31 i)."""
+    x, y = _parts(z_value)
+    ax = x.un("abs")
+    # quarters first (|3e38 + 3e38 i| and |x| + |z| overflow): sqrt(2) sqrt(|x|/4 + |z|/4)
+    t = (ax * 0.25 + _hypot(x * 0.25, y * 0.25)).un("sqrt") * math.sqrt(2.0)
+    t0 = t.eq(0)
+    other = select(t0, 0.0, y.un("abs") / select(t0, 1.0, t) * 0.5)
+    signed_t = select(y.signbit(), -t, t)
+    re = select(x.signbit(), other, t)
+    im = select(x.signbit(), signed_t, select(t0, y, y / select(t0, 1.0, t) * 0.5))
+    y_inf = y.un("abs").eq(math.inf)
+    return _complex(select(y_inf, math.inf, re), select(y_inf, y, im), out)
+
+
+def _sinh(b: H) -> H:
+    """sinh of a real part: IREE's chlo.sinh is off by ~1e-3 relative near 0 (sinh(1.0014e-5)
+    = 9.99999e-6), so small |b| goes through expm1."""
+    small = (b.un("exponential_minus_one") - (-b).un("exponential_minus_one")) * 0.5
+    return select(b.un("abs").lt(1.0), small, b._op("chlo.sinh"))
+
+
+def sin_complex(z_value, out: ShapedType):
+    """sin a cosh b + i cos a sinh b, with exact argument reduction for sin a and cos a."""
+    a, b = _parts(z_value)
+    s, c = _sin_cos(a)
+    return _complex(s * b._op("chlo.cosh"), c * _sinh(b), out)
+
+
+def cos_complex(z_value, out: ShapedType):
+    """cos a cosh b - i sin a sinh b."""
+    a, b = _parts(z_value)
+    s, c = _sin_cos(a)
+    return _complex(c * b._op("chlo.cosh"), -(s * _sinh(b)), out)
+
+
+def tan_complex(z_value, out: ShapedType):
+    """(sin a cos a + i sinh b cosh b) / (cos^2 a + sinh^2 b): no cancellation near the poles;
+    for |b| > 10 the imaginary part is sign(b) and the real part 4 sin a cos a e^(-2|b|)."""
+    a, b = _parts(z_value)
+    s, c = _sin_cos(a)
+    sh = _sinh(b)
+    den = c * c + sh * sh
+    big = b.un("abs").gt(10.0)
+    re = select(big, s * c * 4.0 * (b.un("abs") * -2.0).un("exponential"), s * c / den)
+    one = select(b.signbit(), -1.0, 1.0, like=b)
+    im = select(big, one, sh * b._op("chlo.cosh") / den)
+    return _complex(re, im, out)
+
+
+def _via_i(fn, z_value, out):
+    """f(i z) for sinh/cosh/tanh: iz = -b + a i."""
+    re, im = _parts(z_value)
+    return fn(_complex(-im, re, out), out)
+
+
+def sinh_complex(z_value, out: ShapedType):
+    """sinh z = -i sin(i z)."""
+    w = _via_i(sin_complex, z_value, out)
+    wr, wi = _parts(w)
+    return _complex(wi, -wr, out)
+
+
+def cosh_complex(z_value, out: ShapedType):
+    """cosh z = cos(i z)."""
+    return _via_i(cos_complex, z_value, out)
+
+
+def tanh_complex(z_value, out: ShapedType):
+    """tanh z = -i tan(i z)."""
+    w = _via_i(tan_complex, z_value, out)
+    wr, wi = _parts(w)
+    return _complex(wi, -wr, out)
+
+
+def expm1_complex(z_value, out: ShapedType):
+    """e^z - 1 = (expm1(a) cos b - 2 sin^2(b/2)) + i e^a sin b: no cancellation near 0."""
+    a, b = _parts(z_value)
+    s, c = _sin_cos(b)
+    sh = H(trig("sin", (b * 0.5).v, b.a))
+    re = a.un("exponential_minus_one") * c - sh * sh * 2.0
+    im_is_0 = b.eq(0)
+    return _complex(
+        select(im_is_0, a.un("exponential_minus_one"), re), select(im_is_0, b, a.un("exponential") * s), out
+    )
+
+
+def logistic_complex(z_value, out: ShapedType):
+    """1 / (1 + e^-z) from the exp and division above."""
+    e = exp_complex(hlo.op1("stablehlo.negate", [z_value], out), out)
+    one = hlo.constant(1, out.dtype, out.shape)
+    return div_complex(one, hlo.op1("stablehlo.add", [one, e], out), out)
+
+
+def pow_complex(x_value, y_value, out: ShapedType):
+    """x ** y of complex tensors: IREE's exp(y log x) (checked against JAX in tests/test_complex.py)."""
+    return hlo.op1("stablehlo.power", [x_value, y_value], out)

@@ -80,8 +80,6 @@ _DTYPES = {v: k for k, v in _ELEMENT_NAMES.items()}
 
 def element_name(dtype) -> str:
     """`float32` -> `f32`, as MLIR spells the element type."""
-    if np.dtype(dtype).kind == "c":  # the last guard: no complex value reaches MLIR or IREE
-        raise TypeError(f"complex dtypes are not supported yet by irjax (got {np.dtype(dtype).name})")
     try:
         return _ELEMENT_NAMES[np.dtype(dtype)]
     except KeyError:

@@ -125,7 +125,7 @@ _reduction(
     "reduce_sum",
     "sum",
     np.sum,
-    "fiu",
+    "fciu",
     jvp=_linear_jvp("reduce_sum"),
     vjp=lambda cts, primals, outs, axes: [_expand_back(cts[0], primals[0], axes)],
 )
@@ -142,7 +142,7 @@ def _prod_jvp(primals, tangents, axes):
     return [out], [L.reduce_sum(t * g, axes)]
 
 
-_reduction("reduce_prod", "prod", np.prod, "fiu", jvp=_prod_jvp, vjp=_prod_vjp)
+_reduction("reduce_prod", "prod", np.prod, "fciu", jvp=_prod_jvp, vjp=_prod_vjp)
 
 
 def _nd(name):

@@ -159,6 +159,7 @@ def _import_families():
     from . import (  # noqa: F401  (each module registers its family)
         calls,
         collectives,
+        complex_ops,
         control_flow,
         convolution,
         elementwise,

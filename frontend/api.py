@@ -357,8 +357,7 @@ def _norm_argnums(argnums, nargs):
 
 
 def _check_holomorphic(name, holomorphic, args, argnums):
-    """holomorphic=True needs complex inputs (JAX's TypeError); irjax has no complex dtypes yet,
-    so a real input is refused here rather than differentiated as if holomorphic= were absent."""
+    """holomorphic=True needs complex inputs (JAX's TypeError)."""
     if not holomorphic:
         return
     nums = _norm_argnums(argnums, len(args))
@@ -397,9 +396,17 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
         ):
             shape = v.shape if v is not None else None
             raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: {shape}.")
-        if not dtypes.issubdtype(v.dtype, np.inexact):
+        if holomorphic and v.dtype.kind != "c":
+            raise TypeError(f"grad with holomorphic=True requires outputs with complex dtype, but got {v.dtype.name}.")
+        if not holomorphic and (v.dtype.kind == "c" or not dtypes.issubdtype(v.dtype, np.inexact)):
             raise TypeError(
                 f"grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), but got {v.dtype.name}."
+                + (
+                    " For holomorphic differentiation, pass holomorphic=True. For differentiation of "
+                    "non-holomorphic functions involving complex outputs, use jax.vjp directly."
+                    if v.dtype.kind == "c"
+                    else ""
+                )
             )
         ranges = _leaf_ranges(args)
         diff_leaves = [j for i in nums for j in range(*ranges[i])]

@@ -176,14 +176,14 @@ class ArrayMethods:
         return _np().round(self, decimals)
 
     def conj(self):
-        return self
+        return _np().conj(self)
 
     def conjugate(self):
-        return self
+        return _np().conj(self)
 
     @property
     def real(self):
-        return self
+        return _np().real(self)
 
     def sort(self, axis=-1):
         return _np().sort(self, axis)
@@ -210,7 +210,7 @@ class ArrayMethods:
 
     @property
     def imag(self):
-        return _np().zeros_like(self)
+        return _np().imag(self)
 
     @property
     def itemsize(self):

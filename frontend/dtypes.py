@@ -131,15 +131,8 @@ def canonicalize_dtype(dtype: Any) -> np.dtype:
 
 
 def check_supported(dtype: Any) -> np.dtype:
-    """The canonical dtype of a value irjax can hold; complex ones raise a clear TypeError
-    (the lattice above still knows them, as JAX's type rules do)."""
-    dt = canonicalize_dtype(dtype)
-    if dt.kind == "c":
-        raise TypeError(
-            f"complex dtypes are not supported yet by irjax (got {dt.name}); use real and "
-            "imaginary parts as separate float arrays"
-        )
-    return dt
+    """The canonical dtype of a value irjax can hold (complex64 included, as in JAX)."""
+    return canonicalize_dtype(dtype)
 
 
 def check_python_ints(obj: Any, dtype: Any) -> None:

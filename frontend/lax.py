@@ -39,6 +39,9 @@ def _same(x, y):
     return x, y
 
 
+_ORDERED = frozenset("lt le gt ge rem".split())
+
+
 def _unary(name):
     def f(x):
         return bind(name, _arr(x))
@@ -49,7 +52,13 @@ def _unary(name):
 
 def _binary(name):
     def f(x, y):
-        return bind(name, *_same(x, y))
+        x, y = _same(x, y)
+        if x.dtype.kind == "c" and name in _ORDERED:  # JAX's TypeError: complex values have no order
+            raise TypeError(
+                f"{name} does not accept dtype {x.dtype.name} at position 0. Accepted dtypes at position 0 "
+                "are subtypes of integer, floating, bool."
+            )
+        return bind(name, x, y)
 
     f.__name__ = name
     return f
@@ -416,6 +425,46 @@ class ScatterDimensionNumbers:
         self.update_window_dims = update_window_dims
         self.inserted_window_dims = inserted_window_dims
         self.scatter_dims_to_operand_dims = scatter_dims_to_operand_dims
+
+
+# ---- complex numbers ------------------------------------------------------------------------------
+
+
+def _complex_operand(name, x):
+    x = _arr(x)
+    if x.dtype.kind != "c":
+        raise TypeError(
+            f"{name} does not accept dtype {x.dtype.name}. Accepted dtypes are subtypes of complexfloating."
+        )
+    return x
+
+
+def real(x):
+    return bind("real", _complex_operand("real", x))
+
+
+def imag(x):
+    return bind("imag", _complex_operand("imag", x))
+
+
+def conj(x):
+    """The complex conjugate; a real operand becomes complex first (as jax.lax.conj)."""
+    x = _arr(x)
+    if x.dtype.kind != "c":
+        from .numpy._util import convert
+
+        x = convert(x, dtypes.promote_types(x.dtype, np.complex64), x.aval.weak_type)
+    return bind("conj", x)
+
+
+def complex(x, y):  # noqa: A001
+    """x + i y from real parts of one float dtype (Python scalars are weak, as in jax.lax)."""
+    from .numpy._util import with_weak
+
+    x, y = _same(x, y)
+    if x.dtype.kind != "f":
+        raise TypeError(f"complex does not accept dtype {x.dtype.name}. Accepted dtypes are subtypes of floating.")
+    return with_weak(bind("complex", x, y), x.aval.weak_type and y.aval.weak_type)
 
 
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401,A004

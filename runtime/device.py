@@ -30,6 +30,8 @@ _ET = {
     np.dtype(np.float16): rt.HalElementType.FLOAT_16,
     np.dtype(np.float32): rt.HalElementType.FLOAT_32,
     np.dtype(np.float64): rt.HalElementType.FLOAT_64,
+    np.dtype(np.complex64): rt.HalElementType.COMPLEX_64,
+    np.dtype(np.complex128): rt.HalElementType.COMPLEX_128,
 }
 try:
     from ml_dtypes import bfloat16 as _bf16

@@ -664,3 +664,17 @@ ROWS += [
         why="rounding is piecewise constant; its (rounded) jvp is checked in test_windows.py",
     ),
 ]
+
+
+def C(shape, scale=2.0):
+    """A complex64 operand (whatever the row dtype)."""
+    return lambda dt, rng: (scale * (rng.standard_normal(shape) + 1j * rng.standard_normal(shape))).astype(np.complex64)
+
+
+_COMPLEX_WHY = "complex autodiff (JAX's transposes) is checked against JAX in tests/test_complex.py"
+ROWS += [
+    Row("complex", (X(S), X(S)), np_fn=lambda re, im: re + 1j * im, diff="none", why=_COMPLEX_WHY),
+    Row("real", (C(S),), np_fn=np.real, diff="none", why=_COMPLEX_WHY),
+    Row("imag", (C(S),), np_fn=np.imag, diff="none", why=_COMPLEX_WHY),
+    Row("conj", (C(S),), np_fn=np.conj, diff="none", why=_COMPLEX_WHY),
+]

@@ -64,8 +64,14 @@ def _float(a):
     return a if jnp.issubdtype(a.dtype, np.inexact) else a.astype(jnp.float32)
 
 
+_REAL_ONLY = ("cholesky", "cho_solve", "qr", "eigh", "eigvalsh", "svd", "lstsq", "pinv", "matrix_rank", "cond", "eig", "eigvals")
+
+
 def _matrix(a, name, square=False):
     a = _float(a)
+    if a.dtype.kind == "c" and name.split(".")[-1] in _REAL_ONLY:
+        # these composite algorithms are written for real matrices (no conjugate transposes)
+        raise NotImplementedError(f"{name} of a complex matrix is not supported by irjax yet")
     if a.ndim < 2:
         raise ValueError(f"{name}: input must have at least 2 dimensions, got shape {a.shape}")
     if square and a.shape[-1] != a.shape[-2]:
@@ -569,6 +575,11 @@ def _matrix_norm(x, ord, axes, keepdims):
 def norm(x, ord=None, axis=None, keepdims=False):
     """Vector or matrix norm, as numpy.linalg.norm."""
     x = _float(x)
+    if x.dtype.kind == "c":
+        # every norm but the matrix 2-norm and nuclear norm is the same norm of |x|
+        if ord in (2, -2, "nuc") and (x.ndim == 2 if axis is None else not isinstance(axis, (int, np.integer))):
+            raise NotImplementedError(f"norm(ord={ord!r}) of a complex matrix is not supported by irjax yet")
+        x = jnp.abs(x)
     if axis is None:
         if ord is None:
             return _norm(x, None, tuple(range(x.ndim)), bool(keepdims))

@@ -92,7 +92,9 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
 
 
 def vdot(a, b, *, precision=None):
-    return dot(asarray_any(a).ravel(), asarray_any(b).ravel())
+    from .ufuncs import conj
+
+    return dot(conj(asarray_any(a)).ravel(), asarray_any(b).ravel())
 
 
 def inner(a, b, *, precision=None):

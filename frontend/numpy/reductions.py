@@ -110,7 +110,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     dt = (
         dtypes.canonicalize_dtype(dtype)
         if dtype is not None
-        else (a.dtype if dtypes.kind(a.dtype) == "f" else dtypes.default_float)
+        else (a.dtype if dtypes.kind(a.dtype) in "fc" else dtypes.default_float)
     )
     if dtype is None and dt in dtypes.LOW_FLOATS:  # JAX: float32 inside, rounded once at the end
         return convert(mean(convert(a, np.float32, a.aval.weak_type), axis, keepdims=keepdims, where=where), dt)
@@ -129,7 +129,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
     dt = (
         dtypes.canonicalize_dtype(dtype)
         if dtype is not None
-        else (a.dtype if dtypes.kind(a.dtype) == "f" else dtypes.default_float)
+        else (a.dtype if dtypes.kind(a.dtype) in "fc" else dtypes.default_float)
     )
     if dtype is None and dt in dtypes.LOW_FLOATS:  # JAX: float32 inside, rounded once at the end
         wide = convert(a, np.float32, a.aval.weak_type)
@@ -139,6 +139,11 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
     m = mean(a, axis, keepdims=True)
     d = a - m
     n = _count(a, axes) - ddof
+    if d.dtype.kind == "c":  # |d|^2, a real variance (as JAX)
+        from .ufuncs import imag, real
+
+        sq = real(d) * real(d) + imag(d) * imag(d)
+        return sum(sq, axis, keepdims=keepdims) / np.asarray(n, sq.dtype)
     return sum(d * d, axis, keepdims=keepdims) / np.asarray(n, dt)
 
 

@@ -36,10 +36,19 @@ def _compare(prim, name):
         check_arraylike(name, x, y)
         (x, y), dt, weak = promote(x, y)
         # JAX keeps the promoted operands' weak flag on the bool result (`iarr < 0.5` is weak)
+        if dt.kind == "c" and prim not in ("eq", "ne"):
+            return with_weak(_complex_order(prim, x, y), weak)
         return with_weak(bind(prim, x, y), weak)
 
     f.__name__ = name
     return f
+
+
+def _complex_order(prim, x, y):
+    """x < y (or <=, >, >=) on complex values, ordered by real part, then imaginary part (as JAX)."""
+    xr, yr, xi, yi = bind("real", x), bind("real", y), bind("imag", x), bind("imag", y)
+    strict = {"lt": "lt", "le": "lt", "gt": "gt", "ge": "gt"}[prim]
+    return bind("or", bind(strict, xr, yr), bind("and", bind("eq", xr, yr), bind(prim, xi, yi)))
 
 
 sin = _unary("sin", "sin")
@@ -98,8 +107,22 @@ def subtract(x, y, /):
 
 
 multiply = _binary("mul", "multiply")
-maximum = _binary("max", "maximum")
-minimum = _binary("min", "minimum")
+
+
+def _extremum(prim, name):
+    def f(x, y, /):
+        check_arraylike(name, x, y)
+        (x, y), dt, weak = promote(x, y)
+        if dt.kind == "c":  # lexicographic, as JAX orders complex values
+            return with_weak(bind("select", _complex_order("gt" if prim == "max" else "lt", x, y), x, y), weak)
+        return with_weak(bind(prim, x, y), weak)
+
+    f.__name__ = name
+    return f
+
+
+maximum = _extremum("max", "maximum")
+minimum = _extremum("min", "minimum")
 arctan2 = atan2 = _binary("atan2", "arctan2", to_float=True)
 equal = _compare("eq", "equal")
 not_equal = _compare("ne", "not_equal")
@@ -170,7 +193,7 @@ def positive(x, /):
 
 
 def abs(x, /):  # noqa: A001
-    (x,), dt, weak = promote(x)
+    (x,), dt, weak = promote(x)  # complex64 -> float32 (the "abs" op's rule)
     if dt.kind in "ub":
         return x
     return with_weak(bind("abs", x), weak)
@@ -383,6 +406,8 @@ _logaddexp2 = _logaddexp_any(lambda v: exp2(v), float(1 / np.log(2)))
 
 def isfinite(x, /):
     x = asarray_any(x)
+    if x.dtype.kind == "c":
+        return logical_and(isfinite(real(x)), isfinite(imag(x)))
     if dtypes.kind(x.dtype) != "f":
         return bind("eq", x, x)
     return bind("is_finite", x)
@@ -395,6 +420,8 @@ def isnan(x, /):
 
 def isinf(x, /):
     x = asarray_any(x)
+    if x.dtype.kind == "c":
+        return logical_or(isinf(real(x)), isinf(imag(x)))
     if dtypes.kind(x.dtype) != "f":
         return bind("ne", x, x)
     return logical_and(logical_not(isfinite(x)), logical_not(isnan(x)))
@@ -404,6 +431,8 @@ def round(x, decimals=0):  # noqa: A001
     x = asarray_any(x)
     if x.dtype == np.bool_:
         raise ValueError("round: data type bool is not inexact")
+    if x.dtype.kind == "c":  # each part on its own, as JAX
+        return with_weak(bind("complex", round(real(x), decimals), round(imag(x), decimals)), x.aval.weak_type)
     if dtypes.kind(x.dtype) != "f":
         return x
     if decimals == 0:
@@ -545,14 +574,33 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 
 
 def conj(x, /):
-    return asarray_any(x)
+    x = asarray_any(x)
+    return with_weak(bind("conj", x), x.aval.weak_type) if x.dtype.kind == "c" else x
 
 
 conjugate = conj
 
 
 def real(x, /):
-    return asarray_any(x)
+    x = asarray_any(x)
+    return with_weak(bind("real", x), x.aval.weak_type) if x.dtype.kind == "c" else x
+
+
+def imag(x, /):
+    x = asarray_any(x)
+    return with_weak(bind("imag", x), x.aval.weak_type) if x.dtype.kind == "c" else _zeros(x)
+
+
+def angle(z, deg=False):
+    """The argument of z: arctan2(imag, real), in radians or degrees; float for real input."""
+    check_arraylike("angle", z)
+    z = asarray_any(z)
+    if z.dtype.kind == "c":
+        out = with_weak(bind("atan2", bind("imag", z), bind("real", z)), z.aval.weak_type)
+    else:
+        (z,), _, weak = promote(z, to_float=True)
+        out = arctan2(_zeros(z), z)
+    return rad2deg(out) if deg else out
 
 
 def astype(x, dtype, /, *, copy=False, device=None):
