@@ -13,6 +13,7 @@ from irjax.dialects.mlir import enter
 from irjax.passes.generalize_shapes import generalize as generalize_shapes
 from irjax.passes.registry import passes as _passes
 from irjax.passes.registry import run_pipeline
+from irjax.runtime.targets import is_gpu_target, lowering_options
 
 from . import lazy
 from .array import Array, from_numpy
@@ -76,9 +77,8 @@ def compile_function(module, fname: str, device=None):
         lowered = parse_module(text)
         _keep_only(lowered, fname)
         _canonical_names(lowered, fname)
-        chunk = "true" if device.platform == "cpu" else "false"
-        split = "false" if device.platform == "cpu" else "true"
-        run_pipeline(lowered, f"cse,dce,lower-stablehlo{{entry=main chunk-scans={chunk} split-conv-groups={split}}}")
+        gpu = is_gpu_target(device.target)
+        run_pipeline(lowered, f"cse,dce,lower-stablehlo{{entry=main {lowering_options(gpu)}}}")
         with enter():
             hlo_text = str(lowered)
         exe = _executable(hlo_text, device)
