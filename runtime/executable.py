@@ -58,12 +58,12 @@ class Executable:
         for b in buffers:
             push(b)
         if fenced:
-            wait, signal = self.device.fences()
+            wait, signal, point = self.device.fences()
             push(wait)
             push(signal)
-        elif self.device.asynchronous:
-            # a synchronous module (an older artifact) knows nothing of the device's timeline:
-            # let the work queued before it finish, so it reads finished inputs
+        elif self.device.timeline:
+            # a synchronous module (an older artifact, IRJAX_ASYNC_DISPATCH=0) knows nothing of
+            # the device's timeline: let the work queued before it (copies too) finish first
             self.device.synchronize()
         rets = _List(n_results)
         with self._invoke_lock:
@@ -74,6 +74,7 @@ class Executable:
                     self.device.raise_if_failed(e)
                 raise
         get = rets.get_as_object
-        if n_results == 1:
-            return [get(0, _BufferView)]
-        return [get(i, _BufferView) for i in range(n_results)]
+        out = [get(0, _BufferView)] if n_results == 1 else [get(i, _BufferView) for i in range(n_results)]
+        if fenced:
+            self.device.keep_alive(point, (buffers, out))
+        return out
