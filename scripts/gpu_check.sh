@@ -28,7 +28,7 @@ else
   PLATFORM=cuda
   OUT=${OUT:-/tmp/gpu_check}
   PY=${PYTHON:-python3}
-  BUDGET=${GPU_CHECK_BUDGET:-530}
+  BUDGET=${GPU_CHECK_BUDGET:-500}
   t0=$(date +%s)
   # shellcheck disable=SC1091
   source .gpu/unpack.sh || { echo "unpack failed" >&2; exit 1; }
