@@ -13,7 +13,7 @@ from typing import Protocol
 from . import hlo
 from .builder import emit, ir_type
 from .func import CALL_OP, emit_custom_call
-from .lang import Val, is_float, reduce_sum, zeros, zeros_like
+from .lang import Val, bind, is_float, reduce_sum, reshape, zeros, zeros_like
 from .mlir import ir
 from .registry import Primitive, ShapedType, VerifyError, register
 
@@ -24,6 +24,7 @@ class TransformCtx(Protocol):
     module: ir.Module
     out_avals: list[ShapedType]  # the op's result types
     axis_size: int  # batching only: the size of the mapped axis
+    axis_name: str | None  # batching only: its name (collectives over it are resolved)
 
     def signature(self, fname: str) -> tuple[list[ShapedType], list[ShapedType]]:
         """(argument, result) types of @fname; VerifyError when the module lacks it."""
@@ -37,6 +38,9 @@ class TransformCtx(Protocol):
     def batched(self, fname: str, dims: Sequence, size: int, out_batched=None) -> str:
         """@fname batched over dims (0 / None); results at axis 0 except where out_batched
         is False (left unbatched)."""
+
+    def batched_results(self, fname: str) -> tuple | None:
+        """Per result of a batched @fname: did it vary over the axis (else: broadcast)?"""
 
     def derived(self, key: tuple, base: str, in_avals: Sequence[ShapedType], body: Callable) -> str:
         """A helper @base(in_avals) { body(*args) }, memoized per module under `key`."""
@@ -130,8 +134,19 @@ def call_vjp(ctx, cts, primals, outs, residuals, *, callee):
 def call_batch(ctx, args, dims, *, callee):
     _, outs = ctx.signature(callee)
     size = ctx.axis_size
-    res = call(ctx.batched(callee, dims, size), args, [batched_aval(a, 0, size) for a in outs])
-    return [(r, 0) for r in res]
+    bname = ctx.batched(callee, dims, size)
+    res = call(bname, args, [batched_aval(a, 0, size) for a in outs])
+    natural = ctx.batched_results(bname) if ctx.axis_name is not None else None
+    if natural is None:
+        return [(r, 0) for r in res]
+    # under a named axis, results the same on every member stay unbatched (psum results): what
+    # shard_map's replication check reads
+    return [(r, 0) if b else (_member0(r), None) for r, b in zip(res, natural)]
+
+
+def _member0(x: Val) -> Val:
+    row = bind("slice", x, start_indices=(0,) * x.ndim, limit_indices=(1,) + x.shape[1:], strides=None)
+    return reshape(row, x.shape[1:])
 
 
 register(

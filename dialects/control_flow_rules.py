@@ -12,6 +12,7 @@ import numpy as np
 
 from .attrs import Symbol
 from .calls import call, emit_op
+from .collectives import uses_axis
 from .func import body_ops, entry_block, find_func
 from .lang import Val, bind, broadcast_in_dim, full, is_float, moveaxis, select, zeros
 from .registry import ShapedType
@@ -226,14 +227,15 @@ def scan_vjp(ctx, cts, primals, outs_v, stacked, *, body, length, reverse, num_c
 # ---- batching ----------------------------------------------------------------------------------
 
 
-def batched_outputs(module, fname, in_mask) -> list[bool]:
-    """Which results of @fname depend on a batched input (conservative through calls)."""
+def batched_outputs(module, fname, in_mask, axis_name=None) -> list[bool]:
+    """Which results of @fname depend on a batched input, or on a collective over the axis
+    being mapped (`axis_name`) (conservative through calls)."""
     f = find_func(module, fname)
     bat = {a for a, m in zip(entry_block(f).arguments, in_mask) if m}
     for op in body_ops(f):
         if op.name == "func.return":
             return [v in bat for v in op.operands]
-        if any(v in bat for v in op.operands):
+        if any(v in bat for v in op.operands) or (axis_name is not None and uses_axis(module, op, axis_name)):
             bat.update(op.results)
     raise ValueError(f"@{fname} has no return")
 
@@ -261,7 +263,7 @@ def cond_batch(ctx, vals, dims, *, branches):
     size, outs = ctx.axis_size, ctx.out_avals
     bm = [d is not None for d in dims]
     if dims[0] is None:
-        omask = [any(t) for t in zip(*[batched_outputs(ctx.module, b, bm[1:]) for b in branches])]
+        omask = [any(t) for t in zip(*[batched_outputs(ctx.module, b, bm[1:], ctx.axis_name) for b in branches])]
         bs = tuple(Symbol(ctx.batched(b, dims[1:], size, out_batched=omask)) for b in branches)
         o_avals = [_bshape(a, size) if m else a for a, m in zip(outs, omask)]
         res = emit_op("cond", vals, {"branches": bs}, o_avals)
@@ -291,11 +293,11 @@ def while_batch(ctx, vals, dims, *, cond_fn, body_fn, cond_nconsts, body_nconsts
     bm = [d is not None for d in dims]
     cm, bmk, km = bm[:nc], bm[nc : nc + nb], bm[nc + nb :]
     while True:
-        new = [a or b for a, b in zip(km, batched_outputs(module, body_fn, bmk + km))]
+        new = [a or b for a, b in zip(km, batched_outputs(module, body_fn, bmk + km, ctx.axis_name))]
         if new == km:
             break
         km = new
-    pred_b = batched_outputs(module, cond_fn, cm + km)[0]
+    pred_b = batched_outputs(module, cond_fn, cm + km, ctx.axis_name)[0]
     if pred_b:
         km = [True] * len(km)
     cc, bc = vals[:nc], vals[nc : nc + nb]
@@ -344,11 +346,11 @@ def scan_batch(ctx, vals, dims, *, body, length, reverse, num_consts, num_carry)
     bm = [d is not None for d in dims]
     cm, km, xm = bm[:nc], bm[nc : nc + nk], bm[nc + nk :]
     while True:
-        new = [a or b for a, b in zip(km, batched_outputs(module, body, cm + km + xm)[:nk])]
+        new = [a or b for a, b in zip(km, batched_outputs(module, body, cm + km + xm, ctx.axis_name)[:nk])]
         if new == km:
             break
         km = new
-    ym = batched_outputs(module, body, cm + km + xm)[nk:]
+    ym = batched_outputs(module, body, cm + km + xm, ctx.axis_name)[nk:]
     carry = [_front(v, d, size) if m else v for v, d, m in zip(vals[nc : nc + nk], dims[nc : nc + nk], km)]
     xs = [moveaxis(v, 0, 1) if m else v for v, m in zip(vals[nc + nk :], xm)]
     step = ctx.batched(body, list(dims[:nc]) + _bdims(km) + _bdims(xm), size, out_batched=km + ym)

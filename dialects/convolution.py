@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+from typing import NamedTuple
 
 import numpy as np
 
@@ -17,6 +18,29 @@ from . import hlo
 from . import lang as L
 from .builder import aval
 from .registry import Primitive, ShapedType, VerifyError, register
+
+
+class ConvParams(NamedTuple):
+    """The attributes of jx.conv_general_dilated, as every rule receives them."""
+
+    window_strides: tuple
+    padding: tuple
+    lhs_dilation: tuple
+    rhs_dilation: tuple
+    dimension_numbers: tuple
+    feature_group_count: int
+    batch_group_count: int
+    preferred_element_type: object = None
+
+    def window(self) -> dict:
+        """The attributes stablehlo.convolution takes besides the group counts."""
+        return dict(
+            window_strides=self.window_strides,
+            padding=self.padding,
+            lhs_dilation=self.lhs_dilation,
+            rhs_dilation=self.rhs_dilation,
+            dimension_numbers=self.dimension_numbers,
+        )
 
 
 def dilate_shape(shape, dilation):
@@ -28,18 +52,11 @@ def _spatial(shape, spec):
     return tuple(shape[i] for i in spec[2:])
 
 
-def _conv_infer(
-    lhs,
-    rhs,
-    window_strides,
-    padding,
-    lhs_dilation,
-    rhs_dilation,
-    dimension_numbers,
-    feature_group_count,
-    batch_group_count,
-    preferred_element_type=None,
-):
+def _conv_infer(lhs, rhs, **params):
+    c = ConvParams(**params)
+    window_strides, padding, lhs_dilation, rhs_dilation = c.window_strides, c.padding, c.lhs_dilation, c.rhs_dilation
+    dimension_numbers, preferred_element_type = c.dimension_numbers, c.preferred_element_type
+    feature_group_count, batch_group_count = c.feature_group_count, c.batch_group_count
     lspec, rspec, ospec = dimension_numbers
     nd = lhs.ndim - 2
     if lhs.ndim != rhs.ndim or lhs.ndim < 2:
@@ -107,30 +124,11 @@ def _pad_dilate(x, lhs_dilation, padding):
     return buf[(slice(None), slice(None)) + crop]
 
 
-def _conv_impl(
-    lhs,
-    rhs,
-    window_strides,
-    padding,
-    lhs_dilation,
-    rhs_dilation,
-    dimension_numbers,
-    feature_group_count,
-    batch_group_count,
-    preferred_element_type=None,
-):
-    out_t = _conv_infer(
-        ShapedType(lhs.shape, lhs.dtype),
-        ShapedType(rhs.shape, rhs.dtype),
-        window_strides,
-        padding,
-        lhs_dilation,
-        rhs_dilation,
-        dimension_numbers,
-        feature_group_count,
-        batch_group_count,
-        preferred_element_type,
-    )
+def _conv_impl(lhs, rhs, **params):
+    c = ConvParams(**params)
+    out_t = _conv_infer(ShapedType(lhs.shape, lhs.dtype), ShapedType(rhs.shape, rhs.dtype), **params)
+    window_strides, lhs_dilation, rhs_dilation = c.window_strides, c.lhs_dilation, c.rhs_dilation
+    dimension_numbers, padding = c.dimension_numbers, c.padding
     lspec, rspec, ospec = dimension_numbers
     acc = np.float64 if lhs.dtype.kind == "f" else np.int64
     x = np.transpose(lhs, lspec).astype(acc)  # (N, C, spatial...)
@@ -140,7 +138,7 @@ def _conv_impl(
     kd = dilate_shape(w.shape[2:], rhs_dilation)
     wd = np.zeros(w.shape[:2] + kd, acc)
     wd[(slice(None), slice(None)) + tuple(slice(None, None, r) for r in rhs_dilation)] = w
-    G, B = feature_group_count, batch_group_count
+    G, B = c.feature_group_count, c.batch_group_count
     out_sp = tuple(out_t.shape[a] for a in ospec[2:])
     N, C, O = x.shape[0], x.shape[1], w.shape[0]
     res = np.zeros((N // B, O) + out_sp, acc)
@@ -175,34 +173,17 @@ def _lst(xs):
 split_groups = contextvars.ContextVar("irjax_split_conv_groups", default=False)
 
 
-def _conv_lower(
-    ctx,
-    lhs,
-    rhs,
-    window_strides,
-    padding,
-    lhs_dilation,
-    rhs_dilation,
-    dimension_numbers,
-    feature_group_count,
-    batch_group_count,
-    preferred_element_type=None,
-):
-    p = dict(
-        window_strides=window_strides,
-        padding=padding,
-        lhs_dilation=lhs_dilation,
-        rhs_dilation=rhs_dilation,
-        dimension_numbers=dimension_numbers,
-    )
+def _conv_lower(ctx, lhs, rhs, **params):
+    c = ConvParams(**params)
+    p = c.window()
     out = ctx.out_avals[0]
-    groups = max(feature_group_count, batch_group_count)
+    groups = max(c.feature_group_count, c.batch_group_count)
     if groups == 1 or not split_groups.get():
-        return _convolution(lhs, rhs, out, feature_group_count, batch_group_count, **p)
-    lspec, rspec, ospec = dimension_numbers
+        return _convolution(lhs, rhs, out, c.feature_group_count, c.batch_group_count, **p)
+    lspec, rspec, ospec = c.dimension_numbers
     # feature groups split the lhs features, batch groups its batch; both split the kernel's
     # output features, and the results' feature blocks follow the groups in order
-    l_axis = lspec[1] if feature_group_count > 1 else lspec[0]
+    l_axis = lspec[1] if c.feature_group_count > 1 else lspec[0]
     parts = []
     for g in range(groups):
         lhs_g = _block(lhs, l_axis, g, groups)
@@ -303,19 +284,10 @@ def _swap01(spec):
     return (spec[1], spec[0]) + tuple(spec[2:])
 
 
-def _conv_vjp(
-    cts,
-    primals,
-    outs,
-    window_strides,
-    padding,
-    lhs_dilation,
-    rhs_dilation,
-    dimension_numbers,
-    feature_group_count,
-    batch_group_count,
-    preferred_element_type=None,
-):
+def _conv_vjp(cts, primals, outs, **params):
+    c = ConvParams(**params)
+    window_strides, padding, lhs_dilation, rhs_dilation = c.window_strides, c.padding, c.lhs_dilation, c.rhs_dilation
+    dimension_numbers = c.dimension_numbers
     lhs, rhs = primals
     g = L.convert(cts[0], lhs.dtype)
     if g.aval.size == 0:  # an empty output: nothing flows back
@@ -324,7 +296,7 @@ def _conv_vjp(
     in_d = dilate_shape(_spatial(lhs.shape, lspec), lhs_dilation)
     k_d = dilate_shape(_spatial(rhs.shape, rspec), rhs_dilation)
     out_d = dilate_shape(_spatial(g.shape, ospec), window_strides)
-    G, B = feature_group_count, batch_group_count
+    G, B = c.feature_group_count, c.batch_group_count
 
     # d lhs: correlate the stride-dilated cotangent with the flipped kernel, in/out features
     # swapped; the padding makes the result cover exactly the (dilated) input.
@@ -414,33 +386,14 @@ def _join(x, axis):
     return L.reshape(x, s[:axis] + (s[axis] * s[axis + 1],) + s[axis + 2 :])
 
 
-def _conv_batch(
-    args,
-    dims,
-    window_strides,
-    padding,
-    lhs_dilation,
-    rhs_dilation,
-    dimension_numbers,
-    feature_group_count,
-    batch_group_count,
-    preferred_element_type=None,
-):
+def _conv_batch(args, dims, **params):
     """Fold the vmapped axis V into the conv's own batch, features or groups."""
+    c = ConvParams(**params)
     lhs, rhs = args
     dl, dr = dims
-    lspec, rspec, ospec = dimension_numbers
-    G, B = feature_group_count, batch_group_count
-    p = dict(
-        window_strides=window_strides,
-        padding=padding,
-        lhs_dilation=lhs_dilation,
-        rhs_dilation=rhs_dilation,
-        dimension_numbers=dimension_numbers,
-        feature_group_count=G,
-        batch_group_count=B,
-        preferred_element_type=preferred_element_type,
-    )
+    lspec, rspec, ospec = c.dimension_numbers
+    G, B = c.feature_group_count, c.batch_group_count
+    p = c._asdict()
     # with V moved to axis 0, the operand's own axis a sits at a + 1
     if dl is not None and dl != 0:
         lhs = L.moveaxis(lhs, dl, 0)

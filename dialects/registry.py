@@ -158,6 +158,7 @@ class LoadOnce:
 def _import_families():
     from . import (  # noqa: F401  (each module registers its family)
         calls,
+        collectives,
         control_flow,
         convolution,
         elementwise,

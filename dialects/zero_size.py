@@ -101,6 +101,7 @@ def _guard(prim: Primitive) -> None:
         return lower(ctx, *operands, **params)
 
     guarded._zero_size_guarded = True
+    guarded.__wrapped__ = lower  # inspect.unwrap finds the op's own rule (tools/ops_doc.py)
     prim.lower = guarded
 
 

@@ -46,6 +46,8 @@ _LAZY = {
     "local_device_count": "irjax.device_api",
     "process_index": "irjax.device_api",
     "process_count": "irjax.device_api",
+    "make_array_from_callback": "irjax.sharded",
+    "make_array_from_single_device_arrays": "irjax.sharded",
     # submodules
     "numpy": "irjax.numpy",
     "random": "irjax.random",
@@ -63,6 +65,10 @@ _LAZY = {
     "sharding": "irjax.sharding",
     "make_mesh": "irjax.sharding",
     "disable_jit": "irjax.config",
+    "shard_map": "irjax.spmd",
+    "pmap": "irjax.spmd",
+    "distributed": "irjax.distributed",
+    "experimental": "irjax.experimental",
 }
 
 

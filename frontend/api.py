@@ -10,8 +10,9 @@ import numpy as np
 from irjax.passes.autodiff import grad_function, jvp_function, vjp_function
 from irjax.passes.batching import batch_function
 
-from . import dtypes, tree_util
+from . import dtypes, placement, tree_util
 from .array import Array
+from .axis_env import axis_frame, bound_axes
 from .core import ShapedArray, Tracer, aval_of, current_trace, ir_lock
 from .core import _state as _trace_state  # (hot path: .stack is empty outside any trace)
 from .dispatch import run_exact, run_traced
@@ -85,7 +86,7 @@ class Jitted:
         donated = [args[i % n if i < 0 else i] for i in self._donate_nums if -n <= i < n]
         donated += [v for k, v in kwargs.items() if k in self._donate_names]
         for leaf in tree_util.tree_leaves(donated):
-            if type(leaf) is Array:
+            if isinstance(leaf, Array):  # (sharded arrays too: every shard is deleted)
                 leaf.delete()
 
     def _split(self, args, kwargs):
@@ -101,18 +102,24 @@ class Jitted:
         dyn_args, dyn_kw, statics, skw, static_nums = self._split(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kw))
         avals = tuple(aval_of(x) for x in leaves)
-        key = (in_tree, avals, statics, skw)
+        # the bound axis names and sizes shape collectives (all_gather's result, pmean's divisor)
+        key = (in_tree, avals, statics, skw, bound_axes())
         tr = self._cache.get(key)
         if tr is None:
             static_kw = {k: kwargs[k] for k, _ in skw}
 
+            constraints = []
+
             def flat_fun(dargs, dkw):
                 it = iter(dargs)
                 full = [args[i] if i in static_nums else next(it) for i in range(len(args))]
-                return self.fun(*full, **dkw, **static_kw)
+                out = self.fun(*full, **dkw, **static_kw)
+                constraints.append(placement.output_constraints(out))  # with_sharding_constraint
+                return out
 
             debug = (_describe(self.fun), _arg_names(self.fun, args, dyn_kw, static_nums))
             tr = trace_function(flat_fun, list(avals), in_tree, name=_name(self.fun), debug=debug)
+            tr.out_shardings = constraints[0] if constraints else None
             if not tr.has_tracer_captures:
                 self._cache[key] = tr
         return tr, leaves
@@ -135,15 +142,20 @@ class Jitted:
                 return outs[0] if tr.out_is_leaf else tree_util.tree_unflatten(tr.out_tree, outs)
         tr, leaves = self._trace(args, kwargs)
         if current_trace() is None and not tr.captured_tracers:
+            out_shardings = getattr(tr, "out_shardings", None)
             if (
                 not kwargs
                 and not self.static_argnums
                 and len(leaves) == len(args)
                 and all(type(a) is Array for a in args)
+                and out_shardings is None
             ):
                 tr.out_is_leaf = tr.out_tree == tree_util.tree_structure(0)
                 self._fast[tuple(a.aval for a in args)] = tr
-            return tree_util.tree_unflatten(tr.out_tree, run_traced(tr, leaves))
+            outs = run_traced(tr, leaves)
+            if out_shardings is not None:
+                outs = placement.place_outputs(outs, out_shardings)
+            return tree_util.tree_unflatten(tr.out_tree, outs)
         outs = call_function(tr.module, tr.fname, list(leaves) + tr.captured, tr.out_avals)
         return tree_util.tree_unflatten(tr.out_tree, outs)
 
@@ -160,6 +172,29 @@ class Jitted:
         if obj is None:
             return self
         return functools.partial(self, obj)
+
+
+class _JittedSharded(Jitted):
+    """jit(f, in_shardings=..., out_shardings=...): positional inputs are placed by in_shardings
+    (committed ones must match), outputs laid out by out_shardings (pytree prefixes; None =
+    unspecified, then placement.output_sharding's rule applies)."""
+
+    def __init__(self, fun, in_shardings, out_shardings, *a):
+        super().__init__(fun, *a)
+        self._in_shardings, self._out_shardings = in_shardings, out_shardings
+
+    def _call(self, *args, **kwargs):
+        if _trace_state.stack:  # inside another trace: placement has no meaning here
+            return super()._call(*args, **kwargs)
+        if self._in_shardings is not None:
+            names = _arg_names(self.fun, args, {}, ())
+            args = placement.place_inputs(args, self._in_shardings, names)
+        out = super()._call(*args, **kwargs)
+        if self._out_shardings is None:
+            return out
+        leaves, tree = tree_util.tree_flatten(out)
+        shs = placement.broadcast_shardings(self._out_shardings, out, "jit's out_shardings")
+        return tree_util.tree_unflatten(tree, placement.place_outputs(leaves, shs))
 
 
 class _JittedOnDevice(Jitted):
@@ -188,10 +223,17 @@ def jit(
     compiler_options=None,
     abstracted_axes=None,
 ):
-    """JAX's jit. Shardings, keep_unused, inline, compiler_options and abstracted_axes are accepted
-    for compatibility and have no effect on one device; any other keyword is a TypeError, as in JAX.
-    Donated arguments (donate_argnums/donate_argnames) are deleted after the call, as JAX does."""
+    """JAX's jit. in_shardings/out_shardings place inputs and outputs (docs/sharding.md); keep_unused,
+    inline, compiler_options and abstracted_axes are accepted for compatibility and have no effect;
+    any other keyword is a TypeError, as in JAX. Donated arguments (donate_argnums/donate_argnames)
+    are deleted after the call, as JAX does."""
     cls = Jitted if device is None and backend is None else _JittedOnDevice
+    if in_shardings is not None or out_shardings is not None:
+        if cls is _JittedOnDevice:
+            raise ValueError("can't specify device or backend together with in_shardings or out_shardings")
+
+        def cls(*a):
+            return _JittedSharded(a[0], in_shardings, out_shardings, *a[1:])
 
     def make(f):
         j = cls(f, static_argnums, static_argnames, donate_argnums, device, backend)
@@ -544,13 +586,9 @@ def _broadcast_prefix(prefix, tree, name):
 def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_name=None):
     if not callable(fun):
         raise TypeError(f"vmap requires a callable, got {fun!r}")
-    if axis_name is not None or spmd_axis_name is not None:
-        # a named axis is only useful to collectives (psum, pmean, all_gather, axis_index), which
-        # irjax does not have yet: refuse rather than silently ignore the name
-        raise NotImplementedError(
-            f"vmap(..., axis_name={axis_name!r}{f', spmd_axis_name={spmd_axis_name!r}' if spmd_axis_name is not None else ''}): "
-            "named axes and the collectives that use them (psum, pmean, all_gather, axis_index) are not implemented in irjax"
-        )
+    # spmd_axis_name only adds sharding constraints in JAX: nothing to do on one device
+    if axis_name is not None and not isinstance(axis_name, str):
+        raise TypeError(f"vmap axis_name must be a string in irjax, got {axis_name!r}")
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
 
@@ -594,9 +632,10 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
             size = sizes[0]
         elif size is None:
             raise ValueError("vmap must have at least one non-None value in in_axes")
-        tr = trace_function(lambda *a: fun(*a, **kwargs), avals, in_tree, name=_name(fun))
+        with axis_frame(axis_name, size):  # collectives in fun may name axis_name
+            tr = trace_function(lambda *a: fun(*a, **kwargs), avals, in_tree, name=_name(fun))
         with ir_lock:
-            bname = batch_function(tr.module, tr.fname, norm + [None] * len(tr.captured), size)
+            bname = batch_function(tr.module, tr.fname, norm + [None] * len(tr.captured), size, axis_name=axis_name)
         out_avals = [ShapedArray((size,) + a.shape, a.dtype, a.weak_type) for a in tr.out_avals]
         outs = call_function(tr.module, bname, list(leaves) + tr.captured, out_avals)
         out_tree_val = tree_util.tree_unflatten(tr.out_tree, outs)

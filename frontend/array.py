@@ -7,26 +7,7 @@ import numpy as np
 from . import dtypes
 from .array_methods import ArrayMethods
 from .core import ShapedArray
-
-
-class SingleDeviceSharding:
-    def __init__(self, device):
-        self.device = device
-        self.memory_kind = "device"
-
-    @property
-    def device_set(self):
-        return {self.device}
-
-    def __repr__(self):
-        return f"SingleDeviceSharding(device={self.device!r}, memory_kind={self.memory_kind})"
-
-    def __eq__(self, other):
-        return isinstance(other, SingleDeviceSharding) and other.device == self.device
-
-    def __hash__(self):
-        return hash(self.device)
-
+from .sharding import Shard, SingleDeviceSharding
 
 DELETED = ("deleted",)  # Array._lazy of a deleted (donated) array; _buf is then None
 
@@ -115,7 +96,17 @@ class Array(ArrayMethods):
         return SingleDeviceSharding(self._device)
 
     @property
+    def addressable_shards(self) -> list:
+        return [Shard(self._device, tuple(slice(None) for _ in self.aval.shape), 0, self)]
+
+    global_shards = addressable_shards
+
+    @property
     def is_fully_addressable(self):
+        return True
+
+    @property
+    def is_fully_replicated(self):
         return True
 
     def item(self, *args):

@@ -9,20 +9,31 @@ import contextlib
 import numpy as np
 from irjax.runtime import device as _rt
 
-from . import tree_util
+from . import distributed, placement, sharded, tree_util
+from .sharding import Sharding, SingleDeviceSharding
 
 Device = _rt.Device
 
 
 def devices(backend: str | None = None) -> list:
-    """The devices of `backend` ('cpu', 'cuda', 'rocm', 'vulkan', 'gpu'), else of the default backend."""
+    """The devices of `backend` ('cpu', 'cuda', 'rocm', 'vulkan', 'gpu'), else of the default backend;
+    after irjax.distributed.initialize(), those of every process (ids are global)."""
+    local = _local_backend_devices(backend)
+    spanning = distributed.global_devices(local[0].platform) if local else None
+    return local if spanning is None else spanning
+
+
+def _local_backend_devices(backend: str | None) -> list:
     if backend is None:
         return _rt.backend_devices(_rt.platform_default_device().platform)
     return _rt.backend_devices(str(backend))
 
 
 def local_devices(process_index: int | None = None, backend: str | None = None, host_id: int | None = None) -> list:
-    return devices(backend)
+    """The devices of one process (default: this one), as jax.local_devices."""
+    if process_index is None:
+        process_index = host_id if host_id is not None else distributed.process_index()
+    return [d for d in devices(backend) if d.process_index == process_index]
 
 
 def device_count(backend: str | None = None) -> int:
@@ -30,15 +41,17 @@ def device_count(backend: str | None = None) -> int:
 
 
 def local_device_count(backend: str | None = None) -> int:
-    return len(devices(backend))
+    return len(local_devices(backend=backend))
 
 
 def process_index() -> int:
-    return 0
+    """This process's index in the job (0 without irjax.distributed)."""
+    return distributed.process_index()
 
 
 def process_count() -> int:
-    return 1
+    """The number of processes in the job (1 without irjax.distributed)."""
+    return distributed.process_count()
 
 
 def default_backend() -> str:
@@ -51,10 +64,12 @@ def _as_device(device):
         return device
     if isinstance(device, str):
         return _rt.backend_devices(device)[0]
-    sharding_dev = getattr(device, "device", None)  # a SingleDeviceSharding
+    if isinstance(device, SingleDeviceSharding):
+        return next(iter(device.device_set))
+    sharding_dev = getattr(device, "device", None)
     if isinstance(sharding_dev, _rt.Device):
         return sharding_dev
-    raise TypeError(f"expected a Device, a platform name or None, got {device!r}")
+    raise TypeError(f"expected a Device, a Sharding, a platform name or None, got {device!r}")
 
 
 class default_device(contextlib.ContextDecorator):
@@ -96,11 +111,14 @@ def place(arrays, what: str = "computation"):
 
     Like JAX: committed arrays (device_put to a device, or computed from such) fix the device
     and must agree; uncommitted ones follow them, else everything runs on the default device.
+    With sharded arrays among them, `committed` is a placement.Placement (see placement.py).
     """
     dev = None
     first = None
     for i, a in enumerate(arrays):
         if a._committed:
+            if isinstance(a, sharded.ShardedArray):
+                return placement.place(arrays, what)
             if dev is None:
                 dev, first = a._device, (i, a)
             elif a._device is not dev and a._device != dev:
@@ -123,15 +141,24 @@ def place(arrays, what: str = "computation"):
 
 def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
     """Copy `x` (a pytree) to `device`; the result is committed to it. device=None: the default
-    device, uncommitted (like JAX)."""
+    device, uncommitted (like JAX). `device` may be a Sharding (a NamedSharding puts each shard on
+    its device), or a pytree prefix of `x` of them."""
     from .array import Array, from_numpy
 
+    if device is not None and not isinstance(device, (Sharding, _rt.Device, str)):
+        shardings = placement.broadcast_shardings(device, x, "device_put's device")
+        leaves, tree = tree_util.tree_flatten(x)
+        return tree_util.tree_unflatten(tree, [device_put(v, s) for v, s in zip(leaves, shardings)])
+    if isinstance(device, Sharding) and not isinstance(device, SingleDeviceSharding):
+        return placement.with_sharding_constraint(x, device)
     dev = _as_device(device)
 
     def put(v):
         if isinstance(v, Array):
             if dev is None:
                 return v
+            if isinstance(v, sharded.ShardedArray):
+                return sharded.put(v, SingleDeviceSharding(dev))
             moved = transfer(v, dev)
             if moved is v and v._committed:
                 return v

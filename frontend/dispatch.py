@@ -74,16 +74,32 @@ def compile_function(module, fname: str, device=None):
     key = (text, fname, device)
     exe = _exe_cache.get(key)
     if exe is None:
-        lowered = parse_module(text)
-        _keep_only(lowered, fname)
-        _canonical_names(lowered, fname)
-        gpu = is_gpu_target(device.target)
-        run_pipeline(lowered, f"cse,dce,lower-stablehlo{{entry=main {lowering_options(gpu)}}}")
-        with enter():
-            hlo_text = str(lowered)
-        exe = _executable(hlo_text, device)
+        exe = _executable(_lower_text(text, fname, device), device)
         _exe_cache[key] = exe
     return exe
+
+
+def _lower_text(text: str, fname: str, device) -> str:
+    """The StableHLO text of @fname (as @main) of a jx module's text."""
+    lowered = parse_module(text)
+    _keep_only(lowered, fname)
+    _canonical_names(lowered, fname)
+    gpu = is_gpu_target(device.target)
+    run_pipeline(lowered, f"cse,dce,lower-stablehlo{{entry=main {lowering_options(gpu)}}}")
+    with enter():
+        return str(lowered)
+
+
+@locked
+def compile_shape_generic(module, fname: str, device):
+    """@fname compiled for any shape of its ranks (passes/generalize_shapes.py), or None where
+    the function cannot be generalized. Per-device runs of elementwise functions use it."""
+    text = str(module)
+    key = ("generic", text, fname, device)
+    if key not in _exe_cache:
+        generic = generalize_shapes(_lower_text(text, fname, device))
+        _exe_cache[key] = None if generic is None else _executable(generic, device)
+    return _exe_cache[key]
 
 
 _hlo_cache: dict = {}
@@ -177,6 +193,8 @@ def execute(module, fname: str, args, out_avals=None) -> list[Array]:
     """Run @fname on concrete values; returns Arrays."""
     arrays = [_as_array(a) for a in args]
     dev, arrays, committed = _place(arrays, f"@{fname}")
+    if committed and committed is not True:  # sharded inputs: see placement.Placement
+        return committed.run(lambda a: execute(module, fname, a, out_avals), arrays)
     ins, outs = signature(find_func(module, fname))
     for i, (a, want) in enumerate(zip(arrays, ins)):
         if (a.aval.shape, a.aval.dtype) != (want.shape, want.dtype):
@@ -194,6 +212,9 @@ def run_traced(tr, leaves) -> list[Array]:
     """Fast path for a cached jit trace called on concrete values (no trace active)."""
     arrays = [x if type(x) is Array else _as_array(x) for x in leaves]
     dev, arrays, committed = _place(arrays, tr.fname)
+    if committed and committed is not True:  # sharded inputs: see placement.Placement
+        local = committed.run_per_device(tr, arrays, compile_shape_generic)
+        return local if local is not None else committed.run(lambda a: run_traced(tr, a), arrays)
     exe, captured, n_out = tr.exes.get(dev) or _prepare(tr, dev)
     bvs = []
     for a, want in zip(arrays, tr.in_avals):
@@ -235,6 +256,8 @@ def apply_primitive(name: str, args, params):
     """Eager mode: run one primitive on concrete values through a cached one-op module."""
     arrays = [_as_array(a) for a in args]
     dev, arrays, committed = _place(arrays, name)
+    if committed and committed is not True:  # sharded inputs: see placement.Placement
+        return committed.run(lambda a: apply_primitive(name, a, params), arrays)
     pkey = _params_key(params) if params else ()
     if lazy.enabled:
         res = lazy.record(name, arrays, params, pkey, dev, committed)

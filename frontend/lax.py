@@ -420,4 +420,6 @@ class ScatterDimensionNumbers:
 
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401,A004
 from .lax_conv import *  # noqa: E402,F401,F403
+from .lax_parallel import *  # noqa: E402,F401,F403
 from .lax_windows import *  # noqa: E402,F401,F403
+from .placement import with_sharding_constraint  # noqa: E402, F401  (placement, docs/sharding.md)

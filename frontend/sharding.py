@@ -5,6 +5,7 @@ Placing shards (device_put) and running on them live elsewhere (device_api, shar
 from __future__ import annotations
 
 import contextlib
+import importlib
 import math
 import threading
 from collections import OrderedDict
@@ -13,7 +14,24 @@ from collections.abc import Sequence
 import numpy as np
 from irjax.runtime import device as _rt
 
-__all__ = ["Mesh", "PartitionSpec", "P", "Sharding", "NamedSharding", "SingleDeviceSharding", "make_mesh", "get_mesh"]
+__all__ = [
+    "Mesh",
+    "PartitionSpec",
+    "P",
+    "Sharding",
+    "NamedSharding",
+    "SingleDeviceSharding",
+    "Shard",
+    "make_mesh",
+    "get_mesh",
+]
+
+
+def __getattr__(name):
+    # reshard places values (irjax.placement, which builds on this module): loaded on first use
+    if name == "reshard":
+        return importlib.import_module("irjax.placement").reshard
+    raise AttributeError(f"module 'irjax.sharding' has no attribute '{name}'")
 
 
 class _Unconstrained:
@@ -150,8 +168,11 @@ class Mesh(contextlib.ContextDecorator):
             and list(self.devices.flat) == list(other.devices.flat)
         )
 
-    def __hash__(self):
-        return hash((self.axis_names, self.devices.shape, tuple(self.devices.flat)))
+    def __hash__(self):  # (hot: shardings key caches on every call over sharded inputs)
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = self._hash = hash((self.axis_names, self.devices.shape, tuple(self.devices.flat)))
+        return h
 
     def __repr__(self):
         return f"Mesh({', '.join(f'{n!r}: {s}' for n, s in self.shape.items())})"
@@ -251,7 +272,7 @@ class SingleDeviceSharding(Sharding):
         return hash(("SingleDeviceSharding", self._device))
 
     def __repr__(self):
-        return f"SingleDeviceSharding(device={self._device!r})"
+        return f"SingleDeviceSharding(device={self._device!r}, memory_kind=device)"
 
 
 class NamedSharding(Sharding):
@@ -276,8 +297,11 @@ class NamedSharding(Sharding):
         self.spec = spec
 
     @property
-    def device_set(self) -> set:
-        return set(self.mesh.devices.flat)
+    def device_set(self) -> frozenset:
+        ds = self.__dict__.get("_device_set")  # (hot: checked on every call over sharded inputs)
+        if ds is None:
+            ds = self._device_set = frozenset(self.mesh.devices.flat)
+        return ds
 
     @property
     def is_fully_replicated(self) -> bool:
@@ -323,7 +347,23 @@ class NamedSharding(Sharding):
         return isinstance(other, NamedSharding) and self.mesh == other.mesh and self.spec == other.spec
 
     def __hash__(self):
-        return hash(("NamedSharding", self.mesh, self.spec))
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = self._hash = hash(("NamedSharding", self.mesh, self.spec))
+        return h
 
     def __repr__(self):
         return f"NamedSharding(mesh={self.mesh!r}, spec={self.spec!r})"
+
+
+class Shard:
+    """One device's piece of an array: .device, .index (slices into the global array), .data
+    (a single-device Array), .replica_id (which copy of that index this is, 0 first)."""
+
+    __slots__ = ("device", "index", "replica_id", "data")
+
+    def __init__(self, device, index, replica_id, data):
+        self.device, self.index, self.replica_id, self.data = device, index, replica_id, data
+
+    def __repr__(self):
+        return f"Shard(device={self.device!r}, index={self.index}, replica_id={self.replica_id}, data={self.data})"

@@ -14,6 +14,7 @@ from irjax.dialects.func import callees_of, find_func, func_names, op_params
 from irjax.dialects.mlir import enter, ir
 
 from .registry import Example, Option, register_pass
+from .transform import REVERSE_MODE
 
 
 class LowerCtx:
@@ -101,3 +102,7 @@ def _lower(module, entry):
         for n in called:
             if n in names and n != entry:
                 find_func(module, n).attributes["sym_visibility"] = ir.StringAttr.get("private")
+        for n in names:  # a jx-level mark (transform.py) that StableHLO has no use for
+            attrs = find_func(module, n).attributes
+            if REVERSE_MODE in attrs:
+                del attrs[REVERSE_MODE]

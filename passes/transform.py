@@ -31,6 +31,9 @@ from .registry import passes
 _MEMO: weakref.WeakKeyDictionary[ir.Module, dict] = weakref.WeakKeyDictionary()
 # transform name -> fn(module, fname, *params) -> derived name; filled by autodiff / batching
 TRANSFORMS: dict[str, Callable] = {}
+# memo key (NATURAL, batched name): per result, was it batched before being put at axis 0
+NATURAL = "natural_out_batched"
+REVERSE_MODE = "jx.reverse_mode"  # unit attribute of functions derived by vjp / grad
 
 
 def derived_functions(module: ir.Module) -> dict:
@@ -58,6 +61,9 @@ def derive(
 
     with enter():
         build_func(module, name, in_avals, emit)
+        if key[1:2] in (("vjp",), ("grad",)):
+            # travels with copies of the function: shard_map(check_vma=True) refuses reverse mode
+            find_func(module, name).attributes[REVERSE_MODE] = ir.UnitAttr.get()
     memo[key] = name
     return name
 
@@ -71,10 +77,11 @@ def _transform(name: str) -> Callable:
 class Ctx:
     """`TransformCtx` for one op: what a call-like op's rules may ask of the walker."""
 
-    def __init__(self, module: ir.Module, op=None, axis_size: int | None = None):
+    def __init__(self, module: ir.Module, op=None, axis_size: int | None = None, axis_name: str | None = None):
         self.module = module
         self.op = op
         self.axis_size = axis_size
+        self.axis_name = axis_name  # batching: the name of the axis being mapped, if any
 
     @property
     def out_avals(self) -> list[ShapedType]:
@@ -93,7 +100,12 @@ class Ctx:
         return _transform("vjp")(self.module, fname, mask)
 
     def batched(self, fname: str, dims, size: int, out_batched=None) -> str:
-        return _transform("batch")(self.module, fname, dims, size, out_batched)
+        return _transform("batch")(self.module, fname, dims, size, out_batched, axis_name=self.axis_name)
+
+    def batched_results(self, fname: str) -> tuple | None:
+        """Per result of @fname (made by `batched`): did it vary over the axis (else it was
+        broadcast: a psum result, a value of unbatched inputs)? None when unknown."""
+        return derived_functions(self.module).get((NATURAL, fname))
 
     def derived(self, key: tuple, base: str, in_avals, body) -> str:
         return derive(self.module, ("helper",) + tuple(key), base, in_avals, body)

@@ -19,6 +19,7 @@ import weakref
 import iree.runtime as rt
 import numpy as np
 
+from .host_collectives import hidden_from_iree
 from .targets import (
     ALIASES,
     BACKENDS,
@@ -78,8 +79,10 @@ class Device:
         self.instance = rt.VmInstance()
         if info is not None and driver != "local-sync":
             self.hal = rt.get_driver(driver).create_device(info)
-        else:
+        elif id == 0:
             self.hal = rt.get_device(driver)
+        else:  # IRJAX_NUM_CPU_DEVICES: every further CPU device is its own IREE device
+            self.hal = rt.get_device(driver, cache=False)
         self.allocator = self.hal.allocator
         self.hal_module = rt.create_hal_module(self.instance, self.hal)
         self.target = DRIVER_TARGET.get(driver, "llvm-cpu")
@@ -105,7 +108,8 @@ class Device:
         if self.driver != "local-sync":
             return self.hal_module
         if self._parallel is None:
-            self._parallel = rt.create_hal_module(self.instance, rt.get_device("local-task"))
+            with hidden_from_iree():  # (IREE would start MPI in the device under mpiexec)
+                self._parallel = rt.create_hal_module(self.instance, rt.get_device("local-task"))
         return self._parallel
 
     def __repr__(self):
@@ -121,17 +125,19 @@ class Device:
     def __eq__(self, other):
         return isinstance(other, Device) and (self.platform, self.id) == (other.platform, other.id)
 
+    def __reduce__(self):  # pickled by name: unpickles to this process's device of that id
+        return (device_by_id, (self.platform, self.id))
+
     @property
     def device_kind(self) -> str:
         return self.info.get("name") or self.platform
 
-    @property
-    def process_index(self) -> int:
-        return 0
+    # The process that owns this device: 0 unless irjax.distributed numbered it (set_process_layout).
+    process_index: int = 0
 
     @property
     def host_id(self) -> int:
-        return 0
+        return self.process_index
 
     # -- buffers ----------------------------------------------------------------------------
     def put(self, arr: np.ndarray):
@@ -276,6 +282,21 @@ class Device:
         raise RuntimeError(f"{self}: a computation queued on the device failed: {e}") from None
 
 
+def set_process_layout(devices: list[Device], process_index: int, first_id: int) -> None:
+    """Multi-process (irjax.distributed): this process's `devices` take the global ids
+    first_id, first_id + 1, ... and their owner's process index."""
+    with _lock:
+        for k, d in enumerate(devices):
+            d.id = first_id + k
+            d.process_index = process_index
+            d.__dict__.pop("_hash", None)  # hash follows the id
+
+
+def initialized_backends() -> list[str]:
+    """The platforms whose devices have been created (or looked for) in this process."""
+    return list(_backend_devices)
+
+
 # ---- target architecture of a GPU -------------------------------------------------------------
 
 
@@ -356,6 +377,14 @@ def _canonical(platform: str) -> tuple[str, ...]:
 
 
 def _init_backend(platform: str) -> list[Device]:
+    devs = _backend_devices.get(platform)
+    if devs is not None:
+        return devs
+    with _lock, hidden_from_iree():  # under mpiexec IREE would start MPI in each device; mpi4py owns it
+        return _create_backend(platform)
+
+
+def _create_backend(platform: str) -> list[Device]:
     with _lock:
         devs = _backend_devices.get(platform)
         if devs is not None:
@@ -364,7 +393,7 @@ def _init_backend(platform: str) -> list[Device]:
         devs = []
         try:
             if platform == "cpu":
-                devs = [Device("cpu", driver, 0)]
+                devs = _cpu_devices(driver)
             else:
                 infos = rt.get_driver(driver).query_available_devices()
                 devs = [Device(platform, driver, i, info) for i, info in enumerate(infos)]
@@ -375,6 +404,30 @@ def _init_backend(platform: str) -> list[Device]:
             devs = []
         _backend_devices[platform] = devs
         return devs
+
+
+_cpu_pool: list[Device] = []  # every CPU device made so far: ids are never reused by new objects
+
+
+def num_cpu_devices() -> int:
+    """$IRJAX_NUM_CPU_DEVICES (default 1), like XLA's --xla_force_host_platform_device_count."""
+    env = os.environ.get("IRJAX_NUM_CPU_DEVICES", "").strip()
+    if not env:
+        return 1
+    try:
+        n = int(env)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"IRJAX_NUM_CPU_DEVICES must be a positive integer, got {env!r}")
+    return n
+
+
+def _cpu_devices(driver: str) -> list[Device]:
+    n = num_cpu_devices()
+    while len(_cpu_pool) < n:
+        _cpu_pool.append(Device("cpu", driver, len(_cpu_pool)))
+    return _cpu_pool[:n]
 
 
 def backend_devices(platform: str) -> list[Device]:
@@ -389,6 +442,14 @@ def backend_devices(platform: str) -> list[Device]:
         f"Unknown backend {platform}: no {'/'.join(names)} device is available on this machine ({why}). "
         f"Platforms present: {', '.join(available_platforms()) or 'none'}"
     )
+
+
+def device_by_id(platform: str, id: int) -> Device:
+    """The device `id` of `platform`; ValueError if this process has no such device."""
+    for d in backend_devices(platform):
+        if d.id == id:
+            return d
+    raise ValueError(f"no {platform} device with id {id} in this process (IRJAX_NUM_CPU_DEVICES for more CPU devices)")
 
 
 def available_platforms(candidates=None) -> list[str]:
@@ -474,6 +535,10 @@ def _release_timelines() -> None:
 
 
 def _reset_for_tests() -> None:
-    """Forget the cached default (so a test can change IRJAX_PLATFORMS)."""
+    """Forget the cached default and the CPU device list (so a test can change IRJAX_PLATFORMS
+    or IRJAX_NUM_CPU_DEVICES; CPU Device objects are kept and reused, never recreated)."""
     global _env_default
     _env_default = None
+    with _lock:
+        _backend_devices.pop("cpu", None)
+        _backend_errors.pop("cpu", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import numpy as jnp
-from ._util import promote_args_inexact
+from ._util import promote_args_inexact, standardized
 
 
 def logpdf(x, loc=0, scale=1):
@@ -19,8 +19,7 @@ def pdf(x, loc=0, scale=1):
 
 
 def cdf(x, loc=0, scale=1):
-    x, loc, scale = promote_args_inexact(x, loc, scale)
-    return 0.5 + jnp.arctan((x - loc) / scale) / np.pi
+    return 0.5 + jnp.arctan(standardized(x, loc, scale)) / np.pi
 
 
 def logcdf(x, loc=0, scale=1):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ... import numpy as jnp
 from ..special import expit, logit
-from ._util import promote_args_inexact
+from ._util import from_standard, promote_args_inexact, standardized
 
 
 def logpdf(x, loc=0, scale=1):
@@ -18,20 +18,18 @@ def pdf(x, loc=0, scale=1):
 
 
 def cdf(x, loc=0, scale=1):
-    x, loc, scale = promote_args_inexact(x, loc, scale)
-    return expit((x - loc) / scale)
+    return expit(standardized(x, loc, scale))
 
 
 def sf(x, loc=0, scale=1):
-    x, loc, scale = promote_args_inexact(x, loc, scale)
-    return expit((loc - x) / scale)
+    return expit(-standardized(x, loc, scale))
 
 
 def ppf(x, loc=0, scale=1):
     x, loc, scale = promote_args_inexact(x, loc, scale)
-    return logit(x) * scale + loc
+    return from_standard(logit(x), loc, scale)
 
 
 def isf(x, loc=0, scale=1):
     x, loc, scale = promote_args_inexact(x, loc, scale)
-    return -logit(x) * scale + loc
+    return from_standard(-logit(x), loc, scale)

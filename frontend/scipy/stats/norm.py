@@ -6,7 +6,7 @@ import numpy as np
 
 from ... import numpy as jnp
 from ..special import log_ndtr, ndtr, ndtri
-from ._util import promote_args_inexact
+from ._util import from_standard, promote_args_inexact, standardized
 
 
 def logpdf(x, loc=0, scale=1):
@@ -20,28 +20,24 @@ def pdf(x, loc=0, scale=1):
 
 
 def cdf(x, loc=0, scale=1):
-    x, loc, scale = promote_args_inexact(x, loc, scale)
-    return ndtr((x - loc) / scale)
+    return ndtr(standardized(x, loc, scale))
 
 
 def logcdf(x, loc=0, scale=1):
-    x, loc, scale = promote_args_inexact(x, loc, scale)
-    return log_ndtr((x - loc) / scale)
+    return log_ndtr(standardized(x, loc, scale))
 
 
 def sf(x, loc=0, scale=1):
-    x, loc, scale = promote_args_inexact(x, loc, scale)
-    return ndtr((loc - x) / scale)
+    return ndtr(-standardized(x, loc, scale))
 
 
 def logsf(x, loc=0, scale=1):
-    x, loc, scale = promote_args_inexact(x, loc, scale)
-    return log_ndtr((loc - x) / scale)
+    return log_ndtr(-standardized(x, loc, scale))
 
 
 def ppf(q, loc=0, scale=1):
     q, loc, scale = promote_args_inexact(q, loc, scale)
-    return ndtri(q) * scale + loc
+    return from_standard(ndtri(q), loc, scale)
 
 
 def isf(q, loc=0, scale=1):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import numpy as jnp
-from ._util import promote_args_inexact
+from ._util import promote_args_inexact, standardized
 
 
 def logpdf(x, loc=0, scale=1):
@@ -18,8 +18,7 @@ def pdf(x, loc=0, scale=1):
 
 
 def cdf(x, loc=0, scale=1):
-    x, loc, scale = promote_args_inexact(x, loc, scale)
-    return jnp.clip((x - loc) / scale, 0, 1)
+    return jnp.clip(standardized(x, loc, scale), 0, 1)
 
 
 def ppf(q, loc=0, scale=1):

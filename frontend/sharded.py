@@ -1,0 +1,250 @@
+"""Arrays split over several devices (ShardedArray) and placing values by a Sharding:
+device_put's work, make_array_from_callback, make_array_from_single_device_arrays.
+Running computations over them is placement.py's (docs/sharding.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes
+from .array import DELETED, Array
+from .core import ShapedArray
+from .sharding import NamedSharding, Shard, Sharding, SingleDeviceSharding
+
+
+class ShardedArray(Array):
+    """A global array laid out by a NamedSharding. It holds the per-device shards, the global
+    value on the mesh's first device (its "home", where computations on it run), or both;
+    each is made from the other on first use."""
+
+    __slots__ = ("_sharding", "_shards", "_global")
+
+    def __init__(self, aval: ShapedArray, sharding: NamedSharding, shards=None, global_=None):
+        devs = list(sharding.mesh.devices.flat)
+        super().__init__(None, aval, devs[0], None, committed=True)
+        self._sharding = sharding
+        self._shards = shards  # list of single-device Arrays in mesh order, or None
+        self._global = global_  # a single-device Array on devs[0] (maybe pending), or None
+
+    # -- the two representations --------------------------------------------------------------
+    def _global_array(self) -> Array:
+        if self._lazy is DELETED:
+            raise RuntimeError(f"Array has been deleted with shape={self.aval.str_short()}.")
+        g = self._global
+        if g is None:
+            if self._sharding.is_fully_replicated:
+                g = self._shards[0]  # the home device's own copy: no gather
+            else:
+                host = self._value
+                g = Array(self._device.put(host), self.aval, self._device, host, True)
+            self._global = g
+        return g
+
+    def _shard_arrays(self) -> list:
+        if self._lazy is DELETED:
+            raise RuntimeError(f"Array has been deleted with shape={self.aval.str_short()}.")
+        if self._shards is None:
+            g = self._global
+            host = g._value
+            idx = self._sharding.devices_indices_map(self.aval.shape)
+            self._shards = [
+                g if (d is self._device and self._sharding.is_fully_replicated) else _put(host[i], d)
+                for d, i in idx.items()
+            ]
+        return self._shards
+
+    @property
+    def _bv(self):
+        return self._global_array()._bv
+
+    @property
+    def _value(self) -> np.ndarray:
+        if self._npy is None:
+            if self._global is not None:
+                self._npy = self._global._value
+            else:
+                shards = self._shard_arrays()
+                if self._sharding.is_fully_replicated:
+                    self._npy = shards[0]._value
+                else:
+                    out = np.empty(self.aval.shape, self.aval.dtype)
+                    for s, i in zip(shards, self._sharding.devices_indices_map(self.aval.shape).values()):
+                        out[i] = s._value
+                    out.flags.writeable = False
+                    self._npy = out
+        return self._npy
+
+    def delete(self) -> None:
+        if self._lazy is DELETED:
+            return
+        self._donated = self._global_array()._bv if self._global is not None else None
+        for s in self._shards or ():
+            s.delete()
+        self._shards, self._global, self._npy, self._lazy = None, None, None, DELETED
+
+    def block_until_ready(self):
+        if self._global is not None:
+            self._global.block_until_ready()
+        for s in self._shards or ():
+            s.block_until_ready()
+        return self
+
+    # -- JAX's Array attributes ------------------------------------------------------------
+    @property
+    def sharding(self) -> NamedSharding:
+        return self._sharding
+
+    @property
+    def addressable_shards(self) -> list[Shard]:
+        out, seen = [], {}
+        idx = self._sharding.devices_indices_map(self.aval.shape)
+        for (d, i), data in zip(idx.items(), self._shard_arrays()):
+            key = _index_key(i, self.aval.shape)
+            r = seen[key] = seen.get(key, -1) + 1
+            out.append(Shard(d, i, r, data))
+        return out
+
+    global_shards = addressable_shards
+
+    @property
+    def is_fully_replicated(self) -> bool:
+        return self._sharding.is_fully_replicated
+
+    def devices(self) -> set:
+        return set(self._sharding.device_set)
+
+    @property
+    def device(self):
+        if len(self._sharding.device_set) == 1:
+            return self._device
+        raise ValueError("Length of devices is greater than 1. Please use `.devices()`.")
+
+    def __iter__(self):
+        return iter(self._global_array())
+
+    def __reduce__(self):
+        return (_rebuild_sharded, (self._value, self.aval.weak_type, self._sharding))
+
+
+def _rebuild_sharded(value, weak, sharding):
+    return put(np.asarray(value), sharding, weak)
+
+
+def _index_key(index, shape) -> tuple:
+    return tuple(s.indices(n)[:2] for s, n in zip(index, shape))
+
+
+def _put(host: np.ndarray, dev) -> Array:
+    host = np.array(host, copy=True, order="C")
+    host.flags.writeable = False
+    return Array(dev.put(host), ShapedArray(host.shape, host.dtype, False), dev, host, True)
+
+
+def device_list(sharding: Sharding) -> list:
+    """The devices of a sharding in its order (a mesh's flat order)."""
+    if isinstance(sharding, NamedSharding):
+        return list(sharding.mesh.devices.flat)
+    return list(sharding.device_set)
+
+
+# ---- placing values -----------------------------------------------------------------------------
+
+
+def _host_value(v) -> tuple[np.ndarray, bool]:
+    """(canonical host value, weak_type) of an Array, NumPy value or Python scalar."""
+    if isinstance(v, Array):
+        return np.asarray(v), v.aval.weak_type
+    arr = np.asarray(v)
+    dt = dtypes.check_supported(arr.dtype)
+    return (arr if arr.dtype == dt else arr.astype(dt)), False
+
+
+def put(v, sharding: Sharding, weak_type: bool | None = None) -> Array:
+    """`v` laid out by `sharding`, every shard copied onto its device now (device_put's work)."""
+    if isinstance(sharding, SingleDeviceSharding):
+        dev = next(iter(sharding.device_set))
+        host, weak = _host_value(v)
+        a = _put(host, dev)
+        a.aval = ShapedArray(host.shape, host.dtype, weak if weak_type is None else weak_type)
+        return a
+    if not isinstance(sharding, NamedSharding):
+        raise TypeError(f"device_put expects a Device, a SingleDeviceSharding or a NamedSharding; got {sharding!r}")
+    if isinstance(v, ShardedArray):
+        if v._sharding == sharding:
+            v._shard_arrays()  # an explicit placement: the shards exist from now on
+            return v
+        if v._shards is not None and v._sharding.is_equivalent_to(sharding, v.ndim):
+            return ShardedArray(v.aval, sharding, shards=v._shards)
+    host, weak = _host_value(v)
+    idx = sharding.devices_indices_map(host.shape)
+    shards = [_put(host[i], d) for d, i in idx.items()]
+    aval = ShapedArray(host.shape, host.dtype, weak if weak_type is None else weak_type)
+    out = ShardedArray(aval, sharding, shards=shards)
+    if not sharding.is_fully_replicated:  # keep the host value, as from_numpy does: a later gather needs no read-back
+        keep = np.array(host, copy=True, order="C")
+        keep.flags.writeable = False
+        out._npy = keep
+    return out
+
+
+def make_array_from_callback(shape, sharding: Sharding, data_callback, dtype=None) -> Array:
+    """An array of global `shape` whose shard on each device is data_callback(index)."""
+    shape = tuple(int(n) for n in shape)
+    idx = sharding.devices_indices_map(shape)
+    want = sharding.shard_shape(shape)
+    shards, dt = [], None
+    for d, i in idx.items():
+        host, _ = _host_value(data_callback(i))
+        if dtype is not None:
+            host = host.astype(dtypes.check_supported(dtype))
+        if host.shape != want:
+            raise ValueError(
+                f"Expected shard shape {want} doesn't match the single device array shape {host.shape} "
+                f"returned by data_callback for index {i} on {d}"
+            )
+        if dt is not None and host.dtype != dt:
+            raise ValueError(f"data_callback returned shards of different dtypes: {dt.name} and {host.dtype.name}")
+        dt = host.dtype
+        shards.append(_put(host, d))
+    if dt is None:
+        raise ValueError("make_array_from_callback: the sharding has no devices")
+    aval = ShapedArray(shape, dt, False)
+    if isinstance(sharding, SingleDeviceSharding):
+        return shards[0]
+    return ShardedArray(aval, sharding, shards=shards)
+
+
+def make_array_from_single_device_arrays(shape, sharding: Sharding, arrays, *, dtype=None) -> Array:
+    """An array of global `shape` from one single-device Array per device of `sharding` (any
+    order; each is matched to its device's shard, and its buffer is used without a copy)."""
+    shape = tuple(int(n) for n in shape)
+    idx = sharding.devices_indices_map(shape)
+    want = sharding.shard_shape(shape)
+    by_dev = {}
+    for a in arrays:
+        if not isinstance(a, Array) or isinstance(a, ShardedArray):
+            raise TypeError(f"make_array_from_single_device_arrays expects single-device irjax Arrays, got {a!r}")
+        if a._device in by_dev:
+            raise ValueError(f"two of the arrays are on one device, {a._device}")
+        if a._device not in idx:
+            raise ValueError(f"an array is on {a._device}, which is not a device of {sharding}")
+        if a.shape != want:
+            raise ValueError(
+                f"Expected shard shape {want} doesn't match the single device array shape {a.shape} on {a._device}"
+            )
+        by_dev[a._device] = a
+    missing = [d for d in idx if d not in by_dev]
+    if missing:
+        raise ValueError(f"no array given for devices {missing} of {sharding}")
+    dts = {a.dtype for a in by_dev.values()}
+    if len(dts) != 1 or (dtype is not None and np.dtype(dtype) not in dts):
+        raise ValueError(f"the arrays must all have one dtype{'' if dtype is None else f' ({dtype})'}, got {dts}")
+    shards = [by_dev[d] if by_dev[d]._committed else _recommit(by_dev[d]) for d in idx]
+    aval = ShapedArray(shape, dts.pop(), False)
+    if isinstance(sharding, SingleDeviceSharding):
+        return shards[0]
+    return ShardedArray(aval, sharding, shards=shards)
+
+
+def _recommit(a: Array) -> Array:
+    return Array(a._bv, a.aval, a._device, a._npy, True)
