@@ -176,7 +176,11 @@ class Device:
             allowed_usage=rt.BufferUsage.DEFAULT,
             allocation_size=max(src.byte_length(), 1),
         )
-        self._queue_copy(src, dst, wait=False)  # queued after the work that writes src
+        # A result of a queued call may be a transient buffer that IREE backs only when its
+        # queue_alloca runs; a copy submitted before that fails ("transient buffer has no staged
+        # Vulkan backing") and poisons the timeline. So: wait for the queued work, then copy.
+        self.synchronize()
+        self._queue_copy(src, dst, wait=False)
         return rt.HalBufferView(dst, list(bv.shape), bv.element_type)
 
     def get(self, bv, dtype) -> np.ndarray:
@@ -193,6 +197,7 @@ class Device:
         if n == 0 or 0 in shape:
             self.synchronize()  # (still surfaces an error of the work queued before)
             return np.zeros(shape, dtype)
+        self.synchronize()  # (the source must be backed before the copy is submitted: see copy())
         staging = self.allocator.allocate_buffer(
             memory_type=rt.MemoryType.HOST_LOCAL | rt.MemoryType.DEVICE_VISIBLE,
             allowed_usage=rt.BufferUsage.TRANSFER_TARGET | rt.BufferUsage.MAPPING_SCOPED,
