@@ -94,7 +94,7 @@ class Device:
         # One timeline per GPU device (like a JAX stream): every queued call and copy waits on
         # the timeline's last point and signals the next, so work runs in submission order
         # while Python goes on; a read waits for its own copy. The CPU stays synchronous.
-        self.asynchronous = not self._host_visible and async_enabled()
+        self.asynchronous = not self._host_visible and async_enabled(self.target)
         self.timeline = not self._host_visible  # (queued copies use it even when calls are synchronous)
         self._sem = self.hal.create_semaphore(0) if self.timeline else None
         self._tick = 0

@@ -88,7 +88,7 @@ EOF
 export -f info
 export PY
 if [ "$DRY" = 1 ]; then
-  export IRJAX_PLATFORMS=vulkan
+  export IRJAX_PLATFORMS=vulkan IRJAX_ASYNC_DISPATCH=1 # (Vulkan is synchronous by default)
   stage info 60 bash -c info
   stage cuda_tests 150 "${PYTEST[@]}" -q -m cuda tests/test_cuda.py -k "device or put_and_get or resident_calls"
   stage portable 120 env JAX_PLATFORMS=cpu "${PYTEST[@]}" -v -m cuda tests/test_vmap.py -k "matvec or scalar"

@@ -573,10 +573,11 @@ def check_error_surfaces(platform: str) -> None:
     """A failure of queued work is raised at the next wait: a read, or the next call. In a child
     process: after a failed queue submission lavapipe reports the Vulkan device lost."""
     for action in ("np.asarray(z)", "irjax.jit(lambda a: a - 1.0)(y)"):
-        r = _run(_FAIL_CODE.format(platform=platform, action=action))
+        r = _run(_FAIL_CODE.format(platform=platform, action=action), IRJAX_ASYNC_DISPATCH="1")
         assert r.returncode == 0, r.stderr[-2000:]
         assert "RAISED" in r.stdout and "queued on the device failed" in r.stdout, (action, r.stdout)
-        assert "injected device failure" in r.stdout, r.stdout
+        if action.startswith("np.asarray"):  # (at a new module's first call lavapipe reports a lost device)
+            assert "injected device failure" in r.stdout, r.stdout
 
 
 def test_cpu_resident_and_synchronous():
@@ -587,12 +588,19 @@ def test_cpu_resident_and_synchronous():
     check_resident_artifact(cpu)
 
 
-def test_gpu_targets_compile_async_and_keep_lowering_facts():
+def test_gpu_targets_compile_async_and_keep_lowering_facts(monkeypatch):
     from irjax.runtime import targets
 
-    for t in ("cuda", "rocm", "vulkan-spirv"):
+    monkeypatch.delenv("IRJAX_ASYNC_DISPATCH", raising=False)
+    for t in ("cuda", "rocm"):
         assert targets.ASYNC_EXTERNAL in targets.target_flags(t) and targets.is_gpu_target(t)
+    assert targets.ASYNC_EXTERNAL not in targets.target_flags("vulkan-spirv")  # (lavapipe: see docs)
     assert targets.ASYNC_EXTERNAL not in targets.target_flags("llvm-cpu")
+    monkeypatch.setenv("IRJAX_ASYNC_DISPATCH", "1")
+    assert targets.ASYNC_EXTERNAL in targets.target_flags("vulkan-spirv")
+    assert targets.ASYNC_EXTERNAL not in targets.target_flags("llvm-cpu")
+    monkeypatch.setenv("IRJAX_ASYNC_DISPATCH", "0")
+    assert targets.ASYNC_EXTERNAL not in targets.target_flags("cuda")
     assert targets.lowering_options(False) == "chunk-scans=true split-conv-groups=false"
     assert targets.lowering_options(True) == "chunk-scans=false split-conv-groups=true"
     assert compiler.target_flags is targets.target_flags and rtdev.BACKENDS is targets.BACKENDS
@@ -615,7 +623,16 @@ def test_vulkan_resident_artifact(vk):
 
 @vulkan
 def test_vulkan_async_dispatch(vk):
-    check_async_dispatch(vk, 192)
+    """Vulkan is synchronous by default (docs/devices.md); IRJAX_ASYNC_DISPATCH=1 turns the
+    asynchronous path on, and residency holds there too (in a child process)."""
+    assert not vk.asynchronous
+    r = _run(
+        f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); import irjax, test_devices as t;"
+        "d = irjax.devices('vulkan')[0]; t.check_async_dispatch(d, 192); t.check_resident_calls(d);"
+        "t.check_resident_artifact(d); print('OK')",
+        IRJAX_ASYNC_DISPATCH="1",
+    )
+    assert r.returncode == 0 and "OK" in r.stdout, r.stderr[-3000:]
 
 
 @vulkan
