@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # prints a table, writes benchmarks/results.md
     python benchmarks/run.py --quick    # fewer repeats
+    python benchmarks/run.py --platform cuda   # irjax and JAX on the GPU -> benchmarks/results-cuda.md
 
 Each in-process time is the median of several repeats (each repeat averages a batch of calls)
 after warm-up. Ratios are irjax/JAX: lower is better. irjax's in-process cases use a fresh,
@@ -35,7 +36,26 @@ parser.add_argument("--repeats", type=int, default=None, help="timed repeats per
 parser.add_argument("--out", default=str(REPO / "benchmarks" / "results.md"), help="markdown results file")
 parser.add_argument("--no-cold", action="store_true", help="skip the cold-process cases")
 parser.add_argument("--only", default="", help="comma-separated case names to run (e.g. matmul,scan,eager_index)")
+parser.add_argument(
+    "--platform",
+    default="cpu",
+    choices=["cpu", "cuda", "vulkan"],
+    help="irjax's device (IRJAX_PLATFORMS); JAX runs on the same GPU for cuda, on the CPU otherwise",
+)
 args = parser.parse_args()
+ON_GPU = args.platform != "cpu"
+if args.out == parser.get_default("out") and ON_GPU:
+    args.out = str(REPO / "benchmarks" / f"results-{args.platform}.md")
+# before irjax and JAX pick their devices; JAX has no Vulkan backend (it runs on the CPU then)
+os.environ["IRJAX_PLATFORMS"] = args.platform
+os.environ.setdefault("JAX_PLATFORMS", "cuda" if args.platform == "cuda" else "cpu")
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # leave GPU memory to IREE as well
+# the issue's bounds on the GPU (irjax/JAX time); a 4096^2 matmul at >= 50% of JAX's FLOP/s is <= 2x
+GPU_TARGETS = {
+    "jit call, tiny function (x+1, scalar)": 1.5,
+    "MLP 784-512-512-10 b128 jit(value_and_grad) step": 2.0,
+    "4096^2 f32 matmul (jit)": 2.0,
+}
 REPEATS = args.repeats or (5 if args.quick else 9)
 PROC_REPEATS = 1 if args.quick else 3
 
@@ -99,6 +119,8 @@ def row(
     failed: bool = False,
 ):
     """One table line; ratio defaults to irjax/JAX; target is the issue's bound on that ratio."""
+    if ON_GPU:
+        target = GPU_TARGETS.get(case, target)
     if ratio is None and irjax_s is not None and jax_s:
         ratio = irjax_s / jax_s
     status = ""
@@ -274,8 +296,9 @@ def case_mlp():
 
 def case_matmul():
     rng = np.random.default_rng(0)
-    an = rng.standard_normal((2048, 2048), dtype=np.float32)
-    bn = rng.standard_normal((2048, 2048), dtype=np.float32)
+    n = 4096 if ON_GPU else 2048
+    an = rng.standard_normal((n, n), dtype=np.float32)
+    bn = rng.standard_normal((n, n), dtype=np.float32)
 
     def make(jx, np_):
         a, b = np_.array(an), np_.array(bn)
@@ -283,9 +306,9 @@ def case_matmul():
         return lambda: f(a, b).block_until_ready()
 
     t = both(make, repeats=5, min_batch_s=0.2)
-    flops = 2 * 2048**3
+    flops = 2 * n**3
     row(
-        "2048^2 f32 matmul (jit)",
+        f"{n}^2 f32 matmul (jit)",
         t["irjax"],
         t["jax"],
         1.1,
@@ -483,7 +506,9 @@ def machine_info() -> dict:
         "jax / jaxlib": f"{ver('jax')} / {ver('jaxlib')}",
         "iree-base-compiler / runtime": f"{ver('iree-base-compiler')} / {ver('iree-base-runtime')}",
         "irjax commit": commit,
-        "jax backend": jax.default_backend(),
+        "jax backend": f"{jax.default_backend()} ({jax.devices()[0].device_kind})",
+        "irjax device": f"{irjax.devices()[0]} ({irjax.devices()[0].device_kind}) "
+        f"{' '.join(irjax.devices()[0].compile_flags)}",
         "load average at start (1/5/15 min)": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
     }
 

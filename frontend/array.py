@@ -82,6 +82,7 @@ class Array(ArrayMethods):
 
     def block_until_ready(self):
         self._bv  # noqa: B018  (runs pending ops; local-sync then has the result)
+        self._device.synchronize()  # a GPU's queued work (runtime/device.py: the device timeline)
         return self
 
     def copy_to_host_async(self):

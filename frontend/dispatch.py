@@ -13,6 +13,7 @@ from irjax.dialects.mlir import enter
 from irjax.passes.generalize_shapes import generalize as generalize_shapes
 from irjax.passes.registry import passes as _passes
 from irjax.passes.registry import run_pipeline
+from irjax.runtime.targets import is_gpu_target, lowering_options
 
 from . import lazy
 from .array import Array, from_numpy
@@ -83,9 +84,8 @@ def _lower_text(text: str, fname: str, device) -> str:
     lowered = parse_module(text)
     _keep_only(lowered, fname)
     _canonical_names(lowered, fname)
-    chunk = "true" if device.platform == "cpu" else "false"
-    split = "false" if device.platform == "cpu" else "true"
-    run_pipeline(lowered, f"cse,dce,lower-stablehlo{{entry=main chunk-scans={chunk} split-conv-groups={split}}}")
+    gpu = is_gpu_target(device.target)
+    run_pipeline(lowered, f"cse,dce,lower-stablehlo{{entry=main {lowering_options(gpu)}}}")
     with enter():
         return str(lowered)
 
@@ -231,7 +231,7 @@ def run_exact(tr, args) -> list[Array]:
     hot = tr.__dict__.get("hot")  # the last call's (device, executable, entry function, captured)
     if hot is None or hot[0] is not dev:  # (skips hashing the device on repeated calls)
         exe, captured, _ = tr.exes.get(dev) or _prepare(tr, dev)
-        hot = tr.hot = (dev, exe, exe.function(exe.entry), captured)
+        hot = tr.hot = (dev, exe, exe.lookup_entry(exe.entry), captured)
     _, exe, fn, captured = hot
     bvs = [a._buf if a._buf is not None else a._bv for a in args]
     out = exe.invoke(fn, bvs + captured if captured else bvs, len(tr.out_avals))

@@ -20,13 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from .targets import DRIVER_PLATFORM, PLATFORM_TARGET, TARGET_DRIVERS
+
 MAGIC = b"\x89IRJAX\r\n\x1a\n"  # PNG-style: catches text-mode and truncation damage early
 FORMAT_VERSION = 1
 _HEADER = struct.Struct("<10sIIQ32s")  # magic, format version, flags, manifest size, sha256
 _ALIGN = 64
-
-TARGET_DRIVERS = {"llvm-cpu": "local-sync", "vulkan-spirv": "vulkan", "cuda": "cuda", "rocm": "hip"}
-_DRIVER_PLATFORM = {"local-sync": "cpu", "local-task": "cpu", "vulkan": "vulkan", "cuda": "cuda", "hip": "rocm"}
 
 
 class ArtifactError(ValueError):
@@ -357,8 +356,7 @@ def _device_for(targets: Sequence[str], device):
         return target, device
     wanted = targets
     if isinstance(device, str):
-        names = {"cpu": "llvm-cpu", "gpu": "cuda", "vulkan": "vulkan-spirv", "hip": "rocm"}
-        t = names.get(device, device)
+        t = PLATFORM_TARGET.get(device, device)
         if t not in targets:
             raise ArtifactError(f"the artifact holds code for {list(targets)}; no {device!r} module in it")
         wanted = [t]
@@ -371,7 +369,8 @@ def _device_for(targets: Sequence[str], device):
         if drv == "local-sync":
             return t, devmod.cpu_device()
         try:
-            return t, devmod.Device(_DRIVER_PLATFORM[drv], drv, 0)
+            # the frontend's own device object: buffers pass between artifacts and jit as they are
+            return t, devmod.backend_devices(DRIVER_PLATFORM[drv])[0]
         except Exception as e:  # noqa: BLE001  (no such driver/device on this machine)
             errors.append(f"{t}: {e}")
     raise ArtifactError("no device on this machine can run this artifact: " + "; ".join(errors))
@@ -475,8 +474,12 @@ class EntryPoint:
         tree_flatten_as(self.in_tree, (tuple(args), dict(kwargs)), "", pairs)
         return tree_unflatten(self.out_tree, self.call_flat([v for _, v in pairs], [p for p, _ in pairs]))
 
-    def call_flat(self, leaves: Sequence, paths: Sequence[str] | None = None) -> list[np.ndarray]:
-        """Call with the flat list of input arrays; returns the flat list of outputs."""
+    def call_flat(self, leaves: Sequence, paths: Sequence[str] | None = None, to_host: bool = True) -> list:
+        """Call with the flat list of input arrays; returns the flat list of outputs.
+
+        Inputs already on the artifact's device (an IREE buffer view, or an irjax Array there)
+        are used as they are; host arrays are copied in. to_host=False returns the results as
+        device buffer views (no read-back: feed them to the next call), else NumPy arrays."""
         if len(leaves) != len(self.in_avals):
             raise TypeError(
                 f"entry point {self.name!r} takes {len(self.in_avals)} input array(s) ({self.signature()}), got {len(leaves)}"
@@ -486,6 +489,17 @@ class EntryPoint:
         bvs = []
         for i, (x, (shape, dtype)) in enumerate(zip(leaves, self.in_avals)):
             where = f"input {i}" + (f" ({_path_name(paths[i])})" if paths else "")
+            resident = _resident_buffer(x, dev)
+            if resident is not None:
+                got = (tuple(resident.shape), np.dtype(_rt().HalElementType.map_to_dtype(resident.element_type)))
+                if got[0] != shape or got[1].itemsize != dtype.itemsize or got[1].kind != _storage_kind(dtype):
+                    raise TypeError(
+                        f"{where} of entry point {self.name!r}: expected {aval_str(shape, dtype)}, "
+                        f"got a device buffer {aval_str(*got)}"
+                    )
+                # a caller's live buffer: private copy where IREE may write into an input in place
+                bvs.append(dev.copy(resident) if self._copy_consts else resident)
+                continue
             weak = isinstance(x, (bool, int, float, complex))
             try:
                 arr = np.asarray(x)
@@ -512,13 +526,35 @@ class EntryPoint:
                     f"entry point {self.name!r}: result {i} is {list(bv.shape)} with {_element_size(bv)}-byte "
                     f"elements, but the manifest says {aval_str(shape, d)}"
                 )
+        if not to_host:
+            return out
         return [dev.get(bv, d) for bv, (_, d) in zip(out, self.out_avals)]
 
 
-def _element_size(bv) -> int:
+def _rt():
     import iree.runtime as rt
 
-    return np.dtype(rt.HalElementType.map_to_dtype(bv.element_type)).itemsize
+    return rt
+
+
+def _element_size(bv) -> int:
+    return np.dtype(_rt().HalElementType.map_to_dtype(bv.element_type)).itemsize
+
+
+def _storage_kind(dtype: np.dtype) -> str:
+    """The kind IREE reports for a buffer of `dtype` (bfloat16 buffers map to a 2-byte float)."""
+    return "f" if dtype.name == "bfloat16" else dtype.kind
+
+
+def _resident_buffer(x, device):
+    """x's device buffer view if x already lives on `device` (a buffer view, or an irjax Array
+    there: duck-typed, the runtime never imports the frontend), else None."""
+    rt = _rt()
+    if isinstance(x, rt.HalBufferView):
+        return x
+    if getattr(x, "device", None) is device and hasattr(x, "_bv"):
+        return x._bv
+    return None
 
 
 def _path_name(path: str) -> str:

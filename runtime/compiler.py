@@ -19,6 +19,8 @@ import time
 
 import numpy as np
 
+from .targets import NO_MEMOIZATION, VULKAN_FEATURES, target_flags  # noqa: F401  (re-exported)
+
 _MAGIC = b"IRJAXVMFB2\n"  # then the entry's key (64 hex), the payload's sha256 (64 hex), the payload
 _mem: dict[str, bytes] = {}
 _lock = threading.Lock()
@@ -57,59 +59,6 @@ def _iree_version() -> str:
 
 
 _VERSION = None
-
-
-def target_flags(target: str = "llvm-cpu") -> list[str]:
-    """Default IREE flags per target. A device adds its own (e.g. the CUDA SM of the GPU found)
-    after these, and IREE takes the last value of a repeated flag.
-
-    CUDA: IREE 3.13 rejects sm_90/sm_90a/sm_100; sm_80's PTX (ISA 7.6) JITs on Ampere, Ada and
-    Hopper with any CUDA 11.6+ driver, so it is the portable default ($IRJAX_CUDA_TARGET overrides).
-    ROCm: gfx942 (MI300) unless $IRJAX_ROCM_TARGET says otherwise.
-
-    GPU targets turn off IREE's command-buffer memoization: on Vulkan a memoized command buffer
-    replayed its buffer copies (a concatenate of arguments, a slice returned as is) into the
-    first call's output buffer, so later calls returned zeros whenever the first result was
-    still alive. CUDA and ROCm use the same compiler path, untested for it: off there too.
-    """
-    if target == "llvm-cpu":
-        cpu = os.environ.get("IRJAX_CPU", "host")
-        return [f"--iree-llvmcpu-target-cpu={cpu}", NO_CONST_EVAL]
-    if target == "cuda":
-        return [f"--iree-cuda-target={os.environ.get('IRJAX_CUDA_TARGET') or 'sm_80'}", NO_MEMOIZATION]
-    if target == "rocm":
-        return [f"--iree-rocm-target={os.environ.get('IRJAX_ROCM_TARGET') or 'gfx942'}", NO_MEMOIZATION]
-    if target == "vulkan-spirv":
-        # IREE's default (vp_android_baseline_2022) has 32-bit storage only, and its emulation of
-        # 8-bit storage gives wrong bools on Mesa's lavapipe; desktop Vulkan (lavapipe, NVIDIA,
-        # AMD, Intel) has 8/16/64-bit types and storage.
-        return [
-            f"--iree-vulkan-target-features={os.environ.get('IRJAX_VULKAN_FEATURES') or VULKAN_FEATURES}",
-            NO_MEMOIZATION,
-        ]
-    return []
-
-
-NO_MEMOIZATION = "--iree-hal-memoization=false"
-# IREE's const-eval JIT-compiles and runs a second module for hoisted constant expressions at
-# compile time; hoisted constants are then computed once at load instead. Measured on the MLP
-# value_and_grad module (data tiling on): compile CPU 3.2-3.5 s -> 2.5-2.9 s, step unchanged.
-NO_CONST_EVAL = "--iree-opt-const-eval=false"
-VULKAN_FEATURES = ",".join(
-    [
-        "spirv:v1.3",
-        "cap:Shader",
-        "cap:Int8",
-        "cap:Int16",
-        "cap:Int64",
-        "cap:Float16",
-        "cap:Float64",
-        "cap:StorageBuffer8BitAccess",
-        "cap:StorageBuffer16BitAccess",
-        "ext:SPV_KHR_8bit_storage",
-        "ext:SPV_KHR_16bit_storage",
-    ]
-)
 
 
 def cache_key(text: str, target: str, flags: list[str]) -> str:

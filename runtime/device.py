@@ -6,16 +6,31 @@ so `Device` objects compare (and hash) by (platform, id) and are shared by every
 
 from __future__ import annotations
 
+import atexit
+import collections
 import contextvars
 import ctypes
 import os
 import subprocess
 import threading
+import time
+import weakref
 
 import iree.runtime as rt
 import numpy as np
 
 from .host_collectives import hidden_from_iree
+from .targets import (
+    ALIASES,
+    BACKENDS,
+    DEFAULT_ORDER,
+    DRIVER_TARGET,
+    HOST_DRIVERS,
+    arch_flags,
+    async_enabled,
+    cuda_target_for,
+)
+from .targets import CUDA_TARGETS as CUDA_TARGETS  # noqa: F401  (re-exported: tests and scripts read it here)
 
 _ET = {
     np.dtype(np.bool_): rt.HalElementType.BOOL_8,
@@ -40,38 +55,19 @@ try:
 except ImportError:  # pragma: no cover
     pass
 
-# platform -> (IREE HAL driver, IREE compile target, repr prefix)
-BACKENDS = {
-    "cpu": ("local-sync", "llvm-cpu", "Cpu"),
-    "cuda": ("cuda", "cuda", "Cuda"),
-    "rocm": ("hip", "rocm", "Rocm"),
-    "vulkan": ("vulkan", "vulkan-spirv", "Vulkan"),
-}
-_DRIVER_TARGET = {
-    "local-sync": "llvm-cpu",
-    "local-task": "llvm-cpu",
-    "vulkan": "vulkan-spirv",
-    "cuda": "cuda",
-    "hip": "rocm",
-}
-ALIASES = {"gpu": ("cuda", "rocm"), "hip": ("rocm",), "host": ("cpu",)}
-# Without IRJAX_PLATFORMS, like JAX: a GPU if there is one, else the CPU. Vulkan is opt-in.
-DEFAULT_ORDER = ("cuda", "rocm", "cpu")
+# Copies between the host and devices so far, by kind; each adds 1 (tests read these to check
+# that a device-resident call path makes none): to_device (device_put, a host array or Python
+# scalar given to a computation), to_host (np.asarray, printing, device_get), on_device (a
+# buffer copied on the device, e.g. a private input copy; no host memory involved).
+transfers = {"to_device": 0, "to_host": 0, "on_device": 0}
 
-# CUDA targets that IREE 3.13 compiles (checked: sm_90, sm_90a, sm_100..sm_110 are rejected),
-# with the PTX ISA version each emits and the driver version (cuDriverGetVersion) it needs.
-# PTX JITs forward, so a device gets the newest target not above its compute capability.
-CUDA_TARGETS = [  # (capability as int, target, min driver)
-    (121, "sm_121", 12080),
-    (120, "sm_120", 12080),
-    (89, "sm_89", 12040),
-    (87, "sm_87", 11060),
-    (86, "sm_86", 11060),
-    (80, "sm_80", 11060),
-    (75, "sm_75", 11060),
-    (70, "sm_70", 11060),
-    (60, "sm_60", 11060),
-]
+
+_timelines: weakref.WeakSet = weakref.WeakSet()  # devices holding a timeline semaphore
+
+
+def reset_transfer_counts() -> None:
+    for k in transfers:
+        transfers[k] = 0
 
 
 class Device:
@@ -91,12 +87,23 @@ class Device:
             self.hal = rt.get_device(driver, cache=False)
         self.allocator = self.hal.allocator
         self.hal_module = rt.create_hal_module(self.instance, self.hal)
-        self.target = _DRIVER_TARGET.get(driver, "llvm-cpu")
+        self.target = DRIVER_TARGET.get(driver, "llvm-cpu")
         self.arch = _arch_for(platform, id) if platform in ("cuda", "rocm") else None
         # Flags appended after compiler.target_flags(target); a later flag wins in IREE.
-        self.compile_flags = _arch_flags(platform, self.arch)
-        self._host_visible = driver in ("local-sync", "local-task")
+        self.compile_flags = arch_flags(platform, self.arch)
+        self._host_visible = driver in HOST_DRIVERS
         self._parallel = None
+        # One timeline per GPU device (like a JAX stream): every queued call and copy waits on
+        # the timeline's last point and signals the next, so work runs in submission order
+        # while Python goes on; a read waits for its own copy. The CPU stays synchronous.
+        self.asynchronous = not self._host_visible and async_enabled(self.target)
+        self.timeline = not self._host_visible  # (queued copies use it even when calls are synchronous)
+        self._sem = self.hal.create_semaphore(0) if self.timeline else None
+        self._tick = 0
+        self._timeline_lock = threading.Lock()
+        self._pending: collections.deque = collections.deque()  # (timeline point, buffers held)
+        if self._sem is not None:
+            _timelines.add(self)
 
     def parallel_hal_module(self):
         """A HAL module on the multi-threaded local-task driver (CPU only; else the device's own)."""
@@ -144,6 +151,7 @@ class Device:
             et = _ET[arr.dtype]
         except KeyError:
             raise TypeError(f"irjax arrays cannot hold dtype {arr.dtype}") from None
+        transfers["to_device"] += 1
         return self.allocator.allocate_buffer_copy(
             memory_type=rt.MemoryType.DEVICE_LOCAL,
             allowed_usage=rt.BufferUsage.DEFAULT,
@@ -154,6 +162,7 @@ class Device:
 
     def copy(self, bv):
         """A new buffer view with the same contents (on the device, no host round trip off-CPU)."""
+        transfers["on_device"] += 1
         if self._host_visible:
             host = bv.map().asarray(tuple(bv.shape), np.dtype(rt.HalElementType.map_to_dtype(bv.element_type)))
             return self.allocator.allocate_buffer_copy(
@@ -169,11 +178,16 @@ class Device:
             allowed_usage=rt.BufferUsage.DEFAULT,
             allocation_size=max(src.byte_length(), 1),
         )
-        self._queue_copy(src, dst)
+        # A result of a queued call may be a transient buffer that IREE backs only when its
+        # queue_alloca runs; a copy submitted before that fails ("transient buffer has no staged
+        # Vulkan backing") and poisons the timeline. So: wait for the queued work, then copy.
+        self.synchronize()
+        self._queue_copy(src, dst, wait=False)
         return rt.HalBufferView(dst, list(bv.shape), bv.element_type)
 
     def get(self, bv, dtype) -> np.ndarray:
-        """Copy a buffer view back to a new host array."""
+        """Copy a buffer view back to a new host array (waits for the work that writes it)."""
+        transfers["to_host"] += 1
         shape = tuple(bv.shape)
         if self._host_visible:
             host = bv.map().asarray(shape, np.dtype(dtype))
@@ -183,7 +197,9 @@ class Device:
         src = bv.get_buffer()
         n = src.byte_length()
         if n == 0 or 0 in shape:
+            self.synchronize()  # (still surfaces an error of the work queued before)
             return np.zeros(shape, dtype)
+        self.synchronize()  # (the source must be backed before the copy is submitted: see copy())
         staging = self.allocator.allocate_buffer(
             memory_type=rt.MemoryType.HOST_LOCAL | rt.MemoryType.DEVICE_VISIBLE,
             allowed_usage=rt.BufferUsage.TRANSFER_TARGET | rt.BufferUsage.MAPPING_SCOPED,
@@ -195,12 +211,82 @@ class Device:
         out = np.array(host, copy=True)
         return out if out.dtype == np.dtype(dtype) else out.astype(dtype)
 
-    def _queue_copy(self, src, dst):
-        sem = self.hal.create_semaphore(0)
-        self.hal.queue_copy(
-            src, dst, wait_semaphores=rt.HalFence.create_at(sem, 0), signal_semaphores=rt.HalFence.create_at(sem, 1)
-        )
-        rt.HalFence.create_at(sem, 1).wait()
+    def _queue_copy(self, src, dst, wait: bool = True):
+        sem, t = self._advance()
+        before, after = rt.HalFence.create_at(sem, t), rt.HalFence.create_at(sem, t + 1)
+        try:
+            self.hal.queue_copy(src, dst, wait_semaphores=before, signal_semaphores=after)
+        except Exception as e:  # noqa: BLE001  (IREE raises plain errors)
+            self.raise_if_failed(e)
+            raise
+        if not wait:
+            self.keep_alive(t + 1, (src, dst))
+        else:
+            self._wait(sem, t + 1)  # (its own point; later work may be queued by then)
+
+    # -- the device timeline (GPU devices) ----------------------------------------------------
+    def fences(self):
+        """(wait, signal, point) for the next queued operation: it waits for everything queued
+        before it and signals `point`, a new point of this device's timeline."""
+        sem, t = self._advance()
+        return rt.HalFence.create_at(sem, t), rt.HalFence.create_at(sem, t + 1), t + 1
+
+    def keep_alive(self, point: int, refs) -> None:
+        """Hold `refs` (the buffers a queued call reads and writes) until the timeline reaches
+        `point`, as JAX keeps a computation's buffers alive until it completes: an Array freed
+        by Python while its work is still queued must not free the memory under it."""
+        pending = self._pending
+        pending.append((point, refs))
+        if len(pending) > 1:
+            try:
+                done = self._sem.query()
+            except Exception:  # noqa: BLE001  (a failed timeline: the next wait reports it)
+                return
+            while pending and pending[0][0] <= done:
+                pending.popleft()
+
+    def _advance(self):
+        with self._timeline_lock:
+            t = self._tick
+            self._tick = t + 1
+            return self._sem, t
+
+    def synchronize(self) -> None:
+        """Wait until everything queued on this device so far has finished (block_until_ready).
+        A failure of queued work is raised here, or at the next read, as a RuntimeError."""
+        if self._sem is None:
+            return
+        self._wait(self._sem, self._tick)
+        self._pending.clear()
+
+    def _wait(self, sem, value: int) -> None:
+        """Wait for the timeline to reach `value` by polling the semaphore: a blocking fence wait took ~12 ms on
+        lavapipe for work done in ~50 us (its wake-up granularity). Poll without sleeping for
+        0.2 ms, then sleep between polls, at most 1 ms (about 10% of the time waited so far)."""
+        start = time.perf_counter()
+        try:
+            while sem.query() < value:
+                waited = time.perf_counter() - start
+                if waited > 2e-4:
+                    time.sleep(min(1e-3, max(5e-5, 0.1 * waited)))
+        except Exception as e:  # noqa: BLE001  (IREE raises plain errors)
+            self.raise_if_failed(e)
+            raise
+
+    def raise_if_failed(self, e: BaseException) -> None:
+        """If queued work failed (the timeline is in a failed state), start a new timeline so
+        later work can run and raise the failure as a RuntimeError; else return."""
+        if self._sem is None:
+            return
+        try:
+            self._sem.query()
+            return
+        except Exception:  # noqa: BLE001
+            pass
+        with self._timeline_lock:
+            self._sem, self._tick = self.hal.create_semaphore(0), 0
+            self._pending.clear()
+        raise RuntimeError(f"{self}: a computation queued on the device failed: {e}") from None
 
 
 def set_process_layout(devices: list[Device], process_index: int, first_id: int) -> None:
@@ -259,16 +345,6 @@ def _smi_capability(ordinal: int) -> int | None:
         return None
 
 
-def cuda_target_for(capability: int | None, driver_version: int | None = None) -> str:
-    """The newest IREE-accepted CUDA target whose PTX this device (and driver) can JIT."""
-    if capability is None:
-        return "sm_80"
-    for cap, target, need in CUDA_TARGETS:
-        if cap <= capability and (driver_version is None or driver_version >= need):
-            return target
-    return "sm_60"
-
-
 def _arch_for(platform: str, id: int) -> str:
     if platform == "cuda":
         env = os.environ.get("IRJAX_CUDA_TARGET")
@@ -289,14 +365,6 @@ def _arch_for(platform: str, id: int) -> str:
     except Exception:  # noqa: BLE001
         pass
     return "gfx942"
-
-
-def _arch_flags(platform: str, arch: str | None) -> list[str]:
-    if platform == "cuda" and arch:
-        return [f"--iree-cuda-target={arch}"]
-    if platform == "rocm" and arch:
-        return [f"--iree-rocm-target={arch}"]
-    return []
 
 
 # ---- backends and the default device ------------------------------------------------------------
@@ -459,6 +527,18 @@ def reset_default_device(token) -> None:
 
 def cpu_device() -> Device:
     return _init_backend("cpu")[0]
+
+
+@atexit.register
+def _release_timelines() -> None:
+    """Finish queued work and drop each device's semaphore before interpreter teardown: a HAL
+    semaphore destroyed after its device (teardown order is arbitrary) crashed the process."""
+    for d in list(_timelines):
+        try:
+            d.synchronize()
+        except RuntimeError:
+            pass
+        d._sem = None
 
 
 def _reset_for_tests() -> None:

@@ -36,29 +36,53 @@ class Executable:
         self._invoke_lock = threading.Lock()
 
     def function(self, name: str):
-        fn = self._fns.get(name)
+        return (self._fns.get(name) or self._lookup(name))[0]
+
+    def _lookup(self, name: str):
+        """(function, takes fences): a coarse-fences function (compiled with IREE's async-external
+        execution model, as GPU targets are) takes a wait and a signal fence after its arguments
+        and returns as soon as its work is queued."""
+        fn = self.module.lookup_function(name)
         if fn is None:
-            fn = self.module.lookup_function(name)
-            if fn is None:
-                raise KeyError(f"the compiled module has no entry point '{name}'")
-            self._fns[name] = fn
-        return fn
+            raise KeyError(f"the compiled module has no entry point '{name}'")
+        fenced = (fn.reflection or {}).get("iree.abi.model") == "coarse-fences"
+        entry = self._fns[name] = (fn, fenced)
+        return entry
 
     def call(self, name: str, buffers, n_results: int) -> list:
-        return self.invoke(self._fns.get(name) or self.function(name), buffers, n_results)
+        return self.invoke(self._fns.get(name) or self._lookup(name), buffers, n_results)
 
-    def invoke(self, fn, buffers, n_results: int) -> list:
-        """call() with the entry function already looked up (jit's per-call path)."""
-        args = _List(len(buffers))
+    def lookup_entry(self, name: str) -> tuple:
+        """(function, takes fences) of entry point `name`, for invoke()."""
+        return self._fns.get(name) or self._lookup(name)
+
+    def invoke(self, entry: tuple, buffers, n_results: int) -> list:
+        """call() with the entry point already looked up (jit's per-call path)."""
+        fn, fenced = entry
         if self.copy_inputs:
             buffers = [self.device.copy(b) for b in buffers]
+        args = _List(len(buffers) + 2 if fenced else len(buffers))
         push = args.push_ref
         for b in buffers:
             push(b)
+        if fenced:
+            wait, signal, point = self.device.fences()
+            push(wait)
+            push(signal)
+        elif self.device.timeline:
+            # a synchronous module (an older artifact, IRJAX_ASYNC_DISPATCH=0) knows nothing of
+            # the device's timeline: let the work queued before it (copies too) finish first
+            self.device.synchronize()
         rets = _List(n_results)
         with self._invoke_lock:
-            self.context.invoke(fn, args, rets)
+            try:
+                self.context.invoke(fn, args, rets)
+            except Exception as e:
+                if fenced:  # the failure of earlier queued work surfaces at this call
+                    self.device.raise_if_failed(e)
+                raise
         get = rets.get_as_object
-        if n_results == 1:
-            return [get(0, _BufferView)]
-        return [get(i, _BufferView) for i in range(n_results)]
+        out = [get(0, _BufferView)] if n_results == 1 else [get(i, _BufferView) for i in range(n_results)]
+        if fenced:
+            self.device.keep_alive(point, (buffers, out))
+        return out

@@ -1,5 +1,7 @@
 """Shared test helpers: where ../shared is (the seed tutorial and the acceptance harness)."""
 
+import os
+import re
 from pathlib import Path
 
 import pytest
@@ -8,10 +10,28 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO / ".." / "shared"
 
 
+def _cuda_run(config) -> bool:
+    """-m selects the cuda marker (e.g. `-m cuda`, not the default `not cuda`)."""
+    return re.search(r"(?<!not )\bcuda\b", config.getoption("markexpr") or "") is not None
+
+
+def pytest_configure(config):
+    # `-m cuda` runs on CUDA unless IRJAX_PLATFORMS names a platform (vulkan: a dry run)
+    if _cuda_run(config):
+        os.environ.setdefault("IRJAX_PLATFORMS", "cuda")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """`-m cuda` also selects the portable suites and test_random.py (they then run on CUDA)."""
+    if _cuda_run(config):
+        for item in items:
+            if item.get_closest_marker("portable") or item.path.name == "test_random.py":
+                item.add_marker(pytest.mark.cuda)
+
+
 def pytest_report_header(config):
     """Which backend the tests run on (IRJAX_PLATFORMS picks it; CI runs -m portable on Vulkan)."""
-    import os
-
     import irjax
 
     return (

@@ -462,3 +462,190 @@ def test_vulkan_platform_env():
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.split()[0] == "vulkan" and "VulkanDevice(id=0)" in r.stdout and "[0. 2. 4. 6.]" in r.stdout
+
+
+# ---- residency and asynchronous dispatch (shared by -m vulkan here and -m cuda on a GPU) ---------
+
+NO_TRANSFERS = {"to_device": 0, "to_host": 0, "on_device": 0}
+
+
+def _np_step(a, b):
+    return np.tanh(a @ b) + a
+
+
+def check_resident_calls(dev) -> None:
+    """jit results feed the next call, and eager ops run on them, with no host copy; only the
+    final read copies to the host, once."""
+    host = np.linspace(-1, 1, 48 * 48, dtype=np.float32).reshape(48, 48)
+    x = irjax.device_put(host, dev)
+    f = irjax.jit(lambda a, b: jnp.tanh(a @ b) + a)
+    np.asarray(f(x, x))  # compile and warm up
+    np.asarray(jnp.sin(x) * x - jnp.cos(x))
+    rtdev.reset_transfer_counts()
+    y = x
+    for _ in range(4):
+        y = f(y, x)
+    z = jnp.sin(y) * y - jnp.cos(x)  # eager (fused) ops on resident arrays
+    z.block_until_ready()
+    assert rtdev.transfers == NO_TRANSFERS, rtdev.transfers
+    assert z.devices() == {dev} and y.devices() == {dev}
+    want = host.astype(np.float64)
+    for _ in range(4):
+        want = _np_step(want, host)
+    want = np.sin(want) * want - np.cos(host)
+    np.testing.assert_allclose(np.asarray(z), want, rtol=2e-4, atol=2e-4)
+    str(z)
+    np.asarray(z)  # read once, then the host copy is reused
+    assert rtdev.transfers == {"to_device": 0, "to_host": 1, "on_device": 0}, rtdev.transfers
+
+
+def check_put_and_get_copy_once(dev) -> None:
+    host = np.arange(12, dtype=np.float32).reshape(3, 4)
+    rtdev.reset_transfer_counts()
+    a = irjax.device_put(host, dev)
+    b = irjax.device_put(a, dev)  # already there: no copy
+    assert rtdev.transfers == {"to_device": 1, "to_host": 0, "on_device": 0}, rtdev.transfers
+    assert irjax.device_get(b) is not None and rtdev.transfers["to_host"] == 0  # device_put kept its host copy
+    got = irjax.device_get({"c": b + b})["c"]
+    np.testing.assert_array_equal(got, 2 * host)
+    assert rtdev.transfers == {"to_device": 1, "to_host": 1, "on_device": 0}, rtdev.transfers
+
+
+def check_resident_artifact(dev) -> None:
+    """An artifact's entry point takes device arrays and returns device buffers (to_host=False)
+    without host copies; they chain into the next call and into jit."""
+    from irjax.runtime import artifact
+
+    a = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)
+    exp = irjax.export(irjax.jit(lambda p, q: jnp.tanh(p @ q) * 0.5), targets=[dev.target])(a, a)
+    ep = artifact.loads(exp.serialize(), device=dev).default_entry
+    x = irjax.device_put(a, dev)
+    ep.call_flat([x, x], to_host=False)  # load and warm up
+    rtdev.reset_transfer_counts()
+    (b,) = ep.call_flat([x, x], to_host=False)
+    (c,) = ep.call_flat([b, x], to_host=False)
+    assert rtdev.transfers == NO_TRANSFERS, rtdev.transfers
+    (got,) = ep.call_flat([c, x])  # numpy out: one read
+    assert rtdev.transfers == {"to_device": 0, "to_host": 1, "on_device": 0}, rtdev.transfers
+    want = a.astype(np.float64)
+    for _ in range(3):
+        want = np.tanh(want @ a) * 0.5
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    with pytest.raises(TypeError, match=r"expected f32\[8,8\], got a device buffer f32\[8\]"):
+        ep.call_flat([irjax.device_put(np.ones(8, np.float32), dev)._bv, x])
+
+
+def check_async_dispatch(dev, n: int) -> None:
+    """A call returns while its work is still queued on the device; block_until_ready waits."""
+    assert dev.asynchronous
+    x = irjax.device_put(np.full((n, n), 1.0 / n, np.float32), dev)
+    f = irjax.jit(lambda a: jnp.tanh(a @ a) + 0.5)
+    f(x).block_until_ready()
+    y = x
+    for _ in range(8):
+        y = f(y)
+    pending = dev._sem.query() < dev._tick  # (checked right after the calls return)
+    y.block_until_ready()
+    assert dev._sem.query() == dev._tick
+    assert pending, f"all 8 calls of a {n}x{n} matmul had finished when the last one returned"
+    want = np.full((n, n), 1.0 / n)
+    for _ in range(8):
+        want = np.tanh(want @ want) + 0.5
+    np.testing.assert_allclose(np.asarray(y), want, rtol=1e-4)
+
+
+_FAIL_CODE = """
+import irjax, numpy as np
+dev = irjax.devices({platform!r})[0]
+y = irjax.device_put(np.ones(4, np.float32), dev) + 1.0
+y.block_until_ready()
+z = y * 3.0
+z._bv  # queued
+dev._sem.fail("injected device failure")  # what a faulting kernel does to the timeline
+try:
+    {action}
+except RuntimeError as e:
+    print("RAISED", e)
+"""
+
+
+def check_error_surfaces(platform: str) -> None:
+    """A failure of queued work is raised at the next wait: a read, or the next call. In a child
+    process: after a failed queue submission lavapipe reports the Vulkan device lost."""
+    for action in ("np.asarray(z)", "irjax.jit(lambda a: a - 1.0)(y)"):
+        r = _run(_FAIL_CODE.format(platform=platform, action=action), IRJAX_ASYNC_DISPATCH="1")
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert "RAISED" in r.stdout and "queued on the device failed" in r.stdout, (action, r.stdout)
+        if action.startswith("np.asarray"):  # (at a new module's first call lavapipe reports a lost device)
+            assert "injected device failure" in r.stdout, r.stdout
+
+
+def test_cpu_resident_and_synchronous():
+    cpu = irjax.devices("cpu")[0]
+    assert not cpu.asynchronous
+    check_resident_calls(cpu)
+    check_put_and_get_copy_once(cpu)
+    check_resident_artifact(cpu)
+
+
+def test_gpu_targets_compile_async_and_keep_lowering_facts(monkeypatch):
+    from irjax.runtime import targets
+
+    monkeypatch.delenv("IRJAX_ASYNC_DISPATCH", raising=False)
+    for t in ("cuda", "rocm"):
+        assert targets.ASYNC_EXTERNAL in targets.target_flags(t) and targets.is_gpu_target(t)
+    assert targets.ASYNC_EXTERNAL not in targets.target_flags("vulkan-spirv")  # (lavapipe: see docs)
+    assert targets.ASYNC_EXTERNAL not in targets.target_flags("llvm-cpu")
+    monkeypatch.setenv("IRJAX_ASYNC_DISPATCH", "1")
+    assert targets.ASYNC_EXTERNAL in targets.target_flags("vulkan-spirv")
+    assert targets.ASYNC_EXTERNAL not in targets.target_flags("llvm-cpu")
+    monkeypatch.setenv("IRJAX_ASYNC_DISPATCH", "0")
+    assert targets.ASYNC_EXTERNAL not in targets.target_flags("cuda")
+    assert targets.lowering_options(False) == "chunk-scans=true split-conv-groups=false"
+    assert targets.lowering_options(True) == "chunk-scans=false split-conv-groups=true"
+    assert compiler.target_flags is targets.target_flags and rtdev.BACKENDS is targets.BACKENDS
+
+
+@vulkan
+def test_vulkan_resident_calls(vk):
+    check_resident_calls(vk)
+
+
+@vulkan
+def test_vulkan_put_and_get_copy_once(vk):
+    check_put_and_get_copy_once(vk)
+
+
+@vulkan
+def test_vulkan_resident_artifact(vk):
+    check_resident_artifact(vk)
+
+
+@vulkan
+def test_vulkan_async_dispatch(vk):
+    """Vulkan is synchronous by default (docs/devices.md); IRJAX_ASYNC_DISPATCH=1 turns the
+    asynchronous path on, and residency holds there too (in a child process)."""
+    assert not vk.asynchronous
+    r = _run(
+        f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); import irjax, test_devices as t;"
+        "d = irjax.devices('vulkan')[0]; t.check_async_dispatch(d, 192); t.check_resident_calls(d);"
+        "t.check_resident_artifact(d); print('OK')",
+        IRJAX_ASYNC_DISPATCH="1",
+    )
+    assert r.returncode == 0 and "OK" in r.stdout, r.stderr[-3000:]
+
+
+@vulkan
+def test_vulkan_error_surfaces_at_the_next_wait(vk):
+    check_error_surfaces("vulkan")
+
+
+@vulkan
+def test_vulkan_synchronous_when_asked():
+    r = _run(
+        "import irjax, numpy as np; d = irjax.devices('vulkan')[0]; x = irjax.device_put(np.ones(3, np.float32), d);"
+        "print(d.asynchronous, np.asarray(irjax.jit(lambda a: a * 2)(x)))",
+        IRJAX_ASYNC_DISPATCH="0",
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == "False" and "[2. 2. 2.]" in r.stdout
