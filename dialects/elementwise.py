@@ -291,9 +291,7 @@ log1p = unary(
 expm1 = unary(
     "expm1",
     np.expm1,
-    _complex_lowering(
-        _f64_lower("stablehlo.exponential_minus_one", hlo_math.expm1_f64), hlo_math.expm1_complex
-    ),
+    _complex_lowering(_f64_lower("stablehlo.exponential_minus_one", hlo_math.expm1_f64), hlo_math.expm1_complex),
     lambda x, y: y + 1.0,
     kinds="fc",
 )

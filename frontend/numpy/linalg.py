@@ -64,7 +64,20 @@ def _float(a):
     return a if jnp.issubdtype(a.dtype, np.inexact) else a.astype(jnp.float32)
 
 
-_REAL_ONLY = ("cholesky", "cho_solve", "qr", "eigh", "eigvalsh", "svd", "lstsq", "pinv", "matrix_rank", "cond", "eig", "eigvals")
+_REAL_ONLY = (
+    "cholesky",
+    "cho_solve",
+    "qr",
+    "eigh",
+    "eigvalsh",
+    "svd",
+    "lstsq",
+    "pinv",
+    "matrix_rank",
+    "cond",
+    "eig",
+    "eigvals",
+)
 
 
 def _matrix(a, name, square=False):
