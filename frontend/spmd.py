@@ -139,20 +139,11 @@ def _map_axis(
 
 
 def _place_outputs(outs, mesh: Mesh, specs: list[PartitionSpec]):
-    """Each output placed per NamedSharding(mesh, spec); unplaced where device_put does not take
-    a NamedSharding yet (TypeError) or inside a trace (placement is the caller's)."""
-    if not isinstance(mesh, Mesh):  # an abstract mesh (axis names and sizes only)
+    """Each output placed per NamedSharding(mesh, spec); left as is inside a trace (placement is
+    the caller's) and for an abstract mesh (axis names and sizes only)."""
+    if not isinstance(mesh, Mesh):
         return list(outs)
-    placed = []
-    for o, s in zip(outs, specs):
-        if not hasattr(o, "_bv"):
-            placed.append(o)
-            continue
-        try:
-            placed.append(device_put(o, NamedSharding(mesh, s)))
-        except TypeError:
-            placed.append(o)
-    return placed
+    return [device_put(o, NamedSharding(mesh, s)) if hasattr(o, "_bv") else o for o, s in zip(outs, specs)]
 
 
 def shard_map(
