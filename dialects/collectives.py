@@ -85,6 +85,23 @@ def _unbound_rule(name):
 # ---- psum / pmax / pmin: reductions over the named axes -----------------------------------
 
 
+def _register(name, infer, batch, jvp, vjp, doc):
+    register(
+        Primitive(
+            name,
+            infer,
+            impl=_unbound_rule(name),
+            lower=_unbound_rule(name),
+            jvp=jvp,
+            vjp=vjp,
+            batch=batch,
+            family="collectives",
+            tags=frozenset({COLLECTIVE}),
+            doc=doc,
+        )
+    )
+
+
 def _reduction(name, reduce_name, jvp=None, vjp=None):
     def infer(x, axis_name):
         _check_names(axis_name)
@@ -104,20 +121,7 @@ def _reduction(name, reduce_name, jvp=None, vjp=None):
         # the result is the same on every member: unbatched (JAX: invariant over the axis)
         return [(_emit(name, y, axis_name=rest) if rest else y, None)]
 
-    register(
-        Primitive(
-            name,
-            infer,
-            impl=_unbound_rule(name),
-            lower=_unbound_rule(name),
-            jvp=jvp,
-            vjp=vjp,
-            batch=batch,
-            family="collectives",
-            tags=frozenset({COLLECTIVE}),
-            doc=f"{reduce_name} over the members of the named axes",
-        )
-    )
+    _register(name, infer, batch, jvp, vjp, f"{reduce_name} over the members of the named axes")
 
 
 def _linear_jvp(name):
@@ -146,23 +150,6 @@ def _single(name, axis_name) -> str:
     if len(names) != 1:
         raise VerifyError(f"jx.{name} takes one axis name, got {axis_name!r}")
     return names[0]
-
-
-def _register(name, infer, batch, jvp, vjp, doc):
-    register(
-        Primitive(
-            name,
-            infer,
-            impl=_unbound_rule(name),
-            lower=_unbound_rule(name),
-            jvp=jvp,
-            vjp=vjp,
-            batch=batch,
-            family="collectives",
-            tags=frozenset({COLLECTIVE}),
-            doc=doc,
-        )
-    )
 
 
 # ---- all_gather <-> psum_scatter --------------------------------------------------------------
