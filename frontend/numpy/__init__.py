@@ -211,7 +211,9 @@ from .ufuncs import *  # noqa: F401,F403
 from .ufuncs import abs, absolute, astype, clip, divmod, pow, round, where  # noqa: F401
 
 # device= on every creation function (the array API's keyword; JAX has it too)
-_CREATION = "arange array asarray empty empty_like eye full full_like linspace ones ones_like zeros zeros_like identity tri"
+_CREATION = (
+    "arange array asarray empty empty_like eye full full_like linspace ones ones_like zeros zeros_like identity tri"
+)
 for _name in _CREATION.split():
     globals()[_name] = _array_api.with_device(globals()[_name])
 
