@@ -344,7 +344,9 @@ from hypothesis import strategies as st  # noqa: E402
 
 # parts up to 30 in size (the overflow edges, 88 and 1e30 and beyond, are the fixed cases above)
 _PARTS = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 1e-30, -1e-30, 20.0, -20.0]
-_PART = st.one_of(st.sampled_from(_PARTS), st.floats(-30, 30, width=32))
+# no subnormal parts: IREE's CPU flushes them (angle(0 + 4e-44j) is 0 there, pi/2 in JAX), a
+# documented difference that tests/robustness/test_numerics_elementwise.py checks on its own
+_PART = st.one_of(st.sampled_from(_PARTS), st.floats(-30, 30, width=32, allow_subnormal=False))
 _N = 16  # one shape: the jitted function compiles once, examples vary the values
 _PROP_UNARY = ["negative", "exp", "log", "sqrt", "abs", "sign", "sin", "cos", "tan", "sinh", "cosh", "tanh",
                "expm1", "exp2", "log2", "conj", "real", "imag", "angle", "isfinite"]  # fmt: skip
