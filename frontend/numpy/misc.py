@@ -147,32 +147,29 @@ def _window_n(M):
     return int(M)
 
 
-def _window_k(M):
+def _window(M, body):
+    """A window of M points: empty below 1, [1.] at 1, else body(n, dtype, M) with n = 0..M-1."""
+    M = _window_n(M)
+    if M < 1:
+        return zeros((0,), dtypes.default_float)
+    if M == 1:
+        return asarray(np.ones(1, dtypes.default_float))
     dt = dtypes.default_float
-    return arange(M).astype(dt), dt
+    return body(arange(M).astype(dt), dt, M)
 
 
 def bartlett(M: int):
-    M = _window_n(M)
-    if M < 1:
-        return zeros((0,), dtypes.default_float)
-    if M == 1:
-        return asarray(np.ones(1, dtypes.default_float))
-    n, dt = _window_k(M)
-    return 1 - _abs(2 * n / (M - 1) - 1)
+    return _window(M, lambda n, dt, M: 1 - _abs(2 * n / (M - 1) - 1))
 
 
 def _cosine_window(M, coeffs):
-    M = _window_n(M)
-    if M < 1:
-        return zeros((0,), dtypes.default_float)
-    if M == 1:
-        return asarray(np.ones(1, dtypes.default_float))
-    n, dt = _window_k(M)
-    out = zeros((M,), dt)
-    for k, c in enumerate(coeffs):
-        out = out + c * cos(2 * np.pi * k * n / (M - 1))
-    return out
+    def body(n, dt, M):
+        out = zeros((M,), dt)
+        for k, c in enumerate(coeffs):
+            out = out + c * cos(2 * np.pi * k * n / (M - 1))
+        return out
+
+    return _window(M, body)
 
 
 def hanning(M: int):
@@ -232,15 +229,12 @@ _i0_jit = jit(_i0)
 
 
 def kaiser(M: int, beta):
-    M = _window_n(M)
-    if M < 1:
-        return zeros((0,), dtypes.default_float)
-    if M == 1:
-        return asarray(np.ones(1, dtypes.default_float))
-    n, dt = _window_k(M)
-    alpha = (M - 1) / 2.0
-    beta = asarray_any(beta).astype(dt)
-    return _i0_jit(beta * sqrt(1 - ((n - alpha) / alpha) ** 2)) / _i0_jit(beta)
+    def body(n, dt, M):
+        alpha = (M - 1) / 2.0
+        b = asarray_any(beta).astype(dt)
+        return _i0_jit(b * sqrt(1 - ((n - alpha) / alpha) ** 2)) / _i0_jit(b)
+
+    return _window(M, body)
 
 
 # ---- array-level helpers -----------------------------------------------------------------------
