@@ -53,8 +53,10 @@ def batch_elementwise(prim_name, **fixed):
     return rule
 
 
-def unary(name, np_fn, hlo_name, deriv=None, kinds="f", out_dtype=None, doc=""):
-    """deriv(x, y) -> dy/dx as a Val expression (y is the op's output)."""
+def unary(name, np_fn, hlo_name, deriv=None, kinds="f", out_dtype=None, doc="", nondiff=False, rules=None):
+    """deriv(x, y) -> dy/dx as a Val expression (y is the op's output). nondiff: the output
+    has a zero tangent (is_finite, bit ops) rather than no jvp rule. rules: (jvp, vjp) written
+    by hand, in place of deriv's (abs, whose complex rule is not a product)."""
 
     def _out(dtype):
         if callable(out_dtype):  # a rule of the operand's dtype (abs: complex64 -> float32)
@@ -74,7 +76,7 @@ def unary(name, np_fn, hlo_name, deriv=None, kinds="f", out_dtype=None, doc=""):
             return hlo_name(ctx, x)
         return hlo.op1(hlo_name, [x], ctx.out_avals[0])
 
-    jvp = vjp = None
+    jvp, vjp = (_nondiff_jvp(name) if nondiff else None), None
     if deriv is not None:
 
         def jvp(primals, tangents):
@@ -91,8 +93,8 @@ def unary(name, np_fn, hlo_name, deriv=None, kinds="f", out_dtype=None, doc=""):
             infer,
             impl=impl,
             lower=lower,
-            jvp=jvp,
-            vjp=vjp,
+            jvp=rules[0] if rules else jvp,
+            vjp=rules[1] if rules else vjp,
             batch=batch_elementwise(name),
             doc=doc or f"elementwise {name}",
             family="unary",
@@ -100,8 +102,9 @@ def unary(name, np_fn, hlo_name, deriv=None, kinds="f", out_dtype=None, doc=""):
     )
 
 
-def binary(name, np_fn, hlo_name, derivs=None, kinds="fiub", out_bool=False, doc=""):
-    """derivs = (d/dx, d/dy), each f(x, y, out) -> Val, or None (not differentiable)."""
+def binary(name, np_fn, hlo_name, derivs=None, kinds="fiub", out_bool=False, doc="", nondiff=False):
+    """derivs = (d/dx, d/dy), each f(x, y, out) -> Val, or None (no rule). nondiff: the output
+    has a zero tangent (comparisons, bit ops)."""
 
     def infer(x, y):
         _same_shape(name, [x, y])
@@ -120,7 +123,7 @@ def binary(name, np_fn, hlo_name, derivs=None, kinds="fiub", out_bool=False, doc
             return hlo_name(ctx, x, y)
         return hlo.op1(hlo_name, [x, y], ctx.out_avals[0])
 
-    jvp = vjp = None
+    jvp, vjp = (_nondiff_jvp(name) if nondiff else None), None
     if derivs is not None:
 
         def jvp(primals, tangents):
@@ -277,7 +280,7 @@ sign = unary("sign", _sign_np, "stablehlo.sign", lambda x, y: L.zeros_like(x), k
 floor = unary("floor", np.floor, "stablehlo.floor", lambda x, y: L.zeros_like(x))
 ceil = unary("ceil", np.ceil, "stablehlo.ceil", lambda x, y: L.zeros_like(x))
 round_ = unary("round", np.round, _lower_round, lambda x, y: L.zeros_like(x), doc="round half to even")
-is_finite = unary("is_finite", np.isfinite, "stablehlo.is_finite", out_dtype=BOOL)
+is_finite = unary("is_finite", np.isfinite, "stablehlo.is_finite", out_dtype=BOOL, nondiff=True)
 exp = unary("exp", np.exp, _complex_lowering("stablehlo.exponential", hlo_math.exp_complex), lambda x, y: y, kinds="fc")
 exp2 = unary("exp2", np.exp2, _lower_exp2, lambda x, y: y * float(np.log(2.0)), kinds="fc")
 log = unary("log", np.log, _complex_lowering("stablehlo.log", hlo_math.log_complex), lambda x, y: 1.0 / x, kinds="fc")
@@ -351,16 +354,11 @@ sqrt = unary(
 )
 rsqrt = unary("rsqrt", lambda x: 1 / np.sqrt(x), "stablehlo.rsqrt", lambda x, y: -0.5 * y / x, kinds="fc")
 cbrt = unary("cbrt", np.cbrt, lambda ctx, x: hlo_math.cbrt(x, ctx.out_avals[0]), lambda x, y: (1.0 / 3.0) / (y * y))
-# JAX's rule: +1 where x >= 0 (so 1 at 0 and -0), -1 elsewhere
-abs_ = unary(
-    "abs",
-    np.abs,
-    _complex_lowering("stablehlo.abs", hlo_math.abs_complex),
-    lambda x, y: L.select(L.ge(x, 0), L.ones_like(x), L.full_like(x, -1)),
-    kinds="fci",
-    out_dtype=lambda dt: np.finfo(dt).dtype if dt.kind == "c" else dt,
-)
-_abs_real_jvp, _abs_real_vjp = abs_.jvp, abs_.vjp
+
+
+def _abs_real_deriv(x, y):
+    # JAX's rule: +1 where x >= 0 (so 1 at 0 and -0), -1 elsewhere
+    return L.select(L.ge(x, 0), L.ones_like(x), L.full_like(x, -1))
 
 
 def _abs_unit(x, y):
@@ -371,21 +369,30 @@ def _abs_unit(x, y):
 
 def _abs_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
-    if x.dtype.kind != "c":
-        return _abs_real_jvp(primals, tangents)
     y = L.bind("abs", x)
-    return [y], [None if t is None else L.bind("real", t * _abs_unit(x, y))]
+    if t is None:
+        return [y], [None]
+    if x.dtype.kind != "c":
+        return [y], [t * _abs_real_deriv(x, y)]
+    return [y], [L.bind("real", t * _abs_unit(x, y))]
 
 
 def _abs_vjp(cts, primals, outs):
     x, y = primals[0], outs[0]
     if x.dtype.kind != "c":
-        return _abs_real_vjp(cts, primals, outs)
+        return [cts[0] * _abs_real_deriv(x, y)]
     # the transpose of t -> real(t * u) is ct -> complex(ct, 0) * u
     return [L.bind("complex", cts[0], L.zeros_like(cts[0])) * _abs_unit(x, y)]
 
 
-abs_.jvp, abs_.vjp = _abs_jvp, _abs_vjp
+abs_ = unary(
+    "abs",
+    np.abs,
+    _complex_lowering("stablehlo.abs", hlo_math.abs_complex),
+    kinds="fci",
+    out_dtype=lambda dt: np.finfo(dt).dtype if dt.kind == "c" else dt,
+    rules=(_abs_jvp, _abs_vjp),
+)
 erf = unary(
     "erf",
     lambda x: _vec(math.erf, otypes=[np.float64])(x) if np.size(x) else x,
@@ -400,12 +407,15 @@ lgamma = unary(
     lambda x, y: L.digamma(x),
 )
 digamma = unary("digamma", _digamma, _f64_in_f32("chlo.digamma"))
-not_ = unary("not", lambda x: np.logical_not(x) if x.dtype == BOOL else np.invert(x), _lower_not, kinds="biu")
+not_ = unary(
+    "not", lambda x: np.logical_not(x) if x.dtype == BOOL else np.invert(x), _lower_not, kinds="biu", nondiff=True
+)
 popcnt = unary(
     "popcnt",
     lambda x: _vec(lambda v: bin(int(v) & ((1 << (8 * x.dtype.itemsize)) - 1)).count("1"))(x) if x.size else x,
     "stablehlo.popcnt",
     kinds="iu",
+    nondiff=True,
 )
 clz = unary(
     "clz",
@@ -416,9 +426,8 @@ clz = unary(
     ),
     "stablehlo.count_leading_zeros",
     kinds="iu",
+    nondiff=True,
 )
-for p in (is_finite, not_, popcnt, clz):
-    p.jvp = _nondiff_jvp(p.name)
 # digamma's derivative is polygamma(1, x), which jx lacks: with no jvp/vjp rule,
 # differentiating it (e.g. grad(grad(lgamma))) raises NotImplementedError, not a silent zero
 
@@ -577,15 +586,15 @@ atan2 = binary(
     (lambda x, y, o: y / (x * x + y * y), lambda x, y, o: -x / (x * x + y * y)),
     kinds="f",
 )
-and_ = binary("and", np.bitwise_and, "stablehlo.and", kinds="biu")
-or_ = binary("or", np.bitwise_or, "stablehlo.or", kinds="biu")
-xor = binary("xor", np.bitwise_xor, "stablehlo.xor", kinds="biu")
-shift_left = binary("shift_left", _shift(np.left_shift), "stablehlo.shift_left", kinds="iu")
+and_ = binary("and", np.bitwise_and, "stablehlo.and", kinds="biu", nondiff=True)
+or_ = binary("or", np.bitwise_or, "stablehlo.or", kinds="biu", nondiff=True)
+xor = binary("xor", np.bitwise_xor, "stablehlo.xor", kinds="biu", nondiff=True)
+shift_left = binary("shift_left", _shift(np.left_shift), "stablehlo.shift_left", kinds="iu", nondiff=True)
 shift_right_logical = binary(
-    "shift_right_logical", _shift(None, logical=True), "stablehlo.shift_right_logical", kinds="iu"
+    "shift_right_logical", _shift(None, logical=True), "stablehlo.shift_right_logical", kinds="iu", nondiff=True
 )
 shift_right_arithmetic = binary(
-    "shift_right_arithmetic", _shift(np.right_shift), "stablehlo.shift_right_arithmetic", kinds="iu"
+    "shift_right_arithmetic", _shift(np.right_shift), "stablehlo.shift_right_arithmetic", kinds="iu", nondiff=True
 )
 _COMPARES = {
     "eq": ("EQ", np.equal),
@@ -598,11 +607,7 @@ _COMPARES = {
 for _name, (_dir, _fn) in _COMPARES.items():
     # complex values have no order: only eq and ne take them (jnp orders them lexicographically)
     _kinds = "fciub" if _name in ("eq", "ne") else "fiub"
-    binary(_name, _fn, _lower_compare(_dir), kinds=_kinds, out_bool=True, doc=f"comparison {_dir}")
-for _name in ("and", "or", "xor", "shift_left", "shift_right_logical", "shift_right_arithmetic", *_COMPARES):
-    from .registry import get as _get
-
-    _get(_name).jvp = _nondiff_jvp(_name)
+    binary(_name, _fn, _lower_compare(_dir), kinds=_kinds, out_bool=True, doc=f"comparison {_dir}", nondiff=True)
 
 
 def _trunc(v):

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import hlo
 from .builder import aval
-from .registry import _REGISTRY, Primitive, ShapedType, register_hooks
+from .registry import Primitive, ShapedType
 
 try:  # ml_dtypes comes with iree-base-runtime's numpy stack
     from ml_dtypes import bfloat16 as _bf16
@@ -136,14 +136,14 @@ def _widen_params(params: dict) -> dict:
     return {k: (F32 if isinstance(v, np.dtype) and v in LOW_FLOATS else v) for k, v in params.items()}
 
 
-def _upcast(prim: Primitive) -> None:
-    if prim.family not in _UPCAST_FAMILIES and prim.name not in _UPCAST_NAMES:
-        return
-    lower = prim.lower
-    if lower is None or getattr(lower, "_low_precision_upcast", False):
-        return
+def upcast(prim: Primitive, lower):
+    """`lower` (a lowering of `prim`) run in float32 when its operands or results are low floats,
+    for the families and ops that need it; otherwise `lower` itself. Applied where lowerings run
+    (passes/lower_stablehlo.py), so the record itself is untouched."""
+    if lower is None or (prim.family not in _UPCAST_FAMILIES and prim.name not in _UPCAST_NAMES):
+        return lower
 
-    def upcast(ctx, *operands, **params):
+    def upcast_lower(ctx, *operands, **params):
         if not any(a.dtype in LOW_FLOATS for a in (*ctx.in_avals, *ctx.out_avals)):
             return lower(ctx, *operands, **params)
         wide = [to_f32(v) if aval(v).dtype in LOW_FLOATS else v for v in operands]
@@ -152,10 +152,4 @@ def _upcast(prim: Primitive) -> None:
         back = [convert(v, a.dtype) if a.dtype != aval(v).dtype else v for v, a in zip(outs, ctx.out_avals)]
         return back if prim.multiple_results else back[0]
 
-    upcast._low_precision_upcast = True
-    prim.lower = upcast
-
-
-for _prim in list(_REGISTRY.values()):
-    _upcast(_prim)
-register_hooks.append(_upcast)
+    return upcast_lower

@@ -37,9 +37,11 @@ class VerifyError(ValueError):
     """An op's operands or attributes break its rules."""
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Primitive:
-    """One jx op.
+    """One jx op, complete when it is built: a record is immutable (frozen), so what the
+    registry holds is what its family file wrote. Lowering-time workarounds (zero-size
+    tensors, low-precision floats) wrap the rule where it is applied (passes/lower_stablehlo.py).
 
     infer(*avals, **params) -> ShapedType | list[ShapedType]
     impl(*ndarrays, **params) -> ndarray | list          (NumPy reference)
@@ -87,16 +89,14 @@ class Primitive:
 
 
 _REGISTRY: dict[str, Primitive] = {}
-# called on every record, already registered or later (zero_size.py wraps lowerings)
-register_hooks: list[Callable] = []
 
 
 def register(prim: Primitive) -> Primitive:
+    if not isinstance(prim, Primitive):
+        raise TypeError(f"register() takes a Primitive record, got {type(prim).__name__}")
     if prim.name in _REGISTRY:
         raise ValueError(f"jx op {prim.name} registered twice")
     _REGISTRY[prim.name] = prim
-    for hook in register_hooks:
-        hook(prim)
     return prim
 
 

@@ -8,7 +8,7 @@ and `jx.call @g` becomes `func.call @g`; called functions turn private.
 
 from __future__ import annotations
 
-from irjax.dialects import control_flow, convolution, registry
+from irjax.dialects import control_flow, convolution, low_precision, registry, zero_size
 from irjax.dialects.builder import aval
 from irjax.dialects.func import callees_of, find_func, func_names, op_params
 from irjax.dialects.mlir import enter, ir
@@ -30,6 +30,19 @@ class LowerCtx:
 
 class LoweringError(ValueError):
     pass
+
+
+_rules: dict = {}  # record -> its lowering as applied (records are immutable: built once)
+
+
+def lowering_rule(prim: registry.Primitive):
+    """The lowering lower-stablehlo applies for `prim`: the record's own rule, run in float32
+    for low-precision floats (dialects/low_precision.py) and behind the zero-size guard
+    (dialects/zero_size.py), outermost. None when the record has no lowering."""
+    rule = _rules.get(prim)
+    if rule is None and prim.lower is not None:
+        rule = _rules[prim] = zero_size.guard(prim, low_precision.upcast(prim, prim.lower))
+    return rule
 
 
 def _jx_ops(module):
@@ -89,11 +102,12 @@ def _lower(module, entry):
     with enter():
         for op in _jx_ops(module):
             prim = registry.get(op.name)
-            if prim.lower is None:
+            lower = lowering_rule(prim)
+            if lower is None:
                 raise LoweringError(f"{op.name} has no StableHLO lowering")
             called.update(callees_of(op))  # call-like ops: their callees turn private
             with ir.InsertionPoint(op), op.location:
-                out = prim.lower(LowerCtx(op), *op.operands, **op_params(op))
+                out = lower(LowerCtx(op), *op.operands, **op_params(op))
                 results = out if isinstance(out, (list, tuple)) else [out]
                 for old, new_v in zip(op.results, results):
                     old.replace_all_uses_with(new_v)

@@ -6,7 +6,6 @@ python -m irjax.tools.ops_doc [docs/ops.md]      (tests/test_ops_doc.py checks t
 
 from __future__ import annotations
 
-import inspect
 import sys
 from pathlib import Path
 
@@ -46,7 +45,6 @@ def accepted_dtypes(prim: registry.Primitive) -> list[str] | None:
 def _where(fn) -> str:
     if fn is None:
         return ""
-    fn = inspect.unwrap(fn)
     mod = getattr(fn, "__module__", "") or ""
     return mod.replace("irjax.", "").replace(".", "/") + ".py" if mod else ""
 
