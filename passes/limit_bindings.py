@@ -15,10 +15,9 @@ becomes
 
 from __future__ import annotations
 
-import re
-
 from irjax.dialects.mlir import ir
 
+from .module_facts import facts_of_text
 from .registry import Example, Option, register_pass
 
 MAX_SOURCES = 24  # of IREE's 32 bindings: room for a dispatch's results
@@ -45,22 +44,19 @@ _PRODUCERS = frozenset(
     }
 )
 _TERMINATORS = frozenset({"func.return", "stablehlo.return"})
-_SPLAT = re.compile(r"dense<[^\[<]*>")
 
 
 def _is_source_constant(op) -> bool:
     """A non-splat constant becomes a buffer of its own (splats are folded into the code)."""
     v = op.attributes["value"] if "value" in op.attributes else None
-    return v is not None and not _SPLAT.fullmatch(str(v).split(":")[0].strip())
+    return v is not None and not (isinstance(v, ir.DenseElementsAttr) and v.is_splat)
 
 
 def may_exceed(text: str, limit: int = MAX_SOURCES) -> bool:
-    """A cheap test on the text: can any dispatch of this module read more than `limit` buffers?
-    (Fewer arguments + constants + producer results than that: no.)"""
-    n = max((len(re.findall(r"%\w+: tensor<", sig)) for sig in re.findall(r"func\.func[^\n]*", text)), default=0)
-    n += text.count("stablehlo.constant dense<[")
-    n += sum(text.count(p) for p in _PRODUCERS)
-    return n > limit
+    """Can any dispatch of this module read more than `limit` buffers? No when its function
+    arguments + non-splat constants + producer results are fewer (module_facts, cached)."""
+    f = facts_of_text(text)
+    return f.max_tensor_args + f.source_constants + f.count(*_PRODUCERS) > limit
 
 
 def _barrier(value, before):

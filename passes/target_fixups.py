@@ -24,11 +24,10 @@ on Vulkan that gave wrong results on the second call while the first call's resu
 
 from __future__ import annotations
 
-import re
-
 from irjax.dialects.attrs import decode
 from irjax.dialects.mlir import enter, ir
 
+from .module_facts import dot_dimension_numbers
 from .registry import Example, Option, register_pass
 
 
@@ -41,20 +40,15 @@ def _keeps_inner_axis(op) -> bool:
 def _contracts_columns(op) -> bool:
     """A dot_general that keeps an operand's innermost axis (rank >= 2, size > 1), as in the
     ones . x that a leading-axis sum lowers to; mat . v (v as 10x1) contracts mat's."""
-    text = str(op.attributes["dot_dimension_numbers"])  # (no Python class for #stablehlo.dot)
+    dims = dot_dimension_numbers(op)
     for operand, key in (
         (op.operands[0], "lhs_contracting_dimensions"),
         (op.operands[1], "rhs_contracting_dimensions"),
     ):
         shape = ir.RankedTensorType(operand.type).shape
-        if len(shape) >= 2 and shape[-1] > 1 and (len(shape) - 1) not in _int_list(text, key):
+        if len(shape) >= 2 and shape[-1] > 1 and (len(shape) - 1) not in dims.get(key, []):
             return True
     return False
-
-
-def _int_list(text: str, key: str) -> list[int]:
-    m = re.search(key + r" = \[([0-9, ]*)\]", text)
-    return [int(v) for v in m.group(1).split(",") if v.strip()] if m else []
 
 
 def _needs_barrier(op) -> bool:

@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 
-import numpy as np
+from irjax.passes.module_facts import facts_of_text
 
 from .targets import NO_MEMOIZATION, VULKAN_FEATURES, target_flags  # noqa: F401  (re-exported)
 
@@ -30,11 +30,10 @@ _LOG_COMPILES = os.environ.get("IRJAX_LOG_COMPILES", "") not in ("", "0", "false
 
 
 def _log_compile(text: str, target: str, seconds: float) -> None:
-    name = re.search(r"func\.func (?:public )?@([\w.$-]+)", text)
-    n_ops = len(re.findall(r"= (?:stablehlo|\"stablehlo)\.", text))
+    facts = facts_of_text(text)
+    n_ops = sum(n for name, n in facts.op_counts.items() if name.startswith("stablehlo."))
     print(
-        f"irjax: compiled @{name.group(1) if name else '?'} for {target} in {seconds * 1e3:.0f} ms "
-        f"({n_ops} StableHLO ops)",
+        f"irjax: compiled @{facts.entry or '?'} for {target} in {seconds * 1e3:.0f} ms ({n_ops} StableHLO ops)",
         file=sys.stderr,
         flush=True,
     )
@@ -120,12 +119,9 @@ def _write_entry(path: str, key: str, payload: bytes) -> None:
 # IREE demotes f64 to f32 by default (i64 it keeps): a module that holds f64 (x64 mode) keeps them.
 # Only such modules get the flag, so x64-off modules and their cache keys are unchanged.
 NO_F64_DEMOTION = "--iree-input-demote-f64-to-f32=false"
-_F64 = re.compile(r"[<x]f64>")
-
 DATA_TILING = "--iree-opt-data-tiling"
-_DOT = re.compile(
-    r"stablehlo\.dot_general[^\n]*:\s*\(tensor<([0-9x]+)x\w+>,\s*tensor<([0-9x]+)x\w+>\)\s*->\s*tensor<([0-9x]+)x\w+>"
-)
+
+# Every decision below reads the parsed module (passes/module_facts.py), never its printed text.
 
 
 def wants_data_tiling(text: str) -> bool:
@@ -143,23 +139,24 @@ def matmul_heavy(text: str) -> bool:
     return matmul_flops(text) >= 2e7
 
 
+# StableHLO ops whose result IREE ties to an operand's buffer (it writes in place)
 _TIED_OPS = ("stablehlo.scatter", "stablehlo.dynamic_update_slice", "stablehlo.sort")
 
 
 def needs_input_copies(text: str) -> bool:
     """IREE may write in place into an input buffer that feeds one of these ops, even when the
     input is also live elsewhere (iree-org/iree#16168): such modules get private input copies."""
-    return any(op in text for op in _TIED_OPS)
+    return facts_of_text(text).count(*_TIED_OPS) > 0
 
 
 def matmul_flops(text: str) -> float:
-    """Rough FLOPs of the module's dot_generals, from their operand and result types
-    (K estimated as sqrt(|lhs| |rhs| / |result|))."""
-    total = 0.0
-    for m in _DOT.finditer(text):
-        lhs, rhs, res = (float(np.prod([int(d) for d in g.split("x")])) for g in m.groups())
-        total += 2.0 * res * (lhs * rhs / max(res, 1.0)) ** 0.5
-    return total
+    """FLOPs of the module's static-shaped dot_generals: 2 * |result| * |contracted dims|."""
+    return facts_of_text(text).dot_flops
+
+
+def has_f64(text: str) -> bool:
+    """A float64 value anywhere in the module (IREE would demote it to float32)."""
+    return facts_of_text(text).has_f64
 
 
 def compile_stablehlo(
@@ -172,7 +169,7 @@ def compile_stablehlo(
         from irjax.passes.target_fixups import for_target  # (IREE bugs of one target)
 
         text = for_target(text, target)
-    if NO_F64_DEMOTION not in flags and _F64.search(text):
+    if NO_F64_DEMOTION not in flags and has_f64(text):
         flags.append(NO_F64_DEMOTION)
     if target == "llvm-cpu":
         check_target_cpu(flags)  # LLVM aborts the process on an unknown CPU name
@@ -239,7 +236,7 @@ def known_cpus(triple: str | None = None) -> list[str] | None:
                 cmd.insert(2, _TRIPLE_FLAG + triple)
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         text = out.stdout + out.stderr
-        m = re.search(r"List of accepted CPUs:([^\n]*)", text)
+        m = re.search(r"List of accepted CPUs:([^\n]*)", text)  # (a tool's message: text, not IR)
         if m:
             names = [n.strip() for n in m.group(1).split(",") if n.strip()]
             # (only these: "Available CPUs" also lists 32-bit ones, which abort LLVM on x86-64)

@@ -1,0 +1,207 @@
+"""The compiler's decisions about a module (float64 kept, data tiling / multi-threading for big
+matmuls, input copies for tied ops, dispatch splitting, shape generalization) are read from the
+parsed IR: each is checked on small modules, including text that fooled the old regexes."""
+
+from __future__ import annotations
+
+import pytest
+from irjax.dialects.mlir import enter, ir
+from irjax.passes.generalize_shapes import generalize
+from irjax.passes.limit_bindings import MAX_SOURCES, may_exceed
+from irjax.passes.module_facts import dot_dimension_numbers, facts_of_text
+from irjax.runtime import compiler
+
+
+def _fn(args: str, body: str, ret: str, attrs: str = "") -> str:
+    return f"func.func @main({args}) -> {ret} {attrs}{{\n{body}\n}}"
+
+
+ADD_F32 = _fn(
+    "%a: tensor<3xf32>",
+    "  %0 = stablehlo.add %a, %a : tensor<3xf32>\n  return %0 : tensor<3xf32>",
+    "tensor<3xf32>",
+)
+
+
+# ---- float64 ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        (ADD_F32, False),
+        # an unused f64 argument still changes the calling convention if IREE demotes it
+        (_fn("%a: tensor<3xf32>, %b: tensor<2xf64>", "  return %a : tensor<3xf32>", "tensor<3xf32>"), True),
+        (
+            _fn(
+                "%a: tensor<3xf32>",
+                "  %0 = stablehlo.convert %a : (tensor<3xf32>) -> tensor<3xf64>\n"
+                "  %1 = stablehlo.convert %0 : (tensor<3xf64>) -> tensor<3xf32>\n  return %1 : tensor<3xf32>",
+                "tensor<3xf32>",
+            ),
+            True,
+        ),
+        (_fn("%a: tensor<complex<f64>>", "  return %a : tensor<complex<f64>>", "tensor<complex<f64>>"), True),
+        # the text names f64 but the program holds none (the old regex said yes)
+        (
+            _fn(
+                "%a: tensor<3xf32>",
+                "  %0 = stablehlo.add %a, %a : tensor<3xf32>\n  return %0 : tensor<3xf32>",
+                "tensor<3xf32>",
+                'attributes {note = "tensor<3xf64>"} ',
+            ),
+            False,
+        ),
+    ],
+)
+def test_has_f64(text, want):
+    assert compiler.has_f64(text) is want
+
+
+def test_f64_flag_follows_the_ir(monkeypatch):
+    seen = []
+    monkeypatch.setattr(compiler, "_compile", lambda text, target, flags: seen.append(list(flags)) or b"vmfb")
+    monkeypatch.setenv("IRJAX_DISABLE_CACHE", "1")
+    compiler.forget_memory_cache()
+    f64 = _fn("%a: tensor<2xf64>", "  return %a : tensor<2xf64>", "tensor<2xf64>")
+    compiler.compile_stablehlo(f64)
+    compiler.compile_stablehlo(ADD_F32)
+    compiler.forget_memory_cache()
+    assert compiler.NO_F64_DEMOTION in seen[0]
+    assert compiler.NO_F64_DEMOTION not in seen[1]
+
+
+# ---- matmul size --------------------------------------------------------------------------
+
+
+def _dot(lhs: str, rhs: str, out: str, dims: str) -> str:
+    return _fn(
+        f"%a: {lhs}, %b: {rhs}",
+        f"  %0 = stablehlo.dot_general %a, %b, {dims} : ({lhs}, {rhs}) -> {out}\n  return %0 : {out}",
+        out,
+    )
+
+
+def test_matmul_flops_plain():
+    text = _dot("tensor<128x784xf32>", "tensor<784x512xf32>", "tensor<128x512xf32>", "contracting_dims = [1] x [0]")
+    assert compiler.matmul_flops(text) == 2.0 * 128 * 512 * 784
+    assert compiler.matmul_heavy(text)  # 103 MFLOP
+
+
+def test_matmul_flops_batched_is_exact():
+    # batch 4 of (8x16) . (16x32): the old type-only estimate said sqrt(4) times more
+    text = _dot(
+        "tensor<4x8x16xf32>",
+        "tensor<4x16x32xf32>",
+        "tensor<4x8x32xf32>",
+        "batching_dims = [0] x [0], contracting_dims = [2] x [1]",
+    )
+    assert compiler.matmul_flops(text) == 2.0 * 4 * 8 * 32 * 16
+    assert not compiler.matmul_heavy(text)
+
+
+def test_matmul_flops_small_and_dynamic():
+    small = _dot("tensor<10x10xf32>", "tensor<10x10xf32>", "tensor<10x10xf32>", "contracting_dims = [1] x [0]")
+    assert compiler.matmul_flops(small) == 2000.0 and not compiler.matmul_heavy(small)
+    dyn = _dot("tensor<?x784xf32>", "tensor<784x512xf32>", "tensor<?x512xf32>", "contracting_dims = [1] x [0]")
+    assert compiler.matmul_flops(dyn) == 0.0
+    assert compiler.matmul_flops(ADD_F32) == 0.0
+
+
+def test_data_tiling_flag_follows_the_ir(monkeypatch):
+    seen = []
+    monkeypatch.setattr(compiler, "_compile", lambda text, target, flags: seen.append(list(flags)) or b"vmfb")
+    monkeypatch.setenv("IRJAX_DISABLE_CACHE", "1")
+    compiler.forget_memory_cache()
+    big = _dot(
+        "tensor<1024x1024xf32>", "tensor<1024x1024xf32>", "tensor<1024x1024xf32>", "contracting_dims = [1] x [0]"
+    )
+    compiler.compile_stablehlo(big)
+    compiler.compile_stablehlo(ADD_F32)
+    compiler.forget_memory_cache()
+    assert compiler.DATA_TILING in seen[0] and compiler.DATA_TILING not in seen[1]
+
+
+def test_dot_dimension_numbers():
+    text = _dot(
+        "tensor<4x8x16xf32>",
+        "tensor<4x16x32xf32>",
+        "tensor<4x8x32xf32>",
+        "batching_dims = [0] x [0], contracting_dims = [2] x [1]",
+    )
+    with enter():
+        m = ir.Module.parse(text)
+        found = []
+        m.operation.walk(lambda op: found.append(op) or ir.WalkResult.ADVANCE)
+        dot = next(op for op in found if op.name == "stablehlo.dot_general")
+        dims = dot_dimension_numbers(dot)
+    assert dims["lhs_batching_dimensions"] == [0] and dims["rhs_batching_dimensions"] == [0]
+    assert dims["lhs_contracting_dimensions"] == [2] and dims["rhs_contracting_dimensions"] == [1]
+
+
+# ---- tied (in-place) ops ------------------------------------------------------------------
+
+DUS = _fn(
+    "%a: tensor<4xf32>, %u: tensor<1xf32>, %i: tensor<i32>",
+    "  %0 = stablehlo.dynamic_update_slice %a, %u, %i : (tensor<4xf32>, tensor<1xf32>, tensor<i32>) -> tensor<4xf32>\n"
+    "  return %0 : tensor<4xf32>",
+    "tensor<4xf32>",
+)
+
+
+def test_needs_input_copies():
+    assert compiler.needs_input_copies(DUS)
+    assert not compiler.needs_input_copies(ADD_F32)
+    # names in symbols or strings are not ops (the old substring test said yes)
+    named = ADD_F32.replace("@main(", "@stablehlo.sort_free(").replace(
+        "{\n", 'attributes {why = "no stablehlo.scatter here"} {\n', 1
+    )
+    assert facts_of_text(named).parsed
+    assert not compiler.needs_input_copies(named)
+
+
+# ---- dispatch bindings --------------------------------------------------------------------
+
+
+def _chain(n: int, splat_consts: int = 0, dense_consts: int = 0) -> str:
+    args = ", ".join(f"%a{i}: tensor<4xf32>" for i in range(n))
+    body, acc = [], "%a0"
+    for i in range(1, n):
+        body.append(f"  %s{i} = stablehlo.add {acc}, %a{i} : tensor<4xf32>")
+        acc = f"%s{i}"
+    for j in range(splat_consts):
+        body.append(f"  %c{j} = stablehlo.constant dense<{j}.0> : tensor<4xf32>")
+    for j in range(dense_consts):
+        body.append(f"  %d{j} = stablehlo.constant dense<[{j}.0, 1.0, 2.0, 3.0]> : tensor<4xf32>")
+    body.append(f"  return {acc} : tensor<4xf32>")
+    return _fn(args, "\n".join(body), "tensor<4xf32>")
+
+
+def test_may_exceed_counts_arguments_and_dense_constants_only():
+    assert not may_exceed(_chain(3))
+    assert may_exceed(_chain(MAX_SOURCES + 1))
+    assert not may_exceed(_chain(MAX_SOURCES, splat_consts=10))  # splats are folded into the code
+    assert may_exceed(_chain(MAX_SOURCES, dense_consts=1))  # a dense constant is a buffer
+
+
+# ---- shape generalization -----------------------------------------------------------------
+
+
+def test_generalize_refuses_complex_values_not_complex_words():
+    mul = lambda t: _fn(  # noqa: E731
+        f"%a: tensor<5x3x{t}>",
+        f"  %0 = stablehlo.multiply %a, %a : tensor<5x3x{t}>\n  return %0 : tensor<5x3x{t}>",
+        f"tensor<5x3x{t}>",
+    )
+    assert generalize(mul("complex<f32>")) is None
+    plain = generalize(mul("f32"))
+    assert plain is not None and "tensor<?x?xf32>" in plain
+    worded = mul("f32").replace("{\n", 'attributes {note = "complex<f32>"} {\n', 1)
+    assert generalize(worded) is not None
+
+
+def test_unparseable_text_decides_nothing():
+    f = facts_of_text("this is not MLIR")
+    assert not f.parsed and not f.has_f64 and f.dot_flops == 0.0 and f.count("stablehlo.sort") == 0
+    with pytest.raises(compiler.CompileError):
+        compiler.compile_stablehlo("func.func @main( {", fresh=True)
