@@ -240,11 +240,3 @@ def emit_custom_call(
         "jx." + name, results=[ir_type(a) for a in result_avals], operands=list(operands), attributes=attrs
     )
     return list(op.results)
-
-
-def symbol_attr(op, key: str) -> str:
-    return ir.FlatSymbolRefAttr(op.attributes[key]).value
-
-
-def int_attr(op, key: str) -> int:
-    return ir.IntegerAttr(op.attributes[key]).value

@@ -15,7 +15,7 @@ import numpy as np
 from . import hlo
 from . import lang as L
 from .builder import aval
-from .registry import Primitive, ShapedType, VerifyError, register
+from .registry import IN_PLACE, LOW_FLOAT_IN_F32, Primitive, ShapedType, VerifyError, register
 from .structural import _linear_jvp, _moved_to_front
 
 # ---- slice --------------------------------------------------------------------------------
@@ -116,13 +116,6 @@ def _ds_vjp(cts, primals, outs, slice_sizes):
     x, *starts = primals
     z = L.zeros_like(x)
     return [L.bind("dynamic_update_slice", z, cts[0], *starts)] + [None] * len(starts)
-
-
-def _index_batch_via_gather(name):
-    def rule(args, dims, **params):
-        raise NotImplementedError(f"vmap of jx.{name} with batched start indices")
-
-    return rule
 
 
 def _ds_batch(args, dims, slice_sizes):
@@ -255,6 +248,7 @@ register(
         batch=_dus_batch,
         doc="write update into operand at traced start indices (clamped)",
         family="indexing",
+        tags=frozenset({IN_PLACE}),
     )
 )
 
@@ -339,10 +333,6 @@ def _gather_lower(ctx, x, idx, offset_dims, collapsed_slice_dims, start_index_ma
         ctx.out_avals[0],
         {"dimension_numbers": dn, "slice_sizes": hlo.i64s(slice_sizes), "indices_are_sorted": hlo.attr("false")},
     )
-
-
-def _gather_params(p):
-    return {k: p[k] for k in ("offset_dims", "collapsed_slice_dims", "start_index_map", "slice_sizes")}
 
 
 def _gather_jvp(primals, tangents, **p):
@@ -728,5 +718,6 @@ register(
         batch=_scatter_batch,
         doc="StableHLO scatter with kind set/add/mul/min/max (out-of-range windows dropped)",
         family="indexing",
+        tags=frozenset({IN_PLACE, LOW_FLOAT_IN_F32}),
     )
 )

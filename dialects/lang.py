@@ -193,16 +193,6 @@ def reduce_sum(x: Val, axes) -> Val:
     return x if not axes else bind("reduce_sum", x, axes=axes)
 
 
-def sum_to_shape(x: Val, shape) -> Val:
-    """Undo a NumPy-style broadcast of `shape` up to x.shape by summing."""
-    shape = tuple(shape)
-    if x.shape == shape:
-        return x
-    lead = x.ndim - len(shape)
-    axes = list(range(lead)) + [lead + i for i, d in enumerate(shape) if d == 1 and x.shape[lead + i] != 1]
-    return reshape(reduce_sum(x, axes), shape)
-
-
 def dot_general(a: Val, b: Val, dimension_numbers, preferred_element_type=None) -> Val:
     (lc, rc), (lb, rb) = dimension_numbers
     return bind(

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import hlo
 from .builder import aval
-from .registry import Primitive, ShapedType
+from .registry import LOW_FLOAT_IN_F32, Primitive, ShapedType
 
 try:  # ml_dtypes comes with iree-base-runtime's numpy stack
     from ml_dtypes import bfloat16 as _bf16
@@ -114,7 +114,6 @@ def convert(x, dtype):
 # ---- running low-precision ops in float32 ----------------------------------------------
 
 _UPCAST_FAMILIES = frozenset({"unary", "binary", "reduction", "cumulative", "window", "bilinear"})
-_UPCAST_NAMES = frozenset({"iota", "sort", "scatter"})
 
 
 class _F32Ctx:
@@ -140,7 +139,7 @@ def upcast(prim: Primitive, lower):
     """`lower` (a lowering of `prim`) run in float32 when its operands or results are low floats,
     for the families and ops that need it; otherwise `lower` itself. Applied where lowerings run
     (passes/lower_stablehlo.py), so the record itself is untouched."""
-    if lower is None or (prim.family not in _UPCAST_FAMILIES and prim.name not in _UPCAST_NAMES):
+    if lower is None or (prim.family not in _UPCAST_FAMILIES and LOW_FLOAT_IN_F32 not in prim.tags):
         return lower
 
     def upcast_lower(ctx, *operands, **params):

@@ -12,7 +12,7 @@ from . import hlo
 from . import lang as L
 from .builder import aval
 from .mlir import ir
-from .registry import Primitive, ShapedType, VerifyError, register
+from .registry import IN_PLACE, LOW_FLOAT_IN_F32, Primitive, ShapedType, VerifyError, register
 from .structural import _moved_to_front
 
 register(
@@ -54,6 +54,7 @@ register(
         batch=lambda args, dims, **p: (L.bind("iota", **p), None),
         doc="0, 1, 2, ... along dimension",
         family="misc",
+        tags=frozenset({LOW_FLOAT_IN_F32}),
     )
 )
 
@@ -69,11 +70,6 @@ def _sort_infer(*xs, dimension, num_keys, is_stable=True):
     if not 1 <= num_keys <= len(xs):
         raise VerifyError("jx.sort num_keys out of range")
     return list(xs)
-
-
-def _sort_key(x):
-    # NaNs last, -0.0 before +0.0 is not distinguished (as numpy)
-    return x
 
 
 def _sort_impl(*xs, dimension, num_keys, is_stable=True):
@@ -283,6 +279,7 @@ register(
         multiple_results=True,
         doc="stable multi-operand sort along dimension, lexicographic over the first num_keys",
         family="misc",
+        tags=frozenset({IN_PLACE, LOW_FLOAT_IN_F32}),
     )
 )
 

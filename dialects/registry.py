@@ -88,6 +88,14 @@ class Primitive:
         return f"<jx primitive {self.name}>"
 
 
+# Tags a record may carry (`tags=frozenset({...})`).
+# IN_PLACE: IREE may write the result into an operand's buffer (iree-org/iree#16168); eager
+# fusion (frontend/lazy.py) starts a new graph at such ops.
+IN_PLACE = "in_place"
+# LOW_FLOAT_IN_F32: float16/bfloat16 lowered through float32 (low_precision.py), besides the
+# elementwise, reduction and window families.
+LOW_FLOAT_IN_F32 = "low_float_in_f32"
+
 _REGISTRY: dict[str, Primitive] = {}
 
 
@@ -120,6 +128,12 @@ def call_like() -> dict[str, Primitive]:
     """The call-like records by op name ("jx.call", ...): derived, never listed by hand."""
     _ensure_loaded()
     return {p.op_name: p for p in _REGISTRY.values() if p.calls}
+
+
+def tagged(tag: str) -> frozenset[str]:
+    """Names of the records that carry `tag`: derived, never listed by hand."""
+    _ensure_loaded()
+    return frozenset(n for n, p in _REGISTRY.items() if tag in p.tags)
 
 
 def lookup(op_name: str) -> Primitive | None:

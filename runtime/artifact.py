@@ -9,7 +9,6 @@ from __future__ import annotations
 import collections
 import collections.abc
 import hashlib
-import itertools
 import json
 import os
 import re
@@ -135,11 +134,6 @@ def flat_out_tree(n: int) -> dict:
 
 def tree_num_leaves(t: dict) -> int:
     return 1 if t["t"] == "leaf" else sum(tree_num_leaves(c) for c in t.get("c", ()))
-
-
-def tree_str(t: dict) -> str:
-    """JAX's PyTreeDef text for tree `t`, e.g. `((*, *), {'a': *})`."""
-    return _render(t, itertools.repeat("*"))
 
 
 def _render(t: dict, leaves) -> str:

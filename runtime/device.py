@@ -463,11 +463,6 @@ def available_platforms(candidates=None) -> list[str]:
     return [p for p in (candidates or BACKENDS) if _init_backend(p)]
 
 
-def backend_error(platform: str) -> str | None:
-    _init_backend(platform)
-    return _backend_errors.get(platform)
-
-
 def platforms() -> list[str]:
     """The platforms named by $IRJAX_PLATFORMS (in order), else the default search order."""
     env = os.environ.get("IRJAX_PLATFORMS", "").strip()

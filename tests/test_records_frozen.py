@@ -99,3 +99,28 @@ def test_low_precision_upcast_applied_at_lowering():
 def test_zero_size_guard_applied_at_lowering():
     text = _lower_one("sin", [ShapedType((0, 3), np.dtype(np.float32))])
     assert "stablehlo.sine" not in text and "stablehlo.constant" in text
+
+
+# ---- facts about ops are tags on their records -----------------------------------------------
+
+
+def test_in_place_ops_are_tagged_on_their_records():
+    from irjax import lazy
+
+    tagged = registry.tagged(registry.IN_PLACE)
+    assert tagged == {"sort", "scatter", "dynamic_update_slice"}
+    # eager fusion still keeps its own copy of the list: it must agree with the records
+    assert set(lazy._TIED) == tagged
+
+
+def test_low_float_upcast_follows_family_or_tag():
+    from irjax.dialects import low_precision
+
+    tagged = registry.tagged(registry.LOW_FLOAT_IN_F32)
+    assert tagged == {"iota", "sort", "scatter"}
+    for name in ("iota", "sort", "scatter", "add", "sin", "reduce_sum"):
+        prim = registry.get(name)
+        assert low_precision.upcast(prim, prim.lower) is not prim.lower, name
+    for name in ("gather", "dynamic_update_slice", "reshape", "transpose"):
+        prim = registry.get(name)
+        assert low_precision.upcast(prim, prim.lower) is prim.lower, name
