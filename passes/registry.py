@@ -8,6 +8,7 @@ Names that are not irjax passes go to MLIR's own PassManager (canonicalize, symb
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -103,8 +104,10 @@ class Example:
     after: tuple[str, ...]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Pass:
+    """A registered pass; `register_pass` checks it is complete (example, options = keywords)."""
+
     name: str
     fn: Callable
     doc: str
@@ -147,10 +150,25 @@ def register_pass(name: str, doc: str, example: Example | None = None, options=(
     def deco(fn):
         if name in _PASSES:
             raise ValueError(f"pass {name} registered twice")
+        _check_declared(name, fn, example, tuple(options))
         _PASSES[name] = Pass(name, fn, doc, example, tuple(options))
         return fn
 
     return deco
+
+
+def _check_declared(name: str, fn: Callable, example: Example | None, options: tuple) -> None:
+    """A pass is registered complete: a runnable example, and its options declared exactly as
+    `fn`'s keyword parameters (so the driver can check every option before a pass runs)."""
+    if not isinstance(example, Example):
+        raise ValueError(f"pass {name} needs an Example (pipeline, IR before, lines after)")
+    for o in options:
+        if not isinstance(o, Option) or o.kind not in _KINDS:
+            raise ValueError(f"pass {name}: option {o!r} must be an Option of kind {', '.join(_KINDS)}")
+    params = list(inspect.signature(fn).parameters)[1:]  # (the first is the module)
+    declared = [o.name.replace("-", "_") for o in options]
+    if sorted(params) != sorted(declared):
+        raise ValueError(f"pass {name}: declared options {declared} differ from the function's keywords {params}")
 
 
 def passes() -> dict[str, Pass]:

@@ -65,6 +65,7 @@ def _check_pipeline(pipeline: str) -> None:
     known = passes()
     for name, opts in parse_pipeline(pipeline):
         if name in known:
+            known[name].parse_options(opts)  # unknown or malformed options: before any IR is read
             continue
         spec = name + ("{" + " ".join(f"{k}={v}" for k, v in opts.items()) + "}" if opts else "")
         with enter():
