@@ -18,7 +18,10 @@ import numpy as np
 from irjax import dtypes, tree_util
 from irjax.core import Tracer, aval_of, bind, current_trace
 
+from . import xla_math
+
 U32 = np.dtype(np.uint32)
+F32 = np.dtype(np.float32)
 
 # ---- a tiny lax over jx primitives ------------------------------------------------------------
 
@@ -99,7 +102,7 @@ def unary(name, x):
     log, log1p, erf and erf_inv on floats use XLA:CPU's algorithms (see `math_fn`)."""
     x = value(x)
     dt = dtype_of(x)
-    if name in _XLA_F32 and (dt.kind == "f" or dt.kind == "V"):
+    if name in xla_math.XLA_F32 and (dt.kind == "f" or dt.kind == "V"):
         return math_fn(name, x)
     if dt.kind == "V":
         return convert(bind(name, convert(x, np.float32)), dt)
@@ -534,20 +537,7 @@ def is_key_array(x) -> bool:
     return isinstance(x, PRNGKeyArray)
 
 
-# ---- float32 log / log1p / erf / erf_inv as XLA's CPU backend computes them ------------------
-#
-# JAX's samplers end in transcendental functions. IREE's own approximations of log, log1p,
-# erf and erf_inv differ from XLA:CPU's in the last bit for a sizeable fraction of inputs
-# (e.g. ~30% for log1p, ~2% for erf_inv), so normal() & co. would drift by an ulp. These
-# are XLA:CPU's algorithms (Cephes-based log and log1p, Eigen's fast erf, Giles' erf_inv)
-# written as plain mul/add/select primitives; LLVM contracts each `a * b + c` into an FMA
-# in both compilers, so the results agree bit for bit (checked against jax on 10^5+ points).
-
-F32 = np.dtype(np.float32)
-
-
-def _f(v):
-    return full(v, F32)
+# ---- select and compare with NumPy broadcasting --------------------------------------------
 
 
 def select(pred, a, b):
@@ -560,202 +550,14 @@ def cmp(direction, x, y):
     return binop(direction, x, y)
 
 
-def _madd(a, b, c):
-    """a * b + c (FMA-contracted by the backend, as in XLA)."""
-    return add(mul(a, b), c)
-
-
-_LOG_P = (
-    7.0376836292e-2,
-    -1.1514610310e-1,
-    1.1676998740e-1,
-    -1.2420140846e-1,
-    1.4249322787e-1,
-    -1.6668057665e-1,
-    2.0000714765e-1,
-    -2.4999993993e-1,
-    3.3333331174e-1,
-)
-
-
-def xla_log_f32(x):
-    """XLA:CPU's vectorized float32 log (Cephes logf)."""
-    x = value(x)
-    invalid = bind("not", cmp("gt", x, _f(0.0)))  # x <= 0 or NaN
-    is_zero = cmp("eq", x, _f(0.0))
-    is_inf = cmp("eq", x, _f(np.inf))
-    t = binop("max", x, _f(np.finfo(np.float32).tiny))
-    bits = bitcast(t, U32)
-    emm0 = shr(bits, full(23, U32))
-    mant = bor(band(bits, full(~0x7F800000 & 0xFFFFFFFF, U32)), full(0x3F000000, U32))
-    t = bitcast(mant, F32)
-    e = add(_f(1.0), convert(sub(bitcast(emm0, np.int32), full(0x7F, np.int32)), F32))
-    mask = cmp("lt", t, _f(0.707106781186547524))
-    t1 = select(mask, t, _f(0.0))
-    t = sub(t, _f(1.0))
-    e = sub(e, select(mask, _f(1.0), _f(0.0)))
-    t = add(t, t1)
-    x2 = mul(t, t)
-    x3 = mul(x2, t)
-    p = _LOG_P
-    y = _madd(t, _f(p[0]), _f(p[1]))
-    y1 = _madd(t, _f(p[3]), _f(p[4]))
-    y2 = _madd(t, _f(p[6]), _f(p[7]))
-    y = _madd(y, t, _f(p[2]))
-    y1 = _madd(y1, t, _f(p[5]))
-    y2 = _madd(y2, t, _f(p[8]))
-    y = _madd(y, x3, y1)
-    y = _madd(y, x3, y2)
-    y = add(mul(y, x3), mul(_f(-2.12194440e-4), e))
-    t = sub(t, mul(_f(0.5), x2))
-    t = add(t, y)
-    t = add(t, mul(_f(0.693359375), e))
-    t = select(is_inf, _f(np.inf), t)
-    t = select(invalid, _f(np.nan), t)
-    return select(is_zero, _f(-np.inf), t)
-
-
-_LOG1P_NUM = (
-    4.5270000862445199635215e-5,
-    4.9854102823193375972212e-1,
-    6.5787325942061044846969e0,
-    2.9911919328553073277375e1,
-    6.0949667980987787057556e1,
-    5.7112963590585538103336e1,
-    2.0039553499201281259648e1,
-)
-_LOG1P_DEN = (
-    1.0,
-    1.5062909083469192043167e1,
-    8.3047565967967209469434e1,
-    2.2176239823732856465394e2,
-    3.0909872225312059774938e2,
-    2.1642788614495947685003e2,
-    6.0118660497603843919306e1,
-)
-
-
-def xla_log1p_f32(x):
-    """XLA:CPU's float32 log1p: a Cephes rational for |x| < sqrt(2) - 1, else log(1 + x)."""
-    x = value(x)
-    large = xla_log_f32(add(x, _f(1.0)))
-    x2 = mul(x, x)
-
-    def horner(cs):
-        r = _f(cs[0])
-        for c in cs[1:]:
-            r = _madd(r, x, _f(c))
-        return r
-
-    s = binop("div", horner(_LOG1P_NUM), horner(_LOG1P_DEN))
-    prod = mul(mul(x, x2), s)
-    s = add(mul(_f(-0.5), x2), prod)
-    s = add(x, s)
-    # XLA fuses -0.5 * x2 (not prod) into an FMA here. A second use of prod keeps LLVM
-    # from fusing prod instead: for a NaN prod, s is NaN either way.
-    s = select(cmp("ne", prod, prod), prod, s)
-    small = cmp("lt", bind("abs", x), _f(0.41421356237309504880))
-    return select(small, s, large)
-
-
-_ERF_ALPHA = (
-    0.00022905065861350646,
-    0.0034082910107109506,
-    0.050955695062380861,
-    0.18520832239976145,
-    1.128379143519084,
-)
-_ERF_BETA = (
-    -1.1791602954361697e-7,
-    0.000023547966471313185,
-    0.0010179625278914885,
-    0.014070470171167667,
-    0.11098505178285362,
-    0.49746925110067538,
-    1.0,
-)
-
-
-def xla_erf_f32(x):
-    """XLA:CPU's float32 erf (Eigen's generic_fast_erf_float)."""
-    x = value(x)
-    x2 = mul(x, x)
-    p = _madd(x2, _f(_ERF_ALPHA[0]), _f(_ERF_ALPHA[1]))
-    for c in _ERF_ALPHA[2:]:
-        p = _madd(x2, p, _f(c))
-    p = mul(x, p)
-    q = _madd(x2, _f(_ERF_BETA[0]), _f(_ERF_BETA[1]))
-    for c in _ERF_BETA[2:]:
-        q = _madd(x2, q, _f(c))
-    clamp = cmp("le", _f(3.832506856900711), bind("abs", x))
-    return select(clamp, bind("sign", x), binop("div", p, q))
-
-
-_ERFINV_LT5 = (
-    2.81022636e-08,
-    3.43273939e-07,
-    -3.5233877e-06,
-    -4.39150654e-06,
-    0.00021858087,
-    -0.00125372503,
-    -0.00417768164,
-    0.246640727,
-    1.50140941,
-)
-_ERFINV_GT5 = (
-    -0.000200214257,
-    0.000100950558,
-    0.00134934322,
-    -0.00367342844,
-    0.00573950773,
-    -0.0076224613,
-    0.00943887047,
-    1.00167406,
-    2.83297682,
-)
-
-
-def xla_erf_inv_f32(x):
-    """The float32 erf_inv XLA gets from chlo.erf_inv (Giles' polynomial on XLA's log1p)."""
-    x = value(x)
-    w = bind("neg", xla_log1p_f32(mul(x, bind("neg", x))))
-    lt = cmp("lt", w, _f(5.0))
-    w = select(lt, sub(w, _f(2.5)), sub(bind("sqrt", w), _f(3.0)))
-    p = select(lt, _f(_ERFINV_LT5[0]), _f(_ERFINV_GT5[0]))
-    for a, b in zip(_ERFINV_LT5[1:], _ERFINV_GT5[1:]):
-        p = add(select(lt, _f(a), _f(b)), mul(p, w))
-    r = mul(p, x)
-    return select(cmp("eq", bind("abs", x), _f(1.0)), mul(x, _f(np.inf)), r)
-
-
-_XLA_F32 = {"log": xla_log_f32, "log1p": xla_log1p_f32, "erf": xla_erf_f32, "erf_inv": xla_erf_inv_f32}
-
-
-def _exact_value_primitive_gradient(name, fn, x):
-    """fn(x)'s value with the primitive `name`'s derivative.
-
-    The emulations go through bitcasts (no derivative) and polynomial fits, so their own
-    derivative is wrong; this returns p + stop_gradient(e - p) with p the primitive's
-    result and e the emulation's. As e and p are an ulp or two apart, e - p and then
-    p + (e - p) are exact (Sterbenz); where they are not (infinities, signed zeros),
-    the emulated value is returned as is, with a zero derivative.
-    """
-    e = bind("stop_gradient", fn(x))
-    p = bind(name, x)
-    y = add(p, sub(e, bind("stop_gradient", p)))
-    same = cmp("eq", bitcast(bind("stop_gradient", y), U32), bitcast(e, U32))
-    return select(same, y, e)
-
-
 def math_fn(name, x):
     """log/log1p/erf/erf_inv as XLA:CPU computes them (float32 and narrower: via float32)."""
     x = value(x)
     dt = dtype_of(x)
-    fn = _XLA_F32.get(name)
-    if fn is None:
+    if name not in xla_math.XLA_F32:
         return unary(name, x)
     if dt == F32:
-        return _exact_value_primitive_gradient(name, fn, x)
+        return xla_math.exact_value_primitive_gradient(name, xla_math.XLA_F32[name], x)
     if dt.itemsize < 4:
         return convert(math_fn(name, convert(x, F32)), dt)
     return bind(name, x)
