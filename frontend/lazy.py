@@ -17,7 +17,7 @@ import sys
 import weakref
 
 import numpy as np
-from irjax.dialects import builder
+from irjax.dialects import builder, registry
 from irjax.dialects.func import FuncBuilder, new_module
 from irjax.dialects.registry import get as _prim
 
@@ -30,7 +30,7 @@ _modules: dict = {}
 _infer_cache: dict = {}
 # IREE may update an operand of these in place even when the operand is also a module
 # result (iree-org/iree#16168): they start a new graph on materialized, copied inputs
-_TIED = frozenset({"sort", "scatter", "dynamic_update_slice"})
+_TIED = registry.tagged(registry.IN_PLACE)
 
 
 class Node:
