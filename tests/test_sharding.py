@@ -185,7 +185,7 @@ def test_with_sharding_constraint_match_jax(devs, jax_out):
     assert shards_json(out) == jax_out["wsc_eager"]
     with mesh:  # a bare PartitionSpec takes the mesh of the `with` block
         assert irjax.lax.with_sharding_constraint(xv, P("data")).sharding == NamedSharding(mesh, P("data"))
-    with pytest.raises(ValueError, match="bare PartitionSpec"):
+    with pytest.raises(ValueError, match="Using PartitionSpec when you are not under a mesh context"):
         irjax.lax.with_sharding_constraint(xv, P("data"))
 
 
