@@ -90,7 +90,9 @@ def pvary(x, axis_name):
     return x
 
 
-def _single(fn: str, axis_name) -> tuple[str, int]:
+def _single(fn: str, axis_name, axis_index_groups=None) -> tuple[str, int]:
+    """The checks every one-axis collective makes: (name, size) of its one bound axis."""
+    _groups(axis_index_groups)
     names = _names(axis_name)
     if len(names) != 1:
         raise NotImplementedError(f"irjax's {fn} takes one axis name, got {axis_name!r}")
@@ -103,10 +105,21 @@ def _norm_axis(axis: int, n: int, what: str) -> int:
     return axis % n
 
 
+def _split_dim(fn: str, what: str, v, dim: int, n: int, tiled: bool) -> int:
+    """The normalized dimension that a collective splits over the n members: its size must be n,
+    or a multiple of n when tiled."""
+    d = _norm_axis(dim, v.ndim, f"{fn} {what}")
+    if (v.shape[d] % n) if tiled else (v.shape[d] != n):
+        raise ValueError(
+            f"{fn}: {what} {d} of an operand of shape {v.shape} must "
+            + (f"be divisible by the axis size {n}" if tiled else f"equal the axis size {n}")
+        )
+    return d
+
+
 def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False):
     """Every member's x stacked along a new `axis` (tiled: concatenated along `axis`)."""
-    _groups(axis_index_groups)
-    name, n = _single("all_gather", axis_name)
+    name, n = _single("all_gather", axis_name, axis_index_groups)
 
     def one(leaf):
         v = _operand(leaf)
@@ -118,18 +131,11 @@ def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False):
 
 def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, tiled=False):
     """psum, then member k keeps block k of `scatter_dimension`."""
-    _groups(axis_index_groups)
-    name, n = _single("psum_scatter", axis_name)
+    name, n = _single("psum_scatter", axis_name, axis_index_groups)
 
     def one(leaf):
         v = _operand(leaf)
-        sd = _norm_axis(scatter_dimension, v.ndim, "psum_scatter scatter_dimension")
-        want = v.shape[sd] % n == 0 if tiled else v.shape[sd] == n
-        if not want:
-            raise ValueError(
-                f"psum_scatter: dimension {sd} of an operand of shape {v.shape} must "
-                + (f"be divisible by the axis size {n}" if tiled else f"equal the axis size {n}")
-            )
+        sd = _split_dim("psum_scatter", "scatter_dimension", v, scatter_dimension, n, tiled)
         return bind("psum_scatter", v, axis_name=(name,), scatter_dimension=sd, tiled=bool(tiled), axis_size=n)
 
     return tree_util.tree_map(one, x)
@@ -151,19 +157,12 @@ def ppermute(x, axis_name, perm):
 def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None, tiled=False):
     """Member i gets block i of every member's split_axis, stacked (tiled: concatenated) along
     concat_axis."""
-    _groups(axis_index_groups)
-    name, n = _single("all_to_all", axis_name)
+    name, n = _single("all_to_all", axis_name, axis_index_groups)
 
     def one(leaf):
         v = _operand(leaf)
-        sa = _norm_axis(split_axis, v.ndim, "all_to_all split_axis")
+        sa = _split_dim("all_to_all", "split_axis", v, split_axis, n, tiled)
         ca = _norm_axis(concat_axis, v.ndim, "all_to_all concat_axis")
-        ok = v.shape[sa] % n == 0 if tiled else v.shape[sa] == n
-        if not ok:
-            raise ValueError(
-                f"all_to_all: split_axis {sa} of an operand of shape {v.shape} must "
-                + (f"be divisible by the axis size {n}" if tiled else f"equal the axis size {n}")
-            )
         params = dict(axis_name=(name,), split_axis=sa, concat_axis=ca, tiled=bool(tiled), axis_size=n)
         return bind("all_to_all", v, **params)
 

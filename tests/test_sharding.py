@@ -22,18 +22,8 @@ HERE = os.path.dirname(__file__)
 
 
 @pytest.fixture(scope="module")
-def devs():
-    old = os.environ.get("IRJAX_NUM_CPU_DEVICES")
-    os.environ["IRJAX_NUM_CPU_DEVICES"] = "8"
-    rt._reset_for_tests()
-    try:
-        yield irjax.devices("cpu")
-    finally:
-        if old is None:
-            os.environ.pop("IRJAX_NUM_CPU_DEVICES", None)
-        else:
-            os.environ["IRJAX_NUM_CPU_DEVICES"] = old
-        rt._reset_for_tests()
+def devs(eight_cpu_devices):
+    return eight_cpu_devices
 
 
 @pytest.fixture(scope="module")
