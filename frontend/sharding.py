@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 from irjax.runtime import device as _rt
 
+from . import distributed as _dist
+
 __all__ = [
     "AxisType",
     "Mesh",
@@ -273,8 +275,9 @@ class set_mesh:  # noqa: N801 (JAX's name; a class so that it is both a call and
 def make_mesh(axis_shapes: Sequence[int], axis_names: Sequence[str], *, devices=None, axis_types=None) -> Mesh:
     """A Mesh of `axis_shapes` over `devices` (default: all devices of the default backend), in
     order. Its axes are Explicit unless `axis_types` says otherwise, as JAX's make_mesh."""
-    if devices is None:
-        devices = _rt.backend_devices(_rt.platform_default_device().platform)
+    if devices is None:  # every process's devices after irjax.distributed.initialize(), as jax.devices()
+        platform = _rt.platform_default_device().platform
+        devices = _dist.global_devices(platform) or _rt.backend_devices(platform)
     devices = list(devices)
     axis_shapes = tuple(int(s) for s in axis_shapes)
     if math.prod(axis_shapes) != len(devices):
@@ -284,6 +287,11 @@ def make_mesh(axis_shapes: Sequence[int], axis_names: Sequence[str], *, devices=
     if axis_types is None:
         axis_types = (AxisType.Explicit,) * len(axis_shapes)
     return Mesh(np.array(devices, dtype=object).reshape(axis_shapes), tuple(axis_names), axis_types=axis_types)
+
+
+def is_local(device) -> bool:
+    """Whether `device` belongs to this process (not a RemoteDevice of another one)."""
+    return not isinstance(device, _dist.RemoteDevice)
 
 
 class Sharding:
@@ -298,11 +306,12 @@ class Sharding:
 
     @property
     def addressable_devices(self) -> set:
-        return self.device_set
+        """The devices of this process (a mesh may span processes: irjax.distributed)."""
+        return {d for d in self.device_set if is_local(d)}
 
     @property
     def is_fully_addressable(self) -> bool:
-        return True
+        return all(is_local(d) for d in self.device_set)
 
     @property
     def memory_kind(self):
