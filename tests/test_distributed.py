@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from conftest import REPO
 from irjax import distributed
+from irjax.axis_env import ProcessMesh
 from irjax.experimental import multihost_utils as mh
 from irjax.runtime import host_collectives as hc
 
@@ -366,3 +367,15 @@ def test_shard_map_over_processes(tmp_path, n):
     for k, v in many[0].items():
         np.testing.assert_allclose(v, one[k], rtol=2e-5, atol=1e-6, err_msg=f"{n} vs 1 process: {k}")
     assert np.abs(many[0]["w1"] - _train_module().make_problem()[2]["w1"]).max() > 1e-3
+
+
+def test_process_mesh_member_order():
+    """JAX's member order along named axes (row-major over the names as given) mapped to the ranks
+    that hold them; the cross-process collectives send and gather in this order."""
+    ranks = np.array([[5, 4, 3], [2, 1, 0]])  # a 2x3 mesh whose devices belong to ranks 5..0
+    pm = ProcessMesh(("a", "b"), ranks, coords=(1, 2))  # this process: rank 0 at a=1, b=2
+    assert pm.sizes == {"a": 2, "b": 3}
+    assert list(pm.member_ranks(("a", "b"))) == [5, 4, 3, 2, 1, 0]
+    assert list(pm.member_ranks(("b", "a"))) == [5, 2, 4, 1, 3, 0]
+    assert list(pm.member_ranks(("b",))) == [2, 1, 0]  # along b at a=1
+    assert list(pm.member_ranks(("a",))) == [3, 0]  # along a at b=2
