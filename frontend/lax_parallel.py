@@ -58,15 +58,22 @@ def _reduce(name: str, x, axis_name, axis_index_groups):
     if not names:
         return x
 
+    def const(leaf):
+        # a Python or NumPy constant is the same on every member (JAX: psum(1, 'i') == size)
+        return leaf * n if name == "psum" else leaf
+
+    def is_const(leaf) -> bool:
+        return not isinstance(leaf, Tracer) and not hasattr(leaf, "aval")
+
     pm = _process_mesh(names)
+    if pm is not None:  # the members are processes: MPI, now, the whole pytree at once
+        leaves, tree = tree_util.tree_flatten(x)
+        arrays = [i for i, leaf in enumerate(leaves) if not is_const(leaf)]
+        reduced = dict(zip(arrays, _pc.reduce(name[1:], [leaves[i] for i in arrays], pm, names)))
+        return tree_util.tree_unflatten(tree, [reduced[i] if i in reduced else const(v) for i, v in enumerate(leaves)])
 
     def one(leaf):
-        if not isinstance(leaf, Tracer) and not hasattr(leaf, "aval"):
-            # a Python or NumPy constant is the same on every member (JAX: psum(1, 'i') == size)
-            return leaf * n if name == "psum" else leaf
-        if pm is not None:  # the members are processes: MPI, now
-            return _pc.reduce(name[1:], leaf, pm, names)
-        return bind(name, _operand(leaf), axis_name=names)
+        return const(leaf) if is_const(leaf) else bind(name, _operand(leaf), axis_name=names)
 
     return tree_util.tree_map(one, x)
 

@@ -45,10 +45,23 @@ def _out(value: np.ndarray, like) -> Array:
     return from_numpy(value, weak_type=weak)
 
 
-def reduce(op: str, x, pm: ProcessMesh, names: tuple[str, ...]) -> Array:
-    """psum / pmax / pmin: every member gets the elementwise reduction."""
-    _members(pm, names, f"p{op}" if op != "sum" else "psum")
-    return _out(_hc.world().allreduce(_host(x, "psum"), op), x)
+def reduce(op: str, leaves: list, pm: ProcessMesh, names: tuple[str, ...]) -> list[Array]:
+    """psum / pmax / pmin of a pytree's leaves: every member gets the elementwise reduction. Leaves
+    of one dtype travel in one buffer (one MPI_Allreduce per dtype, not per leaf)."""
+    fn = {"sum": "psum", "max": "pmax", "min": "pmin"}[op]
+    _members(pm, names, fn)
+    hosts = [_host(x, fn) for x in leaves]
+    out: list = [None] * len(hosts)
+    for dt in dict.fromkeys(h.dtype for h in hosts):
+        idx = [i for i, h in enumerate(hosts) if h.dtype == dt]
+        flat = np.concatenate([hosts[i].reshape(-1) for i in idx])
+        red = _hc.world().allreduce(flat, op)
+        at = 0
+        for i in idx:
+            n = hosts[i].size
+            out[i] = _out(red[at : at + n].reshape(hosts[i].shape), leaves[i])
+            at += n
+    return out
 
 
 def _gather_rows(h: np.ndarray, ranks: np.ndarray) -> np.ndarray:

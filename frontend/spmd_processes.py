@@ -14,7 +14,7 @@ from irjax.runtime import host_collectives as _hc
 from . import distributed, tree_util
 from .array import Array, from_numpy
 from .axis_env import ProcessMesh, process_mesh_frame
-from .core import ShapedArray, aval_of
+from .core import ShapedArray, Tracer, aval_of
 from .sharded import ShardedArray, make_array_from_single_device_arrays, put
 from .sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding, is_local
 
@@ -75,6 +75,12 @@ def run(
     reverse_check: Callable | None,
 ):
     """The cross-process shard_map call: blocks in, the body run here, global arrays out."""
+    if any(isinstance(x, Tracer) for x in leaves):
+        raise NotImplementedError(
+            f"shard_map applied to the function {fname!r} over a mesh that spans processes runs eagerly (its "
+            "collectives go through MPI as they are called): it cannot be traced by jit, grad or vmap. Call it "
+            "outside them and jit the pieces of its body instead"
+        )
     pm, device, k = process_mesh(mesh)
     blocks = [_local_block(x, NamedSharding(mesh, s), device, k, fname) for x, s in zip(leaves, in_specs)]
     if reverse_check is not None:

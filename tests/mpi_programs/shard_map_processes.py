@@ -40,6 +40,11 @@ def check_collectives(mesh, n):
     i32 = smap(lambda b: lax.psum(b.astype(jnp.int32), "p"))(x)
     assert i32.dtype == np.int32 and np.array_equal(np.asarray(i32), blocks.astype(np.int32).sum(0))
     assert int(np.asarray(smap(lambda b: lax.psum(1, "p") + 0 * b.sum())(x))) == n
+    tree = smap(lambda b: lax.psum({"f": b, "i": b.astype(jnp.int32), "g": 2 * b[0], "one": 1}, "p"))(x)
+    assert tree["i"].dtype == np.int32 and tree["one"] == n
+    np.testing.assert_allclose(np.asarray(tree["f"]), blocks.sum(0), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(tree["g"]), 2 * blocks[:, 0].sum(0), rtol=1e-6)
+    assert np.array_equal(np.asarray(tree["i"]), blocks.astype(np.int32).sum(0))
 
     g = smap(lambda b: lax.all_gather(b, "p"))(x)
     np.testing.assert_array_equal(np.asarray(g), blocks)
@@ -81,12 +86,13 @@ def check_collectives(mesh, n):
     np.testing.assert_array_equal(np.asarray(smap(lambda b: lax.all_gather(b, "p", tiled=True))(xs)), x)
 
     # what is not supported says so
-    for body, exc, words in [
-        (lambda b: irjax.jit(lambda c: lax.psum(c, "p"))(b), NotImplementedError, "cannot be traced"),
-        (lambda b: b * (r + 1), ValueError, "out_specs which require replication"),
+    for call, exc, words in [
+        (smap(lambda b: irjax.jit(lambda c: lax.psum(c, "p"))(b)), NotImplementedError, "cannot be traced"),
+        (smap(lambda b: b * (r + 1)), ValueError, "out_specs which require replication"),
+        (irjax.jit(smap(lambda b: lax.psum(b, "p"))), NotImplementedError, "cannot be traced by jit"),
     ]:
         try:
-            smap(body)(x)
+            call(x)
         except exc as e:
             assert words in str(e), e
         else:
