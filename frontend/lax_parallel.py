@@ -12,8 +12,10 @@ import math
 import numpy as np
 
 from . import dtypes, tree_util
+from . import process_collectives as _pc
 from .axis_env import axis_names as _names
 from .axis_env import bound_size as _size
+from .axis_env import process_mesh_of as _process_mesh
 from .core import Tracer, bind
 
 __all__ = [
@@ -56,11 +58,22 @@ def _reduce(name: str, x, axis_name, axis_index_groups):
     if not names:
         return x
 
+    def const(leaf):
+        # a Python or NumPy constant is the same on every member (JAX: psum(1, 'i') == size)
+        return leaf * n if name == "psum" else leaf
+
+    def is_const(leaf) -> bool:
+        return not isinstance(leaf, Tracer) and not hasattr(leaf, "aval")
+
+    pm = _process_mesh(names)
+    if pm is not None:  # the members are processes: MPI, now, the whole pytree at once
+        leaves, tree = tree_util.tree_flatten(x)
+        arrays = [i for i, leaf in enumerate(leaves) if not is_const(leaf)]
+        reduced = dict(zip(arrays, _pc.reduce(name[1:], [leaves[i] for i in arrays], pm, names)))
+        return tree_util.tree_unflatten(tree, [reduced[i] if i in reduced else const(v) for i, v in enumerate(leaves)])
+
     def one(leaf):
-        if not isinstance(leaf, Tracer) and not hasattr(leaf, "aval"):
-            # a Python or NumPy constant is the same on every member (JAX: psum(1, 'i') == size)
-            return leaf * n if name == "psum" else leaf
-        return bind(name, _operand(leaf), axis_name=names)
+        return const(leaf) if is_const(leaf) else bind(name, _operand(leaf), axis_name=names)
 
     return tree_util.tree_map(one, x)
 
@@ -90,7 +103,9 @@ def pvary(x, axis_name):
     return x
 
 
-def _single(fn: str, axis_name) -> tuple[str, int]:
+def _single(fn: str, axis_name, axis_index_groups=None) -> tuple[str, int]:
+    """The checks every one-axis collective makes: (name, size) of its one bound axis."""
+    _groups(axis_index_groups)
     names = _names(axis_name)
     if len(names) != 1:
         raise NotImplementedError(f"irjax's {fn} takes one axis name, got {axis_name!r}")
@@ -103,14 +118,29 @@ def _norm_axis(axis: int, n: int, what: str) -> int:
     return axis % n
 
 
+def _split_dim(fn: str, what: str, v, dim: int, n: int, tiled: bool) -> int:
+    """The normalized dimension that a collective splits over the n members: its size must be n,
+    or a multiple of n when tiled."""
+    d = _norm_axis(dim, v.ndim, f"{fn} {what}")
+    if (v.shape[d] % n) if tiled else (v.shape[d] != n):
+        raise ValueError(
+            f"{fn}: {what} {d} of an operand of shape {v.shape} must "
+            + (f"be divisible by the axis size {n}" if tiled else f"equal the axis size {n}")
+        )
+    return d
+
+
 def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False):
     """Every member's x stacked along a new `axis` (tiled: concatenated along `axis`)."""
-    _groups(axis_index_groups)
-    name, n = _single("all_gather", axis_name)
+    name, n = _single("all_gather", axis_name, axis_index_groups)
+
+    pm = _process_mesh((name,))
 
     def one(leaf):
         v = _operand(leaf)
         ax = _norm_axis(axis, v.ndim if tiled else v.ndim + 1, "all_gather axis")
+        if pm is not None:
+            return _pc.all_gather(v, pm, name, ax, bool(tiled))
         return bind("all_gather", v, axis_name=(name,), axis=ax, tiled=bool(tiled), axis_size=n)
 
     return tree_util.tree_map(one, x)
@@ -118,18 +148,14 @@ def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False):
 
 def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, tiled=False):
     """psum, then member k keeps block k of `scatter_dimension`."""
-    _groups(axis_index_groups)
-    name, n = _single("psum_scatter", axis_name)
+    name, n = _single("psum_scatter", axis_name, axis_index_groups)
+    pm = _process_mesh((name,))
 
     def one(leaf):
         v = _operand(leaf)
-        sd = _norm_axis(scatter_dimension, v.ndim, "psum_scatter scatter_dimension")
-        want = v.shape[sd] % n == 0 if tiled else v.shape[sd] == n
-        if not want:
-            raise ValueError(
-                f"psum_scatter: dimension {sd} of an operand of shape {v.shape} must "
-                + (f"be divisible by the axis size {n}" if tiled else f"equal the axis size {n}")
-            )
+        sd = _split_dim("psum_scatter", "scatter_dimension", v, scatter_dimension, n, tiled)
+        if pm is not None:
+            return _pc.psum_scatter(v, pm, name, sd, bool(tiled))
         return bind("psum_scatter", v, axis_name=(name,), scatter_dimension=sd, tiled=bool(tiled), axis_size=n)
 
     return tree_util.tree_map(one, x)
@@ -145,25 +171,24 @@ def ppermute(x, axis_name, perm):
         raise ValueError(f"ppermute sources and destinations must be unique, got {perm}")
     if any(not 0 <= i < n for i in srcs + dsts):
         raise ValueError(f"ppermute perm {perm} names members outside axis {name!r} of size {n}")
+    pm = _process_mesh((name,))
+    if pm is not None:
+        return tree_util.tree_map(lambda leaf: _pc.ppermute(_operand(leaf), pm, name, perm), x)
     return tree_util.tree_map(lambda leaf: bind("ppermute", _operand(leaf), axis_name=(name,), perm=perm), x)
 
 
 def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None, tiled=False):
     """Member i gets block i of every member's split_axis, stacked (tiled: concatenated) along
     concat_axis."""
-    _groups(axis_index_groups)
-    name, n = _single("all_to_all", axis_name)
+    name, n = _single("all_to_all", axis_name, axis_index_groups)
+    pm = _process_mesh((name,))
 
     def one(leaf):
         v = _operand(leaf)
-        sa = _norm_axis(split_axis, v.ndim, "all_to_all split_axis")
+        sa = _split_dim("all_to_all", "split_axis", v, split_axis, n, tiled)
         ca = _norm_axis(concat_axis, v.ndim, "all_to_all concat_axis")
-        ok = v.shape[sa] % n == 0 if tiled else v.shape[sa] == n
-        if not ok:
-            raise ValueError(
-                f"all_to_all: split_axis {sa} of an operand of shape {v.shape} must "
-                + (f"be divisible by the axis size {n}" if tiled else f"equal the axis size {n}")
-            )
+        if pm is not None:
+            return _pc.all_to_all(v, pm, name, sa, ca, bool(tiled))
         params = dict(axis_name=(name,), split_axis=sa, concat_axis=ca, tiled=bool(tiled), axis_size=n)
         return bind("all_to_all", v, **params)
 
@@ -173,6 +198,11 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
 def axis_index(axis_name):
     """This member's index along the named axis (int32); over several names, row-major."""
     names = _names(axis_name)
+    pm = _process_mesh(names)
+    if pm is not None:
+        for name in names:
+            _size(name)
+        return _pc.axis_index(pm, names)
     idx = None
     for name in names:
         _size(name)

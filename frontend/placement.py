@@ -260,7 +260,10 @@ def _as_sharding(s):
     if isinstance(s, PartitionSpec):
         mesh = get_mesh()
         if mesh is None:
-            raise ValueError("a bare PartitionSpec was given outside any `with mesh:` block; give a NamedSharding")
+            raise ValueError(
+                "Using PartitionSpec when you are not under a mesh context is not allowed. Please pass a "
+                f"NamedSharding instance or enter into a mesh context via `jax.set_mesh`. Got {s}"
+            )
         return NamedSharding(mesh, s)
     if not isinstance(s, Sharding):
         raise TypeError(f"expected a Sharding or a PartitionSpec, got {s!r}")

@@ -9,18 +9,29 @@ import numpy as np
 from . import dtypes
 from .array import DELETED, Array
 from .core import ShapedArray
-from .sharding import NamedSharding, Shard, Sharding, SingleDeviceSharding
+from .sharding import NamedSharding, Shard, Sharding, SingleDeviceSharding, is_local
+
+_NOT_ADDRESSABLE = (
+    "Fetching value for `jax.Array` that spans non-addressable (non process local) devices is not possible. "
+    "You can use `jax.experimental.multihost_utils.process_allgather` to print the global array or use "
+    "`.addressable_shards` method of jax.Array to inspect the addressable (process local) shards."
+)
 
 
 class ShardedArray(Array):
     """A global array laid out by a NamedSharding. It holds the per-device shards, the global
     value on the mesh's first device (its "home", where computations on it run), or both;
-    each is made from the other on first use."""
+    each is made from the other on first use. Over a mesh that spans processes
+    (irjax.distributed) it holds this process's shards only (None for the others', in mesh
+    order) and its home is this process's first device of the mesh; its global value exists
+    only when it is fully replicated."""
 
     __slots__ = ("_sharding", "_shards", "_global")
 
     def __init__(self, aval: ShapedArray, sharding: NamedSharding, shards=None, global_=None):
-        devs = list(sharding.mesh.devices.flat)
+        devs = [d for d in sharding.mesh.devices.flat if is_local(d)]
+        if not devs:
+            raise ValueError(f"{sharding} has no device of this process")
         super().__init__(None, aval, devs[0], None, committed=True)
         self._sharding = sharding
         self._shards = shards  # list of single-device Arrays in mesh order, or None
@@ -33,7 +44,9 @@ class ShardedArray(Array):
         g = self._global
         if g is None:
             if self._sharding.is_fully_replicated:
-                g = self._shards[0]  # the home device's own copy: no gather
+                g = next(a for a in self._shards if a is not None)  # the home device's own copy: no gather
+            elif not self._sharding.is_fully_addressable:
+                raise RuntimeError(_NOT_ADDRESSABLE)
             else:
                 host = self._value
                 g = Array(self._device.put(host), self.aval, self._device, host, True)
@@ -48,7 +61,9 @@ class ShardedArray(Array):
             host = g._value
             idx = self._sharding.devices_indices_map(self.aval.shape)
             self._shards = [
-                g if (d is self._device and self._sharding.is_fully_replicated) else _put(host[i], d)
+                g
+                if (d is self._device and self._sharding.is_fully_replicated)
+                else (_put(host[i], d) if is_local(d) else None)
                 for d, i in idx.items()
             ]
         return self._shards
@@ -65,7 +80,9 @@ class ShardedArray(Array):
             else:
                 shards = self._shard_arrays()
                 if self._sharding.is_fully_replicated:
-                    self._npy = shards[0]._value
+                    self._npy = next(a for a in shards if a is not None)._value
+                elif not self._sharding.is_fully_addressable:
+                    raise RuntimeError(_NOT_ADDRESSABLE)
                 else:
                     out = np.empty(self.aval.shape, self.aval.dtype)
                     for s, i in zip(shards, self._sharding.devices_indices_map(self.aval.shape).values()):
@@ -79,14 +96,16 @@ class ShardedArray(Array):
             return
         self._donated = self._global_array()._bv if self._global is not None else None
         for s in self._shards or ():
-            s.delete()
+            if s is not None:
+                s.delete()
         self._shards, self._global, self._npy, self._lazy = None, None, None, DELETED
 
     def block_until_ready(self):
         if self._global is not None:
             self._global.block_until_ready()
         for s in self._shards or ():
-            s.block_until_ready()
+            if s is not None:
+                s.block_until_ready()
         return self
 
     # -- JAX's Array attributes ------------------------------------------------------------
@@ -95,7 +114,8 @@ class ShardedArray(Array):
         return self._sharding
 
     @property
-    def addressable_shards(self) -> list[Shard]:
+    def global_shards(self) -> list[Shard]:
+        """Every device's shard in mesh order; another process's shard has data None (as JAX)."""
         out, seen = [], {}
         idx = self._sharding.devices_indices_map(self.aval.shape)
         for (d, i), data in zip(idx.items(), self._shard_arrays()):
@@ -104,11 +124,17 @@ class ShardedArray(Array):
             out.append(Shard(d, i, r, data))
         return out
 
-    global_shards = addressable_shards
+    @property
+    def addressable_shards(self) -> list[Shard]:
+        return [s for s in self.global_shards if s.data is not None]
 
     @property
     def is_fully_replicated(self) -> bool:
         return self._sharding.is_fully_replicated
+
+    @property
+    def is_fully_addressable(self) -> bool:
+        return self._sharding.is_fully_addressable
 
     def devices(self) -> set:
         return set(self._sharding.device_set)
@@ -177,10 +203,13 @@ def put(v, sharding: Sharding, weak_type: bool | None = None) -> Array:
             return ShardedArray(v.aval, sharding, shards=v._shards)
     host, weak = _host_value(v)
     idx = sharding.devices_indices_map(host.shape)
-    shards = [_put(host[i], d) for d, i in idx.items()]
+    # over a mesh that spans processes each process passes the same global value and keeps its part
+    shards = [_put(host[i], d) if is_local(d) else None for d, i in idx.items()]
     aval = ShapedArray(host.shape, host.dtype, weak if weak_type is None else weak_type)
     out = ShardedArray(aval, sharding, shards=shards)
-    if not sharding.is_fully_replicated:  # keep the host value, as from_numpy does: a later gather needs no read-back
+    if (
+        not sharding.is_fully_replicated and sharding.is_fully_addressable
+    ):  # keep the host value, as from_numpy does: a later gather needs no read-back
         keep = np.array(host, copy=True, order="C")
         keep.flags.writeable = False
         out._npy = keep
@@ -215,8 +244,9 @@ def make_array_from_callback(shape, sharding: Sharding, data_callback, dtype=Non
 
 
 def make_array_from_single_device_arrays(shape, sharding: Sharding, arrays, *, dtype=None) -> Array:
-    """An array of global `shape` from one single-device Array per device of `sharding` (any
-    order; each is matched to its device's shard, and its buffer is used without a copy)."""
+    """An array of global `shape` from one single-device Array per device of `sharding` of this
+    process (any order; each is matched to its device's shard, and its buffer is used without a
+    copy). Over a mesh that spans processes each process passes its own devices' arrays, as JAX."""
     shape = tuple(int(n) for n in shape)
     idx = sharding.devices_indices_map(shape)
     want = sharding.shard_shape(shape)
@@ -233,13 +263,13 @@ def make_array_from_single_device_arrays(shape, sharding: Sharding, arrays, *, d
                 f"Expected shard shape {want} doesn't match the single device array shape {a.shape} on {a._device}"
             )
         by_dev[a._device] = a
-    missing = [d for d in idx if d not in by_dev]
+    missing = [d for d in idx if d not in by_dev and is_local(d)]
     if missing:
         raise ValueError(f"no array given for devices {missing} of {sharding}")
     dts = {a.dtype for a in by_dev.values()}
     if len(dts) != 1 or (dtype is not None and np.dtype(dtype) not in dts):
         raise ValueError(f"the arrays must all have one dtype{'' if dtype is None else f' ({dtype})'}, got {dts}")
-    shards = [by_dev[d] if by_dev[d]._committed else _recommit(by_dev[d]) for d in idx]
+    shards = [None if d not in by_dev else by_dev[d] if by_dev[d]._committed else _recommit(by_dev[d]) for d in idx]
     aval = ShapedArray(shape, dts.pop(), False)
     if isinstance(sharding, SingleDeviceSharding):
         return shards[0]

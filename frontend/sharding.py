@@ -5,6 +5,7 @@ Placing shards (device_put) and running on them live elsewhere (device_api, shar
 from __future__ import annotations
 
 import contextlib
+import enum
 import importlib
 import math
 import threading
@@ -14,7 +15,10 @@ from collections.abc import Sequence
 import numpy as np
 from irjax.runtime import device as _rt
 
+from . import distributed as _dist
+
 __all__ = [
+    "AxisType",
     "Mesh",
     "PartitionSpec",
     "P",
@@ -24,6 +28,7 @@ __all__ = [
     "Shard",
     "make_mesh",
     "get_mesh",
+    "set_mesh",
 ]
 
 
@@ -100,10 +105,37 @@ P = PartitionSpec
 _mesh_stack = threading.local()
 
 
+class AxisType(enum.Enum):
+    """How a mesh axis is used, as JAX's: Auto (the compiler places), Explicit (shardings are part
+    of the array's type; reshard moves them), Manual (inside shard_map). irjax records the type on
+    the Mesh; placement follows one propagation rule for all three (docs/sharding.md)."""
+
+    Auto = 1
+    Explicit = 2
+    Manual = 3
+
+    def __repr__(self):
+        return self.name
+
+
+def _axis_types(axis_types, n: int) -> tuple[AxisType, ...]:
+    if axis_types is None:
+        return (AxisType.Auto,) * n
+    if isinstance(axis_types, AxisType):
+        axis_types = (axis_types,)
+    if not isinstance(axis_types, tuple) or not all(isinstance(t, AxisType) for t in axis_types):
+        wrapped = axis_types if isinstance(axis_types, tuple) else (axis_types,)
+        raise TypeError(
+            f"axis_types passed to Mesh must be of type `jax.sharding.AxisType`. Got {wrapped} of type "
+            f"{tuple(type(t) for t in wrapped)}"
+        )
+    return axis_types
+
+
 class Mesh(contextlib.ContextDecorator):
     """An n-d array of devices with a name per axis, e.g. Mesh(np.array(devs).reshape(2, 4), ('data', 'model'))."""
 
-    def __init__(self, devices, axis_names, *, axis_types=None):
+    def __init__(self, devices, axis_names, axis_types=None):
         arr = np.empty(np.shape(devices), dtype=object)
         flat = list(np.asarray(devices, dtype=object).flat)
         for i, d in enumerate(flat):
@@ -124,9 +156,30 @@ class Mesh(contextlib.ContextDecorator):
             )
         if len(set(flat)) != len(flat):
             raise ValueError(f"Mesh devices must be distinct, got {flat!r}")
+        types = _axis_types(axis_types, len(axis_names))
+        if len(types) != len(axis_names):
+            raise ValueError(
+                f"Number of axis names should match the number of axis_types. Got axis_names={axis_names} "
+                f"and axis_types={types}"
+            )
         self.devices = arr
         self.axis_names = axis_names
-        self.axis_types = axis_types
+        self.axis_types = types
+
+    def _axes_of_type(self, t: AxisType) -> tuple[str, ...]:
+        return tuple(n for n, k in zip(self.axis_names, self.axis_types) if k is t)
+
+    @property
+    def explicit_axes(self) -> tuple[str, ...]:
+        return self._axes_of_type(AxisType.Explicit)
+
+    @property
+    def auto_axes(self) -> tuple[str, ...]:
+        return self._axes_of_type(AxisType.Auto)
+
+    @property
+    def manual_axes(self) -> tuple[str, ...]:
+        return self._axes_of_type(AxisType.Manual)
 
     @property
     def shape(self) -> OrderedDict:
@@ -164,6 +217,7 @@ class Mesh(contextlib.ContextDecorator):
         return (
             isinstance(other, Mesh)
             and self.axis_names == other.axis_names
+            and self.axis_types == other.axis_types
             and self.devices.shape == other.devices.shape
             and list(self.devices.flat) == list(other.devices.flat)
         )
@@ -171,11 +225,14 @@ class Mesh(contextlib.ContextDecorator):
     def __hash__(self):  # (hot: shardings key caches on every call over sharded inputs)
         h = self.__dict__.get("_hash")
         if h is None:
-            h = self._hash = hash((self.axis_names, self.devices.shape, tuple(self.devices.flat)))
+            h = self._hash = hash((self.axis_names, self.axis_types, self.devices.shape, tuple(self.devices.flat)))
         return h
 
+    def __str__(self):
+        return f"Mesh({', '.join(f'{n!r}: {s}' for n, s in self.shape.items())}, axis_types={self.axis_types})"
+
     def __repr__(self):
-        return f"Mesh({', '.join(f'{n!r}: {s}' for n, s in self.shape.items())})"
+        return f"Mesh(axis_sizes={self.axis_sizes}, axis_names={self.axis_names}, axis_types={self.axis_types})"
 
     def __enter__(self):
         stack = getattr(_mesh_stack, "stack", None)
@@ -190,22 +247,51 @@ class Mesh(contextlib.ContextDecorator):
 
 
 def get_mesh() -> Mesh | None:
-    """The mesh of the innermost `with mesh:` block on this thread, else None."""
+    """The mesh of the innermost `with mesh:` / `with set_mesh(mesh):` block on this thread, else
+    the one set_mesh(mesh) set for good, else None."""
     stack = getattr(_mesh_stack, "stack", None)
-    return stack[-1] if stack else None
+    return stack[-1] if stack else _mesh_stack.__dict__.get("base")
+
+
+class set_mesh:  # noqa: N801 (JAX's name; a class so that it is both a call and a context manager)
+    """JAX's set_mesh: `set_mesh(mesh)` makes `mesh` the current mesh of this thread (what a bare
+    PartitionSpec in reshard, device_put, jit's shardings and shard_map refers to); used as
+    `with set_mesh(mesh):` it is restored on exit."""
+
+    def __init__(self, mesh: Mesh | None):
+        if mesh is not None and not isinstance(mesh, Mesh):
+            raise TypeError(f"set_mesh expects a Mesh (or None), got {type(mesh).__name__}")
+        self._prev = _mesh_stack.__dict__.get("base")
+        _mesh_stack.base = mesh
+
+    def __enter__(self):
+        return _mesh_stack.base
+
+    def __exit__(self, *exc):
+        _mesh_stack.base = self._prev
+        return False
 
 
 def make_mesh(axis_shapes: Sequence[int], axis_names: Sequence[str], *, devices=None, axis_types=None) -> Mesh:
-    """A Mesh of `axis_shapes` over `devices` (default: all devices of the default backend), in order."""
-    if devices is None:
-        devices = _rt.backend_devices(_rt.platform_default_device().platform)
+    """A Mesh of `axis_shapes` over `devices` (default: all devices of the default backend), in
+    order. Its axes are Explicit unless `axis_types` says otherwise, as JAX's make_mesh."""
+    if devices is None:  # every process's devices after irjax.distributed.initialize(), as jax.devices()
+        platform = _rt.platform_default_device().platform
+        devices = _dist.global_devices(platform) or _rt.backend_devices(platform)
     devices = list(devices)
     axis_shapes = tuple(int(s) for s in axis_shapes)
     if math.prod(axis_shapes) != len(devices):
         raise ValueError(f"Number of devices {len(devices)} must equal the product of mesh_shape {axis_shapes}")
     if len(axis_shapes) != len(tuple(axis_names)):
         raise ValueError(f"axis_shapes {axis_shapes} and axis_names {tuple(axis_names)} differ in length")
+    if axis_types is None:
+        axis_types = (AxisType.Explicit,) * len(axis_shapes)
     return Mesh(np.array(devices, dtype=object).reshape(axis_shapes), tuple(axis_names), axis_types=axis_types)
+
+
+def is_local(device) -> bool:
+    """Whether `device` belongs to this process (not a RemoteDevice of another one)."""
+    return not isinstance(device, _dist.RemoteDevice)
 
 
 class Sharding:
@@ -220,11 +306,12 @@ class Sharding:
 
     @property
     def addressable_devices(self) -> set:
-        return self.device_set
+        """The devices of this process (a mesh may span processes: irjax.distributed)."""
+        return {d for d in self.device_set if is_local(d)}
 
     @property
     def is_fully_addressable(self) -> bool:
-        return True
+        return all(is_local(d) for d in self.device_set)
 
     @property
     def memory_kind(self):
@@ -353,7 +440,7 @@ class NamedSharding(Sharding):
         return h
 
     def __repr__(self):
-        return f"NamedSharding(mesh={self.mesh!r}, spec={self.spec!r})"
+        return f"NamedSharding(mesh={self.mesh}, spec={self.spec!r})"
 
 
 class Shard:

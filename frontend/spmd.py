@@ -7,6 +7,7 @@ outputs reassemble per out_specs. Results are placed with NamedSharding where de
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from collections.abc import Callable, Sequence
@@ -16,12 +17,12 @@ from irjax.passes.batching import batch_function
 from irjax.passes.transform import REVERSE_MODE
 
 from . import numpy as jnp
-from . import tree_util
+from . import spmd_processes, tree_util
 from .api import _broadcast_prefix, vmap
 from .axis_env import axis_frame
 from .core import ShapedArray, aval_of, ir_lock
 from .device_api import device_put, local_device_count
-from .sharding import Mesh, NamedSharding, PartitionSpec, get_mesh
+from .sharding import Mesh, NamedSharding, PartitionSpec, get_mesh, is_local
 from .tracing import call_function, trace_function
 
 __all__ = ["pmap", "shard_map"]
@@ -109,13 +110,7 @@ def _map_axis(
             lambda *a: list(fn(*a)), avals, tree_util.tree_structure(tuple(range(len(avals)))), name=fname
         )
     if vma and any(REVERSE_MODE in find_func(tr.module, n).attributes for n in reachable(tr.module, [tr.fname])):
-        raise NotImplementedError(
-            f"shard_map applied to the function {fname!r} takes a reverse-mode derivative (grad, vjp) inside "
-            "its body: with check_vma=True JAX types values as varying or replicated over the mesh (a "
-            "psum's cotangent is not psummed again; a replicated input's cotangent is), which irjax does "
-            "not model. Pass check_vma=False for per-member derivatives (JAX's check_vma=False and pmap "
-            "semantics: psum or pmean the gradients yourself), or differentiate outside the shard_map."
-        )
+        raise NotImplementedError(_REVERSE_MODE_MSG.format(fname=fname))
     ob = out_batched()
     try:
         with ir_lock:
@@ -136,6 +131,41 @@ def _map_axis(
         for i, a in enumerate(tr.out_avals)
     ]
     return call_function(tr.module, bname, list(leaves) + tr.captured, out_avals)
+
+
+def _reverse_mode_check(f: Callable, mesh: Mesh, in_tree, fname: str) -> Callable:
+    """check(block avals): NotImplementedError if the body takes a reverse-mode derivative, as the
+    in-process path raises (with check_vma=True JAX's cotangents of replicated inputs are psummed,
+    which irjax does not model). The body is traced once per block avals, nothing is compiled."""
+    seen: dict = {}
+
+    def check(avals: list) -> None:
+        key = tuple((a.shape, a.dtype, a.weak_type) for a in avals)
+        if key in seen:
+            return
+        with contextlib.ExitStack() as stack:
+            for n, size in zip(mesh.axis_names, mesh.axis_sizes):
+                stack.enter_context(axis_frame(n, size))
+            tr = trace_function(
+                lambda *a: tree_util.tree_leaves(f(*tree_util.tree_unflatten(in_tree, a))),
+                avals,
+                tree_util.tree_structure(tuple(range(len(avals)))),
+                name=fname,
+            )
+        if any(REVERSE_MODE in find_func(tr.module, n).attributes for n in reachable(tr.module, [tr.fname])):
+            raise NotImplementedError(_REVERSE_MODE_MSG.format(fname=fname))
+        seen[key] = True
+
+    return check
+
+
+_REVERSE_MODE_MSG = (
+    "shard_map applied to the function {fname!r} takes a reverse-mode derivative (grad, vjp) inside "
+    "its body: with check_vma=True JAX types values as varying or replicated over the mesh (a "
+    "psum's cotangent is not psummed again; a replicated input's cotangent is), which irjax does "
+    "not model. Pass check_vma=False for per-member derivatives (JAX's check_vma=False and pmap "
+    "semantics: psum or pmean the gradients yourself), or differentiate outside the shard_map."
+)
 
 
 def _place_outputs(outs, mesh: Mesh, specs: list[PartitionSpec]):
@@ -184,6 +214,7 @@ def shard_map(
         raise NotImplementedError("shard_map(axis_names=...) (manual over some mesh axes only) is not supported")
     check = check_vma if check_rep is None else check_rep
     fname = getattr(f, "__name__", "f")
+    reverse_checks: dict = {}  # (mesh, in_tree) -> the reverse-mode check of the cross-process path (caches traces)
 
     @functools.wraps(f)
     def wrapped(*args):
@@ -195,6 +226,18 @@ def shard_map(
         in_leaf_specs = _spec_leaves(in_specs, tuple(args), "in_specs", fname)
         for x, s in zip(leaves, in_leaf_specs):
             _check_spec(s, len(aval_of(x).shape), m, "in_specs", fname)
+        if isinstance(m, Mesh) and not all(is_local(d) for d in m.devices.flat):
+
+            def out_specs_of(out):
+                specs = _spec_leaves(out_specs, out, "out_specs", fname)
+                for o, s in zip(tree_util.tree_leaves(out), specs):
+                    _check_spec(s, len(aval_of(o).shape), m, "out_specs", fname)
+                return specs
+
+            reverse = (
+                reverse_checks.setdefault((m, in_tree), _reverse_mode_check(f, m, in_tree, fname)) if check else None
+            )
+            return spmd_processes.run(f, m, leaves, in_tree, in_leaf_specs, out_specs_of, check, fname, reverse)
         blocks = [_to_blocks(x, s, sizes, order, fname) for x, s in zip(leaves, in_leaf_specs)]
         used = [set(s.used_axes()) for s in in_leaf_specs]
         state: dict = {}

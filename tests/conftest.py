@@ -1,10 +1,13 @@
-"""Shared test helpers: where ../shared is (the seed tutorial and the acceptance harness)."""
+"""Shared test helpers: where ../shared is (the seed tutorial and the acceptance harness), and
+several CPU devices for the sharding tests."""
 
+import contextlib
 import os
 import re
 from pathlib import Path
 
 import pytest
+from irjax.runtime import device as _rt
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO / ".." / "shared"
@@ -53,3 +56,27 @@ def fresh_cache(tmp_path):
     d = tmp_path / "cache"
     d.mkdir()
     return {"IRJAX_CACHE_DIR": str(d)}
+
+
+@contextlib.contextmanager
+def num_cpu_devices(n: int):
+    """IRJAX_NUM_CPU_DEVICES=n for the block: irjax.devices('cpu') lists n devices; restored after."""
+    old = os.environ.get("IRJAX_NUM_CPU_DEVICES")
+    os.environ["IRJAX_NUM_CPU_DEVICES"] = str(n)
+    _rt._reset_for_tests()
+    try:
+        yield _rt.backend_devices("cpu")
+    finally:
+        if old is None:
+            os.environ.pop("IRJAX_NUM_CPU_DEVICES", None)
+        else:
+            os.environ["IRJAX_NUM_CPU_DEVICES"] = old
+        _rt._reset_for_tests()
+
+
+@pytest.fixture(scope="module")
+def eight_cpu_devices() -> list:
+    """8 CPU devices for the tests of one module (tests/test_sharding.py, test_shard_map_devices.py)."""
+    with num_cpu_devices(8) as devs:
+        assert len(devs) == 8
+        yield devs

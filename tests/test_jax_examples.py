@@ -70,6 +70,17 @@ def test_mnist_classifier_fromscratch():
     assert ours.stdout.count("Test set accuracy") == 2
 
 
+def test_spmd_mnist_classifier_fromscratch():
+    """The same MLP data-parallel over 4 CPU devices: make_mesh with AxisType.Explicit, batches
+    device_put with NamedSharding(mesh, P("batch")), replicated params, jit(donate_argnums=0)
+    under set_mesh, reshard of NumPy arrays; 2 shortened epochs."""
+    env = {"IRJAX_NUM_CPU_DEVICES": "4", "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    ours, theirs = _both("spmd_mnist_classifier_fromscratch", "num_epochs=2", "batch_size=64", env=env)
+    assert_same_output(ours, theirs)
+    assert ours.stdout.splitlines()[0] == "Using 4 devices"
+    assert ours.stdout.count("Test set accuracy") == 2
+
+
 def test_advi_short():
     """ADVI with jax.scipy.stats.norm.logpdf under vmap, random.key(t) with a traced t,
     grad through an jitted objective, optimizers.momentum; 4 of its 100 iterations."""

@@ -2,32 +2,17 @@
 per out_specs, sharded inputs work, and values equal the one-device results (test_shard_map.py
 checks those against JAX)."""
 
-import os
-
 import irjax
 import numpy as np
 import pytest
 import test_shard_map as t
 from irjax import lax
-from irjax.runtime import device as rt
 from irjax.sharding import Mesh, NamedSharding, P
 
 
 @pytest.fixture(scope="module")
-def mesh():
-    old = os.environ.get("IRJAX_NUM_CPU_DEVICES")
-    os.environ["IRJAX_NUM_CPU_DEVICES"] = "8"
-    rt._reset_for_tests()
-    try:
-        devs = irjax.devices("cpu")
-        assert len(devs) == 8
-        yield Mesh(np.array(devs, dtype=object).reshape(4, 2), ("a", "b"))
-    finally:
-        if old is None:
-            os.environ.pop("IRJAX_NUM_CPU_DEVICES", None)
-        else:
-            os.environ["IRJAX_NUM_CPU_DEVICES"] = old
-        rt._reset_for_tests()
+def mesh(eight_cpu_devices):
+    return Mesh(np.array(eight_cpu_devices, dtype=object).reshape(4, 2), ("a", "b"))
 
 
 def _smap(mesh, name):

@@ -11,6 +11,7 @@ from irjax.runtime import host_collectives as _hc
 
 from .. import dtypes, tree_util
 from ..array import Array
+from ..sharded import ShardedArray
 
 __all__ = ["process_allgather", "broadcast_one_to_all", "sync_global_devices", "assert_equal"]
 
@@ -52,11 +53,27 @@ def _gather_meta(engine, what: str, leaves: list[np.ndarray], treedef, extra=Non
     return [e for e, _ in metas]
 
 
+def _global_value(x: ShardedArray, engine) -> np.ndarray:
+    """The global value of an array whose shards live on several processes' devices."""
+    mine = [(s.index, np.asarray(s.data)) for s in x.addressable_shards]
+    out = np.empty(x.shape, x.dtype)
+    for shards in engine.allgather_object(mine):
+        for index, data in shards:
+            out[index] = data
+    return out
+
+
 def process_allgather(in_tree: Any, tiled: bool = False) -> Any:
     """Every process's values of `in_tree` (a pytree of arrays of the same shapes everywhere), as
     NumPy arrays: stacked on a new axis 0 (tiled=False) or concatenated along axis 0 (tiled=True;
-    scalars are stacked either way, as JAX's several-process path does)."""
+    scalars are stacked either way, as JAX's several-process path does). An array laid out over
+    several processes' devices (all processes pass their part of it) gives its global value, as
+    JAX's."""
     engine = _hc.world()
+    if isinstance(in_tree, ShardedArray) and not in_tree.is_fully_addressable:
+        return _global_value(in_tree, engine)
+    if any(isinstance(x, ShardedArray) and not x.is_fully_addressable for x in tree_util.tree_leaves(in_tree)):
+        return tree_util.tree_map(lambda x: process_allgather(x, tiled), in_tree)
     leaves, treedef = tree_util.tree_flatten(in_tree)
     leaves = [_host(x) for x in leaves]
     _gather_meta(engine, "process_allgather", leaves, treedef)

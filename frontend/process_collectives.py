@@ -1,0 +1,124 @@
+"""Collectives over mesh axes whose members are processes (a shard_map over a mesh that spans
+processes): each runs at once, on concrete values, on the host collective engine (MPI after
+irjax.distributed.initialize()), with JAX's member order and results (docs/distributed.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+from irjax.runtime import host_collectives as _hc
+
+from .array import Array, from_numpy
+from .axis_env import ProcessMesh
+from .core import Tracer
+
+
+def _host(x, fn: str) -> np.ndarray:
+    if isinstance(x, Tracer) or (hasattr(x, "aval") and not isinstance(x, Array)):
+        raise NotImplementedError(
+            f"{fn} over a mesh axis that spans processes runs eagerly on MPI, between the body's other "
+            "computations: it cannot be traced (inside jit, grad, vmap or a loop within the shard_map body). "
+            "Call the collective on concrete values in the body, and jit/grad the pieces between collectives"
+        )
+    return np.asarray(x)
+
+
+def _members(pm: ProcessMesh, names: tuple[str, ...], fn: str) -> np.ndarray:
+    """The ranks of the collective's members in member order; the group must be the whole job."""
+    unknown = [n for n in names if n not in pm.sizes]
+    if unknown:
+        raise NotImplementedError(
+            f"{fn} over {names}: the axes {unknown} are not axes of the shard_map mesh that spans processes "
+            "(a collective may not mix a vmap's axis with the process mesh's axes)"
+        )
+    ranks = pm.member_ranks(names)
+    engine = _hc.world()
+    if len(ranks) != engine.size:
+        raise NotImplementedError(
+            f"{fn} over {names} reaches {len(ranks)} of the {engine.size} processes: irjax's collectives across "
+            "processes run over all of them (name every mesh axis of size > 1)"
+        )
+    return ranks
+
+
+def _out(value: np.ndarray, like) -> Array:
+    weak = bool(getattr(getattr(like, "aval", None), "weak_type", False))
+    return from_numpy(value, weak_type=weak)
+
+
+def reduce(op: str, leaves: list, pm: ProcessMesh, names: tuple[str, ...]) -> list[Array]:
+    """psum / pmax / pmin of a pytree's leaves: every member gets the elementwise reduction. Leaves
+    of one dtype travel in one buffer (one MPI_Allreduce per dtype, not per leaf)."""
+    fn = {"sum": "psum", "max": "pmax", "min": "pmin"}[op]
+    _members(pm, names, fn)
+    hosts = [_host(x, fn) for x in leaves]
+    out: list = [None] * len(hosts)
+    for dt in dict.fromkeys(h.dtype for h in hosts):
+        idx = [i for i, h in enumerate(hosts) if h.dtype == dt]
+        flat = np.concatenate([hosts[i].reshape(-1) for i in idx])
+        red = _hc.world().allreduce(flat, op)
+        at = 0
+        for i in idx:
+            n = hosts[i].size
+            out[i] = _out(red[at : at + n].reshape(hosts[i].shape), leaves[i])
+            at += n
+    return out
+
+
+def _gather_rows(h: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """(members, *h.shape): row k from the member k."""
+    return _hc.world().allgather(h)[ranks]
+
+
+def all_gather(x, pm: ProcessMesh, name: str, axis: int, tiled: bool) -> Array:
+    ranks = _members(pm, (name,), "all_gather")
+    h = _host(x, "all_gather")
+    rows = _gather_rows(h, ranks)
+    out = np.concatenate(list(rows), axis=axis) if tiled else np.moveaxis(rows, 0, axis)
+    return _out(out, x)
+
+
+def member_index(pm: ProcessMesh, names: tuple[str, ...]) -> int:
+    """This process's index along `names` (row-major), as axis_index gives it."""
+    idx = 0
+    for n in names:
+        idx = idx * pm.sizes[n] + pm.coords[pm.axis_names.index(n)]
+    return idx
+
+
+def psum_scatter(x, pm: ProcessMesh, name: str, scatter_dimension: int, tiled: bool) -> Array:
+    ranks = _members(pm, (name,), "psum_scatter")
+    s = _hc.world().allreduce(_host(x, "psum_scatter"), "sum")
+    k, n = member_index(pm, (name,)), len(ranks)
+    block = np.split(s, n, axis=scatter_dimension)[k]
+    return _out(block if tiled else np.squeeze(block, scatter_dimension), x)
+
+
+def ppermute(x, pm: ProcessMesh, name: str, perm: tuple) -> Array:
+    """Member dst gets member src's x; members nobody sends to get zeros (the engine's rule)."""
+    ranks = _members(pm, (name,), "ppermute")
+    pairs = [(int(ranks[src]), int(ranks[dst])) for src, dst in perm]
+    return _out(_hc.world().permute(_host(x, "ppermute"), pairs), x)
+
+
+def all_to_all(x, pm: ProcessMesh, name: str, split_axis: int, concat_axis: int, tiled: bool) -> Array:
+    """Member i gets block i of every member's split_axis, stacked (tiled: concatenated) along
+    concat_axis in member order."""
+    ranks = _members(pm, (name,), "all_to_all")
+    h = _host(x, "all_to_all")
+    n = len(ranks)
+    blocks = np.split(h, n, axis=split_axis)  # block k goes to member k
+    if not tiled:
+        blocks = [np.squeeze(b, split_axis) for b in blocks]
+    send = np.empty((n,) + blocks[0].shape, h.dtype)
+    for k, r in enumerate(ranks):
+        send[r] = blocks[k]  # the engine sends row j to rank j
+    got = _hc.world().alltoall(send)[ranks]  # row k from member k
+    out = np.concatenate(list(got), axis=concat_axis) if tiled else np.moveaxis(got, 0, concat_axis)
+    return _out(out, x)
+
+
+def axis_index(pm: ProcessMesh, names: tuple[str, ...]) -> Array:
+    """This member's index along `names` (int32; over several names row-major)."""
+    if any(n not in pm.sizes for n in names):
+        raise NotImplementedError(f"axis_index over {names} mixes the process mesh's axes with others")
+    return from_numpy(np.int32(member_index(pm, names)))
