@@ -236,9 +236,21 @@ def _leaf_buffer(a):
     return a._donated if a._lazy is _DELETED else a._bv
 
 
-def _compile(nodes, parts, leaves, live, device):
-    from .dispatch import compile_function
+def _no_compiler(module, fname, device=None):
+    raise RuntimeError("irjax.lazy: irjax.dispatch registers the compiler (set_compile_function) when it loads")
 
+
+# dispatch.compile_function, registered by irjax.dispatch (which imports this module): graphs are only
+# recorded from dispatch, so it is always there when one runs
+compile_function = _no_compiler
+
+
+def set_compile_function(fn) -> None:
+    global compile_function
+    compile_function = fn
+
+
+def _compile(nodes, parts, leaves, live, device):
     module = new_module()
     fb = FuncBuilder(module, "main", [a.aval.shaped() for a in leaves])
     try:

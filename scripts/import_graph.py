@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import ast
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import tomllib
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -5,66 +5,15 @@ from __future__ import annotations
 import numpy as np
 from irjax import dtypes
 from irjax.core import Tracer, bind
+from irjax.operands import _like, array, asarray, full, full_like, zeros_like  # noqa: F401  (moved below lax)
 
-from ._util import asarray_any, broadcast_to, convert, is_array
+from ._util import asarray_any, broadcast_to, convert
 
 
 def _dt(dtype, default=None):
     if dtype is None:
         return dtypes.canonicalize_dtype(default if default is not None else dtypes.default_float)
     return dtypes.check_supported(dtype)
-
-
-def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
-    if is_array(object):
-        out = convert(object, dtype) if dtype is not None else object
-    elif isinstance(object, (list, tuple)) and _has_arrays(object):
-        from .shape import stack
-
-        out = stack([array(o) for o in object])
-        if dtype is not None:
-            out = convert(out, dtype)
-    else:
-        if isinstance(object, (list, tuple)) and len(object) == 0 and dtype is None:
-            dtype = dtypes.default_float
-        out = asarray_any(object, dtype)
-        if not isinstance(object, (int, float, complex, bool)) or dtype is not None:
-            from ._util import with_weak
-
-            out = with_weak(out, False) if not isinstance(object, (int, float, complex, bool)) else out
-    if ndmin and out.ndim < ndmin:
-        out = out.reshape((1,) * (ndmin - out.ndim) + out.shape)
-    if copy and out is object and not isinstance(out, Tracer):
-        # a new Array; sharing the buffer is a copy, as arrays are immutable (JAX returns a copy)
-        from irjax.array import Array
-
-        out = Array(out._bv, out.aval, out._device, out._npy, out._committed)
-    return out
-
-
-def _has_arrays(obj):
-    for o in obj:
-        if is_array(o) or (isinstance(o, (list, tuple)) and _has_arrays(o)):
-            return True
-    return False
-
-
-def asarray(a, dtype=None, order=None, copy=None):
-    return array(a, dtype=dtype, copy=False)
-
-
-def full(shape, fill_value, dtype=None):
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    if is_array(fill_value):
-        v = fill_value if dtype is None else convert(fill_value, dtype)
-        return broadcast_to(v, shape)
-    dt = dtypes.check_supported(dtype if dtype is not None else dtypes.dtype_of(fill_value))
-    dtypes.check_python_ints(fill_value, dt)
-    from irjax.array import from_numpy
-
-    # a Python int/float fill with no dtype gives a weakly typed array, as in JAX
-    weak = dtype is None and type(fill_value) in (int, float, complex)
-    return from_numpy(np.full(shape, fill_value, dt), weak_type=weak)
 
 
 def zeros(shape, dtype=None):
@@ -79,40 +28,12 @@ def empty(shape, dtype=None):
     return zeros(shape, dtype)
 
 
-def _like(x, fill, dtype, shape):
-    a = asarray_any(x)
-    dt = dtypes.canonicalize_dtype(dtype) if dtype is not None else a.dtype
-    shp = a.shape if shape is None else ((shape,) if isinstance(shape, int) else tuple(shape))
-    if isinstance(a, Tracer):
-        c = convert(bind("constant", value=np.array(fill, dt)) if False else _scalar(fill, dt, a), dt)
-        return broadcast_to(c, shp)
-    from irjax.array import from_numpy
-
-    return from_numpy(np.full(shp, fill, dt))
-
-
-def _scalar(fill, dt, like):
-    return like._trace.constant(np.array(fill, dt))
-
-
-def zeros_like(a, dtype=None, shape=None):
-    return _like(a, 0, dtype, shape)
-
-
 def ones_like(a, dtype=None, shape=None):
     return _like(a, 1, dtype, shape)
 
 
 def empty_like(a, dtype=None, shape=None):
     return _like(a, 0, dtype, shape)
-
-
-def full_like(a, fill_value, dtype=None, shape=None):
-    if is_array(fill_value):
-        dt = dtype or asarray_any(a).dtype
-        shp = asarray_any(a).shape if shape is None else tuple(shape)
-        return broadcast_to(convert(fill_value, dt), shp)
-    return _like(a, fill_value, dtype, shape)
 
 
 def arange(start, stop=None, step=None, dtype=None):

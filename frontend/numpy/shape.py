@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 from irjax.core import bind
+from irjax.operands import (  # noqa: F401  (moved below lax)
+    concatenate,
+    expand_dims,
+    moveaxis,
+    ravel,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+)
 
-from ._util import _copy_with_weak, asarray_any, canonical_axes, canonical_axis, is_array, with_weak
+from ._util import asarray_any, canonical_axes, canonical_axis, with_weak
 from ._util import broadcast_to as _broadcast_to
 
 
@@ -22,52 +32,6 @@ def size(a, axis=None):
     return int(np.prod(s)) if axis is None else s[axis]
 
 
-def reshape(a, shape=None, order="C", *, newshape=None, copy=None):  # noqa: A002
-    """`copy` (array API): arrays are immutable, so a reshape never needs one; copy=True still
-    returns a new Array object."""
-    if shape is None:
-        shape = newshape
-    if copy:
-        return reshape(_copy_with_weak(a, a.aval.weak_type) if is_array(a) else a, shape, order)
-    a = asarray_any(a)
-    if order not in ("C", "F", "A", "K"):
-        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
-    if order in ("A", "K"):
-        raise NotImplementedError(f"np.reshape order={order} is not implemented.")
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
-    if order == "F":  # column-major: reverse the axes, reshape row-major, reverse back
-        return transpose(reshape(transpose(a), tuple(reversed(shape))))
-    if shape.count(-1) > 1:
-        raise ValueError("can only specify one unknown dimension")
-    if -1 in shape:
-        known = int(np.prod([d for d in shape if d != -1]))
-        if known == 0 or a.size % known:
-            raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape {shape}")
-        shape = tuple(a.size // known if d == -1 else d for d in shape)
-    if int(np.prod(shape, dtype=np.int64)) != a.size:
-        raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape {shape}")
-    if shape == a.shape:
-        return a
-    return with_weak(bind("reshape", a, new_sizes=shape), a.aval.weak_type)
-
-
-def ravel(a, order="C"):
-    a = asarray_any(a)
-    if order == "K":
-        raise NotImplementedError("Ravel not implemented for order='K'.")
-    return reshape(a, (a.size,), order=order)
-
-
-def transpose(a, axes=None):
-    a = asarray_any(a)
-    perm = tuple(reversed(range(a.ndim))) if axes is None else tuple(canonical_axis(x, a.ndim) for x in axes)
-    if sorted(perm) != list(range(a.ndim)):
-        raise ValueError(f"axes {axes} don't match array of dimension {a.ndim}")
-    if perm == tuple(range(a.ndim)):
-        return a
-    return with_weak(bind("transpose", a, permutation=perm), a.aval.weak_type)
-
-
 def permute_dims(a, axes):
     return transpose(a, axes)
 
@@ -78,43 +42,6 @@ def swapaxes(a, axis1, axis2):
     i, j = canonical_axis(axis1, a.ndim), canonical_axis(axis2, a.ndim)
     perm[i], perm[j] = perm[j], perm[i]
     return transpose(a, perm)
-
-
-def moveaxis(a, source, destination):
-    a = asarray_any(a)
-    src = canonical_axes(source, a.ndim)
-    dst = canonical_axes(destination, a.ndim)
-    if len(src) != len(dst):
-        raise ValueError("`source` and `destination` arguments must have the same number of elements")
-    order = [i for i in range(a.ndim) if i not in src]
-    for d, s in sorted(zip(dst, src)):
-        order.insert(d, s)
-    return transpose(a, order)
-
-
-def expand_dims(a, axis):
-    a = asarray_any(a)
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    n = a.ndim + len(axes)
-    axes = sorted(canonical_axis(x, n) for x in axes)
-    shape = list(a.shape)
-    for ax in axes:
-        shape.insert(ax, 1)
-    return reshape(a, tuple(shape))
-
-
-def squeeze(a, axis=None):
-    a = asarray_any(a)
-    if axis is None:
-        axes = tuple(i for i, d in enumerate(a.shape) if d == 1)
-    else:
-        axes = canonical_axes(axis, a.ndim)
-        for i in axes:
-            if a.shape[i] != 1:
-                raise ValueError(
-                    f"cannot select an axis to squeeze out which has size not equal to one, got shape={a.shape} and dimensions={axes}"
-                )
-    return reshape(a, tuple(d for i, d in enumerate(a.shape) if i not in axes))
 
 
 def broadcast_to(a, shape):
@@ -159,52 +86,7 @@ def atleast_3d(*arys):
     return out[0] if len(out) == 1 else out
 
 
-def concatenate(arrays, axis=0, dtype=None):
-    if not len(arrays):
-        raise ValueError("Need at least one array to concatenate.")
-    if axis is None:
-        arrays = [ravel(a) for a in arrays]
-        axis = 0
-    arrs, dt, weak = _promote_no_broadcast(arrays)
-    if dtype is not None:
-        from ._util import convert
-
-        arrs = [convert(a, dtype) for a in arrs]
-    nd = arrs[0].ndim
-    if nd == 0:
-        raise ValueError("Zero-dimensional arrays cannot be concatenated.")
-    for a in arrs:
-        if a.ndim != nd:
-            raise ValueError(f"all the input arrays must have same number of dimensions, got {[x.ndim for x in arrs]}")
-    ax = canonical_axis(axis, nd)
-    arrs = [a for a in arrs if a.shape[ax] != 0] or arrs[:1]
-    if len(arrs) == 1:
-        return arrs[0]
-    return with_weak(bind("concatenate", *arrs, dimension=ax), weak)
-
-
-def _promote_no_broadcast(arrays):
-    from irjax import dtypes
-
-    from ._util import convert
-
-    dt, weak = dtypes.result_type(*arrays, return_weak_type_flag=True)
-    return [convert(asarray_any(a), dt, weak) for a in arrays], dt, weak
-
-
 concat = concatenate
-
-
-def stack(arrays, axis=0, dtype=None):
-    if not len(arrays):
-        raise ValueError("Need at least one array to stack.")
-    arrs = [asarray_any(a) for a in arrays]
-    shp = arrs[0].shape
-    for a in arrs:
-        if a.shape != shp:
-            raise ValueError("All input arrays must have the same shape.")
-    ax = canonical_axis(axis, len(shp) + 1)
-    return concatenate([expand_dims(a, ax) for a in arrs], axis=ax, dtype=dtype)
 
 
 def hstack(tup, dtype=None):
