@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 from irjax import dtypes
+from irjax.array import from_numpy as _from_numpy
 from irjax.core import Tracer, bind
-from irjax.operands import _like, array, asarray, full, full_like, zeros_like  # noqa: F401  (moved below lax)
+from irjax.errors import ConcretizationTypeError as _ConcretizationTypeError
+from irjax.operands import _like, array, asarray, full, full_like, moveaxis, zeros_like  # noqa: F401  (moved below lax)
 
 from ._util import asarray_any, broadcast_to, convert
 
@@ -39,9 +41,7 @@ def empty_like(a, dtype=None, shape=None):
 def arange(start, stop=None, step=None, dtype=None):
     for v in (start, stop, step):
         if isinstance(v, Tracer):
-            from irjax.errors import ConcretizationTypeError
-
-            raise ConcretizationTypeError(v, "It arose in the jnp.arange argument; arange needs concrete bounds.")
+            raise _ConcretizationTypeError(v, "It arose in the jnp.arange argument; arange needs concrete bounds.")
     if stop is None:
         start, stop = 0, start
     step = 1 if step is None else step
@@ -58,9 +58,8 @@ def arange(start, stop=None, step=None, dtype=None):
         if start != 0:
             out = out + np.asarray(start, dt)
         return out
-    from irjax.array import from_numpy
 
-    return from_numpy(np.arange(start, stop, step).astype(dt))
+    return _from_numpy(np.arange(start, stop, step).astype(dt))
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
@@ -82,15 +81,11 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
             step = delta / np.asarray(div, compute)
             out = s + iota * step
             if endpoint and num > 1:
-                from .indexing import set_last
-
-                out = set_last(out, broadcast_to(stop_a, (1,) + bshape))
+                out = _set_last(out, broadcast_to(stop_a, (1,) + bshape))
         else:
             out = s
         out = convert(out, dt)
     if axis != 0 and out.ndim > 1:
-        from .shape import moveaxis
-
         out = moveaxis(out, 0, axis)
     if retstep:
         return out, (stop_a - start_a) / div if div > 0 else np.nan
@@ -121,15 +116,11 @@ def tri(N, M=None, k=0, dtype=None):
 
 
 def tril(m, k=0):
-    from .ufuncs import where
-
     m = asarray_any(m)
     return where(tri(m.shape[-2], m.shape[-1], k, bool), m, zeros_like(m))
 
 
 def triu(m, k=0):
-    from .ufuncs import where
-
     m = asarray_any(m)
     return where(tri(m.shape[-2], m.shape[-1], k - 1, bool), zeros_like(m), m)
 
@@ -158,8 +149,6 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
 
 def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
     """base ** linspace(start, stop, num)."""
-    from .ufuncs import power
-
     y = linspace(start, stop, num, endpoint=endpoint, axis=axis)
     out = power(asarray(base, dtype=y.dtype), y)
     return out.astype(dtype) if dtype is not None else out
@@ -167,9 +156,6 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
 
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """Numbers spaced evenly on a log scale between start and stop (same signs)."""
-    from .ufuncs import abs as _abs
-    from .ufuncs import exp, log, sign
-
     start, stop = asarray(start), asarray(stop)
     s = sign(start)
     y = exp(linspace(log(_abs(start)), log(_abs(stop)), num, endpoint=endpoint, axis=axis))
@@ -229,8 +215,6 @@ def fromfunction(function, shape, *, dtype=float, **kwargs):
 
 
 def vander(x, N=None, increasing=False):
-    from .ufuncs import power
-
     x = asarray(x)
     if x.ndim != 1:
         raise ValueError("x must be a one-dimensional array")
@@ -239,3 +223,16 @@ def vander(x, N=None, increasing=False):
     if not increasing:
         p = p[::-1]
     return power(x[:, None], asarray(p.astype(np.int32))[None, :])
+
+
+# mutually recursive siblings (creation, ufuncs, shape, indexing, reductions, sorting call each
+# other): bound at the end, after every definition here, so any of them may be imported first
+from .indexing import set_last as _set_last  # noqa: E402
+from .ufuncs import abs as _abs  # noqa: E402
+from .ufuncs import (  # noqa: E402
+    exp,
+    log,
+    power,
+    sign,
+    where,
+)

@@ -15,7 +15,7 @@ from irjax.operands import (  # noqa: F401  (moved below lax)
     transpose,
 )
 
-from ._util import asarray_any, canonical_axes, canonical_axis, with_weak
+from ._util import asarray_any, canonical_axes, canonical_axis, convert, with_weak
 from ._util import broadcast_to as _broadcast_to
 
 
@@ -111,8 +111,6 @@ def column_stack(tup):
 
 
 def split(ary, indices_or_sections, axis=0):
-    from .indexing import slice_axis
-
     a = asarray_any(ary)
     ax = canonical_axis(axis, a.ndim)
     n = a.shape[ax]
@@ -173,7 +171,6 @@ def repeat(a, repeats, axis=None, total_repeat_length=None):
         return reshape(b, a.shape[:ax] + (a.shape[ax] * r,) + a.shape[ax + 1 :])
     reps = np.asarray(repeats)
     idx = np.repeat(np.arange(a.shape[ax]), reps)
-    from .indexing import take
 
     return take(a, idx, axis=ax)
 
@@ -206,7 +203,6 @@ def roll(a, shift, axis=None):
         return reshape(roll(ravel(a), shift, 0), a.shape)
     shifts = (shift,) if isinstance(shift, int) else tuple(shift)
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    from .indexing import slice_axis
 
     for s, ax in zip(shifts, axes):
         ax = canonical_axis(ax, a.ndim)
@@ -236,15 +232,11 @@ def pad(array, pad_width, mode="constant", constant_values=0):
         (a.ndim, 2),
     )
     if mode == "constant":
-        from ._util import convert
-
         pv = convert(asarray_any(constant_values), a.dtype)
         if pv.ndim:
             raise NotImplementedError("per-axis constant_values")
         return bind("pad", a, pv, padding_config=tuple((int(lo), int(hi), 0) for lo, hi in pw))
     if mode in ("edge", "wrap", "reflect", "symmetric"):
-        from .indexing import take
-
         for ax in range(a.ndim):
             lo, hi = int(pw[ax][0]), int(pw[ax][1])
             if not lo and not hi:
@@ -266,14 +258,10 @@ def pad(array, pad_width, mode="constant", constant_values=0):
 
 
 def diagonal(a, offset=0, axis1=0, axis2=1):
-    from .indexing import take_along_last_two
-
     return take_along_last_two(moveaxis(asarray_any(a), (axis1, axis2), (-2, -1)), offset)
 
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
-    from .reductions import sum as _sum
-
     return _sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 
 
@@ -281,9 +269,6 @@ def diag(v, k=0):
     """A 1-D v placed on the k-th diagonal of a square matrix, or the k-th diagonal of a 2-D v."""
     v = asarray_any(v)
     if v.ndim == 1:
-        from .creation import eye
-        from .ufuncs import where
-
         n = v.shape[0] + abs(k)
         vv = pad(v, (0, abs(k)))  # length n; row i (k >= 0) or column j (k < 0) holds v[i] / v[j]
         vv = reshape(vv, (n, 1)) if k >= 0 else reshape(vv, (1, n))
@@ -334,8 +319,6 @@ def ediff1d(ary, to_end=None, to_begin=None):
 
 
 def _as(x, dtype):
-    from ._util import convert
-
     return convert(asarray_any(x), dtype)
 
 
@@ -366,8 +349,6 @@ def _static_indices(obj, n, what):
 
 def delete(arr, obj, axis=None, *, assume_unique_indices=False):
     """arr without the entries at the (static) positions obj along axis."""
-    from .indexing import take
-
     a = asarray_any(arr)
     if axis is None:
         a, axis = ravel(a), 0
@@ -380,8 +361,6 @@ def delete(arr, obj, axis=None, *, assume_unique_indices=False):
 
 def insert(arr, obj, values, axis=None):
     """values inserted before the (static) positions obj along axis."""
-    from ._util import convert
-
     a = asarray_any(arr)
     if axis is None:
         a, axis = ravel(a), 0
@@ -408,7 +387,6 @@ def insert(arr, obj, values, axis=None):
     # stable order: originals at i, inserted items just before original positions[j]
     order = sorted([(i, 1, i) for i in range(n)] + [(int(p), 0, n + j) for j, p in enumerate(positions)])
     src = np.array([k for _, _, k in order], np.int32)
-    from .indexing import take
 
     return take(concatenate([a, v], axis=ax), src, axis=ax)
 
@@ -435,3 +413,15 @@ def rollaxis(a, axis, start=0):
     if ax < start:
         start -= 1
     return moveaxis(a, ax, start)
+
+
+# mutually recursive siblings (creation, ufuncs, shape, indexing, reductions, sorting call each
+# other): bound at the end, after every definition here, so any of them may be imported first
+from .creation import eye  # noqa: E402
+from .indexing import (  # noqa: E402
+    slice_axis,
+    take,
+    take_along_last_two,
+)
+from .reductions import sum as _sum  # noqa: E402
+from .ufuncs import where  # noqa: E402
