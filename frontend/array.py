@@ -37,7 +37,7 @@ class Array(ArrayMethods):
         if self._buf is None:
             if self._lazy is DELETED:
                 raise RuntimeError(f"Array has been deleted with shape={self.aval.str_short()}.")
-            lazy.materialize(self)
+            _materialize(self)
         return self._buf
 
     def delete(self) -> None:
@@ -202,4 +202,14 @@ def from_numpy(value, weak_type=False, device=None, dtype=None) -> Array:
     return Array(dev.put(host), ShapedArray(host.shape, host.dtype, weak_type), dev, host)
 
 
-from . import lazy  # noqa: E402  (lazy.py imports Array from here)
+def _no_pending(a) -> None:
+    raise RuntimeError("a pending Array without irjax.lazy loaded")
+
+
+# lazy.materialize: irjax.lazy (above this module) registers it; only lazy makes pending arrays
+_materialize = _no_pending
+
+
+def set_materialize(fn) -> None:
+    global _materialize
+    _materialize = fn

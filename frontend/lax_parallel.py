@@ -15,6 +15,7 @@ from . import dtypes, tree_util
 from .axis_env import axis_names as _names
 from .axis_env import bound_size as _size
 from .core import Tracer, bind
+from .dispatch import apply_primitive as _eager  # noqa: F401  (loads dispatch: it registers eager bind)
 
 __all__ = [
     "all_gather",

@@ -21,6 +21,9 @@ from irjax.dialects import builder
 from irjax.dialects.func import FuncBuilder, new_module
 from irjax.dialects.registry import get as _prim
 
+from .array import DELETED as _DELETED
+from .array import Array as _Array
+from .array import set_materialize
 from .core import ShapedArray, locked
 
 enabled = os.environ.get("IRJAX_EAGER_FUSION", "1") not in ("0", "false")
@@ -266,8 +269,8 @@ def _compile(nodes, parts, leaves, live, device):
     return compile_function(module, "main", device)
 
 
-from .array import DELETED as _DELETED  # noqa: E402  (array.py imports this module first)
-from .array import Array as _Array  # noqa: E402
-
 _ref = weakref.ref
 _refcount = sys.getrefcount
+
+
+set_materialize(materialize)  # Array._bv runs pending ops through this module
