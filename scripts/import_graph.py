@@ -20,7 +20,10 @@ REPO = Path(__file__).resolve().parent.parent
 # left out of the cycle check (LATE_BOUND marks the two that point up the layering on purpose).
 ALLOWED_LOCAL = {
     # late-bound upward references (the package's lazy facades work the same way)
-    ("irjax.array_methods", "irjax.numpy"): "Array operators are irjax.numpy functions (as JAX's); numpy sits above Array",
+    (
+        "irjax.array_methods",
+        "irjax.numpy",
+    ): "Array operators are irjax.numpy functions (as JAX's); numpy sits above Array",
     ("irjax.sharding", "irjax.placement"): "irjax.sharding.reshard (module __getattr__): placement builds on sharding",
     # optional at run time: a runtime-only install has no compiler, and cache hits never need it
     ("irjax.runtime.compiler", "iree"): "iree.compiler is needed on a compile-cache miss only",
