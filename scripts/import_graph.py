@@ -190,15 +190,11 @@ def build(repo: Path = REPO) -> Graph:
 
 
 def allowed(li: LocalImport) -> bool:
-    """Whether a function-local import is on ALLOWED_LOCAL (every package module it reaches, every
-    outside package it names)."""
-    keys = [t for t in li.targets if t not in _ancestors_of(li)] + list(li.names)
+    """Whether a function-local import is on ALLOWED_LOCAL: every module it names (not the packages
+    that enclose them, which importing it runs too) and every outside package it names."""
+    enclosing = {".".join(t.split(".")[:i]) for t in li.targets for i in range(1, t.count(".") + 1)}
+    keys = [t for t in li.targets if t not in enclosing] + list(li.names)
     return bool(keys) and all((li.module, k) in ALLOWED_LOCAL or (li.module, "*") in ALLOWED_LOCAL for k in keys)
-
-
-def _ancestors_of(li: LocalImport) -> set:
-    parts = li.targets[-1].split(".") if li.targets else []
-    return {".".join(parts[:i]) for i in range(1, len(parts))}
 
 
 def layered_edges(g: Graph) -> dict[str, set[str]]:

@@ -225,8 +225,8 @@ def vander(x, N=None, increasing=False):
     return power(x[:, None], asarray(p.astype(np.int32))[None, :])
 
 
-# mutually recursive siblings (creation, ufuncs, shape, indexing, reductions, sorting call each
-# other): bound at the end, after every definition here, so any of them may be imported first
+# mutually recursive siblings (creation, ufuncs, indexing and reductions call each other):
+# bound at the end, after every definition here, so any of them may be imported first
 from .indexing import set_last as _set_last  # noqa: E402
 from .ufuncs import abs as _abs  # noqa: E402
 from .ufuncs import (  # noqa: E402

@@ -555,8 +555,8 @@ def _scatter(x, idx, values, kind, mode=None):
     return with_weak(out, weak)
 
 
-# mutually recursive siblings (creation, ufuncs, shape, indexing, reductions, sorting call each
-# other): bound at the end, after every definition here, so any of them may be imported first
+# mutually recursive siblings (creation, ufuncs, indexing and reductions call each other):
+# bound at the end, after every definition here, so any of them may be imported first
 from .creation import arange, full  # noqa: E402
 from .reductions import cumsum  # noqa: E402
 from .ufuncs import add, less, negative, power, true_divide, where  # noqa: E402

@@ -267,7 +267,7 @@ def median(a, axis=None, keepdims=False):
     if axis is None:
         a, axis = a.reshape((a.size,)), 0
     ax = canonical_axis(axis, a.ndim)
-    s = sort(a, ax)
+    (s,) = bind("sort", a, dimension=ax, num_keys=1, is_stable=True)  # jnp.sort (sorting.py sits above)
     n = a.shape[ax]
 
     lo = take(s, (n - 1) // 2, axis=ax, mode="clip")
@@ -281,10 +281,9 @@ def ptp(a, axis=None, keepdims=False):
     return max(a, axis, keepdims=keepdims) - min(a, axis, keepdims=keepdims)
 
 
-# mutually recursive siblings (creation, ufuncs, shape, indexing, reductions, sorting call each
-# other): bound at the end, after every definition here, so any of them may be imported first
+# mutually recursive siblings (creation, ufuncs, indexing and reductions call each other):
+# bound at the end, after every definition here, so any of them may be imported first
 from . import ufuncs  # noqa: E402
 from .indexing import take  # noqa: E402
-from .sorting import sort  # noqa: E402
 from .ufuncs import exp, imag, isfinite, log, real, sqrt, where  # noqa: E402
 from .ufuncs import where as _where  # noqa: E402

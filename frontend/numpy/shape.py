@@ -17,6 +17,14 @@ from irjax.operands import (  # noqa: F401  (moved below lax)
 
 from ._util import asarray_any, canonical_axes, canonical_axis, convert, with_weak
 from ._util import broadcast_to as _broadcast_to
+from .creation import eye
+from .indexing import (
+    slice_axis,
+    take,
+    take_along_last_two,
+)
+from .reductions import sum as _sum
+from .ufuncs import where
 
 
 def shape(a):
@@ -413,15 +421,3 @@ def rollaxis(a, axis, start=0):
     if ax < start:
         start -= 1
     return moveaxis(a, ax, start)
-
-
-# mutually recursive siblings (creation, ufuncs, shape, indexing, reductions, sorting call each
-# other): bound at the end, after every definition here, so any of them may be imported first
-from .creation import eye  # noqa: E402
-from .indexing import (  # noqa: E402
-    slice_axis,
-    take,
-    take_along_last_two,
-)
-from .reductions import sum as _sum  # noqa: E402
-from .ufuncs import where  # noqa: E402

@@ -8,6 +8,13 @@ from irjax.errors import ConcretizationTypeError
 from irjax.operands import asarray, concatenate
 
 from ._util import asarray_any, canonical_axis
+from .creation import arange, full
+from .indexing import take
+from .reductions import any as _any
+from .reductions import cumsum
+from .reductions import sum as _sum
+from .shape import flip
+from .ufuncs import isnan, less, less_equal, logical_and, logical_not, not_equal, subtract, where
 
 
 def sort(a, axis=-1, kind=None, order=None, stable=True, descending=False):
@@ -184,14 +191,3 @@ def _starts(s, equal_nan=False):
     if equal_nan and s.dtype.kind in "fcV":
         new = logical_and(new, logical_not(logical_and(isnan(s[1:]), isnan(s[:-1]))))
     return concatenate([asarray_any(np.array([True])), new])
-
-
-# mutually recursive siblings (creation, ufuncs, shape, indexing, reductions, sorting call each
-# other): bound at the end, after every definition here, so any of them may be imported first
-from .creation import arange, full  # noqa: E402
-from .indexing import take  # noqa: E402
-from .reductions import any as _any  # noqa: E402
-from .reductions import cumsum  # noqa: E402
-from .reductions import sum as _sum  # noqa: E402
-from .shape import flip  # noqa: E402
-from .ufuncs import isnan, less, less_equal, logical_and, logical_not, not_equal, subtract, where  # noqa: E402

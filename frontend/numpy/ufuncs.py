@@ -720,8 +720,8 @@ def select(condlist, choicelist, default=0):
     return out
 
 
-# mutually recursive siblings (creation, ufuncs, shape, indexing, reductions, sorting call each
-# other): bound at the end, after every definition here, so any of them may be imported first
+# mutually recursive siblings (creation, ufuncs, indexing and reductions call each other):
+# bound at the end, after every definition here, so any of them may be imported first
 from .creation import ones_like  # noqa: E402
 from .indexing import nonzero  # noqa: E402
 from .reductions import any as _any  # noqa: E402
