@@ -7,15 +7,19 @@ import functools
 import inspect
 
 import numpy as np
+from irjax.dialects.mlir import enter
 from irjax.passes.autodiff import grad_function, jvp_function, vjp_function
 from irjax.passes.batching import batch_function
 
 from . import dtypes, placement, tree_util
 from .array import Array
 from .axis_env import axis_frame, bound_axes
-from .core import ShapedArray, Tracer, aval_of, current_trace, ir_lock
+from .core import ShapedArray, Tracer, aval_of, bind, current_trace, ir_lock
 from .core import _state as _trace_state  # (hot path: .stack is empty outside any trace)
+from .device_api import default_device
 from .dispatch import run_exact, run_traced
+from .operands import moveaxis, zeros_like
+from .stages import Lowered, ShapeDtypeStruct
 from .tracing import Traced, call_function, trace_function
 
 # ---- jit ------------------------------------------------------------------------------------
@@ -173,8 +177,6 @@ class Jitted:
         return tree_util.tree_unflatten(tr.out_tree, outs)
 
     def lower(self, *args, **kwargs):
-        from .stages import Lowered
-
         tr, _ = self._trace(args, kwargs)
         return Lowered(tr)
 
@@ -214,8 +216,6 @@ class _JittedOnDevice(Jitted):
     """jit(f, device=d) / jit(f, backend='vulkan'): runs with `d` as the default device."""
 
     def __call__(self, *args, **kwargs):
-        from .device_api import default_device
-
         with default_device(self._device):
             return super().__call__(*args, **kwargs)
 
@@ -453,9 +453,7 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, redu
 
 
 def _zeros_like_value(x):
-    from . import numpy as jnp
-
-    return jnp.zeros_like(x)
+    return zeros_like(x)
 
 
 def jvp(fun, primals, tangents, has_aux=False):
@@ -660,14 +658,13 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         outs = call_function(tr.module, bname, list(leaves) + tr.captured, out_avals)
         out_tree_val = tree_util.tree_unflatten(tr.out_tree, outs)
         o_axes = _broadcast_prefix(out_axes, out_tree_val, "out_axes")
-        from . import numpy as jnp
 
         moved = []
         for o, ax in zip(outs, o_axes):
             if ax is None:
                 moved.append(o[0])
             else:
-                moved.append(o if ax in (0, -o.ndim) else jnp.moveaxis(o, 0, ax))
+                moved.append(o if ax in (0, -o.ndim) else moveaxis(o, 0, ax))
         return tree_util.tree_unflatten(tr.out_tree, moved)
 
     functools.update_wrapper(vmapped, fun, updated=())
@@ -810,8 +807,6 @@ class JxModule:
 
     @property
     def text(self) -> str:
-        from irjax.dialects.mlir import enter
-
         with ir_lock, enter():
             return str(self.traced.module)
 
@@ -830,8 +825,6 @@ def make_jaxpr(fun, static_argnums=()):
 
 
 def eval_shape(fun, *args, **kwargs):
-    from .stages import ShapeDtypeStruct
-
     def to_aval(x):
         if isinstance(x, ShapeDtypeStruct):
             return ShapedArray(tuple(x.shape), dtypes.canonicalize_dtype(x.dtype), bool(x.weak_type))
@@ -852,8 +845,6 @@ def block_until_ready(x):
 
 
 def stop_gradient(x):
-    from .core import bind
-
     return tree_util.tree_map(lambda v: bind("stop_gradient", v) if isinstance(v, Tracer) else v, x)
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from irjax.runtime.device import default_device
 
 from . import dtypes
-from .array_methods import ArrayMethods
+from .array_methods import ArrayMethods, _np
 from .core import ShapedArray
 from .sharding import Shard, SingleDeviceSharding
 
@@ -36,7 +37,7 @@ class Array(ArrayMethods):
         if self._buf is None:
             if self._lazy is DELETED:
                 raise RuntimeError(f"Array has been deleted with shape={self.aval.str_short()}.")
-            lazy.materialize(self)
+            _materialize(self)
         return self._buf
 
     def delete(self) -> None:
@@ -182,9 +183,7 @@ class Array(ArrayMethods):
         )
 
     def __array_namespace__(self, api_version=None):
-        from . import numpy as jnp
-
-        return jnp
+        return _np()
 
 
 def _rebuild(value, weak):
@@ -193,8 +192,6 @@ def _rebuild(value, weak):
 
 def from_numpy(value, weak_type=False, device=None, dtype=None) -> Array:
     """A new Array holding a copy of `value` (canonicalized: float64 -> float32 with x64 off)."""
-    from irjax.runtime.device import default_device
-
     arr = np.asarray(value)
     dt = dtypes.check_supported(dtype if dtype is not None else arr.dtype)
     if arr.dtype != dt:
@@ -205,4 +202,14 @@ def from_numpy(value, weak_type=False, device=None, dtype=None) -> Array:
     return Array(dev.put(host), ShapedArray(host.shape, host.dtype, weak_type), dev, host)
 
 
-from . import lazy  # noqa: E402  (lazy.py imports Array from here)
+def _no_pending(a) -> None:
+    raise RuntimeError("a pending Array without irjax.lazy loaded")
+
+
+# lazy.materialize: irjax.lazy (above this module) registers it; only lazy makes pending arrays
+_materialize = _no_pending
+
+
+def set_materialize(fn) -> None:
+    global _materialize
+    _materialize = fn

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def _np():
+    # Array's operators and methods are irjax.numpy functions (as JAX's), and irjax.numpy sits above
+    # Array and Tracer: the one late-bound upward reference, so irjax.array and irjax.lax load alone
     from . import numpy as jnp
 
     return jnp
@@ -21,8 +25,6 @@ def _binop(name, reflected=False):
 
 
 def _is_operand(x):
-    import numpy as np
-
     return isinstance(x, (int, float, complex, bool, np.ndarray, np.generic)) or hasattr(x, "aval")
 
 
@@ -116,9 +118,7 @@ class ArrayMethods:
         return _np().invert(self)
 
     def __getitem__(self, idx):
-        from .numpy.indexing import getitem
-
-        return getitem(self, idx)
+        return _np().indexing.getitem(self, idx)
 
     def __setitem__(self, idx, value):
         raise TypeError(
@@ -129,9 +129,7 @@ class ArrayMethods:
 
     @property
     def at(self):
-        from .numpy.indexing import IndexUpdateHelper
-
-        return IndexUpdateHelper(self)
+        return _np().indexing.IndexUpdateHelper(self)
 
     @property
     def T(self):

@@ -14,6 +14,7 @@ from typing import Any
 
 from irjax.runtime import device as _device
 
+from . import device_api
 from . import dtypes as _dtypes
 
 _PRECISIONS = (
@@ -66,8 +67,6 @@ def _platforms(value):
 
 
 def _default_device(value):
-    from . import device_api
-
     device_api.set_default_device(value)
     return value
 

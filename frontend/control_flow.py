@@ -11,7 +11,9 @@ from irjax.dialects.func import build_func, emit_call, find_func, signature
 from irjax.dialects.mlir import enter
 
 from . import tree_util
-from .core import ShapedArray, Tracer, aval_of, current_trace
+from .api import vmap
+from .core import ShapedArray, Tracer, aval_of, bind, current_trace
+from .operands import asarray, asarray_any, concatenate, convert_element_type
 from .tracing import call_function, trace_function
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -79,14 +81,10 @@ def _promote_weak(init_avals, out_avals):
 
 
 def _cast(leaves, avals):
-    from . import lax
-
     out = []
     for x, a in zip(leaves, avals):
         if aval_of(x).dtype != a.dtype:
-            from .numpy._util import asarray_any
-
-            x = lax.convert_element_type(asarray_any(x), a.dtype)
+            x = convert_element_type(asarray_any(x), a.dtype)
         out.append(x)
     return out
 
@@ -108,9 +106,7 @@ def cond(pred, true_fun, false_fun, *operands, operand=None, **kwargs):
     if current_trace() is None:
         return _staged(lambda p, *ops: cond(p, true_fun, false_fun, *ops), (pred,) + tuple(operands), "cond")
     if pa.dtype != np.bool_:
-        from . import lax
-
-        pred = lax.ne(pred, np.zeros((), pa.dtype))
+        pred = bind("ne", asarray_any(pred), asarray_any(np.zeros((), pa.dtype)))  # lax.ne(pred, 0)
     return _branches(pred, [false_fun, true_fun], operands, "true_fun and false_fun")
 
 
@@ -133,10 +129,7 @@ def switch(index, branches, *operands, operand=None):
         return branches[0](*operands)
     if current_trace() is None:
         return _staged(lambda i, *ops: switch(i, branches, *ops), (index,) + tuple(operands), "switch")
-    from . import lax
-    from .numpy._util import asarray_any
-
-    index = lax.convert_element_type(asarray_any(index), np.int32)
+    index = convert_element_type(asarray_any(index), np.int32)
     return _branches(index, branches, operands, "branch 0 and {i}")
 
 
@@ -240,8 +233,6 @@ def _concrete_int(x):
 def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     """for i in range(lower, upper): val = body_fun(i, val). Static bounds become a scan (so
     reverse mode works, as JAX); traced bounds a while_loop."""
-    from . import numpy as jnp
-
     for b in (lower, upper):
         if not np.issubdtype(aval_of(b).dtype, np.integer):
             raise TypeError(f"lower and upper arguments to fori_loop must have integer dtypes, got {aval_of(b).dtype}")
@@ -264,8 +255,8 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
         i, u, x = c
         return i + np.array(1, dt), u, body_fun(i, x)
 
-    lower = jnp.asarray(lower, dt)
-    upper = jnp.asarray(upper, dt)
+    lower = asarray(lower, dt)
+    upper = asarray(upper, dt)
     return while_loop(cond_fun, body, (lower, upper, init_val))[2]
 
 
@@ -348,8 +339,6 @@ def map(f, xs, *, batch_size=None):  # noqa: A001  (lax.map)
         return scan(lambda _, x: ((), f(x)), (), xs)[1]
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
-    from .api import vmap
-
     leaves = tree_util.tree_leaves(xs)
     if not leaves:
         raise ValueError("lax.map with batch_size needs at least one array in xs")
@@ -366,6 +355,4 @@ def map(f, xs, *, batch_size=None):  # noqa: A001  (lax.map)
         parts.append(vf(tree_util.tree_map(lambda x: x[full * bs :], xs)))
     if len(parts) == 1:
         return parts[0]
-    from . import numpy as jnp
-
-    return tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), parts[0], parts[1])
+    return tree_util.tree_map(lambda a, b: concatenate([a, b]), parts[0], parts[1])

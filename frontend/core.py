@@ -280,7 +280,20 @@ def is_tracer(x) -> bool:
 # ---- bind -----------------------------------------------------------------------------------
 
 
-_apply = None  # dispatch.apply_primitive, imported on first eager use
+def _no_dispatch(name, args, params):
+    raise RuntimeError(
+        f"irjax.core.bind({name!r}) outside a trace: irjax.dispatch is not loaded (it registers eager execution)"
+    )
+
+
+# dispatch.apply_primitive, registered by irjax.dispatch when it loads (core sits below dispatch);
+# every module that binds primitives imports dispatch, directly or through irjax.operands
+_apply = _no_dispatch
+
+
+def set_eager_apply(fn) -> None:
+    global _apply
+    _apply = fn
 
 
 def bind(name: str, *args, **params):
@@ -291,9 +304,6 @@ def bind(name: str, *args, **params):
     """
     stack = _state.stack
     if not stack:
-        global _apply
-        if _apply is None:
-            from .dispatch import apply_primitive as _apply
         return _apply(name, args, params)
     trace = stack[-1]
     vals = [trace.to_value(a) for a in args]

@@ -13,6 +13,7 @@ from irjax.dialects.mlir import enter
 
 from . import dtypes, tree_util
 from .core import ShapedArray, Tracer, aval_of, current_trace
+from .operands import asarray, full
 from .tracing import call_function, trace_function
 
 
@@ -68,9 +69,7 @@ def _wrapper(module, base: str, callee: str, arg_avals, pick) -> str:
 
 
 def _zeros(a):
-    from . import numpy as jnp
-
-    return jnp.zeros(a.shape, a.dtype)
+    return full(a.shape, 0, a.dtype)  # jnp.zeros
 
 
 def _emit(trace, name, operands, out_avals, out_tree, n_args, **callees):
@@ -193,10 +192,8 @@ class custom_jvp(_CustomFunction):
                         f"and dtypes, but got {pa.str_short()} and {ta.str_short()} for an output of type "
                         f"{want.str_short()}."
                     )
-            from . import numpy as jnp
-
-            p_leaves = [jnp.asarray(p, dtype=a.dtype) for p, a in zip(p_leaves, out_avals)]
-            t_leaves = [jnp.asarray(t, dtype=a.dtype) for t, a in zip(t_leaves, out_avals)]
+            p_leaves = [asarray(p, dtype=a.dtype) for p, a in zip(p_leaves, out_avals)]
+            t_leaves = [asarray(t, dtype=a.dtype) for t, a in zip(t_leaves, out_avals)]
             return p_leaves + t_leaves
 
         dyn_tree = tree_util.tree_structure((sp.dyn, sp.dyn))
@@ -298,9 +295,7 @@ class custom_vjp(_CustomFunction):
                             f"Custom VJP bwd rule must produce an output with a shape matching the "
                             f"corresponding primal input: expected {xa.str_short()}, got {ca.str_short()}."
                         )
-                    from . import numpy as jnp
-
-                    out.append(jnp.asarray(c, dtype=xa.dtype))
+                    out.append(asarray(c, dtype=xa.dtype))
             return out
 
         b_tree = tree_util.tree_structure(([0] * len(res_avals), [0] * k))

@@ -10,6 +10,7 @@ import numpy as np
 from irjax.runtime import device as _rt
 
 from . import distributed, placement, sharded, tree_util
+from .array import Array, from_numpy
 from .sharding import Sharding, SingleDeviceSharding
 
 Device = _rt.Device
@@ -98,8 +99,6 @@ def set_default_device(device) -> None:
 
 def transfer(a, device):
     """`a` (an Array) copied to `device`; the same Array if it is there already."""
-    from .array import Array
-
     if a._device is device or a._device == device:
         return a
     host = np.asarray(a)
@@ -143,8 +142,6 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
     """Copy `x` (a pytree) to `device`; the result is committed to it. device=None: the default
     device, uncommitted (like JAX). `device` may be a Sharding (a NamedSharding puts each shard on
     its device), or a pytree prefix of `x` of them."""
-    from .array import Array, from_numpy
-
     if device is not None and not isinstance(device, (Sharding, _rt.Device, str)):
         shardings = placement.broadcast_shardings(device, x, "device_put's device")
         leaves, tree = tree_util.tree_flatten(x)

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 from irjax.dialects import builder, registry
-from irjax.dialects.func import FuncBuilder, find_func, new_module, parse_module, signature
-from irjax.dialects.mlir import enter
+from irjax.dialects.func import FuncBuilder, find_func, func_names, new_module, parse_module, reachable, signature
+from irjax.dialects.mlir import enter, ir
 from irjax.passes.generalize_shapes import generalize as generalize_shapes
 from irjax.passes.registry import passes as _passes
 from irjax.passes.registry import run_pipeline
+from irjax.runtime.compiler import compile_stablehlo, matmul_heavy, needs_input_copies
+from irjax.runtime.device import default_device
+from irjax.runtime.executable import Executable, LoadError
 from irjax.runtime.targets import is_gpu_target, lowering_options
 
 from . import lazy
 from .array import Array, from_numpy
-from .core import ShapedArray, locked
+from .core import ShapedArray, aval_of, locked, set_eager_apply
 from .device_api import place as _place
 from .device_api import transfer as _transfer
 
@@ -56,7 +59,6 @@ def _flat_ints(t: tuple) -> bool:
 def _as_array(x) -> Array:
     if isinstance(x, Array):
         return x
-    from .core import aval_of
 
     a = aval_of(x)
     return from_numpy(np.asarray(x, a.dtype), a.weak_type)
@@ -67,8 +69,6 @@ def compile_function(module, fname: str, device=None):
     """Lower a copy of `module` and compile it with @fname as the entry (exported as
     `exe.entry`). Symbols are renamed canonically first, so a re-traced identical
     function (fresh unique names) reuses the executable instead of recompiling."""
-    from irjax.runtime.device import default_device
-
     device = device or default_device()
     text = str(module)
     key = (text, fname, device)
@@ -109,9 +109,6 @@ _shape_variants: dict = {}  # (generic text, device) -> static texts seen for it
 
 
 def _executable(hlo_text: str, device):
-    from irjax.runtime.compiler import compile_stablehlo, matmul_heavy, needs_input_copies
-    from irjax.runtime.executable import Executable, LoadError
-
     key = (hlo_text, device)
     exe = _hlo_cache.get(key)
     if exe is None and device.platform == "cpu":
@@ -149,9 +146,6 @@ def _executable(hlo_text: str, device):
 def _canonical_names(module, entry):
     """@entry -> @main, other functions -> @f1, @f2, ... in module order; every symbol
     reference is rewritten to match."""
-    from irjax.dialects.func import func_names
-    from irjax.dialects.mlir import ir
-
     names = func_names(module)
     mapping, k = {}, 0
     for n in names:
@@ -181,8 +175,6 @@ def _canonical_names(module, entry):
 
 def _keep_only(module, fname):
     """Drop functions @fname does not reach (they would only cost compile time)."""
-    from irjax.dialects.func import func_names, reachable
-
     keep = set(reachable(module, [fname]))
     for n in func_names(module):
         if n not in keep:
@@ -285,3 +277,8 @@ def apply_primitive(name: str, args, params):
     bvs = exe.call("main", [a._bv for a in arrays], len(out_avals))
     res = [Array(bv, ShapedArray(o.shape, o.dtype, False), dev, committed=committed) for bv, o in zip(bvs, out_avals)]
     return res if registry.get(name).multiple_results else res[0]
+
+
+# core (bind) and lazy (fused graphs) sit below this module: they run eager work through it
+set_eager_apply(apply_primitive)
+lazy.set_compile_function(compile_function)

@@ -12,13 +12,9 @@ import os
 from typing import Any
 
 import numpy as np
+from ml_dtypes import bfloat16 as _bfloat16_type
 
-try:  # bfloat16 is optional.
-    from ml_dtypes import bfloat16 as _bfloat16_type
-
-    bfloat16: np.dtype | None = np.dtype(_bfloat16_type)
-except ImportError:  # pragma: no cover
-    bfloat16 = None
+bfloat16: np.dtype | None = np.dtype(_bfloat16_type)
 
 __all__ = [
     "bfloat16",

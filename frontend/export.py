@@ -12,13 +12,20 @@ import sys
 import time
 import types
 from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
+from irjax.dialects.func import parse_module
+from irjax.dialects.mlir import enter
+from irjax.passes.registry import run_pipeline
 from irjax.runtime import artifact as _art
+from irjax.runtime.compiler import check_target_cpu, compile_stablehlo, matmul_heavy, needs_input_copies, target_flags
 
 from . import tree_util
-from .core import locked
+from .api import Jitted, jit
+from .core import Tracer, locked
+from .dispatch import _keep_only
 
 __all__ = ["export", "Exported", "save", "tree_to_json", "stablehlo_entry"]
 
@@ -64,12 +71,6 @@ def _aval_json(a) -> dict:
 def stablehlo_entry(module, fname: str, chunk_scans: bool = True) -> str:
     """StableHLO text of a copy of `module` holding @fname (public) and what it calls
     (chunk_scans: long scans as chunked loops; for CPU-only targets, see control_flow.py)."""
-    from irjax.dialects.func import parse_module
-    from irjax.dialects.mlir import enter
-    from irjax.passes.registry import run_pipeline
-
-    from .dispatch import _keep_only
-
     with enter():
         text = str(module)
     m = parse_module(text)
@@ -109,8 +110,6 @@ def compile_targets(
     progress: Callable[[str], None] | None = None,
 ) -> tuple[dict, dict]:
     """{target: vmfb bytes} and {target: flags used}, through the compile cache."""
-    from irjax.runtime.compiler import check_target_cpu, compile_stablehlo, target_flags
-
     if target_cpu is not None and "llvm-cpu" in targets:
         check_target_cpu([f"--iree-llvmcpu-target-cpu={target_cpu}", *flags], source="target_cpu")
     vmfbs, used = {}, {}
@@ -129,8 +128,6 @@ def compile_targets(
 
 
 def _versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
     out = {}
     for key, pkg in (
         ("irjax_version", "irjax"),
@@ -288,8 +285,6 @@ def export(
     target_cpu: the CPU the llvm-cpu code may assume ("host" by default; "generic" or a named CPU
     for artifacts that move between machines). Static arguments are fixed at export time.
     """
-    from .api import Jitted, jit
-
     if isinstance(targets, str):
         targets = [targets]
     targets = list(targets)
@@ -298,10 +293,6 @@ def export(
     jitted = fun if isinstance(fun, Jitted) else jit(fun)
 
     def do_export(*args, **kwargs) -> Exported:
-        from irjax.runtime.compiler import matmul_heavy, needs_input_copies
-
-        from .core import Tracer
-
         tr, _ = jitted._trace(args, kwargs)
         dyn_args, dyn_kw, *_ = jitted._split(args, kwargs)
         in_tree = tree_util.tree_structure((dyn_args, dyn_kw))

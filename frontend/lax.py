@@ -5,15 +5,24 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes
+from .api import stop_gradient as _stop_gradient
 from .core import bind
+from .operands import asarray_any as _asarray_any
+from .operands import broadcast_to as _broadcast_to
+from .operands import convert as _convert
+from .operands import convert_element_type  # noqa: F401  (lax.convert_element_type)
+from .operands import expand_dims as _expand_dims
+from .operands import full as _full
+from .operands import full_like as _full_like
+from .operands import squeeze as _squeeze
+from .operands import with_weak as _with_weak
+from .operands import zeros_like as _zeros_like
 
 _ident = None
 
 
 def _arr(x, dtype=None):
-    from .numpy._util import asarray_any
-
-    return asarray_any(x, dtype)
+    return _asarray_any(x, dtype)
 
 
 def _same(x, y):
@@ -28,12 +37,10 @@ def _same(x, y):
     if x.dtype != y.dtype:
         raise TypeError(f"lax ops require arguments of one dtype, got {x.dtype.name} and {y.dtype.name}")
     if x.shape != y.shape:
-        from .numpy._util import broadcast_to
-
         if x.shape == ():
-            x = broadcast_to(x, y.shape)
+            x = _broadcast_to(x, y.shape)
         elif y.shape == ():
-            y = broadcast_to(y, x.shape)
+            y = _broadcast_to(y, x.shape)
         else:
             raise TypeError(f"lax ops require arguments of one shape, got {x.shape} and {y.shape}")
     return x, y
@@ -90,9 +97,8 @@ def round(x, rounding_method=0):  # noqa: A001
     x = _arr(x)
     if rounding_method in (1, "TO_NEAREST_EVEN"):
         return bind("round", x)
-    from . import numpy as jnp
-
-    return jnp.where(x >= 0, jnp.floor(x + 0.5), jnp.ceil(x - 0.5))
+    # jnp.where(x >= 0, floor(x + 0.5), ceil(x - 0.5)): one dtype and shape, so a select
+    return _with_weak(select(x >= 0, bind("floor", x + 0.5), bind("ceil", x - 0.5)), x.aval.weak_type)
 
 
 def integer_pow(x, y):
@@ -123,15 +129,7 @@ def clamp(min, x, max):  # noqa: A002
     x = _arr(x)
     lo = _arr(np.broadcast_to(np.asarray(min, x.dtype), x.shape)) if not hasattr(min, "aval") else min
     hi = _arr(np.broadcast_to(np.asarray(max, x.dtype), x.shape)) if not hasattr(max, "aval") else max
-    from .numpy._util import broadcast_to
-
-    return bind("clamp", broadcast_to(lo, x.shape), x, broadcast_to(hi, x.shape))
-
-
-def convert_element_type(operand, new_dtype):
-    x = _arr(operand)
-    dt = dtypes.canonicalize_dtype(new_dtype)
-    return x if x.dtype == dt else bind("convert_element_type", x, new_dtype=dt)
+    return bind("clamp", _broadcast_to(lo, x.shape), x, _broadcast_to(hi, x.shape))
 
 
 def bitcast_convert_type(operand, new_dtype):
@@ -160,15 +158,11 @@ def transpose(operand, permutation):
 
 
 def expand_dims(array, dimensions):
-    from . import numpy as jnp
-
-    return jnp.expand_dims(array, tuple(dimensions))
+    return _expand_dims(array, tuple(dimensions))
 
 
 def squeeze(array, dimensions):
-    from . import numpy as jnp
-
-    return jnp.squeeze(array, tuple(dimensions))
+    return _squeeze(array, tuple(dimensions))
 
 
 def _reduce(name):
@@ -337,27 +331,19 @@ cumsum, cumprod, cummax, cummin = (_cum(n) for n in ("cumsum", "cumprod", "cumma
 
 
 def full(shape, fill_value, dtype=None):
-    from . import numpy as jnp
-
-    return jnp.full(shape, fill_value, dtype)
+    return _full(shape, fill_value, dtype)
 
 
 def full_like(x, fill_value, dtype=None, shape=None):
-    from . import numpy as jnp
-
-    return jnp.full_like(x, fill_value, dtype, shape)
+    return _full_like(x, fill_value, dtype, shape)
 
 
 def zeros_like_array(x):
-    from . import numpy as jnp
-
-    return jnp.zeros_like(x)
+    return _zeros_like(x)
 
 
 def stop_gradient(x):
-    from .api import stop_gradient as sg
-
-    return sg(x)
+    return _stop_gradient(x)
 
 
 def gather(operand, start_indices, dimension_numbers, slice_sizes, **_):
@@ -451,20 +437,16 @@ def conj(x):
     """The complex conjugate; a real operand becomes complex first (as jax.lax.conj)."""
     x = _arr(x)
     if x.dtype.kind != "c":
-        from .numpy._util import convert
-
-        x = convert(x, dtypes.promote_types(x.dtype, np.complex64), x.aval.weak_type)
+        x = _convert(x, dtypes.promote_types(x.dtype, np.complex64), x.aval.weak_type)
     return bind("conj", x)
 
 
 def complex(x, y):  # noqa: A001
     """x + i y from real parts of one float dtype (Python scalars are weak, as in jax.lax)."""
-    from .numpy._util import with_weak
-
     x, y = _same(x, y)
     if x.dtype.kind != "f":
         raise TypeError(f"complex does not accept dtype {x.dtype.name}. Accepted dtypes are subtypes of floating.")
-    return with_weak(bind("complex", x, y), x.aval.weak_type and y.aval.weak_type)
+    return _with_weak(bind("complex", x, y), x.aval.weak_type and y.aval.weak_type)
 
 
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401,A004

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .core import bind
+from .operands import asarray_any
 
 __all__ = [
     "ConvDimensionNumbers",
@@ -45,8 +46,6 @@ class Precision(enum.Enum):
 
 
 def _arr(x):
-    from .numpy._util import asarray_any
-
     return asarray_any(x)
 
 

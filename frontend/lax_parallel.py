@@ -17,6 +17,7 @@ from .axis_env import axis_names as _names
 from .axis_env import bound_size as _size
 from .axis_env import process_mesh_of as _process_mesh
 from .core import Tracer, bind
+from .dispatch import apply_primitive as _eager  # noqa: F401  (loads dispatch: it registers eager bind)
 
 __all__ = [
     "all_gather",

@@ -13,6 +13,7 @@ from irjax.dialects.hlo import reducer_identity
 
 from .core import Tracer, bind
 from .lax_conv import padtype_to_pads
+from .operands import asarray_any
 
 __all__ = ["cumlogsumexp", "reduce_precision", "reduce_window"]
 
@@ -20,8 +21,6 @@ _KINDS = {"add": "sum", "max": "max", "maximum": "max", "min": "min", "minimum":
 
 
 def _arr(x, dtype=None):
-    from .numpy._util import asarray_any
-
     return asarray_any(x, dtype)
 
 

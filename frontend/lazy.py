@@ -21,6 +21,9 @@ from irjax.dialects import builder, registry
 from irjax.dialects.func import FuncBuilder, new_module
 from irjax.dialects.registry import get as _prim
 
+from .array import DELETED as _DELETED
+from .array import Array as _Array
+from .array import set_materialize
 from .core import ShapedArray, locked
 
 enabled = os.environ.get("IRJAX_EAGER_FUSION", "1") not in ("0", "false")
@@ -236,9 +239,21 @@ def _leaf_buffer(a):
     return a._donated if a._lazy is _DELETED else a._bv
 
 
-def _compile(nodes, parts, leaves, live, device):
-    from .dispatch import compile_function
+def _no_compiler(module, fname, device=None):
+    raise RuntimeError("irjax.lazy: irjax.dispatch registers the compiler (set_compile_function) when it loads")
 
+
+# dispatch.compile_function, registered by irjax.dispatch (which imports this module): graphs are only
+# recorded from dispatch, so it is always there when one runs
+compile_function = _no_compiler
+
+
+def set_compile_function(fn) -> None:
+    global compile_function
+    compile_function = fn
+
+
+def _compile(nodes, parts, leaves, live, device):
     module = new_module()
     fb = FuncBuilder(module, "main", [a.aval.shaped() for a in leaves])
     try:
@@ -254,8 +269,8 @@ def _compile(nodes, parts, leaves, live, device):
     return compile_function(module, "main", device)
 
 
-from .array import DELETED as _DELETED  # noqa: E402  (array.py imports this module first)
-from .array import Array as _Array  # noqa: E402
-
 _ref = weakref.ref
 _refcount = sys.getrefcount
+
+
+set_materialize(materialize)  # Array._bv runs pending ops through this module

@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 from irjax import dtypes, tree_util
+from irjax import numpy as jnp
+from irjax.array import from_numpy
 from irjax.core import Tracer, aval_of, bind, current_trace
 
 from . import xla_math
@@ -42,7 +44,6 @@ def value(x):
     t = current_trace()
     if t is not None:
         return t.constant(arr)
-    from irjax.array import from_numpy
 
     return from_numpy(arr, dtype=arr.dtype)
 
@@ -435,7 +436,6 @@ class PRNGKeyArray:
         data = self._base_array
         if self._is_concrete() and not any(hasattr(i, "aval") and isinstance(i, Tracer) for i in idx):
             host_idx = tuple(np.asarray(i) if hasattr(i, "aval") else i for i in full_idx)
-            from irjax.array import from_numpy
 
             return PRNGKeyArray(from_numpy(np.asarray(data)[host_idx], dtype=U32))
         return PRNGKeyArray(data[full_idx])
@@ -452,14 +452,12 @@ class PRNGKeyArray:
     def __eq__(self, other):
         if not isinstance(other, PRNGKeyArray):
             return NotImplemented
-        from irjax import numpy as jnp
 
         return jnp.all(jnp.equal(self._base_array, other._base_array), axis=-1)
 
     def __ne__(self, other):
         if not isinstance(other, PRNGKeyArray):
             return NotImplemented
-        from irjax import numpy as jnp
 
         return jnp.logical_not(self == other)
 

@@ -13,10 +13,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import ml_dtypes
 import numpy as np
 from irjax import dtypes as _dtypes
+from irjax import numpy as jnp
 from irjax.api import jit as _jit
+from irjax.array import from_numpy
 from irjax.core import Tracer, aval_of, bind
+from irjax.errors import ConcretizationTypeError
 
 from . import prng as _prng
 from .prng import (
@@ -96,8 +100,6 @@ KeyArray = PRNGKeyArray
 
 def _finfo(dtype):
     try:
-        import ml_dtypes
-
         return ml_dtypes.finfo(dtype)
     except (ImportError, ValueError, TypeError):  # pragma: no cover
         return np.finfo(dtype)
@@ -164,8 +166,6 @@ def _data(key: PRNGKeyArray):
 
 def _concrete_int(x, what):
     if isinstance(x, Tracer):
-        from irjax.errors import ConcretizationTypeError
-
         raise ConcretizationTypeError(x, f"The problem arose with {what}.")
     return int(np.asarray(x))
 
@@ -190,7 +190,6 @@ def _key(ctor_name, seed, impl):
         )
     if isinstance(seed, Tracer):
         return PRNGKeyArray(_jit_seed(seed))
-    from irjax.array import from_numpy
 
     if hasattr(seed, "aval"):
         if seed.dtype.kind not in "iu":
@@ -233,8 +232,6 @@ def wrap_key_data(key_bits_array, *, impl=None, dtype=None):
         raise TypeError("wrap_key_data expects uint32 key data, got a key array")
     x = key_bits_array
     if not hasattr(x, "aval"):
-        from irjax.array import from_numpy
-
         x = from_numpy(np.asarray(x))
     a = aval_of(x)
     if a.dtype != U32:
@@ -615,8 +612,6 @@ def randint(key, shape, minval, maxval, dtype=None):
     info = np.iinfo(dt)
     sdt = dt
     if info.bits < 32:
-        from irjax import numpy as jnp
-
         sdt = np.dtype(np.int32)
         minval = jnp.clip(jnp.asarray(minval).astype("int32"), int(info.min), int(info.max))
         maxval = jnp.clip(jnp.asarray(maxval).astype("int32"), int(info.min), int(info.max) + 1)
@@ -707,8 +702,6 @@ def _stable_sort(keys, vals, dimension):
     on global resources are restricted to workgroup distributed contexts"), e.g. a stable
     sort whose operands include an iota, or one whose value operand is computed from an
     argument; the (keys, iota) sort alone compiles."""
-    from irjax import numpy as jnp
-
     return jnp.take_along_axis(vals, _argsort_stable(keys, dimension), axis=dimension)
 
 
@@ -729,8 +722,6 @@ def _canonical_axis(axis, ndim):
 
 def permutation(key, x, axis=0, independent=False):
     """A random permutation of arange(x) (int x) or of x along `axis`."""
-    from irjax import numpy as jnp
-
     typed, _ = _check_prng_key("permutation", key)
     ndim = np.ndim(x) if not hasattr(x, "aval") else x.ndim
     axis = _canonical_axis(axis, ndim or 1)
@@ -764,8 +755,6 @@ def _top_k_indices(x, k):
 
 def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
     """Random samples from `a` (an array, or arange(a) for an int)."""
-    from irjax import numpy as jnp
-
     typed, _ = _check_prng_key("choice", key)
     if not isinstance(shape, Sequence):
         raise TypeError(f"shape argument of jax.random.choice must be a sequence, got {shape}")
@@ -810,8 +799,6 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
 
 
 def _choice_p_impl(data, p, shape):
-    from irjax import numpy as jnp
-
     dtype = _dtype_of(p)
     p_cuml = jnp.cumsum(p)
     u = _uniform_impl(data, _full(0.0, dtype), _full(1.0, dtype), shape, dtype)
@@ -822,8 +809,6 @@ def _choice_p_impl(data, p, shape):
 
 
 def _choice_gumbel_impl(data, p, k, mode):
-    from irjax import numpy as jnp
-
     g = _add(_gumbel_impl(data, _shape_of(p), _dtype_of(p), mode), jnp.log(p))
     return _top_k_indices(g, k)
 
@@ -833,8 +818,6 @@ _jit_choice_gumbel = _jit(_choice_gumbel_impl, static_argnums=(2, 3))
 
 
 def _categorical_impl(data, logits, shape, batch_shape, axis, replace, mode):
-    from irjax import numpy as jnp
-
     nd = len(logits.shape)
     shape_prefix = shape[: len(shape) - len(batch_shape)]
     dtype = _dtype_of(logits)
@@ -862,8 +845,6 @@ _jit_categorical = _jit(_categorical_impl, static_argnums=(2, 3, 4, 5, 6))
 
 def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
     """Samples from categorical distributions given unnormalized log-probabilities."""
-    from irjax import numpy as jnp
-
     typed, _ = _check_prng_key("categorical", key)
     logits = jnp.asarray(logits)
     batch_shape = tuple(np.delete(logits.shape, axis))
@@ -879,8 +860,6 @@ def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
 
 
 def _mvn_impl(data, mean, cov, shape, dtype, method):
-    from irjax import numpy as jnp
-
     if method == "cholesky":
         factor = jnp.linalg.cholesky(cov)
     elif method == "eigh":
@@ -898,8 +877,6 @@ _jit_mvn = _jit(_mvn_impl, static_argnums=(3, 4, 5))
 
 def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky"):
     """Multivariate normal samples: mean + cholesky(cov) @ normal."""
-    from irjax import numpy as jnp
-
     typed, _ = _check_prng_key("multivariate_normal", key)
     mean, cov = jnp.asarray(mean), jnp.asarray(cov)
     dt = _dtypes.result_type(mean, cov)
@@ -930,8 +907,6 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky
 
 
 def lognormal(key, sigma=1.0, shape=None, dtype=None):
-    from irjax import numpy as jnp
-
     typed, _ = _check_prng_key("lognormal", key)
     dt = _float_dtype("lognormal", dtype)
     shape = tuple(np.shape(sigma)) if shape is None else _canon_shape(shape)
@@ -939,8 +914,6 @@ def lognormal(key, sigma=1.0, shape=None, dtype=None):
 
 
 def maxwell(key, shape=(), dtype=None):
-    from irjax import numpy as jnp
-
     typed, _ = _check_prng_key("maxwell", key)
     dt = _float_dtype("maxwell", dtype)
     shape = _canon_shape(shape) + (3,)
@@ -952,8 +925,6 @@ def maxwell(key, shape=(), dtype=None):
 
 
 def weibull_min(key, scale, concentration, shape=(), dtype=None):
-    from irjax import numpy as jnp
-
     typed, _ = _check_prng_key("weibull_min", key)
     dt = _float_dtype("weibull_min", dtype)
     u = uniform(typed, _canon_shape(shape), dt, 0.0, 1.0)
@@ -961,8 +932,6 @@ def weibull_min(key, scale, concentration, shape=(), dtype=None):
 
 
 def pareto(key, b, shape=None, dtype=None):
-    from irjax import numpy as jnp
-
     typed, _ = _check_prng_key("pareto", key)
     dt = _float_dtype("pareto", dtype)
     shape = tuple(np.shape(b)) if shape is None else _canon_shape(shape)
@@ -974,8 +943,6 @@ _jit_log = _jit(lambda x: _prng.math_fn("log", x))
 
 
 def rayleigh(key, scale=1.0, shape=None, dtype=None):
-    from irjax import numpy as jnp
-
     typed, _ = _check_prng_key("rayleigh", key)
     dt = _float_dtype("rayleigh", dtype)
     shape = tuple(np.shape(scale)) if shape is None else _canon_shape(shape)

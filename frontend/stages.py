@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+from irjax.dialects.func import parse_module
+from irjax.dialects.mlir import enter
+from irjax.passes.registry import run_pipeline
 
-from .core import locked
+from . import tree_util
+from .core import ShapedArray, locked
+from .dispatch import compile_function, execute
 
 
 class ShapeDtypeStruct:
@@ -23,8 +28,6 @@ class ShapeDtypeStruct:
 
     @property
     def aval(self):
-        from .core import ShapedArray
-
         return ShapedArray(self.shape, self.dtype, self.weak_type)
 
     def __repr__(self):
@@ -43,10 +46,6 @@ class Lowered:
 
     @locked
     def as_text(self, dialect: str = "jx") -> str:
-        from irjax.dialects.func import parse_module
-        from irjax.dialects.mlir import enter
-        from irjax.passes.registry import run_pipeline
-
         with enter():
             text = str(self.traced.module)
         if dialect in ("jx", None):
@@ -59,8 +58,6 @@ class Lowered:
         raise ValueError(f"unknown dialect {dialect!r}; expected 'jx' or 'stablehlo'")
 
     def compile(self):
-        from .dispatch import compile_function
-
         return Compiled(self.traced, compile_function(self.traced.module, self.traced.fname), self)
 
     @property
@@ -96,9 +93,6 @@ class Compiled:
         return f"<Compiled @{self.traced.fname}({ins}) for {self.target}>"
 
     def __call__(self, *args):
-        from . import tree_util
-        from .dispatch import execute
-
         leaves = tree_util.tree_leaves(args)
         outs = execute(
             self.traced.module, self.traced.fname, list(leaves) + self.traced.captured, self.traced.out_avals

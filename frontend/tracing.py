@@ -9,11 +9,13 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+import numpy as np
 from irjax.dialects.func import copy_funcs, emit_call, find_func, signature
 from irjax.dialects.mlir import enter
 
 from . import tree_util
 from .core import ShapedArray, Trace, Tracer, aval_of, current_trace, locked, trace_scope
+from .dispatch import _as_array, execute
 
 _names = itertools.count()
 
@@ -80,8 +82,6 @@ def trace_function(
 
 
 def _is_scalar_like(x):
-    import numpy as np
-
     return isinstance(x, (bool, int, float, complex, np.ndarray, np.generic))
 
 
@@ -102,17 +102,12 @@ def call_function(module, fname: str, operands, out_avals=None):
         with enter(), trace.builder.ip:
             res = emit_call(fname, [v.value for v in vals], outs)
         return [Tracer(trace, r, a) for r, a in zip(res, out_avals)]
-    from .dispatch import execute
 
     return execute(module, fname, list(operands), out_avals)
 
 
 def _device_array(x):
-    import numpy as np
-
     if isinstance(x, np.ndarray) and x.size > 1:
-        from .dispatch import _as_array
-
         return _as_array(x)
     return x
 

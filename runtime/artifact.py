@@ -15,10 +15,15 @@ import re
 import struct
 import tempfile
 from collections.abc import Sequence
+from importlib.metadata import version
 from typing import Any
 
+import iree.runtime as rt
 import numpy as np
+from ml_dtypes import bfloat16
 
+from . import device as devmod
+from .executable import Executable, LoadError
 from .targets import DRIVER_PLATFORM, PLATFORM_TARGET, TARGET_DRIVERS
 
 MAGIC = b"\x89IRJAX\r\n\x1a\n"  # PNG-style: catches text-mode and truncation damage early
@@ -65,8 +70,6 @@ def dtype_from_name(name: str) -> np.dtype:
     if not isinstance(name, str) or name not in ELEMENT_TYPES:
         raise ArtifactError(f"the manifest names dtype {name!r}; expected one of {', '.join(ELEMENT_TYPES)}")
     if name == "bfloat16":
-        from ml_dtypes import bfloat16
-
         return np.dtype(bfloat16)
     return np.dtype(name)
 
@@ -341,8 +344,6 @@ class ArtifactFile:
 
 def _device_for(targets: Sequence[str], device):
     """(target, Device): the requested device, else the first target this machine can run."""
-    from . import device as devmod
-
     if device is not None and not isinstance(device, str):
         target = device.target
         if target not in targets:
@@ -526,8 +527,6 @@ class EntryPoint:
 
 
 def _rt():
-    import iree.runtime as rt
-
     return rt
 
 
@@ -583,8 +582,6 @@ class LoadedArtifact:
         key = (sname, copy_inputs, parallel)
         exe = self._exes.get(key)
         if exe is None:
-            from .executable import Executable, LoadError
-
             try:
                 exe = Executable(
                     bytes(self.file.section(sname)), self.device, copy_inputs=copy_inputs, parallel=parallel
@@ -630,8 +627,6 @@ class LoadedArtifact:
 
 def _runtime_version() -> str:
     try:
-        from importlib.metadata import version
-
         return version("iree-base-runtime")
     except Exception:  # noqa: BLE001
         return "unknown"

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+from importlib.metadata import version
 
 from irjax.passes.module_facts import facts_of_text
 
@@ -50,8 +51,6 @@ def cache_dir() -> str:
 
 def _iree_version() -> str:
     try:
-        from importlib.metadata import version
-
         return version("iree-base-compiler")
     except Exception:  # noqa: BLE001
         return "unknown"
@@ -166,6 +165,7 @@ def compile_stablehlo(
     cached entry failed to load) and overwrites the disk entry."""
     flags = target_flags(target) + list(extra_flags or [])
     if target != "llvm-cpu":
+        # lazy: passes load iree.compiler's MLIR bindings, absent where only the runtime is installed
         from irjax.passes.target_fixups import for_target  # (IREE bugs of one target)
 
         text = for_target(text, target)
@@ -218,7 +218,7 @@ def known_cpus(triple: str | None = None) -> list[str] | None:
         return _cpu_lists[triple]
     names = None
     try:
-        from iree.compiler.tools.binaries import find_tool
+        from iree.compiler.tools.binaries import find_tool  # lazy: optional where only the runtime is installed
 
         with tempfile.TemporaryDirectory() as d:
             src = os.path.join(d, "probe.mlir")
@@ -299,6 +299,7 @@ _sessions: dict = {}
 def _compile(text: str, target: str, flags: list[str]) -> bytes:
     """In-process compile through IREE's embedding API (a reused Session: ~1.5x faster
     than spawning iree-compile); on failure, rerun the tool to get its diagnostics."""
+    # lazy: passes load iree.compiler's MLIR bindings, absent where only the runtime is installed
     from irjax.passes.limit_bindings import limit_text  # (IREE's runtime refuses > 32 bindings)
 
     text = limit_text(text)
@@ -327,7 +328,7 @@ def _compile(text: str, target: str, flags: list[str]) -> bytes:
 
 
 def _compile_tool(text: str, target: str, flags: list[str]) -> bytes:
-    import iree.compiler as ic
+    import iree.compiler as ic  # lazy: the compiler is needed on a cache miss only (runtime-only installs)
 
     try:
         return ic.compile_str(text, target_backends=[target], input_type="stablehlo", extra_args=flags)
@@ -340,7 +341,7 @@ class _InProcessFailed(Exception):
 
 
 def _compile_in_process(text: str, target: str, flags: list[str]) -> bytes:
-    from iree.compiler.api import Output, Session, Source
+    from iree.compiler.api import Output, Session, Source  # lazy: needed on a cache miss only
 
     key = (target, tuple(flags))
     with _lock:

@@ -18,6 +18,7 @@ import weakref
 
 import iree.runtime as rt
 import numpy as np
+from ml_dtypes import bfloat16 as _bf16
 
 from .host_collectives import hidden_from_iree
 from .targets import (
@@ -48,12 +49,7 @@ _ET = {
     np.dtype(np.complex64): rt.HalElementType.COMPLEX_64,
     np.dtype(np.complex128): rt.HalElementType.COMPLEX_128,
 }
-try:
-    from ml_dtypes import bfloat16 as _bf16
-
-    _ET[np.dtype(_bf16)] = rt.HalElementType.BFLOAT_16
-except ImportError:  # pragma: no cover
-    pass
+_ET[np.dtype(_bf16)] = rt.HalElementType.BFLOAT_16
 
 # Copies between the host and devices so far, by kind; each adds 1 (tests read these to check
 # that a device-resident call path makes none): to_device (device_put, a host array or Python

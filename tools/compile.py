@@ -15,7 +15,16 @@ import threading
 import time
 from collections.abc import Sequence
 
+import irjax
+from irjax.dialects.func import _top_ops, find_func, func_names, parse_module, signature
+from irjax.dialects.mlir import enter, ir
+from irjax.export import Exported, compile_targets, export, save
+from irjax.passes.registry import run_pipeline
 from irjax.runtime import artifact as art
+from irjax.runtime.compiler import matmul_heavy, needs_input_copies
+from irjax.tools.run import parse_spec
+
+from .mlir_input import BYTECODE_MAGIC, InputError, bytecode_to_text, check_text
 
 
 class UsageError(ValueError):
@@ -85,10 +94,6 @@ def _load_function(ref: str):
 
 
 def _export_function(args, log) -> dict:
-    import irjax
-    from irjax.export import export
-    from irjax.tools.run import parse_spec
-
     fun = _load_function(args.source)
     if not args.shapes:
         raise UsageError("a Python function needs example shapes: --shapes 'f32[10000,10]' ...")
@@ -111,9 +116,6 @@ def _export_function(args, log) -> dict:
 
 
 def _public_funcs(module) -> list[str]:
-    from irjax.dialects.func import _top_ops
-    from irjax.dialects.mlir import ir
-
     out = []
     for op in _top_ops(module):
         if op.name == "func.func":
@@ -124,8 +126,6 @@ def _public_funcs(module) -> list[str]:
 
 
 def _has_jx(module) -> bool:
-    from irjax.dialects.mlir import ir
-
     found = []
 
     def cb(op):
@@ -139,18 +139,11 @@ def _has_jx(module) -> bool:
 
 
 def _compile_mlir(args, log) -> dict:
-    from irjax.dialects.func import find_func, func_names, parse_module, signature
-    from irjax.dialects.mlir import enter, ir
-    from irjax.export import Exported, compile_targets
-    from irjax.passes.registry import run_pipeline
-    from irjax.runtime.compiler import matmul_heavy, needs_input_copies
-
     try:
         with open(args.source, "rb") as f:
             data = f.read()
     except OSError as e:
         raise UsageError(f"cannot read {args.source}: {e.strerror}") from None
-    from .mlir_input import BYTECODE_MAGIC, InputError, bytecode_to_text, check_text
 
     try:  # before parsing: deep nesting or malformed bytecode would crash this process
         text = bytecode_to_text(data, args.source) if data.startswith(BYTECODE_MAGIC) else data.decode()
@@ -257,8 +250,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     log = _log(args.quiet)
     start = time.perf_counter()
     try:
-        from irjax.export import save
-
         is_mlir = args.source.endswith((".mlir", ".mlirbc")) or (":" not in args.source and os.path.isfile(args.source))
         if is_mlir and args.shapes:
             raise UsageError("--shapes is for Python functions; an .mlir file carries its own types")

@@ -8,6 +8,7 @@ Needs only iree.runtime and numpy, like `irjax.runtime.load`.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -15,6 +16,9 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
+from irjax.runtime.artifact import aval_str, dtype_from_name, load
+
+from .atomic import write_atomic
 
 _DTYPES = {
     "f16": "float16",
@@ -77,7 +81,6 @@ def parse_spec(spec: str) -> tuple[tuple[int, ...], np.dtype]:
         raise SpecError(
             f"unknown dtype {name!r} in {spec!r}; expected one of {', '.join(sorted(k for k in _DTYPES if len(k) <= 4))}"
         )
-    from irjax.runtime.artifact import dtype_from_name
 
     return tuple(int(d) for d in dims), dtype_from_name(_DTYPES[name])
 
@@ -142,8 +145,6 @@ def _values(toks: list[str], dtype: np.dtype) -> np.ndarray:
 
 def format_array(a: np.ndarray) -> str:
     """As iree-run-module prints a buffer view: 2x3xf32=[1 2 3][4 5 6]."""
-    from irjax.runtime.artifact import aval_str
-
     short = aval_str((), a.dtype)[:-2]
     head = "".join(f"{d}x" for d in a.shape) + short
 
@@ -210,13 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    from irjax.runtime.artifact import load
-
     t0 = time.perf_counter()
     art = load(args.artifact, device=args.device)
     if args.print_manifest:
-        import json
-
         print(json.dumps(art.manifest, indent=1))
         return 0
     if args.list:
@@ -268,8 +265,6 @@ def _save(paths: list[str], outs: list[np.ndarray]) -> None:
 
 
 def _write(path: str, write) -> None:
-    from .atomic import write_atomic
-
     try:
         write_atomic(path, write)
     except OSError as e:

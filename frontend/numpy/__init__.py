@@ -3,6 +3,7 @@
 import numpy as _np
 from irjax.array import Array as ndarray  # noqa: F401
 from irjax.dtypes import float0, issubdtype, promote_types, result_type  # noqa: F401  (issubdtype: bfloat16 is floating)
+from ml_dtypes import bfloat16  # noqa: F401
 
 # array API 2023.12 names, set operations, polynomials, histograms, index helpers, the rest of NumPy
 from . import array_api as _array_api
@@ -228,10 +229,6 @@ float_, int_, uint, complex_ = _np.float64, _np.int64, _np.uint64, _np.complex12
 bool = _np.bool_  # noqa: A001
 character, flexible, object_ = _np.character, _np.flexible, _np.object_  # (NumPy's type classes, as in JAX)
 ComplexWarning = _np.exceptions.ComplexWarning
-try:
-    from ml_dtypes import bfloat16  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
 dtype = _np.dtype
 integer, floating, inexact, number, signedinteger, unsignedinteger, complexfloating, generic = (
     _np.integer,

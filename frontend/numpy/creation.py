@@ -4,67 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 from irjax import dtypes
+from irjax.array import from_numpy as _from_numpy
 from irjax.core import Tracer, bind
+from irjax.errors import ConcretizationTypeError as _ConcretizationTypeError
+from irjax.operands import _like, array, asarray, full, full_like, moveaxis, zeros_like  # noqa: F401  (moved below lax)
 
-from ._util import asarray_any, broadcast_to, convert, is_array
+from ._util import asarray_any, broadcast_to, convert
 
 
 def _dt(dtype, default=None):
     if dtype is None:
         return dtypes.canonicalize_dtype(default if default is not None else dtypes.default_float)
     return dtypes.check_supported(dtype)
-
-
-def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
-    if is_array(object):
-        out = convert(object, dtype) if dtype is not None else object
-    elif isinstance(object, (list, tuple)) and _has_arrays(object):
-        from .shape import stack
-
-        out = stack([array(o) for o in object])
-        if dtype is not None:
-            out = convert(out, dtype)
-    else:
-        if isinstance(object, (list, tuple)) and len(object) == 0 and dtype is None:
-            dtype = dtypes.default_float
-        out = asarray_any(object, dtype)
-        if not isinstance(object, (int, float, complex, bool)) or dtype is not None:
-            from ._util import with_weak
-
-            out = with_weak(out, False) if not isinstance(object, (int, float, complex, bool)) else out
-    if ndmin and out.ndim < ndmin:
-        out = out.reshape((1,) * (ndmin - out.ndim) + out.shape)
-    if copy and out is object and not isinstance(out, Tracer):
-        # a new Array; sharing the buffer is a copy, as arrays are immutable (JAX returns a copy)
-        from irjax.array import Array
-
-        out = Array(out._bv, out.aval, out._device, out._npy, out._committed)
-    return out
-
-
-def _has_arrays(obj):
-    for o in obj:
-        if is_array(o) or (isinstance(o, (list, tuple)) and _has_arrays(o)):
-            return True
-    return False
-
-
-def asarray(a, dtype=None, order=None, copy=None):
-    return array(a, dtype=dtype, copy=False)
-
-
-def full(shape, fill_value, dtype=None):
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    if is_array(fill_value):
-        v = fill_value if dtype is None else convert(fill_value, dtype)
-        return broadcast_to(v, shape)
-    dt = dtypes.check_supported(dtype if dtype is not None else dtypes.dtype_of(fill_value))
-    dtypes.check_python_ints(fill_value, dt)
-    from irjax.array import from_numpy
-
-    # a Python int/float fill with no dtype gives a weakly typed array, as in JAX
-    weak = dtype is None and type(fill_value) in (int, float, complex)
-    return from_numpy(np.full(shape, fill_value, dt), weak_type=weak)
 
 
 def zeros(shape, dtype=None):
@@ -79,26 +30,6 @@ def empty(shape, dtype=None):
     return zeros(shape, dtype)
 
 
-def _like(x, fill, dtype, shape):
-    a = asarray_any(x)
-    dt = dtypes.canonicalize_dtype(dtype) if dtype is not None else a.dtype
-    shp = a.shape if shape is None else ((shape,) if isinstance(shape, int) else tuple(shape))
-    if isinstance(a, Tracer):
-        c = convert(bind("constant", value=np.array(fill, dt)) if False else _scalar(fill, dt, a), dt)
-        return broadcast_to(c, shp)
-    from irjax.array import from_numpy
-
-    return from_numpy(np.full(shp, fill, dt))
-
-
-def _scalar(fill, dt, like):
-    return like._trace.constant(np.array(fill, dt))
-
-
-def zeros_like(a, dtype=None, shape=None):
-    return _like(a, 0, dtype, shape)
-
-
 def ones_like(a, dtype=None, shape=None):
     return _like(a, 1, dtype, shape)
 
@@ -107,20 +38,10 @@ def empty_like(a, dtype=None, shape=None):
     return _like(a, 0, dtype, shape)
 
 
-def full_like(a, fill_value, dtype=None, shape=None):
-    if is_array(fill_value):
-        dt = dtype or asarray_any(a).dtype
-        shp = asarray_any(a).shape if shape is None else tuple(shape)
-        return broadcast_to(convert(fill_value, dt), shp)
-    return _like(a, fill_value, dtype, shape)
-
-
 def arange(start, stop=None, step=None, dtype=None):
     for v in (start, stop, step):
         if isinstance(v, Tracer):
-            from irjax.errors import ConcretizationTypeError
-
-            raise ConcretizationTypeError(v, "It arose in the jnp.arange argument; arange needs concrete bounds.")
+            raise _ConcretizationTypeError(v, "It arose in the jnp.arange argument; arange needs concrete bounds.")
     if stop is None:
         start, stop = 0, start
     step = 1 if step is None else step
@@ -137,9 +58,8 @@ def arange(start, stop=None, step=None, dtype=None):
         if start != 0:
             out = out + np.asarray(start, dt)
         return out
-    from irjax.array import from_numpy
 
-    return from_numpy(np.arange(start, stop, step).astype(dt))
+    return _from_numpy(np.arange(start, stop, step).astype(dt))
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
@@ -161,15 +81,11 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
             step = delta / np.asarray(div, compute)
             out = s + iota * step
             if endpoint and num > 1:
-                from .indexing import set_last
-
-                out = set_last(out, broadcast_to(stop_a, (1,) + bshape))
+                out = _set_last(out, broadcast_to(stop_a, (1,) + bshape))
         else:
             out = s
         out = convert(out, dt)
     if axis != 0 and out.ndim > 1:
-        from .shape import moveaxis
-
         out = moveaxis(out, 0, axis)
     if retstep:
         return out, (stop_a - start_a) / div if div > 0 else np.nan
@@ -200,15 +116,11 @@ def tri(N, M=None, k=0, dtype=None):
 
 
 def tril(m, k=0):
-    from .ufuncs import where
-
     m = asarray_any(m)
     return where(tri(m.shape[-2], m.shape[-1], k, bool), m, zeros_like(m))
 
 
 def triu(m, k=0):
-    from .ufuncs import where
-
     m = asarray_any(m)
     return where(tri(m.shape[-2], m.shape[-1], k - 1, bool), zeros_like(m), m)
 
@@ -237,8 +149,6 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
 
 def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
     """base ** linspace(start, stop, num)."""
-    from .ufuncs import power
-
     y = linspace(start, stop, num, endpoint=endpoint, axis=axis)
     out = power(asarray(base, dtype=y.dtype), y)
     return out.astype(dtype) if dtype is not None else out
@@ -246,9 +156,6 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
 
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """Numbers spaced evenly on a log scale between start and stop (same signs)."""
-    from .ufuncs import abs as _abs
-    from .ufuncs import exp, log, sign
-
     start, stop = asarray(start), asarray(stop)
     s = sign(start)
     y = exp(linspace(log(_abs(start)), log(_abs(stop)), num, endpoint=endpoint, axis=axis))
@@ -308,8 +215,6 @@ def fromfunction(function, shape, *, dtype=float, **kwargs):
 
 
 def vander(x, N=None, increasing=False):
-    from .ufuncs import power
-
     x = asarray(x)
     if x.ndim != 1:
         raise ValueError("x must be a one-dimensional array")
@@ -318,3 +223,16 @@ def vander(x, N=None, increasing=False):
     if not increasing:
         p = p[::-1]
     return power(x[:, None], asarray(p.astype(np.int32))[None, :])
+
+
+# mutually recursive siblings (creation, ufuncs, indexing and reductions call each other):
+# bound at the end, after every definition here, so any of them may be imported first
+from .indexing import set_last as _set_last  # noqa: E402
+from .ufuncs import abs as _abs  # noqa: E402
+from .ufuncs import (  # noqa: E402
+    exp,
+    log,
+    power,
+    sign,
+    where,
+)

@@ -6,12 +6,8 @@ from typing import Any
 
 import numpy as np
 from irjax import dtypes
-
-try:  # ml_dtypes' finfo/iinfo are NumPy's, plus bfloat16 and the other ml_dtypes formats
-    from ml_dtypes import finfo as _finfo
-    from ml_dtypes import iinfo as _iinfo
-except ImportError:  # pragma: no cover
-    _finfo, _iinfo = np.finfo, np.iinfo
+from ml_dtypes import finfo as _finfo  # NumPy's finfo/iinfo, plus bfloat16 and the other ml_dtypes formats
+from ml_dtypes import iinfo as _iinfo
 
 
 def _dtype_arg(x: Any) -> Any:

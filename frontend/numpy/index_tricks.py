@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from irjax import dtypes
 from irjax.core import Tracer
+from irjax.errors import ConcretizationTypeError
 
 from ._util import asarray_any, canonical_axis
 from .creation import arange, asarray, ones
@@ -211,8 +212,6 @@ def compress(condition, a, axis: int | None = None, *, size: int | None = None, 
     cond = cond[: arr.shape[axis]] != 0
     if size is None:
         if isinstance(cond, Tracer):
-            from irjax.errors import ConcretizationTypeError
-
             raise ConcretizationTypeError("jnp.compress needs a static size= when condition is traced")
         idx = asarray(np.flatnonzero(np.asarray(cond)).astype(np.int32))
         return take(arr, idx, axis=axis)

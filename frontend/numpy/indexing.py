@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 from irjax import dtypes
 from irjax.core import Tracer, bind, current_trace
-from irjax.errors import NonConcreteBooleanIndexError
+from irjax.errors import ConcretizationTypeError, NonConcreteBooleanIndexError
+from irjax.operands import array, concatenate, stack
 
-from ._util import asarray_any, broadcast_to, convert, is_array, with_weak
+from ._util import asarray_any, broadcast_to, canonical_axis, convert, is_array, with_weak
 
 
 def _is_int_scalar(i):
@@ -232,7 +233,6 @@ def _index_array(i, n):
     """Integer index array with negatives wrapped (int32)."""
     if isinstance(i, Tracer) or is_array(i):
         a = convert(asarray_any(i), np.int32) if asarray_any(i).dtype != np.int32 else asarray_any(i)
-        from .ufuncs import add, less, where
 
         return where(less(a, 0), add(a, np.int32(n)), a)
     a = np.asarray(i).astype(np.int64)
@@ -257,7 +257,6 @@ def _stack_indices(arrays, bshape):
             cols.append(np.broadcast_to(a, bshape).reshape(bshape + (1,)))
     if all(not is_array(c) for c in cols):
         return np.concatenate(cols, axis=-1).astype(np.int32)
-    from .shape import concatenate
 
     return concatenate([asarray_any(c, np.int32) for c in cols], axis=-1)
 
@@ -324,7 +323,6 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False, indic
     a = asarray_any(a)
     if axis is None:
         a, axis = a.ravel(), 0
-    from ._util import canonical_axis
 
     ax = canonical_axis(axis, a.ndim)
     n = a.shape[ax]
@@ -348,7 +346,6 @@ def _wrap_index(i, n):
 
 def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
     arr = asarray_any(arr)
-    from ._util import canonical_axis
 
     ax = canonical_axis(axis, arr.ndim)
     ind = asarray_any(indices)
@@ -375,8 +372,6 @@ def slice_axis(a, axis, start, stop):
 
 def set_last(out, last):
     """out with its last row along axis 0 replaced by `last` (shape (1, ...))."""
-    from .shape import concatenate
-
     n = out.shape[0]
     return concatenate([slice_axis(out, 0, 0, n - 1), convert(asarray_any(last), out.dtype)], axis=0)
 
@@ -389,8 +384,6 @@ def take_along_last_two(a, offset):
 
 def nonzero(a, size=None, fill_value=None):
     if isinstance(a, Tracer) and size is None:
-        from irjax.errors import ConcretizationTypeError
-
         raise ConcretizationTypeError(
             a,
             "The size argument of jnp.nonzero must be statically specified to use jnp.nonzero within JAX transformations.",
@@ -401,7 +394,6 @@ def nonzero(a, size=None, fill_value=None):
     if size is not None:
         fv = 0 if fill_value is None else fill_value
         res = tuple(np.concatenate([r[:size], np.full(max(0, size - len(r)), fv, r.dtype)]) for r in res)
-    from .creation import array
 
     return tuple(array(r.astype(np.int32)) for r in res)
 
@@ -409,10 +401,6 @@ def nonzero(a, size=None, fill_value=None):
 def _nonzero_sized(a, size, fill_value):
     """nonzero of a traced array, `size` entries: each nonzero element scatters its flat index
     to its rank (a cumulative count); empty slots keep fill_value (default 0) per dimension."""
-    from .creation import arange, full
-    from .reductions import cumsum
-    from .ufuncs import where
-
     shape = a.shape
     m = (a != 0).ravel()
     n = m.shape[0]
@@ -431,8 +419,6 @@ def _nonzero_sized(a, size, fill_value):
 
 
 def argwhere(a, size=None, fill_value=None):
-    from .shape import stack
-
     nz = nonzero(a, size=size, fill_value=fill_value)
     return stack(nz, axis=1) if nz else asarray_any(np.zeros((0, 0), np.int32))
 
@@ -474,8 +460,6 @@ class IndexUpdateRef:
         return _scatter(self.array, self.index, values, "add", mode)
 
     def subtract(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
-        from .ufuncs import negative
-
         return _scatter(self.array, self.index, negative(values), "add", mode)
 
     def multiply(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
@@ -484,13 +468,9 @@ class IndexUpdateRef:
     mul = multiply
 
     def divide(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
-        from .ufuncs import true_divide
-
         return _scatter(self.array, self.index, true_divide(1, values), "mul", mode)
 
     def power(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
-        from .ufuncs import power
-
         cur = getitem(self.array, self.index, mode="clip" if mode == "clip" else None)
         return _scatter(self.array, self.index, power(cur, values), "set", mode)
 
@@ -573,3 +553,10 @@ def _scatter(x, idx, values, kind, mode=None):
     if out.shape != orig_shape:
         out = bind("reshape", out, new_sizes=orig_shape)
     return with_weak(out, weak)
+
+
+# mutually recursive siblings (creation, ufuncs, indexing and reductions call each other):
+# bound at the end, after every definition here, so any of them may be imported first
+from .creation import arange, full  # noqa: E402
+from .reductions import cumsum  # noqa: E402
+from .ufuncs import add, less, negative, power, true_divide, where  # noqa: E402

@@ -7,6 +7,7 @@ import numpy as np
 from irjax import dtypes
 from irjax.api import jit
 from irjax.core import Tracer
+from irjax.errors import ConcretizationTypeError
 from irjax.lax import bitcast_convert_type
 
 from ._util import asarray_any, canonical_axis, promote
@@ -318,8 +319,6 @@ def trim_zeros(filt, trim: str = "fb", axis=None):
     """filt without its leading ('f') and/or trailing ('b') zeros (needs concrete values)."""
     a = asarray_any(filt)
     if isinstance(a, Tracer):
-        from irjax.errors import ConcretizationTypeError
-
         raise ConcretizationTypeError("jnp.trim_zeros needs concrete input: the result's size depends on the values")
     host = np.asarray(a)
     if a.ndim != 1 and axis is None:

@@ -12,7 +12,11 @@ import numpy as np
 
 from . import reductions as _r
 from ._util import asarray_any
-from .ufuncs import isnan  # (reductions take a `where=` argument)
+from .statistics import _quantile
+from .ufuncs import (
+    isnan,  # (reductions take a `where=` argument)
+    sqrt,
+)
 from .ufuncs import where as _where
 
 
@@ -67,8 +71,6 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=Non
 
 
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, correction=None):
-    from .ufuncs import sqrt
-
     return sqrt(nanvar(a, axis, dtype, ddof=ddof, keepdims=keepdims, where=where, correction=correction))
 
 
@@ -115,14 +117,10 @@ def nancumprod(a, axis=None, dtype=None, out=None):
 
 
 def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
-    from .statistics import _quantile
-
     return _quantile(a, q, axis, method, keepdims, ignore_nan=True)
 
 
 def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
-    from .statistics import _quantile
-
     return _quantile(a, asarray_any(q) / 100.0, axis, method, keepdims, ignore_nan=True)
 
 

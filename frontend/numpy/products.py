@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import string
+
 import numpy as np
 from irjax import dtypes
 from irjax.core import bind
 from irjax.lax_conv import conv_general_dilated
+from irjax.operands import moveaxis, reshape, squeeze, stack, transpose
 
 from ._util import asarray_any, broadcast_to, canonical_axis, convert, with_weak
+from .creation import eye
+from .reductions import any as _any
+from .reductions import sum as _sum
+from .shape import diff, flip
+from .ufuncs import conj, where
 
 
 def _promote_pair(a, b):
-    from irjax import dtypes
-
-    from ._util import convert
-
     dt, weak = dtypes.result_type(a, b, return_weak_type_flag=True)
     if dt == np.bool_:
         dt = np.dtype(np.int32)
@@ -41,9 +45,6 @@ def _preferred(a, b, weak, preferred_element_type):
     then accumulates in it, as JAX asks of dot_general); a narrower one is applied to the result."""
     if preferred_element_type is None:
         return a, b, weak, None
-    from irjax import dtypes
-
-    from ._util import convert
 
     pref = dtypes.canonicalize_dtype(preferred_element_type)
     if pref.itemsize >= a.dtype.itemsize:
@@ -52,8 +53,6 @@ def _preferred(a, b, weak, preferred_element_type):
 
 
 def _finish(out, weak, post):
-    from ._util import convert
-
     return with_weak(out, weak) if post is None else convert(out, post)
 
 
@@ -92,8 +91,6 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
 
 
 def vdot(a, b, *, precision=None):
-    from .ufuncs import conj
-
     return dot(conj(asarray_any(a)).ravel(), asarray_any(b).ravel())
 
 
@@ -126,8 +123,6 @@ def tensordot(a, b, axes=2, *, precision=None):
 
 def _parse_einsum(subscripts, ops):
     """Subscripts -> (terms, out) with each '...' spelled as fresh labels (right-aligned)."""
-    import string
-
     subscripts = subscripts.replace(" ", "")
     ins, arrow, out = subscripts.partition("->")
     terms = ins.split(",")
@@ -159,9 +154,6 @@ def einsum(subscripts, *operands, optimize=None, precision=None, preferred_eleme
     """einsum by pairwise contraction (left to right) with dot_general."""
     if not isinstance(subscripts, str):
         raise TypeError("irjax.numpy.einsum needs a subscripts string")
-    from irjax import dtypes
-
-    from ._util import convert
 
     ops = [asarray_any(o) for o in operands]
     terms, out = _parse_einsum(subscripts, ops)
@@ -199,7 +191,6 @@ def einsum(subscripts, *operands, optimize=None, precision=None, preferred_eleme
         )
         cur = res
     cur, cur_t = _diag_and_sum(cur, cur_t, out, [])
-    from .shape import transpose
 
     res = transpose(cur, tuple(cur_t.index(c) for c in out))
     return res if post is None else convert(res, post)
@@ -207,15 +198,10 @@ def einsum(subscripts, *operands, optimize=None, precision=None, preferred_eleme
 
 def _diag_and_sum(x, t, out, rest):
     """Take diagonals for labels repeated within t, then sum out labels used nowhere else."""
-    from .reductions import sum as _sum
-
     while len(set(t)) != len(t):
         c = next(ch for ch in t if t.count(ch) > 1)
         i = t.index(c)
         j = t.index(c, i + 1)
-        from .creation import eye
-        from .ufuncs import where
-
         n = x.shape[i]
         mask = broadcast_to(
             bind("broadcast_in_dim", eye(n, dtype=bool), shape=x.shape, broadcast_dimensions=(i, j)), x.shape
@@ -235,17 +221,11 @@ def _diag_and_sum(x, t, out, rest):
 
 def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
     """sum(conj(x1) * x2) along axis, with broadcasting."""
-    from ._util import asarray_any
-    from .reductions import sum as _sum
-    from .ufuncs import conj
-
     x1, x2 = asarray_any(x1), asarray_any(x2)
     if x1.shape[axis] != x2.shape[axis]:
         raise ValueError(f"vecdot: axis {axis} has sizes {x1.shape[axis]} and {x2.shape[axis]}")
     prod = conj(x1) * x2
     if prod.dtype == np.bool_:  # JAX's dot of bools is a bool: any(x1 & x2)
-        from .reductions import any as _any
-
         return _any(prod, axis=axis)
     # the product's dtype, not sum's widened one: JAX's vecdot of uint8 is uint8
     return _sum(prod, axis=axis, dtype=preferred_element_type or prod.dtype)
@@ -253,24 +233,16 @@ def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
 
 def matvec(x1, x2, /):
     """Matrix-vector product over the last two / last axis, batched."""
-    from .shape import squeeze
-
     return squeeze(matmul(x1, x2[..., None]), -1)
 
 
 def vecmat(x1, x2, /):
     """Vector-matrix product: conj(x1) @ x2, batched."""
-    from .shape import squeeze
-    from .ufuncs import conj
-
     return squeeze(matmul(conj(x1)[..., None, :], x2), -2)
 
 
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """Cross product of 2- or 3-vectors along an axis (2-vectors give the z component)."""
-    from ._util import asarray_any
-    from .shape import moveaxis, stack
-
     if axis is not None:
         axisa = axisb = axisc = axis
     a, b = moveaxis(asarray_any(a), axisa, -1), moveaxis(asarray_any(b), axisb, -1)
@@ -288,9 +260,6 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 
 def kron(a, b):
     """Kronecker product."""
-    from ._util import asarray_any
-    from .shape import reshape
-
     a, b = asarray_any(a), asarray_any(b)
     nd = max(a.ndim, b.ndim)
     a = reshape(a, (1,) * (nd - a.ndim) + a.shape)
@@ -303,17 +272,11 @@ def kron(a, b):
 
 def convolve(a, v, mode="full", *, precision=None, preferred_element_type=None):
     """1-d discrete convolution (modes 'full', 'same', 'valid'), as numpy.convolve."""
-    from ._util import asarray_any
-    from .shape import flip
-
     return _correlate(asarray_any(a), flip(asarray_any(v)), mode, "convolve")
 
 
 def correlate(a, v, mode="valid", *, precision=None, preferred_element_type=None):
     """1-d cross-correlation (modes 'full', 'same', 'valid'), as numpy.correlate."""
-    from ._util import asarray_any
-    from .ufuncs import conj
-
     return _correlate(asarray_any(a), conj(asarray_any(v)), mode, "correlate")
 
 
@@ -343,18 +306,12 @@ def _correlate(a, v, mode, what):
     a, v = convert(a, dt), convert(v, dt)
     out = conv_general_dilated(a[None, None, :], v[None, None, :], (1,), [(lo, hi)])[0, 0]
     if swap:
-        from .shape import flip
-
         out = flip(out)
     return out
 
 
 def trapezoid(y, x=None, dx=1.0, axis=-1):
     """Integral of y(x) by the trapezoidal rule along axis."""
-    from ._util import asarray_any
-    from .reductions import sum as _sum
-    from .shape import diff, moveaxis
-
     y = moveaxis(asarray_any(y), axis, -1)
     if x is None:
         d = dx

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 from irjax import dtypes
+from irjax.api import stop_gradient
 from irjax.core import bind
+from irjax.operands import concatenate, full_like
 
 from ._util import asarray_any, broadcast_to, canonical_axes, canonical_axis, convert, with_weak
 
@@ -30,16 +32,12 @@ def _reduce(prim, x, axis, keepdims, dtype=None, initial=None, where=None, promo
     if dtype is None and prim in ("reduce_sum", "reduce_prod") and x.dtype in dtypes.LOW_FLOATS:
         low, x = x.dtype, convert(x, np.float32)  # JAX sums float16/bfloat16 in float32, rounds once
     if where is not None:
-        from .ufuncs import where as _where
-
         ident = {"reduce_sum": 0, "reduce_prod": 1}.get(prim)
         if ident is None:
             ident = _extreme(prim, x.dtype) if initial is None else initial
         x = _where(where, x, np.asarray(ident, x.dtype))
     out = bind(prim, x, axes=axes) if axes else x
     if initial is not None:
-        from . import ufuncs
-
         f = {
             "reduce_sum": ufuncs.add,
             "reduce_prod": ufuncs.multiply,
@@ -140,16 +138,12 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
     d = a - m
     n = _count(a, axes) - ddof
     if d.dtype.kind == "c":  # |d|^2, a real variance (as JAX)
-        from .ufuncs import imag, real
-
         sq = real(d) * real(d) + imag(d) * imag(d)
         return sum(sq, axis, keepdims=keepdims) / np.asarray(n, sq.dtype)
     return sum(d * d, axis, keepdims=keepdims) / np.asarray(n, dt)
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, correction=None):
-    from .ufuncs import sqrt
-
     return sqrt(var(a, axis, dtype, ddof=ddof, keepdims=keepdims, correction=correction))
 
 
@@ -211,8 +205,6 @@ def _cumulative(prim, x, axis, dtype, include_initial):
         dtype = np.dtype(np.uint32) if x.dtype.kind == "u" else dtypes.default_int
     out = _cum(prim, x, ax, dtype)
     if include_initial:
-        from .shape import concatenate
-
         shape = tuple(1 if d == ax else n for d, n in enumerate(out.shape))
         init = np.full(shape, 0 if prim == "cumsum" else 1, out.dtype)
         out = concatenate([asarray_any(init), out], axis=ax)
@@ -228,10 +220,6 @@ def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False):
 
 
 def logsumexp(a, axis=None, keepdims=False):
-    from irjax.api import stop_gradient
-
-    from .ufuncs import exp, isfinite, log, where
-
     a = asarray_any(a)
     # an empty axis sums nothing: log(0) = -inf, as JAX (max alone has no identity)
     m = max(a, axis, keepdims=True, initial=-np.inf if a.size == 0 else None)
@@ -264,8 +252,6 @@ def average(a, axis=None, weights=None, returned=False, keepdims=False):
 
 
 def full_like_count(a, axis, keepdims, like):
-    from .creation import full_like
-
     return full_like(like, _count(a, canonical_axes(axis, a.ndim)))
 
 
@@ -277,15 +263,12 @@ def _bcast_weights(w, a, axis):
 
 
 def median(a, axis=None, keepdims=False):
-    from .sorting import sort
-
     a = asarray_any(a)
     if axis is None:
         a, axis = a.reshape((a.size,)), 0
     ax = canonical_axis(axis, a.ndim)
-    s = sort(a, ax)
+    (s,) = bind("sort", a, dimension=ax, num_keys=1, is_stable=True)  # jnp.sort (sorting.py sits above)
     n = a.shape[ax]
-    from .indexing import take
 
     lo = take(s, (n - 1) // 2, axis=ax, mode="clip")
     hi = take(s, n // 2, axis=ax, mode="clip")
@@ -296,3 +279,11 @@ def median(a, axis=None, keepdims=False):
 
 def ptp(a, axis=None, keepdims=False):
     return max(a, axis, keepdims=keepdims) - min(a, axis, keepdims=keepdims)
+
+
+# mutually recursive siblings (creation, ufuncs, indexing and reductions call each other):
+# bound at the end, after every definition here, so any of them may be imported first
+from . import ufuncs  # noqa: E402
+from .indexing import take  # noqa: E402
+from .ufuncs import exp, imag, isfinite, log, real, sqrt, where  # noqa: E402
+from .ufuncs import where as _where  # noqa: E402

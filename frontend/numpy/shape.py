@@ -4,9 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 from irjax.core import bind
+from irjax.operands import (  # noqa: F401  (moved below lax)
+    concatenate,
+    expand_dims,
+    moveaxis,
+    ravel,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+)
 
-from ._util import _copy_with_weak, asarray_any, canonical_axes, canonical_axis, is_array, with_weak
+from ._util import asarray_any, canonical_axes, canonical_axis, convert, with_weak
 from ._util import broadcast_to as _broadcast_to
+from .creation import eye
+from .indexing import (
+    slice_axis,
+    take,
+    take_along_last_two,
+)
+from .reductions import sum as _sum
+from .ufuncs import where
 
 
 def shape(a):
@@ -22,52 +40,6 @@ def size(a, axis=None):
     return int(np.prod(s)) if axis is None else s[axis]
 
 
-def reshape(a, shape=None, order="C", *, newshape=None, copy=None):  # noqa: A002
-    """`copy` (array API): arrays are immutable, so a reshape never needs one; copy=True still
-    returns a new Array object."""
-    if shape is None:
-        shape = newshape
-    if copy:
-        return reshape(_copy_with_weak(a, a.aval.weak_type) if is_array(a) else a, shape, order)
-    a = asarray_any(a)
-    if order not in ("C", "F", "A", "K"):
-        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
-    if order in ("A", "K"):
-        raise NotImplementedError(f"np.reshape order={order} is not implemented.")
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
-    if order == "F":  # column-major: reverse the axes, reshape row-major, reverse back
-        return transpose(reshape(transpose(a), tuple(reversed(shape))))
-    if shape.count(-1) > 1:
-        raise ValueError("can only specify one unknown dimension")
-    if -1 in shape:
-        known = int(np.prod([d for d in shape if d != -1]))
-        if known == 0 or a.size % known:
-            raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape {shape}")
-        shape = tuple(a.size // known if d == -1 else d for d in shape)
-    if int(np.prod(shape, dtype=np.int64)) != a.size:
-        raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape {shape}")
-    if shape == a.shape:
-        return a
-    return with_weak(bind("reshape", a, new_sizes=shape), a.aval.weak_type)
-
-
-def ravel(a, order="C"):
-    a = asarray_any(a)
-    if order == "K":
-        raise NotImplementedError("Ravel not implemented for order='K'.")
-    return reshape(a, (a.size,), order=order)
-
-
-def transpose(a, axes=None):
-    a = asarray_any(a)
-    perm = tuple(reversed(range(a.ndim))) if axes is None else tuple(canonical_axis(x, a.ndim) for x in axes)
-    if sorted(perm) != list(range(a.ndim)):
-        raise ValueError(f"axes {axes} don't match array of dimension {a.ndim}")
-    if perm == tuple(range(a.ndim)):
-        return a
-    return with_weak(bind("transpose", a, permutation=perm), a.aval.weak_type)
-
-
 def permute_dims(a, axes):
     return transpose(a, axes)
 
@@ -78,43 +50,6 @@ def swapaxes(a, axis1, axis2):
     i, j = canonical_axis(axis1, a.ndim), canonical_axis(axis2, a.ndim)
     perm[i], perm[j] = perm[j], perm[i]
     return transpose(a, perm)
-
-
-def moveaxis(a, source, destination):
-    a = asarray_any(a)
-    src = canonical_axes(source, a.ndim)
-    dst = canonical_axes(destination, a.ndim)
-    if len(src) != len(dst):
-        raise ValueError("`source` and `destination` arguments must have the same number of elements")
-    order = [i for i in range(a.ndim) if i not in src]
-    for d, s in sorted(zip(dst, src)):
-        order.insert(d, s)
-    return transpose(a, order)
-
-
-def expand_dims(a, axis):
-    a = asarray_any(a)
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    n = a.ndim + len(axes)
-    axes = sorted(canonical_axis(x, n) for x in axes)
-    shape = list(a.shape)
-    for ax in axes:
-        shape.insert(ax, 1)
-    return reshape(a, tuple(shape))
-
-
-def squeeze(a, axis=None):
-    a = asarray_any(a)
-    if axis is None:
-        axes = tuple(i for i, d in enumerate(a.shape) if d == 1)
-    else:
-        axes = canonical_axes(axis, a.ndim)
-        for i in axes:
-            if a.shape[i] != 1:
-                raise ValueError(
-                    f"cannot select an axis to squeeze out which has size not equal to one, got shape={a.shape} and dimensions={axes}"
-                )
-    return reshape(a, tuple(d for i, d in enumerate(a.shape) if i not in axes))
 
 
 def broadcast_to(a, shape):
@@ -159,52 +94,7 @@ def atleast_3d(*arys):
     return out[0] if len(out) == 1 else out
 
 
-def concatenate(arrays, axis=0, dtype=None):
-    if not len(arrays):
-        raise ValueError("Need at least one array to concatenate.")
-    if axis is None:
-        arrays = [ravel(a) for a in arrays]
-        axis = 0
-    arrs, dt, weak = _promote_no_broadcast(arrays)
-    if dtype is not None:
-        from ._util import convert
-
-        arrs = [convert(a, dtype) for a in arrs]
-    nd = arrs[0].ndim
-    if nd == 0:
-        raise ValueError("Zero-dimensional arrays cannot be concatenated.")
-    for a in arrs:
-        if a.ndim != nd:
-            raise ValueError(f"all the input arrays must have same number of dimensions, got {[x.ndim for x in arrs]}")
-    ax = canonical_axis(axis, nd)
-    arrs = [a for a in arrs if a.shape[ax] != 0] or arrs[:1]
-    if len(arrs) == 1:
-        return arrs[0]
-    return with_weak(bind("concatenate", *arrs, dimension=ax), weak)
-
-
-def _promote_no_broadcast(arrays):
-    from irjax import dtypes
-
-    from ._util import convert
-
-    dt, weak = dtypes.result_type(*arrays, return_weak_type_flag=True)
-    return [convert(asarray_any(a), dt, weak) for a in arrays], dt, weak
-
-
 concat = concatenate
-
-
-def stack(arrays, axis=0, dtype=None):
-    if not len(arrays):
-        raise ValueError("Need at least one array to stack.")
-    arrs = [asarray_any(a) for a in arrays]
-    shp = arrs[0].shape
-    for a in arrs:
-        if a.shape != shp:
-            raise ValueError("All input arrays must have the same shape.")
-    ax = canonical_axis(axis, len(shp) + 1)
-    return concatenate([expand_dims(a, ax) for a in arrs], axis=ax, dtype=dtype)
 
 
 def hstack(tup, dtype=None):
@@ -229,8 +119,6 @@ def column_stack(tup):
 
 
 def split(ary, indices_or_sections, axis=0):
-    from .indexing import slice_axis
-
     a = asarray_any(ary)
     ax = canonical_axis(axis, a.ndim)
     n = a.shape[ax]
@@ -291,7 +179,6 @@ def repeat(a, repeats, axis=None, total_repeat_length=None):
         return reshape(b, a.shape[:ax] + (a.shape[ax] * r,) + a.shape[ax + 1 :])
     reps = np.asarray(repeats)
     idx = np.repeat(np.arange(a.shape[ax]), reps)
-    from .indexing import take
 
     return take(a, idx, axis=ax)
 
@@ -324,7 +211,6 @@ def roll(a, shift, axis=None):
         return reshape(roll(ravel(a), shift, 0), a.shape)
     shifts = (shift,) if isinstance(shift, int) else tuple(shift)
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    from .indexing import slice_axis
 
     for s, ax in zip(shifts, axes):
         ax = canonical_axis(ax, a.ndim)
@@ -354,15 +240,11 @@ def pad(array, pad_width, mode="constant", constant_values=0):
         (a.ndim, 2),
     )
     if mode == "constant":
-        from ._util import convert
-
         pv = convert(asarray_any(constant_values), a.dtype)
         if pv.ndim:
             raise NotImplementedError("per-axis constant_values")
         return bind("pad", a, pv, padding_config=tuple((int(lo), int(hi), 0) for lo, hi in pw))
     if mode in ("edge", "wrap", "reflect", "symmetric"):
-        from .indexing import take
-
         for ax in range(a.ndim):
             lo, hi = int(pw[ax][0]), int(pw[ax][1])
             if not lo and not hi:
@@ -384,14 +266,10 @@ def pad(array, pad_width, mode="constant", constant_values=0):
 
 
 def diagonal(a, offset=0, axis1=0, axis2=1):
-    from .indexing import take_along_last_two
-
     return take_along_last_two(moveaxis(asarray_any(a), (axis1, axis2), (-2, -1)), offset)
 
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
-    from .reductions import sum as _sum
-
     return _sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 
 
@@ -399,9 +277,6 @@ def diag(v, k=0):
     """A 1-D v placed on the k-th diagonal of a square matrix, or the k-th diagonal of a 2-D v."""
     v = asarray_any(v)
     if v.ndim == 1:
-        from .creation import eye
-        from .ufuncs import where
-
         n = v.shape[0] + abs(k)
         vv = pad(v, (0, abs(k)))  # length n; row i (k >= 0) or column j (k < 0) holds v[i] / v[j]
         vv = reshape(vv, (n, 1)) if k >= 0 else reshape(vv, (1, n))
@@ -452,8 +327,6 @@ def ediff1d(ary, to_end=None, to_begin=None):
 
 
 def _as(x, dtype):
-    from ._util import convert
-
     return convert(asarray_any(x), dtype)
 
 
@@ -484,8 +357,6 @@ def _static_indices(obj, n, what):
 
 def delete(arr, obj, axis=None, *, assume_unique_indices=False):
     """arr without the entries at the (static) positions obj along axis."""
-    from .indexing import take
-
     a = asarray_any(arr)
     if axis is None:
         a, axis = ravel(a), 0
@@ -498,8 +369,6 @@ def delete(arr, obj, axis=None, *, assume_unique_indices=False):
 
 def insert(arr, obj, values, axis=None):
     """values inserted before the (static) positions obj along axis."""
-    from ._util import convert
-
     a = asarray_any(arr)
     if axis is None:
         a, axis = ravel(a), 0
@@ -526,7 +395,6 @@ def insert(arr, obj, values, axis=None):
     # stable order: originals at i, inserted items just before original positions[j]
     order = sorted([(i, 1, i) for i in range(n)] + [(int(p), 0, n + j) for j, p in enumerate(positions)])
     src = np.array([k for _, _, k in order], np.int32)
-    from .indexing import take
 
     return take(concatenate([a, v], axis=ax), src, axis=ax)
 

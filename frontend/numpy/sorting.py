@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
-from irjax.core import bind
+from irjax.core import Tracer, bind
+from irjax.errors import ConcretizationTypeError
+from irjax.operands import asarray, concatenate
 
 from ._util import asarray_any, canonical_axis
+from .creation import arange, full
+from .indexing import take
+from .reductions import any as _any
+from .reductions import cumsum
+from .reductions import sum as _sum
+from .shape import flip
+from .ufuncs import isnan, less, less_equal, logical_and, logical_not, not_equal, subtract, where
 
 
 def sort(a, axis=-1, kind=None, order=None, stable=True, descending=False):
@@ -17,8 +26,6 @@ def sort(a, axis=-1, kind=None, order=None, stable=True, descending=False):
         return a
     (out,) = bind("sort", a, dimension=ax, num_keys=1, is_stable=True)
     if descending:
-        from .shape import flip
-
         out = flip(out, ax)
     return out
 
@@ -33,9 +40,6 @@ def argsort(a, axis=-1, kind=None, order=None, stable=True, descending=False):
         return bind("sort", a, idx, dimension=ax, num_keys=1, is_stable=True)[1]
     # JAX's order: stable ascending sort of the reversed array, read backwards, so ties keep
     # their original order and NaNs come first (negating the keys breaks ints, uints and NaN)
-    from .shape import flip
-    from .ufuncs import subtract
-
     _, perm = bind("sort", flip(a, ax), idx, dimension=ax, num_keys=1, is_stable=True)
     return subtract(np.int32(a.shape[ax] - 1), flip(perm, ax))
 
@@ -50,18 +54,13 @@ def lexsort(keys, axis=-1):
 
 def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
     """Indices where v would be inserted into the sorted 1-d a to keep it sorted."""
-    from .reductions import sum as _sum
-
     a, v = asarray_any(a), asarray_any(v)
     if a.ndim != 1:
         raise ValueError(f"a should be 1-dimensional, got shape {a.shape}")
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right', got {side!r}")
     if sorter is not None:
-        from .indexing import take
-
         a = take(a, sorter)
-    from .ufuncs import less, less_equal
 
     cmp = less if side == "left" else less_equal
     # count of a's elements before v: a comparison per (v, a) pair, summed (O(len(a)) each)
@@ -90,8 +89,6 @@ def _check_kth(a, kth, axis):
 
 def isin(element, test_elements, assume_unique=False, invert=False, *, method="auto"):
     """element in test_elements, elementwise (a comparison with every test element)."""
-    from .reductions import any as _any
-
     e, t = asarray_any(element), asarray_any(test_elements).ravel()
     hit = _any(e[..., None] == t, axis=-1)
     return ~hit if invert else hit
@@ -114,16 +111,12 @@ def unique(
     The result's size depends on the values, so, as in JAX, it needs concrete input unless
     `size` is given (then padded with fill_value, default the smallest unique value).
     """
-    from irjax.core import Tracer
-
     a = asarray_any(ar)
     if axis is not None:
         if isinstance(a, Tracer):
             raise NotImplementedError("jnp.unique with axis= needs concrete input in irjax (no traced form yet)")
         return _unique_axis(a, axis, return_index, return_inverse, return_counts, equal_nan)
     if isinstance(a, Tracer) and size is None:
-        from irjax.errors import ConcretizationTypeError
-
         raise ConcretizationTypeError(
             "The size argument of jnp.unique must be statically specified to use jnp.unique within JAX transformations."
         )
@@ -137,7 +130,6 @@ def unique(
             equal_nan=equal_nan,
         )
         res = res if isinstance(res, tuple) else (res,)
-        from .creation import asarray
 
         out = [asarray(res[0])] + [asarray(r.astype(np.int32)) for r in res[1:]]
         if return_inverse:  # JAX's inverse has the input's shape (axis=None)
@@ -155,8 +147,6 @@ def unique(
 
 def _unique_axis(a, axis, return_index, return_inverse, return_counts, equal_nan):
     """unique of the slices along `axis`, from a concrete array (NumPy's row order)."""
-    from .creation import asarray
-
     axis = canonical_axis(axis, a.ndim)
     res = np.unique(
         np.asarray(a),
@@ -172,11 +162,6 @@ def _unique_axis(a, axis, return_index, return_inverse, return_counts, equal_nan
 
 
 def _unique_sized(flat, size, fill_value, return_index, return_inverse, return_counts, equal_nan=True):
-    from .creation import arange, full
-    from .reductions import cumsum
-    from .reductions import sum as _sum
-    from .ufuncs import where
-
     order = argsort(flat)
     s = flat[order]
     first = _starts(s, equal_nan)  # True where a new value starts
@@ -200,9 +185,6 @@ def _unique_sized(flat, size, fill_value, return_index, return_inverse, return_c
 def _starts(s, equal_nan=False):
     """For a sorted 1-d s: True at each position where a new value starts (NaNs, sorted
     last, form one run when equal_nan)."""
-    from .shape import concatenate
-    from .ufuncs import isnan, logical_and, logical_not, not_equal
-
     if not s.shape[0]:
         return s == s
     new = not_equal(s[1:], s[:-1])

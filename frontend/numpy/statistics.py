@@ -10,18 +10,19 @@ from __future__ import annotations
 import numpy as np
 from irjax import dtypes
 
+from . import reductions as r
 from ._util import asarray_any, canonical_axis, convert
+from .indexing import take_along_axis
+from .products import dot
+from .reductions import mean
+from .shape import atleast_2d, broadcast_to, concatenate, diagonal, expand_dims, moveaxis, reshape
+from .sorting import sort
+from .ufuncs import ceil, clip, floor, isnan, sqrt, where
 
 _METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
 def _quantile(a, q, axis, method, keepdims, ignore_nan=False):
-    from . import reductions as r
-    from .indexing import take_along_axis
-    from .shape import broadcast_to, expand_dims, moveaxis, reshape
-    from .sorting import sort
-    from .ufuncs import ceil, clip, floor, isnan, where
-
     if method not in _METHODS:
         raise ValueError(f"method must be one of {list(_METHODS)}, got {method!r}")
     a = asarray_any(a)
@@ -90,10 +91,6 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
 
 def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
     """Covariance of the rows (variables) of m, as numpy.cov (no frequency/analytic weights)."""
-    from .products import dot
-    from .reductions import mean
-    from .shape import atleast_2d, concatenate
-
     if fweights is not None or aweights is not None:
         raise NotImplementedError("cov: fweights and aweights are not supported")
     x = atleast_2d(asarray_any(m))
@@ -115,9 +112,6 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
 
 
 def corrcoef(x, y=None, rowvar=True):
-    from .shape import diagonal
-    from .ufuncs import clip, sqrt
-
     c = cov(x, y, rowvar)
     if c.ndim == 0:
         return c / c

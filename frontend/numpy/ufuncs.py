@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 from irjax import dtypes
+from irjax import lax as _lax
 from irjax.core import Tracer, bind
 from irjax.custom_derivatives import custom_jvp
 from irjax.device_api import device_put as _device_put
+from irjax.operands import broadcast_to as _broadcast_to  # not jnp.broadcast_to: this module is star-exported
+from irjax.operands import zeros_like
 
 from ._util import _copy_with_weak, asarray_any, check_arraylike, convert, is_array, promote, with_weak
 
@@ -236,8 +239,6 @@ def sign(x, /):
 
 
 def _zeros(x):
-    from .creation import zeros_like
-
     return zeros_like(x)
 
 
@@ -278,8 +279,6 @@ def _float_divmod(x, y):
 
 
 def _ones(x):
-    from .creation import ones_like
-
     return ones_like(x)
 
 
@@ -538,17 +537,14 @@ def float_power(x, y, /):
 
 def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     if x is None and y is None:
-        from .indexing import nonzero
-
         return nonzero(condition, size=size, fill_value=fill_value)
     if x is None or y is None:
         raise ValueError("Either both or neither of the x and y arguments should be provided to jax.numpy.where")
     c = convert(asarray_any(condition), bool)
     (xx, yy), dt, weak = promote(x, y)
     shape = np.broadcast_shapes(c.shape, xx.shape)
-    from ._util import broadcast_to
 
-    c, xx, yy = broadcast_to(c, shape), broadcast_to(xx, shape), broadcast_to(yy, shape)
+    c, xx, yy = _broadcast_to(c, shape), _broadcast_to(xx, shape), _broadcast_to(yy, shape)
     return with_weak(bind("select", c, xx, yy), weak)
 
 
@@ -650,8 +646,6 @@ def modf(x, /, out=None):
 
 def gcd(x1, x2, /):
     """Greatest common divisor of integer arrays (Euclid's algorithm in a while_loop)."""
-    from irjax import lax
-
     (a, b), dt, weak = promote(abs(asarray_any(x1)), abs(asarray_any(x2)))
     if dt.kind not in "iu":
         raise TypeError(f"gcd requires integer arguments, got {dt.name}")
@@ -664,12 +658,10 @@ def gcd(x1, x2, /):
         safe = where(b == 0, np.asarray(1, dt), b)
         return where(b == 0, a, b), where(b == 0, b, remainder(a, safe))
 
-    return lax.while_loop(cond, body, (a, b))[0]
+    return _lax.while_loop(cond, body, (a, b))[0]
 
 
 def _any_nonzero(x):
-    from .reductions import any as _any
-
     return _any(x != 0)
 
 
@@ -726,3 +718,10 @@ def select(condlist, choicelist, default=0):
             raise TypeError(f"select: conditions must be boolean arrays, got {cond.dtype.name}")
         out = where(cond, choice, out)
     return out
+
+
+# mutually recursive siblings (creation, ufuncs, indexing and reductions call each other):
+# bound at the end, after every definition here, so any of them may be imported first
+from .creation import ones_like  # noqa: E402
+from .indexing import nonzero  # noqa: E402
+from .reductions import any as _any  # noqa: E402
