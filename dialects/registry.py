@@ -163,6 +163,7 @@ def _import_families():
         control_flow,
         convolution,
         elementwise,
+        fft,
         indexing,
         misc,
         precision,

@@ -472,3 +472,4 @@ from .lax_conv import *  # noqa: E402,F401,F403
 from .lax_parallel import *  # noqa: E402,F401,F403
 from .lax_windows import *  # noqa: E402,F401,F403
 from .placement import with_sharding_constraint  # noqa: E402, F401  (placement, docs/sharding.md)
+from .lax_fft import *  # noqa: E402,F401,F403

@@ -6,6 +6,7 @@ from irjax.dtypes import float0, issubdtype, promote_types, result_type  # noqa:
 
 # array API 2023.12 names, set operations, polynomials, histograms, index helpers, the rest of NumPy
 from . import array_api as _array_api
+from . import fft  # noqa: F401
 from . import linalg  # noqa: F401
 from .array_api import __array_api_version__, __array_namespace_info__, can_cast, from_dlpack, isdtype  # noqa: F401
 from .creation import *  # noqa: F401,F403
