@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 
 from . import dtypes
@@ -469,7 +471,21 @@ def complex(x, y):  # noqa: A001
 
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401,A004
 from .lax_conv import *  # noqa: E402,F401,F403
+from .lax_extra import *  # noqa: E402,F401,F403
+from .lax_fft import *  # noqa: E402,F401,F403
 from .lax_parallel import *  # noqa: E402,F401,F403
 from .lax_windows import *  # noqa: E402,F401,F403
 from .placement import with_sharding_constraint  # noqa: E402, F401  (placement, docs/sharding.md)
-from .lax_fft import *  # noqa: E402,F401,F403
+
+# lax's special functions reuse irjax.scipy.special, which imports irjax.numpy: loaded on first use
+_SPECIAL = frozenset(("bessel_i0e", "bessel_i1e", "erfc", "igamma", "igammac"))
+
+
+def __getattr__(name):
+    if name in _SPECIAL:
+        return getattr(importlib.import_module("irjax.lax_special"), name)
+    raise AttributeError(f"module 'irjax.lax' has no attribute '{name}'")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_SPECIAL))
