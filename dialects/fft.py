@@ -2,7 +2,8 @@
 
     %1 = "jx.fft"(%0) {fft_type = "FFT", fft_lengths = array<i64: 8>} : (tensor<3x8xcomplex<f32>>) -> tensor<3x8xcomplex<f32>>
 lowers to one 1-D stablehlo.fft per axis where the length is a power of two (IREE 3.13
-compiles only those), and to Bluestein's chirp-z (power-of-two stablehlo.fft inside) otherwise.
+compiles only those), to Bluestein's chirp-z (power-of-two stablehlo.fft inside) otherwise,
+and to a DFT as real float64 matmuls for complex128 (IREE's FFT does not compile for f64).
 """
 
 from __future__ import annotations
@@ -128,7 +129,32 @@ def _bluestein(x, n: int, inverse: bool):
     return _times_last(_slice_last(conv, 0, n), chirp / n if inverse else chirp)
 
 
+def _matmul_last(x, w: np.ndarray):
+    """x @ w over x's last axis (real operands; w a constant)."""
+    a = aval(x)
+    dims = f"#stablehlo.dot<lhs_contracting_dimensions = [{a.ndim - 1}], rhs_contracting_dimensions = [0]>"
+    out = ShapedType(a.shape[:-1] + (w.shape[1],), a.dtype)
+    return hlo.op1("stablehlo.dot_general", [x, hlo.constant(w.astype(a.dtype))], out, {"dot_dimension_numbers": dims})
+
+
+def _dft(x, n: int, inverse: bool):
+    """The length-n DFT as real matmuls: IREE 3.13's stablehlo.fft does not compile for complex128."""
+    a = aval(x)
+    k = np.arange(n, dtype=np.int64)
+    angle = (2 * np.pi / n) * (np.outer(k, k) % n)  # jk mod n keeps the angle exact
+    wr, wi = np.cos(angle), (1.0 if inverse else -1.0) * np.sin(angle)
+    if inverse:
+        wr, wi = wr / n, wi / n
+    part = ShapedType(a.shape, real_dtype(a.dtype))
+    re, im = hlo.op1("stablehlo.real", [x], part), hlo.op1("stablehlo.imag", [x], part)
+    yr = hlo.op1("stablehlo.subtract", [_matmul_last(re, wr), _matmul_last(im, wi)], part)
+    yi = hlo.op1("stablehlo.add", [_matmul_last(re, wi), _matmul_last(im, wr)], part)
+    return hlo.op1("stablehlo.complex", [yr, yi], a)
+
+
 def _complex_1d(x, n: int, inverse: bool):
+    if aval(x).dtype == np.complex128:
+        return _dft(x, n, inverse)
     if _pow2(n):
         return _hlo_fft(x, "IFFT" if inverse else "FFT", n, aval(x))
     return _bluestein(x, n, inverse)
@@ -137,17 +163,17 @@ def _complex_1d(x, n: int, inverse: bool):
 def _rfft_1d(x, n: int):
     a = aval(x)
     out = ShapedType(a.shape[:-1] + (n // 2 + 1,), complex_dtype(a.dtype))
-    if _pow2(n):
+    if _pow2(n) and a.dtype == np.float32:
         return _hlo_fft(x, "RFFT", n, out)
     zeros = hlo.broadcast(hlo.constant(np.zeros((), a.dtype)), a.shape, [])
     z = hlo.op1("stablehlo.complex", [x, zeros], ShapedType(a.shape, out.dtype))
-    return _slice_last(_bluestein(z, n, False), 0, n // 2 + 1)
+    return _slice_last(_complex_1d(z, n, False), 0, n // 2 + 1)
 
 
 def _irfft_1d(x, n: int):
     a = aval(x)
     out = ShapedType(a.shape[:-1] + (n,), real_dtype(a.dtype))
-    if _pow2(n):
+    if _pow2(n) and a.dtype == np.complex64:
         return _hlo_fft(x, "IRFFT", n, out)
     # the Hermitian half: bins n//2+1 .. n-1 are conj(x[n-k]); real() drops the imaginary
     # parts of bins 0 and n/2, as numpy's irfft does
@@ -156,7 +182,7 @@ def _irfft_1d(x, n: int):
     rev = hlo.op1("stablehlo.reverse", [_slice_last(x, 1, 1 + tail)], _shaped(x, a.shape[:-1] + (tail,)), last)
     dim = {"dimension": hlo.attr(f"{a.ndim - 1} : i64")}
     full = hlo.op1("stablehlo.concatenate", [x, _conj(rev)], _shaped(x, a.shape[:-1] + (n,)), dim)
-    return hlo.op1("stablehlo.real", [_bluestein(full, n, True)], out)
+    return hlo.op1("stablehlo.real", [_complex_1d(full, n, True)], out)
 
 
 def _along(x, axis: int, fn):

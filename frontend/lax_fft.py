@@ -12,6 +12,8 @@ from .numpy._util import asarray_any
 
 __all__ = ["FftType", "fft"]
 
+_MAX_F64_LENGTH = 2048  # complex128 lowers to a DFT matmul whose n x n constants grow as n^2
+
 
 class FftType(enum.IntEnum):
     """JAX's FFT kinds: FFT/IFFT complex to complex, RFFT real to half-complex, IRFFT back."""
@@ -43,6 +45,11 @@ def fft(x, fft_type: FftType | str, fft_lengths: Sequence[int]):
         raise TypeError(f"lax.fft RFFT takes float32 or float64, got {x.dtype.name}")
     if name != "RFFT" and x.dtype.kind != "c":
         raise TypeError(f"lax.fft {name} takes complex64 or complex128, got {x.dtype.name}")
+    if x.dtype in (np.float64, np.complex128) and max(lengths) > _MAX_F64_LENGTH:
+        raise NotImplementedError(
+            f"lax.fft of {x.dtype.name} supports lengths up to {_MAX_F64_LENGTH} (a DFT by matmul: IREE 3.13's "
+            f"FFT does not compile for float64), got {lengths}"
+        )
     k = len(lengths)
     want = lengths[:-1] + (lengths[-1] // 2 + 1,) if name == "IRFFT" else lengths
     if tuple(x.shape[-k:]) != want:

@@ -168,3 +168,16 @@ def test_fft_bad_input_raises():
         lax.fft(XC, "dct", (10,))
     with pytest.raises(ValueError, match="last 1 axes"):
         lax.fft(XC, "fft", (8,))
+
+
+def test_fft_complex128_under_x64_matches_numpy():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 10)) + 1j * rng.standard_normal((3, 10))
+    r = rng.standard_normal((3, 16))
+    with irjax.enable_x64():
+        got = irjax.jit(lambda x, r: (jnp.fft.fft(x), jnp.fft.ifft2(x), jnp.fft.rfft(r), jnp.fft.irfft(x, n=7)))(x, r)
+        with pytest.raises(NotImplementedError, match="lengths up to 2048"):
+            lax.fft(np.zeros(4096, np.complex128), "fft", (4096,))
+    want = (np.fft.fft(x), np.fft.ifft2(x), np.fft.rfft(r), np.fft.irfft(x, n=7))
+    for g, w in zip(got, want):
+        _close(g, w, "x64", 1e-12)
