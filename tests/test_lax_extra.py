@@ -4,6 +4,8 @@ values and dtypes, grads, vmap against a loop."""
 from __future__ import annotations
 
 import operator
+import subprocess
+import sys
 
 import irjax
 import irjax.numpy as jnp
@@ -159,3 +161,14 @@ def test_custom_root_value_and_grad_match_jax():
     want = jax.grad(lambda c: _root_fn(jjnp, jlax)(c).sum())(c)
     _same(got, want, "grad root", 1e-5)
     _same(got, 0.5 / np.sqrt(c), "d sqrt", 1e-5)
+
+
+@pytest.mark.parametrize("first", ["irjax.lax_extra", "irjax.lax_fft", "irjax.lax_special", "irjax.numpy.fft"])
+def test_new_lax_names_whatever_is_imported_first(first):
+    """lax loads these modules on first use, so importing one of them first leaves lax whole."""
+    code = (
+        f"import {first}; import irjax.lax as lax, irjax.numpy as jnp; from irjax.lax import top_k, FftType; "
+        "assert callable(lax.fft) and callable(lax.erfc) and callable(jnp.fft.rfft) and 'top_k' in dir(lax)"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]

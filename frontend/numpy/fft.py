@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import numpy as np
 from irjax import dtypes, lax
 from irjax.device_api import device_put as _device_put
-from irjax.lax_fft import FftType
 
 from ._util import asarray_any, canonical_axis, convert
 from .shape import moveaxis, roll
@@ -69,15 +68,15 @@ def _resize(x, axis: int, size: int):
     return x
 
 
-def _apply(x, kind: FftType, lengths: tuple):
+def _apply(x, kind: str, lengths: tuple):
     """lax.fft over the trailing len(lengths) axes, in steps of at most 3 axes (lax.fft's limit)."""
     k = len(lengths)
     if k <= 3:
         return lax.fft(x, kind, lengths)
-    if kind == FftType.RFFT:  # the last axis real-to-complex, then complex FFTs over the rest
-        return _apply(_apply(x, kind, lengths[-1:]), FftType.FFT, lengths[:-1])
-    if kind == FftType.IRFFT:
-        return _apply(_apply(x, FftType.IFFT, lengths[:-1]), kind, lengths[-1:])
+    if kind == "RFFT":  # the last axis real-to-complex, then complex FFTs over the rest
+        return _apply(_apply(x, kind, lengths[-1:]), "FFT", lengths[:-1])
+    if kind == "IRFFT":
+        return _apply(_apply(x, "IFFT", lengths[:-1]), kind, lengths[-1:])
     # complex FFTs over disjoint axes commute: the leading ones are moved last in turn
     nd = x.ndim
     y = _apply(x, kind, lengths[-3:])
@@ -86,11 +85,11 @@ def _apply(x, kind: FftType, lengths: tuple):
     return moveaxis(y, tuple(range(nd - k + 3, nd)), tuple(range(nd - k, nd - 3)))
 
 
-def _fft_core(name: str, kind: FftType, a, s, axes, norm):
+def _fft_core(name: str, kind: str, a, s, axes, norm):
     if norm not in _NORMS:
         raise ValueError(f'Invalid norm value {norm}; should be "backward", "ortho" or "forward".')
     x = asarray_any(a)
-    if kind == FftType.RFFT:
+    if kind == "RFFT":
         if x.dtype.kind == "c":
             raise TypeError(f"jax.numpy.fft.{name} takes real input, got {x.dtype.name}")
         x = convert(x, _inexact(x.dtype))
@@ -110,20 +109,20 @@ def _fft_core(name: str, kind: FftType, a, s, axes, norm):
         s = [int(v) for v in s]
         if len(s) != len(axes):
             raise ValueError(f"jax.numpy.fft.{name}: s {s} and axes {axes} must have one entry each")
-    elif kind == FftType.IRFFT:
+    elif kind == "IRFFT":
         s = [x.shape[ax] for ax in axes[:-1]] + [2 * (x.shape[axes[-1]] - 1)]
     else:
         s = [x.shape[ax] for ax in axes]
     if any(n < 1 for n in s):
         raise ValueError(f"jax.numpy.fft.{name}: Invalid number of FFT data points ({s}) specified.")
-    in_sizes = s[:-1] + [s[-1] // 2 + 1] if kind == FftType.IRFFT else s
+    in_sizes = s[:-1] + [s[-1] // 2 + 1] if kind == "IRFFT" else s
     for ax, size in zip(axes, in_sizes):
         x = _resize(x, ax, size)
     k = len(axes)
     last = tuple(range(nd - k, nd))
     out = moveaxis(_apply(moveaxis(x, axes, last), kind, tuple(s)), last, axes)
     total = math.prod(s)
-    inverse = kind in (FftType.IFFT, FftType.IRFFT)
+    inverse = kind in ("IFFT", "IRFFT")
     if norm == "ortho":
         out = out * (math.sqrt(total) if inverse else 1 / math.sqrt(total))
     elif norm == "forward":
@@ -158,32 +157,32 @@ def _n_axes(name, kind):
     return f
 
 
-fft = _one_axis("fft", FftType.FFT)
-ifft = _one_axis("ifft", FftType.IFFT)
-rfft = _one_axis("rfft", FftType.RFFT)
-irfft = _one_axis("irfft", FftType.IRFFT)
-fft2 = _two_axes("fft2", FftType.FFT)
-ifft2 = _two_axes("ifft2", FftType.IFFT)
-rfft2 = _two_axes("rfft2", FftType.RFFT)
-irfft2 = _two_axes("irfft2", FftType.IRFFT)
-fftn = _n_axes("fftn", FftType.FFT)
-ifftn = _n_axes("ifftn", FftType.IFFT)
-rfftn = _n_axes("rfftn", FftType.RFFT)
-irfftn = _n_axes("irfftn", FftType.IRFFT)
+fft = _one_axis("fft", "FFT")
+ifft = _one_axis("ifft", "IFFT")
+rfft = _one_axis("rfft", "RFFT")
+irfft = _one_axis("irfft", "IRFFT")
+fft2 = _two_axes("fft2", "FFT")
+ifft2 = _two_axes("ifft2", "IFFT")
+rfft2 = _two_axes("rfft2", "RFFT")
+irfft2 = _two_axes("irfft2", "IRFFT")
+fftn = _n_axes("fftn", "FFT")
+ifftn = _n_axes("ifftn", "IFFT")
+rfftn = _n_axes("rfftn", "RFFT")
+irfftn = _n_axes("irfftn", "IRFFT")
 
 
 def hfft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
     """The FFT of a Hermitian-symmetric signal given by its first half (real output), as JAX's."""
     x = conj(asarray_any(a))
     nn = (x.shape[axis] - 1) * 2 if n is None else n
-    return _fft_core("hfft", FftType.IRFFT, x, None if n is None else (n,), (axis,), norm) * nn
+    return _fft_core("hfft", "IRFFT", x, None if n is None else (n,), (axis,), norm) * nn
 
 
 def ihfft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
     """The inverse of hfft: conj(rfft(a)) / n, as JAX's."""
     x = asarray_any(a)
     nn = x.shape[axis] if n is None else n
-    return conj(_fft_core("ihfft", FftType.RFFT, x, None if n is None else (n,), (axis,), norm)) * (1 / nn)
+    return conj(_fft_core("ihfft", "RFFT", x, None if n is None else (n,), (axis,), norm)) * (1 / nn)
 
 
 def _freq_dtype(dtype):
