@@ -177,6 +177,7 @@ def _import_families():
         control_flow,
         convolution,
         elementwise,
+        fft,
         indexing,
         misc,
         precision,

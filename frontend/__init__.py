@@ -74,6 +74,27 @@ _LAZY = {
     "pmap": "irjax.spmd",
     "distributed": "irjax.distributed",
     "experimental": "irjax.experimental",
+    # more of JAX's top-level names (issue 14)
+    "named_scope": "irjax.trace_context",
+    "named_call": "irjax.trace_context",
+    "typeof": "irjax.trace_context",
+    "ensure_compile_time_eval": "irjax.trace_context",
+    "pure_callback": "irjax.callbacks",
+    "custom_gradient": "irjax.transform_extras",
+    "linear_transpose": "irjax.transform_extras",
+    "closure_convert": "irjax.transform_extras",
+    "clear_caches": "irjax.environment",
+    "print_environment_info": "irjax.environment",
+    "checkpoint_policies": "irjax.checkpoint_policies",
+    "default_matmul_precision": "irjax.config_contexts",
+    "numpy_rank_promotion": "irjax.config_contexts",
+    "numpy_dtype_promotion": "irjax.config_contexts",
+    "debug_nans": "irjax.config_contexts",
+    "debug_infs": "irjax.config_contexts",
+    "transfer_guard": "irjax.config_contexts",
+    "transfer_guard_host_to_device": "irjax.config_contexts",
+    "transfer_guard_device_to_device": "irjax.config_contexts",
+    "transfer_guard_device_to_host": "irjax.config_contexts",
 }
 
 

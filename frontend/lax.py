@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 
 from . import dtypes
@@ -454,3 +456,32 @@ from .lax_conv import *  # noqa: E402,F401,F403
 from .lax_parallel import *  # noqa: E402,F401,F403
 from .lax_windows import *  # noqa: E402,F401,F403
 from .placement import with_sharding_constraint  # noqa: E402, F401  (placement, docs/sharding.md)
+
+# More lax names, loaded on first use: their modules import irjax.numpy (and scipy.special,
+# which imports irjax.nn), which imports irjax.lax; a star import here would leave lax without
+# them whenever one of those modules is imported first.
+_LAZY = {
+    **dict.fromkeys(("bessel_i0e", "bessel_i1e", "erfc", "igamma", "igammac"), "irjax.lax_special"),
+    **dict.fromkeys(("FftType", "fft"), "irjax.lax_fft"),
+    **dict.fromkeys(
+        (
+            "associative_scan broadcast_shapes broadcast_to_rank collapse custom_linear_solve custom_root "
+            "dynamic_update_index_in_dim index_take nextafter optimization_barrier reciprocal reduce "
+            "sort_key_val split tile top_k"
+        ).split(),
+        "irjax.lax_extra",
+    ),
+}
+
+
+def __getattr__(name):
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'irjax.lax' has no attribute '{name}'")
+    value = getattr(importlib.import_module(mod), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))

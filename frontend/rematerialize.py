@@ -26,7 +26,7 @@ def checkpoint(
     """Make `fun` recompute its forward pass under reverse-mode autodiff (jax.checkpoint).
 
     prevent_cse: keep the compiler from merging the recomputation into the forward pass.
-    policy: only None (save nothing, recompute everything) is supported.
+    policy: None or an irjax.checkpoint_policies policy; every one recomputes everything.
     static_argnums: positional arguments that are static Python values, as in jit.
     """
     if fun is None:
@@ -38,9 +38,11 @@ def checkpoint(
         )
     if not callable(fun):
         raise TypeError(f"checkpoint expects a callable, got {type(fun).__name__}")
-    if policy is not None:
+    # irjax.checkpoint_policies' policies only choose what is saved: results do not depend on them
+    if policy is not None and not getattr(policy, "irjax_checkpoint_policy", False):
         raise NotImplementedError(
-            f"irjax.checkpoint supports only policy=None (nothing saved, everything recomputed); got policy={policy!r}"
+            "irjax.checkpoint supports policy=None or an irjax.checkpoint_policies policy (all recompute "
+            f"everything); got policy={policy!r}"
         )
     if isinstance(static_argnums, int):
         static_argnums = (static_argnums,)

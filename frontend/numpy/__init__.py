@@ -7,7 +7,10 @@ from ml_dtypes import bfloat16  # noqa: F401
 
 # array API 2023.12 names, set operations, polynomials, histograms, index helpers, the rest of NumPy
 from . import array_api as _array_api
-from . import linalg  # noqa: F401
+from . import (
+    fft,  # noqa: F401
+    linalg,  # noqa: F401
+)
 from .array_api import __array_api_version__, __array_namespace_info__, can_cast, from_dlpack, isdtype  # noqa: F401
 from .creation import *  # noqa: F401,F403
 from .creation import (  # noqa: F401
@@ -114,6 +117,7 @@ from .nanfunctions import (  # noqa: F401
     nansum,
     nanvar,
 )
+from .narrow_dtypes import *  # noqa: F401,F403  (int4, float8_e4m3fn, ...: names, no storage)
 from .polynomial import poly, polyadd, polyder, polydiv, polyfit, polyint, polymul, polysub, polyval  # noqa: F401
 from .products import (  # noqa: F401
     convolve,
@@ -155,6 +159,7 @@ from .reductions import (  # noqa: F401
     sum,
     var,
 )
+from .roots import roots, sort_complex  # noqa: F401
 from .setops import intersect1d, setdiff1d, setxor1d, union1d, unique_all, unique_counts, unique_inverse, unique_values  # noqa: F401
 from .shape import (  # noqa: F401
     append,
