@@ -22,6 +22,16 @@ def real_dtype(dtype) -> np.dtype:
     return _REAL_OF.get(np.dtype(dtype), np.dtype(dtype))
 
 
+def complex_dtype(dtype) -> np.dtype:
+    """float32 -> complex64, float64 -> complex128; complex dtypes unchanged."""
+    dt = np.dtype(dtype)
+    if dt.kind == "c":
+        return dt
+    if dt not in _COMPLEX_OF:
+        raise TypeError(f"no complex dtype has parts of dtype {dt.name} (float32 or float64 expected)")
+    return _COMPLEX_OF[dt]
+
+
 def _complex_in(name):
     def infer(x):
         if x.dtype.kind != "c":
