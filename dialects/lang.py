@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .builder import aval, emit
+from .builder import aval, constant, emit
+from .emitters import OpNamespace, op_name
 from .low_precision import BF16
-from .registry import ShapedType
+from .registry import ShapedType, get, lookup
 
 
 class Val:
@@ -38,36 +39,36 @@ class Val:
         return len(self.aval.shape)
 
     def __add__(self, o):
-        return bind("add", self, lift(o, self))
+        return jx.add(self, lift(o, self))
 
     def __radd__(self, o):
-        return bind("add", lift(o, self), self)
+        return jx.add(lift(o, self), self)
 
     def __sub__(self, o):
-        return bind("sub", self, lift(o, self))
+        return jx.sub(self, lift(o, self))
 
     def __rsub__(self, o):
-        return bind("sub", lift(o, self), self)
+        return jx.sub(lift(o, self), self)
 
     def __mul__(self, o):
-        return bind("mul", self, lift(o, self))
+        return jx.mul(self, lift(o, self))
 
     def __rmul__(self, o):
-        return bind("mul", lift(o, self), self)
+        return jx.mul(lift(o, self), self)
 
     def __truediv__(self, o):
-        return bind("div", self, lift(o, self))
+        return jx.div(self, lift(o, self))
 
     def __rtruediv__(self, o):
-        return bind("div", lift(o, self), self)
+        return jx.div(lift(o, self), self)
 
     def __neg__(self):
-        return bind("neg", self)
+        return jx.neg(self)
 
     def __pow__(self, o):
         if isinstance(o, int):
-            return bind("integer_pow", self, y=o)
-        return bind("pow", self, lift(o, self))
+            return jx.integer_pow(self, y=o)
+        return jx.pow(self, lift(o, self))
 
     def __repr__(self):
         return f"Val({self.aval.str_short()})"
@@ -81,17 +82,17 @@ def wrap(x):
 
 def bind(name: str, *args, **params):
     """Emit jx.<name> on Vals; one Val, or a list for multi-result ops."""
-    from .registry import get
-
     outs = emit(name, [a.v for a in args], params)
     if get(name).multiple_results:
         return [Val(o) for o in outs]
     return Val(outs[0])
 
 
-def full(shape, value, dtype) -> Val:
-    from .builder import constant
+# jx.pad(x, zero, padding_config=...): any op by its record, strict operands (dialects/emitters.py)
+jx = OpNamespace(bind, "lang.jx")
 
+
+def full(shape, value, dtype) -> Val:
     dtype = np.dtype(dtype)
     c = Val(constant(np.array(value, dtype)))
     return c if tuple(shape) == () else broadcast_in_dim(c, tuple(shape), ())
@@ -117,16 +118,7 @@ def _unary(name):
     def f(x, **params):
         return bind(name, x, **params)
 
-    f.__name__ = name
     return f
-
-
-for _n in (
-    "neg sign floor ceil is_finite exp exp2 log log1p expm1 tanh logistic sin cos tan asin "
-    "acos atan sinh cosh asinh acosh atanh sqrt rsqrt cbrt abs erf erf_inv lgamma digamma "
-    "not_ popcnt clz"
-).split():
-    globals()[_n] = _unary(_n.rstrip("_"))
 
 
 def _binary(name):
@@ -135,31 +127,40 @@ def _binary(name):
             x = lift(x, y)
         return bind(name, x, lift(y, x))
 
-    f.__name__ = name
     return f
 
 
-for _n in (
-    "add sub mul div rem pow max min atan2 and_ or_ xor shift_left shift_right_logical "
-    "shift_right_arithmetic eq ne lt le gt ge"
-).split():
-    globals()[_n] = _binary(_n.rstrip("_"))
+_FAMILY_WRAPPERS = {"unary": _unary, "binary": _binary}
+
+
+def __getattr__(attr: str):
+    """`sin(x)`, `add(x, 2.0)`, `and_(x, y)`: a wrapper for each record of the unary and binary
+    families, made from the registry on first use (binary ones lift Python scalars)."""
+    name = op_name(attr)
+    prim = lookup("jx." + name)
+    make = _FAMILY_WRAPPERS.get(prim.family) if prim is not None else None
+    if make is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
+    f = make(name)
+    f.__name__ = f.__qualname__ = attr
+    globals()[attr] = f
+    return f
 
 
 def select(pred: Val, on_true, on_false) -> Val:
     ref = on_true if isinstance(on_true, Val) else on_false
-    return bind("select", pred, lift(on_true, ref), lift(on_false, ref))
+    return jx.select(pred, lift(on_true, ref), lift(on_false, ref))
 
 
 def convert(x: Val, dtype) -> Val:
     dtype = np.dtype(dtype)
-    return x if x.dtype == dtype else bind("convert_element_type", x, new_dtype=dtype)
+    return x if x.dtype == dtype else jx.convert_element_type(x, new_dtype=dtype)
 
 
 def broadcast_in_dim(x: Val, shape, broadcast_dimensions) -> Val:
     if tuple(shape) == x.shape and tuple(broadcast_dimensions) == tuple(range(x.ndim)):
         return x
-    return bind("broadcast_in_dim", x, shape=tuple(shape), broadcast_dimensions=tuple(broadcast_dimensions))
+    return jx.broadcast_in_dim(x, shape=tuple(shape), broadcast_dimensions=tuple(broadcast_dimensions))
 
 
 def broadcast_to(x: Val, shape) -> Val:
@@ -178,25 +179,24 @@ def broadcast_to(x: Val, shape) -> Val:
 
 def reshape(x: Val, shape) -> Val:
     shape = tuple(shape)
-    return x if x.shape == shape else bind("reshape", x, new_sizes=shape)
+    return x if x.shape == shape else jx.reshape(x, new_sizes=shape)
 
 
 def transpose(x: Val, permutation) -> Val:
     permutation = tuple(permutation)
     if permutation == tuple(range(x.ndim)):
         return x
-    return bind("transpose", x, permutation=permutation)
+    return jx.transpose(x, permutation=permutation)
 
 
 def reduce_sum(x: Val, axes) -> Val:
     axes = tuple(sorted(axes))
-    return x if not axes else bind("reduce_sum", x, axes=axes)
+    return x if not axes else jx.reduce_sum(x, axes=axes)
 
 
 def dot_general(a: Val, b: Val, dimension_numbers, preferred_element_type=None) -> Val:
     (lc, rc), (lb, rb) = dimension_numbers
-    return bind(
-        "dot_general",
+    return jx.dot_general(
         a,
         b,
         lhs_contracting=tuple(lc),

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 from irjax.dialects import builder, registry
+from irjax.dialects.emitters import OpNamespace
 from irjax.dialects.func import FuncBuilder, new_module
 from irjax.dialects.mlir import enter, ir
 from irjax.dialects.registry import ShapedType
@@ -312,6 +313,10 @@ def bind(name: str, *args, **params):
     prim = registry.get(name)
     res = [Tracer(trace, o, _aval_from_value(o)) for o in outs]
     return res if prim.multiple_results else res[0]
+
+
+# jx.add(x, y): any op by its record, traced or run eagerly (dialects/emitters.py)
+jx = OpNamespace(bind, "irjax.core.jx")
 
 
 # Load every op record now, at import (serialized by Python's import lock): the registry loads

@@ -5,10 +5,11 @@ from __future__ import annotations
 import importlib
 
 import numpy as np
+from irjax.dialects import registry
 
 from . import dtypes
 from .api import stop_gradient as _stop_gradient
-from .core import bind
+from .core import bind, jx
 from .operands import asarray_any as _asarray_any
 from .operands import broadcast_to as _broadcast_to
 from .operands import convert as _convert
@@ -73,23 +74,22 @@ def _binary(name):
     return f
 
 
-for _n in (
-    "neg sign floor ceil is_finite exp exp2 log log1p expm1 tanh logistic sin cos tan asin acos atan "
-    "sinh cosh asinh acosh atanh sqrt rsqrt cbrt abs erf erf_inv lgamma digamma population_count clz"
-).split():
-    globals()[_n] = _unary({"population_count": "popcnt"}.get(_n, _n))
+# lax's public name where it differs from the op's; round, integer_pow and not have own wrappers below
+_PUBLIC = {"popcnt": "population_count", "and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor"}
+_OWN_WRAPPER = {"round", "integer_pow", "not"}
+for _prim in registry.all_primitives().values():
+    if _prim.name in _OWN_WRAPPER or _prim.family not in ("unary", "binary"):
+        continue
+    _f = (_unary if _prim.family == "unary" else _binary)(_prim.name)
+    _f.__name__ = _PUBLIC.get(_prim.name, _prim.name)
+    globals()[_f.__name__] = _f
+del _prim, _f
 
-for _n in (
-    "add sub mul div rem pow max min atan2 shift_left shift_right_logical shift_right_arithmetic eq ne lt le gt ge"
-).split():
-    globals()[_n] = _binary(_n)
-
-bitwise_and, bitwise_or, bitwise_xor = _binary("and"), _binary("or"), _binary("xor")
-and_, or_, xor = bitwise_and, bitwise_or, bitwise_xor
+and_, or_, xor = (globals()[n] for n in ("bitwise_and", "bitwise_or", "bitwise_xor"))
 
 
 def bitwise_not(x):
-    return bind("not", _arr(x))
+    return jx.not_(_arr(x))
 
 
 not_ = bitwise_not
@@ -104,7 +104,7 @@ def round(x, rounding_method=0):  # noqa: A001
 
 
 def integer_pow(x, y):
-    return bind("integer_pow", _arr(x), y=int(y))
+    return jx.integer_pow(_arr(x), y=int(y))
 
 
 def square(x):
@@ -112,7 +112,7 @@ def square(x):
 
 
 def select(pred, on_true, on_false):
-    return bind("select", _arr(pred), *_same(on_true, on_false))
+    return jx.select(_arr(pred), *_same(on_true, on_false))
 
 
 def select_n(which, *cases):
@@ -123,7 +123,7 @@ def select_n(which, *cases):
         return select(which, cases[1], cases[0])
     out = cases[-1]
     for i in range(len(cases) - 2, -1, -1):
-        out = select(bind("eq", which, _arr(np.full(which.shape, i, which.dtype))), cases[i], out)
+        out = select(jx.eq(which, _arr(np.full(which.shape, i, which.dtype))), cases[i], out)
     return out
 
 
@@ -135,11 +135,11 @@ def clamp(min, x, max):  # noqa: A002
 
 
 def bitcast_convert_type(operand, new_dtype):
-    return bind("bitcast_convert_type", _arr(operand), new_dtype=np.dtype(new_dtype))
+    return jx.bitcast_convert_type(_arr(operand), new_dtype=np.dtype(new_dtype))
 
 
 def broadcast_in_dim(operand, shape, broadcast_dimensions):
-    return bind("broadcast_in_dim", _arr(operand), shape=tuple(shape), broadcast_dimensions=tuple(broadcast_dimensions))
+    return jx.broadcast_in_dim(_arr(operand), shape=tuple(shape), broadcast_dimensions=tuple(broadcast_dimensions))
 
 
 def broadcast(operand, sizes):
@@ -152,11 +152,11 @@ def reshape(operand, new_sizes, dimensions=None):
     x = _arr(operand)
     if dimensions is not None:
         x = transpose(x, dimensions)
-    return bind("reshape", x, new_sizes=tuple(new_sizes))
+    return jx.reshape(x, new_sizes=tuple(new_sizes))
 
 
 def transpose(operand, permutation):
-    return bind("transpose", _arr(operand), permutation=tuple(permutation))
+    return jx.transpose(_arr(operand), permutation=tuple(permutation))
 
 
 def expand_dims(array, dimensions):
@@ -182,17 +182,16 @@ reduce_and, reduce_or = _reduce("reduce_and"), _reduce("reduce_or")
 
 
 def argmax(operand, axis, index_dtype=np.int32):
-    return bind("argmax", _arr(operand), axis=int(axis), index_dtype=np.dtype(index_dtype))
+    return jx.argmax(_arr(operand), axis=int(axis), index_dtype=np.dtype(index_dtype))
 
 
 def argmin(operand, axis, index_dtype=np.int32):
-    return bind("argmin", _arr(operand), axis=int(axis), index_dtype=np.dtype(index_dtype))
+    return jx.argmin(_arr(operand), axis=int(axis), index_dtype=np.dtype(index_dtype))
 
 
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
     (lc, rc), (lb, rb) = dimension_numbers
-    return bind(
-        "dot_general",
+    return jx.dot_general(
         *_same(lhs, rhs) if _arr(lhs).shape == _arr(rhs).shape else (_arr(lhs), _arr(rhs)),
         lhs_contracting=tuple(lc),
         rhs_contracting=tuple(rc),
@@ -208,8 +207,7 @@ def dot(lhs, rhs, precision=None, preferred_element_type=None):
 
 
 def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001
-    return bind(
-        "slice",
+    return jx.slice(
         _arr(operand),
         start_indices=tuple(start_indices),
         limit_indices=tuple(limit_indices),
@@ -246,21 +244,19 @@ def _index_scalars(idx, shape):
             raise TypeError(f"dynamic slice start indices must be integer scalars, got {i.dtype.name}{list(i.shape)}")
         i = convert_element_type(i, np.int32)
         if np.dtype(i.dtype).kind == "i":
-            i = bind("select", bind("lt", i, _arr(np.int32(0))), bind("add", i, _arr(np.int32(n))), i)
+            i = jx.select(jx.lt(i, _arr(np.int32(0))), jx.add(i, _arr(np.int32(n))), i)
         out.append(i)
     return out
 
 
 def dynamic_slice(operand, start_indices, slice_sizes):
     x = _arr(operand)
-    return bind(
-        "dynamic_slice", x, *_index_scalars(start_indices, x.shape), slice_sizes=tuple(int(s) for s in slice_sizes)
-    )
+    return jx.dynamic_slice(x, *_index_scalars(start_indices, x.shape), slice_sizes=tuple(int(s) for s in slice_sizes))
 
 
 def dynamic_update_slice(operand, update, start_indices):
     x = _arr(operand)
-    return bind("dynamic_update_slice", x, _arr(update), *_index_scalars(start_indices, x.shape))
+    return jx.dynamic_update_slice(x, _arr(update), *_index_scalars(start_indices, x.shape))
 
 
 def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
@@ -286,13 +282,12 @@ def dynamic_update_slice_in_dim(operand, update, start_index, axis):
 
 
 def concatenate(operands, dimension):
-    return bind("concatenate", *[_arr(o) for o in operands], dimension=int(dimension))
+    return jx.concatenate(*[_arr(o) for o in operands], dimension=int(dimension))
 
 
 def pad(operand, padding_value, padding_config):
     x = _arr(operand)
-    return bind(
-        "pad",
+    return jx.pad(
         x,
         _arr(np.asarray(padding_value, x.dtype)) if not hasattr(padding_value, "aval") else padding_value,
         padding_config=tuple(tuple(int(v) for v in c) for c in padding_config),
@@ -300,24 +295,24 @@ def pad(operand, padding_value, padding_config):
 
 
 def iota(dtype, size):
-    return bind("iota", dtype=np.dtype(dtype), shape=(int(size),), dimension=0)
+    return jx.iota(dtype=np.dtype(dtype), shape=(int(size),), dimension=0)
 
 
 def broadcasted_iota(dtype, shape, dimension):
-    return bind("iota", dtype=np.dtype(dtype), shape=tuple(shape), dimension=int(dimension))
+    return jx.iota(dtype=np.dtype(dtype), shape=tuple(shape), dimension=int(dimension))
 
 
 def rev(operand, dimensions):
-    return bind("rev", _arr(operand), dimensions=tuple(dimensions))
+    return jx.rev(_arr(operand), dimensions=tuple(dimensions))
 
 
 def sort(operand, dimension=-1, is_stable=True, num_keys=1):
     if isinstance(operand, (tuple, list)):
         ops = [_arr(o) for o in operand]
         d = dimension % ops[0].ndim
-        return tuple(bind("sort", *ops, dimension=d, num_keys=num_keys, is_stable=is_stable))
+        return tuple(jx.sort(*ops, dimension=d, num_keys=num_keys, is_stable=is_stable))
     x = _arr(operand)
-    return bind("sort", x, dimension=dimension % max(x.ndim, 1), num_keys=1, is_stable=is_stable)[0]
+    return jx.sort(x, dimension=dimension % max(x.ndim, 1), num_keys=1, is_stable=is_stable)[0]
 
 
 def _cum(name):
@@ -350,8 +345,7 @@ def stop_gradient(x):
 
 def gather(operand, start_indices, dimension_numbers, slice_sizes, **_):
     dn = dimension_numbers
-    return bind(
-        "gather",
+    return jx.gather(
         _arr(operand),
         _arr(start_indices),
         offset_dims=tuple(dn.offset_dims),
@@ -382,8 +376,7 @@ class GatherDimensionNumbers:
 def _scatter(kind):
     def f(operand, scatter_indices, updates, dimension_numbers, **_):
         dn = dimension_numbers
-        return bind(
-            "scatter",
+        return jx.scatter(
             _arr(operand),
             _arr(scatter_indices),
             _arr(updates),
@@ -428,11 +421,11 @@ def _complex_operand(name, x):
 
 
 def real(x):
-    return bind("real", _complex_operand("real", x))
+    return jx.real(_complex_operand("real", x))
 
 
 def imag(x):
-    return bind("imag", _complex_operand("imag", x))
+    return jx.imag(_complex_operand("imag", x))
 
 
 def conj(x):
