@@ -13,7 +13,7 @@ from typing import Protocol
 from . import hlo
 from .builder import emit, ir_type
 from .func import CALL_OP, emit_custom_call
-from .lang import Val, bind, is_float, reduce_sum, reshape, zeros, zeros_like
+from .lang import Val, is_float, jx, reduce_sum, reshape, zeros, zeros_like
 from .mlir import ir
 from .registry import Primitive, ShapedType, VerifyError, register
 
@@ -145,7 +145,7 @@ def call_batch(ctx, args, dims, *, callee):
 
 
 def _member0(x: Val) -> Val:
-    row = bind("slice", x, start_indices=(0,) * x.ndim, limit_indices=(1,) + x.shape[1:], strides=None)
+    row = jx.slice(x, start_indices=(0,) * x.ndim, limit_indices=(1,) + x.shape[1:], strides=None)
     return reshape(row, x.shape[1:])
 
 

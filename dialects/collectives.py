@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .func import body_ops, callees_of, find_func, op_params
-from .lang import Val, bind, broadcast_in_dim, moveaxis, reduce_sum, reshape, zeros
+from .lang import Val, bind, broadcast_in_dim, jx, moveaxis, reduce_sum, reshape, zeros
 from .registry import Primitive, ShapedType, VerifyError, lookup, register
 
 COLLECTIVE = "collective"  # the tag every record here carries (passes/batching.py reads it)
@@ -268,13 +268,11 @@ def ppermute_batch(ctx, vals, dims, *, axis_name, perm):
     # member dst receives member src's value; members nobody sends to get zeros (as JAX)
     zero = zeros(ShapedType((1,) + x.shape[1:], x.dtype))
     rows = [_row(x, src_of[k]) if k in src_of else zero for k in range(n)]
-    return [(bind("concatenate", *rows, dimension=0) if n > 1 else rows[0], 0)]
+    return [(jx.concatenate(*rows, dimension=0) if n > 1 else rows[0], 0)]
 
 
 def _row(x: Val, k: int) -> Val:
-    return bind(
-        "slice", x, start_indices=(k,) + (0,) * (x.ndim - 1), limit_indices=(k + 1,) + x.shape[1:], strides=None
-    )
+    return jx.slice(x, start_indices=(k,) + (0,) * (x.ndim - 1), limit_indices=(k + 1,) + x.shape[1:], strides=None)
 
 
 def ppermute_vjp(cts, primals, outs, *, axis_name, perm):
@@ -351,7 +349,7 @@ def axis_index_infer(*, axis_name):
 def axis_index_batch(ctx, vals, dims, *, axis_name):
     if ctx.axis_name != _single("axis_index", axis_name):
         return [(_emit("axis_index", None, axis_name=axis_name), None)]
-    return [(bind("iota", dtype=np.dtype(np.int32), shape=(ctx.axis_size,), dimension=0), 0)]
+    return [(jx.iota(dtype=np.dtype(np.int32), shape=(ctx.axis_size,), dimension=0), 0)]
 
 
 _register(

@@ -11,6 +11,7 @@ import numpy as np
 from . import hlo
 from . import lang as L
 from .elementwise import batch_elementwise
+from .lang import jx
 from .registry import Primitive, ShapedType, VerifyError, register
 
 _REAL_OF = {np.dtype(np.complex64): np.dtype(np.float32), np.dtype(np.complex128): np.dtype(np.float64)}
@@ -64,7 +65,7 @@ def _unary_linear(name, np_fn, lower, transpose):
 
 
 def _make_complex(re: L.Val, im: L.Val) -> L.Val:
-    return L.bind("complex", re, im)
+    return jx.complex(re, im)
 
 
 # JAX's transposes: real -> complex(ct, 0), imag -> complex(0, -ct), conj -> conj(ct)
@@ -83,7 +84,7 @@ def _conj_lower(ctx, x):
     return hlo.op1("stablehlo.complex", [re, hlo.op1("stablehlo.negate", [im], part)], ctx.out_avals[0])
 
 
-conj = _unary_linear("conj", np.conj, _conj_lower, lambda ct: L.bind("conj", ct))
+conj = _unary_linear("conj", np.conj, _conj_lower, lambda ct: jx.conj(ct))
 
 
 def _complex_np(re, im):
@@ -119,7 +120,7 @@ complex_ = register(
         lower=lambda ctx, re, im: hlo.op1("stablehlo.complex", [re, im], ctx.out_avals[0]),
         jvp=_complex_jvp,
         # JAX's transpose: [real(ct), -imag(ct)]
-        vjp=lambda cts, primals, outs: [L.bind("real", cts[0]), -L.bind("imag", cts[0])],
+        vjp=lambda cts, primals, outs: [jx.real(cts[0]), -jx.imag(cts[0])],
         batch=batch_elementwise("complex"),
         doc="complex(re, im), elementwise",
         family="complex",

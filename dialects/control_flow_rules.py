@@ -14,7 +14,7 @@ from .attrs import Symbol
 from .calls import call, emit_op
 from .collectives import uses_axis
 from .func import body_ops, entry_block, find_func
-from .lang import Val, bind, broadcast_in_dim, full, is_float, moveaxis, select, zeros
+from .lang import Val, broadcast_in_dim, full, is_float, jx, moveaxis, select, zeros
 from .registry import ShapedType
 
 WHILE_VJP_ERROR = (
@@ -274,15 +274,14 @@ def cond_batch(ctx, vals, dims, *, branches):
     idx = vals[0]
     if idx.dtype == np.bool_:
         return [(_select(idx, t, f), 0) for f, t in zip(*per)]
-    idx = bind(
-        "clamp",
+    idx = jx.clamp(
         full((size,), 0, idx.dtype),
         idx,
         full((size,), len(branches) - 1, idx.dtype),
     )
     res = per[0]
     for i in range(1, len(branches)):
-        hit = bind("eq", idx, full((size,), i, idx.dtype))
+        hit = jx.eq(idx, full((size,), i, idx.dtype))
         res = [_select(hit, t, r) for r, t in zip(res, per[i])]
     return [(r, 0) for r in res]
 
@@ -318,7 +317,7 @@ def while_batch(ctx, vals, dims, *, cond_fn, body_fn, cond_nconsts, body_nconsts
         ("while_any", cond_b),
         f"{cond_b}_any",
         c_in + k_avals,
-        lambda *a: [bind("reduce_or", call(cond_b, a, pa)[0], axes=(0,))],
+        lambda *a: [jx.reduce_or(call(cond_b, a, pa)[0], axes=(0,))],
     )
 
     def body(*a):

@@ -17,6 +17,7 @@ import numpy as np
 from . import hlo
 from . import lang as L
 from .builder import aval
+from .lang import jx
 from .registry import Primitive, ShapedType, VerifyError, register
 
 
@@ -249,7 +250,7 @@ def _convolution(
 
 
 def _conv(lhs, rhs, **p):
-    return L.bind("conv_general_dilated", lhs, rhs, **p)
+    return jx.conv_general_dilated(lhs, rhs, **p)
 
 
 def _conv_jvp(primals, tangents, **p):
@@ -304,7 +305,7 @@ def _conv_vjp(cts, primals, outs, **params):
     groups = max(G, B)
     if groups > 1:  # move the group factor of the output features onto the input features
         w = _merge_axis(_split_axis(w, rspec[0], groups), rspec[0], rspec[1])
-    w = L.bind("rev", w, dimensions=tuple(rspec[2:]))
+    w = jx.rev(w, dimensions=tuple(rspec[2:]))
     pad_l = []
     for x, k, o, (lo, _) in zip(in_d, k_d, out_d, padding):
         before = k - lo - 1
@@ -358,7 +359,7 @@ def _rhs_grad_by_dots(lhs, g, rhs, window_strides, padding, lhs_dilation, rhs_di
     gt = L.transpose(g, (ospec[1], ospec[0]) + tuple(ospec[2:]))  # (O, N, out spatial...)
     nd = x.ndim - 2
     cfg = ((0, 0, 0), (0, 0, 0)) + tuple((lo, hi, d - 1) for (lo, hi), d in zip(padding, lhs_dilation))
-    xp = L.bind("pad", x, L.full((), 0, x.dtype), padding_config=cfg)
+    xp = jx.pad(x, L.full((), 0, x.dtype), padding_config=cfg)
     taps = _spatial(rhs.shape, rspec)
     m = int(np.prod(gt.shape[1:]))
     cols = []
@@ -367,9 +368,9 @@ def _rhs_grad_by_dots(lhs, g, rhs, window_strides, padding, lhs_dilation, rhs_di
         limit = xp.shape[:2] + tuple(
             s0 + (o - 1) * st + 1 for s0, o, st in zip(start[2:], gt.shape[2:], window_strides)
         )
-        win = L.bind("slice", xp, start_indices=start, limit_indices=limit, strides=(1, 1) + tuple(window_strides))
+        win = jx.slice(xp, start_indices=start, limit_indices=limit, strides=(1, 1) + tuple(window_strides))
         cols.append(L.reshape(win, (1, x.shape[0], m)))
-    col = cols[0] if len(cols) == 1 else L.bind("concatenate", *cols, dimension=0)
+    col = cols[0] if len(cols) == 1 else jx.concatenate(*cols, dimension=0)
     c = x.shape[0]
     w = L.dot_general(L.reshape(col, (len(cols) * c, m)), L.reshape(gt, (gt.shape[0], m)), (((1,), (1,)), ((), ())))
     w = L.reshape(w, tuple(taps) + (c, gt.shape[0]))  # (spatial..., I, O)

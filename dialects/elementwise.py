@@ -16,6 +16,7 @@ import numpy as np
 from . import hlo, hlo_math, low_precision
 from . import lang as L
 from .builder import aval
+from .lang import jx
 from .low_precision import kind
 from .registry import Primitive, ShapedType, VerifyError, register
 
@@ -364,17 +365,17 @@ def _abs_real_deriv(x, y):
 def _abs_unit(x, y):
     """conj(x) / |x| as a complex value, 0 where x = 0 (JAX's rule for complex abs)."""
     y_safe = L.select(L.eq(y, 0.0), L.ones_like(y), y)
-    return L.bind("conj", x) / L.bind("complex", y_safe, L.zeros_like(y))
+    return jx.conj(x) / jx.complex(y_safe, L.zeros_like(y))
 
 
 def _abs_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
-    y = L.bind("abs", x)
+    y = jx.abs(x)
     if t is None:
         return [y], [None]
     if x.dtype.kind != "c":
         return [y], [t * _abs_real_deriv(x, y)]
-    return [y], [L.bind("real", t * _abs_unit(x, y))]
+    return [y], [jx.real(t * _abs_unit(x, y))]
 
 
 def _abs_vjp(cts, primals, outs):
@@ -382,7 +383,7 @@ def _abs_vjp(cts, primals, outs):
     if x.dtype.kind != "c":
         return [cts[0] * _abs_real_deriv(x, y)]
     # the transpose of t -> real(t * u) is ct -> complex(ct, 0) * u
-    return [L.bind("complex", cts[0], L.zeros_like(cts[0])) * _abs_unit(x, y)]
+    return [jx.complex(cts[0], L.zeros_like(cts[0])) * _abs_unit(x, y)]
 
 
 abs_ = unary(
@@ -463,7 +464,7 @@ integer_pow = register(
         impl=lambda x, y: np.asarray(x**y if y >= 0 else 1 / x ** (-y), x.dtype),
         lower=_integer_pow_lower,
         jvp=lambda primals, tangents, y: (
-            [L.bind("integer_pow", primals[0], y=y)],
+            [jx.integer_pow(primals[0], y=y)],
             [None if tangents[0] is None else tangents[0] * _integer_pow_deriv(primals[0], y)],
         ),
         vjp=lambda cts, primals, outs, y: [cts[0] * _integer_pow_deriv(primals[0], y)],
@@ -674,7 +675,7 @@ def _clamp_vjp(cts, primals, outs):
 
 def _clamp_jvp(primals, tangents):
     lo, x, hi = primals
-    out = L.bind("clamp", lo, x, hi)
+    out = jx.clamp(lo, x, hi)
     cts = None
     for t, w in zip(tangents, _clamp_weights(lo, x, hi)):
         if t is not None:
@@ -794,7 +795,7 @@ bitcast_convert_type = register(
         impl=lambda x, new_dtype: x.view(np.dtype(new_dtype)),
         lower=lambda ctx, x, new_dtype: hlo.op1("stablehlo.bitcast_convert", [x], ctx.out_avals[0]),
         jvp=lambda primals, tangents, new_dtype: (
-            [L.bind("bitcast_convert_type", primals[0], new_dtype=new_dtype)],
+            [jx.bitcast_convert_type(primals[0], new_dtype=new_dtype)],
             [None],
         ),
         vjp=lambda cts, primals, outs, new_dtype: [None],

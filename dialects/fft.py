@@ -14,6 +14,7 @@ from . import hlo
 from . import lang as L
 from .builder import aval, constant
 from .complex_ops import complex_dtype, real_dtype
+from .lang import jx
 from .registry import Primitive, ShapedType, VerifyError, register
 
 FFT_TYPES = ("FFT", "IFFT", "RFFT", "IRFFT")
@@ -223,32 +224,32 @@ def _lower(ctx, x, fft_type, fft_lengths):
 
 def _jvp(primals, tangents, fft_type, fft_lengths):
     (x,), (t,) = primals, tangents
-    out = L.bind("fft", x, fft_type=fft_type, fft_lengths=fft_lengths)
-    return [out], [None if t is None else L.bind("fft", t, fft_type=fft_type, fft_lengths=fft_lengths)]
+    out = jx.fft(x, fft_type=fft_type, fft_lengths=fft_lengths)
+    return [out], [None if t is None else jx.fft(t, fft_type=fft_type, fft_lengths=fft_lengths)]
 
 
 def _vjp(cts, primals, outs, fft_type, fft_lengths):
     ct = cts[0]
     lengths = tuple(fft_lengths)
     if fft_type in ("FFT", "IFFT"):  # the DFT matrix is symmetric
-        return [L.bind("fft", ct, fft_type=fft_type, fft_lengths=lengths)]
+        return [jx.fft(ct, fft_type=fft_type, fft_lengths=lengths)]
     if fft_type == "RFFT":  # RFFT = keep n//2+1 bins of FFT(complex(x)): transpose each step
         n = lengths[-1]
         cfg = ((0, 0, 0),) * (ct.ndim - 1) + ((0, n - (n // 2 + 1), 0),)
-        padded = L.bind("pad", ct, L.full((), 0, ct.dtype), padding_config=cfg)
-        return [L.bind("real", L.bind("fft", padded, fft_type="FFT", fft_lengths=lengths))]
-    x = L.bind("fft", ct, fft_type="RFFT", fft_lengths=lengths)
+        padded = jx.pad(ct, L.full((), 0, ct.dtype), padding_config=cfg)
+        return [jx.real(jx.fft(padded, fft_type="FFT", fft_lengths=lengths))]
+    x = jx.fft(ct, fft_type="RFFT", fft_lengths=lengths)
     m, odd = x.shape[-1], lengths[-1] % 2
     mask = np.concatenate([[1.0], np.full(m - 2 + odd, 2.0), np.ones(1 - odd)]) / float(np.prod(lengths))
     scale = L.broadcast_in_dim(L.Val(constant(mask.astype(x.dtype))), x.shape, (x.ndim - 1,))
-    return [L.bind("conj", x * scale)]
+    return [jx.conj(x * scale)]
 
 
 def _batch(args, dims, fft_type, fft_lengths):
     (x,), (d,) = args, dims
     if d not in (None, 0):
         x = L.moveaxis(x, d, 0)
-    return L.bind("fft", x, fft_type=fft_type, fft_lengths=fft_lengths), 0
+    return jx.fft(x, fft_type=fft_type, fft_lengths=fft_lengths), 0
 
 
 fft = register(

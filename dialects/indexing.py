@@ -14,7 +14,8 @@ import numpy as np
 
 from . import hlo
 from . import lang as L
-from .builder import aval
+from .builder import aval, constant
+from .lang import jx
 from .registry import IN_PLACE, LOW_FLOAT_IN_F32, Primitive, ShapedType, VerifyError, register
 from .structural import _linear_jvp, _moved_to_front
 
@@ -41,7 +42,7 @@ def _slice_vjp(cts, primals, outs, start_indices, limit_indices, strides=None):
     for d, s, st, n in zip(x.shape, start_indices, strides, ct.shape):
         used = s + (n - 1) * st + 1 if n else s
         cfg.append((s, d - used if n else d - s, st - 1 if n else 0))
-    return [L.bind("pad", ct, L.full((), 0, ct.dtype), padding_config=tuple(cfg))]
+    return [jx.pad(ct, L.full((), 0, ct.dtype), padding_config=tuple(cfg))]
 
 
 register(
@@ -64,8 +65,7 @@ register(
         jvp=_linear_jvp("slice"),
         vjp=_slice_vjp,
         batch=lambda args, dims, start_indices, limit_indices, strides=None: (
-            L.bind(
-                "slice",
+            jx.slice(
                 _moved_to_front(args, dims)[0],
                 start_indices=(0,) + tuple(start_indices),
                 limit_indices=(args[0].shape[dims[0]],) + tuple(limit_indices),
@@ -107,15 +107,15 @@ def _ds_impl(x, *starts, slice_sizes):
 
 def _ds_jvp(primals, tangents, slice_sizes):
     x, *starts = primals
-    out = L.bind("dynamic_slice", x, *starts, slice_sizes=slice_sizes)
+    out = jx.dynamic_slice(x, *starts, slice_sizes=slice_sizes)
     t = tangents[0]
-    return [out], [None if t is None else L.bind("dynamic_slice", t, *starts, slice_sizes=slice_sizes)]
+    return [out], [None if t is None else jx.dynamic_slice(t, *starts, slice_sizes=slice_sizes)]
 
 
 def _ds_vjp(cts, primals, outs, slice_sizes):
     x, *starts = primals
     z = L.zeros_like(x)
-    return [L.bind("dynamic_update_slice", z, cts[0], *starts)] + [None] * len(starts)
+    return [jx.dynamic_update_slice(z, cts[0], *starts)] + [None] * len(starts)
 
 
 def _ds_batch(args, dims, slice_sizes):
@@ -128,14 +128,13 @@ def _ds_batch(args, dims, slice_sizes):
             if dims[0] is not None
             else L.broadcast_in_dim(x, (size,) + x.shape, tuple(range(1, x.ndim + 1)))
         )
-        cols = [L.bind("iota", dtype=np.dtype(np.int32), shape=(size, 1), dimension=0)]
+        cols = [jx.iota(dtype=np.dtype(np.int32), shape=(size, 1), dimension=0)]
         for s, d in zip(starts, dims[1:]):
             s = L.convert(s, np.int32)
             s = L.broadcast_in_dim(s, (size,), ()) if d is None else s
             cols.append(L.reshape(s, (size, 1)))
-        idx = L.bind("concatenate", *cols, dimension=1)
-        out = L.bind(
-            "gather",
+        idx = jx.concatenate(*cols, dimension=1)
+        out = jx.gather(
             x,
             idx,
             offset_dims=tuple(range(1, x.ndim)),
@@ -146,7 +145,7 @@ def _ds_batch(args, dims, slice_sizes):
         return out, 0
     x = _moved_to_front([x], [dims[0]])[0]
     zero = L.full((), 0, starts[0].dtype) if starts else L.full((), 0, np.int32)
-    return L.bind("dynamic_slice", x, zero, *starts, slice_sizes=(x.shape[0],) + tuple(slice_sizes)), 0
+    return jx.dynamic_slice(x, zero, *starts, slice_sizes=(x.shape[0],) + tuple(slice_sizes)), 0
 
 
 register(
@@ -182,21 +181,21 @@ def _dus_impl(x, update, *starts):
 
 def _dus_jvp(primals, tangents):
     x, u, *starts = primals
-    out = L.bind("dynamic_update_slice", x, u, *starts)
+    out = jx.dynamic_update_slice(x, u, *starts)
     tx, tu = tangents[0], tangents[1]
     if tx is None and tu is None:
         return [out], [None]
     tx = tx if tx is not None else L.zeros_like(x)
     tu = tu if tu is not None else L.zeros_like(u)
-    return [out], [L.bind("dynamic_update_slice", tx, tu, *starts)]
+    return [out], [jx.dynamic_update_slice(tx, tu, *starts)]
 
 
 def _dus_vjp(cts, primals, outs):
     x, u, *starts = primals
     ct = cts[0]
     return [
-        L.bind("dynamic_update_slice", ct, L.zeros_like(u), *starts),
-        L.bind("dynamic_slice", ct, *starts, slice_sizes=u.shape),
+        jx.dynamic_update_slice(ct, L.zeros_like(u), *starts),
+        jx.dynamic_slice(ct, *starts, slice_sizes=u.shape),
     ] + [None] * len(starts)
 
 
@@ -217,24 +216,24 @@ def _dus_batch(args, dims):
         # shorter, but IREE 3.13 rejects a scatter whose index vector spans window dims.)
         xb, ub = xs
         i32 = np.dtype(np.int32)
-        cols = [L.bind("iota", dtype=i32, shape=xb.shape, dimension=0)]
+        cols = [jx.iota(dtype=i32, shape=xb.shape, dimension=0)]
         inside = None
         for k, (s, d) in enumerate(zip(starts, dims[2:])):
             s = L.convert(s, i32)
             s = L.broadcast_in_dim(s, (size,), ()) if d is None else s
-            s = L.bind("clamp", L.full_like(s, 0), s, L.full_like(s, xb.shape[k + 1] - ub.shape[k + 1]))
-            off = L.bind("iota", dtype=i32, shape=xb.shape, dimension=k + 1) - L.broadcast_in_dim(s, xb.shape, (0,))
+            s = jx.clamp(L.full_like(s, 0), s, L.full_like(s, xb.shape[k + 1] - ub.shape[k + 1]))
+            off = jx.iota(dtype=i32, shape=xb.shape, dimension=k + 1) - L.broadcast_in_dim(s, xb.shape, (0,))
             ok = L.and_(L.ge(off, 0), L.lt(off, ub.shape[k + 1]))
             inside = ok if inside is None else L.and_(inside, ok)
-            cols.append(L.bind("clamp", L.full_like(off, 0), off, L.full_like(off, ub.shape[k + 1] - 1)))
-        idx = L.bind("concatenate", *[L.reshape(c, xb.shape + (1,)) for c in cols], dimension=xb.ndim)
+            cols.append(jx.clamp(L.full_like(off, 0), off, L.full_like(off, ub.shape[k + 1] - 1)))
+        idx = jx.concatenate(*[L.reshape(c, xb.shape + (1,)) for c in cols], dimension=xb.ndim)
         nd = tuple(range(xb.ndim))
-        taken = L.bind(
-            "gather", ub, idx, offset_dims=(), collapsed_slice_dims=nd, start_index_map=nd, slice_sizes=(1,) * xb.ndim
+        taken = jx.gather(
+            ub, idx, offset_dims=(), collapsed_slice_dims=nd, start_index_map=nd, slice_sizes=(1,) * xb.ndim
         )
         return (taken if inside is None else L.select(inside, taken, xb)), 0
     zero = L.full((), 0, starts[0].dtype) if starts else L.full((), 0, np.int32)
-    return L.bind("dynamic_update_slice", xs[0], xs[1], zero, *starts), 0
+    return jx.dynamic_update_slice(xs[0], xs[1], zero, *starts), 0
 
 
 register(
@@ -337,18 +336,16 @@ def _gather_lower(ctx, x, idx, offset_dims, collapsed_slice_dims, start_index_ma
 
 def _gather_jvp(primals, tangents, **p):
     x, idx = primals
-    out = L.bind("gather", x, idx, **p)
+    out = jx.gather(x, idx, **p)
     t = tangents[0]
-    return [out], [None if t is None else L.bind("gather", t, idx, **p)]
+    return [out], [None if t is None else jx.gather(t, idx, **p)]
 
 
 def _clamp_starts(idx, x_shape, dims, sizes):
     """idx with each index column clamped into [0, x_shape[d] - sizes[d]] (gather's rule)."""
-    from .builder import constant
-
     hi = L.Val(constant(np.array([x_shape[d] - sizes[d] for d in dims], idx.dtype)))
     hi = L.broadcast_in_dim(hi, idx.shape, (idx.ndim - 1,))
-    return L.bind("clamp", L.zeros_like(idx), idx, hi)
+    return jx.clamp(L.zeros_like(idx), idx, hi)
 
 
 def _gather_vjp(cts, primals, outs, offset_dims, collapsed_slice_dims, start_index_map, slice_sizes):
@@ -357,8 +354,7 @@ def _gather_vjp(cts, primals, outs, offset_dims, collapsed_slice_dims, start_ind
     # itself would drop out-of-range windows)
     idx = _clamp_starts(idx, x.shape, start_index_map, slice_sizes)
     z = L.zeros_like(x)
-    ct = L.bind(
-        "scatter",
+    ct = jx.scatter(
         z,
         idx,
         cts[0],
@@ -375,8 +371,7 @@ def _gather_batch(args, dims, offset_dims, collapsed_slice_dims, start_index_map
     dx, di = dims
     if di is None:
         x = _moved_to_front([x], [dx])[0]
-        out = L.bind(
-            "gather",
+        out = jx.gather(
             x,
             idx,
             offset_dims=(0,) + tuple(d + 1 for d in offset_dims),
@@ -388,8 +383,7 @@ def _gather_batch(args, dims, offset_dims, collapsed_slice_dims, start_index_map
     size = idx.shape[di]
     idx = _moved_to_front([idx], [di])[0]
     if dx is None:
-        out = L.bind(
-            "gather",
+        out = jx.gather(
             x,
             idx,
             offset_dims=tuple(d + 1 for d in offset_dims),
@@ -399,10 +393,9 @@ def _gather_batch(args, dims, offset_dims, collapsed_slice_dims, start_index_map
         )
         return out, 0
     x = _moved_to_front([x], [dx])[0]
-    iota = L.bind("iota", dtype=idx.dtype, shape=idx.shape[:-1] + (1,), dimension=0)
-    idx2 = L.bind("concatenate", iota, idx, dimension=idx.ndim - 1)
-    out = L.bind(
-        "gather",
+    iota = jx.iota(dtype=idx.dtype, shape=idx.shape[:-1] + (1,), dimension=0)
+    idx2 = jx.concatenate(iota, idx, dimension=idx.ndim - 1)
+    out = jx.gather(
         x,
         idx2,
         offset_dims=tuple(d + 1 for d in offset_dims),
@@ -611,8 +604,7 @@ def _gather_of_scatter(ct, idx, p, upd):
     """The updates' cotangent: ct at each window, zero for windows scatter dropped."""
     sizes = _window_sizes(ct, upd, p)
     sdod = p["scatter_dims_to_operand_dims"]
-    g = L.bind(
-        "gather",
+    g = jx.gather(
         ct,
         idx,
         offset_dims=p["update_window_dims"],
@@ -623,7 +615,7 @@ def _gather_of_scatter(ct, idx, p, upd):
     if not sdod:
         return g
     ok = L.and_(L.ge(idx, 0), L.eq(_clamp_starts(idx, ct.shape, sdod, sizes), idx))
-    row_ok = L.bind("reduce_and", ok, axes=(idx.ndim - 1,))
+    row_ok = jx.reduce_and(ok, axes=(idx.ndim - 1,))
     batch_pos = tuple(i for i in range(upd.ndim) if i not in p["update_window_dims"])
     return L.select(L.broadcast_in_dim(row_ok, upd.shape, batch_pos), g, L.zeros_like(g))
 
@@ -638,7 +630,7 @@ def _window_sizes(x, upd, p):
 
 def _scatter_jvp(primals, tangents, **p):
     x, idx, upd = primals
-    out = L.bind("scatter", x, idx, upd, **p)
+    out = jx.scatter(x, idx, upd, **p)
     tx, _, tu = tangents
     if tx is None and tu is None:
         return [out], [None]
@@ -646,7 +638,7 @@ def _scatter_jvp(primals, tangents, **p):
         raise NotImplementedError(f"differentiation of scatter kind={p['kind']!r}")
     tx = tx if tx is not None else L.zeros_like(x)
     tu = tu if tu is not None else L.zeros_like(upd)
-    return [out], [L.bind("scatter", tx, idx, tu, **p)]
+    return [out], [jx.scatter(tx, idx, tu, **p)]
 
 
 def _scatter_vjp(cts, primals, outs, **p):
@@ -655,7 +647,7 @@ def _scatter_vjp(cts, primals, outs, **p):
     if p["kind"] == "add":
         return [ct, None, _gather_of_scatter(ct, idx, p, upd)]
     if p["kind"] == "set":
-        cleared = L.bind("scatter", ct, idx, L.zeros_like(upd), **p)
+        cleared = jx.scatter(ct, idx, L.zeros_like(upd), **p)
         # updates that were overwritten by a later duplicate get no cotangent (as in JAX when unique)
         return [cleared, None, _gather_of_scatter(ct, idx, p, upd)]
     raise NotImplementedError(f"reverse-mode differentiation of scatter kind={p['kind']!r}")
@@ -680,8 +672,7 @@ def _scatter_batch(args, dims, update_window_dims, inserted_window_dims, scatter
         # window dim of operand and updates (IREE wants window dims trailing)
         x = L.moveaxis(x, 0, x.ndim - 1)
         upd = L.moveaxis(upd, 0, upd.ndim - 1)
-        out = L.bind(
-            "scatter",
+        out = jx.scatter(
             x,
             idx,
             upd,
@@ -692,10 +683,9 @@ def _scatter_batch(args, dims, update_window_dims, inserted_window_dims, scatter
         )
         return L.moveaxis(out, x.ndim - 1, 0), 0
     idx = front(idx, di)
-    iota = L.bind("iota", dtype=idx.dtype, shape=idx.shape[:-1] + (1,), dimension=0)
-    idx2 = L.bind("concatenate", iota, idx, dimension=idx.ndim - 1)
-    out = L.bind(
-        "scatter",
+    iota = jx.iota(dtype=idx.dtype, shape=idx.shape[:-1] + (1,), dimension=0)
+    idx2 = jx.concatenate(iota, idx, dimension=idx.ndim - 1)
+    out = jx.scatter(
         x,
         idx2,
         upd,

@@ -136,6 +136,8 @@ _FAMILY_WRAPPERS = {"unary": _unary, "binary": _binary}
 def __getattr__(attr: str):
     """`sin(x)`, `add(x, 2.0)`, `and_(x, y)`: a wrapper for each record of the unary and binary
     families, made from the registry on first use (binary ones lift Python scalars)."""
+    if attr.startswith("_"):  # dunder probes (import machinery, copy, pickle) never load the registry
+        raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
     name = op_name(attr)
     prim = lookup("jx." + name)
     make = _FAMILY_WRAPPERS.get(prim.family) if prim is not None else None

@@ -11,6 +11,7 @@ import numpy as np
 from . import hlo
 from . import lang as L
 from .builder import aval
+from .lang import jx
 from .mlir import ir
 from .registry import IN_PLACE, LOW_FLOAT_IN_F32, Primitive, ShapedType, VerifyError, register
 from .structural import _moved_to_front
@@ -21,9 +22,9 @@ register(
         lambda value: ShapedType(tuple(value.shape), value.dtype),
         impl=lambda value: np.array(value),
         lower=lambda ctx, value: hlo.constant(value),
-        jvp=lambda primals, tangents, value: ([L.bind("constant", value=value)], [None]),
+        jvp=lambda primals, tangents, value: ([jx.constant(value=value)], [None]),
         vjp=lambda cts, primals, outs, value: [],
-        batch=lambda args, dims, value: (L.bind("constant", value=value), None),
+        batch=lambda args, dims, value: (jx.constant(value=value), None),
         doc="a dense literal",
         family="misc",
     )
@@ -49,9 +50,9 @@ register(
         lower=lambda ctx, dtype, shape, dimension: hlo.op1(
             "stablehlo.iota", [], ctx.out_avals[0], {"iota_dimension": hlo.attr(f"{dimension} : i64")}
         ),
-        jvp=lambda primals, tangents, **p: ([L.bind("iota", **p)], [None]),
+        jvp=lambda primals, tangents, **p: ([jx.iota(**p)], [None]),
         vjp=lambda cts, primals, outs, **p: [],
-        batch=lambda args, dims, **p: (L.bind("iota", **p), None),
+        batch=lambda args, dims, **p: (jx.iota(**p), None),
         doc="0, 1, 2, ... along dimension",
         family="misc",
         tags=frozenset({LOW_FLOAT_IN_F32}),
@@ -191,8 +192,8 @@ def _is_position(v, dimension) -> bool:
 def _sort_jvp(primals, tangents, dimension, num_keys, is_stable=True):
     # sort an iota alongside to learn the permutation, then gather the tangents with it
     x0 = primals[0]
-    iota = L.bind("iota", dtype=np.dtype(np.int32), shape=x0.shape, dimension=dimension)
-    outs = L.bind("sort", *primals, iota, dimension=dimension, num_keys=num_keys, is_stable=is_stable)
+    iota = jx.iota(dtype=np.dtype(np.int32), shape=x0.shape, dimension=dimension)
+    outs = jx.sort(*primals, iota, dimension=dimension, num_keys=num_keys, is_stable=is_stable)
     perm = outs[-1]
     tans = [None if t is None else _take_along(t, perm, dimension) for t in tangents]
     return outs[:-1], tans
@@ -203,11 +204,10 @@ def _take_along(x, perm, dimension):
     nd = x.ndim
     cols = []
     for d in range(nd):
-        c = perm if d == dimension else L.bind("iota", dtype=np.dtype(np.int32), shape=x.shape, dimension=d)
+        c = perm if d == dimension else jx.iota(dtype=np.dtype(np.int32), shape=x.shape, dimension=d)
         cols.append(L.reshape(c, x.shape + (1,)))
-    idx = L.bind("concatenate", *cols, dimension=nd)
-    return L.bind(
-        "gather",
+    idx = jx.concatenate(*cols, dimension=nd)
+    return jx.gather(
         x,
         idx,
         offset_dims=(),
@@ -220,8 +220,8 @@ def _take_along(x, perm, dimension):
 def _sort_vjp(cts, primals, outs, dimension, num_keys, is_stable=True):
     # the transpose of "gather along the permutation": scatter-add the cotangents back
     x0 = primals[0]
-    iota = L.bind("iota", dtype=np.dtype(np.int32), shape=x0.shape, dimension=dimension)
-    perm = L.bind("sort", *primals, iota, dimension=dimension, num_keys=num_keys, is_stable=is_stable)[-1]
+    iota = jx.iota(dtype=np.dtype(np.int32), shape=x0.shape, dimension=dimension)
+    perm = jx.sort(*primals, iota, dimension=dimension, num_keys=num_keys, is_stable=is_stable)[-1]
     idx = _full_index(perm, dimension)
     nd = x0.ndim
     res = []
@@ -230,8 +230,7 @@ def _sort_vjp(cts, primals, outs, dimension, num_keys, is_stable=True):
             res.append(None)
             continue
         res.append(
-            L.bind(
-                "scatter",
+            jx.scatter(
                 L.zeros_like(x),
                 idx,
                 c,
@@ -249,9 +248,9 @@ def _full_index(perm, dimension):
     nd = perm.ndim
     cols = []
     for d in range(nd):
-        c = perm if d == dimension else L.bind("iota", dtype=np.dtype(np.int32), shape=perm.shape, dimension=d)
+        c = perm if d == dimension else jx.iota(dtype=np.dtype(np.int32), shape=perm.shape, dimension=d)
         cols.append(L.reshape(c, perm.shape + (1,)))
-    return L.bind("concatenate", *cols, dimension=nd)
+    return jx.concatenate(*cols, dimension=nd)
 
 
 def _sort_batch(args, dims, dimension, num_keys, is_stable=True):
@@ -263,7 +262,7 @@ def _sort_batch(args, dims, dimension, num_keys, is_stable=True):
             if d is None
             else _moved_to_front([a], [d])[0]
         )
-    outs = L.bind("sort", *xs, dimension=dimension + 1, num_keys=num_keys, is_stable=is_stable)
+    outs = jx.sort(*xs, dimension=dimension + 1, num_keys=num_keys, is_stable=is_stable)
     return outs, [0] * len(outs)
 
 
@@ -294,9 +293,9 @@ register(
         lambda x: x,
         impl=lambda x: x.copy(),
         lower=lambda ctx, x: x,
-        jvp=lambda primals, tangents: ([L.bind("stop_gradient", primals[0])], [None]),
+        jvp=lambda primals, tangents: ([jx.stop_gradient(primals[0])], [None]),
         vjp=lambda cts, primals, outs: [None],
-        batch=lambda args, dims: (L.bind("stop_gradient", args[0]), dims[0]),
+        batch=lambda args, dims: (jx.stop_gradient(args[0]), dims[0]),
         doc="identity with a zero derivative",
         family="misc",
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import hlo
-from . import lang as L
+from .lang import jx
 from .registry import Primitive, ShapedType, VerifyError, register
 from .structural import _moved_to_front
 
@@ -67,11 +67,11 @@ register(
         ),
         # as JAX: treated as linear, so derivatives are rounded the same way
         jvp=lambda primals, tangents, **p: (
-            [L.bind("reduce_precision", primals[0], **p)],
-            [None if tangents[0] is None else L.bind("reduce_precision", tangents[0], **p)],
+            [jx.reduce_precision(primals[0], **p)],
+            [None if tangents[0] is None else jx.reduce_precision(tangents[0], **p)],
         ),
-        vjp=lambda cts, primals, outs, **p: [L.bind("reduce_precision", cts[0], **p)],
-        batch=lambda args, dims, **p: (L.bind("reduce_precision", _moved_to_front(args, dims)[0], **p), 0),
+        vjp=lambda cts, primals, outs, **p: [jx.reduce_precision(cts[0], **p)],
+        batch=lambda args, dims, **p: (jx.reduce_precision(_moved_to_front(args, dims)[0], **p), 0),
         doc="round to a float format with fewer exponent / mantissa bits",
         family="elementwise",
     )

@@ -11,6 +11,7 @@ import numpy as np
 from . import hlo
 from . import lang as L
 from .builder import aval
+from .lang import jx
 from .low_precision import kind as low_kind
 from .registry import Primitive, ShapedType, VerifyError, register
 from .structural import _linear_jvp, _moved_to_front
@@ -89,12 +90,10 @@ def _others_product(x, axes):
         def cut(v, lo, hi):
             starts, limits = [0] * (last + 1), list(v.shape)
             starts[last], limits[last] = lo, hi
-            return L.bind("slice", v, start_indices=tuple(starts), limit_indices=tuple(limits), strides=None)
+            return jx.slice(v, start_indices=tuple(starts), limit_indices=tuple(limits), strides=None)
 
-        left = L.bind(
-            "concatenate", one, cut(L.bind("cumprod", flat, axis=last, reverse=False), 0, n - 1), dimension=last
-        )
-        right = L.bind("concatenate", cut(L.bind("cumprod", flat, axis=last, reverse=True), 1, n), one, dimension=last)
+        left = jx.concatenate(one, cut(jx.cumprod(flat, axis=last, reverse=False), 0, n - 1), dimension=last)
+        right = jx.concatenate(cut(jx.cumprod(flat, axis=last, reverse=True), 1, n), one, dimension=last)
         others = left * right
     return L.transpose(L.reshape(others, xt.shape), tuple(int(i) for i in np.argsort(perm)))
 
@@ -135,7 +134,7 @@ _reduction("reduce_min", "min", np.min, "fiub", jvp=_minmax_jvp("reduce_min"), v
 
 def _prod_jvp(primals, tangents, axes):
     (x,), (t,) = primals, tangents
-    out = L.bind("reduce_prod", x, axes=axes)
+    out = jx.reduce_prod(x, axes=axes)
     if t is None:
         return [out], [None]
     (g,) = _prod_vjp([L.ones_like(out)], [x], [out], axes)
@@ -317,12 +316,12 @@ def _scan(x, axis, reverse, kind):
 
 
 def _cumsum_vjp(cts, primals, outs, axis, reverse):
-    return [L.bind("cumsum", cts[0], axis=axis, reverse=not reverse)]
+    return [jx.cumsum(cts[0], axis=axis, reverse=not reverse)]
 
 
 def _cumprod_vjp(cts, primals, outs, axis, reverse):
     (x,) = primals
-    return [L.bind("cumsum", cts[0] * outs[0], axis=axis, reverse=not reverse) / x]
+    return [jx.cumsum(cts[0] * outs[0], axis=axis, reverse=not reverse) / x]
 
 
 def _cum_extreme_source(x, out, axis, reverse):
@@ -331,17 +330,17 @@ def _cum_extreme_source(x, out, axis, reverse):
     Position j sets a new running extreme where x[j] == out[j]; output i comes from the
     nearest such j at or before i (at or after i when reverse)."""
     n = x.shape[axis]
-    iota = L.bind("iota", dtype=I32, shape=x.shape, dimension=axis)
+    iota = jx.iota(dtype=I32, shape=x.shape, dimension=axis)
     hit = L.eq(x, out)
     if reverse:
-        return L.bind("cummin", L.select(hit, iota, L.full_like(iota, n)), axis=axis, reverse=True)
-    return L.bind("cummax", L.select(hit, iota, L.full_like(iota, -1)), axis=axis, reverse=False)
+        return jx.cummin(L.select(hit, iota, L.full_like(iota, n)), axis=axis, reverse=True)
+    return jx.cummax(L.select(hit, iota, L.full_like(iota, -1)), axis=axis, reverse=False)
 
 
 def _along_index(src, axis):
     """Full index tuples (shape + (ndim,)) naming src[...] along axis, iota elsewhere."""
-    cols = [src if d == axis else L.bind("iota", dtype=I32, shape=src.shape, dimension=d) for d in range(src.ndim)]
-    return L.bind("concatenate", *[L.reshape(c, src.shape + (1,)) for c in cols], dimension=src.ndim)
+    cols = [src if d == axis else jx.iota(dtype=I32, shape=src.shape, dimension=d) for d in range(src.ndim)]
+    return jx.concatenate(*[L.reshape(c, src.shape + (1,)) for c in cols], dimension=src.ndim)
 
 
 def _all_dims(nd):
@@ -355,8 +354,7 @@ def _cum_extreme_jvp(name):
         if t is None:
             return [out], [None]
         idx = _along_index(_cum_extreme_source(x, out, axis, reverse), axis)
-        tan = L.bind(
-            "gather",
+        tan = jx.gather(
             t,
             idx,
             offset_dims=(),
@@ -374,8 +372,7 @@ def _cum_extreme_vjp(cts, primals, outs, axis, reverse):
     idx = _along_index(_cum_extreme_source(x, outs[0], axis, reverse), axis)
     nd = _all_dims(x.ndim)
     return [
-        L.bind(
-            "scatter",
+        jx.scatter(
             L.zeros_like(x),
             idx,
             cts[0],
@@ -394,8 +391,8 @@ def _cum_jvp(name):
         if t is None:
             return [out], [None]
         if name == "cumsum":
-            return [out], [L.bind("cumsum", t, axis=axis, reverse=reverse)]
-        return [out], [out * L.bind("cumsum", t / x, axis=axis, reverse=reverse)]
+            return [out], [jx.cumsum(t, axis=axis, reverse=reverse)]
+        return [out], [out * jx.cumsum(t / x, axis=axis, reverse=reverse)]
 
     return jvp
 
@@ -506,12 +503,12 @@ def _dot_vjp(cts, primals, outs, lhs_contracting, rhs_contracting, lhs_batch, rh
 def _dot_jvp(primals, tangents, **params):
     a, b = primals
     ta, tb = tangents
-    out = L.bind("dot_general", a, b, **params)
+    out = jx.dot_general(a, b, **params)
     tan = None
     if ta is not None:
-        tan = L.bind("dot_general", ta, b, **params)
+        tan = jx.dot_general(ta, b, **params)
     if tb is not None:
-        t2 = L.bind("dot_general", a, tb, **params)
+        t2 = jx.dot_general(a, tb, **params)
         tan = t2 if tan is None else tan + t2
     return [out], [tan]
 
@@ -525,8 +522,7 @@ def _dot_batch(args, dims, lhs_contracting, rhs_contracting, lhs_batch, rhs_batc
 
     if da is not None and db is not None:
         a, b = _moved_to_front([a, b], [da, db])
-        out = L.bind(
-            "dot_general",
+        out = jx.dot_general(
             a,
             b,
             lhs_contracting=shift(lhs_contracting),
@@ -538,8 +534,7 @@ def _dot_batch(args, dims, lhs_contracting, rhs_contracting, lhs_batch, rhs_batc
         return out, 0
     if da is not None:
         (a,) = _moved_to_front([a], [da])
-        out = L.bind(
-            "dot_general",
+        out = jx.dot_general(
             a,
             b,
             lhs_contracting=shift(lhs_contracting),
@@ -551,8 +546,7 @@ def _dot_batch(args, dims, lhs_contracting, rhs_contracting, lhs_batch, rhs_batc
         # result: batch dims, then a's free dims (with the vmapped dim first among them)
         return out, len(lhs_batch)
     (b,) = _moved_to_front([b], [db])
-    out = L.bind(
-        "dot_general",
+    out = jx.dot_general(
         a,
         b,
         lhs_contracting=lhs_contracting,

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import hlo
 from . import lang as L
+from .lang import jx
 from .registry import Primitive, ShapedType, VerifyError, register
 
 
@@ -160,7 +161,7 @@ def _concat_vjp(cts, primals, outs, dimension):
         starts[dimension] = start
         limits = list(cts[0].shape)
         limits[dimension] = start + n
-        out.append(L.bind("slice", cts[0], start_indices=tuple(starts), limit_indices=tuple(limits), strides=None))
+        out.append(jx.slice(cts[0], start_indices=tuple(starts), limit_indices=tuple(limits), strides=None))
         start += n
     return out
 
@@ -174,7 +175,7 @@ def _concat_batch(args, dims, dimension):
         elif d != 0:
             a = L.moveaxis(a, d, 0)
         xs.append(a)
-    return L.bind("concatenate", *xs, dimension=dimension + 1), 0
+    return jx.concatenate(*xs, dimension=dimension + 1), 0
 
 
 register(
@@ -235,12 +236,10 @@ def _pad_vjp(cts, primals, outs, padding_config):
     x, pv = primals
     ct = cts[0]
     # crop the edges back (negative pad), then take every (interior+1)-th element
-    unpadded = L.bind(
-        "pad", ct, L.full((), 0, ct.dtype), padding_config=tuple((-lo, -hi, 0) for lo, hi, _ in padding_config)
-    )
+    unpadded = jx.pad(ct, L.full((), 0, ct.dtype), padding_config=tuple((-lo, -hi, 0) for lo, hi, _ in padding_config))
     starts = tuple(0 for _ in padding_config)
     strides = tuple(it + 1 for _, _, it in padding_config)
-    gx = L.bind("slice", unpadded, start_indices=starts, limit_indices=unpadded.shape, strides=strides)
+    gx = jx.slice(unpadded, start_indices=starts, limit_indices=unpadded.shape, strides=strides)
     gpv = L.reduce_sum(ct, range(ct.ndim)) - L.reduce_sum(gx, range(gx.ndim))
     return [gx, gpv]
 
@@ -250,15 +249,15 @@ def _pad_batch(args, dims, padding_config):
     cfg = ((0, 0, 0),) + tuple(padding_config)
     if dims[1] is None:
         x = _moved_to_front([x], [dims[0]])[0]
-        return L.bind("pad", x, pv, padding_config=cfg), 0
+        return jx.pad(x, pv, padding_config=cfg), 0
     # a batched padding value: pad with zeros, then fill the padding from a padded mask
     size = pv.shape[dims[1]]
     if dims[0] is None:
         x = L.broadcast_in_dim(x, (size,) + x.shape, tuple(range(1, x.ndim + 1)))
     else:
         x = _moved_to_front([x], [dims[0]])[0]
-    padded = L.bind("pad", x, L.full((), 0, x.dtype), padding_config=cfg)
-    mask = L.bind("pad", L.full(x.shape, True, np.bool_), L.full((), False, np.bool_), padding_config=cfg)
+    padded = jx.pad(x, L.full((), 0, x.dtype), padding_config=cfg)
+    mask = jx.pad(L.full(x.shape, True, np.bool_), L.full((), False, np.bool_), padding_config=cfg)
     fill = L.broadcast_in_dim(pv, padded.shape, (0,))
     return L.select(mask, padded, fill), 0
 
@@ -298,9 +297,9 @@ register(
         impl=lambda x, dimensions: np.flip(x, dimensions).copy() if dimensions else x.copy(),
         lower=_rev_lower,
         jvp=_linear_jvp("rev"),
-        vjp=lambda cts, primals, outs, dimensions: [L.bind("rev", cts[0], dimensions=dimensions)],
+        vjp=lambda cts, primals, outs, dimensions: [jx.rev(cts[0], dimensions=dimensions)],
         batch=lambda args, dims, dimensions: (
-            L.bind("rev", _moved_to_front(args, dims)[0], dimensions=tuple(d + 1 for d in dimensions)),
+            jx.rev(_moved_to_front(args, dims)[0], dimensions=tuple(d + 1 for d in dimensions)),
             0,
         ),
         doc="reverse along dimensions",

@@ -15,6 +15,7 @@ from . import hlo
 from . import lang as L
 from .builder import aval
 from .convolution import dilate_shape
+from .lang import jx
 from .registry import Primitive, ShapedType, VerifyError, get, register
 from .structural import _moved_to_front
 
@@ -129,12 +130,12 @@ def _rw_lower(ctx, x, kind, **p):
 
 
 def _rw(x, **p):
-    return L.bind("reduce_window", x, **p)
+    return jx.reduce_window(x, **p)
 
 
 def _window_slices(x, fill, window_dimensions, window_strides, padding, base_dilation, window_dilation, out_shape):
     """The padded operand, and one strided slice of it per window element (each out-shaped)."""
-    xp = L.bind("pad", x, L.full((), fill, x.dtype), padding_config=_padded_config(padding, base_dilation))
+    xp = jx.pad(x, L.full((), fill, x.dtype), padding_config=_padded_config(padding, base_dilation))
     slices = []
     for off in _offsets(window_dimensions, window_dilation):
         lim = tuple(o + (n - 1) * s + 1 for o, n, s in zip(off, out_shape, window_strides))
@@ -143,7 +144,7 @@ def _window_slices(x, fill, window_dimensions, window_strides, padding, base_dil
 
 
 def _slice(xp, start, limit, strides):
-    return L.bind("slice", xp, start_indices=start, limit_indices=limit, strides=strides)
+    return jx.slice(xp, start_indices=start, limit_indices=limit, strides=strides)
 
 
 def _argwindow_masks(x, out, kind, **p):
@@ -171,7 +172,7 @@ def _rw_jvp(primals, tangents, kind, **p):
     if out.aval.size == 0:
         return [out], [L.zeros_like(out)]
     masks, slices = _argwindow_masks(x, out, kind, **p)
-    tp = L.bind("pad", t, L.full((), 0, t.dtype), padding_config=_padded_config(p["padding"], p["base_dilation"]))
+    tp = jx.pad(t, L.full((), 0, t.dtype), padding_config=_padded_config(p["padding"], p["base_dilation"]))
     tan = None
     for m, (start, lim) in zip(masks, slices):
         term = L.select(m, _slice(tp, start, lim, p["window_strides"]), 0.0)
@@ -194,7 +195,7 @@ def _rw_vjp(cts, primals, outs, kind, window_dimensions, window_strides, padding
         for n, k, o, (lo, _), s in zip(in_d, k_d, out_d, padding, window_strides):
             before = k - lo - 1
             cfg.append((before, n + k - 1 - o - before, s - 1))
-        ctp = L.bind("pad", ct, L.full((), 0, ct.dtype), padding_config=tuple(cfg))
+        ctp = jx.pad(ct, L.full((), 0, ct.dtype), padding_config=tuple(cfg))
         return [
             _rw(
                 ctp,
@@ -215,7 +216,7 @@ def _rw_vjp(cts, primals, outs, kind, window_dimensions, window_strides, padding
     )
     masks, slices = _argwindow_masks(x, outs[0], kind, **p)
     cfg = _padded_config(padding, base_dilation)
-    xp = L.bind("pad", x, L.full((), 0, x.dtype), padding_config=cfg)
+    xp = jx.pad(x, L.full((), 0, x.dtype), padding_config=cfg)
     acc = None
     for m, (start, lim) in zip(masks, slices):
         (g,) = get("slice").vjp(

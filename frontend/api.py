@@ -14,7 +14,7 @@ from irjax.passes.batching import batch_function
 from . import dtypes, placement, tree_util
 from .array import Array
 from .axis_env import axis_frame, bound_axes
-from .core import ShapedArray, Tracer, aval_of, bind, current_trace, ir_lock
+from .core import ShapedArray, Tracer, aval_of, current_trace, ir_lock, jx
 from .core import _state as _trace_state  # (hot path: .stack is empty outside any trace)
 from .device_api import default_device
 from .dispatch import run_exact, run_traced
@@ -845,7 +845,7 @@ def block_until_ready(x):
 
 
 def stop_gradient(x):
-    return tree_util.tree_map(lambda v: bind("stop_gradient", v) if isinstance(v, Tracer) else v, x)
+    return tree_util.tree_map(lambda v: jx.stop_gradient(v) if isinstance(v, Tracer) else v, x)
 
 
 def is_tracing() -> bool:

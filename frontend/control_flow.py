@@ -12,7 +12,7 @@ from irjax.dialects.mlir import enter
 
 from . import tree_util
 from .api import vmap
-from .core import ShapedArray, Tracer, aval_of, bind, current_trace
+from .core import ShapedArray, Tracer, aval_of, current_trace, jx
 from .operands import asarray, asarray_any, concatenate, convert_element_type
 from .tracing import call_function, trace_function
 
@@ -106,7 +106,7 @@ def cond(pred, true_fun, false_fun, *operands, operand=None, **kwargs):
     if current_trace() is None:
         return _staged(lambda p, *ops: cond(p, true_fun, false_fun, *ops), (pred,) + tuple(operands), "cond")
     if pa.dtype != np.bool_:
-        pred = bind("ne", asarray_any(pred), asarray_any(np.zeros((), pa.dtype)))  # lax.ne(pred, 0)
+        pred = jx.ne(asarray_any(pred), asarray_any(np.zeros((), pa.dtype)))  # lax.ne(pred, 0)
     return _branches(pred, [false_fun, true_fun], operands, "true_fun and false_fun")
 
 

@@ -98,9 +98,9 @@ not_ = bitwise_not
 def round(x, rounding_method=0):  # noqa: A001
     x = _arr(x)
     if rounding_method in (1, "TO_NEAREST_EVEN"):
-        return bind("round", x)
+        return jx.round(x)
     # jnp.where(x >= 0, floor(x + 0.5), ceil(x - 0.5)): one dtype and shape, so a select
-    return _with_weak(select(x >= 0, bind("floor", x + 0.5), bind("ceil", x - 0.5)), x.aval.weak_type)
+    return _with_weak(select(x >= 0, jx.floor(x + 0.5), jx.ceil(x - 0.5)), x.aval.weak_type)
 
 
 def integer_pow(x, y):
@@ -131,7 +131,7 @@ def clamp(min, x, max):  # noqa: A002
     x = _arr(x)
     lo = _arr(np.broadcast_to(np.asarray(min, x.dtype), x.shape)) if not hasattr(min, "aval") else min
     hi = _arr(np.broadcast_to(np.asarray(max, x.dtype), x.shape)) if not hasattr(max, "aval") else max
-    return bind("clamp", _broadcast_to(lo, x.shape), x, _broadcast_to(hi, x.shape))
+    return jx.clamp(_broadcast_to(lo, x.shape), x, _broadcast_to(hi, x.shape))
 
 
 def bitcast_convert_type(operand, new_dtype):
@@ -433,7 +433,7 @@ def conj(x):
     x = _arr(x)
     if x.dtype.kind != "c":
         x = _convert(x, dtypes.promote_types(x.dtype, np.complex64), x.aval.weak_type)
-    return bind("conj", x)
+    return jx.conj(x)
 
 
 def complex(x, y):  # noqa: A001
@@ -441,7 +441,7 @@ def complex(x, y):  # noqa: A001
     x, y = _same(x, y)
     if x.dtype.kind != "f":
         raise TypeError(f"complex does not accept dtype {x.dtype.name}. Accepted dtypes are subtypes of floating.")
-    return _with_weak(bind("complex", x, y), x.aval.weak_type and y.aval.weak_type)
+    return _with_weak(jx.complex(x, y), x.aval.weak_type and y.aval.weak_type)
 
 
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401,A004

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .core import bind
+from .core import jx
 from .operands import asarray_any
 
 __all__ = [
@@ -159,8 +159,7 @@ def conv_general_dilated(
         pads = [tuple(int(v) for v in p) for p in padding]
         if len(pads) != n or any(len(p) != 2 for p in pads):
             raise ValueError(f"conv padding must be a string or {n} (low, high) pairs, got {padding!r}")
-    return bind(
-        "conv_general_dilated",
+    return jx.conv_general_dilated(
         lhs,
         rhs,
         window_strides=strides,
@@ -245,10 +244,10 @@ def conv_transpose(
         ks = [_dilate(rhs.shape[a], r) for a, r in zip(dn.rhs_spec[2:], rhs_d)]
         padding = [_conv_transpose_pads(k, s, padding) for k, s in zip(ks, strides)]
     if transpose_kernel:  # flip the window and swap the kernel's in/out feature axes
-        rhs = bind("rev", rhs, dimensions=tuple(dn.rhs_spec[2:]))
+        rhs = jx.rev(rhs, dimensions=tuple(dn.rhs_spec[2:]))
         perm = list(range(nd))
         perm[dn.rhs_spec[0]], perm[dn.rhs_spec[1]] = perm[dn.rhs_spec[1]], perm[dn.rhs_spec[0]]
-        rhs = bind("transpose", rhs, permutation=tuple(perm))
+        rhs = jx.transpose(rhs, permutation=tuple(perm))
     return conv_general_dilated(
         lhs, rhs, one, padding, strides, rhs_d, dn, precision=precision, preferred_element_type=preferred_element_type
     )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .core import bind
+from .core import jx
 from .numpy._util import asarray_any
 
 __all__ = ["FftType", "fft"]
@@ -54,4 +54,4 @@ def fft(x, fft_type: FftType | str, fft_lengths: Sequence[int]):
     want = lengths[:-1] + (lengths[-1] // 2 + 1,) if name == "IRFFT" else lengths
     if tuple(x.shape[-k:]) != want:
         raise ValueError(f"lax.fft {name}: the last {k} axes of {x.shape} must be {want} for fft_lengths {lengths}")
-    return bind("fft", x, fft_type=name, fft_lengths=lengths)
+    return jx.fft(x, fft_type=name, fft_lengths=lengths)

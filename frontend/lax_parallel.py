@@ -16,7 +16,7 @@ from . import process_collectives as _pc
 from .axis_env import axis_names as _names
 from .axis_env import bound_size as _size
 from .axis_env import process_mesh_of as _process_mesh
-from .core import Tracer, bind
+from .core import Tracer, bind, jx
 from .dispatch import apply_primitive as _eager  # noqa: F401  (loads dispatch: it registers eager bind)
 
 __all__ = [
@@ -142,7 +142,7 @@ def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False):
         ax = _norm_axis(axis, v.ndim if tiled else v.ndim + 1, "all_gather axis")
         if pm is not None:
             return _pc.all_gather(v, pm, name, ax, bool(tiled))
-        return bind("all_gather", v, axis_name=(name,), axis=ax, tiled=bool(tiled), axis_size=n)
+        return jx.all_gather(v, axis_name=(name,), axis=ax, tiled=bool(tiled), axis_size=n)
 
     return tree_util.tree_map(one, x)
 
@@ -157,7 +157,7 @@ def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, t
         sd = _split_dim("psum_scatter", "scatter_dimension", v, scatter_dimension, n, tiled)
         if pm is not None:
             return _pc.psum_scatter(v, pm, name, sd, bool(tiled))
-        return bind("psum_scatter", v, axis_name=(name,), scatter_dimension=sd, tiled=bool(tiled), axis_size=n)
+        return jx.psum_scatter(v, axis_name=(name,), scatter_dimension=sd, tiled=bool(tiled), axis_size=n)
 
     return tree_util.tree_map(one, x)
 
@@ -175,7 +175,7 @@ def ppermute(x, axis_name, perm):
     pm = _process_mesh((name,))
     if pm is not None:
         return tree_util.tree_map(lambda leaf: _pc.ppermute(_operand(leaf), pm, name, perm), x)
-    return tree_util.tree_map(lambda leaf: bind("ppermute", _operand(leaf), axis_name=(name,), perm=perm), x)
+    return tree_util.tree_map(lambda leaf: jx.ppermute(_operand(leaf), axis_name=(name,), perm=perm), x)
 
 
 def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None, tiled=False):
@@ -191,7 +191,7 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
         if pm is not None:
             return _pc.all_to_all(v, pm, name, sa, ca, bool(tiled))
         params = dict(axis_name=(name,), split_axis=sa, concat_axis=ca, tiled=bool(tiled), axis_size=n)
-        return bind("all_to_all", v, **params)
+        return jx.all_to_all(v, **params)
 
     return tree_util.tree_map(one, x)
 
@@ -207,7 +207,7 @@ def axis_index(axis_name):
     idx = None
     for name in names:
         _size(name)
-        i = bind("axis_index", axis_name=(name,))
+        i = jx.axis_index(axis_name=(name,))
         idx = i if idx is None else idx * np.int32(_size(name)) + i
     if idx is None:
         return np.int32(0)

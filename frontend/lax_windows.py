@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 from irjax.dialects.hlo import reducer_identity
 
-from .core import Tracer, bind
+from .core import Tracer, jx
 from .lax_conv import padtype_to_pads
 from .operands import asarray_any
 
@@ -61,7 +61,7 @@ def _window_params(x, window_dimensions, window_strides, padding, base_dilation,
 
 
 def _reduce_window_kind(x, kind, **p):
-    return bind("reduce_window", x, kind=kind, **p)
+    return jx.reduce_window(x, kind=kind, **p)
 
 
 def reduce_window(
@@ -87,16 +87,16 @@ def reduce_window(
     init = _arr(np.asarray(init_value, x.dtype)) if not hasattr(init_value, "aval") else init_value
     if init.shape != ():
         raise TypeError(f"reduce_window init_value must be a scalar, got shape {init.shape}")
-    init = bind("convert_element_type", init, new_dtype=x.dtype) if init.dtype != x.dtype else init
-    full = bind("broadcast_in_dim", init, shape=out.shape, broadcast_dimensions=())
+    init = jx.convert_element_type(init, new_dtype=x.dtype) if init.dtype != x.dtype else init
+    full = jx.broadcast_in_dim(init, shape=out.shape, broadcast_dimensions=())
     # the init value joins every window once (XLA, as JAX runs it, does not add it for padding)
-    return bind("add" if kind == "sum" else kind, full, out)
+    return (jx.add if kind == "sum" else getattr(jx, kind))(full, out)
 
 
 def _logaddexp(a, b):
     """max(a, b) + log1p(exp(-|a - b|)): exact where one side is -inf (the scan's padding)."""
-    m = bind("max", a, b)
-    return bind("add", m, bind("log1p", bind("exp", bind("neg", bind("abs", bind("sub", a, b))))))
+    m = jx.max(a, b)
+    return jx.add(m, jx.log1p(jx.exp(jx.neg(jx.abs(jx.sub(a, b))))))
 
 
 def cumlogsumexp(operand, axis: int = 0, reverse: bool = False):
@@ -111,7 +111,7 @@ def cumlogsumexp(operand, axis: int = 0, reverse: bool = False):
     while shift < n:
         cfg = [(0, 0, 0)] * x.ndim
         cfg[axis] = (-shift, shift, 0) if reverse else (shift, -shift, 0)
-        y = _logaddexp(y, bind("pad", y, neg_inf, padding_config=tuple(cfg)))
+        y = _logaddexp(y, jx.pad(y, neg_inf, padding_config=tuple(cfg)))
         shift *= 2
     return y
 
@@ -121,4 +121,4 @@ def reduce_precision(operand, exponent_bits: int, mantissa_bits: int):
     x = _arr(operand)
     if x.dtype.kind != "f":
         raise TypeError(f"reduce_precision needs a floating-point operand, got {x.dtype.name}")
-    return bind("reduce_precision", x, exponent_bits=int(exponent_bits), mantissa_bits=int(mantissa_bits))
+    return jx.reduce_precision(x, exponent_bits=int(exponent_bits), mantissa_bits=int(mantissa_bits))

@@ -11,7 +11,7 @@ from . import (
     dtypes,
 )
 from .array import Array, from_numpy
-from .core import ShapedArray, Tracer, aval_of, bind
+from .core import ShapedArray, Tracer, aval_of, jx
 
 
 def is_array(x) -> bool:
@@ -34,7 +34,7 @@ def convert(x, dtype, weak=False):
     if is_array(x):
         if x.aval.dtype == dtype:
             return x if x.aval.weak_type == weak else _copy_with_weak(x, weak)
-        return with_weak(bind("convert_element_type", x, new_dtype=dtype), weak)
+        return with_weak(jx.convert_element_type(x, new_dtype=dtype), weak)
     dtypes.check_python_ints(x, dtype)
     return from_numpy(np.asarray(x).astype(dtype), weak_type=weak)
 
@@ -92,8 +92,8 @@ def broadcast_to(x, shape):
     lead = len(shape) - len(xs)
     keep = [i for i, d in enumerate(xs) if d == shape[lead + i]]
     if len(keep) != len(xs):
-        x = bind("reshape", x, new_sizes=tuple(xs[i] for i in keep))
-    return bind("broadcast_in_dim", x, shape=shape, broadcast_dimensions=tuple(lead + i for i in keep))
+        x = jx.reshape(x, new_sizes=tuple(xs[i] for i in keep))
+    return jx.broadcast_in_dim(x, shape=shape, broadcast_dimensions=tuple(lead + i for i in keep))
 
 
 def canonical_axis(axis, ndim) -> int:
@@ -162,7 +162,7 @@ def _like(x, fill, dtype, shape):
     dt = dtypes.canonicalize_dtype(dtype) if dtype is not None else a.dtype
     shp = a.shape if shape is None else ((shape,) if isinstance(shape, int) else tuple(shape))
     if isinstance(a, Tracer):
-        c = convert(bind("constant", value=np.array(fill, dt)) if False else _scalar(fill, dt, a), dt)
+        c = convert(jx.constant(value=np.array(fill, dt)) if False else _scalar(fill, dt, a), dt)
         return broadcast_to(c, shp)
     return from_numpy(np.full(shp, fill, dt))
 
@@ -209,7 +209,7 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):  # noqa: A00
         raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape {shape}")
     if shape == a.shape:
         return a
-    return with_weak(bind("reshape", a, new_sizes=shape), a.aval.weak_type)
+    return with_weak(jx.reshape(a, new_sizes=shape), a.aval.weak_type)
 
 
 def ravel(a, order="C"):
@@ -226,7 +226,7 @@ def transpose(a, axes=None):
         raise ValueError(f"axes {axes} don't match array of dimension {a.ndim}")
     if perm == tuple(range(a.ndim)):
         return a
-    return with_weak(bind("transpose", a, permutation=perm), a.aval.weak_type)
+    return with_weak(jx.transpose(a, permutation=perm), a.aval.weak_type)
 
 
 def moveaxis(a, source, destination):
@@ -285,7 +285,7 @@ def concatenate(arrays, axis=0, dtype=None):
     arrs = [a for a in arrs if a.shape[ax] != 0] or arrs[:1]
     if len(arrs) == 1:
         return arrs[0]
-    return with_weak(bind("concatenate", *arrs, dimension=ax), weak)
+    return with_weak(jx.concatenate(*arrs, dimension=ax), weak)
 
 
 def _promote_no_broadcast(arrays):
@@ -308,4 +308,4 @@ def stack(arrays, axis=0, dtype=None):
 def convert_element_type(operand, new_dtype):
     x = asarray_any(operand)
     dt = dtypes.canonicalize_dtype(new_dtype)
-    return x if x.dtype == dt else bind("convert_element_type", x, new_dtype=dt)
+    return x if x.dtype == dt else jx.convert_element_type(x, new_dtype=dt)

@@ -21,6 +21,7 @@ from irjax.array import from_numpy
 from irjax.core import Tracer, aval_of, bind, current_trace
 
 from . import xla_math
+from .core import jx
 
 U32 = np.dtype(np.uint32)
 F32 = np.dtype(np.float32)
@@ -60,7 +61,7 @@ def full(val, dtype, shape=()):
         c = value(arr)
     shape = tuple(shape)
     if shape:
-        c = bind("broadcast_in_dim", c, shape=shape, broadcast_dimensions=())
+        c = jx.broadcast_in_dim(c, shape=shape, broadcast_dimensions=())
     return c
 
 
@@ -76,8 +77,8 @@ def broadcast_to(x, shape):
     lead = len(shape) - len(xs)
     keep = [i for i, d in enumerate(xs) if d == shape[lead + i]]
     if len(keep) != len(xs):
-        x = bind("reshape", x, new_sizes=tuple(xs[i] for i in keep))
-    return bind("broadcast_in_dim", x, shape=shape, broadcast_dimensions=tuple(lead + i for i in keep))
+        x = jx.reshape(x, new_sizes=tuple(xs[i] for i in keep))
+    return jx.broadcast_in_dim(x, shape=shape, broadcast_dimensions=tuple(lead + i for i in keep))
 
 
 def binop(name, x, y):
@@ -152,7 +153,7 @@ def convert(x, dtype):
     dtype = np.dtype(dtype)
     if dtype_of(x) == dtype:
         return x
-    return bind("convert_element_type", x, new_dtype=dtype)
+    return jx.convert_element_type(x, new_dtype=dtype)
 
 
 def bitcast(x, dtype):
@@ -160,7 +161,7 @@ def bitcast(x, dtype):
     dtype = np.dtype(dtype)
     if dtype_of(x) == dtype:
         return x
-    return bind("bitcast_convert_type", x, new_dtype=dtype)
+    return jx.bitcast_convert_type(x, new_dtype=dtype)
 
 
 def reshape(x, shape):
@@ -168,14 +169,14 @@ def reshape(x, shape):
     shape = tuple(shape)
     if shape_of(x) == shape:
         return x
-    return bind("reshape", x, new_sizes=shape)
+    return jx.reshape(x, new_sizes=shape)
 
 
 def concatenate(xs, dimension):
     xs = [value(x) for x in xs]
     if len(xs) == 1:
         return xs[0]
-    return bind("concatenate", *xs, dimension=dimension)
+    return jx.concatenate(*xs, dimension=dimension)
 
 
 def slice_axis(x, axis, start, stop):
@@ -183,7 +184,7 @@ def slice_axis(x, axis, start, stop):
     s = shape_of(x)
     starts = tuple(start if i == axis else 0 for i in range(len(s)))
     limits = tuple(stop if i == axis else d for i, d in enumerate(s))
-    return bind("slice", x, start_indices=starts, limit_indices=limits, strides=(1,) * len(s))
+    return jx.slice(x, start_indices=starts, limit_indices=limits, strides=(1,) * len(s))
 
 
 def index_axis(x, axis, i):
@@ -198,7 +199,7 @@ def stack_last(xs):
     dispatches (a split compiled in 0.78 s); with selects it is one (0.52 s)."""
     s = shape_of(xs[0])
     out = s + (len(xs),)
-    lane = bind("iota", dtype=U32, shape=out, dimension=len(s))
+    lane = jx.iota(dtype=U32, shape=out, dimension=len(s))
     wide = [broadcast_to(reshape(x, s + (1,)), out) for x in xs]
     res = wide[-1]
     for i in range(len(xs) - 2, -1, -1):
@@ -212,7 +213,7 @@ def iota_u32(shape):
     size = math.prod(shape)
     if size == 0 or not shape:
         return full(0, U32, shape)
-    return reshape(bind("iota", dtype=U32, shape=(size,), dimension=0), shape)
+    return reshape(jx.iota(dtype=U32, shape=(size,), dimension=0), shape)
 
 
 # ---- threefry2x32 ---------------------------------------------------------------------------
@@ -512,7 +513,7 @@ class PRNGKeyArray:
         elif len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         perm = tuple(a % self.ndim for a in axes) + (self.ndim,)
-        return PRNGKeyArray(bind("transpose", value(self._base_array), permutation=perm))
+        return PRNGKeyArray(jx.transpose(value(self._base_array), permutation=perm))
 
     @property
     def T(self):
@@ -541,7 +542,7 @@ def is_key_array(x) -> bool:
 def select(pred, a, b):
     a, b, pred = value(a), value(b), value(pred)
     s = tuple(np.broadcast_shapes(shape_of(pred), shape_of(a), shape_of(b)))
-    return bind("select", broadcast_to(pred, s), broadcast_to(a, s), broadcast_to(b, s))
+    return jx.select(broadcast_to(pred, s), broadcast_to(a, s), broadcast_to(b, s))
 
 
 def cmp(direction, x, y):

@@ -19,10 +19,11 @@ from irjax import dtypes as _dtypes
 from irjax import numpy as jnp
 from irjax.api import jit as _jit
 from irjax.array import from_numpy
-from irjax.core import Tracer, aval_of, bind
+from irjax.core import Tracer, aval_of
 from irjax.errors import ConcretizationTypeError
 
 from . import prng as _prng
+from .core import jx
 from .prng import (
     U32,
     PRNGKeyArray,
@@ -404,8 +405,8 @@ def _truncated_normal_impl(data, lower, upper, shape, dtype):
     b = _unary("erf", _prng.binop("div", upper, sqrt2))
     u = _uniform_impl(data, a, b, shape, dtype)
     out = _mul(sqrt2, _unary("erf_inv", u))
-    lo = _nextafter(bind("stop_gradient", lower), True)
-    hi = _nextafter(bind("stop_gradient", upper), False)
+    lo = _nextafter(jx.stop_gradient(lower), True)
+    hi = _nextafter(jx.stop_gradient(upper), False)
     out = _prng.binop("max", lo, out)
     return _prng.binop("min", hi, out)
 
@@ -486,7 +487,7 @@ def _safe_int_to_float(b):
     """JAX's u32[2, ...] -> f32 in (0, 1) conversion (gumbel mode='highest')."""
     fi = _finfo(np.float32)
     hi, lo = _prng.index_axis(b, 0, 0), _prng.index_axis(b, 0, 1)
-    hiclz, loclz = bind("clz", hi), bind("clz", lo)
+    hiclz, loclz = jx.clz(hi), jx.clz(lo)
     hi32 = _prng.binop("eq", hiclz, _full(32, U32))
     mant = _prng.bor(
         _prng.shl(hi, hiclz),
@@ -707,8 +708,8 @@ def _stable_sort(keys, vals, dimension):
 
 def _argsort_stable(keys, dimension):
     s = _shape_of(keys)
-    pos = bind("iota", dtype=np.dtype(np.int32), shape=s, dimension=dimension)
-    return bind("sort", keys, pos, dimension=dimension, num_keys=2, is_stable=False)[1]
+    pos = jx.iota(dtype=np.dtype(np.int32), shape=s, dimension=dimension)
+    return jx.sort(keys, pos, dimension=dimension, num_keys=2, is_stable=False)[1]
 
 
 _jit_shuffle = _jit(_shuffle_impl, static_argnums=(2,))
@@ -805,7 +806,7 @@ def _choice_p_impl(data, p, shape):
     r = _mul(p_cuml[-1], _sub(_full(1, dtype), u))
     # searchsorted(p_cuml, r, side='left') on a sorted p_cuml: count of entries < r
     less = _prng.binop("lt", _prng.reshape(p_cuml, (1,) * len(shape) + p_cuml.shape), _prng.reshape(r, shape + (1,)))
-    return bind("reduce_sum", _convert(less, np.int32), axes=(len(shape),))
+    return jx.reduce_sum(_convert(less, np.int32), axes=(len(shape),))
 
 
 def _choice_gumbel_impl(data, p, k, mode):
@@ -836,7 +837,7 @@ def _categorical_impl(data, logits, shape, batch_shape, axis, replace, mode):
             f"Number of samples without replacement ({k}) cannot exceed number of categories ({logits.shape[axis]})."
         )
     ind = _top_k_indices(jnp.moveaxis(logits, axis, -1), k)
-    ind = bind("transpose", ind, permutation=(ind.ndim - 1, *range(ind.ndim - 1)))
+    ind = jx.transpose(ind, permutation=(ind.ndim - 1, *range(ind.ndim - 1)))
     return _prng.reshape(ind, shape)
 
 

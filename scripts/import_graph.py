@@ -31,9 +31,6 @@ ALLOWED_LOCAL = {
     ("irjax.runtime.compiler", "irjax.passes.limit_bindings"): "passes load iree.compiler's MLIR bindings",
     ("irjax.runtime.host_collectives", "mpi4py"): "optional dependency (the mpi extra), for multi-process jobs",
     # dialects/ and passes/ belong to other steps of issue 13 (their registries load families on first use)
-    ("irjax.dialects.indexing", "irjax.dialects.builder"): "dialects: not part of this step",
-    ("irjax.dialects.lang", "irjax.dialects.registry"): "dialects: not part of this step",
-    ("irjax.dialects.lang", "irjax.dialects.builder"): "dialects: not part of this step",
     ("irjax.dialects.registry", "*"): "dialects: the registry loads every op family on first use",
     ("irjax.passes.registry", "*"): "passes: the registry loads every pass module on first use",
 }

@@ -681,8 +681,40 @@ ROWS += [
 
 _FFT_WHY = "complex autodiff (JAX's transposes) is checked against JAX in tests/test_fft.py"
 ROWS += [
-    Row("fft", (C((3, 8)),), dict(fft_type="FFT", fft_lengths=(8,)), np_fn=lambda x, **_: np.fft.fft(x), tag="pow2", diff="none", why=_FFT_WHY),
-    Row("fft", (C((2, 6, 5)),), dict(fft_type="IFFT", fft_lengths=(6, 5)), np_fn=lambda x, **_: np.fft.ifft2(x), tag="ifft2", diff="none", why=_FFT_WHY),
-    Row("fft", (X((3, 10)),), dict(fft_type="RFFT", fft_lengths=(10,)), np_fn=lambda x, **_: np.fft.rfft(x), tag="rfft", diff="none", why=_FFT_WHY),
-    Row("fft", (C((3, 5)),), dict(fft_type="IRFFT", fft_lengths=(9,)), np_fn=lambda x, **_: np.fft.irfft(x, 9), tag="irfft", diff="none", why=_FFT_WHY),
+    Row(
+        "fft",
+        (C((3, 8)),),
+        dict(fft_type="FFT", fft_lengths=(8,)),
+        np_fn=lambda x, **_: np.fft.fft(x),
+        tag="pow2",
+        diff="none",
+        why=_FFT_WHY,
+    ),
+    Row(
+        "fft",
+        (C((2, 6, 5)),),
+        dict(fft_type="IFFT", fft_lengths=(6, 5)),
+        np_fn=lambda x, **_: np.fft.ifft2(x),
+        tag="ifft2",
+        diff="none",
+        why=_FFT_WHY,
+    ),
+    Row(
+        "fft",
+        (X((3, 10)),),
+        dict(fft_type="RFFT", fft_lengths=(10,)),
+        np_fn=lambda x, **_: np.fft.rfft(x),
+        tag="rfft",
+        diff="none",
+        why=_FFT_WHY,
+    ),
+    Row(
+        "fft",
+        (C((3, 5)),),
+        dict(fft_type="IRFFT", fft_lengths=(9,)),
+        np_fn=lambda x, **_: np.fft.irfft(x, 9),
+        tag="irfft",
+        diff="none",
+        why=_FFT_WHY,
+    ),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from irjax import dtypes
 from irjax.array import from_numpy as _from_numpy
-from irjax.core import Tracer, bind
+from irjax.core import Tracer, jx
 from irjax.errors import ConcretizationTypeError as _ConcretizationTypeError
 from irjax.operands import _like, array, asarray, full, full_like, moveaxis, zeros_like  # noqa: F401  (moved below lax)
 
@@ -52,7 +52,7 @@ def arange(start, stop=None, step=None, dtype=None):
         dt = dtypes.canonicalize_dtype(dtype)
     n = max(int(np.ceil((float(stop) - float(start)) / float(step))), 0)
     if dt.kind in "iu" and all(np.asarray(v).dtype.kind in "iu" for v in vals):
-        out = bind("iota", dtype=dt, shape=(n,), dimension=0) if n else zeros((0,), dt)
+        out = jx.iota(dtype=dt, shape=(n,), dimension=0) if n else zeros((0,), dt)
         if step != 1:
             out = out * np.asarray(step, dt)
         if start != 0:
@@ -74,7 +74,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if num == 0:
         out = zeros((0,) + bshape, dt)
     else:
-        iota = bind("iota", dtype=compute, shape=(num,) + bshape, dimension=0)
+        iota = jx.iota(dtype=compute, shape=(num,) + bshape, dimension=0)
         s = broadcast_to(start_a, (num,) + bshape)
         delta = broadcast_to(stop_a - start_a, (num,) + bshape)
         if div > 0:
@@ -97,11 +97,11 @@ def eye(N, M=None, k=0, dtype=None):
     dt = _dt(dtype)
     if isinstance(k, (int, np.integer)) and not -N < int(k) < M:
         k = 0 if not (N and M) else None  # a diagonal outside the matrix (any Python int): all zeros
-    r = bind("iota", dtype=np.dtype(np.int32), shape=(N, M), dimension=0) if N and M and k is not None else None
+    r = jx.iota(dtype=np.dtype(np.int32), shape=(N, M), dimension=0) if N and M and k is not None else None
     if r is None:
         return zeros((N, M), dt)
-    c = bind("iota", dtype=np.dtype(np.int32), shape=(N, M), dimension=1)
-    return convert(bind("eq", r + np.asarray(k, np.int32), c), dt)
+    c = jx.iota(dtype=np.dtype(np.int32), shape=(N, M), dimension=1)
+    return convert(jx.eq(r + np.asarray(k, np.int32), c), dt)
 
 
 def identity(n, dtype=None):
@@ -110,9 +110,9 @@ def identity(n, dtype=None):
 
 def tri(N, M=None, k=0, dtype=None):
     M = N if M is None else M
-    r = bind("iota", dtype=np.dtype(np.int32), shape=(N, M), dimension=0)
-    c = bind("iota", dtype=np.dtype(np.int32), shape=(N, M), dimension=1)
-    return convert(bind("ge", r + np.asarray(k, np.int32), c), _dt(dtype))
+    r = jx.iota(dtype=np.dtype(np.int32), shape=(N, M), dimension=0)
+    c = jx.iota(dtype=np.dtype(np.int32), shape=(N, M), dimension=1)
+    return convert(jx.ge(r + np.asarray(k, np.int32), c), _dt(dtype))
 
 
 def tril(m, k=0):
@@ -140,7 +140,7 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
         if sparse:  # each output keeps its own axis, ones elsewhere
             out.append(x.reshape(tuple(d if k == j else 1 for k, d in enumerate(shape))))
         else:
-            out.append(bind("broadcast_in_dim", x, shape=tuple(shape), broadcast_dimensions=(j,)))
+            out.append(jx.broadcast_in_dim(x, shape=tuple(shape), broadcast_dimensions=(j,)))
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from irjax import dtypes
-from irjax.core import Tracer, bind, current_trace
+from irjax.core import Tracer, bind, current_trace, jx
 from irjax.errors import ConcretizationTypeError, NonConcreteBooleanIndexError
 from irjax.operands import array, concatenate, stack
 
@@ -53,7 +53,7 @@ def _expand(x, idx):
                 shape += list(x.shape[d : d + n])
                 d += n
                 out_idx.append(i)
-        x = bind("reshape", x, new_sizes=tuple(shape)) if tuple(shape) != x.shape else x
+        x = jx.reshape(x, new_sizes=tuple(shape)) if tuple(shape) != x.shape else x
         idx = tuple(out_idx)
     return x, idx
 
@@ -129,9 +129,9 @@ def _basic_slice(x, idx):
         else:
             starts.append(0), limits.append(n), strides.append(1)
     if rev:
-        x = bind("rev", x, dimensions=tuple(rev))
+        x = jx.rev(x, dimensions=tuple(rev))
     if (tuple(starts), tuple(limits)) != ((0,) * x.ndim, x.shape) or any(s != 1 for s in strides):
-        x = bind("slice", x, start_indices=tuple(starts), limit_indices=tuple(limits), strides=tuple(strides))
+        x = jx.slice(x, start_indices=tuple(starts), limit_indices=tuple(limits), strides=tuple(strides))
     return x, squeeze
 
 
@@ -194,7 +194,7 @@ def _clamp_index(a, n):
     """Index array a (int32) clamped into [0, n - 1]."""
     if not is_array(a):
         return np.clip(a, 0, max(n - 1, 0)).astype(np.int32)
-    return bind("clamp", _full(a, 0), a, _full(a, max(n - 1, 0)))
+    return jx.clamp(_full(a, 0), a, _full(a, max(n - 1, 0)))
 
 
 def _in_bounds(arrays, adv, shape, bshape):
@@ -223,9 +223,9 @@ def _eager_basic(x, idx):
         starts.append(s if cnt else 0), sizes.append(cnt)
     if tuple(sizes) == x.shape:
         return x if not squeeze else None
-    y = bind("dynamic_slice", x, *[np.int32(s) for s in starts], slice_sizes=tuple(sizes))
+    y = jx.dynamic_slice(x, *[np.int32(s) for s in starts], slice_sizes=tuple(sizes))
     if squeeze:
-        y = bind("reshape", y, new_sizes=tuple(z for k, z in enumerate(sizes) if k not in squeeze))
+        y = jx.reshape(y, new_sizes=tuple(z for k, z in enumerate(sizes) if k not in squeeze))
     return y
 
 
@@ -276,7 +276,7 @@ def getitem(x, idx, mode=None, fill_value=None):
                 return with_weak(y, weak)
         y, squeeze = _basic_slice(x, idx)
         if squeeze:
-            y = bind("reshape", y, new_sizes=tuple(d for k, d in enumerate(y.shape) if k not in squeeze))
+            y = jx.reshape(y, new_sizes=tuple(d for k, d in enumerate(y.shape) if k not in squeeze))
         return with_weak(y, weak)
     # slices first (keeping every axis), then one gather over the advanced axes
     sl = tuple(i if isinstance(i, slice) else slice(None) for i in idx)
@@ -293,8 +293,7 @@ def getitem(x, idx, mode=None, fill_value=None):
         raise TypeError(f"cannot gather from axis {empty_axes[0]} of size 0 with a non-empty index array")
     # (no rows to gather: a zero slice of an empty axis keeps the gather well-formed)
     slice_sizes = tuple(min(1, y.shape[d]) if d in adv else y.shape[d] for d in range(y.ndim))
-    out = bind(
-        "gather",
+    out = jx.gather(
         y,
         indices,
         offset_dims=offset_dims,
@@ -308,7 +307,7 @@ def getitem(x, idx, mode=None, fill_value=None):
         where[start : start + nb] = bshape
         ok = broadcast_to(asarray_any(ok).reshape(tuple(where)), out.shape)
         fill = _default_fill(out.dtype) if fill_value is None else fill_value
-        out = bind("select", ok, out, broadcast_to(convert(asarray_any(fill), out.dtype), out.shape))
+        out = jx.select(ok, out, broadcast_to(convert(asarray_any(fill), out.dtype), out.shape))
     return with_weak(out, weak)
 
 
@@ -341,7 +340,7 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False, indic
 def _wrap_index(i, n):
     i = convert(i, np.int32)
     m = _full(i, n)
-    return bind("rem", bind("add", bind("rem", i, m), m), m)
+    return jx.rem(jx.add(jx.rem(i, m), m), m)
 
 
 def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
@@ -515,9 +514,8 @@ def _scatter(x, idx, values, kind, mode=None):
         mesh = np.meshgrid(*grids, indexing="ij")
         indices = np.stack([m.astype(np.int32) for m in mesh], axis=-1)
         grid_shape = indices.shape[:-1]
-        v = bind("reshape", v, new_sizes=grid_shape)
-        out = bind(
-            "scatter",
+        v = jx.reshape(v, new_sizes=grid_shape)
+        out = jx.scatter(
             xe,
             indices,
             v,
@@ -540,8 +538,7 @@ def _scatter(x, idx, values, kind, mode=None):
         nb = len(bshape)
         start = adv[0] if contiguous else 0
         window_dims = tuple(k for k in range(nb + len(rest)) if not start <= k < start + nb)
-        out = bind(
-            "scatter",
+        out = jx.scatter(
             xe,
             indices,
             v,
@@ -551,7 +548,7 @@ def _scatter(x, idx, values, kind, mode=None):
             kind=kind,
         )
     if out.shape != orig_shape:
-        out = bind("reshape", out, new_sizes=orig_shape)
+        out = jx.reshape(out, new_sizes=orig_shape)
     return with_weak(out, weak)
 
 

@@ -6,7 +6,7 @@ import string
 
 import numpy as np
 from irjax import dtypes
-from irjax.core import bind
+from irjax.core import jx
 from irjax.lax_conv import conv_general_dilated
 from irjax.operands import moveaxis, reshape, squeeze, stack, transpose
 
@@ -29,8 +29,7 @@ def _dot_general(a, b, contract, batch=((), ())):
     ca, cb = tuple(a.shape[i] for i in contract[0]), tuple(b.shape[i] for i in contract[1])
     if ca != cb:  # JAX's error for mismatched contracting dims
         raise TypeError(f"dot_general requires contracting dimensions to have the same shape, got {ca} and {cb}.")
-    return bind(
-        "dot_general",
+    return jx.dot_general(
         a,
         b,
         lhs_contracting=tuple(contract[0]),
@@ -204,7 +203,7 @@ def _diag_and_sum(x, t, out, rest):
         j = t.index(c, i + 1)
         n = x.shape[i]
         mask = broadcast_to(
-            bind("broadcast_in_dim", eye(n, dtype=bool), shape=x.shape, broadcast_dimensions=(i, j)), x.shape
+            jx.broadcast_in_dim(eye(n, dtype=bool), shape=x.shape, broadcast_dimensions=(i, j)), x.shape
         )
         x = _sum(where(mask, x, 0), axis=j)
         t = t[:j] + t[j + 1 :]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from irjax import dtypes
 from irjax.api import stop_gradient
-from irjax.core import bind
+from irjax.core import bind, jx
 from irjax.operands import concatenate, full_like
 
 from ._util import asarray_any, broadcast_to, canonical_axes, canonical_axis, convert, with_weak
@@ -15,7 +15,7 @@ def _keep(out, x_shape, axes, keepdims):
     if not keepdims:
         return out
     shape = tuple(1 if i in axes else d for i, d in enumerate(x_shape))
-    return bind("reshape", out, new_sizes=shape)
+    return jx.reshape(out, new_sizes=shape)
 
 
 def _reduce(prim, x, axis, keepdims, dtype=None, initial=None, where=None, promote_int=False):
@@ -150,11 +150,11 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
 def _arg(prim, a, axis, keepdims):
     a = asarray_any(a)
     if axis is None:
-        flat = bind("reshape", a, new_sizes=(a.size,))
+        flat = jx.reshape(a, new_sizes=(a.size,))
         if a.size == 0:
             raise ValueError(f"attempt to get {prim} of an empty sequence")
         out = bind(prim, flat, axis=0, index_dtype=dtypes.default_int)
-        return bind("reshape", out, new_sizes=(1,) * a.ndim) if keepdims else out
+        return jx.reshape(out, new_sizes=(1,) * a.ndim) if keepdims else out
     ax = canonical_axis(axis, a.ndim)
     if a.shape[ax] == 0:
         raise ValueError(f"attempt to get {prim} of an empty sequence")
@@ -173,7 +173,7 @@ def argmin(a, axis=None, out=None, keepdims=False):
 def _cum(prim, a, axis, dtype):
     a = asarray_any(a)
     if axis is None:
-        a = bind("reshape", a, new_sizes=(a.size,))
+        a = jx.reshape(a, new_sizes=(a.size,))
         axis = 0
     if dtype is not None:
         a = convert(a, dtype)
@@ -198,7 +198,7 @@ def _cumulative(prim, x, axis, dtype, include_initial):
     if axis is None:
         if x.ndim > 1:
             raise ValueError(f"{prim}: axis must be given for an array of {x.ndim} dimensions")
-        x = bind("reshape", x, new_sizes=(x.size,))
+        x = jx.reshape(x, new_sizes=(x.size,))
         axis = 0
     ax = canonical_axis(axis, x.ndim)
     if dtype is None and prim == "cumsum" and x.dtype.kind in "iu" and x.dtype.itemsize < 4:
@@ -227,7 +227,7 @@ def logsumexp(a, axis=None, keepdims=False):
     out = log(sum(exp(a - m), axis, keepdims=True)) + m
     if not keepdims:
         axes = canonical_axes(axis, a.ndim)
-        out = bind("reshape", out, new_sizes=tuple(d for i, d in enumerate(out.shape) if i not in axes))
+        out = jx.reshape(out, new_sizes=tuple(d for i, d in enumerate(out.shape) if i not in axes))
     return out
 
 
@@ -267,7 +267,7 @@ def median(a, axis=None, keepdims=False):
     if axis is None:
         a, axis = a.reshape((a.size,)), 0
     ax = canonical_axis(axis, a.ndim)
-    (s,) = bind("sort", a, dimension=ax, num_keys=1, is_stable=True)  # jnp.sort (sorting.py sits above)
+    (s,) = jx.sort(a, dimension=ax, num_keys=1, is_stable=True)  # jnp.sort (sorting.py sits above)
     n = a.shape[ax]
 
     lo = take(s, (n - 1) // 2, axis=ax, mode="clip")

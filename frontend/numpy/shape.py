@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from irjax.core import bind
+from irjax.core import jx
 from irjax.operands import (  # noqa: F401  (moved below lax)
     concatenate,
     expand_dims,
@@ -161,7 +161,7 @@ def tile(A, reps):
     inter = []
     for r, d in zip(reps, a.shape):
         inter += [r, d]
-    b = bind("broadcast_in_dim", a, shape=tuple(inter), broadcast_dimensions=tuple(range(1, 2 * nd, 2)))
+    b = jx.broadcast_in_dim(a, shape=tuple(inter), broadcast_dimensions=tuple(range(1, 2 * nd, 2)))
     return reshape(b, tuple(r * d for r, d in zip(reps, a.shape)))
 
 
@@ -173,8 +173,8 @@ def repeat(a, repeats, axis=None, total_repeat_length=None):
     if isinstance(repeats, (int, np.integer)):
         r = int(repeats)
         shp = a.shape[: ax + 1] + (r,) + a.shape[ax + 1 :]
-        b = bind(
-            "broadcast_in_dim", a, shape=shp, broadcast_dimensions=tuple(i if i <= ax else i + 1 for i in range(a.ndim))
+        b = jx.broadcast_in_dim(
+            a, shape=shp, broadcast_dimensions=tuple(i if i <= ax else i + 1 for i in range(a.ndim))
         )
         return reshape(b, a.shape[:ax] + (a.shape[ax] * r,) + a.shape[ax + 1 :])
     reps = np.asarray(repeats)
@@ -192,9 +192,9 @@ def flip(m, axis=None):
         # IREE 3.13 fails to compile stablehlo.reverse of unsigned ints ("failed to legalize
         # linalg.generic"): reverse the same bits as signed ints
         signed = np.dtype(f"i{m.dtype.itemsize}")
-        r = bind("rev", bind("bitcast_convert_type", m, new_dtype=signed), dimensions=axes)
-        return with_weak(bind("bitcast_convert_type", r, new_dtype=m.dtype), m.aval.weak_type)
-    return with_weak(bind("rev", m, dimensions=axes), m.aval.weak_type)
+        r = jx.rev(jx.bitcast_convert_type(m, new_dtype=signed), dimensions=axes)
+        return with_weak(jx.bitcast_convert_type(r, new_dtype=m.dtype), m.aval.weak_type)
+    return with_weak(jx.rev(m, dimensions=axes), m.aval.weak_type)
 
 
 def fliplr(m):
@@ -243,7 +243,7 @@ def pad(array, pad_width, mode="constant", constant_values=0):
         pv = convert(asarray_any(constant_values), a.dtype)
         if pv.ndim:
             raise NotImplementedError("per-axis constant_values")
-        return bind("pad", a, pv, padding_config=tuple((int(lo), int(hi), 0) for lo, hi in pw))
+        return jx.pad(a, pv, padding_config=tuple((int(lo), int(hi), 0) for lo, hi in pw))
     if mode in ("edge", "wrap", "reflect", "symmetric"):
         for ax in range(a.ndim):
             lo, hi = int(pw[ax][0]), int(pw[ax][1])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from irjax.core import Tracer, bind
+from irjax.core import Tracer, jx
 from irjax.errors import ConcretizationTypeError
 from irjax.operands import asarray, concatenate
 
@@ -24,7 +24,7 @@ def sort(a, axis=-1, kind=None, order=None, stable=True, descending=False):
     ax = canonical_axis(axis, a.ndim)
     if a.ndim == 0:
         return a
-    (out,) = bind("sort", a, dimension=ax, num_keys=1, is_stable=True)
+    (out,) = jx.sort(a, dimension=ax, num_keys=1, is_stable=True)
     if descending:
         out = flip(out, ax)
     return out
@@ -35,20 +35,20 @@ def argsort(a, axis=-1, kind=None, order=None, stable=True, descending=False):
     if axis is None:
         a, axis = a.ravel(), 0
     ax = canonical_axis(axis, a.ndim)
-    idx = bind("iota", dtype=np.dtype(np.int32), shape=a.shape, dimension=ax)
+    idx = jx.iota(dtype=np.dtype(np.int32), shape=a.shape, dimension=ax)
     if not descending:
-        return bind("sort", a, idx, dimension=ax, num_keys=1, is_stable=True)[1]
+        return jx.sort(a, idx, dimension=ax, num_keys=1, is_stable=True)[1]
     # JAX's order: stable ascending sort of the reversed array, read backwards, so ties keep
     # their original order and NaNs come first (negating the keys breaks ints, uints and NaN)
-    _, perm = bind("sort", flip(a, ax), idx, dimension=ax, num_keys=1, is_stable=True)
+    _, perm = jx.sort(flip(a, ax), idx, dimension=ax, num_keys=1, is_stable=True)
     return subtract(np.int32(a.shape[ax] - 1), flip(perm, ax))
 
 
 def lexsort(keys, axis=-1):
     keys = [asarray_any(k) for k in keys]
     ax = canonical_axis(axis, keys[0].ndim)
-    idx = bind("iota", dtype=np.dtype(np.int32), shape=keys[0].shape, dimension=ax)
-    outs = bind("sort", *reversed(keys), idx, dimension=ax, num_keys=len(keys), is_stable=True)
+    idx = jx.iota(dtype=np.dtype(np.int32), shape=keys[0].shape, dimension=ax)
+    outs = jx.sort(*reversed(keys), idx, dimension=ax, num_keys=len(keys), is_stable=True)
     return outs[-1]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from irjax import dtypes
 from irjax import lax as _lax
-from irjax.core import Tracer, bind
+from irjax.core import Tracer, bind, jx
 from irjax.custom_derivatives import custom_jvp
 from irjax.device_api import device_put as _device_put
 from irjax.operands import broadcast_to as _broadcast_to  # not jnp.broadcast_to: this module is star-exported
@@ -49,9 +49,9 @@ def _compare(prim, name):
 
 def _complex_order(prim, x, y):
     """x < y (or <=, >, >=) on complex values, ordered by real part, then imaginary part (as JAX)."""
-    xr, yr, xi, yi = bind("real", x), bind("real", y), bind("imag", x), bind("imag", y)
+    xr, yr, xi, yi = jx.real(x), jx.real(y), jx.imag(x), jx.imag(y)
     strict = {"lt": "lt", "le": "lt", "gt": "gt", "ge": "gt"}[prim]
-    return bind("or", bind(strict, xr, yr), bind("and", bind("eq", xr, yr), bind(prim, xi, yi)))
+    return jx.or_(bind(strict, xr, yr), jx.and_(jx.eq(xr, yr), bind(prim, xi, yi)))
 
 
 sin = _unary("sin", "sin")
@@ -98,7 +98,7 @@ ceil = _int_kept("ceil", "ceil")
 def add(x, y, /):
     check_arraylike("add", x, y)
     (x, y), dt, weak = promote(x, y)
-    return with_weak(bind("or" if dt == np.bool_ else "add", x, y), weak)  # bool + bool is or
+    return with_weak((jx.or_ if dt == np.bool_ else jx.add)(x, y), weak)  # bool + bool is or
 
 
 def subtract(x, y, /):
@@ -106,7 +106,7 @@ def subtract(x, y, /):
     (x, y), dt, weak = promote(x, y)
     if dt == np.bool_:
         raise TypeError("subtract does not accept dtype bool; use logical_xor or bitwise_xor.")
-    return with_weak(bind("sub", x, y), weak)
+    return with_weak(jx.sub(x, y), weak)
 
 
 multiply = _binary("mul", "multiply")
@@ -117,7 +117,7 @@ def _extremum(prim, name):
         check_arraylike(name, x, y)
         (x, y), dt, weak = promote(x, y)
         if dt.kind == "c":  # lexicographic, as JAX orders complex values
-            return with_weak(bind("select", _complex_order("gt" if prim == "max" else "lt", x, y), x, y), weak)
+            return with_weak(jx.select(_complex_order("gt" if prim == "max" else "lt", x, y), x, y), weak)
         return with_weak(bind(prim, x, y), weak)
 
     f.__name__ = name
@@ -171,14 +171,14 @@ def logical_xor(x, y, /):
 
 
 def logical_not(x, /):
-    return bind("not", convert(asarray_any(x), bool))
+    return jx.not_(convert(asarray_any(x), bool))
 
 
 def invert(x, /):
     x = asarray_any(x)
     if x.dtype.kind not in "biu":
         raise TypeError(f"invert is only defined for integer and boolean inputs, got {x.dtype.name}")
-    return with_weak(bind("not", x), x.aval.weak_type)
+    return with_weak(jx.not_(x), x.aval.weak_type)
 
 
 bitwise_not = invert
@@ -188,7 +188,7 @@ def negative(x, /):
     (x,), dt, weak = promote(x)
     if dt == np.bool_:
         raise TypeError("negative does not accept dtype bool.")
-    return with_weak(bind("neg", x), weak)
+    return with_weak(jx.neg(x), weak)
 
 
 def positive(x, /):
@@ -199,7 +199,7 @@ def abs(x, /):  # noqa: A001
     (x,), dt, weak = promote(x)  # complex64 -> float32 (the "abs" op's rule)
     if dt.kind in "ub":
         return x
-    return with_weak(bind("abs", x), weak)
+    return with_weak(jx.abs(x), weak)
 
 
 absolute = abs
@@ -207,7 +207,7 @@ absolute = abs
 
 def fabs(x, /):
     (x,), dt, weak = promote(x, to_float=True)
-    return with_weak(bind("abs", x), weak)
+    return with_weak(jx.abs(x), weak)
 
 
 def _nan_ignoring(prim, name):
@@ -218,8 +218,8 @@ def _nan_ignoring(prim, name):
         if dtypes.kind(dt) != "f":
             return with_weak(bind(prim, x, y), weak)
         # JAX's rule: x where x beats y or y is NaN, else y (so fmax(0., -0.) is -0.)
-        beats = bind("gt" if prim == "max" else "lt", x, y)
-        return with_weak(bind("select", bind("or", beats, bind("ne", y, y)), x, y), weak)
+        beats = (jx.gt if prim == "max" else jx.lt)(x, y)
+        return with_weak(jx.select(jx.or_(beats, jx.ne(y, y)), x, y), weak)
 
     f.__name__ = name
     return f
@@ -232,10 +232,10 @@ fmin = _nan_ignoring("min", "fmin")
 def sign(x, /):
     (x,), dt, weak = promote(x)
     if dt.kind == "u":
-        return with_weak(convert(bind("ne", x, _zeros(x)), dt), weak)
+        return with_weak(convert(jx.ne(x, _zeros(x)), dt), weak)
     if dt.kind == "b":
         return x
-    return with_weak(bind("sign", x), weak)
+    return with_weak(jx.sign(x), weak)
 
 
 def _zeros(x):
@@ -245,7 +245,7 @@ def _zeros(x):
 def true_divide(x, y, /):
     check_arraylike("true_divide", x, y)
     (x, y), dt, weak = promote(x, y, to_float=True)
-    return with_weak(bind("div", x, y), weak)
+    return with_weak(jx.div(x, y), weak)
 
 
 divide = true_divide
@@ -259,23 +259,23 @@ def floor_divide(x, y, /):
     if dtypes.kind(dt) == "f":
         return with_weak(_float_divmod(x, y)[0], weak)
     if dt.kind == "u":
-        return with_weak(bind("div", x, y), weak)
+        return with_weak(jx.div(x, y), weak)
     # round toward -inf: truncated quotient minus one where the signs differ and a remainder
     # exists; signs by sign(), as JAX, so x // 0 = -1 - (x != 0) like XLA's division by zero
-    q = bind("div", x, y)
-    r = bind("rem", x, y)
-    fix = bind("and", bind("ne", r, _zeros(r)), bind("ne", bind("sign", x), bind("sign", y)))
-    return with_weak(bind("select", fix, bind("sub", q, _ones(q)), q), weak)
+    q = jx.div(x, y)
+    r = jx.rem(x, y)
+    fix = jx.and_(jx.ne(r, _zeros(r)), jx.ne(jx.sign(x), jx.sign(y)))
+    return with_weak(jx.select(fix, jx.sub(q, _ones(q)), q), weak)
 
 
 def _float_divmod(x, y):
     """Python's float divmod (CPython's float_divmod), as JAX: (inf // 2 is NaN, 1 // 0 is inf)."""
-    mod = bind("rem", x, y)
-    div = bind("div", bind("select", bind("eq", y, _zeros(y)), x, bind("sub", x, mod)), y)
-    fix = bind("and", bind("ne", mod, _zeros(mod)), bind("ne", bind("sign", y), bind("sign", mod)))
-    mod = bind("select", fix, bind("add", mod, y), mod)
-    div = bind("select", fix, bind("sub", div, _ones(div)), div)
-    return bind("round", div), mod
+    mod = jx.rem(x, y)
+    div = jx.div(jx.select(jx.eq(y, _zeros(y)), x, jx.sub(x, mod)), y)
+    fix = jx.and_(jx.ne(mod, _zeros(mod)), jx.ne(jx.sign(y), jx.sign(mod)))
+    mod = jx.select(fix, jx.add(mod, y), mod)
+    div = jx.select(fix, jx.sub(div, _ones(div)), div)
+    return jx.round(div), mod
 
 
 def _ones(x):
@@ -286,13 +286,13 @@ def remainder(x, y, /):
     check_arraylike("remainder", x, y)
     (x, y), dt, weak = promote(x, y)
     if dt.kind in "iu":  # JAX: x % 0 is 0 for integers (XLA's rem by 0 would give x)
-        y = bind("select", bind("eq", y, _zeros(y)), _ones(y), y)
-    r = bind("rem", x, y)
+        y = jx.select(jx.eq(y, _zeros(y)), _ones(y), y)
+    r = jx.rem(x, y)
     if dt.kind == "u":
         return with_weak(r, weak)
     z = _zeros(r)
-    fix = bind("and", bind("ne", r, z), bind("ne", bind("lt", r, z), bind("lt", y, _zeros(y))))
-    return with_weak(bind("select", fix, bind("add", r, y), r), weak)
+    fix = jx.and_(jx.ne(r, z), jx.ne(jx.lt(r, z), jx.lt(y, _zeros(y))))
+    return with_weak(jx.select(fix, jx.add(r, y), r), weak)
 
 
 mod = remainder
@@ -300,7 +300,7 @@ mod = remainder
 
 def fmod(x, y, /):
     (x, y), dt, weak = promote(x, y)
-    return with_weak(bind("rem", x, y), weak)
+    return with_weak(jx.rem(x, y), weak)
 
 
 def divmod(x, y, /):  # noqa: A001
@@ -318,18 +318,18 @@ def power(x, y, /):
             raise TypeError(
                 f"Integers cannot be raised to negative powers, got integer_pow({x.dtype.name}{list(x.shape)}, {int(y)})"
             )
-        return with_weak(bind("integer_pow", x, y=int(y)), x.aval.weak_type)
+        return with_weak(jx.integer_pow(x, y=int(y)), x.aval.weak_type)
     y_int = (is_array(y) or isinstance(y, np.ndarray)) and y.dtype.kind in "iub"
     (x, y), dt, weak = promote(x, y)
     if dt.kind in "iu":
         return _int_power(x, y, weak)
     if not y_int:
-        return with_weak(bind("pow", x, y), weak)
+        return with_weak(jx.pow(x, y), weak)
     # JAX differentiates a float base with an integer exponent array as 0 where y == 0 (the
     # float rule would give 0 * 0**-1 = NaN at x = 0); the value there is 1 either way
-    y_is_0 = bind("eq", y, _zeros(y))
-    out = bind("pow", x, bind("select", y_is_0, _ones(y), y))
-    return with_weak(bind("select", y_is_0, _ones(out), out), weak)
+    y_is_0 = jx.eq(y, _zeros(y))
+    out = jx.pow(x, jx.select(y_is_0, _ones(y), y))
+    return with_weak(jx.select(y_is_0, _ones(out), out), weak)
 
 
 def _int_power(x, y, weak):
@@ -338,10 +338,10 @@ def _int_power(x, y, weak):
     base = x
     bits = 8 * x.dtype.itemsize
     for _ in range(bits - 1):
-        one = bind("and", y, _ones(y))
-        acc = bind("select", bind("eq", one, _ones(one)), bind("mul", acc, base), acc)
-        y = bind("shift_right_logical", y, _ones(y))
-        base = bind("mul", base, base)
+        one = jx.and_(y, _ones(y))
+        acc = jx.select(jx.eq(one, _ones(one)), jx.mul(acc, base), acc)
+        y = jx.shift_right_logical(y, _ones(y))
+        base = jx.mul(base, base)
     return with_weak(acc, weak)
 
 
@@ -408,13 +408,13 @@ def isfinite(x, /):
     if x.dtype.kind == "c":
         return logical_and(isfinite(real(x)), isfinite(imag(x)))
     if dtypes.kind(x.dtype) != "f":
-        return bind("eq", x, x)
-    return bind("is_finite", x)
+        return jx.eq(x, x)
+    return jx.is_finite(x)
 
 
 def isnan(x, /):
     x = asarray_any(x)
-    return bind("ne", x, x)
+    return jx.ne(x, x)
 
 
 def isinf(x, /):
@@ -422,7 +422,7 @@ def isinf(x, /):
     if x.dtype.kind == "c":
         return logical_or(isinf(real(x)), isinf(imag(x)))
     if dtypes.kind(x.dtype) != "f":
-        return bind("ne", x, x)
+        return jx.ne(x, x)
     return logical_and(logical_not(isfinite(x)), logical_not(isnan(x)))
 
 
@@ -431,13 +431,13 @@ def round(x, decimals=0):  # noqa: A001
     if x.dtype == np.bool_:
         raise ValueError("round: data type bool is not inexact")
     if x.dtype.kind == "c":  # each part on its own, as JAX
-        return with_weak(bind("complex", round(real(x), decimals), round(imag(x), decimals)), x.aval.weak_type)
+        return with_weak(jx.complex(round(real(x), decimals), round(imag(x), decimals)), x.aval.weak_type)
     if dtypes.kind(x.dtype) != "f":
         return x
     if decimals == 0:
-        return with_weak(bind("round", x), x.aval.weak_type)
+        return with_weak(jx.round(x), x.aval.weak_type)
     f = 10.0**decimals
-    return true_divide(with_weak(bind("round", multiply(x, f)), x.aval.weak_type), f)
+    return true_divide(with_weak(jx.round(multiply(x, f)), x.aval.weak_type), f)
 
 
 around = round
@@ -447,7 +447,7 @@ def trunc(x, /):
     x = asarray_any(x)
     if dtypes.kind(x.dtype) != "f":
         return x
-    return where(bind("lt", x, _zeros(x)), ceil(x), floor(x))
+    return where(jx.lt(x, _zeros(x)), ceil(x), floor(x))
 
 
 fix = trunc
@@ -526,8 +526,8 @@ def copysign(x1, x2, /):
 def signbit(x, /):
     x = asarray_any(x)
     if dtypes.kind(x.dtype) == "f":
-        bits = bind("bitcast_convert_type", x, new_dtype=np.dtype(f"i{x.dtype.itemsize}"))
-        return bind("lt", bits, _zeros(bits))
+        bits = jx.bitcast_convert_type(x, new_dtype=np.dtype(f"i{x.dtype.itemsize}"))
+        return jx.lt(bits, _zeros(bits))
     return less(x, 0)
 
 
@@ -545,7 +545,7 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     shape = np.broadcast_shapes(c.shape, xx.shape)
 
     c, xx, yy = _broadcast_to(c, shape), _broadcast_to(xx, shape), _broadcast_to(yy, shape)
-    return with_weak(bind("select", c, xx, yy), weak)
+    return with_weak(jx.select(c, xx, yy), weak)
 
 
 def clip(a, a_min=None, a_max=None, /, *, min=None, max=None):  # noqa: A002
@@ -571,7 +571,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 
 def conj(x, /):
     x = asarray_any(x)
-    return with_weak(bind("conj", x), x.aval.weak_type) if x.dtype.kind == "c" else x
+    return with_weak(jx.conj(x), x.aval.weak_type) if x.dtype.kind == "c" else x
 
 
 conjugate = conj
@@ -579,12 +579,12 @@ conjugate = conj
 
 def real(x, /):
     x = asarray_any(x)
-    return with_weak(bind("real", x), x.aval.weak_type) if x.dtype.kind == "c" else x
+    return with_weak(jx.real(x), x.aval.weak_type) if x.dtype.kind == "c" else x
 
 
 def imag(x, /):
     x = asarray_any(x)
-    return with_weak(bind("imag", x), x.aval.weak_type) if x.dtype.kind == "c" else _zeros(x)
+    return with_weak(jx.imag(x), x.aval.weak_type) if x.dtype.kind == "c" else _zeros(x)
 
 
 def angle(z, deg=False):
@@ -592,7 +592,7 @@ def angle(z, deg=False):
     check_arraylike("angle", z)
     z = asarray_any(z)
     if z.dtype.kind == "c":
-        out = with_weak(bind("atan2", bind("imag", z), bind("real", z)), z.aval.weak_type)
+        out = with_weak(jx.atan2(jx.imag(z), jx.real(z)), z.aval.weak_type)
     else:
         (z,), _, weak = promote(z, to_float=True)
         out = arctan2(_zeros(z), z)
