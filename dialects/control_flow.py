@@ -162,10 +162,15 @@ AUTO_UNROLL_OPS = 64  # bodies of at most this many ops (callees included) are u
 AUTO_UNROLL = 8  # ... this many steps per loop iteration (RNN value_and_grad: 37 -> 26 ms, see decisions.md)
 
 
+AUTO_UNROLL_FROM = 64  # ... in scans of at least this many steps
+
+
 def auto_unroll(ctx, body, length) -> int:
-    """The default unroll of a scan whose body is small: per-iteration loop overhead dominates
-    it, and unrolling adds only a few dispatches to compile."""
-    if AUTO_UNROLL <= 1 or length <= 1 or AUTO_UNROLL_OPS <= 0:
+    """The default unroll of a long scan whose body is small: per-iteration loop overhead
+    dominates it, and unrolling adds only a few dispatches to compile. Short loops stay rolled:
+    the library's small fori_loops (linalg over n = 4), unrolled, trip IREE 3.13's stream
+    partitioning ("circular dependency: input operation uses partition output")."""
+    if AUTO_UNROLL <= 1 or length < AUTO_UNROLL_FROM or AUTO_UNROLL_OPS <= 0:
         return 1
     return AUTO_UNROLL if _body_size(ctx, body) <= AUTO_UNROLL_OPS else 1
 
