@@ -69,6 +69,7 @@ def main():
     xs = rng.standard_normal((a.steps, a.batch, a.inputs)).astype(np.float32)
     target = rng.standard_normal((a.steps, a.batch, 1)).astype(np.float32)
     print(f"RNN: {a.steps} steps, batch {a.batch}, hidden {a.hidden}, inputs {a.inputs}; jit(value_and_grad(loss))")
+    print("load average at start (1/5/15 min): {:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg()))
 
     import irjax
     import irjax.numpy as inp
@@ -86,6 +87,7 @@ def main():
     print(f"compile time (first call - step): irjax {ic:.3f} s, jax {jc:.3f} s, ratio irjax/jax {ic / jc:.2f}")
     print(f"step time: irjax {istep * 1e3:.3f} ms, jax {jstep * 1e3:.3f} ms, ratio irjax/jax {istep / jstep:.2f}")
     print(f"agreement: |loss diff| {abs(iv - jv):.2e}, max relative grad diff {err:.2e}")
+    print("load average at end (1/5/15 min): {:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ symbol (as jx.call's callee), so every pass transforms them as functions.
 cond: a bool predicate picks branches [false, true]; an int index is clamped into range.
 while: cond_fn(cconsts..., carry...) -> i1, body_fn(bconsts..., carry...) -> carry.
 scan: body(consts..., carry..., x slices...) -> (carry..., y slices...); ys stacked on axis 0.
+  Optional `unroll = k`: k steps per loop iteration when lowered (absent: the lowering picks,
+  see auto_unroll); it changes no value.
 Result types come from the callees, so emit these ops with result_types (like jx.call).
 """
 
@@ -22,6 +24,7 @@ from . import control_flow_rules as R
 from . import hlo
 from .builder import aval
 from .calls import func_call as _call
+from .func import callees_of, find_func
 from .mlir import ir
 from .registry import Primitive, ShapedType, VerifyError, register
 
@@ -53,7 +56,7 @@ def _while_impl(*args, cond_fn, body_fn, cond_nconsts, body_nconsts, _call):
     return carry
 
 
-def _scan_impl(*args, body, length, reverse, num_consts, num_carry, _call):
+def _scan_impl(*args, body, length, reverse, num_consts, num_carry, _call, unroll=None):
     consts = list(args[:num_consts])
     carry = list(args[num_consts : num_consts + num_carry])
     xs = list(args[num_consts + num_carry :])
@@ -120,53 +123,119 @@ def _while_lower(ctx, *args, cond_fn, body_fn, cond_nconsts, body_nconsts):
     return res[nc + nb :]
 
 
-def _scan_lower(ctx, *args, body, length, reverse, num_consts, num_carry):
-    """A stablehlo.while over the steps; each step's y slices go into stacked buffers.
+def _scan_lower(ctx, *args, body, length, reverse, num_consts, num_carry, unroll=None):
+    """A stablehlo.while over blocks of `unroll` steps (JAX's unroll; the remaining steps, or
+    all of them when unroll >= length, run as straight-line code after it). A block reads its
+    x rows with one dynamic_slice and writes its y rows with one dynamic_update_slice; consts
+    and xs are read from above, not loop-carried (IREE would copy them every iteration).
 
-    IREE 3.13 copies a loop-carried buffer on every dynamic_update_slice into it, so stacking
-    straight into the (length, ...) buffers costs O(length^2): a 1000-step RNN scan spent
-    70 ms copying, 70 us a step. From CHUNK_FROM steps on, the scan runs as chunks of
-    K ~ sqrt(length) steps: an inner loop stacks into (K, ...) buffers, the outer loop writes
-    each chunk into the full buffers once, O(length^1.5) copying (see _scan_chunked).
+    IREE 3.13 runs every while iteration on its host VM (a command buffer each: ~3-5 us plus
+    ~1 us a dispatch), so without an unroll attribute small bodies are unrolled (auto_unroll). It also copies a
+    loop-carried buffer on every dynamic_update_slice into it, so stacking straight into the
+    (length, ...) buffers costs O(length^2): a 1000-step RNN scan spent 70 ms copying. From
+    CHUNK_FROM steps on, the scan runs as chunks of K ~ sqrt(length) steps: an inner loop
+    stacks into (K, ...) buffers, the outer loop writes each chunk into the full buffers once,
+    O(length^1.5) copying (see _scan_chunked).
     """
-    nc, nk = num_consts, num_carry
+    nk = num_carry
     y_avals = [ShapedType(a.shape[1:], a.dtype) for a in ctx.out_avals[nk:]]
-    sc = _ScanParts(ctx, args, body, length, reverse, nc, nk, y_avals)
-    if y_avals and length >= CHUNK_FROM and chunk_scans.get():
-        return _scan_chunked(sc)
+    sc = _ScanParts(ctx, args, body, length, reverse, num_consts, nk, y_avals)
+    u = auto_unroll(ctx, body, length) if unroll is None else max(1, min(int(unroll), length))
+    if y_avals and length >= CHUNK_FROM and u < length and chunk_scans.get():
+        return _scan_chunked(sc, u)
     s32 = ShapedType((), _I32)
-    state = [_scalar(0, _I32)] + list(args[: nc + nk]) + sc.zero_ys(length)
-    st_types = [s32] + sc.types[: nc + nk] + sc.ys_types(length)
+    state = [_scalar(0, _I32)] + sc.carry0 + sc.zero_ys(length)
+    st_types = [s32] + sc.carry_types + sc.ys_types(length)
 
-    def cond(i, *_):
-        return [hlo.compare(i, _scalar(length, _I32), "LT")]
+    def block(size, g, *xs):
+        carry, ys = sc.run_block(list(xs[:nk]), g, list(xs[nk:]), g, length, size)
+        return [sc.inc(g, size)] + carry + ys
 
-    def step(i, *xs):
-        consts, carry, ys = list(xs[:nc]), list(xs[nc : nc + nk]), list(xs[nc + nk :])
-        idx = sc.data_index(i)
-        new_carry, y_slices = sc.run_body(consts, carry, idx)
-        new_ys = sc.put(ys, y_slices, idx)
-        return [sc.inc(i)] + consts + new_carry + new_ys
-
-    res = _region_op("stablehlo.while", state, st_types, {}, [(st_types, cond), (st_types, step)])
-    return res[1 + nc : 1 + nc + nk] + res[1 + nc + nk :]
+    return _blocks(length, u, state, st_types, block)[1:]
 
 
 CHUNK_FROM = 64  # scans this long (with stacked outputs) run as chunks of ~sqrt(length) steps
 # lower-stablehlo{chunk-scans=false} turns chunking off: the nested loops lost the Vulkan device
 # (lavapipe) after a few such modules ran in one process, so only CPU modules are chunked.
 chunk_scans = contextvars.ContextVar("irjax_chunk_scans", default=True)
+AUTO_UNROLL_OPS = 64  # bodies of at most this many ops (callees included) are unrolled by default
+AUTO_UNROLL = 8  # ... this many steps per loop iteration (RNN value_and_grad: 37 -> 26 ms, see decisions.md)
+
+
+AUTO_UNROLL_FROM = 64  # ... in scans of at least this many steps
+
+
+def auto_unroll(ctx, body, length) -> int:
+    """The default unroll of a long scan whose body is small: per-iteration loop overhead
+    dominates it, and unrolling adds only a few dispatches to compile. Short loops stay rolled:
+    the library's small fori_loops (linalg over n = 4), unrolled, trip IREE 3.13's stream
+    partitioning ("circular dependency: input operation uses partition output")."""
+    if AUTO_UNROLL <= 1 or length < AUTO_UNROLL_FROM or AUTO_UNROLL_OPS <= 0:
+        return 1
+    return AUTO_UNROLL if _body_size(ctx, body) <= AUTO_UNROLL_OPS else 1
+
+
+def _body_size(ctx, fname) -> int:
+    """Ops in @fname and the functions it calls (nested regions included; stops counting
+    past AUTO_UNROLL_OPS)."""
+    module = ctx.op
+    while module.name != "builtin.module":
+        module = module.parent
+    count, seen, todo = 0, set(), [fname]
+    while todo and count <= AUTO_UNROLL_OPS:
+        name = todo.pop()
+        f = find_func(module, name) if name not in seen else None
+        seen.add(name)
+        if f is None:
+            continue
+        ops = []
+        f.operation.walk(lambda op: ops.append(op) or ir.WalkResult.ADVANCE, ir.WalkOrder.PRE_ORDER)
+        for op in ops[1:]:
+            if op.name in _FREE_OPS:
+                continue
+            count += 1
+            if op.name == "func.call":
+                todo.append(ir.FlatSymbolRefAttr(op.attributes["callee"]).value)
+            else:
+                todo += callees_of(op)
+    return count
+
+
+# ops that compile to no dispatch of their own
+_FREE_OPS = frozenset(("func.return", "stablehlo.return", "stablehlo.constant", "jx.constant", "jx.return"))
+
+
+def _blocks(n, u, state, types, block):
+    """`state` after n steps, taken by block(size, *state) -> state (state[0] is the step
+    counter, block advances it by size): a stablehlo.while of (n // u) blocks of u steps, then
+    one block of the remaining n % u steps inline (all n inline when n // u is 1)."""
+    blocks, rem = divmod(n, u)
+    if blocks == 1:
+        blocks, rem = 0, n
+    if blocks:
+        bound = blocks * u
+
+        def cond(i, *_):
+            return [hlo.compare(i, _scalar(bound, _I32), "LT")]
+
+        state = _region_op("stablehlo.while", state, types, {}, [(types, cond), (types, lambda *xs: block(u, *xs))])
+    if rem:
+        state = block(rem, *state)
+    return list(state)
 
 
 class _ScanParts:
-    """What both scan lowerings share: the step body call, x slicing and y stacking."""
+    """What both scan lowerings share: a block of body calls, its x rows and its y rows."""
 
     def __init__(self, ctx, args, body, length, reverse, nc, nk, y_avals):
-        self.args, self.body, self.length, self.reverse = list(args), body, length, reverse
+        self.body, self.length, self.reverse = body, length, reverse
         self.nc, self.nk, self.y_avals = nc, nk, y_avals
         self.types = [aval(a) for a in args]
         self.x_avals = self.types[nc + nk :]
-        # xs are read from above (not loop-carried: IREE would copy them every iteration)
+        # consts and xs are read from above (not loop-carried: IREE would copy them every iteration)
+        self.consts = list(args[:nc])
+        self.carry0 = list(args[nc : nc + nk])
+        self.carry_types = self.types[nc : nc + nk]
         self.xs = list(args[nc + nk :])
 
     def zero_ys(self, n):
@@ -179,42 +248,71 @@ class _ScanParts:
     def inc(i, by=1):
         return hlo.op1("stablehlo.add", [i, _scalar(by, _I32)], ShapedType((), _I32))
 
-    def data_index(self, g):
-        """The row of xs (and of the final ys) that global step g reads and writes."""
+    def _start(self, first, n, size):
+        """The first row of the `size` rows that steps first .. first+size-1 touch in n rows
+        (reversed: step g touches row n-1-g, so the block starts at n - size - first)."""
         if not self.reverse:
-            return g
-        return hlo.op1("stablehlo.subtract", [_scalar(self.length - 1, _I32), g], ShapedType((), _I32))
+            return first
+        return hlo.op1("stablehlo.subtract", [_scalar(n - size, _I32), first], ShapedType((), _I32))
 
-    def run_body(self, consts, carry, idx):
+    def run_block(self, carry, g, bufs, row, n_rows, size):
+        """`size` steps from global step g: x rows from xs, y rows into bufs (n_rows each)
+        from step `row` of theirs on (one dynamic_update_slice a block). Returns (carry, bufs).
+
+        Step t's rows are g + off[t] with off = optimization_barrier(0 .. size-1): with plain
+        constants IREE folds t into each dispatch's static offsets, so every unrolled copy of
+        the body compiled as executables of its own (76 instead of 20 for the RNN at unroll 8,
+        3x the compile time); opaque offsets leave the copies identical and deduplicated."""
+        s32 = ShapedType((), _I32)
         zero = _scalar(0, _I32)
-        slices = []
-        for x, a in zip(self.xs, self.x_avals):
-            sl = hlo.op1(
-                "stablehlo.dynamic_slice",
-                [x, idx] + [zero] * (a.ndim - 1),
-                ShapedType((1,) + a.shape[1:], a.dtype),
-                {"slice_sizes": hlo.i64s((1,) + a.shape[1:])},
-            )
-            slices.append(hlo.op1("stablehlo.reshape", [sl], ShapedType(a.shape[1:], a.dtype)))
-        nk = self.nk
-        outs = _call(self.body, consts + carry + slices, self.types[self.nc : self.nc + nk] + self.y_avals)
-        return outs[:nk], outs[nk:]
+        offs = [zero]
+        if size > 1:
+            offs = hlo.op("stablehlo.optimization_barrier", [_scalar(t, _I32) for t in range(size)], [s32] * size)
+        y_rows = [[None] * size for _ in self.y_avals]
+        for t in range(size):
+            gt = g if size == 1 else hlo.op1("stablehlo.add", [g, offs[t]], s32)
+            idx = self._start(gt, self.length, 1)
+            slices = []
+            for x, a in zip(self.xs, self.x_avals):
+                sl = hlo.op1(
+                    "stablehlo.dynamic_slice",
+                    [x, idx] + [zero] * (a.ndim - 1),
+                    ShapedType((1,) + a.shape[1:], a.dtype),
+                    {"slice_sizes": hlo.i64s((1,) + a.shape[1:])},
+                )
+                slices.append(hlo.op1("stablehlo.reshape", [sl], ShapedType(a.shape[1:], a.dtype)))
+            outs = _call(self.body, self.consts + list(carry) + slices, self.carry_types + self.y_avals)
+            carry = outs[: self.nk]
+            r = size - 1 - t if self.reverse else t  # the block row of step g + t
+            for rows, y, a in zip(y_rows, outs[self.nk :], self.y_avals):
+                rows[r] = hlo.op1("stablehlo.reshape", [y], ShapedType((1,) + a.shape, a.dtype))
+        y_start = self._start(row, n_rows, size)
+        new = []
+        for buf, rows, a in zip(bufs, y_rows, self.y_avals):
+            yb = rows[0]
+            if size > 1:
+                yb = hlo.op1(
+                    "stablehlo.concatenate",
+                    rows,
+                    ShapedType((size,) + a.shape, a.dtype),
+                    {"dimension": hlo.attr("0 : i64")},
+                )
+            new.append(hlo.op1("stablehlo.dynamic_update_slice", [buf, yb, y_start] + [zero] * a.ndim, aval(buf)))
+        return list(carry), new
 
-    def put(self, bufs, ys, row):
-        """bufs with ys written (as one row, or as blocks when ys have a leading axis) at row."""
-        zero = _scalar(0, _I32)
-        out = []
-        for buf, y in zip(bufs, ys):
-            b, a = aval(buf), aval(y)
-            if len(a.shape) < len(b.shape):
-                y = hlo.op1("stablehlo.reshape", [y], ShapedType((1,) + a.shape, a.dtype))
-            out.append(hlo.op1("stablehlo.dynamic_update_slice", [buf, y, row] + [zero] * (len(b.shape) - 1), b))
-        return out
+
+def _chunk_size(n: int, u: int) -> int:
+    """A multiple of u near sqrt(n), one that divides n if there is one within a factor of 2
+    (no tail chunk: its body copies would only add compile time)."""
+    root = float(np.sqrt(n))
+    k0 = -(-int(np.ceil(root)) // u) * u
+    fits = [k for k in range(u, 2 * int(root) + u, u) if n % k == 0 and root / 2 <= k <= 2 * root]
+    return min(fits, key=lambda k: (abs(k - root), k)) if fits else k0
 
 
-def _scan_chunked(sc: _ScanParts):
-    """The scan as length // K chunks of K = ceil(sqrt(length)) steps, then a tail chunk of the
-    remaining length % K steps.
+def _scan_chunked(sc: _ScanParts, u: int):
+    """The scan as length // K chunks of K steps (K = ceil(sqrt(length)) rounded up to a
+    multiple of the unroll u), then a tail chunk of the remaining length % K steps.
 
     Chunk steps g = base + j (j < its size L) write their y into row j of (L, ...) chunk
     buffers (reversed: row L-1-j); each chunk then goes into the full buffers once, at base
@@ -222,54 +320,52 @@ def _scan_chunked(sc: _ScanParts):
     Every loop bound is a constant: a bound computed in the outer loop lost the (lavapipe)
     Vulkan device.
 
-        %r:N = stablehlo.while(%c = 0, consts, carry, ys (length, ...))   c < length // K
-          %s:M = stablehlo.while(%j = 0, c*K, consts, carry, chunk ys (K, ...))   j < K
-            body(consts, carry, xs[g]) ; chunk ys[j] = y
+        %r:N = stablehlo.while(%c = 0, carry, ys (length, ...))   c < length // K
+          %s:M = stablehlo.while(%j = 0, c*K, carry, chunk ys (K, ...))   j < K, u steps each
+            u x body(consts, carry, xs[g]) ; chunk ys[j:j+u] = their ys
           ys[c*K] = chunk ys
         tail: the same inner loop over length % K steps from base (length // K) * K
     """
-    n, nc, nk = sc.length, sc.nc, sc.nk
-    k = int(np.ceil(np.sqrt(n)))
+    n, nk = sc.length, sc.nk
+    k = _chunk_size(n, u)
     full, rem = divmod(n, k)
     s32 = ShapedType((), _I32)
-    outer_types = [s32] + sc.types[: nc + nk] + sc.ys_types(n)
+    outer_types = [s32] + sc.carry_types + sc.ys_types(n)
 
-    def chunk(base, consts, carry, ys, size):
+    def chunk(base, carry, ys, size):
         """Run `size` steps from global step `base`; returns (carry, ys with the chunk in)."""
-        inner_types = [s32, s32] + sc.types[: nc + nk] + sc.ys_types(size)
+        inner_types = [s32, s32] + sc.carry_types + sc.ys_types(size)
 
-        def cond(j, *_):
-            return [hlo.compare(j, _scalar(size, _I32), "LT")]
-
-        def step(j, b, *xs):
-            consts, carry, bufs = list(xs[:nc]), list(xs[nc : nc + nk]), list(xs[nc + nk :])
+        def block(m, j, b, *xs):
             g = hlo.op1("stablehlo.add", [b, j], s32)
-            new_carry, y_slices = sc.run_body(consts, carry, sc.data_index(g))
-            row = hlo.op1("stablehlo.subtract", [_scalar(size - 1, _I32), j], s32) if sc.reverse else j
-            new_bufs = sc.put(bufs, y_slices, row)
-            return [sc.inc(j), b] + consts + new_carry + new_bufs
+            carry, bufs = sc.run_block(list(xs[:nk]), g, list(xs[nk:]), j, size, m)
+            return [sc.inc(j, m), b] + carry + bufs
 
-        state = [_scalar(0, _I32), base] + consts + carry + sc.zero_ys(size)
-        res = _region_op("stablehlo.while", state, inner_types, {}, [(inner_types, cond), (inner_types, step)])
-        at = base
-        if sc.reverse:
-            at = hlo.op1("stablehlo.subtract", [_scalar(n - size, _I32), base], s32)
-        return res[2 + nc : 2 + nc + nk], sc.put(ys, res[2 + nc + nk :], at)
+        state = [_scalar(0, _I32), base] + list(carry) + sc.zero_ys(size)
+        res = _blocks(size, u, state, inner_types, block)
+        carry, bufs = res[2 : 2 + nk], res[2 + nk :]
+        at = sc._start(base, n, size)
+        zero = _scalar(0, _I32)
+        ys = [
+            hlo.op1("stablehlo.dynamic_update_slice", [y, bb] + [at] + [zero] * (len(aval(y).shape) - 1), aval(y))
+            for y, bb in zip(ys, bufs)
+        ]
+        return carry, ys
 
     def outer_cond(c, *_):
         return [hlo.compare(c, _scalar(full, _I32), "LT")]
 
     def outer_step(c, *xs):
-        consts, carry, ys = list(xs[:nc]), list(xs[nc : nc + nk]), list(xs[nc + nk :])
+        carry, ys = list(xs[:nk]), list(xs[nk:])
         base = hlo.op1("stablehlo.multiply", [c, _scalar(k, _I32)], s32)
-        new_carry, new_ys = chunk(base, consts, carry, ys, k)
-        return [sc.inc(c)] + consts + new_carry + new_ys
+        new_carry, new_ys = chunk(base, carry, ys, k)
+        return [sc.inc(c)] + new_carry + new_ys
 
-    state = [_scalar(0, _I32)] + sc.args[: nc + nk] + sc.zero_ys(n)
+    state = [_scalar(0, _I32)] + sc.carry0 + sc.zero_ys(n)
     res = _region_op("stablehlo.while", state, outer_types, {}, [(outer_types, outer_cond), (outer_types, outer_step)])
-    carry, ys = res[1 + nc : 1 + nc + nk], res[1 + nc + nk :]
+    carry, ys = res[1 : 1 + nk], res[1 + nk :]
     if rem:
-        carry, ys = chunk(_scalar(full * k, _I32), sc.args[:nc], carry, ys, rem)
+        carry, ys = chunk(_scalar(full * k, _I32), carry, ys, rem)
     return carry + ys
 
 
@@ -294,8 +390,10 @@ def _while_verify(ctx, in_avals, out_avals, *, cond_fn, body_fn, cond_nconsts, b
         raise VerifyError(f"body_fn @{body_fn} must map (bconsts, carry) to the carry")
 
 
-def _scan_verify(ctx, in_avals, out_avals, *, body, length, reverse, num_consts, num_carry):
+def _scan_verify(ctx, in_avals, out_avals, *, body, length, reverse, num_consts, num_carry, unroll=None):
     nc, nk, n = num_consts, num_carry, length
+    if unroll is not None and (isinstance(unroll, bool) or not isinstance(unroll, int) or unroll < 1):
+        raise VerifyError(f"unroll must be a positive integer, got {unroll!r}")
     xs = in_avals[nc + nk :]
     if any(x.shape[:1] != (n,) for x in xs):
         raise VerifyError(f"scanned operands must have leading axis {n}")

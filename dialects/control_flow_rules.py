@@ -23,6 +23,12 @@ WHILE_VJP_ERROR = (
 )
 
 
+def _unroll(unroll) -> dict:
+    """The scan's unroll attribute, carried over to the scans a rule emits (absent stays absent:
+    the lowering then picks one)."""
+    return {} if unroll is None else {"unroll": unroll}
+
+
 # ---- jvp ---------------------------------------------------------------------------------------
 
 
@@ -96,7 +102,7 @@ def while_jvp(ctx, primals, tangents, *, cond_fn, body_fn, cond_nconsts, body_nc
     return _split_tangents(res, outs, [is_float(a) for a in outs])
 
 
-def scan_jvp(ctx, primals, tangents, *, body, length, reverse, num_consts, num_carry):
+def scan_jvp(ctx, primals, tangents, *, body, length, reverse, num_consts, num_carry, unroll=None):
     nc, nk = num_consts, num_carry
     outs = ctx.out_avals
     fl_out = [is_float(a) for a in outs]
@@ -125,6 +131,7 @@ def scan_jvp(ctx, primals, tangents, *, body, length, reverse, num_consts, num_c
         reverse=reverse,
         num_consts=nc + len(tc),
         num_carry=nk + len(tk),
+        **_unroll(unroll),
     )
     res_avals = outs[:nk] + [outs[i - nc] for i in tk] + outs[nk:] + [outs[j] for j in ty]
     res = emit_op("scan", operands, params, res_avals)
@@ -163,7 +170,7 @@ def while_vjp(ctx, cts, primals, outs_v, residuals, **params):
     raise ValueError(WHILE_VJP_ERROR)
 
 
-def scan_vjp_fwd(ctx, primals, *, body, length, reverse, num_consts, num_carry):
+def scan_vjp_fwd(ctx, primals, *, body, length, reverse, num_consts, num_carry, unroll=None):
     """The forward sweep of a scan under reverse mode also stacks every iteration's input
     carry: the residuals of the reverse scan."""
     nc, nk = num_consts, num_carry
@@ -175,12 +182,12 @@ def scan_vjp_fwd(ctx, primals, *, body, length, reverse, num_consts, num_carry):
         lambda *a: call(body, a, outs) + list(a[nc : nc + nk]),
     )
     stacked = [ShapedType((length,) + a.shape, a.dtype) for a in ins[nc : nc + nk]]
-    params = dict(body=Symbol(fwd), length=length, reverse=reverse, num_consts=nc, num_carry=nk)
+    params = dict(body=Symbol(fwd), length=length, reverse=reverse, num_consts=nc, num_carry=nk, **_unroll(unroll))
     res = emit_op("scan", primals, params, list(ctx.out_avals) + stacked)
     return res[: len(ctx.out_avals)], res[len(ctx.out_avals) :]
 
 
-def scan_vjp(ctx, cts, primals, outs_v, stacked, *, body, length, reverse, num_consts, num_carry):
+def scan_vjp(ctx, cts, primals, outs_v, stacked, *, body, length, reverse, num_consts, num_carry, unroll=None):
     nc, nk, n = num_consts, num_carry, length
     ins, outs = ctx.signature(body)
     nx, ny = len(ins) - nc - nk, len(outs) - nk
@@ -215,6 +222,7 @@ def scan_vjp(ctx, cts, primals, outs_v, stacked, *, body, length, reverse, num_c
         reverse=not reverse,
         num_consts=nc,
         num_carry=len(fc) + len(fk),
+        **_unroll(unroll),
     )
     x_avals = [ShapedType((n,) + ins[nc + nk + i].shape, ins[nc + nk + i].dtype) for i in fx]
     res = emit_op("scan", operands, params, c_avals + k_avals + x_avals)
@@ -338,7 +346,7 @@ def while_batch(ctx, vals, dims, *, cond_fn, body_fn, cond_nconsts, body_nconsts
     return [(r, 0) for r in res]
 
 
-def scan_batch(ctx, vals, dims, *, body, length, reverse, num_consts, num_carry):
+def scan_batch(ctx, vals, dims, *, body, length, reverse, num_consts, num_carry, unroll=None):
     """xs / ys carry the scan axis first, so a batched one has its batch axis at 1."""
     size, module, outs = ctx.axis_size, ctx.module, ctx.out_avals
     nc, nk, n = num_consts, num_carry, length
@@ -354,7 +362,7 @@ def scan_batch(ctx, vals, dims, *, body, length, reverse, num_consts, num_carry)
     xs = [moveaxis(v, 0, 1) if m else v for v, m in zip(vals[nc + nk :], xm)]
     step = ctx.batched(body, list(dims[:nc]) + _bdims(km) + _bdims(xm), size, out_batched=km + ym)
     y_avals = [ShapedType((n, size) + a.shape[1:], a.dtype) if m else a for a, m in zip(outs[nk:], ym)]
-    params = dict(body=Symbol(step), length=length, reverse=reverse, num_consts=nc, num_carry=nk)
+    params = dict(body=Symbol(step), length=length, reverse=reverse, num_consts=nc, num_carry=nk, **_unroll(unroll))
     res = emit_op("scan", list(vals[:nc]) + carry + xs, params, [c.aval for c in carry] + y_avals)
     out = [(r, 0 if m else None) for r, m in zip(res[:nk], km)]
     return out + [((moveaxis(r, 1, 0), 0) if m else (r, None)) for r, m in zip(res[nk:], ym)]

@@ -4,6 +4,8 @@ outside a trace the call is traced into a small function and run)."""
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 from irjax.dialects import builder
 from irjax.dialects.attrs import Symbol
@@ -245,8 +247,13 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
             i, x = carry
             return (i + np.array(1, dt), body_fun(i, x)), None
 
-        (_, out), _ = scan(step, (np.array(lo, dt), init_val), None, length=max(hi - lo, 0))
+        n = max(hi - lo, 0)
+        (_, out), _ = scan(
+            step, (np.array(lo, dt), init_val), None, length=n, unroll=False if unroll is None else unroll
+        )
         return out
+    if unroll is not None and unroll is not False and unroll != 1:
+        raise ValueError("Can only use `unroll` in `fori_loop` if the loop bounds are statically known.")
 
     def cond_fun(c):
         return c[0] < c[1]
@@ -261,6 +268,24 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
 
 
 # ---- scan / map ------------------------------------------------------------------------------------
+
+
+def _unroll_steps(unroll, length: int) -> int:
+    """JAX's scan `unroll` as steps per loop iteration: True or 0 is the whole scan, False 1.
+    It changes no value, only how the loop is compiled (dialects/control_flow.py)."""
+    if isinstance(unroll, Tracer):
+        raise TypeError("The `unroll` argument to `scan` expects a concrete `int` or `bool` value.")
+    if isinstance(unroll, (bool, np.bool_)):
+        return max(length, 1) if unroll else 1
+    try:
+        u = operator.index(unroll)
+    except TypeError:
+        raise TypeError(
+            f"The `unroll` argument to `scan` expects a concrete `int` or `bool` value, got {unroll!r}."
+        ) from None
+    if u < 0:
+        raise ValueError("`unroll` must be a `bool` or a non-negative `int`.")
+    return max(1, min(u or length, length))
 
 
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpose=False):
@@ -287,6 +312,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
         raise ValueError("scan got no values to scan over and `length` not provided.")
     else:
         length = lengths.pop()
+    unroll = _unroll_steps(unroll, length)
     if current_trace() is None:
         return _staged(lambda c, x: scan(f, c, x, length, reverse, unroll), (init, xs), "scan")
     trace = current_trace()
@@ -327,6 +353,8 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
     )
     y_avals = [ShapedArray((length,) + a.shape, a.dtype, a.weak_type) for a in tb.out_avals[k:]]
     params = dict(body=Symbol(name), length=length, reverse=bool(reverse), num_consts=len(caps), num_carry=k)
+    if unroll != 1:
+        params["unroll"] = unroll
     res = _emit(trace, "scan", caps + list(c_leaves) + list(x_leaves), params, c_avals + y_avals)
     return tree_util.tree_unflatten(c_tree, res[:k]), tree_util.tree_unflatten(y_tree, res[k:])
 

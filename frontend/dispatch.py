@@ -219,8 +219,11 @@ def run_traced(tr, leaves) -> list[Array]:
 
 def run_exact(tr, args) -> list[Array]:
     """jit's fastest path: positional Arrays whose avals are exactly the trace's inputs."""
-    dev, args, committed = _place(args, tr.fname)
     hot = tr.__dict__.get("hot")  # the last call's (device, executable, entry function, captured)
+    if hot is not None and _on_default(args, hot[0]):  # what _place would find, without its loops
+        dev, committed = hot[0], False
+    else:
+        dev, args, committed = _place(args, tr.fname)
     if hot is None or hot[0] is not dev:  # (skips hashing the device on repeated calls)
         exe, captured, _ = tr.exes.get(dev) or _prepare(tr, dev)
         hot = tr.hot = (dev, exe, exe.lookup_entry(exe.entry), captured)
@@ -228,6 +231,14 @@ def run_exact(tr, args) -> list[Array]:
     bvs = [a._buf if a._buf is not None else a._bv for a in args]
     out = exe.invoke(fn, bvs + captured if captured else bvs, len(tr.out_avals))
     return [Array(bv, a, dev, None, committed) for bv, a in zip(out, tr.out_avals)]
+
+
+def _on_default(args, dev) -> bool:
+    """All args uncommitted and on `dev`, the default device: _place would run on it as is."""
+    for a in args:
+        if a._committed or a._device is not dev:
+            return False
+    return dev is default_device()
 
 
 def _prepare(tr, dev):

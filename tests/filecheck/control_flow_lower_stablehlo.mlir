@@ -36,7 +36,7 @@ func.func @step(%w: tensor<f32>, %c: tensor<f32>, %x: tensor<2xf32>) -> (tensor<
   return %2, %4 : tensor<f32>, tensor<2xf32>
 }
 func.func @s(%w: tensor<f32>, %c: tensor<f32>, %xs: tensor<5x2xf32>) -> (tensor<f32>, tensor<5x2xf32>) {
-  %0:2 = "jx.scan"(%w, %c, %xs) {body = @step, length = 5, reverse = false, num_consts = 1, num_carry = 1} : (tensor<f32>, tensor<f32>, tensor<5x2xf32>) -> (tensor<f32>, tensor<5x2xf32>)
+  %0:2 = "jx.scan"(%w, %c, %xs) {body = @step, length = 5, reverse = false, num_consts = 1, num_carry = 1, unroll = 1} : (tensor<f32>, tensor<f32>, tensor<5x2xf32>) -> (tensor<f32>, tensor<5x2xf32>)
   return %0#0, %0#1 : tensor<f32>, tensor<5x2xf32>
 }
 
@@ -65,12 +65,12 @@ func.func @s(%w: tensor<f32>, %c: tensor<f32>, %xs: tensor<5x2xf32>) -> (tensor<
 // CHECK:         return %[[W]]#1 : tensor<f32>
 
 // CHECK-LABEL: func.func @s(
-// state: counter, consts, carry, ys buffer; xs are read from above (carrying them would copy)
-// CHECK:         stablehlo.while(%[[K:.*]] = %{{.*}}, %[[C:.*]] = %arg0, %[[H:.*]] = %arg1, %[[YS:.*]] = %{{.*}}) : tensor<i32>, tensor<f32>, tensor<f32>, tensor<5x2xf32>
+// state: counter, carry, ys buffer; consts and xs are read from above (carrying them would copy)
+// CHECK:         stablehlo.while(%[[K:.*]] = %{{.*}}, %[[H:.*]] = %arg1, %[[YS:.*]] = %{{.*}}) : tensor<i32>, tensor<f32>, tensor<5x2xf32>
 // CHECK:           stablehlo.compare LT, %[[K]], %{{.*}}, SIGNED
 // CHECK:         } do {
 // CHECK:           %[[SL:.*]] = stablehlo.dynamic_slice %arg2, %[[K]], %{{.*}}, sizes = [1, 2]
 // CHECK:           %[[X1:.*]] = stablehlo.reshape %[[SL]] : (tensor<1x2xf32>) -> tensor<2xf32>
-// CHECK:           %[[O:.*]]:2 = func.call @step(%[[C]], %[[H]], %[[X1]])
+// CHECK:           %[[O:.*]]:2 = func.call @step(%arg0, %[[H]], %[[X1]])
 // CHECK:           stablehlo.dynamic_update_slice %[[YS]], %{{.*}}, %[[K]], %{{.*}}
 // CHECK:           stablehlo.add %[[K]], %{{.*}} : tensor<i32>

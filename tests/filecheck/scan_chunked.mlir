@@ -1,10 +1,12 @@
 // RUN: irjax-opt %s -p 'verify,lower-stablehlo' | FileCheck %s
 // RUN: irjax-opt %s -p 'verify,lower-stablehlo{chunk-scans=false}' | FileCheck %s --check-prefix=ONE
-// A scan of 64 or more steps with stacked outputs lowers to chunks of K = ceil(sqrt(length))
-// steps (IREE copies a loop-carried buffer on every update, so stacking straight into the
-// full buffer costs O(length^2)). 70 steps, reversed: K = 9, 7 chunks of 9 in an outer loop,
-// then a tail loop of 7 steps; every loop bound is a constant. chunk-scans=false (GPU targets)
-// keeps one loop over all 70 steps.
+// A scan of 64 or more steps with stacked outputs lowers to chunks of K ~ sqrt(length) steps
+// (IREE copies a loop-carried buffer on every update, so stacking straight into the full
+// buffer costs O(length^2)); K divides the length when a divisor lies near sqrt(length).
+// 70 steps, reversed, unroll = 1: K = 7, 10 chunks of 7 in an outer loop, no tail; every loop
+// bound is a constant; consts and xs are read from above. chunk-scans=false (GPU targets)
+// keeps one loop over all 70 steps. Without an unroll attribute this small body is unrolled:
+// 8 steps a block, their rows at opaque offsets (an optimization_barrier), ys written once.
 
 func.func @step(%w: tensor<f32>, %c: tensor<f32>, %x: tensor<2xf32>) -> (tensor<f32>, tensor<2xf32>) {
   %0 = "jx.reduce_sum"(%x) {axes = array<i64: 0>} : (tensor<2xf32>) -> tensor<f32>
@@ -14,44 +16,53 @@ func.func @step(%w: tensor<f32>, %c: tensor<f32>, %x: tensor<2xf32>) -> (tensor<
   return %2, %3 : tensor<f32>, tensor<2xf32>
 }
 func.func @long(%w: tensor<f32>, %c: tensor<f32>, %xs: tensor<70x2xf32>) -> (tensor<f32>, tensor<70x2xf32>) {
-  %0:2 = "jx.scan"(%w, %c, %xs) {body = @step, length = 70, reverse = true, num_consts = 1, num_carry = 1} : (tensor<f32>, tensor<f32>, tensor<70x2xf32>) -> (tensor<f32>, tensor<70x2xf32>)
+  %0:2 = "jx.scan"(%w, %c, %xs) {body = @step, length = 70, reverse = true, num_consts = 1, num_carry = 1, unroll = 1} : (tensor<f32>, tensor<f32>, tensor<70x2xf32>) -> (tensor<f32>, tensor<70x2xf32>)
+  return %0#0, %0#1 : tensor<f32>, tensor<70x2xf32>
+}
+func.func @auto(%w: tensor<f32>, %c: tensor<f32>, %xs: tensor<70x2xf32>) -> (tensor<f32>, tensor<70x2xf32>) {
+  %0:2 = "jx.scan"(%w, %c, %xs) {body = @step, length = 70, reverse = false, num_consts = 1, num_carry = 1} : (tensor<f32>, tensor<f32>, tensor<70x2xf32>) -> (tensor<f32>, tensor<70x2xf32>)
   return %0#0, %0#1 : tensor<f32>, tensor<70x2xf32>
 }
 
 // CHECK-LABEL: func.func @long(
 // CHECK:         %[[YS0:.*]] = stablehlo.constant dense<0.000000e+00> : tensor<70x2xf32>
-// CHECK:         %[[OUT:.*]]:4 = stablehlo.while(%[[C:.*]] = %{{.*}}, %[[W:.*]] = %arg0, %[[H:.*]] = %arg1, %[[YS:.*]] = %[[YS0]])
-// outer loop: 7 full chunks
-// CHECK:           stablehlo.constant dense<7>
+// CHECK:         %[[OUT:.*]]:3 = stablehlo.while(%[[C:.*]] = %{{.*}}, %[[H:.*]] = %arg1, %[[YS:.*]] = %[[YS0]])
+// outer loop: 10 full chunks
+// CHECK:           stablehlo.constant dense<10>
 // CHECK:         } do {
 // CHECK:           %[[BASE:.*]] = stablehlo.multiply %[[C]], %{{.*}} : tensor<i32>
-// CHECK:           %[[SMALL0:.*]] = stablehlo.constant dense<0.000000e+00> : tensor<9x2xf32>
-// CHECK:           %[[IN:.*]]:5 = stablehlo.while(%[[J:.*]] = %{{.*}}, %[[B:.*]] = %[[BASE]], %{{.*}} = %[[W]], %{{.*}} = %[[H]], %[[SMALL:.*]] = %[[SMALL0]])
-// inner loop: j < 9, one compare
+// CHECK:           %[[SMALL0:.*]] = stablehlo.constant dense<0.000000e+00> : tensor<7x2xf32>
+// CHECK:           %[[IN:.*]]:4 = stablehlo.while(%[[J:.*]] = %{{.*}}, %[[B:.*]] = %[[BASE]], %{{.*}} = %[[H]], %[[SMALL:.*]] = %[[SMALL0]])
+// inner loop: j < 7, one compare
 // CHECK-NEXT:      cond {
-// CHECK-NEXT:        stablehlo.constant dense<9>
+// CHECK-NEXT:        stablehlo.constant dense<7>
 // CHECK-NEXT:        stablehlo.compare LT, %[[J]]
 // CHECK-NEXT:        stablehlo.return
 // CHECK-NEXT:      } do {
-// reversed: step g = base + j reads row 69 - g and writes chunk row 8 - j
+// reversed: step g = base + j reads row 69 - g and writes chunk row 6 - j
 // CHECK:             %[[G:.*]] = stablehlo.add %[[B]], %[[J]]
 // CHECK:             %[[ROW:.*]] = stablehlo.subtract %{{.*}}, %[[G]]
 // CHECK:             stablehlo.dynamic_slice %arg2, %[[ROW]]
-// CHECK:             func.call @step(
+// CHECK:             func.call @step(%arg0,
 // CHECK:             stablehlo.dynamic_update_slice %[[SMALL]]
 // CHECK:           }
-// the chunk goes in once per outer step, at 61 - base
-// CHECK:           stablehlo.constant dense<61>
+// the chunk goes in once per outer step, at 63 - base
+// CHECK:           stablehlo.constant dense<63>
 // CHECK-NEXT:      %[[AT:.*]] = stablehlo.subtract %{{.*}}, %[[BASE]]
-// CHECK:           stablehlo.dynamic_update_slice %[[YS]], %[[IN]]#4, %[[AT]]
-// tail: 7 steps from step 63, carrying on from the outer loop's carry
-// CHECK:         %[[TB:.*]] = stablehlo.constant dense<63> : tensor<i32>
-// CHECK:         %[[TAIL:.*]]:5 = stablehlo.while(%{{.*}} = %{{.*}}, %{{.*}} = %[[TB]], %{{.*}} = %arg0, %{{.*}} = %[[OUT]]#2, %{{.*}} = %{{.*}}) : tensor<i32>, tensor<i32>, tensor<f32>, tensor<f32>, tensor<7x2xf32>
-// CHECK:         %[[FIN:.*]] = stablehlo.dynamic_update_slice %[[OUT]]#3, %[[TAIL]]#4
-// CHECK:         return %[[TAIL]]#3, %[[FIN]]
+// CHECK:           stablehlo.dynamic_update_slice %[[YS]], %[[IN]]#3, %[[AT]]
+// CHECK-NOT:     stablehlo.while
+// CHECK:         return %[[OUT]]#1, %[[OUT]]#2
+
+// CHECK-LABEL: func.func @auto(
+// CHECK:         stablehlo.while
+// CHECK:         stablehlo.while
+// CHECK:           %[[OFF:.*]]:8 = stablehlo.optimization_barrier
+// CHECK:           stablehlo.add %{{.*}}, %[[OFF]]#0
+// CHECK-COUNT-8:   func.call @step(
+// CHECK:           stablehlo.concatenate {{.*}} -> tensor<8x2xf32>
 
 // ONE-LABEL: func.func @long(
-// ONE:         stablehlo.while({{.*}}) : tensor<i32>, tensor<f32>, tensor<f32>, tensor<70x2xf32>
+// ONE:         stablehlo.while({{.*}}) : tensor<i32>, tensor<f32>, tensor<70x2xf32>
 // ONE:           stablehlo.constant dense<70>
 // ONE-NOT:     stablehlo.while
 // ONE:         return
