@@ -64,20 +64,7 @@ def _float(a):
     return a if jnp.issubdtype(a.dtype, np.inexact) else a.astype(jnp.float32)
 
 
-_REAL_ONLY = (
-    "cholesky",
-    "cho_solve",
-    "qr",
-    "eigh",
-    "eigvalsh",
-    "svd",
-    "lstsq",
-    "pinv",
-    "matrix_rank",
-    "cond",
-    "eig",
-    "eigvals",
-)
+_REAL_ONLY = ("eig", "eigvals")
 
 
 def _matrix(a, name, square=False):
@@ -94,6 +81,15 @@ def _matrix(a, name, square=False):
 
 def _mT(x):
     return jnp.swapaxes(x, -1, -2)
+
+
+def _mH(x):
+    """Conjugate transpose (the transpose for real x)."""
+    return jnp.conj(jnp.swapaxes(x, -1, -2))
+
+
+def _real_dtype(dt):
+    return jnp.finfo(dt).dtype
 
 
 def _col(x, k):
@@ -283,18 +279,19 @@ def cholesky(a, *, upper=False, symmetrize_input=True):
 @functools.partial(jit, static_argnums=(1, 2))
 def _cholesky(a, upper, symmetrize_input):
     if symmetrize_input:
-        a = (a + _mT(a)) / 2
+        a = (a + _mH(a)) / 2
     n = a.shape[-1]
     idx = jnp.arange(n)
 
     def step(j, fac):
-        c = _col(a, j) - jnp.sum(fac * _row(fac, j)[..., None, :], axis=-1)
-        d = jnp.sqrt(jnp.sum(jnp.where(idx == j, c, 0), -1))
+        # a = L L^H: the diagonal is real (the real part of a Hermitian matrix's diagonal)
+        c = _col(a, j) - jnp.sum(fac * jnp.conj(_row(fac, j))[..., None, :], axis=-1)
+        d = jnp.sqrt(jnp.real(jnp.sum(jnp.where(idx == j, c, 0), -1)))
         col = jnp.where(idx >= j, c / d[..., None], 0)
         return fac + jnp.where(idx == j, col[..., :, None], 0)
 
     fac = lax.fori_loop(0, n, step, jnp.zeros_like(a))
-    return _mT(fac) if upper else fac
+    return _mH(fac) if upper else fac
 
 
 # ---- QR -------------------------------------------------------------------------------------------
@@ -319,8 +316,26 @@ def _householder(a):
         q = q - jnp.matmul(q, v[..., :, None]) * w[..., None, :]
         return q, r
 
+    def step_complex(k, carry):
+        # LAPACK's zlarfg: H = I - c u u^H with H x = beta e_k, beta real (so R's diagonal is
+        # real), u = x - beta e_k and c = 1 / (beta (beta - x_k)); then Q <- Q H^H
+        q, r = carry
+        x = jnp.where(rows >= k, _col(r, k), 0)
+        xk = jnp.sum(jnp.where(rows == k, x, 0), -1)
+        ax2 = jnp.real(x * jnp.conj(x))
+        tail = jnp.sum(jnp.where(rows > k, ax2, 0), -1)
+        reflect = (tail > 0) | (jnp.imag(xk) != 0)  # else H = I, as LAPACK
+        nx = jnp.sqrt(jnp.where(reflect, jnp.real(xk) ** 2 + jnp.imag(xk) ** 2 + tail, 1))
+        beta = -jnp.where(jnp.real(xk) < 0, -1, 1) * nx
+        u = jnp.where(reflect[..., None], x - beta[..., None] * (rows == k), 0)
+        c = jnp.where(reflect, 1 / jnp.where(reflect, beta * (beta - xk), 1), 0)
+        r = r - (c[..., None] * u)[..., :, None] * jnp.matmul(jnp.conj(u)[..., None, :], r)
+        q = q - jnp.matmul(q, u[..., :, None]) * (jnp.conj(c)[..., None] * jnp.conj(u))[..., None, :]
+        return q, r
+
     q0 = _eye_like(a, m)
-    q, r = lax.fori_loop(0, min(m, n), step, (q0, a))
+    body = step_complex if a.dtype.kind == "c" else step
+    q, r = lax.fori_loop(0, min(m, n), body, (q0, a))
     r = jnp.triu(r)
     return q, r
 
@@ -377,6 +392,7 @@ def _jacobi(x, two_sided):
     x -> J^T x J, diagonalizes) or one-sided (x -> x J, orthogonalizes columns). Returns (x, V)."""
     n = x.shape[-1]
     dt = x.dtype
+    cplx = dt.kind == "c"
 
     def step(i, carry):
         x, v = carry
@@ -386,13 +402,23 @@ def _jacobi(x, two_sided):
             app, aqq, apq = jnp.sum(px * p, -1), jnp.sum(qx * q, -1), jnp.sum(px * q, -1)
         else:
             xp, xq = jnp.matmul(x, p.T), jnp.matmul(x, q.T)
-            app, aqq, apq = jnp.sum(xp * xp, -2), jnp.sum(xq * xq, -2), jnp.sum(xp * xq, -2)
-        c, s = _rotation(app, aqq, apq)
-        c, s = c[..., :, None], s[..., :, None]
-        j = jnp.matmul(p.T, c * p + s * q) + jnp.matmul(q.T, c * q - s * p)
+            app, aqq, apq = jnp.sum(jnp.conj(xp) * xp, -2), jnp.sum(jnp.conj(xq) * xq, -2), jnp.sum(jnp.conj(xp) * xq, -2)
+        if cplx:
+            # Hermitian: J = diag(1, conj(phase)) R, where phase = apq / |apq| makes the pair's
+            # off-diagonal real, and R is the real rotation for (app, aqq, |apq|)
+            mag = jnp.abs(apq)
+            phase = apq / jnp.where(mag == 0, 1, mag).astype(dt)
+            phase = jnp.where(mag == 0, jnp.ones((), dt), phase)
+            c, s = _rotation(jnp.real(app), jnp.real(aqq), mag)
+            c, s = c.astype(dt)[..., :, None], s.astype(dt)[..., :, None]
+            j = jnp.matmul(p.T, c * p + s * q) + jnp.matmul(q.T, (c * q - s * p) * jnp.conj(phase)[..., :, None])
+        else:
+            c, s = _rotation(app, aqq, apq)
+            c, s = c[..., :, None], s[..., :, None]
+            j = jnp.matmul(p.T, c * p + s * q) + jnp.matmul(q.T, c * q - s * p)
         x = jnp.matmul(x, j)
         if two_sided:
-            x = jnp.matmul(_mT(j), x)
+            x = jnp.matmul(_mH(j), x)
         return x, jnp.matmul(v, j)
 
     if n < 2:
@@ -419,15 +445,15 @@ def eigh(a, UPLO=None, symmetrize_input=True):
 @functools.partial(jit, static_argnums=(1, 2))
 def _eigh(a, lower, symmetrize_input):
     if symmetrize_input:
-        a = (a + _mT(a)) / 2
+        a = (a + _mH(a)) / 2
     else:
-        lo = jnp.tril(a, -1) if lower else _mT(jnp.triu(a, 1))
-        a = lo + _mT(lo) + _diag(a)[..., None] * jnp.eye(a.shape[-1], dtype=a.dtype)
+        lo = jnp.tril(a, -1) if lower else _mH(jnp.triu(a, 1))
+        a = lo + _mH(lo) + jnp.real(_diag(a))[..., None] * jnp.eye(a.shape[-1], dtype=a.dtype)
     n = a.shape[-1]
     d, v = _jacobi(_pad_even(a, True), two_sided=True)
-    w, v = _diag(d)[..., :n], v[..., :n, :n]
+    w, v = jnp.real(_diag(d)[..., :n]), v[..., :n, :n]  # a Hermitian matrix's eigenvalues are real
     m = _sorting(w)
-    w, v = jnp.matmul(w[..., None, :], m)[..., 0, :], jnp.matmul(v, m)
+    w, v = jnp.matmul(w[..., None, :], m)[..., 0, :], jnp.matmul(v, m.astype(v.dtype))
     return w, v
 
 
@@ -441,18 +467,20 @@ def _svd_tall(a, full_matrices, compute_uv):
     n = a.shape[-1]
     x, v = _jacobi(_pad_even(a, False), two_sided=False)
     x, v = x[..., :, :n], v[..., :n, :n]
-    s = jnp.sqrt(jnp.sum(x * x, axis=-2))
+    s = jnp.sqrt(jnp.sum(jnp.real(jnp.conj(x) * x), axis=-2))
     m = _sorting(-s)
     s = jnp.matmul(s[..., None, :], m)[..., 0, :]
     if not compute_uv:
         return s
+    m = m.astype(a.dtype)
     x, v = jnp.matmul(x, m), jnp.matmul(v, m)
     q, r = _householder(x)
-    sign = jnp.where(_diag(r) < 0, -1, 1).astype(a.dtype)
+    # R's diagonal is real (LAPACK's reflectors), so a sign makes it the singular values
+    sign = jnp.where(jnp.real(_diag(r)) < 0, -1, 1).astype(a.dtype)
     u = q[..., :, :n] * sign[..., None, :]
     if full_matrices:
         u = jnp.concatenate([u, q[..., :, n:]], axis=-1)
-    return u, s, _mT(v)
+    return u, s, _mH(v)
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
@@ -466,11 +494,11 @@ def _svd(a, full_matrices, compute_uv):
     m, n = a.shape[-2:]
     if m >= n:
         return _svd_tall(a, full_matrices, compute_uv)
-    out = _svd_tall(_mT(a), full_matrices, compute_uv)
+    out = _svd_tall(_mH(a), full_matrices, compute_uv)
     if not compute_uv:
         return out
     u, s, vh = out
-    return _mT(vh), s, _mT(u)
+    return _mH(vh), s, _mH(u)
 
 
 def svdvals(x):
@@ -494,7 +522,7 @@ def _pinv(a, rtol):
     cut = jnp.asarray(rtol)[..., None] * s[..., :1]
     keep = s > cut
     sinv = jnp.where(keep, 1 / jnp.where(keep, s, 1), 0)
-    return jnp.matmul(_mT(vh) * sinv[..., None, :], _mT(u))
+    return jnp.matmul(_mH(vh) * sinv[..., None, :].astype(a.dtype), _mH(u))
 
 
 def matrix_rank(M, rtol=None, *, tol=None):
@@ -523,7 +551,7 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
         rcond = float(jnp.finfo(a.dtype).eps) * max(m, n)
     x, resid, rank, s = _lstsq(a, b[:, None] if b.ndim == 1 else b, rcond)
     if numpy_resid and not (int(rank) == n and m > n):
-        resid = jnp.zeros((0,), a.dtype)
+        resid = jnp.zeros((0,), _real_dtype(a.dtype))
     return (x[:, 0] if b.ndim == 1 else x), resid, rank, s
 
 
@@ -532,9 +560,9 @@ def _lstsq(a, b, rcond):
     u, s, vh = _svd(a, False, True)
     keep = s >= rcond * s[:1] if s.shape[0] else s > 0
     sinv = jnp.where(keep, 1 / jnp.where(keep, s, 1), 0)
-    x = jnp.matmul(_mT(vh), sinv[:, None] * jnp.matmul(_mT(u), b))
+    x = jnp.matmul(_mH(vh), sinv[:, None].astype(a.dtype) * jnp.matmul(_mH(u), b))
     r = b - jnp.matmul(a, x)
-    return x, jnp.sum(r * r, axis=0), jnp.sum(keep).astype(jnp.int32), s
+    return x, jnp.sum(jnp.real(jnp.conj(r) * r), axis=0), jnp.sum(keep).astype(jnp.int32), s
 
 
 def cond(x, p=None):
@@ -589,10 +617,11 @@ def norm(x, ord=None, axis=None, keepdims=False):
     """Vector or matrix norm, as numpy.linalg.norm."""
     x = _float(x)
     if x.dtype.kind == "c":
-        # every norm but the matrix 2-norm and nuclear norm is the same norm of |x|
-        if ord in (2, -2, "nuc") and (x.ndim == 2 if axis is None else not isinstance(axis, (int, np.integer))):
-            raise NotImplementedError(f"norm(ord={ord!r}) of a complex matrix is not supported by irjax yet")
-        x = jnp.abs(x)
+        # every norm but the matrix 2-norm and nuclear norm (from the complex SVD) is the same
+        # norm of |x|
+        spectral = ord in (2, -2, "nuc") and (x.ndim == 2 if axis is None else not isinstance(axis, (int, np.integer)))
+        if not spectral:
+            x = jnp.abs(x)
     if axis is None:
         if ord is None:
             return _norm(x, None, tuple(range(x.ndim)), bool(keepdims))

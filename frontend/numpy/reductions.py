@@ -74,6 +74,8 @@ def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # no
     _check_nonempty("max", a, axis, initial)
     if a.dtype.kind == "b":
         return _reduce("reduce_or", a, axis, keepdims)
+    if a.dtype.kind == "c":
+        return _complex_extreme("reduce_max", a, axis, keepdims, initial, where)
     return _reduce("reduce_max", a, axis, keepdims, initial=initial, where=where)
 
 
@@ -82,10 +84,32 @@ def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # no
     _check_nonempty("min", a, axis, initial)
     if a.dtype.kind == "b":
         return _reduce("reduce_and", a, axis, keepdims)
+    if a.dtype.kind == "c":
+        return _complex_extreme("reduce_min", a, axis, keepdims, initial, where)
     return _reduce("reduce_min", a, axis, keepdims, initial=initial, where=where)
 
 
 amax, amin = max, min
+
+
+def _complex_extreme(prim, a, axis, keepdims, initial, where):
+    """max/min of complex values in JAX's lexicographic order: the extreme real part, then the
+    extreme imaginary part among the elements that have it."""
+    re, im = bind("real", a), bind("imag", a)
+    top = _reduce(prim, re, axis, True, where=where)
+    hit = bind("eq", re, broadcast_to(top, a.shape))
+    if where is not None:
+        hit = bind("and", hit, broadcast_to(convert(asarray_any(where), bool), a.shape))
+    fill = broadcast_to(np.asarray(_extreme(prim, im.dtype), im.dtype), a.shape)
+    out = bind("complex", top, _reduce(prim, bind("select", hit, im, fill), axis, True))
+    if initial is not None:
+        init = broadcast_to(np.asarray(initial, a.dtype), out.shape)
+        cmp = "gt" if prim == "reduce_max" else "lt"
+        o_re, o_im, i_re, i_im = bind("real", out), bind("imag", out), bind("real", init), bind("imag", init)
+        better = bind("or", bind(cmp, o_re, i_re), bind("and", bind("eq", o_re, i_re), bind(cmp, o_im, i_im)))
+        out = bind("select", better, out, init)
+    axes = canonical_axes(axis, a.ndim)
+    return out if keepdims or not axes else bind("reshape", out, new_sizes=tuple(d for i, d in enumerate(a.shape) if i not in axes))
 
 
 def _check_nonempty(name, a, axis, initial):
