@@ -8,6 +8,9 @@ Factorizations are composite algorithms on whole (..., n, n) batches, one masked
 - cyclic Jacobi in round-robin order for eigh (two-sided) and svd (one-sided, then a QR of
   the rotated columns gives a complete, orthonormal U even for zero singular values).
 
+Complex (Hermitian) inputs take conjugate transposes throughout: a phase first makes each
+Jacobi pair's off-diagonal real, and QR uses LAPACK's reflectors (R's diagonal is real).
+
 The IR is O(1) in the matrix size; the work is O(n^3) per LU/QR and per Jacobi round (n - 1
 rounds a sweep, 4 + ceil(log2 n) sweeps), so these are for small and medium matrices: tested up
 to n = 64 (float32 accuracy; larger n works but eigh/svd cost grows as n^4 log n). Gradients
@@ -64,14 +67,8 @@ def _float(a):
     return a if jnp.issubdtype(a.dtype, np.inexact) else a.astype(jnp.float32)
 
 
-_REAL_ONLY = ("eig", "eigvals")
-
-
 def _matrix(a, name, square=False):
     a = _float(a)
-    if a.dtype.kind == "c" and name.split(".")[-1] in _REAL_ONLY:
-        # these composite algorithms are written for real matrices (no conjugate transposes)
-        raise NotImplementedError(f"{name} of a complex matrix is not supported by irjax yet")
     if a.ndim < 2:
         raise ValueError(f"{name}: input must have at least 2 dimensions, got shape {a.shape}")
     if square and a.shape[-1] != a.shape[-2]:
@@ -387,6 +384,23 @@ def _rotation(app, aqq, apq):
     return c, t * c
 
 
+def _rotation_complex(app, aqq, apq):
+    """(c, s) of the unitary [[c, s], [-conj(s), c]] that zeroes the complex apq of the Hermitian
+    [[app, apq], [conj(apq), aqq]]: D R D^H with D = diag(1, conj(phase)) and R the real rotation
+    for |apq|, so s = sin(theta) apq / |apq|, formed without the phase (whose derivative blows up
+    as apq -> 0, and reverse mode through converged sweeps would amplify rounding)."""
+    d, e = aqq - app, 2 * jnp.abs(apq)
+    m = jnp.maximum(jnp.abs(d), e)
+    zero = m == 0
+    ms = jnp.where(zero, 1, m)
+    r = ms * jnp.sqrt(jnp.where(zero, 1, (d / ms) ** 2 + (e / ms) ** 2))
+    den = jnp.where(zero, 1, jnp.abs(d) + r)
+    t = jnp.where(zero, 0, e / den)  # |tan(theta)|
+    c = 1 / jnp.sqrt(1 + t * t)
+    s = jnp.where(zero, 0, jnp.where(d < 0, -2, 2) * c / den).astype(apq.dtype) * apq
+    return c, s
+
+
 def _jacobi(x, two_sided):
     """Rotate x (..., m, n) with n even by round-robin Jacobi rotations: two-sided (x symmetric,
     x -> J^T x J, diagonalizes) or one-sided (x -> x J, orthogonalizes columns). Returns (x, V)."""
@@ -402,16 +416,15 @@ def _jacobi(x, two_sided):
             app, aqq, apq = jnp.sum(px * p, -1), jnp.sum(qx * q, -1), jnp.sum(px * q, -1)
         else:
             xp, xq = jnp.matmul(x, p.T), jnp.matmul(x, q.T)
-            app, aqq, apq = jnp.sum(jnp.conj(xp) * xp, -2), jnp.sum(jnp.conj(xq) * xq, -2), jnp.sum(jnp.conj(xp) * xq, -2)
+            app, aqq, apq = (
+                jnp.sum(jnp.conj(xp) * xp, -2),
+                jnp.sum(jnp.conj(xq) * xq, -2),
+                jnp.sum(jnp.conj(xp) * xq, -2),
+            )
         if cplx:
-            # Hermitian: J = diag(1, conj(phase)) R, where phase = apq / |apq| makes the pair's
-            # off-diagonal real, and R is the real rotation for (app, aqq, |apq|)
-            mag = jnp.abs(apq)
-            phase = apq / jnp.where(mag == 0, 1, mag).astype(dt)
-            phase = jnp.where(mag == 0, jnp.ones((), dt), phase)
-            c, s = _rotation(jnp.real(app), jnp.real(aqq), mag)
-            c, s = c.astype(dt)[..., :, None], s.astype(dt)[..., :, None]
-            j = jnp.matmul(p.T, c * p + s * q) + jnp.matmul(q.T, (c * q - s * p) * jnp.conj(phase)[..., :, None])
+            c, s = _rotation_complex(jnp.real(app), jnp.real(aqq), apq)
+            c, s = c.astype(dt)[..., :, None], s[..., :, None]
+            j = jnp.matmul(p.T, c * p + s * q) + jnp.matmul(q.T, c * q - jnp.conj(s) * p)
         else:
             c, s = _rotation(app, aqq, apq)
             c, s = c[..., :, None], s[..., :, None]
