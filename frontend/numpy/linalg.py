@@ -345,10 +345,23 @@ def qr(a, mode="reduced"):
     return _qr(a, mode) if mode == "r" else QRResult(*_qr(a, mode))
 
 
+def _pow2_scale(a):
+    """(..., 1, 1) power of two near max |a| (1 for zero or non-finite matrices): factoring a / scale
+    keeps squared norms from overflowing on huge entries, and the division is exact."""
+    big = jnp.abs(jnp.real(a))
+    if a.dtype.kind == "c":  # |z| itself may overflow
+        big = jnp.maximum(big, jnp.abs(jnp.imag(a)))
+    big = jnp.max(big, axis=(-2, -1), keepdims=True) if a.size else jnp.ones(a.shape[:-2] + (1, 1), big.dtype)
+    ok = (big > 0) & jnp.isfinite(big)
+    return jnp.exp2(jnp.floor(jnp.log2(jnp.where(ok, big, 1))))
+
+
 @functools.partial(jit, static_argnums=(1,))
 def _qr(a, mode):
     m, n = a.shape[-2:]
-    q, r = _householder(a)
+    scale = _pow2_scale(a)
+    q, r = _householder(a / scale.astype(a.dtype))
+    r = r * scale.astype(a.dtype)
     if mode != "complete":
         k = min(m, n)
         q, r = q[..., :, :k], r[..., :k, :]
@@ -505,13 +518,14 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 @functools.partial(jit, static_argnums=(1, 2))
 def _svd(a, full_matrices, compute_uv):
     m, n = a.shape[-2:]
-    if m >= n:
-        return _svd_tall(a, full_matrices, compute_uv)
-    out = _svd_tall(_mH(a), full_matrices, compute_uv)
+    scale = _pow2_scale(a)
+    a = a / scale.astype(a.dtype)
+    out = _svd_tall(a if m >= n else _mH(a), full_matrices, compute_uv)
     if not compute_uv:
-        return out
+        return out * scale[..., 0]
     u, s, vh = out
-    return _mH(vh), s, _mH(u)
+    s = s * scale[..., 0]
+    return (u, s, vh) if m >= n else (_mH(vh), s, _mH(u))
 
 
 def svdvals(x):
