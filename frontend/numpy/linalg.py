@@ -686,10 +686,21 @@ def _bad_axis(a, ndim):
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     """Array API vector norm: axis None means over all elements."""
     x = _float(x)
+    if x.dtype.kind == "c":
+        x = jnp.abs(x)  # every vector norm is the same norm of |x| (and real)
+    if isinstance(ord, str):
+        raise ValueError(f"Invalid norm order {ord!r} for vectors.")
     if axis is None:
-        out = _vector_norm(jnp.ravel(x), ord, (0,), False)
-        return jnp.reshape(out, (1,) * x.ndim) if keepdims else out
-    return norm(x, ord, axis, keepdims)
+        axes = tuple(range(x.ndim))
+    else:  # a tuple of axes is one vector over all of them (not a matrix norm, as in norm)
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+        axes = tuple(operator.index(a) % x.ndim if -x.ndim <= a < x.ndim else _bad_axis(a, x.ndim) for a in axes)
+        if len(set(axes)) != len(axes):
+            raise ValueError("Duplicate axes given.")
+    return _vector_norm_jit(x, ord, axes, bool(keepdims))
+
+
+_vector_norm_jit = jit(_vector_norm, static_argnums=(1, 2, 3))
 
 
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):
