@@ -109,7 +109,11 @@ def _complex_extreme(prim, a, axis, keepdims, initial, where):
         better = bind("or", bind(cmp, o_re, i_re), bind("and", bind("eq", o_re, i_re), bind(cmp, o_im, i_im)))
         out = bind("select", better, out, init)
     axes = canonical_axes(axis, a.ndim)
-    return out if keepdims or not axes else bind("reshape", out, new_sizes=tuple(d for i, d in enumerate(a.shape) if i not in axes))
+    return (
+        out
+        if keepdims or not axes
+        else bind("reshape", out, new_sizes=tuple(d for i, d in enumerate(a.shape) if i not in axes))
+    )
 
 
 def _check_nonempty(name, a, axis, initial):
