@@ -73,3 +73,17 @@ def test_qr_and_svd_of_huge_entries_stay_finite():
     _same(jnp.linalg.svd(y, compute_uv=False), jjnp.linalg.svd(y, compute_uv=False), rtol=1e-5)
     u, s, vh = jnp.linalg.svd(y, full_matrices=False)
     np.testing.assert_allclose((np.asarray(u) * np.asarray(s)) @ np.asarray(vh), y, rtol=1e-5, atol=1e14)
+
+
+def test_one_by_one_complex_factorizations_match_jax():
+    # IREE 3.13 miscompiled det (0) and failed to compile qr/svd/pinv on (..., 1, 1) complex
+    for a in (np.array([[2 + 1j]], np.complex64), np.array([[[-3 + 0j]], [[0.5j]]], np.complex64)):
+        _same(jnp.linalg.det(a), jjnp.linalg.det(a), rtol=1e-6)
+        for got, want in zip(jnp.linalg.slogdet(a), jjnp.linalg.slogdet(a)):
+            _same(got, want, rtol=1e-6, atol=1e-7)
+        for got, want in zip(jnp.linalg.qr(a), jjnp.linalg.qr(a)):
+            _same(got, want, rtol=1e-6, atol=1e-7)
+        u, s, vh = jnp.linalg.svd(a)
+        _same(s, jjnp.linalg.svd(a)[1], rtol=1e-6)
+        np.testing.assert_allclose(np.asarray(u) * np.asarray(s)[..., None] * np.asarray(vh), a, rtol=1e-6)
+        _same(jnp.linalg.pinv(a), jjnp.linalg.pinv(a), rtol=1e-6, atol=1e-7)

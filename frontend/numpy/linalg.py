@@ -188,8 +188,21 @@ def det(a):
     return _det(_matrix(a, "det", square=True))
 
 
+def _unit_complex(a):
+    """(..., 1, 1) complex: IREE 3.13 miscompiles (det gave 0) or fails to compile the loops'
+    fused real/complex elementwise ops on such tensors, so these get closed forms."""
+    return a.shape[-2:] == (1, 1) and a.dtype.kind == "c"
+
+
+def _phase(z):
+    t = jnp.angle(z)  # 0 for z = 0; built from real parts (a complex select fails here too)
+    return lax.complex(jnp.cos(t), jnp.sin(t))
+
+
 @jit
 def _det(a):
+    if _unit_complex(a):
+        return a[..., 0, 0]
     lu, _, parity = _lu(a)
     return parity * jnp.prod(_diag(lu), axis=-1)
 
@@ -204,6 +217,10 @@ def slogdet(a, *, method=None):
 
 @jit
 def _slogdet(a):
+    if _unit_complex(a):
+        z = a[..., 0, 0]
+        r = jnp.abs(z)
+        return _phase(z) * (r != 0).astype(r.dtype).astype(z.dtype), jnp.log(r)
     lu, _, parity = _lu(a)
     d = _diag(lu)
     return parity * jnp.prod(jnp.sign(d), axis=-1), jnp.sum(jnp.log(jnp.abs(d)), axis=-1)
@@ -359,6 +376,14 @@ def _pow2_scale(a):
 @functools.partial(jit, static_argnums=(1,))
 def _qr(a, mode):
     m, n = a.shape[-2:]
+    if _unit_complex(a):  # LAPACK's one reflector: R = beta real, Q = a / beta (I if a is real)
+        re, im = jnp.real(a), jnp.imag(a)
+        reflect = im != 0
+        beta = jnp.where(reflect, -jnp.where(re < 0, -1, 1) * jnp.abs(a), re)
+        safe = jnp.where(reflect, beta, 1)
+        q = lax.complex(jnp.where(reflect, re / safe, 1), jnp.where(reflect, im / safe, 0))
+        r = lax.complex(beta, jnp.zeros_like(beta))
+        return r if mode == "r" else QRResult(q, r)
     scale = _pow2_scale(a)
     q, r = _householder(a / scale.astype(a.dtype))
     r = r * scale.astype(a.dtype)
@@ -518,6 +543,9 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 @functools.partial(jit, static_argnums=(1, 2))
 def _svd(a, full_matrices, compute_uv):
     m, n = a.shape[-2:]
+    if _unit_complex(a):  # a = phase(a) |a| 1
+        s = jnp.abs(a[..., 0])
+        return (_phase(a), s, jnp.ones_like(a)) if compute_uv else s
     scale = _pow2_scale(a)
     a = a / scale.astype(a.dtype)
     out = _svd_tall(a if m >= n else _mH(a), full_matrices, compute_uv)
