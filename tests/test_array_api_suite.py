@@ -1,6 +1,11 @@
-"""data-apis/array-api-tests (../shared/peer) on a subset of its files, irjax.numpy against
-jax.numpy with the same flags: irjax must pass at least as many tests as JAX. The full suite
-runs with scripts/array_api_run.sh (tens of minutes on 2 cores)."""
+"""data-apis/array-api-tests (../shared/peer) at api version 2023.12, complex64 included, against
+irjax.numpy and jax.numpy with the same flags (64-bit dtypes skipped: with x64 off they are not
+array dtypes, in JAX either).
+
+- default suite: a CI-sized subset (a few files, 5 derandomized examples each); irjax must pass at
+  least as many of its tests as JAX;
+- `-m slow`: the whole suite as scripts/array_api_run.sh runs it (20 examples, about 40 minutes on
+  2 cores); irjax's pass count must not fall below the recorded floor."""
 
 import os
 import re
@@ -11,30 +16,43 @@ import sys
 import pytest
 from conftest import REPO
 
-pytestmark = pytest.mark.slow
-
-FILES = ["test_set_functions.py", "test_has_names.py", "test_signatures.py", "test_sorting_functions.py"]
-# complex128 and the 64-bit dtypes are not array dtypes with x64 off (in JAX either)
+VERSION = "2023.12"
 SKIP_DTYPES = "uint64,int64,float64,complex128"
+CI_FILES = ["test_constants.py", "test_set_functions.py", "test_signatures.py", "test_sorting_functions.py"]
+# the full run at 2023.12 (jax 0.10.2, 20 examples, derandomized): jax.numpy 1102 passed / 46 failed
+# / 58 skipped; irjax.numpy 1040 / 80 / 86 before the array API fixes of this branch
+FULL_FLOOR = 1040
 
 
-def _run(module, tmp_path, shared_dir):
+def _run(module, tmp_path, shared_dir, targets, max_examples, timeout, extra=()):
     src = shared_dir / "peer" / "array-api-tests"
     work = tmp_path / module.replace(".", "_")
     shutil.copytree(src, work)
-    env = dict(os.environ, ARRAY_API_TESTS_MODULE=module, ARRAY_API_TESTS_VERSION="2021.12")
+    env = dict(os.environ, ARRAY_API_TESTS_MODULE=module, ARRAY_API_TESTS_VERSION=VERSION)
     env["ARRAY_API_TESTS_SKIP_DTYPES"] = SKIP_DTYPES
     env["PYTHONPATH"] = str(REPO)
-    cmd = [sys.executable, "-m", "pytest", *[f"array_api_tests/{f}" for f in FILES], "-p", "no:cacheprovider"]
-    cmd += ["-p", "no:xdist", "--max-examples", "5", "--hypothesis-disable-deadline", "--derandomize", "-q"]
-    out = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=1500).stdout
-    counts = {k: int(v) for v, k in re.findall(r"(\d+) (passed|failed|error|skipped)", out.splitlines()[-1])}
+    cmd = [sys.executable, "-m", "pytest", *targets, "-p", "no:cacheprovider", "-p", "no:xdist"]
+    cmd += ["--max-examples", str(max_examples), "--hypothesis-disable-deadline", "--derandomize", "-q", *extra]
+    out = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=timeout).stdout
+    summary = out.strip().splitlines()[-1] if out.strip() else ""
+    counts = {k: int(v) for v, k in re.findall(r"(\d+) (passed|failed|errors?|skipped)", summary)}
     assert counts.get("passed", 0) > 0, out[-3000:]
     return counts
 
 
-def test_irjax_passes_at_least_as_many_as_jax(tmp_path, shared_dir):
-    jax_counts = _run("jax.numpy", tmp_path, shared_dir)
-    irjax_counts = _run("irjax.numpy", tmp_path, shared_dir)
+def test_ci_subset_irjax_passes_at_least_as_many_as_jax(tmp_path, shared_dir):
+    files = [f"array_api_tests/{f}" for f in CI_FILES]
+    # the fft extension is skipped for both: irjax.numpy.fft comes from another branch (until it
+    # lands, the suite skips fft's signature tests for irjax and runs them for JAX)
+    no_fft = ("--disable-extension", "fft")
+    jax_counts = _run("jax.numpy", tmp_path, shared_dir, files, 5, 600, no_fft)
+    irjax_counts = _run("irjax.numpy", tmp_path, shared_dir, files, 5, 600, no_fft)
     print("irjax", irjax_counts, "jax", jax_counts)
     assert irjax_counts.get("passed", 0) >= jax_counts.get("passed", 0), (irjax_counts, jax_counts)
+
+
+@pytest.mark.slow
+def test_full_suite_irjax_pass_count_holds_its_floor(tmp_path, shared_dir):
+    counts = _run("irjax.numpy", tmp_path, shared_dir, ["array_api_tests"], 20, 4 * 3600)
+    print("irjax full suite", counts)
+    assert counts.get("passed", 0) >= FULL_FLOOR, counts

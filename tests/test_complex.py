@@ -223,10 +223,7 @@ def test_linalg_solve_det_inv_match_jax():
     both(_linalg, _cplx(4, 4) + 2 * np.eye(4, dtype=np.complex64), _cplx(4), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["cholesky", "qr", "eigh", "svd"])
-def test_linalg_on_complex_that_irjax_lacks_is_a_clear_error(name):
-    with pytest.raises(NotImplementedError, match="complex matrix is not supported"):
-        getattr(jnp.linalg, name)(jnp.eye(2) * (1 + 1j))
+# complex cholesky, qr, eigh, svd, lstsq, pinv and norms: tests/test_complex_linalg.py
 
 
 # ---- autodiff ------------------------------------------------------------------------------------

@@ -67,18 +67,19 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
     dt = _dt(dtype, dtypes.result_type(start, stop, float))
-    compute = dtypes.default_float if dt.kind != "f" else dt
+    compute = dt if dt.kind in "fc" else dtypes.default_float
     start_a, stop_a = asarray_any(start, compute), asarray_any(stop, compute)
     bshape = np.broadcast_shapes(start_a.shape, stop_a.shape)
     div = (num - 1) if endpoint else num
     if num == 0:
         out = zeros((0,) + bshape, dt)
     else:
-        iota = jx.iota(dtype=compute, shape=(num,) + bshape, dimension=0)
+        # complex endpoints: a real iota times a complex step
+        iota = jx.iota(dtype=np.finfo(compute).dtype, shape=(num,) + bshape, dimension=0)
         s = broadcast_to(start_a, (num,) + bshape)
         delta = broadcast_to(stop_a - start_a, (num,) + bshape)
         if div > 0:
-            step = delta / np.asarray(div, compute)
+            step = delta / np.asarray(div, np.finfo(compute).dtype)
             out = s + iota * step
             if endpoint and num > 1:
                 out = _set_last(out, broadcast_to(stop_a, (1,) + bshape))

@@ -265,6 +265,10 @@ def getitem(x, idx, mode=None, fill_value=None):
     x = x if is_array(x) else asarray_any(x)
     weak = x.aval.weak_type
     mode = _parse_mode(mode)
+    if _is_bool_array(idx) and np.ndim(idx) == 0 and not isinstance(idx, Tracer):
+        # a 0-d mask (NumPy): a new axis of length 1 (True) or 0 (False)
+        y = getitem(x, None)
+        return y if bool(np.asarray(idx)) else getitem(y, slice(0, 0))
     x, idx = _analyze(x, idx)
     if mode == "fill":
         # static ints join the gather, whose rows are checked against the bounds
@@ -306,8 +310,9 @@ def getitem(x, idx, mode=None, fill_value=None):
         where = [1] * out.ndim
         where[start : start + nb] = bshape
         ok = broadcast_to(asarray_any(ok).reshape(tuple(where)), out.shape)
-        fill = _default_fill(out.dtype) if fill_value is None else fill_value
-        out = jx.select(ok, out, broadcast_to(convert(asarray_any(fill), out.dtype), out.shape))
+        # the default fill (uint32's max) is built in out's dtype: as a weak int32 it overflows
+        fill = np.asarray(_default_fill(out.dtype), out.dtype) if fill_value is None else asarray_any(fill_value)
+        out = jx.select(ok, out, broadcast_to(convert(fill, out.dtype), out.shape))
     return with_weak(out, weak)
 
 

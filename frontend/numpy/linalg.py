@@ -8,6 +8,9 @@ Factorizations are composite algorithms on whole (..., n, n) batches, one masked
 - cyclic Jacobi in round-robin order for eigh (two-sided) and svd (one-sided, then a QR of
   the rotated columns gives a complete, orthonormal U even for zero singular values).
 
+Complex (Hermitian) inputs take conjugate transposes throughout: a phase first makes each
+Jacobi pair's off-diagonal real, and QR uses LAPACK's reflectors (R's diagonal is real).
+
 The IR is O(1) in the matrix size; the work is O(n^3) per LU/QR and per Jacobi round (n - 1
 rounds a sweep, 4 + ceil(log2 n) sweeps), so these are for small and medium matrices: tested up
 to n = 64 (float32 accuracy; larger n works but eigh/svd cost grows as n^4 log n). Gradients
@@ -64,27 +67,8 @@ def _float(a):
     return a if jnp.issubdtype(a.dtype, np.inexact) else a.astype(jnp.float32)
 
 
-_REAL_ONLY = (
-    "cholesky",
-    "cho_solve",
-    "qr",
-    "eigh",
-    "eigvalsh",
-    "svd",
-    "lstsq",
-    "pinv",
-    "matrix_rank",
-    "cond",
-    "eig",
-    "eigvals",
-)
-
-
 def _matrix(a, name, square=False):
     a = _float(a)
-    if a.dtype.kind == "c" and name.split(".")[-1] in _REAL_ONLY:
-        # these composite algorithms are written for real matrices (no conjugate transposes)
-        raise NotImplementedError(f"{name} of a complex matrix is not supported by irjax yet")
     if a.ndim < 2:
         raise ValueError(f"{name}: input must have at least 2 dimensions, got shape {a.shape}")
     if square and a.shape[-1] != a.shape[-2]:
@@ -94,6 +78,15 @@ def _matrix(a, name, square=False):
 
 def _mT(x):
     return jnp.swapaxes(x, -1, -2)
+
+
+def _mH(x):
+    """Conjugate transpose (the transpose for real x)."""
+    return jnp.conj(jnp.swapaxes(x, -1, -2))
+
+
+def _real_dtype(dt):
+    return jnp.finfo(dt).dtype
 
 
 def _col(x, k):
@@ -195,8 +188,21 @@ def det(a):
     return _det(_matrix(a, "det", square=True))
 
 
+def _unit_complex(a):
+    """(..., 1, 1) complex: IREE 3.13 miscompiles (det gave 0) or fails to compile the loops'
+    fused real/complex elementwise ops on such tensors, so these get closed forms."""
+    return a.shape[-2:] == (1, 1) and a.dtype.kind == "c"
+
+
+def _phase(z):
+    t = jnp.angle(z)  # 0 for z = 0; built from real parts (a complex select fails here too)
+    return lax.complex(jnp.cos(t), jnp.sin(t))
+
+
 @jit
 def _det(a):
+    if _unit_complex(a):
+        return a[..., 0, 0]
     lu, _, parity = _lu(a)
     return parity * jnp.prod(_diag(lu), axis=-1)
 
@@ -211,6 +217,10 @@ def slogdet(a, *, method=None):
 
 @jit
 def _slogdet(a):
+    if _unit_complex(a):
+        z = a[..., 0, 0]
+        r = jnp.abs(z)
+        return _phase(z) * (r != 0).astype(r.dtype).astype(z.dtype), jnp.log(r)
     lu, _, parity = _lu(a)
     d = _diag(lu)
     return parity * jnp.prod(jnp.sign(d), axis=-1), jnp.sum(jnp.log(jnp.abs(d)), axis=-1)
@@ -283,18 +293,19 @@ def cholesky(a, *, upper=False, symmetrize_input=True):
 @functools.partial(jit, static_argnums=(1, 2))
 def _cholesky(a, upper, symmetrize_input):
     if symmetrize_input:
-        a = (a + _mT(a)) / 2
+        a = (a + _mH(a)) / 2
     n = a.shape[-1]
     idx = jnp.arange(n)
 
     def step(j, fac):
-        c = _col(a, j) - jnp.sum(fac * _row(fac, j)[..., None, :], axis=-1)
-        d = jnp.sqrt(jnp.sum(jnp.where(idx == j, c, 0), -1))
+        # a = L L^H: the diagonal is real (the real part of a Hermitian matrix's diagonal)
+        c = _col(a, j) - jnp.sum(fac * jnp.conj(_row(fac, j))[..., None, :], axis=-1)
+        d = jnp.sqrt(jnp.real(jnp.sum(jnp.where(idx == j, c, 0), -1)))
         col = jnp.where(idx >= j, c / d[..., None], 0)
         return fac + jnp.where(idx == j, col[..., :, None], 0)
 
     fac = lax.fori_loop(0, n, step, jnp.zeros_like(a))
-    return _mT(fac) if upper else fac
+    return _mH(fac) if upper else fac
 
 
 # ---- QR -------------------------------------------------------------------------------------------
@@ -319,8 +330,26 @@ def _householder(a):
         q = q - jnp.matmul(q, v[..., :, None]) * w[..., None, :]
         return q, r
 
+    def step_complex(k, carry):
+        # LAPACK's zlarfg: H = I - c u u^H with H x = beta e_k, beta real (so R's diagonal is
+        # real), u = x - beta e_k and c = 1 / (beta (beta - x_k)); then Q <- Q H^H
+        q, r = carry
+        x = jnp.where(rows >= k, _col(r, k), 0)
+        xk = jnp.sum(jnp.where(rows == k, x, 0), -1)
+        ax2 = jnp.real(x * jnp.conj(x))
+        tail = jnp.sum(jnp.where(rows > k, ax2, 0), -1)
+        reflect = (tail > 0) | (jnp.imag(xk) != 0)  # else H = I, as LAPACK
+        nx = jnp.sqrt(jnp.where(reflect, jnp.real(xk) ** 2 + jnp.imag(xk) ** 2 + tail, 1))
+        beta = -jnp.where(jnp.real(xk) < 0, -1, 1) * nx
+        u = jnp.where(reflect[..., None], x - beta[..., None] * (rows == k), 0)
+        c = jnp.where(reflect, 1 / jnp.where(reflect, beta * (beta - xk), 1), 0)
+        r = r - (c[..., None] * u)[..., :, None] * jnp.matmul(jnp.conj(u)[..., None, :], r)
+        q = q - jnp.matmul(q, u[..., :, None]) * (jnp.conj(c)[..., None] * jnp.conj(u))[..., None, :]
+        return q, r
+
     q0 = _eye_like(a, m)
-    q, r = lax.fori_loop(0, min(m, n), step, (q0, a))
+    body = step_complex if a.dtype.kind == "c" else step
+    q, r = lax.fori_loop(0, min(m, n), body, (q0, a))
     r = jnp.triu(r)
     return q, r
 
@@ -333,10 +362,31 @@ def qr(a, mode="reduced"):
     return _qr(a, mode) if mode == "r" else QRResult(*_qr(a, mode))
 
 
+def _pow2_scale(a):
+    """(..., 1, 1) power of two near max |a| (1 for zero or non-finite matrices): factoring a / scale
+    keeps squared norms from overflowing on huge entries, and the division is exact."""
+    big = jnp.abs(jnp.real(a))
+    if a.dtype.kind == "c":  # |z| itself may overflow
+        big = jnp.maximum(big, jnp.abs(jnp.imag(a)))
+    big = jnp.max(big, axis=(-2, -1), keepdims=True) if a.size else jnp.ones(a.shape[:-2] + (1, 1), big.dtype)
+    ok = (big > 0) & jnp.isfinite(big)
+    return jnp.exp2(jnp.floor(jnp.log2(jnp.where(ok, big, 1))))
+
+
 @functools.partial(jit, static_argnums=(1,))
 def _qr(a, mode):
     m, n = a.shape[-2:]
-    q, r = _householder(a)
+    if _unit_complex(a):  # LAPACK's one reflector: R = beta real, Q = a / beta (I if a is real)
+        re, im = jnp.real(a), jnp.imag(a)
+        reflect = im != 0
+        beta = jnp.where(reflect, -jnp.where(re < 0, -1, 1) * jnp.abs(a), re)
+        safe = jnp.where(reflect, beta, 1)
+        q = lax.complex(jnp.where(reflect, re / safe, 1), jnp.where(reflect, im / safe, 0))
+        r = lax.complex(beta, jnp.zeros_like(beta))
+        return r if mode == "r" else QRResult(q, r)
+    scale = _pow2_scale(a)
+    q, r = _householder(a / scale.astype(a.dtype))
+    r = r * scale.astype(a.dtype)
     if mode != "complete":
         k = min(m, n)
         q, r = q[..., :, :k], r[..., :k, :]
@@ -372,11 +422,29 @@ def _rotation(app, aqq, apq):
     return c, t * c
 
 
+def _rotation_complex(app, aqq, apq):
+    """(c, s) of the unitary [[c, s], [-conj(s), c]] that zeroes the complex apq of the Hermitian
+    [[app, apq], [conj(apq), aqq]]: D R D^H with D = diag(1, conj(phase)) and R the real rotation
+    for |apq|, so s = sin(theta) apq / |apq|, formed without the phase (whose derivative blows up
+    as apq -> 0, and reverse mode through converged sweeps would amplify rounding)."""
+    d, e = aqq - app, 2 * jnp.abs(apq)
+    m = jnp.maximum(jnp.abs(d), e)
+    zero = m == 0
+    ms = jnp.where(zero, 1, m)
+    r = ms * jnp.sqrt(jnp.where(zero, 1, (d / ms) ** 2 + (e / ms) ** 2))
+    den = jnp.where(zero, 1, jnp.abs(d) + r)
+    t = jnp.where(zero, 0, e / den)  # |tan(theta)|
+    c = 1 / jnp.sqrt(1 + t * t)
+    s = jnp.where(zero, 0, jnp.where(d < 0, -2, 2) * c / den).astype(apq.dtype) * apq
+    return c, s
+
+
 def _jacobi(x, two_sided):
     """Rotate x (..., m, n) with n even by round-robin Jacobi rotations: two-sided (x symmetric,
     x -> J^T x J, diagonalizes) or one-sided (x -> x J, orthogonalizes columns). Returns (x, V)."""
     n = x.shape[-1]
     dt = x.dtype
+    cplx = dt.kind == "c"
 
     def step(i, carry):
         x, v = carry
@@ -386,13 +454,22 @@ def _jacobi(x, two_sided):
             app, aqq, apq = jnp.sum(px * p, -1), jnp.sum(qx * q, -1), jnp.sum(px * q, -1)
         else:
             xp, xq = jnp.matmul(x, p.T), jnp.matmul(x, q.T)
-            app, aqq, apq = jnp.sum(xp * xp, -2), jnp.sum(xq * xq, -2), jnp.sum(xp * xq, -2)
-        c, s = _rotation(app, aqq, apq)
-        c, s = c[..., :, None], s[..., :, None]
-        j = jnp.matmul(p.T, c * p + s * q) + jnp.matmul(q.T, c * q - s * p)
+            app, aqq, apq = (
+                jnp.sum(jnp.conj(xp) * xp, -2),
+                jnp.sum(jnp.conj(xq) * xq, -2),
+                jnp.sum(jnp.conj(xp) * xq, -2),
+            )
+        if cplx:
+            c, s = _rotation_complex(jnp.real(app), jnp.real(aqq), apq)
+            c, s = c.astype(dt)[..., :, None], s[..., :, None]
+            j = jnp.matmul(p.T, c * p + s * q) + jnp.matmul(q.T, c * q - jnp.conj(s) * p)
+        else:
+            c, s = _rotation(app, aqq, apq)
+            c, s = c[..., :, None], s[..., :, None]
+            j = jnp.matmul(p.T, c * p + s * q) + jnp.matmul(q.T, c * q - s * p)
         x = jnp.matmul(x, j)
         if two_sided:
-            x = jnp.matmul(_mT(j), x)
+            x = jnp.matmul(_mH(j), x)
         return x, jnp.matmul(v, j)
 
     if n < 2:
@@ -419,15 +496,15 @@ def eigh(a, UPLO=None, symmetrize_input=True):
 @functools.partial(jit, static_argnums=(1, 2))
 def _eigh(a, lower, symmetrize_input):
     if symmetrize_input:
-        a = (a + _mT(a)) / 2
+        a = (a + _mH(a)) / 2
     else:
-        lo = jnp.tril(a, -1) if lower else _mT(jnp.triu(a, 1))
-        a = lo + _mT(lo) + _diag(a)[..., None] * jnp.eye(a.shape[-1], dtype=a.dtype)
+        lo = jnp.tril(a, -1) if lower else _mH(jnp.triu(a, 1))
+        a = lo + _mH(lo) + jnp.real(_diag(a))[..., None] * jnp.eye(a.shape[-1], dtype=a.dtype)
     n = a.shape[-1]
     d, v = _jacobi(_pad_even(a, True), two_sided=True)
-    w, v = _diag(d)[..., :n], v[..., :n, :n]
+    w, v = jnp.real(_diag(d)[..., :n]), v[..., :n, :n]  # a Hermitian matrix's eigenvalues are real
     m = _sorting(w)
-    w, v = jnp.matmul(w[..., None, :], m)[..., 0, :], jnp.matmul(v, m)
+    w, v = jnp.matmul(w[..., None, :], m)[..., 0, :], jnp.matmul(v, m.astype(v.dtype))
     return w, v
 
 
@@ -441,18 +518,20 @@ def _svd_tall(a, full_matrices, compute_uv):
     n = a.shape[-1]
     x, v = _jacobi(_pad_even(a, False), two_sided=False)
     x, v = x[..., :, :n], v[..., :n, :n]
-    s = jnp.sqrt(jnp.sum(x * x, axis=-2))
+    s = jnp.sqrt(jnp.sum(jnp.real(jnp.conj(x) * x), axis=-2))
     m = _sorting(-s)
     s = jnp.matmul(s[..., None, :], m)[..., 0, :]
     if not compute_uv:
         return s
+    m = m.astype(a.dtype)
     x, v = jnp.matmul(x, m), jnp.matmul(v, m)
     q, r = _householder(x)
-    sign = jnp.where(_diag(r) < 0, -1, 1).astype(a.dtype)
+    # R's diagonal is real (LAPACK's reflectors), so a sign makes it the singular values
+    sign = jnp.where(jnp.real(_diag(r)) < 0, -1, 1).astype(a.dtype)
     u = q[..., :, :n] * sign[..., None, :]
     if full_matrices:
         u = jnp.concatenate([u, q[..., :, n:]], axis=-1)
-    return u, s, _mT(v)
+    return u, s, _mH(v)
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
@@ -464,13 +543,17 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 @functools.partial(jit, static_argnums=(1, 2))
 def _svd(a, full_matrices, compute_uv):
     m, n = a.shape[-2:]
-    if m >= n:
-        return _svd_tall(a, full_matrices, compute_uv)
-    out = _svd_tall(_mT(a), full_matrices, compute_uv)
+    if _unit_complex(a):  # a = phase(a) |a| 1
+        s = jnp.abs(a[..., 0])
+        return (_phase(a), s, jnp.ones_like(a)) if compute_uv else s
+    scale = _pow2_scale(a)
+    a = a / scale.astype(a.dtype)
+    out = _svd_tall(a if m >= n else _mH(a), full_matrices, compute_uv)
     if not compute_uv:
-        return out
+        return out * scale[..., 0]
     u, s, vh = out
-    return _mT(vh), s, _mT(u)
+    s = s * scale[..., 0]
+    return (u, s, vh) if m >= n else (_mH(vh), s, _mH(u))
 
 
 def svdvals(x):
@@ -494,7 +577,7 @@ def _pinv(a, rtol):
     cut = jnp.asarray(rtol)[..., None] * s[..., :1]
     keep = s > cut
     sinv = jnp.where(keep, 1 / jnp.where(keep, s, 1), 0)
-    return jnp.matmul(_mT(vh) * sinv[..., None, :], _mT(u))
+    return jnp.matmul(_mH(vh) * sinv[..., None, :].astype(a.dtype), _mH(u))
 
 
 def matrix_rank(M, rtol=None, *, tol=None):
@@ -523,7 +606,7 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
         rcond = float(jnp.finfo(a.dtype).eps) * max(m, n)
     x, resid, rank, s = _lstsq(a, b[:, None] if b.ndim == 1 else b, rcond)
     if numpy_resid and not (int(rank) == n and m > n):
-        resid = jnp.zeros((0,), a.dtype)
+        resid = jnp.zeros((0,), _real_dtype(a.dtype))
     return (x[:, 0] if b.ndim == 1 else x), resid, rank, s
 
 
@@ -532,9 +615,9 @@ def _lstsq(a, b, rcond):
     u, s, vh = _svd(a, False, True)
     keep = s >= rcond * s[:1] if s.shape[0] else s > 0
     sinv = jnp.where(keep, 1 / jnp.where(keep, s, 1), 0)
-    x = jnp.matmul(_mT(vh), sinv[:, None] * jnp.matmul(_mT(u), b))
+    x = jnp.matmul(_mH(vh), sinv[:, None].astype(a.dtype) * jnp.matmul(_mH(u), b))
     r = b - jnp.matmul(a, x)
-    return x, jnp.sum(r * r, axis=0), jnp.sum(keep).astype(jnp.int32), s
+    return x, jnp.sum(jnp.real(jnp.conj(r) * r), axis=0), jnp.sum(keep).astype(jnp.int32), s
 
 
 def cond(x, p=None):
@@ -589,10 +672,11 @@ def norm(x, ord=None, axis=None, keepdims=False):
     """Vector or matrix norm, as numpy.linalg.norm."""
     x = _float(x)
     if x.dtype.kind == "c":
-        # every norm but the matrix 2-norm and nuclear norm is the same norm of |x|
-        if ord in (2, -2, "nuc") and (x.ndim == 2 if axis is None else not isinstance(axis, (int, np.integer))):
-            raise NotImplementedError(f"norm(ord={ord!r}) of a complex matrix is not supported by irjax yet")
-        x = jnp.abs(x)
+        # every norm but the matrix 2-norm and nuclear norm (from the complex SVD) is the same
+        # norm of |x|
+        spectral = ord in (2, -2, "nuc") and (x.ndim == 2 if axis is None else not isinstance(axis, (int, np.integer)))
+        if not spectral:
+            x = jnp.abs(x)
     if axis is None:
         if ord is None:
             return _norm(x, None, tuple(range(x.ndim)), bool(keepdims))
@@ -630,10 +714,21 @@ def _bad_axis(a, ndim):
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     """Array API vector norm: axis None means over all elements."""
     x = _float(x)
+    if x.dtype.kind == "c":
+        x = jnp.abs(x)  # every vector norm is the same norm of |x| (and real)
+    if isinstance(ord, str):
+        raise ValueError(f"Invalid norm order {ord!r} for vectors.")
     if axis is None:
-        out = _vector_norm(jnp.ravel(x), ord, (0,), False)
-        return jnp.reshape(out, (1,) * x.ndim) if keepdims else out
-    return norm(x, ord, axis, keepdims)
+        axes = tuple(range(x.ndim))
+    else:  # a tuple of axes is one vector over all of them (not a matrix norm, as in norm)
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+        axes = tuple(operator.index(a) % x.ndim if -x.ndim <= a < x.ndim else _bad_axis(a, x.ndim) for a in axes)
+        if len(set(axes)) != len(axes):
+            raise ValueError("Duplicate axes given.")
+    return _vector_norm_jit(x, ord, axes, bool(keepdims))
+
+
+_vector_norm_jit = jit(_vector_norm, static_argnums=(1, 2, 3))
 
 
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):

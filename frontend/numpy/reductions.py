@@ -72,6 +72,8 @@ def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # no
     _check_nonempty("max", a, axis, initial)
     if a.dtype.kind == "b":
         return _reduce("reduce_or", a, axis, keepdims)
+    if a.dtype.kind == "c":
+        return _complex_extreme("reduce_max", a, axis, keepdims, initial, where)
     return _reduce("reduce_max", a, axis, keepdims, initial=initial, where=where)
 
 
@@ -80,10 +82,36 @@ def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # no
     _check_nonempty("min", a, axis, initial)
     if a.dtype.kind == "b":
         return _reduce("reduce_and", a, axis, keepdims)
+    if a.dtype.kind == "c":
+        return _complex_extreme("reduce_min", a, axis, keepdims, initial, where)
     return _reduce("reduce_min", a, axis, keepdims, initial=initial, where=where)
 
 
 amax, amin = max, min
+
+
+def _complex_extreme(prim, a, axis, keepdims, initial, where):
+    """max/min of complex values in JAX's lexicographic order: the extreme real part, then the
+    extreme imaginary part among the elements that have it."""
+    re, im = jx.real(a), jx.imag(a)
+    top = _reduce(prim, re, axis, True, where=where)
+    hit = jx.eq(re, broadcast_to(top, a.shape))
+    if where is not None:
+        hit = jx.and_(hit, broadcast_to(convert(asarray_any(where), bool), a.shape))
+    fill = broadcast_to(np.asarray(_extreme(prim, im.dtype), im.dtype), a.shape)
+    out = jx.complex(top, _reduce(prim, jx.select(hit, im, fill), axis, True))
+    if initial is not None:
+        init = broadcast_to(np.asarray(initial, a.dtype), out.shape)
+        cmp = "gt" if prim == "reduce_max" else "lt"
+        o_re, o_im, i_re, i_im = jx.real(out), jx.imag(out), jx.real(init), jx.imag(init)
+        better = jx.or_(bind(cmp, o_re, i_re), jx.and_(jx.eq(o_re, i_re), bind(cmp, o_im, i_im)))
+        out = jx.select(better, out, init)
+    axes = canonical_axes(axis, a.ndim)
+    return (
+        out
+        if keepdims or not axes
+        else jx.reshape(out, new_sizes=tuple(d for i, d in enumerate(a.shape) if i not in axes))
+    )
 
 
 def _check_nonempty(name, a, axis, initial):

@@ -548,10 +548,13 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     return with_weak(jx.select(c, xx, yy), weak)
 
 
-def clip(a, a_min=None, a_max=None, /, *, min=None, max=None):  # noqa: A002
+def clip(arr=None, /, min=None, max=None, *, a=None, a_min=None, a_max=None):  # noqa: A002
+    """JAX's (and the array API's) signature: arr, min, max; NumPy's a, a_min, a_max as keywords."""
     lo = min if min is not None else a_min
     hi = max if max is not None else a_max
-    out = asarray_any(a)
+    if arr is None and a is None:
+        raise TypeError("clip: no array given (pass arr)")
+    out = asarray_any(arr if arr is not None else a)
     if lo is not None:
         out = maximum(out, lo)
     if hi is not None:

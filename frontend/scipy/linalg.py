@@ -37,16 +37,20 @@ def _mT(x):
     return jnp.swapaxes(x, -1, -2)
 
 
+def _mH(x):
+    return jnp.conj(jnp.swapaxes(x, -1, -2))
+
+
 @custom_jvp
 def _cholesky_lower(a):
     return _cholesky(a, False, False)
 
 
 def _cholesky_jvp(t, l, a):
-    # JAX's rule: dL = L phi(L^-1 dA L^-T), phi = lower triangle with half its diagonal
+    # JAX's rule: dL = L phi(L^-1 dA L^-H), phi = lower triangle with half its diagonal
     # (dA is not symmetrized, so gradients match JAX's exactly, not only on symmetric tangents)
     y = _tri_solve(l, t, True, False)
-    z = _mT(_tri_solve(l, _mT(y), True, False))
+    z = _mH(_tri_solve(l, _mH(y), True, False))
     phi = jnp.tril(z, -1) + 0.5 * jnp.tril(jnp.triu(z))
     return jnp.matmul(l, phi)
 
@@ -59,7 +63,7 @@ def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bo
     a = _matrix(a, "cholesky", square=True)
     if lower:
         return _cholesky_lower(a)
-    return _mT(_cholesky_lower(_mT(a)))
+    return _mH(_cholesky_lower(_mH(a)))  # A = U^H U, U = L^H
 
 
 def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True):
@@ -73,8 +77,8 @@ def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = Tr
     c = _matrix(c, "cho_solve", square=True)
     b, vec = _rhs(c, b, "cho_solve")
     c, b = _broadcast_batch(c, b)
-    l = c if lower else _mT(c)
-    x = _tri_solve(_mT(l), _tri_solve(l, b, True, False), False, False)
+    l = c if lower else _mH(c)
+    x = _tri_solve(_mH(l), _tri_solve(l, b, True, False), False, False)
     return x[..., 0] if vec else x
 
 
@@ -96,7 +100,7 @@ def _broadcast_batch(a, b):
     return (jnp.broadcast_to(a, batch + a.shape[-2:]).astype(dt), jnp.broadcast_to(b, batch + b.shape[-2:]).astype(dt))
 
 
-_TRANS = {0: 0, "N": 0, 1: 1, "T": 1, 2: 1, "C": 1}  # real matrices: 'C' is 'T'
+_TRANS = {0: 0, "N": 0, 1: 1, "T": 1, 2: 2, "C": 2}  # 2: the conjugate transpose
 
 
 def solve_triangular(
@@ -116,7 +120,7 @@ def solve_triangular(
     b, vec = _rhs(a, b, "solve_triangular")
     a, b = _broadcast_batch(a, b)
     if _TRANS[trans]:
-        a, lower = _mT(a), not lower
+        a, lower = (_mT(a) if _TRANS[trans] == 1 else _mH(a)), not lower
     x = _tri_solve(a, b, bool(lower), bool(unit_diagonal))
     return x[..., 0] if vec else x
 
@@ -185,7 +189,7 @@ def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True):
 
 
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b: bool = False, check_finite: bool = True):
-    """x with a x = b (trans=0) or a^T x = b (trans=1, 2) from lu_factor(a)."""
+    """x with a x = b (trans=0), a^T x = b (trans=1) or a^H x = b (trans=2) from lu_factor(a)."""
     lu_, piv = lu_and_piv
     if trans not in (0, 1, 2):
         raise ValueError(f"lu_solve: trans must be 0, 1 or 2, got {trans!r}")
@@ -195,8 +199,10 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b: bool = False, check_finite: bo
     if trans == 0:
         lu_, b = _broadcast_batch(lu_, b)
         x = _lu_solve(lu_, jnp.broadcast_to(perm, lu_.shape[:-1]), b)
-    else:  # a = P L U, a^T x = b  ->  U^T y = b, L^T z = y, x = P z
+    else:  # a = P L U, a^T x = b  ->  U^T y = b, L^T z = y, x = P z (a^H: conjugated factors)
         lu_, b = _broadcast_batch(lu_, b)
+        if trans == 2:
+            lu_ = jnp.conj(lu_)
         y = _tri_solve(_mT(lu_), b, True, False)
         z = _tri_solve(_mT(lu_), y, False, True)
         x = jnp.matmul(_perm_matrix(jnp.broadcast_to(perm, lu_.shape[:-1]), b.dtype), z)
