@@ -42,8 +42,7 @@ def _run(module, tmp_path, shared_dir, targets, max_examples, timeout, extra=())
 
 def test_ci_subset_irjax_passes_at_least_as_many_as_jax(tmp_path, shared_dir):
     files = [f"array_api_tests/{f}" for f in CI_FILES]
-    # the fft extension is skipped for both: irjax.numpy.fft comes from another branch (until it
-    # lands, the suite skips fft's signature tests for irjax and runs them for JAX)
+    # the fft extension is skipped for both, to keep the subset's compiles few (the full run has it)
     no_fft = ("--disable-extension", "fft")
     jax_counts = _run("jax.numpy", tmp_path, shared_dir, files, 5, 600, no_fft)
     irjax_counts = _run("irjax.numpy", tmp_path, shared_dir, files, 5, 600, no_fft)
@@ -51,7 +50,7 @@ def test_ci_subset_irjax_passes_at_least_as_many_as_jax(tmp_path, shared_dir):
     assert irjax_counts.get("passed", 0) >= jax_counts.get("passed", 0), (irjax_counts, jax_counts)
 
 
-@pytest.mark.slow
+@pytest.mark.conformance
 def test_full_suite_irjax_pass_count_holds_its_floor(tmp_path, shared_dir):
     counts = _run("irjax.numpy", tmp_path, shared_dir, ["array_api_tests"], 20, 4 * 3600)
     print("irjax full suite", counts)
