@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-import importlib
+from irjax.runtime.lazy_names import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -98,15 +98,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'irjax' has no attribute '{name}'")
-    m = importlib.import_module(mod)
-    value = m if mod.endswith("." + name) else getattr(m, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
+__getattr__, __dir__ = lazy_attributes("irjax", globals(), _LAZY)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 from irjax.dialects import registry
+from irjax.runtime.lazy_names import lazy_attributes
 
 from . import dtypes
 from .api import stop_gradient as _stop_gradient
@@ -467,14 +466,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'irjax.lax' has no attribute '{name}'")
-    value = getattr(importlib.import_module(mod), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
+__getattr__, __dir__ = lazy_attributes("irjax.lax", globals(), _LAZY)
