@@ -288,7 +288,7 @@ log = unary("log", np.log, _complex_lowering("stablehlo.log", hlo_math.log_compl
 log1p = unary(
     "log1p",
     np.log1p,
-    _f64_lower("stablehlo.log_plus_one", hlo_math.log1p_f64),
+    _complex_lowering(_f64_lower("stablehlo.log_plus_one", hlo_math.log1p_f64), hlo_math.log1p_complex),
     lambda x, y: 1.0 / (x + 1.0),
     kinds="fc",
 )
@@ -331,7 +331,13 @@ sin = unary("sin", np.sin, _lower_trig("sin"), lambda x, y: L.cos(x), kinds="fc"
 cos = unary("cos", np.cos, _lower_trig("cos"), lambda x, y: -L.sin(x), kinds="fc")
 tan = unary("tan", np.tan, _lower_trig("tan"), lambda x, y: 1.0 + y * y, kinds="fc")
 asin = unary("asin", np.arcsin, _f64_lower("chlo.asin", _asin_f64), lambda x, y: L.rsqrt(1.0 - x * x), kinds="fc")
-acos = unary("acos", np.arccos, _f64_lower("chlo.acos", _acos_f64), lambda x, y: -L.rsqrt(1.0 - x * x), kinds="fc")
+acos = unary(
+    "acos",
+    np.arccos,
+    _complex_lowering(_f64_lower("chlo.acos", _acos_f64), hlo_math.acos_complex),
+    lambda x, y: -L.rsqrt(1.0 - x * x),
+    kinds="fc",
+)
 atan = unary(
     "atan", np.arctan, _f64_lower("chlo.atan", hlo_math.atan_f64), lambda x, y: 1.0 / (1.0 + x * x), kinds="fc"
 )
@@ -344,11 +350,25 @@ sinh = unary(
 )
 cosh = unary("cosh", np.cosh, _complex_lowering("chlo.cosh", hlo_math.cosh_complex), lambda x, y: L.sinh(x), kinds="fc")
 asinh = unary(
-    "asinh", np.arcsinh, _f64_lower("chlo.asinh", hlo_math.asinh_f64), lambda x, y: L.rsqrt(x * x + 1.0), kinds="fc"
+    "asinh",
+    np.arcsinh,
+    _complex_lowering(_f64_lower("chlo.asinh", hlo_math.asinh_f64), hlo_math.asinh_complex),
+    lambda x, y: L.rsqrt(x * x + 1.0),
+    kinds="fc",
 )
-acosh = unary("acosh", np.arccosh, "chlo.acosh", lambda x, y: L.rsqrt(x * x - 1.0), kinds="fc")
+acosh = unary(
+    "acosh",
+    np.arccosh,
+    _complex_lowering("chlo.acosh", hlo_math.acosh_complex),
+    lambda x, y: L.rsqrt(x * x - 1.0),
+    kinds="fc",
+)
 atanh = unary(
-    "atanh", np.arctanh, _f64_lower("chlo.atanh", hlo_math.atanh_f64), lambda x, y: 1.0 / (1.0 - x * x), kinds="fc"
+    "atanh",
+    np.arctanh,
+    _complex_lowering(_f64_lower("chlo.atanh", hlo_math.atanh_f64), hlo_math.atanh_complex),
+    lambda x, y: 1.0 / (1.0 - x * x),
+    kinds="fc",
 )
 sqrt = unary(
     "sqrt", np.sqrt, _complex_lowering("stablehlo.sqrt", hlo_math.sqrt_complex), lambda x, y: 0.5 / y, kinds="fc"

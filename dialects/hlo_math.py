@@ -528,8 +528,13 @@ def sqrt_complex(z_value, out: ShapedType):
     IREE's own gives sqrt(1 - 1e-30 i) = 1 + 6e-8 i (JAX: 1 - 5e-31 i)."""
     x, y = _parts(z_value)
     ax = x.un("abs")
-    # quarters first (|3e38 + 3e38 i| and |x| + |z| overflow): sqrt(2) sqrt(|x|/4 + |z|/4)
-    t = (ax * 0.25 + _hypot(x * 0.25, y * 0.25)).un("sqrt") * math.sqrt(2.0)
+    # huge parts: quarters first (|3e38 + 3e38 i| and |x| + |z| overflow), sqrt(2) sqrt(|x|/4 + |z|/4);
+    # tiny ones: sqrt(|x| + |z|) sqrt(1/2) (half of 1.2e-38 is subnormal, and IREE flushes it)
+    big = ax._op("stablehlo.maximum", y.un("abs"))
+    t_huge = (ax * 0.25 + _hypot(x * 0.25, y * 0.25)).un("sqrt") * math.sqrt(2.0)
+    t_tiny = (ax + _hypot(x, y)).un("sqrt") * math.sqrt(0.5)
+    t = ((ax + _hypot(x, y)) * 0.5).un("sqrt")
+    t = select(big.gt(1e37), t_huge, select(big.lt(1e-37), t_tiny, t))
     t0 = t.eq(0)
     other = select(t0, 0.0, y.un("abs") / select(t0, 1.0, t) * 0.5)
     signed_t = select(y.signbit(), -t, t)
@@ -546,18 +551,33 @@ def _sinh(b: H) -> H:
     return select(b.un("abs").lt(1.0), small, b._op("chlo.sinh"))
 
 
+def _zero_times(s: H, other: H) -> H:
+    """s * other, but a zero with the product's sign where s is a signed zero, also for an
+    infinite or NaN `other` (C99: csin(+0 + i inf) = +0 + i inf, ccosh(inf + 0i) = inf + 0i)."""
+    unit = select(other.signbit(), -1.0, 1.0, like=other)
+    return select(s.eq(0), s * unit, s * other)
+
+
+def _is_finite(v: H) -> H:
+    return v._op("stablehlo.is_finite", dtype=np.bool_)
+
+
+def _copysign(magnitude: float, sign_of: H) -> H:
+    return select(sign_of.signbit(), -magnitude, magnitude, like=sign_of)
+
+
 def sin_complex(z_value, out: ShapedType):
     """sin a cosh b + i cos a sinh b, with exact argument reduction for sin a and cos a."""
     a, b = _parts(z_value)
     s, c = _sin_cos(a)
-    return _complex(s * b._op("chlo.cosh"), c * _sinh(b), out)
+    return _complex(_zero_times(s, b._op("chlo.cosh")), c * _sinh(b), out)
 
 
 def cos_complex(z_value, out: ShapedType):
     """cos a cosh b - i sin a sinh b."""
     a, b = _parts(z_value)
     s, c = _sin_cos(a)
-    return _complex(c * b._op("chlo.cosh"), -(s * _sinh(b)), out)
+    return _complex(c * b._op("chlo.cosh"), -_zero_times(s, _sinh(b)), out)
 
 
 def tan_complex(z_value, out: ShapedType):
@@ -593,10 +613,19 @@ def cosh_complex(z_value, out: ShapedType):
 
 
 def tanh_complex(z_value, out: ShapedType):
-    """tanh z = -i tan(i z)."""
+    """tanh z = -i tan(i z), with C99's special values: finite nonzero x and y inf or NaN give
+    NaN + NaN i; x = +-inf gives +-1 + 0i (the zero signed as sin 2y); NaN + 0i stays."""
     w = _via_i(tan_complex, z_value, out)
     wr, wi = _parts(w)
-    return _complex(wi, -wr, out)
+    re, im = wi, -wr
+    x, y = _parts(z_value)
+    bad = _is_finite(x) & ~x.eq(0) & ~_is_finite(y)
+    re, im = select(bad, math.nan, re), select(bad, math.nan, im)
+    x_inf = x.un("abs").eq(math.inf)
+    sin_2y = select(_is_finite(y), H(trig("sin", (y * 2.0).v, y.a)), y)
+    re, im = select(x_inf, _copysign(1.0, x), re), select(x_inf, _copysign(0.0, sin_2y), im)
+    nan_x_zero_y = x.ne(x) & y.eq(0)
+    return _complex(select(nan_x_zero_y, x, re), select(nan_x_zero_y, y, im), out)
 
 
 def expm1_complex(z_value, out: ShapedType):
@@ -607,7 +636,10 @@ def expm1_complex(z_value, out: ShapedType):
     re = a.un("exponential_minus_one") * c - sh * sh * 2.0
     im_is_0 = b.eq(0)
     return _complex(
-        select(im_is_0, a.un("exponential_minus_one"), re), select(im_is_0, b, a.un("exponential") * s), out
+        # expm1(+-0 + 0i) = +0 + 0i (the array API's and JAX's), though the real expm1(-0) is -0
+        select(im_is_0, select(a.eq(0), 0.0, a.un("exponential_minus_one")), re),
+        select(im_is_0, b, a.un("exponential") * s),
+        out,
     )
 
 
@@ -621,3 +653,54 @@ def logistic_complex(z_value, out: ShapedType):
 def pow_complex(x_value, y_value, out: ShapedType):
     """x ** y of complex tensors: IREE's exp(y log x) (checked against JAX in tests/test_complex.py)."""
     return hlo.op1("stablehlo.power", [x_value, y_value], out)
+
+
+# ---- the inverse functions: IREE's chlo expansions, with C99's values at infinities and poles ----
+
+
+def _chlo_complex(name: str, z_value, out: ShapedType):
+    w = hlo.op1(name, [z_value], out)
+    return _parts(z_value), _parts(w)
+
+
+def log1p_complex(z_value, out: ShapedType):
+    """log1p z; an infinite part gives inf + i atan2(y, x) (as log z), and -1 + 0i gives -inf + 0i."""
+    (x, y), (re, im) = _chlo_complex("stablehlo.log_plus_one", z_value, out)
+    inf = x.un("abs").eq(math.inf) | y.un("abs").eq(math.inf)
+    re, im = select(inf, math.inf, re), select(inf, H(atan2(y.v, x.v, y.a)), im)
+    pole = x.eq(-1.0) & y.eq(0)
+    return _complex(select(pole, -math.inf, re), select(pole, y, im), out)
+
+
+def atanh_complex(z_value, out: ShapedType):
+    """atanh z; +-1 + 0i gives +-inf + 0i."""
+    (x, y), (re, im) = _chlo_complex("chlo.atanh", z_value, out)
+    pole = x.un("abs").eq(1.0) & y.eq(0)
+    return _complex(select(pole, _copysign(math.inf, x), re), select(pole, y, im), out)
+
+
+def _both_infinite(x: H, y: H) -> H:
+    return x.un("abs").eq(math.inf) & y.un("abs").eq(math.inf)
+
+
+def acos_complex(z_value, out: ShapedType):
+    """acos z; +-inf +- inf i gives atan2(|y|, x) -+ inf i (pi/4 or 3 pi/4)."""
+    (x, y), (re, im) = _chlo_complex("chlo.acos", z_value, out)
+    inf = _both_infinite(x, y)
+    re = select(inf, H(atan2(y.un("abs").v, x.v, y.a)), re)
+    return _complex(re, select(inf, select(y.signbit(), math.inf, -math.inf, like=y), im), out)
+
+
+def acosh_complex(z_value, out: ShapedType):
+    """acosh z; +-inf +- inf i gives inf +- atan2(|y|, x) i."""
+    (x, y), (re, im) = _chlo_complex("chlo.acosh", z_value, out)
+    inf = _both_infinite(x, y)
+    angle = H(atan2(y.un("abs").v, x.v, y.a))
+    return _complex(select(inf, math.inf, re), select(inf, select(y.signbit(), -angle, angle), im), out)
+
+
+def asinh_complex(z_value, out: ShapedType):
+    """asinh z; +-inf +- inf i gives +-inf +- pi/4 i."""
+    (x, y), (re, im) = _chlo_complex("chlo.asinh", z_value, out)
+    inf = _both_infinite(x, y)
+    return _complex(select(inf, _copysign(math.inf, x), re), select(inf, _copysign(math.pi / 4, y), im), out)

@@ -671,6 +671,9 @@ def _flush(a):
     return np.where(_subnormal(a), np.copysign(0, a).astype(a.dtype), a) if a.dtype.kind == "f" else a
 
 
+_EXACT_F16 = {"exp2"}
+
+
 def _compare_all(ops, args, mine, want, dtype, mode, want_ftz):
     """irjax runs with IREE's CPU flushing subnormals (DAZ/FTZ; XLA keeps most): an element whose
     input or result is subnormal may instead match JAX on flushed values, or NumPy's exact value."""
@@ -684,6 +687,12 @@ def _compare_all(ops, args, mine, want, dtype, mode, want_ftz):
         if ulps is None:
             ulps = _pow_ulps(*args)
         ok = _close(g, w, ulps)
+        if w.dtype == np.float16 and not ok.all() and name in _EXACT_F16:
+            # JAX's float16 exp2 is itself 1-3 ulps off (exp2(-3) = 0.12494, not 0.125): there
+            # the correctly rounded value (float64 NumPy, rounded once) is the reference too
+            with np.errstate(all="ignore"):
+                exact = getattr(np, name)(*(a.astype(np.float64) for a in args)).astype(np.float16)
+            ok |= _close(g, exact, ulps)
         touched = daz | _subnormal(w) | _subnormal(g)
         if (touched & ~ok).any():
             with np.errstate(all="ignore"):  # NumPy keeps subnormals; zero signs aside
