@@ -8,6 +8,8 @@ and to a DFT as real float64 matmuls for complex128 (IREE's FFT does not compile
 
 from __future__ import annotations
 
+import contextvars
+
 import numpy as np
 
 from . import hlo
@@ -153,8 +155,14 @@ def _dft(x, n: int, inverse: bool):
     return hlo.op1("stablehlo.complex", [yr, yi], a)
 
 
+# lower-stablehlo{fft-as-dft=true}, chosen for GPU targets: IREE 3.13's vulkan-spirv codegen cannot
+# compile stablehlo.fft ("failed to legalize ... from ('i64') to ('vector<2xi32>')"), so every FFT
+# there is a DFT as real matmuls (n x n constants: the frontend refuses lengths past 2048 there)
+as_dft = contextvars.ContextVar("irjax_fft_as_dft", default=False)
+
+
 def _complex_1d(x, n: int, inverse: bool):
-    if aval(x).dtype == np.complex128:
+    if aval(x).dtype == np.complex128 or as_dft.get():
         return _dft(x, n, inverse)
     if _pow2(n):
         return _hlo_fft(x, "IFFT" if inverse else "FFT", n, aval(x))
@@ -164,7 +172,7 @@ def _complex_1d(x, n: int, inverse: bool):
 def _rfft_1d(x, n: int):
     a = aval(x)
     out = ShapedType(a.shape[:-1] + (n // 2 + 1,), complex_dtype(a.dtype))
-    if _pow2(n) and a.dtype == np.float32:
+    if _pow2(n) and a.dtype == np.float32 and not as_dft.get():
         return _hlo_fft(x, "RFFT", n, out)
     zeros = hlo.broadcast(hlo.constant(np.zeros((), a.dtype)), a.shape, [])
     z = hlo.op1("stablehlo.complex", [x, zeros], ShapedType(a.shape, out.dtype))
@@ -174,7 +182,7 @@ def _rfft_1d(x, n: int):
 def _irfft_1d(x, n: int):
     a = aval(x)
     out = ShapedType(a.shape[:-1] + (n,), real_dtype(a.dtype))
-    if _pow2(n) and a.dtype == np.complex64:
+    if _pow2(n) and a.dtype == np.complex64 and not as_dft.get():
         return _hlo_fft(x, "IRFFT", n, out)
     # the Hermitian half: bins n//2+1 .. n-1 are conj(x[n-k]); real() drops the imaginary
     # parts of bins 0 and n/2, as numpy's irfft does

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .core import jx
+from .device_api import default_backend
 from .numpy._util import asarray_any
 
 __all__ = ["FftType", "fft"]
@@ -45,11 +46,17 @@ def fft(x, fft_type: FftType | str, fft_lengths: Sequence[int]):
         raise TypeError(f"lax.fft RFFT takes float32 or float64, got {x.dtype.name}")
     if name != "RFFT" and x.dtype.kind != "c":
         raise TypeError(f"lax.fft {name} takes complex64 or complex128, got {x.dtype.name}")
-    if x.dtype in (np.float64, np.complex128) and max(lengths) > _MAX_F64_LENGTH:
-        raise NotImplementedError(
-            f"lax.fft of {x.dtype.name} supports lengths up to {_MAX_F64_LENGTH} (a DFT by matmul: IREE 3.13's "
-            f"FFT does not compile for float64), got {lengths}"
-        )
+    if max(lengths) > _MAX_F64_LENGTH:
+        if x.dtype in (np.float64, np.complex128):
+            raise NotImplementedError(
+                f"lax.fft of {x.dtype.name} supports lengths up to {_MAX_F64_LENGTH} (a DFT by matmul: IREE 3.13's "
+                f"FFT does not compile for float64), got {lengths}"
+            )
+        if default_backend() != "cpu":  # GPU targets lower every FFT to a DFT (dialects/fft.py)
+            raise NotImplementedError(
+                f"lax.fft on {default_backend()} supports lengths up to {_MAX_F64_LENGTH} (a DFT by matmul: IREE "
+                f"3.13's FFT compiles only for the CPU), got {lengths}"
+            )
     k = len(lengths)
     want = lengths[:-1] + (lengths[-1] // 2 + 1,) if name == "IRFFT" else lengths
     if tuple(x.shape[-k:]) != want:

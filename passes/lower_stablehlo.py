@@ -8,7 +8,7 @@ and `jx.call @g` becomes `func.call @g`; called functions turn private.
 
 from __future__ import annotations
 
-from irjax.dialects import control_flow, convolution, low_precision, registry, zero_size
+from irjax.dialects import control_flow, convolution, fft, low_precision, registry, zero_size
 from irjax.dialects.builder import aval
 from irjax.dialects.func import callees_of, find_func, func_names, op_params
 from irjax.dialects.mlir import enter, ir
@@ -80,19 +80,29 @@ _EX = """func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {
         ),
         Option("chunk-scans", "bool", True, "long scans as chunked loops (CPU only)"),
         Option("split-conv-groups", "bool", False, "grouped convolutions as one per group (GPU targets)"),
+        Option("fft-as-dft", "bool", False, "FFTs as DFT matmuls (GPU targets: no stablehlo.fft there)"),
     ),
 )
-def lower_stablehlo(module, entry: str | None = None, chunk_scans: bool = True, split_conv_groups: bool = False):
+def lower_stablehlo(
+    module,
+    entry: str | None = None,
+    chunk_scans: bool = True,
+    split_conv_groups: bool = False,
+    fft_as_dft: bool = False,
+):
     """chunk-scans=false: long scans stay one loop (GPU targets; see dialects/control_flow.py).
     split-conv-groups=true: a grouped convolution becomes one per group (GPU targets; see
-    dialects/convolution.py)."""
+    dialects/convolution.py). fft-as-dft=true: every FFT is a DFT as matmuls (GPU targets; see
+    dialects/fft.py)."""
     if entry is not None and find_func(module, entry) is None:
         raise LoweringError(f"lower-stablehlo: entry function @{entry} not found in the module")
     token = control_flow.chunk_scans.set(chunk_scans)
     token2 = convolution.split_groups.set(split_conv_groups)
+    token3 = fft.as_dft.set(fft_as_dft)
     try:
         _lower(module, entry)
     finally:
+        fft.as_dft.reset(token3)
         convolution.split_groups.reset(token2)
         control_flow.chunk_scans.reset(token)
 

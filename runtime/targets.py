@@ -149,5 +149,7 @@ def is_gpu_target(target: str) -> bool:
 def lowering_options(gpu: bool) -> str:
     """lower-stablehlo's target-dependent options. GPU targets keep long scans as one loop
     (chunked nested loops lost the Vulkan device, see docs/devices.md) and split grouped
-    convolutions into one per group."""
-    return "chunk-scans=false split-conv-groups=true" if gpu else "chunk-scans=true split-conv-groups=false"
+    convolutions into one per group, and FFTs as DFT matmuls."""
+    if gpu:
+        return "chunk-scans=false split-conv-groups=true fft-as-dft=true"
+    return "chunk-scans=true split-conv-groups=false fft-as-dft=false"

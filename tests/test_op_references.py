@@ -3,6 +3,7 @@ removed op is then caught here, statically, instead of at the first call that re
 
 import ast
 
+import irjax.dispatch  # noqa: F401  (registers eager execution for core.bind / core.jx)
 import irjax.lax as lax
 import pytest
 from conftest import REPO

@@ -9,6 +9,7 @@ operand position (axis 0 and 1) vs a loop over the reference + np.stack.
 from __future__ import annotations
 
 import irjax
+import irjax.dispatch  # noqa: F401  (registers eager execution for core.bind / core.jx)
 import numpy as np
 import pytest
 from irjax.core import bind
