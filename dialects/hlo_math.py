@@ -434,6 +434,14 @@ def _parts(z_value):
     return H(hlo.op1("stablehlo.real", [z_value], part)), H(hlo.op1("stablehlo.imag", [z_value], part))
 
 
+def _is_finite(v: H) -> H:
+    return v._op("stablehlo.is_finite", dtype=np.bool_)
+
+
+def _copysign(magnitude: float, sign_of: H) -> H:
+    return select(sign_of.signbit(), -magnitude, magnitude, like=sign_of)
+
+
 def _complex(re: H, im: H, out: ShapedType):
     return hlo.op1("stablehlo.complex", [re.v, im.v], out)
 
@@ -495,20 +503,17 @@ def div_complex(a_value, b_value, out: ShapedType):
     re = select(b_zero, inf_signed * ar, re)
     im = select(b_zero, inf_signed * ai, im)
 
-    def finite(v):
-        return v._op("stablehlo.is_finite", dtype=np.bool_)
-
     def unit(v):  # copysign(1 if v is infinite else 0, v)
         mag = select(v.un("abs").eq(math.inf), 1.0, 0.0, like=v)
         return select(v.signbit(), -mag, mag)
 
-    a_inf = ~(finite(ar) & finite(ai)) & ar.eq(ar) & ai.eq(ai)
-    b_fin = finite(br) & finite(bi)
+    a_inf = ~(_is_finite(ar) & _is_finite(ai)) & ar.eq(ar) & ai.eq(ai)
+    b_fin = _is_finite(br) & _is_finite(bi)
     ur, ui = unit(ar), unit(ai)
     re = select(a_inf & b_fin, (ur * br + ui * bi) * math.inf, re)
     im = select(a_inf & b_fin, (ui * br - ur * bi) * math.inf, im)
     b_inf = ~b_fin & br.eq(br) & bi.eq(bi)
-    a_fin = finite(ar) & finite(ai)
+    a_fin = _is_finite(ar) & _is_finite(ai)
     vr, vi = unit(br), unit(bi)
     re = select(b_inf & a_fin, (ar * vr + ai * vi) * 0.0, re)
     im = select(b_inf & a_fin, (ai * vr - ar * vi) * 0.0, im)
@@ -554,16 +559,7 @@ def _sinh(b: H) -> H:
 def _zero_times(s: H, other: H) -> H:
     """s * other, but a zero with the product's sign where s is a signed zero, also for an
     infinite or NaN `other` (C99: csin(+0 + i inf) = +0 + i inf, ccosh(inf + 0i) = inf + 0i)."""
-    unit = select(other.signbit(), -1.0, 1.0, like=other)
-    return select(s.eq(0), s * unit, s * other)
-
-
-def _is_finite(v: H) -> H:
-    return v._op("stablehlo.is_finite", dtype=np.bool_)
-
-
-def _copysign(magnitude: float, sign_of: H) -> H:
-    return select(sign_of.signbit(), -magnitude, magnitude, like=sign_of)
+    return select(s.eq(0), s * _copysign(1.0, other), s * other)
 
 
 def sin_complex(z_value, out: ShapedType):
@@ -589,8 +585,7 @@ def tan_complex(z_value, out: ShapedType):
     den = c * c + sh * sh
     big = b.un("abs").gt(10.0)
     re = select(big, s * c * 4.0 * (b.un("abs") * -2.0).un("exponential"), s * c / den)
-    one = select(b.signbit(), -1.0, 1.0, like=b)
-    im = select(big, one, sh * b._op("chlo.cosh") / den)
+    im = select(big, _copysign(1.0, b), sh * b._op("chlo.cosh") / den)
     return _complex(re, im, out)
 
 
