@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import importlib
 import math
 import threading
 from collections import OrderedDict
@@ -14,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from irjax.runtime import device as _rt
+from irjax.runtime.lazy_names import lazy_attributes
 
 from . import distributed as _dist
 
@@ -32,11 +32,9 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    # reshard places values (irjax.placement, which builds on this module): loaded on first use
-    if name == "reshard":
-        return importlib.import_module("irjax.placement").reshard
-    raise AttributeError(f"module 'irjax.sharding' has no attribute '{name}'")
+# reshard places values (irjax.placement, which builds on this module): loaded on first use
+_LAZY = {"reshard": "irjax.placement"}
+__getattr__, __dir__ = lazy_attributes("irjax.sharding", globals(), _LAZY)
 
 
 class _Unconstrained:

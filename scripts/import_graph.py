@@ -24,7 +24,6 @@ ALLOWED_LOCAL = {
         "irjax.array_methods",
         "irjax.numpy",
     ): "Array operators are irjax.numpy functions (as JAX's); numpy sits above Array",
-    ("irjax.sharding", "irjax.placement"): "irjax.sharding.reshard (module __getattr__): placement builds on sharding",
     # optional at run time: a runtime-only install has no compiler, and cache hits never need it
     ("irjax.runtime.compiler", "iree"): "iree.compiler is needed on a compile-cache miss only",
     ("irjax.runtime.compiler", "irjax.passes.target_fixups"): "passes load iree.compiler's MLIR bindings",
