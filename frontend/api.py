@@ -528,7 +528,7 @@ def linearize(fun, *primals):
 
 
 def vjp(fun, *primals, has_aux=False):
-    tr, leaves, vjp_fn = _pullback(fun, primals, has_aux)
+    tr, leaves, vjp_fn = _pullback(fun, primals, has_aux, replay=True)
     outs = call_function(tr.module, tr.fname, list(leaves) + tr.captured, tr.out_avals)
     out = tree_util.tree_unflatten(tr.out_tree, outs)
     if has_aux:
@@ -536,8 +536,9 @@ def vjp(fun, *primals, has_aux=False):
     return out, vjp_fn
 
 
-def _pullback(fun, primals, has_aux=False):
-    """(traced fun, its leaves, vjp_fn) without evaluating fun's outputs."""
+def _pullback(fun, primals, has_aux=False, replay=False):
+    """(traced fun, its leaves, vjp_fn) without evaluating fun's outputs (replay: the caller
+    evaluates them, so vjp_fn leaves fun's effects out)."""
     tr, leaves = _trace_args(fun, primals)
     n_out = len(tr.out_avals)
     if has_aux:
@@ -547,7 +548,7 @@ def _pullback(fun, primals, has_aux=False):
     else:
         main_tree, n_main, mask = tr.out_tree, n_out, None
     with ir_lock:
-        vname = vjp_function(tr.module, tr.fname, mask)
+        vname = vjp_function(tr.module, tr.fname, mask, replay=replay)
     in_tree = tree_util.tree_structure(tuple(primals))
 
     def vjp_fn(ct):
