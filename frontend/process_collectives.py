@@ -1,8 +1,10 @@
-"""Collectives over mesh axes whose members are processes (a shard_map over a mesh that spans
-processes): each runs at once, on concrete values, on the host collective engine (MPI after
-irjax.distributed.initialize()), with JAX's member order and results (docs/distributed.md)."""
+"""Collectives over mesh axes whose members live in several processes (a shard_map over a mesh
+that spans processes): each runs at once, on concrete values, on the host collective engine (MPI
+after irjax.distributed.initialize()), with JAX's member order and results (docs/distributed.md)."""
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 from irjax.runtime import host_collectives as _hc
@@ -20,6 +22,58 @@ def _host(x, fn: str) -> np.ndarray:
             "Call the collective on concrete values in the body, and jit/grad the pieces between collectives"
         )
     return np.asarray(x)
+
+
+class MemberGroup:
+    """This process's members of a mesh with several devices per process, each run in its own
+    thread: gather() is their rendezvous; the first member moves the process's values through
+    one MPI allgather, and every member gets the table of all members' values in mesh order."""
+
+    def __init__(self, owners: np.ndarray, slots: np.ndarray, local: int):
+        self.owners, self.slots = owners, slots  # per flat mesh position: owning rank, index among its positions
+        self.barrier = threading.Barrier(local)
+        self.values: list = [None] * local
+        self.table = None
+
+    def gather(self, slot: int, value: np.ndarray) -> np.ndarray:
+        """(mesh size, *value.shape): row k is the value of the member at flat mesh position k."""
+        self.values[slot] = value
+        self.barrier.wait()
+        if slot == 0:
+            rows = _hc.world().allgather(np.stack(self.values))  # (processes, local members, ...)
+            self.table = rows[self.owners, self.slots]
+        self.barrier.wait()
+        table = self.table
+        self.barrier.wait()  # nobody starts the next gather before every member has its table
+        return table
+
+
+class MemberMesh(ProcessMesh):
+    """A member's view of a mesh whose processes hold several of its devices: ProcessMesh's
+    (with positions where ranks would be) plus the member's flat position and its group."""
+
+    def __init__(self, axis_names, shape, coords, group: MemberGroup, slot: int):
+        super().__init__(tuple(axis_names), np.arange(int(np.prod(shape))).reshape(shape), coords)
+        self.group, self.slot = group, slot
+
+    def table(self, x, fn: str) -> np.ndarray:
+        return self.group.gather(self.slot, _host(x, fn))
+
+
+def _positions(pm: MemberMesh, names: tuple[str, ...], fn: str) -> np.ndarray:
+    """The flat mesh positions of this member's group along `names`, in member order (any
+    sub-group: every process holds every member's value after the gather)."""
+    unknown = [n for n in names if n not in pm.sizes]
+    if unknown:
+        raise NotImplementedError(
+            f"{fn} over {names}: the axes {unknown} are not axes of the shard_map mesh that spans processes"
+        )
+    return pm.member_ranks(names)  # ranks holds positions here
+
+
+def _group_index(pm: MemberMesh, pos: np.ndarray) -> int:
+    me = int(np.ravel_multi_index(pm.coords, pm.ranks.shape))
+    return int(np.flatnonzero(pos == me)[0])
 
 
 def _members(pm: ProcessMesh, names: tuple[str, ...], fn: str) -> np.ndarray:
@@ -49,6 +103,10 @@ def reduce(op: str, leaves: list, pm: ProcessMesh, names: tuple[str, ...]) -> li
     """psum / pmax / pmin of a pytree's leaves: every member gets the elementwise reduction. Leaves
     of one dtype travel in one buffer (one MPI_Allreduce per dtype, not per leaf)."""
     fn = {"sum": "psum", "max": "pmax", "min": "pmin"}[op]
+    if isinstance(pm, MemberMesh):
+        pos = _positions(pm, names, fn)
+        red = {"sum": np.sum, "max": np.max, "min": np.min}[op]
+        return [_out(red(pm.table(x, fn)[pos], axis=0).astype(np.asarray(x).dtype), x) for x in leaves]
     _members(pm, names, fn)
     hosts = [_host(x, fn) for x in leaves]
     out: list = [None] * len(hosts)
@@ -70,9 +128,10 @@ def _gather_rows(h: np.ndarray, ranks: np.ndarray) -> np.ndarray:
 
 
 def all_gather(x, pm: ProcessMesh, name: str, axis: int, tiled: bool) -> Array:
-    ranks = _members(pm, (name,), "all_gather")
-    h = _host(x, "all_gather")
-    rows = _gather_rows(h, ranks)
+    if isinstance(pm, MemberMesh):
+        rows = pm.table(x, "all_gather")[_positions(pm, (name,), "all_gather")]
+    else:
+        rows = _gather_rows(_host(x, "all_gather"), _members(pm, (name,), "all_gather"))
     out = np.concatenate(list(rows), axis=axis) if tiled else np.moveaxis(rows, 0, axis)
     return _out(out, x)
 
@@ -86,15 +145,25 @@ def member_index(pm: ProcessMesh, names: tuple[str, ...]) -> int:
 
 
 def psum_scatter(x, pm: ProcessMesh, name: str, scatter_dimension: int, tiled: bool) -> Array:
-    ranks = _members(pm, (name,), "psum_scatter")
-    s = _hc.world().allreduce(_host(x, "psum_scatter"), "sum")
-    k, n = member_index(pm, (name,)), len(ranks)
+    if isinstance(pm, MemberMesh):
+        pos = _positions(pm, (name,), "psum_scatter")
+        s = pm.table(x, "psum_scatter")[pos].sum(axis=0).astype(np.asarray(x).dtype)
+    else:
+        pos = _members(pm, (name,), "psum_scatter")
+        s = _hc.world().allreduce(_host(x, "psum_scatter"), "sum")
+    k, n = member_index(pm, (name,)), len(pos)
     block = np.split(s, n, axis=scatter_dimension)[k]
     return _out(block if tiled else np.squeeze(block, scatter_dimension), x)
 
 
 def ppermute(x, pm: ProcessMesh, name: str, perm: tuple) -> Array:
     """Member dst gets member src's x; members nobody sends to get zeros (the engine's rule)."""
+    if isinstance(pm, MemberMesh):
+        pos = _positions(pm, (name,), "ppermute")
+        table = pm.table(x, "ppermute")
+        k = _group_index(pm, pos)
+        src = [a for a, b in perm if b == k]
+        return _out(table[pos[src[0]]] if src else np.zeros_like(table[0]), x)
     ranks = _members(pm, (name,), "ppermute")
     pairs = [(int(ranks[src]), int(ranks[dst])) for src, dst in perm]
     return _out(_hc.world().permute(_host(x, "ppermute"), pairs), x)
@@ -103,6 +172,15 @@ def ppermute(x, pm: ProcessMesh, name: str, perm: tuple) -> Array:
 def all_to_all(x, pm: ProcessMesh, name: str, split_axis: int, concat_axis: int, tiled: bool) -> Array:
     """Member i gets block i of every member's split_axis, stacked (tiled: concatenated) along
     concat_axis in member order."""
+    if isinstance(pm, MemberMesh):
+        pos = _positions(pm, (name,), "all_to_all")
+        table = pm.table(x, "all_to_all")
+        k = _group_index(pm, pos)
+        got = [np.split(table[p], len(pos), axis=split_axis)[k] for p in pos]  # block k of every member's
+        if not tiled:
+            got = [np.squeeze(b, split_axis) for b in got]
+        out = np.concatenate(got, axis=concat_axis) if tiled else np.stack(got, axis=concat_axis)
+        return _out(out, x)
     ranks = _members(pm, (name,), "all_to_all")
     h = _host(x, "all_to_all")
     n = len(ranks)

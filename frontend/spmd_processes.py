@@ -1,11 +1,12 @@
 """shard_map over a mesh that spans processes (irjax.distributed): each process runs the body
-once, eagerly, as the member its device is; collectives over the mesh axes run on MPI as they
-are called (process_collectives.py). One device of the mesh per process (docs/distributed.md)."""
+eagerly as the member its device is (with several devices of the mesh, one thread per member);
+collectives over the mesh axes run on MPI as they are called (process_collectives.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -15,6 +16,7 @@ from . import distributed, tree_util
 from .array import Array, from_numpy
 from .axis_env import ProcessMesh, process_mesh_frame
 from .core import ShapedArray, Tracer, aval_of
+from .process_collectives import MemberGroup, MemberMesh
 from .sharded import ShardedArray, make_array_from_single_device_arrays, put
 from .sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding, is_local
 
@@ -81,6 +83,8 @@ def run(
             "collectives go through MPI as they are called): it cannot be traced by jit, grad or vmap. Call it "
             "outside them and jit the pieces of its body instead"
         )
+    if _several_per_process(mesh):
+        return _run_members(f, mesh, leaves, in_tree, in_specs, out_specs_of, check, fname, reverse_check)
     pm, device, k = process_mesh(mesh)
     blocks = [_local_block(x, NamedSharding(mesh, s), device, k, fname) for x, s in zip(leaves, in_specs)]
     if reverse_check is not None:
@@ -127,3 +131,121 @@ def run(
         local = Array(local._bv, ShapedArray(block, o.dtype, False), device, local._npy, True)
         results.append(make_array_from_single_device_arrays(shape, NamedSharding(mesh, s), [local]))
     return tree_util.tree_unflatten(o_tree, results)
+
+
+# ---- several devices of the mesh per process: one thread per member ---------------------------
+
+
+def _several_per_process(mesh: Mesh) -> bool:
+    return sum(1 for d in mesh.devices.flat if is_local(d)) > 1
+
+
+def _member_layout(mesh: Mesh) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """(owning rank per flat position, index among its owner's positions, this process's positions);
+    every process must hold the same number of the mesh's devices (one MPI allgather per gather)."""
+    flat = list(mesh.devices.flat)
+    owners = np.array([d.process_index for d in flat])
+    counts = np.bincount(owners, minlength=distributed.process_count())
+    if len(set(counts.tolist())) != 1:
+        raise NotImplementedError(
+            f"shard_map over a mesh that spans processes needs the same number of mesh devices in every process; "
+            f"the processes hold {counts.tolist()}"
+        )
+    slots = np.zeros(len(flat), int)
+    seen: dict = {}
+    for k, r in enumerate(owners):
+        slots[k] = seen.get(r, 0)
+        seen[r] = slots[k] + 1
+    return owners, slots, [k for k, d in enumerate(flat) if is_local(d)]
+
+
+def _run_members(f, mesh, leaves, in_tree, in_specs, out_specs_of, check, fname, reverse_check):
+    """Each of this process's members runs the body in its own thread (the first in this one, so
+    that MPI is called from the thread that started it); collectives gather every member's value
+    (process_collectives.MemberMesh); outputs go back as global arrays over the mesh."""
+    if any(isinstance(x, Tracer) for x in leaves):
+        raise NotImplementedError(
+            f"shard_map applied to the function {fname!r} over a mesh that spans processes runs eagerly: it cannot "
+            "be traced by jit, grad or vmap"
+        )
+    owners, slots, mine = _member_layout(mesh)
+    group = MemberGroup(owners, slots, len(mine))
+    flat = list(mesh.devices.flat)
+    shape = mesh.devices.shape
+    outs: list = [None] * len(mine)
+    errors: list = []
+
+    def member(slot: int) -> None:
+        k = mine[slot]
+        try:
+            coords = tuple(int(c) for c in np.unravel_index(k, shape))
+            pm = MemberMesh(mesh.axis_names, shape, coords, group, slot)
+            blocks = [_local_block(x, NamedSharding(mesh, s), flat[k], k, fname) for x, s in zip(leaves, in_specs)]
+            if reverse_check is not None and slot == 0:
+                reverse_check([aval_of(b) for b in blocks])
+            with process_mesh_frame(pm):
+                out = f(*tree_util.tree_unflatten(in_tree, blocks))
+            o_leaves, o_tree = tree_util.tree_flatten(out)
+            o_leaves = [o if isinstance(o, Array) else from_numpy(np.asarray(o)) for o in o_leaves]
+            outs[slot] = (
+                o_leaves,
+                o_tree,
+                out_specs_of(out),
+                _settle_outputs(o_leaves, out_specs_of(out), pm, check, fname),
+            )
+        except BaseException as e:  # the other members must not wait for this one forever
+            errors.append(e)
+            group.barrier.abort()
+
+    threads = [threading.Thread(target=member, args=(j,)) for j in range(1, len(mine))]
+    for t in threads:
+        t.start()
+    member(0)
+    for t in threads:
+        t.join()
+    if errors:
+        first = next((e for e in errors if not isinstance(e, threading.BrokenBarrierError)), errors[0])
+        raise first
+    o_tree, o_specs = outs[0][1], outs[0][2]
+    sizes = dict(zip(mesh.axis_names, mesh.axis_sizes))
+    results = []
+    for i, s in enumerate(o_specs):
+        block = outs[0][3][i].shape
+        gshape = tuple(n * math.prod(sizes[a] for a in s.axes_of(d)) for d, n in enumerate(block))
+        locals_ = []
+        for slot, k in enumerate(mine):
+            o = outs[slot][3][i]
+            local = o if o._device == flat[k] else put(np.asarray(o), SingleDeviceSharding(flat[k]))
+            locals_.append(Array(local._bv, ShapedArray(block, o.dtype, False), flat[k], local._npy, True))
+        results.append(make_array_from_single_device_arrays(gshape, NamedSharding(mesh, s), locals_))
+    return tree_util.tree_unflatten(o_tree, results)
+
+
+def _settle_outputs(o_leaves: list, o_specs: list, pm: MemberMesh, check: bool, fname: str) -> list:
+    """An output whose out_specs omit mesh axes must be the same on the members along them: with
+    check_vma=True irjax compares the members' values (one gather of that output), with
+    check_vma=False it takes the value of the member at index 0 along the omitted axes."""
+    out = []
+    for o, s in zip(o_leaves, o_specs):
+        omitted = tuple(a for a in pm.axis_names if pm.sizes[a] > 1 and a not in s.used_axes())
+        if not omitted:
+            out.append(o)
+            continue
+        table = pm.table(o, "shard_map")
+        pos = pm.member_ranks(omitted)  # this member's group along the omitted axes
+        # every group is checked, on every member, so that all of them reach the same decision
+        order = [pm.axis_names.index(a) for a in pm.axis_names if a not in omitted] + [
+            pm.axis_names.index(a) for a in omitted
+        ]
+        groups = np.transpose(pm.ranks, order).reshape(-1, len(pos))
+        if check and not all(np.array_equal(table[p], table[g[0]], equal_nan=True) for g in groups for p in g):
+            raise ValueError(
+                f"shard_map applied to the function {fname!r} was given out_specs which require replication "
+                f"which can't be statically inferred given the mesh: an output differs between the members of the "
+                f"mesh axes {omitted} its out_specs entry ({s}) does not name. Reduce it over those axes (psum, "
+                "pmean, all_gather) or name them in out_specs, or pass check_vma=False to take one member's value."
+            )
+        out.append(
+            o if int(pos[0]) == int(np.ravel_multi_index(pm.coords, pm.ranks.shape)) else from_numpy(table[pos[0]])
+        )
+    return out
