@@ -5,6 +5,7 @@ work and the make_array_from_* constructors. Running computations over them is p
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -296,7 +297,7 @@ def _blocks_per_dim(sharding: NamedSharding, ndim: int) -> tuple[list[int], dict
     return parts, {d: tuple(s.start or 0 for s in idx) for d, idx in unit.items()}
 
 
-def process_blocks(sharding: NamedSharding, ndim: int) -> tuple[list[int], list[list[int]], list[int | None]]:
+def _process_blocks(sharding: NamedSharding, ndim: int) -> tuple[list[int], list[list[int]], list[int | None]]:
     """(blocks along each dimension, this process's block numbers along each (sorted), and how
     many distinct process-local pieces each dimension has, or None where the processes' blocks
     overlap unevenly: JAX's "non-uniform" dimensions)."""
@@ -306,7 +307,9 @@ def process_blocks(sharding: NamedSharding, ndim: int) -> tuple[list[int], list[
         sets = per_process.setdefault(d.process_index, [set() for _ in range(ndim)])
         for i, k in enumerate(ks):
             sets[i].add(k)
-    me = next(d.process_index for d in block_of if is_local(d))
+    me = next((d.process_index for d in block_of if is_local(d)), None)
+    if me is None:
+        raise ValueError(f"{sharding} has no device of this process: it holds no part of the array")
     mine = [sorted(s) for s in per_process[me]]
     counts: list[int | None] = []
     for i in range(ndim):
@@ -317,7 +320,7 @@ def process_blocks(sharding: NamedSharding, ndim: int) -> tuple[list[int], list[
     return parts, mine, counts
 
 
-def make_array_from_process_local_data(sharding, local_data, global_shape=None):
+def make_array_from_process_local_data(sharding: Any, local_data: Any, global_shape: Any = None) -> Any:
     """A global array from the data this process holds, as jax.make_array_from_process_local_data:
     along each dimension `local_data` is either the whole global extent or the blocks this
     process's devices hold, in order (e.g. its rows of a batch split over processes). The global
@@ -364,7 +367,7 @@ def _from_process_local(x, sharding: Sharding, global_shape) -> Array:
         return put(host, sharding, False)
     if not isinstance(sharding, NamedSharding):
         raise TypeError(f"a sharding over several processes must be a NamedSharding, got {sharding!r}")
-    parts, mine, counts = process_blocks(sharding, host.ndim)
+    parts, mine, counts = _process_blocks(sharding, host.ndim)
     if global_shape is None:
         if None in counts:
             raise ValueError(

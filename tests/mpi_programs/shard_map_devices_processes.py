@@ -101,6 +101,21 @@ def check_grid(mesh, n, L):
     ring = [(i, (i + 1) % n) for i in range(n)]
     expect("ppermute p", smap(lambda v: lax.ppermute(v, "p", ring), P("p", "d"))(x), np.roll(x, 3, axis=0))
 
+    # a member that raises (here member d=1 of every process, before any collective): the other
+    # members leave their rendezvous and the member's own exception reaches the caller, not a hang
+    def fails(v):
+        if int(np.asarray(lax.axis_index("d"))) == 1:
+            raise ArithmeticError("member d=1 gives up")
+        return lax.psum(v, ("p", "d"))
+
+    try:
+        smap(fails, P(), check_vma=False)(x)  # (check_vma=True traces the body once first)
+    except ArithmeticError as e:
+        assert "member d=1 gives up" in str(e), e
+    else:
+        raise AssertionError("a failing member did not raise")
+    expect("after a failure", smap(lambda v: lax.psum(v, ("p", "d")), P())(x), b.sum((0, 1)), exact=False)
+
 
 def loss(params, x, y):
     h = jnp.tanh(x @ params["w1"] + params["b1"])
