@@ -60,38 +60,46 @@ class MemberMesh(ProcessMesh):
         return self.group.gather(self.slot, _host(x, fn))
 
 
-def _positions(pm: MemberMesh, names: tuple[str, ...], fn: str) -> np.ndarray:
-    """The flat mesh positions of this member's group along `names`, in member order (any
-    sub-group: every process holds every member's value after the gather)."""
-    unknown = [n for n in names if n not in pm.sizes]
-    if unknown:
-        raise NotImplementedError(
-            f"{fn} over {names}: the axes {unknown} are not axes of the shard_map mesh that spans processes"
-        )
-    return pm.member_ranks(names)  # ranks holds positions here
-
-
-def _group_index(pm: MemberMesh, pos: np.ndarray) -> int:
-    me = int(np.ravel_multi_index(pm.coords, pm.ranks.shape))
-    return int(np.flatnonzero(pos == me)[0])
-
-
-def _members(pm: ProcessMesh, names: tuple[str, ...], fn: str) -> np.ndarray:
-    """The ranks of the collective's members in member order; the group must be the whole job."""
+def _check_names(pm: ProcessMesh, names: tuple[str, ...], fn: str) -> None:
     unknown = [n for n in names if n not in pm.sizes]
     if unknown:
         raise NotImplementedError(
             f"{fn} over {names}: the axes {unknown} are not axes of the shard_map mesh that spans processes "
             "(a collective may not mix a vmap's axis with the process mesh's axes)"
         )
-    ranks = pm.member_ranks(names)
-    engine = _hc.world()
-    if len(ranks) != engine.size:
-        raise NotImplementedError(
-            f"{fn} over {names} reaches {len(ranks)} of the {engine.size} processes: irjax's collectives across "
-            "processes run over all of them (name every mesh axis of size > 1)"
-        )
-    return ranks
+
+
+def _gathered(pm: ProcessMesh, names: tuple[str, ...], fn: str) -> bool:
+    """Whether the collective runs on the table of every member's value (several members per
+    process, or a group that does not reach every process) rather than on one MPI collective."""
+    _check_names(pm, names, fn)
+    return isinstance(pm, MemberMesh) or len(pm.member_ranks(names)) != _hc.world().size
+
+
+def group_positions(pm: ProcessMesh, names: tuple[str, ...]) -> np.ndarray:
+    """The flat mesh positions of this member's group along `names`, in member order."""
+    if isinstance(pm, MemberMesh):
+        return pm.member_ranks(names)  # its ranks array holds positions
+    positions = np.arange(pm.ranks.size).reshape(pm.ranks.shape)
+    return ProcessMesh(pm.axis_names, positions, pm.coords).member_ranks(names)
+
+
+def member_table(pm: ProcessMesh, x, fn: str) -> np.ndarray:
+    """(mesh size, *x.shape): row k is the value of the member at flat mesh position k."""
+    if isinstance(pm, MemberMesh):
+        return pm.table(x, fn)
+    return _hc.world().allgather(_host(x, fn))[pm.ranks.reshape(-1)]  # one member per process
+
+
+def _group_index(pm: ProcessMesh, pos: np.ndarray) -> int:
+    me = int(np.ravel_multi_index(pm.coords, pm.ranks.shape))
+    return int(np.flatnonzero(pos == me)[0])
+
+
+def _members(pm: ProcessMesh, names: tuple[str, ...], fn: str) -> np.ndarray:
+    """The ranks of the collective's members in member order (a group that reaches every process)."""
+    _check_names(pm, names, fn)
+    return pm.member_ranks(names)
 
 
 def _out(value: np.ndarray, like) -> Array:
@@ -103,11 +111,10 @@ def reduce(op: str, leaves: list, pm: ProcessMesh, names: tuple[str, ...]) -> li
     """psum / pmax / pmin of a pytree's leaves: every member gets the elementwise reduction. Leaves
     of one dtype travel in one buffer (one MPI_Allreduce per dtype, not per leaf)."""
     fn = {"sum": "psum", "max": "pmax", "min": "pmin"}[op]
-    if isinstance(pm, MemberMesh):
-        pos = _positions(pm, names, fn)
+    if _gathered(pm, names, fn):
+        pos = group_positions(pm, names)
         red = {"sum": np.sum, "max": np.max, "min": np.min}[op]
-        return [_out(red(pm.table(x, fn)[pos], axis=0).astype(np.asarray(x).dtype), x) for x in leaves]
-    _members(pm, names, fn)
+        return [_out(red(member_table(pm, x, fn)[pos], axis=0).astype(np.asarray(x).dtype), x) for x in leaves]
     hosts = [_host(x, fn) for x in leaves]
     out: list = [None] * len(hosts)
     for dt in dict.fromkeys(h.dtype for h in hosts):
@@ -128,8 +135,8 @@ def _gather_rows(h: np.ndarray, ranks: np.ndarray) -> np.ndarray:
 
 
 def all_gather(x, pm: ProcessMesh, name: str, axis: int, tiled: bool) -> Array:
-    if isinstance(pm, MemberMesh):
-        rows = pm.table(x, "all_gather")[_positions(pm, (name,), "all_gather")]
+    if _gathered(pm, (name,), "all_gather"):
+        rows = member_table(pm, x, "all_gather")[group_positions(pm, (name,))]
     else:
         rows = _gather_rows(_host(x, "all_gather"), _members(pm, (name,), "all_gather"))
     out = np.concatenate(list(rows), axis=axis) if tiled else np.moveaxis(rows, 0, axis)
@@ -145,9 +152,9 @@ def member_index(pm: ProcessMesh, names: tuple[str, ...]) -> int:
 
 
 def psum_scatter(x, pm: ProcessMesh, name: str, scatter_dimension: int, tiled: bool) -> Array:
-    if isinstance(pm, MemberMesh):
-        pos = _positions(pm, (name,), "psum_scatter")
-        s = pm.table(x, "psum_scatter")[pos].sum(axis=0).astype(np.asarray(x).dtype)
+    if _gathered(pm, (name,), "psum_scatter"):
+        pos = group_positions(pm, (name,))
+        s = member_table(pm, x, "psum_scatter")[pos].sum(axis=0).astype(np.asarray(x).dtype)
     else:
         pos = _members(pm, (name,), "psum_scatter")
         s = _hc.world().allreduce(_host(x, "psum_scatter"), "sum")
@@ -158,9 +165,9 @@ def psum_scatter(x, pm: ProcessMesh, name: str, scatter_dimension: int, tiled: b
 
 def ppermute(x, pm: ProcessMesh, name: str, perm: tuple) -> Array:
     """Member dst gets member src's x; members nobody sends to get zeros (the engine's rule)."""
-    if isinstance(pm, MemberMesh):
-        pos = _positions(pm, (name,), "ppermute")
-        table = pm.table(x, "ppermute")
+    if _gathered(pm, (name,), "ppermute"):
+        pos = group_positions(pm, (name,))
+        table = member_table(pm, x, "ppermute")
         k = _group_index(pm, pos)
         src = [a for a, b in perm if b == k]
         return _out(table[pos[src[0]]] if src else np.zeros_like(table[0]), x)
@@ -172,9 +179,9 @@ def ppermute(x, pm: ProcessMesh, name: str, perm: tuple) -> Array:
 def all_to_all(x, pm: ProcessMesh, name: str, split_axis: int, concat_axis: int, tiled: bool) -> Array:
     """Member i gets block i of every member's split_axis, stacked (tiled: concatenated) along
     concat_axis in member order."""
-    if isinstance(pm, MemberMesh):
-        pos = _positions(pm, (name,), "all_to_all")
-        table = pm.table(x, "all_to_all")
+    if _gathered(pm, (name,), "all_to_all"):
+        pos = group_positions(pm, (name,))
+        table = member_table(pm, x, "all_to_all")
         k = _group_index(pm, pos)
         got = [np.split(table[p], len(pos), axis=split_axis)[k] for p in pos]  # block k of every member's
         if not tiled:

@@ -16,7 +16,7 @@ from . import distributed, tree_util
 from .array import Array, from_numpy
 from .axis_env import ProcessMesh, process_mesh_frame
 from .core import ShapedArray, Tracer, aval_of
-from .process_collectives import MemberGroup, MemberMesh
+from .process_collectives import MemberGroup, MemberMesh, group_positions, member_table
 from .sharded import ShardedArray, make_array_from_single_device_arrays, put
 from .sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding, is_local
 
@@ -97,28 +97,20 @@ def run(
     sizes = dict(zip(mesh.axis_names, mesh.axis_sizes))
 
     # an output whose out_specs omit a mesh axis of size > 1 must be the same on those members
-    omits = [any(sizes[a] > 1 and a not in s.used_axes() for a in mesh.axis_names) for s in o_specs]
+    big = [a for a in mesh.axis_names if sizes[a] > 1]
+    omits = [all(a not in s.used_axes() for a in big) and bool(big) for s in o_specs]  # replicated everywhere
+    partial = [any(a not in s.used_axes() for a in big) and not om for s, om in zip(o_specs, omits)]
+    if any(partial):  # replicated along some axes only: compared (or taken) group by group
+        o_leaves = [
+            _settle(o, s, pm, check, fname) if p else o for o, s, p in zip(o_leaves, o_specs, partial, strict=True)
+        ]
     if any(omits):
         kept = [np.asarray(o) for o, om in zip(o_leaves, omits) if om]
         if check:
             # irjax checks the values (one small collective), where JAX checks the types statically
             if not _digests_agree(kept):
-                raise ValueError(
-                    f"shard_map applied to the function {fname!r} was given out_specs which require replication "
-                    "which can't be statically inferred given the mesh: an output differs between the processes "
-                    "of a mesh axis its out_specs entry does not name. Reduce it over that axis (psum, pmean, "
-                    "all_gather) or name the axis in out_specs, or pass check_vma=False to take one member's value."
-                )
+                raise ValueError(_replication_error(fname, tuple(big)))
         else:  # member 0's value, as the in-process path takes
-            if not all(
-                all(sizes[a] == 1 or a not in s.used_axes() for a in mesh.axis_names)
-                for s, om in zip(o_specs, omits)
-                if om
-            ):
-                raise NotImplementedError(
-                    "shard_map over processes with check_vma=False: an output that names some mesh axes of size > 1 "
-                    "in out_specs and omits others is not supported"
-                )
             root = int(pm.ranks.flat[0])
             got = iter([_hc.world().broadcast(v, root) for v in kept])
             o_leaves = [from_numpy(next(got)) if om else o for o, om in zip(o_leaves, omits)]
@@ -187,12 +179,8 @@ def _run_members(f, mesh, leaves, in_tree, in_specs, out_specs_of, check, fname,
                 out = f(*tree_util.tree_unflatten(in_tree, blocks))
             o_leaves, o_tree = tree_util.tree_flatten(out)
             o_leaves = [o if isinstance(o, Array) else from_numpy(np.asarray(o)) for o in o_leaves]
-            outs[slot] = (
-                o_leaves,
-                o_tree,
-                out_specs_of(out),
-                _settle_outputs(o_leaves, out_specs_of(out), pm, check, fname),
-            )
+            specs = out_specs_of(out)
+            outs[slot] = (o_leaves, o_tree, specs, [_settle(o, q, pm, check, fname) for o, q in zip(o_leaves, specs)])
         except BaseException as e:  # the other members must not wait for this one forever
             errors.append(e)
             group.barrier.abort()
@@ -221,31 +209,30 @@ def _run_members(f, mesh, leaves, in_tree, in_specs, out_specs_of, check, fname,
     return tree_util.tree_unflatten(o_tree, results)
 
 
-def _settle_outputs(o_leaves: list, o_specs: list, pm: MemberMesh, check: bool, fname: str) -> list:
+def _replication_error(fname: str, omitted: tuple) -> ValueError:
+    return ValueError(
+        f"shard_map applied to the function {fname!r} was given out_specs which require replication which can't "
+        f"be statically inferred given the mesh: an output differs between the members of the mesh axes {omitted} "
+        "its out_specs entry does not name. Reduce it over those axes (psum, pmean, all_gather) or name them in "
+        "out_specs, or pass check_vma=False to take one member's value."
+    )
+
+
+def _settle(o: Array, s: PartitionSpec, pm: ProcessMesh, check: bool, fname: str) -> Array:
     """An output whose out_specs omit mesh axes must be the same on the members along them: with
-    check_vma=True irjax compares the members' values (one gather of that output), with
-    check_vma=False it takes the value of the member at index 0 along the omitted axes."""
-    out = []
-    for o, s in zip(o_leaves, o_specs):
-        omitted = tuple(a for a in pm.axis_names if pm.sizes[a] > 1 and a not in s.used_axes())
-        if not omitted:
-            out.append(o)
-            continue
-        table = pm.table(o, "shard_map")
-        pos = pm.member_ranks(omitted)  # this member's group along the omitted axes
-        # every group is checked, on every member, so that all of them reach the same decision
-        order = [pm.axis_names.index(a) for a in pm.axis_names if a not in omitted] + [
-            pm.axis_names.index(a) for a in omitted
-        ]
-        groups = np.transpose(pm.ranks, order).reshape(-1, len(pos))
-        if check and not all(np.array_equal(table[p], table[g[0]], equal_nan=True) for g in groups for p in g):
-            raise ValueError(
-                f"shard_map applied to the function {fname!r} was given out_specs which require replication "
-                f"which can't be statically inferred given the mesh: an output differs between the members of the "
-                f"mesh axes {omitted} its out_specs entry ({s}) does not name. Reduce it over those axes (psum, "
-                "pmean, all_gather) or name them in out_specs, or pass check_vma=False to take one member's value."
-            )
-        out.append(
-            o if int(pos[0]) == int(np.ravel_multi_index(pm.coords, pm.ranks.shape)) else from_numpy(table[pos[0]])
-        )
-    return out
+    check_vma=True irjax compares the members' values (one gather of that output; every group is
+    checked on every member, so that all of them reach the same decision), with check_vma=False it
+    takes the value of the member at index 0 along the omitted axes."""
+    omitted = tuple(a for a in pm.axis_names if pm.sizes[a] > 1 and a not in s.used_axes())
+    if not omitted:
+        return o
+    table = member_table(pm, o, "shard_map")
+    pos = group_positions(pm, omitted)  # this member's group along the omitted axes
+    order = [pm.axis_names.index(a) for a in pm.axis_names if a not in omitted]
+    order += [pm.axis_names.index(a) for a in omitted]
+    every = np.arange(pm.ranks.size).reshape(pm.ranks.shape)
+    groups = np.transpose(every, order).reshape(-1, len(pos))
+    if check and not all(np.array_equal(table[p], table[g[0]], equal_nan=True) for g in groups for p in g):
+        raise _replication_error(fname, omitted)
+    me = int(np.ravel_multi_index(pm.coords, pm.ranks.shape))
+    return o if int(pos[0]) == me else from_numpy(table[pos[0]])

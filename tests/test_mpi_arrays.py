@@ -67,25 +67,27 @@ def _jax_full_batch(steps: int = 5) -> dict:
 
 
 @pytest.mark.mpi
-@pytest.mark.parametrize("n", [2, 3])
-def test_shard_map_several_devices_per_process(tmp_path, n):
-    """shard_map over n processes x 2 devices (tests/mpi_programs/shard_map_devices_processes.py):
-    every collective over the flattened mesh, the in-process axis, the cross-process axis and both,
-    against its definition; check_vma's refusal and member-0 rule; a failing member; then (n=2) 5
-    data-parallel MLP steps over both axes: parameters bit-for-bit equal on the two processes and
-    within 2e-5 of JAX's full-batch training."""
+@pytest.mark.parametrize("n,local", [(2, 2), (3, 2), (4, 1)])
+def test_shard_map_several_devices_per_process(tmp_path, n, local):
+    """shard_map over n processes x `local` devices (tests/mpi_programs/shard_map_devices_processes.py):
+    every collective over the flattened mesh and over each axis of an (n, local) mesh and both,
+    against its definition; check_vma's refusal and member-0 rule along one axis; a failing member;
+    with one device per process a (2, 2) mesh of processes, where one axis is a sub-group of them.
+    When the batch of 32 splits over the members, 5 data-parallel MLP steps over both axes:
+    parameters bit-for-bit equal on every process and within 2e-5 of JAX's full-batch training."""
     pytest.importorskip("jax")
-    r = run_mpi(n, "shard_map_devices_processes.py", {"IRJAX_NUM_CPU_DEVICES": "2"}, str(tmp_path))
+    r = run_mpi(n, "shard_map_devices_processes.py", {"IRJAX_NUM_CPU_DEVICES": str(local)}, str(tmp_path))
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.count("shard_map over devices and processes ok") == n, r.stdout
-    if n == 3:  # the batch of 32 does not split over 6 members: collectives only
+    if 32 % (n * local):  # the batch does not split over the members: collectives only
         assert not list(tmp_path.glob("params_*.npz"))
         return
     got = []
-    for rank in range(2):
+    for rank in range(n):
         with np.load(tmp_path / f"params_{rank}.npz") as z:
             got.append({k: z[k] for k in z.files})
     ref = _jax_full_batch()
     for k in ref:
-        assert np.array_equal(got[0][k], got[1][k]), k
+        for rank in range(1, n):
+            assert np.array_equal(got[0][k], got[rank][k]), (rank, k)
         np.testing.assert_allclose(got[0][k], ref[k], rtol=2e-5, atol=1e-6, err_msg=k)

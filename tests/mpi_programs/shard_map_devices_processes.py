@@ -2,7 +2,8 @@
 IRJAX_NUM_CPU_DEVICES=L mpiexec -n N: each process runs its L members in threads; collectives over
 the in-process axis, the cross-process axis, both, and the flattened mesh, against their
 definitions (every block is a known slice of one global value); then 5 data-parallel MLP steps
-over both axes, whose parameters go to OUT/params_{rank}.npz.
+over both axes, whose parameters go to OUT/params_{rank}.npz. With L = 1 (N even) the mesh is
+(2, N/2) over processes, so a collective over one axis is a sub-group of the processes.
 
 usage: shard_map_devices_processes.py OUT"""
 
@@ -78,9 +79,10 @@ def check_flat(mesh, m):
     expect("global in", smap(lambda v: lax.all_gather(v, "x", tiled=True))(xs), x)
 
 
-def check_grid(mesh, n, L):
-    """A (process, device) mesh: collectives over the in-process axis 'd', the cross-process axis
-    'p', both; blocks b[i, j] of one global value laid out by P('p', 'd')."""
+def check_grid(mesh, n, L, failing_member):
+    """An (n, L) mesh ('p', 'd'): collectives over 'd', over 'p', over both; blocks b[i, j] of one
+    global value laid out by P('p', 'd'). With several devices per process 'd' is the in-process
+    axis and 'p' crosses processes; with one, both cross processes (sub-groups of the job)."""
     x = np.arange(n * 3 * L * 2, dtype=np.float32).reshape(n * 3, L * 2)
     b = x.reshape(n, 3, L, 2).transpose(0, 2, 1, 3)  # b[i, j] is member (i, j)'s block
 
@@ -100,6 +102,18 @@ def check_grid(mesh, n, L):
     expect("axis_index p,d", idx, np.arange(n * L, dtype=np.int32).reshape(n, L))
     ring = [(i, (i + 1) % n) for i in range(n)]
     expect("ppermute p", smap(lambda v: lax.ppermute(v, "p", ring), P("p", "d"))(x), np.roll(x, 3, axis=0))
+
+    # replicated along 'd' only: check_vma=False takes member (i, 0)'s value for row i; True refuses
+    scaled = smap(lambda v: v * (lax.axis_index("d") + 1), P("p"), check_vma=False)(x)
+    expect("check_vma=False over d", scaled, b[:, 0].reshape(n * 3, 2))
+    try:
+        smap(lambda v: v * (lax.axis_index("d") + 1), P("p"))(x)
+    except ValueError as e:
+        assert "out_specs which require replication" in str(e), e
+    else:
+        raise AssertionError("an output varying over 'd' under out_specs P('p') did not raise")
+    if not failing_member:
+        return
 
     # a member that raises (here member d=1 of every process, before any collective): the other
     # members leave their rendezvous and the member's own exception reaches the caller, not a hang
@@ -142,10 +156,14 @@ def train(mesh):
 def main(out: str) -> None:
     irjax.distributed.initialize()
     n, r, L = irjax.process_count(), irjax.process_index(), irjax.local_device_count()
-    assert L > 1, "run with IRJAX_NUM_CPU_DEVICES >= 2"
     check_flat(irjax.make_mesh((n * L,), ("x",)), n * L)
-    grid = irjax.make_mesh((n, L), ("p", "d"))
-    check_grid(grid, n, L)
+    if L > 1:  # rows are processes, columns a process's devices
+        rows, cols = n, L
+    else:  # one device per process: both axes cross processes, so 'p' and 'd' alone are sub-groups of them
+        assert n % 2 == 0, "with one device per process, run an even number of processes"
+        rows, cols = 2, n // 2
+    grid = irjax.make_mesh((rows, cols), ("p", "d"))
+    check_grid(grid, rows, cols, failing_member=L > 1)
     if BATCH % (n * L) == 0:
         params = train(grid)
         np.savez(os.path.join(out, f"params_{r}.npz"), **params)
