@@ -47,6 +47,31 @@ class MemberGroup:
         self.barrier.wait()  # nobody starts the next gather before every member has its table
         return table
 
+    def allreduce(self, slot: int, value: np.ndarray, op: str) -> np.ndarray:
+        """The reduction over every member of the mesh: the process's members reduce here (NumPy,
+        in slot order), then one MPI_Allreduce; every member gets the same array."""
+        self.values[slot] = value
+        self.barrier.wait()
+        if slot == 0:
+            local = {"sum": np.sum, "max": np.max, "min": np.min}[op](np.stack(self.values), axis=0)
+            self.table = _hc.world().allreduce(local.astype(value.dtype), op)
+        self.barrier.wait()
+        out = self.table
+        self.barrier.wait()
+        return out
+
+    def broadcast_first(self, slot: int, value: np.ndarray) -> np.ndarray:
+        """The value of the member at flat mesh position 0, on every member (one MPI_Bcast)."""
+        self.values[slot] = value
+        self.barrier.wait()
+        if slot == 0:
+            root, at = int(self.owners[0]), int(self.slots[0])
+            self.table = _hc.world().broadcast(self.values[at], root=root)
+        self.barrier.wait()
+        out = self.table
+        self.barrier.wait()
+        return out
+
 
 class MemberMesh(ProcessMesh):
     """A member's view of a mesh whose processes hold several of its devices: ProcessMesh's
@@ -108,19 +133,24 @@ def _out(value: np.ndarray, like) -> Array:
 
 
 def reduce(op: str, leaves: list, pm: ProcessMesh, names: tuple[str, ...]) -> list[Array]:
-    """psum / pmax / pmin of a pytree's leaves: every member gets the elementwise reduction. Leaves
-    of one dtype travel in one buffer (one MPI_Allreduce per dtype, not per leaf)."""
+    """psum / pmax / pmin of a pytree's leaves: every member gets the elementwise reduction. Over
+    every member of the mesh, leaves of one dtype travel in one buffer (one MPI_Allreduce per
+    dtype, not per leaf; several members per process reduce in the process first); over a
+    sub-group, from the table of every member's value."""
     fn = {"sum": "psum", "max": "pmax", "min": "pmin"}[op]
+    everyone = False
     if _gathered(pm, names, fn):
         pos = group_positions(pm, names)
-        red = {"sum": np.sum, "max": np.max, "min": np.min}[op]
-        return [_out(red(member_table(pm, x, fn)[pos], axis=0).astype(np.asarray(x).dtype), x) for x in leaves]
+        everyone = isinstance(pm, MemberMesh) and len(pos) == pm.ranks.size
+        if not everyone:  # a sub-group: from the table of every member's value
+            red = {"sum": np.sum, "max": np.max, "min": np.min}[op]
+            return [_out(red(member_table(pm, x, fn)[pos], axis=0).astype(np.asarray(x).dtype), x) for x in leaves]
     hosts = [_host(x, fn) for x in leaves]
     out: list = [None] * len(hosts)
     for dt in dict.fromkeys(h.dtype for h in hosts):
         idx = [i for i, h in enumerate(hosts) if h.dtype == dt]
         flat = np.concatenate([hosts[i].reshape(-1) for i in idx])
-        red = _hc.world().allreduce(flat, op)
+        red = pm.group.allreduce(pm.slot, flat, op) if everyone else _hc.world().allreduce(flat, op)
         at = 0
         for i in idx:
             n = hosts[i].size

@@ -22,16 +22,16 @@ from .sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding, 
 
 
 def process_mesh(mesh: Mesh) -> tuple[ProcessMesh, object, int]:
-    """(this process's view of the mesh, its device, the device's flat mesh position); the mesh
-    must hold exactly one device of every process."""
+    """(this process's view of the mesh, its device, the device's flat mesh position) for a mesh
+    that holds exactly one device of every process."""
     flat = list(mesh.devices.flat)
     ranks = np.array([d.process_index for d in flat]).reshape(mesh.devices.shape)
     n = distributed.process_count()
     if sorted(ranks.flat) != list(range(n)):
         raise NotImplementedError(
-            f"shard_map over a mesh that spans processes needs exactly one mesh device per process; the mesh's "
-            f"devices belong to processes {sorted(ranks.flat)} (of {n}). Start one process per device "
-            "(IRJAX_NUM_CPU_DEVICES=1) or build the mesh over one device of each process"
+            f"shard_map over a mesh that spans processes needs the same number of mesh devices in every process; "
+            f"the mesh's devices belong to processes {sorted(ranks.flat)} (of {n}). Build the mesh over every "
+            "process's devices (irjax.make_mesh over irjax.devices() does)"
         )
     k = next(i for i, d in enumerate(flat) if is_local(d))
     coords = tuple(int(c) for c in np.unravel_index(k, mesh.devices.shape))
@@ -173,7 +173,7 @@ def _run_members(f, mesh, leaves, in_tree, in_specs, out_specs_of, check, fname,
             coords = tuple(int(c) for c in np.unravel_index(k, shape))
             pm = MemberMesh(mesh.axis_names, shape, coords, group, slot)
             blocks = [_local_block(x, NamedSharding(mesh, s), flat[k], k, fname) for x, s in zip(leaves, in_specs)]
-            if reverse_check is not None and slot == 0:
+            if reverse_check is not None and slot == 0:  # (every member's blocks have the same avals)
                 reverse_check([aval_of(b) for b in blocks])
             with process_mesh_frame(pm):
                 out = f(*tree_util.tree_unflatten(in_tree, blocks))
@@ -220,19 +220,27 @@ def _replication_error(fname: str, omitted: tuple) -> ValueError:
 
 def _settle(o: Array, s: PartitionSpec, pm: ProcessMesh, check: bool, fname: str) -> Array:
     """An output whose out_specs omit mesh axes must be the same on the members along them: with
-    check_vma=True irjax compares the members' values (one gather of that output; every group is
-    checked on every member, so that all of them reach the same decision), with check_vma=False it
-    takes the value of the member at index 0 along the omitted axes."""
+    check_vma=True irjax compares the members' values (a gather of one digest per member; every
+    group is checked on every member, so that all of them reach the same decision), with
+    check_vma=False it takes the value of the member at index 0 along the omitted axes (a
+    broadcast when that is every member, else a gather of the output)."""
     omitted = tuple(a for a in pm.axis_names if pm.sizes[a] > 1 and a not in s.used_axes())
     if not omitted:
         return o
-    table = member_table(pm, o, "shard_map")
     pos = group_positions(pm, omitted)  # this member's group along the omitted axes
-    order = [pm.axis_names.index(a) for a in pm.axis_names if a not in omitted]
-    order += [pm.axis_names.index(a) for a in omitted]
-    every = np.arange(pm.ranks.size).reshape(pm.ranks.shape)
-    groups = np.transpose(every, order).reshape(-1, len(pos))
-    if check and not all(np.array_equal(table[p], table[g[0]], equal_nan=True) for g in groups for p in g):
-        raise _replication_error(fname, omitted)
+    if check:
+        digest = np.frombuffer(hashlib.sha256(np.ascontiguousarray(np.asarray(o)).tobytes()).digest(), np.uint8)
+        table = member_table(pm, digest, "shard_map")
+        order = [pm.axis_names.index(a) for a in pm.axis_names if a not in omitted]
+        order += [pm.axis_names.index(a) for a in omitted]
+        every = np.arange(pm.ranks.size).reshape(pm.ranks.shape)
+        groups = np.transpose(every, order).reshape(-1, len(pos))
+        if not all(np.array_equal(table[p], table[g[0]]) for g in groups for p in g):
+            raise _replication_error(fname, omitted)
+        return o
     me = int(np.ravel_multi_index(pm.coords, pm.ranks.shape))
+    if isinstance(pm, MemberMesh) and len(pos) == pm.ranks.size:  # every member takes position 0's value
+        first = pm.group.broadcast_first(pm.slot, np.asarray(o))
+        return o if me == 0 else from_numpy(first)
+    table = member_table(pm, o, "shard_map")
     return o if int(pos[0]) == me else from_numpy(table[pos[0]])
