@@ -147,6 +147,9 @@ def test_process_mesh_layouts(job):
         h = mh.global_array_to_host_local_array(g, mesh, spec)
         assert h.is_fully_addressable and h.sharding.mesh == mesh.local_mesh
         np.testing.assert_array_equal(np.asarray(h), x)
+        again = mh.host_local_array_to_global_array(h, mesh, spec)  # laid out as the local mesh: no copy
+        assert again.sharding == g.sharding and again.shape == g.shape
+        assert all(a.data is b.data for a, b in zip(again.addressable_shards, h.addressable_shards))
         a = irjax.make_array_from_process_local_data(NamedSharding(mesh, spec), x)
         assert a.shape == want.shape
         for s, t in zip(a.addressable_shards, g.addressable_shards):
