@@ -48,6 +48,7 @@ _LAZY = {
     "process_count": "irjax.device_api",
     "make_array_from_callback": "irjax.sharded",
     "make_array_from_single_device_arrays": "irjax.sharded",
+    "make_array_from_process_local_data": "irjax.sharded",
     # submodules
     "numpy": "irjax.numpy",
     "random": "irjax.random",
