@@ -353,6 +353,7 @@ def test_reference_interpreter_runs_control_flow():
 def test_loop_results_take_the_bodys_weak_types_as_jax():
     """scan/fori_loop/while_loop from a Python-scalar init end strongly typed when the body's
     carry output is (JAX's loop results have the body's output types)."""
+
     def cases(api, np_):
         xs = np_.arange(3.0)
         return [
