@@ -95,6 +95,27 @@ _LAZY = {
     "transfer_guard_host_to_device": "irjax.config_contexts",
     "transfer_guard_device_to_device": "irjax.config_contexts",
     "transfer_guard_device_to_host": "irjax.config_contexts",
+    # JAX programs' other top-level names (issue 14: semantics)
+    "Device": "irjax.runtime.device",
+    "float0": "irjax.dtypes",
+    "typing": "irjax.typing",
+    "dlpack": "irjax.dlpack",
+    "version": "irjax.version",
+    "live_arrays": "irjax.process_state",
+    "effects_barrier": "irjax.process_state",
+    "copy_to_host_async": "irjax.process_state",
+    "process_indices": "irjax.process_state",
+    "host_count": "irjax.process_state",
+    "host_id": "irjax.process_state",
+    "host_ids": "irjax.process_state",
+    "log_compiles": "irjax.config_contexts",
+    "explain_cache_misses": "irjax.config_contexts",
+    "check_tracer_leaks": "irjax.config_contexts",
+    "checking_leaks": "irjax.config_contexts",
+    "enable_checks": "irjax.config_contexts",
+    "no_tracing": "irjax.config_contexts",
+    "debug_key_reuse": "irjax.config_contexts",
+    "default_prng_impl": "irjax.config_contexts",
 }
 
 

@@ -22,6 +22,7 @@ from .device_api import default_device
 from .dispatch import run_exact, run_traced
 from .operands import moveaxis, zeros_like
 from .stages import Lowered, ShapeDtypeStruct
+from .trace_checks import checked_trace
 from .tracing import Traced, call_function, trace_function
 
 # ---- jit ------------------------------------------------------------------------------------
@@ -157,7 +158,9 @@ class Jitted:
                 return out
 
             debug = (_describe(self.fun), _arg_names(self.fun, args, dyn_kw, static_nums))
-            tr = trace_function(flat_fun, list(avals), in_tree, name=_name(self.fun), debug=debug)
+            with checked_trace(debug[0], self.fun, self._cache, key, debug[1]) as traced:
+                tr = trace_function(flat_fun, list(avals), in_tree, name=_name(self.fun), debug=debug)
+                traced.append(tr)
             tr.out_shardings = constraints[0] if constraints else None
             if not tr.has_tracer_captures:
                 self._cache[key] = tr
