@@ -150,3 +150,23 @@ def test_under_transformations():
 def test_repr_of_scalar_arrays_matches_jax(x):
     assert repr(jnp.asarray(x)) == repr(jjnp.asarray(x))
     assert repr(jnp.float32(1.5)) == repr(jjnp.float32(1.5)) == "Array(1.5, dtype=float32)"
+
+
+def test_as_dtype_in_lax_random_and_shape_structs():
+    x = np.arange(4.0, dtype=np.float32)
+    for m in (jnp, jjnp):
+        assert m.asarray(x).dtype == m.float32 and m.float32 == m.asarray(x).dtype
+        assert m.asarray(x).dtype in (m.float16, m.float32)
+    _same(irjax.lax.convert_element_type(x, jnp.int8), jax.lax.convert_element_type(x, jjnp.int8))
+    _same(irjax.lax.iota(jnp.int16, 5), jax.lax.iota(jjnp.int16, 5))
+    _same(
+        irjax.random.randint(irjax.random.PRNGKey(0), (4,), 0, 9, jnp.int8),
+        jax.random.randint(jax.random.PRNGKey(0), (4,), 0, 9, jjnp.int8),
+    )
+    _same(
+        irjax.random.bits(irjax.random.PRNGKey(1), (3,), jnp.uint8),
+        jax.random.bits(jax.random.PRNGKey(1), (3,), jjnp.uint8),
+    )
+    got = irjax.eval_shape(lambda a: a.astype(jnp.float16), irjax.ShapeDtypeStruct((2,), jnp.float32))
+    want = jax.eval_shape(lambda a: a.astype(jjnp.float16), jax.ShapeDtypeStruct((2,), jjnp.float32))
+    assert (got.shape, got.dtype) == (want.shape, want.dtype)
