@@ -112,7 +112,7 @@ def test_cache_holds_the_function_weakly():
     del f
     gc.collect()
     assert ref() is None  # no trace, jit object or cache entry keeps f alive
-    assert len(_shared_traces) == before - 1
+    assert len(_shared_traces) <= before - 1  # (other dead functions may go in the same collection)
 
 
 def test_a_live_jit_object_keeps_its_traces():
