@@ -116,6 +116,8 @@ _LAZY = {
     "no_tracing": "irjax.config_contexts",
     "debug_key_reuse": "irjax.config_contexts",
     "default_prng_impl": "irjax.config_contexts",
+    "stages": "irjax.stages",
+    "custom_derivatives": "irjax.custom_derivatives",
 }
 
 

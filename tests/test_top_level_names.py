@@ -16,7 +16,7 @@ import pytest
 NAMES = (
     "Device float0 typing dlpack version live_arrays effects_barrier copy_to_host_async process_indices "
     "host_count host_id host_ids log_compiles explain_cache_misses check_tracer_leaks checking_leaks "
-    "enable_checks no_tracing debug_key_reuse default_prng_impl"
+    "enable_checks no_tracing debug_key_reuse default_prng_impl stages custom_derivatives"
 ).split()
 
 
@@ -25,6 +25,16 @@ def test_names_exist_in_both():
         assert hasattr(jax, name), name
         assert hasattr(irjax, name), name
         assert name in dir(irjax)
+
+
+def test_stages_and_custom_derivatives_modules():
+    lowered = irjax.jit(lambda x: x * 2).lower(np.ones(2, np.float32))
+    assert isinstance(lowered, irjax.stages.Lowered) and isinstance(lowered.compile(), irjax.stages.Compiled)
+    jlowered = jax.jit(lambda x: x * 2).lower(np.ones(2, np.float32))
+    assert isinstance(jlowered, jax.stages.Lowered) and isinstance(jlowered.compile(), jax.stages.Compiled)
+    assert irjax.custom_derivatives.custom_jvp is irjax.custom_jvp
+    assert irjax.custom_derivatives.custom_vjp is irjax.custom_vjp
+    assert jax.custom_derivatives.custom_jvp is jax.custom_jvp
 
 
 def test_device_class():
