@@ -151,6 +151,12 @@ def test_explain_cache_misses_logs_why(caplog):
         caplog.clear()
         irjax.jit(_counted()[0])(np.ones(2, np.float32))  # off again: silent
     assert not caplog.records
+    # a new static value (JAX words it as a pytree-metadata difference; both name old and new)
+    with caplog.at_level(logging.WARNING, logger="irjax"), irjax.explain_cache_misses():
+        jf = irjax.jit(lambda x, k: x * k, static_argnums=1)
+        jf(np.ones(2, np.float32), 2)
+        jf(np.ones(2, np.float32), 3)
+    assert "different value of static args:\n  * now [3] and before [2]" in caplog.records[-1].getMessage()
 
 
 def test_check_tracer_leaks():
