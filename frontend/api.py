@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
+import weakref
 
 import numpy as np
 from irjax.dialects.mlir import enter
@@ -20,6 +22,7 @@ from .device_api import default_device
 from .dispatch import run_exact, run_traced
 from .operands import moveaxis, zeros_like
 from .stages import Lowered, ShapeDtypeStruct
+from .trace_checks import checked_trace
 from .tracing import Traced, call_function, trace_function
 
 # ---- jit ------------------------------------------------------------------------------------
@@ -34,6 +37,26 @@ def _static_key(v):
             f"an object of type {type(v)}, {v}. The error was:\nTypeError: unhashable type: '{type(v).__name__}'"
         ) from None
     return (type(v), v)
+
+
+# One trace cache per (function, jit options), as JAX keys its cache: a second jit(f) of the same
+# f does not retrace. Weak keys, so a dropped function takes its traces with it.
+_shared_lock = threading.Lock()
+_shared_traces: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _shared_cache(fun, options: tuple) -> tuple[dict, dict, dict] | None:
+    """The (traces, fast, fast_x64) dicts every jit of `fun` with `options` shares; None when they
+    cannot key one (a callable without weak references, unhashable options such as list shardings)."""
+    try:
+        hash(options)
+        with _shared_lock:
+            per_fun = _shared_traces.get(fun)
+            if per_fun is None:
+                per_fun = _shared_traces[fun] = {}
+            return per_fun.setdefault(options, ({}, {}, {}))
+    except TypeError:
+        return None
 
 
 class Jitted:
@@ -87,6 +110,15 @@ class Jitted:
         self._donate_nums, self._donate_names = tuple(sorted(nums)), tuple(sorted(names))
         self._donates = bool(self._donate_nums or self._donate_names)
 
+    def _share_traces(self, options: tuple) -> None:
+        """Use the trace cache shared by every jit of self.fun with the same options."""
+        # (donation is not in the key: it changes no trace, and JAX does not retrace for it either)
+        shared = _shared_cache(
+            self.fun, (type(self), self.static_argnums, tuple(sorted(self.static_argnames)), options)
+        )
+        if shared is not None:
+            self._cache, self._fast, self._fast_x64 = shared
+
     def _delete_donated(self, args, kwargs) -> None:
         """After a call: donated Arrays are deleted (later use raises 'Array has been deleted')."""
         n = len(args)
@@ -126,7 +158,9 @@ class Jitted:
                 return out
 
             debug = (_describe(self.fun), _arg_names(self.fun, args, dyn_kw, static_nums))
-            tr = trace_function(flat_fun, list(avals), in_tree, name=_name(self.fun), debug=debug)
+            with checked_trace(debug[0], self.fun, self._cache, key, debug[1]) as traced:
+                tr = trace_function(flat_fun, list(avals), in_tree, name=_name(self.fun), debug=debug)
+                traced.append(tr)
             tr.out_shardings = constraints[0] if constraints else None
             if not tr.has_tracer_captures:
                 self._cache[key] = tr
@@ -251,6 +285,7 @@ def jit(
     def make(f):
         j = cls(f, static_argnums, static_argnames, donate_argnums, device, backend)
         j._set_donation(donate_argnums, donate_argnames)
+        j._share_traces((device, backend, in_shardings, out_shardings))
         return j
 
     if fun is None:
