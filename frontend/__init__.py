@@ -58,6 +58,7 @@ _LAZY = {
     "errors": "irjax.errors",
     "nn": "irjax.nn",
     "debug": "irjax.debug",
+    "ops": "irjax.ops",
     "tree": "irjax.tree",
     "test_util": "irjax.test_util",
     "example_libraries": "irjax.example_libraries",

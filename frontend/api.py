@@ -653,8 +653,9 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
                 f"{in_axes} for value tree {tree_util.tree_structure(args)}."
             )
         spec = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
-        dims = _broadcast_prefix(tuple(spec), tuple(args), "in_axes")
-        leaves, in_tree = tree_util.tree_flatten(tuple(args))
+        # keyword arguments are always mapped over their leading axis, as in JAX
+        dims = _broadcast_prefix(tuple(spec), tuple(args), "in_axes") + [0] * len(tree_util.tree_leaves(kwargs))
+        leaves, in_tree = tree_util.tree_flatten((tuple(args), kwargs))
         norm, sizes, avals = [], [], []
         for x, d in zip(leaves, dims):
             a = aval_of(x)
@@ -687,7 +688,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         elif size is None:
             raise ValueError("vmap must have at least one non-None value in in_axes")
         with axis_frame(axis_name, size):  # collectives in fun may name axis_name
-            tr = trace_function(lambda *a: fun(*a, **kwargs), avals, in_tree, name=_name(fun))
+            tr = trace_function(lambda a, kw: fun(*a, **kw), avals, in_tree, name=_name(fun))
         with ir_lock:
             bname = batch_function(tr.module, tr.fname, norm + [None] * len(tr.captured), size, axis_name=axis_name)
         out_avals = [ShapedArray((size,) + a.shape, a.dtype, a.weak_type) for a in tr.out_avals]
