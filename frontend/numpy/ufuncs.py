@@ -146,7 +146,7 @@ greater = _compare(_lax.gt, "greater")
 greater_equal = _compare(_lax.ge, "greater_equal")
 
 
-def _int_or_bool(name, op):
+def _int_or_bool(op, name):
     def f(x, y, /):
         (x, y), dt, weak = promote(x, y)
         if dt.kind not in "biu":
@@ -157,10 +157,10 @@ def _int_or_bool(name, op):
     return f
 
 
-bitwise_and = _int_or_bool("bitwise_and", _lax.bitwise_and)
-bitwise_or = _int_or_bool("bitwise_or", _lax.bitwise_or)
-bitwise_xor = _int_or_bool("bitwise_xor", _lax.bitwise_xor)
-left_shift = _int_or_bool("left_shift", _lax.shift_left)
+bitwise_and = _int_or_bool(_lax.bitwise_and, "bitwise_and")
+bitwise_or = _int_or_bool(_lax.bitwise_or, "bitwise_or")
+bitwise_xor = _int_or_bool(_lax.bitwise_xor, "bitwise_xor")
+left_shift = _int_or_bool(_lax.shift_left, "left_shift")
 
 
 def right_shift(x, y, /):
