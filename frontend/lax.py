@@ -25,13 +25,15 @@ from .operands import zeros_like as _zeros_like
 _ident = None
 
 
-def _arr(x, dtype=None):
-    return _asarray_any(x, dtype)
+_arr = _asarray_any  # (no wrapper: every eager op pays each call here)
 
 
 def _same(x, y):
     """Operands of a binary lax op: Python scalars take the other operand's dtype."""
-    xa, ya = hasattr(x, "aval"), hasattr(y, "aval")
+    ax, ay = getattr(x, "aval", None), getattr(y, "aval", None)
+    if ax is not None and ay is not None and ax.dtype == ay.dtype and ax.shape == ay.shape:
+        return x, y  # the common case (irjax.numpy's promoted operands): nothing to convert
+    xa, ya = ax is not None, ay is not None
     if xa and not ya:
         y = _arr(np.asarray(y, x.dtype))
     elif ya and not xa:
@@ -64,7 +66,7 @@ def _unary(name):
 def _binary(name):
     def f(x, y):
         x, y = _same(x, y)
-        if x.dtype.kind == "c" and name in _ORDERED:  # JAX's TypeError: complex values have no order
+        if name in _ORDERED and x.dtype.kind == "c":  # JAX's TypeError: complex values have no order
             raise TypeError(
                 f"{name} does not accept dtype {x.dtype.name} at position 0. Accepted dtypes at position 0 "
                 "are subtypes of integer, floating, bool."

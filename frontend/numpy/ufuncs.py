@@ -16,6 +16,9 @@ from ._util import _copy_with_weak, asarray_any, check_arraylike, convert, is_ar
 
 def _unary(op, name, to_float=True):
     def f(x, /):
+        a = getattr(x, "aval", None)
+        if a is not None and (not to_float or a.dtype.kind in "fc"):  # an array with nothing to promote
+            return with_weak(op(x), a.weak_type)
         check_arraylike(name, x)
         (x,), dt, weak = promote(x, to_float=to_float)
         return with_weak(op(x), weak)
@@ -26,6 +29,9 @@ def _unary(op, name, to_float=True):
 
 def _binary(op, name, to_float=False):
     def f(x, y, /):
+        a = getattr(x, "aval", None)
+        if a is not None and a == getattr(y, "aval", None) and (not to_float or a.dtype.kind in "fc"):
+            return with_weak(op(x, y), a.weak_type)  # arrays of one dtype and shape: nothing to promote
         check_arraylike(name, x, y)
         (x, y), dt, weak = promote(x, y, to_float=to_float)
         return with_weak(op(x, y), weak)
@@ -36,6 +42,9 @@ def _binary(op, name, to_float=False):
 
 def _compare(op, name):
     def f(x, y, /):
+        a = getattr(x, "aval", None)
+        if a is not None and a == getattr(y, "aval", None) and a.dtype.kind != "c":
+            return with_weak(op(x, y), a.weak_type)  # arrays of one dtype and shape: nothing to promote
         check_arraylike(name, x, y)
         (x, y), dt, weak = promote(x, y)
         # JAX keeps the promoted operands' weak flag on the bool result (`iarr < 0.5` is weak)
