@@ -240,7 +240,7 @@ def _index_scalars(idx, shape):
     out = []
     for i, n in zip(idx, shape):
         if isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
-            out.append(_arr(np.int32(int(i) + n if int(i) < 0 else int(i))))
+            out.append(np.int32(int(i) + n if int(i) < 0 else int(i)))  # (bind takes it as an operand)
             continue
         i = _arr(i)
         if i.shape != () or i.dtype.kind not in "iu":

@@ -228,7 +228,7 @@ def _eager_basic(x, idx):
         starts.append(s if cnt else 0), sizes.append(cnt)
     if tuple(sizes) == x.shape:
         return x if not squeeze else None
-    y = lax.dynamic_slice(x, [np.int32(s) for s in starts], sizes)
+    y = lax.dynamic_slice(x, starts, sizes)
     if squeeze:
         y = lax.reshape(y, tuple(z for k, z in enumerate(sizes) if k not in squeeze))
     return y
