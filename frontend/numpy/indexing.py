@@ -269,6 +269,11 @@ def _stack_indices(arrays, bshape):
 def getitem(x, idx, mode=None, fill_value=None):
     x = x if is_array(x) else asarray_any(x)
     weak = x.aval.weak_type
+    shape = x.aval.shape
+    if type(idx) is int and mode is None and shape and shape[0] != 1 and current_trace() is None:
+        # x[i] eagerly, the commonest index: what _eager_basic makes of it, without the analysis
+        starts = (_checked_int(idx, shape[0], 0),) + (0,) * (len(shape) - 1)
+        return with_weak(lax.reshape(lax.dynamic_slice(x, starts, (1,) + shape[1:]), shape[1:]), weak)
     mode = _parse_mode(mode)
     if _is_bool_array(idx) and np.ndim(idx) == 0 and not isinstance(idx, Tracer):
         # a 0-d mask (NumPy): a new axis of length 1 (True) or 0 (False)

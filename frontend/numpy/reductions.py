@@ -21,15 +21,16 @@ def _keep(out, x_shape, axes, keepdims):
 def _reduce(op, x, axis, keepdims, dtype=None, initial=None, where=None, promote_int=False):
     x = asarray_any(x)
     weak = x.aval.weak_type
+    k = x.aval.dtype.kind
     if dtype is not None:
         x = convert(x, dtype)
-    elif promote_int and x.dtype.kind == "b":
+    elif promote_int and k == "b":
         x = convert(x, dtypes.default_int)
-    elif promote_int and x.dtype.kind in "iu" and x.dtype.itemsize < 4:
-        x = convert(x, np.dtype(f"{x.dtype.kind}4"))
-    axes = canonical_axes(axis, x.ndim)
+    elif promote_int and k in "iu" and x.aval.dtype.itemsize < 4:
+        x = convert(x, np.dtype(f"{k}4"))
+    axes = canonical_axes(axis, len(x.aval.shape))
     low = None
-    if dtype is None and op in (lax.reduce_sum, lax.reduce_prod) and x.dtype in dtypes.LOW_FLOATS:
+    if dtype is None and x.aval.dtype in dtypes.LOW_FLOATS and op in (lax.reduce_sum, lax.reduce_prod):
         low, x = x.dtype, convert(x, np.float32)  # JAX sums float16/bfloat16 in float32, rounds once
     if where is not None:
         ident = {lax.reduce_sum: 0, lax.reduce_prod: 1}.get(op)
