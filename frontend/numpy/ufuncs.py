@@ -560,8 +560,8 @@ def _where(condition, x, y, /):
     public one, adds the one-operand form, nonzero, which sits above the ufuncs)."""
     c = convert(asarray_any(condition), bool)
     (xx, yy), dt, weak = promote(x, y)
-    shape = np.broadcast_shapes(c.shape, xx.shape)
-
+    cs, xs = c.aval.shape, xx.aval.shape
+    shape = xs if cs == xs else np.broadcast_shapes(cs, xs)  # (np.broadcast_shapes costs microseconds)
     c, xx, yy = _broadcast_to(c, shape), _broadcast_to(xx, shape), _broadcast_to(yy, shape)
     return with_weak(_lax.select(c, xx, yy), weak)
 
