@@ -64,7 +64,7 @@ from .index_tricks import (  # noqa: F401
     s_,
     unravel_index,
 )
-from .indexing import argwhere, flatnonzero, nonzero, take, take_along_axis  # noqa: F401
+from .indexing import argwhere, flatnonzero, nonzero, take, take_along_axis, where  # noqa: F401
 from .misc import (  # noqa: F401
     array_equiv,
     array_repr,
@@ -151,7 +151,6 @@ from .reductions import (  # noqa: F401
     cumulative_sum,
     max,
     mean,
-    median,
     min,
     prod,
     ptp,
@@ -212,9 +211,9 @@ from .shape import (  # noqa: F401
     vstack,
 )
 from .sorting import argpartition, argsort, isin, lexsort, partition, searchsorted, sort, unique  # noqa: F401
-from .statistics import corrcoef, cov, percentile, quantile  # noqa: F401
+from .statistics import corrcoef, cov, median, percentile, quantile  # noqa: F401
 from .ufuncs import *  # noqa: F401,F403
-from .ufuncs import abs, absolute, astype, clip, divmod, pow, round, where  # noqa: F401
+from .ufuncs import abs, absolute, astype, clip, divmod, pow, round  # noqa: F401
 
 # device= on every creation function (the array API's keyword; JAX has it too)
 _CREATION = (
