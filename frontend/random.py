@@ -21,6 +21,7 @@ from irjax.api import jit as _jit
 from irjax.array import from_numpy
 from irjax.core import Tracer, aval_of
 from irjax.errors import ConcretizationTypeError
+from irjax.runtime.lazy_names import lazy_attributes
 
 from . import lax
 from . import prng as _prng
@@ -873,5 +874,14 @@ def rayleigh(key, scale=1.0, shape=None, dtype=None):
     return jnp.sqrt(log_u * n_two) * jnp.asarray(scale, dt)
 
 
-def __getattr__(name):
-    raise AttributeError(f"module 'irjax.random' has no attribute '{name}'")
+# Samplers in their own modules, loaded on first use (they build on the samplers above).
+_LAZY = {
+    **dict.fromkeys(
+        "gamma loggamma beta dirichlet chisquare f t generalized_normal ball".split(), "irjax.random_gamma"
+    ),
+    **dict.fromkeys("poisson binomial geometric multinomial".split(), "irjax.random_discrete"),
+    **dict.fromkeys("orthogonal triangular wald double_sided_maxwell".split(), "irjax.random_continuous"),
+}
+__all__ += list(_LAZY)
+
+__getattr__, __dir__ = lazy_attributes("irjax.random", globals(), _LAZY)
