@@ -3,7 +3,8 @@
 JAX's defaults are reproduced: the ``threefry2x32`` implementation with
 ``jax_threefry_partitionable=True`` (split / random_bits count with a 64-bit iota over
 the output shape, held as two uint32 words) and x64 disabled (seeds keep their low 32
-bits). Everything is built from irjax.lax ops, so jit, vmap and grad apply; the samplers in `irjax.random` call the functions here inside `irjax.jit`.
+bits). Everything is built from irjax.lax ops, so jit, vmap and grad apply; the samplers
+in `irjax.random` call the functions here inside `irjax.jit`.
 
 A typed key is a `PRNGKeyArray`: a pytree node whose single child is the uint32 key
 data of shape ``(*key_shape, 2)``; transformations see only that data.

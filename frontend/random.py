@@ -5,7 +5,9 @@ Keys: `key(seed)` makes a typed key (a `PRNGKeyArray`, printed like JAX's
 accepts either and, like JAX, returns legacy keys for legacy inputs.
 
 Each sampler runs as one `irjax.jit`-compiled function per (shape, dtype), built from
-jx primitives (threefry2x32 in `irjax.prng`), so it also works under jit, vmap and grad.
+irjax.lax ops (threefry2x32 in `irjax.prng`), so it also works under jit, vmap and grad.
+gamma & co., the count samplers and a few more live in random_gamma / random_discrete /
+random_continuous, loaded on first use.
 """
 
 from __future__ import annotations
@@ -97,7 +99,10 @@ def _canon_shape(shape):
 
 def _check_shape(name, shape, *param_shapes):
     if param_shapes:
-        shape_ = tuple(np.broadcast_shapes(shape, *param_shapes))
+        try:
+            shape_ = tuple(np.broadcast_shapes(shape, *param_shapes))
+        except ValueError:
+            shape_ = f"none ({', '.join(map(str, param_shapes))} do not broadcast)"
         if shape != shape_:
             raise ValueError(
                 f"{name} parameter shapes must be broadcast-compatible with shape argument, and the result "

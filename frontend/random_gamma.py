@@ -17,7 +17,7 @@ from . import random_math as _math
 from .api import jit as _jit
 from .api import vmap as _vmap
 from .custom_derivatives import custom_jvp
-from .random_gamma_grad import random_gamma_grad
+from .random_igamma import random_gamma_grad
 
 __all__ = ["gamma", "loggamma", "beta", "dirichlet", "chisquare", "f", "t", "generalized_normal", "ball"]
 
