@@ -12,6 +12,7 @@ import tempfile
 
 import irjax
 import irjax.numpy as jnp
+import ml_dtypes
 import numpy as np
 import pytest
 from irjax import lax, random
@@ -69,6 +70,23 @@ def test_sampler_matches_jax_eagerly_and_under_jit_vmap(jax, name):
     keys, jkeys = random.split(random.key(5), 3), jax.random.split(jax.random.key(5), 3)
     got = irjax.jit(irjax.vmap(lambda k: draw(random, k)))(keys)
     check(got, jax.vmap(lambda k: draw(jax.random, k))(jkeys), exact)
+
+
+LOW_DTYPES = {
+    "triangular": lambda m, k: m.triangular(k, 0.0, 0.3, 1.0, (6,), ml_dtypes.bfloat16),
+    "wald": lambda m, k: m.wald(k, 2.0, (6,), np.float16),
+    "geometric": lambda m, k: m.geometric(k, 0.3, (6,), np.int16),
+    "poisson": lambda m, k: m.poisson(k, np.float32([2.0, 30.0]), (3, 2), np.int16),
+    "binomial": lambda m, k: m.binomial(k, 20.0, 0.4, (6,), np.float16),
+    "t": lambda m, k: m.t(k, 3.0, (6,), np.float16),
+}
+
+
+@pytest.mark.parametrize("name", LOW_DTYPES)
+def test_dtype_argument_matches_jax(jax, name):
+    """Narrow float and int dtypes: float16/bfloat16 math rounds per op, as XLA:CPU's does."""
+    draw = LOW_DTYPES[name]
+    check(draw(random, random.key(2)), draw(jax.random, jax.random.key(2)), exact=True)
 
 
 def test_gamma_gradient(jax):
