@@ -96,6 +96,11 @@ def test_gamma_gradient(jax):
     gi = irjax.grad(lambda a: jnp.sum(random.gamma(ki, a)))(A)
     gj = jax.grad(lambda a: jnp_j.sum(jax.random.gamma(kj, a)))(A)
     np.testing.assert_allclose(np.asarray(gi), np.asarray(gj), rtol=2e-5)
+    # the custom JVP under jit(vmap(grad)) over a batch of keys
+    ks, jks = random.split(ki, 3), jax.random.split(kj, 3)
+    gi = irjax.jit(irjax.vmap(irjax.grad(lambda a, k: jnp.sum(random.gamma(k, a))), in_axes=(None, 0)))(A, ks)
+    gj = jax.vmap(jax.grad(lambda a, k: jnp_j.sum(jax.random.gamma(k, a))), in_axes=(None, 0))(A, jks)
+    np.testing.assert_allclose(np.asarray(gi), np.asarray(gj), rtol=2e-5)
     gi = irjax.grad(lambda a, b: jnp.sum(random.beta(ki, a, b) * A), argnums=(0, 1))(A, 2.0)
     gj = jax.grad(lambda a, b: jnp_j.sum(jax.random.beta(kj, a, b) * A), argnums=(0, 1))(A, 2.0)
     for x, y in zip(gi, gj):
