@@ -475,6 +475,7 @@ from .placement import with_sharding_constraint  # noqa: E402, F401  (placement,
 _LAZY = {
     **dict.fromkeys(("bessel_i0e", "bessel_i1e", "erfc", "igamma", "igammac"), "irjax.lax_special"),
     **dict.fromkeys(("FftType", "fft"), "irjax.lax_fft"),
+    "random_gamma_grad": "irjax.random_igamma",
     **dict.fromkeys(
         (
             "associative_scan broadcast_shapes broadcast_to_rank collapse custom_linear_solve custom_root "
