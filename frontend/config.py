@@ -92,6 +92,12 @@ def _prng_impl(value):
     return value
 
 
+def _bool(value):
+    if not isinstance(value, int) or value not in (0, 1):  # (bool is an int)
+        raise TypeError(f"expected True or False, got {value!r}")
+    return bool(value)
+
+
 # name -> (default, validator returning the stored value)
 _FLAGS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "jax_enable_x64": (False, _x64),
@@ -109,6 +115,8 @@ _FLAGS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "jax_default_matmul_precision": (None, _precision),
     "jax_numpy_rank_promotion": ("allow", _rank_promotion),
     "jax_default_prng_impl": ("threefry2x32", _prng_impl),
+    # irjax's own: a new jit trace runs on the NumPy reference while IREE compiles it (frontend/tiered.py)
+    "irjax_tiered_compile": (os.environ.get("IRJAX_TIERED_COMPILE", "") not in ("", "0", "false"), _bool),
 }
 _values: dict[str, Any] = {name: default for name, (default, _) in _FLAGS.items()}
 _values["jax_platforms"] = os.environ.get("IRJAX_PLATFORMS") or None
