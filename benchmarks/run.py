@@ -305,10 +305,14 @@ def case_mlp():
 
 
 def _fresh_irjax_cache() -> None:
+    """Empty disk and memory caches: the next trace of a function compiled before compiles again."""
+    from irjax import dispatch
     from irjax.runtime import compiler
 
     os.environ["IRJAX_CACHE_DIR"] = tempfile.mkdtemp(dir=_cache_root)
     compiler.forget_memory_cache()
+    dispatch._exe_cache.clear()  # (executables by jx text and by StableHLO text)
+    dispatch._hlo_cache.clear()
 
 
 def case_mlp_tiered(n_steps: int = 30):
