@@ -145,17 +145,25 @@ class TieredExecutable:
         return self.invoke(name, buffers, n_results)
 
     def invoke(self, entry, buffers, n_results: int) -> list:
-        if not self.done.is_set() and (self.interpreted_calls == 0 or self._last_s <= INTERPRET_MAX_S):
-            return self._interpret(buffers)
+        if not self.done.is_set() and self._interpret_more():
+            try:
+                return self._interpret(buffers)
+            except Exception:  # noqa: BLE001  (a reference the compiled module does not share)
+                self._last_s = float("inf")  # interpret no more: this call and later ones wait
         self.done.wait()  # a costly interpreted call would slow the compile it shares the CPU with
         exe = self._promote()
         return exe.invoke(exe.lookup_entry(exe.entry), buffers, n_results)
+
+    def _interpret_more(self) -> bool:
+        return self._last_s <= INTERPRET_MAX_S  # (0 before the first call, inf after a failure)
 
     def _interpret(self, buffers) -> list:
         t0 = time.perf_counter()
         dev = self.device
         args = [dev.get(b, dt) for b, (dt, _) in zip(buffers, self._main.in_specs)]
-        out = [dev.put(o) for o in self._main.run(args)]
+        with np.errstate(all="ignore"):  # (compiled code warns about nothing: overflow gives inf there too)
+            outs = self._main.run(args)
+        out = [dev.put(o) for o in outs]
         self.interpreted_calls += 1
         self._last_s = time.perf_counter() - t0
         return out
@@ -200,15 +208,15 @@ def prime(tr, leaves) -> TieredExecutable | None:
     for x in leaves:
         if isinstance(x, Array) and (x._committed or x._device is not dev):
             return None
+    hlo = _lower_text(str(tr.module), tr.fname, dev)
+    job = compiler.compile_job(hlo, dev.target, list(dev.compile_flags))
+    if compiler.cached(job, disk=True) is not None:
+        return None  # compiled before: the normal path loads it at once
     try:
         with enter():
             programs = _programs(tr.module, tr.fname)
     except NotInterpretable:
         return None
-    hlo = _lower_text(str(tr.module), tr.fname, dev)
-    job = compiler.compile_job(hlo, dev.target, list(dev.compile_flags))
-    if compiler.cached(job, disk=True) is not None:
-        return None  # compiled before: the normal path loads it at once
     copies, parallel = compiler.needs_input_copies(hlo), compiler.matmul_heavy(hlo)
     texe = TieredExecutable(tr, dev, job, copies, parallel, programs)
     captured = [transfer(_as_array(c), dev)._bv for c in tr.captured]

@@ -209,3 +209,32 @@ def test_flag_refuses_non_booleans():
     with pytest.raises(TypeError, match="expected True or False"):
         irjax.config.update("irjax_tiered_compile", "yes")
     assert irjax.config.read("irjax_tiered_compile") is False
+
+
+def test_reference_failure_falls_back_to_the_compile(tiered_on, monkeypatch):
+    def broken(self, args):
+        raise FloatingPointError("a reference that fails")
+
+    primed = []
+    prime = tiered.prime
+    monkeypatch.setattr(tiered._Program, "run", broken)
+    monkeypatch.setattr(tiered, "prime", lambda tr, leaves: primed.append(prime(tr, leaves)))
+    f = irjax.jit(lambda x: jnp.sqrt(x) + 1.0)
+    x = jnp.arange(6.0)
+    np.testing.assert_allclose(np.asarray(f(x)), np.sqrt(np.arange(6.0)) + 1, rtol=1e-6)
+    (stand_in,) = primed
+    assert stand_in.interpreted_calls == 0 and stand_in.done.is_set()
+    assert isinstance(_stand_in(f)[1], Executable)  # the first call already ran compiled
+
+
+def test_no_numpy_warnings_from_the_interpreter(tiered_on):
+    import warnings
+
+    f = irjax.jit(lambda x: jnp.exp(x) / x)
+    x = jnp.asarray(np.array([0.0, 1.0, 200.0], np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning from NumPy would fail the call
+        got = np.asarray(f(x))
+    assert _stand_in(f)[1].interpreted_calls == 1
+    assert np.isnan(got[0]) or np.isinf(got[0])
+    assert got[1] == pytest.approx(np.e, rel=1e-6) and np.isinf(got[2])
