@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from irjax import tiered
 from irjax.runtime import compiler
+from irjax.runtime.device import default_device
 from irjax.runtime.executable import Executable
 
 jax = pytest.importorskip("jax")
@@ -120,16 +121,25 @@ def test_threads_call_while_compiling(tiered_on):
 
 
 def test_parallel_compiles_of_different_modules(tmp_path, monkeypatch):
-    """Compiles in several threads (each in its own IREE session) give working modules."""
+    """IREE compiles running at once in several threads (each in its own session, the GIL
+    released) give working modules, each in the memory cache afterwards."""
     monkeypatch.setenv("IRJAX_CACHE_DIR", str(tmp_path / "cache"))
     compiler.forget_memory_cache()
-    fns = [irjax.jit(lambda x, k=k: x * (k + 2) + k) for k in range(3)]
-    x = np.arange(5, dtype=np.float32)
+    dev = default_device()
+    texts = [
+        "func.func @main(%x: tensor<5xf32>) -> tensor<5xf32> {\n"
+        f"  %k = stablehlo.constant dense<{k + 2}.0> : tensor<5xf32>\n"
+        "  %y = stablehlo.multiply %x, %k : tensor<5xf32>\n"
+        "  %z = stablehlo.add %y, %k : tensor<5xf32>\n"
+        "  return %z : tensor<5xf32>\n}\n"
+        for k in range(3)
+    ]
+    jobs = [compiler.compile_job(t, dev.target, list(dev.compile_flags)) for t in texts]
     out, errors = {}, []
 
     def worker(k):
         try:
-            out[k] = np.asarray(fns[k](jnp.asarray(x)))
+            out[k] = compiler.run_job(jobs[k])
         except Exception as e:  # noqa: BLE001
             errors.append(e)
 
@@ -139,8 +149,12 @@ def test_parallel_compiles_of_different_modules(tmp_path, monkeypatch):
     for t in threads:
         t.join()
     assert not errors, errors
-    for k in range(3):
-        np.testing.assert_array_equal(out[k], x * (k + 2) + k)
+    x = np.arange(5, dtype=np.float32)
+    for k, job in enumerate(jobs):
+        assert compiler.cached(job) == out[k]
+        exe = Executable(out[k], dev)
+        (bv,) = exe.call("main", [dev.put(x)], 1)
+        np.testing.assert_array_equal(dev.get(bv, np.float32), x * (k + 2) + (k + 2))
 
 
 def test_failed_compile_raises_at_the_next_call(tiered_on, monkeypatch):
