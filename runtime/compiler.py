@@ -31,14 +31,15 @@ stats = {"compiles": 0, "disk_hits": 0, "memory_hits": 0, "compile_s": 0.0}
 _LOG_COMPILES = os.environ.get("IRJAX_LOG_COMPILES", "") not in ("", "0", "false")
 
 
-def _log_compile(text: str, target: str, seconds: float) -> None:
+def _what(text: str) -> tuple[str, str]:
+    """'@entry ... (N StableHLO ops)' for the compile log line (reads the parsed module)."""
     facts = facts_of_text(text)
     n_ops = sum(n for name, n in facts.op_counts.items() if name.startswith("stablehlo."))
-    print(
-        f"irjax: compiled @{facts.entry or '?'} for {target} in {seconds * 1e3:.0f} ms ({n_ops} StableHLO ops)",
-        file=sys.stderr,
-        flush=True,
-    )
+    return f"@{facts.entry or '?'}", f"({n_ops} StableHLO ops)"
+
+
+def _log_compile(what: tuple, target: str, seconds: float) -> None:
+    print(f"irjax: compiled {what[0]} for {target} in {seconds * 1e3:.0f} ms {what[1]}", file=sys.stderr, flush=True)
 
 
 class CompileError(RuntimeError):
@@ -169,6 +170,7 @@ class CompileJob:
     flags: tuple
     key: str
     source: str = field(repr=False)
+    log: tuple = field(default=("@?", ""), repr=False)  # (entry, op count) for IRJAX_LOG_COMPILES
 
 
 def compile_job(text: str, target: str = "llvm-cpu", extra_flags: list[str] | None = None) -> CompileJob:
@@ -190,7 +192,8 @@ def compile_job(text: str, target: str = "llvm-cpu", extra_flags: list[str] | No
     from irjax.passes.limit_bindings import limit_text, may_exceed  # (IREE's runtime refuses > 32 bindings)
 
     source = limit_text(text) if may_exceed(text) else text
-    return CompileJob(text, target, tuple(flags), cache_key(text, target, flags), source)
+    log = _what(text) if _LOG_COMPILES else ("@?", "")
+    return CompileJob(text, target, tuple(flags), cache_key(text, target, flags), source, log)
 
 
 def compile_stablehlo(
@@ -245,7 +248,7 @@ def run_job(job: CompileJob, fresh: bool = False) -> bytes:
             stats["compiles"] += 1
             stats["compile_s"] += seconds
         if _LOG_COMPILES:
-            _log_compile(job.text, job.target, seconds)
+            _log_compile(job.log, job.target, seconds)
         if use_disk:
             _write_entry(path, key, payload)
     with _lock:
