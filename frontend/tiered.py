@@ -4,6 +4,7 @@ calls switch to the compiled executable once it is ready."""
 
 from __future__ import annotations
 
+import collections
 import threading
 import time
 
@@ -125,12 +126,15 @@ class TieredExecutable:
         self.interpreted_calls = 0
         self._last_s = 0.0  # wall seconds of the last interpreted call
         self.done = threading.Event()
-        # not a daemon: at exit Python waits for the compile (then its .vmfb is on disk for the
-        # next process) instead of killing a thread inside IREE
-        self._thread = threading.Thread(target=self._compile, name=f"irjax-compile-{tr.fname}")
-        self._thread.start()
+        self._started = False  # a thread has taken the compile (the worker or a waiting caller)
+        _worker.submit(self)
 
-    def _compile(self) -> None:
+    def compile_now(self) -> None:
+        """Run the compile in this thread unless a thread has taken it already."""
+        with self._swap_lock:
+            if self._started:
+                return
+            self._started = True
         try:
             self._vmfb = compiler.run_job(self._job)
         except BaseException as e:  # noqa: BLE001  (raised to the caller at its next call)
@@ -150,6 +154,7 @@ class TieredExecutable:
                 return self._interpret(buffers)
             except Exception:  # noqa: BLE001  (a reference the compiled module does not share)
                 self._last_s = float("inf")  # interpret no more: this call and later ones wait
+        self.compile_now()  # (still queued behind other compiles: this caller runs it at once)
         self.done.wait()  # a costly interpreted call would slow the compile it shares the CPU with
         exe = self._promote()
         return exe.invoke(exe.lookup_entry(exe.entry), buffers, n_results)
@@ -190,6 +195,40 @@ class TieredExecutable:
                 if hot is not None and hot[1] is self:  # jit's fast path cached this stand-in
                     tr.__dict__.pop("hot", None)
             return exe
+
+
+class _Worker:
+    """One background thread compiles the queued stand-ins in turn (a program meeting many shapes
+    gets one compile at a time, not a thread each). It exits when the queue is empty, and once the
+    main thread has finished it drops what is still queued: a script's exit waits for the compile
+    that is running (its .vmfb lands in the disk cache), not for ones nobody can use any more."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._queue: collections.deque = collections.deque()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, texe: TieredExecutable) -> None:
+        with self._lock:
+            self._queue.append(texe)
+            if self._thread is None:
+                # not a daemon: Python's exit waits for the running compile instead of killing a
+                # thread inside IREE
+                self._thread = threading.Thread(target=self._run, name="irjax-tiered-compile")
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queue or not threading.main_thread().is_alive():
+                    self._queue.clear()  # (dropped ones still compile if a later call needs them)
+                    self._thread = None
+                    return
+                texe = self._queue.popleft()
+            texe.compile_now()
+
+
+_worker = _Worker()
 
 
 def enabled() -> bool:

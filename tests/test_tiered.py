@@ -201,13 +201,15 @@ def test_env_var_and_exit_while_compiling(tmp_path):
     """IRJAX_TIERED_COMPILE=1 turns it on; a process that exits with its compile still running
     waits for it (no crash) and leaves the compiled module in the disk cache."""
     code = (
-        "import irjax, irjax.numpy as jnp, numpy as np\n"
+        "import time, irjax, irjax.numpy as jnp, numpy as np\n"
         "assert irjax.config.irjax_tiered_compile is True\n"
         "f = irjax.jit(lambda a: jnp.tanh(a) * 2.0)\n"
         "print(np.asarray(f(jnp.arange(3.0))).tolist())\n"
         "(tr,) = f._cache.values()\n"
         "(entry,) = tr.exes.values()\n"
         "print(type(entry[0]).__name__)\n"
+        "while not entry[0]._started:\n"  # (exit while the compile runs, not before it starts)
+        "    time.sleep(0.01)\n"
     )
     cache = tmp_path / "cache"
     env = dict(os.environ, IRJAX_TIERED_COMPILE="1", IRJAX_CACHE_DIR=str(cache))
@@ -252,3 +254,21 @@ def test_no_numpy_warnings_from_the_interpreter(tiered_on):
     assert _stand_in(f)[1].interpreted_calls == 1
     assert np.isnan(got[0]) or np.isinf(got[0])
     assert got[1] == pytest.approx(np.e, rel=1e-6) and np.isinf(got[2])
+
+
+def test_exit_drops_queued_compiles(tmp_path):
+    """Eight new shapes queue eight compiles behind one worker thread; the process's exit waits
+    for the one running, not for all eight, and every call's value is right."""
+    code = (
+        "import irjax, irjax.numpy as jnp, numpy as np\n"
+        "f = irjax.jit(lambda a: a * 2.0 + 1.0)\n"
+        "for n in range(1, 9):\n"
+        "    assert np.array_equal(np.asarray(f(jnp.arange(float(n)))), np.arange(n, dtype=np.float32) * 2 + 1)\n"
+        "print('ok')\n"
+    )
+    cache = tmp_path / "cache"
+    env = dict(os.environ, IRJAX_TIERED_COMPILE="1", IRJAX_CACHE_DIR=str(cache))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"
+    assert len(list(cache.rglob("*.vmfb"))) < 8
