@@ -197,6 +197,7 @@ def test_off_by_default_and_config_flag():
         irjax.config.update("irjax_tiered_compile", False)
 
 
+@pytest.mark.slow  # (a fresh process: ~3 s each)
 def test_env_var_and_exit_while_compiling(tmp_path):
     """IRJAX_TIERED_COMPILE=1 turns it on; a process that exits with its compile still running
     waits for it (no crash) and leaves the compiled module in the disk cache."""
@@ -256,6 +257,7 @@ def test_no_numpy_warnings_from_the_interpreter(tiered_on):
     assert got[1] == pytest.approx(np.e, rel=1e-6) and np.isinf(got[2])
 
 
+@pytest.mark.slow
 def test_exit_drops_queued_compiles(tmp_path):
     """Eight new shapes queue eight compiles behind one worker thread; the process's exit waits
     for the one running, not for all eight, and every call's value is right."""
