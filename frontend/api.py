@@ -13,7 +13,7 @@ from irjax.dialects.mlir import enter
 from irjax.passes.autodiff import grad_function, jvp_function, vjp_function
 from irjax.passes.batching import batch_function
 
-from . import dtypes, placement, tree_util
+from . import dtypes, placement, tiered, tree_util
 from .array import Array
 from .axis_env import axis_frame, bound_axes
 from .core import ShapedArray, Tracer, aval_of, current_trace, ir_lock, jx
@@ -203,6 +203,8 @@ class Jitted:
             ):
                 tr.out_is_leaf = tr.out_tree == tree_util.tree_structure(0)
                 (self._fast_x64 if dtypes.x64_enabled() else self._fast)[tuple(a.aval for a in args)] = tr
+            if not tr.exes and out_shardings is None and tiered.enabled():
+                tiered.prime(tr, leaves)  # (opt-in) interpret while IREE compiles in the background
             outs = run_traced(tr, leaves)
             if out_shardings is not None:
                 outs = placement.place_outputs(outs, out_shardings)

@@ -135,6 +135,11 @@ _FLAGS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
         False,
         _refuse_true("jax_debug_key_reuse", "irjax.random does not track which keys were consumed"),
     ),
+    # irjax's own: a new jit trace runs on the NumPy reference while IREE compiles it (frontend/tiered.py)
+    "irjax_tiered_compile": (
+        os.environ.get("IRJAX_TIERED_COMPILE", "") not in ("", "0", "false"),
+        _bool("irjax_tiered_compile"),
+    ),
 }
 _values: dict[str, Any] = {name: default for name, (default, _) in _FLAGS.items()}
 _values["jax_platforms"] = os.environ.get("IRJAX_PLATFORMS") or None
