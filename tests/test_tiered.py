@@ -223,7 +223,7 @@ def test_env_var_and_exit_while_compiling(tmp_path):
 
 
 def test_flag_refuses_non_booleans():
-    with pytest.raises(TypeError, match="expected True or False"):
+    with pytest.raises(ValueError, match="must be a bool"):
         irjax.config.update("irjax_tiered_compile", "yes")
     assert irjax.config.read("irjax_tiered_compile") is False
 
