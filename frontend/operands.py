@@ -162,7 +162,7 @@ def _like(x, fill, dtype, shape):
     dt = dtypes.canonicalize_dtype(dtype) if dtype is not None else a.dtype
     shp = a.shape if shape is None else ((shape,) if isinstance(shape, int) else tuple(shape))
     if isinstance(a, Tracer):
-        c = convert(jx.constant(value=np.array(fill, dt)) if False else _scalar(fill, dt, a), dt)
+        c = convert(_scalar(fill, dt, a), dt)
         return broadcast_to(c, shp)
     return from_numpy(np.full(shp, fill, dt))
 
