@@ -1,6 +1,7 @@
 """`irjax.nn`: activations and normalisers (`jax.nn`) and `irjax.nn.initializers`."""
 
 from . import initializers  # noqa: F401
+from .attention import dot_product_attention, logmeanexp  # noqa: F401
 from .functions import (  # noqa: F401
     celu,
     elu,
