@@ -479,6 +479,7 @@ _LAZY = {
         "irjax.lax_conv_shapes",
     ),
     **dict.fromkeys(("ragged_dot", "ragged_dot_general"), "irjax.lax_ragged"),
+    "rng_bit_generator": "irjax.lax_rng",
 }
 
 

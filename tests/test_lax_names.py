@@ -32,7 +32,7 @@ def _tree_same(got, want, what="", tol=1e-6):
 def test_public_names_cover_jax_lax():
     """Every public jax.lax name irjax owes outside the special/random/collective owners' lists."""
     elsewhere = {"betainc", "igamma_grad_a", "polygamma", "random_gamma_grad", "zeta", "linalg"}
-    elsewhere |= {"create_token", "after_all", "rng_bit_generator", "rng_uniform", "dce_sink", "stage", "scaled_dot"}
+    elsewhere |= {"create_token", "after_all", "rng_uniform", "dce_sink", "stage", "scaled_dot"}
     elsewhere |= {"pshuffle", "pswapaxes", "pcast", "pbroadcast", "precv", "psend", "ragged_all_to_all"}
     missing = [n for n in dir(jlax) if not n.startswith("_") and not n.endswith("_p") and not hasattr(lax, n)]
     assert sorted(set(missing) - elsewhere) == []
@@ -269,3 +269,31 @@ def test_ragged_dot_general_modes():
     for dd, lhs, rhs in ((contract, a2, b2), (batched, a3, b3)):
         got = lax.ragged_dot_general(lhs, rhs, gs, lax.RaggedDotDimensionNumbers(*dd))
         _same(got, jlax.ragged_dot_general(lhs, rhs, gs, jlax.RaggedDotDimensionNumbers(*dd)), str(dd), 1e-5)
+
+
+RBG_KEYS = [
+    np.array([1, 2, 3, 4], np.uint32),
+    np.array([0xDEADBEEF, 7, 0xFFFFFFFF, 0xFFFFFFFF], np.uint32),  # the counter wraps into the key word
+]
+RBG_CASES = [  # (algorithm, shape, dtype): ThreeFry's layout depends on the shape's first even dim
+    (lax.RandomAlgorithm.RNG_DEFAULT, (5,), np.uint32),
+    (lax.RandomAlgorithm.RNG_PHILOX, (3, 2), np.uint8),
+    (lax.RandomAlgorithm.RNG_THREE_FRY, (3, 3), np.uint32),
+    (lax.RandomAlgorithm.RNG_THREE_FRY, (3, 2, 2), np.uint16),
+    (lax.RandomAlgorithm.RNG_THREE_FRY, (), np.uint32),
+]
+
+
+def test_rng_bit_generator_matches_jax_bits():
+    for alg, shape, dt in RBG_CASES:
+        for key in RBG_KEYS:
+            got = lax.rng_bit_generator(key, shape, dt, alg)
+            want = jlax.rng_bit_generator(key, shape, dt, jlax.RandomAlgorithm(int(alg)))
+            _tree_same(got, want, f"{alg.name} {shape} {np.dtype(dt).name} {key}", 0)
+    keys = np.stack(RBG_KEYS)
+    batched = irjax.vmap(lambda k: lax.rng_bit_generator(k, (4,))[1])(keys)
+    _same(batched, np.stack([jlax.rng_bit_generator(k, (4,))[1] for k in RBG_KEYS]), "vmap over keys", 0)
+    with pytest.raises(TypeError, match="uint32"):
+        lax.rng_bit_generator(RBG_KEYS[0].astype(np.int32), (2,))
+    with pytest.raises(TypeError, match="unsupported dtype"):
+        lax.rng_bit_generator(RBG_KEYS[0], (2,), np.float32)
