@@ -114,3 +114,29 @@ def test_logmeanexp_matches_jax():
 def test_logmeanexp_grad():
     got = irjax.grad(lambda x: nn.logmeanexp(x, axis=1).sum())(X)
     _same(got, jax.grad(lambda x: jnn.logmeanexp(x, axis=1).sum())(X), "grad")
+
+
+def test_scaled_matmul_documented_math():
+    """JAX lowers scaled_matmul only through cuDNN (CPU raises NotImplementedError), so the oracle
+    is its documented formula; JAX's own shape checks are the oracle for bad input."""
+    a, b = RNG.standard_normal((2, 3, 8)).astype(np.float32), RNG.standard_normal((2, 4, 8)).astype(np.float32)
+    sa, sb = RNG.random((2, 3, 2)).astype(np.float32), RNG.random((2, 4, 2)).astype(np.float32)
+    want = np.einsum("bmk,bnk->bmn", a * np.repeat(sa, 4, -1), b * np.repeat(sb, 4, -1))
+    got = irjax.jit(nn.scaled_matmul)(a, b, sa, sb)
+    _same(got, want.astype(np.float32), "scaled_matmul", 1e-5)
+    bf = nn.scaled_matmul(a, b, sa, sb, preferred_element_type=jnp.bfloat16)
+    assert bf.dtype == jnp.bfloat16
+    g = irjax.grad(lambda a: nn.scaled_matmul(a, b, sa, sb).sum())(a)
+    _same(g, (np.repeat(sa, 4, -1) * np.einsum("bnk->bk", b * np.repeat(sb, 4, -1))[:, None]), "grad", 1e-5)
+    for bad in (
+        lambda m: m.scaled_matmul(a, b, sa[..., :1], sb),
+        lambda m: m.scaled_matmul(a[0], b, sa, sb),
+        lambda m: m.scaled_matmul(a, b[..., :4], sa, sb),
+        lambda m: m.scaled_matmul(a, b[:1], sa, sb[:1]),
+        lambda m: m.scaled_matmul(a, b, sa[:, :2], sb),
+    ):
+        with pytest.raises(ValueError) as ours:
+            bad(nn)
+        with pytest.raises(ValueError) as theirs:
+            bad(jnn)
+        assert str(ours.value) == str(theirs.value)

@@ -34,3 +34,4 @@ from .functions import (  # noqa: F401
     swish,
     tanh,
 )
+from .scaled import scaled_matmul  # noqa: F401
