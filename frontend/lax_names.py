@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from . import numpy as jnp
+from .control_flow import while_loop
 from .device_api import default_backend
 from .dtypes import canonicalize_dtype, dtype_of, issubdtype
 from .lax import (
@@ -21,7 +22,6 @@ from .lax import (
     full,
     index_in_dim,
     iota,
-    scatter,
     scatter_add,
     select,
     shift_right_logical,
@@ -174,13 +174,25 @@ def scatter_apply(
     dimension_numbers: ScatterDimensionNumbers,
     *,
     update_shape=(),
-    **kw,
+    indices_are_sorted: bool = False,
+    unique_indices: bool = False,
+    mode=None,
 ):
-    """func applied to the operand's entries at the indices. func must be elementwise; it is applied
-    once per entry (JAX's XLA scatter applies it once per index, so duplicates differ)."""
+    """func applied to the operand's entries at the indices, once per index naming the entry (as
+    XLA's scatter, so a duplicated index applies it twice). func must be elementwise. With
+    unique_indices it is one masked application (differentiable); otherwise a while_loop repeats
+    it up to the largest duplicate count (not reverse-differentiable; neither is JAX's)."""
     x = asarray_any(operand)
-    hit = scatter(jnp.zeros(x.shape, bool), scatter_indices, jnp.ones(tuple(update_shape), bool), dimension_numbers)
-    return select(hit, asarray_any(func(x)), x)
+    hits = jnp.zeros(x.shape, np.int32)
+    count = scatter_add(hits, scatter_indices, jnp.ones(tuple(update_shape), np.int32), dimension_numbers)
+    if unique_indices:
+        return select(count > 0, asarray_any(func(x)), x)
+
+    def body(state):
+        k, v = state
+        return k + 1, select(count > k, asarray_any(func(v)), v)
+
+    return while_loop(lambda state: state[0] < jnp.max(count), body, (jnp.asarray(0, np.int32), x))[1]
 
 
 def _approx_k(name: str, operand, k: int, reduction_dimension: int, recall_target: float, aggregate: bool, top: bool):

@@ -116,13 +116,17 @@ def test_scatter_sub_and_apply():
     gx = irjax.grad(lambda x, u: (lax.scatter_sub(x, idx, u, dn) ** 2).sum(), argnums=(0, 1))(x, u)
     want = jax.grad(lambda x, u: (jlax.scatter_sub(x, idx, u, jdn) ** 2).sum(), argnums=(0, 1))(x, u)
     _tree_same(gx, want, "grad sub")
-    one = np.array([[1], [3]])  # unique indices: JAX applies func once per index too
-    got = irjax.jit(lambda x: lax.scatter_apply(x, one, jnp.sin, dn, update_shape=(2,)))(x)
-    _same(got, jlax.scatter_apply(x, one, jjnp.sin, jdn, update_shape=(2,)), "apply")
+    one = np.array([[1], [3]])
+    got = irjax.jit(lambda x: lax.scatter_apply(x, idx, jnp.sin, dn, update_shape=(3,)))(x)
+    _same(got, jlax.scatter_apply(x, idx, jjnp.sin, jdn, update_shape=(3,)), "apply, index 1 twice")
+    twice = lax.scatter_apply(x, idx, lambda v: v * 10 + 1, dn, update_shape=(3,))
+    _same(twice, jlax.scatter_apply(x, idx, lambda v: v * 10 + 1, jdn, update_shape=(3,)), "duplicates apply twice")
     batched = irjax.vmap(lambda r: lax.scatter_apply(r, one, jnp.exp, dn, update_shape=(2,)))(np.stack([x, -x]))
     _same(batched, np.stack([jlax.scatter_apply(r, one, jjnp.exp, jdn, update_shape=(2,)) for r in (x, -x)]), "vmap")
-    g = irjax.grad(lambda x: lax.scatter_apply(x, one, jnp.sin, dn, update_shape=(2,)).sum())(x)
+    g = irjax.grad(lambda x: lax.scatter_apply(x, one, jnp.sin, dn, update_shape=(2,), unique_indices=True).sum())(x)
     _same(g, np.where(np.isin(np.arange(5), [1, 3]), np.cos(x), 1).astype(np.float32), "grad apply")
+    with pytest.raises(ValueError, match="Reverse-mode"):  # a while_loop, as JAX's has no JVP at all
+        irjax.grad(lambda x: lax.scatter_apply(x, idx, jnp.sin, dn, update_shape=(3,)).sum())(x)
 
 
 def test_approx_max_min_k():
