@@ -206,11 +206,14 @@ def _approx_k(name: str, operand, k: int, reduction_dimension: int, recall_targe
     if not 0 < recall_target <= 1:
         raise ValueError(f"{name}: recall_target must be in (0, 1], got {recall_target}")
     idx = broadcast_in_dim(iota(np.int32, x.shape[d]), x.shape, (d,))
-    if top:  # descending with lower index first among ties (and NaN first): sort the reversal
-        xs, ids = sort((jnp.flip(x, d), jnp.flip(idx, d)), dimension=d, num_keys=1)
+    # XLA's CPU order among equal values: the lowest index first, except that k == 1 (a
+    # reduction there) keeps the highest. A stable ascending sort of x, or of its reversal, and
+    # reading it from the front or the back gives each of the four cases.
+    last = k == 1 and aggregate
+    flip_in = top != last
+    xs, ids = sort((jnp.flip(x, d), jnp.flip(idx, d)) if flip_in else (x, idx), dimension=d, num_keys=1)
+    if top:
         xs, ids = jnp.flip(xs, d), jnp.flip(ids, d)
-    else:
-        xs, ids = sort((x, idx), dimension=d, num_keys=1)
     if not aggregate:  # CPU's approximate top-k returns every candidate, sorted
         return xs, ids
     return slice_in_dim(xs, 0, k, axis=d), slice_in_dim(ids, 0, k, axis=d)
@@ -225,8 +228,7 @@ def approx_max_k(
     aggregate_to_topk: bool = True,
 ):
     """The k largest entries along reduction_dimension and their int32 indices; exact on CPU, as JAX's.
-    Among equal values the lower index comes first (JAX's CPU order differs for ties and NaN off
-    the last axis)."""
+    Equal values come in XLA's CPU order (lowest index first; for k == 1 the highest)."""
     return _approx_k("approx_max_k", operand, k, reduction_dimension, recall_target, aggregate_to_topk, True)
 
 

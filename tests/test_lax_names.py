@@ -143,6 +143,14 @@ def test_approx_max_min_k():
         )
 
     _tree_same(irjax.jit(lambda x: f(lax, x))(x), f(jlax, x), "approx k", 0)
+    ties = (RNG.integers(0, 3, (6, 5))).astype(np.float32)  # XLA's CPU tie order: k == 1 keeps the last
+
+    def g(mod, t):
+        return [mod.approx_max_k(t, k, reduction_dimension=d) for k in (1, 2) for d in (0, 1)] + [
+            mod.approx_min_k(t, k, reduction_dimension=d) for k in (1, 3) for d in (0, 1)
+        ]
+
+    _tree_same(irjax.jit(lambda t: g(lax, t))(ties), g(jlax, ties), "ties", 0)
     g = irjax.grad(lambda x: lax.approx_max_k(x, 2)[0].sum())(x)
     _same(g, jax.grad(lambda x: jlax.approx_max_k(x, 2)[0].sum())(x), "grad")
     with pytest.raises(ValueError, match="k must be smaller"):
