@@ -39,6 +39,8 @@ OPTIONS = [
     {"local_window_size": 1, "is_causal": True},
     {"scale": 0.3, "is_causal": True, "bias": BIAS, "mask": MASK},
     {"bias": BIAS[0], "mask": MASK[0]},
+    {"bias": BIAS[:, :, :1], "mask": MASK[:, :, :1], "query_seq_lengths": QLEN},  # (1|B, N|1, 1, S)
+    {"mask": np.broadcast_to(MASK, (B, N, T, S))},  # a per-query-head mask over grouped heads
 ]
 
 
