@@ -466,8 +466,8 @@ _LAZY = {
     ),
     **dict.fromkeys(
         (
-            "approx_max_k approx_min_k batch_matmul broadcast_like composite dtype empty mulhi platform_dependent "
-            "reduce_xor scatter_apply scatter_sub shape_as_value stack unstack"
+            "after_all approx_max_k approx_min_k batch_matmul broadcast_like composite create_token dtype "
+            "empty mulhi platform_dependent reduce_xor scatter_apply scatter_sub shape_as_value stack unstack"
         ).split(),
         "irjax.lax_names",
     ),

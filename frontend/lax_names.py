@@ -30,13 +30,16 @@ from .lax import (
     xor,
 )
 from .operands import asarray_any
+from .tree_util import register_pytree_node
 
 __all__ = [
+    "after_all",
     "approx_max_k",
     "approx_min_k",
     "batch_matmul",
     "broadcast_like",
     "composite",
+    "create_token",
     "dtype",
     "empty",
     "mulhi",
@@ -278,3 +281,26 @@ def composite(decomposition: Callable, name: str, version: int = 0) -> Callable:
         return decomposition(*args, **kwargs)
 
     return call
+
+
+class Token:
+    """An ordering token (jax.lax.create_token / after_all). irjax runs effects in program order,
+    so a token carries nothing: a pytree without leaves, it passes through jit, vmap and scan."""
+
+    def __repr__(self) -> str:
+        return "Token()"
+
+
+register_pytree_node(Token, lambda t: ((), None), lambda aux, children: Token())
+
+
+def create_token(_=None) -> Token:
+    """A fresh token (the argument is ignored, as JAX's)."""
+    return Token()
+
+
+def after_all(*operands) -> Token:
+    """A token ordered after every operand token."""
+    if not all(isinstance(t, Token) for t in operands):
+        raise TypeError("Arguments to after_all must be tokens")
+    return Token()

@@ -32,7 +32,7 @@ def _tree_same(got, want, what="", tol=1e-6):
 def test_public_names_cover_jax_lax():
     """Every public jax.lax name irjax owes outside the special/random/collective owners' lists."""
     elsewhere = {"betainc", "igamma_grad_a", "polygamma", "random_gamma_grad", "zeta", "linalg"}
-    elsewhere |= {"create_token", "after_all", "rng_uniform", "dce_sink", "stage", "scaled_dot"}
+    elsewhere |= {"rng_uniform", "dce_sink", "stage", "scaled_dot"}
     elsewhere |= {"precv", "psend", "ragged_all_to_all"}
     missing = [n for n in dir(jlax) if not n.startswith("_") and not n.endswith("_p") and not hasattr(lax, n)]
     assert sorted(set(missing) - elsewhere) == []
@@ -336,3 +336,16 @@ def test_pshuffle_pswapaxes_pbroadcast_pcast_under_named_vmap():
         irjax.vmap(lambda v: lax.pbroadcast(v, "i", 4), axis_name="i")(x)
     with pytest.raises(NotImplementedError, match="varying"):
         irjax.vmap(lambda v: lax.pcast(v, "i", to="unreduced"), axis_name="i")(x)
+
+
+def test_tokens_pass_through_jit_and_vmap():
+    token = lax.create_token()
+    got_token, y = irjax.jit(lambda t, x: (lax.after_all(t, lax.create_token(x)), x * 2))(token, np.float32(3))
+    assert type(got_token) is type(token) and float(y) == 6.0
+    tokens, ys = irjax.vmap(lambda x: (lax.create_token(), x + 1))(np.ones(3, np.float32))
+    assert type(tokens) is type(token)
+    _same(ys, np.full(3, 2, np.float32), "vmap")
+    with pytest.raises(TypeError, match="must be tokens"):
+        lax.after_all(np.ones(2))
+    with pytest.raises(TypeError, match="must be tokens"):
+        jlax.after_all(np.ones(2))
