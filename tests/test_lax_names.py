@@ -296,6 +296,7 @@ RBG_CASES = [  # (algorithm, shape, dtype): ThreeFry's layout depends on the sha
 ]
 
 
+@pytest.mark.slow  # six modules of ~300 uint32 ops each: ~10 s of CPU cold
 def test_rng_bit_generator_matches_jax_bits():
     for alg, shape, dt in RBG_CASES:
         for key in RBG_KEYS:

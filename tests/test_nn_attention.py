@@ -51,6 +51,7 @@ def test_attention_matches_jax():
         _same(g, jnn.dot_product_attention(Q, KEY, V, **kw), str(list(kw)))
 
 
+@pytest.mark.slow  # two more attention modules (f32 heads, bf16): ~6 s of CPU cold
 def test_attention_heads_unbatched_residual_and_bf16():
     # multi-query (one key/value head for four query heads), multi-head (N == K), unbatched, residual
     def cases(mod, q, k, v):
