@@ -143,3 +143,14 @@ def test_scaled_matmul_documented_math():
         with pytest.raises(ValueError) as theirs:
             bad(jnn)
         assert str(ours.value) == str(theirs.value)
+
+
+def test_scaled_dot_general_without_configs_is_dot_general():
+    a, b = RNG.standard_normal((2, 3, 64)).astype(np.float32), RNG.standard_normal((2, 4, 64)).astype(np.float32)
+    dn = (((2,), (2,)), ((0,), (0,)))
+    _same(nn.scaled_dot_general(a, b, dn), jnn.scaled_dot_general(a, b, dn), "f32", 1e-5)
+    a16, b16 = jnp.asarray(a, jnp.bfloat16), jnp.asarray(b, jnp.bfloat16)
+    want = jnn.scaled_dot_general(jjnp.asarray(a, jjnp.bfloat16), jjnp.asarray(b, jjnp.bfloat16), dn)
+    _same(nn.scaled_dot_general(a16, b16, dn), want, "bf16 in, f32 out", 1e-4)
+    with pytest.raises(NotImplementedError, match="fp8"):
+        nn.scaled_dot_general(a, b, dn, configs=[object()] * 3)

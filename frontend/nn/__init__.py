@@ -34,4 +34,4 @@ from .functions import (  # noqa: F401
     swish,
     tanh,
 )
-from .scaled import scaled_matmul  # noqa: F401
+from .scaled import scaled_dot_general, scaled_matmul  # noqa: F401

@@ -1,13 +1,14 @@
-"""irjax.nn.scaled_matmul: block-scaled batched matmul by its documented math (irjax has no fp8
-dtypes, so operands are the float types it has; JAX itself lowers it only through cuDNN)."""
+"""irjax.nn.scaled_matmul (block-scaled batched matmul by its documented math) and
+scaled_dot_general without configs (lax.dot_general); irjax has no fp8/fp4 dtypes to quantize to."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .. import lax
 from .. import numpy as jnp
 
-__all__ = ["scaled_matmul"]
+__all__ = ["scaled_dot_general", "scaled_matmul"]
 
 
 def scaled_matmul(lhs, rhs, lhs_scales, rhs_scales, preferred_element_type=np.float32):
@@ -41,3 +42,16 @@ def scaled_matmul(lhs, rhs, lhs_scales, rhs_scales, preferred_element_type=np.fl
 
     out = jnp.einsum("bmk,bnk->bmn", scaled(a, sa), scaled(b, sb), preferred_element_type=f32)
     return out.astype(preferred_element_type)
+
+
+def scaled_dot_general(
+    lhs, rhs, dimension_numbers, preferred_element_type=np.float32, configs=None, implementation=None
+):
+    """lax.dot_general into preferred_element_type, which is what JAX's does when configs is None.
+    Block-scaled configs (mxfp8, nvfp4) quantize to fp8/fp4 dtypes irjax does not have."""
+    if configs is not None:
+        raise NotImplementedError(
+            "scaled_dot_general with block-scale configs (mxfp8/nvfp4) needs fp8/fp4 dtypes, which irjax "
+            "does not have; pass configs=None for lax.dot_general"
+        )
+    return lax.dot_general(lhs, rhs, dimension_numbers, preferred_element_type=preferred_element_type)
