@@ -79,6 +79,9 @@ def test_mulhi_and_reduce_xor_errors_and_values():
     with pytest.raises(TypeError, match="same dtypes"):
         lax.mulhi(np.int32(1), np.int16(1))
     ints = np.arange(35, dtype=np.int32).reshape(5, 7) * 37
+    big = np.random.default_rng(2).integers(-(2**31), 2**31 - 1, (3, 6)).astype(np.int32)
+    got = irjax.vmap(lambda u: (lax.mulhi(u, big[0]), lax.reduce_xor(u, (0,))))(big)
+    _tree_same(got, jax.vmap(lambda u: (jlax.mulhi(u, big[0]), jlax.reduce_xor(u, (0,))))(big), "vmap", 0)
 
     def f(mod, x):
         return (
@@ -278,6 +281,10 @@ def test_ragged_dot_general_modes():
     batched = ((((2,), (2,)), ((0,), (0,))), (1,), (1,))  # batch dim plus ragged rows
     a2, b2 = RNG.standard_normal((7, 4)).astype(np.float32), RNG.standard_normal((7, 5)).astype(np.float32)
     a3, b3 = RNG.standard_normal((2, 7, 4)).astype(np.float32), RNG.standard_normal((2, 3, 4, 5)).astype(np.float32)
+    rhs3 = RNG.standard_normal((3, 4, 5)).astype(np.float32)
+    sizes = np.array([[2, 0, 3], [1, 5, 1]], np.int32)  # vmap over the group sizes
+    got = irjax.vmap(lambda g: lax.ragged_dot(a2, rhs3, g))(sizes)
+    _same(got, np.stack([jlax.ragged_dot(a2, rhs3, g) for g in sizes]), "vmap group sizes", 1e-5)
     for dd, lhs, rhs in ((contract, a2, b2), (batched, a3, b3)):
         got = lax.ragged_dot_general(lhs, rhs, gs, lax.RaggedDotDimensionNumbers(*dd))
         _same(got, jlax.ragged_dot_general(lhs, rhs, gs, jlax.RaggedDotDimensionNumbers(*dd)), str(dd), 1e-5)
