@@ -260,38 +260,94 @@ def case_vmap():
     )
 
 
-def case_mlp():
-    rng = np.random.default_rng(0)
+def _mlp_problem(jx, np_, seed=0):
+    """(jit(value_and_grad(loss)), params, x, y) of the MLP 784-512-512-10, batch 128."""
+    rng = np.random.default_rng(seed)
     sizes = [784, 512, 512, 10]
-    params_np = [
-        (rng.standard_normal((m, n), dtype=np.float32) * np.float32(np.sqrt(2.0 / m)), np.zeros(n, np.float32))
+    params = [
+        (
+            np_.array(rng.standard_normal((m, n), dtype=np.float32) * np.float32(np.sqrt(2.0 / m))),
+            np_.array(np.zeros(n, np.float32)),
+        )
         for m, n in zip(sizes[:-1], sizes[1:])
     ]
-    xb = rng.standard_normal((128, 784), dtype=np.float32)
-    yb = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 128)]
+    x = np_.array(rng.standard_normal((128, 784), dtype=np.float32))
+    y = np_.array(np.eye(10, dtype=np.float32)[rng.integers(0, 10, 128)])
+
+    def loss(params, x, y):
+        h = x
+        for w, b in params[:-1]:
+            h = np_.maximum(np_.dot(h, w) + b, 0.0)
+        w, b = params[-1]
+        logits = np_.dot(h, w) + b
+        m = np_.max(logits, axis=1, keepdims=True)
+        logp = logits - m - np_.log(np_.sum(np_.exp(logits - m), axis=1, keepdims=True))
+        return -np_.mean(np_.sum(logp * y, axis=1))
+
+    return jx.jit(jx.value_and_grad(loss)), params, x, y
+
+
+_mlp_first: dict = {}  # JAX's first call, for the tiered case
+
+
+def case_mlp():
     first, steps, losses = {}, {}, {}
     for name, (jx, np_) in FW.items():
-        params = [(np_.array(w), np_.array(b)) for w, b in params_np]
-        x, y = np_.array(xb), np_.array(yb)
-
-        def loss(params, x, y):
-            h = x
-            for w, b in params[:-1]:
-                h = np_.maximum(np_.dot(h, w) + b, 0.0)
-            w, b = params[-1]
-            logits = np_.dot(h, w) + b
-            m = np_.max(logits, axis=1, keepdims=True)
-            logp = logits - m - np_.log(np_.sum(np_.exp(logits - m), axis=1, keepdims=True))
-            return -np_.mean(np_.sum(logp * y, axis=1))
-
-        f = jx.jit(jx.value_and_grad(loss))
+        f, params, x, y = _mlp_problem(jx, np_)
         first[name] = once(lambda: jx.block_until_ready(f(params, x, y)))
         losses[name] = float(f(params, x, y)[0])
         steps[name] = (lambda jx, f, params, x, y: lambda: jx.block_until_ready(f(params, x, y)))(jx, f, params, x, y)
     step = both(lambda jx, np_: steps["irjax" if jx is irjax else "jax"])
     assert abs(losses["irjax"] - losses["jax"]) < 1e-3 * max(1.0, abs(losses["jax"])), losses
+    _mlp_first.update(first)
     row("MLP 784-512-512-10 b128 jit(value_and_grad) step", step["irjax"], step["jax"], 1.1)
     row("MLP first call (trace+passes+compile)", first["irjax"], first["jax"], 3.0, note="empty irjax cache")
+
+
+def _fresh_irjax_cache() -> None:
+    """Empty disk and memory caches: the next trace of a function compiled before compiles again."""
+    from irjax import dispatch
+    from irjax.runtime import compiler
+
+    os.environ["IRJAX_CACHE_DIR"] = tempfile.mkdtemp(dir=_cache_root)
+    compiler.forget_memory_cache()
+    dispatch._exe_cache.clear()  # (executables by jx text and by StableHLO text)
+    dispatch._hlo_cache.clear()
+
+
+def case_mlp_tiered(n_steps: int = 30):
+    """The MLP's first call and its first n_steps with `irjax_tiered_compile` on and off, each from
+    an empty cache; the compile of the first of them runs in the background when on."""
+    jax_first = _mlp_first.get("jax")
+    if jax_first is None:
+        f, params, x, y = _mlp_problem(jax, jjnp, seed=1)
+        jax_first = once(lambda: jax.block_until_ready(f(params, x, y)))
+    first, total, loss = {}, {}, {}
+    for mode in (True, False):
+        _fresh_irjax_cache()
+        irjax.config.update("irjax_tiered_compile", mode)
+        try:
+            f, params, x, y = _mlp_problem(irjax, ijnp, seed=2)
+            t0 = time.perf_counter()
+            out = f(params, x, y)
+            irjax.block_until_ready(out)
+            first[mode] = time.perf_counter() - t0
+            loss[mode] = float(out[0])
+            for _ in range(n_steps - 1):
+                out = f(params, x, y)
+            irjax.block_until_ready(out)
+            total[mode] = time.perf_counter() - t0
+        finally:
+            irjax.config.update("irjax_tiered_compile", False)
+    assert abs(loss[True] - loss[False]) < 1e-5 * max(1.0, abs(loss[False])), loss
+    row("MLP first call, tiered compile (opt-in)", first[True], jax_first, 3.0, note="empty irjax cache")
+    row(
+        f"irjax: MLP first {n_steps} steps, tiered / not",
+        total[True],
+        None,
+        ratio=total[True] / total[False],
+        note=f"not tiered: first call {fmt_t(first[False])}, {n_steps} steps {fmt_t(total[False])}",
+    )
 
 
 def case_matmul():
@@ -556,6 +612,7 @@ def main():
         case_eager_sin,
         case_vmap,
         case_mlp,
+        case_mlp_tiered,
         case_matmul,
         case_scan,
         case_eager_index,

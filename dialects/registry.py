@@ -95,6 +95,9 @@ IN_PLACE = "in_place"
 # LOW_FLOAT_IN_F32: float16/bfloat16 lowered through float32 (low_precision.py), besides the
 # elementwise, reduction and window families.
 LOW_FLOAT_IN_F32 = "low_float_in_f32"
+# EFFECT: the op acts on the world (a host callback that prints): cse never merges it and dce
+# never removes it, nor a call of a function that contains one (passes/cleanup.py).
+EFFECT = "effect"
 
 _REGISTRY: dict[str, Primitive] = {}
 
@@ -178,6 +181,7 @@ def _import_families():
         convolution,
         elementwise,
         fft,
+        host_calls,
         indexing,
         misc,
         precision,

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
+import weakref
 
 import numpy as np
 from irjax.dialects.mlir import enter
 from irjax.passes.autodiff import grad_function, jvp_function, vjp_function
 from irjax.passes.batching import batch_function
 
-from . import dtypes, placement, tree_util
+from . import dtypes, placement, tiered, tree_util
 from .array import Array
 from .axis_env import axis_frame, bound_axes
 from .core import ShapedArray, Tracer, aval_of, current_trace, ir_lock, jx
@@ -20,6 +22,7 @@ from .device_api import default_device
 from .dispatch import run_exact, run_traced
 from .operands import moveaxis, zeros_like
 from .stages import Lowered, ShapeDtypeStruct
+from .trace_checks import checked_trace
 from .tracing import Traced, call_function, trace_function
 
 # ---- jit ------------------------------------------------------------------------------------
@@ -34,6 +37,26 @@ def _static_key(v):
             f"an object of type {type(v)}, {v}. The error was:\nTypeError: unhashable type: '{type(v).__name__}'"
         ) from None
     return (type(v), v)
+
+
+# One trace cache per (function, jit options), as JAX keys its cache: a second jit(f) of the same
+# f does not retrace. Weak keys, so a dropped function takes its traces with it.
+_shared_lock = threading.Lock()
+_shared_traces: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _shared_cache(fun, options: tuple) -> tuple[dict, dict, dict] | None:
+    """The (traces, fast, fast_x64) dicts every jit of `fun` with `options` shares; None when they
+    cannot key one (a callable without weak references, unhashable options such as list shardings)."""
+    try:
+        hash(options)
+        with _shared_lock:
+            per_fun = _shared_traces.get(fun)
+            if per_fun is None:
+                per_fun = _shared_traces[fun] = {}
+            return per_fun.setdefault(options, ({}, {}, {}))
+    except TypeError:
+        return None
 
 
 class Jitted:
@@ -87,6 +110,15 @@ class Jitted:
         self._donate_nums, self._donate_names = tuple(sorted(nums)), tuple(sorted(names))
         self._donates = bool(self._donate_nums or self._donate_names)
 
+    def _share_traces(self, options: tuple) -> None:
+        """Use the trace cache shared by every jit of self.fun with the same options."""
+        # (donation is not in the key: it changes no trace, and JAX does not retrace for it either)
+        shared = _shared_cache(
+            self.fun, (type(self), self.static_argnums, tuple(sorted(self.static_argnames)), options)
+        )
+        if shared is not None:
+            self._cache, self._fast, self._fast_x64 = shared
+
     def _delete_donated(self, args, kwargs) -> None:
         """After a call: donated Arrays are deleted (later use raises 'Array has been deleted')."""
         n = len(args)
@@ -126,7 +158,9 @@ class Jitted:
                 return out
 
             debug = (_describe(self.fun), _arg_names(self.fun, args, dyn_kw, static_nums))
-            tr = trace_function(flat_fun, list(avals), in_tree, name=_name(self.fun), debug=debug)
+            with checked_trace(debug[0], self.fun, self._cache, key, debug[1]) as traced:
+                tr = trace_function(flat_fun, list(avals), in_tree, name=_name(self.fun), debug=debug)
+                traced.append(tr)
             tr.out_shardings = constraints[0] if constraints else None
             if not tr.has_tracer_captures:
                 self._cache[key] = tr
@@ -169,6 +203,8 @@ class Jitted:
             ):
                 tr.out_is_leaf = tr.out_tree == tree_util.tree_structure(0)
                 (self._fast_x64 if dtypes.x64_enabled() else self._fast)[tuple(a.aval for a in args)] = tr
+            if not tr.exes and out_shardings is None and tiered.enabled():
+                tiered.prime(tr, leaves)  # (opt-in) interpret while IREE compiles in the background
             outs = run_traced(tr, leaves)
             if out_shardings is not None:
                 outs = placement.place_outputs(outs, out_shardings)
@@ -251,6 +287,7 @@ def jit(
     def make(f):
         j = cls(f, static_argnums, static_argnames, donate_argnums, device, backend)
         j._set_donation(donate_argnums, donate_argnames)
+        j._share_traces((device, backend, in_shardings, out_shardings))
         return j
 
     if fun is None:
@@ -528,7 +565,7 @@ def linearize(fun, *primals):
 
 
 def vjp(fun, *primals, has_aux=False):
-    tr, leaves, vjp_fn = _pullback(fun, primals, has_aux)
+    tr, leaves, vjp_fn = _pullback(fun, primals, has_aux, replay=True)
     outs = call_function(tr.module, tr.fname, list(leaves) + tr.captured, tr.out_avals)
     out = tree_util.tree_unflatten(tr.out_tree, outs)
     if has_aux:
@@ -536,8 +573,9 @@ def vjp(fun, *primals, has_aux=False):
     return out, vjp_fn
 
 
-def _pullback(fun, primals, has_aux=False):
-    """(traced fun, its leaves, vjp_fn) without evaluating fun's outputs."""
+def _pullback(fun, primals, has_aux=False, replay=False):
+    """(traced fun, its leaves, vjp_fn) without evaluating fun's outputs (replay: the caller
+    evaluates them, so vjp_fn leaves fun's effects out)."""
     tr, leaves = _trace_args(fun, primals)
     n_out = len(tr.out_avals)
     if has_aux:
@@ -547,7 +585,7 @@ def _pullback(fun, primals, has_aux=False):
     else:
         main_tree, n_main, mask = tr.out_tree, n_out, None
     with ir_lock:
-        vname = vjp_function(tr.module, tr.fname, mask)
+        vname = vjp_function(tr.module, tr.fname, mask, replay=replay)
     in_tree = tree_util.tree_structure(tuple(primals))
 
     def vjp_fn(ct):
@@ -617,8 +655,9 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
                 f"{in_axes} for value tree {tree_util.tree_structure(args)}."
             )
         spec = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
-        dims = _broadcast_prefix(tuple(spec), tuple(args), "in_axes")
-        leaves, in_tree = tree_util.tree_flatten(tuple(args))
+        # keyword arguments are always mapped over their leading axis, as in JAX
+        dims = _broadcast_prefix(tuple(spec), tuple(args), "in_axes") + [0] * len(tree_util.tree_leaves(kwargs))
+        leaves, in_tree = tree_util.tree_flatten((tuple(args), kwargs))
         norm, sizes, avals = [], [], []
         for x, d in zip(leaves, dims):
             a = aval_of(x)
@@ -651,7 +690,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         elif size is None:
             raise ValueError("vmap must have at least one non-None value in in_axes")
         with axis_frame(axis_name, size):  # collectives in fun may name axis_name
-            tr = trace_function(lambda *a: fun(*a, **kwargs), avals, in_tree, name=_name(fun))
+            tr = trace_function(lambda a, kw: fun(*a, **kw), avals, in_tree, name=_name(fun))
         with ir_lock:
             bname = batch_function(tr.module, tr.fname, norm + [None] * len(tr.captured), size, axis_name=axis_name)
         out_avals = [ShapedArray((size,) + a.shape, a.dtype, a.weak_type) for a in tr.out_avals]

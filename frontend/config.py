@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from irjax.runtime import compiler as _compiler
 from irjax.runtime import device as _device
 
 from . import device_api
@@ -92,6 +93,21 @@ def _prng_impl(value):
     return value
 
 
+def _bool(name: str) -> Callable[[Any], bool]:
+    def check(value):
+        if not isinstance(value, (bool, int)) or value not in (0, 1):
+            raise ValueError(f"{name} must be a bool, got {value!r}")
+        return bool(value)
+
+    return check
+
+
+def _log_compiles(value):
+    # runtime/compiler.py prints one stderr line per IREE compile while this is on
+    _compiler._LOG_COMPILES = _bool("jax_log_compiles")(value)
+    return _compiler._LOG_COMPILES
+
+
 # name -> (default, validator returning the stored value)
 _FLAGS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "jax_enable_x64": (False, _x64),
@@ -109,11 +125,27 @@ _FLAGS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "jax_default_matmul_precision": (None, _precision),
     "jax_numpy_rank_promotion": ("allow", _rank_promotion),
     "jax_default_prng_impl": ("threefry2x32", _prng_impl),
+    # read by jit when it traces (trace_checks.py)
+    "jax_log_compiles": (False, _log_compiles),
+    "jax_explain_cache_misses": (False, _bool("jax_explain_cache_misses")),
+    "jax_check_tracer_leaks": (False, _bool("jax_check_tracer_leaks")),
+    "jax_enable_checks": (False, _bool("jax_enable_checks")),
+    "jax_no_tracing": (False, _bool("jax_no_tracing")),
+    "jax_debug_key_reuse": (
+        False,
+        _refuse_true("jax_debug_key_reuse", "irjax.random does not track which keys were consumed"),
+    ),
+    # irjax's own: a new jit trace runs on the NumPy reference while IREE compiles it (frontend/tiered.py)
+    "irjax_tiered_compile": (
+        os.environ.get("IRJAX_TIERED_COMPILE", "") not in ("", "0", "false"),
+        _bool("irjax_tiered_compile"),
+    ),
 }
 _values: dict[str, Any] = {name: default for name, (default, _) in _FLAGS.items()}
 _values["jax_platforms"] = os.environ.get("IRJAX_PLATFORMS") or None
 _values["jax_enable_x64"] = _dtypes.x64_enabled()  # (JAX_ENABLE_X64 / IRJAX_ENABLE_X64, read by dtypes)
 _values["jax_platform_name"] = _values["jax_platforms"]
+_values["jax_log_compiles"] = _compiler._LOG_COMPILES  # (IRJAX_LOG_COMPILES=1 turns it on at import)
 
 
 def _known(name: str) -> None:

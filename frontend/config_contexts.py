@@ -12,9 +12,17 @@ from collections.abc import Iterator
 from . import config
 
 __all__ = [
+    "check_tracer_leaks",
+    "checking_leaks",
     "debug_infs",
+    "debug_key_reuse",
     "debug_nans",
     "default_matmul_precision",
+    "default_prng_impl",
+    "enable_checks",
+    "explain_cache_misses",
+    "log_compiles",
+    "no_tracing",
     "numpy_dtype_promotion",
     "numpy_rank_promotion",
     "transfer_guard",
@@ -52,6 +60,46 @@ def debug_nans(value: bool = True):
 def debug_infs(value: bool = True):
     """Only False is supported (Inf checking of outputs is not implemented)."""
     return _flag("jax_debug_infs", value)
+
+
+def log_compiles(value: bool = True):
+    """Print one line per IREE compile in the body (a compile-cache hit compiles nothing)."""
+    return _flag("jax_log_compiles", value)
+
+
+def explain_cache_misses(value: bool = True):
+    """Log (logger 'irjax', WARNING) why each jit trace in the body missed the trace cache."""
+    return _flag("jax_explain_cache_misses", value)
+
+
+def check_tracer_leaks(value: bool = True):
+    """jit raises when a tracer outlives its trace (stored in a global, a closure, ...)."""
+    return _flag("jax_check_tracer_leaks", value)
+
+
+def checking_leaks():
+    """check_tracer_leaks(True), JAX's older spelling."""
+    return check_tracer_leaks(True)
+
+
+def enable_checks(value: bool = True):
+    """Verify the jx IR of every new jit trace in the body (a malformed one raises)."""
+    return _flag("jax_enable_checks", value)
+
+
+def no_tracing(value: bool = True):
+    """A jit cache miss (a new trace) in the body raises RuntimeError; eager ops are not jit traces here."""
+    return _flag("jax_no_tracing", value)
+
+
+def debug_key_reuse(value: bool = True):
+    """Only False is supported (irjax.random does not track which keys were consumed)."""
+    return _flag("jax_debug_key_reuse", value)
+
+
+def default_prng_impl(value):
+    """Only 'threefry2x32' is implemented; other names raise NotImplementedError."""
+    return _flag("jax_default_prng_impl", value)
 
 
 @contextlib.contextmanager

@@ -82,6 +82,12 @@ def _promote_weak(init_avals, out_avals):
     return new, changed
 
 
+def _carry_out(init_avals, out_avals):
+    """The loop's final carries: the init's types, weak only where the body keeps them weak
+    (JAX's loop results take the body's output types: scan(f, 0.0, xs) ends float32, not weak)."""
+    return [ShapedArray(a.shape, a.dtype, a.weak_type and o.weak_type) for a, o in zip(init_avals, out_avals)]
+
+
 def _cast(leaves, avals):
     out = []
     for x, a in zip(leaves, avals):
@@ -216,7 +222,7 @@ def while_loop(cond_fun, body_fun, init_val):
         else _wrap(trace.module, tb.fname, _avals(bc) + avals, lambda a: a[len(bc) :] + a[: len(bc)], "cc")
     )
     params = dict(cond_fn=Symbol(cname), body_fn=Symbol(bname), cond_nconsts=len(cc), body_nconsts=len(bc))
-    res = _emit(trace, "while", cc + bc + list(leaves), params, avals[:k])
+    res = _emit(trace, "while", cc + bc + list(leaves), params, _carry_out(avals[:k], tb.out_avals))
     return tree_util.tree_unflatten(tree, res)
 
 
@@ -355,7 +361,9 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
     params = dict(body=Symbol(name), length=length, reverse=bool(reverse), num_consts=len(caps), num_carry=k)
     if unroll != 1:
         params["unroll"] = unroll
-    res = _emit(trace, "scan", caps + list(c_leaves) + list(x_leaves), params, c_avals + y_avals)
+    res = _emit(
+        trace, "scan", caps + list(c_leaves) + list(x_leaves), params, _carry_out(c_avals, tb.out_avals) + y_avals
+    )
     return tree_util.tree_unflatten(c_tree, res[:k]), tree_util.tree_unflatten(y_tree, res[k:])
 
 

@@ -4,24 +4,31 @@ text picture of which devices hold which block of an array)."""
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 
 from . import tree_util
-from .core import Tracer
+from .callbacks import debug_callback
 
 
-def print(fmt: str, *args, **kwargs):  # noqa: A001
-    """Print `fmt.format(*args, **kwargs)` with concrete values.
+def print(fmt: str, *args, ordered: bool = False, **kwargs) -> None:  # noqa: A001
+    """Print `fmt.format(*args, **kwargs)` with the runtime values: at once outside
+    transformations, from the compiled program under jit (per element under vmap)."""
 
-    Runtime printing from inside compiled code is not supported yet: under jit/grad/vmap
-    this raises instead of printing something that is not the runtime value.
-    """
-    leaves = tree_util.tree_leaves((args, kwargs))
-    if any(isinstance(x, Tracer) for x in leaves):
-        raise NotImplementedError(
-            "irjax.debug.print inside a transformed function is not supported yet; "
-            "return the value and print it outside the transformation"
-        )
-    builtins.print(fmt.format(*args, **kwargs))
+    def show(*a, **kw):
+        # a 0-d value formats as its scalar (np.float32: "0.1"), not as a Python float
+        a, kw = tree_util.tree_map(lambda v: v[()] if isinstance(v, np.ndarray) and v.ndim == 0 else v, (a, kw))
+        builtins.print(fmt.format(*a, **kw))
+
+    debug_callback(show, *args, key=("debug.print", fmt), **kwargs)
+
+
+def callback(callback: Callable[..., Any], *args, ordered: bool = False, **kwargs) -> None:
+    """callback(*args, **kwargs) for its effect with the runtime values (JAX's
+    jax.debug.callback): its return value is ignored."""
+    debug_callback(callback, *args, **kwargs)
 
 
 def sharding_grid(shape: tuple, sharding) -> list[list[str]]:

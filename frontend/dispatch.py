@@ -23,6 +23,7 @@ from .array import Array, from_numpy
 from .core import ShapedArray, aval_of, locked, set_eager_apply
 from .device_api import place as _place
 from .device_api import transfer as _transfer
+from .host_serving import host_imports
 
 _passes()  # load every pass now, at import: threads racing into the registry's lazy load saw it half-filled
 _eager_cache: dict = {}
@@ -111,7 +112,10 @@ _shape_variants: dict = {}  # (generic text, device) -> static texts seen for it
 def _executable(hlo_text: str, device):
     key = (hlo_text, device)
     exe = _hlo_cache.get(key)
-    if exe is None and device.platform == "cpu":
+    if exe is not None:
+        return exe
+    imports = host_imports(hlo_text, device)  # host callbacks' imports: never shape-generic
+    if device.platform == "cpu" and imports is None:
         # the second shape of an elementwise function compiles its shape-generic form, which
         # serves every later shape of that rank (passes/generalize_shapes.py)
         generic = generalize_shapes(hlo_text)
@@ -129,6 +133,7 @@ def _executable(hlo_text: str, device):
                 device,
                 copy_inputs=copies,
                 parallel=parallel,
+                imports=imports,
             )
         except LoadError:
             # a cached .vmfb the runtime rejects (damaged on disk, another runtime's): recompile it
@@ -137,6 +142,7 @@ def _executable(hlo_text: str, device):
                 device,
                 copy_inputs=copies,
                 parallel=parallel,
+                imports=imports,
             )
         exe.entry = "main"
         _hlo_cache[key] = exe

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from irjax.dialects.func import parse_module
 from irjax.dialects.mlir import enter
+from irjax.passes.module_facts import facts_of_text
 from irjax.passes.registry import run_pipeline
 from irjax.runtime import artifact as _art
 from irjax.runtime.compiler import check_target_cpu, compile_stablehlo, matmul_heavy, needs_input_copies, target_flags
@@ -110,6 +111,11 @@ def compile_targets(
     progress: Callable[[str], None] | None = None,
 ) -> tuple[dict, dict]:
     """{target: vmfb bytes} and {target: flags used}, through the compile cache."""
+    if facts_of_text(hlo_text).imports:
+        raise ValueError(
+            "cannot export a function that calls host callbacks (pure_callback, debug.print, "
+            "debug.callback): an artifact runs without Python, and these call back into it"
+        )
     if target_cpu is not None and "llvm-cpu" in targets:
         check_target_cpu([f"--iree-llvmcpu-target-cpu={target_cpu}", *flags], source="target_cpu")
     vmfbs, used = {}, {}

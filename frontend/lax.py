@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 import numpy as np
 from irjax.dialects import registry
 from irjax.runtime.lazy_names import lazy_attributes
@@ -23,13 +25,15 @@ from .operands import zeros_like as _zeros_like
 _ident = None
 
 
-def _arr(x, dtype=None):
-    return _asarray_any(x, dtype)
+_arr = _asarray_any  # (no wrapper: every eager op pays each call here)
 
 
 def _same(x, y):
     """Operands of a binary lax op: Python scalars take the other operand's dtype."""
-    xa, ya = hasattr(x, "aval"), hasattr(y, "aval")
+    ax, ay = getattr(x, "aval", None), getattr(y, "aval", None)
+    if ax is not None and ay is not None and ax.dtype == ay.dtype and ax.shape == ay.shape:
+        return x, y  # the common case (irjax.numpy's promoted operands): nothing to convert
+    xa, ya = ax is not None, ay is not None
     if xa and not ya:
         y = _arr(np.asarray(y, x.dtype))
     elif ya and not xa:
@@ -62,7 +66,7 @@ def _unary(name):
 def _binary(name):
     def f(x, y):
         x, y = _same(x, y)
-        if x.dtype.kind == "c" and name in _ORDERED:  # JAX's TypeError: complex values have no order
+        if name in _ORDERED and x.dtype.kind == "c":  # JAX's TypeError: complex values have no order
             raise TypeError(
                 f"{name} does not accept dtype {x.dtype.name} at position 0. Accepted dtypes at position 0 "
                 "are subtypes of integer, floating, bool."
@@ -236,7 +240,7 @@ def _index_scalars(idx, shape):
     out = []
     for i, n in zip(idx, shape):
         if isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
-            out.append(_arr(np.int32(int(i) + n if int(i) < 0 else int(i))))
+            out.append(np.int32(int(i) + n if int(i) < 0 else int(i)))  # (bind takes it as an operand)
             continue
         i = _arr(i)
         if i.shape != () or i.dtype.kind not in "iu":
@@ -311,7 +315,7 @@ def sort(operand, dimension=-1, is_stable=True, num_keys=1):
         d = dimension % ops[0].ndim
         return tuple(jx.sort(*ops, dimension=d, num_keys=num_keys, is_stable=is_stable))
     x = _arr(operand)
-    return jx.sort(x, dimension=dimension % max(x.ndim, 1), num_keys=1, is_stable=is_stable)[0]
+    return jx.sort(x, dimension=dimension % (x.ndim or 1), num_keys=1, is_stable=is_stable)[0]
 
 
 def _cum(name):
@@ -346,7 +350,7 @@ def gather(operand, start_indices, dimension_numbers, slice_sizes, **_):
     dn = dimension_numbers
     return jx.gather(
         _arr(operand),
-        _arr(start_indices),
+        _index_array(start_indices),
         offset_dims=tuple(dn.offset_dims),
         collapsed_slice_dims=tuple(dn.collapsed_slice_dims),
         start_index_map=tuple(dn.start_index_map),
@@ -377,7 +381,7 @@ def _scatter(kind):
         dn = dimension_numbers
         return jx.scatter(
             _arr(operand),
-            _arr(scatter_indices),
+            _index_array(scatter_indices),
             _arr(updates),
             update_window_dims=tuple(dn.update_window_dims),
             inserted_window_dims=tuple(dn.inserted_window_dims),
@@ -443,6 +447,22 @@ def complex(x, y):  # noqa: A001
     return _with_weak(jx.complex(x, y), x.aval.weak_type and y.aval.weak_type)
 
 
+# ---- added for irjax.numpy, which emits through lax (docs/decisions.md) ------------------------------
+
+
+def _index_array(indices):
+    """Gather/scatter indices: a NumPy array stays on the host, so that a trace embeds it as a
+    constant (as JAX does) instead of capturing a device copy; other operands become Arrays."""
+    return indices if isinstance(indices, np.ndarray) else _arr(indices)
+
+
+class RoundingMethod(enum.IntEnum):
+    """lax.round's rounding_method, as jax.lax.RoundingMethod."""
+
+    AWAY_FROM_ZERO = 0
+    TO_NEAREST_EVEN = 1
+
+
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401,A004
 from .lax_conv import *  # noqa: E402,F401,F403
 from .lax_parallel import *  # noqa: E402,F401,F403
@@ -456,6 +476,7 @@ from .placement import with_sharding_constraint  # noqa: E402, F401  (placement,
 _LAZY = {
     **dict.fromkeys(("bessel_i0e", "bessel_i1e", "erfc", "igamma", "igammac"), "irjax.lax_special"),
     **dict.fromkeys(("FftType", "fft"), "irjax.lax_fft"),
+    "random_gamma_grad": "irjax.random_igamma",
     **dict.fromkeys(
         (
             "associative_scan broadcast_shapes broadcast_to_rank collapse custom_linear_solve custom_root "

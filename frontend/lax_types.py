@@ -1,4 +1,4 @@
-"""jax.lax's small public types: dimension-number aliases, rounding/gather modes, dot algorithms,
+"""jax.lax's small public types: dimension-number aliases, gather modes, dot algorithms,
 precision-likes, tolerances and RNG algorithms (irjax accepts them; its CPU math has one algorithm)."""
 
 from __future__ import annotations
@@ -21,19 +21,11 @@ __all__ = [
     "PrecisionLike",
     "RaggedDotDimensionNumbers",
     "RandomAlgorithm",
-    "RoundingMethod",
     "Tolerance",
 ]
 
 DotDimensionNumbers = tuple[tuple[Sequence[int], Sequence[int]], tuple[Sequence[int], Sequence[int]]]
 ConvGeneralDilatedDimensionNumbers = tuple[str, str, str] | ConvDimensionNumbers | None
-
-
-class RoundingMethod(enum.IntEnum):
-    """lax.round's tie rule: halves away from zero (0) or to the nearest even (1)."""
-
-    AWAY_FROM_ZERO = 0
-    TO_NEAREST_EVEN = 1
 
 
 class GatherScatterMode(enum.Enum):

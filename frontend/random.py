@@ -5,7 +5,9 @@ Keys: `key(seed)` makes a typed key (a `PRNGKeyArray`, printed like JAX's
 accepts either and, like JAX, returns legacy keys for legacy inputs.
 
 Each sampler runs as one `irjax.jit`-compiled function per (shape, dtype), built from
-jx primitives (threefry2x32 in `irjax.prng`), so it also works under jit, vmap and grad.
+irjax.lax ops (threefry2x32 in `irjax.prng`), so it also works under jit, vmap and grad.
+gamma & co., the count samplers and a few more live in random_gamma / random_discrete /
+random_continuous, loaded on first use.
 """
 
 from __future__ import annotations
@@ -21,43 +23,12 @@ from irjax.api import jit as _jit
 from irjax.array import from_numpy
 from irjax.core import Tracer, aval_of
 from irjax.errors import ConcretizationTypeError
+from irjax.runtime.lazy_names import lazy_attributes
 
+from . import lax
 from . import prng as _prng
-from .core import jx
-from .prng import (
-    U32,
-    PRNGKeyArray,
-)
-from .prng import (
-    add as _add,
-)
-from .prng import (
-    bitcast as _bitcast,
-)
-from .prng import (
-    broadcast_to as _broadcast_to,
-)
-from .prng import (
-    convert as _convert,
-)
-from .prng import (
-    dtype_of as _dtype_of,
-)
-from .prng import (
-    full as _full,
-)
-from .prng import (
-    mul as _mul,
-)
-from .prng import (
-    shape_of as _shape_of,
-)
-from .prng import (
-    sub as _sub,
-)
-from .prng import (
-    value as _value,
-)
+from . import random_math as _math
+from .prng import U32, UINT_DTYPES, PRNGKeyArray
 
 __all__ = [
     "PRNGKey",
@@ -128,7 +99,10 @@ def _canon_shape(shape):
 
 def _check_shape(name, shape, *param_shapes):
     if param_shapes:
-        shape_ = tuple(np.broadcast_shapes(shape, *param_shapes))
+        try:
+            shape_ = tuple(np.broadcast_shapes(shape, *param_shapes))
+        except ValueError:
+            shape_ = f"none ({', '.join(map(str, param_shapes))} do not broadcast)"
         if shape != shape_:
             raise ValueError(
                 f"{name} parameter shapes must be broadcast-compatible with shape argument, and the result "
@@ -270,7 +244,7 @@ def fold_in(key, data):
             f"fold_in accepts a scalar, but was given an array of shape {np.shape(data)} != (). Use jax.vmap for batching."
         )
     if isinstance(data, Tracer):
-        msg = data if data.dtype == U32 else _convert(data, U32)
+        msg = data if data.dtype == U32 else lax.convert_element_type(data, U32)
     elif hasattr(data, "aval"):
         msg = np.asarray(data).astype(U32)
     else:
@@ -310,24 +284,17 @@ def bits(key, shape=(), dtype=None):
 
 def _uniform_impl(data, minval, maxval, shape, dtype):
     """JAX's _uniform: random mantissa bits with exponent 0 -> [1, 2), minus 1, scaled."""
-    minval = _convert(minval, dtype)
-    maxval = _convert(maxval, dtype)
+    minval = lax.convert_element_type(minval, dtype)
+    maxval = lax.convert_element_type(maxval, dtype)
     fi = _finfo(dtype)
     nbits, nmant = fi.bits, fi.nmant
     rng_bits = 8 if nmant < 8 else nbits
-    uint = _prng.UINT_DTYPES[nbits]
-    b = _prng.random_bits_data(data, rng_bits, shape)
-    b = _convert(b, uint)
-    fbits = _prng.shr(b, _full(rng_bits - nmant, uint))
-    one_bits = np.array(1.0, dtype).view(uint)
-    fbits = _prng.bor(fbits, _full(one_bits, uint))
-    floats = _sub(_bitcast(fbits, dtype), _full(1.0, dtype))
-    out = _add(_mul(floats, _sub(maxval, minval)), minval)
-    return _prng.binop("max", _broadcast_to(minval, _bshape(minval, shape)), out)
-
-
-def _bshape(x, shape):
-    return tuple(np.broadcast_shapes(_shape_of(x), shape))
+    uint = UINT_DTYPES[nbits]
+    b = lax.convert_element_type(_prng.random_bits_data(data, rng_bits, shape), uint)
+    fbits = lax.bitwise_or(lax.shift_right_logical(b, uint.type(rng_bits - nmant)), np.array(1.0, dtype).view(uint))
+    floats = lax.sub(lax.bitcast_convert_type(fbits, dtype), np.array(1.0, dtype))
+    out = jnp.add(jnp.multiply(floats, jnp.subtract(maxval, minval)), minval)
+    return lax.max(jnp.broadcast_to(minval, out.shape), out)
 
 
 _jit_uniform = _jit(_uniform_impl, static_argnums=(3, 4))
@@ -352,8 +319,8 @@ def _nextafter_toward_zero_from_minus_one(dtype):
 
 def _normal_real(data, shape, dtype):
     lo = _nextafter_toward_zero_from_minus_one(dtype)
-    u = _uniform_impl(data, _full(lo, dtype), _full(1.0, dtype), shape, dtype)
-    return _mul(_full(np.sqrt(2), dtype), _unary("erf_inv", u))
+    u = _uniform_impl(data, lo, np.array(1.0, dtype), shape, dtype)
+    return lax.mul(np.array(np.sqrt(2), dtype), _math.erf_inv(u))
 
 
 def _normal_impl(data, shape, dtype):
@@ -362,7 +329,7 @@ def _normal_impl(data, shape, dtype):
 
 def _split_pair(data):
     ks = _prng.split_data(data, (2,))
-    return _prng.index_axis(ks, 0, 0), _prng.index_axis(ks, 0, 1)
+    return lax.index_in_dim(ks, 0, keepdims=False), lax.index_in_dim(ks, 1, keepdims=False)
 
 
 _jit_normal = _jit(_normal_impl, static_argnums=(1, 2))
@@ -377,38 +344,17 @@ def normal(key, shape=(), dtype=None):
     return _jit_normal(_data(typed), _canon_shape(shape), dt)
 
 
-def _nextafter(x, toward_pos: bool):
-    """lax.nextafter(x, +inf if toward_pos else -inf), elementwise on float values."""
-    dt = _dtype_of(x)
-    uint = _prng.UINT_DTYPES[_finfo(dt).bits]
-    xb = _bitcast(x, uint)
-    one = _full(1, uint)
-    zero = _full(0.0, dt)
-    grow = _prng.binop("gt" if toward_pos else "lt", x, zero)  # magnitude grows
-    res = _select(grow, _add(xb, one), _sub(xb, one))
-    sign_bit = 0 if toward_pos else (1 << (_finfo(dt).bits - 1))
-    res = _select(_prng.binop("eq", x, zero), _full(sign_bit | 1, uint), res)
-    res = _bitcast(res, dt)
-    target = _full(np.inf if toward_pos else -np.inf, dt)
-    keep = _prng.bor(_prng.binop("ne", x, x), _prng.binop("eq", x, target))
-    return _select(keep, x, res)
-
-
-_select = _prng.select
-
-
 def _truncated_normal_impl(data, lower, upper, shape, dtype):
-    sqrt2 = _full(np.sqrt(2), dtype)
-    lower = _convert(lower, dtype)
-    upper = _convert(upper, dtype)
-    a = _unary("erf", _prng.binop("div", lower, sqrt2))
-    b = _unary("erf", _prng.binop("div", upper, sqrt2))
+    sqrt2 = np.array(np.sqrt(2), dtype)
+    lower = lax.convert_element_type(lower, dtype)
+    upper = lax.convert_element_type(upper, dtype)
+    a = _math.erf(lax.div(lower, sqrt2))
+    b = _math.erf(lax.div(upper, sqrt2))
     u = _uniform_impl(data, a, b, shape, dtype)
-    out = _mul(sqrt2, _unary("erf_inv", u))
-    lo = _nextafter(jx.stop_gradient(lower), True)
-    hi = _nextafter(jx.stop_gradient(upper), False)
-    out = _prng.binop("max", lo, out)
-    return _prng.binop("min", hi, out)
+    out = lax.mul(sqrt2, _math.erf_inv(u))
+    lo = jnp.broadcast_to(jnp.nextafter(lax.stop_gradient(lower), np.array(np.inf, dtype)), shape)
+    hi = jnp.broadcast_to(jnp.nextafter(lax.stop_gradient(upper), np.array(-np.inf, dtype)), shape)
+    return lax.min(hi, lax.max(lo, out))
 
 
 _jit_truncated_normal = _jit(_truncated_normal_impl, static_argnums=(3, 4))
@@ -429,29 +375,24 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
 # ---- simple transforms of uniform -------------------------------------------------------------
 
 
-_unary = _prng.unary
-
-
 def _exponential_impl(data, shape, dtype):
-    u = _uniform_impl(data, _full(0.0, dtype), _full(1.0, dtype), shape, dtype)
-    return _unary("neg", _unary("log1p", _unary("neg", u)))
+    u = _uniform_impl(data, 0.0, 1.0, shape, dtype)
+    return lax.neg(_math.log1p(lax.neg(u)))
 
 
 def _laplace_impl(data, shape, dtype):
-    lo = -1.0 + float(_finfo(dtype).epsneg)
-    u = _uniform_impl(data, _full(lo, dtype), _full(1.0, dtype), shape, dtype)
-    return _mul(_unary("sign", u), _unary("log1p", _unary("neg", _unary("abs", u))))
+    u = _uniform_impl(data, -1.0 + float(_finfo(dtype).epsneg), 1.0, shape, dtype)
+    return lax.mul(lax.sign(u), _math.log1p(lax.neg(lax.abs(u))))
 
 
 def _logistic_impl(data, shape, dtype):
-    x = _uniform_impl(data, _full(_finfo(dtype).tiny, dtype), _full(1.0, dtype), shape, dtype)
-    return _sub(_unary("log", x), _unary("log1p", _unary("neg", x)))
+    x = _uniform_impl(data, np.array(_finfo(dtype).tiny, dtype), 1.0, shape, dtype)
+    return lax.sub(_math.log(x), _math.log1p(lax.neg(x)))
 
 
 def _cauchy_impl(data, shape, dtype):
-    u = _uniform_impl(data, _full(_finfo(dtype).eps, dtype), _full(1.0, dtype), shape, dtype)
-    pi = _full(np.pi, dtype)
-    return _unary("tan", _mul(pi, _sub(u, _full(0.5, dtype))))
+    u = _uniform_impl(data, np.array(_finfo(dtype).eps, dtype), 1.0, shape, dtype)
+    return lax.tan(lax.mul(np.array(np.pi, dtype), lax.sub(u, 0.5)))
 
 
 _jit_exponential = _jit(_exponential_impl, static_argnums=(1, 2))
@@ -486,47 +427,48 @@ cauchy.__doc__ = "Standard Cauchy floats."
 def _safe_int_to_float(b):
     """JAX's u32[2, ...] -> f32 in (0, 1) conversion (gumbel mode='highest')."""
     fi = _finfo(np.float32)
-    hi, lo = _prng.index_axis(b, 0, 0), _prng.index_axis(b, 0, 1)
-    hiclz, loclz = jx.clz(hi), jx.clz(lo)
-    hi32 = _prng.binop("eq", hiclz, _full(32, U32))
-    mant = _prng.bor(
-        _prng.shl(hi, hiclz),
-        _select(hi32, _prng.shl(lo, loclz), _prng.shr(lo, _sub(_full(fi.bits, U32), hiclz))),
-    )
-    mant = _prng.shr(mant, _full(fi.bits - fi.nmant - 1, U32))
-    mant = _prng.band(mant, _full((1 << fi.nmant) - 1, U32))
+    u32 = np.uint32
+    hi, lo = lax.index_in_dim(b, 0, keepdims=False), lax.index_in_dim(b, 1, keepdims=False)
+    hiclz, loclz = lax.clz(hi), lax.clz(lo)
+    hi32 = lax.eq(hiclz, u32(32))
+    low_part = lax.select(hi32, lax.shift_left(lo, loclz), lax.shift_right_logical(lo, lax.sub(u32(fi.bits), hiclz)))
+    mant = lax.bitwise_or(lax.shift_left(hi, hiclz), low_part)
+    mant = lax.shift_right_logical(mant, u32(fi.bits - fi.nmant - 1))
+    mant = lax.bitwise_and(mant, u32((1 << fi.nmant) - 1))
     # exponent arithmetic runs in uint32 (wrapping), as JAX's does
-    e = _sub(_full(-fi.minexp, U32), _select(hi32, _add(_full(32, U32), loclz), hiclz))
-    e = _prng.shl(e, _full(fi.nmant, U32))
-    e = _prng.band(e, _full((1 << (fi.bits - 2)) - (1 << (fi.nmant - 1)), U32))
-    return _bitcast(_prng.bor(e, mant), np.float32)
+    e = lax.sub(u32(-fi.minexp), lax.select(hi32, lax.add(loclz, u32(32)), hiclz))
+    e = lax.shift_left(e, u32(fi.nmant))
+    e = lax.bitwise_and(e, u32((1 << (fi.bits - 2)) - (1 << (fi.nmant - 1))))
+    return lax.bitcast_convert_type(lax.bitwise_or(e, mant), np.float32)
+
+
+def _neglog(v):
+    return lax.neg(_math.log(v))
 
 
 def _gumbel_impl(data, shape, dtype, mode):
     fi = _finfo(dtype)
-    neglog = lambda v: _unary("neg", _unary("log", v))  # noqa: E731
     if dtype == np.float32 and mode == "highest":
         b = _prng.random_bits_data(data, 32, (2,) + shape)
-        neg = _unary("not", b)
-        lo_bits = _prng.index_axis(neg, 0, 1)
-        carry = _convert(_prng.binop("eq", lo_bits, _full(0xFFFFFFFF, U32)), U32)
-        inc = _prng.concatenate(
-            [_prng.reshape(carry, (1,) + shape), _prng.reshape(_full(1, U32, shape), (1,) + shape)], 0
-        )
-        neg = _add(neg, inc)
-        flip = _prng.binop("lt", _prng.index_axis(b, 0, 0), _full(1 << 31, U32))
-        x = _safe_int_to_float(_select(_broadcast_to(flip, (2,) + shape), b, neg))
-        small = neglog(_unary("neg", _unary("log1p", _unary("neg", x))))
-        big = neglog(neglog(x))
-        return _select(flip, small, big)
+        neg = lax.bitwise_not(b)
+        lo_bits = lax.index_in_dim(neg, 1, keepdims=False)
+        carry = lax.convert_element_type(lax.eq(lo_bits, np.uint32(0xFFFFFFFF)), U32)
+        inc = lax.concatenate([lax.reshape(carry, (1,) + shape), lax.full((1,) + shape, 1, U32)], 0)
+        neg = lax.add(neg, inc)
+        flip = lax.lt(lax.index_in_dim(b, 0, keepdims=False), np.uint32(1 << 31))
+        flip2 = lax.broadcast_in_dim(flip, (2,) + shape, tuple(range(1, len(shape) + 1)))
+        x = _safe_int_to_float(lax.select(flip2, b, neg))
+        small = _neglog(lax.neg(_math.log1p(lax.neg(x))))
+        big = _neglog(_neglog(x))
+        return lax.select(flip, small, big)
     if mode in ("high", "highest"):
-        u = _uniform_impl(data, _full(0.0, dtype), _full(1.0, dtype), (2,) + shape, dtype)
-        high, low = _prng.index_axis(u, 0, 0), _prng.index_axis(u, 0, 1)
-        alt = _add(_add(high, _mul(_full(2.0**-fi.nmant, dtype), low)), _full(fi.tiny, dtype))
-        x = _select(_prng.binop("ge", high, _full(0.5, dtype)), high, alt)
-        return neglog(_unary("neg", _unary("log1p", _unary("neg", x))))
-    u = _uniform_impl(data, _full(fi.tiny, dtype), _full(1.0, dtype), shape, dtype)
-    return neglog(neglog(u))
+        u = _uniform_impl(data, 0.0, 1.0, (2,) + shape, dtype)
+        high, low = lax.index_in_dim(u, 0, keepdims=False), lax.index_in_dim(u, 1, keepdims=False)
+        alt = lax.add(lax.add(high, lax.mul(np.array(2.0**-fi.nmant, dtype), low)), np.array(fi.tiny, dtype))
+        x = lax.select(lax.ge(high, 0.5), high, alt)
+        return _neglog(lax.neg(_math.log1p(lax.neg(x))))
+    u = _uniform_impl(data, np.array(fi.tiny, dtype), 1.0, shape, dtype)
+    return _neglog(_neglog(u))
 
 
 _jit_gumbel = _jit(_gumbel_impl, static_argnums=(1, 2, 3))
@@ -552,51 +494,43 @@ def gumbel(key, shape=(), dtype=None, mode=None):
 
 def _clip_int(val, dtype):
     """Convert integer val to dtype, clipping to dtype's range instead of wrapping."""
-    vdt = _dtype_of(val)
+    vdt = np.dtype(val.dtype)
     lo = max(int(np.iinfo(dtype).min), int(np.iinfo(vdt).min))
     hi = min(int(np.iinfo(dtype).max), int(np.iinfo(vdt).max))
-    val = _prng.binop("max", val, _full(lo, vdt))
-    val = _prng.binop("min", val, _full(hi, vdt))
-    return _convert(val, dtype)
+    return lax.convert_element_type(lax.min(lax.max(val, vdt.type(lo)), vdt.type(hi)), dtype)
 
 
 def _rem(x, span):
     """lax.rem for unsigned ints with XLA's x % 0 == x (IREE would trap)."""
-    zero = _prng.binop("eq", span, _full(0, _dtype_of(span)))
-    safe = _select(zero, _full(1, _dtype_of(span)), span)
-    return _select(zero, x, _prng.binop("rem", x, safe))
+    zero = lax.eq(span, span.dtype.type(0))
+    safe = lax.select(zero, lax.full_like(span, 1), span)
+    return lax.select(zero, x, lax.rem(x, safe))
 
 
 def _randint_impl(data, minval, maxval, shape, dtype):
-    minval = _value(minval)
-    maxval = _value(maxval)
-    if _dtype_of(minval).kind not in "iu":
-        minval = _convert(minval, _dtypes.default_int)
-    if _dtype_of(maxval).kind not in "iu":
-        maxval = _convert(maxval, _dtypes.default_int)
-    imax = _clip_int(_full(np.iinfo(dtype).max, dtype), _dtype_of(maxval))
-    maxval_out_of_range = _prng.binop("gt", maxval, imax)
+    minval, maxval = jnp.asarray(minval), jnp.asarray(maxval)
+    if minval.dtype.kind not in "iu":
+        minval = lax.convert_element_type(minval, _dtypes.default_int)
+    if maxval.dtype.kind not in "iu":
+        maxval = lax.convert_element_type(maxval, _dtypes.default_int)
+    imax = _clip_int(jnp.asarray(np.iinfo(dtype).max, dtype), maxval.dtype)
+    maxval_out_of_range = lax.gt(maxval, imax)
     minval = _clip_int(minval, dtype)
     maxval = _clip_int(maxval, dtype)
     nbits = np.iinfo(dtype).bits
     k1, k2 = _split_pair(data)
     higher = _prng.random_bits_data(k1, nbits, shape)
     lower = _prng.random_bits_data(k2, nbits, shape)
-    udt = _prng.UINT_DTYPES[nbits]
-    span = _convert(_sub(maxval, minval), udt)
-    le = _prng.binop("le", maxval, minval)
-    span = _select(le, _full(1, udt), span)
-    gt = _prng.binop("gt", maxval, minval)
-    span = _select(_prng.band(maxval_out_of_range, gt), _add(span, _full(1, udt)), span)
-    span = _broadcast_to(span, _bshape(span, shape))
-    multiplier = _rem(_broadcast_to(_full(2 ** (nbits // 2), udt), _shape_of(span)), span)
-    multiplier = _rem(_mul(multiplier, multiplier), span)
-    offset = _add(
-        _mul(_rem(higher, _broadcast_to(span, shape)), _broadcast_to(multiplier, shape)),
-        _rem(lower, _broadcast_to(span, shape)),
-    )
-    offset = _rem(offset, _broadcast_to(span, shape))
-    return _add(_broadcast_to(minval, _bshape(minval, shape)), _convert(offset, dtype))
+    udt = UINT_DTYPES[nbits]
+    span = lax.convert_element_type(jnp.subtract(maxval, minval), udt)
+    span = lax.select(jnp.less_equal(maxval, minval), lax.full_like(span, 1), span)
+    grow = jnp.logical_and(maxval_out_of_range, jnp.greater(maxval, minval))
+    span = jnp.broadcast_to(lax.select(grow, lax.add(span, udt.type(1)), span), shape)
+    multiplier = _rem(lax.full_like(span, 2 ** (nbits // 2)), span)
+    multiplier = _rem(lax.mul(multiplier, multiplier), span)
+    offset = lax.add(lax.mul(_rem(higher, span), multiplier), _rem(lower, span))
+    offset = _rem(offset, span)
+    return lax.add(jnp.broadcast_to(minval, shape), lax.convert_element_type(offset, dtype))
 
 
 _jit_randint = _jit(_randint_impl, static_argnums=(3, 4))
@@ -621,13 +555,8 @@ def randint(key, shape, minval, maxval, dtype=None):
 
 
 def _rademacher_impl(data, shape, dtype):
-    b = _prng.binop(
-        "lt",
-        _uniform_impl(data, _full(0.0, np.float32), _full(1.0, np.float32), shape, np.float32),
-        _full(0.5, np.float32),
-    )
-    b = _convert(b, dtype)
-    return _sub(_mul(_full(2, dtype), b), _full(1, dtype))
+    b = lax.lt(_uniform_impl(data, 0.0, 1.0, shape, np.dtype(np.float32)), np.float32(0.5))
+    return lax.sub(lax.mul(lax.convert_element_type(b, dtype), dtype.type(2)), dtype.type(1))
 
 
 _jit_rademacher = _jit(_rademacher_impl, static_argnums=(1, 2))
@@ -644,14 +573,14 @@ def rademacher(key, shape=(), dtype=None):
 
 
 def _bernoulli_impl(data, p, shape, mode):
-    dtype = _dtype_of(p)
+    dtype = np.dtype(p.dtype)
+    p = jnp.broadcast_to(p, shape)
     if mode == "high":
-        u = _uniform_impl(data, _full(0.0, dtype), _full(1.0, dtype), (2,) + shape, dtype)
-        u1, u2 = _prng.index_axis(u, 0, 0), _prng.index_axis(u, 0, 1)
-        u2 = _mul(u2, _full(2.0 ** -_finfo(dtype).nmant, dtype))
-        return _prng.binop("lt", u2, _sub(p, u1))
-    u = _uniform_impl(data, _full(0.0, dtype), _full(1.0, dtype), shape, dtype)
-    return _prng.binop("lt", u, p)
+        u = _uniform_impl(data, 0.0, 1.0, (2,) + shape, dtype)
+        u1, u2 = lax.index_in_dim(u, 0, keepdims=False), lax.index_in_dim(u, 1, keepdims=False)
+        u2 = lax.mul(u2, np.array(2.0 ** -_finfo(dtype).nmant, dtype))
+        return lax.lt(u2, lax.sub(p, u1))
+    return lax.lt(_uniform_impl(data, 0.0, 1.0, shape, dtype), p)
 
 
 _jit_bernoulli = _jit(_bernoulli_impl, static_argnums=(2, 3))
@@ -674,7 +603,7 @@ def bernoulli(key, p=0.5, shape=None, mode="low"):
     else:
         _check_shape("bernoulli", shape, pshape)
     if hasattr(p, "aval"):
-        p = _convert(p, dt)
+        p = lax.convert_element_type(p, dt)
     else:
         p = np.asarray(p, dt)
     return _jit_bernoulli(_data(typed), p, shape, mode)
@@ -684,13 +613,13 @@ def bernoulli(key, p=0.5, shape=None, mode="low"):
 
 
 def _shuffle_impl(data, x, axis):
-    size = math.prod(_shape_of(x))
+    size = math.prod(x.shape)
     uint32max = np.iinfo(np.uint32).max
     num_rounds = int(np.ceil(3 * np.log(max(1, size)) / np.log(uint32max)))
     for _ in range(num_rounds):
         ks = _prng.split_data(data, (2,))
-        data, sub = _prng.index_axis(ks, 0, 0), _prng.index_axis(ks, 0, 1)
-        sort_keys = _prng.random_bits_data(sub, 32, _shape_of(x))
+        data, sub = lax.index_in_dim(ks, 0, keepdims=False), lax.index_in_dim(ks, 1, keepdims=False)
+        sort_keys = _prng.random_bits_data(sub, 32, x.shape)
         x = _stable_sort(sort_keys, x, dimension=axis)
     return x
 
@@ -707,9 +636,8 @@ def _stable_sort(keys, vals, dimension):
 
 
 def _argsort_stable(keys, dimension):
-    s = _shape_of(keys)
-    pos = jx.iota(dtype=np.dtype(np.int32), shape=s, dimension=dimension)
-    return jx.sort(keys, pos, dimension=dimension, num_keys=2, is_stable=False)[1]
+    pos = lax.broadcasted_iota(np.int32, keys.shape, dimension)
+    return lax.sort((keys, pos), dimension=dimension, is_stable=False, num_keys=2)[1]
 
 
 _jit_shuffle = _jit(_shuffle_impl, static_argnums=(2,))
@@ -746,11 +674,10 @@ def shuffle(key, x, axis=0):
 
 def _top_k_indices(x, k):
     """Indices of the k largest entries along the last axis (ties: lower index first)."""
-    s = _shape_of(x)
-    n = s[-1]
-    order = _argsort_stable(_unary("neg", x), len(s) - 1)
-    if k != n:
-        order = _prng.slice_axis(order, len(s) - 1, 0, k)
+    last = x.ndim - 1
+    order = _argsort_stable(lax.neg(x), last)
+    if k != x.shape[-1]:
+        order = lax.slice_in_dim(order, 0, k, axis=last)
     return order
 
 
@@ -800,17 +727,17 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
 
 
 def _choice_p_impl(data, p, shape):
-    dtype = _dtype_of(p)
+    dtype = np.dtype(p.dtype)
     p_cuml = jnp.cumsum(p)
-    u = _uniform_impl(data, _full(0.0, dtype), _full(1.0, dtype), shape, dtype)
-    r = _mul(p_cuml[-1], _sub(_full(1, dtype), u))
+    u = _uniform_impl(data, 0.0, 1.0, shape, dtype)
+    r = lax.mul(p_cuml[-1], lax.sub(np.array(1, dtype), u))
     # searchsorted(p_cuml, r, side='left') on a sorted p_cuml: count of entries < r
-    less = _prng.binop("lt", _prng.reshape(p_cuml, (1,) * len(shape) + p_cuml.shape), _prng.reshape(r, shape + (1,)))
-    return jx.reduce_sum(_convert(less, np.int32), axes=(len(shape),))
+    less = jnp.less(p_cuml, r[..., None])
+    return lax.reduce_sum(lax.convert_element_type(less, np.int32), (len(shape),))
 
 
 def _choice_gumbel_impl(data, p, k, mode):
-    g = _add(_gumbel_impl(data, _shape_of(p), _dtype_of(p), mode), jnp.log(p))
+    g = lax.add(_gumbel_impl(data, p.shape, np.dtype(p.dtype), mode), jnp.log(p))
     return _top_k_indices(g, k)
 
 
@@ -821,24 +748,23 @@ _jit_choice_gumbel = _jit(_choice_gumbel_impl, static_argnums=(2, 3))
 def _categorical_impl(data, logits, shape, batch_shape, axis, replace, mode):
     nd = len(logits.shape)
     shape_prefix = shape[: len(shape) - len(batch_shape)]
-    dtype = _dtype_of(logits)
+    dtype = np.dtype(logits.dtype)
     if replace:
         if axis >= 0:
             axis -= nd
         logits_shape = list(shape[len(shape) - len(batch_shape) :])
         logits_shape.insert(axis % nd, logits.shape[axis])
         g = _gumbel_impl(data, (*shape_prefix, *logits_shape), dtype, mode)
-        lg = _prng.reshape(logits, (1,) * len(shape_prefix) + tuple(logits.shape))
-        return jnp.argmax(_add(g, lg), axis=axis)
-    logits = _add(logits, _gumbel_impl(data, tuple(logits.shape), dtype, mode))
+        return jnp.argmax(jnp.add(g, logits), axis=axis)
+    logits = lax.add(logits, _gumbel_impl(data, tuple(logits.shape), dtype, mode))
     k = math.prod(shape_prefix)
     if k > logits.shape[axis]:
         raise ValueError(
             f"Number of samples without replacement ({k}) cannot exceed number of categories ({logits.shape[axis]})."
         )
     ind = _top_k_indices(jnp.moveaxis(logits, axis, -1), k)
-    ind = jx.transpose(ind, permutation=(ind.ndim - 1, *range(ind.ndim - 1)))
-    return _prng.reshape(ind, shape)
+    ind = lax.transpose(ind, (ind.ndim - 1, *range(ind.ndim - 1)))
+    return lax.reshape(ind, shape)
 
 
 _jit_categorical = _jit(_categorical_impl, static_argnums=(2, 3, 4, 5, 6))
@@ -940,7 +866,7 @@ def pareto(key, b, shape=None, dtype=None):
     return jnp.exp(e / jnp.asarray(b, dt))
 
 
-_jit_log = _jit(lambda x: _prng.math_fn("log", x))
+_jit_log = _jit(_math.log)
 
 
 def rayleigh(key, scale=1.0, shape=None, dtype=None):
@@ -953,5 +879,14 @@ def rayleigh(key, scale=1.0, shape=None, dtype=None):
     return jnp.sqrt(log_u * n_two) * jnp.asarray(scale, dt)
 
 
-def __getattr__(name):
-    raise AttributeError(f"module 'irjax.random' has no attribute '{name}'")
+# Samplers in their own modules, loaded on first use (they build on the samplers above).
+_LAZY = {
+    **dict.fromkeys(
+        "gamma loggamma beta dirichlet chisquare f t generalized_normal ball".split(), "irjax.random_gamma"
+    ),
+    **dict.fromkeys("poisson binomial geometric multinomial".split(), "irjax.random_discrete"),
+    **dict.fromkeys("orthogonal triangular wald double_sided_maxwell".split(), "irjax.random_continuous"),
+}
+__all__ += list(_LAZY)
+
+__getattr__, __dir__ = lazy_attributes("irjax.random", globals(), _LAZY)

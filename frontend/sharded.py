@@ -1,15 +1,18 @@
-"""Arrays split over several devices (ShardedArray) and placing values by a Sharding:
-device_put's work, make_array_from_callback, make_array_from_single_device_arrays.
-Running computations over them is placement.py's (docs/sharding.md)."""
+"""Arrays split over several devices (ShardedArray) and placing values by a Sharding: device_put's
+work and the make_array_from_* constructors. Running computations over them is placement.py's
+(docs/sharding.md)."""
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
-from . import dtypes
+from . import dtypes, tree_util
 from .array import DELETED, Array
 from .core import ShapedArray
-from .sharding import NamedSharding, Shard, Sharding, SingleDeviceSharding, is_local
+from .sharding import NamedSharding, PartitionSpec, Shard, Sharding, SingleDeviceSharding, get_mesh, is_local
 
 _NOT_ADDRESSABLE = (
     "Fetching value for `jax.Array` that spans non-addressable (non process local) devices is not possible. "
@@ -217,12 +220,16 @@ def put(v, sharding: Sharding, weak_type: bool | None = None) -> Array:
 
 
 def make_array_from_callback(shape, sharding: Sharding, data_callback, dtype=None) -> Array:
-    """An array of global `shape` whose shard on each device is data_callback(index)."""
+    """An array of global `shape` whose shard on each device is data_callback(index); over a mesh
+    that spans processes it is called for this process's devices only."""
     shape = tuple(int(n) for n in shape)
     idx = sharding.devices_indices_map(shape)
     want = sharding.shard_shape(shape)
     shards, dt = [], None
     for d, i in idx.items():
+        if not is_local(d):  # another process's device: that process calls data_callback for it, as JAX
+            shards.append(None)
+            continue
         host, _ = _host_value(data_callback(i))
         if dtype is not None:
             host = host.astype(dtypes.check_supported(dtype))
@@ -278,3 +285,120 @@ def make_array_from_single_device_arrays(shape, sharding: Sharding, arrays, *, d
 
 def _recommit(a: Array) -> Array:
     return Array(a._bv, a.aval, a._device, a._npy, True)
+
+
+# ---- process-local data (a mesh that spans processes) --------------------------------------------
+
+
+def _blocks_per_dim(sharding: NamedSharding, ndim: int) -> tuple[list[int], dict]:
+    """(number of blocks along each dimension, {device: its block number along each dimension})."""
+    parts = [math.prod(sharding.mesh.shape[a] for a in sharding.spec.axes_of(d)) for d in range(ndim)]
+    unit = sharding.devices_indices_map(tuple(parts))  # one element per block: slice i is block i
+    return parts, {d: tuple(s.start or 0 for s in idx) for d, idx in unit.items()}
+
+
+def _process_blocks(sharding: NamedSharding, ndim: int) -> tuple[list[int], list[list[int]], list[int | None]]:
+    """(blocks along each dimension, this process's block numbers along each (sorted), and how
+    many distinct process-local pieces each dimension has, or None where the processes' blocks
+    overlap unevenly: JAX's "non-uniform" dimensions)."""
+    parts, block_of = _blocks_per_dim(sharding, ndim)
+    per_process: dict[int, list[set]] = {}
+    for d, ks in block_of.items():
+        sets = per_process.setdefault(d.process_index, [set() for _ in range(ndim)])
+        for i, k in enumerate(ks):
+            sets[i].add(k)
+    me = next((d.process_index for d in block_of if is_local(d)), None)
+    if me is None:
+        raise ValueError(f"{sharding} has no device of this process: it holds no part of the array")
+    mine = [sorted(s) for s in per_process[me]]
+    counts: list[int | None] = []
+    for i in range(ndim):
+        groups = {frozenset(sets[i]) for sets in per_process.values()}
+        sizes = {len(g) for g in groups}
+        disjoint = sum(len(g) for g in groups) == len(set().union(*groups))
+        counts.append(len(groups) if len(sizes) == 1 and disjoint and len(groups) * sizes.pop() == parts[i] else None)
+    return parts, mine, counts
+
+
+def make_array_from_process_local_data(sharding: Any, local_data: Any, global_shape: Any = None) -> Any:
+    """A global array from the data this process holds, as jax.make_array_from_process_local_data:
+    along each dimension `local_data` is either the whole global extent or the blocks this
+    process's devices hold, in order (e.g. its rows of a batch split over processes). The global
+    shape is inferred when None (each process holding only its own blocks). `sharding` may be a
+    PartitionSpec (over the current mesh) and a tree prefix of `local_data`."""
+    leaves, treedef = tree_util.tree_flatten(local_data)
+    shardings = tree_util.tree_leaves(
+        tree_util.tree_broadcast(sharding, local_data, is_leaf=lambda s: isinstance(s, (Sharding, PartitionSpec)))
+    )
+    if global_shape is None or (isinstance(global_shape, tuple) and all(isinstance(n, int) for n in global_shape)):
+        shapes = [global_shape] * len(leaves)
+    else:
+        shapes = tree_util.tree_leaves(
+            tree_util.tree_broadcast(global_shape, local_data, is_leaf=lambda s: s is None or isinstance(s, tuple)),
+            is_leaf=lambda s: s is None or isinstance(s, tuple),
+        )
+    out = [_from_process_local(x, _as_sharding(s), g) for x, s, g in zip(leaves, shardings, shapes)]
+    return tree_util.tree_unflatten(treedef, out)
+
+
+def _as_sharding(s) -> Sharding:
+    if isinstance(s, PartitionSpec):
+        mesh = get_mesh()
+        if mesh is None:
+            raise ValueError(
+                f"make_array_from_process_local_data was given the PartitionSpec {s} with no current mesh: pass "
+                "a NamedSharding or use `with irjax.set_mesh(mesh):`"
+            )
+        return NamedSharding(mesh, s)
+    if not isinstance(s, Sharding):
+        raise TypeError(f"make_array_from_process_local_data expects a Sharding or a PartitionSpec, got {s!r}")
+    return s
+
+
+def _from_process_local(x, sharding: Sharding, global_shape) -> Array:
+    host, _ = _host_value(x)
+    if sharding.is_fully_addressable:  # one process: the local data is the global value
+        if global_shape is not None and tuple(global_shape) != host.shape:
+            raise ValueError(
+                "When calling `make_array_from_process_local_data` on a single process, global_shape should be "
+                f"None or equal to local_data.shape. Got global_shape={tuple(global_shape)} and "
+                f"local_data.shape={host.shape}."
+            )
+        return put(host, sharding, False)
+    if not isinstance(sharding, NamedSharding):
+        raise TypeError(f"a sharding over several processes must be a NamedSharding, got {sharding!r}")
+    parts, mine, counts = _process_blocks(sharding, host.ndim)
+    if global_shape is None:
+        if None in counts:
+            raise ValueError(
+                "Unable to compute global_shape due to non-uniform sharding. Specify global shape directly. "
+                f"Dimensions {[i for i, c in enumerate(counts) if c is None]} of {sharding} are not uniform."
+            )
+        global_shape = tuple(n * c for n, c in zip(host.shape, counts))
+    global_shape = tuple(int(n) for n in global_shape)
+    if len(global_shape) != host.ndim:
+        raise ValueError(f"global_shape {global_shape} and the local data's shape {host.shape} differ in rank")
+    sharding._check_shape(global_shape)
+    full = []
+    for i, (n, g) in enumerate(zip(host.shape, global_shape)):
+        here = len(mine[i]) * (g // parts[i])
+        full.append(n == g)
+        if n != g and n != here:
+            raise ValueError(
+                "Invalid host data, each dimension should match either global or process shape. In dimension "
+                f"{i}, the process data has {n} elements. Process addresses {here} elements and "
+                f"global_shape={global_shape}."
+            )
+    _, block_of = _blocks_per_dim(sharding, host.ndim)
+    shards = []
+    for d in sharding.mesh.devices.flat:
+        if not is_local(d):
+            shards.append(None)
+            continue
+        idx = []
+        for i, k in enumerate(block_of[d]):
+            b = global_shape[i] // parts[i]
+            start = k * b if full[i] else mine[i].index(k) * b
+            idx.append(slice(start, start + b))
+        shards.append(_put(host[tuple(idx)], d))
+    return ShardedArray(ShapedArray(global_shape, host.dtype, False), sharding, shards=shards)

@@ -205,11 +205,34 @@ class Mesh(contextlib.ContextDecorator):
 
     @property
     def local_devices(self) -> list:
-        return list(self.devices.flat)
+        """This process's devices of the mesh, in mesh order (all of them in a one-process job)."""
+        return [d for d in self.devices.flat if is_local(d)]
+
+    @property
+    def is_multi_process(self) -> bool:
+        return not all(is_local(d) for d in self.devices.flat)
 
     @property
     def local_mesh(self) -> Mesh:
-        return self
+        """The sub-mesh of this process's devices, as JAX's: the smallest block of the mesh that
+        holds them all, which must hold no other process's device (ValueError otherwise)."""
+        if not self.is_multi_process:
+            return self
+        local = np.vectorize(is_local, otypes=[bool])(self.devices)
+        if not local.any():
+            raise ValueError(f"{self!r} has no device of this process")
+        hull = []
+        for i in range(local.ndim):
+            at = np.flatnonzero(local.any(axis=tuple(j for j in range(local.ndim) if j != i)))
+            hull.append(slice(int(at.min()), int(at.max()) + 1))
+        if not local[tuple(hull)].all():
+            raise ValueError(
+                f"the devices of process {_dist.process_index()} must form a contiguous subcube of {self!r} (as "
+                "irjax.make_mesh over irjax.devices() builds it); otherwise use make_array_from_process_local_data, "
+                "make_array_from_callback or make_array_from_single_device_arrays"
+            )
+        sub = self.devices[tuple(hull)]
+        return Mesh(sub, self.axis_names, axis_types=self.axis_types)
 
     def __eq__(self, other):
         return (

@@ -1,11 +1,12 @@
 """shard_map over a mesh that spans processes (irjax.distributed): each process runs the body
-once, eagerly, as the member its device is; collectives over the mesh axes run on MPI as they
-are called (process_collectives.py). One device of the mesh per process (docs/distributed.md)."""
+eagerly as the member its device is (with several devices of the mesh, one thread per member);
+collectives over the mesh axes run on MPI as they are called (process_collectives.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -15,21 +16,22 @@ from . import distributed, tree_util
 from .array import Array, from_numpy
 from .axis_env import ProcessMesh, process_mesh_frame
 from .core import ShapedArray, Tracer, aval_of
+from .process_collectives import MemberGroup, MemberMesh, group_positions, member_table
 from .sharded import ShardedArray, make_array_from_single_device_arrays, put
 from .sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding, is_local
 
 
 def process_mesh(mesh: Mesh) -> tuple[ProcessMesh, object, int]:
-    """(this process's view of the mesh, its device, the device's flat mesh position); the mesh
-    must hold exactly one device of every process."""
+    """(this process's view of the mesh, its device, the device's flat mesh position) for a mesh
+    that holds exactly one device of every process."""
     flat = list(mesh.devices.flat)
     ranks = np.array([d.process_index for d in flat]).reshape(mesh.devices.shape)
     n = distributed.process_count()
     if sorted(ranks.flat) != list(range(n)):
         raise NotImplementedError(
-            f"shard_map over a mesh that spans processes needs exactly one mesh device per process; the mesh's "
-            f"devices belong to processes {sorted(ranks.flat)} (of {n}). Start one process per device "
-            "(IRJAX_NUM_CPU_DEVICES=1) or build the mesh over one device of each process"
+            f"shard_map over a mesh that spans processes needs the same number of mesh devices in every process; "
+            f"the mesh's devices belong to processes {sorted(ranks.flat)} (of {n}). Build the mesh over every "
+            "process's devices (irjax.make_mesh over irjax.devices() does)"
         )
     k = next(i for i, d in enumerate(flat) if is_local(d))
     coords = tuple(int(c) for c in np.unravel_index(k, mesh.devices.shape))
@@ -81,6 +83,8 @@ def run(
             "collectives go through MPI as they are called): it cannot be traced by jit, grad or vmap. Call it "
             "outside them and jit the pieces of its body instead"
         )
+    if _several_per_process(mesh):
+        return _run_members(f, mesh, leaves, in_tree, in_specs, out_specs_of, check, fname, reverse_check)
     pm, device, k = process_mesh(mesh)
     blocks = [_local_block(x, NamedSharding(mesh, s), device, k, fname) for x, s in zip(leaves, in_specs)]
     if reverse_check is not None:
@@ -93,28 +97,20 @@ def run(
     sizes = dict(zip(mesh.axis_names, mesh.axis_sizes))
 
     # an output whose out_specs omit a mesh axis of size > 1 must be the same on those members
-    omits = [any(sizes[a] > 1 and a not in s.used_axes() for a in mesh.axis_names) for s in o_specs]
+    big = [a for a in mesh.axis_names if sizes[a] > 1]
+    omits = [all(a not in s.used_axes() for a in big) and bool(big) for s in o_specs]  # replicated everywhere
+    partial = [any(a not in s.used_axes() for a in big) and not om for s, om in zip(o_specs, omits)]
+    if any(partial):  # replicated along some axes only: compared (or taken) group by group
+        o_leaves = [
+            _settle(o, s, pm, check, fname) if p else o for o, s, p in zip(o_leaves, o_specs, partial, strict=True)
+        ]
     if any(omits):
         kept = [np.asarray(o) for o, om in zip(o_leaves, omits) if om]
         if check:
             # irjax checks the values (one small collective), where JAX checks the types statically
             if not _digests_agree(kept):
-                raise ValueError(
-                    f"shard_map applied to the function {fname!r} was given out_specs which require replication "
-                    "which can't be statically inferred given the mesh: an output differs between the processes "
-                    "of a mesh axis its out_specs entry does not name. Reduce it over that axis (psum, pmean, "
-                    "all_gather) or name the axis in out_specs, or pass check_vma=False to take one member's value."
-                )
+                raise ValueError(_replication_error(fname, tuple(big)))
         else:  # member 0's value, as the in-process path takes
-            if not all(
-                all(sizes[a] == 1 or a not in s.used_axes() for a in mesh.axis_names)
-                for s, om in zip(o_specs, omits)
-                if om
-            ):
-                raise NotImplementedError(
-                    "shard_map over processes with check_vma=False: an output that names some mesh axes of size > 1 "
-                    "in out_specs and omits others is not supported"
-                )
             root = int(pm.ranks.flat[0])
             got = iter([_hc.world().broadcast(v, root) for v in kept])
             o_leaves = [from_numpy(next(got)) if om else o for o, om in zip(o_leaves, omits)]
@@ -127,3 +123,124 @@ def run(
         local = Array(local._bv, ShapedArray(block, o.dtype, False), device, local._npy, True)
         results.append(make_array_from_single_device_arrays(shape, NamedSharding(mesh, s), [local]))
     return tree_util.tree_unflatten(o_tree, results)
+
+
+# ---- several devices of the mesh per process: one thread per member ---------------------------
+
+
+def _several_per_process(mesh: Mesh) -> bool:
+    return sum(1 for d in mesh.devices.flat if is_local(d)) > 1
+
+
+def _member_layout(mesh: Mesh) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """(owning rank per flat position, index among its owner's positions, this process's positions);
+    every process must hold the same number of the mesh's devices (one MPI allgather per gather)."""
+    flat = list(mesh.devices.flat)
+    owners = np.array([d.process_index for d in flat])
+    counts = np.bincount(owners, minlength=distributed.process_count())
+    if len(set(counts.tolist())) != 1:
+        raise NotImplementedError(
+            f"shard_map over a mesh that spans processes needs the same number of mesh devices in every process; "
+            f"the processes hold {counts.tolist()}"
+        )
+    slots = np.zeros(len(flat), int)
+    seen: dict = {}
+    for k, r in enumerate(owners):
+        slots[k] = seen.get(r, 0)
+        seen[r] = slots[k] + 1
+    return owners, slots, [k for k, d in enumerate(flat) if is_local(d)]
+
+
+def _run_members(f, mesh, leaves, in_tree, in_specs, out_specs_of, check, fname, reverse_check):
+    """Each of this process's members runs the body in its own thread (the first in this one, so
+    that MPI is called from the thread that started it); collectives gather every member's value
+    (process_collectives.MemberMesh); outputs go back as global arrays over the mesh."""
+    if any(isinstance(x, Tracer) for x in leaves):
+        raise NotImplementedError(
+            f"shard_map applied to the function {fname!r} over a mesh that spans processes runs eagerly: it cannot "
+            "be traced by jit, grad or vmap"
+        )
+    owners, slots, mine = _member_layout(mesh)
+    group = MemberGroup(owners, slots, len(mine))
+    flat = list(mesh.devices.flat)
+    shape = mesh.devices.shape
+    outs: list = [None] * len(mine)
+    errors: list = []
+
+    def member(slot: int) -> None:
+        k = mine[slot]
+        try:
+            coords = tuple(int(c) for c in np.unravel_index(k, shape))
+            pm = MemberMesh(mesh.axis_names, shape, coords, group, slot)
+            blocks = [_local_block(x, NamedSharding(mesh, s), flat[k], k, fname) for x, s in zip(leaves, in_specs)]
+            if reverse_check is not None and slot == 0:  # (every member's blocks have the same avals)
+                reverse_check([aval_of(b) for b in blocks])
+            with process_mesh_frame(pm):
+                out = f(*tree_util.tree_unflatten(in_tree, blocks))
+            o_leaves, o_tree = tree_util.tree_flatten(out)
+            o_leaves = [o if isinstance(o, Array) else from_numpy(np.asarray(o)) for o in o_leaves]
+            specs = out_specs_of(out)
+            outs[slot] = (o_leaves, o_tree, specs, [_settle(o, q, pm, check, fname) for o, q in zip(o_leaves, specs)])
+        except BaseException as e:  # the other members must not wait for this one forever
+            errors.append(e)
+            group.barrier.abort()
+
+    threads = [threading.Thread(target=member, args=(j,)) for j in range(1, len(mine))]
+    for t in threads:
+        t.start()
+    member(0)
+    for t in threads:
+        t.join()
+    if errors:
+        first = next((e for e in errors if not isinstance(e, threading.BrokenBarrierError)), errors[0])
+        raise first
+    o_tree, o_specs = outs[0][1], outs[0][2]
+    sizes = dict(zip(mesh.axis_names, mesh.axis_sizes))
+    results = []
+    for i, s in enumerate(o_specs):
+        block = outs[0][3][i].shape
+        gshape = tuple(n * math.prod(sizes[a] for a in s.axes_of(d)) for d, n in enumerate(block))
+        locals_ = []
+        for slot, k in enumerate(mine):
+            o = outs[slot][3][i]
+            local = o if o._device == flat[k] else put(np.asarray(o), SingleDeviceSharding(flat[k]))
+            locals_.append(Array(local._bv, ShapedArray(block, o.dtype, False), flat[k], local._npy, True))
+        results.append(make_array_from_single_device_arrays(gshape, NamedSharding(mesh, s), locals_))
+    return tree_util.tree_unflatten(o_tree, results)
+
+
+def _replication_error(fname: str, omitted: tuple) -> ValueError:
+    return ValueError(
+        f"shard_map applied to the function {fname!r} was given out_specs which require replication which can't "
+        f"be statically inferred given the mesh: an output differs between the members of the mesh axes {omitted} "
+        "its out_specs entry does not name. Reduce it over those axes (psum, pmean, all_gather) or name them in "
+        "out_specs, or pass check_vma=False to take one member's value."
+    )
+
+
+def _settle(o: Array, s: PartitionSpec, pm: ProcessMesh, check: bool, fname: str) -> Array:
+    """An output whose out_specs omit mesh axes must be the same on the members along them: with
+    check_vma=True irjax compares the members' values (a gather of one digest per member; every
+    group is checked on every member, so that all of them reach the same decision), with
+    check_vma=False it takes the value of the member at index 0 along the omitted axes (a
+    broadcast when that is every member, else a gather of the output)."""
+    omitted = tuple(a for a in pm.axis_names if pm.sizes[a] > 1 and a not in s.used_axes())
+    if not omitted:
+        return o
+    pos = group_positions(pm, omitted)  # this member's group along the omitted axes
+    if check:
+        digest = np.frombuffer(hashlib.sha256(np.ascontiguousarray(np.asarray(o)).tobytes()).digest(), np.uint8)
+        table = member_table(pm, digest, "shard_map")
+        order = [pm.axis_names.index(a) for a in pm.axis_names if a not in omitted]
+        order += [pm.axis_names.index(a) for a in omitted]
+        every = np.arange(pm.ranks.size).reshape(pm.ranks.shape)
+        groups = np.transpose(every, order).reshape(-1, len(pos))
+        if not all(np.array_equal(table[p], table[g[0]]) for g in groups for p in g):
+            raise _replication_error(fname, omitted)
+        return o
+    me = int(np.ravel_multi_index(pm.coords, pm.ranks.shape))
+    if isinstance(pm, MemberMesh) and len(pos) == pm.ranks.size:  # every member takes position 0's value
+        first = pm.group.broadcast_first(pm.slot, np.asarray(o))
+        return o if me == 0 else from_numpy(first)
+    table = member_table(pm, o, "shard_map")
+    return o if int(pos[0]) == me else from_numpy(table[pos[0]])

@@ -90,11 +90,15 @@ def _vjp_step(module, entry, out_cts):
     return out
 
 
-def vjp_function(module, fname: str, ct_mask: tuple | None = None) -> str:
-    """Reverse mode: @f -> @f_vjp taking cotangents for the outputs where ct_mask is True."""
+def vjp_function(module, fname: str, ct_mask: tuple | None = None, replay: bool = False) -> str:
+    """Reverse mode: @f -> @f_vjp taking cotangents for the outputs where ct_mask is True.
+    replay=True: the forward sweep inside re-runs a forward that already ran (a call-like op's
+    vjp_fwd, the user's vjp), so effects (registry.EFFECT: debug prints) are left out of it
+    and happen once, as in JAX. Calls inside it still run their callees' effects again."""
     f, ins, outs = source(module, fname)
     mask = tuple(bool(m) for m in (ct_mask if ct_mask is not None else [True] * len(outs)))
     base = f"{fname}_vjp" if all(mask) else f"{fname}_vjp_" + "".join("1" if m else "0" for m in mask)
+    effects = registry.tagged(registry.EFFECT) if replay else frozenset()
     src_args = list(entry_block(f).arguments)
 
     def body(*args):
@@ -102,6 +106,8 @@ def vjp_function(module, fname: str, ct_mask: tuple | None = None) -> str:
         tape = []
 
         def forward(op, in_v):
+            if not len(op.results) and op.name.startswith("jx.") and op.name[3:] in effects:
+                return []  # a debug callback: it ran in the forward that this one replays
             out_v, residuals = _vjp_forward(module, op, in_v)
             tape.append((op, in_v, out_v, residuals))
             return out_v
@@ -119,7 +125,8 @@ def vjp_function(module, fname: str, ct_mask: tuple | None = None) -> str:
         return [env[v] for v in rets] + grads
 
     ct_avals = [a for a, m in zip(outs, mask) if m]
-    return derive(module, (fname, "vjp", mask), base, ins + ct_avals, body)
+    key = (fname, "vjp", mask, "replay") if replay else (fname, "vjp", mask)
+    return derive(module, key, base, ins + ct_avals, body)
 
 
 def grad_function(module, fname: str, argnums=(0,)) -> str:

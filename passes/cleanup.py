@@ -7,7 +7,8 @@ inline: %r = "jx.call"(%x) {callee = @g}      ==>  g's body with %x for its argu
 
 from __future__ import annotations
 
-from irjax.dialects.func import CALL_OP, body_ops, callee_of, entry_block, top_funcs
+from irjax.dialects import registry
+from irjax.dialects.func import CALL_OP, body_ops, callee_of, callees_of, entry_block, top_funcs
 from irjax.dialects.mlir import enter, ir
 
 from .registry import Example, Option, register_pass
@@ -36,6 +37,43 @@ def _attr_key(op):
     return tuple((k, str(attrs[k])) for k in sorted(attrs))
 
 
+class _Effects:
+    """Which ops must stay and stay apart: EFFECT-tagged ones (registry.EFFECT), and calls of
+    functions that contain one, directly or through their own calls (worked out on first ask)."""
+
+    def __init__(self, module):
+        self.module = module
+        self.ops = frozenset("jx." + n for n in registry.tagged(registry.EFFECT))
+        self._funcs = None
+
+    def _effectful_funcs(self) -> set:
+        calls, marked = {}, set()
+        for name, f in top_funcs(self.module).items():
+            calls[name] = set()
+            for op in body_ops(f):
+                if op.name in self.ops:
+                    marked.add(name)
+                calls[name].update(callees_of(op))
+        changed = True
+        while changed:
+            changed = False
+            for name, callees in calls.items():
+                if name not in marked and callees & marked:
+                    marked.add(name)
+                    changed = True
+        return marked
+
+    def __call__(self, op) -> bool:
+        if op.name in self.ops:
+            return True
+        callees = callees_of(op)
+        if not callees:
+            return False
+        if self._funcs is None:
+            self._funcs = self._effectful_funcs()
+        return any(c in self._funcs for c in callees)
+
+
 @register_pass(
     "cse",
     "merge identical jx ops (same name, operands, attributes, result types)",
@@ -44,10 +82,11 @@ def _attr_key(op):
 )
 def cse(module, func: str | None = None):
     with enter():
+        effect = _Effects(module)
         for f in _funcs(module, func):
             seen = {}
             for op in body_ops(f):
-                if not op.name.startswith("jx.") or len(op.regions):
+                if not op.name.startswith("jx.") or len(op.regions) or effect(op):
                     continue
                 key = (
                     op.name,
@@ -72,6 +111,7 @@ def cse(module, func: str | None = None):
 )
 def dce(module, func: str | None = None):
     with enter():
+        effect = _Effects(module)
         for f in _funcs(module, func):
             ops = body_ops(f)
             uses = {}
@@ -81,7 +121,7 @@ def dce(module, func: str | None = None):
             for op in reversed(ops):
                 if not op.name.startswith("jx."):
                     continue
-                if all(uses.get(r, 0) == 0 for r in op.results):
+                if all(uses.get(r, 0) == 0 for r in op.results) and not effect(op):
                     for v in op.operands:
                         uses[v] -= 1
                     op.erase()

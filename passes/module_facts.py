@@ -10,7 +10,8 @@ import types
 from collections import Counter
 from dataclasses import dataclass, field
 
-from irjax.dialects.mlir import enter, ir
+from irjax.dialects.mlir import enter, ir, shape_dtype
+from irjax.dialects.registry import ShapedType
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class ModuleFacts:
     max_tensor_args: int = 0  # the most tensor arguments of one function
     source_constants: int = 0  # non-splat constants: each becomes a buffer of its own
     entry: str | None = None  # the first public function
+    # functions declared without a body, which IREE imports from another module:
+    # (name, argument ShapedTypes, result ShapedTypes)
+    imports: tuple = ()
 
     def count(self, *names: str) -> int:
         return sum(self.op_counts.get(n, 0) for n in names)
@@ -72,6 +76,7 @@ def facts(module: ir.Module) -> ModuleFacts:
     """Walk `module` (already parsed, its context current) once."""
     counts: Counter = Counter()
     state = {"f64": False, "flops": 0.0, "args": 0, "consts": 0, "entry": None}
+    imports = []
 
     def cb(op):
         name = op.name
@@ -80,6 +85,15 @@ def facts(module: ir.Module) -> ModuleFacts:
             state["f64"] = any(_is_f64(v.type) for v in (*op.operands, *op.results))
         if name == "func.func":
             args = op.regions[0].blocks[0].arguments if len(op.regions[0].blocks) else []
+            if not len(op.regions[0].blocks):
+                ftype = ir.FunctionType(ir.TypeAttr(op.attributes["function_type"]).value)
+                imports.append(
+                    (
+                        ir.StringAttr(op.attributes["sym_name"]).value,
+                        tuple(ShapedType(*shape_dtype(t)) for t in ftype.inputs),
+                        tuple(ShapedType(*shape_dtype(t)) for t in ftype.results),
+                    )
+                )
             state["args"] = max(state["args"], sum(isinstance(a.type, ir.ShapedType) for a in args))
             state["f64"] = state["f64"] or any(_is_f64(a.type) for a in args)
             public = "sym_visibility" not in op.attributes or op.attributes["sym_visibility"].value == "public"
@@ -106,6 +120,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         state["args"],
         state["consts"],
         state["entry"],
+        tuple(imports),
     )
 
 

@@ -97,7 +97,7 @@ class Ctx:
         return _transform("jvp")(self.module, fname)
 
     def vjp_of(self, fname: str, mask=None) -> str:
-        return _transform("vjp")(self.module, fname, mask)
+        return _transform("vjp")(self.module, fname, mask, replay=True)  # vjp_fwd ran the forward
 
     def batched(self, fname: str, dims, size: int, out_batched=None) -> str:
         return _transform("batch")(self.module, fname, dims, size, out_batched, axis_name=self.axis_name)

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from importlib.metadata import version
 
 from irjax.passes.module_facts import facts_of_text
@@ -30,14 +31,15 @@ stats = {"compiles": 0, "disk_hits": 0, "memory_hits": 0, "compile_s": 0.0}
 _LOG_COMPILES = os.environ.get("IRJAX_LOG_COMPILES", "") not in ("", "0", "false")
 
 
-def _log_compile(text: str, target: str, seconds: float) -> None:
+def _what(text: str) -> tuple[str, str]:
+    """'@entry ... (N StableHLO ops)' for the compile log line (reads the parsed module)."""
     facts = facts_of_text(text)
     n_ops = sum(n for name, n in facts.op_counts.items() if name.startswith("stablehlo."))
-    print(
-        f"irjax: compiled @{facts.entry or '?'} for {target} in {seconds * 1e3:.0f} ms ({n_ops} StableHLO ops)",
-        file=sys.stderr,
-        flush=True,
-    )
+    return f"@{facts.entry or '?'}", f"({n_ops} StableHLO ops)"
+
+
+def _log_compile(what: tuple, target: str, seconds: float) -> None:
+    print(f"irjax: compiled {what[0]} for {target} in {seconds * 1e3:.0f} ms {what[1]}", file=sys.stderr, flush=True)
 
 
 class CompileError(RuntimeError):
@@ -158,11 +160,22 @@ def has_f64(text: str) -> bool:
     return facts_of_text(text).has_f64
 
 
-def compile_stablehlo(
-    text: str, target: str = "llvm-cpu", extra_flags: list[str] | None = None, fresh: bool = False
-) -> bytes:
-    """The .vmfb for a StableHLO module (cached). fresh=True skips both caches (used when a
-    cached entry failed to load) and overwrites the disk entry."""
+@dataclass(frozen=True)
+class CompileJob:
+    """A compile with every decision taken: what IREE gets (`source`: the text with binding
+    barriers), its flags and cache key. Running it reads no IR, so any thread may run it."""
+
+    text: str = field(repr=False)
+    target: str
+    flags: tuple
+    key: str
+    source: str = field(repr=False)
+    log: tuple = field(default=("@?", ""), repr=False)  # (entry, op count) for IRJAX_LOG_COMPILES
+
+
+def compile_job(text: str, target: str = "llvm-cpu", extra_flags: list[str] | None = None) -> CompileJob:
+    """Decide how to compile a StableHLO module. This parses it in the shared MLIR context
+    (module_facts): call it where the IR lock is held (jit's trace and compile paths are)."""
     flags = target_flags(target) + list(extra_flags or [])
     if target != "llvm-cpu":
         # lazy: passes load iree.compiler's MLIR bindings, absent where only the runtime is installed
@@ -175,27 +188,67 @@ def compile_stablehlo(
         check_target_cpu(flags)  # LLVM aborts the process on an unknown CPU name
         if DATA_TILING not in flags and wants_data_tiling(text):
             flags.append(DATA_TILING)
-    key = cache_key(text, target, flags)
+    # lazy: passes load iree.compiler's MLIR bindings, absent where only the runtime is installed
+    from irjax.passes.limit_bindings import limit_text, may_exceed  # (IREE's runtime refuses > 32 bindings)
+
+    source = limit_text(text) if may_exceed(text) else text
+    log = _what(text) if _LOG_COMPILES else ("@?", "")
+    return CompileJob(text, target, tuple(flags), cache_key(text, target, flags), source, log)
+
+
+def compile_stablehlo(
+    text: str, target: str = "llvm-cpu", extra_flags: list[str] | None = None, fresh: bool = False
+) -> bytes:
+    """The .vmfb for a StableHLO module (cached). fresh=True skips both caches (used when a
+    cached entry failed to load) and overwrites the disk entry."""
+    return run_job(compile_job(text, target, extra_flags), fresh)
+
+
+def cached(job: CompileJob, disk: bool = False) -> bytes | None:
+    """The job's .vmfb if the memory cache (or with disk=True, the disk cache) holds it, else
+    None; never compiles, never waits for a compile running in another thread."""
+    with _lock:
+        hit = _mem.get(job.key)
+    if hit is None and disk and _use_disk():
+        hit = _read_entry(_entry_path(job.key), job.key)
+    return hit
+
+
+def _use_disk() -> bool:
+    return os.environ.get("IRJAX_DISABLE_CACHE", "") not in ("1", "true")
+
+
+def _entry_path(key: str) -> str:
+    return os.path.join(cache_dir(), key[:2], key + ".vmfb")
+
+
+def run_job(job: CompileJob, fresh: bool = False) -> bytes:
+    """The .vmfb of a prepared compile: memory cache, disk cache, else IREE. Thread-safe; compiles
+    of different modules run in parallel (IREE releases the GIL), each in its own session."""
+    key, flags = job.key, list(job.flags)
     if not fresh:
-        with _lock:
-            hit = _mem.get(key)
+        hit = cached(job)
         if hit is not None:
-            stats["memory_hits"] += 1
+            with _lock:
+                stats["memory_hits"] += 1
             return hit
-    use_disk = os.environ.get("IRJAX_DISABLE_CACHE", "") not in ("1", "true")
-    path = os.path.join(cache_dir(), key[:2], key + ".vmfb")
+    use_disk = _use_disk()
+    path = _entry_path(key)
     payload = _read_entry(path, key) if use_disk and not fresh else None
     if payload is not None:
-        stats["disk_hits"] += 1
+        with _lock:
+            stats["disk_hits"] += 1
     else:
         if use_disk and not fresh and os.path.exists(path):
             _drop_entry(path)  # corrupt or not this key's: recompile below
         t0 = time.perf_counter()
-        payload = _compile(text, target, flags)
-        stats["compiles"] += 1
-        stats["compile_s"] += time.perf_counter() - t0
+        payload = _compile(job.source, job.target, flags)
+        seconds = time.perf_counter() - t0
+        with _lock:
+            stats["compiles"] += 1
+            stats["compile_s"] += seconds
         if _LOG_COMPILES:
-            _log_compile(text, target, time.perf_counter() - t0)
+            _log_compile(job.log, job.target, seconds)
         if use_disk:
             _write_entry(path, key, payload)
     with _lock:
@@ -293,16 +346,12 @@ def check_temp_dir() -> None:
         ) from None
 
 
-_sessions: dict = {}
+_sessions: dict = {}  # (target, flags) -> idle Sessions: one compile at a time in each
 
 
 def _compile(text: str, target: str, flags: list[str]) -> bytes:
     """In-process compile through IREE's embedding API (a reused Session: ~1.5x faster
     than spawning iree-compile); on failure, rerun the tool to get its diagnostics."""
-    # lazy: passes load iree.compiler's MLIR bindings, absent where only the runtime is installed
-    from irjax.passes.limit_bindings import limit_text  # (IREE's runtime refuses > 32 bindings)
-
-    text = limit_text(text)
     if target != "llvm-cpu":
         # GPU code generators can crash IREE itself (vulkan-spirv on some sort fusions in
         # 3.13): in a subprocess that is a CompileError, not a dead Python process
@@ -344,12 +393,13 @@ def _compile_in_process(text: str, target: str, flags: list[str]) -> bytes:
     from iree.compiler.api import Output, Session, Source  # lazy: needed on a cache miss only
 
     key = (target, tuple(flags))
-    with _lock:
-        session = _sessions.get(key)
-        if session is None:
-            session = Session()
-            session.set_flags(f"--iree-hal-target-backends={target}", "--iree-input-type=stablehlo", *flags)
-            _sessions[key] = session
+    with _lock:  # held only to take an idle session: compiles in other threads go on meanwhile
+        idle = _sessions.setdefault(key, [])
+        session = idle.pop() if idle else None
+    if session is None:
+        session = Session()
+        session.set_flags(f"--iree-hal-target-backends={target}", "--iree-input-type=stablehlo", *flags)
+    try:
         inv = session.invocation()
         out = Output.open_membuffer()
         try:
@@ -361,6 +411,9 @@ def _compile_in_process(text: str, target: str, flags: list[str]) -> bytes:
         finally:
             inv.close()
             out.close()
+    finally:
+        with _lock:
+            _sessions[key].append(session)
 
 
 def forget_memory_cache() -> None:

@@ -17,7 +17,17 @@ class LoadError(ValueError):
 
 
 class Executable:
-    def __init__(self, vmfb: bytes, device: Device, copy_inputs: bool = False, parallel: bool = False):
+    def __init__(
+        self,
+        vmfb: bytes,
+        device: Device,
+        copy_inputs: bool = False,
+        parallel: bool = False,
+        imports: tuple[str, dict] | None = None,
+    ):
+        """imports: (module name, {function: (IREE calling convention, Python callable)}), the
+        functions the compiled module imports from Python (host callbacks): buffer views in, a
+        list of buffer views out. A callable's exception fails the call; invoke() raises it."""
         self.device = device
         # IREE may write in place into an input buffer that feeds a tied op (scatter,
         # dynamic_update_slice, sort: iree-org/iree#16168); such modules get private copies.
@@ -30,10 +40,33 @@ class Executable:
         # buffers pass freely between the two); worth its ~100 us wake-up for big matmuls only
         self.parallel = parallel
         hal = device.parallel_hal_module() if parallel else device.hal_module
-        self.context = rt.VmContext(device.instance, [hal, self.module])
+        modules = [hal, self.module]
+        self._host_error = threading.local()
+        if imports is not None:
+            modules.insert(1, self._host_module(*imports))
+        self.context = rt.VmContext(device.instance, modules)
         self._fns: dict = {}
         # an IREE VM context is thread-compatible, not thread-safe: one invocation at a time
         self._invoke_lock = threading.Lock()
+
+    def _host_module(self, module_name: str, functions: dict):
+        failed = self._host_error
+
+        def export(fn):
+            def run(_state, *refs):
+                try:
+                    outs = fn(*[r.deref(_BufferView) for r in refs])
+                    return None if not outs else outs[0].ref if len(outs) == 1 else tuple(o.ref for o in outs)
+                except BaseException as e:
+                    failed.value = e  # the VM reports only a status; invoke() raises this
+                    raise
+
+            return run
+
+        iface = rt.PyModuleInterface(module_name, lambda _iface: None)
+        for name, (cconv, fn) in functions.items():
+            iface.export(name, cconv, export(fn))
+        return iface.create()
 
     def function(self, name: str):
         return (self._fns.get(name) or self._lookup(name))[0]
@@ -78,6 +111,10 @@ class Executable:
             try:
                 self.context.invoke(fn, args, rets)
             except Exception as e:
+                host = getattr(self._host_error, "value", None)
+                if host is not None:  # a host callback raised: that is the error to report
+                    self._host_error.value = None
+                    raise host from None
                 if fenced:  # the failure of earlier queued work surfaces at this call
                     self.device.raise_if_failed(e)
                 raise

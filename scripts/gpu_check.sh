@@ -10,6 +10,9 @@
 #   info         the GPU, its driver, irjax's device and CUDA target, JAX's devices
 #   cuda_tests   pytest tests/test_cuda.py (residency, async dispatch, transfers, errors, MLP vs CPU)
 #   portable     pytest -m cuda: the op table, tutorial, autodiff, vmap, control flow, random on CUDA
+#   cuda_collectives  StableHLO all_reduce/all_gather/reduce_scatter/all_to_all/collective_permute
+#                compiled for the GPU and run on the cuda driver, one participant: does IREE's
+#                hal.channel (NCCL) come up? plain, then under `mpiexec -n 1` (IREE's MPI channel provider)
 #   tutorial     examples/thinking_in_jax.py on CUDA vs on the CPU (numbers compared, timings ignored)
 #   bench        benchmarks/run.py --platform cuda (JAX on the same GPU; ratios vs the issue's targets)
 #   sm80         MLP step and 4096^2 matmul compiled for sm_80 PTX (the default on Hopper is sm_89)
@@ -102,6 +105,9 @@ else
   stage portable 130 env JAX_PLATFORMS=cpu "${PYTEST[@]}" -v -m cuda \
     tests/test_ops.py tests/test_autodiff.py tests/test_vmap.py tests/test_control_flow.py tests/test_random.py \
     tests/test_tutorial.py
+  stage cuda_collectives 30 bash -c '$PY tests/mpi_programs/cuda_collectives.py --target "${IRJAX_CUDA_TARGET:-sm_80}"; rc=$?
+    if command -v mpiexec >/dev/null; then echo "--- under mpiexec -n 1"; mpiexec -n 1 $PY tests/mpi_programs/cuda_collectives.py; fi
+    exit $rc'
   BENCH=(--only tiny_jit,mlp,matmul,norm,eager_sin,vmap,scan)
   VARIANT=(--only mlp,matmul)
 fi

@@ -348,3 +348,24 @@ def test_reference_interpreter_runs_control_flow():
     np.testing.assert_allclose(ref[0], want_v, rtol=1e-4)
     for r, w in zip(ref[1:], want_g):
         np.testing.assert_allclose(r, w, rtol=1e-4, atol=1e-4)
+
+
+def test_loop_results_take_the_bodys_weak_types_as_jax():
+    """scan/fori_loop/while_loop from a Python-scalar init end strongly typed when the body's
+    carry output is (JAX's loop results have the body's output types)."""
+
+    def cases(api, np_):
+        xs = np_.arange(3.0)
+        return [
+            api.lax.scan(lambda c, x: (c + x, c), 0.0, xs),
+            api.lax.fori_loop(0, 3, lambda i, c: c + xs[i], 0.0),
+            api.lax.while_loop(lambda c: c < 2, lambda c: c + np_.float32(1), 0.0),
+            api.lax.scan(lambda c, x: (c + 1, c * 2), 0, None, length=3),
+        ]
+
+    def types(tree, api):
+        return [(np.dtype(a.dtype), bool(a.weak_type)) for a in api.tree_util.tree_leaves(tree)]
+
+    got = [types(t, irjax) for t in cases(irjax, irjax.numpy)]
+    want = [types(t, jax) for t in cases(jax, jax.numpy)]
+    assert got == want

@@ -46,7 +46,7 @@ def test_every_jx_reference_is_a_registered_op():
                 seen += 1
                 if op_name(node.attr) not in ops:
                     bad.append(f"{path.relative_to(REPO)}:{node.lineno}: jx.{node.attr}")
-    assert seen > 300  # the scan sees the code's op references
+    assert seen > 200  # the scan sees the code's op references (234 once irjax.numpy emitted through lax)
     assert not bad, "\n".join(bad)
 
 

@@ -212,3 +212,13 @@ def test_vmap_argsort_with_ties_matches_loop():
         got = np.asarray(irjax.vmap(jnp.argsort, in_axes=in_axes)(src))
         want = np.stack([np.argsort(r, kind="stable") for r in x])
         np.testing.assert_array_equal(got, want)
+
+
+def test_keyword_arguments_are_mapped_over_their_leading_axis_as_jax():
+    xs = np.arange(3.0, dtype=np.float32)
+    ys = np.arange(1.0, 4.0, dtype=np.float32)
+    for api in (irjax, jax):
+        got = api.vmap(lambda x, y=1.0: x * y)(xs, y=ys)
+        np.testing.assert_allclose(np.asarray(got), xs * ys)
+        got = api.vmap(lambda x, d: x * d["a"], in_axes=(None,))(2.0, d={"a": ys})
+        np.testing.assert_allclose(np.asarray(got), 2.0 * ys)

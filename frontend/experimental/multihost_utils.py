@@ -1,9 +1,10 @@
 """Helpers across the processes of a job, as jax.experimental.multihost_utils: process_allgather,
-broadcast_one_to_all, sync_global_devices, assert_equal. They run on the host collective engine
-(MPI after irjax.distributed.initialize(), a copy in one process)."""
+broadcast_one_to_all, sync_global_devices, assert_equal (on the host collective engine: MPI after
+irjax.distributed.initialize()), and the host-local <-> global array conversions."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -11,9 +12,18 @@ from irjax.runtime import host_collectives as _hc
 
 from .. import dtypes, tree_util
 from ..array import Array
-from ..sharded import ShardedArray
+from ..core import ShapedArray
+from ..sharded import ShardedArray, make_array_from_process_local_data
+from ..sharding import Mesh, NamedSharding, PartitionSpec, is_local
 
-__all__ = ["process_allgather", "broadcast_one_to_all", "sync_global_devices", "assert_equal"]
+__all__ = [
+    "process_allgather",
+    "broadcast_one_to_all",
+    "sync_global_devices",
+    "assert_equal",
+    "host_local_array_to_global_array",
+    "global_array_to_host_local_array",
+]
 
 
 def _host(x) -> np.ndarray:
@@ -121,3 +131,97 @@ def assert_equal(in_tree: Any, fail_message: str = "") -> None:
                 raise AssertionError(
                     f"{fail_message} Expected all processes to hold the same values; process {p} differs from process 0".strip()
                 )
+
+
+def _pspec_leaves(pspecs, tree, fn: str) -> list[PartitionSpec]:
+    """One PartitionSpec per leaf of `tree`; `pspecs` is a tree prefix of it (None is refused, as JAX)."""
+    specs = tree_util.tree_leaves(
+        tree_util.tree_broadcast(pspecs, tree, is_leaf=lambda s: s is None or isinstance(s, PartitionSpec)),
+        is_leaf=lambda s: s is None or isinstance(s, PartitionSpec),
+    )
+    for s in specs:
+        if s is None:
+            raise ValueError(
+                "`None` is not a valid input to the pspecs argument. Please use jax.sharding.PartitionSpec() if "
+                "you wanted to replicate your input."
+            )
+        if not isinstance(s, PartitionSpec):
+            raise TypeError(f"{fn}: pspecs must be PartitionSpecs (a tree prefix of the inputs), got {s!r}")
+    return specs
+
+
+def _local_shape(shape: tuple, mesh: Mesh, local: Mesh, spec: PartitionSpec, to_global: bool) -> tuple:
+    """A dimension split over mesh axes grows (to_global) or shrinks by the ratio of the global
+    mesh's to the local mesh's sizes of those axes, as JAX's mesh_local_to_global."""
+    out = []
+    for d, n in enumerate(shape):
+        g = math.prod(mesh.shape[a] for a in spec.axes_of(d))
+        lo = math.prod(local.shape[a] for a in spec.axes_of(d))
+        if to_global:
+            out.append(n * (g // lo))
+        else:
+            if n % (g // lo):
+                raise ValueError(f"dimension {d} of size {n} does not split over the {g // lo} processes of {spec}")
+            out.append(n // (g // lo))
+    return tuple(out)
+
+
+def _to_global(x, mesh: Mesh, spec: PartitionSpec) -> Array:
+    if isinstance(x, ShardedArray) and not x.is_fully_addressable:
+        return x  # already global, as JAX returns it
+    local = mesh.local_mesh
+    target = NamedSharding(mesh, spec)
+    if isinstance(x, ShardedArray) and x.sharding.is_equivalent_to(NamedSharding(local, spec), x.ndim):
+        shards = iter(x._shard_arrays())  # laid out as the local mesh: its shards go in without a copy
+        shape = _local_shape(x.shape, mesh, local, spec, True)
+        return ShardedArray(
+            ShapedArray(shape, x.dtype, False),
+            target,
+            shards=[next(shards) if is_local(d) else None for d in mesh.devices.flat],
+        )
+    host = np.asarray(x)
+    return make_array_from_process_local_data(target, host, _local_shape(host.shape, mesh, local, spec, True))
+
+
+def host_local_array_to_global_array(local_inputs: Any, global_mesh: Mesh, pspecs: Any) -> Any:
+    """A pytree of this process's values as global arrays over `global_mesh` laid out by `pspecs`
+    (a tree prefix), as JAX's: a dimension split over mesh axes is this process's part of it
+    (e.g. its rows of the batch), so it grows by the number of processes along those axes; a
+    replicated dimension must hold the same values on every process. Each process's devices must
+    form a sub-cube of the mesh."""
+    leaves, treedef = tree_util.tree_flatten(local_inputs)
+    specs = _pspec_leaves(pspecs, local_inputs, "host_local_array_to_global_array")
+    return tree_util.tree_unflatten(treedef, [_to_global(x, global_mesh, s) for x, s in zip(leaves, specs)])
+
+
+def _to_host_local(x, mesh: Mesh, spec: PartitionSpec) -> Array:
+    if (
+        isinstance(x, Array)
+        and not isinstance(x, ShardedArray)
+        or (isinstance(x, ShardedArray) and x.is_fully_addressable)
+    ):
+        return x  # already host-local, as JAX returns it
+    local = mesh.local_mesh
+    target = NamedSharding(mesh, spec)
+    if isinstance(x, ShardedArray):
+        if not x.sharding.is_equivalent_to(target, x.ndim):
+            raise ValueError(
+                f"global_array_to_host_local_array: the array is laid out by {x.sharding}, not by {target}; "
+                "irjax does not reshard across processes"
+            )
+        shards = [s for s in x._shard_arrays() if s is not None]  # the local mesh's order is the mesh's
+        shape = _local_shape(x.shape, mesh, local, spec, False)
+        return ShardedArray(ShapedArray(shape, x.dtype, x.aval.weak_type), NamedSharding(local, spec), shards=shards)
+    # a value that every process holds whole (a NumPy array): this process's part of it
+    host = np.asarray(x)
+    g = make_array_from_process_local_data(target, host, host.shape)
+    return _to_host_local(g, mesh, spec)
+
+
+def global_array_to_host_local_array(global_inputs: Any, global_mesh: Mesh, pspecs: Any) -> Any:
+    """The inverse of host_local_array_to_global_array: each global array's part on this process's
+    devices, as an array over the local mesh (`global_mesh.local_mesh`), its shards used without a
+    copy. An array already local to this process is returned as is."""
+    leaves, treedef = tree_util.tree_flatten(global_inputs)
+    specs = _pspec_leaves(pspecs, global_inputs, "global_array_to_host_local_array")
+    return tree_util.tree_unflatten(treedef, [_to_host_local(x, global_mesh, s) for x, s in zip(leaves, specs)])

@@ -3,7 +3,6 @@
 import numpy as _np
 from irjax.array import Array as ndarray  # noqa: F401
 from irjax.dtypes import float0, issubdtype, promote_types, result_type  # noqa: F401  (issubdtype: bfloat16 is floating)
-from ml_dtypes import bfloat16  # noqa: F401
 
 # array API 2023.12 names, set operations, polynomials, histograms, index helpers, the rest of NumPy
 from . import array_api as _array_api
@@ -11,6 +10,7 @@ from . import (
     fft,  # noqa: F401
     linalg,  # noqa: F401
 )
+from . import narrow_dtypes as _narrow_dtypes
 from .array_api import __array_api_version__, __array_namespace_info__, can_cast, from_dlpack, isdtype  # noqa: F401
 from .creation import *  # noqa: F401,F403
 from .creation import (  # noqa: F401
@@ -64,7 +64,7 @@ from .index_tricks import (  # noqa: F401
     s_,
     unravel_index,
 )
-from .indexing import argwhere, flatnonzero, nonzero, take, take_along_axis  # noqa: F401
+from .indexing import argwhere, flatnonzero, nonzero, take, take_along_axis, where  # noqa: F401
 from .misc import (  # noqa: F401
     array_equiv,
     array_repr,
@@ -151,7 +151,6 @@ from .reductions import (  # noqa: F401
     cumulative_sum,
     max,
     mean,
-    median,
     min,
     prod,
     ptp,
@@ -212,9 +211,9 @@ from .shape import (  # noqa: F401
     vstack,
 )
 from .sorting import argpartition, argsort, isin, lexsort, partition, searchsorted, sort, unique  # noqa: F401
-from .statistics import corrcoef, cov, percentile, quantile  # noqa: F401
+from .statistics import corrcoef, cov, median, percentile, quantile  # noqa: F401
 from .ufuncs import *  # noqa: F401,F403
-from .ufuncs import abs, absolute, astype, clip, divmod, pow, round, where  # noqa: F401
+from .ufuncs import abs, absolute, astype, clip, divmod, pow, round  # noqa: F401
 
 # device= on every creation function (the array API's keyword; JAX has it too)
 _CREATION = (
@@ -223,15 +222,17 @@ _CREATION = (
 for _name in _CREATION.split():
     globals()[_name] = _array_api.with_device(globals()[_name])
 
-bool_ = _np.bool_
-int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
-uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
-float16, float32, float64 = _np.float16, _np.float32, _np.float64
-complex64, complex128 = _np.complex64, _np.complex128
+# JAX's scalar types: dtype-likes whose call returns an Array (jnp.float32(1.5) is 0-d)
+from .scalar_types import *  # noqa: E402,F403
+from .scalar_types import bool_, complex64, complex128, float32, float64, int64, uint64  # noqa: E402
+from .scalar_types import scalar_type as _scalar_type  # noqa: E402
+
+for _name in _narrow_dtypes.__all__:  # int4, float8_*: their call raises irjax's TypeError naming the dtype
+    globals()[_name] = _scalar_type(_name, getattr(_narrow_dtypes, _name))
 # NumPy's C-style aliases, as JAX has them (64-bit names; with x64 off arrays get 32 bits)
-single, double, csingle, cdouble = _np.float32, _np.float64, _np.complex64, _np.complex128
-float_, int_, uint, complex_ = _np.float64, _np.int64, _np.uint64, _np.complex128
-bool = _np.bool_  # noqa: A001
+single, double, csingle, cdouble = float32, float64, complex64, complex128
+float_, int_, uint, complex_ = float64, int64, uint64, complex128
+bool = bool_  # noqa: A001
 character, flexible, object_ = _np.character, _np.flexible, _np.object_  # (NumPy's type classes, as in JAX)
 ComplexWarning = _np.exceptions.ComplexWarning
 dtype = _np.dtype

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 from irjax import dtypes
+from irjax import lax as _lax  # (as _lax: this module is star-exported)
 from irjax.array import from_numpy as _from_numpy
-from irjax.core import Tracer, jx
+from irjax.core import Tracer
 from irjax.errors import ConcretizationTypeError as _ConcretizationTypeError
-from irjax.operands import _like, array, asarray, full, full_like, moveaxis, zeros_like  # noqa: F401  (moved below lax)
+from irjax.operands import _like, array, asarray, concatenate, full, full_like, moveaxis, zeros_like  # noqa: F401  (moved below lax)
 
 from ._util import asarray_any, broadcast_to, convert
+from .ufuncs import _where, exp, log, power, sign
+from .ufuncs import abs as _abs
 
 
 def _dt(dtype, default=None):
@@ -52,7 +55,7 @@ def arange(start, stop=None, step=None, dtype=None):
         dt = dtypes.canonicalize_dtype(dtype)
     n = max(int(np.ceil((float(stop) - float(start)) / float(step))), 0)
     if dt.kind in "iu" and all(np.asarray(v).dtype.kind in "iu" for v in vals):
-        out = jx.iota(dtype=dt, shape=(n,), dimension=0) if n else zeros((0,), dt)
+        out = _lax.iota(dt, n) if n else zeros((0,), dt)
         if step != 1:
             out = out * np.asarray(step, dt)
         if start != 0:
@@ -75,14 +78,16 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         out = zeros((0,) + bshape, dt)
     else:
         # complex endpoints: a real iota times a complex step
-        iota = jx.iota(dtype=np.finfo(compute).dtype, shape=(num,) + bshape, dimension=0)
+        iota = _lax.broadcasted_iota(np.finfo(compute).dtype, (num,) + bshape, 0)
         s = broadcast_to(start_a, (num,) + bshape)
         delta = broadcast_to(stop_a - start_a, (num,) + bshape)
         if div > 0:
             step = delta / np.asarray(div, np.finfo(compute).dtype)
             out = s + iota * step
             if endpoint and num > 1:
-                out = _set_last(out, broadcast_to(stop_a, (1,) + bshape))
+                # the last row is stop itself (the step's rounding would miss it)
+                last = convert(broadcast_to(stop_a, (1,) + bshape), out.dtype)
+                out = concatenate([_lax.slice_in_dim(out, 0, num - 1), last], axis=0)
         else:
             out = s
         out = convert(out, dt)
@@ -98,11 +103,11 @@ def eye(N, M=None, k=0, dtype=None):
     dt = _dt(dtype)
     if isinstance(k, (int, np.integer)) and not -N < int(k) < M:
         k = 0 if not (N and M) else None  # a diagonal outside the matrix (any Python int): all zeros
-    r = jx.iota(dtype=np.dtype(np.int32), shape=(N, M), dimension=0) if N and M and k is not None else None
+    r = _lax.broadcasted_iota(np.int32, (N, M), 0) if N and M and k is not None else None
     if r is None:
         return zeros((N, M), dt)
-    c = jx.iota(dtype=np.dtype(np.int32), shape=(N, M), dimension=1)
-    return convert(jx.eq(r + np.asarray(k, np.int32), c), dt)
+    c = _lax.broadcasted_iota(np.int32, (N, M), 1)
+    return convert(_lax.eq(r + np.asarray(k, np.int32), c), dt)
 
 
 def identity(n, dtype=None):
@@ -111,19 +116,19 @@ def identity(n, dtype=None):
 
 def tri(N, M=None, k=0, dtype=None):
     M = N if M is None else M
-    r = jx.iota(dtype=np.dtype(np.int32), shape=(N, M), dimension=0)
-    c = jx.iota(dtype=np.dtype(np.int32), shape=(N, M), dimension=1)
-    return convert(jx.ge(r + np.asarray(k, np.int32), c), _dt(dtype))
+    r = _lax.broadcasted_iota(np.int32, (N, M), 0)
+    c = _lax.broadcasted_iota(np.int32, (N, M), 1)
+    return convert(_lax.ge(r + np.asarray(k, np.int32), c), _dt(dtype))
 
 
 def tril(m, k=0):
     m = asarray_any(m)
-    return where(tri(m.shape[-2], m.shape[-1], k, bool), m, zeros_like(m))
+    return _where(tri(m.shape[-2], m.shape[-1], k, bool), m, zeros_like(m))
 
 
 def triu(m, k=0):
     m = asarray_any(m)
-    return where(tri(m.shape[-2], m.shape[-1], k - 1, bool), zeros_like(m), m)
+    return _where(tri(m.shape[-2], m.shape[-1], k - 1, bool), zeros_like(m), m)
 
 
 def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
@@ -141,7 +146,7 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
         if sparse:  # each output keeps its own axis, ones elsewhere
             out.append(x.reshape(tuple(d if k == j else 1 for k, d in enumerate(shape))))
         else:
-            out.append(jx.broadcast_in_dim(x, shape=tuple(shape), broadcast_dimensions=(j,)))
+            out.append(_lax.broadcast_in_dim(x, shape, (j,)))
     return out
 
 
@@ -224,16 +229,3 @@ def vander(x, N=None, increasing=False):
     if not increasing:
         p = p[::-1]
     return power(x[:, None], asarray(p.astype(np.int32))[None, :])
-
-
-# mutually recursive siblings (creation, ufuncs, indexing and reductions call each other):
-# bound at the end, after every definition here, so any of them may be imported first
-from .indexing import set_last as _set_last  # noqa: E402
-from .ufuncs import abs as _abs  # noqa: E402
-from .ufuncs import (  # noqa: E402
-    exp,
-    log,
-    power,
-    sign,
-    where,
-)

@@ -12,8 +12,8 @@ from irjax.control_flow import scan
 
 from ._util import asarray_any, canonical_axis
 from .creation import arange, full, zeros
+from .indexing import where
 from .shape import broadcast_to, concatenate, expand_dims, moveaxis
-from .ufuncs import where
 
 _DIM = r"\w+"
 _CORE = rf"\((?:{_DIM}(?:,{_DIM})*)?\)"

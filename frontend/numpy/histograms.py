@@ -10,14 +10,14 @@ from irjax.errors import ConcretizationTypeError
 
 from ._util import asarray_any
 from .creation import linspace, zeros
-from .indexing import take
+from .indexing import take, where
 from .reductions import max as _max
 from .reductions import min as _min
 from .reductions import sum as _sum
 from .shape import concatenate, diff, reshape, stack
 from .sorting import argsort, searchsorted
 from .ufuncs import abs as _abs
-from .ufuncs import clip, equal, remainder, where
+from .ufuncs import clip, equal, remainder
 
 
 def bincount(x, weights=None, minlength: int = 0, *, length: int | None = None, out_sharding=None):

@@ -11,10 +11,10 @@ from irjax.errors import ConcretizationTypeError
 
 from ._util import asarray_any, canonical_axis
 from .creation import arange, asarray, ones
-from .indexing import nonzero, take, take_along_axis
+from .indexing import nonzero, take, take_along_axis, where
 from .reductions import cumsum
 from .shape import broadcast_arrays, concatenate, diag, moveaxis, reshape, stack
-from .ufuncs import clip, remainder, where
+from .ufuncs import clip, remainder
 
 s_ = np.s_
 index_exp = np.index_exp

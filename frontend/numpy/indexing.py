@@ -8,12 +8,15 @@ gives a fill value instead) and out-of-range updates drop (mode='clip' clamps th
 from __future__ import annotations
 
 import numpy as np
-from irjax import dtypes
-from irjax.core import Tracer, bind, current_trace, jx
+from irjax import dtypes, lax
+from irjax.core import Tracer, current_trace
 from irjax.errors import ConcretizationTypeError, NonConcreteBooleanIndexError
 from irjax.operands import array, concatenate, stack
 
 from ._util import asarray_any, broadcast_to, canonical_axis, convert, is_array, with_weak
+from .creation import arange, full
+from .reductions import cumsum
+from .ufuncs import _where, add, less, negative, power, true_divide
 
 
 def _is_int_scalar(i):
@@ -53,7 +56,7 @@ def _expand(x, idx):
                 shape += list(x.shape[d : d + n])
                 d += n
                 out_idx.append(i)
-        x = jx.reshape(x, new_sizes=tuple(shape)) if tuple(shape) != x.shape else x
+        x = lax.reshape(x, tuple(shape)) if tuple(shape) != x.shape else x
         idx = tuple(out_idx)
     return x, idx
 
@@ -129,9 +132,9 @@ def _basic_slice(x, idx):
         else:
             starts.append(0), limits.append(n), strides.append(1)
     if rev:
-        x = jx.rev(x, dimensions=tuple(rev))
+        x = lax.rev(x, tuple(rev))
     if (tuple(starts), tuple(limits)) != ((0,) * x.ndim, x.shape) or any(s != 1 for s in strides):
-        x = jx.slice(x, start_indices=tuple(starts), limit_indices=tuple(limits), strides=tuple(strides))
+        x = lax.slice(x, starts, limits, strides)
     return x, squeeze
 
 
@@ -184,26 +187,28 @@ def _full(a, v):
     return broadcast_to(asarray_any(np.int32(v)), a.shape)
 
 
-def _both(op, a, b):
+def _both(host_op, op, a, b):
+    """host_op(a, b) (a NumPy function) on host values, else op (its lax twin)."""
     if not is_array(a) and not is_array(b):
-        return {"and": np.logical_and, "ge": np.greater_equal, "lt": np.less}[op](a, b)
-    return bind(op, asarray_any(a), asarray_any(b))
+        return host_op(a, b)
+    return op(asarray_any(a), asarray_any(b))
 
 
 def _clamp_index(a, n):
     """Index array a (int32) clamped into [0, n - 1]."""
     if not is_array(a):
         return np.clip(a, 0, max(n - 1, 0)).astype(np.int32)
-    return jx.clamp(_full(a, 0), a, _full(a, max(n - 1, 0)))
+    return lax.clamp(_full(a, 0), a, _full(a, max(n - 1, 0)))
 
 
 def _in_bounds(arrays, adv, shape, bshape):
     """Bool mask of shape bshape: every (wrapped) index of the row lies inside its axis."""
     ok = None
     for a, d in zip(arrays, adv):
-        okd = _both("and", _both("ge", a, _full(a, 0)), _both("lt", a, _full(a, shape[d])))
+        lo_ok = _both(np.greater_equal, lax.ge, a, _full(a, 0))
+        okd = _both(np.logical_and, lax.bitwise_and, lo_ok, _both(np.less, lax.lt, a, _full(a, shape[d])))
         okd = broadcast_to(okd, bshape) if is_array(okd) else np.broadcast_to(okd, bshape)
-        ok = okd if ok is None else _both("and", ok, okd)
+        ok = okd if ok is None else _both(np.logical_and, lax.bitwise_and, ok, okd)
     return ok
 
 
@@ -223,9 +228,9 @@ def _eager_basic(x, idx):
         starts.append(s if cnt else 0), sizes.append(cnt)
     if tuple(sizes) == x.shape:
         return x if not squeeze else None
-    y = jx.dynamic_slice(x, *[np.int32(s) for s in starts], slice_sizes=tuple(sizes))
+    y = lax.dynamic_slice(x, starts, sizes)
     if squeeze:
-        y = jx.reshape(y, new_sizes=tuple(z for k, z in enumerate(sizes) if k not in squeeze))
+        y = lax.reshape(y, tuple(z for k, z in enumerate(sizes) if k not in squeeze))
     return y
 
 
@@ -234,7 +239,7 @@ def _index_array(i, n):
     if isinstance(i, Tracer) or is_array(i):
         a = convert(asarray_any(i), np.int32) if asarray_any(i).dtype != np.int32 else asarray_any(i)
 
-        return where(less(a, 0), add(a, np.int32(n)), a)
+        return _where(less(a, 0), add(a, np.int32(n)), a)
     a = np.asarray(i).astype(np.int64)
     return np.where(a < 0, a + n, a).astype(np.int32)
 
@@ -264,6 +269,11 @@ def _stack_indices(arrays, bshape):
 def getitem(x, idx, mode=None, fill_value=None):
     x = x if is_array(x) else asarray_any(x)
     weak = x.aval.weak_type
+    shape = x.aval.shape
+    if type(idx) is int and mode is None and shape and shape[0] != 1 and current_trace() is None:
+        # x[i] eagerly, the commonest index: what _eager_basic makes of it, without the analysis
+        starts = (_checked_int(idx, shape[0], 0),) + (0,) * (len(shape) - 1)
+        return with_weak(lax.reshape(lax.dynamic_slice(x, starts, (1,) + shape[1:]), shape[1:]), weak)
     mode = _parse_mode(mode)
     if _is_bool_array(idx) and np.ndim(idx) == 0 and not isinstance(idx, Tracer):
         # a 0-d mask (NumPy): a new axis of length 1 (True) or 0 (False)
@@ -280,7 +290,7 @@ def getitem(x, idx, mode=None, fill_value=None):
                 return with_weak(y, weak)
         y, squeeze = _basic_slice(x, idx)
         if squeeze:
-            y = jx.reshape(y, new_sizes=tuple(d for k, d in enumerate(y.shape) if k not in squeeze))
+            y = lax.reshape(y, tuple(d for k, d in enumerate(y.shape) if k not in squeeze))
         return with_weak(y, weak)
     # slices first (keeping every axis), then one gather over the advanced axes
     sl = tuple(i if isinstance(i, slice) else slice(None) for i in idx)
@@ -297,14 +307,8 @@ def getitem(x, idx, mode=None, fill_value=None):
         raise TypeError(f"cannot gather from axis {empty_axes[0]} of size 0 with a non-empty index array")
     # (no rows to gather: a zero slice of an empty axis keeps the gather well-formed)
     slice_sizes = tuple(min(1, y.shape[d]) if d in adv else y.shape[d] for d in range(y.ndim))
-    out = jx.gather(
-        y,
-        indices,
-        offset_dims=offset_dims,
-        collapsed_slice_dims=tuple(adv),
-        start_index_map=tuple(adv),
-        slice_sizes=slice_sizes,
-    )
+    dnums = lax.GatherDimensionNumbers(offset_dims, collapsed_slice_dims=tuple(adv), start_index_map=tuple(adv))
+    out = lax.gather(y, indices, dnums, slice_sizes)
     if mode == "fill":
         ok = _in_bounds(arrays, adv, y.shape, bshape)
         where = [1] * out.ndim
@@ -312,7 +316,7 @@ def getitem(x, idx, mode=None, fill_value=None):
         ok = broadcast_to(asarray_any(ok).reshape(tuple(where)), out.shape)
         # the default fill (uint32's max) is built in out's dtype: as a weak int32 it overflows
         fill = np.asarray(_default_fill(out.dtype), out.dtype) if fill_value is None else asarray_any(fill_value)
-        out = jx.select(ok, out, broadcast_to(convert(fill, out.dtype), out.shape))
+        out = lax.select(ok, out, broadcast_to(convert(fill, out.dtype), out.shape))
     return with_weak(out, weak)
 
 
@@ -345,7 +349,7 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False, indic
 def _wrap_index(i, n):
     i = convert(i, np.int32)
     m = _full(i, n)
-    return jx.rem(jx.add(jx.rem(i, m), m), m)
+    return lax.rem(lax.add(lax.rem(i, m), m), m)
 
 
 def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
@@ -409,7 +413,7 @@ def _nonzero_sized(a, size, fill_value):
     m = (a != 0).ravel()
     n = m.shape[0]
     rank = cumsum(m.astype(np.int32)) - 1
-    flat = full((size,), n, dtype=np.int32).at[where(m, rank, size)].set(arange(n, dtype=np.int32), mode="drop")
+    flat = full((size,), n, dtype=np.int32).at[_where(m, rank, size)].set(arange(n, dtype=np.int32), mode="drop")
     empty = flat == n
     fills = fill_value if isinstance(fill_value, (tuple, list)) else (fill_value,) * len(shape)
     if len(fills) != len(shape):
@@ -419,7 +423,7 @@ def _nonzero_sized(a, size, fill_value):
         out.append(((flat // stride) % max(d, 1)).astype(np.int32))
         stride *= d
     out.reverse()
-    return tuple(where(empty, np.int32(0 if f is None else f), c) for c, f in zip(out, fills))
+    return tuple(_where(empty, np.int32(0 if f is None else f), c) for c, f in zip(out, fills))
 
 
 def argwhere(a, size=None, fill_value=None):
@@ -519,16 +523,9 @@ def _scatter(x, idx, values, kind, mode=None):
         mesh = np.meshgrid(*grids, indexing="ij")
         indices = np.stack([m.astype(np.int32) for m in mesh], axis=-1)
         grid_shape = indices.shape[:-1]
-        v = jx.reshape(v, new_sizes=grid_shape)
-        out = jx.scatter(
-            xe,
-            indices,
-            v,
-            update_window_dims=(),
-            inserted_window_dims=tuple(range(k)),
-            scatter_dims_to_operand_dims=tuple(range(k)),
-            kind=kind,
-        )
+        v = lax.reshape(v, grid_shape)
+        dnums = lax.ScatterDimensionNumbers((), tuple(range(k)), tuple(range(k)))
+        out = _SCATTER[kind](xe, indices, v, dnums)
     else:
         sl_all = all(
             isinstance(i, slice) and i == slice(None) for i in eidx if not (_is_advanced(i) or _is_int_scalar(i))
@@ -543,22 +540,26 @@ def _scatter(x, idx, values, kind, mode=None):
         nb = len(bshape)
         start = adv[0] if contiguous else 0
         window_dims = tuple(k for k in range(nb + len(rest)) if not start <= k < start + nb)
-        out = jx.scatter(
-            xe,
-            indices,
-            v,
-            update_window_dims=window_dims,
-            inserted_window_dims=tuple(adv),
-            scatter_dims_to_operand_dims=tuple(adv),
-            kind=kind,
-        )
+        dnums = lax.ScatterDimensionNumbers(window_dims, tuple(adv), tuple(adv))
+        out = _SCATTER[kind](xe, indices, v, dnums)
     if out.shape != orig_shape:
-        out = jx.reshape(out, new_sizes=orig_shape)
+        out = lax.reshape(out, orig_shape)
     return with_weak(out, weak)
 
 
-# mutually recursive siblings (creation, ufuncs, indexing and reductions call each other):
-# bound at the end, after every definition here, so any of them may be imported first
-from .creation import arange, full  # noqa: E402
-from .reductions import cumsum  # noqa: E402
-from .ufuncs import add, less, negative, power, true_divide, where  # noqa: E402
+_SCATTER = {
+    "set": lax.scatter,
+    "add": lax.scatter_add,
+    "mul": lax.scatter_mul,
+    "min": lax.scatter_min,
+    "max": lax.scatter_max,
+}
+
+
+def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
+    """jnp.where: x where condition holds, else y; with condition alone, nonzero(condition)."""
+    if x is None and y is None:
+        return nonzero(condition, size=size, fill_value=fill_value)
+    if x is None or y is None:
+        raise ValueError("Either both or neither of the x and y arguments should be provided to jax.numpy.where")
+    return _where(condition, x, y)

@@ -27,10 +27,29 @@ from typing import NamedTuple
 
 import numpy as np
 from irjax import lax
-from irjax import numpy as jnp
 from irjax.api import jit
+from irjax.dtypes import issubdtype, result_type
 
 from ._util import asarray_any
+from .creation import arange, asarray, eye, ones, ones_like, tril, triu, zeros, zeros_like
+from .dtype_info import finfo
+from .indexing import where
+from .products import cross as _cross
+from .products import matmul as _matmul
+from .products import outer as _outer
+from .products import tensordot as _tensordot
+from .products import vecdot as _vecdot
+from .reductions import any as _any
+from .reductions import argmax, prod
+from .reductions import max as _max
+from .reductions import min as _min
+from .reductions import sum as _sum
+from .shape import broadcast_shapes, broadcast_to, concatenate, expand_dims, moveaxis, pad, squeeze, swapaxes
+from .shape import diagonal as _diagonal
+from .shape import trace as _trace
+from .ufuncs import abs as _abs
+from .ufuncs import angle, conj, cos, exp2, floor, imag, isfinite, log, log2, maximum, real, sin, sqrt
+from .ufuncs import sign as _sign
 
 
 class EighResult(NamedTuple):
@@ -64,7 +83,7 @@ def _sweeps(n):
 
 def _float(a):
     a = asarray_any(a)
-    return a if jnp.issubdtype(a.dtype, np.inexact) else a.astype(jnp.float32)
+    return a if issubdtype(a.dtype, np.inexact) else a.astype(np.float32)
 
 
 def _matrix(a, name, square=False):
@@ -77,33 +96,33 @@ def _matrix(a, name, square=False):
 
 
 def _mT(x):
-    return jnp.swapaxes(x, -1, -2)
+    return swapaxes(x, -1, -2)
 
 
 def _mH(x):
     """Conjugate transpose (the transpose for real x)."""
-    return jnp.conj(jnp.swapaxes(x, -1, -2))
+    return conj(swapaxes(x, -1, -2))
 
 
 def _real_dtype(dt):
-    return jnp.finfo(dt).dtype
+    return finfo(dt).dtype
 
 
 def _col(x, k):
     """x[..., :, k] for a traced k."""
-    return jnp.sum(jnp.where(jnp.arange(x.shape[-1]) == k, x, 0), axis=-1)
+    return _sum(where(arange(x.shape[-1]) == k, x, 0), axis=-1)
 
 
 def _row(x, k):
     """x[..., k, :] for a traced k."""
-    return jnp.sum(jnp.where((jnp.arange(x.shape[-2]) == k)[:, None], x, 0), axis=-2)
+    return _sum(where((arange(x.shape[-2]) == k)[:, None], x, 0), axis=-2)
 
 
 def _diag(x):
     """x[..., j, j] for j < n of (..., m, n), m >= n (a mask, not a gather: batched gathers'
     transposes do not compile in IREE yet)."""
     m, n = x.shape[-2:]
-    return jnp.sum(jnp.where(jnp.arange(m)[:, None] == jnp.arange(n), x, 0), axis=-2)
+    return _sum(where(arange(m)[:, None] == arange(n), x, 0), axis=-2)
 
 
 def _sorting(keys):
@@ -111,17 +130,17 @@ def _sorting(keys):
     x @ M sorts the columns of x. Ranks by counting (n^2 compares; no sort op, so vmap and
     reverse mode see only selects and matmuls)."""
     n = keys.shape[-1]
-    i = jnp.arange(n)
+    i = arange(n)
     ki, kj = keys[..., :, None], keys[..., None, :]  # [i, j]
     before = (ki < kj) | ((ki == kj) & (i[:, None] < i[None, :]))  # i sorts before j
-    rank = jnp.sum(before, axis=-2)  # (..., n): rank of j
+    rank = _sum(before, axis=-2)  # (..., n): rank of j
     # a select, not a bool->float convert: IREE fuses that into the matmul and fails (i1 vs i8)
-    return jnp.where(rank[..., :, None] == i, jnp.ones((), keys.dtype), 0)
+    return where(rank[..., :, None] == i, ones((), keys.dtype), 0)
 
 
 def _eye_like(x, n=None):
     n = x.shape[-1] if n is None else n
-    return jnp.broadcast_to(jnp.eye(n, dtype=x.dtype), x.shape[:-2] + (n, n))
+    return broadcast_to(eye(n, dtype=x.dtype), x.shape[:-2] + (n, n))
 
 
 # ---- LU, triangular solves, det, inv, solve -----------------------------------------------------
@@ -132,29 +151,29 @@ def _lu(a):
     """Partial-pivoted LU of (..., n, n): (lu, perm, parity) with a[perm] = L @ U (L unit lower,
     both packed in lu, as LAPACK's getrf) and parity = det of the permutation."""
     n = a.shape[-1]
-    idx = jnp.arange(n)
+    idx = arange(n)
     batch = a.shape[:-2]
     if n == 0:  # nothing to factor (the loop body would still be traced, on empty axes)
-        return a, jnp.broadcast_to(idx, batch + (0,)), jnp.ones(batch, a.dtype)
+        return a, broadcast_to(idx, batch + (0,)), ones(batch, a.dtype)
 
     def step(k, carry):
         lu, perm, parity = carry
-        p = jnp.argmax(jnp.where(idx >= k, jnp.abs(_col(lu, k)), -1), axis=-1)
+        p = argmax(where(idx >= k, _abs(_col(lu, k)), -1), axis=-1)
         is_k, is_p = (idx == k), (idx == p[..., None])
-        rk, rp = _row(lu, k), jnp.sum(jnp.where(is_p[..., None], lu, 0), axis=-2)
-        lu = jnp.where(is_k[:, None], rp[..., None, :], jnp.where(is_p[..., None], rk[..., None, :], lu))
-        pk, pp = jnp.sum(jnp.where(is_k, perm, 0), -1), jnp.sum(jnp.where(is_p, perm, 0), -1)
-        perm = jnp.where(is_k, pp[..., None], jnp.where(is_p, pk[..., None], perm))
-        parity = jnp.where(p == k, parity, -parity)
-        piv = jnp.sum(jnp.where(is_k, rp, 0), -1)
-        piv = jnp.where(piv == 0, 1, piv)  # a zero pivot column: nothing to eliminate
+        rk, rp = _row(lu, k), _sum(where(is_p[..., None], lu, 0), axis=-2)
+        lu = where(is_k[:, None], rp[..., None, :], where(is_p[..., None], rk[..., None, :], lu))
+        pk, pp = _sum(where(is_k, perm, 0), -1), _sum(where(is_p, perm, 0), -1)
+        perm = where(is_k, pp[..., None], where(is_p, pk[..., None], perm))
+        parity = where(p == k, parity, -parity)
+        piv = _sum(where(is_k, rp, 0), -1)
+        piv = where(piv == 0, 1, piv)  # a zero pivot column: nothing to eliminate
         below = idx > k
-        l = jnp.where(below, _col(lu, k) / piv[..., None], 0)
-        lu = lu - l[..., :, None] * jnp.where(below, rp, 0)[..., None, :]
-        lu = jnp.where(below[:, None] & is_k, l[..., :, None], lu)
+        l = where(below, _col(lu, k) / piv[..., None], 0)
+        lu = lu - l[..., :, None] * where(below, rp, 0)[..., None, :]
+        lu = where(below[:, None] & is_k, l[..., :, None], lu)
         return lu, perm, parity
 
-    init = (a, jnp.broadcast_to(idx, batch + (n,)), jnp.ones(batch, a.dtype))
+    init = (a, broadcast_to(idx, batch + (n,)), ones(batch, a.dtype))
     return lax.fori_loop(0, n, step, init)
 
 
@@ -162,23 +181,23 @@ def _lu(a):
 def _tri_solve(t, b, lower, unit):
     """Solve t x = b for triangular t (..., n, n) (the other triangle is ignored), b (..., n, m)."""
     n = t.shape[-1]
-    idx = jnp.arange(n)
+    idx = arange(n)
 
     def step(i, x):
         k = i if lower else n - 1 - i
         tk = _row(t, k)
-        tk = jnp.where(idx < k if lower else idx > k, tk, 0)
-        xk = _row(b, k) - jnp.matmul(tk[..., None, :], x)[..., 0, :]
+        tk = where(idx < k if lower else idx > k, tk, 0)
+        xk = _row(b, k) - _matmul(tk[..., None, :], x)[..., 0, :]
         if not unit:
-            xk = xk / jnp.sum(jnp.where(idx == k, _row(t, k), 0), -1)[..., None]
-        return jnp.where((idx == k)[:, None], xk[..., None, :], x)
+            xk = xk / _sum(where(idx == k, _row(t, k), 0), -1)[..., None]
+        return where((idx == k)[:, None], xk[..., None, :], x)
 
-    return lax.fori_loop(0, n, step, jnp.zeros_like(b))
+    return lax.fori_loop(0, n, step, zeros_like(b))
 
 
 def _lu_solve(lu, perm, b):
-    onehot = jnp.where(perm[..., :, None] == jnp.arange(perm.shape[-1]), jnp.ones((), b.dtype), 0)
-    b = jnp.matmul(onehot, b)  # b[perm] (see _sorting for the select)
+    onehot = where(perm[..., :, None] == arange(perm.shape[-1]), ones((), b.dtype), 0)
+    b = _matmul(onehot, b)  # b[perm] (see _sorting for the select)
     y = _tri_solve(lu, b, lower=True, unit=True)
     return _tri_solve(lu, y, lower=False, unit=False)
 
@@ -195,8 +214,8 @@ def _unit_complex(a):
 
 
 def _phase(z):
-    t = jnp.angle(z)  # 0 for z = 0; built from real parts (a complex select fails here too)
-    return lax.complex(jnp.cos(t), jnp.sin(t))
+    t = angle(z)  # 0 for z = 0; built from real parts (a complex select fails here too)
+    return lax.complex(cos(t), sin(t))
 
 
 @jit
@@ -204,7 +223,7 @@ def _det(a):
     if _unit_complex(a):
         return a[..., 0, 0]
     lu, _, parity = _lu(a)
-    return parity * jnp.prod(_diag(lu), axis=-1)
+    return parity * prod(_diag(lu), axis=-1)
 
 
 def slogdet(a, *, method=None):
@@ -219,18 +238,18 @@ def slogdet(a, *, method=None):
 def _slogdet(a):
     if _unit_complex(a):
         z = a[..., 0, 0]
-        r = jnp.abs(z)
-        return _phase(z) * (r != 0).astype(r.dtype).astype(z.dtype), jnp.log(r)
+        r = _abs(z)
+        return _phase(z) * (r != 0).astype(r.dtype).astype(z.dtype), log(r)
     lu, _, parity = _lu(a)
     d = _diag(lu)
-    return parity * jnp.prod(jnp.sign(d), axis=-1), jnp.sum(jnp.log(jnp.abs(d)), axis=-1)
+    return parity * prod(_sign(d), axis=-1), _sum(log(_abs(d)), axis=-1)
 
 
 def solve(a, b):
     """x with a @ x == b; b is (..., n) only when 1-D, else (..., n, m) (NumPy 2 / JAX)."""
     a = _matrix(a, "solve", square=True)
     b = _float(b)
-    dt = jnp.result_type(a, b)
+    dt = result_type(a, b)
     a, b = a.astype(dt), b.astype(dt)
     n = a.shape[-1]
     vec = b.ndim == 1
@@ -238,8 +257,8 @@ def solve(a, b):
         b = b[:, None]
     if b.ndim < 1 or b.shape[-2] != n:
         raise ValueError(f"solve: incompatible shapes a {a.shape} and b {b.shape[:-1] if vec else b.shape}")
-    batch = jnp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    x = _solve(jnp.broadcast_to(a, batch + a.shape[-2:]), jnp.broadcast_to(b, batch + b.shape[-2:]))
+    batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    x = _solve(broadcast_to(a, batch + a.shape[-2:]), broadcast_to(b, batch + b.shape[-2:]))
     return x[..., 0] if vec else x
 
 
@@ -278,10 +297,10 @@ def _matrix_power(a, n):
     out = None
     while n:
         if n & 1:
-            out = a if out is None else jnp.matmul(out, a)
+            out = a if out is None else _matmul(out, a)
         n >>= 1
         if n:
-            a = jnp.matmul(a, a)
+            a = _matmul(a, a)
     return out
 
 
@@ -295,16 +314,16 @@ def _cholesky(a, upper, symmetrize_input):
     if symmetrize_input:
         a = (a + _mH(a)) / 2
     n = a.shape[-1]
-    idx = jnp.arange(n)
+    idx = arange(n)
 
     def step(j, fac):
         # a = L L^H: the diagonal is real (the real part of a Hermitian matrix's diagonal)
-        c = _col(a, j) - jnp.sum(fac * jnp.conj(_row(fac, j))[..., None, :], axis=-1)
-        d = jnp.sqrt(jnp.real(jnp.sum(jnp.where(idx == j, c, 0), -1)))
-        col = jnp.where(idx >= j, c / d[..., None], 0)
-        return fac + jnp.where(idx == j, col[..., :, None], 0)
+        c = _col(a, j) - _sum(fac * conj(_row(fac, j))[..., None, :], axis=-1)
+        d = sqrt(real(_sum(where(idx == j, c, 0), -1)))
+        col = where(idx >= j, c / d[..., None], 0)
+        return fac + where(idx == j, col[..., :, None], 0)
 
-    fac = lax.fori_loop(0, n, step, jnp.zeros_like(a))
+    fac = lax.fori_loop(0, n, step, zeros_like(a))
     return _mH(fac) if upper else fac
 
 
@@ -314,43 +333,43 @@ def _cholesky(a, upper, symmetrize_input):
 def _householder(a):
     """Householder QR of (..., m, n): Q (..., m, m) and R (..., m, n), LAPACK's sign convention."""
     m, n = a.shape[-2:]
-    rows = jnp.arange(m)
+    rows = arange(m)
 
     def step(k, carry):
         q, r = carry
-        x = jnp.where(rows >= k, _col(r, k), 0)
-        xk = jnp.sum(jnp.where(rows == k, x, 0), -1)
-        tail = jnp.sum(jnp.where(rows > k, x * x, 0), -1)
+        x = where(rows >= k, _col(r, k), 0)
+        xk = _sum(where(rows == k, x, 0), -1)
+        tail = _sum(where(rows > k, x * x, 0), -1)
         reflect = tail > 0  # else H = I, as LAPACK
-        nx = jnp.sqrt(jnp.where(reflect, xk * xk + tail, 1))
-        alpha = -jnp.where(xk < 0, -1, 1) * nx
-        v = jnp.where(reflect[..., None], x - alpha[..., None] * (rows == k), 0)
-        w = v / jnp.where(reflect, jnp.sum(v * v, -1), 1)[..., None] * 2
-        r = r - w[..., :, None] * jnp.matmul(v[..., None, :], r)
-        q = q - jnp.matmul(q, v[..., :, None]) * w[..., None, :]
+        nx = sqrt(where(reflect, xk * xk + tail, 1))
+        alpha = -where(xk < 0, -1, 1) * nx
+        v = where(reflect[..., None], x - alpha[..., None] * (rows == k), 0)
+        w = v / where(reflect, _sum(v * v, -1), 1)[..., None] * 2
+        r = r - w[..., :, None] * _matmul(v[..., None, :], r)
+        q = q - _matmul(q, v[..., :, None]) * w[..., None, :]
         return q, r
 
     def step_complex(k, carry):
         # LAPACK's zlarfg: H = I - c u u^H with H x = beta e_k, beta real (so R's diagonal is
         # real), u = x - beta e_k and c = 1 / (beta (beta - x_k)); then Q <- Q H^H
         q, r = carry
-        x = jnp.where(rows >= k, _col(r, k), 0)
-        xk = jnp.sum(jnp.where(rows == k, x, 0), -1)
-        ax2 = jnp.real(x * jnp.conj(x))
-        tail = jnp.sum(jnp.where(rows > k, ax2, 0), -1)
-        reflect = (tail > 0) | (jnp.imag(xk) != 0)  # else H = I, as LAPACK
-        nx = jnp.sqrt(jnp.where(reflect, jnp.real(xk) ** 2 + jnp.imag(xk) ** 2 + tail, 1))
-        beta = -jnp.where(jnp.real(xk) < 0, -1, 1) * nx
-        u = jnp.where(reflect[..., None], x - beta[..., None] * (rows == k), 0)
-        c = jnp.where(reflect, 1 / jnp.where(reflect, beta * (beta - xk), 1), 0)
-        r = r - (c[..., None] * u)[..., :, None] * jnp.matmul(jnp.conj(u)[..., None, :], r)
-        q = q - jnp.matmul(q, u[..., :, None]) * (jnp.conj(c)[..., None] * jnp.conj(u))[..., None, :]
+        x = where(rows >= k, _col(r, k), 0)
+        xk = _sum(where(rows == k, x, 0), -1)
+        ax2 = real(x * conj(x))
+        tail = _sum(where(rows > k, ax2, 0), -1)
+        reflect = (tail > 0) | (imag(xk) != 0)  # else H = I, as LAPACK
+        nx = sqrt(where(reflect, real(xk) ** 2 + imag(xk) ** 2 + tail, 1))
+        beta = -where(real(xk) < 0, -1, 1) * nx
+        u = where(reflect[..., None], x - beta[..., None] * (rows == k), 0)
+        c = where(reflect, 1 / where(reflect, beta * (beta - xk), 1), 0)
+        r = r - (c[..., None] * u)[..., :, None] * _matmul(conj(u)[..., None, :], r)
+        q = q - _matmul(q, u[..., :, None]) * (conj(c)[..., None] * conj(u))[..., None, :]
         return q, r
 
     q0 = _eye_like(a, m)
     body = step_complex if a.dtype.kind == "c" else step
     q, r = lax.fori_loop(0, min(m, n), body, (q0, a))
-    r = jnp.triu(r)
+    r = triu(r)
     return q, r
 
 
@@ -365,24 +384,24 @@ def qr(a, mode="reduced"):
 def _pow2_scale(a):
     """(..., 1, 1) power of two near max |a| (1 for zero or non-finite matrices): factoring a / scale
     keeps squared norms from overflowing on huge entries, and the division is exact."""
-    big = jnp.abs(jnp.real(a))
+    big = _abs(real(a))
     if a.dtype.kind == "c":  # |z| itself may overflow
-        big = jnp.maximum(big, jnp.abs(jnp.imag(a)))
-    big = jnp.max(big, axis=(-2, -1), keepdims=True) if a.size else jnp.ones(a.shape[:-2] + (1, 1), big.dtype)
-    ok = (big > 0) & jnp.isfinite(big)
-    return jnp.exp2(jnp.floor(jnp.log2(jnp.where(ok, big, 1))))
+        big = maximum(big, _abs(imag(a)))
+    big = _max(big, axis=(-2, -1), keepdims=True) if a.size else ones(a.shape[:-2] + (1, 1), big.dtype)
+    ok = (big > 0) & isfinite(big)
+    return exp2(floor(log2(where(ok, big, 1))))
 
 
 @functools.partial(jit, static_argnums=(1,))
 def _qr(a, mode):
     m, n = a.shape[-2:]
     if _unit_complex(a):  # LAPACK's one reflector: R = beta real, Q = a / beta (I if a is real)
-        re, im = jnp.real(a), jnp.imag(a)
+        re, im = real(a), imag(a)
         reflect = im != 0
-        beta = jnp.where(reflect, -jnp.where(re < 0, -1, 1) * jnp.abs(a), re)
-        safe = jnp.where(reflect, beta, 1)
-        q = lax.complex(jnp.where(reflect, re / safe, 1), jnp.where(reflect, im / safe, 0))
-        r = lax.complex(beta, jnp.zeros_like(beta))
+        beta = where(reflect, -where(re < 0, -1, 1) * _abs(a), re)
+        safe = where(reflect, beta, 1)
+        q = lax.complex(where(reflect, re / safe, 1), where(reflect, im / safe, 0))
+        r = lax.complex(beta, zeros_like(beta))
         return r if mode == "r" else QRResult(q, r)
     scale = _pow2_scale(a)
     q, r = _householder(a / scale.astype(a.dtype))
@@ -400,11 +419,11 @@ def _pairs(r, n, dtype):
     """One-hot (n/2, n) row selectors P, Q of round r of a round-robin pairing of n (even) indices
     (the circle method: n - 1 rounds pair every two indices once)."""
     h = n // 2
-    i = jnp.arange(h)
-    p = jnp.where(i == 0, r, (r + i) % (n - 1))
-    q = jnp.where(i == 0, n - 1, (r - i + (n - 1)) % (n - 1))
-    cols, one = jnp.arange(n), jnp.ones((), dtype)
-    return jnp.where(p[:, None] == cols, one, 0), jnp.where(q[:, None] == cols, one, 0)  # (see _sorting)
+    i = arange(h)
+    p = where(i == 0, r, (r + i) % (n - 1))
+    q = where(i == 0, n - 1, (r - i + (n - 1)) % (n - 1))
+    cols, one = arange(n), ones((), dtype)
+    return where(p[:, None] == cols, one, 0), where(q[:, None] == cols, one, 0)  # (see _sorting)
 
 
 def _rotation(app, aqq, apq):
@@ -412,13 +431,13 @@ def _rotation(app, aqq, apq):
     t = tan(theta) = e sgn(d) / (|d| + hypot(d, e)), d = aqq - app, e = 2 apq (no division by apq,
     so nothing overflows, in either direction, as apq -> 0)."""
     d, e = aqq - app, 2 * apq
-    m = jnp.maximum(jnp.abs(d), jnp.abs(e))
+    m = maximum(_abs(d), _abs(e))
     zero = m == 0
-    ms = jnp.where(zero, 1, m)
+    ms = where(zero, 1, m)
     u = (d / ms) ** 2 + (e / ms) ** 2
-    r = ms * jnp.sqrt(jnp.where(zero, 1, u))
-    t = jnp.where(zero, 0, jnp.where(d < 0, -e, e) / (jnp.abs(d) + r))
-    c = 1 / jnp.sqrt(1 + t * t)
+    r = ms * sqrt(where(zero, 1, u))
+    t = where(zero, 0, where(d < 0, -e, e) / (_abs(d) + r))
+    c = 1 / sqrt(1 + t * t)
     return c, t * c
 
 
@@ -427,15 +446,15 @@ def _rotation_complex(app, aqq, apq):
     [[app, apq], [conj(apq), aqq]]: D R D^H with D = diag(1, conj(phase)) and R the real rotation
     for |apq|, so s = sin(theta) apq / |apq|, formed without the phase (whose derivative blows up
     as apq -> 0, and reverse mode through converged sweeps would amplify rounding)."""
-    d, e = aqq - app, 2 * jnp.abs(apq)
-    m = jnp.maximum(jnp.abs(d), e)
+    d, e = aqq - app, 2 * _abs(apq)
+    m = maximum(_abs(d), e)
     zero = m == 0
-    ms = jnp.where(zero, 1, m)
-    r = ms * jnp.sqrt(jnp.where(zero, 1, (d / ms) ** 2 + (e / ms) ** 2))
-    den = jnp.where(zero, 1, jnp.abs(d) + r)
-    t = jnp.where(zero, 0, e / den)  # |tan(theta)|
-    c = 1 / jnp.sqrt(1 + t * t)
-    s = jnp.where(zero, 0, jnp.where(d < 0, -2, 2) * c / den).astype(apq.dtype) * apq
+    ms = where(zero, 1, m)
+    r = ms * sqrt(where(zero, 1, (d / ms) ** 2 + (e / ms) ** 2))
+    den = where(zero, 1, _abs(d) + r)
+    t = where(zero, 0, e / den)  # |tan(theta)|
+    c = 1 / sqrt(1 + t * t)
+    s = where(zero, 0, where(d < 0, -2, 2) * c / den).astype(apq.dtype) * apq
     return c, s
 
 
@@ -450,27 +469,27 @@ def _jacobi(x, two_sided):
         x, v = carry
         p, q = _pairs(i % (n - 1), n, dt)
         if two_sided:
-            px, qx = jnp.matmul(p, x), jnp.matmul(q, x)
-            app, aqq, apq = jnp.sum(px * p, -1), jnp.sum(qx * q, -1), jnp.sum(px * q, -1)
+            px, qx = _matmul(p, x), _matmul(q, x)
+            app, aqq, apq = _sum(px * p, -1), _sum(qx * q, -1), _sum(px * q, -1)
         else:
-            xp, xq = jnp.matmul(x, p.T), jnp.matmul(x, q.T)
+            xp, xq = _matmul(x, p.T), _matmul(x, q.T)
             app, aqq, apq = (
-                jnp.sum(jnp.conj(xp) * xp, -2),
-                jnp.sum(jnp.conj(xq) * xq, -2),
-                jnp.sum(jnp.conj(xp) * xq, -2),
+                _sum(conj(xp) * xp, -2),
+                _sum(conj(xq) * xq, -2),
+                _sum(conj(xp) * xq, -2),
             )
         if cplx:
-            c, s = _rotation_complex(jnp.real(app), jnp.real(aqq), apq)
+            c, s = _rotation_complex(real(app), real(aqq), apq)
             c, s = c.astype(dt)[..., :, None], s[..., :, None]
-            j = jnp.matmul(p.T, c * p + s * q) + jnp.matmul(q.T, c * q - jnp.conj(s) * p)
+            j = _matmul(p.T, c * p + s * q) + _matmul(q.T, c * q - conj(s) * p)
         else:
             c, s = _rotation(app, aqq, apq)
             c, s = c[..., :, None], s[..., :, None]
-            j = jnp.matmul(p.T, c * p + s * q) + jnp.matmul(q.T, c * q - s * p)
-        x = jnp.matmul(x, j)
+            j = _matmul(p.T, c * p + s * q) + _matmul(q.T, c * q - s * p)
+        x = _matmul(x, j)
         if two_sided:
-            x = jnp.matmul(_mH(j), x)
-        return x, jnp.matmul(v, j)
+            x = _matmul(_mH(j), x)
+        return x, _matmul(v, j)
 
     if n < 2:
         return x, _eye_like(x, n)
@@ -482,7 +501,7 @@ def _pad_even(x, both):
     if n % 2 == 0 or n == 1:
         return x
     widths = [(0, 0)] * (x.ndim - 2) + [(0, 1 if both else 0), (0, 1)]
-    return jnp.pad(x, widths)
+    return pad(x, widths)
 
 
 def eigh(a, UPLO=None, symmetrize_input=True):
@@ -498,13 +517,13 @@ def _eigh(a, lower, symmetrize_input):
     if symmetrize_input:
         a = (a + _mH(a)) / 2
     else:
-        lo = jnp.tril(a, -1) if lower else _mH(jnp.triu(a, 1))
-        a = lo + _mH(lo) + jnp.real(_diag(a))[..., None] * jnp.eye(a.shape[-1], dtype=a.dtype)
+        lo = tril(a, -1) if lower else _mH(triu(a, 1))
+        a = lo + _mH(lo) + real(_diag(a))[..., None] * eye(a.shape[-1], dtype=a.dtype)
     n = a.shape[-1]
     d, v = _jacobi(_pad_even(a, True), two_sided=True)
-    w, v = jnp.real(_diag(d)[..., :n]), v[..., :n, :n]  # a Hermitian matrix's eigenvalues are real
+    w, v = real(_diag(d)[..., :n]), v[..., :n, :n]  # a Hermitian matrix's eigenvalues are real
     m = _sorting(w)
-    w, v = jnp.matmul(w[..., None, :], m)[..., 0, :], jnp.matmul(v, m.astype(v.dtype))
+    w, v = _matmul(w[..., None, :], m)[..., 0, :], _matmul(v, m.astype(v.dtype))
     return w, v
 
 
@@ -518,19 +537,19 @@ def _svd_tall(a, full_matrices, compute_uv):
     n = a.shape[-1]
     x, v = _jacobi(_pad_even(a, False), two_sided=False)
     x, v = x[..., :, :n], v[..., :n, :n]
-    s = jnp.sqrt(jnp.sum(jnp.real(jnp.conj(x) * x), axis=-2))
+    s = sqrt(_sum(real(conj(x) * x), axis=-2))
     m = _sorting(-s)
-    s = jnp.matmul(s[..., None, :], m)[..., 0, :]
+    s = _matmul(s[..., None, :], m)[..., 0, :]
     if not compute_uv:
         return s
     m = m.astype(a.dtype)
-    x, v = jnp.matmul(x, m), jnp.matmul(v, m)
+    x, v = _matmul(x, m), _matmul(v, m)
     q, r = _householder(x)
     # R's diagonal is real (LAPACK's reflectors), so a sign makes it the singular values
-    sign = jnp.where(jnp.real(_diag(r)) < 0, -1, 1).astype(a.dtype)
+    sign = where(real(_diag(r)) < 0, -1, 1).astype(a.dtype)
     u = q[..., :, :n] * sign[..., None, :]
     if full_matrices:
-        u = jnp.concatenate([u, q[..., :, n:]], axis=-1)
+        u = concatenate([u, q[..., :, n:]], axis=-1)
     return u, s, _mH(v)
 
 
@@ -544,8 +563,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 def _svd(a, full_matrices, compute_uv):
     m, n = a.shape[-2:]
     if _unit_complex(a):  # a = phase(a) |a| 1
-        s = jnp.abs(a[..., 0])
-        return (_phase(a), s, jnp.ones_like(a)) if compute_uv else s
+        s = _abs(a[..., 0])
+        return (_phase(a), s, ones_like(a)) if compute_uv else s
     scale = _pow2_scale(a)
     a = a / scale.astype(a.dtype)
     out = _svd_tall(a if m >= n else _mH(a), full_matrices, compute_uv)
@@ -562,7 +581,7 @@ def svdvals(x):
 
 
 def _default_rtol(a):
-    return 10 * max(a.shape[-2:]) * float(jnp.finfo(a.dtype).eps)
+    return 10 * max(a.shape[-2:]) * float(finfo(a.dtype).eps)
 
 
 def pinv(a, rtol=None, hermitian=False):
@@ -574,24 +593,24 @@ def pinv(a, rtol=None, hermitian=False):
 @jit
 def _pinv(a, rtol):
     u, s, vh = _svd(a, False, True)
-    cut = jnp.asarray(rtol)[..., None] * s[..., :1]
+    cut = asarray(rtol)[..., None] * s[..., :1]
     keep = s > cut
-    sinv = jnp.where(keep, 1 / jnp.where(keep, s, 1), 0)
-    return jnp.matmul(_mH(vh) * sinv[..., None, :].astype(a.dtype), _mH(u))
+    sinv = where(keep, 1 / where(keep, s, 1), 0)
+    return _matmul(_mH(vh) * sinv[..., None, :].astype(a.dtype), _mH(u))
 
 
 def matrix_rank(M, rtol=None, *, tol=None):
     """Number of singular values > tol (default max(S) * max(m, n) * eps)."""
     M = _float(M)
     if M.ndim < 2:
-        return jnp.any(M != 0).astype(jnp.int32)
+        return _any(M != 0).astype(np.int32)
     s = svdvals(M)
     if tol is None:
-        rtol = max(M.shape[-2:]) * float(jnp.finfo(M.dtype).eps) if rtol is None else rtol
-        tol = jnp.asarray(rtol)[..., None] * s[..., :1]
+        rtol = max(M.shape[-2:]) * float(finfo(M.dtype).eps) if rtol is None else rtol
+        tol = asarray(rtol)[..., None] * s[..., :1]
     else:
-        tol = jnp.asarray(tol)[..., None]
-    return jnp.sum(s > tol, axis=-1)
+        tol = asarray(tol)[..., None]
+    return _sum(s > tol, axis=-1)
 
 
 def lstsq(a, b, rcond=None, *, numpy_resid=False):
@@ -603,10 +622,10 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
         raise ValueError(f"lstsq: b must be ({a.shape[0]},) or ({a.shape[0]}, K), got shape {b.shape}")
     m, n = a.shape
     if rcond is None:
-        rcond = float(jnp.finfo(a.dtype).eps) * max(m, n)
+        rcond = float(finfo(a.dtype).eps) * max(m, n)
     x, resid, rank, s = _lstsq(a, b[:, None] if b.ndim == 1 else b, rcond)
     if numpy_resid and not (int(rank) == n and m > n):
-        resid = jnp.zeros((0,), _real_dtype(a.dtype))
+        resid = zeros((0,), _real_dtype(a.dtype))
     return (x[:, 0] if b.ndim == 1 else x), resid, rank, s
 
 
@@ -614,10 +633,10 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
 def _lstsq(a, b, rcond):
     u, s, vh = _svd(a, False, True)
     keep = s >= rcond * s[:1] if s.shape[0] else s > 0
-    sinv = jnp.where(keep, 1 / jnp.where(keep, s, 1), 0)
-    x = jnp.matmul(_mH(vh), sinv[:, None].astype(a.dtype) * jnp.matmul(_mH(u), b))
-    r = b - jnp.matmul(a, x)
-    return x, jnp.sum(jnp.real(jnp.conj(r) * r), axis=0), jnp.sum(keep).astype(jnp.int32), s
+    sinv = where(keep, 1 / where(keep, s, 1), 0)
+    x = _matmul(_mH(vh), sinv[:, None].astype(a.dtype) * _matmul(_mH(u), b))
+    r = b - _matmul(a, x)
+    return x, _sum(real(conj(r) * r), axis=0), _sum(keep).astype(np.int32), s
 
 
 def cond(x, p=None):
@@ -634,38 +653,38 @@ def cond(x, p=None):
 
 
 def _vector_norm(x, ord, axis, keepdims):
-    ax = jnp.abs(x)
+    ax = _abs(x)
     if ord is None or ord == 2:
-        return jnp.sqrt(jnp.sum(x * x, axis=axis, keepdims=keepdims))
+        return sqrt(_sum(x * x, axis=axis, keepdims=keepdims))
     if ord == np.inf:
-        return jnp.max(ax, axis=axis, keepdims=keepdims)
+        return _max(ax, axis=axis, keepdims=keepdims)
     if ord == -np.inf:
-        return jnp.min(ax, axis=axis, keepdims=keepdims)
+        return _min(ax, axis=axis, keepdims=keepdims)
     if ord == 0:
-        return jnp.sum(x != 0, axis=axis, keepdims=keepdims).astype(x.dtype)
+        return _sum(x != 0, axis=axis, keepdims=keepdims).astype(x.dtype)
     if ord == 1:
-        return jnp.sum(ax, axis=axis, keepdims=keepdims)
+        return _sum(ax, axis=axis, keepdims=keepdims)
     if isinstance(ord, str):
         raise ValueError(f"Invalid order {ord!r} for vector norm.")
-    p = jnp.asarray(ord, x.dtype)
-    return jnp.sum(ax**p, axis=axis, keepdims=keepdims) ** (1 / p)
+    p = asarray(ord, x.dtype)
+    return _sum(ax**p, axis=axis, keepdims=keepdims) ** (1 / p)
 
 
 def _matrix_norm(x, ord, axes, keepdims):
     r, c = axes
     if ord in (None, "fro", "f"):
-        return jnp.sqrt(jnp.sum(x * x, axis=axes, keepdims=keepdims))
+        return sqrt(_sum(x * x, axis=axes, keepdims=keepdims))
     if ord in (1, -1, np.inf, -np.inf):
-        red = jnp.max if ord in (1, np.inf) else jnp.min
+        red = _max if ord in (1, np.inf) else _min
         inner, outer = (r, c) if ord in (1, -1) else (c, r)
-        out = red(jnp.sum(jnp.abs(x), axis=inner, keepdims=True), axis=outer, keepdims=True)
+        out = red(_sum(_abs(x), axis=inner, keepdims=True), axis=outer, keepdims=True)
     elif ord in (2, -2, "nuc"):
-        s = svdvals(jnp.moveaxis(x, (r, c), (-2, -1)))
-        s = {2: s[..., 0], -2: s[..., -1]}.get(ord) if ord != "nuc" else jnp.sum(s, axis=-1)
-        out = jnp.expand_dims(s, tuple(sorted((r, c))))
+        s = svdvals(moveaxis(x, (r, c), (-2, -1)))
+        s = {2: s[..., 0], -2: s[..., -1]}.get(ord) if ord != "nuc" else _sum(s, axis=-1)
+        out = expand_dims(s, tuple(sorted((r, c))))
     else:
         raise ValueError(f"Invalid order {ord!r} for matrix norm.")
-    return out if keepdims else jnp.squeeze(out, axis=(r, c))
+    return out if keepdims else squeeze(out, axis=(r, c))
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
@@ -676,7 +695,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
         # norm of |x|
         spectral = ord in (2, -2, "nuc") and (x.ndim == 2 if axis is None else not isinstance(axis, (int, np.integer)))
         if not spectral:
-            x = jnp.abs(x)
+            x = _abs(x)
     if axis is None:
         if ord is None:
             return _norm(x, None, tuple(range(x.ndim)), bool(keepdims))
@@ -701,7 +720,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
 @functools.partial(jit, static_argnums=(1, 2, 3))
 def _norm(x, ord, axes, keepdims):
     if ord is None:
-        return jnp.sqrt(jnp.sum(x * x, axis=axes, keepdims=keepdims))
+        return sqrt(_sum(x * x, axis=axes, keepdims=keepdims))
     if len(axes) == 1:
         return _vector_norm(x, ord, axes, keepdims)
     return _matrix_norm(x, ord, axes, keepdims)
@@ -715,7 +734,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     """Array API vector norm: axis None means over all elements."""
     x = _float(x)
     if x.dtype.kind == "c":
-        x = jnp.abs(x)  # every vector norm is the same norm of |x| (and real)
+        x = _abs(x)  # every vector norm is the same norm of |x| (and real)
     if isinstance(ord, str):
         raise ValueError(f"Invalid norm order {ord!r} for vectors.")
     if axis is None:
@@ -745,32 +764,32 @@ def matrix_transpose(x, /):
 
 
 def vecdot(x1, x2, /, *, axis=-1):
-    """Dot product of vectors along axis (broadcasting the rest): jnp.vecdot's rules, which keep
+    """Dot product of vectors along axis (broadcasting the rest): _vecdot's rules, which keep
     the operands' dtype (uint8 stays uint8) and refuse mismatched sizes along `axis`."""
-    return jnp.vecdot(x1, x2, axis=axis)
+    return _vecdot(x1, x2, axis=axis)
 
 
 def diagonal(x, /, *, offset=0):
-    return jnp.diagonal(x, offset, axis1=-2, axis2=-1)
+    return _diagonal(x, offset, axis1=-2, axis2=-1)
 
 
 def trace(x, /, *, offset=0, dtype=None):
-    return jnp.trace(x, offset, axis1=-2, axis2=-1, dtype=dtype)
+    return _trace(x, offset, axis1=-2, axis2=-1, dtype=dtype)
 
 
 def outer(x1, x2, /):
     x1, x2 = asarray_any(x1), asarray_any(x2)
     if x1.ndim != 1 or x2.ndim != 1:
         raise ValueError(f"outer: inputs must be 1-D, got shapes {x1.shape} and {x2.shape}")
-    return jnp.outer(x1, x2)
+    return _outer(x1, x2)
 
 
 def matmul(x1, x2, /):
-    return jnp.matmul(x1, x2)
+    return _matmul(x1, x2)
 
 
 def tensordot(x1, x2, /, *, axes=2):
-    return jnp.tensordot(x1, x2, axes)
+    return _tensordot(x1, x2, axes)
 
 
 def multi_dot(arrays, *, precision=None):
@@ -784,7 +803,7 @@ def multi_dot(arrays, *, precision=None):
             raise ValueError(f"multi_dot: array {i} must be {' or '.join(f'{d}-D' for d in want)}, got shape {x.shape}")
     out = arrays[0]
     for x in arrays[1:]:
-        out = jnp.matmul(out, x)
+        out = _matmul(out, x)
     return out
 
 
@@ -795,4 +814,4 @@ def cross(x1, x2, /, *, axis=-1):
         raise ValueError(
             f"Both input arrays must be (arrays of) 3-dimensional vectors, but they have {x1.shape[axis]=} and {x2.shape[axis]=}"
         )
-    return jnp.cross(x1, x2, axis=axis)
+    return _cross(x1, x2, axis=axis)

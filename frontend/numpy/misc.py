@@ -12,13 +12,13 @@ from irjax.lax import bitcast_convert_type
 
 from ._util import asarray_any, canonical_axis, promote
 from .creation import arange, array, asarray, zeros
-from .indexing import take
+from .indexing import take, where
 from .reductions import all as _all
 from .reductions import cumsum
 from .reductions import sum as _sum
 from .shape import concatenate, diff, moveaxis, reshape, split
 from .ufuncs import abs as _abs
-from .ufuncs import cos, equal, exp, isfinite, isnan, logical_and, logical_or, remainder, sqrt, where
+from .ufuncs import cos, equal, exp, isfinite, isnan, logical_and, logical_or, remainder, sqrt
 
 # ---- floats as bits --------------------------------------------------------------------------
 

@@ -12,12 +12,12 @@ import numpy as np
 
 from . import reductions as _r
 from ._util import asarray_any
+from .indexing import where as _where
 from .statistics import _quantile
 from .ufuncs import (
     isnan,  # (reductions take a `where=` argument)
     sqrt,
 )
-from .ufuncs import where as _where
 
 
 def _float_like(a):

@@ -5,17 +5,17 @@ from __future__ import annotations
 import string
 
 import numpy as np
-from irjax import dtypes
-from irjax.core import jx
+from irjax import dtypes, lax
 from irjax.lax_conv import conv_general_dilated
 from irjax.operands import moveaxis, reshape, squeeze, stack, transpose
 
 from ._util import asarray_any, broadcast_to, canonical_axis, convert, with_weak
 from .creation import eye
+from .indexing import where
 from .reductions import any as _any
 from .reductions import sum as _sum
 from .shape import diff, flip
-from .ufuncs import conj, where
+from .ufuncs import conj
 
 
 def _promote_pair(a, b):
@@ -29,14 +29,7 @@ def _dot_general(a, b, contract, batch=((), ())):
     ca, cb = tuple(a.shape[i] for i in contract[0]), tuple(b.shape[i] for i in contract[1])
     if ca != cb:  # JAX's error for mismatched contracting dims
         raise TypeError(f"dot_general requires contracting dimensions to have the same shape, got {ca} and {cb}.")
-    return jx.dot_general(
-        a,
-        b,
-        lhs_contracting=tuple(contract[0]),
-        rhs_contracting=tuple(contract[1]),
-        lhs_batch=tuple(batch[0]),
-        rhs_batch=tuple(batch[1]),
-    )
+    return lax.dot_general(a, b, (contract, batch))
 
 
 def _preferred(a, b, weak, preferred_element_type):
@@ -202,9 +195,7 @@ def _diag_and_sum(x, t, out, rest):
         i = t.index(c)
         j = t.index(c, i + 1)
         n = x.shape[i]
-        mask = broadcast_to(
-            jx.broadcast_in_dim(eye(n, dtype=bool), shape=x.shape, broadcast_dimensions=(i, j)), x.shape
-        )
+        mask = broadcast_to(lax.broadcast_in_dim(eye(n, dtype=bool), x.shape, (i, j)), x.shape)
         x = _sum(where(mask, x, 0), axis=j)
         t = t[:j] + t[j + 1 :]
     others = set(out) | set("".join(rest))

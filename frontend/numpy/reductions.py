@@ -3,115 +3,114 @@
 from __future__ import annotations
 
 import numpy as np
-from irjax import dtypes
+from irjax import dtypes, lax
 from irjax.api import stop_gradient
-from irjax.core import bind, jx
 from irjax.operands import concatenate, full_like
 
 from ._util import asarray_any, broadcast_to, canonical_axes, canonical_axis, convert, with_weak
+from .ufuncs import _where, add, exp, imag, isfinite, log, maximum, minimum, multiply, real, sqrt
 
 
 def _keep(out, x_shape, axes, keepdims):
     if not keepdims:
         return out
     shape = tuple(1 if i in axes else d for i, d in enumerate(x_shape))
-    return jx.reshape(out, new_sizes=shape)
+    return lax.reshape(out, shape)
 
 
-def _reduce(prim, x, axis, keepdims, dtype=None, initial=None, where=None, promote_int=False):
+def _reduce(op, x, axis, keepdims, dtype=None, initial=None, where=None, promote_int=False):
     x = asarray_any(x)
     weak = x.aval.weak_type
+    k = x.aval.dtype.kind
     if dtype is not None:
         x = convert(x, dtype)
-    elif promote_int and x.dtype.kind == "b":
+    elif promote_int and k == "b":
         x = convert(x, dtypes.default_int)
-    elif promote_int and x.dtype.kind in "iu" and x.dtype.itemsize < 4:
-        x = convert(x, np.dtype(f"{x.dtype.kind}4"))
-    axes = canonical_axes(axis, x.ndim)
+    elif promote_int and k in "iu" and x.aval.dtype.itemsize < 4:
+        x = convert(x, np.dtype(f"{k}4"))
+    axes = canonical_axes(axis, len(x.aval.shape))
     low = None
-    if dtype is None and prim in ("reduce_sum", "reduce_prod") and x.dtype in dtypes.LOW_FLOATS:
+    if dtype is None and x.aval.dtype in dtypes.LOW_FLOATS and op in (lax.reduce_sum, lax.reduce_prod):
         low, x = x.dtype, convert(x, np.float32)  # JAX sums float16/bfloat16 in float32, rounds once
     if where is not None:
-        ident = {"reduce_sum": 0, "reduce_prod": 1}.get(prim)
+        ident = {lax.reduce_sum: 0, lax.reduce_prod: 1}.get(op)
         if ident is None:
-            ident = _extreme(prim, x.dtype) if initial is None else initial
+            ident = _extreme(op, x.dtype) if initial is None else initial
         x = _where(where, x, np.asarray(ident, x.dtype))
-    out = bind(prim, x, axes=axes) if axes else x
+    out = op(x, axes) if axes else x
     if initial is not None:
         f = {
-            "reduce_sum": ufuncs.add,
-            "reduce_prod": ufuncs.multiply,
-            "reduce_max": ufuncs.maximum,
-            "reduce_min": ufuncs.minimum,
-        }[prim]
+            lax.reduce_sum: add,
+            lax.reduce_prod: multiply,
+            lax.reduce_max: maximum,
+            lax.reduce_min: minimum,
+        }[op]
         out = f(out, np.asarray(initial, out.dtype))
     if low is not None:
         out = convert(out, low)
     return with_weak(_keep(out, x.shape, axes, keepdims), weak)
 
 
-def _extreme(prim, dtype):
+def _extreme(op, dtype):
+    """The identity of reduce_max (op is lax.reduce_max) or reduce_min for dtype."""
+    top = op is lax.reduce_max
     if dtypes.kind(dtype) == "f":
-        return -np.inf if prim == "reduce_max" else np.inf
+        return -np.inf if top else np.inf
     if dtype.kind == "b":
-        return prim != "reduce_max"
+        return not top
     info = np.iinfo(dtype)
-    return info.min if prim == "reduce_max" else info.max
+    return info.min if top else info.max
 
 
 def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None, promote_integers=True):  # noqa: A001
-    return _reduce("reduce_sum", a, axis, keepdims, dtype, initial, where, promote_int=promote_integers)
+    return _reduce(lax.reduce_sum, a, axis, keepdims, dtype, initial, where, promote_int=promote_integers)
 
 
 def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None, promote_integers=True):
-    return _reduce("reduce_prod", a, axis, keepdims, dtype, initial, where, promote_int=promote_integers)
+    return _reduce(lax.reduce_prod, a, axis, keepdims, dtype, initial, where, promote_int=promote_integers)
 
 
 def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
     a = asarray_any(a)
     _check_nonempty("max", a, axis, initial)
     if a.dtype.kind == "b":
-        return _reduce("reduce_or", a, axis, keepdims)
+        return _reduce(lax.reduce_or, a, axis, keepdims)
     if a.dtype.kind == "c":
-        return _complex_extreme("reduce_max", a, axis, keepdims, initial, where)
-    return _reduce("reduce_max", a, axis, keepdims, initial=initial, where=where)
+        return _complex_extreme(lax.reduce_max, a, axis, keepdims, initial, where)
+    return _reduce(lax.reduce_max, a, axis, keepdims, initial=initial, where=where)
 
 
 def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
     a = asarray_any(a)
     _check_nonempty("min", a, axis, initial)
     if a.dtype.kind == "b":
-        return _reduce("reduce_and", a, axis, keepdims)
+        return _reduce(lax.reduce_and, a, axis, keepdims)
     if a.dtype.kind == "c":
-        return _complex_extreme("reduce_min", a, axis, keepdims, initial, where)
-    return _reduce("reduce_min", a, axis, keepdims, initial=initial, where=where)
+        return _complex_extreme(lax.reduce_min, a, axis, keepdims, initial, where)
+    return _reduce(lax.reduce_min, a, axis, keepdims, initial=initial, where=where)
 
 
 amax, amin = max, min
 
 
-def _complex_extreme(prim, a, axis, keepdims, initial, where):
+def _complex_extreme(op, a, axis, keepdims, initial, where):
     """max/min of complex values in JAX's lexicographic order: the extreme real part, then the
     extreme imaginary part among the elements that have it."""
-    re, im = jx.real(a), jx.imag(a)
-    top = _reduce(prim, re, axis, True, where=where)
-    hit = jx.eq(re, broadcast_to(top, a.shape))
+    re, im = lax.real(a), lax.imag(a)
+    top = _reduce(op, re, axis, True, where=where)
+    hit = lax.eq(re, broadcast_to(top, a.shape))
     if where is not None:
-        hit = jx.and_(hit, broadcast_to(convert(asarray_any(where), bool), a.shape))
-    fill = broadcast_to(np.asarray(_extreme(prim, im.dtype), im.dtype), a.shape)
-    out = jx.complex(top, _reduce(prim, jx.select(hit, im, fill), axis, True))
+        hit = lax.bitwise_and(hit, broadcast_to(convert(asarray_any(where), bool), a.shape))
+    fill = broadcast_to(np.asarray(_extreme(op, im.dtype), im.dtype), a.shape)
+    out = lax.complex(top, _reduce(op, lax.select(hit, im, fill), axis, True))
     if initial is not None:
         init = broadcast_to(np.asarray(initial, a.dtype), out.shape)
-        cmp = "gt" if prim == "reduce_max" else "lt"
-        o_re, o_im, i_re, i_im = jx.real(out), jx.imag(out), jx.real(init), jx.imag(init)
-        better = jx.or_(bind(cmp, o_re, i_re), jx.and_(jx.eq(o_re, i_re), bind(cmp, o_im, i_im)))
-        out = jx.select(better, out, init)
+        cmp = lax.gt if op is lax.reduce_max else lax.lt
+        o_re, o_im, i_re, i_im = lax.real(out), lax.imag(out), lax.real(init), lax.imag(init)
+        better = lax.bitwise_or(cmp(o_re, i_re), lax.bitwise_and(lax.eq(o_re, i_re), cmp(o_im, i_im)))
+        out = lax.select(better, out, init)
     axes = canonical_axes(axis, a.ndim)
-    return (
-        out
-        if keepdims or not axes
-        else jx.reshape(out, new_sizes=tuple(d for i, d in enumerate(a.shape) if i not in axes))
-    )
+    return out if keepdims or not axes else lax.reshape(out, tuple(d for i, d in enumerate(a.shape) if i not in axes))
 
 
 def _check_nonempty(name, a, axis, initial):
@@ -120,11 +119,11 @@ def _check_nonempty(name, a, axis, initial):
 
 
 def all(a, axis=None, out=None, keepdims=False, where=None):  # noqa: A001
-    return _reduce("reduce_and", convert(asarray_any(a), bool), axis, keepdims)
+    return _reduce(lax.reduce_and, convert(asarray_any(a), bool), axis, keepdims)
 
 
 def any(a, axis=None, out=None, keepdims=False, where=None):  # noqa: A001
-    return _reduce("reduce_or", convert(asarray_any(a), bool), axis, keepdims)
+    return _reduce(lax.reduce_or, convert(asarray_any(a), bool), axis, keepdims)
 
 
 def _count(x, axes):
@@ -175,87 +174,87 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
     return sqrt(var(a, axis, dtype, ddof=ddof, keepdims=keepdims, correction=correction))
 
 
-def _arg(prim, a, axis, keepdims):
+def _arg(op, a, axis, keepdims):
     a = asarray_any(a)
     if axis is None:
-        flat = jx.reshape(a, new_sizes=(a.size,))
+        flat = lax.reshape(a, (a.size,))
         if a.size == 0:
-            raise ValueError(f"attempt to get {prim} of an empty sequence")
-        out = bind(prim, flat, axis=0, index_dtype=dtypes.default_int)
-        return jx.reshape(out, new_sizes=(1,) * a.ndim) if keepdims else out
+            raise ValueError(f"attempt to get {op.__name__} of an empty sequence")
+        out = op(flat, 0, dtypes.default_int)
+        return lax.reshape(out, (1,) * a.ndim) if keepdims else out
     ax = canonical_axis(axis, a.ndim)
     if a.shape[ax] == 0:
-        raise ValueError(f"attempt to get {prim} of an empty sequence")
-    out = bind(prim, a, axis=ax, index_dtype=dtypes.default_int)
+        raise ValueError(f"attempt to get {op.__name__} of an empty sequence")
+    out = op(a, ax, dtypes.default_int)
     return _keep(out, a.shape, (ax,), keepdims)
 
 
 def argmax(a, axis=None, out=None, keepdims=False):
-    return _arg("argmax", a, axis, keepdims)
+    return _arg(lax.argmax, a, axis, keepdims)
 
 
 def argmin(a, axis=None, out=None, keepdims=False):
-    return _arg("argmin", a, axis, keepdims)
+    return _arg(lax.argmin, a, axis, keepdims)
 
 
-def _cum(prim, a, axis, dtype):
+def _cum(op, a, axis, dtype):
     a = asarray_any(a)
     if axis is None:
-        a = jx.reshape(a, new_sizes=(a.size,))
+        a = lax.reshape(a, (a.size,))
         axis = 0
     if dtype is not None:
         a = convert(a, dtype)
     elif a.dtype.kind == "b":
         # JAX scans small ints in their own dtype (wrapping); only bool becomes int
         a = convert(a, dtypes.default_int)
-    return bind(prim, a, axis=canonical_axis(axis, a.ndim), reverse=False)
+    return op(a, canonical_axis(axis, a.ndim), reverse=False)
 
 
 def cumsum(a, axis=None, dtype=None, out=None):
-    return _cum("cumsum", a, axis, dtype)
+    return _cum(lax.cumsum, a, axis, dtype)
 
 
 def cumprod(a, axis=None, dtype=None, out=None):
-    return _cum("cumprod", a, axis, dtype)
+    return _cum(lax.cumprod, a, axis, dtype)
 
 
-def _cumulative(prim, x, axis, dtype, include_initial):
+def _cumulative(op, x, axis, dtype, include_initial):
     """The array-API forms: cumulative_sum promotes small ints as sum does, cumulative_prod
     only bool (JAX's rules); include_initial prepends the identity."""
     x = asarray_any(x)
     if axis is None:
         if x.ndim > 1:
-            raise ValueError(f"{prim}: axis must be given for an array of {x.ndim} dimensions")
-        x = jx.reshape(x, new_sizes=(x.size,))
+            raise ValueError(f"{op.__name__}: axis must be given for an array of {x.ndim} dimensions")
+        x = lax.reshape(x, (x.size,))
         axis = 0
     ax = canonical_axis(axis, x.ndim)
-    if dtype is None and prim == "cumsum" and x.dtype.kind in "iu" and x.dtype.itemsize < 4:
+    if dtype is None and op is lax.cumsum and x.dtype.kind in "iu" and x.dtype.itemsize < 4:
         dtype = np.dtype(np.uint32) if x.dtype.kind == "u" else dtypes.default_int
-    out = _cum(prim, x, ax, dtype)
+    out = _cum(op, x, ax, dtype)
     if include_initial:
         shape = tuple(1 if d == ax else n for d, n in enumerate(out.shape))
-        init = np.full(shape, 0 if prim == "cumsum" else 1, out.dtype)
+        init = np.full(shape, 0 if op is lax.cumsum else 1, out.dtype)
         out = concatenate([asarray_any(init), out], axis=ax)
     return out
 
 
 def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
-    return _cumulative("cumsum", x, axis, dtype, include_initial)
+    return _cumulative(lax.cumsum, x, axis, dtype, include_initial)
 
 
 def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False):
-    return _cumulative("cumprod", x, axis, dtype, include_initial)
+    return _cumulative(lax.cumprod, x, axis, dtype, include_initial)
 
 
 def logsumexp(a, axis=None, keepdims=False):
     a = asarray_any(a)
     # an empty axis sums nothing: log(0) = -inf, as JAX (max alone has no identity)
     m = max(a, axis, keepdims=True, initial=-np.inf if a.size == 0 else None)
-    m = stop_gradient(where(isfinite(m), m, 0.0))
+    m = stop_gradient(_where(isfinite(m), m, 0.0))
     out = log(sum(exp(a - m), axis, keepdims=True)) + m
     if not keepdims:
         axes = canonical_axes(axis, a.ndim)
-        out = jx.reshape(out, new_sizes=tuple(d for i, d in enumerate(out.shape) if i not in axes))
+        out = lax.reshape(out, tuple(d for i, d in enumerate(out.shape) if i not in axes))
     return out
 
 
@@ -290,28 +289,5 @@ def _bcast_weights(w, a, axis):
     return broadcast_to(w.reshape(tuple(shape)), a.shape)
 
 
-def median(a, axis=None, keepdims=False):
-    a = asarray_any(a)
-    if axis is None:
-        a, axis = a.reshape((a.size,)), 0
-    ax = canonical_axis(axis, a.ndim)
-    (s,) = jx.sort(a, dimension=ax, num_keys=1, is_stable=True)  # jnp.sort (sorting.py sits above)
-    n = a.shape[ax]
-
-    lo = take(s, (n - 1) // 2, axis=ax, mode="clip")
-    hi = take(s, n // 2, axis=ax, mode="clip")
-    ft = a.dtype if dtypes.kind(a.dtype) in "fc" else dtypes.default_float
-    out = (convert(lo, ft) + convert(hi, ft)) / np.asarray(2, ft)
-    return _keep(out, a.shape, (ax,), keepdims)
-
-
 def ptp(a, axis=None, keepdims=False):
     return max(a, axis, keepdims=keepdims) - min(a, axis, keepdims=keepdims)
-
-
-# mutually recursive siblings (creation, ufuncs, indexing and reductions call each other):
-# bound at the end, after every definition here, so any of them may be imported first
-from . import ufuncs  # noqa: E402
-from .indexing import take  # noqa: E402
-from .ufuncs import exp, imag, isfinite, log, real, sqrt, where  # noqa: E402
-from .ufuncs import where as _where  # noqa: E402

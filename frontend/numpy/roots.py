@@ -16,9 +16,10 @@ from irjax.errors import ConcretizationTypeError
 
 from ._util import asarray_any, convert
 from .creation import arange, eye
+from .indexing import where
 from .reductions import all, argmin, max, sum
 from .sorting import argsort, sort
-from .ufuncs import abs, where
+from .ufuncs import abs
 
 __all__ = ["roots", "sort_complex"]
 

@@ -11,11 +11,11 @@ from irjax.errors import ConcretizationTypeError
 
 from ._util import asarray_any
 from .creation import arange, full
-from .indexing import nonzero, take
+from .indexing import nonzero, take, where
 from .reductions import sum as _sum
 from .shape import concatenate, reshape
 from .sorting import argsort, isin, unique
-from .ufuncs import logical_and, logical_not, not_equal, where
+from .ufuncs import logical_and, logical_not, not_equal
 
 
 class UniqueAllResult(NamedTuple):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from irjax.core import jx
+from irjax import lax
 from irjax.operands import (  # noqa: F401  (moved below lax)
     concatenate,
     expand_dims,
@@ -22,9 +22,9 @@ from .indexing import (
     slice_axis,
     take,
     take_along_last_two,
+    where,
 )
 from .reductions import sum as _sum
-from .ufuncs import where
 
 
 def shape(a):
@@ -161,7 +161,7 @@ def tile(A, reps):
     inter = []
     for r, d in zip(reps, a.shape):
         inter += [r, d]
-    b = jx.broadcast_in_dim(a, shape=tuple(inter), broadcast_dimensions=tuple(range(1, 2 * nd, 2)))
+    b = lax.broadcast_in_dim(a, inter, range(1, 2 * nd, 2))
     return reshape(b, tuple(r * d for r, d in zip(reps, a.shape)))
 
 
@@ -173,9 +173,7 @@ def repeat(a, repeats, axis=None, total_repeat_length=None):
     if isinstance(repeats, (int, np.integer)):
         r = int(repeats)
         shp = a.shape[: ax + 1] + (r,) + a.shape[ax + 1 :]
-        b = jx.broadcast_in_dim(
-            a, shape=shp, broadcast_dimensions=tuple(i if i <= ax else i + 1 for i in range(a.ndim))
-        )
+        b = lax.broadcast_in_dim(a, shp, [i if i <= ax else i + 1 for i in range(a.ndim)])
         return reshape(b, a.shape[:ax] + (a.shape[ax] * r,) + a.shape[ax + 1 :])
     reps = np.asarray(repeats)
     idx = np.repeat(np.arange(a.shape[ax]), reps)
@@ -192,9 +190,9 @@ def flip(m, axis=None):
         # IREE 3.13 fails to compile stablehlo.reverse of unsigned ints ("failed to legalize
         # linalg.generic"): reverse the same bits as signed ints
         signed = np.dtype(f"i{m.dtype.itemsize}")
-        r = jx.rev(jx.bitcast_convert_type(m, new_dtype=signed), dimensions=axes)
-        return with_weak(jx.bitcast_convert_type(r, new_dtype=m.dtype), m.aval.weak_type)
-    return with_weak(jx.rev(m, dimensions=axes), m.aval.weak_type)
+        r = lax.rev(lax.bitcast_convert_type(m, signed), axes)
+        return with_weak(lax.bitcast_convert_type(r, m.dtype), m.aval.weak_type)
+    return with_weak(lax.rev(m, axes), m.aval.weak_type)
 
 
 def fliplr(m):
@@ -243,7 +241,7 @@ def pad(array, pad_width, mode="constant", constant_values=0):
         pv = convert(asarray_any(constant_values), a.dtype)
         if pv.ndim:
             raise NotImplementedError("per-axis constant_values")
-        return jx.pad(a, pv, padding_config=tuple((int(lo), int(hi), 0) for lo, hi in pw))
+        return lax.pad(a, pv, [(lo, hi, 0) for lo, hi in pw])
     if mode in ("edge", "wrap", "reflect", "symmetric"):
         for ax in range(a.ndim):
             lo, hi = int(pw[ax][0]), int(pw[ax][1])

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
-from irjax.core import Tracer, jx
+from irjax import lax
+from irjax.core import Tracer
 from irjax.errors import ConcretizationTypeError
 from irjax.operands import asarray, concatenate
 
 from ._util import asarray_any, canonical_axis
 from .creation import arange, full
-from .indexing import take
+from .indexing import take, where
 from .reductions import any as _any
 from .reductions import cumsum
 from .reductions import sum as _sum
 from .shape import flip
-from .ufuncs import isnan, less, less_equal, logical_and, logical_not, not_equal, subtract, where
+from .ufuncs import isnan, less, less_equal, logical_and, logical_not, not_equal, subtract
 
 
 def sort(a, axis=-1, kind=None, order=None, stable=True, descending=False):
@@ -24,7 +25,7 @@ def sort(a, axis=-1, kind=None, order=None, stable=True, descending=False):
     ax = canonical_axis(axis, a.ndim)
     if a.ndim == 0:
         return a
-    (out,) = jx.sort(a, dimension=ax, num_keys=1, is_stable=True)
+    out = lax.sort(a, dimension=ax)
     if descending:
         out = flip(out, ax)
     return out
@@ -35,20 +36,20 @@ def argsort(a, axis=-1, kind=None, order=None, stable=True, descending=False):
     if axis is None:
         a, axis = a.ravel(), 0
     ax = canonical_axis(axis, a.ndim)
-    idx = jx.iota(dtype=np.dtype(np.int32), shape=a.shape, dimension=ax)
+    idx = lax.broadcasted_iota(np.int32, a.shape, ax)
     if not descending:
-        return jx.sort(a, idx, dimension=ax, num_keys=1, is_stable=True)[1]
+        return lax.sort((a, idx), dimension=ax)[1]
     # JAX's order: stable ascending sort of the reversed array, read backwards, so ties keep
     # their original order and NaNs come first (negating the keys breaks ints, uints and NaN)
-    _, perm = jx.sort(flip(a, ax), idx, dimension=ax, num_keys=1, is_stable=True)
+    _, perm = lax.sort((flip(a, ax), idx), dimension=ax)
     return subtract(np.int32(a.shape[ax] - 1), flip(perm, ax))
 
 
 def lexsort(keys, axis=-1):
     keys = [asarray_any(k) for k in keys]
     ax = canonical_axis(axis, keys[0].ndim)
-    idx = jx.iota(dtype=np.dtype(np.int32), shape=keys[0].shape, dimension=ax)
-    outs = jx.sort(*reversed(keys), idx, dimension=ax, num_keys=len(keys), is_stable=True)
+    idx = lax.broadcasted_iota(np.int32, keys[0].shape, ax)
+    outs = lax.sort((*reversed(keys), idx), dimension=ax, num_keys=len(keys))
     return outs[-1]
 
 

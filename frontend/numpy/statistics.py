@@ -1,4 +1,4 @@
-"""Order statistics and correlations: quantile, percentile, cov, corrcoef.
+"""Order statistics and correlations: median, quantile, percentile, cov, corrcoef.
 
 quantile sorts along the axis and interpolates between neighbouring order statistics with
 NumPy's methods (linear, lower, higher, midpoint, nearest). With ignore_nan (nanquantile),
@@ -8,16 +8,32 @@ NaNs sort last and each slice uses its own count of valid values.
 from __future__ import annotations
 
 import numpy as np
-from irjax import dtypes
+from irjax import dtypes, lax
 
 from . import reductions as r
 from ._util import asarray_any, canonical_axis, convert
-from .indexing import take_along_axis
+from .indexing import take, take_along_axis, where
 from .products import dot
 from .reductions import mean
 from .shape import atleast_2d, broadcast_to, concatenate, diagonal, expand_dims, moveaxis, reshape
 from .sorting import sort
-from .ufuncs import ceil, clip, floor, isnan, sqrt, where
+from .ufuncs import ceil, clip, floor, isnan, sqrt
+
+
+def median(a, axis=None, keepdims=False):
+    a = asarray_any(a)
+    if axis is None:
+        a, axis = a.reshape((a.size,)), 0
+    ax = canonical_axis(axis, a.ndim)
+    s = lax.sort(a, dimension=ax)  # stable, as jnp.sort
+    n = a.shape[ax]
+
+    lo = take(s, (n - 1) // 2, axis=ax, mode="clip")
+    hi = take(s, n // 2, axis=ax, mode="clip")
+    ft = a.dtype if dtypes.kind(a.dtype) in "fc" else dtypes.default_float
+    out = (convert(lo, ft) + convert(hi, ft)) / np.asarray(2, ft)
+    return expand_dims(out, ax) if keepdims else out
+
 
 _METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 

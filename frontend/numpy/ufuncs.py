@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from irjax import dtypes
-from irjax import lax as _lax
-from irjax.core import Tracer, bind, jx
+from irjax import lax as _lax  # (as _lax: this module is star-exported)
+from irjax.core import Tracer
 from irjax.custom_derivatives import custom_jvp
 from irjax.device_api import device_put as _device_put
 from irjax.operands import broadcast_to as _broadcast_to  # not jnp.broadcast_to: this module is star-exported
@@ -14,69 +14,87 @@ from irjax.operands import zeros_like
 from ._util import _copy_with_weak, asarray_any, check_arraylike, convert, is_array, promote, with_weak
 
 
-def _unary(prim, name, to_float=True, kinds=None):
+def _unary(op, name, to_float=True):
     def f(x, /):
+        a = getattr(x, "aval", None)
+        if a is not None and (not to_float or a.dtype.kind in "fc"):  # an array with nothing to promote
+            return with_weak(op(x), a.weak_type)
         check_arraylike(name, x)
         (x,), dt, weak = promote(x, to_float=to_float)
-        return with_weak(bind(prim, x), weak)
+        return with_weak(op(x), weak)
 
     f.__name__ = name
     return f
 
 
-def _binary(prim, name, to_float=False):
+def _binary(op, name, to_float=False):
     def f(x, y, /):
+        a = getattr(x, "aval", None)
+        if a is not None and a == getattr(y, "aval", None) and (not to_float or a.dtype.kind in "fc"):
+            return with_weak(op(x, y), a.weak_type)  # arrays of one dtype and shape: nothing to promote
         check_arraylike(name, x, y)
         (x, y), dt, weak = promote(x, y, to_float=to_float)
-        return with_weak(bind(prim, x, y), weak)
+        return with_weak(op(x, y), weak)
 
     f.__name__ = name
     return f
 
 
-def _compare(prim, name):
+def _compare(op, name):
     def f(x, y, /):
+        a = getattr(x, "aval", None)
+        if a is not None and a == getattr(y, "aval", None) and a.dtype.kind != "c":
+            return with_weak(op(x, y), a.weak_type)  # arrays of one dtype and shape: nothing to promote
         check_arraylike(name, x, y)
         (x, y), dt, weak = promote(x, y)
         # JAX keeps the promoted operands' weak flag on the bool result (`iarr < 0.5` is weak)
-        if dt.kind == "c" and prim not in ("eq", "ne"):
-            return with_weak(_complex_order(prim, x, y), weak)
-        return with_weak(bind(prim, x, y), weak)
+        if dt.kind == "c" and op in _STRICT:
+            return with_weak(_complex_order(op, x, y), weak)
+        return with_weak(op(x, y), weak)
 
     f.__name__ = name
     return f
 
 
-def _complex_order(prim, x, y):
+# each order comparison -> the strict one that decides on unequal real parts
+_STRICT = {_lax.lt: _lax.lt, _lax.le: _lax.lt, _lax.gt: _lax.gt, _lax.ge: _lax.gt}
+
+
+def _complex_order(op, x, y):
     """x < y (or <=, >, >=) on complex values, ordered by real part, then imaginary part (as JAX)."""
-    xr, yr, xi, yi = jx.real(x), jx.real(y), jx.imag(x), jx.imag(y)
-    strict = {"lt": "lt", "le": "lt", "gt": "gt", "ge": "gt"}[prim]
-    return jx.or_(bind(strict, xr, yr), jx.and_(jx.eq(xr, yr), bind(prim, xi, yi)))
+    xr, yr, xi, yi = _lax.real(x), _lax.real(y), _lax.imag(x), _lax.imag(y)
+    return _lax.bitwise_or(_STRICT[op](xr, yr), _lax.bitwise_and(_lax.eq(xr, yr), op(xi, yi)))
 
 
-sin = _unary("sin", "sin")
-cos = _unary("cos", "cos")
-tan = _unary("tan", "tan")
-arcsin = asin = _unary("asin", "arcsin")
-arccos = acos = _unary("acos", "arccos")
-arctan = atan = _unary("atan", "arctan")
-sinh = _unary("sinh", "sinh")
-cosh = _unary("cosh", "cosh")
-tanh = _unary("tanh", "tanh")
-arcsinh = asinh = _unary("asinh", "arcsinh")
-arccosh = acosh = _unary("acosh", "arccosh")
-arctanh = atanh = _unary("atanh", "arctanh")
-exp = _unary("exp", "exp")
-exp2 = _unary("exp2", "exp2")
-log = _unary("log", "log")
-log1p = _unary("log1p", "log1p")
-expm1 = _unary("expm1", "expm1")
-sqrt = _unary("sqrt", "sqrt")
-cbrt = _unary("cbrt", "cbrt")
-rint = _unary("round", "rint")
+sin = _unary(_lax.sin, "sin")
+cos = _unary(_lax.cos, "cos")
+tan = _unary(_lax.tan, "tan")
+arcsin = asin = _unary(_lax.asin, "arcsin")
+arccos = acos = _unary(_lax.acos, "arccos")
+arctan = atan = _unary(_lax.atan, "arctan")
+sinh = _unary(_lax.sinh, "sinh")
+cosh = _unary(_lax.cosh, "cosh")
+tanh = _unary(_lax.tanh, "tanh")
+arcsinh = asinh = _unary(_lax.asinh, "arcsinh")
+arccosh = acosh = _unary(_lax.acosh, "arccosh")
+arctanh = atanh = _unary(_lax.atanh, "arctanh")
+exp = _unary(_lax.exp, "exp")
+exp2 = _unary(_lax.exp2, "exp2")
+log = _unary(_lax.log, "log")
+log1p = _unary(_lax.log1p, "log1p")
+expm1 = _unary(_lax.expm1, "expm1")
+sqrt = _unary(_lax.sqrt, "sqrt")
+cbrt = _unary(_lax.cbrt, "cbrt")
 
 
-def _int_kept(prim, name):
+def _round_even(x):
+    return _lax.round(x, _lax.RoundingMethod.TO_NEAREST_EVEN)
+
+
+rint = _unary(_round_even, "rint")
+
+
+def _int_kept(op, name):
     """floor/ceil: integer and bool inputs come back unchanged, with their dtype (as in JAX)."""
 
     def f(x, /):
@@ -85,20 +103,20 @@ def _int_kept(prim, name):
         if x.dtype.kind in "biu":
             return x
         (x,), dt, weak = promote(x, to_float=True)
-        return with_weak(bind(prim, x), weak)
+        return with_weak(op(x), weak)
 
     f.__name__ = name
     return f
 
 
-floor = _int_kept("floor", "floor")
-ceil = _int_kept("ceil", "ceil")
+floor = _int_kept(_lax.floor, "floor")
+ceil = _int_kept(_lax.ceil, "ceil")
 
 
 def add(x, y, /):
     check_arraylike("add", x, y)
     (x, y), dt, weak = promote(x, y)
-    return with_weak((jx.or_ if dt == np.bool_ else jx.add)(x, y), weak)  # bool + bool is or
+    return with_weak((_lax.bitwise_or if dt == np.bool_ else _lax.add)(x, y), weak)  # bool + bool is or
 
 
 def subtract(x, y, /):
@@ -106,56 +124,58 @@ def subtract(x, y, /):
     (x, y), dt, weak = promote(x, y)
     if dt == np.bool_:
         raise TypeError("subtract does not accept dtype bool; use logical_xor or bitwise_xor.")
-    return with_weak(jx.sub(x, y), weak)
+    return with_weak(_lax.sub(x, y), weak)
 
 
-multiply = _binary("mul", "multiply")
+multiply = _binary(_lax.mul, "multiply")
 
 
-def _extremum(prim, name):
+def _extremum(op, beats, name):
+    """maximum/minimum: `op` (_lax.max or _lax.min), and `beats` (_lax.gt or _lax.lt) for complex values."""
+
     def f(x, y, /):
         check_arraylike(name, x, y)
         (x, y), dt, weak = promote(x, y)
         if dt.kind == "c":  # lexicographic, as JAX orders complex values
-            return with_weak(jx.select(_complex_order("gt" if prim == "max" else "lt", x, y), x, y), weak)
-        return with_weak(bind(prim, x, y), weak)
+            return with_weak(_lax.select(_complex_order(beats, x, y), x, y), weak)
+        return with_weak(op(x, y), weak)
 
     f.__name__ = name
     return f
 
 
-maximum = _extremum("max", "maximum")
-minimum = _extremum("min", "minimum")
-arctan2 = atan2 = _binary("atan2", "arctan2", to_float=True)
-equal = _compare("eq", "equal")
-not_equal = _compare("ne", "not_equal")
-less = _compare("lt", "less")
-less_equal = _compare("le", "less_equal")
-greater = _compare("gt", "greater")
-greater_equal = _compare("ge", "greater_equal")
+maximum = _extremum(_lax.max, _lax.gt, "maximum")
+minimum = _extremum(_lax.min, _lax.lt, "minimum")
+arctan2 = atan2 = _binary(_lax.atan2, "arctan2", to_float=True)
+equal = _compare(_lax.eq, "equal")
+not_equal = _compare(_lax.ne, "not_equal")
+less = _compare(_lax.lt, "less")
+less_equal = _compare(_lax.le, "less_equal")
+greater = _compare(_lax.gt, "greater")
+greater_equal = _compare(_lax.ge, "greater_equal")
 
 
-def _int_or_bool(name, prim):
+def _int_or_bool(op, name):
     def f(x, y, /):
         (x, y), dt, weak = promote(x, y)
         if dt.kind not in "biu":
             raise TypeError(f"{name} is only defined for integer and boolean inputs, got {dt.name}")
-        return with_weak(bind(prim, x, y), weak)
+        return with_weak(op(x, y), weak)
 
     f.__name__ = name
     return f
 
 
-bitwise_and = _int_or_bool("bitwise_and", "and")
-bitwise_or = _int_or_bool("bitwise_or", "or")
-bitwise_xor = _int_or_bool("bitwise_xor", "xor")
-left_shift = _int_or_bool("left_shift", "shift_left")
+bitwise_and = _int_or_bool(_lax.bitwise_and, "bitwise_and")
+bitwise_or = _int_or_bool(_lax.bitwise_or, "bitwise_or")
+bitwise_xor = _int_or_bool(_lax.bitwise_xor, "bitwise_xor")
+left_shift = _int_or_bool(_lax.shift_left, "left_shift")
 
 
 def right_shift(x, y, /):
     (x, y), dt, weak = promote(x, y)
-    prim = "shift_right_logical" if dt.kind == "u" else "shift_right_arithmetic"
-    return with_weak(bind(prim, x, y), weak)
+    op = _lax.shift_right_logical if dt.kind == "u" else _lax.shift_right_arithmetic
+    return with_weak(op(x, y), weak)
 
 
 def logical_and(x, y, /):
@@ -171,14 +191,14 @@ def logical_xor(x, y, /):
 
 
 def logical_not(x, /):
-    return jx.not_(convert(asarray_any(x), bool))
+    return _lax.bitwise_not(convert(asarray_any(x), bool))
 
 
 def invert(x, /):
     x = asarray_any(x)
     if x.dtype.kind not in "biu":
         raise TypeError(f"invert is only defined for integer and boolean inputs, got {x.dtype.name}")
-    return with_weak(jx.not_(x), x.aval.weak_type)
+    return with_weak(_lax.bitwise_not(x), x.aval.weak_type)
 
 
 bitwise_not = invert
@@ -188,7 +208,7 @@ def negative(x, /):
     (x,), dt, weak = promote(x)
     if dt == np.bool_:
         raise TypeError("negative does not accept dtype bool.")
-    return with_weak(jx.neg(x), weak)
+    return with_weak(_lax.neg(x), weak)
 
 
 def positive(x, /):
@@ -199,7 +219,7 @@ def abs(x, /):  # noqa: A001
     (x,), dt, weak = promote(x)  # complex64 -> float32 (the "abs" op's rule)
     if dt.kind in "ub":
         return x
-    return with_weak(jx.abs(x), weak)
+    return with_weak(_lax.abs(x), weak)
 
 
 absolute = abs
@@ -207,35 +227,35 @@ absolute = abs
 
 def fabs(x, /):
     (x,), dt, weak = promote(x, to_float=True)
-    return with_weak(jx.abs(x), weak)
+    return with_weak(_lax.abs(x), weak)
 
 
-def _nan_ignoring(prim, name):
-    """`prim` (max or min) that ignores a NaN operand and returns the other one."""
+def _nan_ignoring(op, beats, name):
+    """`op` (_lax.max or _lax.min) that ignores a NaN operand and returns the other one; `beats`
+    (_lax.gt or _lax.lt) says when x wins."""
 
     def f(x1, x2, /):
         (x, y), dt, weak = promote(x1, x2)
         if dtypes.kind(dt) != "f":
-            return with_weak(bind(prim, x, y), weak)
+            return with_weak(op(x, y), weak)
         # JAX's rule: x where x beats y or y is NaN, else y (so fmax(0., -0.) is -0.)
-        beats = (jx.gt if prim == "max" else jx.lt)(x, y)
-        return with_weak(jx.select(jx.or_(beats, jx.ne(y, y)), x, y), weak)
+        return with_weak(_lax.select(_lax.bitwise_or(beats(x, y), _lax.ne(y, y)), x, y), weak)
 
     f.__name__ = name
     return f
 
 
-fmax = _nan_ignoring("max", "fmax")
-fmin = _nan_ignoring("min", "fmin")
+fmax = _nan_ignoring(_lax.max, _lax.gt, "fmax")
+fmin = _nan_ignoring(_lax.min, _lax.lt, "fmin")
 
 
 def sign(x, /):
     (x,), dt, weak = promote(x)
     if dt.kind == "u":
-        return with_weak(convert(jx.ne(x, _zeros(x)), dt), weak)
+        return with_weak(convert(_lax.ne(x, _zeros(x)), dt), weak)
     if dt.kind == "b":
         return x
-    return with_weak(jx.sign(x), weak)
+    return with_weak(_lax.sign(x), weak)
 
 
 def _zeros(x):
@@ -245,7 +265,7 @@ def _zeros(x):
 def true_divide(x, y, /):
     check_arraylike("true_divide", x, y)
     (x, y), dt, weak = promote(x, y, to_float=True)
-    return with_weak(jx.div(x, y), weak)
+    return with_weak(_lax.div(x, y), weak)
 
 
 divide = true_divide
@@ -259,40 +279,40 @@ def floor_divide(x, y, /):
     if dtypes.kind(dt) == "f":
         return with_weak(_float_divmod(x, y)[0], weak)
     if dt.kind == "u":
-        return with_weak(jx.div(x, y), weak)
+        return with_weak(_lax.div(x, y), weak)
     # round toward -inf: truncated quotient minus one where the signs differ and a remainder
     # exists; signs by sign(), as JAX, so x // 0 = -1 - (x != 0) like XLA's division by zero
-    q = jx.div(x, y)
-    r = jx.rem(x, y)
-    fix = jx.and_(jx.ne(r, _zeros(r)), jx.ne(jx.sign(x), jx.sign(y)))
-    return with_weak(jx.select(fix, jx.sub(q, _ones(q)), q), weak)
+    q = _lax.div(x, y)
+    r = _lax.rem(x, y)
+    fix = _lax.bitwise_and(_lax.ne(r, _zeros(r)), _lax.ne(_lax.sign(x), _lax.sign(y)))
+    return with_weak(_lax.select(fix, _lax.sub(q, _ones(q)), q), weak)
 
 
 def _float_divmod(x, y):
     """Python's float divmod (CPython's float_divmod), as JAX: (inf // 2 is NaN, 1 // 0 is inf)."""
-    mod = jx.rem(x, y)
-    div = jx.div(jx.select(jx.eq(y, _zeros(y)), x, jx.sub(x, mod)), y)
-    fix = jx.and_(jx.ne(mod, _zeros(mod)), jx.ne(jx.sign(y), jx.sign(mod)))
-    mod = jx.select(fix, jx.add(mod, y), mod)
-    div = jx.select(fix, jx.sub(div, _ones(div)), div)
-    return jx.round(div), mod
+    mod = _lax.rem(x, y)
+    div = _lax.div(_lax.select(_lax.eq(y, _zeros(y)), x, _lax.sub(x, mod)), y)
+    fix = _lax.bitwise_and(_lax.ne(mod, _zeros(mod)), _lax.ne(_lax.sign(y), _lax.sign(mod)))
+    mod = _lax.select(fix, _lax.add(mod, y), mod)
+    div = _lax.select(fix, _lax.sub(div, _ones(div)), div)
+    return _round_even(div), mod
 
 
 def _ones(x):
-    return ones_like(x)
+    return _lax.full_like(x, 1)
 
 
 def remainder(x, y, /):
     check_arraylike("remainder", x, y)
     (x, y), dt, weak = promote(x, y)
     if dt.kind in "iu":  # JAX: x % 0 is 0 for integers (XLA's rem by 0 would give x)
-        y = jx.select(jx.eq(y, _zeros(y)), _ones(y), y)
-    r = jx.rem(x, y)
+        y = _lax.select(_lax.eq(y, _zeros(y)), _ones(y), y)
+    r = _lax.rem(x, y)
     if dt.kind == "u":
         return with_weak(r, weak)
     z = _zeros(r)
-    fix = jx.and_(jx.ne(r, z), jx.ne(jx.lt(r, z), jx.lt(y, _zeros(y))))
-    return with_weak(jx.select(fix, jx.add(r, y), r), weak)
+    fix = _lax.bitwise_and(_lax.ne(r, z), _lax.ne(_lax.lt(r, z), _lax.lt(y, _zeros(y))))
+    return with_weak(_lax.select(fix, _lax.add(r, y), r), weak)
 
 
 mod = remainder
@@ -300,7 +320,7 @@ mod = remainder
 
 def fmod(x, y, /):
     (x, y), dt, weak = promote(x, y)
-    return with_weak(jx.rem(x, y), weak)
+    return with_weak(_lax.rem(x, y), weak)
 
 
 def divmod(x, y, /):  # noqa: A001
@@ -318,18 +338,18 @@ def power(x, y, /):
             raise TypeError(
                 f"Integers cannot be raised to negative powers, got integer_pow({x.dtype.name}{list(x.shape)}, {int(y)})"
             )
-        return with_weak(jx.integer_pow(x, y=int(y)), x.aval.weak_type)
+        return with_weak(_lax.integer_pow(x, int(y)), x.aval.weak_type)
     y_int = (is_array(y) or isinstance(y, np.ndarray)) and y.dtype.kind in "iub"
     (x, y), dt, weak = promote(x, y)
     if dt.kind in "iu":
         return _int_power(x, y, weak)
     if not y_int:
-        return with_weak(jx.pow(x, y), weak)
+        return with_weak(_lax.pow(x, y), weak)
     # JAX differentiates a float base with an integer exponent array as 0 where y == 0 (the
     # float rule would give 0 * 0**-1 = NaN at x = 0); the value there is 1 either way
-    y_is_0 = jx.eq(y, _zeros(y))
-    out = jx.pow(x, jx.select(y_is_0, _ones(y), y))
-    return with_weak(jx.select(y_is_0, _ones(out), out), weak)
+    y_is_0 = _lax.eq(y, _zeros(y))
+    out = _lax.pow(x, _lax.select(y_is_0, _ones(y), y))
+    return with_weak(_lax.select(y_is_0, _ones(out), out), weak)
 
 
 def _int_power(x, y, weak):
@@ -338,10 +358,10 @@ def _int_power(x, y, weak):
     base = x
     bits = 8 * x.dtype.itemsize
     for _ in range(bits - 1):
-        one = jx.and_(y, _ones(y))
-        acc = jx.select(jx.eq(one, _ones(one)), jx.mul(acc, base), acc)
-        y = jx.shift_right_logical(y, _ones(y))
-        base = jx.mul(base, base)
+        one = _lax.bitwise_and(y, _ones(y))
+        acc = _lax.select(_lax.eq(one, _ones(one)), _lax.mul(acc, base), acc)
+        y = _lax.shift_right_logical(y, _ones(y))
+        base = _lax.mul(base, base)
     return with_weak(acc, weak)
 
 
@@ -371,7 +391,7 @@ def logaddexp(x, y, /):
 
 
 def _replace_posinf(x):
-    return where(isposinf(x), _zeros(x), x)
+    return _where(isposinf(x), _zeros(x), x)
 
 
 def _logaddexp_any(exp_fn, log1p_scale):
@@ -384,7 +404,7 @@ def _logaddexp_any(exp_fn, log1p_scale):
         tail = log1p(exp_fn(negative(abs(delta))))
         if log1p_scale != 1.0:
             tail = multiply(tail, log1p_scale)
-        return where(isnan(delta), add(x, y), add(maximum(x, y), tail))
+        return _where(isnan(delta), add(x, y), add(maximum(x, y), tail))
 
     @f.defjvp
     def f_jvp(primals, tangents):
@@ -408,13 +428,13 @@ def isfinite(x, /):
     if x.dtype.kind == "c":
         return logical_and(isfinite(real(x)), isfinite(imag(x)))
     if dtypes.kind(x.dtype) != "f":
-        return jx.eq(x, x)
-    return jx.is_finite(x)
+        return _lax.eq(x, x)
+    return _lax.is_finite(x)
 
 
 def isnan(x, /):
     x = asarray_any(x)
-    return jx.ne(x, x)
+    return _lax.ne(x, x)
 
 
 def isinf(x, /):
@@ -422,7 +442,7 @@ def isinf(x, /):
     if x.dtype.kind == "c":
         return logical_or(isinf(real(x)), isinf(imag(x)))
     if dtypes.kind(x.dtype) != "f":
-        return jx.ne(x, x)
+        return _lax.ne(x, x)
     return logical_and(logical_not(isfinite(x)), logical_not(isnan(x)))
 
 
@@ -431,13 +451,13 @@ def round(x, decimals=0):  # noqa: A001
     if x.dtype == np.bool_:
         raise ValueError("round: data type bool is not inexact")
     if x.dtype.kind == "c":  # each part on its own, as JAX
-        return with_weak(jx.complex(round(real(x), decimals), round(imag(x), decimals)), x.aval.weak_type)
+        return with_weak(_lax.complex(round(real(x), decimals), round(imag(x), decimals)), x.aval.weak_type)
     if dtypes.kind(x.dtype) != "f":
         return x
     if decimals == 0:
-        return with_weak(jx.round(x), x.aval.weak_type)
+        return with_weak(_round_even(x), x.aval.weak_type)
     f = 10.0**decimals
-    return true_divide(with_weak(jx.round(multiply(x, f)), x.aval.weak_type), f)
+    return true_divide(with_weak(_round_even(multiply(x, f)), x.aval.weak_type), f)
 
 
 around = round
@@ -447,7 +467,7 @@ def trunc(x, /):
     x = asarray_any(x)
     if dtypes.kind(x.dtype) != "f":
         return x
-    return where(jx.lt(x, _zeros(x)), ceil(x), floor(x))
+    return _where(_lax.lt(x, _zeros(x)), ceil(x), floor(x))
 
 
 fix = trunc
@@ -475,9 +495,9 @@ def hypot(x, y, /):
     inf = logical_or(isposinf(x), isposinf(y))
     big, small = maximum(x, y), minimum(x, y)
     big_is_0 = equal(big, 0)
-    ratio = true_divide(small, where(big_is_0, _ones(big), big))
-    out = where(big_is_0, big, multiply(big, sqrt(add(1.0, power(ratio, 2)))))
-    return with_weak(where(inf, np.inf, out), weak)
+    ratio = true_divide(small, _where(big_is_0, _ones(big), big))
+    out = _where(big_is_0, big, multiply(big, sqrt(add(1.0, power(ratio, 2)))))
+    return with_weak(_where(inf, np.inf, out), weak)
 
 
 def sinc(x, /):
@@ -486,8 +506,8 @@ def sinc(x, /):
     (x,), dt, weak = promote(x, to_float=True)
     is_0 = equal(x, 0)
     px = multiply(x, float(np.pi))
-    safe = where(is_0, _ones(px), px)
-    return with_weak(where(is_0, _sinc_at_0(px), true_divide(sin(safe), safe)), weak)
+    safe = _where(is_0, _ones(px), px)
+    return with_weak(_where(is_0, _sinc_at_0(px), true_divide(sin(safe), safe)), weak)
 
 
 def _sinc_taylor(k, x):
@@ -515,19 +535,19 @@ _sinc_at_0 = _sinc_level(0)
 def heaviside(x1, x2, /):
     check_arraylike("heaviside", x1, x2)
     (x1, x2), dt, weak = promote(x1, x2, to_float=True)
-    out = where(less(x1, 0), _zeros(x1), where(greater(x1, 0), _ones(x1), x2))
-    return with_weak(where(isnan(x1), x1, out), weak)  # NaN in, NaN out (as JAX)
+    out = _where(less(x1, 0), _zeros(x1), _where(greater(x1, 0), _ones(x1), x2))
+    return with_weak(_where(isnan(x1), x1, out), weak)  # NaN in, NaN out (as JAX)
 
 
 def copysign(x1, x2, /):
-    return where(signbit(x2), negative(abs(x1)), abs(x1))
+    return _where(signbit(x2), negative(abs(x1)), abs(x1))
 
 
 def signbit(x, /):
     x = asarray_any(x)
     if dtypes.kind(x.dtype) == "f":
-        bits = jx.bitcast_convert_type(x, new_dtype=np.dtype(f"i{x.dtype.itemsize}"))
-        return jx.lt(bits, _zeros(bits))
+        bits = _lax.bitcast_convert_type(x, np.dtype(f"i{x.dtype.itemsize}"))
+        return _lax.lt(bits, _zeros(bits))
     return less(x, 0)
 
 
@@ -535,17 +555,15 @@ def float_power(x, y, /):
     return power(convert(asarray_any(x), dtypes.default_float), y)
 
 
-def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
-    if x is None and y is None:
-        return nonzero(condition, size=size, fill_value=fill_value)
-    if x is None or y is None:
-        raise ValueError("Either both or neither of the x and y arguments should be provided to jax.numpy.where")
+def _where(condition, x, y, /):
+    """x where condition holds, else y: jnp.where's three-operand form (indexing.where, the
+    public one, adds the one-operand form, nonzero, which sits above the ufuncs)."""
     c = convert(asarray_any(condition), bool)
     (xx, yy), dt, weak = promote(x, y)
-    shape = np.broadcast_shapes(c.shape, xx.shape)
-
+    cs, xs = c.aval.shape, xx.aval.shape
+    shape = xs if cs == xs else np.broadcast_shapes(cs, xs)  # (np.broadcast_shapes costs microseconds)
     c, xx, yy = _broadcast_to(c, shape), _broadcast_to(xx, shape), _broadcast_to(yy, shape)
-    return with_weak(jx.select(c, xx, yy), weak)
+    return with_weak(_lax.select(c, xx, yy), weak)
 
 
 def clip(arr=None, /, min=None, max=None, *, a=None, a_min=None, a_max=None):  # noqa: A002
@@ -567,14 +585,14 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     if dtypes.kind(x.dtype) != "f":
         return x
     info = np.finfo(x.dtype)
-    x = where(isnan(x), nan, x)
-    x = where(equal(x, np.inf), info.max if posinf is None else posinf, x)
-    return where(equal(x, -np.inf), info.min if neginf is None else neginf, x)
+    x = _where(isnan(x), nan, x)
+    x = _where(equal(x, np.inf), info.max if posinf is None else posinf, x)
+    return _where(equal(x, -np.inf), info.min if neginf is None else neginf, x)
 
 
 def conj(x, /):
     x = asarray_any(x)
-    return with_weak(jx.conj(x), x.aval.weak_type) if x.dtype.kind == "c" else x
+    return with_weak(_lax.conj(x), x.aval.weak_type) if x.dtype.kind == "c" else x
 
 
 conjugate = conj
@@ -582,12 +600,12 @@ conjugate = conj
 
 def real(x, /):
     x = asarray_any(x)
-    return with_weak(jx.real(x), x.aval.weak_type) if x.dtype.kind == "c" else x
+    return with_weak(_lax.real(x), x.aval.weak_type) if x.dtype.kind == "c" else x
 
 
 def imag(x, /):
     x = asarray_any(x)
-    return with_weak(jx.imag(x), x.aval.weak_type) if x.dtype.kind == "c" else _zeros(x)
+    return with_weak(_lax.imag(x), x.aval.weak_type) if x.dtype.kind == "c" else _zeros(x)
 
 
 def angle(z, deg=False):
@@ -595,7 +613,7 @@ def angle(z, deg=False):
     check_arraylike("angle", z)
     z = asarray_any(z)
     if z.dtype.kind == "c":
-        out = with_weak(jx.atan2(jx.imag(z), jx.real(z)), z.aval.weak_type)
+        out = with_weak(_lax.atan2(_lax.imag(z), _lax.real(z)), z.aval.weak_type)
     else:
         (z,), _, weak = promote(z, to_float=True)
         out = arctan2(_zeros(z), z)
@@ -658,14 +676,15 @@ def gcd(x1, x2, /):
 
     def body(ab):
         a, b = ab
-        safe = where(b == 0, np.asarray(1, dt), b)
-        return where(b == 0, a, b), where(b == 0, b, remainder(a, safe))
+        safe = _where(b == 0, np.asarray(1, dt), b)
+        return _where(b == 0, a, b), _where(b == 0, b, remainder(a, safe))
 
     return _lax.while_loop(cond, body, (a, b))[0]
 
 
 def _any_nonzero(x):
-    return _any(x != 0)
+    nz = not_equal(x, 0)
+    return _lax.reduce_or(nz, tuple(range(nz.ndim))) if nz.ndim else nz
 
 
 def lcm(x1, x2, /):
@@ -673,8 +692,8 @@ def lcm(x1, x2, /):
     if dt.kind not in "iu":
         raise TypeError(f"lcm requires integer arguments, got {dt.name}")
     g = gcd(a, b)
-    safe = where(g == 0, np.asarray(1, dt), g)
-    return where(g == 0, np.asarray(0, dt), (a // safe) * b)
+    safe = _where(g == 0, np.asarray(1, dt), g)
+    return _where(g == 0, np.asarray(0, dt), (a // safe) * b)
 
 
 def isposinf(x, /, out=None):
@@ -719,12 +738,5 @@ def select(condlist, choicelist, default=0):
         cond = asarray_any(cond)
         if cond.dtype != np.bool_:
             raise TypeError(f"select: conditions must be boolean arrays, got {cond.dtype.name}")
-        out = where(cond, choice, out)
+        out = _where(cond, choice, out)
     return out
-
-
-# mutually recursive siblings (creation, ufuncs, indexing and reductions call each other):
-# bound at the end, after every definition here, so any of them may be imported first
-from .creation import ones_like  # noqa: E402
-from .indexing import nonzero  # noqa: E402
-from .reductions import any as _any  # noqa: E402
