@@ -466,6 +466,7 @@ class RoundingMethod(enum.IntEnum):
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: E402,F401,A004
 from .lax_conv import *  # noqa: E402,F401,F403
 from .lax_parallel import *  # noqa: E402,F401,F403
+from .lax_types import *  # noqa: E402,F401,F403
 from .lax_windows import *  # noqa: E402,F401,F403
 from .placement import with_sharding_constraint  # noqa: E402, F401  (placement, docs/sharding.md)
 
@@ -484,6 +485,23 @@ _LAZY = {
         ).split(),
         "irjax.lax_extra",
     ),
+    **dict.fromkeys(
+        (
+            "after_all approx_max_k approx_min_k batch_matmul broadcast_like composite create_token dtype "
+            "empty mulhi platform_dependent reduce_xor scatter_apply scatter_sub shape_as_value stack unstack"
+        ).split(),
+        "irjax.lax_names",
+    ),
+    **dict.fromkeys(
+        (
+            "conv_general_dilated_local conv_general_dilated_patches conv_general_permutations "
+            "conv_general_shape_tuple conv_shape_tuple conv_transpose_shape_tuple reduce_window_shape_tuple"
+        ).split(),
+        "irjax.lax_conv_shapes",
+    ),
+    **dict.fromkeys(("ragged_dot", "ragged_dot_general"), "irjax.lax_ragged"),
+    "rng_bit_generator": "irjax.lax_rng",
+    **dict.fromkeys(("pbroadcast", "pcast", "pshuffle", "pswapaxes"), "irjax.lax_collective_names"),
 }
 
 

@@ -1,6 +1,7 @@
 """`irjax.nn`: activations and normalisers (`jax.nn`) and `irjax.nn.initializers`."""
 
 from . import initializers  # noqa: F401
+from .attention import dot_product_attention, logmeanexp  # noqa: F401
 from .functions import (  # noqa: F401
     celu,
     elu,
@@ -33,3 +34,4 @@ from .functions import (  # noqa: F401
     swish,
     tanh,
 )
+from .scaled import scaled_dot_general, scaled_matmul  # noqa: F401
