@@ -346,16 +346,66 @@ def stop_gradient(x):
     return _stop_gradient(x)
 
 
-def gather(operand, start_indices, dimension_numbers, slice_sizes, **_):
+def gather(
+    operand,
+    start_indices,
+    dimension_numbers,
+    slice_sizes,
+    *,
+    indices_are_sorted=False,
+    unique_indices=False,
+    mode=None,
+    fill_value=None,
+):
+    """XLA's gather. mode: "clip" (the default, as JAX's) clamps each start so its slice fits;
+    "fill" returns fill_value (NaN, the dtype's lowest int, or True) for out-of-bounds slices."""
     dn = dimension_numbers
-    return jx.gather(
-        _arr(operand),
-        _index_array(start_indices),
+    operand, idx = _arr(operand), _index_array(start_indices)
+    out = jx.gather(
+        operand,
+        idx,
         offset_dims=tuple(dn.offset_dims),
         collapsed_slice_dims=tuple(dn.collapsed_slice_dims),
         start_index_map=tuple(dn.start_index_map),
         slice_sizes=tuple(slice_sizes),
     )
+    if _gather_mode(mode) != "fill":
+        return out
+    inside = _starts_in_bounds(
+        _arr(idx), dn.start_index_map, [operand.shape[d] - slice_sizes[d] for d in dn.start_index_map]
+    )
+    batch = tuple(i for i in range(out.ndim) if i not in tuple(dn.offset_dims))
+    keep = broadcast_in_dim(inside, out.shape, batch)
+    return select(keep, out, _broadcast_to(_arr(np.asarray(_gather_fill(out.dtype, fill_value), out.dtype)), out.shape))
+
+
+def _gather_mode(mode) -> str:
+    """'clip' or 'fill' (None and promise_in_bounds act as clip for gather, as in JAX)."""
+    m = GatherScatterMode.from_any(mode) if mode is not None else GatherScatterMode.CLIP
+    if m is GatherScatterMode.ONE_HOT:
+        raise NotImplementedError("gather/scatter mode ONE_HOT is not supported by irjax")
+    return "fill" if m is GatherScatterMode.FILL_OR_DROP else "clip"
+
+
+def _gather_fill(dtype, fill_value):
+    if fill_value is not None:
+        return fill_value
+    if dtype.kind in "fc" or dtype == dtypes.bfloat16:
+        return np.nan
+    if dtype.kind == "b":
+        return True
+    return np.iinfo(dtype).min if dtype.kind == "i" else np.iinfo(dtype).max
+
+
+def _starts_in_bounds(idx, index_map, highest):
+    """Per index vector (the last axis of idx): every start k within [0, highest[k]]."""
+    ok = None
+    for k, hi in enumerate(highest):
+        col = reshape(slice_in_dim(idx, k, k + 1, axis=idx.ndim - 1), idx.shape[:-1])
+        zero, top = (_broadcast_to(_arr(np.asarray(v, col.dtype)), col.shape) for v in (0, hi))
+        this = jx.and_(jx.ge(col, zero), jx.le(col, top))
+        ok = this if ok is None else jx.and_(ok, this)
+    return ok if ok is not None else _arr(np.ones(idx.shape[:-1], np.bool_))
 
 
 class GatherDimensionNumbers:
@@ -377,12 +427,26 @@ class GatherDimensionNumbers:
 
 
 def _scatter(kind):
-    def f(operand, scatter_indices, updates, dimension_numbers, **_):
+    def f(
+        operand,
+        scatter_indices,
+        updates,
+        dimension_numbers,
+        *,
+        indices_are_sorted=False,
+        unique_indices=False,
+        mode=None,
+    ):
         dn = dimension_numbers
+        operand, idx, updates = _arr(operand), _index_array(scatter_indices), _arr(updates)
+        if mode is not None and _gather_mode(mode) == "clip":  # (JAX's default drops them)
+            window = iter(updates.shape[d] for d in dn.update_window_dims)
+            sizes = [1 if d in tuple(dn.inserted_window_dims) else next(window) for d in range(operand.ndim)]
+            idx = _clip_starts(_arr(idx), [operand.shape[d] - sizes[d] for d in dn.scatter_dims_to_operand_dims])
         return jx.scatter(
-            _arr(operand),
-            _index_array(scatter_indices),
-            _arr(updates),
+            operand,
+            idx,
+            updates,
             update_window_dims=tuple(dn.update_window_dims),
             inserted_window_dims=tuple(dn.inserted_window_dims),
             scatter_dims_to_operand_dims=tuple(dn.scatter_dims_to_operand_dims),
@@ -390,6 +454,14 @@ def _scatter(kind):
         )
 
     return f
+
+
+def _clip_starts(idx, highest):
+    """Each start k (the last axis of idx) clamped into [0, highest[k]]."""
+    lo = _arr(np.zeros(len(highest), idx.dtype))
+    hi = _arr(np.asarray(highest, idx.dtype))
+    shape = idx.shape
+    return jx.clamp(broadcast_in_dim(lo, shape, (idx.ndim - 1,)), idx, broadcast_in_dim(hi, shape, (idx.ndim - 1,)))
 
 
 scatter, scatter_add, scatter_mul, scatter_min, scatter_max = (_scatter(k) for k in ("set", "add", "mul", "min", "max"))
@@ -467,6 +539,7 @@ from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa
 from .lax_conv import *  # noqa: E402,F401,F403
 from .lax_parallel import *  # noqa: E402,F401,F403
 from .lax_types import *  # noqa: E402,F401,F403
+from .lax_types import GatherScatterMode  # noqa: E402  (gather and scatter read it at call time)
 from .lax_windows import *  # noqa: E402,F401,F403
 from .placement import with_sharding_constraint  # noqa: E402, F401  (placement, docs/sharding.md)
 
