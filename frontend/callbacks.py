@@ -17,7 +17,7 @@ from irjax.dialects.host_calls import VMAP_METHODS, HostFunction, call_host, reg
 from irjax.dialects.registry import ShapedType
 
 from . import dtypes
-from .core import Tracer, jx
+from .core import Tracer, current_trace, jx
 from .numpy._util import asarray_any
 from .tree_util import tree_flatten, tree_leaves, tree_structure, tree_unflatten
 
@@ -53,6 +53,12 @@ def _host_pure(callback, in_tree, results, out_tree, vmap_method) -> HostFunctio
     return HostFunction(fn, results, vmap_method)
 
 
+def _staged(leaves) -> bool:
+    """Inside a trace the callback is staged (it runs when the compiled program does, on every
+    call), also when none of its arguments is traced, as in JAX."""
+    return current_trace() is not None or any(isinstance(x, Tracer) for x in leaves)
+
+
 def _flat_args(leaves) -> list:
     return [x if isinstance(x, Tracer) else asarray_any(x) for x in leaves]
 
@@ -76,7 +82,7 @@ def pure_callback(
         ("pure", id(callback), in_tree, results, out_tree, method),
         lambda: _host_pure(callback, in_tree, results, out_tree, method),
     )
-    if any(isinstance(x, Tracer) for x in leaves):
+    if _staged(leaves):
         outs = jx.pure_callback(
             *_flat_args(leaves),
             callback=n,
@@ -105,7 +111,7 @@ def io_callback(
         ("io", id(callback), in_tree, results, out_tree),
         lambda: _host_pure(callback, in_tree, results, out_tree, None),
     )
-    if any(isinstance(x, Tracer) for x in leaves):
+    if _staged(leaves):
         outs = jx.io_callback(
             *_flat_args(leaves),
             callback=n,
@@ -137,7 +143,7 @@ def debug_callback(callback: Callable[..., Any], *args: Any, key=None, **kwargs:
         ("effect", key if key is not None else id(callback), in_tree),
         lambda: _host_effect(callback, in_tree),
     )
-    if any(isinstance(x, Tracer) for x in leaves):
+    if _staged(leaves):
         jx.debug_callback(*_flat_args(leaves), callback=n)
     else:
         call_host(n, [np.asarray(x) for x in leaves])

@@ -24,7 +24,7 @@ def host_imports(hlo_text: str, device) -> tuple[str, dict] | None:
             raise HostImportError(
                 f"the module imports @{name}; irjax serves only @{IMPORT_MODULE}.cb<n> host callbacks"
             )
-        cconv = "0" + "r" * len(ins) + "_" + ("r" * len(outs) or "v")
+        cconv = "0" + ("r" * len(ins) or "v") + "_" + ("r" * len(outs) or "v")
         functions[name.split(".", 1)[1]] = (cconv, _serve(n, ins, device))
     return IMPORT_MODULE, functions
 

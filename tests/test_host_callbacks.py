@@ -246,3 +246,15 @@ def test_cse_and_dce_keep_effects():
     assert text.count('"jx.debug_callback"') == 3  # merged nowhere, removed nowhere
     assert text.count('"jx.call"') == 2  # unused calls of a printing function stay
     assert '"jx.sin"' not in text  # while plain unused ops go
+
+
+def test_callbacks_without_traced_arguments_run_with_the_program():
+    """Staged under jit even when no argument is traced (no arguments, or constants): they run on
+    every call of the compiled program, not once at trace time."""
+    spec = irjax.ShapeDtypeStruct((), np.int32)
+    counter = iter(range(100))
+    f = irjax.jit(lambda x: x + io_callback(lambda: np.int32(next(counter)), spec))
+    assert [int(f(np.int32(10))) for _ in range(3)] == [10, 11, 12]
+    counter2 = iter(range(100))
+    g = irjax.jit(lambda x: x + io_callback(lambda c: np.int32(next(counter2) * c), spec, np.int32(2)))
+    assert [int(g(np.int32(10))) for _ in range(3)] == [10, 12, 14]
