@@ -4,7 +4,8 @@ the compiled program runs. Every collective against its definition, grad through
 JAX's vmap(axis_name) values, and 5 data-parallel MLP steps written the JAX way
 (jit(shard_map(grad + pmean))): bit-for-bit equal on every process, within 2e-5 of JAX's
 full-batch training. With several devices per process (IRJAX_NUM_CPU_DEVICES=2) the body runs in
-member threads that share one compiled program: jit/grad in the body; jit(shard_map) refuses."""
+member threads that share one compiled program: jit/grad in the body, collectives along either
+axis of a (processes, devices) mesh; jit(shard_map) refuses."""
 
 import irjax
 import irjax.numpy as jnp
@@ -147,6 +148,23 @@ if L == 1:
     want = np.concatenate([np.asarray(jp[k]).ravel() for k in sorted(jp)])
     np.testing.assert_allclose(flat, want, atol=2e-5)
 else:
+    # a (processes, devices) mesh: groups along one axis (sub-groups of the members), in a jit
+    mesh2 = irjax.make_mesh((n, L), ("p", "d"))
+    x2 = np.arange(m * 2, dtype=np.float32).reshape(n, L * 2)
+    b2 = x2.reshape(n, L, 2)  # member (i, j)'s block
+
+    def sm2(body):
+        return irjax.shard_map(
+            irjax.jit(body), mesh=mesh2, in_specs=P("p", "d"), out_specs=P("p", "d"), check_vma=False
+        )
+
+    def grid(y):
+        return np.asarray(mh.process_allgather(y, tiled=True)).reshape(n, L, 2)
+
+    np.testing.assert_array_equal(grid(sm2(lambda b: lax.psum(b, "d"))(x2)), b2.sum(1, keepdims=True).repeat(L, 1))
+    np.testing.assert_array_equal(grid(sm2(lambda b: lax.psum(b, "p"))(x2)), b2.sum(0, keepdims=True).repeat(n, 0))
+    both = grid(sm2(lambda b: b * 0 + (lax.axis_index("p") * 10 + lax.axis_index("d")).astype(jnp.float32))(x2))
+    np.testing.assert_array_equal(both[..., 0], np.arange(n)[:, None] * 10 + np.arange(L)[None, :])
     try:
         irjax.jit(smap(lambda b: lax.psum(b, "p")))(x)
     except NotImplementedError as e:
