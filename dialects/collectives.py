@@ -121,9 +121,12 @@ def _impl_rule(name):
     unbound = _unbound_rule(name)
 
     def rule(*xs, **params):
-        xs = [np.asarray(x) for x in xs] or [np.zeros((), np.int32)]  # (as the lowering)
+        xs = [np.asarray(x) for x in xs]
         avals = [ShapedType(x.shape, x.dtype) for x in xs]
-        n = _host_number(name, params, avals, infer_list(lookup("jx." + name), avals, params))
+        outs = infer_list(lookup("jx." + name), avals, params)
+        if not xs:  # (as the lowering: axis_index passes a dummy)
+            xs, avals = [np.zeros((), np.int32)], [ShapedType((), np.dtype(np.int32))]
+        n = _host_number(name, params, avals, outs)
         if n is None:
             return unbound(*xs, **params)
         return host_calls.call_host(n, xs)[0]

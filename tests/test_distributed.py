@@ -16,6 +16,7 @@ import pytest
 from conftest import REPO
 from irjax import distributed, lax, spmd_processes
 from irjax.axis_env import ProcessMesh, process_mesh_frame
+from irjax.dialects.registry import lookup
 from irjax.experimental import multihost_utils as mh
 from irjax.runtime import host_collectives as hc
 
@@ -399,3 +400,9 @@ def test_process_axis_collectives_in_jit_are_host_calls():
         np.testing.assert_allclose(np.asarray(dx), 2 * x)
         jx_text = irjax.jit(lambda v: lax.pmean(v, "p")).lower(x).as_text()
         assert '"jx.psum"' in jx_text and '"p@' in jx_text
+        # the records' impl (the reference interpreter) calls the same host functions
+        names = ("p@" + jx_text.split('"p@')[1].split('"')[0],)  # the traced axis name
+        assert int(lookup("jx.axis_index").impl(axis_name=names)) == 0
+        np.testing.assert_array_equal(lookup("jx.pmax").impl(x, axis_name=names), x)
+    with pytest.raises(NameError, match="unbound axis name: q"):
+        lookup("jx.psum").impl(x, axis_name=("q",))
