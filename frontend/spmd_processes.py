@@ -20,7 +20,14 @@ from . import distributed, tree_util
 from .array import Array, from_numpy
 from .axis_env import ProcessMesh, process_mesh_frame
 from .core import ShapedArray, Tracer, aval_of, current_trace, jx
-from .process_collectives import MemberGroup, MemberMesh, all_gather, group_positions, member_table, mesh_id
+from .process_collectives import (
+    MemberGroup,
+    MemberMesh,
+    all_gather_value,
+    group_positions,
+    member_table,
+    mesh_id,
+)
 from .sharded import ShardedArray, make_array_from_single_device_arrays, put
 from .sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding, is_local
 
@@ -160,25 +167,34 @@ def _run_traced(f, mesh, leaves, in_tree, in_specs, out_specs_of, check, fname, 
 
 
 def _global_value(o, s: PartitionSpec, pm: ProcessMesh, check: bool, fname: str):
+    """One output's global value on every process, by one ordered io host call: check_vma's
+    digest check or member 0's value along omitted axes (as the eager path), then the blocks
+    gathered along the axes s splits. An io call has no derivative, so grad of the shard_map from
+    outside is JAX's ValueError, not the n-fold cotangents that all_gather's transpose would give
+    outputs every process holds whole."""
     if not isinstance(o, Tracer) and not hasattr(o, "aval"):
         o = from_numpy(np.asarray(o))
+    block = ShapedType(tuple(aval_of(o).shape), np.dtype(aval_of(o).dtype))
     omitted = tuple(a for a in pm.axis_names if pm.sizes[a] > 1 and a not in s.used_axes())
-    if omitted:  # check_vma's digest check, or member 0's value: a host call (_settle)
-        aval = ShapedType(tuple(aval_of(o).shape), np.dtype(aval_of(o).dtype))
-        key = ("shard_map settle", mesh_id(pm), s, bool(check), fname, aval)
+    gathers = [(d, a) for d in range(len(block.shape)) for a in reversed(s.axes_of(d)) if pm.sizes[a] > 1]
+    if not omitted and not gathers:
+        return o
+    shape = tuple(n * math.prod(pm.sizes[a] for a in s.axes_of(d)) for d, n in enumerate(block.shape))
+    whole = ShapedType(shape, block.dtype)
 
-        def settle(arrays, s=s):
-            v = np.asarray(arrays[0])
-            if not check and len(group_positions(pm, omitted)) == pm.ranks.size:  # member 0's, one MPI_Bcast
-                return [_hc.world().broadcast(v, int(pm.ranks.flat[0]))]
-            return [np.asarray(_settle(from_numpy(v), s, pm, check, fname))]
+    def assemble(arrays):
+        v = np.asarray(arrays[0])
+        if omitted and not check and len(group_positions(pm, omitted)) == pm.ranks.size:
+            v = _hc.world().broadcast(v, int(pm.ranks.flat[0]))  # member 0's value: one MPI_Bcast
+        elif omitted:
+            v = np.asarray(_settle(from_numpy(v), s, pm, check, fname))
+        for d, a in gathers:  # row-major over a dim's axes: the minor one first
+            v = all_gather_value(v, pm, a, d, True)
+        return [v]
 
-        n = register_host_function(key, lambda: HostFunction(settle, (aval,)))
-        (o,) = jx.io_callback(o, callback=n, ordered=True, result_shapes=(aval.shape,), result_dtypes=(aval.dtype,))
-    for d in range(len(aval_of(o).shape)):
-        for a in reversed(s.axes_of(d)):  # row-major over the dim's axes: the minor one first
-            if pm.sizes[a] > 1:
-                o = all_gather(o, pm, a, d, True)
+    key = ("shard_map output", mesh_id(pm), s, bool(check), fname, block)
+    n = register_host_function(key, lambda: HostFunction(assemble, (whole,)))
+    (o,) = jx.io_callback(o, callback=n, ordered=True, result_shapes=(shape,), result_dtypes=(whole.dtype,))
     return o
 
 

@@ -127,6 +127,14 @@ if L == 1:
     else:
         raise AssertionError("an unreplicated output passed check_vma")
 
+    # grad of the shard_map from outside is refused (its outputs are whole on every process)
+    try:
+        irjax.grad(lambda v: jsm(lambda b: b * 2, P("p"))(v).sum())(x)
+    except ValueError as e:
+        assert "do not support JVP" in str(e), e
+    else:
+        raise AssertionError("grad of jit(shard_map) over processes did not refuse")
+
     # the data-parallel MLP step the JAX way: jit(shard_map(grad + pmean)), 5 steps
     xb, yb, params = make_problem()
     assert BATCH % n == 0
