@@ -135,26 +135,35 @@ if L == 1:
     else:
         raise AssertionError("grad of jit(shard_map) over processes did not refuse")
 
-    # the data-parallel MLP step the JAX way: jit(shard_map(grad + pmean)), 5 steps
-    xb, yb, params = make_problem()
-    assert BATCH % n == 0
+    # the data-parallel MLP step the JAX way: jit(shard_map(grad + pmean)), 5 steps (when the batch splits)
+    if BATCH % n == 0:
+        xb, yb, params = make_problem()
 
-    def step(p, a, b):
-        g = irjax.grad(lambda q: loss(q, a, b, jnp))(p)
-        return irjax.tree_util.tree_map(lambda w, d: w - LR * d, p, lax.pmean(g, "p"))
+        def step(p, a, b):
+            g = irjax.grad(lambda q: loss(q, a, b, jnp))(p)
+            return irjax.tree_util.tree_map(lambda w, d: w - LR * d, p, lax.pmean(g, "p"))
 
-    train = irjax.jit(irjax.shard_map(step, mesh=mesh, in_specs=(P(), P("p"), P("p")), out_specs=P(), check_vma=False))
-    for _ in range(5):
-        params = train(params, xb, yb)
-    flat = np.concatenate([np.asarray(params[k]).ravel() for k in sorted(params)])
-    every = mh.process_allgather(flat)
-    assert all(np.array_equal(every[0], e) for e in every), "ranks differ"
-    jp = make_problem()[2]
-    jgrad = jax.jit(jax.grad(lambda q, a, b: loss(q, a, b, jjnp)))
-    for _ in range(5):
-        jp = jax.tree_util.tree_map(lambda w, d: w - LR * d, jp, jgrad(jp, xb, yb))
-    want = np.concatenate([np.asarray(jp[k]).ravel() for k in sorted(jp)])
-    np.testing.assert_allclose(flat, want, atol=2e-5)
+        train = irjax.jit(
+            irjax.shard_map(step, mesh=mesh, in_specs=(P(), P("p"), P("p")), out_specs=P(), check_vma=False)
+        )
+        for _ in range(5):
+            params = train(params, xb, yb)
+        flat = np.concatenate([np.asarray(params[k]).ravel() for k in sorted(params)])
+        every = mh.process_allgather(flat)
+        assert all(np.array_equal(every[0], e) for e in every), "ranks differ"
+        jp = make_problem()[2]
+        jgrad = jax.jit(jax.grad(lambda q, a, b: loss(q, a, b, jjnp)))
+        for _ in range(5):
+            jp = jax.tree_util.tree_map(lambda w, d: w - LR * d, jp, jgrad(jp, xb, yb))
+        want = np.concatenate([np.asarray(jp[k]).ravel() for k in sorted(jp)])
+        np.testing.assert_allclose(flat, want, atol=2e-5)
+        # and within 2e-5 of one process: the same program on a mesh of this process's device
+        one = irjax.sharding.Mesh(np.array(irjax.local_devices()[:1]), ("p",))
+        specs = dict(in_specs=(P(), P("p"), P("p")), out_specs=P(), check_vma=False)
+        alone, p1 = irjax.jit(irjax.shard_map(step, mesh=one, **specs)), make_problem()[2]
+        for _ in range(5):
+            p1 = alone(p1, xb, yb)
+        np.testing.assert_allclose(flat, np.concatenate([np.asarray(p1[k]).ravel() for k in sorted(p1)]), atol=2e-5)
 else:
     # a (processes, devices) mesh: groups along one axis (sub-groups of the members), in a jit
     mesh2 = irjax.make_mesh((n, L), ("p", "d"))
