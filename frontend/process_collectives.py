@@ -16,7 +16,7 @@ from .core import Tracer, bind, current_trace, jx
 
 
 def _host(x, fn: str) -> np.ndarray:
-    return np.asarray(x)
+    return np.asarray(x)  # (a concrete operand: traced ones become jx collectives, see _traced)
 
 
 def _traced(leaves) -> bool:
@@ -31,6 +31,7 @@ def _traced(leaves) -> bool:
 
 _mesh_ids: dict = {}
 _meshes: list = []  # id -> this process's ProcessMesh (None for member meshes: per thread)
+_mesh_lock = threading.Lock()  # (member threads trace at once)
 
 
 def _layout(pm: ProcessMesh) -> tuple:
@@ -42,10 +43,11 @@ def _layout(pm: ProcessMesh) -> tuple:
 
 def mesh_id(pm: ProcessMesh) -> int:
     key = _layout(pm)
-    if key not in _mesh_ids:
-        _mesh_ids[key] = len(_meshes)
-        _meshes.append(None if isinstance(pm, MemberMesh) else pm)
-    return _mesh_ids[key]
+    with _mesh_lock:
+        if key not in _mesh_ids:
+            _mesh_ids[key] = len(_meshes)
+            _meshes.append(None if isinstance(pm, MemberMesh) else pm)
+        return _mesh_ids[key]
 
 
 def traced_names(pm: ProcessMesh, names: tuple[str, ...]) -> tuple[str, ...]:
