@@ -5,16 +5,19 @@ until the batch pass of the vmap / shard_map / pmap binding their `axis_name` re
     --batch{axis-name=i}-->  %s = "jx.reduce_sum"(%xb) {axes = [0]} : (tensor<4x3xf32>) -> ...
 
 Batching over another axis name keeps the op (its axes shifted past the batch dim); a
-collective that reaches lower-stablehlo had no binding axis: JAX's NameError.
+collective that reaches lower-stablehlo had no binding axis: JAX's NameError, unless the host
+serves its axes (processes under irjax.distributed, `serve_on_host`): then it lowers to a call of
+a host function (dialects/host_calls.py) that runs it on the collective engine while the program runs.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import hlo, host_calls
 from .func import body_ops, callees_of, find_func, op_params
 from .lang import Val, bind, broadcast_in_dim, jx, moveaxis, reduce_sum, reshape, zeros
-from .registry import Primitive, ShapedType, VerifyError, lookup, register
+from .registry import Primitive, ShapedType, VerifyError, infer_list, lookup, register
 
 COLLECTIVE = "collective"  # the tag every record here carries (passes/batching.py reads it)
 
@@ -82,6 +85,55 @@ def _unbound_rule(name):
     return rule
 
 
+# serve(op name, params, in_avals, out_avals) -> a host function number, or None when the host
+# does not serve the op's axes; installed by the frontend (irjax's shard_map over processes)
+_serve: list = [None]
+
+
+def serve_on_host(serve) -> None:
+    """Let `serve` claim collectives whose axes the host runtime serves: such an op lowers to a
+    call of host function serve(...) (an IREE import, dialects/host_calls.py) instead of raising
+    NameError, and its impl calls the same function."""
+    _serve[0] = serve
+
+
+def _host_number(name: str, params: dict, in_avals, out_avals):
+    serve = _serve[0]
+    return None if serve is None else serve(name, params, list(in_avals), list(out_avals))
+
+
+def _lower_rule(name):
+    unbound = _unbound_rule(name)
+
+    def rule(ctx, *args, **params):
+        in_avals = list(ctx.in_avals)
+        if not args:  # (an import without arguments is not served: axis_index passes a dummy)
+            args, in_avals = (hlo.constant(0, np.int32),), [ShapedType((), np.dtype(np.int32))]
+        n = _host_number(name, params, in_avals, ctx.out_avals)
+        if n is None:
+            return unbound(*args, **params)
+        return host_calls.lower_host_call(ctx, *args, callback=n)
+
+    return rule
+
+
+def _impl_rule(name):
+    unbound = _unbound_rule(name)
+
+    def rule(*xs, **params):
+        xs = [np.asarray(x) for x in xs]
+        avals = [ShapedType(x.shape, x.dtype) for x in xs]
+        outs = infer_list(lookup("jx." + name), avals, params)
+        if not xs:  # (as the lowering: axis_index passes a dummy)
+            xs, avals = [np.zeros((), np.int32)], [ShapedType((), np.dtype(np.int32))]
+        n = _host_number(name, params, avals, outs)
+        if n is None:
+            return unbound(*xs, **params)
+        return host_calls.call_host(n, xs)[0]
+
+    return rule
+
+
 # ---- psum / pmax / pmin: reductions over the named axes -----------------------------------
 
 
@@ -90,8 +142,8 @@ def _register(name, infer, batch, jvp, vjp, doc):
         Primitive(
             name,
             infer,
-            impl=_unbound_rule(name),
-            lower=_unbound_rule(name),
+            impl=_impl_rule(name),
+            lower=_lower_rule(name),
             jvp=jvp,
             vjp=vjp,
             batch=batch,

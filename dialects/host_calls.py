@@ -146,6 +146,8 @@ def _lower(ctx, *args, callback, **_):
     return list(call.results)
 
 
+lower_host_call = _lower  # (ctx, *operands, callback=n): the import call, for other records' lowerings
+
 _NO_JVP = "Pure callbacks do not support JVP. Please use `jax.custom_jvp` to use callbacks while taking gradients."
 
 

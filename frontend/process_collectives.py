@@ -1,6 +1,7 @@
 """Collectives over mesh axes whose members live in several processes (a shard_map over a mesh
-that spans processes): each runs at once, on concrete values, on the host collective engine (MPI
-after irjax.distributed.initialize()), with JAX's member order and results (docs/distributed.md)."""
+that spans processes), on the host collective engine (MPI after irjax.distributed.initialize()),
+with JAX's member order and results: on concrete values at once, under a trace as jx collectives
+over the mesh's process axes, which run as host calls (collective_calls.py, docs/distributed.md)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,73 @@ import numpy as np
 from irjax.runtime import host_collectives as _hc
 
 from .array import Array, from_numpy
-from .axis_env import ProcessMesh
-from .core import Tracer
+from .axis_env import ProcessMesh, process_mesh_of
+from .core import Tracer, bind, current_trace, jx
 
 
 def _host(x, fn: str) -> np.ndarray:
-    if isinstance(x, Tracer) or (hasattr(x, "aval") and not isinstance(x, Array)):
-        raise NotImplementedError(
-            f"{fn} over a mesh axis that spans processes runs eagerly on MPI, between the body's other "
-            "computations: it cannot be traced (inside jit, grad, vmap or a loop within the shard_map body). "
-            "Call the collective on concrete values in the body, and jit/grad the pieces between collectives"
+    return np.asarray(x)  # (a concrete operand: traced ones become jx collectives, see _traced)
+
+
+def _traced(leaves) -> bool:
+    """Under a trace (jit, grad, vmap, scan, cond in the body) a collective becomes a jx op."""
+    return current_trace() is not None or any(isinstance(x, Tracer) for x in leaves)
+
+
+# ---- process axes in traced programs: `name@<mesh id>` -----------------------------------------
+# A traced collective names its axes `p@3`: mesh 3's axis p. The host function that serves it
+# (collective_calls.py) finds the member at run time: the process mesh of the calling thread (the
+# body runs there, one thread per member), else the mesh this process traced (jit(shard_map)).
+
+_mesh_ids: dict = {}
+_meshes: list = []  # id -> this process's ProcessMesh (None for member meshes: per thread)
+_mesh_lock = threading.Lock()  # (member threads trace at once)
+
+
+def _layout(pm: ProcessMesh) -> tuple:
+    if isinstance(pm, MemberMesh):
+        g = pm.group
+        return ("members", pm.axis_names, pm.ranks.shape, g.owners.tobytes(), g.slots.tobytes())
+    return ("ranks", pm.axis_names, pm.ranks.shape, pm.ranks.tobytes())
+
+
+def mesh_id(pm: ProcessMesh) -> int:
+    key = _layout(pm)
+    with _mesh_lock:
+        if key not in _mesh_ids:
+            _mesh_ids[key] = len(_meshes)
+            _meshes.append(None if isinstance(pm, MemberMesh) else pm)
+        return _mesh_ids[key]
+
+
+def traced_names(pm: ProcessMesh, names: tuple[str, ...]) -> tuple[str, ...]:
+    i = mesh_id(pm)
+    return tuple(f"{n}@{i}" for n in names)
+
+
+def split_names(names: tuple[str, ...]) -> tuple[tuple[str, ...], int] | None:
+    """(the mesh's axis names, mesh id) of traced process axes `p@3`, else None."""
+    parts = [n.rpartition("@") for n in names]
+    if not parts or any(not sep or not i.isdigit() for _, sep, i in parts):
+        return None
+    ids = {int(i) for _, _, i in parts}
+    if len(ids) != 1 or next(iter(ids)) >= len(_meshes):
+        return None
+    return tuple(n for n, _, _ in parts), ids.pop()
+
+
+def running_mesh(names: tuple[str, ...], mid: int) -> ProcessMesh:
+    """The process mesh a host call of a collective over `names` of mesh `mid` runs on."""
+    pm = process_mesh_of(names)
+    if pm is None:
+        pm = _meshes[mid]
+    if pm is None:
+        raise NameError(
+            f"a collective over the process axes {names} ran outside the shard_map over processes that "
+            "traced it (a program compiled inside a shard_map body with several devices per process must "
+            "be called inside such a body)"
         )
-    return np.asarray(x)
+    return pm
 
 
 class MemberGroup:
@@ -138,14 +194,41 @@ def reduce(op: str, leaves: list, pm: ProcessMesh, names: tuple[str, ...]) -> li
     dtype, not per leaf; several members per process reduce in the process first); over a
     sub-group, from the table of every member's value."""
     fn = {"sum": "psum", "max": "pmax", "min": "pmin"}[op]
+    _check_names(pm, names, fn)
+    if _traced(leaves):
+        return _traced_reduce(fn, leaves, traced_names(pm, names))
+    return [_out(r, x) for r, x in zip(reduce_values(op, [np.asarray(x) for x in leaves], pm, names), leaves)]
+
+
+def _traced_reduce(fn: str, leaves: list, names: tuple[str, ...]) -> list:
+    """One jx collective per dtype: the leaves flattened into one vector (one MPI call per call,
+    as on the eager path), split again after."""
+    out: list = [None] * len(leaves)
+    leaves = [x if isinstance(x, Tracer) or hasattr(x, "aval") else from_numpy(np.asarray(x)) for x in leaves]
+    for dt in dict.fromkeys(x.dtype for x in leaves):
+        idx = [i for i, x in enumerate(leaves) if x.dtype == dt]
+        if len(idx) == 1:
+            out[idx[0]] = bind(fn, leaves[idx[0]], axis_name=names)
+            continue
+        flat = jx.concatenate(*[leaves[i].reshape(-1) for i in idx], dimension=0)
+        red = bind(fn, flat, axis_name=names)
+        at = 0
+        for i in idx:
+            n = int(np.prod(leaves[i].shape))
+            out[i] = red[at : at + n].reshape(leaves[i].shape)
+            at += n
+    return out
+
+
+def reduce_values(op: str, hosts: list[np.ndarray], pm: ProcessMesh, names: tuple[str, ...]) -> list[np.ndarray]:
+    fn = {"sum": "psum", "max": "pmax", "min": "pmin"}[op]
     everyone = False
     if _gathered(pm, names, fn):
         pos = group_positions(pm, names)
         everyone = isinstance(pm, MemberMesh) and len(pos) == pm.ranks.size
         if not everyone:  # a sub-group: from the table of every member's value
             red = {"sum": np.sum, "max": np.max, "min": np.min}[op]
-            return [_out(red(member_table(pm, x, fn)[pos], axis=0).astype(np.asarray(x).dtype), x) for x in leaves]
-    hosts = [_host(x, fn) for x in leaves]
+            return [red(member_table(pm, x, fn)[pos], axis=0).astype(x.dtype) for x in hosts]
     out: list = [None] * len(hosts)
     for dt in dict.fromkeys(h.dtype for h in hosts):
         idx = [i for i, h in enumerate(hosts) if h.dtype == dt]
@@ -154,7 +237,7 @@ def reduce(op: str, leaves: list, pm: ProcessMesh, names: tuple[str, ...]) -> li
         at = 0
         for i in idx:
             n = hosts[i].size
-            out[i] = _out(red[at : at + n].reshape(hosts[i].shape), leaves[i])
+            out[i] = red[at : at + n].reshape(hosts[i].shape)
             at += n
     return out
 
@@ -165,12 +248,17 @@ def _gather_rows(h: np.ndarray, ranks: np.ndarray) -> np.ndarray:
 
 
 def all_gather(x, pm: ProcessMesh, name: str, axis: int, tiled: bool) -> Array:
+    if _traced([x]):
+        return jx.all_gather(x, axis_name=traced_names(pm, (name,)), axis=axis, tiled=tiled, axis_size=pm.sizes[name])
+    return _out(all_gather_value(np.asarray(x), pm, name, axis, tiled), x)
+
+
+def all_gather_value(x: np.ndarray, pm: ProcessMesh, name: str, axis: int, tiled: bool) -> np.ndarray:
     if _gathered(pm, (name,), "all_gather"):
         rows = member_table(pm, x, "all_gather")[group_positions(pm, (name,))]
     else:
         rows = _gather_rows(_host(x, "all_gather"), _members(pm, (name,), "all_gather"))
-    out = np.concatenate(list(rows), axis=axis) if tiled else np.moveaxis(rows, 0, axis)
-    return _out(out, x)
+    return np.concatenate(list(rows), axis=axis) if tiled else np.moveaxis(rows, 0, axis)
 
 
 def member_index(pm: ProcessMesh, names: tuple[str, ...]) -> int:
@@ -182,6 +270,13 @@ def member_index(pm: ProcessMesh, names: tuple[str, ...]) -> int:
 
 
 def psum_scatter(x, pm: ProcessMesh, name: str, scatter_dimension: int, tiled: bool) -> Array:
+    if _traced([x]):
+        params = dict(scatter_dimension=scatter_dimension, tiled=tiled, axis_size=pm.sizes[name])
+        return jx.psum_scatter(x, axis_name=traced_names(pm, (name,)), **params)
+    return _out(psum_scatter_value(np.asarray(x), pm, name, scatter_dimension, tiled), x)
+
+
+def psum_scatter_value(x: np.ndarray, pm: ProcessMesh, name: str, scatter_dimension: int, tiled: bool) -> np.ndarray:
     if _gathered(pm, (name,), "psum_scatter"):
         pos = group_positions(pm, (name,))
         s = member_table(pm, x, "psum_scatter")[pos].sum(axis=0).astype(np.asarray(x).dtype)
@@ -190,25 +285,40 @@ def psum_scatter(x, pm: ProcessMesh, name: str, scatter_dimension: int, tiled: b
         s = _hc.world().allreduce(_host(x, "psum_scatter"), "sum")
     k, n = member_index(pm, (name,)), len(pos)
     block = np.split(s, n, axis=scatter_dimension)[k]
-    return _out(block if tiled else np.squeeze(block, scatter_dimension), x)
+    return block if tiled else np.squeeze(block, scatter_dimension)
 
 
 def ppermute(x, pm: ProcessMesh, name: str, perm: tuple) -> Array:
     """Member dst gets member src's x; members nobody sends to get zeros (the engine's rule)."""
+    if _traced([x]):
+        return jx.ppermute(x, axis_name=traced_names(pm, (name,)), perm=perm)
+    return _out(ppermute_value(np.asarray(x), pm, name, perm), x)
+
+
+def ppermute_value(x: np.ndarray, pm: ProcessMesh, name: str, perm: tuple) -> np.ndarray:
     if _gathered(pm, (name,), "ppermute"):
         pos = group_positions(pm, (name,))
         table = member_table(pm, x, "ppermute")
         k = _group_index(pm, pos)
         src = [a for a, b in perm if b == k]
-        return _out(table[pos[src[0]]] if src else np.zeros_like(table[0]), x)
+        return table[pos[src[0]]] if src else np.zeros_like(table[0])
     ranks = _members(pm, (name,), "ppermute")
     pairs = [(int(ranks[src]), int(ranks[dst])) for src, dst in perm]
-    return _out(_hc.world().permute(_host(x, "ppermute"), pairs), x)
+    return _hc.world().permute(x, pairs)
 
 
 def all_to_all(x, pm: ProcessMesh, name: str, split_axis: int, concat_axis: int, tiled: bool) -> Array:
     """Member i gets block i of every member's split_axis, stacked (tiled: concatenated) along
     concat_axis in member order."""
+    if _traced([x]):
+        params = dict(split_axis=split_axis, concat_axis=concat_axis, tiled=tiled, axis_size=pm.sizes[name])
+        return jx.all_to_all(x, axis_name=traced_names(pm, (name,)), **params)
+    return _out(all_to_all_value(np.asarray(x), pm, name, split_axis, concat_axis, tiled), x)
+
+
+def all_to_all_value(
+    x: np.ndarray, pm: ProcessMesh, name: str, split_axis: int, concat_axis: int, tiled: bool
+) -> np.ndarray:
     if _gathered(pm, (name,), "all_to_all"):
         pos = group_positions(pm, (name,))
         table = member_table(pm, x, "all_to_all")
@@ -216,8 +326,7 @@ def all_to_all(x, pm: ProcessMesh, name: str, split_axis: int, concat_axis: int,
         got = [np.split(table[p], len(pos), axis=split_axis)[k] for p in pos]  # block k of every member's
         if not tiled:
             got = [np.squeeze(b, split_axis) for b in got]
-        out = np.concatenate(got, axis=concat_axis) if tiled else np.stack(got, axis=concat_axis)
-        return _out(out, x)
+        return np.concatenate(got, axis=concat_axis) if tiled else np.stack(got, axis=concat_axis)
     ranks = _members(pm, (name,), "all_to_all")
     h = _host(x, "all_to_all")
     n = len(ranks)
@@ -228,12 +337,17 @@ def all_to_all(x, pm: ProcessMesh, name: str, split_axis: int, concat_axis: int,
     for k, r in enumerate(ranks):
         send[r] = blocks[k]  # the engine sends row j to rank j
     got = _hc.world().alltoall(send)[ranks]  # row k from member k
-    out = np.concatenate(list(got), axis=concat_axis) if tiled else np.moveaxis(got, 0, concat_axis)
-    return _out(out, x)
+    return np.concatenate(list(got), axis=concat_axis) if tiled else np.moveaxis(got, 0, concat_axis)
 
 
 def axis_index(pm: ProcessMesh, names: tuple[str, ...]) -> Array:
     """This member's index along `names` (int32; over several names row-major)."""
     if any(n not in pm.sizes for n in names):
         raise NotImplementedError(f"axis_index over {names} mixes the process mesh's axes with others")
+    if _traced([]):  # a host call: members that share a compiled program differ here
+        idx = None
+        for n, t in zip(names, traced_names(pm, names)):
+            i = jx.axis_index(axis_name=(t,))
+            idx = i if idx is None else idx * np.int32(pm.sizes[n]) + i
+        return idx
     return from_numpy(np.int32(member_index(pm, names)))

@@ -1,6 +1,7 @@
 """shard_map over a mesh that spans processes (irjax.distributed): each process runs the body
-eagerly as the member its device is (with several devices of the mesh, one thread per member);
-collectives over the mesh axes run on MPI as they are called (process_collectives.py)."""
+as the member its device is (with several devices of the mesh, one thread per member), eagerly or,
+under jit, traced; collectives over the mesh axes run on MPI (process_collectives.py), from
+compiled code through host calls (collective_calls.py)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,27 @@ import threading
 from collections.abc import Callable
 
 import numpy as np
+from irjax.dialects.host_calls import HostFunction, register_host_function
+from irjax.dialects.registry import ShapedType
 from irjax.runtime import host_collectives as _hc
 
+from . import collective_calls as _collective_calls
 from . import distributed, tree_util
 from .array import Array, from_numpy
 from .axis_env import ProcessMesh, process_mesh_frame
-from .core import ShapedArray, Tracer, aval_of
-from .process_collectives import MemberGroup, MemberMesh, group_positions, member_table
+from .core import ShapedArray, Tracer, aval_of, current_trace, jx
+from .process_collectives import (
+    MemberGroup,
+    MemberMesh,
+    all_gather_value,
+    group_positions,
+    member_table,
+    mesh_id,
+)
 from .sharded import ShardedArray, make_array_from_single_device_arrays, put
 from .sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding, is_local
+
+assert _collective_calls  # imported for its effect: process collectives lower to host calls
 
 
 def process_mesh(mesh: Mesh) -> tuple[ProcessMesh, object, int]:
@@ -77,12 +90,8 @@ def run(
     reverse_check: Callable | None,
 ):
     """The cross-process shard_map call: blocks in, the body run here, global arrays out."""
-    if any(isinstance(x, Tracer) for x in leaves):
-        raise NotImplementedError(
-            f"shard_map applied to the function {fname!r} over a mesh that spans processes runs eagerly (its "
-            "collectives go through MPI as they are called): it cannot be traced by jit, grad or vmap. Call it "
-            "outside them and jit the pieces of its body instead"
-        )
+    if current_trace() is not None or any(isinstance(x, Tracer) for x in leaves):
+        return _run_traced(f, mesh, leaves, in_tree, in_specs, out_specs_of, check, fname, reverse_check)
     if _several_per_process(mesh):
         return _run_members(f, mesh, leaves, in_tree, in_specs, out_specs_of, check, fname, reverse_check)
     pm, device, k = process_mesh(mesh)
@@ -123,6 +132,70 @@ def run(
         local = Array(local._bv, ShapedArray(block, o.dtype, False), device, local._npy, True)
         results.append(make_array_from_single_device_arrays(shape, NamedSharding(mesh, s), [local]))
     return tree_util.tree_unflatten(o_tree, results)
+
+
+# ---- under a trace (jit(shard_map(...))): this process's member traced into the program ------
+
+
+def _run_traced(f, mesh, leaves, in_tree, in_specs, out_specs_of, check, fname, reverse_check):
+    """The body traced as this process's member: its block of each (global) argument sliced in the
+    program, collectives as host calls; each output gathered to its global value (every process
+    gets the whole array), replication along omitted axes checked or taken from member 0 by a host
+    call, as the eager path does."""
+    if _several_per_process(mesh):
+        raise NotImplementedError(
+            f"shard_map applied to the function {fname!r} over a mesh with several devices per process cannot be "
+            "traced (jit, grad or vmap of the shard_map): its members run in threads of their own. Call it outside "
+            "them; jit, grad, vmap and scan inside its body work"
+        )
+    pm, device, k = process_mesh(mesh)
+    blocks = []
+    for x, s in zip(leaves, in_specs):
+        sharding = NamedSharding(mesh, s)
+        if isinstance(x, Tracer):
+            blocks.append(x[sharding.devices_indices_map(aval_of(x).shape)[device]])
+        else:
+            blocks.append(_local_block(x, sharding, device, k, fname))
+    if reverse_check is not None:
+        reverse_check([aval_of(b) for b in blocks])
+    with process_mesh_frame(pm):
+        out = f(*tree_util.tree_unflatten(in_tree, blocks))
+        o_leaves, o_tree = tree_util.tree_flatten(out)
+        o_specs = out_specs_of(out)
+        results = [_global_value(o, s, pm, check, fname) for o, s in zip(o_leaves, o_specs)]
+    return tree_util.tree_unflatten(o_tree, results)
+
+
+def _global_value(o, s: PartitionSpec, pm: ProcessMesh, check: bool, fname: str):
+    """One output's global value on every process, by one ordered io host call: check_vma's
+    digest check or member 0's value along omitted axes (as the eager path), then the blocks
+    gathered along the axes s splits. An io call has no derivative, so grad of the shard_map from
+    outside is JAX's ValueError, not the n-fold cotangents that all_gather's transpose would give
+    outputs every process holds whole."""
+    if not isinstance(o, Tracer) and not hasattr(o, "aval"):
+        o = from_numpy(np.asarray(o))
+    block = ShapedType(tuple(aval_of(o).shape), np.dtype(aval_of(o).dtype))
+    omitted = tuple(a for a in pm.axis_names if pm.sizes[a] > 1 and a not in s.used_axes())
+    gathers = [(d, a) for d in range(len(block.shape)) for a in reversed(s.axes_of(d)) if pm.sizes[a] > 1]
+    if not omitted and not gathers:
+        return o
+    shape = tuple(n * math.prod(pm.sizes[a] for a in s.axes_of(d)) for d, n in enumerate(block.shape))
+    whole = ShapedType(shape, block.dtype)
+
+    def assemble(arrays):
+        v = np.asarray(arrays[0])
+        if omitted and not check and len(group_positions(pm, omitted)) == pm.ranks.size:
+            v = _hc.world().broadcast(v, int(pm.ranks.flat[0]))  # member 0's value: one MPI_Bcast
+        elif omitted:
+            v = np.asarray(_settle(from_numpy(v), s, pm, check, fname))
+        for d, a in gathers:  # row-major over a dim's axes: the minor one first
+            v = all_gather_value(v, pm, a, d, True)
+        return [v]
+
+    key = ("shard_map output", mesh_id(pm), s, bool(check), fname, block)
+    n = register_host_function(key, lambda: HostFunction(assemble, (whole,)))
+    (o,) = jx.io_callback(o, callback=n, ordered=True, result_shapes=(shape,), result_dtypes=(whole.dtype,))
+    return o
 
 
 # ---- several devices of the mesh per process: one thread per member ---------------------------

@@ -14,8 +14,9 @@ import ml_dtypes
 import numpy as np
 import pytest
 from conftest import REPO
-from irjax import distributed
-from irjax.axis_env import ProcessMesh
+from irjax import distributed, lax, spmd_processes
+from irjax.axis_env import ProcessMesh, process_mesh_frame
+from irjax.dialects.registry import lookup
 from irjax.experimental import multihost_utils as mh
 from irjax.runtime import host_collectives as hc
 
@@ -379,3 +380,29 @@ def test_process_mesh_member_order():
     assert list(pm.member_ranks(("b", "a"))) == [5, 2, 4, 1, 3, 0]
     assert list(pm.member_ranks(("b",))) == [2, 1, 0]  # along b at a=1
     assert list(pm.member_ranks(("a",))) == [3, 0]  # along a at b=2
+
+
+def test_process_axis_collectives_in_jit_are_host_calls():
+    """A collective over a process mesh's axis inside jit is the jx record over `p@<mesh>` and
+    lowers to a host call that the engine serves (here the one-process engine: one member);
+    grad goes through the records' rules. The MPI versions: tests/test_mpi_traced.py."""
+    assert spmd_processes  # (imported: it installs the host lowering)
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    with process_mesh_frame(ProcessMesh(("p",), np.array([0]), (0,))):
+        f = irjax.jit(lambda v: (lax.psum(v, "p"), lax.all_gather(v, "p"), lax.axis_index("p")))
+        text = f.lower(x).as_text("stablehlo")
+        assert "irjax_host.cb" in text and "stablehlo.all_reduce" not in text
+        s, g, i = f(x)
+        np.testing.assert_array_equal(np.asarray(s), x)
+        np.testing.assert_array_equal(np.asarray(g), x[None])
+        assert int(i) == 0 and i.dtype == np.int32
+        dx = irjax.jit(irjax.grad(lambda v: (lax.psum(v, "p") ** 2).sum()))(x)
+        np.testing.assert_allclose(np.asarray(dx), 2 * x)
+        jx_text = irjax.jit(lambda v: lax.pmean(v, "p")).lower(x).as_text()
+        assert '"jx.psum"' in jx_text and '"p@' in jx_text
+        # the records' impl (the reference interpreter) calls the same host functions
+        names = ("p@" + jx_text.split('"p@')[1].split('"')[0],)  # the traced axis name
+        assert int(lookup("jx.axis_index").impl(axis_name=names)) == 0
+        np.testing.assert_array_equal(lookup("jx.pmax").impl(x, axis_name=names), x)
+    with pytest.raises(NameError, match="unbound axis name: q"):
+        lookup("jx.psum").impl(x, axis_name=("q",))

@@ -1,7 +1,9 @@
 """Cost of psum through a shard_map over every device of the job (float32, one block per member),
 under IRJAX_NUM_CPU_DEVICES=L mpiexec -n N: with L = 1 the one-device-per-process path (one
-MPI_Allreduce), with L > 1 the member threads (a rendezvous and one MPI_Allgather). Prints, from
-process 0: bytes per member, best and median ms of the slowest process.
+MPI_Allreduce), with L > 1 the member threads (a rendezvous and one MPI_Allgather). Each eagerly (the collective runs on concrete values), with the psum inside a
+jit in the body, and (L = 1) as jit(shard_map) on a global value held by every process (the psum
+a host call of the compiled program). Prints, from process 0: bytes per member, best and median
+ms of the slowest process.
 
 usage: bench_shard_map_psum.py [REPS]"""
 
@@ -20,11 +22,24 @@ engine = host_collectives.world()
 reps = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 m = irjax.device_count()
 mesh = irjax.make_mesh((m,), ("x",))
-f = irjax.shard_map(lambda v: lax.psum(v, "x"), mesh=mesh, in_specs=P("x"), out_specs=P(), check_vma=False)
+
+
+def smap(body):
+    return irjax.shard_map(body, mesh=mesh, in_specs=P("x"), out_specs=P(), check_vma=False)
+
+
+psum = irjax.jit(lambda v: lax.psum(v, "x"))
+ways = {"eager": smap(lambda v: lax.psum(v, "x")), "jit in body": smap(lambda v: psum(v))}
+if irjax.local_device_count() == 1:
+    ways["jit(shard_map)"] = irjax.jit(smap(lambda v: lax.psum(v, "x")))
 if engine.rank == 0:
     print(f"processes={engine.size} devices/process={irjax.local_device_count()} members={m}", flush=True)
-for nbytes in (4, 1 << 20):
-    xs = irjax.device_put(np.ones((m, nbytes // 4), np.float32), NamedSharding(mesh, P("x")))
+for (way, f), nbytes in [(w, b) for w in ways.items() for b in (4, 1 << 20)]:
+    value = np.ones((m, nbytes // 4), np.float32)
+    if way == "jit(shard_map)":
+        xs = irjax.device_put(value)  # the global value, on this process's device
+    else:
+        xs = irjax.device_put(value, NamedSharding(mesh, P("x")))
     f(xs)  # warm-up
     times = []
     for _ in range(reps):
@@ -38,6 +53,6 @@ for nbytes in (4, 1 << 20):
     if engine.rank == 0:
         label = f"{nbytes >> 20} MB" if nbytes >= 1 << 20 else f"{nbytes} B"
         print(
-            f"shard_map psum {label:>5}/member: best {worst.min() * 1e3:8.3f} ms  median {np.median(worst) * 1e3:8.3f} ms",
+            f"{way:>14} psum {label:>5}/member: best {worst.min() * 1e3:8.3f} ms  median {np.median(worst) * 1e3:8.3f} ms",
             flush=True,
         )

@@ -85,14 +85,18 @@ def check_collectives(mesh, n):
         raise AssertionError("np.asarray of a non-addressable array did not raise")
     np.testing.assert_array_equal(np.asarray(smap(lambda b: lax.all_gather(b, "p", tiled=True))(xs)), x)
 
+    # traced collectives are host calls (traced_collectives.py has the rest)
+    np.testing.assert_array_equal(
+        np.asarray(smap(lambda b: irjax.jit(lambda c: lax.psum(c, "p"))(b))(x)), blocks.sum(0)
+    )
+    np.testing.assert_array_equal(np.asarray(irjax.jit(smap(lambda b: lax.psum(b, "p")))(x)), blocks.sum(0))
     # what is not supported says so
-    for call, exc, words in [
-        (smap(lambda b: irjax.jit(lambda c: lax.psum(c, "p"))(b)), NotImplementedError, "cannot be traced"),
-        (smap(lambda b: b * (r + 1)), ValueError, "out_specs which require replication"),
-        (irjax.jit(smap(lambda b: lax.psum(b, "p"))), NotImplementedError, "cannot be traced by jit"),
+    for call, exc, words, arg in [
+        (smap(lambda b: b * (r + 1)), ValueError, "out_specs which require replication", x),
+        (irjax.jit(smap(lambda b: lax.psum(b, "p"))), RuntimeError, "non-addressable", xs),  # a global array into jit
     ]:
         try:
-            call(x)
+            call(arg)
         except exc as e:
             assert words in str(e), e
         else:
