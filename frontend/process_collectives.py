@@ -10,6 +10,7 @@ import threading
 import numpy as np
 from irjax.runtime import host_collectives as _hc
 
+from . import dispatch as _dispatch  # noqa: F401  (core.bind runs eager ops through it)
 from .array import Array, from_numpy
 from .axis_env import ProcessMesh, process_mesh_of
 from .core import Tracer, bind, current_trace, jx
