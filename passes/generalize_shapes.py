@@ -93,7 +93,9 @@ def _generalize(text: str) -> str | None:
         (common,) = big
         if any(d <= 0 for d in common):
             return None  # already dynamic (< 0), or zero-size (never reaches IREE's kernels)
-        anchor = next((a for a in block.arguments if _shape(a.type) == common), None)
+        # the argument whose dimensions the broadcasts read: IREE 3.13 cannot lower
+        # get_dimension_size of an unsigned tensor (an illegal tensor.dim is left), so never one
+        anchor = next((a for a in block.arguments if _shape(a.type) == common and not _unsigned(a.type)), None)
         if anchor is None:
             return None
         for op in ops:
@@ -136,6 +138,11 @@ def _dyn_type(t: ir.Type, common) -> str:
         return s
     elem = str(ir.RankedTensorType(t).element_type)
     return "tensor<" + "?x" * len(common) + elem + ">"
+
+
+def _unsigned(t) -> bool:
+    e = ir.ShapedType(t).element_type
+    return isinstance(e, ir.IntegerType) and e.is_unsigned
 
 
 def _emit(block, ops, common, anchor) -> str:

@@ -100,3 +100,26 @@ def test_eager_elementwise_on_new_shapes_reuses_one_module():
             np.testing.assert_allclose(np.asarray(jnp.exp(jnp.asarray(x)) * 2.0), np.exp(x) * 2, rtol=1e-6)
 
     assert _count_compiles(run) <= 4
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint32])
+def test_unsigned_elementwise_on_many_shapes(dtype):
+    """IREE 3.13 cannot take get_dimension_size of an unsigned tensor (an illegal tensor.dim
+    failed the compile of the generic module); such modules read their shape from a signed
+    argument or stay static, and every shape still gets the right numbers."""
+    f = jax.jit(lambda x: (jnp.maximum(x, dtype(2)), jnp.where(x > 2, x, dtype(0)), x * dtype(3)))
+    for n in (3, 5, 8):
+        x = np.arange(n, dtype=dtype)
+        got = f(x)
+        want = (np.maximum(x, dtype(2)), np.where(x > 2, x, dtype(0)), x * dtype(3))
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype
+            np.testing.assert_array_equal(np.asarray(g), w)
+    mixed = jax.jit(lambda i, u: jnp.maximum(u, dtype(2)) + (i > 0).astype(dtype))
+    text = _hlo_of(mixed, np.arange(4, dtype=np.int32), np.arange(4, dtype=dtype))
+    assert generalize(text) is not None  # the int32 argument carries the shape
+    for n in (3, 6):
+        np.testing.assert_array_equal(
+            np.asarray(mixed(np.arange(n, dtype=np.int32), np.arange(n, dtype=dtype))),
+            np.maximum(np.arange(n, dtype=dtype), 2) + (np.arange(n) > 0).astype(dtype),
+        )
