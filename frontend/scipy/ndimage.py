@@ -51,9 +51,7 @@ def map_coordinates(input, coordinates: Sequence, order: int, mode: str = "const
     coords = [jnp.asarray(c) for c in coordinates]
     cval = jnp.asarray(cval, arr.dtype)
     if len(coordinates) != arr.ndim:
-        raise ValueError(
-            f"coordinates must be a sequence of length input.ndim, but {len(coordinates)} != {arr.ndim}"
-        )
+        raise ValueError(f"coordinates must be a sequence of length input.ndim, but {len(coordinates)} != {arr.ndim}")
     fixer = _FIXERS.get(mode)
     if fixer is None:
         raise NotImplementedError(

@@ -33,9 +33,7 @@ def _convolve_nd(in1, in2, mode: str):
     if in1.ndim != in2.ndim:
         raise ValueError("in1 and in2 must have the same number of dimensions")
     if in1.size == 0 or in2.size == 0:
-        raise ValueError(
-            f"zero-size arrays not supported in convolutions, got shapes {in1.shape} and {in2.shape}."
-        )
+        raise ValueError(f"zero-size arrays not supported in convolutions, got shapes {in1.shape} and {in2.shape}.")
     in1, in2 = _inexact(in1, in2)
     no_swap = all(s1 >= s2 for s1, s2 in zip(in1.shape, in2.shape))
     swap = all(s1 <= s2 for s1, s2 in zip(in1.shape, in2.shape))
@@ -120,9 +118,7 @@ def fftconvolve(in1, in2, mode: str = "full", axes=None):
     s1 = [in1.shape[a] for a in axes]
     s2 = [in2.shape[a] for a in axes]
     if mode == "valid" and not (all(x >= y for x, y in zip(s1, s2)) or all(x <= y for x, y in zip(s1, s2))):
-        raise ValueError(
-            "For 'valid' mode, One input must be at least as large as the other in every dimension"
-        )
+        raise ValueError("For 'valid' mode, One input must be at least as large as the other in every dimension")
     full = [x + y - 1 for x, y in zip(s1, s2)]
     if jnp.iscomplexobj(in1):
         out = jnp.fft.ifftn(jnp.fft.fftn(in1, full, axes) * jnp.fft.fftn(in2, full, axes), full, axes)
