@@ -9,6 +9,11 @@ from irjax.scipy import fft, integrate, interpolate, ndimage
 
 jax = pytest.importorskip("jax")
 jjnp = jax.numpy
+import jax.scipy.fft  # noqa: E402, F401
+import jax.scipy.integrate  # noqa: E402, F401
+import jax.scipy.interpolate  # noqa: E402, F401
+import jax.scipy.ndimage  # noqa: E402, F401
+
 jsp = jax.scipy
 
 R = np.random.RandomState(0)

@@ -8,7 +8,7 @@ import pytest
 from irjax.scipy import signal
 
 jax = pytest.importorskip("jax")
-js = jax.scipy.signal
+import jax.scipy.signal as js  # noqa: E402
 
 R = np.random.RandomState(0)
 a = R.randn(9).astype(np.float32)
