@@ -5,7 +5,7 @@ import irjax
 import irjax.numpy as jnp
 import numpy as np
 import pytest
-from irjax.scipy import fft, integrate, interpolate, ndimage
+from irjax.scipy import cluster, fft, integrate, interpolate, ndimage
 
 jax = pytest.importorskip("jax")
 jjnp = jax.numpy
@@ -153,3 +153,19 @@ def test_jit_grad_vmap():
     interp = interpolate.RegularGridInterpolator(GRID, V)
     pts = XI.clip(0.3, 0.7)
     _check(irjax.vmap(lambda p: interp(p[None])[0])(pts), jsp.interpolate.RegularGridInterpolator(GRID, V)(pts))
+
+
+def test_vq():
+    import jax.scipy.cluster.vq as jvq
+
+    obs = R.randn(8, 3).astype(np.float32)
+    book = R.randn(4, 3).astype(np.float32)
+    for o, b in [(obs, book), (obs[:, 0], book[:, 0]), (np.arange(6).reshape(3, 2), np.array([[0, 1], [4, 4]]))]:
+        (c1, d1), (c2, d2) = cluster.vq.vq(o, b), jvq.vq(o, b)
+        _check(c1, c2)
+        _check(d1, d2)
+    for mod in (cluster.vq, jvq):
+        with pytest.raises(ValueError, match="same rank"):
+            mod.vq(obs, book[0])
+        with pytest.raises(ValueError, match="ndim different than 1 or 2"):
+            mod.vq(obs[None], book[None])
