@@ -102,3 +102,29 @@ def test_jit_grad_vmap():
     xs = np.stack([a, 2 * a, a[::-1]])
     got = irjax.vmap(lambda x: signal.correlate(x, b, mode="valid"))(xs)
     _check(got, np.stack([js.correlate(x, b, mode="valid") for x in xs]))
+
+
+def _check_all(ours, theirs):
+    assert len(ours) == len(theirs)
+    for o, t in zip(ours, theirs):
+        _check(o, t, atol=1e-5)
+
+
+def test_welch_csd_stft_match_jax():
+    x = R.randn(2, 100).astype(np.float32)
+    y = R.randn(2, 90).astype(np.float32)
+    _check_all(signal.welch(x, nperseg=32), js.welch(x, nperseg=32))
+    kw = dict(fs=10.0, nperseg=20, noverlap=5, nfft=33, scaling="spectrum", detrend="linear")
+    _check_all(signal.welch(x, **kw), js.welch(x, **kw))
+    _check_all(signal.welch(x.T, nperseg=16, axis=0), js.welch(x.T, nperseg=16, axis=0))
+    _check_all(signal.csd(x, y, nperseg=16), js.csd(x, y, nperseg=16))
+    _check_all(signal.stft(x, nperseg=16), js.stft(x, nperseg=16))
+    kw = dict(nperseg=10, noverlap=3, return_onesided=False, boundary=None, padded=False)
+    _check_all(signal.stft(x[0], **kw), js.stft(x[0], **kw))
+    for mod in (signal, js):
+        with pytest.raises(ValueError, match="noverlap must be less than nperseg"):
+            mod.welch(x, nperseg=8, noverlap=8)
+        with pytest.raises(ValueError, match="nfft must be greater than or equal to nperseg"):
+            mod.stft(x, nperseg=16, nfft=8)
+        with pytest.raises(ValueError, match="Unknown scaling"):
+            mod.welch(x, nperseg=8, scaling="power")

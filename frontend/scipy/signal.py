@@ -8,7 +8,7 @@ import numpy as np
 from .. import lax
 from .. import numpy as jnp
 
-__all__ = ["convolve", "convolve2d", "correlate", "correlate2d", "detrend", "fftconvolve"]
+__all__ = ["convolve", "convolve2d", "correlate", "correlate2d", "csd", "detrend", "fftconvolve", "stft", "welch"]
 
 _MODES = ("full", "same", "valid")
 
@@ -161,3 +161,192 @@ def detrend(data, axis: int = -1, type: str = "linear", bp=0, overwrite_data=Non
         slope = jnp.sum(seg * t, -1, keepdims=True) / jnp.sum(t * t)
         pieces.append(seg - jnp.mean(seg, -1, keepdims=True) - slope * t)
     return jnp.moveaxis(jnp.concatenate(pieces, -1), -1, axis)
+
+
+def _window(window, nperseg, n: int, dtype):
+    """(window array, nperseg) as scipy's get_window(periodic) for the common named windows."""
+    if isinstance(window, str):
+        if nperseg is None:
+            nperseg = 256
+        nperseg = min(int(nperseg), n)  # scipy shortens the segment to the input
+        k = np.arange(nperseg)
+        shapes = {
+            "hann": lambda: 0.5 - 0.5 * np.cos(2 * np.pi * k / nperseg),
+            "hamming": lambda: 0.54 - 0.46 * np.cos(2 * np.pi * k / nperseg),
+            "boxcar": lambda: np.ones(nperseg),
+        }
+        if window not in shapes:
+            raise NotImplementedError(f"window {window!r}: irjax supports {sorted(shapes)} or a 1-D array")
+        return jnp.asarray(shapes[window](), dtype=dtype), nperseg
+    win = jnp.asarray(window).astype(dtype)
+    if win.ndim != 1:
+        raise ValueError("window must be 1-D")
+    if nperseg is not None and int(nperseg) != win.shape[0]:
+        raise ValueError("value specified for nperseg is different from length of window")
+    return win, win.shape[0]
+
+
+def _segments_fft(x, win, detrend_type, nperseg: int, noverlap: int, nfft: int, onesided: bool):
+    step = nperseg - noverlap
+    starts = range(0, x.shape[-1] - nperseg + 1, step)
+    segs = jnp.stack([x[..., s : s + nperseg] for s in starts], axis=-2)
+    if detrend_type:
+        segs = detrend(segs, type=detrend_type, axis=-1)
+    segs = win * segs
+    return jnp.fft.rfft(jnp.real(segs), n=nfft) if onesided else jnp.fft.fft(segs, n=nfft)
+
+
+def _spectral(
+    x,
+    y,
+    fs,
+    window,
+    nperseg,
+    noverlap,
+    nfft,
+    detrend_type,
+    return_onesided,
+    scaling,
+    axis,
+    mode,
+    boundary=None,
+    padded=False,
+):
+    if mode not in ("psd", "stft"):
+        raise ValueError(f"Unknown value for mode {mode}, must be one of: ('psd', 'stft')")
+    if nperseg is not None and int(nperseg) < 1:
+        raise ValueError("nperseg must be a positive integer")
+    arrs = _inexact(x) if y is None else _inexact(x, y)
+    x = arrs[0]
+    rdt = jnp.real(x).dtype
+    cdt = jnp.result_type(rdt, jnp.complex64)
+    x = jnp.moveaxis(x, axis, -1)
+    y = None if y is None else jnp.moveaxis(arrs[1], axis, -1)
+    win, nperseg = _window(window, nperseg, x.shape[-1], rdt)
+    noverlap = nperseg // 2 if noverlap is None else int(noverlap)
+    nfft = nperseg if nfft is None else int(nfft)
+    if nfft < nperseg:
+        raise ValueError("nfft must be greater than or equal to nperseg.")
+    if noverlap >= nperseg:
+        raise ValueError("noverlap must be less than nperseg.")
+    if y is not None and x.shape[-1] != y.shape[-1]:  # zero-pad the shorter signal
+        n = max(x.shape[-1], y.shape[-1])
+        x = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, n - x.shape[-1])])
+        y = jnp.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, n - y.shape[-1])])
+    if boundary is not None:
+        if boundary != "zeros":
+            raise NotImplementedError(f"boundary {boundary!r}: irjax supports 'zeros' or None")
+        pad = [(0, 0)] * (x.ndim - 1) + [(nperseg // 2, nperseg // 2)]
+        x = jnp.pad(x, pad)
+        y = None if y is None else jnp.pad(y, pad)
+    if padded:  # a whole number of segments
+        nadd = (-(x.shape[-1] - nperseg) % (nperseg - noverlap)) % nperseg
+        x = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, nadd)])
+        y = None if y is None else jnp.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, nadd)])
+    if scaling == "density":
+        scale = 1.0 / (fs * jnp.sum(win * win))
+    elif scaling == "spectrum":
+        scale = 1.0 / jnp.sum(win) ** 2
+    else:
+        raise ValueError(f"Unknown scaling: {scaling}")
+    if mode == "stft":
+        scale = jnp.sqrt(scale)
+    onesided = bool(return_onesided) and not jnp.iscomplexobj(x) and (y is None or not jnp.iscomplexobj(y))
+    freqs = (jnp.fft.rfftfreq if onesided else jnp.fft.fftfreq)(nfft, 1 / fs).astype(rdt)
+    res = _segments_fft(x, win, detrend_type, nperseg, noverlap, nfft, onesided)
+    if y is not None:
+        res = jnp.conj(res) * _segments_fft(y, win, detrend_type, nperseg, noverlap, nfft, onesided)
+    elif mode == "psd":
+        res = jnp.conj(res) * res
+    res = res * scale.astype(cdt)
+    if onesided and mode == "psd":
+        double = np.full(res.shape[-1], 2.0)
+        double[0] = 1.0
+        if nfft % 2 == 0:
+            double[-1] = 1.0
+        res = res * jnp.asarray(double, dtype=rdt)
+    time = jnp.arange(nperseg / 2, x.shape[-1] - nperseg / 2 + 1, nperseg - noverlap, dtype=rdt) / fs
+    if boundary is not None:
+        time = time - (nperseg / 2) / fs
+    res = res.astype(cdt)
+    if y is None and mode != "stft":
+        res = jnp.real(res)
+    # (..., segments, freqs) -> freqs where the data axis was, segments last
+    out_axis = axis - 1 if axis < 0 else axis
+    return freqs, time, jnp.moveaxis(jnp.swapaxes(res, -1, -2), -2, out_axis)
+
+
+def stft(
+    x,
+    fs=1.0,
+    window="hann",
+    nperseg: int = 256,
+    noverlap=None,
+    nfft=None,
+    detrend=False,
+    return_onesided: bool = True,
+    boundary="zeros",
+    padded: bool = True,
+    axis: int = -1,
+):
+    """Short-time Fourier transform: (freqs, segment times, Zxx), as scipy.signal.stft."""
+    return _spectral(
+        x,
+        None,
+        fs,
+        window,
+        nperseg,
+        noverlap,
+        nfft,
+        detrend,
+        return_onesided,
+        "spectrum",
+        axis,
+        "stft",
+        boundary,
+        padded,
+    )
+
+
+def csd(
+    x,
+    y,
+    fs=1.0,
+    window="hann",
+    nperseg=None,
+    noverlap=None,
+    nfft=None,
+    detrend="constant",
+    return_onesided: bool = True,
+    scaling: str = "density",
+    axis: int = -1,
+    average: str = "mean",
+):
+    """Cross power spectral density by Welch's method, as scipy.signal.csd."""
+    freqs, _, pxy = _spectral(x, y, fs, window, nperseg, noverlap, nfft, detrend, return_onesided, scaling, axis, "psd")
+    if pxy.ndim >= 2 and pxy.size > 0:
+        if average == "mean":
+            pxy = jnp.mean(pxy, axis=-1)
+        elif average == "median":
+            raise NotImplementedError("csd: average='median' is not supported by irjax yet")
+        else:
+            raise ValueError(f'average must be "median" or "mean", got {average}')
+    return freqs, pxy
+
+
+def welch(
+    x,
+    fs=1.0,
+    window="hann",
+    nperseg=None,
+    noverlap=None,
+    nfft=None,
+    detrend="constant",
+    return_onesided: bool = True,
+    scaling: str = "density",
+    axis: int = -1,
+    average: str = "mean",
+):
+    """Power spectral density by Welch's method, as scipy.signal.welch."""
+    freqs, pxx = csd(x, None, fs, window, nperseg, noverlap, nfft, detrend, return_onesided, scaling, axis, average)
+    return freqs, jnp.real(pxx)
