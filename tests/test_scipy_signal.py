@@ -118,6 +118,8 @@ def test_welch_csd_stft_match_jax():
     _check_all(signal.welch(x, **kw), js.welch(x, **kw))
     _check_all(signal.welch(x.T, nperseg=16, axis=0), js.welch(x.T, nperseg=16, axis=0))
     _check_all(signal.csd(x, y, nperseg=16), js.csd(x, y, nperseg=16))
+    _check_all(signal.welch(x, nperseg=16, average="median"), js.welch(x, nperseg=16, average="median"))
+    _check_all(signal.csd(x, y, nperseg=20, average="median"), js.csd(x, y, nperseg=20, average="median"))
     _check_all(signal.stft(x, nperseg=16), js.stft(x, nperseg=16))
     kw = dict(nperseg=10, noverlap=3, return_onesided=False, boundary=None, padded=False)
     _check_all(signal.stft(x[0], **kw), js.stft(x[0], **kw))

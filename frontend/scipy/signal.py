@@ -328,7 +328,15 @@ def csd(
         if average == "mean":
             pxy = jnp.mean(pxy, axis=-1)
         elif average == "median":
-            raise NotImplementedError("csd: average='median' is not supported by irjax yet")
+            # the median of chi^2 periodogram estimates is biased low by this factor
+            n = pxy.shape[-1]
+            ii = 2 * np.arange(1.0, (n - 1) // 2 + 1)
+            bias = 1 + np.sum(1.0 / (ii + 1) - 1.0 / ii)
+            if jnp.iscomplexobj(pxy):
+                pxy = jnp.median(jnp.real(pxy), axis=-1) + 1j * jnp.median(jnp.imag(pxy), axis=-1)
+            else:
+                pxy = jnp.median(pxy, axis=-1)
+            pxy = pxy / bias
         else:
             raise ValueError(f'average must be "median" or "mean", got {average}')
     return freqs, pxy
