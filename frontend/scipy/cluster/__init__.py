@@ -1,0 +1,3 @@
+"""irjax.scipy.cluster (`jax.scipy.cluster`): vector quantisation."""
+
+from . import vq  # noqa: F401
