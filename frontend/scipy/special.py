@@ -7,64 +7,59 @@ import operator
 
 import numpy as np
 
-from .. import lax
+from .. import api, lax
 from .. import numpy as jnp
 from ..api import jit
 from ..custom_derivatives import custom_jvp
-from ..nn.functions import logsumexp
-from ..numpy._util import asarray_any, promote
+from ..nn.functions import log_softmax, logsumexp, softmax
+from ._special_util import const as _const
+from ._special_util import floating as _floating
+from ._special_util import inexact as _inexact
+from ._special_util import poly as _poly
+from .special_beta import beta, betainc
+from .special_gamma import comb, factorial, gamma, gammasgn, kl_div, loggamma, poch, rel_entr
+from .special_zeta import polygamma, zeta
 
 __all__ = [
+    "beta",
+    "betainc",
     "betaln",
+    "comb",
     "digamma",
     "entr",
     "erf",
     "erfc",
     "erfinv",
     "expit",
+    "factorial",
+    "gamma",
     "gammainc",
     "gammaincc",
     "gammaln",
+    "gammasgn",
+    "i0",
     "i0e",
+    "i1",
     "i1e",
+    "kl_div",
     "log_ndtr",
+    "log_softmax",
+    "loggamma",
     "logit",
     "logsumexp",
     "multigammaln",
     "ndtr",
     "ndtri",
+    "poch",
+    "polygamma",
+    "rel_entr",
+    "softmax",
     "xlog1py",
     "xlogy",
+    "zeta",
 ]
 
 _LOG_SQRT_2PI = float(0.5 * np.log(2 * np.pi))
-
-
-def _inexact(*args):
-    """Promote to one inexact dtype and shape (ints and bools become float32, as JAX's
-    promote_args_inexact)."""
-    out, _, _ = promote(*args, to_float=True)
-    return out
-
-
-def _floating(name, x):
-    """x as an array that must already be float32/float64 (JAX's ndtr family refuses others)."""
-    x = asarray_any(x)
-    if x.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{name}: x.dtype={x.dtype} is not supported, expected float32 or float64")
-    return x
-
-
-def _const(x, v):
-    return jnp.asarray(v, x.dtype)
-
-
-def _poly(coeffs, x):
-    """Horner's rule, highest degree first."""
-    out = jnp.full_like(x, coeffs[0])
-    for c in coeffs[1:]:
-        out = out * x + c
-    return out
 
 
 # ---- gamma family --------------------------------------------------------------------------------
@@ -397,6 +392,18 @@ def i1e(x):
     return _i1e(x)
 
 
+def i0(x):
+    """Modified Bessel function I_0(x) = exp(|x|) i0e(x)."""
+    (x,) = _inexact(x)
+    return jnp.exp(jnp.abs(x)) * _i0e(x)
+
+
+def i1(x):
+    """Modified Bessel function I_1(x) = exp(|x|) i1e(x)."""
+    (x,) = _inexact(x)
+    return jnp.exp(jnp.abs(x)) * _i1e(x)
+
+
 # ---- regularized incomplete gamma -----------------------------------------------------------------
 
 _IGAMMA_STEPS = 200
@@ -423,12 +430,17 @@ def _igamma_parts(a, x):
 
     b0 = x + 1 - a
     b0 = jnp.where(jnp.abs(b0) < tiny, tiny, b0)
-    init = (1 / a, 1 / a, b0, jnp.full_like(b0, 1 / 1e-30), 1 / b0, 1 / b0)
+    # the series is a Γ(a)-scaled by a (terms start at 1, prefactor uses lgamma(a + 1)): no
+    # 1/a against ψ(a) ~ -1/a cancellation when igamma_grad_a differentiates it at small a
+    one = jnp.ones_like(b0)
+    init = (one, one, b0, jnp.full_like(b0, 1 / 1e-30), 1 / b0, 1 / b0)
     _, total, _, _, _, h = lax.fori_loop(0, _IGAMMA_STEPS, step, init)
     use_series = x < a + 1
-    prefactor = jnp.exp(a * jnp.log(jnp.where(x > 0, x, 1)) - x - lax.lgamma(a))
-    p = jnp.where(use_series, total * prefactor, 1 - h * prefactor)
-    q = jnp.where(use_series, 1 - total * prefactor, h * prefactor)
+    log_xa = a * jnp.log(jnp.where(x > 0, x, 1)) - x
+    p_series = total * jnp.exp(log_xa - lax.lgamma(a + 1))
+    q_cf = h * jnp.exp(log_xa - lax.lgamma(a))
+    p = jnp.where(use_series, p_series, 1 - q_cf)
+    q = jnp.where(use_series, 1 - p_series, q_cf)
     bad = (a < 0) | (x < 0) | jnp.isnan(a) | jnp.isnan(x) | ((a == 0) & (x == 0))
     one = jnp.isinf(x) | (a == 0)  # P(0, x > 0) = 1, as SciPy and JAX
     p = jnp.where(bad, np.nan, jnp.where(x == 0, 0, jnp.where(one, 1, p)))
@@ -436,27 +448,27 @@ def _igamma_parts(a, x):
     return p, q
 
 
+@jit
+def _igamma_grad_a(a, x):
+    # forward-mode through the series / continued fraction, as XLA's igamma_grad_a
+    from_loop = api.jvp(lambda t: _igamma_parts(t, x)[0], (a,), (jnp.ones_like(a),))[1]
+    bad = (a <= 0) | (x < 0) | jnp.isinf(a) | jnp.isinf(x) | jnp.isnan(a) | jnp.isnan(x)
+    out = jnp.where(bad, np.nan, from_loop)
+    return jnp.where((x == 0) & (a > 0), 0, out).astype(a.dtype)
+
+
+def igamma_grad_a(a, x):
+    """∂P(a, x)/∂a (lax.igamma_grad_a), not itself differentiable (as in JAX)."""
+    a, x = _inexact(a, x)
+    return _igamma_grad_a(a, x)
+
+
 def _igamma_da(which):
-    """d/da by a Richardson-extrapolated central difference of log(min(P, Q)) (no closed form;
-    the log is nearly linear in a where P or Q is tiny, and min avoids cancellation near 1)."""
-
     def rule(g, ans, a, x):
-        p, q = _igamma_parts(a, x)
-        use_p = p < 0.5
-        small = jnp.where(use_p, p, q)
-
-        def diff(h):
-            p_hi, q_hi = _igamma_parts(a + h, x)
-            p_lo, q_lo = _igamma_parts(a - h, x)
-            hi, lo = jnp.where(use_p, p_hi, q_hi), jnp.where(use_p, p_lo, q_lo)
-            ok = (hi > 0) & (lo > 0)
-            return jnp.where(ok, jnp.log(jnp.where(ok, hi, 1)) - jnp.log(jnp.where(ok, lo, 1)), 0) / (2 * h)
-
-        h = 0.1 * jnp.where(a < 1, a, jnp.sqrt(jnp.abs(a)))
-        dlog = (4 * diff(h / 2) - diff(h)) / 3
-        d_small = small * dlog
-        dp = jnp.where(use_p, d_small, -d_small)
-        return g * (dp if which == 0 else -dp)
+        # stop_gradient: reverse mode transposes this rule and must not descend into the
+        # forward-mode loop (digamma, inside it, has no derivative rule)
+        d = lax.stop_gradient(_igamma_grad_a(a, x))
+        return g * (d if which == 0 else -d)
 
     return rule
 
@@ -484,12 +496,12 @@ _gammaincc.defjvps(_igamma_da(1), _igamma_dx(-1.0))
 
 
 def gammainc(a, x):
-    """Regularized lower incomplete gamma P(a, x); d/da is a central difference."""
+    """Regularized lower incomplete gamma P(a, x)."""
     a, x = _inexact(a, x)
     return _gammainc(a, x)
 
 
 def gammaincc(a, x):
-    """Regularized upper incomplete gamma Q(a, x) = 1 - P(a, x); d/da is a central difference."""
+    """Regularized upper incomplete gamma Q(a, x) = 1 - P(a, x)."""
     a, x = _inexact(a, x)
     return _gammaincc(a, x)

@@ -1,0 +1,155 @@
+"""irjax.scipy.special's gamma/beta/zeta families and lax.zeta/polygamma/betainc/igamma_grad_a
+against JAX on the same inputs (edges included): values, dtypes, jit, vmap, gradients."""
+
+import irjax
+import irjax.lax as ilax
+import numpy as np
+import pytest
+from irjax.scipy import special
+
+jax = pytest.importorskip("jax")
+pytestmark = pytest.mark.slow  # ~2 min on the shared 2-core machine: many distinct compiles
+jlax = jax.lax
+js = jax.scipy.special
+
+EDGE = np.array(
+    [-np.inf, -3.5, -2.5, -2, -1.5, -1, -0.5, -0.0, 0, 0.5, 1, 1.5, 2, 5, 10, 30, np.inf, np.nan], np.float32
+)
+PAIR = np.meshgrid(EDGE, EDGE, indexing="ij")
+UNIT = np.array([-0.1, 0, 1e-6, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.999, 1, 1.1, np.nan], np.float32)
+PARAM = np.array([-1, 0, 1e-3, 0.1, 0.5, 1, 2, 3.5, 10, 50, 300, np.inf, np.nan], np.float32)
+GRID3 = np.meshgrid(PARAM, PARAM, UNIT, indexing="ij")
+IG_A = np.array([-1, 0, 1e-3, 0.5, 1, 2, 3, 10, 30, 100, np.inf, np.nan], np.float32)
+IG_X = np.array([-1, 0, 1e-3, 0.5, 1, 2, 3.5, 10, 30, 100, np.inf, np.nan], np.float32)
+IG = np.meshgrid(IG_A, IG_X, indexing="ij")
+ZX = np.array([-1, 0.5, 1, 1.5, 2, 3, 4, 5, 6, 7, 10, 11, 30, 50, np.inf, np.nan], np.float32)
+ZQ = np.array([-2.5, -2, -1.5, -1, 0, 1e-3, 0.5, 1, 3, 25, 1e9, np.inf, np.nan], np.float32)
+ZETA = np.meshgrid(ZX, ZQ, indexing="ij")
+
+
+def _check(ours, theirs, rtol=2e-5, atol=1e-6):
+    ours, theirs = np.asarray(ours), np.asarray(theirs)
+    assert ours.dtype == theirs.dtype, (ours.dtype, theirs.dtype)
+    assert ours.shape == theirs.shape, (ours.shape, theirs.shape)
+    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol)
+
+
+# name, argument grid, rtol, atol (log-gamma based values carry a few ulps of lgamma(x) ~ 70;
+# betainc's 1 - I_{1-x}(b, a) branch cancels and its betaln does at a = b = 300, where JAX
+# and irjax both miss I = 1/2 by ~7e-5: an absolute tolerance there)
+VALUES = [
+    ("gamma", (EDGE,), 5e-5, 1e-6),
+    ("gammasgn", (EDGE,), 0, 0),
+    ("loggamma", (EDGE,), 2e-6, 1e-6),
+    ("factorial", (EDGE,), 5e-5, 1e-6),
+    ("i0", (EDGE,), 5e-6, 1e-6),
+    ("i1", (EDGE,), 5e-6, 1e-6),
+    ("poch", PAIR, 5e-5, 1e-6),
+    ("comb", PAIR, 5e-5, 1e-6),
+    ("beta", [np.abs(p) for p in PAIR], 5e-5, 1e-6),
+    ("kl_div", PAIR, 2e-6, 1e-5),
+    ("rel_entr", PAIR, 2e-6, 1e-5),
+    ("betainc", GRID3, 1e-4, 2e-4),
+    ("zeta", ZETA, 2e-5, 1e-6),
+]
+
+
+@pytest.mark.parametrize("name,args,rtol,atol", VALUES, ids=[v[0] for v in VALUES])
+def test_values_against_jax(name, args, rtol, atol):
+    _check(getattr(special, name)(*args), getattr(js, name)(*args), rtol, atol)
+
+
+def test_comb_repetition_and_int_inputs():
+    _check(special.comb(*PAIR, repetition=True), js.comb(*PAIR, repetition=True), 5e-5)
+    n, k = np.arange(8, dtype=np.int32), np.int32(3)
+    _check(special.comb(n, k), js.comb(n, k), 5e-5)
+    _check(special.gamma(n), js.gamma(n), 5e-5)
+
+
+def test_polygamma_values_and_n_must_be_integer():
+    n = np.array([0, 1, 2, 3, 4, -1], np.int32)[:, None]
+    x = np.array([-2.5, -1, 0, 0.5, 1, 2.5, 10, np.inf, np.nan], np.float32)
+    _check(special.polygamma(n, x), js.polygamma(n, x), 5e-5)
+    # high orders only at x > 0: at x = -2.5 both cancel catastrophically (true -4.03, both ~416)
+    _check(special.polygamma(10, x[3:]), js.polygamma(10, x[3:]), 5e-5)
+    _check(special.polygamma(1, 2), js.polygamma(1, 2))
+    with pytest.raises(ValueError, match="integer type"):
+        special.polygamma(np.float32(1), x)
+
+
+def test_softmax_log_softmax():
+    x = np.array([[1, 2, -3, 0.5], [-np.inf, 0, 1, 2]], np.float32)
+    for axis in (-1, 0):
+        _check(special.softmax(x, axis=axis), js.softmax(x, axis=axis))
+        _check(special.log_softmax(x, axis=axis), js.log_softmax(x, axis=axis))
+
+
+def test_igamma_grad_a_and_gammainc_da():
+    _check(ilax.igamma_grad_a(*IG), jlax.igamma_grad_a(*IG), 2e-4, 2e-6)
+    a = np.array([1e-3, 0.5, 1, 2, 3, 10, 30], np.float32)
+    x = np.array([0.5, 0.3, 1, 2.5, 1, 12, 25], np.float32)
+    for ours, theirs in ((special.gammainc, js.gammainc), (special.gammaincc, js.gammaincc)):
+        for argnum in (0, 1):
+            got = irjax.jit(irjax.vmap(irjax.grad(ours, argnum)))(a, x)
+            _check(got, jax.vmap(jax.grad(theirs, argnum))(a, x), 2e-4, 1e-6)
+
+
+def test_lax_versions_match_and_refuse_ints_and_mixed_dtypes():
+    x, q = ZETA
+    _check(ilax.zeta(x, q), jlax.zeta(x, q), 2e-5)
+    m = np.array([0, 1, 2, 1.5, -1], np.float32)[:, None]
+    z = np.array([-2.5, 0.5, 2, 10], np.float32)
+    m, z = np.broadcast_to(m, (5, 4)), np.broadcast_to(z, (5, 4))
+    _check(ilax.polygamma(m, z), jlax.polygamma(m, z), 2e-5)
+    a, b, u = GRID3
+    _check(ilax.betainc(a, b, u), jlax.betainc(a, b, u), 1e-4, 2e-4)
+    for f in (ilax.zeta, ilax.polygamma, ilax.igamma_grad_a):
+        with pytest.raises(TypeError, match="floating"):
+            f(np.int32(2), np.int32(1))
+        with pytest.raises(TypeError, match="same dtypes"):
+            f(np.float32(2), np.float64(1))
+    with pytest.raises(TypeError, match="floating"):
+        ilax.betainc(1, 2, 0.5)
+
+
+def test_gradients_against_jax():
+    x = np.array([1.5, 2, 3, 7.5, 30], np.float32)
+    q = np.array([1, 0.5, 2, 3, 2.5], np.float32)
+    for argnum in (0, 1):  # zeta: both arguments, as JAX
+        got = irjax.jit(irjax.vmap(irjax.grad(special.zeta, argnum)))(x, q)
+        _check(got, jax.vmap(jax.grad(js.zeta, argnum))(x, q), 5e-5)
+    got = irjax.jit(irjax.vmap(irjax.grad(irjax.grad(special.zeta, 1), 0)))(x[:3], q[:3])
+    _check(got, jax.vmap(jax.grad(jax.grad(js.zeta, 1), 0))(x[:3], q[:3]), 5e-5)
+    n = np.array([0, 1, 2, 3, 4], np.int32)
+    got = irjax.jit(irjax.vmap(irjax.grad(special.polygamma, 1)))(n, q + 0.25)
+    _check(got, jax.vmap(jax.grad(js.polygamma, 1))(n, q + 0.25), 5e-5)
+    a, b, u = np.array([0.5, 1, 2, 4, 10], np.float32), np.array([3, 0.5, 2, 1.5, 20], np.float32), x / 31
+    got = irjax.jit(irjax.vmap(irjax.grad(special.betainc, 2)))(a, b, u)
+    _check(got, jax.vmap(jax.grad(js.betainc, 2))(a, b, u), 5e-5)
+    for name in ("gamma", "i1"):
+        got = irjax.jit(irjax.vmap(irjax.grad(getattr(special, name))))(x / 3)
+        _check(got, jax.vmap(jax.grad(getattr(js, name)))(x / 3), 5e-5)
+    for name in ("beta", "rel_entr"):
+        for argnum in (0, 1):
+            got = irjax.jit(irjax.vmap(irjax.grad(getattr(special, name), argnum)))(x + 2, q)
+            _check(got, jax.vmap(jax.grad(getattr(js, name), argnum))(x + 2, q), 5e-5, 1e-5)
+
+
+def test_betainc_parameter_gradients_by_finite_differences():
+    """JAX has no d/da, d/db of betainc; irjax's agree with central differences of JAX's values."""
+    a, b, u = np.float64(2.5), np.float64(1.5), np.float64(0.4)
+    h = 1e-3
+    with jax.enable_x64(True):
+        fd_a = (js.betainc(a + h, b, u) - js.betainc(a - h, b, u)) / (2 * h)
+        fd_b = (js.betainc(a, b + h, u) - js.betainc(a, b - h, u)) / (2 * h)
+    got = irjax.grad(special.betainc, (0, 1))(np.float32(a), np.float32(b), np.float32(u))
+    np.testing.assert_allclose([float(got[0]), float(got[1])], [float(fd_a), float(fd_b)], rtol=2e-3)
+
+
+def test_vmap_matches_loop():
+    x, q = ZETA[0][:4, 5:9], ZETA[1][:4, 5:9]
+    got = irjax.vmap(special.zeta)(x, q)
+    _check(got, np.stack([np.asarray(special.zeta(x[i], q[i])) for i in range(4)]))
+    a, b, u = (g[4:7, 5, 2:6] for g in GRID3)
+    got = irjax.vmap(special.betainc)(a, b, u)
+    _check(got, np.stack([np.asarray(special.betainc(a[i], b[i], u[i])) for i in range(3)]))
