@@ -4,6 +4,7 @@ from . import (  # noqa: F401
     bernoulli,
     beta,
     cauchy,
+    chi2,
     expon,
     gamma,
     laplace,
