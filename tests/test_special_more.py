@@ -153,3 +153,49 @@ def test_vmap_matches_loop():
     a, b, u = (g[4:7, 5, 2:6] for g in GRID3)
     got = irjax.vmap(special.betainc)(a, b, u)
     _check(got, np.stack([np.asarray(special.betainc(a[i], b[i], u[i])) for i in range(3)]))
+
+
+EXPX = np.array(
+    [-np.inf, -30, -10, -2, -0.5, -0.0, 0, 1e-3, 0.5, 0.99, 1, 1.01, 2, 5, 10, 30, 41, 50, 80, 90, np.inf, np.nan]
+)
+EXPX = EXPX.astype(np.float32)
+
+
+def test_erfcx_exp1_expi_values():
+    erfcx_x = np.concatenate([EXPX, [-9, -5, 2.99, 3, 3.01, 1e10]]).astype(np.float32)
+    _check(special.erfcx(erfcx_x), js.erfcx(erfcx_x), 2e-6)
+    _check(special.exp1(EXPX), js.exp1(EXPX), 2e-5)
+    _check(special.expi(EXPX), js.expi(EXPX), 2e-5)
+
+
+def test_expn_values_and_the_limit_at_zero():
+    n = np.array([0, 1, 2, 3, 5, 10], np.int32)[:, None]
+    x = np.where(EXPX == 0, np.float32(0.25), EXPX)  # JAX's E_n(0) is 1/n, not 1/(n - 1): below
+    _check(special.expn(n, x), js.expn(n, x), 2e-5)
+    n = np.array([2, 3, 5, 10], np.int32)
+    _check(special.expn(n, np.float32(0)), js.expn(n, np.float32(1e-7)), 1e-5)  # E_n(0) = 1/(n-1)
+
+
+def test_hyp1f1_values():
+    a = np.array([1, -2, 0.5, 2.5, 3], np.float32)[:, None]
+    b = np.array([2, 3, 1.5, 0.5, 7], np.float32)[:, None]
+    x = np.array([-2, -0.5, 0, 0.5, 1, 2, 5, 10, 30], np.float32)
+    _check(special.hyp1f1(a, b, x), js.hyp1f1(a, b, x), 5e-5)
+    # JAX's series loses everything at large negative x; Kummer's transformation does not:
+    # 1F1(1; 2; x) = (e^x - 1) / x
+    xn = np.array([-30, -10], np.float32)
+    np.testing.assert_allclose(special.hyp1f1(1.0, 2.0, xn), np.expm1(xn) / xn, rtol=2e-6)
+
+
+def test_exponential_integral_and_hyp1f1_gradients():
+    x = np.array([0.3, 0.9, 1.5, 4, 12], np.float32)
+    for name in ("erfcx", "exp1", "expi"):
+        f, g = getattr(special, name), getattr(js, name)
+        for xs in (x, -x):
+            _check(irjax.jit(irjax.vmap(irjax.grad(f)))(xs), jax.vmap(jax.grad(g))(xs), 1e-4, 1e-6)
+    n = np.array([1, 2, 3, 0, 5], np.int32)
+    _check(irjax.jit(irjax.vmap(irjax.grad(special.expn, 1)))(n, x), jax.vmap(jax.grad(js.expn, 1))(n, x), 5e-5)
+    a, b, u = np.full(5, 1.5, np.float32), np.full(5, 2.5, np.float32), np.array([-2, 0.3, 2.5, 4, 8], np.float32)
+    for argnum in (0, 1, 2):
+        got = irjax.jit(irjax.vmap(irjax.grad(special.hyp1f1, argnum)))(a, b, u)
+        _check(got, jax.vmap(jax.grad(js.hyp1f1, argnum))(a, b, u), 5e-5)

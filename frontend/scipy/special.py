@@ -17,7 +17,9 @@ from ._special_util import floating as _floating
 from ._special_util import inexact as _inexact
 from ._special_util import poly as _poly
 from .special_beta import beta, betainc
+from .special_expint import exp1, expi, expn
 from .special_gamma import comb, factorial, gamma, gammasgn, kl_div, loggamma, poch, rel_entr
+from .special_hyp import hyp1f1
 from .special_zeta import polygamma, zeta
 
 __all__ = [
@@ -29,14 +31,19 @@ __all__ = [
     "entr",
     "erf",
     "erfc",
+    "erfcx",
     "erfinv",
+    "exp1",
+    "expi",
     "expit",
+    "expn",
     "factorial",
     "gamma",
     "gammainc",
     "gammaincc",
     "gammaln",
     "gammasgn",
+    "hyp1f1",
     "i0",
     "i0e",
     "i1",
@@ -159,6 +166,34 @@ def erfc(x):
     """1 - erf(x), accurate in the right tail (a rational approximation in 1/x² for |x| >= 1)."""
     (x,) = _inexact(x)
     return _erfc(x)
+
+
+_ERFCX_SPLIT = 3.0  # exp(x²) erfc(x) below, Laplace's continued fraction above
+_ERFCX_CF_TERMS = 40
+
+
+@custom_jvp
+@jit
+def _erfcx(x):
+    small = x < _ERFCX_SPLIT
+    xs = jnp.where(small, x, 0)
+    direct = jnp.exp(xs * xs) * _erfc(xs)  # inf for x < -9.3, as exp(x²) overflows
+    xl = jnp.where(small, _ERFCX_SPLIT, x)
+    # erfcx(x) = 1/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated bottom-up
+    tail = jnp.zeros_like(x)
+    for k in range(_ERFCX_CF_TERMS, 0, -1):
+        tail = (k / 2) / (xl + tail)
+    cf = float(1 / np.sqrt(np.pi)) / (xl + tail)
+    return jnp.where(small, direct, jnp.where(jnp.isnan(x), np.nan, cf))
+
+
+_erfcx.defjvps(lambda g, ans, x: g * (2 * x * ans - float(2 / np.sqrt(np.pi))))
+
+
+def erfcx(x):
+    """Scaled complementary error function exp(x²) erfc(x), without overflow for large x."""
+    (x,) = _inexact(x)
+    return _erfcx(x)
 
 
 # ---- logistic ------------------------------------------------------------------------------------
