@@ -17,15 +17,19 @@ from ._special_util import floating as _floating
 from ._special_util import inexact as _inexact
 from ._special_util import poly as _poly
 from .special_beta import beta, betainc
+from .special_boxcox import boxcox, boxcox1p
 from .special_expint import exp1, expi, expn
 from .special_gamma import comb, factorial, gamma, gammasgn, kl_div, loggamma, poch, rel_entr
 from .special_hyp import hyp1f1
-from .special_zeta import polygamma, zeta
+from .special_zeta import bernoulli, polygamma, zeta
 
 __all__ = [
+    "bernoulli",
     "beta",
     "betainc",
     "betaln",
+    "boxcox",
+    "boxcox1p",
     "comb",
     "digamma",
     "entr",

@@ -3,6 +3,9 @@ Euler-Maclaurin summation with a fixed number of terms, as Cephes' zeta."""
 
 from __future__ import annotations
 
+import operator
+from fractions import Fraction
+
 import numpy as np
 
 from .. import lax
@@ -12,7 +15,7 @@ from ..custom_derivatives import custom_jvp
 from ..numpy._util import asarray_any
 from ._special_util import inexact
 
-__all__ = ["polygamma", "zeta"]
+__all__ = ["bernoulli", "polygamma", "zeta"]
 
 _DIRECT_TERMS = 9  # (q + k)^-x summed directly for k < 9, Euler-Maclaurin from q + 9 on
 # (2j)! / B_2j for j = 1..12: the Euler-Maclaurin remainder's coefficients.
@@ -138,3 +141,29 @@ def polygamma(n, x):
         raise ValueError(f"Argument `n` to polygamma must be of integer type. Got dtype {n_arr.dtype}.")
     n, x = inexact(n, x)
     return _polygamma(n, x)
+
+
+def _bernoulli_numbers(n: int) -> list[Fraction]:
+    """B_0 .. B_n exactly (B_1 = -1/2), by the Akiyama-Tanigawa algorithm."""
+    out, row = [], []
+    for m in range(n + 1):
+        row.append(Fraction(1, m + 1))
+        for j in range(m, 0, -1):
+            row[j - 1] = j * (row[j - 1] - row[j])
+        out.append(row[0])
+    if n >= 1:
+        out[1] = -out[1]  # the algorithm gives B_1 = +1/2; JAX and SciPy use -1/2
+    return out
+
+
+def bernoulli(n: int):
+    """The Bernoulli numbers B_0 .. B_n as a float array (n a concrete non-negative int)."""
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(f"bernoulli: n must be a concrete Python integer, got {n!r}") from None
+    if n < 0:
+        raise ValueError("n must be a non-negative integer.")
+    with np.errstate(over="ignore"):
+        values = np.array([float(b) for b in _bernoulli_numbers(n)]).astype(np.float32)
+    return jnp.asarray(values)
