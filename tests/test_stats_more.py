@@ -92,3 +92,23 @@ def test_logpmf_gradients_in_the_parameters():
         np.testing.assert_allclose(o, t, rtol=1e-4, atol=1e-5)
     got = irjax.jit(irjax.vmap(irjax.grad(stats.vonmises.logpdf, 1)))(p, k + 0.5)
     np.testing.assert_allclose(got, jax.vmap(jax.grad(jst.vonmises.logpdf, 1))(p, k + 0.5), rtol=1e-4, atol=1e-6)
+
+
+def test_dirichlet_multinomial_wrapcauchy_against_jax():
+    alpha = np.array([0.5, 2.0, 3.5], np.float32)
+    x = np.array([[0.2, 0.1, 0.5, 0.0], [0.3, 0.6, 0.25, 0.5], [0.5, 0.3, 0.25, 0.5]], np.float32)
+    for m in ("logpdf", "pdf"):
+        _same(getattr(stats.dirichlet, m)(x, alpha), getattr(jst.dirichlet, m)(x, alpha), f"dirichlet.{m}")
+        _same(getattr(stats.dirichlet, m)(x[:2], alpha), getattr(jst.dirichlet, m)(x[:2], alpha), f"dirichlet.{m}")
+    with pytest.raises(ValueError, match="one-dimensional"):
+        stats.dirichlet.logpdf(x, x)
+    counts, p = np.array([1, 0, 3, 2], np.int32), np.array([0.1, 0.2, 0.3, 0.4], np.float32)
+    for n in (6, 5):
+        for m in ("logpmf", "pmf"):
+            ours = getattr(stats.multinomial, m)(counts, np.int32(n), p)
+            _same(ours, getattr(jst.multinomial, m)(counts, np.int32(n), p), f"multinomial.{m}")
+    with pytest.raises(ValueError, match="integer type"):
+        stats.multinomial.logpmf(counts.astype(np.float32), 6, p)
+    theta = np.array([-1, 0, 0.5, 3, 6.28, 7, np.nan], np.float32)
+    for c in (0.3, 0.0, 1.2):
+        _same(stats.wrapcauchy.logpdf(theta, np.float32(c)), jst.wrapcauchy.logpdf(theta, np.float32(c)), "wrapcauchy")

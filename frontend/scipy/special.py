@@ -21,6 +21,7 @@ from .special_boxcox import boxcox, boxcox1p
 from .special_expint import exp1, expi, expn
 from .special_gamma import comb, factorial, gamma, gammasgn, kl_div, loggamma, poch, rel_entr
 from .special_hyp import hyp1f1
+from .special_spence import spence
 from .special_zeta import bernoulli, polygamma, zeta
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "polygamma",
     "rel_entr",
     "softmax",
+    "spence",
     "xlog1py",
     "xlogy",
     "zeta",

@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     binom,
     cauchy,
     chi2,
+    dirichlet,
     expon,
     gamma,
     gennorm,
@@ -15,6 +16,7 @@ from . import (  # noqa: F401
     gumbel_r,
     laplace,
     logistic,
+    multinomial,
     multivariate_normal,
     nbinom,
     norm,
@@ -23,4 +25,5 @@ from . import (  # noqa: F401
     t,
     uniform,
     vonmises,
+    wrapcauchy,
 )

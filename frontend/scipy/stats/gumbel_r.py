@@ -16,7 +16,9 @@ def _z(x, loc, scale):
 
 def logpdf(x, loc=0, scale=1):
     z, scale, ok = _z(x, loc, scale)
-    return jnp.where(ok, -jnp.log(scale) - (z + jnp.exp(-z)), np.nan)
+    # -inf + inf is nan in JAX; IREE's compiled z + exp(-z) gives -inf there: say nan explicitly
+    log_probs = jnp.where(z == -np.inf, np.nan, -jnp.log(scale) - (z + jnp.exp(-z)))
+    return jnp.where(ok, log_probs, np.nan)
 
 
 def pdf(x, loc=0, scale=1):
