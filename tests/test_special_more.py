@@ -228,3 +228,11 @@ def test_spence_values_and_gradient():
     # d/dx Li2(1 - x) = log(x) / (1 - x); JAX's own gradient is nan at 1.5
     got = irjax.jit(irjax.vmap(irjax.grad(special.spence)))(xs)
     np.testing.assert_allclose(got, np.log(xs) / (1 - xs), rtol=2e-6)
+
+
+def test_dawsn_values_and_gradient():
+    x = np.array([-np.inf, -1e6, -30, -3, -1, -0.21, -0.19, -0.0, 0, 1e-6, 0.1, 0.2, 0.5, 1, 2, 5, 10, 99, 101, 1e20])
+    x = np.concatenate([x, [np.inf, np.nan]]).astype(np.float32)
+    _check(special.dawsn(x), js.dawsn(x), 1e-6, 0)
+    xs = np.array([-2, 0.1, 0.7, 3], np.float32)
+    _check(irjax.jit(irjax.vmap(irjax.grad(special.dawsn)))(xs), jax.vmap(jax.grad(js.dawsn))(xs), 1e-5)

@@ -18,6 +18,7 @@ from ._special_util import inexact as _inexact
 from ._special_util import poly as _poly
 from .special_beta import beta, betainc
 from .special_boxcox import boxcox, boxcox1p
+from .special_dawsn import dawsn
 from .special_expint import exp1, expi, expn
 from .special_gamma import comb, factorial, gamma, gammasgn, kl_div, loggamma, poch, rel_entr
 from .special_hyp import hyp1f1
@@ -32,6 +33,7 @@ __all__ = [
     "boxcox",
     "boxcox1p",
     "comb",
+    "dawsn",
     "digamma",
     "entr",
     "erf",
