@@ -23,6 +23,7 @@ from .special_expint import exp1, expi, expn
 from .special_gamma import comb, factorial, gamma, gammasgn, kl_div, loggamma, poch, rel_entr
 from .special_hyp import hyp1f1
 from .special_spence import spence
+from .special_trig_integrals import fresnel, sici
 from .special_zeta import bernoulli, polygamma, zeta
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "expit",
     "expn",
     "factorial",
+    "fresnel",
     "gamma",
     "gammainc",
     "gammaincc",
@@ -67,6 +69,7 @@ __all__ = [
     "poch",
     "polygamma",
     "rel_entr",
+    "sici",
     "softmax",
     "spence",
     "xlog1py",
