@@ -160,6 +160,7 @@ def test_modules_import_as_in_jax():
         "dirichlet",
         "multinomial",
         "wrapcauchy",
+        "truncnorm",
     ):
         mod = importlib.import_module(f"irjax.scipy.stats.{name}")
         jmod = importlib.import_module(f"jax.scipy.stats.{name}")

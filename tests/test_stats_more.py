@@ -112,3 +112,14 @@ def test_dirichlet_multinomial_wrapcauchy_against_jax():
     theta = np.array([-1, 0, 0.5, 3, 6.28, 7, np.nan], np.float32)
     for c in (0.3, 0.0, 1.2):
         _same(stats.wrapcauchy.logpdf(theta, np.float32(c)), jst.wrapcauchy.logpdf(theta, np.float32(c)), "wrapcauchy")
+
+
+TRUNC = [(-1, 2), (1, 3), (-3, -1), (2, 1), (-np.inf, 0.5), (8, np.inf), (-30, -25)]
+
+
+@pytest.mark.parametrize("a,b", TRUNC, ids=[f"{a}-{b}" for a, b in TRUNC])
+def test_truncnorm_against_jax(a, b):
+    x = np.array([-np.inf, -40, -5, -2, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3, 10, np.inf, np.nan], np.float32)
+    for m in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
+        ours = getattr(stats.truncnorm, m)(x, np.float32(a), np.float32(b), 0.5, 2.0)
+        _same(ours, getattr(jst.truncnorm, m)(x, np.float32(a), np.float32(b), 0.5, 2.0), f"truncnorm.{m}", 1e-5)

@@ -23,6 +23,7 @@ from . import (  # noqa: F401
     pareto,
     poisson,
     t,
+    truncnorm,
     uniform,
     vonmises,
     wrapcauchy,
