@@ -250,3 +250,14 @@ def test_sici_fresnel_values_and_gradients():
             got = irjax.jit(irjax.vmap(irjax.grad(lambda v, n=name, i=i: getattr(special, n)(v)[i])))(xs)
             want = jax.vmap(jax.grad(lambda v, n=name, i=i: getattr(js, n)(v)[i]))(xs)
             _check(got, want, 1e-5, 1e-6)  # sin(π/2 · 4) is 1.7e-7 in float32, 0 in JAX
+
+
+def test_owens_t_values_and_gradients():
+    h = np.array([-np.inf, -3, -1, -0.0, 0, 0.5, 1, 3, 5, 8, 12, np.inf, np.nan], np.float32)
+    a = np.array([-np.inf, -10, -2, -1, -0.5, 0, 1e-3, 0.5, 0.99, 1, 1.01, 2, 10, np.inf, np.nan], np.float32)
+    hh, aa = np.meshgrid(h, a, indexing="ij")
+    _check(special.owens_t(hh, aa), js.owens_t(hh, aa), 2e-6, 1e-30)
+    xs, ys = np.array([0.5, 1.2, -2, 3], np.float32), np.array([0.7, 2, 0.3, -1.5], np.float32)
+    for argnum in (0, 1):
+        got = irjax.jit(irjax.vmap(irjax.grad(special.owens_t, argnum)))(xs, ys)
+        _check(got, jax.vmap(jax.grad(js.owens_t, argnum))(xs, ys), 1e-5)
