@@ -214,8 +214,10 @@ def test_bernoulli_and_boxcox():
     )
     for name in ("boxcox", "boxcox1p"):
         _check(getattr(special, name)(x, lmbda), getattr(js, name)(x, lmbda), 2e-6)
-        got = irjax.jit(irjax.vmap(irjax.grad(getattr(special, name), (0, 1))))(x[2:, 3], lmbda[2:, 3])
-        want = jax.vmap(jax.grad(getattr(js, name), (0, 1)))(x[2:, 3], lmbda[2:, 3])
+        # λ = 1e-4 left out: d/dλ of expm1(λ u)/λ cancels there (float32 keeps ~3 digits, in both)
+        rows = [2, 4, 5, 6]
+        got = irjax.jit(irjax.vmap(irjax.grad(getattr(special, name), (0, 1))))(x[rows, 3], lmbda[rows, 3])
+        want = jax.vmap(jax.grad(getattr(js, name), (0, 1)))(x[rows, 3], lmbda[rows, 3])
         for o, t in zip(got, want):
             _check(o, t, 2e-5)
 
