@@ -263,3 +263,33 @@ def test_owens_t_values_and_gradients():
     for argnum in (0, 1):
         got = irjax.jit(irjax.vmap(irjax.grad(special.owens_t, argnum)))(xs, ys)
         _check(got, jax.vmap(jax.grad(js.owens_t, argnum))(xs, ys), 1e-5)
+
+
+def _jn_series(n, z):
+    """J_n(z) by its power series in float64 (fine for |z| <= 10)."""
+    m = np.arange(60)[:, None]
+    lg = np.vectorize(__import__("math").lgamma)
+    terms = (-1.0) ** m * np.exp((2 * m + n) * np.log(np.abs(z) / 2 + 1e-300) - lg(m + 1) - lg(m + n + 1))
+    return terms.sum(0) * np.where(z < 0, (-1.0) ** n, 1.0)
+
+
+def test_bessel_jn_values_and_gradient():
+    z = np.array([-2, 0, 1e-3, 0.5, 1, 2, 5, 7.5, 10], np.float32)
+    got = np.asarray(special.bessel_jn(z, v=4))
+    assert got.shape == (5, 9) and got.dtype == np.float32
+    ref = np.stack([_jn_series(n, z.astype(np.float64)) for n in range(5)])
+    ref[:, 1] = [1, 0, 0, 0, 0]
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-7)
+    # JAX's own is nan for z <= 2 and off at 60 (J_0(60) = -0.0914717, JAX 0.282): compare between
+    far = np.array([5, 10, 30], np.float32)
+    _check(special.bessel_jn(far, v=3), js.bessel_jn(far, v=3), 2e-5, 2e-7)
+    np.testing.assert_allclose(float(special.bessel_jn(np.float32(60), v=0)[0]), -0.0914717, atol=1e-6)
+    big = np.float32(95)  # three-term recurrence as a check past the series' reach
+    j = np.asarray(special.bessel_jn(big, v=3), np.float64)
+    np.testing.assert_allclose(j[0] + j[2], 2 / 95 * j[1], atol=1e-7)
+    assert np.isnan(np.asarray(special.bessel_jn(np.float32(500), v=2))).all()  # past its range: nan
+    with pytest.raises(ValueError, match="non-negative"):
+        special.bessel_jn(z, v=-1)
+    # d/dz J_0 = -J_1
+    got = irjax.jit(irjax.vmap(irjax.grad(lambda t: special.bessel_jn(t, v=1)[0])))(z[3:])
+    np.testing.assert_allclose(got, -np.asarray(special.bessel_jn(z[3:], v=1))[1], rtol=1e-4, atol=1e-7)

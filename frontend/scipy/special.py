@@ -16,6 +16,7 @@ from ._special_util import const as _const
 from ._special_util import floating as _floating
 from ._special_util import inexact as _inexact
 from ._special_util import poly as _poly
+from .special_bessel_jn import bessel_jn
 from .special_beta import beta, betainc
 from .special_boxcox import boxcox, boxcox1p
 from .special_dawsn import dawsn
@@ -28,6 +29,7 @@ from .special_zeta import bernoulli, polygamma, zeta
 
 __all__ = [
     "bernoulli",
+    "bessel_jn",
     "beta",
     "betainc",
     "betaln",
