@@ -1,5 +1,7 @@
-"""irjax.scipy.special's gamma/beta/zeta families and lax.zeta/polygamma/betainc/igamma_grad_a
-against JAX on the same inputs (edges included): values, dtypes, jit, vmap, gradients."""
+"""irjax.scipy.special's functions beyond the first set (gamma/beta/zeta families, exponential and
+trigonometric integrals, erfcx, hyp1f1, dawsn, spence, owens_t, bessel_jn, ...) and lax.zeta/
+polygamma/betainc/igamma_grad_a against JAX on the same inputs (edges included): values, dtypes,
+jit, vmap, gradients; where JAX itself is wrong, against identities or float64 series."""
 
 import irjax
 import irjax.lax as ilax
