@@ -560,6 +560,20 @@ def _igamma_grad_a(a, x):
     return jnp.where((x == 0) & (a > 0), 0, out).astype(a.dtype)
 
 
+@custom_jvp
+def _igamma_grad_a_no_derivative(a, x):
+    """igamma_grad_a as a coefficient inside gammainc's jvp rule. Its own derivative (JAX has
+    none) is nan, not computed: reverse mode, transposing the rule, must not descend into the
+    forward-mode loop (lax.digamma, inside it, has no reverse-mode rule), and a second
+    derivative in a must not come out as a silent 0."""
+    return _igamma_grad_a(a, x)
+
+
+_igamma_grad_a_no_derivative.defjvps(
+    lambda g, ans, a, x: g * jnp.full_like(ans, np.nan), lambda g, ans, a, x: g * jnp.full_like(ans, np.nan)
+)
+
+
 def igamma_grad_a(a, x):
     """∂P(a, x)/∂a (lax.igamma_grad_a), not itself differentiable (as in JAX)."""
     a, x = _inexact(a, x)
@@ -568,9 +582,7 @@ def igamma_grad_a(a, x):
 
 def _igamma_da(which):
     def rule(g, ans, a, x):
-        # stop_gradient: reverse mode transposes this rule and must not descend into the
-        # forward-mode loop (digamma, inside it, has no derivative rule)
-        d = lax.stop_gradient(_igamma_grad_a(a, x))
+        d = _igamma_grad_a_no_derivative(a, x)
         return g * (d if which == 0 else -d)
 
     return rule
