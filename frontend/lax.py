@@ -547,7 +547,10 @@ from .placement import with_sharding_constraint  # noqa: E402, F401  (placement,
 # which imports irjax.nn), which imports irjax.lax; a star import here would leave lax without
 # them whenever one of those modules is imported first.
 _LAZY = {
-    **dict.fromkeys(("bessel_i0e", "bessel_i1e", "erfc", "igamma", "igammac"), "irjax.lax_special"),
+    **dict.fromkeys(
+        ("bessel_i0e", "bessel_i1e", "betainc", "erfc", "igamma", "igamma_grad_a", "igammac", "polygamma", "zeta"),
+        "irjax.lax_special",
+    ),
     **dict.fromkeys(("FftType", "fft"), "irjax.lax_fft"),
     "random_gamma_grad": "irjax.random_igamma",
     **dict.fromkeys(

@@ -7,64 +7,80 @@ import operator
 
 import numpy as np
 
-from .. import lax
+from .. import api, lax
 from .. import numpy as jnp
 from ..api import jit
 from ..custom_derivatives import custom_jvp
-from ..nn.functions import logsumexp
-from ..numpy._util import asarray_any, promote
+from ..nn.functions import log_softmax, logsumexp, softmax
+from ._special_util import const as _const
+from ._special_util import floating as _floating
+from ._special_util import inexact as _inexact
+from ._special_util import poly as _poly
+from .special_bessel_jn import bessel_jn
+from .special_beta import beta, betainc
+from .special_boxcox import boxcox, boxcox1p
+from .special_dawsn import dawsn
+from .special_expint import exp1, expi, expn
+from .special_gamma import comb, factorial, gamma, gammasgn, kl_div, loggamma, poch, rel_entr
+from .special_hyp import hyp1f1
+from .special_spence import spence
+from .special_trig_integrals import fresnel, sici
+from .special_zeta import bernoulli, polygamma, zeta
 
 __all__ = [
+    "bernoulli",
+    "bessel_jn",
+    "beta",
+    "betainc",
     "betaln",
+    "boxcox",
+    "boxcox1p",
+    "comb",
+    "dawsn",
     "digamma",
     "entr",
     "erf",
     "erfc",
+    "erfcx",
     "erfinv",
+    "exp1",
+    "expi",
     "expit",
+    "expn",
+    "factorial",
+    "fresnel",
+    "gamma",
     "gammainc",
     "gammaincc",
     "gammaln",
+    "gammasgn",
+    "hyp1f1",
+    "i0",
     "i0e",
+    "i1",
     "i1e",
+    "kl_div",
     "log_ndtr",
+    "log_softmax",
+    "loggamma",
     "logit",
     "logsumexp",
     "multigammaln",
     "ndtr",
     "ndtri",
+    "owens_t",
+    "poch",
+    "polygamma",
+    "rel_entr",
+    "sici",
+    "softmax",
+    "spence",
     "xlog1py",
     "xlogy",
+    "zeta",
 ]
 
 _LOG_SQRT_2PI = float(0.5 * np.log(2 * np.pi))
-
-
-def _inexact(*args):
-    """Promote to one inexact dtype and shape (ints and bools become float32, as JAX's
-    promote_args_inexact)."""
-    out, _, _ = promote(*args, to_float=True)
-    return out
-
-
-def _floating(name, x):
-    """x as an array that must already be float32/float64 (JAX's ndtr family refuses others)."""
-    x = asarray_any(x)
-    if x.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{name}: x.dtype={x.dtype} is not supported, expected float32 or float64")
-    return x
-
-
-def _const(x, v):
-    return jnp.asarray(v, x.dtype)
-
-
-def _poly(coeffs, x):
-    """Horner's rule, highest degree first."""
-    out = jnp.full_like(x, coeffs[0])
-    for c in coeffs[1:]:
-        out = out * x + c
-    return out
 
 
 # ---- gamma family --------------------------------------------------------------------------------
@@ -164,6 +180,34 @@ def erfc(x):
     """1 - erf(x), accurate in the right tail (a rational approximation in 1/x² for |x| >= 1)."""
     (x,) = _inexact(x)
     return _erfc(x)
+
+
+_ERFCX_SPLIT = 3.0  # exp(x²) erfc(x) below, Laplace's continued fraction above
+_ERFCX_CF_TERMS = 40
+
+
+@custom_jvp
+@jit
+def _erfcx(x):
+    small = x < _ERFCX_SPLIT
+    xs = jnp.where(small, x, 0)
+    direct = jnp.exp(xs * xs) * _erfc(xs)  # inf for x < -9.3, as exp(x²) overflows
+    xl = jnp.where(small, _ERFCX_SPLIT, x)
+    # erfcx(x) = 1/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated bottom-up
+    tail = jnp.zeros_like(x)
+    for k in range(_ERFCX_CF_TERMS, 0, -1):
+        tail = (k / 2) / (xl + tail)
+    cf = float(1 / np.sqrt(np.pi)) / (xl + tail)
+    return jnp.where(small, direct, jnp.where(jnp.isnan(x), np.nan, cf))
+
+
+_erfcx.defjvps(lambda g, ans, x: g * (2 * x * ans - float(2 / np.sqrt(np.pi))))
+
+
+def erfcx(x):
+    """Scaled complementary error function exp(x²) erfc(x), without overflow for large x."""
+    (x,) = _inexact(x)
+    return _erfcx(x)
 
 
 # ---- logistic ------------------------------------------------------------------------------------
@@ -321,6 +365,60 @@ def ndtri(p):
     return _ndtri(p)
 
 
+# ---- Owen's T: Gauss-Legendre quadrature of its integral for |a| <= 1, and for |a| > 1
+# T(h, a) = Q(h)/2 + Q(ah)/2 - Q(h) Q(ah) - T(ah, 1/a) with Q = 1 - Φ (no cancellation in the tails)
+
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(32)
+
+
+def _t_quadrature(h, a):
+    """(1/2π) ∫_0^a exp(-h²(1 + x²)/2) / (1 + x²) dx for 0 <= a <= 1 (a smooth integrand)."""
+    total = jnp.zeros_like(h)
+    half_h2 = 0.5 * h * h
+    for t, w in zip(_NODES, _WEIGHTS):
+        x = a * float(0.5 * (t + 1))
+        one_x2 = 1 + x * x
+        total = total + float(w) * jnp.exp(-half_h2 * one_x2) / one_x2
+    return total * a * float(1 / (4 * np.pi))
+
+
+@custom_jvp
+@jit
+def _owens_t(h, a):
+    ah, aa = jnp.abs(h), jnp.abs(a)
+    small = aa <= 1
+    direct = _t_quadrature(ah, jnp.where(small, aa, 1))
+    big_a = jnp.where(small, 2, aa)
+    q_h, q_ah = _ndtr(-ah), _ndtr(-ah * big_a)
+    # the mirrored T(ah, 1/a) has its a below 1: quadrature again
+    mirrored = _t_quadrature(ah * big_a, 1 / big_a)
+    reflected = 0.5 * q_h + 0.5 * q_ah - q_h * q_ah - mirrored
+    out = jnp.sign(a) * jnp.where(small, direct, reflected)
+    out = jnp.where(jnp.isinf(h) & ~jnp.isnan(a), 0, out)
+    return out.astype(h.dtype)
+
+
+def _dt_dh(g, ans, h, a):
+    # ∂T/∂h = -φ(h) (Φ(ah) - 1/2) = -φ(h) erf(ah/√2) / 2
+    density = jnp.exp(-0.5 * h * h) * float(1 / np.sqrt(2 * np.pi))
+    return g * -0.5 * density * lax.erf(a * h * float(np.sqrt(0.5)))
+
+
+def _dt_da(g, ans, h, a):
+    # ∂T/∂a is the integrand at x = a
+    one_a2 = 1 + a * a
+    return g * jnp.exp(-0.5 * h * h * one_a2) / (float(2 * np.pi) * one_a2)
+
+
+_owens_t.defjvps(_dt_dh, _dt_da)
+
+
+def owens_t(h, a):
+    """Owen's T(h, a) = (1/2π) ∫_0^a exp(-h²(1 + x²)/2) / (1 + x²) dx."""
+    h, a = _inexact(h, a)
+    return _owens_t(h, a)
+
+
 # ---- exponentially scaled modified Bessel functions ----------------------------------------------
 
 _BESSEL_SPLIT = 15.0  # power series below, Hankel's asymptotic expansion above
@@ -397,6 +495,18 @@ def i1e(x):
     return _i1e(x)
 
 
+def i0(x):
+    """Modified Bessel function I_0(x) = exp(|x|) i0e(x)."""
+    (x,) = _inexact(x)
+    return jnp.exp(jnp.abs(x)) * _i0e(x)
+
+
+def i1(x):
+    """Modified Bessel function I_1(x) = exp(|x|) i1e(x)."""
+    (x,) = _inexact(x)
+    return jnp.exp(jnp.abs(x)) * _i1e(x)
+
+
 # ---- regularized incomplete gamma -----------------------------------------------------------------
 
 _IGAMMA_STEPS = 200
@@ -423,12 +533,17 @@ def _igamma_parts(a, x):
 
     b0 = x + 1 - a
     b0 = jnp.where(jnp.abs(b0) < tiny, tiny, b0)
-    init = (1 / a, 1 / a, b0, jnp.full_like(b0, 1 / 1e-30), 1 / b0, 1 / b0)
+    # the series is a Γ(a)-scaled by a (terms start at 1, prefactor uses lgamma(a + 1)): no
+    # 1/a against ψ(a) ~ -1/a cancellation when igamma_grad_a differentiates it at small a
+    one = jnp.ones_like(b0)
+    init = (one, one, b0, jnp.full_like(b0, 1 / 1e-30), 1 / b0, 1 / b0)
     _, total, _, _, _, h = lax.fori_loop(0, _IGAMMA_STEPS, step, init)
     use_series = x < a + 1
-    prefactor = jnp.exp(a * jnp.log(jnp.where(x > 0, x, 1)) - x - lax.lgamma(a))
-    p = jnp.where(use_series, total * prefactor, 1 - h * prefactor)
-    q = jnp.where(use_series, 1 - total * prefactor, h * prefactor)
+    log_xa = a * jnp.log(jnp.where(x > 0, x, 1)) - x
+    p_series = total * jnp.exp(log_xa - lax.lgamma(a + 1))
+    q_cf = h * jnp.exp(log_xa - lax.lgamma(a))
+    p = jnp.where(use_series, p_series, 1 - q_cf)
+    q = jnp.where(use_series, 1 - p_series, q_cf)
     bad = (a < 0) | (x < 0) | jnp.isnan(a) | jnp.isnan(x) | ((a == 0) & (x == 0))
     one = jnp.isinf(x) | (a == 0)  # P(0, x > 0) = 1, as SciPy and JAX
     p = jnp.where(bad, np.nan, jnp.where(x == 0, 0, jnp.where(one, 1, p)))
@@ -436,27 +551,39 @@ def _igamma_parts(a, x):
     return p, q
 
 
+@jit
+def _igamma_grad_a(a, x):
+    # forward-mode through the series / continued fraction, as XLA's igamma_grad_a
+    from_loop = api.jvp(lambda t: _igamma_parts(t, x)[0], (a,), (jnp.ones_like(a),))[1]
+    bad = (a <= 0) | (x < 0) | jnp.isinf(a) | jnp.isinf(x) | jnp.isnan(a) | jnp.isnan(x)
+    out = jnp.where(bad, np.nan, from_loop)
+    return jnp.where((x == 0) & (a > 0), 0, out).astype(a.dtype)
+
+
+@custom_jvp
+def _igamma_grad_a_no_derivative(a, x):
+    """igamma_grad_a as a coefficient inside gammainc's jvp rule. Its own derivative (JAX has
+    none) is nan, not computed: reverse mode, transposing the rule, must not descend into the
+    forward-mode loop (lax.digamma, inside it, has no reverse-mode rule), and a second
+    derivative in a must not come out as a silent 0."""
+    return _igamma_grad_a(a, x)
+
+
+_igamma_grad_a_no_derivative.defjvps(
+    lambda g, ans, a, x: g * jnp.full_like(ans, np.nan), lambda g, ans, a, x: g * jnp.full_like(ans, np.nan)
+)
+
+
+def igamma_grad_a(a, x):
+    """∂P(a, x)/∂a (lax.igamma_grad_a), not itself differentiable (as in JAX)."""
+    a, x = _inexact(a, x)
+    return _igamma_grad_a(a, x)
+
+
 def _igamma_da(which):
-    """d/da by a Richardson-extrapolated central difference of log(min(P, Q)) (no closed form;
-    the log is nearly linear in a where P or Q is tiny, and min avoids cancellation near 1)."""
-
     def rule(g, ans, a, x):
-        p, q = _igamma_parts(a, x)
-        use_p = p < 0.5
-        small = jnp.where(use_p, p, q)
-
-        def diff(h):
-            p_hi, q_hi = _igamma_parts(a + h, x)
-            p_lo, q_lo = _igamma_parts(a - h, x)
-            hi, lo = jnp.where(use_p, p_hi, q_hi), jnp.where(use_p, p_lo, q_lo)
-            ok = (hi > 0) & (lo > 0)
-            return jnp.where(ok, jnp.log(jnp.where(ok, hi, 1)) - jnp.log(jnp.where(ok, lo, 1)), 0) / (2 * h)
-
-        h = 0.1 * jnp.where(a < 1, a, jnp.sqrt(jnp.abs(a)))
-        dlog = (4 * diff(h / 2) - diff(h)) / 3
-        d_small = small * dlog
-        dp = jnp.where(use_p, d_small, -d_small)
-        return g * (dp if which == 0 else -dp)
+        d = _igamma_grad_a_no_derivative(a, x)
+        return g * (d if which == 0 else -d)
 
     return rule
 
@@ -484,12 +611,12 @@ _gammaincc.defjvps(_igamma_da(1), _igamma_dx(-1.0))
 
 
 def gammainc(a, x):
-    """Regularized lower incomplete gamma P(a, x); d/da is a central difference."""
+    """Regularized lower incomplete gamma P(a, x)."""
     a, x = _inexact(a, x)
     return _gammainc(a, x)
 
 
 def gammaincc(a, x):
-    """Regularized upper incomplete gamma Q(a, x) = 1 - P(a, x); d/da is a central difference."""
+    """Regularized upper incomplete gamma Q(a, x) = 1 - P(a, x)."""
     a, x = _inexact(a, x)
     return _gammaincc(a, x)
