@@ -305,14 +305,33 @@ def result_type(*args: Any, return_weak_type_flag: bool = False) -> Any:
     return (out, weak) if return_weak_type_flag else out
 
 
+def _narrow_parent(dt: np.dtype) -> type | None:
+    """NumPy's abstract parent of an ml_dtypes narrow dtype (NumPy files them all under void)."""
+    if issubclass(dt.type, np.number) or dt.fields is not None or dt.itemsize > 2:
+        return None
+    name = dt.name
+    if name.startswith("uint"):
+        return np.unsignedinteger
+    if name.startswith("int"):
+        return np.signedinteger
+    if name.startswith(("float", "bfloat")):
+        return np.floating
+    return None
+
+
+_ABSTRACT = (np.generic, np.number, np.integer, np.signedinteger, np.unsignedinteger, np.inexact, np.floating)
+
+
 def issubdtype(arg1: Any, arg2: Any) -> bool:
-    """``np.issubdtype`` that also treats bfloat16 as floating."""
-    if bfloat16 is not None and arg2 in (np.floating, np.inexact, np.number):
+    """``np.issubdtype`` that also files bfloat16, float8/float4 and int4/uint4/int2 under
+    floating / signedinteger / unsignedinteger, as JAX does."""
+    if isinstance(arg2, type) and arg2 in _ABSTRACT:
         try:
-            if np.dtype(arg1) == bfloat16:
-                return True
+            parent = _narrow_parent(_to_dtype(arg1))
         except TypeError:
-            pass
+            parent = None
+        if parent is not None:
+            return issubclass(parent, arg2)
     return bool(np.issubdtype(arg1, arg2))
 
 

@@ -1,0 +1,97 @@
+"""Programs in the wild run unchanged: Array methods, dtype edge cases and error types that
+differential probes found to differ from JAX, each checked against JAX on the same inputs."""
+
+from __future__ import annotations
+
+import operator
+
+import irjax.dtypes as idtypes
+import irjax.numpy as jnp
+import jax
+import jax.dtypes as jdtypes
+import jax.numpy as jjnp
+import numpy as np
+import pytest
+
+jax.config.update("jax_platforms", "cpu")
+
+
+def _same(got, want, rtol=0.0):
+    assert np.dtype(got.dtype) == np.dtype(want.dtype), (got.dtype, want.dtype)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=rtol)
+
+
+def _raises_like(fn_irjax, fn_jax):
+    """Both raise the same exception type; returns the two messages."""
+    with pytest.raises(Exception) as want:
+        fn_jax()
+    with pytest.raises(want.type) as got:
+        fn_irjax()
+    return str(got.value), str(want.value)
+
+
+VIEWS = [
+    ("int32", "uint8", (2, 3)),
+    ("uint8", "int32", (2, 8)),
+    ("float32", "float16", (3,)),
+    ("float16", "float32", (4,)),
+    ("bool", "int8", (3,)),
+    ("int8", "bool", (3,)),
+    ("float32", "int32", ()),
+    ("bfloat16", "int16", (2,)),
+]
+
+
+@pytest.mark.parametrize("src,dst,shape", VIEWS)
+def test_array_view(src, dst, shape):
+    x = (np.arange(int(np.prod(shape))).reshape(shape) * 37 + 3) % 120
+    got, want = jnp.asarray(x).astype(src).view(dst), jjnp.asarray(x).astype(src).view(dst)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert np.asarray(got).tobytes() == np.asarray(want).tobytes()
+
+
+def test_array_view_bad_width():
+    _raises_like(lambda: jnp.ones(3, jnp.uint8).view(jnp.int32), lambda: jjnp.ones(3, jnp.uint8).view(jnp.int32))
+
+
+def test_array_methods_choose_compress_round():
+    idx, ch = np.array([0, 1, 0]), [np.arange(3), np.arange(3) * 10]
+    _same(
+        jnp.asarray(idx).choose([jnp.asarray(c) for c in ch]), jjnp.asarray(idx).choose([jjnp.asarray(c) for c in ch])
+    )
+    a, cond = np.arange(6.0).reshape(2, 3), np.array([True, False, True])
+    _same(jnp.asarray(a).compress(cond, axis=1), jjnp.asarray(a).compress(cond, axis=1))
+    _same(jnp.arange(5).compress(jnp.array([1, 0, 1])), jjnp.arange(5).compress(jjnp.array([1, 0, 1])))
+    for v in (2.567, -1.5, 2.5):
+        _same(round(jnp.float32(v)), round(jjnp.float32(v)))
+        # XLA:CPU divides by 10 as a multiply by 0.1 (one ulp off); irjax divides exactly
+        _same(round(jnp.array(v), 1), round(jjnp.array(v), 1), rtol=1e-6)
+
+
+def test_array_addressable_data_and_committed():
+    x, y = jnp.arange(3.0), jjnp.arange(3.0)
+    _same(x.addressable_data(0), y.addressable_data(0))
+    assert x.committed == y.committed
+
+
+def test_scalar_conversion_errors():
+    for conv in (int, float, complex):
+        got, want = _raises_like(lambda: conv(jnp.arange(2.0)), lambda: conv(jjnp.arange(2.0)))
+        assert got == want
+    got, want = _raises_like(lambda: [1, 2][jnp.array(1.0)], lambda: [1, 2][jjnp.array(1.0)])
+    assert got.startswith(want.rstrip("."))
+    assert operator.index(jnp.array(3)) == operator.index(jjnp.array(3)) == 3
+
+
+NARROW = ["int4", "uint4", "int2", "float8_e4m3fn", "float8_e5m2", "bfloat16", "float4_e2m1fn"]
+ABSTRACT = [np.generic, np.number, np.integer, np.signedinteger, np.unsignedinteger, np.inexact, np.floating]
+
+
+@pytest.mark.parametrize("name", NARROW)
+def test_issubdtype_narrow(name):
+    for kind in ABSTRACT:
+        got = idtypes.issubdtype(getattr(jnp, name), kind)
+        assert got == jdtypes.issubdtype(getattr(jjnp, name), kind), (name, kind)
+    assert idtypes.issubdtype(getattr(jnp, name), getattr(jnp, name))
+    assert not idtypes.issubdtype(getattr(jnp, name), np.int8)
