@@ -203,10 +203,14 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):  # noqa: A00
     if -1 in shape:
         known = int(np.prod([d for d in shape if d != -1]))
         if known == 0 or a.size % known:
-            raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape {shape}")
+            raise TypeError(
+                f"cannot reshape array of shape {a.shape} (size {a.size}) into shape {shape} because the "
+                f"product of specified axis sizes ({known}) does not evenly divide {a.size}"
+            )
         shape = tuple(a.size // known if d == -1 else d for d in shape)
-    if int(np.prod(shape, dtype=np.int64)) != a.size:
-        raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape {shape}")
+    size = int(np.prod(shape, dtype=np.int64))
+    if size != a.size:
+        raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape {shape} (size {size})")
     if shape == a.shape:
         return a
     return with_weak(jx.reshape(a, new_sizes=shape), a.aval.weak_type)
@@ -282,6 +286,11 @@ def concatenate(arrays, axis=0, dtype=None):
         if a.ndim != nd:
             raise ValueError(f"all the input arrays must have same number of dimensions, got {[x.ndim for x in arrs]}")
     ax = canonical_axis(axis, nd)
+    if any(a.shape[:ax] + a.shape[ax + 1 :] != arrs[0].shape[:ax] + arrs[0].shape[ax + 1 :] for a in arrs):
+        raise TypeError(
+            "Cannot concatenate arrays with shapes that differ in dimensions other than the one being "
+            f"concatenated: concatenating along dimension {ax} for shapes {', '.join(str(a.shape) for a in arrs)}."
+        )
     arrs = [a for a in arrs if a.shape[ax] != 0] or arrs[:1]
     if len(arrs) == 1:
         return arrs[0]

@@ -95,3 +95,27 @@ def test_issubdtype_narrow(name):
         assert got == jdtypes.issubdtype(getattr(jjnp, name), kind), (name, kind)
     assert idtypes.issubdtype(getattr(jnp, name), getattr(jnp, name))
     assert not idtypes.issubdtype(getattr(jnp, name), np.int8)
+
+
+SHAPE_ERRORS = {
+    "add": lambda m: m.ones(3) + m.ones(4),
+    "sub": lambda m: m.ones(3) - m.ones((2, 4)),  # ranks differ: ValueError in JAX
+    "sub_ranks": lambda m: m.ones((2, 1, 3)) - m.ones((2, 4)),
+    "mul": lambda m: m.ones((2, 3)) * m.ones((4, 3)),
+    "lt": lambda m: m.ones(3) < m.ones(4),
+    "max": lambda m: m.maximum(m.ones(3), m.ones(4)),
+    "pow": lambda m: m.power(m.ones(3), m.ones(4)),
+    "and": lambda m: m.ones(3, "int32") & m.ones(4, "int32"),
+    "reshape": lambda m: m.ones(6).reshape(4, 2),
+    "reshape_infer": lambda m: m.ones(6).reshape(-1, 4),
+    "concat": lambda m: m.concatenate([m.ones((2, 2)), m.ones((2, 3))]),
+    "concat_axis1": lambda m: m.concatenate([m.ones((2, 2)), m.ones((3, 3))], axis=1),
+    "vstack": lambda m: m.vstack([m.ones(2), m.ones(3)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPE_ERRORS))
+def test_shape_error_types_and_messages(name):
+    fn = SHAPE_ERRORS[name]
+    got, want = _raises_like(lambda: fn(jnp), lambda: fn(jjnp))
+    assert got == want
