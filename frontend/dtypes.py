@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -129,6 +130,23 @@ def canonicalize_dtype(dtype: Any) -> np.dtype:
 def check_supported(dtype: Any) -> np.dtype:
     """The canonical dtype of a value irjax can hold (complex64 included, as in JAX)."""
     return canonicalize_dtype(dtype)
+
+
+def check_user_dtype(dtype: Any, name: str) -> np.dtype:
+    """The canonical dtype for a dtype a user asked `name` for, with JAX's UserWarning when x64
+    mode is off and a 64-bit dtype is truncated (Python's float/int/complex never warn)."""
+    dt = _to_dtype(dtype)
+    out = canonicalize_dtype(dt)
+    if out != dt:
+        warnings.warn(
+            f"Explicitly requested dtype {dt.name} requested in {name} is not available, and will be "
+            f"truncated to dtype {out.name}. To enable more dtypes, set the jax_enable_x64 configuration "
+            "option or the JAX_ENABLE_X64 shell environment variable. See "
+            "https://github.com/jax-ml/jax#current-gotchas for more.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return out
 
 
 def check_python_ints(obj: Any, dtype: Any) -> None:

@@ -114,6 +114,8 @@ def canonical_axes(axis, ndim) -> tuple:
 
 
 def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
+    if dtype is not None:
+        dtype = dtypes.check_user_dtype(dtype, "array")
     if is_array(object):
         out = convert(object, dtype) if dtype is not None else object
     elif isinstance(object, (list, tuple)) and _has_arrays(object):
@@ -142,11 +144,13 @@ def _has_arrays(obj):
 
 
 def asarray(a, dtype=None, order=None, copy=None):
-    return array(a, dtype=dtype, copy=False)
+    return array(a, dtype=None if dtype is None else dtypes.check_user_dtype(dtype, "asarray"), copy=False)
 
 
 def full(shape, fill_value, dtype=None):
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if dtype is not None:
+        dtype = dtypes.check_user_dtype(dtype, "full")
     if is_array(fill_value):
         v = fill_value if dtype is None else convert(fill_value, dtype)
         return broadcast_to(v, shape)

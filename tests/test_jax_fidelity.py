@@ -4,6 +4,7 @@ differential probes found to differ from JAX, each checked against JAX on the sa
 from __future__ import annotations
 
 import operator
+import warnings
 
 import irjax.dtypes as idtypes
 import irjax.numpy as jnp
@@ -119,3 +120,31 @@ def test_shape_error_types_and_messages(name):
     fn = SHAPE_ERRORS[name]
     got, want = _raises_like(lambda: fn(jnp), lambda: fn(jjnp))
     assert got == want
+
+
+X64_REQUESTS = {
+    "zeros": lambda m, dt: m.zeros(2, dtype=dt),
+    "ones": lambda m, dt: m.ones(2, dtype=dt),
+    "full": lambda m, dt: m.full(2, 1, dtype=dt),
+    "asarray": lambda m, dt: m.asarray(np.ones(2), dtype=dt),
+    "array": lambda m, dt: m.array([1, 2], dtype=dt),
+    "arange": lambda m, dt: m.arange(3, dtype=dt),
+    "eye": lambda m, dt: m.eye(2, dtype=dt),
+    "astype": lambda m, dt: m.ones(2).astype(dt),
+}
+
+
+def _warned(fn):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = fn()
+    return out, [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+
+@pytest.mark.parametrize("name", sorted(X64_REQUESTS))
+@pytest.mark.parametrize("dt", [np.float64, "int64", np.uint64, float, np.float32])
+def test_x64_truncation_warns_as_jax(name, dt):
+    got, got_w = _warned(lambda: X64_REQUESTS[name](jnp, dt))
+    want, want_w = _warned(lambda: X64_REQUESTS[name](jjnp, dt))
+    assert got.dtype == want.dtype
+    assert got_w == want_w

@@ -625,7 +625,7 @@ def astype(x, dtype, /, *, copy=False, device=None):
     """x as dtype (a new Array where the dtype changes; copy=True always makes one); device=
     places the result there as device_put does."""
     x = asarray_any(x)
-    out = convert(x, dtype)
+    out = convert(x, dtypes.check_user_dtype(dtype, "astype"))
     if copy and out is x and not isinstance(x, Tracer):
         out = _copy_with_weak(x, x.aval.weak_type)
     if device is not None:
