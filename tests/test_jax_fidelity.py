@@ -6,6 +6,7 @@ from __future__ import annotations
 import operator
 import warnings
 
+import irjax
 import irjax.dtypes as idtypes
 import irjax.numpy as jnp
 import jax
@@ -24,11 +25,15 @@ def _same(got, want, rtol=0.0):
 
 
 def _raises_like(fn_irjax, fn_jax):
-    """Both raise the same exception type; returns the two messages."""
+    """Both raise the same exception type (by name: irjax.errors mirrors jax.errors, and both
+    derive from the same builtin); returns the two messages."""
     with pytest.raises(Exception) as want:
         fn_jax()
-    with pytest.raises(want.type) as got:
+    with pytest.raises(Exception) as got:
         fn_irjax()
+    assert type(got.value).__name__ == type(want.value).__name__, (got.value, want.value)
+    builtin = next(c for c in type(want.value).__mro__ if c.__module__ == "builtins")
+    assert isinstance(got.value, builtin)
     return str(got.value), str(want.value)
 
 
@@ -148,3 +153,18 @@ def test_x64_truncation_warns_as_jax(name, dt):
     want, want_w = _warned(lambda: X64_REQUESTS[name](jjnp, dt))
     assert got.dtype == want.dtype
     assert got_w == want_w
+
+
+TRACER_ERRORS = {
+    "bool": lambda j, m: j.jit(lambda x: 1 if x > 0 else 2)(1.0),
+    "int": lambda j, m: j.jit(lambda x: int(x))(1.0),
+    "index": lambda j, m: j.jit(lambda i: [1, 2][i])(1),
+    "array": lambda j, m: j.jit(lambda x: np.asarray(x))(m.ones(2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRACER_ERRORS))
+def test_tracer_error_first_line(name):
+    fn = TRACER_ERRORS[name]
+    got, want = _raises_like(lambda: fn(irjax, jnp), lambda: fn(jax, jjnp))
+    assert got.splitlines()[0] == want.splitlines()[0]
