@@ -4,6 +4,8 @@ Below both irjax.lax and irjax.numpy (which re-exports the public ones), above c
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from . import (
@@ -147,8 +149,19 @@ def asarray(a, dtype=None, order=None, copy=None):
     return array(a, dtype=None if dtype is None else dtypes.check_user_dtype(dtype, "asarray"), copy=False)
 
 
+def _static_shape(shape) -> tuple:
+    """A shape argument as a tuple of ints; a traced or non-integer dimension is JAX's TypeError."""
+    scalar = not isinstance(shape, (tuple, list)) and np.ndim(getattr(shape, "aval", shape)) == 0
+    dims = (shape,) if scalar else shape
+    try:
+        return tuple(operator.index(d) for d in dims)
+    except TypeError:
+        got = tuple(dims) if scalar else shape
+        raise TypeError(f"Shapes must be 1D sequences of concrete values of integer type, got {got}.") from None
+
+
 def full(shape, fill_value, dtype=None):
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    shape = _static_shape(shape)
     if dtype is not None:
         dtype = dtypes.check_user_dtype(dtype, "full")
     if is_array(fill_value):
@@ -231,7 +244,10 @@ def transpose(a, axes=None):
     a = asarray_any(a)
     perm = tuple(reversed(range(a.ndim))) if axes is None else tuple(canonical_axis(x, a.ndim) for x in axes)
     if sorted(perm) != list(range(a.ndim)):
-        raise ValueError(f"axes {axes} don't match array of dimension {a.ndim}")
+        raise TypeError(
+            "transpose permutation isn't a permutation of operand dimensions, got permutation "
+            f"{perm} for operand shape {a.shape}."
+        )
     if perm == tuple(range(a.ndim)):
         return a
     return with_weak(jx.transpose(a, permutation=perm), a.aval.weak_type)

@@ -168,3 +168,33 @@ def test_tracer_error_first_line(name):
     fn = TRACER_ERRORS[name]
     got, want = _raises_like(lambda: fn(irjax, jnp), lambda: fn(jax, jjnp))
     assert got.splitlines()[0] == want.splitlines()[0]
+
+
+MORE_ERRORS = {
+    "transpose_repeat": lambda j, m: m.ones((2, 3)).transpose(0, 0),
+    "transpose_short": lambda j, m: m.ones((2, 3)).transpose(0),
+    "split_unequal": lambda j, m: m.split(m.arange(7), 3),
+    "choose_traced_raise": lambda j, m: j.jit(lambda i: i.choose([m.arange(3), m.arange(3) * 2]))(m.array([0, 1])),
+    "zeros_traced": lambda j, m: j.jit(lambda n: m.zeros(n))(3),
+    "ones_traced_dim": lambda j, m: j.jit(lambda n: m.ones((2, n)))(3),
+    "zeros_float": lambda j, m: m.zeros(2.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_ERRORS))
+def test_error_types_more(name):
+    fn = MORE_ERRORS[name]
+    got, want = _raises_like(lambda: fn(irjax, jnp), lambda: fn(jax, jjnp))
+    assert got.splitlines()[0] == want.splitlines()[0]
+
+
+def test_reduction_of_weak_input_is_strong():
+    for m in (jnp, jjnp):
+        b = m.broadcast_to(m.asarray(1.0), (3,))
+        assert b.weak_type
+    for red in ("sum", "prod", "max", "min", "ptp"):
+        for arg in (lambda m: m.asarray(1.5), lambda m: m.broadcast_to(m.asarray(1.0), (3,))):
+            got, want = getattr(jnp, red)(arg(jnp)), getattr(jjnp, red)(arg(jjnp))
+            assert got.weak_type == want.weak_type, red
+            _same(got + jnp.ones(2, jnp.float16), want + jjnp.ones(2, jjnp.float16))
+    assert jnp.sum(jnp.asarray(1.0), keepdims=True).weak_type == jjnp.sum(jjnp.asarray(1.0), keepdims=True).weak_type

@@ -20,7 +20,6 @@ def _keep(out, x_shape, axes, keepdims):
 
 def _reduce(op, x, axis, keepdims, dtype=None, initial=None, where=None, promote_int=False):
     x = asarray_any(x)
-    weak = x.aval.weak_type
     k = x.aval.dtype.kind
     if dtype is not None:
         x = convert(x, dtype)
@@ -48,7 +47,8 @@ def _reduce(op, x, axis, keepdims, dtype=None, initial=None, where=None, promote
         out = f(out, np.asarray(initial, out.dtype))
     if low is not None:
         out = convert(out, low)
-    return with_weak(_keep(out, x.shape, axes, keepdims), weak)
+    # a reduction's result is strongly typed even for a weak input (JAX converts it to its dtype)
+    return with_weak(_keep(out, x.shape, axes, keepdims), False)
 
 
 def _extreme(op, dtype):
