@@ -178,6 +178,10 @@ MORE_ERRORS = {
     "zeros_traced": lambda j, m: j.jit(lambda n: m.zeros(n))(3),
     "ones_traced_dim": lambda j, m: j.jit(lambda n: m.ones((2, n)))(3),
     "zeros_float": lambda j, m: m.zeros(2.0),
+    "matmul_scalar_rhs": lambda j, m: m.ones(3) @ 2.0,
+    "matmul_scalar_lhs": lambda j, m: m.matmul(2.0, m.ones(3)),
+    "too_many_indices": lambda j, m: m.ones(3)[0, 0],
+    "too_many_indices_ellipsis": lambda j, m: m.ones((2, 3))[0, ..., 0, 0],
 }
 
 
