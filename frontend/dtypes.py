@@ -34,6 +34,7 @@ __all__ = [
     "is_int",
     "check_supported",
     "check_python_ints",
+    "TypePromotionError",
 ]
 
 # JAX's dtype for tangents of integer/bool values.
@@ -232,6 +233,24 @@ _WEAK_KINDS = {_WEAK_INT: "int", _WEAK_FLOAT: "float", _WEAK_COMPLEX: "complex"}
 _WEAK_RAW = {_WEAK_INT: np.dtype(int), _WEAK_FLOAT: np.dtype(float), _WEAK_COMPLEX: np.dtype(complex)}
 
 
+class TypePromotionError(ValueError):
+    """No implicit promotion between these dtypes (JAX's jax.dtypes.TypePromotionError)."""
+
+
+def _no_promotion(dtypes_in: list) -> TypePromotionError:
+    """JAX's error for mixing a 1/2/4-bit integer or 8/4-bit float with another dtype."""
+    narrow = next(d for d in dtypes_in if d not in _UPPER_BOUNDS)
+    floating = is_float(narrow)
+    what = "8-bit floats" if floating else "1-bit, 2-bit and 4-bit integers"
+    target = "float32" if floating else "int32"
+    return TypePromotionError(
+        f"Input dtypes {tuple(d.name for d in dtypes_in)} have no available implicit dtype promotion "
+        f"path. To avoid unintended promotion, {what} do not support implicit promotion. If you'd like "
+        f"your inputs to be promoted to another type, you can do so explicitly using e.g. "
+        f"x.astype('{target}')"
+    )
+
+
 def _node(dtype: np.dtype, weak: bool) -> Any:
     """The lattice node of a (dtype, weak) pair."""
     if weak and dtype != _b1:
@@ -242,7 +261,7 @@ def _node(dtype: np.dtype, weak: bool) -> Any:
         if np.issubdtype(dtype, np.integer):
             return _WEAK_INT
     if dtype not in _UPPER_BOUNDS:
-        raise TypeError(f"irjax does not support type promotion for dtype {dtype}")
+        raise TypePromotionError(f"irjax does not support type promotion for dtype {dtype}")
     return dtype
 
 
@@ -317,7 +336,10 @@ def result_type(*args: Any, return_weak_type_flag: bool = False) -> Any:
         # All weak: join the strong counterparts, then mark the result weak.
         out, weak = _node_to_dtype(_lub(frozenset(_node(d, False) for d in dtypes))), True
     else:
-        node = _lub(frozenset(_node(d, w) for d, w in pairs))
+        try:
+            node = _lub(frozenset(_node(d, w) for d, w in pairs))
+        except TypePromotionError:
+            raise _no_promotion(dtypes) from None
         out, weak = _node_to_dtype(node), isinstance(node, _WeakNode)
     out = canonicalize_dtype(out)
     return (out, weak) if return_weak_type_flag else out

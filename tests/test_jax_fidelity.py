@@ -4,6 +4,7 @@ differential probes found to differ from JAX, each checked against JAX on the sa
 from __future__ import annotations
 
 import operator
+import re
 import warnings
 
 import irjax
@@ -202,3 +203,18 @@ def test_reduction_of_weak_input_is_strong():
             assert got.weak_type == want.weak_type, red
             _same(got + jnp.ones(2, jnp.float16), want + jjnp.ones(2, jjnp.float16))
     assert jnp.sum(jnp.asarray(1.0), keepdims=True).weak_type == jjnp.sum(jjnp.asarray(1.0), keepdims=True).weak_type
+
+
+@pytest.mark.parametrize(
+    "pair", [("int4", "int8"), ("float8_e4m3fn", "float32"), ("float8_e4m3fn", "bfloat16"), ("uint4", "int32")]
+)
+def test_narrow_dtype_promotion_error(pair):
+    got, want = _raises_like(
+        lambda: jnp.result_type(*(getattr(jnp, n) for n in pair)),
+        lambda: jjnp.result_type(*(getattr(jjnp, n) for n in pair)),
+    )
+    assert isinstance(idtypes.TypePromotionError("x"), ValueError)
+    # JAX lists the input dtypes in a set's order (it varies between runs); the rest is fixed
+    assert got.split(") have")[1] == want.split(") have")[1]
+    assert sorted(re.findall(r"'(\w+)'", got.split(") have")[0])) == sorted(pair)
+    assert jnp.result_type(jnp.int4, jnp.int4) == jjnp.result_type(jjnp.int4, jjnp.int4)
