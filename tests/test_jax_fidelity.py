@@ -218,3 +218,19 @@ def test_narrow_dtype_promotion_error(pair):
     assert got.split(") have")[1] == want.split(") have")[1]
     assert sorted(re.findall(r"'(\w+)'", got.split(") have")[0])) == sorted(pair)
     assert jnp.result_type(jnp.int4, jnp.int4) == jjnp.result_type(jjnp.int4, jjnp.int4)
+
+
+@pytest.mark.parametrize("out", ["tuple", "vector", "none"])
+def test_grad_of_non_scalar_output(out):
+    make = {
+        "tuple": lambda m: lambda x: (x, x),
+        "vector": lambda m: lambda x: x * m.ones(2),
+        "none": lambda m: lambda x: None,
+    }[out]
+    got, want = _raises_like(lambda: irjax.grad(make(jnp))(1.0), lambda: jax.grad(make(jjnp))(1.0))
+    prefix = "Gradient only defined for scalar-output functions. Output "
+    assert got.startswith(prefix) and want.startswith(prefix)
+    if out == "vector":
+        assert got == want
+    else:  # JAX prints the traced values; irjax names the pytree (never a misleading shape)
+        assert "shape" not in got
