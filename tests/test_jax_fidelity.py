@@ -203,6 +203,14 @@ def test_reduction_of_weak_input_is_strong():
             assert got.weak_type == want.weak_type, red
             _same(got + jnp.ones(2, jnp.float16), want + jjnp.ones(2, jjnp.float16))
     assert jnp.sum(jnp.asarray(1.0), keepdims=True).weak_type == jjnp.sum(jjnp.asarray(1.0), keepdims=True).weak_type
+    # the input keeps its weak type (a 0-d reduction must not retype its operand in place)
+    for m in (jnp, jjnp):
+        x = m.asarray(1.0)
+        m.sum(x), m.max(x, axis=()), m.prod(x)
+        assert x.weak_type and m.abs(x).weak_type
+    outs = irjax.jit(lambda x: (jnp.sum(x), x * 1, jnp.abs(x)))(1.0)
+    want = jax.jit(lambda x: (jjnp.sum(x), x * 1, jjnp.abs(x)))(1.0)
+    assert [o.weak_type for o in outs] == [o.weak_type for o in want]
 
 
 @pytest.mark.parametrize(
