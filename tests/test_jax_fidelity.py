@@ -242,3 +242,22 @@ def test_grad_of_non_scalar_output(out):
         assert got == want
     else:  # JAX prints the traced values; irjax names the pytree (never a misleading shape)
         assert "shape" not in got
+
+
+def test_closure_convert_returns_arrays():
+    for fn, args in (
+        (lambda x: x * 2.0, (3.0,)),
+        (lambda x, y: (x + y, {"a": x}), (3.0, np.ones(2, np.float32))),
+        (lambda x: x**2 + 1, (np.float32(0.5),)),
+    ):
+        got = irjax.closure_convert(fn, *args)[0](*args)
+        want = jax.closure_convert(fn, *args)[0](*args)
+        g, w = jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)
+        assert len(g) == len(w)
+        for a, b in zip(g, w):
+            assert hasattr(a, "shape") == hasattr(b, "shape"), (a, b)  # Array vs passed-through input
+            if hasattr(b, "shape"):
+                _same(a, b, rtol=1e-6)
+                assert a.weak_type == b.weak_type
+            else:
+                assert a == b
