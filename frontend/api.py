@@ -431,8 +431,15 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
             or (has_aux and tree_util.treedef_children(tr.out_tree)[0].num_leaves != 1)
             or (not has_aux and tr.out_tree.num_leaves != 1)
         ):
-            shape = v.shape if v is not None else None
-            raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: {shape}.")
+            n_out = tree_util.treedef_children(tr.out_tree)[0].num_leaves if has_aux else tr.out_tree.num_leaves
+            if v is not None and n_out == 1:
+                raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: {v.shape}.")
+            # a tuple/dict (or empty) output: JAX says what it was, not a misleading shape
+            out_tree = tree_util.treedef_children(tr.out_tree)[0] if has_aux else tr.out_tree
+            raise TypeError(
+                f"Gradient only defined for scalar-output functions. Output was a pytree with {n_out} "
+                f"leaves: {out_tree}."
+            )
         if holomorphic and v.dtype.kind != "c":
             raise TypeError(f"grad with holomorphic=True requires outputs with complex dtype, but got {v.dtype.name}.")
         if not holomorphic and (v.dtype.kind == "c" or not dtypes.issubdtype(v.dtype, np.inexact)):

@@ -106,6 +106,16 @@ class Array(ArrayMethods):
 
     global_shards = addressable_shards
 
+    def addressable_data(self, index: int) -> Array:
+        """The data of addressable shard `index`: a single-device Array is its own one shard."""
+        if index not in (0, -1):
+            raise IndexError(f"shard index {index} out of range for an array with 1 addressable shard")
+        return self
+
+    @property
+    def committed(self) -> bool:
+        return self._committed
+
     @property
     def is_fully_addressable(self):
         return True
@@ -139,18 +149,28 @@ class Array(ArrayMethods):
     def __bool__(self):
         return bool(self._value)
 
+    def _scalar(self):
+        if self.aval.shape:
+            raise TypeError(
+                f"Only scalar arrays can be converted to Python scalars; got arr.ndim={len(self.aval.shape)}"
+            )
+        return self._value
+
     def __int__(self):
-        return int(self._value)
+        return int(self._scalar())
 
     def __float__(self):
-        return float(self._value)
+        return float(self._scalar())
 
     def __complex__(self):
-        return complex(self._value)
+        return complex(self._scalar())
 
     def __index__(self):
-        if self.aval.dtype.kind not in "iub":
-            raise TypeError(f"only integer arrays can be used as an index, got {self.aval.dtype.name}")
+        if self.aval.dtype.kind not in "iub" or self.aval.shape:
+            raise TypeError(
+                "Only integer scalar arrays can be converted to a scalar index "
+                f"(got {self.aval.dtype.name}{list(self.aval.shape)})."
+            )
         return int(self._value)
 
     def __hash__(self):

@@ -236,6 +236,23 @@ class ArrayMethods:
     def searchsorted(self, v, side="left", sorter=None):
         return _np().searchsorted(self, v, side, sorter)
 
+    def view(self, dtype=None, type=None):
+        if type is not None:
+            raise NotImplementedError("`type` argument of array.view() is not supported.")
+        return _np().misc.array_view(self, dtype)
+
+    def choose(self, choices, out=None, mode="raise"):
+        return _np().choose(self, choices, out=out, mode=mode)
+
+    def compress(self, condition, axis=None, *, out=None, size=None, fill_value=0):
+        return _np().compress(condition, self, axis, out=out, size=size, fill_value=fill_value)
+
+    def __round__(self, ndigits=None):
+        # round(x) gives an integer Array (JAX's int default), round(x, n) a rounded float one
+        if ndigits is None:
+            return _np().round(self).astype(int)
+        return _np().round(self, ndigits)
+
 
 def _reduction_method(name):
     def method(self, axis=None, *args, **kwargs):

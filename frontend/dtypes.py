@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ __all__ = [
     "is_int",
     "check_supported",
     "check_python_ints",
+    "TypePromotionError",
 ]
 
 # JAX's dtype for tangents of integer/bool values.
@@ -131,6 +133,23 @@ def check_supported(dtype: Any) -> np.dtype:
     return canonicalize_dtype(dtype)
 
 
+def check_user_dtype(dtype: Any, name: str) -> np.dtype:
+    """The canonical dtype for a dtype a user asked `name` for, with JAX's UserWarning when x64
+    mode is off and a 64-bit dtype is truncated (Python's float/int/complex never warn)."""
+    dt = _to_dtype(dtype)
+    out = canonicalize_dtype(dt)
+    if out != dt:
+        warnings.warn(
+            f"Explicitly requested dtype {dt.name} requested in {name} is not available, and will be "
+            f"truncated to dtype {out.name}. To enable more dtypes, set the jax_enable_x64 configuration "
+            "option or the JAX_ENABLE_X64 shell environment variable. See "
+            "https://github.com/jax-ml/jax#current-gotchas for more.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return out
+
+
 def check_python_ints(obj: Any, dtype: Any) -> None:
     """OverflowError, as JAX raises, when a Python int in `obj` (a scalar or nested lists/tuples)
     does not fit integer `dtype`; NumPy integers are not checked (they wrap, as in JAX)."""
@@ -214,6 +233,24 @@ _WEAK_KINDS = {_WEAK_INT: "int", _WEAK_FLOAT: "float", _WEAK_COMPLEX: "complex"}
 _WEAK_RAW = {_WEAK_INT: np.dtype(int), _WEAK_FLOAT: np.dtype(float), _WEAK_COMPLEX: np.dtype(complex)}
 
 
+class TypePromotionError(ValueError):
+    """No implicit promotion between these dtypes (JAX's jax.dtypes.TypePromotionError)."""
+
+
+def _no_promotion(dtypes_in: list) -> TypePromotionError:
+    """JAX's error for mixing a 1/2/4-bit integer or 8/4-bit float with another dtype."""
+    narrow = next(d for d in dtypes_in if d not in _UPPER_BOUNDS)
+    floating = is_float(narrow)
+    what = "8-bit floats" if floating else "1-bit, 2-bit and 4-bit integers"
+    target = "float32" if floating else "int32"
+    return TypePromotionError(
+        f"Input dtypes {tuple(d.name for d in dtypes_in)} have no available implicit dtype promotion "
+        f"path. To avoid unintended promotion, {what} do not support implicit promotion. If you'd like "
+        f"your inputs to be promoted to another type, you can do so explicitly using e.g. "
+        f"x.astype('{target}')"
+    )
+
+
 def _node(dtype: np.dtype, weak: bool) -> Any:
     """The lattice node of a (dtype, weak) pair."""
     if weak and dtype != _b1:
@@ -224,7 +261,7 @@ def _node(dtype: np.dtype, weak: bool) -> Any:
         if np.issubdtype(dtype, np.integer):
             return _WEAK_INT
     if dtype not in _UPPER_BOUNDS:
-        raise TypeError(f"irjax does not support type promotion for dtype {dtype}")
+        raise TypePromotionError(f"irjax does not support type promotion for dtype {dtype}")
     return dtype
 
 
@@ -299,20 +336,42 @@ def result_type(*args: Any, return_weak_type_flag: bool = False) -> Any:
         # All weak: join the strong counterparts, then mark the result weak.
         out, weak = _node_to_dtype(_lub(frozenset(_node(d, False) for d in dtypes))), True
     else:
-        node = _lub(frozenset(_node(d, w) for d, w in pairs))
+        try:
+            node = _lub(frozenset(_node(d, w) for d, w in pairs))
+        except TypePromotionError:
+            raise _no_promotion(dtypes) from None
         out, weak = _node_to_dtype(node), isinstance(node, _WeakNode)
     out = canonicalize_dtype(out)
     return (out, weak) if return_weak_type_flag else out
 
 
+def _narrow_parent(dt: np.dtype) -> type | None:
+    """NumPy's abstract parent of an ml_dtypes narrow dtype (NumPy files them all under void)."""
+    if issubclass(dt.type, np.number) or dt.fields is not None or dt.itemsize > 2:
+        return None
+    name = dt.name
+    if name.startswith("uint"):
+        return np.unsignedinteger
+    if name.startswith("int"):
+        return np.signedinteger
+    if name.startswith(("float", "bfloat")):
+        return np.floating
+    return None
+
+
+_ABSTRACT = (np.generic, np.number, np.integer, np.signedinteger, np.unsignedinteger, np.inexact, np.floating)
+
+
 def issubdtype(arg1: Any, arg2: Any) -> bool:
-    """``np.issubdtype`` that also treats bfloat16 as floating."""
-    if bfloat16 is not None and arg2 in (np.floating, np.inexact, np.number):
+    """``np.issubdtype`` that also files bfloat16, float8/float4 and int4/uint4/int2 under
+    floating / signedinteger / unsignedinteger, as JAX does."""
+    if isinstance(arg2, type) and arg2 in _ABSTRACT:
         try:
-            if np.dtype(arg1) == bfloat16:
-                return True
+            parent = _narrow_parent(_to_dtype(arg1))
         except TypeError:
-            pass
+            parent = None
+        if parent is not None:
+            return issubclass(parent, arg2)
     return bool(np.issubdtype(arg1, arg2))
 
 

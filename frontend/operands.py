@@ -4,6 +4,8 @@ Below both irjax.lax and irjax.numpy (which re-exports the public ones), above c
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from . import (
@@ -114,6 +116,8 @@ def canonical_axes(axis, ndim) -> tuple:
 
 
 def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
+    if dtype is not None:
+        dtype = dtypes.check_user_dtype(dtype, "array")
     if is_array(object):
         out = convert(object, dtype) if dtype is not None else object
     elif isinstance(object, (list, tuple)) and _has_arrays(object):
@@ -142,11 +146,24 @@ def _has_arrays(obj):
 
 
 def asarray(a, dtype=None, order=None, copy=None):
-    return array(a, dtype=dtype, copy=False)
+    return array(a, dtype=None if dtype is None else dtypes.check_user_dtype(dtype, "asarray"), copy=False)
+
+
+def _static_shape(shape) -> tuple:
+    """A shape argument as a tuple of ints; a traced or non-integer dimension is JAX's TypeError."""
+    scalar = not isinstance(shape, (tuple, list)) and np.ndim(getattr(shape, "aval", shape)) == 0
+    dims = (shape,) if scalar else shape
+    try:
+        return tuple(operator.index(d) for d in dims)
+    except TypeError:
+        got = tuple(dims) if scalar else shape
+        raise TypeError(f"Shapes must be 1D sequences of concrete values of integer type, got {got}.") from None
 
 
 def full(shape, fill_value, dtype=None):
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    shape = _static_shape(shape)
+    if dtype is not None:
+        dtype = dtypes.check_user_dtype(dtype, "full")
     if is_array(fill_value):
         v = fill_value if dtype is None else convert(fill_value, dtype)
         return broadcast_to(v, shape)
@@ -203,10 +220,14 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):  # noqa: A00
     if -1 in shape:
         known = int(np.prod([d for d in shape if d != -1]))
         if known == 0 or a.size % known:
-            raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape {shape}")
+            raise TypeError(
+                f"cannot reshape array of shape {a.shape} (size {a.size}) into shape {shape} because the "
+                f"product of specified axis sizes ({known}) does not evenly divide {a.size}"
+            )
         shape = tuple(a.size // known if d == -1 else d for d in shape)
-    if int(np.prod(shape, dtype=np.int64)) != a.size:
-        raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape {shape}")
+    size = int(np.prod(shape, dtype=np.int64))
+    if size != a.size:
+        raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape {shape} (size {size})")
     if shape == a.shape:
         return a
     return with_weak(jx.reshape(a, new_sizes=shape), a.aval.weak_type)
@@ -223,7 +244,10 @@ def transpose(a, axes=None):
     a = asarray_any(a)
     perm = tuple(reversed(range(a.ndim))) if axes is None else tuple(canonical_axis(x, a.ndim) for x in axes)
     if sorted(perm) != list(range(a.ndim)):
-        raise ValueError(f"axes {axes} don't match array of dimension {a.ndim}")
+        raise TypeError(
+            "transpose permutation isn't a permutation of operand dimensions, got permutation "
+            f"{perm} for operand shape {a.shape}."
+        )
     if perm == tuple(range(a.ndim)):
         return a
     return with_weak(jx.transpose(a, permutation=perm), a.aval.weak_type)
@@ -282,6 +306,11 @@ def concatenate(arrays, axis=0, dtype=None):
         if a.ndim != nd:
             raise ValueError(f"all the input arrays must have same number of dimensions, got {[x.ndim for x in arrs]}")
     ax = canonical_axis(axis, nd)
+    if any(a.shape[:ax] + a.shape[ax + 1 :] != arrs[0].shape[:ax] + arrs[0].shape[ax + 1 :] for a in arrs):
+        raise TypeError(
+            "Cannot concatenate arrays with shapes that differ in dimensions other than the one being "
+            f"concatenated: concatenating along dimension {ax} for shapes {', '.join(str(a.shape) for a in arrs)}."
+        )
     arrs = [a for a in arrs if a.shape[ax] != 0] or arrs[:1]
     if len(arrs) == 1:
         return arrs[0]

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from . import tree_util
 from .api import vjp
 from .custom_derivatives import custom_vjp
 from .numpy._util import asarray_any
@@ -63,6 +64,10 @@ def linear_transpose(fun: Callable, *primals: Any, reduce_axes=()) -> Callable:
     return transposed
 
 
+def _as_operand(x: Any) -> Any:
+    return asarray_any(x) if isinstance(x, (int, float, complex, bool, np.ndarray, np.generic)) else x
+
+
 def closure_convert(fun: Callable, *example_args: Any) -> tuple[Callable, list]:
     """(converted, consts) with converted(*args, *consts) == fun(*args).
 
@@ -71,6 +76,11 @@ def closure_convert(fun: Callable, *example_args: Any) -> tuple[Callable, list]:
     n = len(example_args)
 
     def converted(*args):
-        return fun(*args[:n])
+        # JAX evaluates fun's traced program: computed outputs are Arrays (even from Python
+        # scalars), and an output that is an input passes through as given
+        given = tree_util.tree_leaves(args[:n])
+        ins = tree_map(_as_operand, args[:n])
+        back = {id(c): g for c, g in zip(tree_util.tree_leaves(ins), given)}
+        return tree_map(lambda o: back.get(id(o), _as_operand(o)), fun(*ins))
 
     return converted, []

@@ -19,8 +19,10 @@ from irjax.operands import (  # noqa: F401  (moved below lax and numpy; re-expor
 )
 
 
-def promote(*args, to_float=False):
-    """Convert args to their JAX result dtype and broadcast them to one shape."""
+def promote(*args, to_float=False, op_name=None):
+    """Convert args to their JAX result dtype and broadcast them to one shape. With `op_name`
+    (an elementwise lax op's name) a mismatch between shapes of one rank is lax's TypeError, as
+    JAX's ufuncs raise (shapes of different ranks fail in JAX's rank promotion: ValueError)."""
     a0 = getattr(args[0], "aval", None)
     if a0 is not None and all(getattr(a, "aval", None) == a0 for a in args[1:]):
         if not to_float or dtypes.kind(a0.dtype) in "fc":  # fast path: nothing to convert or broadcast
@@ -32,6 +34,9 @@ def promote(*args, to_float=False):
     try:
         shape = np.broadcast_shapes(*shapes)
     except ValueError:
+        if op_name is not None and len({len(s) for s in shapes}) == 1:  # ranks differ: JAX's ValueError
+            listed = ", ".join(str(tuple(s)) for s in shapes)
+            raise TypeError(f"{op_name} got incompatible shapes for broadcasting: {listed}.") from None
         raise ValueError(f"Incompatible shapes for broadcasting: shapes={[tuple(s) for s in shapes]}") from None
     eager = current_trace() is None
     out = []

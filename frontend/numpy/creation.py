@@ -15,10 +15,10 @@ from .ufuncs import _where, exp, log, power, sign
 from .ufuncs import abs as _abs
 
 
-def _dt(dtype, default=None):
+def _dt(dtype, default=None, name="zeros"):
     if dtype is None:
         return dtypes.canonicalize_dtype(default if default is not None else dtypes.default_float)
-    return dtypes.check_supported(dtype)
+    return dtypes.check_user_dtype(dtype, name)
 
 
 def zeros(shape, dtype=None):
@@ -26,7 +26,7 @@ def zeros(shape, dtype=None):
 
 
 def ones(shape, dtype=None):
-    return full(shape, 1, _dt(dtype))
+    return full(shape, 1, _dt(dtype, name="ones"))
 
 
 def empty(shape, dtype=None):
@@ -52,7 +52,7 @@ def arange(start, stop=None, step=None, dtype=None):
     if dtype is None:
         dt = dtypes.canonicalize_dtype(np.result_type(*[v.dtype for v in vals]))
     else:
-        dt = dtypes.canonicalize_dtype(dtype)
+        dt = dtypes.check_user_dtype(dtype, "arange")
     n = max(int(np.ceil((float(stop) - float(start)) / float(step))), 0)
     if dt.kind in "iu" and all(np.asarray(v).dtype.kind in "iu" for v in vals):
         out = _lax.iota(dt, n) if n else zeros((0,), dt)
@@ -100,7 +100,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
 
 def eye(N, M=None, k=0, dtype=None):
     M = N if M is None else M
-    dt = _dt(dtype)
+    dt = _dt(dtype, name="eye")
     if isinstance(k, (int, np.integer)) and not -N < int(k) < M:
         k = 0 if not (N and M) else None  # a diagonal outside the matrix (any Python int): all zeros
     r = _lax.broadcasted_iota(np.int32, (N, M), 0) if N and M and k is not None else None

@@ -184,9 +184,11 @@ def choose(a, choices, out=None, mode: str = "raise"):
     ch = [asarray_any(c) for c in choices]
     n = len(ch)
     if mode == "raise":
-        if isinstance(a, Tracer):
-            raise ValueError(
-                "The error occurred because jnp.choose was jit-compiled with mode='raise'. Use mode='wrap' or mode='clip' instead."
+        if isinstance(a, Tracer):  # JAX: a ConcretizationTypeError naming the traced choice array
+            raise ConcretizationTypeError(
+                a,
+                "The error occurred because jnp.choose was jit-compiled with mode='raise'. "
+                "Use mode='wrap' or mode='clip' instead.",
             )
         h = np.asarray(a)
         if h.size and (h.min() < 0 or h.max() >= n):

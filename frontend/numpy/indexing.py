@@ -39,7 +39,7 @@ def _expand(x, idx):
         raise IndexError("an index can only have a single ellipsis ('...')")
     consumed = sum(_ndim_consumed(i) for i in idx if i is not Ellipsis and i is not None)
     if consumed > x.ndim:
-        raise IndexError(f"Too many indices: {x.ndim}-dimensional array indexed with {consumed} regular indices.")
+        raise IndexError(f"Too many indices: array is {x.ndim}-dimensional, but {consumed} were indexed")
     if n_ell:
         k = idx.index(Ellipsis)
         idx = idx[:k] + (slice(None),) * (x.ndim - consumed) + idx[k + 1 :]

@@ -16,9 +16,24 @@ from .indexing import take, where
 from .reductions import all as _all
 from .reductions import cumsum
 from .reductions import sum as _sum
-from .shape import concatenate, diff, moveaxis, reshape, split
+from .shape import concatenate, diff, moveaxis, reshape, split, stack
 from .ufuncs import abs as _abs
-from .ufuncs import cos, equal, exp, isfinite, isnan, logical_and, logical_or, remainder, sqrt
+from .ufuncs import (
+    bitwise_and,
+    bitwise_or,
+    cos,
+    equal,
+    exp,
+    isfinite,
+    isnan,
+    left_shift,
+    logical_and,
+    logical_or,
+    not_equal,
+    remainder,
+    right_shift,
+    sqrt,
+)
 
 # ---- floats as bits --------------------------------------------------------------------------
 
@@ -76,6 +91,46 @@ def frexp(x, /):
     expo = e - (bias - 1) - where(sub, nmant + 1, 0)
     special = logical_or(x == 0, logical_or(isnan(x), ~isfinite(x)))
     return where(special, x, mant), where(special, 0, expo).astype(dtypes.default_int)
+
+
+_UINT_OF = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def array_view(x, dtype=None):
+    """Array.view: reinterpret the bytes as `dtype`. A narrower dtype splits the last axis into
+    more elements, a wider one joins them (little-endian, as JAX and NumPy on x86/ARM)."""
+    x = asarray(x)
+    if dtype is None:
+        return x
+    dt = dtypes.canonicalize_dtype(dtype)
+    src = x.dtype
+    if dt == src:
+        return x
+    if src == np.bool_:
+        return array_view(x.astype(np.uint8), dt)
+    if dt == np.bool_:
+        return not_equal(array_view(x, np.uint8), 0)
+    if dt.itemsize == src.itemsize:
+        return bitcast_convert_type(x, dt)
+    if x.ndim == 0:
+        raise ValueError("Changing the dtype of a 0d array is only supported if the itemsize is unchanged")
+    bits = bitcast_convert_type(x, _UINT_OF[src.itemsize])
+    if dt.itemsize < src.itemsize:
+        r, w = src.itemsize // dt.itemsize, 8 * dt.itemsize
+        parts = [bitwise_and(right_shift(bits, w * k), (1 << w) - 1) for k in range(r)]
+        narrow = stack(parts, axis=-1).astype(_UINT_OF[dt.itemsize])
+        return bitcast_convert_type(reshape(narrow, (*x.shape[:-1], x.shape[-1] * r)), dt)
+    r, w = dt.itemsize // src.itemsize, 8 * src.itemsize
+    if x.shape[-1] % r:
+        raise ValueError(
+            "When changing to a larger dtype, its size must be a divisor of the total size in bytes "
+            f"of the last axis of the array (got shape {x.shape}, {src.name} -> {dt.name})"
+        )
+    groups = reshape(bits, (*x.shape[:-1], x.shape[-1] // r, r)).astype(_UINT_OF[dt.itemsize])
+    wide = groups[..., 0]
+    for k in range(1, r):
+        wide = bitwise_or(wide, left_shift(groups[..., k], w * k))
+    return bitcast_convert_type(wide, dt)
 
 
 def bitwise_count(x, /):

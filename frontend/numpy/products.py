@@ -59,8 +59,9 @@ def dot(a, b, *, precision=None, preferred_element_type=None):
 
 def matmul(a, b, *, precision=None, preferred_element_type=None):
     a, b, weak, post = _preferred(*_promote_pair(a, b), preferred_element_type)
-    if a.ndim == 0 or b.ndim == 0:
-        raise ValueError("matmul: inputs must have at least one dimension")
+    for i, op in enumerate((a, b)):
+        if op.ndim == 0:
+            raise ValueError(f"matmul input operand {i} must have ndim at least 1, but it has ndim 0")
     va, vb = a.ndim == 1, b.ndim == 1
     if va:
         a = a.reshape((1,) + a.shape)

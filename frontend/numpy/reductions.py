@@ -7,7 +7,7 @@ from irjax import dtypes, lax
 from irjax.api import stop_gradient
 from irjax.operands import concatenate, full_like
 
-from ._util import asarray_any, broadcast_to, canonical_axes, canonical_axis, convert, with_weak
+from ._util import asarray_any, broadcast_to, canonical_axes, canonical_axis, convert
 from .ufuncs import _where, add, exp, imag, isfinite, log, maximum, minimum, multiply, real, sqrt
 
 
@@ -20,7 +20,6 @@ def _keep(out, x_shape, axes, keepdims):
 
 def _reduce(op, x, axis, keepdims, dtype=None, initial=None, where=None, promote_int=False):
     x = asarray_any(x)
-    weak = x.aval.weak_type
     k = x.aval.dtype.kind
     if dtype is not None:
         x = convert(x, dtype)
@@ -48,7 +47,10 @@ def _reduce(op, x, axis, keepdims, dtype=None, initial=None, where=None, promote
         out = f(out, np.asarray(initial, out.dtype))
     if low is not None:
         out = convert(out, low)
-    return with_weak(_keep(out, x.shape, axes, keepdims), weak)
+    # a reduction's result is strongly typed even for a weak input (JAX converts it to its dtype);
+    # convert copies rather than retypes in place: with no axes `out` may be the input itself
+    out = _keep(out, x.shape, axes, keepdims)
+    return convert(out, out.dtype)
 
 
 def _extreme(op, dtype):

@@ -125,7 +125,7 @@ def split(ary, indices_or_sections, axis=0):
     if isinstance(indices_or_sections, (int, np.integer)):
         k = int(indices_or_sections)
         if n % k:
-            raise ValueError("array split does not result in an equal division")
+            raise ValueError(f"array split does not result in an equal division: rest is {n % k}")
         bounds = [i * (n // k) for i in range(k + 1)]
     else:
         bounds = [0] + [int(i) for i in indices_or_sections] + [n]

@@ -33,7 +33,7 @@ def _binary(op, name, to_float=False):
         if a is not None and a == getattr(y, "aval", None) and (not to_float or a.dtype.kind in "fc"):
             return with_weak(op(x, y), a.weak_type)  # arrays of one dtype and shape: nothing to promote
         check_arraylike(name, x, y)
-        (x, y), dt, weak = promote(x, y, to_float=to_float)
+        (x, y), dt, weak = promote(x, y, to_float=to_float, op_name=op.__name__)
         return with_weak(op(x, y), weak)
 
     f.__name__ = name
@@ -46,7 +46,7 @@ def _compare(op, name):
         if a is not None and a == getattr(y, "aval", None) and a.dtype.kind != "c":
             return with_weak(op(x, y), a.weak_type)  # arrays of one dtype and shape: nothing to promote
         check_arraylike(name, x, y)
-        (x, y), dt, weak = promote(x, y)
+        (x, y), dt, weak = promote(x, y, op_name=op.__name__)
         # JAX keeps the promoted operands' weak flag on the bool result (`iarr < 0.5` is weak)
         if dt.kind == "c" and op in _STRICT:
             return with_weak(_complex_order(op, x, y), weak)
@@ -115,13 +115,13 @@ ceil = _int_kept(_lax.ceil, "ceil")
 
 def add(x, y, /):
     check_arraylike("add", x, y)
-    (x, y), dt, weak = promote(x, y)
+    (x, y), dt, weak = promote(x, y, op_name="add")
     return with_weak((_lax.bitwise_or if dt == np.bool_ else _lax.add)(x, y), weak)  # bool + bool is or
 
 
 def subtract(x, y, /):
     check_arraylike("subtract", x, y)
-    (x, y), dt, weak = promote(x, y)
+    (x, y), dt, weak = promote(x, y, op_name="sub")
     if dt == np.bool_:
         raise TypeError("subtract does not accept dtype bool; use logical_xor or bitwise_xor.")
     return with_weak(_lax.sub(x, y), weak)
@@ -135,7 +135,7 @@ def _extremum(op, beats, name):
 
     def f(x, y, /):
         check_arraylike(name, x, y)
-        (x, y), dt, weak = promote(x, y)
+        (x, y), dt, weak = promote(x, y, op_name=op.__name__)
         if dt.kind == "c":  # lexicographic, as JAX orders complex values
             return with_weak(_lax.select(_complex_order(beats, x, y), x, y), weak)
         return with_weak(op(x, y), weak)
@@ -157,7 +157,8 @@ greater_equal = _compare(_lax.ge, "greater_equal")
 
 def _int_or_bool(op, name):
     def f(x, y, /):
-        (x, y), dt, weak = promote(x, y)
+        # lax's primitives are named and/or/xor (JAX's shape error names them so)
+        (x, y), dt, weak = promote(x, y, op_name=op.__name__.removeprefix("bitwise_"))
         if dt.kind not in "biu":
             raise TypeError(f"{name} is only defined for integer and boolean inputs, got {dt.name}")
         return with_weak(op(x, y), weak)
@@ -264,7 +265,7 @@ def _zeros(x):
 
 def true_divide(x, y, /):
     check_arraylike("true_divide", x, y)
-    (x, y), dt, weak = promote(x, y, to_float=True)
+    (x, y), dt, weak = promote(x, y, to_float=True, op_name="div")
     return with_weak(_lax.div(x, y), weak)
 
 
@@ -273,7 +274,7 @@ divide = true_divide
 
 def floor_divide(x, y, /):
     check_arraylike("floor_divide", x, y)
-    (x, y), dt, weak = promote(x, y)
+    (x, y), dt, weak = promote(x, y, op_name="div")
     if dt == np.bool_:
         raise TypeError("floor_divide does not accept dtype bool")
     if dtypes.kind(dt) == "f":
@@ -304,7 +305,7 @@ def _ones(x):
 
 def remainder(x, y, /):
     check_arraylike("remainder", x, y)
-    (x, y), dt, weak = promote(x, y)
+    (x, y), dt, weak = promote(x, y, op_name="rem")
     if dt.kind in "iu":  # JAX: x % 0 is 0 for integers (XLA's rem by 0 would give x)
         y = _lax.select(_lax.eq(y, _zeros(y)), _ones(y), y)
     r = _lax.rem(x, y)
@@ -340,7 +341,7 @@ def power(x, y, /):
             )
         return with_weak(_lax.integer_pow(x, int(y)), x.aval.weak_type)
     y_int = (is_array(y) or isinstance(y, np.ndarray)) and y.dtype.kind in "iub"
-    (x, y), dt, weak = promote(x, y)
+    (x, y), dt, weak = promote(x, y, op_name="pow")
     if dt.kind in "iu":
         return _int_power(x, y, weak)
     if not y_int:
@@ -624,7 +625,7 @@ def astype(x, dtype, /, *, copy=False, device=None):
     """x as dtype (a new Array where the dtype changes; copy=True always makes one); device=
     places the result there as device_put does."""
     x = asarray_any(x)
-    out = convert(x, dtype)
+    out = convert(x, dtypes.check_user_dtype(dtype, "astype"))
     if copy and out is x and not isinstance(x, Tracer):
         out = _copy_with_weak(x, x.aval.weak_type)
     if device is not None:
