@@ -191,6 +191,22 @@ def _batched_host(base: int, dims: tuple, size: int, method: str) -> int:
     return register_host_function(("batched", base, dims, size, method), make)
 
 
+def _batch_with_results(op, method, args, dims, callback, result_shapes, result_dtypes, **params):
+    """jx.<op> of a host function that runs `callback` over the batch (axis 0 of the batched
+    operands) as `method` says; its results gain the batch axis in front."""
+    size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+    args = [L.moveaxis(a, d, 0) if d not in (None, 0) else a for a, d in zip(args, dims)]
+    bdims = tuple(None if d is None else 0 for d in dims)
+    outs = getattr(jx, op)(
+        *args,
+        callback=_batched_host(callback, bdims, size, method),
+        result_shapes=tuple((size,) + tuple(s) for s in result_shapes),
+        result_dtypes=tuple(result_dtypes),
+        **params,
+    )
+    return outs, [0] * len(outs)
+
+
 def _pure_batch(args, dims, *, callback, result_shapes=(), result_dtypes=()):
     method = host_function(callback).vmap_method
     if method not in VMAP_METHODS:
@@ -198,17 +214,7 @@ def _pure_batch(args, dims, *, callback, result_shapes=(), result_dtypes=()):
             "vmap is only supported for the pure_callback primitive when vmap_method is one of "
             f"{', '.join(repr(m) for m in VMAP_METHODS)}. Got vmap_method={method!r}."
         )
-    size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
-    args = [L.moveaxis(a, d, 0) if d not in (None, 0) else a for a, d in zip(args, dims)]
-    bdims = tuple(None if d is None else 0 for d in dims)
-    n = _batched_host(callback, bdims, size, method)
-    outs = jx.pure_callback(
-        *args,
-        callback=n,
-        result_shapes=tuple((size,) + tuple(s) for s in result_shapes),
-        result_dtypes=tuple(result_dtypes),
-    )
-    return outs, [0] * len(outs)
+    return _batch_with_results("pure_callback", method, args, dims, callback, result_shapes, result_dtypes)
 
 
 register(
@@ -234,17 +240,9 @@ def _io_jvp(primals, tangents, **params):
 def _io_batch(args, dims, *, callback, ordered=False, result_shapes=(), result_dtypes=()):
     if ordered:
         raise ValueError("Cannot `vmap` ordered IO callback.")
-    size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
-    args = [L.moveaxis(a, d, 0) if d not in (None, 0) else a for a, d in zip(args, dims)]
-    bdims = tuple(None if d is None else 0 for d in dims)
-    outs = jx.io_callback(
-        *args,
-        callback=_batched_host(callback, bdims, size, "sequential"),
-        ordered=False,
-        result_shapes=tuple((size,) + tuple(s) for s in result_shapes),
-        result_dtypes=tuple(result_dtypes),
+    return _batch_with_results(
+        "io_callback", "sequential", args, dims, callback, result_shapes, result_dtypes, ordered=False
     )
-    return outs, [0] * len(outs)
 
 
 register(

@@ -261,3 +261,22 @@ def test_closure_convert_returns_arrays():
                 assert a.weak_type == b.weak_type
             else:
                 assert a == b
+
+
+def test_at_apply_runs_once_per_index_as_jax():
+    """x.at[idx].apply(f) applies f once per time an index names an entry (a duplicated index
+    twice), eagerly and under jit; out-of-range indices are dropped."""
+    x = np.arange(4.0, dtype=np.float32)
+    cases = [
+        (np.array([1, 3, 3, 9]), lambda v: v * 2),
+        (slice(1, 3), lambda v: v + 1),
+        (np.array([0, 0, 2]), lambda v: v * v + 1),
+    ]
+    for idx, f in cases:
+        want = jjnp.asarray(x).at[idx].apply(f)
+        np.testing.assert_array_equal(np.asarray(jnp.asarray(x).at[idx].apply(f)), np.asarray(want))
+        got = irjax.jit(lambda a, idx=idx, f=f: a.at[idx].apply(f))(x)
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+    ints = np.arange(4, dtype=np.int32)
+    got = jnp.asarray(ints).at[np.array([1, 1])].apply(lambda v: v * 3)
+    assert got.dtype == np.int32 and np.asarray(got).tolist() == [0, 9, 2, 3]

@@ -489,8 +489,19 @@ class IndexUpdateRef:
         return _scatter(self.array, self.index, values, "max", mode)
 
     def apply(self, func, *, indices_are_sorted=False, unique_indices=False, mode=None):
-        cur = getitem(self.array, self.index, mode="clip" if mode == "clip" else None)
-        return _scatter(self.array, self.index, func(cur), "set", mode)
+        """func applied once per time an index names an entry (as JAX's scatter_apply: a
+        duplicated index applies it twice); func must be elementwise."""
+        x = asarray_any(self.array)
+        hits = _scatter(full(x.shape, 0, np.int32), self.index, 1, "add", mode)
+        if unique_indices:
+            return _where(hits > 0, asarray_any(func(x)), x)
+
+        def body(state):
+            k, v = state
+            return k + 1, _where(hits > k, convert(asarray_any(func(v)), x.dtype), v)
+
+        most = lax.reduce_max(hits, tuple(range(hits.ndim))) if hits.ndim else hits
+        return lax.while_loop(lambda state: state[0] < most, body, (asarray_any(np.int32(0)), x))[1]
 
 
 def _scatter(x, idx, values, kind, mode=None):
