@@ -25,6 +25,7 @@ class TransformCtx(Protocol):
     out_avals: list[ShapedType]  # the op's result types
     axis_size: int  # batching only: the size of the mapped axis
     axis_name: str | None  # batching only: its name (collectives over it are resolved)
+    active_operands: tuple | None  # reverse mode only: operands that need cotangents (None: all)
 
     def signature(self, fname: str) -> tuple[list[ShapedType], list[ShapedType]]:
         """(argument, result) types of @fname; VerifyError when the module lacks it."""
@@ -32,8 +33,9 @@ class TransformCtx(Protocol):
     def jvp_of(self, fname: str) -> str:
         """@fname's jvp: (primals, tangents) -> (outs, out tangents)."""
 
-    def vjp_of(self, fname: str, mask: Sequence[bool] | None = None) -> str:
-        """@fname's vjp: (primals, cts of the outputs where mask) -> (outs, in cts)."""
+    def vjp_of(self, fname: str, mask: Sequence[bool] | None = None, wrt: Sequence[bool] | None = None) -> str:
+        """@fname's vjp: (primals, cts of the outputs where mask) -> (outs, in cts); in cts only
+        for the arguments where wrt (default all), zeros elsewhere."""
 
     def batched(self, fname: str, dims: Sequence, size: int, out_batched=None) -> str:
         """@fname batched over dims (0 / None); results at axis 0 except where out_batched
@@ -124,7 +126,7 @@ def call_vjp(ctx, cts, primals, outs, residuals, *, callee):
     ins, c_outs = ctx.signature(callee)
     mask = tuple(c is not None for c in cts)
     res = call(
-        ctx.vjp_of(callee, mask),
+        ctx.vjp_of(callee, mask, ctx.active_operands),
         primals + [c for c in cts if c is not None],
         c_outs + ins,
     )
@@ -188,7 +190,8 @@ def custom_jvp_vjp(ctx, cts, primals, outs, residuals, *, callee, jvp_callee, nu
     reverse-differentiating @jvp_callee with respect to its tangent inputs."""
     ins, r_outs = ctx.signature(jvp_callee)
     k = len(outs)
-    cv = ctx.vjp_of(jvp_callee, (False,) * k + (True,) * k)
+    n = len(primals)
+    cv = ctx.vjp_of(jvp_callee, (False,) * k + (True,) * k, (False,) * n + (True,) * (len(ins) - n))
     tans = [zeros(a) for a in ins[len(primals) :]]
     res = call(cv, primals + tans + fill_zeros(cts, outs), r_outs + ins)
     return res[len(r_outs) + len(primals) :] + [None] * (len(primals) - num_args)

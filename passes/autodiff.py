@@ -67,12 +67,15 @@ def _vjp_forward(module, op, in_v):
     return [Val(r) for r in reemit(op, [x.v for x in in_v])], []
 
 
-def _vjp_step(module, entry, out_cts):
+def _vjp_step(module, entry, out_cts, active=None):
     op, in_v, out_v, residuals = entry
     prim, rule = _rule(op, "vjp")
-    # call-like rules see which cotangents are zero (None): masks for their callees
+    # call-like rules see which cotangents are zero (None) and which operands need cotangents
     if prim.calls:
-        in_cts = rule(Ctx(module, op), out_cts, in_v, out_v, residuals, **op_params(op))
+        wanted = None if active is None else tuple(v in active for v in op.operands)
+        in_cts = rule(Ctx(module, op, active_operands=wanted), out_cts, in_v, out_v, residuals, **op_params(op))
+        if wanted is not None:
+            in_cts = [c if w else None for c, w in zip(in_cts, wanted)]
     else:
         full_cts = [c if c is not None else zeros_like(o) for c, o in zip(out_cts, out_v)]
         in_cts = rule(full_cts, in_v, out_v, **op_params(op))
@@ -90,15 +93,21 @@ def _vjp_step(module, entry, out_cts):
     return out
 
 
-def vjp_function(module, fname: str, ct_mask: tuple | None = None, replay: bool = False) -> str:
+def vjp_function(
+    module, fname: str, ct_mask: tuple | None = None, replay: bool = False, wrt: tuple | None = None
+) -> str:
     """Reverse mode: @f -> @f_vjp taking cotangents for the outputs where ct_mask is True.
     replay=True: the forward sweep inside re-runs a forward that already ran (a call-like op's
     vjp_fwd, the user's vjp), so effects (registry.EFFECT: debug prints) are left out of it
-    and happen once, as in JAX. Calls inside it still run their callees' effects again."""
+    and happen once, as in JAX. Calls inside it still run their callees' effects again.
+    wrt: which arguments need cotangents (default all); the others get zeros, and ops that do
+    not depend on a wanted argument are not differentiated (a custom_jvp rule's coefficient
+    digamma(x) needs no derivative when only the rule's tangents are transposed)."""
     f, ins, outs = source(module, fname)
     mask = tuple(bool(m) for m in (ct_mask if ct_mask is not None else [True] * len(outs)))
     base = f"{fname}_vjp" if all(mask) else f"{fname}_vjp_" + "".join("1" if m else "0" for m in mask)
     effects = registry.tagged(registry.EFFECT) if replay else frozenset()
+    wanted = tuple(bool(w) for w in wrt) if wrt is not None else (True,) * len(ins)
     src_args = list(entry_block(f).arguments)
 
     def body(*args):
@@ -114,18 +123,29 @@ def vjp_function(module, fname: str, ct_mask: tuple | None = None, replay: bool 
 
         env = {s: Val(a) for s, a in zip(src_args, args[:n])}
         rets = walk_forward(body_ops(f), env, forward)
+        active = {s for s, w in zip(src_args, wanted) if w}
+        for op, *_ in tape:
+            if any(v in active for v in op.operands):
+                active.update(op.results)
         cts = {}
         seeds = iter(args[n:])
         for v, a, m in zip(rets, outs, mask):
             c = Val(next(seeds)) if m else None
             if c is not None and is_float(a):
                 cts[v] = c if cts.get(v) is None else cts[v] + c
-        walk_backward(tape, cts, lambda e, c: _vjp_step(module, e, c))
-        grads = [cts.get(s) if cts.get(s) is not None else zeros(a) for s, a in zip(src_args, ins)]
+
+        def backward(entry, out_cts):
+            operands = entry[0].operands
+            if not any(v in active for v in operands):
+                return [None] * len(operands)  # depends on no wanted argument: nothing to differentiate
+            return _vjp_step(module, entry, out_cts, active if not all(wanted) else None)
+
+        walk_backward(tape, cts, backward)
+        grads = [cts.get(s) if w and cts.get(s) is not None else zeros(a) for s, a, w in zip(src_args, ins, wanted)]
         return [env[v] for v in rets] + grads
 
     ct_avals = [a for a, m in zip(outs, mask) if m]
-    key = (fname, "vjp", mask, "replay") if replay else (fname, "vjp", mask)
+    key = (fname, "vjp", mask) + (("replay",) if replay else ()) + (("wrt", wanted) if not all(wanted) else ())
     return derive(module, key, base, ins + ct_avals, body)
 
 

@@ -77,11 +77,20 @@ def _transform(name: str) -> Callable:
 class Ctx:
     """`TransformCtx` for one op: what a call-like op's rules may ask of the walker."""
 
-    def __init__(self, module: ir.Module, op=None, axis_size: int | None = None, axis_name: str | None = None):
+    def __init__(
+        self,
+        module: ir.Module,
+        op=None,
+        axis_size: int | None = None,
+        axis_name: str | None = None,
+        active_operands: tuple | None = None,
+    ):
         self.module = module
         self.op = op
         self.axis_size = axis_size
         self.axis_name = axis_name  # batching: the name of the axis being mapped, if any
+        # reverse mode: which operands lead back to a wanted argument (None: all of them)
+        self.active_operands = active_operands
 
     @property
     def out_avals(self) -> list[ShapedType]:
@@ -96,8 +105,8 @@ class Ctx:
     def jvp_of(self, fname: str) -> str:
         return _transform("jvp")(self.module, fname)
 
-    def vjp_of(self, fname: str, mask=None) -> str:
-        return _transform("vjp")(self.module, fname, mask, replay=True)  # vjp_fwd ran the forward
+    def vjp_of(self, fname: str, mask=None, wrt=None) -> str:
+        return _transform("vjp")(self.module, fname, mask, replay=True, wrt=wrt)  # vjp_fwd ran the forward
 
     def batched(self, fname: str, dims, size: int, out_batched=None) -> str:
         return _transform("batch")(self.module, fname, dims, size, out_batched, axis_name=self.axis_name)

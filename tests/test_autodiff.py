@@ -571,3 +571,25 @@ def test_grad_of_batched_diagonal():
 
 
 RNG_DIAG = np.random.default_rng(11)
+
+
+def test_custom_jvp_rule_coefficients_need_no_derivative_in_reverse_mode():
+    """Reverse mode transposes a custom_jvp rule in its tangents only: a coefficient that depends
+    on the primals alone (digamma here, which has no reverse-mode rule) is not differentiated."""
+
+    def make(api):
+        @api.custom_jvp
+        def f(x):
+            return api.lax.lgamma(x)
+
+        @f.defjvp
+        def f_jvp(primals, tangents):
+            return f(primals[0]), api.lax.digamma(primals[0]) * tangents[0]
+
+        return f
+
+    f, g = make(irjax), make(jax)
+    xs = np.array([0.5, 1.0, 2.5], np.float32)
+    np.testing.assert_allclose(irjax.vmap(irjax.grad(f))(xs), jax.vmap(jax.grad(g))(xs), rtol=1e-6)
+    loss = lambda api, h: api.jit(api.grad(lambda x: h(x) * x))  # noqa: E731
+    np.testing.assert_allclose(loss(irjax, f)(np.float32(2.0)), loss(jax, g)(np.float32(2.0)), rtol=1e-6)
