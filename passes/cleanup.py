@@ -86,7 +86,7 @@ def cse(module, func: str | None = None):
         for f in _funcs(module, func):
             seen = {}
             for op in body_ops(f):
-                if not op.name.startswith("jx.") or len(op.regions) or effect(op):
+                if not op.name.startswith("jx.") or len(op.regions):
                     continue
                 key = (
                     op.name,
@@ -95,8 +95,9 @@ def cse(module, func: str | None = None):
                     tuple(str(r.type) for r in op.results),
                 )
                 prev = seen.get(key)
-                if prev is None:
-                    seen[key] = op
+                # (an identical op has the same effects: asked only of would-be merges, not every op)
+                if prev is None or effect(op):
+                    seen.setdefault(key, op)
                     continue
                 for old, new in zip(op.results, prev.results):
                     old.replace_all_uses_with(new)
