@@ -8,6 +8,7 @@ import is lazy: loading cached modules needs only the runtime.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -21,6 +22,7 @@ from importlib.metadata import version
 
 from irjax.passes.module_facts import facts_of_text
 
+from . import compile_worker
 from .targets import NO_MEMOIZATION, VULKAN_FEATURES, target_flags  # noqa: F401  (re-exported)
 
 _MAGIC = b"IRJAXVMFB2\n"  # then the entry's key (64 hex), the payload's sha256 (64 hex), the payload
@@ -170,7 +172,7 @@ class CompileJob:
     flags: tuple
     key: str
     source: str = field(repr=False)
-    log: tuple = field(default=("@?", ""), repr=False)  # (entry, op count) for IRJAX_LOG_COMPILES
+    log: tuple = field(default=("@?", ""), repr=False)  # (entry, op count): IRJAX_LOG_COMPILES, crash reports
 
 
 def compile_job(text: str, target: str = "llvm-cpu", extra_flags: list[str] | None = None) -> CompileJob:
@@ -192,7 +194,7 @@ def compile_job(text: str, target: str = "llvm-cpu", extra_flags: list[str] | No
     from irjax.passes.limit_bindings import limit_text, may_exceed  # (IREE's runtime refuses > 32 bindings)
 
     source = limit_text(text) if may_exceed(text) else text
-    log = _what(text) if _LOG_COMPILES else ("@?", "")
+    log = _what(text)  # (facts already read above: cached)
     return CompileJob(text, target, tuple(flags), cache_key(text, target, flags), source, log)
 
 
@@ -242,7 +244,7 @@ def run_job(job: CompileJob, fresh: bool = False) -> bytes:
         if use_disk and not fresh and os.path.exists(path):
             _drop_entry(path)  # corrupt or not this key's: recompile below
         t0 = time.perf_counter()
-        payload = _compile(job.source, job.target, flags)
+        payload = _compile(job.source, job.target, flags, " ".join(job.log))
         seconds = time.perf_counter() - t0
         with _lock:
             stats["compiles"] += 1
@@ -346,12 +348,33 @@ def check_temp_dir() -> None:
         ) from None
 
 
-_sessions: dict = {}  # (target, flags) -> idle Sessions: one compile at a time in each
+_sessions: dict = {}  # (target, flags) -> idle Sessions of this process: one compile at a time in each
 
 
-def _compile(text: str, target: str, flags: list[str]) -> bytes:
-    """In-process compile through IREE's embedding API (a reused Session: ~1.5x faster
-    than spawning iree-compile); on failure, rerun the tool to get its diagnostics."""
+def use_worker() -> bool:
+    """Compile llvm-cpu modules in a worker process ($IRJAX_COMPILE_WORKER, default on), where an
+    LLVM crash is a CompileError; =0 compiles in this process (a crash there ends it)."""
+    return os.environ.get("IRJAX_COMPILE_WORKER", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def compile_timeout() -> float | None:
+    """$IRJAX_COMPILE_TIMEOUT: seconds a worker compile may take before it is stopped (default: no limit)."""
+    env = os.environ.get("IRJAX_COMPILE_TIMEOUT", "").strip()
+    if not env:
+        return None
+    try:
+        seconds = float(env)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ValueError(f"IRJAX_COMPILE_TIMEOUT must be a positive number of seconds, got {env!r}")
+    return seconds
+
+
+def _compile(text: str, target: str, flags: list[str], entry: str = "@?") -> bytes:
+    """Compile through IREE's embedding API (a reused Session: ~1.5x faster than spawning
+    iree-compile), in a worker process unless $IRJAX_COMPILE_WORKER=0; on failure, rerun the
+    tool to get its diagnostics."""
     if target != "llvm-cpu":
         # GPU code generators can crash IREE itself (vulkan-spirv on some sort fusions in
         # 3.13): in a subprocess that is a CompileError, not a dead Python process
@@ -362,15 +385,19 @@ def _compile(text: str, target: str, flags: list[str]) -> bytes:
         and known_cpus(_last_flag(flags, _TRIPLE_FLAG)) is None
     ):
         return _compile_tool(text, target, flags)  # an unchecked CPU name may abort LLVM: out of process
+    if use_worker():
+        compile_once = functools.partial(_compile_in_worker, what=f"{entry} for {target}")
+    else:
+        compile_once = _compile_in_process
     try:
-        return _compile_in_process(text, target, flags)
+        return compile_once(text, target, flags)
     except _InProcessFailed:
         pass
     if "--iree-opt-data-tiling" in flags:
         # IREE 3.13's data tiling fails on some reduce + broadcast fusions ("'vector.store' op
         # write affecting operations on global resources ..."), e.g. jacfwd of a row-sum: retry without
         try:
-            return _compile_in_process(text, target, [f for f in flags if f != "--iree-opt-data-tiling"])
+            return compile_once(text, target, [f for f in flags if f != "--iree-opt-data-tiling"])
         except _InProcessFailed:
             pass
     return _compile_tool(text, target, flags)
@@ -386,34 +413,35 @@ def _compile_tool(text: str, target: str, flags: list[str]) -> bytes:
 
 
 class _InProcessFailed(Exception):
-    pass
+    """IREE's embedding API rejected the module (in this process or a worker): rerun the tool."""
+
+
+def _compile_in_worker(text: str, target: str, flags: list[str], what: str) -> bytes:
+    try:
+        status, value = compile_worker.pool().compile(text.encode(), target, tuple(flags), compile_timeout(), what)
+    except compile_worker.WorkerDied as e:
+        raise CompileError(str(e)) from None
+    if status != "ok":
+        raise _InProcessFailed(value)
+    return value
 
 
 def _compile_in_process(text: str, target: str, flags: list[str]) -> bytes:
-    from iree.compiler.api import Output, Session, Source  # lazy: needed on a cache miss only
-
     key = (target, tuple(flags))
     with _lock:  # held only to take an idle session: compiles in other threads go on meanwhile
         idle = _sessions.setdefault(key, [])
         session = idle.pop() if idle else None
-    if session is None:
-        session = Session()
-        session.set_flags(f"--iree-hal-target-backends={target}", "--iree-input-type=stablehlo", *flags)
     try:
-        inv = session.invocation()
-        out = Output.open_membuffer()
-        try:
-            source = Source.wrap_buffer(session, text.encode())
-            if not inv.parse_source(source) or not inv.execute():
-                raise _InProcessFailed()
-            inv.output_vm_bytecode(out)
-            return bytes(out.map_memory())
-        finally:
-            inv.close()
-            out.close()
-    finally:
-        with _lock:
-            _sessions[key].append(session)
+        if session is None:
+            session = compile_worker.new_session(target, tuple(flags))
+        vmfb = compile_worker.iree_compile(session, text.encode())
+    except ValueError as e:  # a flag IREE refuses: the tool says which
+        raise _InProcessFailed(str(e)) from None
+    if vmfb is None:
+        raise _InProcessFailed()
+    with _lock:
+        _sessions[key].append(session)
+    return vmfb
 
 
 def forget_memory_cache() -> None:

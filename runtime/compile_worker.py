@@ -1,0 +1,404 @@
+"""IREE's in-process compiler, run in a pool of child processes (`python -m irjax.runtime.compile_worker`)
+so that an LLVM abort, segfault or out-of-memory kill in one compile is an exception in the
+user's process, not its death. Each child imports iree.compiler once and reuses its Sessions.
+"""
+
+from __future__ import annotations
+
+import atexit
+import fcntl
+import os
+import pickle
+import select
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from .host_collectives import _IREE_MPI_ENV
+
+_HEADER = struct.Struct("<Q")  # every message: its length, then a pickle
+# Test-only: a fault for the worker to commit on the next request (abort, segv, kill, exit, hang)
+FAULT_ENV = "IRJAX_COMPILE_WORKER_FAULT"
+_STDERR_KEEP = 4000  # characters of a dead worker's stderr quoted in the error
+_STDERR_RESET = 1 << 20  # a worker's stderr file is emptied once it grows past this
+
+
+class WorkerDied(Exception):
+    """The compile worker died or was stopped during a compile; the message says how."""
+
+
+# ---- the compile itself: used by the workers, and by compiler.py when it compiles in its own process ----
+
+
+def new_session(target: str, flags: tuple):
+    """An IREE Session set up for `target` and `flags` (ValueError for a flag IREE refuses)."""
+    from iree.compiler.api import Session  # lazy: only compiling processes load the compiler
+
+    session = Session()
+    session.set_flags(f"--iree-hal-target-backends={target}", "--iree-input-type=stablehlo", *flags)
+    return session
+
+
+def iree_compile(session, text: bytes) -> bytes | None:
+    """The .vmfb of StableHLO `text` compiled in `session`, or None if IREE rejects it (its
+    diagnostics are not kept: the caller reruns iree-compile to read them)."""
+    from iree.compiler.api import Output, Source  # lazy: see new_session
+
+    inv = session.invocation()
+    out = Output.open_membuffer()
+    try:
+        source = Source.wrap_buffer(session, text)
+        if not inv.parse_source(source) or not inv.execute():
+            return None
+        inv.output_vm_bytecode(out)
+        return bytes(out.map_memory())
+    finally:
+        inv.close()
+        out.close()
+
+
+# ---- the parent's side: a pool of workers, each serving one compile at a time ----------------------
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
+def _child_env() -> dict:
+    """The environment of a worker: the MPI launcher's variables removed (as device.py hides them
+    from IREE), so nothing in the worker can take it for a member of the MPI job."""
+    prefixes = ("PMI_", "PMIX_", "OMPI_", "HYDRA_")
+    return {k: v for k, v in os.environ.items() if k not in _IREE_MPI_ENV and not k.startswith(prefixes)}
+
+
+class _Worker:
+    def __init__(self):
+        self.stderr = tempfile.TemporaryFile(prefix="irjax-compile-worker-")
+        flags = fcntl.fcntl(self.stderr.fileno(), fcntl.F_GETFL)
+        fcntl.fcntl(self.stderr.fileno(), fcntl.F_SETFL, flags | os.O_APPEND)  # so it can be emptied
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "irjax.runtime.compile_worker", str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            env=_child_env(),
+            close_fds=True,  # (a worker holding another's pipe would keep it from seeing EOF)
+        )
+        self.busy = False
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def request(self, message: tuple, timeout: float | None, what: str) -> tuple:
+        """Send one request and wait for its reply; WorkerDied if the worker dies or outlasts `timeout`."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        start = self.stderr.seek(0, os.SEEK_END)
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self._write(_HEADER.pack(len(data)) + data, deadline)
+            (n,) = _HEADER.unpack(self._read(_HEADER.size, deadline))
+            reply = pickle.loads(self._read(n, deadline))
+        except _Timeout:
+            self._reap()
+            why = (
+                f"IREE took more than {timeout:g} s to compile {what} (the limit set by $IRJAX_COMPILE_TIMEOUT); "
+                "the compile worker was stopped"
+            )
+            raise WorkerDied(why + self._stderr_since(start)) from None
+        except (OSError, EOFError, pickle.UnpicklingError, struct.error):
+            self._reap(grace=10.0)  # (a worker that aborts may still be writing its core dump)
+            raise WorkerDied(self._death(what) + self._stderr_since(start)) from None
+        except BaseException:
+            self.stop()  # (KeyboardInterrupt mid-request: its reply would be read by the next compile)
+            raise
+        self._forward_stderr(start)
+        return reply
+
+    def _write(self, data: bytes, deadline: float | None) -> None:
+        fd, view = self.proc.stdin.fileno(), memoryview(data)
+        while view:
+            self._wait(fd, deadline, write=True)
+            view = view[os.write(fd, view[: 1 << 16]) :]
+
+    def _read(self, n: int, deadline: float | None) -> bytes:
+        fd, parts = self.proc.stdout.fileno(), []
+        while n:
+            self._wait(fd, deadline, write=False)
+            part = os.read(fd, min(n, 1 << 20))
+            if not part:
+                raise EOFError
+            parts.append(part)
+            n -= len(part)
+        return b"".join(parts)
+
+    @staticmethod
+    def _wait(fd: int, deadline: float | None, write: bool) -> None:
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        r, w, _ = select.select([] if write else [fd], [fd] if write else [], [], left)
+        if not (r or w):
+            raise _Timeout
+
+    def _death(self, what: str) -> str:
+        code = self.proc.returncode
+        if code is not None and code < 0:
+            how = f"killed by {_signal_name(code)}"
+            if code == -signal.SIGKILL:
+                how += ", often the system's out-of-memory killer"
+        else:
+            how = f"exit status {code}"
+        return (
+            f"the IREE compiler crashed compiling {what} (its worker process died: {how}). "
+            "This is a bug in IREE or in the StableHLO irjax gave it; please report it with the program "
+            "that triggered it. The next compile starts a fresh worker"
+        )
+
+    def _stderr_since(self, start: int) -> str:
+        self.stderr.seek(start)
+        text = self.stderr.read().decode("utf-8", "replace").strip()
+        if not text:
+            return ""
+        if len(text) > _STDERR_KEEP:
+            text = "..." + text[-_STDERR_KEEP:]
+        return "\nthe worker's last output:\n" + text
+
+    def _forward_stderr(self, start: int) -> None:
+        """What IREE printed during the compile goes to this process's stderr, as it would in process."""
+        end = self.stderr.seek(0, os.SEEK_END)
+        if end > start:
+            self.stderr.seek(start)
+            sys.stderr.write(self.stderr.read(end - start).decode("utf-8", "replace"))
+            sys.stderr.flush()
+        if end > _STDERR_RESET:
+            self.stderr.truncate(0)
+
+    def _reap(self, grace: float = 0.0) -> None:
+        """Kill the worker (if it still runs after `grace` seconds) and reap it: no zombie stays behind."""
+        try:
+            self.proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self) -> None:
+        self._reap()
+        self.close_files()
+
+    def close_files(self) -> None:
+        for f in (self.proc.stdin, self.proc.stdout, self.stderr):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+
+class _Timeout(Exception):
+    pass
+
+
+def default_size() -> int:
+    """$IRJAX_COMPILE_WORKERS, else one worker per core this process may run on."""
+    env = os.environ.get("IRJAX_COMPILE_WORKERS", "")
+    if env.strip():
+        n = int(env)
+        if n < 1:
+            raise ValueError(f"IRJAX_COMPILE_WORKERS must be a positive integer, got {env!r}")
+        return n
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+class WorkerPool:
+    """At most `size` workers, started on demand; a compile takes an idle one or waits for one."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.started = 0  # workers started so far (a test reads it)
+        self._cond = threading.Condition()
+        self._idle: list[_Worker] = []
+        self._all: set[_Worker] = set()
+        self._starting = 0
+        self._closed = False
+
+    def compile(self, text: bytes, target: str, flags: tuple, timeout: float | None, what: str) -> tuple:
+        """The worker's reply: ("ok", vmfb bytes) or ("failed", why). WorkerDied if it died."""
+        worker = self._take()
+        try:
+            return worker.request(("compile", target, flags, text, os.environ.get(FAULT_ENV, "")), timeout, what)
+        finally:
+            self._give(worker)
+
+    def _take(self) -> _Worker:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise WorkerDied("the interpreter is exiting: no compile worker is left to compile")
+                while self._idle:
+                    worker = self._idle.pop()
+                    if worker.alive():
+                        worker.busy = True
+                        return worker
+                    self._discard(worker)
+                if len(self._all) + self._starting < self.size:
+                    self._starting += 1
+                    break
+                self._cond.wait()
+        try:
+            worker = _Worker()  # outside the lock: other threads keep taking and giving back meanwhile
+        except BaseException:
+            with self._cond:
+                self._starting -= 1
+                self._cond.notify()
+            raise
+        with self._cond:
+            self._starting -= 1
+            self.started += 1
+            self._all.add(worker)
+            worker.busy = True
+        return worker
+
+    def _give(self, worker: _Worker) -> None:
+        with self._cond:
+            worker.busy = False
+            if worker.alive() and not self._closed:
+                self._idle.append(worker)
+            else:
+                self._discard(worker)
+            self._cond.notify()
+
+    def _discard(self, worker: _Worker) -> None:
+        self._all.discard(worker)
+        worker.stop()
+
+    def shutdown(self) -> None:
+        """At exit: idle workers get EOF and exit on their own; busy ones (a daemon thread's
+        compile) are killed. Each is reaped, waiting at most a moment."""
+        with self._cond:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+            self._idle.clear()
+            self._cond.notify_all()
+        for w in workers:
+            if w.busy:
+                w.proc.kill()
+            else:
+                try:
+                    w.proc.stdin.close()
+                except OSError:
+                    pass
+        deadline = time.monotonic() + 1.0
+        for w in workers:
+            try:
+                w.proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                w.proc.kill()
+                w.proc.wait()
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: the workers belong to the parent; drop this copy's ends of their pipes."""
+        self._cond = threading.Condition()
+        for w in self._all:
+            w.close_files()
+            w.proc.returncode = 0  # (not this process's child: never wait for it)
+        self._all.clear()
+        self._idle.clear()
+        self._starting = 0
+
+
+_pool: list[WorkerPool] = []
+_pool_lock = threading.Lock()
+
+
+def pool() -> WorkerPool:
+    """This process's pool of compile workers (made on first use, shut down at exit)."""
+    with _pool_lock:
+        if not _pool:
+            _pool.append(WorkerPool(default_size()))
+            atexit.register(_pool[0].shutdown)
+        return _pool[0]
+
+
+def _after_fork() -> None:
+    global _pool_lock
+    _pool_lock = threading.Lock()
+    if _pool:
+        _pool[0].forget_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
+# ---- the worker process ----------------------------------------------------------------------------
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit when the parent is gone (a busy worker would not see its stdin close)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
+def _commit(fault: str) -> None:
+    """Test-only faults ($IRJAX_COMPILE_WORKER_FAULT in the parent): die or hang as IREE might."""
+    if fault == "abort":
+        os.abort()
+    if fault == "segv":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if fault == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if fault == "exit":
+        os._exit(3)
+    if fault == "hang":
+        while True:
+            time.sleep(60)
+
+
+def _read_exact(f, n: int) -> bytes | None:
+    data = f.read(n)
+    return data if len(data) == n else None
+
+
+def serve(parent: int) -> None:
+    """Answer compile requests on stdin until it closes; replies go to the original stdout, which
+    nothing else may write to (fd 1 is pointed at stderr: LLVM prints there on some errors)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it reaches the whole group)
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    requests = sys.stdin.buffer
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    import iree.compiler.api  # noqa: F401  (lazy in the module, loaded before the first request in the worker)
+    sessions: dict = {}
+    while True:
+        head = _read_exact(requests, _HEADER.size)
+        if head is None:
+            return
+        body = _read_exact(requests, _HEADER.unpack(head)[0])
+        if body is None:
+            return
+        _, target, flags, text, fault = pickle.loads(body)
+        _commit(fault)
+        try:
+            session = sessions.get((target, flags))
+            if session is None:
+                session = sessions[(target, flags)] = new_session(target, flags)
+            vmfb = iree_compile(session, text)
+            reply = ("ok", vmfb) if vmfb is not None else ("failed", "IREE rejected the module")
+        except Exception as e:  # noqa: BLE001  (a refused flag: the parent reruns the tool for diagnostics)
+            reply = ("failed", f"{type(e).__name__}: {e}")
+        data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+        replies.write(_HEADER.pack(len(data)) + data)
+        replies.flush()
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))
