@@ -1,10 +1,13 @@
-"""In-process compile vs the compile worker (runtime/compile_worker.py), alternating A/B in fresh processes.
+"""In-process compile vs the compile worker (runtime/compile_worker.py), alternating A/B.
 
-    python benchmarks/compile_worker_ab.py --rounds 4
+    python benchmarks/compile_worker_ab.py --rounds 4            # fresh processes: first calls
+    python benchmarks/compile_worker_ab.py --paired              # one process: the same modules both ways
 
-Each child process starts with an empty cache and measures (1) the MLP value_and_grad first call
-and (2) a batch of 50 small compiles (a reduction jitted for 50 shapes). CPU time counts the child
-and its live compile workers (/proc), so work moved to the worker is not hidden.
+Fresh processes (empty cache, alternating order) measure the MLP value_and_grad first call and,
+with --batch, 50 small compiles (a reduction jitted for 50 shapes): worker start-up included.
+--paired compiles the MLP's and those 50 modules' StableHLO both ways in one process (a warm
+worker), alternating which goes first. CPU time counts this process and its live compile
+workers (/proc), so work moved into a worker is not hidden; the machine may be loaded.
 """
 
 from __future__ import annotations
@@ -15,81 +18,140 @@ import os
 import subprocess
 import sys
 import tempfile
-import textwrap
+import time
 
-CHILD = textwrap.dedent(
-    """
-    import json, os, time
-    import numpy as np
-    import irjax
-    import irjax.numpy as jnp
-    from irjax.runtime import compiler, compile_worker
-    from first_call_phases import mlp_case
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-    def cpu():
-        own = time.process_time()
-        ticks = os.sysconf("SC_CLK_TCK")
-        for w in (compile_worker._pool[0]._all if compile_worker._pool else ()):
-            with open(f"/proc/{w.proc.pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            own += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-        return own
+COMMON = """
+import json, os, time
+import numpy as np
+import irjax
+import irjax.numpy as jnp
+from irjax import dispatch
+from irjax.runtime import compiler, compile_worker
+from irjax.runtime.device import default_device
+from first_call_phases import mlp_case
 
-    def timed(fn):
-        w, c = time.perf_counter(), cpu()
-        fn()
-        return time.perf_counter() - w, cpu() - c
 
-    f, args = mlp_case()
-    irjax.block_until_ready(args)
-    mlp = timed(lambda: irjax.block_until_ready(f(*args)))
+def cpu():
+    total = time.process_time()
+    ticks = os.sysconf("SC_CLK_TCK")
+    for w in list(compile_worker._pool[0]._all) if compile_worker._pool else ():
+        with open(f"/proc/{w.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def timed(fn):
+    w, c = time.perf_counter(), cpu()
+    fn()
+    return time.perf_counter() - w, cpu() - c
+
+
+@irjax.jit
+def g(x):
+    return jnp.sum(jnp.tanh(x) * 2.0, axis=0)
+
+
+SHAPES = [(n % 7 + 2, n + 3) for n in range(50)]
+"""
+
+FRESH = """
+f, args = mlp_case()
+irjax.block_until_ready(args)
+res = {"mlp": timed(lambda: irjax.block_until_ready(f(*args)))}
+if BATCH:
     n0 = compiler.stats["compiles"]
+    xs = [np.ones(s, np.float32) for s in SHAPES]
+    res["batch"] = timed(lambda: [irjax.block_until_ready(g(x)) for x in xs])
+    res["batch_compiles"] = compiler.stats["compiles"] - n0
+print(json.dumps(res))
+"""
 
-    @irjax.jit
-    def g(x):
-        return jnp.sum(jnp.tanh(x) * 2.0, axis=0)
-
-    xs = [np.ones((n % 7 + 2, n + 3), np.float32) for n in range(50)]
-    batch = timed(lambda: [irjax.block_until_ready(g(x)) for x in xs])
-    print(json.dumps({"mlp": mlp, "batch": batch, "batch_compiles": compiler.stats["compiles"] - n0}))
-    """
-)
+PAIRED = """
+dev = default_device()
 
 
-def run_child(worker: bool) -> dict:
-    env = dict(os.environ, IRJAX_COMPILE_WORKER="1" if worker else "0", IRJAX_DISABLE_CACHE="1")
+def hlo_of(fn, args):
+    tr = fn._trace(args, {})[0]
+    return dispatch._lower_text(str(tr.module), tr.fname, dev)
+
+
+f, args = mlp_case()
+texts = [hlo_of(f, args)] + [hlo_of(g, (np.ones(s, np.float32),)) for s in SHAPES]
+assert len(set(texts)) == len(texts)
+flags = list(dev.compile_flags)
+compiler.compile_stablehlo(texts[1], dev.target, flags, fresh=True)  # start the worker (its start-up is not counted)
+os.environ["IRJAX_COMPILE_WORKER"] = "0"
+compiler.compile_stablehlo(texts[1], dev.target, flags, fresh=True)  # and this process's first session
+rows = []
+for i, text in enumerate(texts):
+    row = {}
+    for mode in ("1", "0") if i % 2 else ("0", "1"):
+        os.environ["IRJAX_COMPILE_WORKER"] = mode
+        row[mode] = timed(lambda: compiler.compile_stablehlo(text, dev.target, flags, fresh=True))
+    rows.append(row)
+print(json.dumps(rows))
+"""
+
+
+def child(code: str, env_extra: dict) -> str:
+    env = dict(os.environ, IRJAX_DISABLE_CACHE="1", **env_extra)
     env["IRJAX_CACHE_DIR"] = tempfile.mkdtemp(prefix="irjax-ab-")
     env["PYTHONPATH"] = os.path.dirname(os.path.abspath(__file__)) + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=4)
-    rounds = ap.parse_args().rounds
+def med(v: list) -> float:
+    v = sorted(v)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+def fresh(rounds: int, batch: bool) -> None:
+    code = COMMON + f"BATCH = {batch}\n" + FRESH
     rows = {False: [], True: []}
     for r in range(rounds):
         for worker in (False, True) if r % 2 == 0 else (True, False):
-            res = run_child(worker)
+            res = json.loads(child(code, {"IRJAX_COMPILE_WORKER": "1" if worker else "0"}))
             rows[worker].append(res)
-            load = os.getloadavg()[0]
-            print(
-                f"round {r} {'worker    ' if worker else 'in-process'} load {load:.1f}: "
-                f"MLP first call {res['mlp'][0]:.2f} s wall {res['mlp'][1]:.2f} s CPU; "
-                f"{res['batch_compiles']} compiles {res['batch'][0]:.2f} s wall {res['batch'][1]:.2f} s CPU",
-                flush=True,
-            )
-    for key in ("mlp", "batch"):
+            line = f"round {r} {'worker    ' if worker else 'in-process'} load {os.getloadavg()[0]:.1f}: "
+            line += f"MLP first call {res['mlp'][0]:.2f} s wall {res['mlp'][1]:.2f} s CPU"
+            if batch:
+                line += f"; {res['batch_compiles']} compiles {res['batch'][0]:.2f} s wall {res['batch'][1]:.2f} s CPU"
+            print(line, flush=True)
+    for key in ("mlp", "batch") if batch else ("mlp",):
         for i, what in ((0, "wall"), (1, "CPU")):
-            a = sorted(x[key][i] for x in rows[False])
-            b = sorted(x[key][i] for x in rows[True])
-            med = lambda v: v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2  # noqa: E731
+            a = [x[key][i] for x in rows[False]]
+            b = [x[key][i] for x in rows[True]]
             paired = sorted(w[key][i] / p[key][i] for p, w in zip(rows[False], rows[True]))
             print(
                 f"{key} {what}: in-process median {med(a):.2f} s, worker {med(b):.2f} s; "
                 f"worker / in-process per round: median {med(paired):.3f}, range {paired[0]:.3f}-{paired[-1]:.3f}"
             )
+
+
+def paired() -> None:
+    t0 = time.perf_counter()
+    rows = json.loads(child(COMMON + PAIRED, {}))
+    for name, part in (("MLP module", rows[:1]), ("50 small modules", rows[1:])):
+        for i, what in ((0, "wall"), (1, "CPU")):
+            a = sum(r["0"][i] for r in part)
+            b = sum(r["1"][i] for r in part)
+            print(f"{name} {what}: in-process {a:.2f} s, worker {b:.2f} s, worker / in-process {b / a:.3f}")
+    ratios = sorted(r["1"][1] / r["0"][1] for r in rows[1:])
+    print(f"per small module CPU ratio: median {med(ratios):.3f}, quartiles {ratios[12]:.3f}-{ratios[37]:.3f}")
+    print(f"({time.perf_counter() - t0:.0f} s, load {os.getloadavg()[0]:.1f})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--batch", action="store_true", help="fresh processes also compile 50 small modules")
+    ap.add_argument("--paired", action="store_true", help="one process, the same modules compiled both ways")
+    a = ap.parse_args()
+    paired() if a.paired else fresh(a.rounds, a.batch)
 
 
 if __name__ == "__main__":

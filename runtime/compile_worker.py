@@ -83,15 +83,20 @@ class _Worker:
         self.stderr = tempfile.TemporaryFile(prefix="irjax-compile-worker-")
         flags = fcntl.fcntl(self.stderr.fileno(), fcntl.F_GETFL)
         fcntl.fcntl(self.stderr.fileno(), fcntl.F_SETFL, flags | os.O_APPEND)  # so it can be emptied
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "irjax.runtime.compile_worker", str(os.getpid())],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.stderr,
-            env=_child_env(),
-            close_fds=True,  # (a worker holding another's pipe would keep it from seeing EOF)
-        )
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "irjax.runtime.compile_worker", str(os.getpid())],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.stderr,
+                env=_child_env(),
+                close_fds=True,  # (a worker holding another's pipe would keep it from seeing EOF)
+            )
+        except OSError as e:
+            self.stderr.close()
+            raise WorkerDied(f"cannot start a compile worker ({sys.executable!r}: {e}); {_IN_PROCESS_HINT}") from None
         self.busy = False
+        self.ready = False  # the worker says so once it has loaded the compiler
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -103,6 +108,9 @@ class _Worker:
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         try:
             self._write(_HEADER.pack(len(data)) + data, deadline)
+            if not self.ready:
+                self._read(_HEADER.size, deadline)
+                self.ready = True
             (n,) = _HEADER.unpack(self._read(_HEADER.size, deadline))
             reply = pickle.loads(self._read(n, deadline))
         except _Timeout:
@@ -140,13 +148,17 @@ class _Worker:
 
     @staticmethod
     def _wait(fd: int, deadline: float | None, write: bool) -> None:
-        left = None if deadline is None else max(0.0, deadline - time.monotonic())
-        r, w, _ = select.select([] if write else [fd], [fd] if write else [], [], left)
-        if not (r or w):
+        """Until `fd` can be written (read), or has closed; _Timeout at the deadline."""
+        poller = select.poll()  # (not select.select: it fails on descriptors past 1023)
+        poller.register(fd, select.POLLOUT if write else select.POLLIN)
+        left = None if deadline is None else max(0.0, deadline - time.monotonic()) * 1e3
+        if not poller.poll(left):
             raise _Timeout
 
     def _death(self, what: str) -> str:
         code = self.proc.returncode
+        if not self.ready:
+            return f"the compile worker exited before it could compile (exit status {code}); {_IN_PROCESS_HINT}"
         if code is not None and code < 0:
             how = f"killed by {_signal_name(code)}"
             if code == -signal.SIGKILL:
@@ -202,11 +214,14 @@ class _Timeout(Exception):
     pass
 
 
+_IN_PROCESS_HINT = "IRJAX_COMPILE_WORKER=0 compiles in this process instead (where a compiler crash ends it)"
+
+
 def default_size() -> int:
     """$IRJAX_COMPILE_WORKERS, else one worker per core this process may run on."""
     env = os.environ.get("IRJAX_COMPILE_WORKERS", "")
     if env.strip():
-        n = int(env)
+        n = int(env) if env.strip().isdigit() else 0
         if n < 1:
             raise ValueError(f"IRJAX_COMPILE_WORKERS must be a positive integer, got {env!r}")
         return n
@@ -377,6 +392,10 @@ def serve(parent: int) -> None:
     requests = sys.stdin.buffer
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     import iree.compiler.api  # noqa: F401  (lazy in the module, loaded before the first request in the worker)
+
+    replies.write(_HEADER.pack(0))  # ready
+    replies.flush()
+
     sessions: dict = {}
     while True:
         head = _read_exact(requests, _HEADER.size)

@@ -3,7 +3,8 @@
 The disk cache lives in $IRJAX_CACHE_DIR (default ~/.cache/irjax); the key hashes the
 IR text, target, flags and IREE version. Entries carry their key and a checksum and are
 written atomically; a corrupt or misplaced entry is recompiled, never fatal. The compiler
-import is lazy: loading cached modules needs only the runtime.
+import is lazy: loading cached modules needs only the runtime. CPU compiles run in worker
+processes (compile_worker.py), so an LLVM crash is a CompileError, not the end of the process.
 """
 
 from __future__ import annotations
@@ -437,10 +438,12 @@ def _compile_in_process(text: str, target: str, flags: list[str]) -> bytes:
         vmfb = compile_worker.iree_compile(session, text.encode())
     except ValueError as e:  # a flag IREE refuses: the tool says which
         raise _InProcessFailed(str(e)) from None
+    finally:
+        if session is not None:
+            with _lock:
+                _sessions[key].append(session)
     if vmfb is None:
         raise _InProcessFailed()
-    with _lock:
-        _sessions[key].append(session)
     return vmfb
 
 
