@@ -81,6 +81,7 @@ def hlo_of(fn, args):
 f, args = mlp_case()
 texts = [hlo_of(f, args)] + [hlo_of(g, (np.ones(s, np.float32),)) for s in SHAPES]
 assert len(set(texts)) == len(texts)
+texts = texts[:1] * MLP_REPEATS + texts[1:]
 flags = list(dev.compile_flags)
 compiler.compile_stablehlo(texts[1], dev.target, flags, fresh=True)  # start the worker (its start-up is not counted)
 os.environ["IRJAX_COMPILE_WORKER"] = "0"
@@ -132,15 +133,18 @@ def fresh(rounds: int, batch: bool) -> None:
             )
 
 
-def paired() -> None:
+def paired(mlp_repeats: int) -> None:
     t0 = time.perf_counter()
-    rows = json.loads(child(COMMON + PAIRED, {}))
-    for name, part in (("MLP module", rows[:1]), ("50 small modules", rows[1:])):
+    rows = json.loads(child(COMMON + f"MLP_REPEATS = {mlp_repeats}\n" + PAIRED, {}))
+    k = mlp_repeats
+    for name, part in ((f"MLP module x{k}", rows[:k]), ("50 small modules", rows[k:])):
         for i, what in ((0, "wall"), (1, "CPU")):
             a = sum(r["0"][i] for r in part)
             b = sum(r["1"][i] for r in part)
             print(f"{name} {what}: in-process {a:.2f} s, worker {b:.2f} s, worker / in-process {b / a:.3f}")
-    ratios = sorted(r["1"][1] / r["0"][1] for r in rows[1:])
+    ratios = sorted(r["1"][1] / r["0"][1] for r in rows[:k])
+    print(f"per MLP compile CPU ratio: {', '.join(f'{x:.3f}' for x in ratios)}")
+    ratios = sorted(r["1"][1] / r["0"][1] for r in rows[k:])
     print(f"per small module CPU ratio: median {med(ratios):.3f}, quartiles {ratios[12]:.3f}-{ratios[37]:.3f}")
     print(f"({time.perf_counter() - t0:.0f} s, load {os.getloadavg()[0]:.1f})")
 
@@ -150,8 +154,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--batch", action="store_true", help="fresh processes also compile 50 small modules")
     ap.add_argument("--paired", action="store_true", help="one process, the same modules compiled both ways")
+    ap.add_argument("--mlp-repeats", type=int, default=1, help="with --paired: compile the MLP module this many times")
     a = ap.parse_args()
-    paired() if a.paired else fresh(a.rounds, a.batch)
+    paired(a.mlp_repeats) if a.paired else fresh(a.rounds, a.batch)
 
 
 if __name__ == "__main__":
