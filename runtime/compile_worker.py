@@ -245,9 +245,10 @@ class WorkerPool:
 
     def compile(self, text: bytes, target: str, flags: tuple, timeout: float | None, what: str) -> tuple:
         """The worker's reply: ("ok", vmfb bytes) or ("failed", why). WorkerDied if it died."""
+        fault = os.environ.get(FAULT_ENV, "")  # (read before the worker is marked busy: a test waits for that)
         worker = self._take()
         try:
-            return worker.request(("compile", target, flags, text, os.environ.get(FAULT_ENV, "")), timeout, what)
+            return worker.request(("compile", target, flags, text, fault), timeout, what)
         finally:
             self._give(worker)
 

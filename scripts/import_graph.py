@@ -26,6 +26,7 @@ ALLOWED_LOCAL = {
     ): "Array operators are irjax.numpy functions (as JAX's); numpy sits above Array",
     # optional at run time: a runtime-only install has no compiler, and cache hits never need it
     ("irjax.runtime.compiler", "iree"): "iree.compiler is needed on a compile-cache miss only",
+    ("irjax.runtime.compile_worker", "iree"): "iree.compiler is needed on a compile-cache miss only",
     ("irjax.runtime.compiler", "irjax.passes.target_fixups"): "passes load iree.compiler's MLIR bindings",
     ("irjax.runtime.compiler", "irjax.passes.limit_bindings"): "passes load iree.compiler's MLIR bindings",
     ("irjax.runtime.host_collectives", "mpi4py"): "optional dependency (the mpi extra), for multi-process jobs",
