@@ -105,8 +105,7 @@ def test_worker_crash_is_compile_error_and_next_compile_works():
 
 
 HANG = """
-    import json, os, threading, time
-    import numpy as np
+    import json, os, signal, threading, time
     from irjax.runtime import compile_worker, compiler
 
     t = compiler.compile_stablehlo
@@ -122,6 +121,17 @@ HANG = """
     out["hang_s"] = time.monotonic() - t0
     del os.environ[compile_worker.FAULT_ENV], os.environ["IRJAX_COMPILE_TIMEOUT"]
     out["after"] = len(t(TEXTS[1], fresh=True))
+
+    # Ctrl-C during a compile: KeyboardInterrupt here, the worker (which ignores SIGINT) is stopped
+    os.environ[compile_worker.FAULT_ENV] = "hang"
+    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+    try:
+        t(TEXTS[1], fresh=True)
+        out["interrupt"] = "no error"
+    except KeyboardInterrupt:
+        out["interrupt"] = "KeyboardInterrupt"
+    del os.environ[compile_worker.FAULT_ENV]
+    out["after_interrupt"] = len(t(TEXTS[1], fresh=True))
 
     # a daemon thread still compiling at exit (hung) must not hold up the exit
     os.environ[compile_worker.FAULT_ENV] = "hang"
@@ -143,6 +153,7 @@ def test_timeout_stops_a_hung_worker_and_exit_leaves_no_worker():
     assert "IREE took more than 1 s to compile" in out["hang"] and "IRJAX_COMPILE_TIMEOUT" in out["hang"], out
     assert out["hang_s"] < 30, out
     assert out["after"] > 1000, out
+    assert out["interrupt"] == "KeyboardInterrupt" and out["after_interrupt"] == out["after"], out
     assert len(out["workers"]) == 2, out  # the idle one and the hung one
     deadline = time.monotonic() + 10
     while not all(gone_or_zombie(p) for p in out["workers"]) and time.monotonic() < deadline:
