@@ -107,9 +107,51 @@ def lower_stablehlo(
         control_flow.chunk_scans.reset(token)
 
 
+def _swaps_free_dims(dot, transpose) -> bool:
+    """`transpose` of dot_general(a, b) puts b's free dims before a's, batch dims staying first:
+    it is dot_general(b, a)."""
+    p = op_params(dot)
+    nb = len(p["lhs_batch"])
+    nl = aval(dot.operands[0]).ndim - nb - len(p["lhs_contracting"])
+    nr = aval(dot.operands[1]).ndim - nb - len(p["rhs_contracting"])
+    swap = [*range(nb), *range(nb + nl, nb + nl + nr), *range(nb, nb + nl)]
+    return nl > 0 and nr > 0 and list(op_params(transpose)["permutation"]) == swap
+
+
+def _fold_dot_transposes(module) -> None:
+    """transpose(dot_general(a, b)) that puts b's free dims first -> dot_general(b, a).
+
+    Reverse mode writes a weight's cotangent as dot_general(g, x) then a transpose; IREE fuses
+    that transpose into the matmul's dispatch as one more loop nest over its result (more code
+    to generate, a second pass over the output), where the swapped operands give it directly."""
+    for op in _jx_ops(module):
+        if op.name != "jx.transpose":
+            continue
+        src = op.operands[0]
+        dot = getattr(src, "owner", None)  # (a block argument's owner is its block)
+        if getattr(dot, "name", None) != "jx.dot_general" or len(list(src.uses)) != 1:
+            continue
+        if not _swaps_free_dims(dot, op):
+            continue
+        attrs = {k: dot.attributes[k] for k in dot.attributes}
+        for k in ("batch", "contracting"):
+            attrs["lhs_" + k], attrs["rhs_" + k] = attrs["rhs_" + k], attrs["lhs_" + k]
+        with ir.InsertionPoint(op), op.location:
+            new = ir.Operation.create(
+                "jx.dot_general",
+                results=[op.results[0].type],
+                operands=[dot.operands[1], dot.operands[0]],
+                attributes=attrs,
+            )
+        op.results[0].replace_all_uses_with(new.results[0])
+        op.erase()
+        dot.erase()
+
+
 def _lower(module, entry):
     called = set()
     with enter():
+        _fold_dot_transposes(module)
         for op in _jx_ops(module):
             prim = registry.get(op.name)
             lower = lowering_rule(prim)

@@ -61,3 +61,40 @@ func.func @bmm(%a: tensor<5x2x3xf32>, %b: tensor<5x3x4xf32>) -> tensor<5x2x4xf32
   %0 = "jx.dot_general"(%a, %b) {lhs_contracting = array<i64: 2>, rhs_contracting = array<i64: 1>, lhs_batch = array<i64: 0>, rhs_batch = array<i64: 0>} : (tensor<5x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
   return %0 : tensor<5x2x4xf32>
 }
+
+// A transpose that swaps a dot_general's free dims (reverse mode's weight cotangent) becomes
+// the dot_general of the swapped operands: no transpose left for IREE to fuse.
+// CHECK-LABEL: func.func @dot_t(%arg0: tensor<6x2xf32>, %arg1: tensor<6x4xf32>) -> tensor<4x2xf32>
+// CHECK-NEXT:    %[[D:.*]] = stablehlo.dot_general %arg1, %arg0, contracting_dims = [0] x [0] : (tensor<6x4xf32>, tensor<6x2xf32>) -> tensor<4x2xf32>
+// CHECK-NEXT:    return %[[D]] : tensor<4x2xf32>
+func.func @dot_t(%g: tensor<6x2xf32>, %x: tensor<6x4xf32>) -> tensor<4x2xf32> {
+  %0 = "jx.dot_general"(%g, %x) {lhs_contracting = array<i64: 0>, rhs_contracting = array<i64: 0>, lhs_batch = array<i64>, rhs_batch = array<i64>} : (tensor<6x2xf32>, tensor<6x4xf32>) -> tensor<2x4xf32>
+  %1 = "jx.transpose"(%0) {permutation = array<i64: 1, 0>} : (tensor<2x4xf32>) -> tensor<4x2xf32>
+  return %1 : tensor<4x2xf32>
+}
+
+// Batch dims stay in front.
+// CHECK-LABEL: func.func @bdot_t(
+// CHECK-NEXT:    %[[D:.*]] = stablehlo.dot_general %arg1, %arg0, batching_dims = [0] x [0], contracting_dims = [1] x [2] : (tensor<5x3x4xf32>, tensor<5x2x3xf32>) -> tensor<5x4x2xf32>
+// CHECK-NEXT:    return %[[D]]
+func.func @bdot_t(%a: tensor<5x2x3xf32>, %b: tensor<5x3x4xf32>) -> tensor<5x4x2xf32> {
+  %0 = "jx.dot_general"(%a, %b) {lhs_contracting = array<i64: 2>, rhs_contracting = array<i64: 1>, lhs_batch = array<i64: 0>, rhs_batch = array<i64: 0>} : (tensor<5x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
+  %1 = "jx.transpose"(%0) {permutation = array<i64: 0, 2, 1>} : (tensor<5x2x4xf32>) -> tensor<5x4x2xf32>
+  return %1 : tensor<5x4x2xf32>
+}
+
+// Kept as they are: a dot_general used besides its transpose (folding would compute it twice),
+// and a transpose that moves a batch dim.
+// CHECK-LABEL: func.func @dot_t_kept(
+// CHECK:         %[[D:.*]] = stablehlo.dot_general %arg0, %arg1, contracting_dims = [0] x [0]
+// CHECK-NEXT:    %[[T:.*]] = stablehlo.transpose %[[D]], dims = [1, 0]
+// CHECK:         %[[B:.*]] = stablehlo.dot_general %arg2, %arg3, batching_dims = [0] x [0]
+// CHECK-NEXT:    %[[BT:.*]] = stablehlo.transpose %[[B]], dims = [1, 0, 2]
+// CHECK-NEXT:    return %[[D]], %[[T]], %[[BT]]
+func.func @dot_t_kept(%g: tensor<6x2xf32>, %x: tensor<6x4xf32>, %a: tensor<5x2x3xf32>, %b: tensor<5x3x4xf32>) -> (tensor<2x4xf32>, tensor<4x2xf32>, tensor<2x5x4xf32>) {
+  %0 = "jx.dot_general"(%g, %x) {lhs_contracting = array<i64: 0>, rhs_contracting = array<i64: 0>, lhs_batch = array<i64>, rhs_batch = array<i64>} : (tensor<6x2xf32>, tensor<6x4xf32>) -> tensor<2x4xf32>
+  %1 = "jx.transpose"(%0) {permutation = array<i64: 1, 0>} : (tensor<2x4xf32>) -> tensor<4x2xf32>
+  %2 = "jx.dot_general"(%a, %b) {lhs_contracting = array<i64: 2>, rhs_contracting = array<i64: 1>, lhs_batch = array<i64: 0>, rhs_batch = array<i64: 0>} : (tensor<5x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
+  %3 = "jx.transpose"(%2) {permutation = array<i64: 1, 0, 2>} : (tensor<5x2x4xf32>) -> tensor<2x5x4xf32>
+  return %0, %1, %3 : tensor<2x4xf32>, tensor<4x2xf32>, tensor<2x5x4xf32>
+}
