@@ -8,9 +8,10 @@ and `jx.call @g` becomes `func.call @g`; called functions turn private.
 
 from __future__ import annotations
 
-from irjax.dialects import control_flow, convolution, fft, low_precision, registry, zero_size
+import numpy as np
+from irjax.dialects import builder, control_flow, convolution, fft, low_precision, registry, zero_size
 from irjax.dialects.builder import aval
-from irjax.dialects.func import callees_of, find_func, func_names, op_params
+from irjax.dialects.func import callees_of, entry_block, find_func, func_names, op_params
 from irjax.dialects.mlir import enter, ir
 
 from .registry import Example, Option, register_pass
@@ -148,10 +149,80 @@ def _fold_dot_transposes(module) -> None:
         dot.erase()
 
 
+# Scalar float arithmetic that _fold_scalar_constants evaluates: exactly rounded in IEEE
+# arithmetic, so NumPy gives the bits the compiled op would.
+_EXACT_SCALAR_OPS = {
+    "jx.add": np.add,
+    "jx.sub": np.subtract,
+    "jx.mul": np.multiply,
+    "jx.div": np.divide,
+    "jx.neg": np.negative,
+}
+_FOLD_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _scalar_constant(v):
+    """The value of a rank-0 f32/f64 jx.constant `v`, else None."""
+    op = getattr(v, "owner", None)  # (a block argument's owner is its block)
+    if getattr(op, "name", None) != "jx.constant":
+        return None
+    a = aval(v)
+    if a.shape != () or a.dtype not in _FOLD_DTYPES:
+        return None
+    return op_params(op)["value"]
+
+
+def _constant_args_into_callees(module, entry) -> None:
+    """A function called once, by a jx.call that passes it a scalar constant, gets that constant
+    in its own body: reverse mode's seed cotangent (1.0) reaches the arithmetic it feeds."""
+    calls, refs = [], {}
+    for op in _jx_ops(module):
+        for name in callees_of(op):
+            refs[name] = refs.get(name, 0) + 1
+        if op.name == "jx.call":
+            calls.append(op)
+    for call in calls:
+        (name,) = callees_of(call)
+        func = find_func(module, name) if name != entry and refs[name] == 1 else None
+        if func is None:
+            continue
+        block = entry_block(func)
+        for arg, v in zip(block.arguments, call.operands):
+            value = _scalar_constant(v)
+            if value is None or not list(arg.uses):
+                continue
+            with ir.InsertionPoint.at_block_begin(block), func.location:
+                arg.replace_all_uses_with(builder.constant(value))
+
+
+def _fold_scalar_constants(module) -> None:
+    """Scalar float add/sub/mul/div/neg of constants -> their value. IREE hoists such a constant
+    expression into an initializer that runs a dispatch of its own at load (const-eval is off),
+    where a literal costs nothing: the MLP's loss scale -1/128 was one."""
+    for op in _jx_ops(module):
+        fn = _EXACT_SCALAR_OPS.get(op.name)
+        if fn is None or aval(op.results[0]).dtype not in _FOLD_DTYPES:
+            continue
+        values = [_scalar_constant(v) for v in op.operands]
+        if any(x is None for x in values):
+            continue
+        with np.errstate(all="ignore"):  # inf and nan fold as they compute
+            value = np.asarray(fn(*values), aval(op.results[0]).dtype)
+        with ir.InsertionPoint(op), op.location:
+            op.results[0].replace_all_uses_with(builder.constant(value))
+        inputs = {v.owner for v in op.operands}
+        op.erase()
+        for c in inputs:  # the folded constants, unless something else uses them
+            if not list(c.results[0].uses):
+                c.erase()
+
+
 def _lower(module, entry):
     called = set()
     with enter():
         _fold_dot_transposes(module)
+        _constant_args_into_callees(module, entry)
+        _fold_scalar_constants(module)
         for op in _jx_ops(module):
             prim = registry.get(op.name)
             lower = lowering_rule(prim)

@@ -98,3 +98,54 @@ func.func @dot_t_kept(%g: tensor<6x2xf32>, %x: tensor<6x4xf32>, %a: tensor<5x2x3
   %3 = "jx.transpose"(%2) {permutation = array<i64: 1, 0, 2>} : (tensor<5x2x4xf32>) -> tensor<2x5x4xf32>
   return %0, %1, %3 : tensor<2x4xf32>, tensor<4x2xf32>, tensor<2x5x4xf32>
 }
+
+// A sum over leading axes of >= 1024 rows is ones . x (IREE vectorizes that matvec better than
+// its column reduce); over fewer rows (a batch's bias cotangent) it stays a reduce.
+// CHECK-LABEL: func.func @colsums(
+// CHECK:         %[[ONES:.*]] = stablehlo.constant dense<1.000000e+00> : tensor<2048xf32>
+// CHECK-NEXT:    stablehlo.dot_general %[[ONES]], %arg0, contracting_dims = [0] x [0] : (tensor<2048xf32>, tensor<2048x3xf32>) -> tensor<3xf32>
+// CHECK:         stablehlo.reduce(%arg1 init: %{{.*}}) applies stablehlo.add across dimensions = [0] : (tensor<128x3xf32>, tensor<f32>) -> tensor<3xf32>
+func.func @colsums(%a: tensor<2048x3xf32>, %b: tensor<128x3xf32>) -> (tensor<3xf32>, tensor<3xf32>) {
+  %0 = "jx.reduce_sum"(%a) {axes = array<i64: 0>} : (tensor<2048x3xf32>) -> tensor<3xf32>
+  %1 = "jx.reduce_sum"(%b) {axes = array<i64: 0>} : (tensor<128x3xf32>) -> tensor<3xf32>
+  return %0, %1 : tensor<3xf32>, tensor<3xf32>
+}
+
+// Scalar float arithmetic on constants folds, also through the argument of a function called
+// once with a constant (reverse mode's seed); a value that is not a scalar constant stays.
+// CHECK-LABEL: func.func private @seeded(
+// CHECK-NOT:     stablehlo.multiply
+// CHECK-NOT:     stablehlo.divide
+// CHECK:         %[[K:.*]] = stablehlo.constant dense<-7.812500e-03> : tensor<f32>
+// CHECK-NOT:     stablehlo.multiply
+// CHECK:         %[[B:.*]] = stablehlo.broadcast_in_dim %[[K]], dims = [] : (tensor<f32>) -> tensor<4xf32>
+// CHECK-NEXT:    %[[M:.*]] = stablehlo.multiply %[[B]], %arg0 : tensor<4xf32>
+// CHECK-NEXT:    %[[SQ:.*]] = stablehlo.constant dense<2.500000e-01> : tensor<f32>
+// CHECK-NEXT:    return %[[M]], %[[SQ]]
+func.func @seeded(%x: tensor<4xf32>, %ct: tensor<f32>) -> (tensor<4xf32>, tensor<f32>) {
+  %m1 = "jx.constant"() {value = dense<-1.0> : tensor<f32>} : () -> tensor<f32>
+  %0 = "jx.mul"(%ct, %m1) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %one = "jx.constant"() {value = dense<1.0> : tensor<f32>} : () -> tensor<f32>
+  %n = "jx.constant"() {value = dense<128.0> : tensor<f32>} : () -> tensor<f32>
+  %1 = "jx.div"(%one, %n) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %2 = "jx.mul"(%0, %1) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %3 = "jx.broadcast_in_dim"(%2) {shape = array<i64: 4>, broadcast_dimensions = array<i64>} : (tensor<f32>) -> tensor<4xf32>
+  %4 = "jx.mul"(%3, %x) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %h = "jx.constant"() {value = dense<0.5> : tensor<f32>} : () -> tensor<f32>
+  %5 = "jx.mul"(%h, %h) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %4, %5 : tensor<4xf32>, tensor<f32>
+}
+
+// CHECK-LABEL: func.func @seeds(
+// CHECK:         call @seeded(%arg0, %{{.*}})
+// CHECK:         %[[D:.*]] = stablehlo.divide %arg1, %{{.*}} : tensor<f32>
+// CHECK:         %[[I:.*]] = stablehlo.add %{{.*}}, %{{.*}} : tensor<i32>
+func.func @seeds(%x: tensor<4xf32>, %y: tensor<f32>) -> (tensor<4xf32>, tensor<f32>, tensor<f32>, tensor<i32>) {
+  %one = "jx.constant"() {value = dense<1.0> : tensor<f32>} : () -> tensor<f32>
+  %0:2 = "jx.call"(%x, %one) {callee = @seeded} : (tensor<4xf32>, tensor<f32>) -> (tensor<4xf32>, tensor<f32>)
+  %two = "jx.constant"() {value = dense<2.0> : tensor<f32>} : () -> tensor<f32>
+  %1 = "jx.div"(%y, %two) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %i = "jx.constant"() {value = dense<3> : tensor<i32>} : () -> tensor<i32>
+  %2 = "jx.add"(%i, %i) : (tensor<i32>, tensor<i32>) -> tensor<i32>
+  return %0#0, %0#1, %1, %2 : tensor<4xf32>, tensor<f32>, tensor<f32>, tensor<i32>
+}
