@@ -174,7 +174,9 @@ def _scalar_constant(v):
 
 def _constant_args_into_callees(module, entry) -> None:
     """A function called once, by a jx.call that passes it a scalar constant, gets that constant
-    in its own body: reverse mode's seed cotangent (1.0) reaches the arithmetic it feeds."""
+    in its own body: reverse mode's seed cotangent (1.0) reaches the arithmetic it feeds. Only
+    private functions and reverse mode's own (transform.REVERSE_MODE): a public one may be
+    called from outside too (irjax-compile exports several entry points)."""
     calls, refs = [], {}
     for op in _jx_ops(module):
         for name in callees_of(op):
@@ -184,7 +186,7 @@ def _constant_args_into_callees(module, entry) -> None:
     for call in calls:
         (name,) = callees_of(call)
         func = find_func(module, name) if name != entry and refs[name] == 1 else None
-        if func is None:
+        if func is None or not (REVERSE_MODE in func.attributes or _is_private(func)):
             continue
         block = entry_block(func)
         for arg, v in zip(block.arguments, call.operands):
@@ -193,6 +195,11 @@ def _constant_args_into_callees(module, entry) -> None:
                 continue
             with ir.InsertionPoint.at_block_begin(block), func.location:
                 arg.replace_all_uses_with(builder.constant(value))
+
+
+def _is_private(func) -> bool:
+    vis = func.attributes["sym_visibility"] if "sym_visibility" in func.attributes else None
+    return vis is not None and ir.StringAttr(vis).value == "private"
 
 
 def _fold_scalar_constants(module) -> None:

@@ -111,8 +111,8 @@ func.func @colsums(%a: tensor<2048x3xf32>, %b: tensor<128x3xf32>) -> (tensor<3xf
   return %0, %1 : tensor<3xf32>, tensor<3xf32>
 }
 
-// Scalar float arithmetic on constants folds, also through the argument of a function called
-// once with a constant (reverse mode's seed); a value that is not a scalar constant stays.
+// Scalar float arithmetic on constants folds, also through the argument of reverse mode's
+// function called once with a constant (its seed); a value that is not a scalar constant stays.
 // CHECK-LABEL: func.func private @seeded(
 // CHECK-NOT:     stablehlo.multiply
 // CHECK-NOT:     stablehlo.divide
@@ -122,7 +122,7 @@ func.func @colsums(%a: tensor<2048x3xf32>, %b: tensor<128x3xf32>) -> (tensor<3xf
 // CHECK-NEXT:    %[[M:.*]] = stablehlo.multiply %[[B]], %arg0 : tensor<4xf32>
 // CHECK-NEXT:    %[[SQ:.*]] = stablehlo.constant dense<2.500000e-01> : tensor<f32>
 // CHECK-NEXT:    return %[[M]], %[[SQ]]
-func.func @seeded(%x: tensor<4xf32>, %ct: tensor<f32>) -> (tensor<4xf32>, tensor<f32>) {
+func.func @seeded(%x: tensor<4xf32>, %ct: tensor<f32>) -> (tensor<4xf32>, tensor<f32>) attributes {jx.reverse_mode} {
   %m1 = "jx.constant"() {value = dense<-1.0> : tensor<f32>} : () -> tensor<f32>
   %0 = "jx.mul"(%ct, %m1) : (tensor<f32>, tensor<f32>) -> tensor<f32>
   %one = "jx.constant"() {value = dense<1.0> : tensor<f32>} : () -> tensor<f32>
@@ -138,14 +138,25 @@ func.func @seeded(%x: tensor<4xf32>, %ct: tensor<f32>) -> (tensor<4xf32>, tensor
 
 // CHECK-LABEL: func.func @seeds(
 // CHECK:         call @seeded(%arg0, %{{.*}})
+// CHECK:         call @scaled(%arg1, %{{.*}})
 // CHECK:         %[[D:.*]] = stablehlo.divide %arg1, %{{.*}} : tensor<f32>
 // CHECK:         %[[I:.*]] = stablehlo.add %{{.*}}, %{{.*}} : tensor<i32>
 func.func @seeds(%x: tensor<4xf32>, %y: tensor<f32>) -> (tensor<4xf32>, tensor<f32>, tensor<f32>, tensor<i32>) {
   %one = "jx.constant"() {value = dense<1.0> : tensor<f32>} : () -> tensor<f32>
   %0:2 = "jx.call"(%x, %one) {callee = @seeded} : (tensor<4xf32>, tensor<f32>) -> (tensor<4xf32>, tensor<f32>)
+  %s = "jx.call"(%y, %one) {callee = @scaled} : (tensor<f32>, tensor<f32>) -> tensor<f32>
   %two = "jx.constant"() {value = dense<2.0> : tensor<f32>} : () -> tensor<f32>
   %1 = "jx.div"(%y, %two) : (tensor<f32>, tensor<f32>) -> tensor<f32>
   %i = "jx.constant"() {value = dense<3> : tensor<i32>} : () -> tensor<i32>
   %2 = "jx.add"(%i, %i) : (tensor<i32>, tensor<i32>) -> tensor<i32>
   return %0#0, %0#1, %1, %2 : tensor<4xf32>, tensor<f32>, tensor<f32>, tensor<i32>
+}
+
+// A public function that is not reverse mode's own keeps its argument (others may call it).
+// CHECK-LABEL: func.func private @scaled(%arg0: tensor<f32>, %arg1: tensor<f32>) -> tensor<f32>
+// CHECK-NEXT:    %[[P:.*]] = stablehlo.multiply %arg0, %arg1 : tensor<f32>
+// CHECK-NEXT:    return %[[P]]
+func.func @scaled(%a: tensor<f32>, %k: tensor<f32>) -> tensor<f32> {
+  %0 = "jx.mul"(%a, %k) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %0 : tensor<f32>
 }
