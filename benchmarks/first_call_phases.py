@@ -103,6 +103,32 @@ def iree_phases(hlo: str, flags: list[str]) -> list[tuple[str, float, float]]:
     return rows
 
 
+def executable_counts(hlo: str, flags: list[str]) -> dict:
+    """How many executables IREE generates code for, by kind: the module's dispatches, the
+    data-tiling encodings (operand packing) and initializer dispatches (hoisted constants)."""
+    from iree.compiler.tools.binaries import find_tool
+
+    with tempfile.TemporaryDirectory() as d:
+        src, dump = os.path.join(d, "input.mlir"), os.path.join(d, "sources")
+        with open(src, "w") as f:
+            f.write(hlo)
+        cmd = [find_tool("iree-compile"), "--iree-hal-target-backends=llvm-cpu", "--iree-input-type=stablehlo", *flags]
+        cmd += [
+            f"--iree-hal-dump-executable-sources-to={dump}",
+            "--compile-to=executable-sources",
+            src,
+            "-o",
+            os.devnull,
+        ]
+        subprocess.run(cmd, check=True, capture_output=True)
+        names = os.listdir(dump)
+    counts = {"dispatch": 0, "encoding": 0, "initializer": 0}
+    for n in names:
+        kind = "encoding" if "_encoding_" in n else "initializer" if "_initializer_" in n else "dispatch"
+        counts[kind] += 1
+    return counts
+
+
 def main() -> None:
     load = os.getloadavg()
     f, args = mlp_case()
@@ -117,11 +143,16 @@ def main() -> None:
     if compiler.wants_data_tiling(hlo):
         flags.append(compiler.DATA_TILING)
     phases = iree_phases(hlo, flags)
+    counts = executable_counts(hlo, flags)
     total = t_wall + l_wall + c_wall + r_wall
     n_jx = text.count('"jx.')
     n_hlo = hlo.count("= stablehlo.") + hlo.count('"stablehlo.')
     print(f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}; {n_jx} jx ops, {n_hlo} StableHLO ops")
-    print(f"flags: {' '.join(flags)}\n")
+    print(f"flags: {' '.join(flags)}")
+    print(
+        f"IREE executables: {sum(counts.values())} ({counts['dispatch']} dispatches, "
+        f"{counts['encoding']} data-tiling encodings, {counts['initializer']} initializer dispatches)\n"
+    )
     print("| phase | wall | CPU | share of wall |")
     print("|---|---|---|---|")
     for name, w, c in [

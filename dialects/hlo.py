@@ -155,7 +155,13 @@ def reduce(x, axes, kind: str) -> ir.Value:
         a, axes = aval(x), (0,)
     out = ShapedType(tuple(d for i, d in enumerate(a.shape) if i not in axes), a.dtype)
     k = len(axes)
-    if kind == "sum" and a.dtype.kind == "f" and 0 < k < len(a.shape) and sorted(axes) == list(range(k)):
+    if (
+        kind == "sum"
+        and a.dtype.kind == "f"
+        and 0 < k < len(a.shape)
+        and sorted(axes) == list(range(k))
+        and int(np.prod(a.shape[:k])) >= DOT_SUM_MIN_ROWS
+    ):
         return _sum_leading_as_dot(x, a, k, out)
     init = constant(np.array(reducer_identity(kind, a.dtype), a.dtype))
     st = scalar_type(a.dtype)
@@ -169,12 +175,17 @@ def reduce(x, axes, kind: str) -> ir.Value:
     )[0]
 
 
+# Leading-axis sums over fewer rows stay reduces: a batch's bias cotangent (128 rows) as a dot
+# became, in a data-tiled module, a matmul-class dispatch plus a packed copy of its operand.
+DOT_SUM_MIN_ROWS = 1024
+
+
 def _sum_leading_as_dot(x, a: ShapedType, k: int, out: ShapedType) -> ir.Value:
     """Sum over the leading k axes as ones(R) . x.reshape(R, K): IREE vectorizes this
     matvec well, while its column reduce is ~6x slower (10000x10 f32, measured here)."""
     r = int(np.prod(a.shape[:k]))
     rest = int(np.prod(a.shape[k:]))
-    x2 = op1("stablehlo.reshape", [x], ShapedType((r, rest), a.dtype))
+    x2 = x if a.shape == (r, rest) else op1("stablehlo.reshape", [x], ShapedType((r, rest), a.dtype))
     ones = constant(np.ones((r,), a.dtype))
     dn = "#stablehlo.dot<lhs_contracting_dimensions = [0], rhs_contracting_dimensions = [0]>"
     y = op1("stablehlo.dot_general", [ones, x2], ShapedType((rest,), a.dtype), {"dot_dimension_numbers": dn})

@@ -8,9 +8,10 @@ and `jx.call @g` becomes `func.call @g`; called functions turn private.
 
 from __future__ import annotations
 
-from irjax.dialects import control_flow, convolution, fft, low_precision, registry, zero_size
+import numpy as np
+from irjax.dialects import builder, control_flow, convolution, fft, low_precision, registry, zero_size
 from irjax.dialects.builder import aval
-from irjax.dialects.func import callees_of, find_func, func_names, op_params
+from irjax.dialects.func import callees_of, entry_block, find_func, func_names, op_params
 from irjax.dialects.mlir import enter, ir
 
 from .registry import Example, Option, register_pass
@@ -107,9 +108,128 @@ def lower_stablehlo(
         control_flow.chunk_scans.reset(token)
 
 
+def _swaps_free_dims(dot, transpose) -> bool:
+    """`transpose` of dot_general(a, b) puts b's free dims before a's, batch dims staying first:
+    it is dot_general(b, a)."""
+    p = op_params(dot)
+    nb = len(p["lhs_batch"])
+    nl = aval(dot.operands[0]).ndim - nb - len(p["lhs_contracting"])
+    nr = aval(dot.operands[1]).ndim - nb - len(p["rhs_contracting"])
+    swap = [*range(nb), *range(nb + nl, nb + nl + nr), *range(nb, nb + nl)]
+    return nl > 0 and nr > 0 and list(op_params(transpose)["permutation"]) == swap
+
+
+def _fold_dot_transposes(module) -> None:
+    """transpose(dot_general(a, b)) that puts b's free dims first -> dot_general(b, a).
+
+    Reverse mode writes a weight's cotangent as dot_general(g, x) then a transpose; IREE fuses
+    that transpose into the matmul's dispatch as one more loop nest over its result (more code
+    to generate, a second pass over the output), where the swapped operands give it directly."""
+    for op in _jx_ops(module):
+        if op.name != "jx.transpose":
+            continue
+        src = op.operands[0]
+        dot = getattr(src, "owner", None)  # (a block argument's owner is its block)
+        if getattr(dot, "name", None) != "jx.dot_general" or len(list(src.uses)) != 1:
+            continue
+        if not _swaps_free_dims(dot, op):
+            continue
+        attrs = {k: dot.attributes[k] for k in dot.attributes}
+        for k in ("batch", "contracting"):
+            attrs["lhs_" + k], attrs["rhs_" + k] = attrs["rhs_" + k], attrs["lhs_" + k]
+        with ir.InsertionPoint(op), op.location:
+            new = ir.Operation.create(
+                "jx.dot_general",
+                results=[op.results[0].type],
+                operands=[dot.operands[1], dot.operands[0]],
+                attributes=attrs,
+            )
+        op.results[0].replace_all_uses_with(new.results[0])
+        op.erase()
+        dot.erase()
+
+
+# Scalar float arithmetic that _fold_scalar_constants evaluates: exactly rounded in IEEE
+# arithmetic, so NumPy gives the bits the compiled op would.
+_EXACT_SCALAR_OPS = {
+    "jx.add": np.add,
+    "jx.sub": np.subtract,
+    "jx.mul": np.multiply,
+    "jx.div": np.divide,
+    "jx.neg": np.negative,
+}
+_FOLD_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _scalar_constant(v):
+    """The value of a rank-0 f32/f64 jx.constant `v`, else None."""
+    op = getattr(v, "owner", None)  # (a block argument's owner is its block)
+    if getattr(op, "name", None) != "jx.constant":
+        return None
+    a = aval(v)
+    if a.shape != () or a.dtype not in _FOLD_DTYPES:
+        return None
+    return op_params(op)["value"]
+
+
+def _constant_args_into_callees(module, entry) -> None:
+    """A function called once, by a jx.call that passes it a scalar constant, gets that constant
+    in its own body: reverse mode's seed cotangent (1.0) reaches the arithmetic it feeds. Only
+    private functions and reverse mode's own (transform.REVERSE_MODE): a public one may be
+    called from outside too (irjax-compile exports several entry points)."""
+    calls, refs = [], {}
+    for op in _jx_ops(module):
+        for name in callees_of(op):
+            refs[name] = refs.get(name, 0) + 1
+        if op.name == "jx.call":
+            calls.append(op)
+    for call in calls:
+        (name,) = callees_of(call)
+        func = find_func(module, name) if name != entry and refs[name] == 1 else None
+        if func is None or not (REVERSE_MODE in func.attributes or _is_private(func)):
+            continue
+        block = entry_block(func)
+        for arg, v in zip(block.arguments, call.operands):
+            value = _scalar_constant(v)
+            if value is None or not list(arg.uses):
+                continue
+            with ir.InsertionPoint.at_block_begin(block), func.location:
+                arg.replace_all_uses_with(builder.constant(value))
+
+
+def _is_private(func) -> bool:
+    vis = func.attributes["sym_visibility"] if "sym_visibility" in func.attributes else None
+    return vis is not None and ir.StringAttr(vis).value == "private"
+
+
+def _fold_scalar_constants(module) -> None:
+    """Scalar float add/sub/mul/div/neg of constants -> their value. IREE hoists such a constant
+    expression into an initializer that runs a dispatch of its own at load (const-eval is off),
+    where a literal costs nothing: the MLP's loss scale -1/128 was one."""
+    for op in _jx_ops(module):
+        fn = _EXACT_SCALAR_OPS.get(op.name)
+        if fn is None or aval(op.results[0]).dtype not in _FOLD_DTYPES:
+            continue
+        values = [_scalar_constant(v) for v in op.operands]
+        if any(x is None for x in values):
+            continue
+        with np.errstate(all="ignore"):  # inf and nan fold as they compute
+            value = np.asarray(fn(*values), aval(op.results[0]).dtype)
+        with ir.InsertionPoint(op), op.location:
+            op.results[0].replace_all_uses_with(builder.constant(value))
+        inputs = {v.owner for v in op.operands}
+        op.erase()
+        for c in inputs:  # the folded constants, unless something else uses them
+            if not list(c.results[0].uses):
+                c.erase()
+
+
 def _lower(module, entry):
     called = set()
     with enter():
+        _fold_dot_transposes(module)
+        _constant_args_into_callees(module, entry)
+        _fold_scalar_constants(module)
         for op in _jx_ops(module):
             prim = registry.get(op.name)
             lower = lowering_rule(prim)

@@ -61,3 +61,102 @@ func.func @bmm(%a: tensor<5x2x3xf32>, %b: tensor<5x3x4xf32>) -> tensor<5x2x4xf32
   %0 = "jx.dot_general"(%a, %b) {lhs_contracting = array<i64: 2>, rhs_contracting = array<i64: 1>, lhs_batch = array<i64: 0>, rhs_batch = array<i64: 0>} : (tensor<5x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
   return %0 : tensor<5x2x4xf32>
 }
+
+// A transpose that swaps a dot_general's free dims (reverse mode's weight cotangent) becomes
+// the dot_general of the swapped operands: no transpose left for IREE to fuse.
+// CHECK-LABEL: func.func @dot_t(%arg0: tensor<6x2xf32>, %arg1: tensor<6x4xf32>) -> tensor<4x2xf32>
+// CHECK-NEXT:    %[[D:.*]] = stablehlo.dot_general %arg1, %arg0, contracting_dims = [0] x [0] : (tensor<6x4xf32>, tensor<6x2xf32>) -> tensor<4x2xf32>
+// CHECK-NEXT:    return %[[D]] : tensor<4x2xf32>
+func.func @dot_t(%g: tensor<6x2xf32>, %x: tensor<6x4xf32>) -> tensor<4x2xf32> {
+  %0 = "jx.dot_general"(%g, %x) {lhs_contracting = array<i64: 0>, rhs_contracting = array<i64: 0>, lhs_batch = array<i64>, rhs_batch = array<i64>} : (tensor<6x2xf32>, tensor<6x4xf32>) -> tensor<2x4xf32>
+  %1 = "jx.transpose"(%0) {permutation = array<i64: 1, 0>} : (tensor<2x4xf32>) -> tensor<4x2xf32>
+  return %1 : tensor<4x2xf32>
+}
+
+// Batch dims stay in front.
+// CHECK-LABEL: func.func @bdot_t(
+// CHECK-NEXT:    %[[D:.*]] = stablehlo.dot_general %arg1, %arg0, batching_dims = [0] x [0], contracting_dims = [1] x [2] : (tensor<5x3x4xf32>, tensor<5x2x3xf32>) -> tensor<5x4x2xf32>
+// CHECK-NEXT:    return %[[D]]
+func.func @bdot_t(%a: tensor<5x2x3xf32>, %b: tensor<5x3x4xf32>) -> tensor<5x4x2xf32> {
+  %0 = "jx.dot_general"(%a, %b) {lhs_contracting = array<i64: 2>, rhs_contracting = array<i64: 1>, lhs_batch = array<i64: 0>, rhs_batch = array<i64: 0>} : (tensor<5x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
+  %1 = "jx.transpose"(%0) {permutation = array<i64: 0, 2, 1>} : (tensor<5x2x4xf32>) -> tensor<5x4x2xf32>
+  return %1 : tensor<5x4x2xf32>
+}
+
+// Kept as they are: a dot_general used besides its transpose (folding would compute it twice),
+// and a transpose that moves a batch dim.
+// CHECK-LABEL: func.func @dot_t_kept(
+// CHECK:         %[[D:.*]] = stablehlo.dot_general %arg0, %arg1, contracting_dims = [0] x [0]
+// CHECK-NEXT:    %[[T:.*]] = stablehlo.transpose %[[D]], dims = [1, 0]
+// CHECK:         %[[B:.*]] = stablehlo.dot_general %arg2, %arg3, batching_dims = [0] x [0]
+// CHECK-NEXT:    %[[BT:.*]] = stablehlo.transpose %[[B]], dims = [1, 0, 2]
+// CHECK-NEXT:    return %[[D]], %[[T]], %[[BT]]
+func.func @dot_t_kept(%g: tensor<6x2xf32>, %x: tensor<6x4xf32>, %a: tensor<5x2x3xf32>, %b: tensor<5x3x4xf32>) -> (tensor<2x4xf32>, tensor<4x2xf32>, tensor<2x5x4xf32>) {
+  %0 = "jx.dot_general"(%g, %x) {lhs_contracting = array<i64: 0>, rhs_contracting = array<i64: 0>, lhs_batch = array<i64>, rhs_batch = array<i64>} : (tensor<6x2xf32>, tensor<6x4xf32>) -> tensor<2x4xf32>
+  %1 = "jx.transpose"(%0) {permutation = array<i64: 1, 0>} : (tensor<2x4xf32>) -> tensor<4x2xf32>
+  %2 = "jx.dot_general"(%a, %b) {lhs_contracting = array<i64: 2>, rhs_contracting = array<i64: 1>, lhs_batch = array<i64: 0>, rhs_batch = array<i64: 0>} : (tensor<5x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
+  %3 = "jx.transpose"(%2) {permutation = array<i64: 1, 0, 2>} : (tensor<5x2x4xf32>) -> tensor<2x5x4xf32>
+  return %0, %1, %3 : tensor<2x4xf32>, tensor<4x2xf32>, tensor<2x5x4xf32>
+}
+
+// A sum over leading axes of >= 1024 rows is ones . x (IREE vectorizes that matvec better than
+// its column reduce); over fewer rows (a batch's bias cotangent) it stays a reduce.
+// CHECK-LABEL: func.func @colsums(
+// CHECK:         %[[ONES:.*]] = stablehlo.constant dense<1.000000e+00> : tensor<2048xf32>
+// CHECK-NEXT:    stablehlo.dot_general %[[ONES]], %arg0, contracting_dims = [0] x [0] : (tensor<2048xf32>, tensor<2048x3xf32>) -> tensor<3xf32>
+// CHECK:         stablehlo.reduce(%arg1 init: %{{.*}}) applies stablehlo.add across dimensions = [0] : (tensor<128x3xf32>, tensor<f32>) -> tensor<3xf32>
+func.func @colsums(%a: tensor<2048x3xf32>, %b: tensor<128x3xf32>) -> (tensor<3xf32>, tensor<3xf32>) {
+  %0 = "jx.reduce_sum"(%a) {axes = array<i64: 0>} : (tensor<2048x3xf32>) -> tensor<3xf32>
+  %1 = "jx.reduce_sum"(%b) {axes = array<i64: 0>} : (tensor<128x3xf32>) -> tensor<3xf32>
+  return %0, %1 : tensor<3xf32>, tensor<3xf32>
+}
+
+// Scalar float arithmetic on constants folds, also through the argument of reverse mode's
+// function called once with a constant (its seed); a value that is not a scalar constant stays.
+// CHECK-LABEL: func.func private @seeded(
+// CHECK-NOT:     stablehlo.multiply
+// CHECK-NOT:     stablehlo.divide
+// CHECK:         %[[K:.*]] = stablehlo.constant dense<-7.812500e-03> : tensor<f32>
+// CHECK-NOT:     stablehlo.multiply
+// CHECK:         %[[B:.*]] = stablehlo.broadcast_in_dim %[[K]], dims = [] : (tensor<f32>) -> tensor<4xf32>
+// CHECK-NEXT:    %[[M:.*]] = stablehlo.multiply %[[B]], %arg0 : tensor<4xf32>
+// CHECK-NEXT:    %[[SQ:.*]] = stablehlo.constant dense<2.500000e-01> : tensor<f32>
+// CHECK-NEXT:    return %[[M]], %[[SQ]]
+func.func @seeded(%x: tensor<4xf32>, %ct: tensor<f32>) -> (tensor<4xf32>, tensor<f32>) attributes {jx.reverse_mode} {
+  %m1 = "jx.constant"() {value = dense<-1.0> : tensor<f32>} : () -> tensor<f32>
+  %0 = "jx.mul"(%ct, %m1) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %one = "jx.constant"() {value = dense<1.0> : tensor<f32>} : () -> tensor<f32>
+  %n = "jx.constant"() {value = dense<128.0> : tensor<f32>} : () -> tensor<f32>
+  %1 = "jx.div"(%one, %n) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %2 = "jx.mul"(%0, %1) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %3 = "jx.broadcast_in_dim"(%2) {shape = array<i64: 4>, broadcast_dimensions = array<i64>} : (tensor<f32>) -> tensor<4xf32>
+  %4 = "jx.mul"(%3, %x) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %h = "jx.constant"() {value = dense<0.5> : tensor<f32>} : () -> tensor<f32>
+  %5 = "jx.mul"(%h, %h) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %4, %5 : tensor<4xf32>, tensor<f32>
+}
+
+// CHECK-LABEL: func.func @seeds(
+// CHECK:         call @seeded(%arg0, %{{.*}})
+// CHECK:         call @scaled(%arg1, %{{.*}})
+// CHECK:         %[[D:.*]] = stablehlo.divide %arg1, %{{.*}} : tensor<f32>
+// CHECK:         %[[I:.*]] = stablehlo.add %{{.*}}, %{{.*}} : tensor<i32>
+func.func @seeds(%x: tensor<4xf32>, %y: tensor<f32>) -> (tensor<4xf32>, tensor<f32>, tensor<f32>, tensor<i32>) {
+  %one = "jx.constant"() {value = dense<1.0> : tensor<f32>} : () -> tensor<f32>
+  %0:2 = "jx.call"(%x, %one) {callee = @seeded} : (tensor<4xf32>, tensor<f32>) -> (tensor<4xf32>, tensor<f32>)
+  %s = "jx.call"(%y, %one) {callee = @scaled} : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %two = "jx.constant"() {value = dense<2.0> : tensor<f32>} : () -> tensor<f32>
+  %1 = "jx.div"(%y, %two) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %i = "jx.constant"() {value = dense<3> : tensor<i32>} : () -> tensor<i32>
+  %2 = "jx.add"(%i, %i) : (tensor<i32>, tensor<i32>) -> tensor<i32>
+  return %0#0, %0#1, %1, %2 : tensor<4xf32>, tensor<f32>, tensor<f32>, tensor<i32>
+}
+
+// A public function that is not reverse mode's own keeps its argument (others may call it).
+// CHECK-LABEL: func.func private @scaled(%arg0: tensor<f32>, %arg1: tensor<f32>) -> tensor<f32>
+// CHECK-NEXT:    %[[P:.*]] = stablehlo.multiply %arg0, %arg1 : tensor<f32>
+// CHECK-NEXT:    return %[[P]]
+func.func @scaled(%a: tensor<f32>, %k: tensor<f32>) -> tensor<f32> {
+  %0 = "jx.mul"(%a, %k) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
