@@ -182,7 +182,7 @@ class StackedGroup(MemberGroup):
         def first():
             at = int(self.slots[0])
             mine = np.reshape(self.values[at], value.shape) if _hc.world().rank == int(self.owners[0]) else value
-            return _hc.world().broadcast(np.ascontiguousarray(mine), root=int(self.owners[0]))
+            return _hc.world().broadcast(np.array(mine, order="C"), root=int(self.owners[0]))
 
         return self._once(("broadcast", value.shape, value.dtype), first)
 
@@ -251,7 +251,7 @@ def member_coords(sm: StackedMesh):
 def stacked_value(name: str, x: np.ndarray, sm: StackedMesh, names: tuple[str, ...], run_member) -> np.ndarray:
     """The host side of stacked_collective: x's last axis holds this process's members' operands
     (leading axes: vmaps outside); run_member(value, member mesh) gives one member's result."""
-    values = [np.ascontiguousarray(x[..., j]) for j in range(sm.local)]
+    values = [np.array(x[..., j], order="C") for j in range(sm.local)]
     return np.stack([run_member(v, pm) for v, pm in zip(values, sm.members(values))], axis=-1)
 
 

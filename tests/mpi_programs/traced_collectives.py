@@ -54,6 +54,7 @@ def check_collectives(wrap):
     np.testing.assert_allclose(np.asarray(wrap(lambda b: lax.pmean(b, "p"))(x)), blocks.mean(0), rtol=1e-6)
     eq(np.asarray(wrap(lambda b: lax.pmax(b, "p"))(x)), blocks.max(0))
     eq(np.asarray(wrap(lambda b: lax.pmin(b, "p"))(x)), blocks.min(0))
+    eq(np.asarray(wrap(lambda b: lax.pmax(b.sum(), "p"))(x)), blocks.sum((1, 2)).max())  # a scalar operand
     tree = wrap(lambda b: lax.psum({"f": b, "g": b[0] * 3, "i": b.astype(jnp.int32)}, "p"))(x)
     eq(np.asarray(tree["f"]), blocks.sum(0))
     eq(np.asarray(tree["g"]), 3 * blocks[:, 0].sum(0))
@@ -145,14 +146,12 @@ vg = np.linspace(-1, 1, 2 * L, dtype=np.float32)
 OUTSIDE = [  # (body over (lax, numpy), in_specs, out_specs, check_vma)
     (lambda lx, np_: lambda b, v: lx.psum(np_.sin(b) * v, "p"), (P("p", "d"), P("d")), P(None, "d"), False),
     (lambda lx, np_: lambda b, v: lx.psum(np_.sin(b) * v, ("p", "d")), (P("p", "d"), P("d")), P(), True),
-    (lambda lx, np_: lambda b, v: b * v, (P("p"), P()), P("p"), True),
     (
         lambda lx, np_: lambda b, v: lx.all_gather(b * v[:2], "d", axis=1, tiled=True),
         (P("p", "d"), P("d")),
         P("p"),
         False,
     ),
-    (lambda lx, np_: lambda b, v: lx.pmean(b * b, "p") + v.sum(), (P("p", "d"), P()), P(None, "d"), False),
     (
         lambda lx, np_: lambda b, v: lx.ppermute(b, "p", [(i, (i + 1) % n) for i in range(n)]) * v,
         (P("p"), P()),
@@ -160,7 +159,7 @@ OUTSIDE = [  # (body over (lax, numpy), in_specs, out_specs, check_vma)
         False,
     ),
 ]
-for k, (body, ins, outs, chk) in enumerate(OUTSIDE):
+for k, (body, ins, outs, chk) in enumerate(OUTSIDE if n == 2 else []):  # (3 x 1: the same code, skipped for time)
 
     def loss_of(sm, np_):
         return lambda a, v: (sm(a, v) ** 2).sum()
@@ -172,12 +171,14 @@ for k, (body, ins, outs, chk) in enumerate(OUTSIDE):
     want = jax.grad(loss_of(jsm_, jjnp), argnums=(0, 1))(xg, vg)
     for g, w_ in zip(got, want):
         np.testing.assert_allclose(np.asarray(g), np.asarray(w_), rtol=2e-6, atol=2e-6, err_msg=f"grad {k}")
-    got = irjax.jit(irjax.grad(loss_of(ism, jnp)))(xg, vg)  # grad of the eager call, under jit
-    np.testing.assert_allclose(np.asarray(got), np.asarray(want[0]), rtol=2e-6, atol=2e-6, err_msg=f"jit grad {k}")
-    batch = np.stack([xg, -2 * xg, xg + 1])
-    got = irjax.vmap(irjax.jit(ism), in_axes=(0, None))(batch, vg)
-    want = [np.asarray(jsm_(b, vg)) for b in batch]  # vmap against a loop
-    np.testing.assert_allclose(np.asarray(got), np.stack(want), rtol=2e-6, atol=2e-6, err_msg=f"vmap {k}")
+    if k == 0:  # grad of the eager call, under jit
+        got = irjax.jit(irjax.grad(loss_of(ism, jnp)))(xg, vg)
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want[0]), rtol=2e-6, atol=2e-6, err_msg="jit grad")
+    if k in (0, 2):  # vmap from outside, against a loop
+        batch = np.stack([xg, -2 * xg, xg + 1])
+        got = irjax.vmap(irjax.jit(ism), in_axes=(0, None))(batch, vg)
+        want = [np.asarray(jsm_(b, vg)) for b in batch]
+        np.testing.assert_allclose(np.asarray(got), np.stack(want), rtol=2e-6, atol=2e-6, err_msg=f"vmap {k}")
 
 # grad through psum inside the body under jit(shard_map): JAX's vmap(axis_name) values again
 got = np.asarray(irjax.jit(smap(irjax.grad(lambda v: f_loss(v, lax.psum)), P("p")))(x)).reshape(blocks.shape)
