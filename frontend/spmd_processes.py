@@ -1,7 +1,7 @@
-"""shard_map over a mesh that spans processes (irjax.distributed): each process runs the body
-as the member its device is (with several devices of the mesh, one thread per member), eagerly or,
-under jit, traced; collectives over the mesh axes run on MPI (process_collectives.py), from
-compiled code through host calls (collective_calls.py)."""
+"""shard_map over a mesh that spans processes (irjax.distributed): each process runs the body as
+the members its devices are, eagerly (several members: one thread each) or, under jit/grad/vmap,
+traced once for all of them (batched); collectives over the mesh axes run on MPI
+(process_collectives.py), from compiled code through host calls (collective_calls.py)."""
 
 from __future__ import annotations
 
@@ -213,16 +213,17 @@ def _traced_coords(c, slot: int, sm: StackedMesh) -> list:
     ]
 
 
+def _starts(cj: list, s: PartitionSpec, sm: StackedMesh, block) -> list:
+    """Where the block of the member at traced coordinates cj starts, per dim."""
+    return [
+        _block_index(cj, s, sm.axis_names, sm.sizes, d) * np.int32(b) if s.axes_of(d) else np.int32(0)
+        for d, b in enumerate(block)
+    ]
+
+
 def _slices(x, c, s: PartitionSpec, sm: StackedMesh, block):
     """(local members, *block): each member's block of the global x, sliced in the program."""
-    rows = []
-    for j in range(sm.local):
-        cj = _traced_coords(c, j, sm)
-        starts = [
-            _block_index(cj, s, sm.axis_names, sm.sizes, d) * np.int32(b) if s.axes_of(d) else np.int32(0)
-            for d, b in enumerate(block)
-        ]
-        rows.append(lax.dynamic_slice(x, starts, block)[None])
+    rows = [lax.dynamic_slice(x, _starts(_traced_coords(c, j, sm), s, sm, block), block)[None] for j in range(sm.local)]
     return jnp.concatenate(rows, axis=0)
 
 
@@ -329,11 +330,8 @@ def _assemble(o, s: PartitionSpec, sm: StackedMesh, c, check: bool, fname: str):
         rows = []
         for j in range(sm.local):
             cj = _traced_coords(cc, j, sm)
-            starts = [
-                _block_index(cj, s, sm.axis_names, sm.sizes, d) * np.int32(b) if s.axes_of(d) else np.int32(0)
-                for d, b in enumerate(block)
-            ]
-            mine = lax.dynamic_slice(ct, starts, block)
+            split = any(s.axes_of(d) for d in range(len(block)))  # (a 0-d dynamic_slice did not lower)
+            mine = lax.dynamic_slice(ct, _starts(cj, s, sm, block), block) if split else ct
             if first:  # only the member at index 0 along the omitted axes gave the value
                 lead = jnp.all(jnp.stack([cj[a] == 0 for a in first]))
                 mine = jnp.where(lead, mine, jnp.zeros_like(mine))

@@ -425,9 +425,10 @@ def test_traced_shard_map_over_members_against_in_process(monkeypatch):
         s = lax.psum(jnp.sin(b) * v, "a")  # (4, 2), replicated over 'a'
         g = lax.all_gather(b, "b", axis=1, tiled=True)  # (4, 4), replicated over 'b'
         r = lax.ppermute(b, "a", [(0, 1), (1, 0)]) + lax.axis_index(("a", "b")).astype(jnp.float32)
-        return s, g * lax.pmean(v.sum(), ("a", "b")), r
+        return s, g * lax.pmean(v.sum(), ("a", "b")), r, lax.psum(b.sum(), ("a", "b"))  # (a 0-d output too)
 
-    specs = dict(in_specs=(P("a", "b"), P("b")), out_specs=(P(None, "b"), P("a"), P("a", "b")), check_vma=False)
+    outs = (P(None, "b"), P("a"), P("a", "b"), P())
+    specs = dict(in_specs=(P("a", "b"), P("b")), out_specs=outs, check_vma=False)
 
     def loss(sm):
         return lambda a, v: sum((o**2).sum() for o in sm(a, v))
