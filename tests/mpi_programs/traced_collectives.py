@@ -159,7 +159,7 @@ OUTSIDE = [  # (body over (lax, numpy), in_specs, out_specs, check_vma)
         False,
     ),
 ]
-for k, (body, ins, outs, chk) in enumerate(OUTSIDE if n == 2 else []):  # (3 x 1: the same code, skipped for time)
+for k, (body, ins, outs, chk) in enumerate(OUTSIDE if (n, L) == (2, 2) else []):  # (the same code at 2 x 1, 3 x 1)
 
     def loss_of(sm, np_):
         return lambda a, v: (sm(a, v) ** 2).sum()
