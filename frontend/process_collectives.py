@@ -218,18 +218,21 @@ def stacked_collective(sm: StackedMesh, name: str, x, **params):
     m = sm.member_axis
     stacked = jx.all_gather(x, axis_name=(m,), axis=len(x.shape), tiled=False, axis_size=sm.local)
     r = bind(name, stacked, **params)
-    # each member's own entry of the last axis: a select and a sum (a dynamic index would transpose to a
-    # scatter, which IREE 3.13 failed to compile here); the fill is the sum's identity, -0.0 for
-    # floats (x + -0.0 == x for every x, -0.0 included), so the result is exact
-    last = len(r.shape) - 1
-    mine = jx.iota(dtype=np.dtype(np.int32), shape=tuple(r.shape), dimension=last) == jx.axis_index(axis_name=(m,))
-    dt = np.dtype(r.dtype)
-    if dt == np.bool_:
-        fill = jx.broadcast_in_dim(from_numpy(np.bool_(False)), shape=tuple(r.shape), broadcast_dimensions=())
-        return jx.reduce_or(jx.select(mine, r, fill), axes=(last,))
-    zero = np.array(-0.0 if np.issubdtype(dt, np.inexact) else 0).astype(dt)
-    fill = jx.broadcast_in_dim(from_numpy(zero), shape=tuple(r.shape), broadcast_dimensions=())
-    return jx.reduce_sum(jx.select(mine, r, fill), axes=(last,))
+    # each member's own entry of the last axis, by selects between static slices: exact for every
+    # value (a sum of the entry and zeros loses -0.0; a dynamic index transposed to a scatter that
+    # IREE 3.13 failed to compile here)
+    last, shape = len(r.shape) - 1, tuple(r.shape[:-1])
+    i = jx.axis_index(axis_name=(m,))
+
+    def entry(j):
+        start, limit = (0,) * last + (j,), shape + (j + 1,)
+        return jx.slice(r, start_indices=start, limit_indices=limit, strides=None).reshape(shape)
+
+    out = entry(sm.local - 1)
+    for j in reversed(range(sm.local - 1)):
+        pick = jx.broadcast_in_dim(i == np.int32(j), shape=shape, broadcast_dimensions=())
+        out = jx.select(pick, entry(j), out)
+    return out
 
 
 def member_coords(sm: StackedMesh):

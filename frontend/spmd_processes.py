@@ -410,11 +410,6 @@ def _run_members(f, mesh, leaves, in_tree, in_specs, out_specs_of, check, fname,
     """Each of this process's members runs the body in its own thread (the first in this one, so
     that MPI is called from the thread that started it); collectives gather every member's value
     (process_collectives.MemberMesh); outputs go back as global arrays over the mesh."""
-    if any(isinstance(x, Tracer) for x in leaves):
-        raise NotImplementedError(
-            f"shard_map applied to the function {fname!r} over a mesh that spans processes runs eagerly: it cannot "
-            "be traced by jit, grad or vmap"
-        )
     owners, slots, mine = _member_layout(mesh)
     group = MemberGroup(owners, slots, len(mine))
     flat = list(mesh.devices.flat)

@@ -55,6 +55,7 @@ def check_collectives(wrap):
     eq(np.asarray(wrap(lambda b: lax.pmax(b, "p"))(x)), blocks.max(0))
     eq(np.asarray(wrap(lambda b: lax.pmin(b, "p"))(x)), blocks.min(0))
     eq(np.asarray(wrap(lambda b: lax.pmax(b.sum(), "p"))(x)), blocks.sum((1, 2)).max())  # a scalar operand
+    assert np.signbit(np.asarray(wrap(lambda b: lax.all_gather(b * -0.0, "p"))(x))).all()  # -0.0 kept
     tree = wrap(lambda b: lax.psum({"f": b, "g": b[0] * 3, "i": b.astype(jnp.int32)}, "p"))(x)
     eq(np.asarray(tree["f"]), blocks.sum(0))
     eq(np.asarray(tree["g"]), 3 * blocks[:, 0].sum(0))
