@@ -14,27 +14,35 @@ from . import process_collectives as _pc
 _REDUCE = {"psum": "sum", "pmax": "max", "pmin": "min"}
 
 
+def _member_value(name: str, x: np.ndarray, pm, names: tuple[str, ...], params: dict) -> np.ndarray:
+    """One member's result of jx.<name> over `names` on its operand x."""
+    if name == "axis_index":
+        return np.asarray(np.int32(_pc.member_index(pm, names)))
+    if name in _REDUCE:
+        return _pc.reduce_values(_REDUCE[name], [x], pm, names)[0]
+    (axis,) = names
+    if name == "all_gather":
+        return _pc.all_gather_value(x, pm, axis, params["axis"], params["tiled"])
+    if name == "psum_scatter":
+        return _pc.psum_scatter_value(x, pm, axis, params["scatter_dimension"], params["tiled"])
+    if name == "ppermute":
+        return _pc.ppermute_value(x, pm, axis, tuple(tuple(p) for p in params["perm"]))
+    if name == "all_to_all":
+        p = params
+        return _pc.all_to_all_value(x, pm, axis, p["split_axis"], p["concat_axis"], p["tiled"])
+    raise NotImplementedError(f"jx.{name} over processes has no host implementation")
+
+
 def _runner(name: str, names: tuple[str, ...], mid: int, params: dict):
-    """The host side of one collective: NumPy operand in, this member's result out."""
+    """The host side of one collective: NumPy operand in, this member's result out (or, for a
+    program batched over this process's members, every member's, stacked on the last axis)."""
 
     def run(arrays: list) -> list:
         pm = _pc.running_mesh(names, mid)
-        if name == "axis_index":
-            return [np.asarray(np.int32(_pc.member_index(pm, names)))]
         x = np.asarray(arrays[0])
-        if name in _REDUCE:
-            return _pc.reduce_values(_REDUCE[name], [x], pm, names)
-        (axis,) = names
-        if name == "all_gather":
-            return [_pc.all_gather_value(x, pm, axis, params["axis"], params["tiled"])]
-        if name == "psum_scatter":
-            return [_pc.psum_scatter_value(x, pm, axis, params["scatter_dimension"], params["tiled"])]
-        if name == "ppermute":
-            return [_pc.ppermute_value(x, pm, axis, tuple(tuple(p) for p in params["perm"]))]
-        if name == "all_to_all":
-            p = params
-            return [_pc.all_to_all_value(x, pm, axis, p["split_axis"], p["concat_axis"], p["tiled"])]
-        raise NotImplementedError(f"jx.{name} over processes has no host implementation")
+        if isinstance(pm, _pc.StackedMesh):
+            return [_pc.stacked_value(name, x, pm, names, lambda v, m: _member_value(name, v, m, names, params))]
+        return [_member_value(name, x, pm, names, params)]
 
     return run
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+from irjax.dialects.host_calls import HostFunction, register_host_function
+from irjax.dialects.registry import ShapedType
 from irjax.runtime import host_collectives as _hc
 
 from . import dispatch as _dispatch  # noqa: F401  (core.bind runs eager ops through it)
@@ -36,6 +38,8 @@ _mesh_lock = threading.Lock()  # (member threads trace at once)
 
 
 def _layout(pm: ProcessMesh) -> tuple:
+    if isinstance(pm, StackedMesh):
+        return ("stacked", pm.axis_names, pm.ranks.shape, pm.owners.tobytes(), pm.slots.tobytes())
     if isinstance(pm, MemberMesh):
         g = pm.group
         return ("members", pm.axis_names, pm.ranks.shape, g.owners.tobytes(), g.slots.tobytes())
@@ -47,7 +51,7 @@ def mesh_id(pm: ProcessMesh) -> int:
     with _mesh_lock:
         if key not in _mesh_ids:
             _mesh_ids[key] = len(_meshes)
-            _meshes.append(None if isinstance(pm, MemberMesh) else pm)
+            _meshes.append(None if isinstance(pm, MemberMesh) else pm)  # (a StackedMesh is kept)
         return _mesh_ids[key]
 
 
@@ -69,6 +73,8 @@ def split_names(names: tuple[str, ...]) -> tuple[tuple[str, ...], int] | None:
 
 def running_mesh(names: tuple[str, ...], mid: int) -> ProcessMesh:
     """The process mesh a host call of a collective over `names` of mesh `mid` runs on."""
+    if isinstance(_meshes[mid], StackedMesh):  # (a program batched over this process's members)
+        return _meshes[mid]
     pm = process_mesh_of(names)
     if pm is None:
         pm = _meshes[mid]
@@ -142,6 +148,116 @@ class MemberMesh(ProcessMesh):
         return self.group.gather(self.slot, _host(x, fn))
 
 
+class StackedGroup(MemberGroup):
+    """MemberGroup's collectives when one host call holds every member's value at once (a program
+    batched over this process's members, StackedMesh): no threads; each member calls with its own
+    value, the first call computes the result from all of them and the others read it."""
+
+    def __init__(self, owners: np.ndarray, slots: np.ndarray, values: list):
+        super().__init__(owners, slots, len(values))
+        self.values = values  # this process's members' values, in slot order
+        self._done: dict = {}
+
+    def _once(self, key, compute):
+        if key not in self._done:
+            self._done[key] = compute()
+        return self._done[key]
+
+    def gather(self, slot: int, value: np.ndarray) -> np.ndarray:
+        def table():
+            rows = _hc.world().allgather(np.stack([np.reshape(v, value.shape) for v in self.values]))
+            return rows[self.owners, self.slots]
+
+        return self._once(("gather", value.shape, value.dtype), table)
+
+    def allreduce(self, slot: int, value: np.ndarray, op: str) -> np.ndarray:
+        def reduced():
+            red = {"sum": np.sum, "max": np.max, "min": np.min}[op]
+            local = red(np.stack([np.reshape(v, value.shape) for v in self.values]), axis=0)
+            return _hc.world().allreduce(local.astype(value.dtype), op)
+
+        return self._once(("allreduce", op, value.shape, value.dtype), reduced)
+
+    def broadcast_first(self, slot: int, value: np.ndarray) -> np.ndarray:
+        def first():
+            at = int(self.slots[0])
+            mine = np.reshape(self.values[at], value.shape) if _hc.world().rank == int(self.owners[0]) else value
+            return _hc.world().broadcast(np.array(mine, order="C"), root=int(self.owners[0]))
+
+        return self._once(("broadcast", value.shape, value.dtype), first)
+
+
+class StackedMesh(ProcessMesh):
+    """This process's members of a mesh over processes, traced together (jit of the shard_map):
+    the body is traced once and batched over the members (a vmap over `member_axis`). A collective
+    stacks the members' operands along a new last axis in the program, runs once on the host for
+    all of them (one host call, one MPI collective: StackedGroup), and each member takes its own
+    result (stacked_collective)."""
+
+    def __init__(self, axis_names: tuple[str, ...], shape: tuple, owners: np.ndarray, slots: np.ndarray, mine):
+        super().__init__(tuple(axis_names), np.arange(int(np.prod(shape))).reshape(shape), None)
+        self.owners, self.slots, self.mine = owners, slots, [int(k) for k in mine]
+        self.local = len(self.mine)
+        self.member_axis = f"@members{mesh_id(self)}"  # (not a process axis name: no digits after @)
+
+    def coords_of(self, slot: int) -> tuple[int, ...]:
+        return tuple(int(c) for c in np.unravel_index(self.mine[slot], self.ranks.shape))
+
+    def members(self, values: list) -> list[MemberMesh]:
+        """One MemberMesh per local member, sharing one StackedGroup over `values` (slot order)."""
+        group = StackedGroup(self.owners, self.slots, values)
+        return [MemberMesh(self.axis_names, self.ranks.shape, self.coords_of(j), group, j) for j in range(self.local)]
+
+
+def stacked_collective(sm: StackedMesh, name: str, x, **params):
+    """jx.<name> over process axes for every member of a StackedMesh at once: the members'
+    operands all-gathered over the member axis (the last axis: a vmap outside and transposes only
+    add leading ones), one jx collective over the mesh's traced names (one host call, see
+    collective_calls.py), then each member's slice of the result along the last axis."""
+    x = x if isinstance(x, Tracer) or hasattr(x, "aval") else from_numpy(np.asarray(x))
+    m = sm.member_axis
+    stacked = jx.all_gather(x, axis_name=(m,), axis=len(x.shape), tiled=False, axis_size=sm.local)
+    r = bind(name, stacked, **params)
+    # each member's own entry of the last axis, by selects between static slices: exact for every
+    # value (a sum of the entry and zeros loses -0.0; a dynamic index transposed to a scatter that
+    # IREE 3.13 failed to compile here)
+    last, shape = len(r.shape) - 1, tuple(r.shape[:-1])
+    i = jx.axis_index(axis_name=(m,))
+
+    def entry(j):
+        start, limit = (0,) * last + (j,), shape + (j + 1,)
+        return jx.slice(r, start_indices=start, limit_indices=limit, strides=None).reshape(shape)
+
+    out = entry(sm.local - 1)
+    for j in reversed(range(sm.local - 1)):
+        pick = jx.broadcast_in_dim(i == np.int32(j), shape=shape, broadcast_dimensions=())
+        out = jx.select(pick, entry(j), out)
+    return out
+
+
+def member_coords(sm: StackedMesh):
+    """(local members, mesh rank) int32: this process's members' mesh coordinates, in slot order,
+    from a host call: the program text is the same on every process (only the values differ), so
+    jx cse treats every process's program alike."""
+    coords = np.array([sm.coords_of(j) for j in range(sm.local)], np.int32).reshape(sm.local, len(sm.axis_names))
+    result = ShapedType(coords.shape, np.dtype(np.int32))
+    n = register_host_function(
+        ("shard_map member coords", mesh_id(sm)),
+        lambda: HostFunction(lambda arrays: [coords], (result,), "expand_dims"),
+    )
+    (c,) = jx.pure_callback(
+        from_numpy(np.int32(0)), callback=n, result_shapes=(coords.shape,), result_dtypes=(np.dtype(np.int32),)
+    )
+    return c
+
+
+def stacked_value(name: str, x: np.ndarray, sm: StackedMesh, names: tuple[str, ...], run_member) -> np.ndarray:
+    """The host side of stacked_collective: x's last axis holds this process's members' operands
+    (leading axes: vmaps outside); run_member(value, member mesh) gives one member's result."""
+    values = [np.array(x[..., j], order="C") for j in range(sm.local)]
+    return np.stack([run_member(v, pm) for v, pm in zip(values, sm.members(values))], axis=-1)
+
+
 def _check_names(pm: ProcessMesh, names: tuple[str, ...], fn: str) -> None:
     unknown = [n for n in names if n not in pm.sizes]
     if unknown:
@@ -196,23 +312,27 @@ def reduce(op: str, leaves: list, pm: ProcessMesh, names: tuple[str, ...]) -> li
     sub-group, from the table of every member's value."""
     fn = {"sum": "psum", "max": "pmax", "min": "pmin"}[op]
     _check_names(pm, names, fn)
+    if isinstance(pm, StackedMesh):
+        names = traced_names(pm, names)
+        return _traced_reduce(fn, leaves, lambda x: stacked_collective(pm, fn, x, axis_name=names))
     if _traced(leaves):
-        return _traced_reduce(fn, leaves, traced_names(pm, names))
+        names = traced_names(pm, names)
+        return _traced_reduce(fn, leaves, lambda x: bind(fn, x, axis_name=names))
     return [_out(r, x) for r, x in zip(reduce_values(op, [np.asarray(x) for x in leaves], pm, names), leaves)]
 
 
-def _traced_reduce(fn: str, leaves: list, names: tuple[str, ...]) -> list:
-    """One jx collective per dtype: the leaves flattened into one vector (one MPI call per call,
-    as on the eager path), split again after."""
+def _traced_reduce(fn: str, leaves: list, emit) -> list:
+    """One jx collective per dtype (emit(operand)): the leaves flattened into one vector (one MPI
+    call per call, as on the eager path), split again after."""
     out: list = [None] * len(leaves)
     leaves = [x if isinstance(x, Tracer) or hasattr(x, "aval") else from_numpy(np.asarray(x)) for x in leaves]
     for dt in dict.fromkeys(x.dtype for x in leaves):
         idx = [i for i, x in enumerate(leaves) if x.dtype == dt]
         if len(idx) == 1:
-            out[idx[0]] = bind(fn, leaves[idx[0]], axis_name=names)
+            out[idx[0]] = emit(leaves[idx[0]])
             continue
         flat = jx.concatenate(*[leaves[i].reshape(-1) for i in idx], dimension=0)
-        red = bind(fn, flat, axis_name=names)
+        red = emit(flat)
         at = 0
         for i in idx:
             n = int(np.prod(leaves[i].shape))
@@ -248,9 +368,17 @@ def _gather_rows(h: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     return _hc.world().allgather(h)[ranks]
 
 
+def _emit(pm: ProcessMesh, op: str, x, name: str, **params):
+    """The traced collective jx.<op> over the process axis `name`."""
+    names = traced_names(pm, (name,))
+    if isinstance(pm, StackedMesh):
+        return stacked_collective(pm, op, x, axis_name=names, **params)
+    return bind(op, x, axis_name=names, **params)
+
+
 def all_gather(x, pm: ProcessMesh, name: str, axis: int, tiled: bool) -> Array:
     if _traced([x]):
-        return jx.all_gather(x, axis_name=traced_names(pm, (name,)), axis=axis, tiled=tiled, axis_size=pm.sizes[name])
+        return _emit(pm, "all_gather", x, name, axis=axis, tiled=tiled, axis_size=pm.sizes[name])
     return _out(all_gather_value(np.asarray(x), pm, name, axis, tiled), x)
 
 
@@ -272,8 +400,9 @@ def member_index(pm: ProcessMesh, names: tuple[str, ...]) -> int:
 
 def psum_scatter(x, pm: ProcessMesh, name: str, scatter_dimension: int, tiled: bool) -> Array:
     if _traced([x]):
-        params = dict(scatter_dimension=scatter_dimension, tiled=tiled, axis_size=pm.sizes[name])
-        return jx.psum_scatter(x, axis_name=traced_names(pm, (name,)), **params)
+        return _emit(
+            pm, "psum_scatter", x, name, scatter_dimension=scatter_dimension, tiled=tiled, axis_size=pm.sizes[name]
+        )
     return _out(psum_scatter_value(np.asarray(x), pm, name, scatter_dimension, tiled), x)
 
 
@@ -292,7 +421,7 @@ def psum_scatter_value(x: np.ndarray, pm: ProcessMesh, name: str, scatter_dimens
 def ppermute(x, pm: ProcessMesh, name: str, perm: tuple) -> Array:
     """Member dst gets member src's x; members nobody sends to get zeros (the engine's rule)."""
     if _traced([x]):
-        return jx.ppermute(x, axis_name=traced_names(pm, (name,)), perm=perm)
+        return _emit(pm, "ppermute", x, name, perm=perm)
     return _out(ppermute_value(np.asarray(x), pm, name, perm), x)
 
 
@@ -313,7 +442,7 @@ def all_to_all(x, pm: ProcessMesh, name: str, split_axis: int, concat_axis: int,
     concat_axis in member order."""
     if _traced([x]):
         params = dict(split_axis=split_axis, concat_axis=concat_axis, tiled=tiled, axis_size=pm.sizes[name])
-        return jx.all_to_all(x, axis_name=traced_names(pm, (name,)), **params)
+        return _emit(pm, "all_to_all", x, name, **params)
     return _out(all_to_all_value(np.asarray(x), pm, name, split_axis, concat_axis, tiled), x)
 
 
@@ -345,6 +474,17 @@ def axis_index(pm: ProcessMesh, names: tuple[str, ...]) -> Array:
     """This member's index along `names` (int32; over several names row-major)."""
     if any(n not in pm.sizes for n in names):
         raise NotImplementedError(f"axis_index over {names} mixes the process mesh's axes with others")
+    if isinstance(pm, StackedMesh):  # from the members' coordinates (a host call), each its own row
+        c = member_coords(pm)
+        i = jx.axis_index(axis_name=(pm.member_axis,))
+        zero = from_numpy(np.int32(0))
+        row = jx.dynamic_slice(c, i, zero, slice_sizes=(1, len(pm.axis_names))).reshape(len(pm.axis_names))
+        idx = None
+        for n in names:
+            k = pm.axis_names.index(n)
+            ci = jx.slice(row, start_indices=(k,), limit_indices=(k + 1,), strides=None).reshape(())
+            idx = ci if idx is None else idx * np.int32(pm.sizes[n]) + ci
+        return idx
     if _traced([]):  # a host call: members that share a compiled program differ here
         idx = None
         for n, t in zip(names, traced_names(pm, names)):

@@ -216,7 +216,9 @@ def shard_map(
     fname = getattr(f, "__name__", "f")
     reverse_checks: dict = {}  # (mesh, in_tree) -> the reverse-mode check of the cross-process path (caches traces)
 
-    @functools.wraps(f)
+    # (updated=(): f's __dict__ is not copied; a jitted f's `fun` and caches would make jit of this
+    # function call f's own function, skipping the shard_map)
+    @functools.wraps(f, updated=())
     def wrapped(*args):
         m = mesh if mesh is not None else get_mesh()
         if m is None:

@@ -1,7 +1,7 @@
-"""shard_map over a mesh that spans processes (irjax.distributed): each process runs the body
-as the member its device is (with several devices of the mesh, one thread per member), eagerly or,
-under jit, traced; collectives over the mesh axes run on MPI (process_collectives.py), from
-compiled code through host calls (collective_calls.py)."""
+"""shard_map over a mesh that spans processes (irjax.distributed): each process runs the body as
+the members its devices are, eagerly (several members: one thread each) or, under jit/grad/vmap,
+traced once for all of them (batched); collectives over the mesh axes run on MPI
+(process_collectives.py), from compiled code through host calls (collective_calls.py)."""
 
 from __future__ import annotations
 
@@ -16,15 +16,19 @@ from irjax.dialects.registry import ShapedType
 from irjax.runtime import host_collectives as _hc
 
 from . import collective_calls as _collective_calls
-from . import distributed, tree_util
+from . import distributed, lax, tree_util
+from . import numpy as jnp
+from .api import vmap
 from .array import Array, from_numpy
 from .axis_env import ProcessMesh, process_mesh_frame
 from .core import ShapedArray, Tracer, aval_of, current_trace, jx
+from .custom_derivatives import custom_vjp
 from .process_collectives import (
     MemberGroup,
     MemberMesh,
-    all_gather_value,
+    StackedMesh,
     group_positions,
+    member_coords,
     member_table,
     mesh_id,
 )
@@ -134,68 +138,246 @@ def run(
     return tree_util.tree_unflatten(o_tree, results)
 
 
-# ---- under a trace (jit(shard_map(...))): this process's member traced into the program ------
+# ---- under a trace (jit, grad or vmap of the shard_map): this process's members traced at once ----
 
 
 def _run_traced(f, mesh, leaves, in_tree, in_specs, out_specs_of, check, fname, reverse_check):
-    """The body traced as this process's member: its block of each (global) argument sliced in the
-    program, collectives as host calls; each output gathered to its global value (every process
-    gets the whole array), replication along omitted axes checked or taken from member 0 by a host
-    call, as the eager path does."""
-    if _several_per_process(mesh):
-        raise NotImplementedError(
-            f"shard_map applied to the function {fname!r} over a mesh with several devices per process cannot be "
-            "traced (jit, grad or vmap of the shard_map): its members run in threads of their own. Call it outside "
-            "them; jit, grad, vmap and scan inside its body work"
-        )
-    pm, device, k = process_mesh(mesh)
-    blocks = []
-    for x, s in zip(leaves, in_specs):
-        sharding = NamedSharding(mesh, s)
-        if isinstance(x, Tracer):
-            blocks.append(x[sharding.devices_indices_map(aval_of(x).shape)[device]])
-        else:
-            blocks.append(_local_block(x, sharding, device, k, fname))
+    """The body traced once for all of this process's members: a vmap over them (the member axis of
+    process_collectives.StackedMesh), whose collectives stack the members' operands and run as one
+    host call (one MPI collective) each. Arguments are global values (the same on every process):
+    each member's block is sliced in the program (_member_blocks); each output is assembled to its
+    global value on every process by a host call (_assemble). Both have transposes that need what
+    every process holds, so grad of the shard_map from outside works (docs/distributed.md)."""
+    owners, slots, mine = _member_layout(mesh)
+    sm = StackedMesh(mesh.axis_names, mesh.devices.shape, owners, slots, mine)
+    coords = member_coords(sm)
+    stacked = [_member_blocks(x, s, mesh, sm, coords, fname) for x, s in zip(leaves, in_specs)]
     if reverse_check is not None:
-        reverse_check([aval_of(b) for b in blocks])
-    with process_mesh_frame(pm):
+        reverse_check([ShapedArray(aval_of(b).shape[1:], aval_of(b).dtype, aval_of(b).weak_type) for b in stacked])
+    state: dict = {}
+
+    def member(*blocks):
         out = f(*tree_util.tree_unflatten(in_tree, blocks))
-        o_leaves, o_tree = tree_util.tree_flatten(out)
-        o_specs = out_specs_of(out)
-        results = [_global_value(o, s, pm, check, fname) for o, s in zip(o_leaves, o_specs)]
-    return tree_util.tree_unflatten(o_tree, results)
+        o_leaves, state["tree"] = tree_util.tree_flatten(out)
+        state["specs"] = out_specs_of(out)
+        return [o if isinstance(o, Tracer) or hasattr(o, "aval") else from_numpy(np.asarray(o)) for o in o_leaves]
+
+    with process_mesh_frame(sm):
+        outs = vmap(member, axis_name=sm.member_axis, axis_size=sm.local)(*stacked)
+    results = [_assemble(o, s, sm, coords, check, fname) for o, s in zip(outs, state["specs"])]
+    return tree_util.tree_unflatten(state["tree"], results)
 
 
-def _global_value(o, s: PartitionSpec, pm: ProcessMesh, check: bool, fname: str):
-    """One output's global value on every process, by one ordered io host call: check_vma's
-    digest check or member 0's value along omitted axes (as the eager path), then the blocks
-    gathered along the axes s splits. An io call has no derivative, so grad of the shard_map from
-    outside is JAX's ValueError, not the n-fold cotangents that all_gather's transpose would give
-    outputs every process holds whole."""
-    if not isinstance(o, Tracer) and not hasattr(o, "aval"):
-        o = from_numpy(np.asarray(o))
-    block = ShapedType(tuple(aval_of(o).shape), np.dtype(aval_of(o).dtype))
-    omitted = tuple(a for a in pm.axis_names if pm.sizes[a] > 1 and a not in s.used_axes())
-    gathers = [(d, a) for d in range(len(block.shape)) for a in reversed(s.axes_of(d)) if pm.sizes[a] > 1]
+def _global_shape(block, s: PartitionSpec, sm: StackedMesh) -> tuple:
+    return tuple(n * math.prod(sm.sizes[a] for a in s.axes_of(d)) for d, n in enumerate(block))
+
+
+def _block_shape(shape, s: PartitionSpec, sm: StackedMesh, fname: str) -> tuple:
+    block = []
+    for d, n in enumerate(shape):
+        k = math.prod(sm.sizes[a] for a in s.axes_of(d))
+        if n % k:
+            raise ValueError(
+                f"shard_map applied to the function {fname!r} was given an argument of shape {tuple(shape)} whose "
+                f"dimension {d} (size {n}) is not evenly divisible by the mesh axes {s.axes_of(d)} (total size {k})"
+            )
+        block.append(n // k)
+    return tuple(block)
+
+
+def _block_index(coords, s: PartitionSpec, names: tuple, sizes: dict, d: int):
+    """The index of the block along dim d that the member at coords holds (row-major over the
+    axes s gives dim d); coords: a tuple of ints, or per mesh axis a traced int32 scalar."""
+    i = 0
+    for a in s.axes_of(d):
+        i = i * sizes[a] + coords[names.index(a)]
+    return i
+
+
+def _region(position: int, s: PartitionSpec, sm: StackedMesh, block) -> tuple:
+    coords = tuple(int(c) for c in np.unravel_index(position, sm.ranks.shape))
+    return tuple(
+        slice(
+            b * _block_index(coords, s, sm.axis_names, sm.sizes, d),
+            b * (_block_index(coords, s, sm.axis_names, sm.sizes, d) + 1),
+        )
+        for d, b in enumerate(block)
+    )
+
+
+def _traced_coords(c, slot: int, sm: StackedMesh) -> list:
+    """Member `slot`'s mesh coordinates as traced int32 scalars (c: member_coords' result)."""
+    return [
+        jx.slice(c, start_indices=(slot, a), limit_indices=(slot + 1, a + 1), strides=None).reshape(())
+        for a in range(len(sm.axis_names))
+    ]
+
+
+def _starts(cj: list, s: PartitionSpec, sm: StackedMesh, block) -> list:
+    """Where the block of the member at traced coordinates cj starts, per dim."""
+    return [
+        _block_index(cj, s, sm.axis_names, sm.sizes, d) * np.int32(b) if s.axes_of(d) else np.int32(0)
+        for d, b in enumerate(block)
+    ]
+
+
+def _slices(x, c, s: PartitionSpec, sm: StackedMesh, block):
+    """(local members, *block): each member's block of the global x, sliced in the program."""
+    rows = [lax.dynamic_slice(x, _starts(_traced_coords(c, j, sm), s, sm, block), block)[None] for j in range(sm.local)]
+    return jnp.concatenate(rows, axis=0)
+
+
+def _member_blocks(x, s: PartitionSpec, mesh: Mesh, sm: StackedMesh, c, fname: str):
+    """(local members, *block): this process's members' blocks of argument x. A global array laid
+    out over processes by the in_specs' sharding gives its own shards (a constant); any other value
+    is the global value, the same on every process, sliced in the program. The transpose: every
+    member's cotangent block placed in the global shape and summed over the members that share a
+    block (the psum over the axes s does not name, as JAX's shard_map transpose), on every process
+    (one host call: an MPI_Allreduce, or an allgather when s splits x)."""
+    if isinstance(x, ShardedArray) and not x.is_fully_addressable:
+        sharding = NamedSharding(mesh, s)
+        if x.sharding != sharding and not x.sharding.is_equivalent_to(sharding, x.ndim):
+            raise ValueError(
+                f"shard_map applied to the function {fname!r}: an argument laid out by {x.sharding} over processes "
+                f"does not match its in_specs ({s}); irjax does not reshard across processes"
+            )
+        shards = x._shard_arrays()
+        return from_numpy(np.stack([np.asarray(shards[k]) for k in sm.mine]))
+    if not isinstance(x, Tracer) and not hasattr(x, "aval"):
+        x = from_numpy(np.asarray(x))
+    shape = tuple(aval_of(x).shape)
+    block = _block_shape(shape, s, sm, fname)
+    if block == shape:  # replicated: every member's block is x
+        take = lambda v, cc: jnp.broadcast_to(v[None], (sm.local,) + shape)  # noqa: E731
+    else:
+        take = lambda v, cc: _slices(v, cc, s, sm, block)  # noqa: E731
+    back = _blocks_to_global(s, sm, block, shape, np.dtype(aval_of(x).dtype), fname)
+
+    @custom_vjp
+    def member_blocks(v, cc):
+        return take(v, cc)
+
+    def fwd(v, cc):
+        return take(v, cc), ()
+
+    def bwd(res, ct):
+        if not np.issubdtype(np.dtype(aval_of(ct).dtype), np.inexact):
+            return None, None
+        (g,) = jx.pure_callback(ct, callback=back, result_shapes=(shape,), result_dtypes=(np.dtype(aval_of(ct).dtype),))
+        return g, None
+
+    member_blocks.defvjp(fwd, bwd)
+    return member_blocks(x, c)
+
+
+def _blocks_to_global(s: PartitionSpec, sm: StackedMesh, block, shape, dtype, fname: str) -> int:
+    """The host function of _member_blocks' transpose: (..., local members, *block) -> (..., *shape)."""
+    big = [a for a in sm.axis_names if sm.sizes[a] > 1]
+    replicated = not any(a in s.used_axes() for a in big)
+
+    def run(arrays):
+        ct = np.asarray(arrays[0])
+        k = ct.ndim - len(block) - 1  # leading axes: vmaps outside the shard_map
+        v = np.moveaxis(ct, k, 0)
+        if replicated:  # every member's cotangent is for the whole x: summed here, then across processes
+            return [_hc.world().allreduce(np.sum(v, axis=0).astype(v.dtype), "sum")]
+        table = _hc.world().allgather(np.ascontiguousarray(v))[sm.owners, sm.slots]
+        out = np.zeros(v.shape[1 : 1 + k] + tuple(shape), v.dtype)
+        seen = set()
+        for p in range(sm.ranks.size):  # mesh order: the same sums on every process
+            r = (Ellipsis,) + _region(p, s, sm, block)
+            key = tuple((q.start, q.stop) for q in r[1:])
+            if key in seen:
+                out[r] += table[p]
+            else:
+                out[r] = table[p]
+                seen.add(key)
+        return [out]
+
+    key = ("shard_map argument transpose", mesh_id(sm), s, tuple(block), tuple(shape), dtype, fname)
+    return register_host_function(key, lambda: HostFunction(run, (ShapedType(tuple(shape), dtype),), "expand_dims"))
+
+
+def _assemble(o, s: PartitionSpec, sm: StackedMesh, c, check: bool, fname: str):
+    """One output's global value on every process from the members' blocks o (local members,
+    *block), by one host call: along the mesh axes s omits, check_vma's check that the members
+    agree (check=True) or member 0's value (as the eager path); along those it names, the blocks
+    gathered. Its transpose needs no communication: every process holds the same cotangent of
+    the global value, and each member takes its own block of it (the member at index 0 along the
+    omitted axes; zeros for the others, which contributed nothing)."""
+    block = tuple(aval_of(o).shape[1:])
+    dtype = np.dtype(aval_of(o).dtype)
+    shape = _global_shape(block, s, sm)
+    omitted = tuple(a for a in sm.axis_names if sm.sizes[a] > 1 and a not in s.used_axes())
+    gathers = any(sm.sizes[a] > 1 for a in s.used_axes())
     if not omitted and not gathers:
-        return o
-    shape = tuple(n * math.prod(pm.sizes[a] for a in s.axes_of(d)) for d, n in enumerate(block.shape))
-    whole = ShapedType(shape, block.dtype)
+        return o.reshape(block) if sm.local == 1 else o[0]
+    host = _assembler(s, sm, block, shape, dtype, omitted, gathers, check, fname)
+    first = [sm.axis_names.index(a) for a in omitted]
 
-    def assemble(arrays):
-        v = np.asarray(arrays[0])
-        if omitted and not check and len(group_positions(pm, omitted)) == pm.ranks.size:
-            v = _hc.world().broadcast(v, int(pm.ranks.flat[0]))  # member 0's value: one MPI_Bcast
-        elif omitted:
-            v = np.asarray(_settle(from_numpy(v), s, pm, check, fname))
-        for d, a in gathers:  # row-major over a dim's axes: the minor one first
-            v = all_gather_value(v, pm, a, d, True)
-        return [v]
+    def gather(v):
+        (g,) = jx.pure_callback(v, callback=host, result_shapes=(shape,), result_dtypes=(dtype,))
+        return g
 
-    key = ("shard_map output", mesh_id(pm), s, bool(check), fname, block)
-    n = register_host_function(key, lambda: HostFunction(assemble, (whole,)))
-    (o,) = jx.io_callback(o, callback=n, ordered=True, result_shapes=(shape,), result_dtypes=(whole.dtype,))
-    return o
+    @custom_vjp
+    def assemble(v, cc):
+        return gather(v)
+
+    def fwd(v, cc):
+        return gather(v), cc
+
+    def bwd(cc, ct):
+        rows = []
+        for j in range(sm.local):
+            cj = _traced_coords(cc, j, sm)
+            split = any(s.axes_of(d) for d in range(len(block)))  # (a 0-d dynamic_slice did not lower)
+            mine = lax.dynamic_slice(ct, _starts(cj, s, sm, block), block) if split else ct
+            if first:  # only the member at index 0 along the omitted axes gave the value
+                lead = jnp.all(jnp.stack([cj[a] == 0 for a in first]))
+                mine = jnp.where(lead, mine, jnp.zeros_like(mine))
+            rows.append(mine[None])
+        return jnp.concatenate(rows, axis=0), None
+
+    assemble.defvjp(fwd, bwd)
+    return assemble(o, c)
+
+
+def _assembler(s, sm: StackedMesh, block, shape, dtype, omitted, gathers, check: bool, fname: str) -> int:
+    """The host function of _assemble: (..., local members, *block) -> (..., *shape)."""
+    positions = range(sm.ranks.size)
+    coords = [tuple(int(c) for c in np.unravel_index(p, sm.ranks.shape)) for p in positions]
+    along = [sm.axis_names.index(a) for a in omitted]
+    # each position's group representative: its coordinates with the omitted axes at 0
+    rep = [
+        int(np.ravel_multi_index(tuple(0 if i in along else x for i, x in enumerate(cs)), sm.ranks.shape))
+        for cs in coords
+    ]
+
+    def run(arrays):
+        st = np.asarray(arrays[0])
+        k = st.ndim - len(block) - 1  # leading axes: vmaps outside the shard_map
+        v = np.ascontiguousarray(np.moveaxis(st, k, 0))
+        w = _hc.world()
+        if not gathers:  # replicated over the whole mesh: the eager path's digests or broadcast
+            if check:
+                digests = w.allgather_object([hashlib.sha256(m.tobytes()).hexdigest() for m in v])
+                if len({d for ds in digests for d in ds}) != 1:
+                    raise _replication_error(fname, omitted)
+                return [v[0]]
+            root = int(sm.owners[0])
+            mine = v[int(sm.slots[0])] if w.rank == root else np.empty_like(v[0])
+            return [w.broadcast(mine, root)]
+        table = w.allgather(v)[sm.owners, sm.slots]  # (mesh positions, ..., *block)
+        if check and omitted and any(table[p].tobytes() != table[rep[p]].tobytes() for p in positions):
+            raise _replication_error(fname, omitted)
+        out = np.empty(v.shape[1 : 1 + k] + tuple(shape), v.dtype)
+        for p in positions:
+            if rep[p] == p:
+                out[(Ellipsis,) + _region(p, s, sm, block)] = table[p]
+        return [out]
+
+    key = ("shard_map output", mesh_id(sm), s, tuple(block), tuple(shape), dtype, bool(check), fname)
+    return register_host_function(key, lambda: HostFunction(run, (ShapedType(tuple(shape), dtype),), "expand_dims"))
 
 
 # ---- several devices of the mesh per process: one thread per member ---------------------------
@@ -228,11 +410,6 @@ def _run_members(f, mesh, leaves, in_tree, in_specs, out_specs_of, check, fname,
     """Each of this process's members runs the body in its own thread (the first in this one, so
     that MPI is called from the thread that started it); collectives gather every member's value
     (process_collectives.MemberMesh); outputs go back as global arrays over the mesh."""
-    if any(isinstance(x, Tracer) for x in leaves):
-        raise NotImplementedError(
-            f"shard_map applied to the function {fname!r} over a mesh that spans processes runs eagerly: it cannot "
-            "be traced by jit, grad or vmap"
-        )
     owners, slots, mine = _member_layout(mesh)
     group = MemberGroup(owners, slots, len(mine))
     flat = list(mesh.devices.flat)

@@ -406,3 +406,42 @@ def test_process_axis_collectives_in_jit_are_host_calls():
         np.testing.assert_array_equal(lookup("jx.pmax").impl(x, axis_name=names), x)
     with pytest.raises(NameError, match="unbound axis name: q"):
         lookup("jx.psum").impl(x, axis_name=("q",))
+
+
+def test_traced_shard_map_over_members_against_in_process(monkeypatch):
+    """jit, grad and vmap of the shard_map path for meshes over processes (spmd_processes._run_traced:
+    this process's members batched, collectives through host calls, arguments sliced and outputs
+    assembled with their transposes), run here as one process holding all 4 members of a (2, 2)
+    mesh on the one-process engine, against the in-process shard_map (a vmap per mesh axis) on the
+    same mesh; under mpiexec the same code spans processes (tests/test_mpi_traced.py)."""
+    from conftest import num_cpu_devices
+    from irjax import spmd
+    from irjax.sharding import PartitionSpec as P
+
+    x = (np.arange(32, dtype=np.float32).reshape(8, 4) / 7 - 2).astype(np.float32)
+    w = np.linspace(-1, 1, 4, dtype=np.float32)
+
+    def body(b, v):  # every collective kind, mapped and unmapped inputs and outputs
+        s = lax.psum(jnp.sin(b) * v, "a")  # (4, 2), replicated over 'a'
+        g = lax.all_gather(b, "b", axis=1, tiled=True)  # (4, 4), replicated over 'b'
+        r = lax.ppermute(b, "a", [(0, 1), (1, 0)]) + lax.axis_index(("a", "b")).astype(jnp.float32)
+        return s, g * lax.pmean(v.sum(), ("a", "b")), r, lax.psum(b.sum(), ("a", "b"))  # (a 0-d output too)
+
+    outs = (P(None, "b"), P("a"), P("a", "b"), P())
+    specs = dict(in_specs=(P("a", "b"), P("b")), out_specs=outs, check_vma=False)
+
+    def loss(sm):
+        return lambda a, v: sum((o**2).sum() for o in sm(a, v))
+
+    with num_cpu_devices(4):
+        mesh = irjax.make_mesh((2, 2), ("a", "b"))
+        sm = irjax.shard_map(body, mesh=mesh, **specs)
+        want = irjax.jit(sm)(x, w), irjax.grad(loss(sm), argnums=(0, 1))(x, w), irjax.vmap(sm, (0, None))(x[None], w)
+        monkeypatch.setattr(spmd, "is_local", lambda d: False)  # the path for meshes over processes
+        sm = irjax.shard_map(body, mesh=mesh, **specs)
+        text = irjax.jit(sm).lower(x, w).as_text("stablehlo")
+        assert "irjax_host.cb" in text and "stablehlo.all_reduce" not in text
+        got = irjax.jit(sm)(x, w), irjax.grad(loss(sm), argnums=(0, 1))(x, w), irjax.vmap(sm, (0, None))(x[None], w)
+    for g, v in zip(irjax.tree_util.tree_leaves(got), irjax.tree_util.tree_leaves(want)):
+        assert g.shape == v.shape and g.dtype == v.dtype
+        np.testing.assert_allclose(np.asarray(g), np.asarray(v), rtol=1e-6, atol=1e-6)

@@ -1,7 +1,7 @@
 """One data-parallel MLP step (train_mlp.py's problem) through a shard_map over processes, two
 ways: eagerly (jit(grad) in the body, pmean of the gradients on concrete values) and the JAX way,
 jit(shard_map(grad + pmean)) with the pmean a host call of the compiled step. Run under
-mpiexec -n N (one device per process). Prints, from process 0, best and median ms of the slowest
+mpiexec -n N (IRJAX_NUM_CPU_DEVICES=L: a mesh over all N x L devices). Prints, from process 0, best and median ms of the slowest
 process over REPS steps.
 
 usage: bench_mlp_step.py [REPS]"""
@@ -21,7 +21,7 @@ from train_mlp import LR, loss, make_problem
 irjax.distributed.initialize()
 engine = host_collectives.world()
 reps = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-mesh = irjax.make_mesh((irjax.process_count(),), ("p",))
+mesh = irjax.make_mesh((irjax.device_count(),), ("p",))
 x, y, params = make_problem()
 grad_fn = irjax.jit(irjax.grad(lambda q, a, b: loss(q, a, b, jnp)))
 
