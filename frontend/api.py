@@ -88,7 +88,11 @@ class Jitted:
         self._donate_nums: tuple = ()
         self._donate_names: tuple = ()
         self._donates = False
-        functools.update_wrapper(self, fun)
+        # the name, doc and attributes of fun, but never over this object's own state (fun may
+        # itself be a Jitted, or functools.wraps of one: its fun and caches are not ours)
+        functools.update_wrapper(self, fun, updated=())
+        for k, v in getattr(fun, "__dict__", {}).items():
+            self.__dict__.setdefault(k, v)
 
     def _set_donation(self, donate_argnums, donate_argnames) -> None:
         """Record which arguments are donated; names and positions are resolved both ways."""
