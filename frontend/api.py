@@ -351,10 +351,17 @@ def _leaf_names(base: str, x) -> list[str]:
 # ---- helpers for the autodiff / vmap wrappers ------------------------------------------------
 
 
-def _trace_args(fun, args, kwargs=None, name=None) -> tuple[Traced, list]:
+def _trace_args(fun, args, kwargs=None, name=None, known=False) -> tuple[Traced, list]:
+    """known: autodiff of concrete arguments, where (as in JAX) Python may branch on values."""
     leaves, in_tree = tree_util.tree_flatten(tuple(args))
     kwargs = kwargs or {}
-    tr = trace_function(lambda *a: fun(*a, **kwargs), [aval_of(x) for x in leaves], in_tree, name=name or _name(fun))
+    tr = trace_function(
+        lambda *a: fun(*a, **kwargs),
+        [aval_of(x) for x in leaves],
+        in_tree,
+        name=name or _name(fun),
+        arg_values=list(leaves) if known else None,
+    )
     return tr, leaves
 
 
@@ -418,7 +425,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
         nums = _norm_argnums(argnums, len(args))
         if not allow_int:
             _check_float_inputs("grad", args, nums)
-        tr, leaves = _trace_args(fun, args, kwargs)
+        tr, leaves = _trace_args(fun, args, kwargs, known=True)
         out_leaves_avals = tr.out_avals
         if has_aux:
             kids = tree_util.treedef_children(tr.out_tree) if hasattr(tree_util, "treedef_children") else None
@@ -508,7 +515,7 @@ def jvp(fun, primals, tangents, has_aux=False):
         )
     if len(primals) != len(tangents):
         raise TypeError("jvp called with different primal and tangent argument counts")
-    tr, leaves = _trace_args(fun, primals)
+    tr, leaves = _trace_args(fun, primals, known=True)
     t_leaves, t_tree = tree_util.tree_flatten(tuple(tangents))
     if t_tree != tree_util.tree_structure(tuple(primals)):
         raise TypeError(
@@ -583,7 +590,7 @@ def vjp(fun, *primals, has_aux=False):
 def _pullback(fun, primals, has_aux=False, replay=False):
     """(traced fun, its leaves, vjp_fn) without evaluating fun's outputs (replay: the caller
     evaluates them, so vjp_fn leaves fun's effects out)."""
-    tr, leaves = _trace_args(fun, primals)
+    tr, leaves = _trace_args(fun, primals, known=True)
     n_out = len(tr.out_avals)
     if has_aux:
         main_tree = tree_util.treedef_children(tr.out_tree)[0]

@@ -247,16 +247,18 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     lo, hi = _concrete_int(lower), _concrete_int(upper)
     dt = np.result_type(aval_of(lower).dtype, aval_of(upper).dtype)
     dt = np.dtype(np.int32) if dt == np.int64 else dt
+    # weakly typed bounds (Python ints) give a weak counter, as JAX: `x + i` keeps x's weak type
+    weak = aval_of(lower).weak_type and aval_of(upper).weak_type
+    one = 1 if weak else np.array(1, dt)
     if lo is not None and hi is not None:
 
         def step(carry, _):
             i, x = carry
-            return (i + np.array(1, dt), body_fun(i, x)), None
+            return (i + one, body_fun(i, x)), None
 
         n = max(hi - lo, 0)
-        (_, out), _ = scan(
-            step, (np.array(lo, dt), init_val), None, length=n, unroll=False if unroll is None else unroll
-        )
+        i0 = lo if weak else np.array(lo, dt)
+        (_, out), _ = scan(step, (i0, init_val), None, length=n, unroll=False if unroll is None else unroll)
         return out
     if unroll is not None and unroll is not False and unroll != 1:
         raise ValueError("Can only use `unroll` in `fori_loop` if the loop bounds are statically known.")
@@ -266,10 +268,11 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
 
     def body(c):
         i, u, x = c
-        return i + np.array(1, dt), u, body_fun(i, x)
+        return i + one, u, body_fun(i, x)
 
-    lower = asarray(lower, dt)
-    upper = asarray(upper, dt)
+    if not weak:
+        lower = asarray(lower, dt)
+        upper = asarray(upper, dt)
     return while_loop(cond_fun, body, (lower, upper, init_val))[2]
 
 

@@ -280,3 +280,52 @@ def test_at_apply_runs_once_per_index_as_jax():
     ints = np.arange(4, dtype=np.int32)
     got = jnp.asarray(ints).at[np.array([1, 1])].apply(lambda v: v * 3)
     assert got.dtype == np.int32 and np.asarray(got).tolist() == [0, 9, 2, 3]
+
+
+def _piecewise():
+    def f(x):
+        if x < 3:  # Python control flow on the value: fine under grad of concrete inputs
+            return 3.0 * x**2
+        return -4 * x
+
+    return f
+
+
+@pytest.mark.parametrize("x", [2.0, 4.0])
+def test_grad_of_python_control_flow(x):
+    """JAX's autodiff tracers carry their primal values: `if x < 3` works under grad, jvp and vjp
+    of concrete inputs (the docs' control-flow and sharp-bits pages), and still raises under jit."""
+    f = _piecewise()
+    for got, want in [
+        (irjax.grad(f)(x), jax.grad(f)(x)),
+        (irjax.value_and_grad(f)(x)[0], jax.value_and_grad(f)(x)[0]),
+        (irjax.jvp(f, (x,), (1.0,))[1], jax.jvp(f, (x,), (1.0,))[1]),
+        (irjax.vjp(f, x)[1](1.0)[0], jax.vjp(f, x)[1](1.0)[0]),
+        (irjax.grad(irjax.grad(f))(x), jax.grad(jax.grad(f))(x)),
+    ]:
+        _same(got, want)
+        assert got.weak_type == want.weak_type
+
+    def loop(x):
+        while x < 10:  # a Python while on a traced value, and int() (JAX's float() raises)
+            x = x * 2
+        return x * int(x) + x.item()
+
+    _same(irjax.grad(loop)(3.0), jax.grad(loop)(3.0))
+    _raises_like(lambda: irjax.grad(lambda x: float(x))(x), lambda: jax.grad(lambda x: float(x))(x))
+    _raises_like(lambda: irjax.jit(irjax.grad(f))(x), lambda: jax.jit(jax.grad(f))(x))
+    _raises_like(lambda: irjax.make_jaxpr(f)(x), lambda: jax.make_jaxpr(f)(x))
+
+
+@pytest.mark.parametrize("init", [0, 0.0, np.int32(0)])
+def test_fori_loop_weak_counter(init):
+    """Python-int bounds give a weakly typed counter, so `fori_loop(0, 10, lambda i, x: x + i, 0)`
+    ends weakly typed as in JAX (the control-flow page's example), eager and under jit."""
+    got = irjax.lax.fori_loop(0, 10, lambda i, x: x + i, init)
+    want = jax.lax.fori_loop(0, 10, lambda i, x: x + i, init)
+    _same(got, want)
+    assert got.weak_type == want.weak_type
+    got = irjax.jit(lambda n: irjax.lax.fori_loop(0, n, lambda i, x: x + i, init))(10)
+    want = jax.jit(lambda n: jax.lax.fori_loop(0, n, lambda i, x: x + i, init))(10)
+    _same(got, want)
+    assert got.weak_type == want.weak_type
