@@ -425,7 +425,21 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
         nums = _norm_argnums(argnums, len(args))
         if not allow_int:
             _check_float_inputs("grad", args, nums)
-        tr, leaves = _trace_args(fun, args, kwargs, known=True)
+        if len(set(nums)) == len(nums):
+            # as JAX, only the differentiated arguments are traced: the others reach fun as
+            # given (a function, a Python int that sizes a loop, ...)
+            def dyn_fun(*dyn):
+                full = list(args)
+                for i, d in zip(nums, dyn):
+                    full[i] = d
+                return fun(*full, **kwargs)
+
+            tr, leaves = _trace_args(dyn_fun, [args[i] for i in nums], name=_name(fun), known=True)
+            diff_leaves = list(range(len(leaves)))
+        else:
+            tr, leaves = _trace_args(fun, args, kwargs, known=True)
+            ranges = _leaf_ranges(args)
+            diff_leaves = [j for i in nums for j in range(*ranges[i])]
         out_leaves_avals = tr.out_avals
         if has_aux:
             kids = tree_util.treedef_children(tr.out_tree) if hasattr(tree_util, "treedef_children") else None
@@ -459,8 +473,6 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
                     else ""
                 )
             )
-        ranges = _leaf_ranges(args)
-        diff_leaves = [j for i in nums for j in range(*ranges[i])]
         with ir_lock:
             gname = grad_function(tr.module, tr.fname, diff_leaves)
         n_out = len(tr.out_avals)

@@ -3,6 +3,7 @@ differential probes found to differ from JAX, each checked against JAX on the sa
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 import warnings
@@ -329,3 +330,63 @@ def test_fori_loop_weak_counter(init):
     want = jax.jit(lambda n: jax.lax.fori_loop(0, n, lambda i, x: x + i, init))(10)
     _same(got, want)
     assert got.weak_type == want.weak_type
+
+
+def test_grad_leaves_other_arguments_untraced():
+    """Arguments outside argnums reach the function as given, as in JAX: a function passed to a
+    custom_vjp's nondiff argument (the custom-derivatives page) and a Python int loop count."""
+
+    def make(lib):
+        @functools.partial(lib.custom_vjp, nondiff_argnums=(0,))
+        def app(f, x):
+            return f(x)
+
+        app.defvjp(lambda f, x: (f(x), x), lambda f, x, g: (5 * g,))
+        return app
+
+    _same(irjax.grad(make(irjax), 1)(lambda x: x**2, 4.0), jax.grad(make(jax), 1)(lambda x: x**2, 4.0))
+
+    def h(x, n, d):
+        for _ in range(n):
+            x = x * d["s"]
+        return x
+
+    got = irjax.value_and_grad(h, (0, 2))(2.0, 3, {"s": 1.5})
+    want = jax.value_and_grad(h, (0, 2))(2.0, 3, {"s": 1.5})
+    for g, w in zip(irjax.tree.leaves(got), jax.tree.leaves(want)):
+        _same(g, w, rtol=1e-6)
+        assert g.weak_type == w.weak_type
+
+
+def test_custom_vjp_bwd_arity_message():
+    """A bwd rule returning too few cotangents: JAX's TypeError naming the two tree structures."""
+
+    def make(lib):
+        @lib.custom_vjp
+        def g(x, y):
+            return x * y
+
+        g.defvjp(lambda x, y: (x * y, (x, y)), lambda r, ct: (ct * r[1],))
+        return g
+
+    got, want = _raises_like(lambda: irjax.grad(make(irjax))(1.0, 2.0), lambda: jax.grad(make(jax))(1.0, 2.0))
+    assert got.splitlines()[0] == want.splitlines()[0]
+
+
+@pytest.mark.parametrize("sampler", ["uniform", "normal", "randint", "bits"])
+def test_random_64bit_dtype_warns(sampler):
+    """x64 off: asking jax.random for a 64-bit dtype warns as JAX does (the sharp bits' double
+    precision section), with JAX's wording, and samples the 32-bit dtype."""
+
+    def call(lib):
+        k = lib.random.key(0)
+        dt = {"randint": "int64", "bits": "uint64"}.get(sampler, "float64")
+        args = ((3,), 0, 5) if sampler == "randint" else ((3,),)
+        with warnings.catch_warnings(record=True) as ws:
+            warnings.simplefilter("always")
+            out = getattr(lib.random, sampler)(k, *args, dtype=dt)
+        return out, [str(w.message) for w in ws if w.category is UserWarning]
+
+    (got, gw), (want, ww) = call(irjax), call(jax)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert gw == ww and len(ww) == 1
