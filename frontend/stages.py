@@ -94,6 +94,12 @@ class Compiled:
 
     def __call__(self, *args):
         leaves = tree_util.tree_leaves(args)
+        if len(leaves) != len(self.traced.in_avals):
+            # JAX's TypeError, before the runtime's 'input list and function mismatch'
+            raise TypeError(
+                "Function compiled with input pytree does not match the input pytree it was called with: "
+                f"it takes {len(self.traced.in_avals)} array arguments, got {len(leaves)}."
+            )
         outs = execute(
             self.traced.module, self.traced.fname, list(leaves) + self.traced.captured, self.traced.out_avals
         )

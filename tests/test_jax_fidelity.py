@@ -390,3 +390,18 @@ def test_random_64bit_dtype_warns(sampler):
     (got, gw), (want, ww) = call(irjax), call(jax)
     assert got.dtype == want.dtype and got.shape == want.shape
     assert gw == ww and len(ww) == 1
+
+
+def test_compiled_called_with_other_pytree():
+    """AOT: calling a compiled function with more arguments than it was lowered for is JAX's
+    TypeError (was the IREE runtime's ValueError)."""
+
+    def f(x, y):
+        return 2 * x + y
+
+    got, want = _raises_like(
+        lambda: irjax.jit(f, static_argnums=0).lower(7, 8).compile()(7, 8),
+        lambda: jax.jit(f, static_argnums=0).lower(7, 8).compile()(7, 8),
+    )
+    assert got.startswith("Function compiled with input pytree does not match")
+    assert int(irjax.jit(f, static_argnums=0).lower(7, 8).compile()(5)) == 19
