@@ -11,11 +11,17 @@ import warnings
 import irjax
 import irjax.dtypes as idtypes
 import irjax.numpy as jnp
+import irjax.sharding as isharding
 import jax
 import jax.dtypes as jdtypes
 import jax.numpy as jjnp
+import jax.sharding as jsharding
 import numpy as np
 import pytest
+from irjax.ad_checkpoint import checkpoint_name as icn
+from irjax.experimental import checkify as ichk
+from jax.ad_checkpoint import checkpoint_name as jcn
+from jax.experimental import checkify as jchk
 
 jax.config.update("jax_platforms", "cpu")
 
@@ -405,3 +411,69 @@ def test_compiled_called_with_other_pytree():
     )
     assert got.startswith("Function compiled with input pytree does not match")
     assert int(irjax.jit(f, static_argnums=0).lower(7, 8).compile()(5)) == 19
+
+
+@pytest.mark.parametrize("spec", [(), ("x",), ("x", None), (None, ("x", "y"))])
+def test_sharding_reprs(spec):
+    """PartitionSpec and NamedSharding print as JAX's (the parallel-programming page prints them)."""
+    assert repr(isharding.PartitionSpec(*spec)) == repr(jsharding.PartitionSpec(*spec))
+    used = [a for p in spec for a in ((p,) if isinstance(p, str) else (p or ()))]
+    if len(used) <= 1:
+        mi, mj = irjax.make_mesh((1,), ("x",)), jax.make_mesh((1,), ("x",))
+        si = isharding.NamedSharding(mi, isharding.PartitionSpec(*spec))
+        sj = jsharding.NamedSharding(mj, jsharding.PartitionSpec(*spec))
+        assert repr(si) == repr(sj) and si.memory_kind == sj.memory_kind
+
+
+def test_ad_checkpoint_names():
+    """jax.ad_checkpoint.checkpoint_name with a name-based policy (the gradient-checkpointing
+    page): values and gradients as JAX's, named values come back unchanged."""
+
+    def make(lib, cn):
+        def f(x):
+            return lib.numpy.sin(cn(lib.numpy.cos(x) * x, "a")) * x
+
+        return lib.checkpoint(f, policy=lib.checkpoint_policies.save_only_these_names("a"))
+
+    _same(irjax.grad(make(irjax, icn))(1.5), jax.grad(make(jax, jcn))(1.5), rtol=1e-6)
+    x = np.arange(3.0, dtype=np.float32)
+    _same(icn({"x": jnp.asarray(x)}, "b")["x"], jcn({"x": jjnp.asarray(x)}, "b")["x"])
+    assert [float(v) for v in icn([1.0, 2], "b")] == [float(v) for v in jcn([1.0, 2], "b")]
+    assert irjax.ad_checkpoint.checkpoint is irjax.checkpoint
+
+
+def test_checkify_user_checks():
+    """checkify.check inside checkify(f), eager, under jit and under vmap (the debugging page):
+    the same messages as JAX from Error.get(), throw() and get_exception()."""
+
+    def make(lib, chk):
+        def f(x, i):
+            x = lib.numpy.asarray(x)
+            chk.check(i >= 0, "index needs to be non-negative, got {i}", i=i)
+            chk.check(x[i] > 0, "x[{}] = {} is not positive", i, x[i])
+            return lib.numpy.sin(x[i])
+
+        return chk.checkify(f)
+
+    x = np.array([1.0, -2.0, 3.0], np.float32)
+    fi, fj = irjax.jit(make(irjax, ichk)), jax.jit(make(jax, jchk))
+    for i in (-2, 0, 1):
+        (ei, oi), (ej, oj) = fi(x, i), fj(x, i)
+        assert ei.get() == ej.get() and str(ei) == str(ej)
+        _same(oi, oj, rtol=1e-6)
+        assert type(ei.get_exception()).__name__ == type(ej.get_exception()).__name__
+    _raises_like(lambda: fi(x, 1)[0].throw(), lambda: fj(x, 1)[0].throw())
+    ei, _ = irjax.vmap(make(irjax, ichk), in_axes=(None, 0))(x, np.array([0, 1, -1]))
+    ej, _ = jax.vmap(make(jax, jchk), in_axes=(None, 0))(x, np.array([0, 1, -1]))
+    assert ei.get() == ej.get()
+    ei, _ = make(irjax, ichk)(jnp.asarray(x), 1)  # eager
+    assert ei.get() == fj(x, 1)[0].get()
+    # outside checkify: a concrete failure raises at once, a traced one is JAX's ValueError
+    _raises_like(lambda: ichk.check(False, "bad {}", 3), lambda: jchk.check(False, "bad {}", 3))
+    got, want = _raises_like(
+        lambda: irjax.jit(lambda v: ichk.check(v > 0, "neg"))(1.0),
+        lambda: jax.jit(lambda v: jchk.check(v > 0, "neg"))(1.0),
+    )
+    assert got == want
+    with pytest.raises(NotImplementedError, match="automatic checks"):
+        ichk.checkify(lambda v: 1 / v, errors=ichk.float_checks)
