@@ -318,6 +318,8 @@ def _dtype_and_weak(x: Any) -> tuple[np.dtype, bool]:
         return canonicalize_dtype(x), False
     if type(x) in _PY_SCALAR_KINDS or hasattr(x, "dtype"):
         return dtype_of(x), is_weakly_typed(x)
+    if isinstance(x, (list, tuple)):  # (np.dtype would read a list as a structured dtype spec)
+        raise TypeError(f"Cannot determine dtype of {x!r}")
     return canonicalize_dtype(x), False  # other dtype-likes
 
 

@@ -477,3 +477,45 @@ def test_checkify_user_checks():
     assert got == want
     with pytest.raises(NotImplementedError, match="automatic checks"):
         ichk.checkify(lambda v: 1 / v, errors=ichk.float_checks)
+
+
+@pytest.mark.parametrize("flag", ["jax_debug_nans", "jax_debug_infs"])
+def test_debug_nans_infs(flag):
+    """jax_debug_nans / jax_debug_infs (the debugging pages): a NaN / Inf output of a jit call, an
+    eager op or a gradient raises FloatingPointError as in JAX; finite results pass; off again,
+    NaN flows as before. Also through the jax.debug_nans context manager."""
+    bad = {"jax_debug_nans": -1.0, "jax_debug_infs": 0.0}[flag]
+
+    def cases(lib):
+        np_ = lib.numpy
+        return [
+            lambda: lib.jit(np_.log)(bad),
+            lambda: np_.log(bad),
+            lambda: lib.grad(lambda x: np_.log(x) * 2)(bad) if flag == "jax_debug_nans" else np_.log(bad),
+        ]
+
+    for lib in (irjax, jax):
+        lib.config.update(flag, True)
+    try:
+        for fi, fj in zip(cases(irjax), cases(jax)):
+            _raises_like(fi, fj)
+        _same(irjax.jit(jnp.log)(2.0), jax.jit(jjnp.log)(2.0))
+    finally:
+        for lib in (irjax, jax):
+            lib.config.update(flag, False)
+    assert not np.isfinite(float(jnp.log(bad)))
+    if flag == "jax_debug_nans":
+        with irjax.debug_nans(True):
+            with pytest.raises(FloatingPointError):
+                jnp.log(bad)
+        assert np.isnan(float(jnp.log(bad)))
+
+
+@pytest.mark.parametrize("arg", [[1.0, 2.0], (1, 2)])
+def test_result_type_of_a_sequence(arg):
+    """result_type of a list/tuple is JAX's TypeError (np.dtype had read the list as a
+    structured-dtype spec: 'Field elements must be 2- or 3-tuples')."""
+    got, want = _raises_like(lambda: jnp.result_type(arg), lambda: jjnp.result_type(arg))
+    assert got == want
+    with pytest.raises(TypeError, match="Cannot determine dtype|requires ndarray"):
+        jnp.abs([1.0, 2.0])
