@@ -4,6 +4,8 @@ differential probes found to differ from JAX, each checked against JAX on the sa
 from __future__ import annotations
 
 import functools
+import gzip
+import json
 import operator
 import re
 import warnings
@@ -519,3 +521,28 @@ def test_result_type_of_a_sequence(arg):
     assert got == want
     with pytest.raises(TypeError, match="Cannot determine dtype|requires ndarray"):
         jnp.abs([1.0, 2.0])
+
+
+def test_profiler_trace_and_annotations(tmp_path):
+    """jax.profiler (the profiling page): trace / start_trace / stop_trace with JAX's errors for a
+    second start and a stop without start; annotations pass values through and land in the
+    written Chrome trace."""
+    _raises_like(irjax.profiler.stop_trace, jax.profiler.stop_trace)
+    irjax.profiler.start_trace(tmp_path / "i")
+    jax.profiler.start_trace(tmp_path / "j")
+    try:
+        got, want = _raises_like(
+            lambda: irjax.profiler.start_trace(tmp_path / "x"), lambda: jax.profiler.start_trace(tmp_path / "y")
+        )
+        assert got == want
+    finally:
+        irjax.profiler.stop_trace()
+        jax.profiler.stop_trace()
+    with irjax.profiler.trace(tmp_path / "t"):
+        with irjax.profiler.StepTraceAnnotation("train", step_num=3):
+            y = irjax.profiler.annotate_function(lambda x: x * 2, name="double")(jnp.ones(2))
+    _same(y, jjnp.ones(2) * 2)
+    (trace_file,) = (tmp_path / "t").glob("plugins/profile/*/*.trace.json.gz")
+    events = json.load(gzip.open(trace_file, "rt"))["traceEvents"]
+    assert {e["name"] for e in events} == {"train", "double"}
+    assert next(e for e in events if e["name"] == "train")["args"] == {"step_num": "3"}
