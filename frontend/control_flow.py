@@ -141,6 +141,28 @@ def switch(index, branches, *operands, operand=None):
     return _branches(index, branches, operands, "branch 0 and {i}")
 
 
+def _source(f) -> str:
+    code = getattr(f, "__code__", None)
+    where = f" at {code.co_filename}:{code.co_firstlineno}" if code is not None else ""
+    return f"{getattr(f, '__name__', type(f).__name__)}{where}"
+
+
+def _types_differ(what, funs, i, avals0, avals_i) -> str:
+    """JAX's message for branches whose outputs differ in type (first line and first mismatch)."""
+    if what.startswith("true_fun"):  # cond: funs are [false_fun, true_fun]
+        kind, (na, fa, ta), (nb, fb, tb) = "cond", ("true_fun", funs[1], avals_i), ("false_fun", funs[0], avals0)
+    else:
+        kind, (na, fa, ta), (nb, fb, tb) = "switch", ("branch 0", funs[0], avals0), (f"branch{i}", funs[i], avals_i)
+    k = next(j for j, (a, b) in enumerate(zip(ta, tb)) if (a.shape, a.dtype) != (b.shape, b.dtype))
+    what_differs = "dtypes" if ta[k].dtype != tb[k].dtype else "shapes"
+    return (
+        f"{kind} branches must have equal output types but they differ.\n\n{na} is {_source(fa)}\n"
+        f"{nb} is {_source(fb)}\n\nThe output of {na} has type {ta[k].str_short()} but the corresponding "
+        f"output of {nb} has type {tb[k].str_short()}, so the {what_differs} do not match.\n\n"
+        f"Revise {na} and/or {nb} so that all output types match."
+    )
+
+
 def _branches(index, funs, operands, what):
     trace = current_trace()
     leaves, in_tree = tree_util.tree_flatten(tuple(operands))
@@ -152,9 +174,7 @@ def _branches(index, funs, operands, what):
             names = what.format(i=i)
             if t.out_tree != t0.out_tree:
                 raise TypeError(f"{names} output must have same type structure, got {t0.out_tree} and {t.out_tree}.")
-            raise TypeError(
-                f"{names} output must have identical types, got\n{_types_str(t0.out_avals)}\nand\n{_types_str(t.out_avals)}."
-            )
+            raise TypeError(_types_differ(what, funs, i, t0.out_avals, t.out_avals))
     # every branch takes (operands, all captured values): wrap those that capture
     caps, pos = [], {}
     for t in trs:

@@ -546,3 +546,58 @@ def test_profiler_trace_and_annotations(tmp_path):
     events = json.load(gzip.open(trace_file, "rt"))["traceEvents"]
     assert {e["name"] for e in events} == {"train", "double"}
     assert next(e for e in events if e["name"] == "train")["args"] == {"step_num": "3"}
+
+
+def _branch_identity(x):
+    return x
+
+
+def _branch_to_float(x):
+    return x.astype(np.float32)
+
+
+def _branch_stack(x):
+    return x * np.ones(2, np.int32)  # (broadcasts in either library: a shape mismatch)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lax: lax.cond(True, _branch_identity, _branch_to_float, np.int32(1)),
+        lambda lax: lax.switch(0, [_branch_identity, _branch_identity, _branch_to_float], np.int32(1)),
+        lambda lax: lax.cond(False, _branch_identity, _branch_stack, np.int32(1)),
+    ],
+)
+def test_branch_type_mismatch_message(call):
+    """cond/switch branches of different output types: JAX's whole message (the control-flow page)."""
+    got, want = _raises_like(lambda: call(irjax.lax), lambda: call(jax.lax))
+    assert got == want
+
+
+@pytest.mark.parametrize(
+    "op,args",
+    [
+        ("add", (1, 1.0)),
+        ("mul", (np.ones(2, np.float32), np.ones(2, np.int32))),
+        ("lt", (np.ones(2), np.ones(2, np.int32))),
+    ],
+)
+def test_lax_mixed_dtype_message(op, args):
+    """lax ops on two dtypes: JAX's TypeError naming lax.<op> and the promoting jnp twin."""
+    got, want = _raises_like(lambda: getattr(irjax.lax, op)(*args), lambda: getattr(jax.lax, op)(*args))
+    assert got == want
+    got, want = _raises_like(
+        lambda: irjax.lax.add(jnp.ones(2), jnp.ones(3)), lambda: jax.lax.add(jjnp.ones(2), jjnp.ones(3))
+    )
+    assert got == want
+
+
+@pytest.mark.parametrize(
+    "a,b",
+    [([1, 2], [1, 2, 3]), ({"a": 1}, {"b": 1}), ((1, 2), [1, 2]), ({"x": [1, 2]}, {"x": [1]}), ([1, (2, 3)], [1, 2])],
+)
+def test_tree_map_structure_error(a, b):
+    """tree.map over trees of different structure: JAX's 'pytree structure error' text, key path
+    included (the pytrees page)."""
+    got, want = _raises_like(lambda: irjax.tree.map(lambda x, y: x, a, b), lambda: jax.tree.map(lambda x, y: x, a, b))
+    assert got == want
