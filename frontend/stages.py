@@ -8,7 +8,7 @@ from irjax.dialects.mlir import enter
 from irjax.passes.registry import run_pipeline
 
 from . import tree_util
-from .core import ShapedArray, locked
+from .core import ShapedArray, aval_of, locked
 from .dispatch import compile_function, execute
 
 
@@ -69,6 +69,10 @@ class Lowered:
         return list(self.traced.out_avals)
 
 
+def _short(a) -> str:
+    return f"{a.dtype.name}[{','.join(str(d) for d in a.shape)}]"
+
+
 class Compiled:
     def __init__(self, traced, exe, lowered=None):
         self.traced = traced
@@ -99,6 +103,19 @@ class Compiled:
             raise TypeError(
                 "Function compiled with input pytree does not match the input pytree it was called with: "
                 f"it takes {len(self.traced.in_avals)} array arguments, got {len(leaves)}."
+            )
+        names = getattr(self.traced, "arg_names", None) or []
+        bad = []
+        for i, (x, want) in enumerate(zip(leaves, self.traced.in_avals)):
+            got = aval_of(x)
+            if (got.shape, got.dtype) != (want.shape, want.dtype):
+                name = names[i] if i < len(names) else f"args[{i}]"
+                bad.append(f"Argument '{name}' compiled with {_short(want)} and called with {_short(got)}")
+        if bad:
+            raise TypeError(
+                "Argument types differ from the types for which this computation was compiled. Perhaps you "
+                "are calling the compiled executable with a different enable_x64 mode than when it was AOT "
+                "compiled? The mismatches are:\n" + "\n".join(bad)
             )
         outs = execute(
             self.traced.module, self.traced.fname, list(leaves) + self.traced.captured, self.traced.out_avals

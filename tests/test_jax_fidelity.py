@@ -601,3 +601,18 @@ def test_tree_map_structure_error(a, b):
     included (the pytrees page)."""
     got, want = _raises_like(lambda: irjax.tree.map(lambda x, y: x, a, b), lambda: jax.tree.map(lambda x, y: x, a, b))
     assert got == want
+
+
+@pytest.mark.parametrize("args", [(np.arange(3), np.arange(3)), (np.float32(1), 2), (np.int32(1), np.float32(2))])
+def test_compiled_argument_type_mismatch(args):
+    """A Compiled called with other argument types (the AOT page): JAX's TypeError naming each
+    mismatched argument; weak Python scalars of the compiled dtype pass."""
+
+    def f(x, y):
+        return 2 * x + y
+
+    ci = irjax.jit(f).lower(irjax.ShapeDtypeStruct((), np.int32), irjax.ShapeDtypeStruct((), np.int32)).compile()
+    cj = jax.jit(f).lower(jax.ShapeDtypeStruct((), np.int32), jax.ShapeDtypeStruct((), np.int32)).compile()
+    got, want = _raises_like(lambda: ci(*args), lambda: cj(*args))
+    assert got == want
+    _same(ci(1, 2), cj(1, 2))
