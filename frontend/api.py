@@ -477,7 +477,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
         with ir_lock:
             gname = grad_function(tr.module, tr.fname, diff_leaves)
         n_out = len(tr.out_avals)
-        g_avals = [_grad_aval(leaves[j]) for j in diff_leaves]
+        g_avals = [_grad_aval(leaves[j], holomorphic) for j in diff_leaves]
         res = call_function(tr.module, gname, list(leaves) + tr.captured, list(tr.out_avals) + g_avals)
         outs, grads = res[:n_out], [_float0_if_int(gv, a) for gv, a in zip(res[n_out:], g_avals)]
         out = tree_util.tree_unflatten(tr.out_tree, outs)
@@ -495,9 +495,11 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
     return vg
 
 
-def _grad_aval(x):
+def _grad_aval(x, holomorphic=True):
     a = aval_of(x)
-    return ShapedArray(a.shape, a.dtype, a.weak_type)
+    # a complex input's non-holomorphic gradient comes from real parts: strongly typed in JAX
+    weak = a.weak_type and (holomorphic or a.dtype.kind != "c")
+    return ShapedArray(a.shape, a.dtype, weak)
 
 
 def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, reduce_axes=()):

@@ -616,3 +616,14 @@ def test_compiled_argument_type_mismatch(args):
     got, want = _raises_like(lambda: ci(*args), lambda: cj(*args))
     assert got == want
     _same(ci(1, 2), cj(1, 2))
+
+
+@pytest.mark.parametrize("holomorphic", [False, True])
+def test_grad_of_python_complex_weak_type(holomorphic):
+    """grad at a Python complex (the advanced-autodiff page): weakly typed only when holomorphic,
+    as JAX (a real-output gradient is built from real parts)."""
+    fi = (lambda z: jnp.sin(z)) if holomorphic else (lambda z: jnp.abs(z) ** 2)
+    fj = (lambda z: jjnp.sin(z)) if holomorphic else (lambda z: jjnp.abs(z) ** 2)
+    got, want = irjax.grad(fi, holomorphic=holomorphic)(3.0 + 4j), jax.grad(fj, holomorphic=holomorphic)(3.0 + 4j)
+    _same(got, want, rtol=1e-6)
+    assert got.weak_type == want.weak_type
