@@ -161,6 +161,7 @@ class Jitted:
             with checked_trace(debug[0], self.fun, self._cache, key, debug[1]) as traced:
                 tr = trace_function(flat_fun, list(avals), in_tree, name=_name(self.fun), debug=debug)
                 tr.arg_names = debug[1]  # (a Compiled names mismatched arguments as JAX does)
+                tr.in_tree = in_tree
                 traced.append(tr)
             tr.out_shardings = constraints[0] if constraints else None
             if not tr.has_tracer_captures:

@@ -69,6 +69,19 @@ class Lowered:
         return list(self.traced.out_avals)
 
 
+def _pytree_mismatch(in_tree, given, n_given: int) -> str:
+    """JAX's message for a Compiled called with other argument pytrees (its first mismatch)."""
+    n_seen = len(tree_util.treedef_children(tree_util.treedef_children(in_tree)[0]))
+    if n_seen != n_given:
+        why = f"at args, seen tuple of length {n_seen} but now given tuple of length {n_given}, so the lengths do not match"
+    else:
+        why = f"at args, seen {in_tree} but now given {given}"
+    return (
+        "Function compiled with input pytree does not match the input pytree it was called with. "
+        f"There are 1 mismatches, including:\n    * {why}"
+    )
+
+
 def _short(a) -> str:
     return f"{a.dtype.name}[{','.join(str(d) for d in a.shape)}]"
 
@@ -92,14 +105,23 @@ class Compiled:
         """The StableHLO module handed to IREE (IREE's compiled form is a binary .vmfb)."""
         return (self._lowered or Lowered(self.traced)).as_text("stablehlo")
 
+    @property
+    def in_tree(self):
+        """The pytree of (args, kwargs) the function was compiled for (None for a bare module)."""
+        return getattr(self.traced, "in_tree", None)
+
     def __repr__(self):
         ins = ", ".join(a.str_short() for a in self.traced.in_avals)
         return f"<Compiled @{self.traced.fname}({ins}) for {self.target}>"
 
     def __call__(self, *args):
         leaves = tree_util.tree_leaves(args)
-        if len(leaves) != len(self.traced.in_avals):
-            # JAX's TypeError, before the runtime's 'input list and function mismatch'
+        in_tree = self.in_tree
+        if in_tree is not None and not tree_util.treedef_children(tree_util.treedef_children(in_tree)[1]):
+            given = tree_util.tree_structure((args, {}))
+            if given != in_tree:
+                raise TypeError(_pytree_mismatch(in_tree, given, len(args)))
+        elif len(leaves) != len(self.traced.in_avals):
             raise TypeError(
                 "Function compiled with input pytree does not match the input pytree it was called with: "
                 f"it takes {len(self.traced.in_avals)} array arguments, got {len(leaves)}."
