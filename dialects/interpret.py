@@ -21,14 +21,28 @@ def evaluate(module, fname: str, args: Sequence) -> list[np.ndarray]:
     f = find_func(module, fname)
     if f is None:
         raise KeyError(f"function @{fname} not found in the module")
+    env = {a: np.asarray(x, aval(a).dtype) for a, x in zip(entry_block(f).arguments, args)}
+    out = _run(module, body_ops(f), env)
+    if out is None:
+        raise ValueError(f"@{fname} has no return")
+    return out
 
+
+def evaluate_partial(module, func_op, args: Sequence, want) -> np.ndarray:
+    """The value of `want` in a function still being built (no return yet): runs its ops in
+    order until `want` is computed. Lets eager grad branch in Python on values it knows."""
+    env = {a: np.asarray(x, aval(a).dtype) for a, x in zip(entry_block(func_op).arguments, args)}
+    if want in env:
+        return env[want]
+    _run(module, body_ops(func_op), env, want)
+    return env[want]
+
+
+def _run(module, ops, env, want=None):
     def call(name, xs):
         return evaluate(module, name, xs)
 
-    env = {}
-    for a, x in zip(entry_block(f).arguments, args):
-        env[a] = np.asarray(x, aval(a).dtype)
-    for op in body_ops(f):
+    for op in ops:
         xs = [env[v] for v in op.operands]
         if op.name == "func.return":
             return [np.asarray(x) for x in xs]
@@ -42,4 +56,6 @@ def evaluate(module, fname: str, args: Sequence) -> list[np.ndarray]:
         outs = list(out) if prim.multiple_results else [out]
         for r, o in zip(op.results, outs):
             env[r] = np.asarray(o, aval(r).dtype).reshape(aval(r).shape)
-    raise ValueError(f"@{fname} has no return")
+        if want is not None and want in env:
+            return None
+    return None

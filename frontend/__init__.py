@@ -88,6 +88,8 @@ _LAZY = {
     "clear_caches": "irjax.environment",
     "print_environment_info": "irjax.environment",
     "checkpoint_policies": "irjax.checkpoint_policies",
+    "ad_checkpoint": "irjax.ad_checkpoint",
+    "profiler": "irjax.profiler",
     "default_matmul_precision": "irjax.config_contexts",
     "numpy_rank_promotion": "irjax.config_contexts",
     "numpy_dtype_promotion": "irjax.config_contexts",

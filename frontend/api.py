@@ -164,6 +164,8 @@ class Jitted:
             debug = (_describe(self.fun), _arg_names(self.fun, args, dyn_kw, static_nums))
             with checked_trace(debug[0], self.fun, self._cache, key, debug[1]) as traced:
                 tr = trace_function(flat_fun, list(avals), in_tree, name=_name(self.fun), debug=debug)
+                tr.arg_names = debug[1]  # (a Compiled names mismatched arguments as JAX does)
+                tr.in_tree = in_tree
                 traced.append(tr)
             tr.out_shardings = constraints[0] if constraints else None
             if not tr.has_tracer_captures:
@@ -355,10 +357,17 @@ def _leaf_names(base: str, x) -> list[str]:
 # ---- helpers for the autodiff / vmap wrappers ------------------------------------------------
 
 
-def _trace_args(fun, args, kwargs=None, name=None) -> tuple[Traced, list]:
+def _trace_args(fun, args, kwargs=None, name=None, known=False) -> tuple[Traced, list]:
+    """known: autodiff of concrete arguments, where (as in JAX) Python may branch on values."""
     leaves, in_tree = tree_util.tree_flatten(tuple(args))
     kwargs = kwargs or {}
-    tr = trace_function(lambda *a: fun(*a, **kwargs), [aval_of(x) for x in leaves], in_tree, name=name or _name(fun))
+    tr = trace_function(
+        lambda *a: fun(*a, **kwargs),
+        [aval_of(x) for x in leaves],
+        in_tree,
+        name=name or _name(fun),
+        arg_values=list(leaves) if known else None,
+    )
     return tr, leaves
 
 
@@ -422,7 +431,21 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
         nums = _norm_argnums(argnums, len(args))
         if not allow_int:
             _check_float_inputs("grad", args, nums)
-        tr, leaves = _trace_args(fun, args, kwargs)
+        if len(set(nums)) == len(nums):
+            # as JAX, only the differentiated arguments are traced: the others reach fun as
+            # given (a function, a Python int that sizes a loop, ...)
+            def dyn_fun(*dyn):
+                full = list(args)
+                for i, d in zip(nums, dyn):
+                    full[i] = d
+                return fun(*full, **kwargs)
+
+            tr, leaves = _trace_args(dyn_fun, [args[i] for i in nums], name=_name(fun), known=True)
+            diff_leaves = list(range(len(leaves)))
+        else:
+            tr, leaves = _trace_args(fun, args, kwargs, known=True)
+            ranges = _leaf_ranges(args)
+            diff_leaves = [j for i in nums for j in range(*ranges[i])]
         out_leaves_avals = tr.out_avals
         if has_aux:
             kids = tree_util.treedef_children(tr.out_tree) if hasattr(tree_util, "treedef_children") else None
@@ -456,12 +479,10 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
                     else ""
                 )
             )
-        ranges = _leaf_ranges(args)
-        diff_leaves = [j for i in nums for j in range(*ranges[i])]
         with ir_lock:
             gname = grad_function(tr.module, tr.fname, diff_leaves)
         n_out = len(tr.out_avals)
-        g_avals = [_grad_aval(leaves[j]) for j in diff_leaves]
+        g_avals = [_grad_aval(leaves[j], holomorphic) for j in diff_leaves]
         res = call_function(tr.module, gname, list(leaves) + tr.captured, list(tr.out_avals) + g_avals)
         outs, grads = res[:n_out], [_float0_if_int(gv, a) for gv, a in zip(res[n_out:], g_avals)]
         out = tree_util.tree_unflatten(tr.out_tree, outs)
@@ -479,9 +500,11 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
     return vg
 
 
-def _grad_aval(x):
+def _grad_aval(x, holomorphic=True):
     a = aval_of(x)
-    return ShapedArray(a.shape, a.dtype, a.weak_type)
+    # a complex input's non-holomorphic gradient comes from real parts: strongly typed in JAX
+    weak = a.weak_type and (holomorphic or a.dtype.kind != "c")
+    return ShapedArray(a.shape, a.dtype, weak)
 
 
 def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, reduce_axes=()):
@@ -512,7 +535,7 @@ def jvp(fun, primals, tangents, has_aux=False):
         )
     if len(primals) != len(tangents):
         raise TypeError("jvp called with different primal and tangent argument counts")
-    tr, leaves = _trace_args(fun, primals)
+    tr, leaves = _trace_args(fun, primals, known=True)
     t_leaves, t_tree = tree_util.tree_flatten(tuple(tangents))
     if t_tree != tree_util.tree_structure(tuple(primals)):
         raise TypeError(
@@ -587,7 +610,7 @@ def vjp(fun, *primals, has_aux=False):
 def _pullback(fun, primals, has_aux=False, replay=False):
     """(traced fun, its leaves, vjp_fn) without evaluating fun's outputs (replay: the caller
     evaluates them, so vjp_fn leaves fun's effects out)."""
-    tr, leaves = _trace_args(fun, primals)
+    tr, leaves = _trace_args(fun, primals, known=True)
     n_out = len(tr.out_avals)
     if has_aux:
         main_tree = tree_util.treedef_children(tr.out_tree)[0]

@@ -42,6 +42,26 @@ def _refuse_true(name: str, why: str) -> Callable[[Any], Any]:
     return check
 
 
+# read by dispatch after each execution: outputs are checked for NaN / Inf while these are on
+check_nans = False
+check_infs = False
+check_outputs = False  # either of them (one load on the hot path)
+
+
+def _nonfinite(name: str) -> Callable[[Any], bool]:
+    def check(value):
+        global check_nans, check_infs, check_outputs
+        v = _bool(name)(value)
+        if name == "jax_debug_nans":
+            check_nans = v
+        else:
+            check_infs = v
+        check_outputs = check_nans or check_infs
+        return v
+
+    return check
+
+
 def _x64(value):
     if not isinstance(value, (bool, int)) or value not in (0, 1):
         raise ValueError(f"jax_enable_x64 must be a bool, got {value!r}")
@@ -120,8 +140,8 @@ _FLAGS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
             "jax_disable_jit", "jit cannot be switched off (every computation runs as a compiled IREE module)"
         ),
     ),
-    "jax_debug_nans": (False, _refuse_true("jax_debug_nans", "NaN checking of outputs is not implemented")),
-    "jax_debug_infs": (False, _refuse_true("jax_debug_infs", "Inf checking of outputs is not implemented")),
+    "jax_debug_nans": (False, _nonfinite("jax_debug_nans")),
+    "jax_debug_infs": (False, _nonfinite("jax_debug_infs")),
     "jax_default_matmul_precision": (None, _precision),
     "jax_numpy_rank_promotion": ("allow", _rank_promotion),
     "jax_default_prng_impl": ("threefry2x32", _prng_impl),

@@ -141,6 +141,28 @@ def switch(index, branches, *operands, operand=None):
     return _branches(index, branches, operands, "branch 0 and {i}")
 
 
+def _source(f) -> str:
+    code = getattr(f, "__code__", None)
+    where = f" at {code.co_filename}:{code.co_firstlineno}" if code is not None else ""
+    return f"{getattr(f, '__name__', type(f).__name__)}{where}"
+
+
+def _types_differ(what, funs, i, avals0, avals_i) -> str:
+    """JAX's message for branches whose outputs differ in type (first line and first mismatch)."""
+    if what.startswith("true_fun"):  # cond: funs are [false_fun, true_fun]
+        kind, (na, fa, ta), (nb, fb, tb) = "cond", ("true_fun", funs[1], avals_i), ("false_fun", funs[0], avals0)
+    else:
+        kind, (na, fa, ta), (nb, fb, tb) = "switch", ("branch 0", funs[0], avals0), (f"branch{i}", funs[i], avals_i)
+    k = next(j for j, (a, b) in enumerate(zip(ta, tb)) if (a.shape, a.dtype) != (b.shape, b.dtype))
+    what_differs = "dtypes" if ta[k].dtype != tb[k].dtype else "shapes"
+    return (
+        f"{kind} branches must have equal output types but they differ.\n\n{na} is {_source(fa)}\n"
+        f"{nb} is {_source(fb)}\n\nThe output of {na} has type {ta[k].str_short()} but the corresponding "
+        f"output of {nb} has type {tb[k].str_short()}, so the {what_differs} do not match.\n\n"
+        f"Revise {na} and/or {nb} so that all output types match."
+    )
+
+
 def _branches(index, funs, operands, what):
     trace = current_trace()
     leaves, in_tree = tree_util.tree_flatten(tuple(operands))
@@ -152,9 +174,7 @@ def _branches(index, funs, operands, what):
             names = what.format(i=i)
             if t.out_tree != t0.out_tree:
                 raise TypeError(f"{names} output must have same type structure, got {t0.out_tree} and {t.out_tree}.")
-            raise TypeError(
-                f"{names} output must have identical types, got\n{_types_str(t0.out_avals)}\nand\n{_types_str(t.out_avals)}."
-            )
+            raise TypeError(_types_differ(what, funs, i, t0.out_avals, t.out_avals))
     # every branch takes (operands, all captured values): wrap those that capture
     caps, pos = [], {}
     for t in trs:
@@ -247,16 +267,18 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     lo, hi = _concrete_int(lower), _concrete_int(upper)
     dt = np.result_type(aval_of(lower).dtype, aval_of(upper).dtype)
     dt = np.dtype(np.int32) if dt == np.int64 else dt
+    # weakly typed bounds (Python ints) give a weak counter, as JAX: `x + i` keeps x's weak type
+    weak = aval_of(lower).weak_type and aval_of(upper).weak_type
+    one = 1 if weak else np.array(1, dt)
     if lo is not None and hi is not None:
 
         def step(carry, _):
             i, x = carry
-            return (i + np.array(1, dt), body_fun(i, x)), None
+            return (i + one, body_fun(i, x)), None
 
         n = max(hi - lo, 0)
-        (_, out), _ = scan(
-            step, (np.array(lo, dt), init_val), None, length=n, unroll=False if unroll is None else unroll
-        )
+        i0 = lo if weak else np.array(lo, dt)
+        (_, out), _ = scan(step, (i0, init_val), None, length=n, unroll=False if unroll is None else unroll)
         return out
     if unroll is not None and unroll is not False and unroll != 1:
         raise ValueError("Can only use `unroll` in `fori_loop` if the loop bounds are statically known.")
@@ -266,10 +288,11 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
 
     def body(c):
         i, u, x = c
-        return i + np.array(1, dt), u, body_fun(i, x)
+        return i + one, u, body_fun(i, x)
 
-    lower = asarray(lower, dt)
-    upper = asarray(upper, dt)
+    if not weak:
+        lower = asarray(lower, dt)
+        upper = asarray(upper, dt)
     return while_loop(cond_fun, body, (lower, upper, init_val))[2]
 
 

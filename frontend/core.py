@@ -14,6 +14,7 @@ import numpy as np
 from irjax.dialects import builder, registry
 from irjax.dialects.emitters import OpNamespace
 from irjax.dialects.func import FuncBuilder, new_module
+from irjax.dialects.interpret import evaluate_partial
 from irjax.dialects.mlir import enter, ir
 from irjax.dialects.registry import ShapedType
 
@@ -81,6 +82,28 @@ class Trace:
         self.debug_fun: str | None = None
         self.debug_transform = "jit"
         self.debug_args: list[str] = []
+        # the values of the leading arguments when they are known (eager grad/jvp/vjp): Python
+        # may then branch on traced values, as JAX's autodiff tracers carry their primals
+        self.arg_values: list | None = None
+
+    def known_value(self, tracer: Tracer) -> np.ndarray | None:
+        """tracer's value (NumPy, by the reference interpreter) when every input of this trace
+        is known, else None."""
+        if self.arg_values is None:
+            return None
+        vals = []
+        for x in list(self.arg_values) + self.captured:
+            if isinstance(x, Tracer):
+                x = x._trace.known_value(x)
+                if x is None:
+                    return None
+            vals.append(x)
+        try:
+            vals = [np.asarray(x) for x in vals]
+            with enter():
+                return evaluate_partial(self.module, self.builder.op, vals, tracer.value)
+        except Exception:  # noqa: BLE001  (an op without a reference impl: stay abstract)
+            return None
 
     def new_arg(self, aval: ShapedArray) -> Tracer:
         with enter():
@@ -202,19 +225,39 @@ class Tracer(ArrayMethods):
     def __repr__(self):
         return f"JitTracer({self.aval.str_short()})"
 
+    def _known(self):
+        return self._trace.known_value(self)
+
     def __bool__(self):
+        v = self._known()
+        if v is not None:
+            return bool(v)
         raise _explained(TracerBoolConversionError(self), self)
 
     def __int__(self):
+        v = self._known()
+        if v is not None:
+            return int(v)
         raise _explained(ConcretizationTypeError(self, "The problem arose with the `int` function."), self)
 
     def __float__(self):
+        v = self._known()
+        if v is not None and v.dtype.kind in "iub":  # JAX: an inexact value carries a tangent
+            return float(v)
         raise _explained(ConcretizationTypeError(self, "The problem arose with the `float` function."), self)
 
     def __complex__(self):
+        v = self._known()
+        if v is not None and v.dtype.kind in "iub":  # JAX: an inexact value carries a tangent
+            return complex(v)
         raise _explained(ConcretizationTypeError(self, "The problem arose with the `complex` function."), self)
 
     def __index__(self):
+        v = self._known()
+        if v is not None:
+            if v.dtype.kind in "iub":
+                return int(v)
+            raise TypeError("only integer scalar arrays can be converted to a scalar index")
         raise _explained(TracerIntegerConversionError(self), self)
 
     def __array__(self, dtype=None, copy=None):
@@ -224,9 +267,15 @@ class Tracer(ArrayMethods):
         raise TypeError(f"unhashable type: {type(self).__name__}")
 
     def item(self):
+        v = self._known()
+        if v is not None:
+            return v.item()
         raise _explained(ConcretizationTypeError(self, "The problem arose with the `item` method."), self)
 
     def tolist(self):
+        v = self._known()
+        if v is not None and v.dtype.kind in "iub":  # JAX: an inexact value carries a tangent
+            return v.tolist()
         raise _explained(ConcretizationTypeError(self, "The problem arose with the `tolist` method."), self)
 
 

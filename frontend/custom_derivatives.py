@@ -270,7 +270,7 @@ class custom_vjp(_CustomFunction):
                     "Custom VJP bwd rule must produce an output with the same container (pytree) structure "
                     "as the args tuple of the primal function, and in particular must produce a tuple of "
                     "length equal to the number of arguments to the primal function, but got bwd output "
-                    f"{r} for primal input structure {sp.tree}."
+                    f"structure {tree_util.tree_structure(r)} for primal input structure {sp.tree}."
                 )
             out = []
             for ct, arg in zip(r, sp.dyn):

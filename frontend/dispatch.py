@@ -18,7 +18,8 @@ from irjax.runtime.device import default_device
 from irjax.runtime.executable import Executable, LoadError
 from irjax.runtime.targets import is_gpu_target, lowering_options
 
-from . import lazy
+from . import config as _config
+from . import dtypes, lazy
 from .array import Array, from_numpy
 from .core import ShapedArray, aval_of, locked, set_eager_apply
 from .device_api import place as _place
@@ -187,6 +188,19 @@ def _keep_only(module, fname):
             find_func(module, n).erase()
 
 
+def _check_finite(outs, what: str):
+    """jax_debug_nans / jax_debug_infs: JAX's FloatingPointError for a NaN / Inf output (the
+    outputs are read back to the host)."""
+    for o in outs:
+        if dtypes.issubdtype(o.aval.dtype, np.inexact):
+            v = np.asarray(o)
+            if _config.check_nans and np.isnan(v).any():
+                raise FloatingPointError(f"invalid value (nan) encountered in {what}")
+            if _config.check_infs and np.isinf(v).any():
+                raise FloatingPointError(f"invalid value (inf) encountered in {what}")
+    return outs
+
+
 def execute(module, fname: str, args, out_avals=None) -> list[Array]:
     """Run @fname on concrete values; returns Arrays."""
     arrays = [_as_array(a) for a in args]
@@ -203,6 +217,8 @@ def execute(module, fname: str, args, out_avals=None) -> list[Array]:
     for i, (bv, o) in enumerate(zip(bvs, outs)):
         weak = out_avals[i].weak_type if out_avals else False
         res.append(Array(bv, ShapedArray(o.shape, o.dtype, weak), dev, committed=committed))
+    if _config.check_outputs:
+        _check_finite(res, f"jit({fname})")
     return res
 
 
@@ -220,7 +236,8 @@ def run_traced(tr, leaves) -> list[Array]:
             a = from_numpy(np.asarray(a, want.dtype), device=dev)
         bvs.append(a._bv)
     out = exe.call(exe.entry, bvs + captured, n_out)
-    return [Array(bv, a, dev, None, committed) for bv, a in zip(out, tr.out_avals)]
+    res = [Array(bv, a, dev, None, committed) for bv, a in zip(out, tr.out_avals)]
+    return _check_finite(res, f"jit({tr.fname})") if _config.check_outputs else res
 
 
 def run_exact(tr, args) -> list[Array]:
@@ -236,7 +253,8 @@ def run_exact(tr, args) -> list[Array]:
     _, exe, fn, captured = hot
     bvs = [a._buf if a._buf is not None else a._bv for a in args]
     out = exe.invoke(fn, bvs + captured if captured else bvs, len(tr.out_avals))
-    return [Array(bv, a, dev, None, committed) for bv, a in zip(out, tr.out_avals)]
+    res = [Array(bv, a, dev, None, committed) for bv, a in zip(out, tr.out_avals)]
+    return _check_finite(res, f"jit({tr.fname})") if _config.check_outputs else res
 
 
 def _on_default(args, dev) -> bool:
@@ -272,7 +290,7 @@ def apply_primitive(name: str, args, params):
     if committed and committed is not True:  # sharded inputs: see placement.Placement
         return committed.run(lambda a: apply_primitive(name, a, params), arrays)
     pkey = _params_key(params) if params else ()
-    if lazy.enabled:
+    if lazy.enabled and not _config.check_outputs:  # (checked op by op)
         res = lazy.record(name, arrays, params, pkey, dev, committed)
         return res if _multi(name) else res[0]
     avals = tuple(a.aval.shaped() for a in arrays)
@@ -293,6 +311,8 @@ def apply_primitive(name: str, args, params):
     exe, out_avals = entry
     bvs = exe.call("main", [a._bv for a in arrays], len(out_avals))
     res = [Array(bv, ShapedArray(o.shape, o.dtype, False), dev, committed=committed) for bv, o in zip(bvs, out_avals)]
+    if _config.check_outputs:
+        _check_finite(res, name)
     return res if registry.get(name).multiple_results else res[0]
 
 

@@ -133,14 +133,14 @@ def check_supported(dtype: Any) -> np.dtype:
     return canonicalize_dtype(dtype)
 
 
-def check_user_dtype(dtype: Any, name: str) -> np.dtype:
+def check_user_dtype(dtype: Any, name: str | None) -> np.dtype:
     """The canonical dtype for a dtype a user asked `name` for, with JAX's UserWarning when x64
     mode is off and a 64-bit dtype is truncated (Python's float/int/complex never warn)."""
     dt = _to_dtype(dtype)
     out = canonicalize_dtype(dt)
     if out != dt:
         warnings.warn(
-            f"Explicitly requested dtype {dt.name} requested in {name} is not available, and will be "
+            f"Explicitly requested dtype {dt.name}{f' requested in {name}' if name else ''} is not available, and will be "
             f"truncated to dtype {out.name}. To enable more dtypes, set the jax_enable_x64 configuration "
             "option or the JAX_ENABLE_X64 shell environment variable. See "
             "https://github.com/jax-ml/jax#current-gotchas for more.",
@@ -318,6 +318,8 @@ def _dtype_and_weak(x: Any) -> tuple[np.dtype, bool]:
         return canonicalize_dtype(x), False
     if type(x) in _PY_SCALAR_KINDS or hasattr(x, "dtype"):
         return dtype_of(x), is_weakly_typed(x)
+    if isinstance(x, (list, tuple)):  # (np.dtype would read a list as a structured dtype spec)
+        raise TypeError(f"Cannot determine dtype of {x!r}")
     return canonicalize_dtype(x), False  # other dtype-likes
 
 

@@ -28,7 +28,14 @@ _ident = None
 _arr = _asarray_any  # (no wrapper: every eager op pays each call here)
 
 
-def _same(x, y):
+# the jnp function that promotes where lax.<op> insists on one dtype (JAX's error names it)
+_JNP_TWIN = {
+    "add": "add", "sub": "subtract", "mul": "multiply", "div": "divide", "max": "maximum",
+    "min": "minimum", "pow": "power", "rem": "remainder", "atan2": "arctan2", "nextafter": "nextafter",
+}  # fmt: skip
+
+
+def _same(x, y, name=None):
     """Operands of a binary lax op: Python scalars take the other operand's dtype."""
     ax, ay = getattr(x, "aval", None), getattr(y, "aval", None)
     if ax is not None and ay is not None and ax.dtype == ay.dtype and ax.shape == ay.shape:
@@ -41,12 +48,20 @@ def _same(x, y):
     else:
         x, y = _arr(x), _arr(y)
     if x.dtype != y.dtype:
-        raise TypeError(f"lax ops require arguments of one dtype, got {x.dtype.name} and {y.dtype.name}")
+        if name is None:
+            raise TypeError(f"lax ops require arguments of one dtype, got {x.dtype.name} and {y.dtype.name}")
+        twin = _JNP_TWIN.get(name)
+        tip = f" (Tip: jnp.{twin} is a similar function that does automatic type promotion on inputs)." if twin else ""
+        raise TypeError(
+            f"lax.{name} requires arguments to have the same dtypes, got {x.dtype.name}, {y.dtype.name}.{tip}"
+        )
     if x.shape != y.shape:
         if x.shape == ():
             x = _broadcast_to(x, y.shape)
         elif y.shape == ():
             y = _broadcast_to(y, x.shape)
+        elif name is not None:
+            raise TypeError(f"{name} got incompatible shapes for broadcasting: {x.shape}, {y.shape}.")
         else:
             raise TypeError(f"lax ops require arguments of one shape, got {x.shape} and {y.shape}")
     return x, y
@@ -65,7 +80,7 @@ def _unary(name):
 
 def _binary(name):
     def f(x, y):
-        x, y = _same(x, y)
+        x, y = _same(x, y, name)
         if name in _ORDERED and x.dtype.kind == "c":  # JAX's TypeError: complex values have no order
             raise TypeError(
                 f"{name} does not accept dtype {x.dtype.name} at position 0. Accepted dtypes at position 0 "

@@ -78,7 +78,7 @@ def _finfo(dtype):
 
 
 def _float_dtype(name, dtype, allow_complex=False):
-    dt = _dtypes.canonicalize_dtype(_dtypes.default_float if dtype is None else dtype)
+    dt = _dtypes.canonicalize_dtype(_dtypes.default_float) if dtype is None else _dtypes.check_user_dtype(dtype, None)
     ok = dt.kind == "f" or (dt.kind == "V" and "float" in dt.name) or (allow_complex and dt.kind == "c")
     if not ok:
         kind = "float or complex" if allow_complex else "float"
@@ -276,7 +276,7 @@ _jit_bits = _jit(_prng.random_bits_data, static_argnums=(1, 2))
 def bits(key, shape=(), dtype=None):
     """Uniform random bits as unsigned integers (uint32 by default)."""
     typed, _ = _check_prng_key("bits", key)
-    dt = _dtypes.canonicalize_dtype(np.uint32 if dtype is None else dtype)
+    dt = _dtypes.canonicalize_dtype(np.uint32) if dtype is None else _dtypes.check_user_dtype(dtype, None)
     if dt.kind != "u":
         raise ValueError(f"dtype argument to `bits` must be an unsigned int dtype, got {dt}")
     return _jit_bits(_data(typed), dt.itemsize * 8, _canon_shape(shape))
@@ -539,7 +539,7 @@ _jit_randint = _jit(_randint_impl, static_argnums=(3, 4))
 def randint(key, shape, minval, maxval, dtype=None):
     """Uniform integers in [minval, maxval) (JAX's 2*nbits modulus method)."""
     typed, _ = _check_prng_key("randint", key)
-    dt = _dtypes.canonicalize_dtype(_dtypes.default_int if dtype is None else dtype)
+    dt = _dtypes.canonicalize_dtype(_dtypes.default_int) if dtype is None else _dtypes.check_user_dtype(dtype, None)
     if dt.kind not in "iu":
         raise TypeError(f"randint only accepts integer dtypes, got {dt}")
     shape = _canon_shape(shape)
@@ -565,7 +565,7 @@ _jit_rademacher = _jit(_rademacher_impl, static_argnums=(1, 2))
 def rademacher(key, shape=(), dtype=None):
     """Random -1/+1 values (bernoulli(0.5) mapped to {-1, 1})."""
     typed, _ = _check_prng_key("rademacher", key)
-    dt = _dtypes.canonicalize_dtype(_dtypes.default_int if dtype is None else dtype)
+    dt = _dtypes.canonicalize_dtype(_dtypes.default_int) if dtype is None else _dtypes.check_user_dtype(dtype, None)
     return _jit_rademacher(_data(typed), _canon_shape(shape), dt)
 
 

@@ -83,7 +83,9 @@ class PartitionSpec:
         return hash(("PartitionSpec", self._partitions))
 
     def __repr__(self):
-        return f"PartitionSpec({', '.join(repr(p) for p in self._partitions)})"
+        # JAX's short form: P('x',) for one entry (a tuple's repr), P('x', None), P()
+        inner = ", ".join(repr(p) for p in self._partitions)
+        return f"P({inner}{',' if len(self._partitions) == 1 else ''})"
 
     def axes_of(self, dim: int) -> tuple[str, ...]:
         """The mesh axes dimension `dim` is split over (major to minor); () if replicated."""
@@ -336,7 +338,7 @@ class Sharding:
 
     @property
     def memory_kind(self):
-        return None
+        return "device"  # JAX's default memory kind on CPU
 
     @property
     def num_devices(self) -> int:
@@ -461,7 +463,7 @@ class NamedSharding(Sharding):
         return h
 
     def __repr__(self):
-        return f"NamedSharding(mesh={self.mesh}, spec={self.spec!r})"
+        return f"NamedSharding(mesh={self.mesh}, spec={self.spec!r}, memory_kind={self.memory_kind})"
 
 
 class Shard:

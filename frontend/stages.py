@@ -8,7 +8,7 @@ from irjax.dialects.mlir import enter
 from irjax.passes.registry import run_pipeline
 
 from . import tree_util
-from .core import ShapedArray, locked
+from .core import ShapedArray, aval_of, locked
 from .dispatch import compile_function, execute
 
 
@@ -69,6 +69,23 @@ class Lowered:
         return list(self.traced.out_avals)
 
 
+def _pytree_mismatch(in_tree, given, n_given: int) -> str:
+    """JAX's message for a Compiled called with other argument pytrees (its first mismatch)."""
+    n_seen = len(tree_util.treedef_children(tree_util.treedef_children(in_tree)[0]))
+    if n_seen != n_given:
+        why = f"at args, seen tuple of length {n_seen} but now given tuple of length {n_given}, so the lengths do not match"
+    else:
+        why = f"at args, seen {in_tree} but now given {given}"
+    return (
+        "Function compiled with input pytree does not match the input pytree it was called with. "
+        f"There are 1 mismatches, including:\n    * {why}"
+    )
+
+
+def _short(a) -> str:
+    return f"{a.dtype.name}[{','.join(str(d) for d in a.shape)}]"
+
+
 class Compiled:
     def __init__(self, traced, exe, lowered=None):
         self.traced = traced
@@ -88,12 +105,40 @@ class Compiled:
         """The StableHLO module handed to IREE (IREE's compiled form is a binary .vmfb)."""
         return (self._lowered or Lowered(self.traced)).as_text("stablehlo")
 
+    @property
+    def in_tree(self):
+        """The pytree of (args, kwargs) the function was compiled for (None for a bare module)."""
+        return getattr(self.traced, "in_tree", None)
+
     def __repr__(self):
         ins = ", ".join(a.str_short() for a in self.traced.in_avals)
         return f"<Compiled @{self.traced.fname}({ins}) for {self.target}>"
 
     def __call__(self, *args):
         leaves = tree_util.tree_leaves(args)
+        in_tree = self.in_tree
+        if in_tree is not None and not tree_util.treedef_children(tree_util.treedef_children(in_tree)[1]):
+            given = tree_util.tree_structure((args, {}))
+            if given != in_tree:
+                raise TypeError(_pytree_mismatch(in_tree, given, len(args)))
+        elif len(leaves) != len(self.traced.in_avals):
+            raise TypeError(
+                "Function compiled with input pytree does not match the input pytree it was called with: "
+                f"it takes {len(self.traced.in_avals)} array arguments, got {len(leaves)}."
+            )
+        names = getattr(self.traced, "arg_names", None) or []
+        bad = []
+        for i, (x, want) in enumerate(zip(leaves, self.traced.in_avals)):
+            got = aval_of(x)
+            if (got.shape, got.dtype) != (want.shape, want.dtype):
+                name = names[i] if i < len(names) else f"args[{i}]"
+                bad.append(f"Argument '{name}' compiled with {_short(want)} and called with {_short(got)}")
+        if bad:
+            raise TypeError(
+                "Argument types differ from the types for which this computation was compiled. Perhaps you "
+                "are calling the compiled executable with a different enable_x64 mode than when it was AOT "
+                "compiled? The mismatches are:\n" + "\n".join(bad)
+            )
         outs = execute(
             self.traced.module, self.traced.fname, list(leaves) + self.traced.captured, self.traced.out_avals
         )

@@ -54,11 +54,14 @@ def trace_function(
     name: str | None = None,
     module=None,
     debug: tuple[str, list[str]] | None = None,
+    arg_values: list | None = None,
 ) -> Traced:
     """Trace fun(*unflatten(in_tree, tracers)) into a new module (or into `module`).
 
-    debug: (description of the user's function, a name per flat argument) for tracer errors."""
+    debug: (description of the user's function, a name per flat argument) for tracer errors.
+    arg_values: the arguments' values where known (eager autodiff), so Python can branch on them."""
     trace = Trace(_fun_name(fun, name), module)
+    trace.arg_values = arg_values
     if debug is not None:
         trace.debug_fun, trace.debug_args = debug
     try:

@@ -8,6 +8,7 @@ Everything else is a leaf. Treedefs are hashable and comparable (jit cache keys)
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, TypeVar, Union
@@ -91,8 +92,55 @@ def tree_leaves(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> list
 def tree_map(f: Callable[..., Any], tree: Any, *rest: Any, is_leaf: Callable[[Any], bool] | None = None) -> Any:
     """Maps `f` over leaves of `tree` (and corresponding leaves/subtrees of `rest`)."""
     leaves, treedef = tree_flatten(tree, is_leaf)
-    all_leaves = [leaves] + [treedef.flatten_up_to(r) for r in rest]
+    try:
+        all_leaves = [leaves] + [treedef.flatten_up_to(r) for r in rest]
+    except ValueError:
+        for r in rest if is_leaf is None else ():
+            msg = _prefix_error(tree, r)
+            if msg is not None:
+                raise ValueError(msg) from None
+        raise
     return treedef.unflatten(f(*xs) for xs in zip(*all_leaves))
+
+
+def _prefix_error(prefix: Any, full: Any, path: str = "") -> str | None:
+    """JAX's 'pytree structure error' text for where `full` first fails to extend `prefix`
+    (built-in containers; None where the difference lies elsewhere)."""
+    where = (
+        f"key path\n    tree_map tree{path}\nAt that key path, the prefix pytree tree_map tree has a subtree of type"
+    )
+    if prefix is not None and type(prefix) not in (list, tuple, dict):
+        return None  # a leaf (or a custom node: the generic message stands)
+    if type(prefix) is not type(full):
+        return (
+            f"pytree structure error: different types at {where}\n    {type(prefix)}\nbut at the same key "
+            f"path the full pytree has a subtree of different type\n    {type(full)}."
+        )
+    if isinstance(prefix, (list, tuple)):
+        if len(prefix) != len(full):
+            t = type(prefix).__name__
+            return (
+                f"pytree structure error: different lengths of {t} at {where} {t} of length {len(prefix)}, "
+                f"but the full pytree has a subtree of the same type but of length {len(full)}."
+            )
+        pairs = [(f"[{i}]", p, q) for i, (p, q) in enumerate(zip(prefix, full))]
+    elif isinstance(prefix, dict):
+        ka, kb = tuple(sorted(prefix)), tuple(sorted(full))
+        if ka != kb:
+            diff = "\n".join("    " + ln for ln in difflib.ndiff([repr(ka)], [repr(kb)]))
+            return (
+                f"pytree structure error: different pytree metadata at {where}\n    {type(prefix)}\nwith "
+                f"metadata\n    {ka!r}\nbut at the same key path the full pytree has a subtree of the same "
+                f"type but with metadata\n    {kb!r}\nso the diff in the metadata at these pytree nodes is\n{diff}"
+            )
+        pairs = [(f"[{k!r}]", prefix[k], full[k]) for k in ka]
+    else:
+        return None
+    for key, p, q in pairs:
+        msg = _prefix_error(p, q, path + key)
+        if msg is not None:
+            return msg
+    return None
 
 
 def tree_leaves_with_path(

@@ -121,8 +121,6 @@ def test_config_contexts():
     for refused in (
         lambda: irjax.numpy_rank_promotion("raise"),
         lambda: irjax.numpy_dtype_promotion("strict"),
-        lambda: irjax.debug_nans(True),
-        lambda: irjax.debug_infs(True),
         lambda: irjax.transfer_guard("disallow"),
         lambda: irjax.transfer_guard_host_to_device("log"),
     ):

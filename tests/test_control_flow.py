@@ -309,7 +309,7 @@ def test_cond_jvp_and_while_jvp_in_vmap():
 
 
 def test_errors():
-    with pytest.raises(TypeError, match="true_fun and false_fun output must have identical types"):
+    with pytest.raises(TypeError, match="cond branches must have equal output types but they differ"):
         lax.cond(True, lambda x: x, lambda x: x.astype(jnp.int32), np.float32(1.0))
     with pytest.raises(TypeError, match="same type structure"):
         lax.cond(True, lambda x: (x, x), lambda x: x, np.float32(1.0))

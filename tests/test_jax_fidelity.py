@@ -3,6 +3,9 @@ differential probes found to differ from JAX, each checked against JAX on the sa
 
 from __future__ import annotations
 
+import functools
+import gzip
+import json
 import operator
 import re
 import warnings
@@ -10,11 +13,17 @@ import warnings
 import irjax
 import irjax.dtypes as idtypes
 import irjax.numpy as jnp
+import irjax.sharding as isharding
 import jax
 import jax.dtypes as jdtypes
 import jax.numpy as jjnp
+import jax.sharding as jsharding
 import numpy as np
 import pytest
+from irjax.ad_checkpoint import checkpoint_name as icn
+from irjax.experimental import checkify as ichk
+from jax.ad_checkpoint import checkpoint_name as jcn
+from jax.experimental import checkify as jchk
 
 jax.config.update("jax_platforms", "cpu")
 
@@ -280,3 +289,343 @@ def test_at_apply_runs_once_per_index_as_jax():
     ints = np.arange(4, dtype=np.int32)
     got = jnp.asarray(ints).at[np.array([1, 1])].apply(lambda v: v * 3)
     assert got.dtype == np.int32 and np.asarray(got).tolist() == [0, 9, 2, 3]
+
+
+def _piecewise():
+    def f(x):
+        if x < 3:  # Python control flow on the value: fine under grad of concrete inputs
+            return 3.0 * x**2
+        return -4 * x
+
+    return f
+
+
+@pytest.mark.parametrize("x", [2.0, 4.0])
+def test_grad_of_python_control_flow(x):
+    """JAX's autodiff tracers carry their primal values: `if x < 3` works under grad, jvp and vjp
+    of concrete inputs (the docs' control-flow and sharp-bits pages), and still raises under jit."""
+    f = _piecewise()
+    for got, want in [
+        (irjax.grad(f)(x), jax.grad(f)(x)),
+        (irjax.value_and_grad(f)(x)[0], jax.value_and_grad(f)(x)[0]),
+        (irjax.jvp(f, (x,), (1.0,))[1], jax.jvp(f, (x,), (1.0,))[1]),
+        (irjax.vjp(f, x)[1](1.0)[0], jax.vjp(f, x)[1](1.0)[0]),
+        (irjax.grad(irjax.grad(f))(x), jax.grad(jax.grad(f))(x)),
+    ]:
+        _same(got, want)
+        assert got.weak_type == want.weak_type
+
+    def loop(x):
+        while x < 10:  # a Python while on a traced value, and int() (JAX's float() raises)
+            x = x * 2
+        return x * int(x) + x.item()
+
+    _same(irjax.grad(loop)(3.0), jax.grad(loop)(3.0))
+    _raises_like(lambda: irjax.grad(lambda x: float(x))(x), lambda: jax.grad(lambda x: float(x))(x))
+    _raises_like(lambda: irjax.jit(irjax.grad(f))(x), lambda: jax.jit(jax.grad(f))(x))
+    _raises_like(lambda: irjax.make_jaxpr(f)(x), lambda: jax.make_jaxpr(f)(x))
+
+
+@pytest.mark.parametrize("init", [0, 0.0, np.int32(0)])
+def test_fori_loop_weak_counter(init):
+    """Python-int bounds give a weakly typed counter, so `fori_loop(0, 10, lambda i, x: x + i, 0)`
+    ends weakly typed as in JAX (the control-flow page's example), eager and under jit."""
+    got = irjax.lax.fori_loop(0, 10, lambda i, x: x + i, init)
+    want = jax.lax.fori_loop(0, 10, lambda i, x: x + i, init)
+    _same(got, want)
+    assert got.weak_type == want.weak_type
+    got = irjax.jit(lambda n: irjax.lax.fori_loop(0, n, lambda i, x: x + i, init))(10)
+    want = jax.jit(lambda n: jax.lax.fori_loop(0, n, lambda i, x: x + i, init))(10)
+    _same(got, want)
+    assert got.weak_type == want.weak_type
+
+
+def test_grad_leaves_other_arguments_untraced():
+    """Arguments outside argnums reach the function as given, as in JAX: a function passed to a
+    custom_vjp's nondiff argument (the custom-derivatives page) and a Python int loop count."""
+
+    def make(lib):
+        @functools.partial(lib.custom_vjp, nondiff_argnums=(0,))
+        def app(f, x):
+            return f(x)
+
+        app.defvjp(lambda f, x: (f(x), x), lambda f, x, g: (5 * g,))
+        return app
+
+    _same(irjax.grad(make(irjax), 1)(lambda x: x**2, 4.0), jax.grad(make(jax), 1)(lambda x: x**2, 4.0))
+
+    def h(x, n, d):
+        for _ in range(n):
+            x = x * d["s"]
+        return x
+
+    got = irjax.value_and_grad(h, (0, 2))(2.0, 3, {"s": 1.5})
+    want = jax.value_and_grad(h, (0, 2))(2.0, 3, {"s": 1.5})
+    for g, w in zip(irjax.tree.leaves(got), jax.tree.leaves(want)):
+        _same(g, w, rtol=1e-6)
+        assert g.weak_type == w.weak_type
+
+
+def test_custom_vjp_bwd_arity_message():
+    """A bwd rule returning too few cotangents: JAX's TypeError naming the two tree structures."""
+
+    def make(lib):
+        @lib.custom_vjp
+        def g(x, y):
+            return x * y
+
+        g.defvjp(lambda x, y: (x * y, (x, y)), lambda r, ct: (ct * r[1],))
+        return g
+
+    got, want = _raises_like(lambda: irjax.grad(make(irjax))(1.0, 2.0), lambda: jax.grad(make(jax))(1.0, 2.0))
+    assert got.splitlines()[0] == want.splitlines()[0]
+
+
+@pytest.mark.parametrize("sampler", ["uniform", "normal", "randint", "bits"])
+def test_random_64bit_dtype_warns(sampler):
+    """x64 off: asking jax.random for a 64-bit dtype warns as JAX does (the sharp bits' double
+    precision section), with JAX's wording, and samples the 32-bit dtype."""
+
+    def call(lib):
+        k = lib.random.key(0)
+        dt = {"randint": "int64", "bits": "uint64"}.get(sampler, "float64")
+        args = ((3,), 0, 5) if sampler == "randint" else ((3,),)
+        with warnings.catch_warnings(record=True) as ws:
+            warnings.simplefilter("always")
+            out = getattr(lib.random, sampler)(k, *args, dtype=dt)
+        return out, [str(w.message) for w in ws if w.category is UserWarning]
+
+    (got, gw), (want, ww) = call(irjax), call(jax)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert gw == ww and len(ww) == 1
+
+
+def test_compiled_called_with_other_pytree():
+    """AOT: calling a compiled function with more arguments than it was lowered for is JAX's
+    TypeError (was the IREE runtime's ValueError)."""
+
+    def f(x, y):
+        return 2 * x + y
+
+    got, want = _raises_like(
+        lambda: irjax.jit(f, static_argnums=0).lower(7, 8).compile()(7, 8),
+        lambda: jax.jit(f, static_argnums=0).lower(7, 8).compile()(7, 8),
+    )
+    assert got == want
+    ci, cj = irjax.jit(f, static_argnums=0).lower(7, 8).compile(), jax.jit(f, static_argnums=0).lower(7, 8).compile()
+    assert int(ci(5)) == int(cj(5)) == 19
+    assert str(ci.in_tree) == str(cj.in_tree)
+
+
+@pytest.mark.parametrize("spec", [(), ("x",), ("x", None), (None, ("x", "y"))])
+def test_sharding_reprs(spec):
+    """PartitionSpec and NamedSharding print as JAX's (the parallel-programming page prints them)."""
+    assert repr(isharding.PartitionSpec(*spec)) == repr(jsharding.PartitionSpec(*spec))
+    used = [a for p in spec for a in ((p,) if isinstance(p, str) else (p or ()))]
+    if len(used) <= 1:
+        mi, mj = irjax.make_mesh((1,), ("x",)), jax.make_mesh((1,), ("x",))
+        si = isharding.NamedSharding(mi, isharding.PartitionSpec(*spec))
+        sj = jsharding.NamedSharding(mj, jsharding.PartitionSpec(*spec))
+        assert repr(si) == repr(sj) and si.memory_kind == sj.memory_kind
+
+
+def test_ad_checkpoint_names():
+    """jax.ad_checkpoint.checkpoint_name with a name-based policy (the gradient-checkpointing
+    page): values and gradients as JAX's, named values come back unchanged."""
+
+    def make(lib, cn):
+        def f(x):
+            return lib.numpy.sin(cn(lib.numpy.cos(x) * x, "a")) * x
+
+        return lib.checkpoint(f, policy=lib.checkpoint_policies.save_only_these_names("a"))
+
+    _same(irjax.grad(make(irjax, icn))(1.5), jax.grad(make(jax, jcn))(1.5), rtol=1e-6)
+    x = np.arange(3.0, dtype=np.float32)
+    _same(icn({"x": jnp.asarray(x)}, "b")["x"], jcn({"x": jjnp.asarray(x)}, "b")["x"])
+    assert [float(v) for v in icn([1.0, 2], "b")] == [float(v) for v in jcn([1.0, 2], "b")]
+    assert irjax.ad_checkpoint.checkpoint is irjax.checkpoint
+
+
+def test_checkify_user_checks():
+    """checkify.check inside checkify(f), eager, under jit and under vmap (the debugging page):
+    the same messages as JAX from Error.get(), throw() and get_exception()."""
+
+    def make(lib, chk):
+        def f(x, i):
+            x = lib.numpy.asarray(x)
+            chk.check(i >= 0, "index needs to be non-negative, got {i}", i=i)
+            chk.check(x[i] > 0, "x[{}] = {} is not positive", i, x[i])
+            return lib.numpy.sin(x[i])
+
+        return chk.checkify(f)
+
+    x = np.array([1.0, -2.0, 3.0], np.float32)
+    fi, fj = irjax.jit(make(irjax, ichk)), jax.jit(make(jax, jchk))
+    for i in (-2, 0, 1):
+        (ei, oi), (ej, oj) = fi(x, i), fj(x, i)
+        assert ei.get() == ej.get() and str(ei) == str(ej)
+        _same(oi, oj, rtol=1e-6)
+        assert type(ei.get_exception()).__name__ == type(ej.get_exception()).__name__
+    _raises_like(lambda: fi(x, 1)[0].throw(), lambda: fj(x, 1)[0].throw())
+    ei, _ = irjax.vmap(make(irjax, ichk), in_axes=(None, 0))(x, np.array([0, 1, -1]))
+    ej, _ = jax.vmap(make(jax, jchk), in_axes=(None, 0))(x, np.array([0, 1, -1]))
+    assert ei.get() == ej.get()
+    ei, _ = make(irjax, ichk)(jnp.asarray(x), 1)  # eager
+    assert ei.get() == fj(x, 1)[0].get()
+    # outside checkify: a concrete failure raises at once, a traced one is JAX's ValueError
+    _raises_like(lambda: ichk.check(False, "bad {}", 3), lambda: jchk.check(False, "bad {}", 3))
+    got, want = _raises_like(
+        lambda: irjax.jit(lambda v: ichk.check(v > 0, "neg"))(1.0),
+        lambda: jax.jit(lambda v: jchk.check(v > 0, "neg"))(1.0),
+    )
+    assert got == want
+    with pytest.raises(NotImplementedError, match="automatic checks"):
+        ichk.checkify(lambda v: 1 / v, errors=ichk.float_checks)
+
+
+@pytest.mark.parametrize("flag", ["jax_debug_nans", "jax_debug_infs"])
+def test_debug_nans_infs(flag):
+    """jax_debug_nans / jax_debug_infs (the debugging pages): a NaN / Inf output of a jit call, an
+    eager op or a gradient raises FloatingPointError as in JAX; finite results pass; off again,
+    NaN flows as before. Also through the jax.debug_nans context manager."""
+    bad = {"jax_debug_nans": -1.0, "jax_debug_infs": 0.0}[flag]
+
+    def cases(lib):
+        np_ = lib.numpy
+        return [
+            lambda: lib.jit(np_.log)(bad),
+            lambda: np_.log(bad),
+            lambda: lib.grad(lambda x: np_.log(x) * 2)(bad) if flag == "jax_debug_nans" else np_.log(bad),
+        ]
+
+    for lib in (irjax, jax):
+        lib.config.update(flag, True)
+    try:
+        for fi, fj in zip(cases(irjax), cases(jax)):
+            _raises_like(fi, fj)
+        _same(irjax.jit(jnp.log)(2.0), jax.jit(jjnp.log)(2.0))
+    finally:
+        for lib in (irjax, jax):
+            lib.config.update(flag, False)
+    assert not np.isfinite(float(jnp.log(bad)))
+    if flag == "jax_debug_nans":
+        with irjax.debug_nans(True):
+            with pytest.raises(FloatingPointError):
+                jnp.log(bad)
+        assert np.isnan(float(jnp.log(bad)))
+
+
+@pytest.mark.parametrize("arg", [[1.0, 2.0], (1, 2)])
+def test_result_type_of_a_sequence(arg):
+    """result_type of a list/tuple is JAX's TypeError (np.dtype had read the list as a
+    structured-dtype spec: 'Field elements must be 2- or 3-tuples')."""
+    got, want = _raises_like(lambda: jnp.result_type(arg), lambda: jjnp.result_type(arg))
+    assert got == want
+    with pytest.raises(TypeError, match="Cannot determine dtype|requires ndarray"):
+        jnp.abs([1.0, 2.0])
+
+
+def test_profiler_trace_and_annotations(tmp_path):
+    """jax.profiler (the profiling page): trace / start_trace / stop_trace with JAX's errors for a
+    second start and a stop without start; annotations pass values through and land in the
+    written Chrome trace."""
+    _raises_like(irjax.profiler.stop_trace, jax.profiler.stop_trace)
+    irjax.profiler.start_trace(tmp_path / "i")
+    jax.profiler.start_trace(tmp_path / "j")
+    try:
+        got, want = _raises_like(
+            lambda: irjax.profiler.start_trace(tmp_path / "x"), lambda: jax.profiler.start_trace(tmp_path / "y")
+        )
+        assert got == want
+    finally:
+        irjax.profiler.stop_trace()
+        jax.profiler.stop_trace()
+    with irjax.profiler.trace(tmp_path / "t"):
+        with irjax.profiler.StepTraceAnnotation("train", step_num=3):
+            y = irjax.profiler.annotate_function(lambda x: x * 2, name="double")(jnp.ones(2))
+    _same(y, jjnp.ones(2) * 2)
+    (trace_file,) = (tmp_path / "t").glob("plugins/profile/*/*.trace.json.gz")
+    events = json.load(gzip.open(trace_file, "rt"))["traceEvents"]
+    assert {e["name"] for e in events} == {"train", "double"}
+    assert next(e for e in events if e["name"] == "train")["args"] == {"step_num": "3"}
+
+
+def _branch_identity(x):
+    return x
+
+
+def _branch_to_float(x):
+    return x.astype(np.float32)
+
+
+def _branch_stack(x):
+    return x * np.ones(2, np.int32)  # (broadcasts in either library: a shape mismatch)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lax: lax.cond(True, _branch_identity, _branch_to_float, np.int32(1)),
+        lambda lax: lax.switch(0, [_branch_identity, _branch_identity, _branch_to_float], np.int32(1)),
+        lambda lax: lax.cond(False, _branch_identity, _branch_stack, np.int32(1)),
+    ],
+)
+def test_branch_type_mismatch_message(call):
+    """cond/switch branches of different output types: JAX's whole message (the control-flow page)."""
+    got, want = _raises_like(lambda: call(irjax.lax), lambda: call(jax.lax))
+    assert got == want
+
+
+@pytest.mark.parametrize(
+    "op,args",
+    [
+        ("add", (1, 1.0)),
+        ("mul", (np.ones(2, np.float32), np.ones(2, np.int32))),
+        ("lt", (np.ones(2), np.ones(2, np.int32))),
+    ],
+)
+def test_lax_mixed_dtype_message(op, args):
+    """lax ops on two dtypes: JAX's TypeError naming lax.<op> and the promoting jnp twin."""
+    got, want = _raises_like(lambda: getattr(irjax.lax, op)(*args), lambda: getattr(jax.lax, op)(*args))
+    assert got == want
+    got, want = _raises_like(
+        lambda: irjax.lax.add(jnp.ones(2), jnp.ones(3)), lambda: jax.lax.add(jjnp.ones(2), jjnp.ones(3))
+    )
+    assert got == want
+
+
+@pytest.mark.parametrize(
+    "a,b",
+    [([1, 2], [1, 2, 3]), ({"a": 1}, {"b": 1}), ((1, 2), [1, 2]), ({"x": [1, 2]}, {"x": [1]}), ([1, (2, 3)], [1, 2])],
+)
+def test_tree_map_structure_error(a, b):
+    """tree.map over trees of different structure: JAX's 'pytree structure error' text, key path
+    included (the pytrees page)."""
+    got, want = _raises_like(lambda: irjax.tree.map(lambda x, y: x, a, b), lambda: jax.tree.map(lambda x, y: x, a, b))
+    assert got == want
+
+
+@pytest.mark.parametrize("args", [(np.arange(3), np.arange(3)), (np.float32(1), 2), (np.int32(1), np.float32(2))])
+def test_compiled_argument_type_mismatch(args):
+    """A Compiled called with other argument types (the AOT page): JAX's TypeError naming each
+    mismatched argument; weak Python scalars of the compiled dtype pass."""
+
+    def f(x, y):
+        return 2 * x + y
+
+    ci = irjax.jit(f).lower(irjax.ShapeDtypeStruct((), np.int32), irjax.ShapeDtypeStruct((), np.int32)).compile()
+    cj = jax.jit(f).lower(jax.ShapeDtypeStruct((), np.int32), jax.ShapeDtypeStruct((), np.int32)).compile()
+    got, want = _raises_like(lambda: ci(*args), lambda: cj(*args))
+    assert got == want
+    _same(ci(1, 2), cj(1, 2))
+
+
+@pytest.mark.parametrize("holomorphic", [False, True])
+def test_grad_of_python_complex_weak_type(holomorphic):
+    """grad at a Python complex (the advanced-autodiff page): weakly typed only when holomorphic,
+    as JAX (a real-output gradient is built from real parts)."""
+    fi = (lambda z: jnp.sin(z)) if holomorphic else (lambda z: jnp.abs(z) ** 2)
+    fj = (lambda z: jjnp.sin(z)) if holomorphic else (lambda z: jjnp.abs(z) ** 2)
+    got, want = irjax.grad(fi, holomorphic=holomorphic)(3.0 + 4j), jax.grad(fj, holomorphic=holomorphic)(3.0 + 4j)
+    _same(got, want, rtol=1e-6)
+    assert got.weak_type == want.weak_type

@@ -74,7 +74,7 @@ def test_errors():
 
 
 def test_spec_and_mesh_basics():
-    assert repr(P("a", None)) == "PartitionSpec('a', None)"
+    assert repr(P("a", None)) == repr(jax.P("a", None))
     assert P(("a",)) == P("a") and P("a") != P("a", None) and len(P("a", None)) == 2
     devs = _fake_devices(4)
     mesh = irjax.make_mesh((2, 2), ("a", "b"), devices=devs)
@@ -148,7 +148,7 @@ def test_set_mesh_and_reshard_with_a_bare_spec():
         jax.sharding.reshard(x, jax.P("a"))
     with pytest.raises(ValueError) as ours:
         irjax.sharding.reshard(x, P("a"))
-    assert str(ours.value) == str(theirs.value).replace("P('a',)", "PartitionSpec('a')")
+    assert str(ours.value) == str(theirs.value)
     assert irjax.sharding.get_mesh() is None
     with irjax.set_mesh(mesh) as m:
         assert m is mesh and irjax.sharding.get_mesh() is mesh
