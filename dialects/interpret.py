@@ -17,12 +17,17 @@ from .builder import aval
 from .func import body_ops, entry_block, find_func, op_params
 
 
-def evaluate(module, fname: str, args: Sequence) -> list[np.ndarray]:
+def _effects() -> frozenset:
+    return frozenset("jx." + n for n in registry.tagged(registry.EFFECT))
+
+
+def evaluate(module, fname: str, args: Sequence, quiet: bool = False) -> list[np.ndarray]:
+    """quiet: leave out effect ops without results (a debug print), as a look-ahead must."""
     f = find_func(module, fname)
     if f is None:
         raise KeyError(f"function @{fname} not found in the module")
     env = {a: np.asarray(x, aval(a).dtype) for a, x in zip(entry_block(f).arguments, args)}
-    out = _run(module, body_ops(f), env)
+    out = _run(module, body_ops(f), env, quiet=quiet)
     if out is None:
         raise ValueError(f"@{fname} has no return")
     return out
@@ -30,19 +35,22 @@ def evaluate(module, fname: str, args: Sequence) -> list[np.ndarray]:
 
 def evaluate_partial(module, func_op, args: Sequence, want) -> np.ndarray:
     """The value of `want` in a function still being built (no return yet): runs its ops in
-    order until `want` is computed. Lets eager grad branch in Python on values it knows."""
+    order until `want` is computed. Lets eager grad branch in Python on values it knows; the
+    program runs for real later, so its debug prints are left out here."""
     env = {a: np.asarray(x, aval(a).dtype) for a, x in zip(entry_block(func_op).arguments, args)}
     if want in env:
         return env[want]
-    _run(module, body_ops(func_op), env, want)
+    _run(module, body_ops(func_op), env, want, quiet=True)
     return env[want]
 
 
-def _run(module, ops, env, want=None):
+def _run(module, ops, env, want=None, quiet=False):
     def call(name, xs):
-        return evaluate(module, name, xs)
+        return evaluate(module, name, xs, quiet)
 
     for op in ops:
+        if quiet and not op.results and op.name in _effects():
+            continue
         xs = [env[v] for v in op.operands]
         if op.name == "func.return":
             return [np.asarray(x) for x in xs]

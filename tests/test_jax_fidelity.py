@@ -629,3 +629,24 @@ def test_grad_of_python_complex_weak_type(holomorphic):
     got, want = irjax.grad(fi, holomorphic=holomorphic)(3.0 + 4j), jax.grad(fj, holomorphic=holomorphic)(3.0 + 4j)
     _same(got, want, rtol=1e-6)
     assert got.weak_type == want.weak_type
+
+
+def test_eager_grad_branching_on_a_value_prints_once(capsys):
+    """Python branching under eager grad looks values up in the reference interpreter; that
+    look-ahead must not run the function's debug prints (the program prints them when it runs)."""
+
+    def make(api):
+        def f(x):
+            api.debug.print("x={}", x)
+            y = x * 2
+            return y**2 if y > 1 else y
+
+        return f
+
+    outs = []
+    for api in (jax, irjax):
+        capsys.readouterr()
+        g = api.grad(make(api))(1.0)
+        lines = capsys.readouterr().out.splitlines()
+        outs.append((lines, float(g)))
+    assert outs[1] == outs[0]
