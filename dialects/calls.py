@@ -30,8 +30,9 @@ class TransformCtx(Protocol):
     def signature(self, fname: str) -> tuple[list[ShapedType], list[ShapedType]]:
         """(argument, result) types of @fname; VerifyError when the module lacks it."""
 
-    def jvp_of(self, fname: str) -> str:
-        """@fname's jvp: (primals, tangents) -> (outs, out tangents)."""
+    def jvp_of(self, fname: str, wrt: Sequence[bool] | None = None) -> str:
+        """@fname's jvp: (primals, tangents of the arguments where wrt (default all)) -> (outs,
+        out tangents); what depends on no argument with a tangent is not differentiated."""
 
     def vjp_of(self, fname: str, mask: Sequence[bool] | None = None, wrt: Sequence[bool] | None = None) -> str:
         """@fname's vjp: (primals, cts of the outputs where mask) -> (outs, in cts); in cts only
@@ -117,8 +118,8 @@ def call_lower(lctx, *args, callee, **_):
 
 def call_jvp(ctx, primals, tangents, *, callee):
     ins, outs = ctx.signature(callee)
-    tans = [t if t is not None else zeros(a) for t, a in zip(tangents, ins)]
-    res = call(ctx.jvp_of(callee), primals + tans, outs + outs)
+    wrt = tuple(t is not None for t in tangents)  # zero tangents stay symbolic in the callee
+    res = call(ctx.jvp_of(callee, wrt), primals + [t for t in tangents if t is not None], outs + outs)
     return res[: len(outs)], res[len(outs) :]
 
 

@@ -539,13 +539,13 @@ def jvp(fun, primals, tangents, has_aux=False):
         for p, t in zip(leaves, t_leaves)
     ]
     with ir_lock:
-        jname = jvp_function(tr.module, tr.fname)
-    cap_t = [_zeros_like_value(c) for c in tr.captured]
+        # closed-over constants have no tangents: what depends on them alone is not differentiated
+        jname = jvp_function(tr.module, tr.fname, (True,) * len(leaves) + (False,) * len(tr.captured))
     n = len(tr.out_avals)
     res = call_function(
         tr.module,
         jname,
-        list(leaves) + tr.captured + t_full + cap_t,
+        list(leaves) + tr.captured + t_full,
         list(tr.out_avals) + [a.strip_weak() if False else a for a in tr.out_avals],
     )
     outs = tree_util.tree_unflatten(tr.out_tree, res[:n])
