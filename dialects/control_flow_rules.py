@@ -183,9 +183,10 @@ def cond_vjp(ctx, cts, primals, outs_v, residuals, *, branches):
         "cond",
         list(primals) + [c for c, m in zip(cts, mask) if m],
         {"branches": bs},
-        outs + ins,
+        outs + [a for a, w in zip(ins, wrt) if w],
     )
-    return [None] + [r if w else None for r, w in zip(res[len(outs) :], wrt)]
+    in_cts = iter(res[len(outs) :])
+    return [None] + [next(in_cts) if w else None for w in wrt]
 
 
 def while_vjp(ctx, cts, primals, outs_v, residuals, **params):
@@ -242,7 +243,8 @@ def scan_vjp(ctx, cts, primals, outs_v, stacked, *, body, length, reverse, num_c
         ct_k = a[nc + len(fc) : nc + len(fc) + len(fk)]
         rest = a[nc + len(fc) + len(fk) :]
         carry, x, cty = rest[:nk], rest[nk : nk + nx], rest[nk + nx :]
-        in_cts = call(vb, cs + carry + x + ct_k + cty, outs + ins)[len(outs) :]
+        got = iter(call(vb, cs + carry + x + ct_k + cty, outs + [a for a, w in zip(ins, wrt) if w])[len(outs) :])
+        in_cts = [next(got) if w else None for w in wrt]
         new_acc = [Val(s) + in_cts[i] for s, i in zip(acc, fc)]
         return new_acc + [in_cts[nc + j] for j in fk] + [in_cts[nc + nk + i] for i in fx]
 

@@ -107,9 +107,10 @@ def vjp_function(
     replay=True: the forward sweep inside re-runs a forward that already ran (a call-like op's
     vjp_fwd, the user's vjp), so effects (registry.EFFECT: debug prints) are left out of it
     and happen once, as in JAX. Calls inside it still run their callees' effects again.
-    wrt: which arguments need cotangents (default all); the others get zeros, and ops that do
-    not depend on a wanted argument are not differentiated (a custom_jvp rule's coefficient
-    digamma(x) needs no derivative when only the rule's tangents are transposed)."""
+    wrt: which arguments need cotangents (default all): @f_vjp returns cotangents for those
+    only, and ops that do not depend on a wanted argument are not differentiated (a
+    custom_jvp rule's coefficient digamma(x) needs no derivative when only the rule's
+    tangents are transposed)."""
     f, ins, outs = source(module, fname)
     mask = tuple(bool(m) for m in (ct_mask if ct_mask is not None else [True] * len(outs)))
     base = f"{fname}_vjp" if all(mask) else f"{fname}_vjp_" + "".join("1" if m else "0" for m in mask)
@@ -143,7 +144,7 @@ def vjp_function(
                 cts[v] = c if cts.get(v) is None else cts[v] + c
 
         walk_backward(tape, cts, lambda e, c: _vjp_step(module, e, c, active))
-        grads = [cts.get(s) if w and cts.get(s) is not None else zeros(a) for s, a, w in zip(src_args, ins, wanted)]
+        grads = [cts.get(s) if cts.get(s) is not None else zeros(a) for s, a, w in zip(src_args, ins, wanted) if w]
         return [env[v] for v in rets] + grads
 
     ct_avals = [a for a, m in zip(outs, mask) if m]
@@ -165,9 +166,10 @@ def grad_function(module, fname: str, argnums=(0,)) -> str:
     vname = vjp_function(module, fname, (True,) + (False,) * (len(outs) - 1), wrt=wrt)
 
     def body(*args):
-        res = call(vname, list(args) + [full((), 1, outs[0].dtype)], outs + ins)
+        res = call(vname, list(args) + [full((), 1, outs[0].dtype)], outs + [a for a, w in zip(ins, wrt) if w])
         k = len(outs)
-        return res[:k] + [res[k + i] for i in argnums]
+        at = {i: k + j for j, i in enumerate(sorted(set(argnums)))}
+        return res[:k] + [res[at[i]] for i in argnums]
 
     base = f"{fname}_grad_" + "_".join(map(str, argnums))
     return derive(module, (fname, "grad", argnums), base, ins, body)
