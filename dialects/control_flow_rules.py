@@ -189,8 +189,15 @@ def cond_vjp(ctx, cts, primals, outs_v, residuals, *, branches):
     return [None] + [next(in_cts) if w else None for w in wrt]
 
 
-def while_vjp(ctx, cts, primals, outs_v, residuals, **params):
-    raise ValueError(WHILE_VJP_ERROR)
+def while_vjp(ctx, cts, primals, outs_v, residuals, *, cond_fn, body_fn, cond_nconsts, body_nconsts):
+    """JAX's error, unless no carry depends on a wanted argument (only the trip count does,
+    through the cond's consts): then nothing in the loop is differentiated."""
+    nc, nb = cond_nconsts, body_nconsts
+    act = _active(ctx, [x.aval for x in primals])
+    ka, _ = carry_active(ctx.module, body_fn, act[nc : nc + nb], act[nc + nb :], [])
+    if any(ka):
+        raise ValueError(WHILE_VJP_ERROR)
+    return [None] * len(primals)
 
 
 def scan_vjp_fwd(ctx, primals, *, body, length, reverse, num_consts, num_carry, unroll=None):

@@ -209,3 +209,20 @@ def test_grad_wrt_fewer_arguments_builds_a_smaller_reverse_scan():
     assert reverse[(0,)] == ["tensor<3x3xf32>, tensor<2x3xf32>"]
     assert ops[(0,)]["dot_general"] < ops[(0, 1, 2)]["dot_general"]
     assert sum(ops[(0,)].values()) < sum(ops[(0, 1, 2)].values())
+
+
+def test_grad_through_a_while_loop_whose_carries_are_inactive():
+    """Only the trip count depends on w (through the cond): JAX differentiates nothing in the
+    loop and raises nothing; a carry that depends on w still gets JAX's error."""
+
+    def make(api, np_):
+        def f(w):
+            n = api.lax.while_loop(lambda c: c < w, lambda c: c + 1.0, np_.float32(0.0))
+            return n * w
+
+        return f
+
+    f, jf = both(make)
+    close(irjax.grad(f)(np.float32(2.5)), jax.grad(jf)(np.float32(2.5)))
+    with pytest.raises(ValueError, match="Reverse-mode differentiation does not work for lax.while_loop"):
+        irjax.grad(lambda w: irjax.lax.while_loop(lambda c: c < 3.0, lambda c: c + w, w))(np.float32(1.0))
