@@ -226,3 +226,25 @@ def test_grad_through_a_while_loop_whose_carries_are_inactive():
     close(irjax.grad(f)(np.float32(2.5)), jax.grad(jf)(np.float32(2.5)))
     with pytest.raises(ValueError, match="Reverse-mode differentiation does not work for lax.while_loop"):
         irjax.grad(lambda w: irjax.lax.while_loop(lambda c: c < 3.0, lambda c: c + w, w))(np.float32(1.0))
+
+
+def test_hessian_through_a_scan_with_int_and_inactive_carries():
+    """jvp of the reverse scan: the derived functions with fewer tangents / cotangents compose."""
+
+    def make(api, np_):
+        def f(w, xs):
+            def step(c, x):
+                i, h, z = c
+                z = z + x
+                h = np_.sin(h * w + z * i.astype(np_.float32))
+                return (i + 1, h, z), (h * z).sum()
+
+            init = (np_.int32(0), np_.ones(2, np_.float32), np_.zeros(2, np_.float32))
+            (i, h, z), ys = api.lax.scan(step, init, xs)
+            return ys.sum() + h.sum()
+
+        return f
+
+    f, jf = both(make)
+    w = np.array([0.3, -0.4], np.float32)
+    close(irjax.hessian(f)(w, XS[:4, :2]), jax.hessian(jf)(w, XS[:4, :2]), rtol=1e-4, atol=1e-5)
