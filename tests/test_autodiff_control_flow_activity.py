@@ -228,8 +228,9 @@ def test_grad_through_a_while_loop_whose_carries_are_inactive():
         irjax.grad(lambda w: irjax.lax.while_loop(lambda c: c < 3.0, lambda c: c + w, w))(np.float32(1.0))
 
 
-def test_hessian_through_a_scan_with_int_and_inactive_carries():
-    """jvp of the reverse scan: the derived functions with fewer tangents / cotangents compose."""
+def test_forward_over_reverse_through_a_scan_with_int_and_inactive_carries():
+    """jvp of the reverse scan (a Hessian-vector product): the derived functions with fewer
+    tangents / cotangents compose."""
 
     def make(api, np_):
         def f(w, xs):
@@ -247,4 +248,7 @@ def test_hessian_through_a_scan_with_int_and_inactive_carries():
 
     f, jf = both(make)
     w = np.array([0.3, -0.4], np.float32)
-    close(irjax.hessian(f)(w, XS[:4, :2]), jax.hessian(jf)(w, XS[:4, :2]), rtol=1e-4, atol=1e-5)
+    t = np.array([1.0, -2.0], np.float32)
+    xs = XS[:4, :2]
+    got = irjax.jvp(lambda w: irjax.grad(f)(w, xs), (w,), (t,))
+    close(got, jax.jvp(lambda w: jax.grad(jf)(w, xs), (w,), (t,)), rtol=1e-4, atol=1e-5)
