@@ -30,12 +30,13 @@ class TransformCtx(Protocol):
     def signature(self, fname: str) -> tuple[list[ShapedType], list[ShapedType]]:
         """(argument, result) types of @fname; VerifyError when the module lacks it."""
 
-    def jvp_of(self, fname: str) -> str:
-        """@fname's jvp: (primals, tangents) -> (outs, out tangents)."""
+    def jvp_of(self, fname: str, wrt: Sequence[bool] | None = None) -> str:
+        """@fname's jvp: (primals, tangents of the arguments where wrt (default all)) -> (outs,
+        out tangents); what depends on no argument with a tangent is not differentiated."""
 
     def vjp_of(self, fname: str, mask: Sequence[bool] | None = None, wrt: Sequence[bool] | None = None) -> str:
         """@fname's vjp: (primals, cts of the outputs where mask) -> (outs, in cts); in cts only
-        for the arguments where wrt (default all), zeros elsewhere."""
+        for the arguments where wrt (default all)."""
 
     def batched(self, fname: str, dims: Sequence, size: int, out_batched=None) -> str:
         """@fname batched over dims (0 / None); results at axis 0 except where out_batched
@@ -117,20 +118,22 @@ def call_lower(lctx, *args, callee, **_):
 
 def call_jvp(ctx, primals, tangents, *, callee):
     ins, outs = ctx.signature(callee)
-    tans = [t if t is not None else zeros(a) for t, a in zip(tangents, ins)]
-    res = call(ctx.jvp_of(callee), primals + tans, outs + outs)
+    wrt = tuple(t is not None for t in tangents)  # zero tangents stay symbolic in the callee
+    res = call(ctx.jvp_of(callee, wrt), primals + [t for t in tangents if t is not None], outs + outs)
     return res[: len(outs)], res[len(outs) :]
 
 
 def call_vjp(ctx, cts, primals, outs, residuals, *, callee):
     ins, c_outs = ctx.signature(callee)
     mask = tuple(c is not None for c in cts)
+    wrt = ctx.active_operands if ctx.active_operands is not None else (True,) * len(ins)
     res = call(
-        ctx.vjp_of(callee, mask, ctx.active_operands),
+        ctx.vjp_of(callee, mask, wrt),
         primals + [c for c in cts if c is not None],
-        c_outs + ins,
+        c_outs + [a for a, w in zip(ins, wrt) if w],
     )
-    return res[len(c_outs) :]
+    in_cts = iter(res[len(c_outs) :])
+    return [next(in_cts) if w else None for w in wrt]
 
 
 def call_batch(ctx, args, dims, *, callee):
@@ -193,8 +196,8 @@ def custom_jvp_vjp(ctx, cts, primals, outs, residuals, *, callee, jvp_callee, nu
     n = len(primals)
     cv = ctx.vjp_of(jvp_callee, (False,) * k + (True,) * k, (False,) * n + (True,) * (len(ins) - n))
     tans = [zeros(a) for a in ins[len(primals) :]]
-    res = call(cv, primals + tans + fill_zeros(cts, outs), r_outs + ins)
-    return res[len(r_outs) + len(primals) :] + [None] * (len(primals) - num_args)
+    res = call(cv, primals + tans + fill_zeros(cts, outs), r_outs + ins[n:])
+    return res[len(r_outs) :] + [None] * (len(primals) - num_args)
 
 
 def custom_vjp_jvp(ctx, primals, tangents, **params):

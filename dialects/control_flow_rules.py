@@ -13,6 +13,7 @@ import numpy as np
 from .attrs import Symbol
 from .calls import call, emit_op
 from .collectives import uses_axis
+from .control_flow_activity import active_outputs, carry_active, carry_live, live_inputs
 from .func import body_ops, entry_block, find_func
 from .lang import Val, broadcast_in_dim, full, is_float, jx, moveaxis, select, zeros
 from .registry import ShapedType
@@ -34,16 +35,17 @@ def _unroll(unroll) -> dict:
 
 def _jvp_wrapper(ctx, fname, in_layout, out_layout) -> str:
     """@fname's jvp with its inputs/outputs rearranged: layouts list ('p', i) / ('t', i).
-    Tangent inputs the layout leaves out are zero; tangent outputs it leaves out are dropped."""
+    Inputs the layout gives no tangent are inactive (the jvp differentiates nothing that
+    depends on them alone); tangent outputs it leaves out are dropped."""
     ins, outs = ctx.signature(fname)
     in_avals = [ins[i] for _, i in in_layout]
+    wrt = tuple(("t", i) in in_layout for i in range(len(ins)))
 
     def body(*args):
         prim, tan = [None] * len(ins), [None] * len(ins)
         for (kind, i), a in zip(in_layout, args):
             (prim if kind == "p" else tan)[i] = a
-        tan = [t if t is not None else zeros(a) for t, a in zip(tan, ins)]
-        res = call(ctx.jvp_of(fname), prim + tan, outs + outs)
+        res = call(ctx.jvp_of(fname, wrt), prim + [t for t, w in zip(tan, wrt) if w], outs + outs)
         return [res[j] if kind == "p" else res[len(outs) + j] for kind, j in out_layout]
 
     key = ("jvp_layout", fname, tuple(in_layout), tuple(out_layout))
@@ -57,9 +59,11 @@ def _split_tangents(res, outs, fl_out):
 
 def cond_jvp(ctx, primals, tangents, *, branches):
     outs = ctx.out_avals
-    fl_out = [is_float(a) for a in outs]
     ins = [x.aval for x in primals[1:]]
-    tin = [i for i, (t, a) in enumerate(zip(tangents[1:], ins)) if t is not None and is_float(a)]
+    act = [t is not None and is_float(a) for t, a in zip(tangents[1:], ins)]
+    tin = [i for i in range(len(ins)) if act[i]]
+    # tangents only for the outputs that some branch computes from an operand with one
+    fl_out = [any(t) for t in zip(*[active_outputs(ctx.module, b, act) for b in branches])]
     lay_in = [("p", i) for i in range(len(ins))] + [("t", i) for i in tin]
     lay_out = [("p", j) for j in range(len(outs))] + [("t", j) for j in range(len(outs)) if fl_out[j]]
     bs = tuple(Symbol(_jvp_wrapper(ctx, b, lay_in, lay_out)) for b in branches)
@@ -77,7 +81,10 @@ def while_jvp(ctx, primals, tangents, *, cond_fn, body_fn, cond_nconsts, body_nc
     outs = ctx.out_avals
     cc, bc, carry = primals[:nc], primals[nc : nc + nb], primals[nc + nb :]
     tb = [i for i in range(nb) if tangents[nc + i] is not None and is_float(bc[i])]
-    tk = [j for j in range(len(carry)) if is_float(carry[j])]
+    # a carry gets a tangent if its initial value has one or the body makes it depend on one
+    k0 = [t is not None and is_float(c) for t, c in zip(tangents[nc + nb :], carry)]
+    ka, _ = carry_active(ctx.module, body_fn, [i in tb for i in range(nb)], k0, [])
+    tk = [j for j in range(len(carry)) if ka[j]]
     lay_in = [("p", i) for i in range(nb)] + [("t", i) for i in tb]
     lay_in += [("p", nb + j) for j in range(len(carry))] + [("t", nb + j) for j in tk]
     lay_out = [("p", j) for j in range(len(carry))] + [("t", j) for j in tk]
@@ -99,23 +106,25 @@ def while_jvp(ctx, primals, tangents, *, cond_fn, body_fn, cond_nconsts, body_nc
     )
     operands = list(cc) + list(bc) + [tangents[nc + i] for i in tb] + list(carry) + ctan
     res = emit_op("while", operands, params, k_avals + [k_avals[j] for j in tk])
-    return _split_tangents(res, outs, [is_float(a) for a in outs])
+    return _split_tangents(res, outs, ka)
 
 
 def scan_jvp(ctx, primals, tangents, *, body, length, reverse, num_consts, num_carry, unroll=None):
     nc, nk = num_consts, num_carry
     outs = ctx.out_avals
-    fl_out = [is_float(a) for a in outs]
     avals = [x.aval for x in primals]
     nx = len(avals) - nc - nk
-    tc = [i for i in range(nc) if tangents[i] is not None and is_float(avals[i])]
-    tk = [nc + j for j in range(nk) if is_float(avals[nc + j])]
-    tx = [nc + nk + i for i in range(nx) if tangents[nc + nk + i] is not None and is_float(avals[nc + nk + i])]
+    act = [t is not None and is_float(a) for t, a in zip(tangents, avals)]
+    # a carry gets a tangent if its initial value has one or the body makes it depend on one
+    ka, out_act = carry_active(ctx.module, body, act[:nc], act[nc : nc + nk], act[nc + nk :])
+    tc = [i for i in range(nc) if act[i]]
+    tk = [nc + j for j in range(nk) if ka[j]]
+    tx = [nc + nk + i for i in range(nx) if act[nc + nk + i]]
     lay_in = [("p", i) for i in range(nc)] + [("t", i) for i in tc]
     lay_in += [("p", nc + j) for j in range(nk)] + [("t", i) for i in tk]
     lay_in += [("p", nc + nk + i) for i in range(nx)] + [("t", i) for i in tx]
     ny = len(outs) - nk
-    ty = [nk + j for j in range(ny) if fl_out[nk + j]]
+    ty = [nk + j for j in range(ny) if out_act[nk + j]]
     lay_out = [("p", j) for j in range(nk)] + [("t", i - nc) for i in tk]
     lay_out += [("p", nk + j) for j in range(ny)] + [("t", j) for j in ty]
     step = _jvp_wrapper(ctx, body, lay_in, lay_out)
@@ -153,21 +162,42 @@ def scan_jvp(ctx, primals, tangents, *, body, length, reverse, num_consts, num_c
 # ---- vjp ---------------------------------------------------------------------------------------
 
 
+def _active(ctx, avals) -> list[bool]:
+    """Which operands lead back to a wanted argument (Ctx.active_operands; None: all), floats only."""
+    act = ctx.active_operands
+    return [(act is None or bool(act[i])) and is_float(a) for i, a in enumerate(avals)]
+
+
 def cond_vjp(ctx, cts, primals, outs_v, residuals, *, branches):
-    mask = tuple(c is not None for c in cts)
+    """A cond over the branches' vjps, each w.r.t. the active operands only, with cotangents
+    for the outputs that have one and depend on an active operand in some branch."""
     ins, outs = ctx.signature(branches[0])
-    bs = tuple(Symbol(ctx.vjp_of(b, mask)) for b in branches)
+    act = _active(ctx, [x.aval for x in primals])[1:]
+    out_act = [any(t) for t in zip(*[active_outputs(ctx.module, b, act) for b in branches])]
+    mask = tuple(c is not None and a for c, a in zip(cts, out_act))
+    wrt = [any(t) for t in zip(*[live_inputs(ctx.module, b, act, mask) for b in branches])]
+    if not any(wrt):
+        return [None] * len(primals)
+    bs = tuple(Symbol(ctx.vjp_of(b, mask, tuple(wrt))) for b in branches)
     res = emit_op(
         "cond",
-        list(primals) + [c for c in cts if c is not None],
+        list(primals) + [c for c, m in zip(cts, mask) if m],
         {"branches": bs},
-        outs + ins,
+        outs + [a for a, w in zip(ins, wrt) if w],
     )
-    return [None] + res[len(outs) :]
+    in_cts = iter(res[len(outs) :])
+    return [None] + [next(in_cts) if w else None for w in wrt]
 
 
-def while_vjp(ctx, cts, primals, outs_v, residuals, **params):
-    raise ValueError(WHILE_VJP_ERROR)
+def while_vjp(ctx, cts, primals, outs_v, residuals, *, cond_fn, body_fn, cond_nconsts, body_nconsts):
+    """JAX's error, unless no carry depends on a wanted argument (only the trip count does,
+    through the cond's consts): then nothing in the loop is differentiated."""
+    nc, nb = cond_nconsts, body_nconsts
+    act = _active(ctx, [x.aval for x in primals])
+    ka, _ = carry_active(ctx.module, body_fn, act[nc : nc + nb], act[nc + nb :], [])
+    if any(ka):
+        raise ValueError(WHILE_VJP_ERROR)
+    return [None] * len(primals)
 
 
 def scan_vjp_fwd(ctx, primals, *, body, length, reverse, num_consts, num_carry, unroll=None):
@@ -188,16 +218,28 @@ def scan_vjp_fwd(ctx, primals, *, body, length, reverse, num_consts, num_carry, 
 
 
 def scan_vjp(ctx, cts, primals, outs_v, stacked, *, body, length, reverse, num_consts, num_carry, unroll=None):
+    """A reverse scan over the body's vjp, w.r.t. the consts, carries and xs that are active
+    (lead back to a wanted argument; carries: a fixpoint over the body) and live (reach an
+    output with a cotangent; carries: a fixpoint the other way). The others pass through as
+    primals: no cotangent is carried, accumulated or stacked for them."""
     nc, nk, n = num_consts, num_carry, length
     ins, outs = ctx.signature(body)
     nx, ny = len(ins) - nc - nk, len(outs) - nk
     consts, xs = primals[:nc], primals[nc + nk : nc + nk + nx]
-    fc = [i for i in range(nc) if is_float(ins[i])]
-    fk = [j for j in range(nk) if is_float(ins[nc + j])]
-    fx = [i for i in range(nx) if is_float(ins[nc + nk + i])]
-    cy = [j for j in range(ny) if cts[nk + j] is not None]
-    mask = tuple(j in fk for j in range(nk)) + tuple(j in cy for j in range(ny))
-    vb = ctx.vjp_of(body, mask)
+    act = _active(ctx, ins)
+    ka, out_act = carry_active(ctx.module, body, act[:nc], act[nc : nc + nk], act[nc + nk :])
+    act = act[:nc] + ka + act[nc + nk :]
+    wanted = [c is not None and a for c, a in zip(cts, out_act)]
+    kl, live = carry_live(ctx.module, body, act, nc, nk, wanted)
+    fc = [i for i in range(nc) if live[i]]
+    fk = [j for j in range(nk) if kl[j]]
+    fx = [i for i in range(nx) if live[nc + nk + i]]
+    if not (fc or fk or fx):
+        return [None] * (nc + nk + nx)
+    cy = [j for j in range(ny) if wanted[nk + j]]
+    mask = tuple(kl) + tuple(wanted[nk:])
+    wrt = tuple(live[:nc]) + tuple(kl) + tuple(live[nc + nk :])
+    vb = ctx.vjp_of(body, mask, wrt)
     c_avals, k_avals = [ins[i] for i in fc], [ins[nc + j] for j in fk]
     y_avals = [outs[nk + j] for j in cy]
     b_in = ins[:nc] + c_avals + k_avals + ins[nc : nc + nk] + ins[nc + nk :] + y_avals
@@ -208,11 +250,12 @@ def scan_vjp(ctx, cts, primals, outs_v, stacked, *, body, length, reverse, num_c
         ct_k = a[nc + len(fc) : nc + len(fc) + len(fk)]
         rest = a[nc + len(fc) + len(fk) :]
         carry, x, cty = rest[:nk], rest[nk : nk + nx], rest[nk + nx :]
-        in_cts = call(vb, cs + carry + x + ct_k + cty, outs + ins)[len(outs) :]
+        got = iter(call(vb, cs + carry + x + ct_k + cty, outs + [a for a, w in zip(ins, wrt) if w])[len(outs) :])
+        in_cts = [next(got) if w else None for w in wrt]
         new_acc = [Val(s) + in_cts[i] for s, i in zip(acc, fc)]
         return new_acc + [in_cts[nc + j] for j in fk] + [in_cts[nc + nk + i] for i in fx]
 
-    bwd = ctx.derived(("scan_bwd", vb), f"{vb}_bwdscan", b_in, step)
+    bwd = ctx.derived(("scan_bwd", vb, tuple(fc), tuple(fx)), f"{vb}_bwdscan", b_in, step)
     ct_k0 = [cts[j] if cts[j] is not None else zeros(ins[nc + j]) for j in fk]
     operands = list(consts) + [zeros(a) for a in c_avals] + ct_k0 + list(stacked) + list(xs)
     operands += [cts[nk + j] for j in cy]

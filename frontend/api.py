@@ -566,13 +566,13 @@ def jvp(fun, primals, tangents, has_aux=False):
         for p, t in zip(leaves, t_leaves)
     ]
     with ir_lock:
-        jname = jvp_function(tr.module, tr.fname)
-    cap_t = [_zeros_like_value(c) for c in tr.captured]
+        # closed-over constants have no tangents: what depends on them alone is not differentiated
+        jname = jvp_function(tr.module, tr.fname, (True,) * len(leaves) + (False,) * len(tr.captured))
     n = len(tr.out_avals)
     res = call_function(
         tr.module,
         jname,
-        list(leaves) + tr.captured + t_full + cap_t,
+        list(leaves) + tr.captured + t_full,
         list(tr.out_avals) + [a.strip_weak() if False else a for a in tr.out_avals],
     )
     outs = tree_util.tree_unflatten(tr.out_tree, res[:n])
@@ -619,7 +619,9 @@ def _pullback(fun, primals, has_aux=False, replay=False):
     else:
         main_tree, n_main, mask = tr.out_tree, n_out, None
     with ir_lock:
-        vname = vjp_function(tr.module, tr.fname, mask, replay=replay)
+        # closed-over constants need no cotangents: what depends on them alone is not differentiated
+        wrt = (True,) * len(leaves) + (False,) * len(tr.captured)
+        vname = vjp_function(tr.module, tr.fname, mask, replay=replay, wrt=wrt)
     in_tree = tree_util.tree_structure(tuple(primals))
 
     def vjp_fn(ct):
@@ -634,7 +636,7 @@ def _pullback(fun, primals, has_aux=False, replay=False):
                 raise ValueError(
                     f"unexpected JAX type (e.g. shape/dtype) for argument to vjp function: got {ca.str_short()}, but expected {a.str_short()} because the corresponding output of the function had shape {a.shape}"
                 )
-        in_avals = [aval_of(x) for x in leaves] + [aval_of(c) for c in tr.captured]
+        in_avals = [aval_of(x) for x in leaves]
         res = call_function(
             tr.module, vname, list(leaves) + tr.captured + list(ct_leaves), list(tr.out_avals) + in_avals
         )

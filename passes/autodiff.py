@@ -43,20 +43,27 @@ def _jvp_step(module, op, ins):
     return [(o, t if (t is not None and is_float(o)) else None) for o, t in zip(outs, touts)]
 
 
-def jvp_function(module, fname: str) -> str:
-    """Forward mode: @f -> @f_jvp (memoized per module by (f, "jvp")); returns its name."""
+def jvp_function(module, fname: str, wrt: tuple | None = None) -> str:
+    """Forward mode: @f -> @f_jvp (memoized per module by (f, "jvp")); returns its name.
+    wrt: which arguments have tangents (default all): @f_jvp then takes tangents for those
+    only, and ops that depend on none of them are not differentiated (output tangents that
+    depend on none are zeros)."""
     f, ins, outs = source(module, fname)
+    wanted = tuple(bool(w) for w in wrt) if wrt is not None else (True,) * len(ins)
+    t_avals = [a for a, w in zip(ins, wanted) if w]
 
     def body(*args):
         n = len(ins)
-        env = {
-            s: (Val(p), Val(t) if is_float(a) else None)
-            for s, p, t, a in zip(entry_block(f).arguments, args[:n], args[n:], ins)
-        }
+        tans = iter(args[n:])
+        env = {}
+        for s, p, a, w in zip(entry_block(f).arguments, args[:n], ins, wanted):
+            t = next(tans) if w else None
+            env[s] = (Val(p), Val(t) if t is not None and is_float(a) else None)
         rets = [env[v] for v in walk_forward(body_ops(f), env, lambda op, xs: _jvp_step(module, op, xs))]
         return [p for p, _ in rets] + [t if t is not None else zeros(a) for (_, t), a in zip(rets, outs)]
 
-    return derive(module, (fname, "jvp"), f"{fname}_jvp", ins + ins, body)
+    key = (fname, "jvp") + (("wrt", wanted) if not all(wanted) else ())
+    return derive(module, key, f"{fname}_jvp", ins + t_avals, body)
 
 
 def _vjp_forward(module, op, in_v):
@@ -100,9 +107,10 @@ def vjp_function(
     replay=True: the forward sweep inside re-runs a forward that already ran (a call-like op's
     vjp_fwd, the user's vjp), so effects (registry.EFFECT: debug prints) are left out of it
     and happen once, as in JAX. Calls inside it still run their callees' effects again.
-    wrt: which arguments need cotangents (default all); the others get zeros, and ops that do
-    not depend on a wanted argument are not differentiated (a custom_jvp rule's coefficient
-    digamma(x) needs no derivative when only the rule's tangents are transposed)."""
+    wrt: which arguments need cotangents (default all): @f_vjp returns cotangents for those
+    only, and ops that do not depend on a wanted argument are not differentiated (a
+    custom_jvp rule's coefficient digamma(x) needs no derivative when only the rule's
+    tangents are transposed)."""
     f, ins, outs = source(module, fname)
     mask = tuple(bool(m) for m in (ct_mask if ct_mask is not None else [True] * len(outs)))
     base = f"{fname}_vjp" if all(mask) else f"{fname}_vjp_" + "".join("1" if m else "0" for m in mask)
@@ -112,21 +120,22 @@ def vjp_function(
 
     def body(*args):
         n = len(ins)
-        tape = []
+        tape = []  # the ops that depend on a wanted argument (the only ones differentiated)
+        active = {s for s, w in zip(src_args, wanted) if w}
 
         def forward(op, in_v):
             if not len(op.results) and op.name.startswith("jx.") and op.name[3:] in effects:
                 return []  # a debug callback: it ran in the forward that this one replays
+            if not any(v in active for v in op.operands):
+                # depends on no wanted argument: run as is (no residuals: a scan stacks no carries)
+                return [Val(r) for r in reemit(op, [x.v for x in in_v])]
+            active.update(op.results)
             out_v, residuals = _vjp_forward(module, op, in_v)
             tape.append((op, in_v, out_v, residuals))
             return out_v
 
         env = {s: Val(a) for s, a in zip(src_args, args[:n])}
         rets = walk_forward(body_ops(f), env, forward)
-        active = {s for s, w in zip(src_args, wanted) if w}
-        for op, *_ in tape:
-            if any(v in active for v in op.operands):
-                active.update(op.results)
         cts = {}
         seeds = iter(args[n:])
         for v, a, m in zip(rets, outs, mask):
@@ -134,14 +143,8 @@ def vjp_function(
             if c is not None and is_float(a):
                 cts[v] = c if cts.get(v) is None else cts[v] + c
 
-        def backward(entry, out_cts):
-            operands = entry[0].operands
-            if not any(v in active for v in operands):
-                return [None] * len(operands)  # depends on no wanted argument: nothing to differentiate
-            return _vjp_step(module, entry, out_cts, active if not all(wanted) else None)
-
-        walk_backward(tape, cts, backward)
-        grads = [cts.get(s) if w and cts.get(s) is not None else zeros(a) for s, a, w in zip(src_args, ins, wanted)]
+        walk_backward(tape, cts, lambda e, c: _vjp_step(module, e, c, active))
+        grads = [cts.get(s) if cts.get(s) is not None else zeros(a) for s, a, w in zip(src_args, ins, wanted) if w]
         return [env[v] for v in rets] + grads
 
     ct_avals = [a for a, m in zip(outs, mask) if m]
@@ -159,12 +162,14 @@ def grad_function(module, fname: str, argnums=(0,)) -> str:
     for i in argnums:
         if not 0 <= i < len(ins):
             raise ValueError(f"grad: argnum {i} out of range for @{fname} with {len(ins)} arguments")
-    vname = vjp_function(module, fname, (True,) + (False,) * (len(outs) - 1))
+    wrt = tuple(i in argnums for i in range(len(ins)))  # the other arguments get no cotangents
+    vname = vjp_function(module, fname, (True,) + (False,) * (len(outs) - 1), wrt=wrt)
 
     def body(*args):
-        res = call(vname, list(args) + [full((), 1, outs[0].dtype)], outs + ins)
+        res = call(vname, list(args) + [full((), 1, outs[0].dtype)], outs + [a for a, w in zip(ins, wrt) if w])
         k = len(outs)
-        return res[:k] + [res[k + i] for i in argnums]
+        at = {i: k + j for j, i in enumerate(sorted(set(argnums)))}
+        return res[:k] + [res[at[i]] for i in argnums]
 
     base = f"{fname}_grad_" + "_".join(map(str, argnums))
     return derive(module, (fname, "grad", argnums), base, ins, body)

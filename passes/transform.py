@@ -102,8 +102,8 @@ class Ctx:
             raise VerifyError(f"callee @{fname} not found")
         return signature(f)
 
-    def jvp_of(self, fname: str) -> str:
-        return _transform("jvp")(self.module, fname)
+    def jvp_of(self, fname: str, wrt=None) -> str:
+        return _transform("jvp")(self.module, fname, wrt)
 
     def vjp_of(self, fname: str, mask=None, wrt=None) -> str:
         return _transform("vjp")(self.module, fname, mask, replay=True, wrt=wrt)  # vjp_fwd ran the forward

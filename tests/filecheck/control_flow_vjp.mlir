@@ -1,4 +1,4 @@
-// RUN: irjax-opt %s -p 'vjp{func=f},grad{func=s}' --verify-each | FileCheck %s
+// RUN: irjax-opt %s -p 'vjp{func=f},grad{func=s argnums=0,1,2}' --verify-each | FileCheck %s
 // RUN: not irjax-opt %s -p 'vjp{func=w}' 2>&1 | FileCheck %s --check-prefix=WHILE
 // vjp of jx.cond: a cond over the branches' vjps (residuals: the branch inputs, the forward
 // re-run inside). vjp of jx.scan: a forward scan that also stacks each iteration's carry,
@@ -62,6 +62,6 @@ func.func @s(%w: tensor<f32>, %c: tensor<f32>, %xs: tensor<5x2xf32>) -> (tensor<
 // CHECK-NEXT:    %[[V:.*]]:5 = "jx.call"(%arg0, %arg3, %arg4, %arg2) {callee = @step_vjp_10}
 // CHECK-NEXT:    %[[A:.*]] = "jx.add"(%arg1, %[[V]]#2)
 // CHECK-NEXT:    return %[[A]], %[[V]]#3, %[[V]]#4
-// CHECK-LABEL: func.func @s_grad_0(
+// CHECK-LABEL: func.func @s_grad_0_1_2(
 
 // WHILE: error: pass 'vjp' failed: Reverse-mode differentiation does not work for lax.while_loop or lax.fori_loop with dynamic start/stop values. Try using lax.scan, or using fori_loop with static start/stop.
