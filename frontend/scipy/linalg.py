@@ -13,6 +13,8 @@ from ..api import jit
 from ..custom_derivatives import custom_jvp
 from ..numpy import linalg as _np_linalg
 from ..numpy.linalg import _cholesky, _lu, _lu_solve, _matrix, _tri_solve, det, inv  # noqa: F401
+from . import linalg_matrices as _matrices
+from .linalg_matrices import *  # noqa: F401,F403
 
 __all__ = [
     "block_diag",
@@ -30,6 +32,7 @@ __all__ = [
     "solve",
     "solve_triangular",
     "svd",
+    *_matrices.__all__,
 ]
 
 
