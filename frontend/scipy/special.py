@@ -25,6 +25,7 @@ from .special_gamma import comb, factorial, gamma, gammasgn, kl_div, loggamma, p
 from .special_hyp import hyp1f1
 from .special_hyp2f1 import hyp2f1
 from .special_spence import spence
+from .special_sph_harm import sph_harm_y
 from .special_trig_integrals import fresnel, sici
 from .special_zeta import bernoulli, polygamma, zeta
 
@@ -57,6 +58,7 @@ __all__ = [
     "gammasgn",
     "hyp1f1",
     "hyp2f1",
+    "sph_harm_y",
     "i0",
     "i0e",
     "i1",
