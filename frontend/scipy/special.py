@@ -27,6 +27,7 @@ from .special_hyp2f1 import hyp2f1
 from .special_spence import spence
 from .special_sph_harm import sph_harm_y
 from .special_trig_integrals import fresnel, sici
+from .special_wofz import wofz
 from .special_zeta import bernoulli, polygamma, zeta
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "hyp1f1",
     "hyp2f1",
     "sph_harm_y",
+    "wofz",
     "i0",
     "i0e",
     "i1",
