@@ -592,6 +592,7 @@ _LAZY = {
     ),
     **dict.fromkeys(("ragged_dot", "ragged_dot_general"), "irjax.lax_ragged"),
     "rng_bit_generator": "irjax.lax_rng",
+    "linalg": "irjax.lax_linalg",
     **dict.fromkeys(("pbroadcast", "pcast", "pshuffle", "pswapaxes"), "irjax.lax_collective_names"),
 }
 

@@ -71,14 +71,14 @@ def optimization_barrier(operand):
 
 
 def top_k(operand, k: int):
-    """The k largest entries along the last axis, descending, and their int32 indices (lower index
+    """[the k largest entries along the last axis, descending, their int32 indices] (lower index
     first among equal values, as JAX)."""
     x = asarray_any(operand)
     k = int(k)
     if x.ndim == 0 or not 0 <= k <= x.shape[-1]:
         raise ValueError(f"top_k needs 0 <= k <= operand.shape[-1], got k={k} for shape {x.shape}")
     idx = jnp.argsort(x, axis=-1, stable=True, descending=True)[..., :k].astype(np.int32)
-    return jnp.take_along_axis(x, idx, axis=-1), idx
+    return [jnp.take_along_axis(x, idx, axis=-1), idx]  # a list, as JAX returns
 
 
 def sort_key_val(keys, values, dimension: int = -1, is_stable: bool = True):

@@ -1,3 +1,3 @@
 """irjax.scipy (`jax.scipy`): special functions, distributions and dense linear algebra."""
 
-from . import cluster, fft, integrate, interpolate, linalg, ndimage, optimize, signal, special, stats  # noqa: F401
+from . import cluster, fft, integrate, interpolate, linalg, ndimage, optimize, signal, sparse, spatial, special, stats  # noqa: F401

@@ -13,6 +13,10 @@ from ..api import jit
 from ..custom_derivatives import custom_jvp
 from ..numpy import linalg as _np_linalg
 from ..numpy.linalg import _cholesky, _lu, _lu_solve, _matrix, _tri_solve, det, inv  # noqa: F401
+from . import linalg_extra as _extra
+from . import linalg_matrices as _matrices
+from .linalg_extra import *  # noqa: F401,F403
+from .linalg_matrices import *  # noqa: F401,F403
 
 __all__ = [
     "block_diag",
@@ -30,6 +34,9 @@ __all__ = [
     "solve",
     "solve_triangular",
     "svd",
+    *_matrices.__all__,
+    *_extra.__all__,
+    "expm_frechet",
 ]
 
 
@@ -358,3 +365,23 @@ def expm(A, *, upper_triangular: bool = False, max_squarings: int = 16):
     max_squarings squarings would be needed, as JAX)."""
     a = _matrix(A, "expm", square=True)
     return _expm(a, int(max_squarings))
+
+
+def expm_frechet(A, E, *, method: str | None = None, compute_expm: bool = True):
+    """(expm(A), L(A, E)): the Fréchet derivative of expm at A in direction E, read from the
+    exponential of the block matrix [[A, E], [0, A]] (L alone with compute_expm=False)."""
+    if method not in (None, "SPS", "blockEnlarge"):
+        raise ValueError(f"expm_frechet: method must be None, 'SPS' or 'blockEnlarge', got {method!r}")
+    a = _matrix(A, "expm_frechet", square=True)
+    e = _matrix(E, "expm_frechet", square=True)
+    if a.shape != e.shape:
+        raise ValueError(f"expm_frechet: A and E must have one shape, got {a.shape} and {e.shape}")
+    dt = jnp.result_type(a, e)
+    a, e = a.astype(dt), e.astype(dt)
+    n = a.shape[-1]
+    from_block = jnp.concatenate(
+        [jnp.concatenate([a, e], axis=-1), jnp.concatenate([jnp.zeros_like(a), a], axis=-1)], axis=-2
+    )
+    big = expm(from_block)
+    ea, lae = big[..., :n, :n], big[..., :n, n:]
+    return (ea, lae) if compute_expm else lae

@@ -8,7 +8,18 @@ import numpy as np
 from .. import lax
 from .. import numpy as jnp
 
-__all__ = ["convolve", "convolve2d", "correlate", "correlate2d", "csd", "detrend", "fftconvolve", "stft", "welch"]
+__all__ = [
+    "convolve",
+    "convolve2d",
+    "correlate",
+    "correlate2d",
+    "csd",
+    "detrend",
+    "fftconvolve",
+    "istft",
+    "stft",
+    "welch",
+]
 
 _MODES = ("full", "same", "valid")
 
@@ -358,3 +369,63 @@ def welch(
     """Power spectral density by Welch's method, as scipy.signal.welch."""
     freqs, pxx = csd(x, None, fs, window, nperseg, noverlap, nfft, detrend, return_onesided, scaling, axis, average)
     return freqs, jnp.real(pxx)
+
+
+def istft(
+    Zxx,
+    fs=1.0,
+    window="hann",
+    nperseg=None,
+    noverlap=None,
+    nfft=None,
+    input_onesided: bool = True,
+    boundary: bool = True,
+    time_axis: int = -1,
+    freq_axis: int = -2,
+):
+    """Inverse short-time Fourier transform by windowed overlap-add: (times, x), as JAX's istft
+    (times count the samples along the output's last axis, as SciPy)."""
+    Zxx = jnp.asarray(Zxx)
+    if Zxx.ndim < 2:
+        raise ValueError("Input stft must be at least 2d!")
+    freq_axis, time_axis = freq_axis % Zxx.ndim, time_axis % Zxx.ndim
+    if freq_axis == time_axis:
+        raise ValueError("Must specify differing time and frequency axes!")
+    Zxx = Zxx.astype(jnp.result_type(Zxx.dtype, jnp.complex64))
+    n_default = 2 * (Zxx.shape[freq_axis] - 1) if input_onesided else Zxx.shape[freq_axis]
+    nperseg = int(nperseg or n_default)
+    if nperseg < 1:
+        raise ValueError("nperseg must be a positive integer")
+    if nfft is None:
+        nfft = n_default + (1 if input_onesided and nperseg == n_default + 1 else 0)
+    nfft = int(nfft)
+    if nfft < nperseg:
+        raise ValueError(f"FFT length ({nfft}) must be longer than nperseg ({nperseg}).")
+    noverlap = int(noverlap or nperseg // 2)
+    if noverlap >= nperseg:
+        raise ValueError("noverlap must be less than nperseg.")
+    step = nperseg - noverlap
+    outer = [i for i in range(Zxx.ndim) if i not in (freq_axis, time_axis)]
+    Zxx = jnp.transpose(Zxx, (*outer, freq_axis, time_axis))
+    frames = (jnp.fft.irfft if input_onesided else jnp.fft.ifft)(Zxx, n=nfft, axis=-2)[..., :nperseg, :]
+    rdt = jnp.real(frames).dtype
+    if isinstance(window, str) and nperseg == 1:
+        win = jnp.ones((1,), rdt)
+    else:
+        win, _ = _window(window, nperseg, nperseg, rdt)
+        if win.shape[0] != nperseg:
+            raise ValueError(f"window must have length of {nperseg}")
+    win = win.astype(frames.dtype)
+    frames = frames * jnp.sum(win) * win[:, None]  # undo the 'spectrum' scaling, window again
+    nseg = frames.shape[-1]
+    length = nperseg + (nseg - 1) * step
+    idx = (np.arange(nseg)[:, None] * step + np.arange(nperseg)[None, :]).reshape(-1)
+    seg_major = jnp.reshape(jnp.swapaxes(frames, -1, -2), frames.shape[:-2] + (nseg * nperseg,))
+    x = jnp.zeros(frames.shape[:-2] + (length,), frames.dtype).at[..., idx].add(seg_major)
+    norm = jnp.zeros((length,), rdt).at[idx].add(jnp.tile(jnp.real(win * jnp.conj(win)), nseg))
+    if boundary:
+        x, norm = x[..., nperseg // 2 : -(nperseg // 2)], norm[nperseg // 2 : -(nperseg // 2)]
+    x = x / jnp.where(norm > 1e-10, norm, 1.0).astype(x.dtype)
+    if x.ndim > 1 and time_axis != Zxx.ndim - 1:
+        x = jnp.moveaxis(x, -1, time_axis - 1 if freq_axis < time_axis else time_axis)
+    return jnp.arange(x.shape[-1] if x.ndim else 0, dtype=rdt) / fs, x

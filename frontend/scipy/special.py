@@ -23,8 +23,11 @@ from .special_dawsn import dawsn
 from .special_expint import exp1, expi, expn
 from .special_gamma import comb, factorial, gamma, gammasgn, kl_div, loggamma, poch, rel_entr
 from .special_hyp import hyp1f1
+from .special_hyp2f1 import hyp2f1
 from .special_spence import spence
+from .special_sph_harm import sph_harm_y
 from .special_trig_integrals import fresnel, sici
+from .special_wofz import wofz
 from .special_zeta import bernoulli, polygamma, zeta
 
 __all__ = [
@@ -55,6 +58,9 @@ __all__ = [
     "gammaln",
     "gammasgn",
     "hyp1f1",
+    "hyp2f1",
+    "sph_harm_y",
+    "wofz",
     "i0",
     "i0e",
     "i1",

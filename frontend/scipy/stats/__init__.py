@@ -28,3 +28,5 @@ from . import (  # noqa: F401
     vonmises,
     wrapcauchy,
 )
+from .descriptive import ModeResult, mode, rankdata, sem  # noqa: F401,E402
+from .kde import gaussian_kde  # noqa: F401,E402
