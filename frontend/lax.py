@@ -240,8 +240,17 @@ def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
     return slice(x, st, lim, sd)
 
 
+def _axis_of(axis, ndim: int) -> int:
+    """A non-negative axis (negative ones count from the end, as in JAX)."""
+    a = int(axis)
+    if not -ndim <= a < ndim:
+        raise ValueError(f"axis {a} is out of bounds for an array of rank {ndim}")
+    return a % ndim
+
+
 def index_in_dim(operand, index, axis=0, keepdims=True):
     x = _arr(operand)
+    axis = _axis_of(axis, x.ndim)
     out = slice_in_dim(x, index, index + 1, 1, axis)
     return out if keepdims else reshape(out, x.shape[:axis] + x.shape[axis + 1 :])
 
@@ -288,6 +297,7 @@ def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
 
 def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
     x = _arr(operand)
+    axis = _axis_of(axis, x.ndim)
     out = dynamic_slice_in_dim(x, index, 1, axis)
     return out if keepdims else reshape(out, x.shape[:axis] + x.shape[axis + 1 :])
 

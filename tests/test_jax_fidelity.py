@@ -650,3 +650,13 @@ def test_eager_grad_branching_on_a_value_prints_once(capsys):
         lines = capsys.readouterr().out.splitlines()
         outs.append((lines, float(g)))
     assert outs[1] == outs[0]
+
+
+@pytest.mark.parametrize("axis", [-1, -2, 0, 1])
+def test_index_in_dim_negative_axis(axis):
+    x = np.arange(12.0, dtype=np.float32).reshape(3, 4)
+    for name in ("index_in_dim", "dynamic_index_in_dim"):
+        for keep in (True, False):
+            want = getattr(jax.lax, name)(x, 1, axis=axis, keepdims=keep)
+            got = getattr(irjax.lax, name)(x, 1, axis=axis, keepdims=keep)
+            assert got.shape == want.shape and np.array_equal(np.asarray(got), np.asarray(want))
