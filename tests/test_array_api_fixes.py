@@ -97,8 +97,8 @@ NAN, INF = np.nan, np.inf
 # (real, imag) inputs of the 2023.12 special cases that jax.numpy and irjax.numpy both fail
 # (array_api_tests/test_special_cases.py::test_unary), one array per function
 SPECIAL = {
-    "arccos": [(0.0, NAN), (-0.0, NAN), (1.5, NAN)],
-    "arccosh": [(0.0, NAN)],
+    "arccos": [(0.0, NAN), (-0.0, NAN), (1.5, NAN), (-4.733138e18, NAN)],
+    "arccosh": [(0.0, NAN), (-1.0723123e19, NAN)],
     "arcsinh": [(NAN, 0.0)],
     "arctanh": [(0.0, NAN), (1.5, NAN), (INF, NAN), (NAN, 1.5), (NAN, NAN)],
     "cosh": [(0.0, INF), (0.0, NAN), (INF, INF), (INF, NAN)],
@@ -134,6 +134,14 @@ def test_complex_special_values_follow_jax(name):
             np.isnan(w.real).tolist(),
             np.isnan(w.imag).tolist(),
         ]
+
+
+def test_sign_of_negative_zero_is_negative_zero_as_in_jax():
+    # the standard asks sign(-0.0) -> +0; JAX (and NumPy) keep the sign bit
+    x = np.array([-0.0, 0.0], np.float32)
+    got, want = jnp.sign(jnp.asarray(x)), jjnp.sign(jjnp.asarray(x))
+    assert got.dtype == want.dtype == np.float32
+    assert np.signbit(np.asarray(got)).tolist() == np.signbit(np.asarray(want)).tolist() == [True, False]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "complex64"])
