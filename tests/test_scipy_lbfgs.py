@@ -73,6 +73,7 @@ def test_quadratic_converges_float32_and_limits():
     _check(o, t, rtol=1e-4, atol=1e-5)
     assert bool(o.success) and int(o.status) == 0 and 1 <= int(o.nit) <= 10
     np.testing.assert_allclose(np.asarray(o.x), np.linalg.solve(A, C), rtol=1e-4)
+    _check(optimize.minimize(quad, x0, (C,), method=M), t, rtol=1e-4, atol=1e-5)  # eager
     # float32 Rosenbrock: the first iterations match JAX's step for step; maxiter gives status 1
     x0 = np.array([-1.2, 1.0], np.float32)
     opts = dict(maxiter=3, maxcor=4)

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ... import numpy as jnp
-from ...api import value_and_grad
+from ...api import jit, value_and_grad
 from ...control_flow import while_loop
 from .lbfgs import minimize_lbfgs
 from .wolfe_step import empty_bracket, new_search, search_step, select
@@ -176,7 +176,8 @@ def minimize(
             nit=s.k,
         )
     if method.lower() == "l-bfgs-experimental-do-not-rely-on-this":
-        s = minimize_lbfgs(fun_with_args, jnp.asarray(x0), **options)
+        # staged whole: IREE fails ('ref is null') running this loop alone on concrete inputs
+        s = jit(lambda x: minimize_lbfgs(fun_with_args, x, **options))(jnp.asarray(x0))
         return OptimizeResults(
             x=s.x_k,
             success=s.converged & (~s.failed),
