@@ -88,12 +88,13 @@ def _region_op(name, operands, results, attrs, regions) -> list:
         block = r.blocks.append(*[hlo._type(t) for t in arg_types])
         with ir.InsertionPoint(block):
             ir.Operation.create("stablehlo.return", operands=list(body(*block.arguments)))
-    if name == "stablehlo.while":
+    if name == "stablehlo.while" and o.parent.name == "func.func":
         # IREE 3.13's stream partitioning can put a value the loop reads (a capture once its
         # canonicalizer drops the pass-through carries) in one partition with a consumer of the
         # loop's results, and then fails: "failed to schedule execution partitions without
         # cyclic dependencies" (cho_solve(cho_factor(a), b) next to another use of b). A barrier
-        # over the results keeps their consumers out of that partition.
+        # over the results keeps their consumers out of that partition. (Not for loops nested in
+        # another region: the chunked scan's inner loop writes its chunk straight into ys.)
         return list(hlo.op("stablehlo.optimization_barrier", list(o.results), list(results)))
     return list(o.results)
 
