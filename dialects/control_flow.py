@@ -88,6 +88,14 @@ def _region_op(name, operands, results, attrs, regions) -> list:
         block = r.blocks.append(*[hlo._type(t) for t in arg_types])
         with ir.InsertionPoint(block):
             ir.Operation.create("stablehlo.return", operands=list(body(*block.arguments)))
+    if name == "stablehlo.while" and o.parent.name == "func.func":
+        # IREE 3.13's stream partitioning can put a value the loop reads (a capture once its
+        # canonicalizer drops the pass-through carries) in one partition with a consumer of the
+        # loop's results, and then fails: "failed to schedule execution partitions without
+        # cyclic dependencies" (cho_solve(cho_factor(a), b) next to another use of b). A barrier
+        # over the results keeps their consumers out of that partition. (Not for loops nested in
+        # another region: the chunked scan's inner loop writes its chunk straight into ys.)
+        return list(hlo.op("stablehlo.optimization_barrier", list(o.results), list(results)))
     return list(o.results)
 
 
@@ -108,6 +116,35 @@ def _cond_lower(ctx, index, *ops, branches):
     return _region_op("stablehlo.case", [index], outs, {}, regions)
 
 
+def _unread_args(op, fname: str, skip: int) -> list[int]:
+    """Indices j of the carries (@fname's arguments after the first `skip`) that its body never
+    reads: an argument with no use, or one only passed on to calls that do not read it (the
+    closure wrappers of while bodies)."""
+    module = op
+    while module.name != "builtin.module":
+        module = module.parent
+    memo: dict = {}
+
+    def read(name, i):
+        if (name, i) not in memo:
+            memo[name, i] = True  # (a recursive call reads it)
+            f = find_func(module, name)
+            args = [] if f is None else f.regions[0].blocks[0].arguments
+            memo[name, i] = i >= len(args) or any(_use_reads(u, read) for u in args[i].uses)
+        return memo[name, i]
+
+    f = find_func(module, fname)
+    n = 0 if f is None else len(f.regions[0].blocks[0].arguments)
+    return [j for j in range(n - skip) if not read(fname, skip + j)]
+
+
+def _use_reads(use, read) -> bool:
+    owner = use.owner
+    if owner.name in ("jx.call", "func.call") and "callee" in owner.attributes:
+        return read(ir.FlatSymbolRefAttr(owner.attributes["callee"]).value, use.operand_number)
+    return True
+
+
 def _while_lower(ctx, *args, cond_fn, body_fn, cond_nconsts, body_nconsts):
     types = [aval(a) for a in args]
     nc, nb = cond_nconsts, body_nconsts
@@ -115,8 +152,23 @@ def _while_lower(ctx, *args, cond_fn, body_fn, cond_nconsts, body_nconsts):
     def cond(*xs):
         return _call(cond_fn, list(xs[:nc]) + list(xs[nc + nb :]), [ShapedType((), _BOOL)])
 
+    unread = _unread_args(ctx.op, body_fn, nb)
+
     def body(*xs):
         new = _call(body_fn, list(xs[nc:]), types[nc + nb :])
+        if unread:
+            # IREE 3.13 turns the loop into a do-while, drops a carry the body never reads from
+            # the loop's arguments but still forwards it to the after-region, and then its
+            # scf.while conversion crashes (SIGSEGV/SIGABRT) or leaves a null buffer at run time.
+            # Reading the old value beside the new one in a barrier keeps the carry an argument.
+            olds = [xs[nc + nb + j] for j in unread]
+            kept = hlo.op(
+                "stablehlo.optimization_barrier",
+                [new[j] for j in unread] + olds,
+                [types[nc + nb + j] for j in unread] * 2,
+            )
+            for j, v in zip(unread, kept):
+                new[j] = v
         return list(xs[: nc + nb]) + new
 
     res = _region_op("stablehlo.while", args, types, {}, [(types, cond), (types, body)])

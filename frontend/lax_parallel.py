@@ -70,13 +70,29 @@ def _reduce(name: str, x, axis_name, axis_index_groups):
     if pm is not None:  # the members are processes: MPI, now, the whole pytree at once
         leaves, tree = tree_util.tree_flatten(x)
         arrays = [i for i, leaf in enumerate(leaves) if not is_const(leaf)]
-        reduced = dict(zip(arrays, _pc.reduce(name[1:], [leaves[i] for i in arrays], pm, names)))
+        ins = [_bool_in(name, _operand(leaves[i])) for i in arrays]
+        outs = _pc.reduce(name[1:], [v for v, _ in ins], pm, names)
+        reduced = dict(zip(arrays, (back(r) for (_, back), r in zip(ins, outs))))
         return tree_util.tree_unflatten(tree, [reduced[i] if i in reduced else const(v) for i, v in enumerate(leaves)])
 
     def one(leaf):
-        return const(leaf) if is_const(leaf) else bind(name, _operand(leaf), axis_name=names)
+        if is_const(leaf):
+            return const(leaf)
+        v, back = _bool_in(name, _operand(leaf))
+        return back(bind(name, v, axis_name=names))
 
     return tree_util.tree_map(one, x)
+
+
+def _bool_in(name: str, v):
+    """(operand, undo) for a bool operand, as JAX: psum counts the Trues in int32; pmax and pmin
+    are any and all (reduced as uint8, then bool again)."""
+    if v.dtype != np.bool_:
+        return v, lambda r: r
+    if name == "psum":
+        return jx.convert_element_type(v, new_dtype=np.dtype(np.int32)), lambda r: r
+    u8 = jx.convert_element_type(v, new_dtype=np.dtype(np.uint8))
+    return u8, lambda r: jx.convert_element_type(r, new_dtype=np.dtype(np.bool_))
 
 
 def psum(x, axis_name, *, axis_index_groups=None):

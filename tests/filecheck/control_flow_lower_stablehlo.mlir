@@ -27,6 +27,19 @@ func.func @w(%n: tensor<f32>, %x: tensor<f32>) -> tensor<f32> {
   %0 = "jx.while"(%n, %x) {cond_fn = @lt, body_fn = @dbl, cond_nconsts = 1, body_nconsts = 0} : (tensor<f32>, tensor<f32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
+func.func @lt2(%x: tensor<f32>, %d: tensor<i1>) -> tensor<i1> {
+  %0 = "jx.not"(%d) : (tensor<i1>) -> tensor<i1>
+  return %0 : tensor<i1>
+}
+func.func @flag(%x: tensor<f32>, %d: tensor<i1>) -> (tensor<f32>, tensor<i1>) {
+  %0 = "jx.add"(%x, %x) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %1 = "jx.gt"(%x, %x) : (tensor<f32>, tensor<f32>) -> tensor<i1>
+  return %0, %1 : tensor<f32>, tensor<i1>
+}
+func.func @wf(%x: tensor<f32>, %d: tensor<i1>) -> tensor<f32> {
+  %0:2 = "jx.while"(%x, %d) {cond_fn = @lt2, body_fn = @flag, cond_nconsts = 0, body_nconsts = 0} : (tensor<f32>, tensor<i1>) -> (tensor<f32>, tensor<i1>)
+  return %0#0 : tensor<f32>
+}
 func.func @step(%w: tensor<f32>, %c: tensor<f32>, %x: tensor<2xf32>) -> (tensor<f32>, tensor<2xf32>) {
   %0 = "jx.reduce_sum"(%x) {axes = array<i64: 0>} : (tensor<2xf32>) -> tensor<f32>
   %1 = "jx.mul"(%c, %w) : (tensor<f32>, tensor<f32>) -> tensor<f32>
@@ -62,7 +75,19 @@ func.func @s(%w: tensor<f32>, %c: tensor<f32>, %xs: tensor<5x2xf32>) -> (tensor<
 // CHECK-NEXT:    } do {
 // CHECK-NEXT:      %[[D:.*]] = func.call @dbl(%[[X]]) : (tensor<f32>) -> tensor<f32>
 // CHECK-NEXT:      stablehlo.return %[[N]], %[[D]] : tensor<f32>, tensor<f32>
-// CHECK:         return %[[W]]#1 : tensor<f32>
+// the results pass a barrier (IREE 3.13's partitioning otherwise can fail with "cyclic dependencies")
+// CHECK-NEXT:    }
+// CHECK-NEXT:    %[[K:.*]]:2 = stablehlo.optimization_barrier %[[W]]#0, %[[W]]#1 : tensor<f32>, tensor<f32>
+// CHECK-NEXT:    return %[[K]]#1 : tensor<f32>
+
+// CHECK-LABEL: func.func @wf(
+// a carry the body never reads (only the cond does) is read beside its new value in a barrier:
+// IREE 3.13 otherwise drops it from the do-while it makes and then crashes or leaves a null buffer
+// CHECK:         stablehlo.while(%[[X:.*]] = %arg0, %[[D:.*]] = %arg1)
+// CHECK:         } do {
+// CHECK-NEXT:      %[[B:.*]]:2 = func.call @flag(%[[X]], %[[D]])
+// CHECK-NEXT:      %[[KEPT:.*]]:2 = stablehlo.optimization_barrier %[[B]]#1, %[[D]] : tensor<i1>, tensor<i1>
+// CHECK-NEXT:      stablehlo.return %[[B]]#0, %[[KEPT]]#0 : tensor<f32>, tensor<i1>
 
 // CHECK-LABEL: func.func @s(
 // state: counter, carry, ys buffer; consts and xs are read from above (carrying them would copy)
@@ -74,3 +99,4 @@ func.func @s(%w: tensor<f32>, %c: tensor<f32>, %xs: tensor<5x2xf32>) -> (tensor<
 // CHECK:           %[[O:.*]]:2 = func.call @step(%arg0, %[[H]], %[[X1]])
 // CHECK:           stablehlo.dynamic_update_slice %[[YS]], %{{.*}}, %[[K]], %{{.*}}
 // CHECK:           stablehlo.add %[[K]], %{{.*}} : tensor<i32>
+

@@ -51,7 +51,8 @@ func.func @auto(%w: tensor<f32>, %c: tensor<f32>, %xs: tensor<70x2xf32>) -> (ten
 // CHECK-NEXT:      %[[AT:.*]] = stablehlo.subtract %{{.*}}, %[[BASE]]
 // CHECK:           stablehlo.dynamic_update_slice %[[YS]], %[[IN]]#3, %[[AT]]
 // CHECK-NOT:     stablehlo.while
-// CHECK:         return %[[OUT]]#1, %[[OUT]]#2
+// CHECK:         %[[KEPT:.*]]:3 = stablehlo.optimization_barrier %[[OUT]]#0, %[[OUT]]#1, %[[OUT]]#2
+// CHECK:         return %[[KEPT]]#1, %[[KEPT]]#2
 
 // CHECK-LABEL: func.func @auto(
 // CHECK:         stablehlo.while

@@ -81,29 +81,6 @@ def _setup(A, b, x0, M, name):
     return A, b, x0, M
 
 
-def _flat(A, M, b, x0):
-    """The problem over one vector: the leaves of b (and of A's, M's inputs and outputs) concatenated."""
-    leaves, tree = tree_leaves(b), tree_structure(b)
-    shapes = [v.shape for v in leaves]
-    dtype = _dtype(b)
-    sizes = [int(np.prod(s)) for s in shapes]
-
-    def ravel(t):
-        return jnp.concatenate([jnp.ravel(v).astype(dtype) for v in tree_leaves(t)])
-
-    def unravel(v):
-        parts, start = [], 0
-        for s, k, leaf in zip(shapes, sizes, leaves):
-            parts.append(v[start : start + k].reshape(s).astype(leaf.dtype))
-            start += k
-        return tree.unflatten(parts)
-
-    def flat(op):
-        return op if op is _identity else (lambda v: ravel(op(unravel(v))))
-
-    return flat(A), flat(M), ravel(b), ravel(x0), unravel
-
-
 # ---- implicit differentiation -------------------------------------------------------------------
 
 
@@ -325,10 +302,7 @@ def gmres(
     if solve_method not in ("batched", "incremental"):
         raise ValueError(f"gmres: solve_method must be 'batched' or 'incremental', got {solve_method!r}")
     A, b, x0, M = _setup(A, b, x0, M, "gmres")
-    # one flat vector: the Krylov basis is then one (n, restart + 1) matrix (a basis per leaf
-    # tripped an IREE runtime error, a null buffer ref, for two-leaf trees)
-    A, M, b, x0, unravel = _flat(A, M, b, x0)
-    size = b.shape[0]
+    size = sum(int(np.prod(v.shape)) for v in tree_leaves(b))
     restart = min(int(restart), size)
     if restart < 1:
         raise ValueError(f"gmres: restart must be positive, got {restart}")
@@ -336,4 +310,4 @@ def gmres(
         lambda A, b, x0: _gmres_solve(A, b, x0, maxiter=_maxiter(b, maxiter), restart=restart, tol=tol, atol=atol, M=M),
         x0=x0,
     )
-    return unravel(_implicit(solve, A, b, symmetric=False)), None
+    return _implicit(solve, A, b, symmetric=False), None
