@@ -60,7 +60,7 @@ def test_has_f64(text, want):
 
 def test_f64_flag_follows_the_ir(monkeypatch):
     seen = []
-    monkeypatch.setattr(compiler, "_compile", lambda text, target, flags: seen.append(list(flags)) or b"vmfb")
+    monkeypatch.setattr(compiler, "_compile", lambda text, target, flags, *rest: seen.append(list(flags)) or b"vmfb")
     monkeypatch.setenv("IRJAX_DISABLE_CACHE", "1")
     compiler.forget_memory_cache()
     f64 = _fn("%a: tensor<2xf64>", "  return %a : tensor<2xf64>", "tensor<2xf64>")
@@ -110,7 +110,7 @@ def test_matmul_flops_small_and_dynamic():
 
 def test_data_tiling_flag_follows_the_ir(monkeypatch):
     seen = []
-    monkeypatch.setattr(compiler, "_compile", lambda text, target, flags: seen.append(list(flags)) or b"vmfb")
+    monkeypatch.setattr(compiler, "_compile", lambda text, target, flags, *rest: seen.append(list(flags)) or b"vmfb")
     monkeypatch.setenv("IRJAX_DISABLE_CACHE", "1")
     compiler.forget_memory_cache()
     big = _dot(
