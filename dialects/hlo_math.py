@@ -211,7 +211,8 @@ def pow_float(x_value, y_value, out: ShapedType):
 def atan2(y_value, x_value, out: ShapedType):
     """atan2 with C99 special values at signed zeros and both-infinite arguments."""
     y, x = H(y_value), H(x_value)
-    if out.dtype == np.float64:  # (IREE 3.13's llvm-cpu cannot link libm's atan2)
+    if out.dtype in (np.float32, np.float64):
+        # (IREE 3.13's llvm-cpu cannot link libm's double atan2, and its float32 one is up to 40 ulp off)
         return atan2_fixups(y, x, atan2_f64(y, x))
     return atan2_fixups(y, x, H(hlo.op1("stablehlo.atan2", [y.v, x.v], out)))
 

@@ -693,6 +693,13 @@ def _compare_all(ops, args, mine, want, dtype, mode, want_ftz):
             with np.errstate(all="ignore"):
                 exact = getattr(np, name)(*(a.astype(np.float64) for a in args)).astype(np.float16)
             ok |= _close(g, exact, ulps)
+        if not ok.all() and w.dtype.kind == "f" and hasattr(np, name):
+            # JAX's own result may be the less accurate one (its arcsin(-1.18e-38) is -0: XLA's
+            # 2 * atan2(x, 1 + sqrt(1 - x^2)) takes x / 2 through a flushed subnormal): NumPy's
+            # float64 value, rounded once, is a reference too
+            with np.errstate(all="ignore"):
+                exact = getattr(np, name)(*(np.asarray(a).astype(np.float64) for a in args)).astype(w.dtype)
+            ok |= _close(g, exact, ulps)
         touched = daz | _subnormal(w) | _subnormal(g)
         if (touched & ~ok).any():
             with np.errstate(all="ignore"):  # NumPy keeps subnormals; zero signs aside
@@ -770,3 +777,22 @@ def test_property_binary(dtype):
         _run(ops, dtype, x, y)
 
     check()
+
+
+def test_inverse_trig_float32_within_3_ulp():
+    """IREE 3.13's own float32 atan (behind atan2, asin, acos) is up to 40 ulp off; irjax's
+    lowering must stay within 3 ulp of the correctly rounded value on a dense sample."""
+    rng = np.random.default_rng(0)
+    u = np.concatenate([rng.uniform(-1, 1, 20000), [0.9, -0.9, 0.5, 1.0, -1.0]]).astype(np.float32)
+    w = (rng.standard_normal(20000) * 10).astype(np.float32)
+    f = irjax.jit(lambda u, w: (jnp.arcsin(u), jnp.arccos(u), jnp.arctan(w), jnp.arctan2(w, u[: w.size])))
+    got = f(u, w)
+    refs = (
+        np.arcsin(u.astype(np.float64)),
+        np.arccos(u.astype(np.float64)),
+        np.arctan(w.astype(np.float64)),
+        np.arctan2(w.astype(np.float64), u[: w.size].astype(np.float64)),
+    )
+    for name, g, r in zip(("arcsin", "arccos", "arctan", "arctan2"), got, refs):
+        err = np.abs(np.asarray(g, np.float64) - r) / np.spacing(np.abs(r).astype(np.float32)).astype(np.float64)
+        assert err.max() <= 3, f"{name}: {err.max():.1f} ulp"
