@@ -14,6 +14,9 @@ import numpy as np
 import pytest
 from irjax.runtime import compile_worker, compiler
 
+# many compiles (or worker processes): run in the -m slow set (CI runs it too)
+pytestmark = pytest.mark.slow
+
 SIN = """func.func @main(%a: tensor<4xf32>) -> tensor<4xf32> {
   %c = stablehlo.constant dense<SCALE> : tensor<4xf32>
   %0 = stablehlo.multiply %a, %c : tensor<4xf32>

@@ -8,6 +8,9 @@ import jax.scipy.linalg as jl
 import numpy as np
 import pytest
 
+# many compiles (or worker processes): run in the -m slow set (CI runs it too)
+pytestmark = pytest.mark.slow
+
 rng = np.random.default_rng(0)
 A = rng.standard_normal((4, 4)).astype(np.float32)
 E = (rng.standard_normal((4, 4)) * 0.3).astype(np.float32)

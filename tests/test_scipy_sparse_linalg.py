@@ -8,6 +8,9 @@ import jax.scipy.sparse.linalg as jsl
 import numpy as np
 import pytest
 
+# many compiles (or worker processes): run in the -m slow set (CI runs it too)
+pytestmark = pytest.mark.slow
+
 rng = np.random.default_rng(0)
 N = 6
 _q = rng.standard_normal((N, N)).astype(np.float32)

@@ -8,6 +8,9 @@ import jax.scipy.spatial.transform as jt
 import numpy as np
 import pytest
 
+# many compiles (or worker processes): run in the -m slow set (CI runs it too)
+pytestmark = pytest.mark.slow
+
 rng = np.random.default_rng(0)
 Q = rng.standard_normal((5, 4)).astype(np.float32)
 Q1 = Q[0]

@@ -8,6 +8,9 @@ import jax.scipy.stats as jst
 import numpy as np
 import pytest
 
+# many compiles (or worker processes): run in the -m slow set (CI runs it too)
+pytestmark = pytest.mark.slow
+
 rng = np.random.default_rng(0)
 X = np.array([[3.0, 1, 2, 2], [1, 1, 5, np.nan]], np.float32)
 Y = rng.integers(0, 4, (3, 7)).astype(np.float32)
