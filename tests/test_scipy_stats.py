@@ -167,9 +167,7 @@ def test_modules_import_as_in_jax():
         ours = {n for n in dir(mod) if not n.startswith("_") and callable(getattr(mod, n)) and n.islower()}
         theirs = {n for n in dir(jmod) if not n.startswith("_")}
         missing = theirs - ours
-        # poisson.entropy is not written yet
-        allowed = {"poisson": {"entropy"}}.get(name, set())
-        assert missing == allowed, (name, missing)
+        assert missing == set(), (name, missing)
 
 
 # minutes of compiles on 2 cores: run with -m slow (.ci/run runs the slow set after the default one)
