@@ -12,46 +12,29 @@ import numpy as np
 from ... import numpy as jnp
 from ...api import value_and_grad
 from ...control_flow import while_loop
-from .wolfe_step import empty_bracket, new_search, search_step, select
+from .wolfe_step import SEARCH_FIELDS, empty_bracket, new_search, search_step, select
 
-
-class LBFGSState(NamedTuple):
-    converged: Any
-    failed: Any
-    k: Any
-    nfev: Any  # evaluations so far (each one is also a gradient evaluation)
-    nfev_k: Any  # evaluations when iteration k began: JAX tests maxfun/maxgrad on it
-    x_k: Any
-    f_k: Any
-    g_k: Any
-    s_history: Any  # (maxcor, d), newest pair last
-    y_history: Any
-    rho_history: Any
-    gamma: Any
-    status: Any
-    ls_status: Any
-    # the line search in flight (wolfe_step.SEARCH_FIELDS)
-    p: Any
-    dphi_0: Any
-    start: Any
-    zooming: Any
-    i: Any
-    a_i1: Any
-    phi_i1: Any
-    dphi_i1: Any
-    a_star: Any
-    phi_star: Any
-    dphi_star: Any
-    g_star: Any
-    j: Any
-    a_lo: Any
-    phi_lo: Any
-    dphi_lo: Any
-    a_hi: Any
-    phi_hi: Any
-    dphi_hi: Any
-    a_rec: Any
-    phi_rec: Any
+LBFGSState = NamedTuple(
+    "LBFGSState",
+    [
+        ("converged", Any),
+        ("failed", Any),
+        ("k", Any),
+        ("nfev", Any),  # evaluations so far (each one is also a gradient evaluation)
+        ("nfev_k", Any),  # evaluations when iteration k began: JAX tests maxfun/maxgrad on it
+        ("x_k", Any),
+        ("f_k", Any),
+        ("g_k", Any),
+        ("s_history", Any),  # (maxcor, d), newest pair last
+        ("y_history", Any),
+        ("rho_history", Any),
+        ("gamma", Any),
+        ("status", Any),
+        ("ls_status", Any),
+        # the line search in flight
+        *((name, Any) for name in SEARCH_FIELDS),
+    ],
+)
 
 
 def _direction(g, k, s_hist, y_hist, rho_hist, gamma):

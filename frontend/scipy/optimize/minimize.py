@@ -17,7 +17,7 @@ from ... import numpy as jnp
 from ...api import jit, value_and_grad
 from ...control_flow import while_loop
 from .lbfgs import minimize_lbfgs
-from .wolfe_step import empty_bracket, new_search, search_step, select
+from .wolfe_step import SEARCH_FIELDS, empty_bracket, new_search, search_step, select
 
 
 class OptimizeResults(NamedTuple):
@@ -34,38 +34,22 @@ class OptimizeResults(NamedTuple):
     nit: Any
 
 
-class _State(NamedTuple):
-    converged: Any
-    failed: Any
-    k: Any
-    nfev: Any
-    x_k: Any
-    f_k: Any
-    g_k: Any
-    H_k: Any
-    ls_status: Any
-    # the line search in flight (wolfe_step.SEARCH_FIELDS)
-    p: Any
-    dphi_0: Any
-    start: Any
-    zooming: Any
-    i: Any
-    a_i1: Any
-    phi_i1: Any
-    dphi_i1: Any
-    a_star: Any
-    phi_star: Any
-    dphi_star: Any
-    g_star: Any
-    j: Any
-    a_lo: Any
-    phi_lo: Any
-    dphi_lo: Any
-    a_hi: Any
-    phi_hi: Any
-    dphi_hi: Any
-    a_rec: Any
-    phi_rec: Any
+_State = NamedTuple(
+    "_State",
+    [
+        ("converged", Any),
+        ("failed", Any),
+        ("k", Any),
+        ("nfev", Any),
+        ("x_k", Any),
+        ("f_k", Any),
+        ("g_k", Any),
+        ("H_k", Any),
+        ("ls_status", Any),
+        # the line search in flight
+        *((name, Any) for name in SEARCH_FIELDS),
+    ],
+)
 
 
 def _bfgs_search(f, g, H, old_old, zero) -> dict:
