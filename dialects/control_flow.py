@@ -77,10 +77,13 @@ def _scan_impl(*args, body, length, reverse, num_consts, num_carry, _call, unrol
 
 def _region_op(name, operands, results, attrs, regions) -> list:
     """`name` with one single-block region per (arg_types, body) in `regions`."""
+    operands = list(operands)
+    if name == "stablehlo.while" and ir.InsertionPoint.current.block.owner.operation.name == "func.func":
+        operands = _apart_from_arguments(operands)
     o = ir.Operation.create(
         name,
         results=[hlo._type(t) for t in results],
-        operands=list(operands),
+        operands=operands,
         attributes=attrs or {},
         regions=len(regions),
     )
@@ -97,6 +100,22 @@ def _region_op(name, operands, results, attrs, regions) -> list:
         # another region: the chunked scan's inner loop writes its chunk straight into ys.)
         return list(hlo.op("stablehlo.optimization_barrier", list(o.results), list(results)))
     return list(o.results)
+
+
+def _apart_from_arguments(operands: list) -> list:
+    """A top-level loop's initial values that are the function's own arguments pass through an
+    optimization barrier. IREE 3.13 otherwise miscompiles some such loops: a call fails at run
+    time with "ref is null ... hal.buffer.subspan" (an eager L-BFGS loop, 35 carries taken
+    straight from the arguments, whose body holds limit-dispatch-bindings' barriers); the same
+    module with the barrier runs and its jitted form, whose carries are computed, always did."""
+    idx = [i for i, v in enumerate(operands) if isinstance(v, ir.BlockArgument)]
+    if not idx:
+        return operands
+    kept = hlo.op("stablehlo.optimization_barrier", [operands[i] for i in idx], [operands[i].type for i in idx])
+    operands = list(operands)
+    for i, v in zip(idx, kept):
+        operands[i] = v
+    return operands
 
 
 def _scalar(v, dtype):

@@ -83,6 +83,20 @@ def test_quadratic_converges_float32_and_limits():
     assert int(o.status) == 1 and int(o.nit) == 4 and not bool(o.success)
 
 
+def test_eager_loop_matches_jit_and_jax():
+    # run eagerly, the loop's 35 carries come straight from the arguments: IREE 3.13 failed that
+    # module at run time ("ref is null") until the initial values passed a barrier
+    from irjax.scipy.optimize.lbfgs import minimize_lbfgs
+    from jax._src.scipy.optimize._lbfgs import _minimize_lbfgs
+
+    eager = minimize_lbfgs(rosen(jnp), jnp.zeros(4))
+    staged = irjax.jit(lambda x: minimize_lbfgs(rosen(jnp), x))(jnp.zeros(4))
+    theirs = _minimize_lbfgs(rosen(jjnp), jjnp.zeros(4))
+    for name, e, s, t in zip(eager._fields, eager, staged, theirs):
+        np.testing.assert_array_equal(np.asarray(e), np.asarray(s), err_msg=name)
+        np.testing.assert_allclose(np.asarray(e), np.asarray(t), rtol=1e-4, atol=1e-5, err_msg=name)
+
+
 def test_bad_method_and_args_errors_match_jax():
     x0 = np.zeros(3, np.float32)
     for mod, np_ in ((optimize, jnp), (jopt, jjnp)):

@@ -67,8 +67,10 @@ func.func @s(%w: tensor<f32>, %c: tensor<f32>, %xs: tensor<5x2xf32>) -> (tensor<
 // CHECK-NEXT:    return %[[R]] : tensor<3xf32>
 
 // CHECK-LABEL: func.func @w(
-// the cond consts ride along as loop-carried values the body returns unchanged
-// CHECK:         %[[W:.*]]:2 = stablehlo.while(%[[N:.*]] = %arg0, %[[X:.*]] = %arg1)
+// initial values that are the function's arguments pass a barrier (IREE 3.13 miscompiled such a
+// loop: "ref is null" at run time); the cond consts ride along as carries the body returns unchanged
+// CHECK:         %[[A:.*]]:2 = stablehlo.optimization_barrier %arg0, %arg1 : tensor<f32>, tensor<f32>
+// CHECK-NEXT:    %[[W:.*]]:2 = stablehlo.while(%[[N:.*]] = %[[A]]#0, %[[X:.*]] = %[[A]]#1)
 // CHECK-NEXT:    cond {
 // CHECK-NEXT:      %[[P:.*]] = func.call @lt(%[[N]], %[[X]]) : (tensor<f32>, tensor<f32>) -> tensor<i1>
 // CHECK-NEXT:      stablehlo.return %[[P]] : tensor<i1>
@@ -83,7 +85,7 @@ func.func @s(%w: tensor<f32>, %c: tensor<f32>, %xs: tensor<5x2xf32>) -> (tensor<
 // CHECK-LABEL: func.func @wf(
 // a carry the body never reads (only the cond does) is read beside its new value in a barrier:
 // IREE 3.13 otherwise drops it from the do-while it makes and then crashes or leaves a null buffer
-// CHECK:         stablehlo.while(%[[X:.*]] = %arg0, %[[D:.*]] = %arg1)
+// CHECK:         stablehlo.while(%[[X:.*]] = %{{.*}}#0, %[[D:.*]] = %{{.*}}#1)
 // CHECK:         } do {
 // CHECK-NEXT:      %[[B:.*]]:2 = func.call @flag(%[[X]], %[[D]])
 // CHECK-NEXT:      %[[KEPT:.*]]:2 = stablehlo.optimization_barrier %[[B]]#1, %[[D]] : tensor<i1>, tensor<i1>
@@ -91,7 +93,8 @@ func.func @s(%w: tensor<f32>, %c: tensor<f32>, %xs: tensor<5x2xf32>) -> (tensor<
 
 // CHECK-LABEL: func.func @s(
 // state: counter, carry, ys buffer; consts and xs are read from above (carrying them would copy)
-// CHECK:         stablehlo.while(%[[K:.*]] = %{{.*}}, %[[H:.*]] = %arg1, %[[YS:.*]] = %{{.*}}) : tensor<i32>, tensor<f32>, tensor<5x2xf32>
+// CHECK:         %[[A1:.*]] = stablehlo.optimization_barrier %arg1 : tensor<f32>
+// CHECK:         stablehlo.while(%[[K:.*]] = %{{.*}}, %[[H:.*]] = %[[A1]], %[[YS:.*]] = %{{.*}}) : tensor<i32>, tensor<f32>, tensor<5x2xf32>
 // CHECK:           stablehlo.compare LT, %[[K]], %{{.*}}, SIGNED
 // CHECK:         } do {
 // CHECK:           %[[SL:.*]] = stablehlo.dynamic_slice %arg2, %[[K]], %{{.*}}, sizes = [1, 2]

@@ -26,7 +26,8 @@ func.func @auto(%w: tensor<f32>, %c: tensor<f32>, %xs: tensor<70x2xf32>) -> (ten
 
 // CHECK-LABEL: func.func @long(
 // CHECK:         %[[YS0:.*]] = stablehlo.constant dense<0.000000e+00> : tensor<70x2xf32>
-// CHECK:         %[[OUT:.*]]:3 = stablehlo.while(%[[C:.*]] = %{{.*}}, %[[H:.*]] = %arg1, %[[YS:.*]] = %[[YS0]])
+// CHECK:         %[[H0:.*]] = stablehlo.optimization_barrier %arg1 : tensor<f32>
+// CHECK:         %[[OUT:.*]]:3 = stablehlo.while(%[[C:.*]] = %{{.*}}, %[[H:.*]] = %[[H0]], %[[YS:.*]] = %[[YS0]])
 // outer loop: 10 full chunks
 // CHECK:           stablehlo.constant dense<10>
 // CHECK:         } do {

@@ -160,7 +160,7 @@ def minimize(
             nit=s.k,
         )
     if method.lower() == "l-bfgs-experimental-do-not-rely-on-this":
-        # staged whole: IREE fails ('ref is null') running this loop alone on concrete inputs
+        # staged whole: the setup and the loop compile as one module
         s = jit(lambda x: minimize_lbfgs(fun_with_args, x, **options))(jnp.asarray(x0))
         return OptimizeResults(
             x=s.x_k,
