@@ -22,6 +22,7 @@ class ModuleFacts:
     op_counts: types.MappingProxyType = field(default_factory=lambda: types.MappingProxyType({}))
     has_f64: bool = False  # a float64 (or complex<f64>) value or argument anywhere
     dot_flops: float = 0.0  # 2 * |result| * |contracted| summed over static-shaped dot_generals
+    dot_types: frozenset = frozenset()  # the dot_generals' operand element types, e.g. {"f32", "bf16"}
     max_tensor_args: int = 0  # the most tensor arguments of one function
     source_constants: int = 0  # non-splat constants: each becomes a buffer of its own
     entry: str | None = None  # the first public function
@@ -76,6 +77,7 @@ def facts(module: ir.Module) -> ModuleFacts:
     """Walk `module` (already parsed, its context current) once."""
     counts: Counter = Counter()
     state = {"f64": False, "flops": 0.0, "args": 0, "consts": 0, "entry": None}
+    dot_types: set = set()
     imports = []
 
     def cb(op):
@@ -104,6 +106,7 @@ def facts(module: ir.Module) -> ModuleFacts:
             state["consts"] += not (isinstance(v, ir.DenseElementsAttr) and v.is_splat)
         elif name == "stablehlo.dot_general":
             state["flops"] += _dot_flops(op)
+            dot_types.update(str(ir.ShapedType(v.type).element_type) for v in op.operands)
         else:
             for region in op.regions:  # (loop and branch bodies: their arguments)
                 for block in region.blocks:
@@ -117,6 +120,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         types.MappingProxyType(dict(counts)),
         state["f64"],
         state["flops"],
+        frozenset(dot_types),
         state["args"],
         state["consts"],
         state["entry"],
