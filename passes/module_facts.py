@@ -22,7 +22,11 @@ class ModuleFacts:
     op_counts: types.MappingProxyType = field(default_factory=lambda: types.MappingProxyType({}))
     has_f64: bool = False  # a float64 (or complex<f64>) value or argument anywhere
     dot_flops: float = 0.0  # 2 * |result| * |contracted| summed over static-shaped dot_generals
+    tileable_dot_flops: float = 0.0  # the part of dot_flops whose M, N, K are all >= TILEABLE_MIN
+    conv_flops: float = 0.0  # 2 * |result| * window * input features per group, over convolutions
     dot_types: frozenset = frozenset()  # the dot_generals' operand element types, e.g. {"f32", "bf16"}
+    conv_types: frozenset = frozenset()  # the convolutions' operand and result element types
+    conv_channels_first: bool = False  # a convolution whose input's feature dim is not the last (NCHW)
     max_tensor_args: int = 0  # the most tensor arguments of one function
     source_constants: int = 0  # non-splat constants: each becomes a buffer of its own
     entry: str | None = None  # the first public function
@@ -62,6 +66,28 @@ def _static_size(t) -> int | None:
     return n
 
 
+def _dot_mnk(op) -> tuple[int, int, int] | None:
+    """(M, N, K) of a dot_general: the lhs free, rhs free and contracted sizes (batch dims apart);
+    None for dynamic shapes."""
+    lhs, rhs = op.operands[0].type, op.operands[1].type
+    if _static_size(lhs) is None or _static_size(rhs) is None:
+        return None
+    dims = dot_dimension_numbers(op)
+    ls, rs = ir.RankedTensorType(lhs).shape, ir.RankedTensorType(rhs).shape
+
+    def free(shape, side):
+        used = set(dims.get(f"{side}_contracting_dimensions", [])) | set(dims.get(f"{side}_batching_dimensions", []))
+        n = 1
+        for i, d in enumerate(shape):
+            n *= 1 if i in used else d
+        return n
+
+    k = 1
+    for d in dims.get("lhs_contracting_dimensions", []):
+        k *= ls[d]
+    return free(ls, "lhs"), free(rs, "rhs"), k
+
+
 def _dot_flops(op) -> float:
     lhs, out = op.operands[0].type, op.results[0].type
     if _static_size(lhs) is None or _static_size(out) is None:
@@ -73,11 +99,46 @@ def _dot_flops(op) -> float:
     return 2.0 * _static_size(out) * k
 
 
+# a dot_general whose M, N and K all reach this is worth data tiling (IREE's f32 tiles are 8x8 on
+# AVX2: an N of 10 pads to 16, a matvec's N of 1 to 8)
+TILEABLE_MIN = 16
+
+
+def _conv_layouts(op) -> tuple[list[str], list[str], list[str]] | None:
+    """The lhs, rhs and result layouts of a convolution, e.g. (['b', 'f', '0', '1'], ...)."""
+    m = re.search(r"\[([^\]]*)\]x\[([^\]]*)\]->\[([^\]]*)\]", str(op.attributes["dimension_numbers"]))
+    return None if m is None else tuple([c.strip() for c in g.split(",")] for g in m.groups())
+
+
+def _conv_flops(op) -> float:
+    """2 * |result| * (kernel window * input features per group) of a convolution."""
+    rhs, out = op.operands[1].type, op.results[0].type
+    layouts = _conv_layouts(op)
+    if _static_size(rhs) is None or _static_size(out) is None or layouts is None:
+        return 0.0
+    shape = ir.RankedTensorType(rhs).shape
+    kernel = layouts[1]
+    per_out = 1
+    for i, c in enumerate(kernel):
+        per_out *= shape[i] if c != "o" else 1
+    return 2.0 * _static_size(out) * per_out
+
+
 def facts(module: ir.Module) -> ModuleFacts:
     """Walk `module` (already parsed, its context current) once."""
     counts: Counter = Counter()
-    state = {"f64": False, "flops": 0.0, "args": 0, "consts": 0, "entry": None}
+    state = {
+        "f64": False,
+        "flops": 0.0,
+        "tileable": 0.0,
+        "conv": 0.0,
+        "nchw": False,
+        "args": 0,
+        "consts": 0,
+        "entry": None,
+    }
     dot_types: set = set()
+    conv_types: set = set()
     imports = []
 
     def cb(op):
@@ -105,8 +166,17 @@ def facts(module: ir.Module) -> ModuleFacts:
             v = op.attributes["value"]
             state["consts"] += not (isinstance(v, ir.DenseElementsAttr) and v.is_splat)
         elif name == "stablehlo.dot_general":
-            state["flops"] += _dot_flops(op)
+            flops = _dot_flops(op)
+            state["flops"] += flops
+            mnk = _dot_mnk(op)
+            if mnk is not None and min(mnk) >= TILEABLE_MIN:
+                state["tileable"] += flops
             dot_types.update(str(ir.ShapedType(v.type).element_type) for v in op.operands)
+        elif name == "stablehlo.convolution":
+            conv_types.update(str(ir.ShapedType(v.type).element_type) for v in (*op.operands, *op.results))
+            state["conv"] += _conv_flops(op)
+            layouts = _conv_layouts(op)
+            state["nchw"] = state["nchw"] or (layouts is not None and layouts[0][-1] != "f")
         else:
             for region in op.regions:  # (loop and branch bodies: their arguments)
                 for block in region.blocks:
@@ -120,7 +190,11 @@ def facts(module: ir.Module) -> ModuleFacts:
         types.MappingProxyType(dict(counts)),
         state["f64"],
         state["flops"],
+        state["tileable"],
+        state["conv"],
         frozenset(dot_types),
+        frozenset(conv_types),
+        state["nchw"],
         state["args"],
         state["consts"],
         state["entry"],

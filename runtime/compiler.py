@@ -129,12 +129,23 @@ DATA_TILING = "--iree-opt-data-tiling"
 
 
 def wants_data_tiling(text: str) -> bool:
-    """Data tiling pays off for matmul-heavy modules only. Measured here (2 cores): a 1024^2
+    """Data tiling pays off for modules with big matmuls only. Measured here (2 cores): a 1024^2
     f32 matmul 1.75x faster, the MLP 784-512-512-10 value_and_grad step 4.4 -> 3.5 ms; but a
-    10000x10 matvec 14x slower, and it breaks some reduce+broadcast fusions in IREE 3.13
-    (a failed compile retries without it). On at >= 20 MFLOP of dot_general."""
-    return matmul_heavy(text)
+    10000x10 matvec 14x slower, skinny matmuls 1.7-1.9x slower (32x36864 @ 36864x10 0.51 ->
+    0.86 ms, its two gradients 0.94 -> 1.76 ms, 40 128x512 @ 512x10 1.64 -> 2.14 ms), and it breaks some
+    reduce+broadcast fusions in IREE 3.13 (a failed compile retries without it). On at >= 20
+    MFLOP of dot_generals whose M, N and K are all >= 16 (module_facts.TILEABLE_MIN)."""
+    return facts_of_text(text).tileable_dot_flops >= 2e7
 
+
+# Channels-first (NCHW, lax.conv's default) f32 convolutions as im2col + matmul: IREE's direct
+# NCHW convolution is slow on the CPU. Measured here (2 cores, quiet; direct / im2col, JAX):
+# NCHW 8x64x32x32 3x3 SAME forward 208 / 15.1 ms (JAX 14.8); a small CNN's value_and_grad step
+# (32x28x28, 3x3 convs to 32 and 64 features, dense to 10) in NCHW 156 / 97 ms (JAX ~58-70), but
+# in NHWC 52 / 93 ms: channels-last modules stay direct (their forward convs gain less: NHWC
+# 8x32x32x64 13.8 / 10.3 ms). Results bit-identical. f32 only: IREE 3.13's im2col fails to
+# compile an i16 x i16 -> i32 convolution ('arith.addi' op requires the same type).
+IM2COL = "--iree-global-opt-use-im2col-for-convs"
 
 # Data-tiled f32/f64 matmuls: IREE's generated mmt4d code instead of its mmt4d ukernel. Measured
 # here (2 cores, quiet, A/B in one process): the MLP 784-512-512-10 value_and_grad step 4.47 ->
@@ -146,10 +157,11 @@ _CODEGEN_MMT4D_TYPES = frozenset({"f32", "f64"})
 
 
 def matmul_heavy(text: str) -> bool:
-    """>= 20 MFLOP of dot_general: worth data tiling, and worth running on the CPU's
-    multi-threaded local-task driver, which pays back its ~100 us wake-up there (measured:
-    128x784x512 f32 931 -> 582 us on 2 cores)."""
-    return matmul_flops(text) >= 2e7
+    """>= 20 MFLOP of dot_general and convolution: worth running on the CPU's multi-threaded
+    local-task driver, which pays back its ~100 us wake-up there (measured: 128x784x512 f32
+    931 -> 582 us on 2 cores)."""
+    f = facts_of_text(text)
+    return f.dot_flops + f.conv_flops >= 2e7
 
 
 # StableHLO ops whose result IREE ties to an operand's buffer (it writes in place)
@@ -198,6 +210,12 @@ def compile_job(text: str, target: str = "llvm-cpu", extra_flags: list[str] | No
         flags.append(NO_F64_DEMOTION)
     if target == "llvm-cpu":
         check_target_cpu(flags)  # LLVM aborts the process on an unknown CPU name
+        if (
+            IM2COL not in flags
+            and facts_of_text(text).conv_types == {"f32"}
+            and facts_of_text(text).conv_channels_first
+        ):
+            flags.append(IM2COL)
         if DATA_TILING not in flags and wants_data_tiling(text):
             flags.append(DATA_TILING)
             if facts_of_text(text).dot_types <= _CODEGEN_MMT4D_TYPES:

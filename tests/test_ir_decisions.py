@@ -126,6 +126,45 @@ def test_data_tiling_flag_follows_the_ir(monkeypatch):
     assert compiler.DATA_TILING in seen[2] and compiler.NO_UKERNELS not in seen[2]
 
 
+def _conv(lhs: str, rhs: str, out: str, layout: str) -> str:
+    body = (
+        f"  %0 = stablehlo.convolution(%a, %b) dim_numbers = {layout}, window = {{stride = [1, 1]}} "
+        f"{{batch_group_count = 1 : i64, feature_group_count = 1 : i64}} : ({lhs}, {rhs}) -> {out}\n"
+        f"  return %0 : {out}"
+    )
+    return _fn(f"%a: {lhs}, %b: {rhs}", body, out)
+
+
+def test_skinny_matmuls_run_parallel_without_data_tiling():
+    skinny = _dot("tensor<32x36864xf32>", "tensor<36864x10xf32>", "tensor<32x10xf32>", "contracting_dims = [1] x [0]")
+    assert compiler.matmul_heavy(skinny)  # 23.6 MFLOP: the multi-threaded driver
+    assert not compiler.wants_data_tiling(skinny)  # N = 10: data tiling ran it 1.7x slower
+    big = _dot("tensor<128x784xf32>", "tensor<784x512xf32>", "tensor<128x512xf32>", "contracting_dims = [1] x [0]")
+    assert compiler.wants_data_tiling(big)
+
+
+def test_convolutions_count_as_heavy_and_channels_first_ones_use_im2col():
+    nchw = _conv(
+        "tensor<8x64x32x32xf32>",
+        "tensor<64x64x3x3xf32>",
+        "tensor<8x64x30x30xf32>",
+        "[b, f, 0, 1]x[o, i, 0, 1]->[b, f, 0, 1]",
+    )
+    nhwc = _conv(
+        "tensor<8x32x32x64xf32>",
+        "tensor<3x3x64x64xf32>",
+        "tensor<8x30x30x64xf32>",
+        "[b, 0, 1, f]x[0, 1, i, o]->[b, 0, 1, f]",
+    )
+    f = compiler.facts_of_text(nchw)
+    assert f.parsed and f.conv_flops == 2.0 * 8 * 64 * 30 * 30 * 64 * 9 and f.conv_channels_first
+    assert compiler.matmul_heavy(nchw) and compiler.matmul_heavy(nhwc)
+    assert compiler.IM2COL in compiler.compile_job(nchw).flags
+    assert compiler.IM2COL not in compiler.compile_job(nhwc).flags  # channels-last trains faster direct
+    ints = nchw.replace("xf32>", "xi32>")  # im2col breaks integer convolutions in IREE 3.13
+    assert compiler.IM2COL not in compiler.compile_job(ints).flags
+
+
 def test_dot_dimension_numbers():
     text = _dot(
         "tensor<4x8x16xf32>",
