@@ -372,6 +372,40 @@ def case_matmul():
     )
 
 
+def case_cnn():
+    """A small CNN's jit(value_and_grad) step (MNIST-sized: batch 32 of 28x28x1, 3x3 VALID convs to
+    32 and 64 features with relu, a dense layer to 10, softmax cross-entropy) in channels-last
+    (stax/flax) and channels-first (lax.conv's default) layouts. No target in the issue."""
+    rng = np.random.default_rng(0)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 32)]
+    dense = (rng.standard_normal((24 * 24 * 64, 10)) * 0.01).astype(np.float32)
+    for layout, dn, shapes, xshape in (
+        ("NHWC", ("NHWC", "HWIO", "NHWC"), [(3, 3, 1, 32), (3, 3, 32, 64)], (32, 28, 28, 1)),
+        ("NCHW", ("NCHW", "OIHW", "NCHW"), [(32, 1, 3, 3), (64, 32, 3, 3)], (32, 1, 28, 28)),
+    ):
+        pn = [(rng.standard_normal(s) * 0.1).astype(np.float32) for s in shapes] + [dense]
+        xn = rng.standard_normal(xshape).astype(np.float32)
+        vals = {}
+
+        def make(jx, np_, dn=dn, pn=pn, xn=xn, vals=vals):
+            def loss(p, x, y):
+                h = x
+                for w in p[:-1]:
+                    h = np_.maximum(jx.lax.conv_general_dilated(h, w, (1, 1), "VALID", dimension_numbers=dn), 0.0)
+                logits = h.reshape(h.shape[0], -1) @ p[-1]
+                logp = logits - np_.log(np_.sum(np_.exp(logits), axis=1, keepdims=True))
+                return -np_.mean(np_.sum(y * logp, axis=1))
+
+            f = jx.jit(jx.value_and_grad(loss))
+            args = ([np_.array(a) for a in pn], np_.array(xn), np_.array(y))
+            vals[jx.__name__] = float(f(*args)[0])
+            return lambda: jx.block_until_ready(f(*args))
+
+        t = both(make, repeats=5, min_batch_s=0.1)
+        assert abs(vals["irjax"] - vals["jax"]) < 1e-3 * max(1.0, abs(vals["jax"])), vals
+        row(f"CNN 2x conv3x3 b32 28x28 {layout} jit(value_and_grad) step", t["irjax"], t["jax"])
+
+
 def case_scan():
     steps, hidden, inputs, batch = 1000, 64, 16, 8
     rng = np.random.default_rng(0)
@@ -614,6 +648,7 @@ def main():
         case_mlp,
         case_mlp_tiered,
         case_matmul,
+        case_cnn,
         case_scan,
         case_eager_index,
         case_many_shapes,
