@@ -72,6 +72,10 @@ def aval_of(x) -> ShapedArray:
 class Trace:
     """One function being traced into jx: its builder and the values it captured."""
 
+    # called as observer(name, operands, results, params) after each primitive bound directly in
+    # this trace (checkify's automatic checks); None almost always
+    observer = None
+
     def __init__(self, name: str, module=None):
         self.module = module if module is not None else new_module()
         self.builder = FuncBuilder(self.module, name, [])
@@ -361,6 +365,8 @@ def bind(name: str, *args, **params):
         outs = builder.emit(name, [v.value for v in vals], params)
     prim = registry.get(name)
     res = [Tracer(trace, o, _aval_from_value(o)) for o in outs]
+    if trace.observer is not None:  # checkify's automatic checks
+        trace.observer(name, vals, res, params)
     return res if prim.multiple_results else res[0]
 
 

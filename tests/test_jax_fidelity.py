@@ -479,8 +479,61 @@ def test_checkify_user_checks():
         lambda: jax.jit(lambda v: jchk.check(v > 0, "neg"))(1.0),
     )
     assert got == want
-    with pytest.raises(NotImplementedError, match="automatic checks"):
-        ichk.checkify(lambda v: 1 / v, errors=ichk.float_checks)
+
+
+def test_checkify_automatic_checks():
+    """errors=nan_checks / div_checks / index_checks / float_checks / all_checks (the checkify
+    guide): the same Error.get() as JAX for NaNs, divisions by zero and out-of-bounds gather,
+    dynamic_slice, dynamic_update_slice and scatter starts, eager, under jit and under vmap; a
+    clean run gives no error; user checks and automatic ones together."""
+
+    def cases(lib, chk):
+        np_, lax_ = lib.numpy, lib.lax
+        return [
+            (chk.float_checks, lambda x, i: np_.log(x) * 2, (-1.0, 0)),
+            (chk.float_checks, lambda x, i: np_.sin(x), (np.inf, 0)),
+            (chk.nan_checks, lambda x, i: np_.sqrt(x - 2.0) + np_.log(x), (1.0, 0)),
+            (chk.float_checks, lambda x, i: np_.exp(x), (1.0, 0)),  # no error
+            (chk.div_checks, lambda x, i: np_.arange(3) // i, (1.0, 0)),
+            (chk.div_checks, lambda x, i: x / (i * 1.0), (1.0, 0)),  # (JAX: only under jit, see below)
+            (chk.index_checks, lambda x, i: np_.arange(3.0)[i], (1.0, 5)),
+            (chk.index_checks, lambda x, i: np_.arange(3.0)[i], (1.0, 2)),  # no error
+            (chk.index_checks, lambda x, i: np_.ones((3, 4))[1, i], (1.0, 7)),
+            (chk.index_checks, lambda x, i: np_.arange(6.0)[np_.array([0, i, 1])], (1.0, 9)),
+            (chk.index_checks, lambda x, i: lax_.dynamic_slice(np_.arange(8.0), (i,), (3,)), (1.0, 6)),
+            (chk.index_checks, lambda x, i: lax_.dynamic_update_slice(np_.zeros(5), np_.ones(2), (i,)), (1.0, 4)),
+            (chk.index_checks, lambda x, i: np_.arange(3.0).at[i].set(x), (1.0, 7)),
+            (chk.index_checks, lambda x, i: np_.arange(3.0).at[i].add(x), (1.0, -9)),
+            (chk.all_checks, lambda x, i: np_.log(np_.arange(3.0)[i] - x), (5.0, 1)),
+            (chk.all_checks, lambda x, i: np_.log(np_.arange(3.0)[i] - x), (5.0, 4)),
+        ]
+
+    def with_user(lib, chk):
+        def f(x):
+            chk.check(x > 0, "x = {} is not positive", x)
+            return lib.numpy.log(x - 1.0)
+
+        return f
+
+    for k, ((errs, fi, ai), (errs_j, fj, _)) in enumerate(zip(cases(irjax, ichk), cases(jax, jchk))):
+        ai = aj = (np.float32(ai[0]), np.int32(ai[1]))
+        for wrap_i, wrap_j in ((lambda f: f, lambda f: f), (irjax.jit, jax.jit)):
+            if k == 5 and wrap_i is not irjax.jit:
+                continue  # JAX's eager checkify computes NumPy scalars' float division without tracing it
+            ei, oi = wrap_i(ichk.checkify(fi, errors=errs))(*ai)
+            ej, oj = wrap_j(jchk.checkify(fj, errors=errs_j))(*aj)
+            assert ei.get() == ej.get(), (k, ei.get(), ej.get())
+            _same(oi, oj, rtol=1e-6)
+    xs = np.array([2.0, -1.0, 3.0, 0.5], np.float32)
+    ei, _ = irjax.vmap(ichk.checkify(lambda v: jnp.log(v - 1.0), errors=ichk.nan_checks))(xs)
+    ej, _ = jax.vmap(jchk.checkify(lambda v: jax.numpy.log(v - 1.0), errors=jchk.nan_checks))(xs)
+    assert ei.get() == ej.get() and ei.get() is not None
+    for v in (-1.0, 0.5, 3.0):  # the user check fails first, then the NaN, then nothing
+        ei, _ = irjax.jit(ichk.checkify(with_user(irjax, ichk), errors=ichk.all_checks))(np.float32(v))
+        ej, _ = jax.jit(jchk.checkify(with_user(jax, jchk), errors=jchk.all_checks))(np.float32(v))
+        assert ei.get() == ej.get(), (v, ei.get(), ej.get())
+    with pytest.raises(TypeError, match="all_checks"):
+        ichk.checkify(lambda v: v, errors=frozenset({ValueError}))
 
 
 @pytest.mark.parametrize("flag", ["jax_debug_nans", "jax_debug_infs"])
