@@ -66,13 +66,12 @@ def _static_size(t) -> int | None:
     return n
 
 
-def _dot_mnk(op) -> tuple[int, int, int] | None:
-    """(M, N, K) of a dot_general: the lhs free, rhs free and contracted sizes (batch dims apart);
-    None for dynamic shapes."""
+def _dot_mnk(op, dims: dict) -> tuple[int, int, int] | None:
+    """(M, N, K) of a dot_general with dimension numbers `dims`: the lhs free, rhs free and
+    contracted sizes (batch dims apart); None for dynamic shapes."""
     lhs, rhs = op.operands[0].type, op.operands[1].type
     if _static_size(lhs) is None or _static_size(rhs) is None:
         return None
-    dims = dot_dimension_numbers(op)
     ls, rs = ir.RankedTensorType(lhs).shape, ir.RankedTensorType(rhs).shape
 
     def free(shape, side):
@@ -82,21 +81,21 @@ def _dot_mnk(op) -> tuple[int, int, int] | None:
             n *= 1 if i in used else d
         return n
 
+    return free(ls, "lhs"), free(rs, "rhs"), _contracted(ls, dims)
+
+
+def _contracted(lhs_shape, dims: dict) -> int:
     k = 1
     for d in dims.get("lhs_contracting_dimensions", []):
-        k *= ls[d]
-    return free(ls, "lhs"), free(rs, "rhs"), k
+        k *= lhs_shape[d]
+    return k
 
 
-def _dot_flops(op) -> float:
+def _dot_flops(op, dims: dict) -> float:
     lhs, out = op.operands[0].type, op.results[0].type
     if _static_size(lhs) is None or _static_size(out) is None:
         return 0.0  # dynamic shapes: unknown, as small
-    shape = ir.RankedTensorType(lhs).shape
-    k = 1
-    for d in dot_dimension_numbers(op).get("lhs_contracting_dimensions", []):
-        k *= shape[d]
-    return 2.0 * _static_size(out) * k
+    return 2.0 * _static_size(out) * _contracted(ir.RankedTensorType(lhs).shape, dims)
 
 
 # a dot_general whose M, N and K all reach this is worth data tiling (IREE's f32 tiles are 8x8 on
@@ -110,10 +109,10 @@ def _conv_layouts(op) -> tuple[list[str], list[str], list[str]] | None:
     return None if m is None else tuple([c.strip() for c in g.split(",")] for g in m.groups())
 
 
-def _conv_flops(op) -> float:
-    """2 * |result| * (kernel window * input features per group) of a convolution."""
+def _conv_flops(op, layouts) -> float:
+    """2 * |result| * (kernel window * input features per group) of a convolution with
+    `layouts` (_conv_layouts)."""
     rhs, out = op.operands[1].type, op.results[0].type
-    layouts = _conv_layouts(op)
     if _static_size(rhs) is None or _static_size(out) is None or layouts is None:
         return 0.0
     shape = ir.RankedTensorType(rhs).shape
@@ -166,16 +165,17 @@ def facts(module: ir.Module) -> ModuleFacts:
             v = op.attributes["value"]
             state["consts"] += not (isinstance(v, ir.DenseElementsAttr) and v.is_splat)
         elif name == "stablehlo.dot_general":
-            flops = _dot_flops(op)
+            dims = dot_dimension_numbers(op)
+            flops = _dot_flops(op, dims)
             state["flops"] += flops
-            mnk = _dot_mnk(op)
+            mnk = _dot_mnk(op, dims)
             if mnk is not None and min(mnk) >= TILEABLE_MIN:
                 state["tileable"] += flops
             dot_types.update(str(ir.ShapedType(v.type).element_type) for v in op.operands)
         elif name == "stablehlo.convolution":
             conv_types.update(str(ir.ShapedType(v.type).element_type) for v in (*op.operands, *op.results))
-            state["conv"] += _conv_flops(op)
             layouts = _conv_layouts(op)
+            state["conv"] += _conv_flops(op, layouts)
             state["nchw"] = state["nchw"] or (layouts is not None and layouts[0][-1] != "f")
         else:
             for region in op.regions:  # (loop and branch bodies: their arguments)

@@ -210,15 +210,12 @@ def compile_job(text: str, target: str = "llvm-cpu", extra_flags: list[str] | No
         flags.append(NO_F64_DEMOTION)
     if target == "llvm-cpu":
         check_target_cpu(flags)  # LLVM aborts the process on an unknown CPU name
-        if (
-            IM2COL not in flags
-            and facts_of_text(text).conv_types == {"f32"}
-            and facts_of_text(text).conv_channels_first
-        ):
+        facts = facts_of_text(text)
+        if IM2COL not in flags and facts.conv_types == {"f32"} and facts.conv_channels_first:
             flags.append(IM2COL)
         if DATA_TILING not in flags and wants_data_tiling(text):
             flags.append(DATA_TILING)
-            if facts_of_text(text).dot_types <= _CODEGEN_MMT4D_TYPES:
+            if facts.dot_types <= _CODEGEN_MMT4D_TYPES:
                 flags.append(NO_UKERNELS)
     # lazy: passes load iree.compiler's MLIR bindings, absent where only the runtime is installed
     from irjax.passes.limit_bindings import limit_text, may_exceed  # (IREE's runtime refuses > 32 bindings)
