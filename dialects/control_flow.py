@@ -78,7 +78,8 @@ def _scan_impl(*args, body, length, reverse, num_consts, num_carry, _call, unrol
 def _region_op(name, operands, results, attrs, regions) -> list:
     """`name` with one single-block region per (arg_types, body) in `regions`."""
     operands = list(operands)
-    if name == "stablehlo.while" and ir.InsertionPoint.current.block.owner.operation.name == "func.func":
+    top_loop = name == "stablehlo.while" and ir.InsertionPoint.current.block.owner.operation.name == "func.func"
+    if top_loop:
         operands = _apart_from_arguments(operands)
     o = ir.Operation.create(
         name,
@@ -91,7 +92,7 @@ def _region_op(name, operands, results, attrs, regions) -> list:
         block = r.blocks.append(*[hlo._type(t) for t in arg_types])
         with ir.InsertionPoint(block):
             ir.Operation.create("stablehlo.return", operands=list(body(*block.arguments)))
-    if name == "stablehlo.while" and o.parent.name == "func.func":
+    if top_loop:
         # IREE 3.13's stream partitioning can put a value the loop reads (a capture once its
         # canonicalizer drops the pass-through carries) in one partition with a consumer of the
         # loop's results, and then fails: "failed to schedule execution partitions without
@@ -103,16 +104,16 @@ def _region_op(name, operands, results, attrs, regions) -> list:
 
 
 def _apart_from_arguments(operands: list) -> list:
-    """A top-level loop's initial values that are the function's own arguments pass through an
-    optimization barrier. IREE 3.13 otherwise miscompiles some such loops: a call fails at run
-    time with "ref is null ... hal.buffer.subspan" (an eager L-BFGS loop, 35 carries taken
-    straight from the arguments, whose body holds limit-dispatch-bindings' barriers); the same
-    module with the barrier runs and its jitted form, whose carries are computed, always did."""
+    """`operands` (the list, updated) with a top-level loop's initial values that are the
+    function's own arguments passed through an optimization barrier. IREE 3.13 otherwise
+    miscompiles some such loops: a call fails at run time with "ref is null ...
+    hal.buffer.subspan" (an eager L-BFGS loop, 35 carries taken straight from the arguments,
+    whose body holds limit-dispatch-bindings' barriers); the same module with the barrier runs,
+    and its jitted form, whose carries are computed, always did."""
     idx = [i for i, v in enumerate(operands) if isinstance(v, ir.BlockArgument)]
     if not idx:
         return operands
     kept = hlo.op("stablehlo.optimization_barrier", [operands[i] for i in idx], [operands[i].type for i in idx])
-    operands = list(operands)
     for i, v in zip(idx, kept):
         operands[i] = v
     return operands
