@@ -83,9 +83,9 @@ class _Collector:
         # (failed: bool array, msg, payload leaves, payload treedef, made by `check`)
         self.checks: list = []
 
-    def add(self, failed, msg: str, payload=((), {})) -> None:
+    def add(self, failed, msg: str, payload=((), {}), user: bool = False) -> None:
         leaves, tree = tree_util.tree_flatten(payload)
-        self.checks.append((failed, msg, [jnp.asarray(x) for x in leaves], tree, False))
+        self.checks.append((failed, msg, [jnp.asarray(x) for x in leaves], tree, user))
 
     def observe(self, name: str, operands, results, params) -> None:
         """Trace.observer: the automatic checks of one primitive just bound in self.trace."""
@@ -150,6 +150,13 @@ def _oob(col, mask, indices, dims_map, shape) -> None:
     col.add(jnp.any(mask), _OOB_MSG.format(shape=tuple(shape)), _oob_payload(mask, indices, dims_map, shape))
 
 
+def _indices_out(col, operand, idx, dims_map, sizes) -> None:
+    """Gather/scatter: start rows of `idx` (last axis over dims_map) outside [0, size - slice]."""
+    upper = np.asarray([operand.shape[d] - sizes[d] for d in dims_map], np.int64)
+    mask = (idx < 0) | (idx > upper.astype(np.dtype(idx.dtype)))
+    _oob(col, mask, idx, dims_map, operand.shape)
+
+
 def _starts_out(col, operand, starts, sizes) -> None:
     starts = jnp.stack([jnp.asarray(s).astype(np.int32) for s in starts])
     dims = np.asarray(operand.shape, np.int32)
@@ -167,19 +174,12 @@ def _automatic_checks(col, name, operands, results, params) -> None:
         elif name == "dynamic_update_slice":
             _starts_out(col, operands[0], operands[2:], operands[1].shape)
         elif name == "gather":
-            x, idx = operands
-            smap, sizes = params["start_index_map"], params["slice_sizes"]
-            upper = np.asarray([x.shape[d] - sizes[d] for d in smap], np.int64)
-            mask = (idx < 0) | (idx > upper.astype(np.dtype(idx.dtype)))
-            _oob(col, mask, idx, smap, x.shape)
+            _indices_out(col, operands[0], operands[1], params["start_index_map"], params["slice_sizes"])
         elif name == "scatter":
             x, idx, upd = operands
             window = iter(upd.shape[d] for d in params["update_window_dims"])
             sizes = [1 if d in params["inserted_window_dims"] else next(window) for d in range(x.ndim)]
-            dmap = params["scatter_dims_to_operand_dims"]
-            upper = np.asarray([x.shape[d] - sizes[d] for d in dmap], np.int64)
-            mask = (idx < 0) | (idx > upper.astype(np.dtype(idx.dtype)))
-            _oob(col, mask, idx, dmap, x.shape)
+            _indices_out(col, x, idx, params["scatter_dims_to_operand_dims"], sizes)
     if NaNError in errors and name in _NAN_PRIMITIVES:
         floats = [r for r in results if dtypes.issubdtype(r.dtype, np.inexact)]
         if floats:
@@ -214,9 +214,7 @@ def check(pred: Any, msg: str, *fmt_args: Any, **fmt_kwargs: Any) -> None:
             "inside a jit, vmap, grad or control-flow body nested in it is not supported yet "
             "(apply jit or vmap outside: jit(checkify(f)))."
         )
-    leaves, tree = tree_util.tree_flatten(payload)
-    failed = jnp.logical_not(jnp.all(pred))
-    col.checks.append((failed, msg, [jnp.asarray(x) for x in leaves], tree, True))
+    col.add(jnp.logical_not(jnp.all(pred)), msg, payload, user=True)
 
 
 class Error:

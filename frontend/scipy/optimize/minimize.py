@@ -148,29 +148,21 @@ def minimize(
 
     if method.lower() == "bfgs":
         s, status = _bfgs(fun_with_args, jnp.asarray(x0), **options)
-        return OptimizeResults(
-            x=s.x_k,
-            success=s.converged & (~s.failed),
-            status=status,
-            fun=s.f_k,
-            jac=s.g_k,
-            hess_inv=s.H_k,
-            nfev=s.nfev,
-            njev=s.nfev,
-            nit=s.k,
-        )
-    if method.lower() == "l-bfgs-experimental-do-not-rely-on-this":
+        hess_inv = s.H_k
+    elif method.lower() == "l-bfgs-experimental-do-not-rely-on-this":
         # staged whole: the setup and the loop compile as one module
         s = jit(lambda x: minimize_lbfgs(fun_with_args, x, **options))(jnp.asarray(x0))
-        return OptimizeResults(
-            x=s.x_k,
-            success=s.converged & (~s.failed),
-            status=s.status,
-            fun=s.f_k,
-            jac=s.g_k,
-            hess_inv=None,
-            nfev=s.nfev,
-            njev=s.nfev,
-            nit=s.k,
-        )
-    raise ValueError(f"Method {method} not recognized")
+        status, hess_inv = s.status, None
+    else:
+        raise ValueError(f"Method {method} not recognized")
+    return OptimizeResults(
+        x=s.x_k,
+        success=s.converged & (~s.failed),
+        status=status,
+        fun=s.f_k,
+        jac=s.g_k,
+        hess_inv=hess_inv,
+        nfev=s.nfev,
+        njev=s.nfev,
+        nit=s.k,
+    )
