@@ -131,8 +131,18 @@ def test_dlpack_export_is_zero_copy_on_cpu():
     assert np.from_dlpack(inp.zeros((0, 2))).shape == (0, 2)
 
 
+def _host_at(n, offset, dtype=np.float32):
+    """n values of dtype starting `offset` bytes past a 64-byte boundary, in a fresh NumPy buffer."""
+    itemsize = np.dtype(dtype).itemsize
+    raw = np.zeros(n * itemsize + 128, np.uint8)
+    start = (-raw.ctypes.data) % 64 + offset
+    host = raw[start : start + n * itemsize].view(dtype)
+    host[:] = np.arange(n)
+    return host
+
+
 def test_from_dlpack_imports_numpy_without_copy():
-    host = np.arange(8, dtype=np.float32)
+    host = _host_at(8, 0)  # aliasing needs IREE's 64-byte alignment (a 16-byte aligned one is copied)
     a = inp.from_dlpack(host)
     assert a.dtype == np.float32 and a.shape == (8,)
     f = irjax.jit(lambda v: v * 2 + 1)
@@ -150,6 +160,8 @@ def test_from_dlpack_imports_numpy_without_copy():
     np.testing.assert_array_equal(np.asarray(d), np.arange(12).reshape(3, 4)[:, ::2])
     with pytest.raises(BufferError, match="copy=False"):
         inp.from_dlpack(np.arange(4, dtype=np.float64), copy=False)
+    with pytest.raises(BufferError, match="64-byte aligned=False"):
+        inp.from_dlpack(_host_at(8, 16), copy=False)
     # from JAX, and from irjax itself
     np.testing.assert_array_equal(np.asarray(inp.from_dlpack(jnp.arange(3.0))), np.arange(3.0))
     e = inp.from_dlpack(a)

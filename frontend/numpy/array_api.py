@@ -102,11 +102,15 @@ def __array_namespace_info__() -> ArrayNamespaceInfo:  # noqa: N807
 # ---- DLPack ------------------------------------------------------------------------------------
 
 
+_IMPORT_ALIGNMENT = 64  # bytes: IREE's HAL buffer alignment (iree-org/iree#8506)
+
+
 def from_dlpack(x, /, *, device=None, copy: bool | None = None) -> Array:
     """An Array over the memory of a DLPack producer (a NumPy array, ...). On the CPU the
     buffer is imported without a copy when its dtype is an irjax dtype and it is contiguous,
-    aligned and writable (the Array then aliases it: writes through the producer show, as
-    with JAX's CPU import); copy=True always copies, copy=False raises where one is needed."""
+    writable and aligned to IREE's 64-byte HAL buffer alignment (the Array then aliases it:
+    writes through the producer show, as with JAX's CPU import); copy=True always copies,
+    copy=False raises where one is needed."""
     if not hasattr(x, "__dlpack__"):
         raise TypeError(f"from_dlpack expects an object with __dlpack__, got {type(x).__name__}")
     if isinstance(x, Array):
@@ -122,7 +126,9 @@ def from_dlpack(x, /, *, device=None, copy: bool | None = None) -> Array:
         and dt == host.dtype
         and host.flags.c_contiguous
         and host.flags.writeable  # (IREE's import takes writable buffers only: a read-only one is copied)
-        and host.ctypes.data % max(host.dtype.itemsize, 1) == 0
+        # IREE's compiled code assumes 64-byte aligned bindings (aligned vector loads): a less
+        # aligned import crashed the process (NumPy's small arrays are only 16-byte aligned)
+        and host.ctypes.data % _IMPORT_ALIGNMENT == 0
         and host.size > 0
     )
     if zero_copy:
@@ -137,7 +143,8 @@ def from_dlpack(x, /, *, device=None, copy: bool | None = None) -> Array:
         return Array(bv, ShapedArray(host.shape, host.dtype), dev, None, committed=device is not None)
     if copy is False:
         raise BufferError(
-            f"from_dlpack(copy=False): the buffer ({host.dtype}, contiguous={host.flags.c_contiguous}) "
+            f"from_dlpack(copy=False): the buffer ({host.dtype}, contiguous={host.flags.c_contiguous}, "
+            f"{_IMPORT_ALIGNMENT}-byte aligned={host.ctypes.data % _IMPORT_ALIGNMENT == 0}) "
             f"cannot be used without a copy on {dev}"
         )
     out = from_numpy(host, device=dev)
