@@ -17,6 +17,16 @@ _DL_TYPES = {"cpu": 1, "cuda": 2, "vulkan": 7, "rocm": 10}
 DELETED = ("deleted",)  # Array._lazy of a deleted (donated) array; _buf is then None
 
 
+_shared_buffers: set[int] = set()  # ids of buffers that Arrays share (eager's host scalars); kept alive
+
+
+def share_buffer(bv):
+    """Mark `bv` as shared by unrelated Arrays (its owner keeps it alive for the process): a
+    DLPack export of it is a copy, so no consumer can write through it into other Arrays."""
+    _shared_buffers.add(id(bv))
+    return bv
+
+
 class Array(ArrayMethods):
     """A concrete array. Holds an IREE buffer view; reads back to NumPy on demand."""
 
@@ -188,7 +198,7 @@ class Array(ArrayMethods):
             raise BufferError(f"irjax exports DLPack on the CPU only; dl_device={dl_device} was requested")
         if copy is False and not self._device._host_visible:
             raise BufferError(f"exporting an array on {self._device} to the CPU needs a copy (copy=False given)")
-        if self._device._host_visible and not copy and self.aval.size:
+        if self._device._host_visible and not copy and self.aval.size and id(self._bv) not in _shared_buffers:
             host = self._bv.map().asarray(list(self.aval.shape), self.aval.dtype)
         else:
             host = np.array(self._value, copy=True)

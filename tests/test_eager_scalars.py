@@ -1,0 +1,83 @@
+"""Eager ops with Python and NumPy scalar operands: promotion as JAX's, and the device buffers of
+host scalars that frontend/numpy/_util.py shares between uses (no use can change another's)."""
+
+import threading
+
+import irjax
+import irjax.numpy as jnp
+import numpy as np
+import pytest
+from irjax.numpy import _util
+
+jax = pytest.importorskip("jax")
+jjnp = pytest.importorskip("jax.numpy")
+
+_SCALARS = [2, 2.5, True, 1 + 2j, np.float32(1.5), np.int32(3), np.float16(0.5), np.array(4.0), np.uint8(7)]
+_ARRAYS = [np.arange(6, dtype=np.float32).reshape(2, 3), np.arange(6, dtype=np.int32), np.array([True, False])]
+
+
+@pytest.mark.parametrize("s", _SCALARS, ids=repr)
+@pytest.mark.parametrize("x", _ARRAYS, ids=lambda a: f"{a.dtype}{a.shape}")
+def test_scalar_operands_promote_and_broadcast_as_jax(x, s):
+    for op in (jnp.add, jnp.multiply, lambda a, b: jnp.where(a == a, b, a)):
+        jop = {jnp.add: jjnp.add, jnp.multiply: jjnp.multiply}.get(op, lambda a, b: jjnp.where(a == a, b, a))
+        for args, jargs in (((jnp.asarray(x), s), (jjnp.asarray(x), s)), ((s, jnp.asarray(x)), (s, jjnp.asarray(x)))):
+            got, want = op(*args), jop(*jargs)
+            assert got.dtype == want.dtype and got.shape == want.shape and got.weak_type == want.weak_type
+            np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
+def test_the_promotion_memo_follows_x64():
+    x = jnp.asarray(np.arange(3, dtype=np.int32))
+    assert (x + 2.5).dtype == np.float32
+    with irjax.enable_x64(True):
+        assert (jnp.asarray(np.arange(3)) + 2.5).dtype == np.float64
+        assert (np.float64(1.0) * jnp.ones(2)).dtype == np.float64
+    assert (x + 2.5).dtype == np.float32 and (np.float64(1.0) * jnp.ones(2)).dtype == np.float32
+
+
+def test_shared_scalar_buffers_cannot_be_changed_through_one_use():
+    x = jnp.ones(3, jnp.float32)
+    y = x + 2.0  # caches the buffer of 2.0 filled to (3,)
+    use = _util._host_scalar(2.0, np.dtype(np.float32), False, (3,))  # another use of that buffer
+    assert use._bv is _util._scalar_buffers[(use._device, np.dtype(np.float32), False, use._value[:1].tobytes(), (3,))]
+    np.from_dlpack(use)[0] = 99.0  # a DLPack export of a shared buffer is a copy
+    irjax.jit(lambda a: a.at[0].set(-1.0), donate_argnums=0)(use)
+    _util._host_scalar(2.0, np.dtype(np.float32), False, (3,)).delete()
+    np.testing.assert_array_equal(np.asarray(y), [3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(np.asarray(x + 2.0), [3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(np.asarray(2.0 * x), [2.0, 2.0, 2.0])
+    own = x * 3.0  # an ordinary result still exports without a copy (writes show, as JAX's CPU export)
+    np.from_dlpack(own)[0] = 5.0
+    assert float(own[0]) == 5.0
+
+
+def test_many_distinct_scalars_past_the_cache_and_large_shapes():
+    x = jnp.asarray(np.arange(4, dtype=np.float32))
+    n = _util._SCALAR_BUFFERS_MAX + 50
+    got = [float((x + float(i))[1]) for i in range(n)]  # a cache that is full stops caching
+    assert got == [1.0 + i for i in range(n)]
+    assert len(_util._scalar_buffers) <= _util._SCALAR_BUFFERS_MAX
+    big = jnp.zeros((300, 40), jnp.float32)  # over _SCALAR_FILL_MAX: a rank-0 buffer, broadcast
+    np.testing.assert_array_equal(np.asarray(big - 1.25), np.full((300, 40), -1.25, np.float32))
+    np.testing.assert_array_equal(np.asarray(jnp.zeros((2, 600)) + 1.25), np.full((2, 600), 1.25, np.float32))
+
+
+def test_scalar_operands_from_threads():
+    x = jnp.asarray(np.arange(8, dtype=np.float32))
+    errors = []
+
+    def work(k):
+        try:
+            for i in range(40):
+                v = float(k * 100 + i % 7)
+                np.testing.assert_array_equal(np.asarray(x * 2.0 + v), np.arange(8) * 2.0 + v)
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
