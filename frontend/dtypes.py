@@ -153,6 +153,8 @@ def check_user_dtype(dtype: Any, name: str | None) -> np.dtype:
 def check_python_ints(obj: Any, dtype: Any) -> None:
     """OverflowError, as JAX raises, when a Python int in `obj` (a scalar or nested lists/tuples)
     does not fit integer `dtype`; NumPy integers are not checked (they wrap, as in JAX)."""
+    if type(obj) is not int and not isinstance(obj, (list, tuple)):
+        return  # (the common case, on every eager op with a float scalar: no dtype work)
     dt = np.dtype(dtype)
     if dt.kind not in "iu":
         return

@@ -86,12 +86,10 @@ def broadcast_to(x, shape):
     xs = shape_of(x)
     if xs == shape:
         return x
-    try:
-        if np.broadcast_shapes(xs, shape) != shape:
-            raise ValueError
-    except ValueError:
-        raise ValueError(f"Incompatible shapes for broadcasting: {xs} and requested shape {shape}") from None
     lead = len(shape) - len(xs)
+    # (NumPy's rule: broadcast_shapes(xs, shape) == shape; in Python, a fifth of its cost)
+    if lead < 0 or any(d != 1 and d != s for d, s in zip(xs, shape[lead:])):
+        raise ValueError(f"Incompatible shapes for broadcasting: {xs} and requested shape {shape}")
     keep = [i for i, d in enumerate(xs) if d == shape[lead + i]]
     if len(keep) != len(xs):
         x = jx.reshape(x, new_sizes=tuple(xs[i] for i in keep))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from irjax import dtypes, lax
 from irjax.api import stop_gradient
@@ -129,7 +131,7 @@ def any(a, axis=None, out=None, keepdims=False, where=None):  # noqa: A001
 
 
 def _count(x, axes):
-    return int(np.prod([x.shape[i] for i in axes], dtype=np.int64))
+    return math.prod([x.shape[i] for i in axes])
 
 
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
