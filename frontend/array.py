@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from irjax.runtime.device import default_device
+from irjax.runtime.device import allow_views_past_exit, default_device
 
 from . import dtypes
 from .array_methods import ArrayMethods, _np
@@ -200,6 +200,7 @@ class Array(ArrayMethods):
             raise BufferError(f"exporting an array on {self._device} to the CPU needs a copy (copy=False given)")
         if self._device._host_visible and not copy and self.aval.size and id(self._bv) not in _shared_buffers:
             host = self._bv.map().asarray(list(self.aval.shape), self.aval.dtype)
+            allow_views_past_exit()
         else:
             host = np.array(self._value, copy=True)
         kwargs = {} if max_version is None else {"max_version": max_version}

@@ -497,6 +497,22 @@ def platform_default_device() -> Device:
     return _env_default
 
 
+_views_past_exit = False
+
+
+def allow_views_past_exit() -> None:
+    """A zero-copy host view is exported (DLPack): NumPy's DLPack deleter does nothing once
+    the interpreter is finalizing, so such a view alive at exit keeps its IREE mapping, buffer
+    and device alive, and nanobind would print that as leaked IREE objects (some 70 lines on
+    stderr at the end of an otherwise clean program). The OS reclaims the memory; say nothing."""
+    global _views_past_exit
+    if not _views_past_exit:
+        _views_past_exit = True
+        quiet = getattr(getattr(rt, "_binding", None), "disable_leak_checker", None)
+        if quiet is not None:
+            quiet()
+
+
 def default_device() -> Device:
     d = _override.get()
     if d is not None:
