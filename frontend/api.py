@@ -177,8 +177,12 @@ class Jitted:
         if not kwargs and fast and not self._donates and not _trace_state.stack:
             # fast path, inlined (one Python frame less a call): positional Arrays only, keyed
             # on their avals, no pytree flattening (_fast stays empty with static args)
-            key = tuple([a.aval for a in args if type(a) is Array])
-            tr = fast.get(key) if len(key) == len(args) else None
+            if len(args) == 1:  # (no comprehension frame for the commonest call)
+                a = args[0]
+                tr = fast.get((a.aval,)) if type(a) is Array else None
+            else:
+                key = tuple([a.aval for a in args if type(a) is Array])
+                tr = fast.get(key) if len(key) == len(args) else None
             if tr is not None:
                 outs = run_exact(tr, args)
                 return outs[0] if tr.out_is_leaf else tree_util.tree_unflatten(tr.out_tree, outs)

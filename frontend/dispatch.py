@@ -251,9 +251,16 @@ def run_exact(tr, args) -> list[Array]:
         exe, captured, _ = tr.exes.get(dev) or _prepare(tr, dev)
         hot = tr.hot = (dev, exe, exe.lookup_entry(exe.entry), captured)
     _, exe, fn, captured = hot
-    bvs = [a._buf if a._buf is not None else a._bv for a in args]
-    out = exe.invoke(fn, bvs + captured if captured else bvs, len(tr.out_avals))
-    res = [Array(bv, a, dev, None, committed) for bv, a in zip(out, tr.out_avals)]
+    out_avals = tr.out_avals
+    if len(args) == 1 and len(out_avals) == 1 and not captured:
+        # (one array in, one out: no comprehensions, whose frames cost 0.3-0.6 us of a 6 us call)
+        a = args[0]
+        bv = exe.invoke(fn, [a._buf if a._buf is not None else a._bv], 1)[0]
+        res = [Array(bv, out_avals[0], dev, None, committed)]
+    else:
+        bvs = [a._buf if a._buf is not None else a._bv for a in args]
+        out = exe.invoke(fn, bvs + captured if captured else bvs, len(out_avals))
+        res = [Array(bv, a, dev, None, committed) for bv, a in zip(out, out_avals)]
     return _check_finite(res, f"jit({tr.fname})") if _config.check_outputs else res
 
 
