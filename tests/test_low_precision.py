@@ -21,8 +21,9 @@ def _bits(x, dt):
     return np.asarray(x, dt).view(np.uint16)
 
 
-def _close(got, want, dt, ulps=1):
-    """Equal dtypes, NaN where JAX has NaN, and values within `ulps` units in the last place of `dt`."""
+def _close(got, want, dt, ulps=1, floor=0.0):
+    """Equal dtypes, NaN where JAX has NaN, and values within `ulps` units in the last place of `dt`
+    (of |want|, or of `floor` where |want| is smaller: an absolute bound near zero)."""
     got, want = np.asarray(got), np.asarray(want)
     assert got.dtype == want.dtype, (got.dtype, want.dtype)
     g, w = got.astype(np.float64), want.astype(np.float64)
@@ -31,7 +32,7 @@ def _close(got, want, dt, ulps=1):
     eps = float(ml_dtypes.finfo(dt).eps)
     tiny = float(ml_dtypes.finfo(dt).smallest_subnormal)
     err = np.abs(g[ok] - w[ok])
-    assert np.all((err <= ulps * eps * np.abs(w[ok]) + tiny) | (g[ok] == w[ok])), np.max(err)
+    assert np.all((err <= ulps * eps * np.maximum(np.abs(w[ok]), floor) + tiny) | (g[ok] == w[ok])), np.max(err)
 
 
 # ---- rounding float32 -> bfloat16 by hand: bit-exact against ml_dtypes -----------------------
@@ -323,7 +324,12 @@ def test_random_in_low_precision_matches_jax(dt):
     for name, f in cases:
         g, w = np.asarray(f(irjax.random, key)), np.asarray(f(jax.random, jkey))
         assert g.dtype == w.dtype == dt, name
-        _close(g, w, dt, ulps=2)
+        # irjax rounds to dt after each op (dialects/low_precision.py); XLA's CPU fusions may round
+        # a chain once (on an Intel AVX-512 machine jit(u * 5 + -2) in float16 equals the single
+        # rounding on all of 1024 inputs, the per-op one on 75%). Then uniform differs by up to
+        # 3.1 ulps and truncated_normal (erf_inv of 2u - 1, which cancels near 0) by 3 ulps of 1.0
+        # absolute (13 of its own near -0.023); on an AMD machine 2 ulps sufficed
+        _close(g, w, dt, ulps=4, floor=1.0)
         if name == "truncated_normal":
             assert np.all((g.astype(np.float32) >= -1.5) & (g.astype(np.float32) <= 2.0))
 
