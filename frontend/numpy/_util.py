@@ -104,7 +104,7 @@ def promote(*args, to_float=False, op_name=None):
             return list(args), a0.dtype, a0.weak_type
     dt, weak = _result_type(args)
     if to_float and dtypes.kind(dt) not in "fc":
-        dt = dtypes.default_float if not (dt == np.bool_ or np.issubdtype(dt, np.integer)) else dtypes.default_float
+        dt = dtypes.default_float  # (bools and integers alike)
     shapes = [shape_of(a) if is_array(a) else np.shape(a) for a in args]
     try:
         shape = _broadcast_shapes(shapes)
