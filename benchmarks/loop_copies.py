@@ -5,9 +5,10 @@
 Each variant is a stablehlo.while of 25 iterations writing a 40x64 f32 block into a carried
 1000x64 buffer with dynamic_update_slice (the way a scan stacks its outputs); they differ in
 what else the loop body holds. Compiled with iree-compile for llvm-cpu (irjax's CPU flags) and
-timed with iree-benchmark-module on local-sync. The first variant updates in place; the
-others copy the whole buffer (256 KB) on every iteration, which is where their extra time goes
-(the stream IR shows the copy inside the loop).
+timed with iree-benchmark-module on local-sync. Every variant copies the whole buffer (256 KB)
+on every iteration: the stream IR (`--compile-to=stream`) shows a `stream.cmd.copy` of it
+inside the loop, first variant included (checked 2026-12-06; an earlier note here called that
+one in place). The other variants add a host read-back or a nested loop's copies on top.
 """
 
 from __future__ import annotations

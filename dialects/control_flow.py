@@ -202,10 +202,11 @@ def _scan_lower(ctx, *args, body, length, reverse, num_consts, num_carry, unroll
     and xs are read from above, not loop-carried (IREE would copy them every iteration).
 
     IREE 3.13 runs every while iteration on its host VM (a command buffer each: ~3-5 us plus
-    ~1 us a dispatch), so without an unroll attribute small bodies are unrolled (auto_unroll). It also copies a
-    loop-carried buffer on every dynamic_update_slice into it, so stacking straight into the
+    ~1 us a dispatch), so without an unroll attribute small bodies are unrolled (auto_unroll).
+    It also copies a loop-carried buffer whole on every iteration that updates it (even an
+    update it could do in place: benchmarks/loop_copies.py), so stacking straight into the
     (length, ...) buffers costs O(length^2): a 1000-step RNN scan spent 70 ms copying. From
-    CHUNK_FROM steps on, the scan runs as chunks of K ~ sqrt(length) steps: an inner loop
+    CHUNK_FROM steps on, the scan runs as chunks of K ~ 4 sqrt(length) steps: an inner loop
     stacks into (K, ...) buffers, the outer loop writes each chunk into the full buffers once,
     O(length^1.5) copying (see _scan_chunked).
     """
@@ -226,7 +227,13 @@ def _scan_lower(ctx, *args, body, length, reverse, num_consts, num_carry, unroll
     return _blocks(length, u, state, st_types, block)[1:]
 
 
-CHUNK_FROM = 64  # scans this long (with stacked outputs) run as chunks of ~sqrt(length) steps
+CHUNK_FROM = 64  # scans this long (with stacked outputs) run as chunks of ~4 sqrt(length) steps
+# Chunks of ~4 sqrt(length) steps, not sqrt(length): IREE copies the carried buffers on every
+# iteration of both loops, and the outer loop's (length, ...) buffers cost more per row than an
+# inner loop's chunk, which stays in cache. The RNN benchmark's value_and_grad (1000 steps,
+# 8x64 state, interleaved A/B in one process): K = 40 21.2-22.3 ms, 96 18.1-18.7, 128 17.7,
+# 200 18.0-18.9, 256 18.3, 336 19.8; compile time unchanged.
+CHUNK_SCALE = 4
 # lower-stablehlo{chunk-scans=false} turns chunking off: the nested loops lost the Vulkan device
 # (lavapipe) after a few such modules ran in one process, so only CPU modules are chunked.
 chunk_scans = contextvars.ContextVar("irjax_chunk_scans", default=True)
@@ -374,16 +381,16 @@ class _ScanParts:
 
 
 def _chunk_size(n: int, u: int) -> int:
-    """A multiple of u near sqrt(n), one that divides n if there is one within a factor of 2
-    (no tail chunk: its body copies would only add compile time)."""
-    root = float(np.sqrt(n))
+    """A multiple of u near CHUNK_SCALE * sqrt(n), one that divides n if there is one within a
+    factor of 2 (no tail chunk: its body copies would only add compile time)."""
+    root = CHUNK_SCALE * float(np.sqrt(n))
     k0 = -(-int(np.ceil(root)) // u) * u
     fits = [k for k in range(u, 2 * int(root) + u, u) if n % k == 0 and root / 2 <= k <= 2 * root]
     return min(fits, key=lambda k: (abs(k - root), k)) if fits else k0
 
 
 def _scan_chunked(sc: _ScanParts, u: int):
-    """The scan as length // K chunks of K steps (K = ceil(sqrt(length)) rounded up to a
+    """The scan as length // K chunks of K steps (K ~ 4 sqrt(length) rounded up to a
     multiple of the unroll u), then a tail chunk of the remaining length % K steps.
 
     Chunk steps g = base + j (j < its size L) write their y into row j of (L, ...) chunk

@@ -1,9 +1,9 @@
 // RUN: irjax-opt %s -p 'verify,lower-stablehlo' | FileCheck %s
 // RUN: irjax-opt %s -p 'verify,lower-stablehlo{chunk-scans=false}' | FileCheck %s --check-prefix=ONE
-// A scan of 64 or more steps with stacked outputs lowers to chunks of K ~ sqrt(length) steps
+// A scan of 64 or more steps with stacked outputs lowers to chunks of K ~ 4 sqrt(length) steps
 // (IREE copies a loop-carried buffer on every update, so stacking straight into the full
-// buffer costs O(length^2)); K divides the length when a divisor lies near sqrt(length).
-// 70 steps, reversed, unroll = 1: K = 7, 10 chunks of 7 in an outer loop, no tail; every loop
+// buffer costs O(length^2)); K divides the length when a divisor lies near 4 sqrt(length).
+// 70 steps, reversed, unroll = 1: K = 35, 2 chunks of 35 in an outer loop, no tail; every loop
 // bound is a constant; consts and xs are read from above. chunk-scans=false (GPU targets)
 // keeps one loop over all 70 steps. Without an unroll attribute this small body is unrolled:
 // 8 steps a block, their rows at opaque offsets (an optimization_barrier), ys written once.
@@ -28,27 +28,27 @@ func.func @auto(%w: tensor<f32>, %c: tensor<f32>, %xs: tensor<70x2xf32>) -> (ten
 // CHECK:         %[[YS0:.*]] = stablehlo.constant dense<0.000000e+00> : tensor<70x2xf32>
 // CHECK:         %[[H0:.*]] = stablehlo.optimization_barrier %arg1 : tensor<f32>
 // CHECK:         %[[OUT:.*]]:3 = stablehlo.while(%[[C:.*]] = %{{.*}}, %[[H:.*]] = %[[H0]], %[[YS:.*]] = %[[YS0]])
-// outer loop: 10 full chunks
-// CHECK:           stablehlo.constant dense<10>
+// outer loop: 2 full chunks
+// CHECK:           stablehlo.constant dense<2>
 // CHECK:         } do {
 // CHECK:           %[[BASE:.*]] = stablehlo.multiply %[[C]], %{{.*}} : tensor<i32>
-// CHECK:           %[[SMALL0:.*]] = stablehlo.constant dense<0.000000e+00> : tensor<7x2xf32>
+// CHECK:           %[[SMALL0:.*]] = stablehlo.constant dense<0.000000e+00> : tensor<35x2xf32>
 // CHECK:           %[[IN:.*]]:4 = stablehlo.while(%[[J:.*]] = %{{.*}}, %[[B:.*]] = %[[BASE]], %{{.*}} = %[[H]], %[[SMALL:.*]] = %[[SMALL0]])
-// inner loop: j < 7, one compare
+// inner loop: j < 35, one compare
 // CHECK-NEXT:      cond {
-// CHECK-NEXT:        stablehlo.constant dense<7>
+// CHECK-NEXT:        stablehlo.constant dense<35>
 // CHECK-NEXT:        stablehlo.compare LT, %[[J]]
 // CHECK-NEXT:        stablehlo.return
 // CHECK-NEXT:      } do {
-// reversed: step g = base + j reads row 69 - g and writes chunk row 6 - j
+// reversed: step g = base + j reads row 69 - g and writes chunk row 34 - j
 // CHECK:             %[[G:.*]] = stablehlo.add %[[B]], %[[J]]
 // CHECK:             %[[ROW:.*]] = stablehlo.subtract %{{.*}}, %[[G]]
 // CHECK:             stablehlo.dynamic_slice %arg2, %[[ROW]]
 // CHECK:             func.call @step(%arg0,
 // CHECK:             stablehlo.dynamic_update_slice %[[SMALL]]
 // CHECK:           }
-// the chunk goes in once per outer step, at 63 - base
-// CHECK:           stablehlo.constant dense<63>
+// the chunk goes in once per outer step, at 35 - base
+// CHECK:           stablehlo.constant dense<35>
 // CHECK-NEXT:      %[[AT:.*]] = stablehlo.subtract %{{.*}}, %[[BASE]]
 // CHECK:           stablehlo.dynamic_update_slice %[[YS]], %[[IN]]#3, %[[AT]]
 // CHECK-NOT:     stablehlo.while
