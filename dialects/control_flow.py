@@ -214,17 +214,18 @@ def _scan_lower(ctx, *args, body, length, reverse, num_consts, num_carry, unroll
     y_avals = [ShapedType(a.shape[1:], a.dtype) for a in ctx.out_avals[nk:]]
     sc = _ScanParts(ctx, args, body, length, reverse, num_consts, nk, y_avals)
     u = auto_unroll(ctx, body, length) if unroll is None else max(1, min(int(unroll), length))
-    if y_avals and length >= CHUNK_FROM and u < length and chunk_scans.get():
+    placed = bool(y_avals) and place_stacks.get() is not None and length // u > 1  # (a loop runs)
+    if y_avals and length >= CHUNK_FROM and u < length and chunk_scans.get() and not placed:
         return _scan_chunked(sc, u)
     s32 = ShapedType((), _I32)
-    state = [_scalar(0, _I32)] + sc.carry0 + sc.zero_ys(length)
+    state = [_scalar(0, _I32)] + sc.carry0 + (sc.fresh_ys(length) if placed else sc.zero_ys(length))
     st_types = [s32] + sc.carry_types + sc.ys_types(length)
 
     def block(size, g, *xs):
         carry, ys = sc.run_block(list(xs[:nk]), g, list(xs[nk:]), g, length, size)
         return [sc.inc(g, size)] + carry + ys
 
-    return _blocks(length, u, state, st_types, block)[1:]
+    return _blocks(length, u, state, st_types, block, placed=range(1 + nk, len(state)) if placed else ())[1:]
 
 
 CHUNK_FROM = 64  # scans this long (with stacked outputs) run as chunks of ~4 sqrt(length) steps
@@ -237,6 +238,12 @@ CHUNK_SCALE = 4
 # lower-stablehlo{chunk-scans=false} turns chunking off: the nested loops lost the Vulkan device
 # (lavapipe) after a few such modules ran in one process, so only CPU modules are chunked.
 chunk_scans = contextvars.ContextVar("irjax_chunk_scans", default=True)
+# lower-stablehlo{place-stacks=true} (CPU modules for IREE): a scan stacks its outputs in place,
+# in one loop (see _ScanParts.fresh_ys); the StableHLO then holds flow.tensor.transfer ops. The
+# value is the module's counter of stacking buffers while on (None: off).
+place_stacks = contextvars.ContextVar("irjax_place_stacks", default=None)
+# IREE names the one device of a module compiled for one target this
+DEVICE_PROMISE = "#hal.device.promise<@__device_0>"
 AUTO_UNROLL_OPS = 64  # bodies of at most this many ops (callees included) are unrolled by default
 AUTO_UNROLL = 8  # ... this many steps per loop iteration (RNN value_and_grad: 37 -> 26 ms, see decisions.md)
 
@@ -284,10 +291,11 @@ def _body_size(ctx, fname) -> int:
 _FREE_OPS = frozenset(("func.return", "stablehlo.return", "stablehlo.constant", "jx.constant", "jx.return"))
 
 
-def _blocks(n, u, state, types, block):
+def _blocks(n, u, state, types, block, placed=()):
     """`state` after n steps, taken by block(size, *state) -> state (state[0] is the step
     counter, block advances it by size): a stablehlo.while of (n // u) blocks of u steps, then
-    one block of the remaining n % u steps inline (all n inline when n // u is 1)."""
+    one block of the remaining n % u steps inline (all n inline when n // u is 1). The state
+    values at indices `placed` are placed on the device at the top of the loop body (_place)."""
     blocks, rem = divmod(n, u)
     if blocks == 1:
         blocks, rem = 0, n
@@ -297,10 +305,25 @@ def _blocks(n, u, state, types, block):
         def cond(i, *_):
             return [hlo.compare(i, _scalar(bound, _I32), "LT")]
 
-        state = _region_op("stablehlo.while", state, types, {}, [(types, cond), (types, lambda *xs: block(u, *xs))])
+        def body(*xs):
+            xs = [_place(x) if i in placed else x for i, x in enumerate(xs)]
+            return block(u, *xs)
+
+        state = _region_op("stablehlo.while", state, types, {}, [(types, cond), (types, body)])
     if rem:
         state = block(rem, *state)
     return list(state)
+
+
+def _place(x):
+    """`flow.tensor.transfer` of a loop-carried stacking buffer to the module's device. IREE 3.13's
+    affinity analysis leaves the values a loop carries without a device, so it converts every
+    dynamic_update_slice into one with a transfer of unknown source in front: a copy of the whole
+    buffer on every iteration (benchmarks/loop_copies.py). With the transfer the carried value
+    has the device's affinity, IREE elides both and updates the buffer in place (500 iterations
+    stacking 2 rows of a 1000x64 buffer: 6.6 -> 1.3 ms). IREE then takes the loop's buffer as
+    its own, so its initial value must be one no other value shares (_ScanParts.fresh_ys)."""
+    return hlo.op1("flow.tensor.transfer", [x], aval(x), {"target": DEVICE_PROMISE})
 
 
 class _ScanParts:
@@ -319,6 +342,54 @@ class _ScanParts:
 
     def zero_ys(self, n):
         return [hlo.constant(np.zeros((), a.dtype), shape=(n,) + a.shape) for a in self.y_avals]
+
+    def fresh_ys(self, n):
+        """Stacking buffers that a placed loop (_place) updates in place: every row gets
+        written, so their contents do not matter, but each must be a buffer of its own.
+        IREE merges identical ops (two zero-filled buffers of one shape would be one buffer,
+        and both loops' or carries' updates would land in it: a wrong gradient, found by the
+        tests) and hoists ops whose operands do not change out of enclosing loops. So each
+        buffer is filled with its own constant plus a probe of the scan's inputs: a scalar
+        that reads every input (the first element, kept only when it is NaN: never folded
+        away) and so is computed anew wherever any input is. Where no input changes, the
+        scan recomputes the very values already in a shared buffer."""
+        f32 = np.dtype(np.float32)
+        s = ShapedType((), f32)
+        probe = _scalar(0.0, f32)
+        for x in self.consts + self.carry0 + self.xs:
+            a = aval(x)
+            if 0 in a.shape:
+                continue
+            v = x
+            if a.shape:
+                v = hlo.op1(
+                    "stablehlo.slice",
+                    [v],
+                    ShapedType((1,) * len(a.shape), a.dtype),
+                    {
+                        "start_indices": hlo.i64s([0] * len(a.shape)),
+                        "limit_indices": hlo.i64s([1] * len(a.shape)),
+                        "strides": hlo.i64s([1] * len(a.shape)),
+                    },
+                )
+                v = hlo.op1("stablehlo.reshape", [v], ShapedType((), a.dtype))
+            if a.dtype.kind == "c":
+                v = hlo.op1(
+                    "stablehlo.real",
+                    [v],
+                    ShapedType((), np.dtype(np.float64 if a.dtype.itemsize == 16 else np.float32)),
+                )
+            if aval(v).dtype != f32:
+                v = hlo.op1("stablehlo.convert", [v], s)
+            nan = hlo.compare(v, v, "NE")
+            probe = hlo.op1("stablehlo.add", [probe, hlo.op1("stablehlo.select", [nan, v, _scalar(0.0, f32)], s)], s)
+        out, ids = [], place_stacks.get()
+        for a in self.y_avals:
+            fill = hlo.op1("stablehlo.add", [probe, _scalar(float(next(ids)), f32)], s)
+            if a.dtype != f32:
+                fill = hlo.op1("stablehlo.convert", [fill], ShapedType((), a.dtype))
+            out.append(hlo.broadcast(fill, (n,) + a.shape, ()))
+        return out
 
     def ys_types(self, n):
         return [ShapedType((n,) + a.shape, a.dtype) for a in self.y_avals]

@@ -76,12 +76,12 @@ def stablehlo_entry(module, fname: str, chunk_scans: bool = True) -> str:
         text = str(module)
     m = parse_module(text)
     _keep_only(m, fname)
-    # CPU-only exports chunk long scans; exports for GPU targets also split grouped convolutions
-    gpu = "false" if chunk_scans else "true"
+    # CPU-only exports chunk long scans and stack scan outputs in place (IREE llvm-cpu); exports
+    # for GPU targets also split grouped convolutions
+    cpu, gpu = ("true", "false") if chunk_scans else ("false", "true")
     run_pipeline(
         m,
-        f"cse,dce,lower-stablehlo{{entry={fname} chunk-scans={'true' if chunk_scans else 'false'} "
-        f"split-conv-groups={gpu}}}",
+        f"cse,dce,lower-stablehlo{{entry={fname} chunk-scans={cpu} place-stacks={cpu} split-conv-groups={gpu}}}",
     )
     with enter():
         return str(m)

@@ -1,5 +1,6 @@
 // RUN: irjax-opt %s -p 'verify,lower-stablehlo' | FileCheck %s
 // RUN: irjax-opt %s -p 'verify,lower-stablehlo{chunk-scans=false}' | FileCheck %s --check-prefix=ONE
+// RUN: irjax-opt %s -p 'verify,lower-stablehlo{place-stacks=true}' | FileCheck %s --check-prefix=PLACED
 // A scan of 64 or more steps with stacked outputs lowers to chunks of K ~ 4 sqrt(length) steps
 // (IREE copies a loop-carried buffer on every update, so stacking straight into the full
 // buffer costs O(length^2)); K divides the length when a divisor lies near 4 sqrt(length).
@@ -68,3 +69,23 @@ func.func @auto(%w: tensor<f32>, %c: tensor<f32>, %xs: tensor<70x2xf32>) -> (ten
 // ONE:           stablehlo.constant dense<70>
 // ONE-NOT:     stablehlo.while
 // ONE:         return
+
+// place-stacks=true (CPU modules for IREE): one loop, the stacking buffer placed on the device
+// at the top of the body (IREE then updates it in place), and filled first with a constant of
+// its own plus a probe of every scan input (the first element of each, kept only if NaN)
+// PLACED-LABEL: func.func @long(
+// PLACED:         stablehlo.compare NE, %arg0, %arg0
+// PLACED:         stablehlo.compare NE, %arg1, %arg1
+// PLACED:         %[[X0:.*]] = stablehlo.slice %arg2 [0:1, 0:1]
+// PLACED:         stablehlo.compare NE, %[[X0R:.*]], %[[X0R]]
+// PLACED:         stablehlo.select
+// PLACED:         %[[PROBE:.*]] = stablehlo.add
+// PLACED-NEXT:    %[[C:.*]] = stablehlo.constant dense<1.000000e+00> : tensor<f32>
+// PLACED-NEXT:    %[[FILL:.*]] = stablehlo.add %[[PROBE]], %[[C]] : tensor<f32>
+// PLACED:         %[[YS0:.*]] = stablehlo.broadcast_in_dim %[[FILL]], dims = [] : (tensor<f32>) -> tensor<70x2xf32>
+// PLACED:         stablehlo.while({{.*}}, %[[YS:.*]] = %[[YS0]])
+// PLACED:         } do {
+// PLACED-NEXT:      %[[PLACED:.*]] = flow.tensor.transfer %[[YS]] : tensor<70x2xf32> to #hal.device.promise<@__device_0>
+// PLACED:           stablehlo.dynamic_update_slice %[[PLACED]]
+// PLACED-NOT:     stablehlo.while
+// PLACED:         return
