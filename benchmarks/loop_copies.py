@@ -8,7 +8,10 @@ what else the loop body holds. Compiled with iree-compile for llvm-cpu (irjax's 
 timed with iree-benchmark-module on local-sync. Every variant copies the whole buffer (256 KB)
 on every iteration: the stream IR (`--compile-to=stream`) shows a `stream.cmd.copy` of it
 inside the loop, first variant included (checked 2026-12-06; an earlier note here called that
-one in place). The other variants add a host read-back or a nested loop's copies on top.
+one in place), except the second: a flow.tensor.transfer of the carried buffer to the device at
+the top of the body gives it the affinity IREE's analysis missed, and IREE updates it in place
+(dialects/control_flow.py, place_stacks). The others add a host read-back or a nested loop's
+copies on top.
 """
 
 from __future__ import annotations
@@ -81,8 +84,26 @@ _NESTED = f"""    %c00 = stablehlo.constant dense<0> : {I32}
     }}
     %blk = stablehlo.exponential %q#1 : {BLK}"""
 
+# ... as the first, from a buffer of its own (not the caller's argument, which IREE must not
+# write) placed on the device at the top of the body: how irjax's CPU scans stack their outputs
+# (lower-stablehlo{place-stacks}); IREE updates it in place
+_PLACED = (
+    _loop(_COMPUTED)
+    .replace(
+        "  } do {\n",
+        f"  }} do {{\n    %acc_d = flow.tensor.transfer %acc : {BUF} to #hal.device.promise<@__device_0>\n",
+    )
+    .replace("dynamic_update_slice %acc,", "dynamic_update_slice %acc_d,")
+    .replace("%acc = %x)", "%acc = %own)")
+    .replace(
+        f"  %c0 = stablehlo.constant dense<0> : {I32}\n",
+        f"  %c0 = stablehlo.constant dense<0> : {I32}\n  %own = stablehlo.exponential %x : {BUF}\n",
+    )
+)
+
 VARIANTS = {
     "block computed in the body": (_loop(_COMPUTED), 1),
+    "block computed in the body, buffer placed (irjax's scans)": (_PLACED, 1),
     "block read at a read-back offset": (_loop(_READ_BACK, f", %src: {BUF}"), 2),
     "block from a nested loop": (_loop(_NESTED), 1),
 }
