@@ -205,9 +205,11 @@ def _scan_lower(ctx, *args, body, length, reverse, num_consts, num_carry, unroll
     ~1 us a dispatch), so without an unroll attribute small bodies are unrolled (auto_unroll).
     It also copies a loop-carried buffer whole on every iteration that updates it (even an
     update it could do in place: benchmarks/loop_copies.py), so stacking straight into the
-    (length, ...) buffers costs O(length^2): a 1000-step RNN scan spent 70 ms copying. From
-    CHUNK_FROM steps on, the scan runs as chunks of K ~ 4 sqrt(length) steps: an inner loop
-    stacks into (K, ...) buffers, the outer loop writes each chunk into the full buffers once,
+    (length, ...) buffers costs O(length^2): a 1000-step RNN scan spent 70 ms copying. CPU
+    modules (place_stacks) place the stacking buffers on the device, which IREE then updates
+    in place (_place, _ScanParts.fresh_ys): one loop, no copies. Otherwise, from CHUNK_FROM
+    steps on, the scan runs as chunks of K ~ 4 sqrt(length) steps: an inner loop stacks into
+    (K, ...) buffers, the outer loop writes each chunk into the full buffers once,
     O(length^1.5) copying (see _scan_chunked).
     """
     nk = num_carry
