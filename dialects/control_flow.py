@@ -216,7 +216,7 @@ def _scan_lower(ctx, *args, body, length, reverse, num_consts, num_carry, unroll
     y_avals = [ShapedType(a.shape[1:], a.dtype) for a in ctx.out_avals[nk:]]
     sc = _ScanParts(ctx, args, body, length, reverse, num_consts, nk, y_avals)
     u = auto_unroll(ctx, body, length) if unroll is None else max(1, min(int(unroll), length))
-    placed = bool(y_avals) and place_stacks.get() is not None and length // u > 1  # (a loop runs)
+    placed = bool(y_avals) and place_stacks.get() is not None and _loop_blocks(length, u)[0] > 0
     if y_avals and length >= CHUNK_FROM and u < length and chunk_scans.get() and not placed:
         return _scan_chunked(sc, u)
     s32 = ShapedType((), _I32)
@@ -293,14 +293,18 @@ def _body_size(ctx, fname) -> int:
 _FREE_OPS = frozenset(("func.return", "stablehlo.return", "stablehlo.constant", "jx.constant", "jx.return"))
 
 
+def _loop_blocks(n: int, u: int) -> tuple[int, int]:
+    """(blocks of u steps the loop runs, steps run inline after it): no loop for one block."""
+    blocks, rem = divmod(n, u)
+    return (0, n) if blocks == 1 else (blocks, rem)
+
+
 def _blocks(n, u, state, types, block, placed=()):
     """`state` after n steps, taken by block(size, *state) -> state (state[0] is the step
     counter, block advances it by size): a stablehlo.while of (n // u) blocks of u steps, then
     one block of the remaining n % u steps inline (all n inline when n // u is 1). The state
     values at indices `placed` are placed on the device at the top of the loop body (_place)."""
-    blocks, rem = divmod(n, u)
-    if blocks == 1:
-        blocks, rem = 0, n
+    blocks, rem = _loop_blocks(n, u)
     if blocks:
         bound = blocks * u
 
@@ -376,11 +380,7 @@ class _ScanParts:
                 )
                 v = hlo.op1("stablehlo.reshape", [v], ShapedType((), a.dtype))
             if a.dtype.kind == "c":
-                v = hlo.op1(
-                    "stablehlo.real",
-                    [v],
-                    ShapedType((), np.dtype(np.float64 if a.dtype.itemsize == 16 else np.float32)),
-                )
+                v = hlo.op1("stablehlo.real", [v], ShapedType((), np.finfo(a.dtype).dtype))
             if aval(v).dtype != f32:
                 v = hlo.op1("stablehlo.convert", [v], s)
             nan = hlo.compare(v, v, "NE")

@@ -71,7 +71,8 @@ def _aval_json(a) -> dict:
 @locked
 def stablehlo_entry(module, fname: str, chunk_scans: bool = True) -> str:
     """StableHLO text of a copy of `module` holding @fname (public) and what it calls
-    (chunk_scans: long scans as chunked loops; for CPU-only targets, see control_flow.py)."""
+    (chunk_scans: the export is for CPU targets only, whose lowering chunks long scans and
+    stacks scan outputs in place; see control_flow.py)."""
     with enter():
         text = str(module)
     m = parse_module(text)
