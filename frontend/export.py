@@ -22,6 +22,7 @@ from irjax.passes.module_facts import facts_of_text
 from irjax.passes.registry import run_pipeline
 from irjax.runtime import artifact as _art
 from irjax.runtime.compiler import check_target_cpu, compile_stablehlo, matmul_heavy, needs_input_copies, target_flags
+from irjax.runtime.targets import lowering_options
 
 from . import tree_util
 from .api import Jitted, jit
@@ -69,21 +70,16 @@ def _aval_json(a) -> dict:
 
 
 @locked
-def stablehlo_entry(module, fname: str, chunk_scans: bool = True) -> str:
-    """StableHLO text of a copy of `module` holding @fname (public) and what it calls
-    (chunk_scans: the export is for CPU targets only, whose lowering chunks long scans and
-    stacks scan outputs in place; see control_flow.py)."""
+def stablehlo_entry(module, fname: str, cpu_only: bool = True) -> str:
+    """StableHLO text of a copy of `module` holding @fname (public) and what it calls, lowered
+    with the same target options as jit's (runtime.targets.lowering_options): an export for CPU
+    targets only gets the CPU's (scans stack in place), any other the GPUs' (FFTs as DFT
+    matmuls, grouped convolutions split), which every target compiles."""
     with enter():
         text = str(module)
     m = parse_module(text)
     _keep_only(m, fname)
-    # CPU-only exports chunk long scans and stack scan outputs in place (IREE llvm-cpu); exports
-    # for GPU targets also split grouped convolutions
-    cpu, gpu = ("true", "false") if chunk_scans else ("false", "true")
-    run_pipeline(
-        m,
-        f"cse,dce,lower-stablehlo{{entry={fname} chunk-scans={cpu} place-stacks={cpu} split-conv-groups={gpu}}}",
-    )
+    run_pipeline(m, f"cse,dce,lower-stablehlo{{entry={fname} {lowering_options(gpu=not cpu_only)}}}")
     with enter():
         return str(m)
 
@@ -306,7 +302,7 @@ def export(
         if any(isinstance(c, Tracer) for c in tr.captured):
             raise TypeError("cannot export a function that closes over values of an enclosing trace")
         consts = [np.asarray(c) for c in tr.captured]
-        hlo = stablehlo_entry(tr.module, tr.fname, chunk_scans=all(t == "llvm-cpu" for t in targets))
+        hlo = stablehlo_entry(tr.module, tr.fname, cpu_only=all(t == "llvm-cpu" for t in targets))
         vmfbs, used = compile_targets(hlo, targets, target_cpu, flags, progress)
         name = getattr(jitted.fun, "__name__", tr.fname)
         return Exported(

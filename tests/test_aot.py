@@ -187,6 +187,24 @@ def test_several_entry_points_and_targets(tmp_path):
         loaded(w, x)
 
 
+def test_gpu_exports_lower_as_jit_does_for_gpus():
+    """An export for a GPU target gets the GPUs' lowering options (runtime.targets), as jit on
+    that GPU would: an FFT becomes DFT matmuls (IREE's GPU code generators take no
+    stablehlo.fft); a CPU-only export keeps stablehlo.fft. Both artifacts agree with NumPy."""
+    x = RNG.standard_normal((4, 8)).astype(np.float32)
+    want = np.abs(np.fft.rfft(x, axis=-1))
+
+    def spectrum(x):
+        return jnp.abs(jnp.fft.rfft(x, axis=-1))
+
+    cpu = irjax.export(irjax.jit(spectrum), targets=["llvm-cpu"])(x)
+    both = irjax.export(irjax.jit(spectrum), targets=["llvm-cpu", "vulkan-spirv"])(x)
+    assert "stablehlo.fft" in cpu.mlir_module()
+    assert "stablehlo.fft" not in both.mlir_module() and "stablehlo.dot_general" in both.mlir_module()
+    for e in (cpu, both):
+        np.testing.assert_allclose(e.call(x), want, rtol=1e-4, atol=1e-4)
+
+
 def test_jax_style_namespace(exported):
     e = irjax.export.export(irjax.jit(lambda x: x + 1))(irjax.ShapeDtypeStruct((2,), np.int32))
     np.testing.assert_array_equal(e.call(np.array([1, 2], np.int32)), [2, 3])
