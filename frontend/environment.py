@@ -9,15 +9,17 @@ from importlib import metadata
 import numpy as np
 from irjax.runtime import compiler
 
-from . import __version__, dispatch
+from . import __version__, dispatch, lazy
 
 __all__ = ["clear_caches", "print_environment_info"]
 
 
 def clear_caches() -> None:
-    """Drop the in-memory compiled modules and eager-op caches (jit objects keep their traces,
-    which do not change results; the on-disk compile cache stays)."""
+    """Drop the in-memory compiled modules and eager-op caches, the fused eager graphs' modules
+    included (jit objects keep their traces, which do not change results; the on-disk compile
+    cache stays)."""
     compiler.forget_memory_cache()
+    lazy.forget_modules()
     for name in ("_eager_cache", "_exe_cache", "_hlo_cache", "_multi_cache", "_shape_variants"):
         cache = getattr(dispatch, name, None)
         if isinstance(cache, dict):

@@ -77,6 +77,12 @@ def record(name: str, arrays: list, params: dict, pkey, device, committed: bool)
     return outs
 
 
+def forget_modules() -> None:
+    """Drop the compiled graph modules (irjax.clear_caches); a graph seen again recompiles
+    (from the on-disk cache)."""
+    _modules.clear()
+
+
 def _topo(root_node):
     """Pending nodes reachable from root_node, inputs before users."""
     order, index = [], {}

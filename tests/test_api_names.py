@@ -7,6 +7,7 @@ import irjax
 import irjax.numpy as jnp
 import numpy as np
 import pytest
+from irjax import lazy
 
 jax = pytest.importorskip("jax")
 jjnp = jax.numpy
@@ -140,5 +141,10 @@ def test_environment_info_and_clear_caches(capsys):
     assert "irjax" in text and "iree-base-runtime" in text and "numpy" in text
     irjax.print_environment_info()
     assert "iree-base-compiler" in capsys.readouterr().out
+    y = jnp.sin(jnp.asarray(X)) * 2  # an eager graph: its module is cached in irjax.lazy
+    np.testing.assert_allclose(np.asarray(y), np.sin(X) * 2, rtol=1e-6)
+    assert lazy._modules
     irjax.clear_caches()
+    assert not lazy._modules
     _same(irjax.jit(_f(jnp))(X), jax.jit(_f(jjnp))(X), 1e-6)
+    np.testing.assert_allclose(np.asarray(jnp.sin(jnp.asarray(X)) * 2), np.sin(X) * 2, rtol=1e-6)
