@@ -81,3 +81,44 @@ def test_scalar_operands_from_threads():
     for t in threads:
         t.join()
     assert not errors, errors
+
+
+@pytest.mark.parametrize("x64", [False, True])
+def test_array_and_python_scalar_fast_path_is_the_full_rule(x64):
+    """promote's shortcut for a strong array with a Python float or int (float/complex arrays)
+    or a NumPy scalar of its own dtype gives what JAX's full promotion rule gives (dtype, weak
+    type, shapes), operands in either order, eager and traced; pairs it does not cover (weak
+    arrays, ints with Python scalars, bools, NumPy scalars of other dtypes) are left to the rule."""
+    import ml_dtypes
+
+    def check(arr, s, weak, seen):
+        for args in ((arr, s), (s, arr)):
+            want_dt, want_weak = irjax.dtypes.result_type(*args, return_weak_type_flag=True)
+            fast = _util._array_and_scalar(args)
+            if fast is None:
+                numpy_other = isinstance(s, (np.ndarray, np.generic)) and s.dtype != arr.dtype
+                assert weak or np.dtype(arr.dtype).kind == "i" or type(s) is bool or numpy_other
+                continue
+            seen.append(1)
+            ops, fdt, fweak = fast
+            assert (np.dtype(fdt), fweak) == (np.dtype(want_dt), want_weak)
+            assert [(o.shape, np.dtype(o.dtype)) for o in ops] == [((2, 3), np.dtype(want_dt))] * 2
+
+    old = irjax.config.read("jax_enable_x64")
+    irjax.config.update("jax_enable_x64", x64)
+    try:
+        eager, traced = [], []
+        for dt in (np.float16, ml_dtypes.bfloat16, np.float32, np.float64, np.complex64, np.complex128, np.int32):
+            for weak in (False, True):
+                arr = _util.with_weak(jnp.asarray(np.ones((2, 3), dt)), weak)
+                if arr.dtype != np.dtype(dt):
+                    continue  # (float64 without x64)
+                own, other = np.asarray(2, dt), np.float16(2) if np.dtype(dt) != np.float16 else np.float32(2)
+                for s in (2.5, 3, -7, True, own, own[()], other):
+                    check(arr, s, weak, eager)
+                    irjax.jit(lambda t, s=s, weak=weak: check(_util.with_weak(t, weak), s, weak, traced) or t)(arr)
+        assert len(eager) >= 44 and len(traced) == len(
+            eager
+        )  # 4 float dtypes (6 with x64) x 5 scalars x 2 orders, + int32 x 2 x 2
+    finally:
+        irjax.config.update("jax_enable_x64", old)
