@@ -94,7 +94,7 @@ def _broadcast_shapes(shapes) -> tuple:
     return tuple(out)
 
 
-def _array_and_scalar(args):
+def _array_and_scalar(args, to_float: bool):
     """promote's result for a strongly typed array and a scalar that JAX's rule joins at the
     array's dtype: a Python float or int with a float or complex array (float16 and bfloat16
     too; x / 2.0, x * 3), or a NumPy scalar or 0-d array of the array's own dtype (mean's
@@ -108,8 +108,9 @@ def _array_and_scalar(args):
         a, s, scalar_first = getattr(y, "aval", None), x, True
         if a is None:
             return None
-    if a.weak_type:
-        return None  # (a weak array joins a Python float at the default float)
+    if a.weak_type or (to_float and dtypes.kind(a.dtype) not in "fc"):
+        return None  # (a weak array joins a Python float at the default float; true_divide
+        # of integers is a float)
     if type(s) is float or type(s) is int:
         if dtypes.kind(a.dtype) not in "fc":
             return None  # (bool is neither float nor int here)
@@ -134,7 +135,7 @@ def promote(*args, to_float=False, op_name=None):
         if not to_float or dtypes.kind(a0.dtype) in "fc":  # fast path: nothing to convert or broadcast
             return list(args), a0.dtype, a0.weak_type
     if len(args) == 2:
-        out = _array_and_scalar(args)
+        out = _array_and_scalar(args, to_float)
         if out is not None:
             return out
     dt, weak = _result_type(args)
