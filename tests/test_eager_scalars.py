@@ -117,9 +117,9 @@ def test_array_and_python_scalar_fast_path_is_the_full_rule(x64):
                 for s in (2.5, 3, -7, True, own, own[()], other):
                     check(arr, s, weak, eager)
                     irjax.jit(lambda t, s=s, weak=weak: check(_util.with_weak(t, weak), s, weak, traced) or t)(arr)
-        assert len(eager) >= 44 and len(traced) == len(
-            eager
-        )  # 4 float dtypes (6 with x64) x 5 scalars x 2 orders, + int32 x 2 x 2
+        # 4 float dtypes (6 with x64) x 5 scalars x 2 orders, + int32 x 2 x 2
+        assert len(eager) >= 44
+        assert len(traced) == len(eager)
     finally:
         irjax.config.update("jax_enable_x64", old)
 

@@ -108,22 +108,29 @@ def _array_and_scalar(args, to_float: bool):
         a, s, scalar_first = getattr(y, "aval", None), x, True
         if a is None:
             return None
-    if a.weak_type or (to_float and dtypes.kind(a.dtype) not in "fc"):
-        return None  # (a weak array joins a Python float at the default float; true_divide
-        # of integers is a float)
+    floating = dtypes.kind(a.dtype) in "fc"
+    if a.weak_type or (to_float and not floating):
+        return None  # (a weak array joins a Python float at the default float; integers divide to floats)
     if type(s) is float or type(s) is int:
-        if dtypes.kind(a.dtype) not in "fc":
+        if not floating:
             return None  # (bool is neither float nor int here)
     elif not (type(s) is np.ndarray and s.ndim == 0 or isinstance(s, np.generic)) or s.dtype != a.dtype:
         return None
     array = y if scalar_first else x
-    dt, weak = a.dtype, False
-    if current_trace() is None:
-        dtypes.check_python_ints(s, dtypes.default_int)
-        conv = _host_scalar(s, dt, weak, a.shape)
-    else:
-        conv = broadcast_to(convert(asarray_any(s), dt, weak), a.shape)
-    return ([conv, array] if scalar_first else [array, conv]), dt, weak
+    conv = _operand(s, a.dtype, False, a.shape, current_trace() is None)
+    return ([conv, array] if scalar_first else [array, conv]), a.dtype, False
+
+
+def _operand(a, dt, weak, shape, eager: bool):
+    """One operand of promote as an array of dt and `shape`."""
+    if eager and not is_array(a):
+        # a host value; a Python int must fit the default int first (JAX's rule), then wraps
+        # into dt as in JAX
+        dtypes.check_python_ints(a, dtypes.default_int)
+        if type(a) in _PY_SCALARS or _numpy_scalar(a):
+            return _host_scalar(a, dt, weak, shape)
+        return from_numpy(np.broadcast_to(np.asarray(a).astype(dt), shape), weak_type=weak)
+    return broadcast_to(convert(asarray_any(a), dt, weak), shape)
 
 
 def promote(*args, to_float=False, op_name=None):
@@ -150,19 +157,7 @@ def promote(*args, to_float=False, op_name=None):
             raise TypeError(f"{op_name} got incompatible shapes for broadcasting: {listed}.") from None
         raise ValueError(f"Incompatible shapes for broadcasting: shapes={[tuple(s) for s in shapes]}") from None
     eager = current_trace() is None
-    out = []
-    for a in args:
-        if eager and not is_array(a):
-            # a host value; a Python int must fit the default int first (JAX's rule), then wraps
-            # into dt as in JAX
-            dtypes.check_python_ints(a, dtypes.default_int)
-            if type(a) in _PY_SCALARS or _numpy_scalar(a):
-                out.append(_host_scalar(a, dt, weak, shape))
-                continue
-            out.append(from_numpy(np.broadcast_to(np.asarray(a).astype(dt), shape), weak_type=weak))
-        else:
-            out.append(broadcast_to(convert(asarray_any(a), dt, weak), shape))
-    return out, dt, weak
+    return [_operand(a, dt, weak, shape, eager) for a in args], dt, weak
 
 
 def check_arraylike(name, *args):
