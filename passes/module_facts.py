@@ -25,6 +25,8 @@ class ModuleFacts:
     tileable_dot_flops: float = 0.0  # the part of dot_flops whose M, N, K are all >= TILEABLE_MIN
     conv_flops: float = 0.0  # 2 * |result| * window * input features per group, over convolutions
     dot_types: frozenset = frozenset()  # the dot_generals' operand element types, e.g. {"f32", "bf16"}
+    batched_dots: bool = False  # a dot_general with batching dimensions
+    array_broadcasts: bool = False  # a broadcast_in_dim of a non-scalar operand (a bias row, keepdims)
     conv_types: frozenset = frozenset()  # the convolutions' operand and result element types
     conv_channels_first: bool = False  # a convolution whose input's feature dim is not the last (NCHW)
     max_tensor_args: int = 0  # the most tensor arguments of one function
@@ -135,6 +137,8 @@ def facts(module: ir.Module) -> ModuleFacts:
         "args": 0,
         "consts": 0,
         "entry": None,
+        "batched": False,
+        "array_bcast": False,
     }
     dot_types: set = set()
     conv_types: set = set()
@@ -172,6 +176,10 @@ def facts(module: ir.Module) -> ModuleFacts:
             if mnk is not None and min(mnk) >= TILEABLE_MIN:
                 state["tileable"] += flops
             dot_types.update(str(ir.ShapedType(v.type).element_type) for v in op.operands)
+            state["batched"] = state["batched"] or bool(dims.get("lhs_batching_dimensions"))
+        elif name == "stablehlo.broadcast_in_dim":
+            t = op.operands[0].type
+            state["array_bcast"] = state["array_bcast"] or (isinstance(t, ir.ShapedType) and ir.ShapedType(t).rank > 0)
         elif name == "stablehlo.convolution":
             conv_types.update(str(ir.ShapedType(v.type).element_type) for v in (*op.operands, *op.results))
             layouts = _conv_layouts(op)
@@ -193,6 +201,8 @@ def facts(module: ir.Module) -> ModuleFacts:
         state["tileable"],
         state["conv"],
         frozenset(dot_types),
+        state["batched"],
+        state["array_bcast"],
         frozenset(conv_types),
         state["nchw"],
         state["args"],

@@ -126,6 +126,60 @@ def test_data_tiling_flag_follows_the_ir(monkeypatch):
     assert compiler.DATA_TILING in seen[2] and compiler.NO_UKERNELS not in seen[2]
 
 
+def test_inner_tiled_only_where_iree_lowers_it():
+    """IREE 3.13's inner_tiled matmul lowering (1.3-1.5x faster big f32 matmuls here) fails to
+    compile batched dot_generals and matmuls fused with an array broadcast (x @ w + b)."""
+    big = _dot(
+        "tensor<1024x1024xf32>", "tensor<1024x1024xf32>", "tensor<1024x1024xf32>", "contracting_dims = [1] x [0]"
+    )
+    assert compiler.wants_inner_tiled(big)
+    mid = _dot("tensor<128x784xf32>", "tensor<784x512xf32>", "tensor<128x512xf32>", "contracting_dims = [1] x [0]")
+    assert compiler.wants_data_tiling(mid) and not compiler.wants_inner_tiled(mid)  # 103 MFLOP
+    assert not compiler.wants_inner_tiled(big.replace("f32", "bf16"))  # bf16 keeps the ukernels
+    assert not compiler.wants_inner_tiled(big.replace("f32", "f64"))  # not measured
+    batched = _dot(
+        "tensor<8x512x512xf32>",
+        "tensor<8x512x512xf32>",
+        "tensor<8x512x512xf32>",
+        "batching_dims = [0] x [0], contracting_dims = [2] x [1]",
+    )
+    assert compiler.wants_data_tiling(batched) and facts_of_text(batched).batched_dots
+    assert not compiler.wants_inner_tiled(batched)
+    t = "tensor<1024x1024xf32>"
+    biased = _fn(
+        f"%a: {t}, %b: {t}, %c: tensor<1024xf32>",
+        f"  %0 = stablehlo.dot_general %a, %b, contracting_dims = [1] x [0] : ({t}, {t}) -> {t}\n"
+        f"  %1 = stablehlo.broadcast_in_dim %c, dims = [1] : (tensor<1024xf32>) -> {t}\n"
+        f"  %2 = stablehlo.add %0, %1 : {t}\n  return %2 : {t}",
+        t,
+    )
+    assert facts_of_text(biased).array_broadcasts and not compiler.wants_inner_tiled(biased)
+    scaled = _fn(  # a scalar broadcast fuses fine
+        f"%a: {t}, %b: {t}, %c: tensor<f32>",
+        f"  %0 = stablehlo.dot_general %a, %b, contracting_dims = [1] x [0] : ({t}, {t}) -> {t}\n"
+        f"  %1 = stablehlo.broadcast_in_dim %c, dims = [] : (tensor<f32>) -> {t}\n"
+        f"  %2 = stablehlo.multiply %0, %1 : {t}\n  return %2 : {t}",
+        t,
+    )
+    assert not facts_of_text(scaled).array_broadcasts and compiler.wants_inner_tiled(scaled)
+
+
+def test_inner_tiled_flag_follows_the_ir(monkeypatch):
+    seen = []
+    monkeypatch.setattr(compiler, "_compile", lambda text, target, flags, *rest: seen.append(list(flags)) or b"vmfb")
+    monkeypatch.setenv("IRJAX_DISABLE_CACHE", "1")
+    compiler.forget_memory_cache()
+    compiler.compile_stablehlo(
+        _dot("tensor<1024x1024xf32>", "tensor<1024x1024xf32>", "tensor<1024x1024xf32>", "contracting_dims = [1] x [0]")
+    )
+    compiler.compile_stablehlo(
+        _dot("tensor<128x784xf32>", "tensor<784x512xf32>", "tensor<128x512xf32>", "contracting_dims = [1] x [0]")
+    )
+    compiler.forget_memory_cache()
+    assert compiler.INNER_TILED in seen[0] and compiler.DATA_TILING in seen[0]
+    assert compiler.INNER_TILED not in seen[1] and compiler.DATA_TILING in seen[1]
+
+
 def _conv(lhs: str, rhs: str, out: str, layout: str) -> str:
     body = (
         f"  %0 = stablehlo.convolution(%a, %b) dim_numbers = {layout}, window = {{stride = [1, 1]}} "
