@@ -26,7 +26,10 @@ class ModuleFacts:
     conv_flops: float = 0.0  # 2 * |result| * window * input features per group, over convolutions
     dot_types: frozenset = frozenset()  # the dot_generals' operand element types, e.g. {"f32", "bf16"}
     batched_dots: bool = False  # a dot_general with batching dimensions
-    array_broadcasts: bool = False  # a broadcast_in_dim of a non-scalar operand (a bias row, keepdims)
+    # a dot_general result that reaches, through elementwise ops, anything but a dot_general, a
+    # return or an elementwise op on scalars and same-shape values: a reduction, a reshape, an
+    # array broadcast (x @ w + b), ... (what IREE 3.13's inner_tiled lowering may fail to fuse)
+    dot_epilogues: bool = False
     conv_types: frozenset = frozenset()  # the convolutions' operand and result element types
     conv_channels_first: bool = False  # a convolution whose input's feature dim is not the last (NCHW)
     max_tensor_args: int = 0  # the most tensor arguments of one function
@@ -105,6 +108,56 @@ def _dot_flops(op, dims: dict) -> float:
 TILEABLE_MIN = 16
 
 
+# elementwise ops IREE fuses into the dispatch of the matmul that produces their operand
+_ELEMENTWISE = frozenset(
+    "stablehlo." + n
+    for n in (
+        "add subtract multiply divide maximum minimum negate abs exponential log tanh logistic "
+        "sqrt rsqrt convert select clamp compare power sine cosine floor ceil sign"
+    ).split()
+)
+
+
+def _defining_op_name(value) -> str | None:
+    owner = value.owner
+    return owner.name if isinstance(owner, ir.OpView) else None
+
+
+def _is_array_broadcast(value) -> bool:
+    if _defining_op_name(value) != "stablehlo.broadcast_in_dim":
+        return False
+    src = value.owner.operands[0].type
+    return isinstance(src, ir.ShapedType) and ir.ShapedType(src).rank > 0
+
+
+def _is_tileable_dot(op) -> bool:
+    mnk = _dot_mnk(op, dot_dimension_numbers(op))
+    return mnk is not None and min(mnk) >= TILEABLE_MIN
+
+
+def _has_epilogue(dot, calls: dict) -> bool:
+    """Whether the dot_general's result reaches, through elementwise ops on it and on scalars or
+    same-shape values (and out of the functions that return it, `calls`: callee name -> its
+    func.call ops), any other op than a tileable dot_general or the entry's return
+    (ModuleFacts.dot_epilogues)."""
+    stack, seen = [dot.results[0]], set()
+    while stack:
+        for use in stack.pop().uses:
+            user = use.owner
+            if user.name == "func.return":
+                callee = ir.StringAttr(user.parent.attributes["sym_name"]).value
+                stack.extend(call.results[use.operand_number] for call in calls.get(callee, ()))
+                continue
+            if user.name == "stablehlo.dot_general" and _is_tileable_dot(user):
+                continue
+            if user.name not in _ELEMENTWISE or any(_is_array_broadcast(v) for v in user.operands):
+                return True
+            if id(user) not in seen:
+                seen.add(id(user))
+                stack.extend(user.results)
+    return False
+
+
 def _conv_layouts(op) -> tuple[list[str], list[str], list[str]] | None:
     """The lhs, rhs and result layouts of a convolution, e.g. (['b', 'f', '0', '1'], ...)."""
     m = re.search(r"\[([^\]]*)\]x\[([^\]]*)\]->\[([^\]]*)\]", str(op.attributes["dimension_numbers"]))
@@ -138,11 +191,12 @@ def facts(module: ir.Module) -> ModuleFacts:
         "consts": 0,
         "entry": None,
         "batched": False,
-        "array_bcast": False,
+        "epilogues": False,
     }
     dot_types: set = set()
     conv_types: set = set()
     imports = []
+    dots, calls = [], {}  # (for dot_epilogues, once every call is seen)
 
     def cb(op):
         name = op.name
@@ -177,9 +231,9 @@ def facts(module: ir.Module) -> ModuleFacts:
                 state["tileable"] += flops
             dot_types.update(str(ir.ShapedType(v.type).element_type) for v in op.operands)
             state["batched"] = state["batched"] or bool(dims.get("lhs_batching_dimensions"))
-        elif name == "stablehlo.broadcast_in_dim":
-            t = op.operands[0].type
-            state["array_bcast"] = state["array_bcast"] or (isinstance(t, ir.ShapedType) and ir.ShapedType(t).rank > 0)
+            dots.append(op)
+        elif name == "func.call":
+            calls.setdefault(ir.FlatSymbolRefAttr(op.attributes["callee"]).value, []).append(op)
         elif name == "stablehlo.convolution":
             conv_types.update(str(ir.ShapedType(v.type).element_type) for v in (*op.operands, *op.results))
             layouts = _conv_layouts(op)
@@ -193,6 +247,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         return ir.WalkResult.ADVANCE
 
     module.operation.walk(cb, ir.WalkOrder.PRE_ORDER)
+    state["epilogues"] = any(_has_epilogue(d, calls) for d in dots)
     return ModuleFacts(
         True,
         types.MappingProxyType(dict(counts)),
@@ -202,7 +257,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         state["conv"],
         frozenset(dot_types),
         state["batched"],
-        state["array_bcast"],
+        state["epilogues"],
         frozenset(conv_types),
         state["nchw"],
         state["args"],

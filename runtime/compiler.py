@@ -159,18 +159,23 @@ _CODEGEN_MMT4D_TYPES = frozenset({"f32", "f64"})
 # cache where the default lowering streams a whole K per 16x16 tile. Same sums in the same order
 # (results bit-identical in every case tried). Measured on this CPU (emeraldrapids, 2 cores, A/B in
 # one process, 5 rounds): f32 2048^2 94-144 -> 64-102 ms (JAX 79-126: 0.81-0.98x of JAX instead
-# of 1.14-1.49x), 1024^2 14.0-15.9 -> 8.8-11.5 ms; one thread 2048^2 173-181 -> 129-152 ms. But
-# 3.13 cannot lower every encoded dispatch that way: a matmul fused with an elementwise op that
-# broadcasts an array (x @ w + b) or a batched dot_general fails to compile ("failed to legalize
-# operation 'linalg.generic'"), and the MLP with barriers around its broadcasts compiled in 4.8 s
-# instead of 2.0. So it is used for f32 modules with >= 200 MFLOP of tileable dot_generals, none
-# batched and no array broadcast_in_dim; a compile that still fails retries without it.
+# of 1.14-1.49x), 1024^2 14.0-15.9 -> 8.8-11.5 ms; one thread 2048^2 173-181 -> 129-152 ms. It
+# costs compile time (+0.2-0.3 s CPU for one matmul: 0.43-0.55 -> 0.56-0.76 s) and gains little
+# on small matmuls (the MLP 784-512-512-10 step, one thread: equal), so it is for modules with
+# >= 1 GFLOP of tileable f32 dot_generals. And 3.13 cannot lower every encoded dispatch that way:
+# a matmul fused with an elementwise op that broadcasts an array (x @ w + b) or with a column sum
+# (1024^2, not 512^2), or a batched dot_general, fails to compile ("failed to legalize operation
+# 'linalg.generic'"); plain epilogues (relu, scaling) and chains of matmuls compile. Modules whose
+# dot results reach anything else (module_facts.dot_epilogues) or that batch a dot
+# keep the default lowering (with `--iree-global-opt-data-tiling` instead the bias add compiles,
+# but the MLP's compile took 2.9-3.3 s CPU instead of 1.9-2.4); a compile that still fails
+# retries without the flag.
 INNER_TILED = "--iree-llvmcpu-enable-inner-tiled"
 
 
 def wants_inner_tiled(text: str) -> bool:
     f = facts_of_text(text)
-    return f.tileable_dot_flops >= 2e8 and f.dot_types == {"f32"} and not (f.batched_dots or f.array_broadcasts)
+    return f.tileable_dot_flops >= 1e9 and f.dot_types == {"f32"} and not (f.batched_dots or f.dot_epilogues)
 
 
 def matmul_heavy(text: str) -> bool:

@@ -128,19 +128,20 @@ def test_data_tiling_flag_follows_the_ir(monkeypatch):
 
 def test_inner_tiled_only_where_iree_lowers_it():
     """IREE 3.13's inner_tiled matmul lowering (1.3-1.5x faster big f32 matmuls here) fails to
-    compile batched dot_generals and matmuls fused with an array broadcast (x @ w + b)."""
+    compile batched dot_generals and matmuls fused with an array broadcast (x @ w + b) or a
+    column sum."""
     big = _dot(
         "tensor<1024x1024xf32>", "tensor<1024x1024xf32>", "tensor<1024x1024xf32>", "contracting_dims = [1] x [0]"
     )
     assert compiler.wants_inner_tiled(big)
-    mid = _dot("tensor<128x784xf32>", "tensor<784x512xf32>", "tensor<128x512xf32>", "contracting_dims = [1] x [0]")
-    assert compiler.wants_data_tiling(mid) and not compiler.wants_inner_tiled(mid)  # 103 MFLOP
+    mid = _dot("tensor<512x512xf32>", "tensor<512x512xf32>", "tensor<512x512xf32>", "contracting_dims = [1] x [0]")
+    assert compiler.wants_data_tiling(mid) and not compiler.wants_inner_tiled(mid)  # 268 MFLOP
     assert not compiler.wants_inner_tiled(big.replace("f32", "bf16"))  # bf16 keeps the ukernels
     assert not compiler.wants_inner_tiled(big.replace("f32", "f64"))  # not measured
     batched = _dot(
+        "tensor<8x1024x512xf32>",
         "tensor<8x512x512xf32>",
-        "tensor<8x512x512xf32>",
-        "tensor<8x512x512xf32>",
+        "tensor<8x1024x512xf32>",
         "batching_dims = [0] x [0], contracting_dims = [2] x [1]",
     )
     assert compiler.wants_data_tiling(batched) and facts_of_text(batched).batched_dots
@@ -153,7 +154,7 @@ def test_inner_tiled_only_where_iree_lowers_it():
         f"  %2 = stablehlo.add %0, %1 : {t}\n  return %2 : {t}",
         t,
     )
-    assert facts_of_text(biased).array_broadcasts and not compiler.wants_inner_tiled(biased)
+    assert facts_of_text(biased).dot_epilogues and not compiler.wants_inner_tiled(biased)
     scaled = _fn(  # a scalar broadcast fuses fine
         f"%a: {t}, %b: {t}, %c: tensor<f32>",
         f"  %0 = stablehlo.dot_general %a, %b, contracting_dims = [1] x [0] : ({t}, {t}) -> {t}\n"
@@ -161,7 +162,28 @@ def test_inner_tiled_only_where_iree_lowers_it():
         f"  %2 = stablehlo.multiply %0, %1 : {t}\n  return %2 : {t}",
         t,
     )
-    assert not facts_of_text(scaled).array_broadcasts and compiler.wants_inner_tiled(scaled)
+    assert not facts_of_text(scaled).dot_epilogues and compiler.wants_inner_tiled(scaled)
+    column_sum = _fn(  # fails to compile inner_tiled at 1024^2
+        f"%a: {t}, %b: {t}",
+        f"  %0 = stablehlo.dot_general %a, %b, contracting_dims = [1] x [0] : ({t}, {t}) -> {t}\n"
+        "  %z = stablehlo.constant dense<0.0> : tensor<f32>\n"
+        "  %1 = stablehlo.reduce(%0 init: %z) applies stablehlo.add across dimensions = [0] :"
+        f" ({t}, tensor<f32>) -> tensor<1024xf32>\n  return %1 : tensor<1024xf32>",
+        "tensor<1024xf32>",
+    )
+    assert facts_of_text(column_sum).dot_epilogues and not compiler.wants_inner_tiled(column_sum)
+    # a dot in a called function: its epilogue is in the caller (IREE inlines the call)
+    called = (
+        f"func.func @main(%a: {t}, %c: tensor<1024xf32>) -> {t} {{\n"
+        f"  %0 = call @mm(%a) : ({t}) -> {t}\n"
+        f"  %1 = stablehlo.broadcast_in_dim %c, dims = [1] : (tensor<1024xf32>) -> {t}\n"
+        f"  %2 = stablehlo.add %0, %1 : {t}\n  return %2 : {t}\n}}\n"
+        f"func.func private @mm(%a: {t}) -> {t} {{\n"
+        f"  %0 = stablehlo.dot_general %a, %a, contracting_dims = [1] x [0] : ({t}, {t}) -> {t}\n"
+        f"  return %0 : {t}\n}}"
+    )
+    assert facts_of_text(called).dot_epilogues
+    assert not facts_of_text(called.replace("stablehlo.add %0, %1", "stablehlo.add %0, %0")).dot_epilogues
 
 
 def test_inner_tiled_flag_follows_the_ir(monkeypatch):
