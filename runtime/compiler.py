@@ -174,6 +174,7 @@ INNER_TILED = "--iree-llvmcpu-enable-inner-tiled"
 
 
 def wants_inner_tiled(text: str) -> bool:
+    """Big f32 matmuls whose dispatches IREE 3.13's inner_tiled lowering takes (see above)."""
     f = facts_of_text(text)
     return f.tileable_dot_flops >= 1e9 and f.dot_types == {"f32"} and not (f.batched_dots or f.dot_epilogues)
 
