@@ -157,26 +157,33 @@ _CODEGEN_MMT4D_TYPES = frozenset({"f32", "f64"})
 
 # IREE 3.13's inner_tiled lowering of data-tiled matmuls: its mmt4d loops keep the K panels in
 # cache where the default lowering streams a whole K per 16x16 tile. Same sums in the same order
-# (results bit-identical in every case tried). Measured on this CPU (emeraldrapids, 2 cores, A/B in
-# one process, 5 rounds): f32 2048^2 94-144 -> 64-102 ms (JAX 79-126: 0.81-0.98x of JAX instead
-# of 1.14-1.49x), 1024^2 14.0-15.9 -> 8.8-11.5 ms; one thread 2048^2 173-181 -> 129-152 ms. It
-# costs compile time (+0.2-0.3 s CPU for one matmul: 0.43-0.55 -> 0.56-0.76 s) and gains little
-# on small matmuls (the MLP 784-512-512-10 step, one thread: equal), so it is for modules with
-# >= 1 GFLOP of tileable f32 dot_generals. And 3.13 cannot lower every encoded dispatch that way:
-# a matmul fused with an elementwise op that broadcasts an array (x @ w + b) or with a column sum
-# (1024^2, not 512^2), or a batched dot_general, fails to compile ("failed to legalize operation
-# 'linalg.generic'"); plain epilogues (relu, scaling) and chains of matmuls compile. Modules whose
-# dot results reach anything else (module_facts.dot_epilogues) or that batch a dot
-# keep the default lowering (with `--iree-global-opt-data-tiling` instead the bias add compiles,
-# but the MLP's compile took 2.9-3.3 s CPU instead of 1.9-2.4); a compile that still fails
-# retries without the flag.
+# (results bit-identical in every case tried). Measured on this CPU (emeraldrapids, 2 cores):
+# f32 2048^2 94-144 -> 64-102 ms in irjax (JAX 79-126: 0.81-0.98x of JAX instead of 1.14-1.49x),
+# 1024^2 14.0-15.9 -> 8.8-11.5 ms; f64, whose default lowering is far slower, 2048^2 1425-1479 ->
+# 191-193 ms (JAX 181), 512^2 14.1 -> 5.4 ms, the MLP 784-512-512-10 step in f64 21.3-22.1 -> 8.4
+# ms. It costs compile time (+0.2-0.3 s CPU for one f32 matmul) and gains nothing on small f32
+# matmuls (the f32 MLP step, one thread: equal), so f32 modules need >= 1 GFLOP of tileable dots;
+# f64 ones get it with data tiling. 3.13 cannot lower every encoded dispatch that way: with the
+# default (late) data tiling, a matmul fused with an elementwise op that broadcasts an array
+# (x @ w + b) or with a column sum fails to compile ("failed to legalize operation
+# 'linalg.generic'"). Such modules (module_facts.dot_epilogues) use the early data-tiling path
+# (`--iree-global-opt-data-tiling`), where the bias add compiles (f32 2048^2 x @ w + b 86-111 ->
+# 66-69 ms; the f32 MLP's compile CPU 1.9-2.4 -> 2.9-3.3 s, one reason for the f32 threshold).
+# Batched dot_generals fail either way and keep the default. A compile that still fails retries
+# without these flags, then without data tiling.
 INNER_TILED = "--iree-llvmcpu-enable-inner-tiled"
+EARLY_DATA_TILING = "--iree-global-opt-data-tiling"
 
 
-def wants_inner_tiled(text: str) -> bool:
-    """Big f32 matmuls whose dispatches IREE 3.13's inner_tiled lowering takes (see above)."""
+def inner_tiled_flags(text: str) -> list[str] | None:
+    """The data-tiling flags that lower a data-tiled module's matmuls inner_tiled (see above), or
+    None where the default lowering stays."""
     f = facts_of_text(text)
-    return f.tileable_dot_flops >= 1e9 and f.dot_types == {"f32"} and not (f.batched_dots or f.dot_epilogues)
+    if f.batched_dots or not f.dot_types or not f.dot_types <= _CODEGEN_MMT4D_TYPES:
+        return None
+    if "f64" not in f.dot_types and f.tileable_dot_flops < 1e9:
+        return None
+    return [EARLY_DATA_TILING if f.dot_epilogues else DATA_TILING, INNER_TILED]
 
 
 def matmul_heavy(text: str) -> bool:
@@ -236,12 +243,11 @@ def compile_job(text: str, target: str = "llvm-cpu", extra_flags: list[str] | No
         facts = facts_of_text(text)
         if IM2COL not in flags and facts.conv_types == {"f32"} and facts.conv_channels_first:
             flags.append(IM2COL)
-        if DATA_TILING not in flags and wants_data_tiling(text):
-            flags.append(DATA_TILING)
+        if DATA_TILING not in flags and EARLY_DATA_TILING not in flags and wants_data_tiling(text):
+            inner = inner_tiled_flags(text) if INNER_TILED not in flags else None
+            flags += inner or [DATA_TILING]
             if facts.dot_types <= _CODEGEN_MMT4D_TYPES:
                 flags.append(NO_UKERNELS)
-                if INNER_TILED not in flags and wants_inner_tiled(text):
-                    flags.append(INNER_TILED)
     # lazy: passes load iree.compiler's MLIR bindings, absent where only the runtime is installed
     from irjax.passes.limit_bindings import limit_text, may_exceed  # (IREE's runtime refuses > 32 bindings)
 
@@ -446,7 +452,9 @@ def _compile(text: str, target: str, flags: list[str], entry: str = "@?") -> byt
     except _InProcessFailed:
         pass
     if INNER_TILED in flags:  # a dispatch IREE 3.13's inner_tiled lowering does not take
-        flags = [f for f in flags if f != INNER_TILED]
+        flags = [f for f in flags if f not in (INNER_TILED, EARLY_DATA_TILING)]
+        if DATA_TILING not in flags:
+            flags.append(DATA_TILING)
         try:
             return compile_once(text, target, flags)
         except _InProcessFailed:

@@ -127,17 +127,18 @@ def test_data_tiling_flag_follows_the_ir(monkeypatch):
 
 
 def test_inner_tiled_only_where_iree_lowers_it():
-    """IREE 3.13's inner_tiled matmul lowering (1.3-1.5x faster big f32 matmuls here) fails to
-    compile batched dot_generals and matmuls fused with an array broadcast (x @ w + b) or a
-    column sum."""
+    """IREE 3.13's inner_tiled matmul lowering (1.3-1.5x faster big f32 matmuls here, 3-8x f64):
+    batched dot_generals keep the default; matmuls fused with an array broadcast (x @ w + b) or a
+    reduction take the early data-tiling path, where the bias add compiles."""
+    late, early = [compiler.DATA_TILING, compiler.INNER_TILED], [compiler.EARLY_DATA_TILING, compiler.INNER_TILED]
     big = _dot(
         "tensor<1024x1024xf32>", "tensor<1024x1024xf32>", "tensor<1024x1024xf32>", "contracting_dims = [1] x [0]"
     )
-    assert compiler.wants_inner_tiled(big)
+    assert compiler.inner_tiled_flags(big) == late
     mid = _dot("tensor<512x512xf32>", "tensor<512x512xf32>", "tensor<512x512xf32>", "contracting_dims = [1] x [0]")
-    assert compiler.wants_data_tiling(mid) and not compiler.wants_inner_tiled(mid)  # 268 MFLOP
-    assert not compiler.wants_inner_tiled(big.replace("f32", "bf16"))  # bf16 keeps the ukernels
-    assert not compiler.wants_inner_tiled(big.replace("f32", "f64"))  # not measured
+    assert compiler.wants_data_tiling(mid) and compiler.inner_tiled_flags(mid) is None  # f32, 268 MFLOP
+    assert compiler.inner_tiled_flags(mid.replace("f32", "f64")) == late  # f64: 2.6x faster at 512^2
+    assert compiler.inner_tiled_flags(big.replace("f32", "bf16")) is None  # bf16 keeps the ukernels
     batched = _dot(
         "tensor<8x1024x512xf32>",
         "tensor<8x512x512xf32>",
@@ -145,7 +146,8 @@ def test_inner_tiled_only_where_iree_lowers_it():
         "batching_dims = [0] x [0], contracting_dims = [2] x [1]",
     )
     assert compiler.wants_data_tiling(batched) and facts_of_text(batched).batched_dots
-    assert not compiler.wants_inner_tiled(batched)
+    assert compiler.inner_tiled_flags(batched) is None
+    assert compiler.inner_tiled_flags(batched.replace("f32", "f64")) is None
     t = "tensor<1024x1024xf32>"
     biased = _fn(
         f"%a: {t}, %b: {t}, %c: tensor<1024xf32>",
@@ -154,7 +156,7 @@ def test_inner_tiled_only_where_iree_lowers_it():
         f"  %2 = stablehlo.add %0, %1 : {t}\n  return %2 : {t}",
         t,
     )
-    assert facts_of_text(biased).dot_epilogues and not compiler.wants_inner_tiled(biased)
+    assert facts_of_text(biased).dot_epilogues and compiler.inner_tiled_flags(biased) == early
     scaled = _fn(  # a scalar broadcast fuses fine
         f"%a: {t}, %b: {t}, %c: tensor<f32>",
         f"  %0 = stablehlo.dot_general %a, %b, contracting_dims = [1] x [0] : ({t}, {t}) -> {t}\n"
@@ -162,8 +164,8 @@ def test_inner_tiled_only_where_iree_lowers_it():
         f"  %2 = stablehlo.multiply %0, %1 : {t}\n  return %2 : {t}",
         t,
     )
-    assert not facts_of_text(scaled).dot_epilogues and compiler.wants_inner_tiled(scaled)
-    column_sum = _fn(  # fails to compile inner_tiled at 1024^2
+    assert not facts_of_text(scaled).dot_epilogues and compiler.inner_tiled_flags(scaled) == late
+    column_sum = _fn(  # fails to compile inner_tiled with late data tiling at 1024^2
         f"%a: {t}, %b: {t}",
         f"  %0 = stablehlo.dot_general %a, %b, contracting_dims = [1] x [0] : ({t}, {t}) -> {t}\n"
         "  %z = stablehlo.constant dense<0.0> : tensor<f32>\n"
@@ -171,7 +173,7 @@ def test_inner_tiled_only_where_iree_lowers_it():
         f" ({t}, tensor<f32>) -> tensor<1024xf32>\n  return %1 : tensor<1024xf32>",
         "tensor<1024xf32>",
     )
-    assert facts_of_text(column_sum).dot_epilogues and not compiler.wants_inner_tiled(column_sum)
+    assert facts_of_text(column_sum).dot_epilogues and compiler.inner_tiled_flags(column_sum) == early
     # a dot in a called function: its epilogue is in the caller (IREE inlines the call)
     called = (
         f"func.func @main(%a: {t}, %c: tensor<1024xf32>) -> {t} {{\n"
@@ -200,6 +202,7 @@ def test_inner_tiled_flag_follows_the_ir(monkeypatch):
     compiler.forget_memory_cache()
     assert compiler.INNER_TILED in seen[0] and compiler.DATA_TILING in seen[0]
     assert compiler.INNER_TILED not in seen[1] and compiler.DATA_TILING in seen[1]
+    assert compiler.NO_UKERNELS in seen[0] and compiler.NO_UKERNELS in seen[1]
 
 
 def _conv(lhs: str, rhs: str, out: str, layout: str) -> str:
