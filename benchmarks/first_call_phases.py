@@ -139,9 +139,7 @@ def main() -> None:
     hlo, l_wall, l_cpu = timed(lambda: dispatch._lower_text(text, tr.fname, dev))
     vmfb, c_wall, c_cpu = timed(lambda: compiler.compile_stablehlo(hlo, dev.target, list(dev.compile_flags)))
     _, r_wall, r_cpu = timed(lambda: irjax.block_until_ready(f(*args)))  # load the .vmfb + first run
-    flags = compiler.target_flags(dev.target) + list(dev.compile_flags)
-    if compiler.wants_data_tiling(hlo):
-        flags.append(compiler.DATA_TILING)
+    flags = list(compiler.compile_job(hlo, dev.target, list(dev.compile_flags)).flags)  # as irjax compiles it
     phases = iree_phases(hlo, flags)
     counts = executable_counts(hlo, flags)
     total = t_wall + l_wall + c_wall + r_wall
