@@ -152,8 +152,8 @@ def _has_epilogue(dot, calls: dict) -> bool:
                 continue
             if user.name not in _ELEMENTWISE or any(_is_array_broadcast(v) for v in user.operands):
                 return True
-            if id(user) not in seen:
-                seen.add(id(user))
+            if user.operation not in seen:  # (Operations compare and hash by the op itself;
+                seen.add(user.operation)  # each `owner` is a new wrapper, whose id() may recur)
                 stack.extend(user.results)
     return False
 
