@@ -459,11 +459,11 @@ def _compile(text: str, target: str, flags: list[str], entry: str = "@?") -> byt
             return compile_once(text, target, flags)
         except _InProcessFailed:
             pass
-    if "--iree-opt-data-tiling" in flags:
+    if DATA_TILING in flags:
         # IREE 3.13's data tiling fails on some reduce + broadcast fusions ("'vector.store' op
         # write affecting operations on global resources ..."), e.g. jacfwd of a row-sum: retry without
         try:
-            return compile_once(text, target, [f for f in flags if f != "--iree-opt-data-tiling"])
+            return compile_once(text, target, [f for f in flags if f != DATA_TILING])
         except _InProcessFailed:
             pass
     return _compile_tool(text, target, flags)
