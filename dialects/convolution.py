@@ -174,11 +174,28 @@ def _lst(xs):
 split_groups = contextvars.ContextVar("irjax_split_conv_groups", default=False)
 
 
+# lower-stablehlo{channels-last-convs=true}, chosen for CPU targets: a convolution in any other
+# layout (NCHW / OIHW, lax.conv's default, and every input-gradient convolution reverse mode
+# writes) is transposed to channels-last (NHWC / HWIO / NHWC) around one convolution there,
+# with optimization barriers between: IREE 3.13 otherwise folds the transposes back into the
+# convolution's dispatch, which then reads its operands across strides. Measured on 2 cores
+# (iree-benchmark-module, 32x32x26x26 * 64x32x3x3 VALID, f32): direct NCHW 128 ms, im2col 18 ms,
+# transposes folded into the conv 168 ms, channels-last with barriers 6.4 ms. In irjax (A/B in
+# one process, with the one-feature rule below) a small CNN's value_and_grad step (benchmarks/
+# run.py) in NCHW 66.0 -> 30.7 ms (JAX 29-30), in NHWC 30.4 -> 28.7 ms; values bit-identical.
+channels_last = contextvars.ContextVar("irjax_channels_last_convs", default=False)
+
+
 def _conv_lower(ctx, lhs, rhs, **params):
     c = ConvParams(**params)
     p = c.window()
     out = ctx.out_avals[0]
     groups = max(c.feature_group_count, c.batch_group_count)
+    if groups == 1 and channels_last.get():
+        if _one_feature_taps(rhs, out, c.dimension_numbers):
+            return _taps_as_dot(lhs, rhs, out, **p)
+        if _needs_channels_last(c.dimension_numbers):
+            return _convolution_channels_last(lhs, rhs, out, **p)
     if groups == 1 or not split_groups.get():
         return _convolution(lhs, rhs, out, c.feature_group_count, c.batch_group_count, **p)
     lspec, rspec, ospec = c.dimension_numbers
@@ -193,6 +210,126 @@ def _conv_lower(ctx, lhs, rhs, **params):
         shape[ospec[1]] //= groups
         parts.append(_convolution(lhs_g, rhs_g, ShapedType(tuple(shape), out.dtype), 1, 1, **p))
     return hlo.op1("stablehlo.concatenate", parts, out, {"dimension": f"{ospec[1]} : i64"})
+
+
+def _channels_last_specs(nd: int) -> tuple:
+    """(lhs, rhs, out) specs of the channels-last layout: (N, spatial..., C), (spatial..., I, O),
+    (N, spatial..., C), each as (batch/out feature, feature/in feature, spatial...) positions."""
+    lhs = (0, nd + 1, *range(1, nd + 1))
+    return lhs, (nd + 1, nd, *range(nd)), lhs
+
+
+def _needs_channels_last(dimension_numbers) -> bool:
+    lspec, rspec, ospec = (tuple(int(d) for d in s) for s in dimension_numbers)
+    return (lspec, rspec, ospec) != _channels_last_specs(len(lspec) - 2)
+
+
+def _relayout(x, src_spec, dst_spec):
+    """x laid out by src_spec, transposed so that its dims follow dst_spec (same roles)."""
+    a = aval(x)
+    perm = [0] * len(src_spec)
+    for role, d in enumerate(dst_spec):
+        perm[d] = src_spec[role]
+    if perm == list(range(len(perm))):
+        return x
+    shape = tuple(a.shape[i] for i in perm)
+    return hlo.op1("stablehlo.transpose", [x], ShapedType(shape, a.dtype), {"permutation": hlo.i64s(perm)})
+
+
+def _barrier(xs: list) -> list:
+    return hlo.op("stablehlo.optimization_barrier", xs, [x.type for x in xs])
+
+
+def _convolution_channels_last(lhs, rhs, out, *, dimension_numbers, **window):
+    """One convolution in the channels-last layout, its operands and result transposed to and
+    from it (see `channels_last`)."""
+    lspec, rspec, ospec = (tuple(int(d) for d in s) for s in dimension_numbers)
+    cl = _channels_last_specs(len(lspec) - 2)
+    x, w = _barrier([_relayout(lhs, lspec, cl[0]), _relayout(rhs, rspec, cl[1])])
+    shape = [0] * len(ospec)
+    for role, d in enumerate(cl[2]):
+        shape[d] = out.shape[ospec[role]]
+    y = _convolution(x, w, ShapedType(tuple(shape), out.dtype), 1, 1, dimension_numbers=cl, **window)
+    if cl[2] == ospec:
+        return y
+    (y,) = _barrier([y])
+    return _relayout(y, cl[2], ospec)
+
+
+# A convolution with one input feature (a grayscale image's first layer) as a matmul of its
+# taps: IREE 3.13 runs such a channels-last convolution ~8x slower than one with two features
+# (32x28x28x1 * 3x3x1x32 VALID: direct 3.2-3.4 ms, as taps . kernel 0.40-0.44 ms, two input
+# features direct 0.42 ms; same sums in the same order). Up to 64 taps: each is a slice.
+_MAX_TAPS = 64
+
+
+def _one_feature_taps(rhs, out, dimension_numbers) -> bool:
+    _, rspec, _ = dimension_numbers
+    w, o = aval(rhs), out
+    taps = int(np.prod([w.shape[d] for d in rspec[2:]], dtype=np.int64))
+    return (
+        w.shape[rspec[1]] == 1
+        and taps <= _MAX_TAPS
+        and w.dtype == o.dtype
+        and np.dtype(o.dtype).kind == "f"
+        and all(n > 0 for n in o.shape)
+    )
+
+
+def _taps_as_dot(lhs, rhs, out, *, dimension_numbers, window_strides, padding, lhs_dilation, rhs_dilation):
+    """A convolution with one input feature: every kernel tap's strided slice of the padded
+    input (moved to (N, spatial..., 1)), concatenated along that last axis, times the kernel as
+    a (taps, O) matrix. For a channels-first result the kernel comes first, (O, N, spatial...),
+    so that the move to the result's layout shifts whole images (putting O last and moving it
+    back took 4.6 ms where this takes 0.6 ms at 32x28x28 * 32x1x3x3)."""
+    lspec, rspec, ospec = (tuple(int(d) for d in s) for s in dimension_numbers)
+    nd = len(window_strides)
+    cl = _channels_last_specs(nd)
+    x, w = _relayout(lhs, lspec, cl[0]), _relayout(rhs, rspec, cl[1])
+    a, k = aval(x), aval(w)
+    lo, hi = zip(*padding) if nd else ((), ())
+    interior = [d - 1 for d in lhs_dilation]
+    if any(lo) or any(hi) or any(interior):
+        shape = [a.shape[0]]
+        for i in range(nd):
+            n = a.shape[1 + i]
+            shape.append(lo[i] + hi[i] + n + max(n - 1, 0) * interior[i])
+        shape.append(1)
+        attrs = {
+            "edge_padding_low": hlo.i64s([0, *lo, 0]),
+            "edge_padding_high": hlo.i64s([0, *hi, 0]),
+            "interior_padding": hlo.i64s([0, *interior, 0]),
+        }
+        zero = hlo.constant(np.zeros((), a.dtype))
+        x = hlo.op1("stablehlo.pad", [x, zero], ShapedType(tuple(shape), a.dtype), attrs)
+    batch, outs = out.shape[ospec[0]], tuple(out.shape[d] for d in ospec[2:])
+    features = out.shape[ospec[1]]
+    piece = ShapedType((batch, *outs, 1), a.dtype)
+    taps = []
+    for tap in itertools.product(*[range(n) for n in k.shape[:nd]]):
+        start = [0, *(t * d for t, d in zip(tap, rhs_dilation)), 0]
+        limit = [batch, *(s + (n - 1) * st + 1 for s, n, st in zip(start[1:], outs, window_strides)), 1]
+        attrs = {"start_indices": hlo.i64s(start), "limit_indices": hlo.i64s(limit)}
+        attrs["strides"] = hlo.i64s([1, *window_strides, 1])
+        taps.append(hlo.op1("stablehlo.slice", [x], piece, attrs))
+    n = len(taps)
+    patches = ShapedType((batch, *outs, n), a.dtype)
+    p = taps[0] if n == 1 else hlo.op1("stablehlo.concatenate", taps, patches, {"dimension": f"{nd + 1} : i64"})
+    w2 = hlo.op1("stablehlo.reshape", [w], ShapedType((n, features), k.dtype))
+    if ospec[1] == nd + 1:  # features last: (N, spatial..., O)
+        dn = f"#stablehlo.dot<lhs_contracting_dimensions = [{nd + 1}], rhs_contracting_dimensions = [0]>"
+        y = hlo.op1(
+            "stablehlo.dot_general",
+            [p, w2],
+            ShapedType((batch, *outs, features), out.dtype),
+            {"dot_dimension_numbers": dn},
+        )
+        return _relayout(y, cl[2], ospec)
+    dn = f"#stablehlo.dot<lhs_contracting_dimensions = [0], rhs_contracting_dimensions = [{nd + 1}]>"
+    y = hlo.op1(
+        "stablehlo.dot_general", [w2, p], ShapedType((features, batch, *outs), out.dtype), {"dot_dimension_numbers": dn}
+    )
+    return _relayout(y, (1, 0, *range(2, nd + 2)), ospec)
 
 
 def _block(x, axis, g, n):

@@ -84,6 +84,7 @@ _EX = """func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {
         Option("chunk-scans", "bool", True, "long scans as chunked loops (CPU only)"),
         Option("place-stacks", "bool", False, "scans stack their outputs in place, one loop (IREE CPU)"),
         Option("split-conv-groups", "bool", False, "grouped convolutions as one per group (GPU targets)"),
+        Option("channels-last-convs", "bool", False, "convolutions transposed to NHWC / HWIO (CPU targets)"),
         Option("fft-as-dft", "bool", False, "FFTs as DFT matmuls (GPU targets: no stablehlo.fft there)"),
     ),
 )
@@ -94,22 +95,26 @@ def lower_stablehlo(
     place_stacks: bool = False,
     split_conv_groups: bool = False,
     fft_as_dft: bool = False,
+    channels_last_convs: bool = False,
 ):
     """chunk-scans=false: long scans stay one loop (GPU targets; see dialects/control_flow.py).
     place-stacks=true: scans update their stacked outputs in place, in one loop (CPU modules
     for IREE; the output then holds flow.tensor.transfer ops, see dialects/control_flow.py).
     split-conv-groups=true: a grouped convolution becomes one per group (GPU targets; see
     dialects/convolution.py). fft-as-dft=true: every FFT is a DFT as matmuls (GPU targets; see
-    dialects/fft.py)."""
+    dialects/fft.py). channels-last-convs=true: convolutions in other layouts run as NHWC / HWIO
+    ones between transposes (CPU targets; see dialects/convolution.py)."""
     if entry is not None and find_func(module, entry) is None:
         raise LoweringError(f"lower-stablehlo: entry function @{entry} not found in the module")
     token = control_flow.chunk_scans.set(chunk_scans)
     token1 = control_flow.place_stacks.set(itertools.count(1) if place_stacks else None)
     token2 = convolution.split_groups.set(split_conv_groups)
     token3 = fft.as_dft.set(fft_as_dft)
+    token4 = convolution.channels_last.set(channels_last_convs)
     try:
         _lower(module, entry)
     finally:
+        convolution.channels_last.reset(token4)
         fft.as_dft.reset(token3)
         convolution.split_groups.reset(token2)
         control_flow.place_stacks.reset(token1)

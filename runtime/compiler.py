@@ -144,7 +144,10 @@ def wants_data_tiling(text: str) -> bool:
 # (32x28x28, 3x3 convs to 32 and 64 features, dense to 10) in NCHW 156 / 97 ms (JAX ~58-70), but
 # in NHWC 52 / 93 ms: channels-last modules stay direct (their forward convs gain less: NHWC
 # 8x32x32x64 13.8 / 10.3 ms). Results bit-identical. f32 only: IREE 3.13's im2col fails to
-# compile an i16 x i16 -> i32 convolution ('arith.addi' op requires the same type).
+# compile an i16 x i16 -> i32 convolution ('arith.addi' op requires the same type). Since irjax's
+# own CPU lowering runs ungrouped convolutions channels-last (dialects/convolution.channels_last,
+# faster again: the NCHW CNN step 66 -> 31 ms), this applies to grouped channels-first ones and
+# to StableHLO from elsewhere.
 IM2COL = "--iree-global-opt-use-im2col-for-convs"
 
 # Data-tiled f32/f64 matmuls: IREE's generated mmt4d code instead of its mmt4d ukernel. Measured

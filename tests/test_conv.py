@@ -57,6 +57,20 @@ CASES = [
     ("conv1d", (3, 2, 10), (4, 2, 3), dict(window_strides=(3,), padding=[(2, 1)], lhs_dilation=(2,))),
     ("conv3d", (1, 2, 5, 4, 4), (2, 2, 2, 3, 2), dict(window_strides=(1, 2, 1), padding="SAME")),
     ("conv0d", (3, 4), (5, 4), dict(window_strides=(), padding=())),
+    # one input feature: the CPU lowers these as a matmul of the kernel taps
+    (
+        "one_feature",
+        (2, 1, 9, 8),
+        (3, 1, 3, 2),
+        dict(window_strides=(2, 1), padding=[(1, 2), (0, -1)], lhs_dilation=(1, 2), rhs_dilation=(2, 1)),
+    ),
+    (
+        "one_feature_nhwc",
+        (2, 7, 6, 1),
+        (3, 2, 1, 4),
+        dict(window_strides=(1, 2), padding="SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")),
+    ),
+    ("one_feature_1d", (3, 1, 12), (2, 1, 5), dict(window_strides=(2,), padding="SAME")),
 ]
 IDS = [c[0] for c in CASES]
 
@@ -353,3 +367,68 @@ def test_split_groups_lowering_matches_jax(case):
     ctx.add_vm_module(rt.VmModule.copy_buffer(ctx.instance, compile_stablehlo(text)))
     got = getattr(ctx.modules.module, entry)(lhs, rhs)
     _close(np.asarray(got), jlax.conv_general_dilated(lhs, rhs, **kw))
+
+
+def test_cpu_lowers_other_layouts_channels_last():
+    """On the CPU a convolution in NCHW / OIHW (or any layout but NHWC / HWIO / NHWC) runs as a
+    channels-last one between transposes, fenced by optimization barriers; the module no longer
+    asks IREE for im2col (which only channels-first modules take). A channels-last convolution
+    lowers as it is. Values and gradients against JAX."""
+    from irjax import dispatch
+    from irjax.runtime import compiler
+    from irjax.runtime.device import default_device
+
+    dev = default_device()
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 9, 8)).astype(np.float32)
+    w = rng.standard_normal((5, 3, 3, 2)).astype(np.float32)
+    kw = dict(window_strides=(2, 1), padding=[(1, 0), (0, 2)], rhs_dilation=(1, 2))
+    cl = "[b, 0, 1, f]x[0, 1, i, o]->[b, 0, 1, f]"
+    for dn, xs, ws, channels_last in (
+        (None, x, w, False),
+        (("NHWC", "HWIO", "NHWC"), x.transpose(0, 2, 3, 1), w.transpose(2, 3, 1, 0), True),
+    ):
+
+        def loss(a, b, dn=dn):
+            return (lax.conv_general_dilated(a, b, dimension_numbers=dn, **kw) ** 2).sum()
+
+        def jloss(a, b, dn=dn):
+            return (jlax.conv_general_dilated(a, b, dimension_numbers=dn, **kw) ** 2).sum()
+
+        def hlo_of(f):
+            tr = f._trace((xs, ws), {})[0]
+            return dispatch._lower_text(str(tr.module), tr.fname, dev)
+
+        fwd = hlo_of(irjax.jit(lambda a, b, dn=dn: lax.conv_general_dilated(a, b, dimension_numbers=dn, **kw)))
+        assert fwd.count(cl) == 1
+        assert fwd.count("stablehlo.transpose") == (0 if channels_last else 3)
+        assert fwd.count("stablehlo.optimization_barrier") == (0 if channels_last else 2)
+        f = irjax.jit(irjax.value_and_grad(loss, argnums=(0, 1)))
+        hlo = hlo_of(f)
+        # the forward convolution and the input gradient's (the kernel gradient is a matmul)
+        assert hlo.count("stablehlo.convolution") == 2 and hlo.count(cl) == 2, hlo
+        assert compiler.IM2COL not in compiler.compile_job(hlo, dev.target, list(dev.compile_flags)).flags
+        (v, (gx, gw)), (jv, (jgx, jgw)) = f(xs, ws), jax.value_and_grad(jloss, argnums=(0, 1))(xs, ws)
+        _close(v, jv, 1e-5)
+        _close(gx, jgx)
+        _close(gw, jgw)
+
+
+@pytest.mark.parametrize("name", ["one_feature", "one_feature_nhwc", "one_feature_1d"])
+def test_cpu_lowers_one_input_feature_as_taps_matmul(name):
+    """On the CPU a convolution with one input feature is a matmul of its kernel taps (strided
+    slices of the padded input, concatenated) instead of a stablehlo.convolution; values
+    against JAX, for each tap count (the 3x2 kernel's 6 taps, 5 in 1-D)."""
+    from irjax import dispatch
+    from irjax.runtime.device import default_device
+
+    case = next(c for c in CASES if c[0] == name)
+    lhs, rhs = _operands(case, seed=5)
+    kw = case[3]
+    f = irjax.jit(lambda a, b: lax.conv_general_dilated(a, b, **kw))
+    tr = f._trace((lhs, rhs), {})[0]
+    hlo = dispatch._lower_text(str(tr.module), tr.fname, default_device())
+    taps = int(np.prod(case[2][:-2] if name.endswith("nhwc") else case[2][2:]))
+    assert "stablehlo.convolution" not in hlo and hlo.count("stablehlo.dot_general") == 1
+    assert hlo.count("stablehlo.slice") == taps, hlo
+    _close(f(lhs, rhs), jlax.conv_general_dilated(lhs, rhs, **kw), 1e-5)
