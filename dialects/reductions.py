@@ -473,7 +473,32 @@ def _dot_lower(ctx, a, b, lhs_contracting, rhs_contracting, lhs_batch, rhs_batch
         f"#stablehlo.dot<lhs_batching_dimensions = {lst(lhs_batch)}, rhs_batching_dimensions = {lst(rhs_batch)}, "
         f"lhs_contracting_dimensions = {lst(lhs_contracting)}, rhs_contracting_dimensions = {lst(rhs_contracting)}>"
     )
+    a, b = _fence_bool_conversion(a), _fence_bool_conversion(b)
     return hlo.op1("stablehlo.dot_general", [a, b], ctx.out_avals[0], {"dot_dimension_numbers": dn})
+
+
+# ops that only move or copy elements: a bool converted before one of them still reaches the dot
+_MOVES = frozenset({"stablehlo.reshape", "stablehlo.transpose", "stablehlo.broadcast_in_dim", "stablehlo.slice"})
+
+
+def _fence_bool_conversion(x):
+    """x behind an optimization barrier when it is a bool array converted to a number (`mask.astype(
+    jnp.float32) @ w`, random.bernoulli images into a Dense layer): IREE 3.13 folds the conversion
+    into the matmul as an i1 x f32 one, which its data tiling cannot lower (a failed compile,
+    then a retry without data tiling: JAX's mnist_vae spent 16.6 s on its training step's
+    compile where one compile takes 7-9 s)."""
+    v = x
+    for _ in range(8):
+        op = getattr(v, "owner", None)
+        name = getattr(op, "name", None)
+        if name == "stablehlo.convert":
+            if aval(op.operands[0]).dtype == np.bool_:
+                return hlo.op1("stablehlo.optimization_barrier", [x], aval(x))
+            return x
+        if name not in _MOVES:
+            return x
+        v = op.operands[0]
+    return x
 
 
 def _dot_vjp(cts, primals, outs, lhs_contracting, rhs_contracting, lhs_batch, rhs_batch, preferred_element_type=None):

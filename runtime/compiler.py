@@ -174,6 +174,15 @@ _CODEGEN_MMT4D_TYPES = frozenset({"f32", "f64"})
 # 66-69 ms; the f32 MLP's compile CPU 1.9-2.4 -> 2.9-3.3 s, one reason for the f32 threshold).
 # Batched dot_generals fail either way and keep the default. A compile that still fails retries
 # without these flags, then without data tiling.
+#
+# Below inner_tiled's size data-tiled modules take the early path too: IREE 3.13's late path
+# fails on a weight gradient fused with an optimizer update that returns two arrays (momentum's
+# v and the parameter: "large vector sizes"), which every jitted training step of JAX's example
+# programs holds, so each such compile failed and ran again without data tiling (mnist_vae
+# 37.6 -> 29.9 s cold, differentially_private_sgd 35.0 -> 27.8 s, mnist_classifier 13.8 ->
+# 12.4 s; no failed compile left in them). The MLP value_and_grad step, alternating fresh
+# processes: 3.77-4.40 ms early against 4.19-5.13 ms late, first call equal (2.6-2.9 s). An early
+# failure retries late, then without data tiling.
 INNER_TILED = "--iree-llvmcpu-enable-inner-tiled"
 EARLY_DATA_TILING = "--iree-global-opt-data-tiling"
 
@@ -248,7 +257,7 @@ def compile_job(text: str, target: str = "llvm-cpu", extra_flags: list[str] | No
             flags.append(IM2COL)
         if DATA_TILING not in flags and EARLY_DATA_TILING not in flags and wants_data_tiling(text):
             inner = inner_tiled_flags(text) if INNER_TILED not in flags else None
-            flags += inner or [DATA_TILING]
+            flags += inner or [EARLY_DATA_TILING]
             if facts.dot_types <= _CODEGEN_MMT4D_TYPES:
                 flags.append(NO_UKERNELS)
     # lazy: passes load iree.compiler's MLIR bindings, absent where only the runtime is installed
@@ -454,7 +463,9 @@ def _compile(text: str, target: str, flags: list[str], entry: str = "@?") -> byt
         return compile_once(text, target, flags)
     except _InProcessFailed:
         pass
-    if INNER_TILED in flags:  # a dispatch IREE 3.13's inner_tiled lowering does not take
+    if INNER_TILED in flags or EARLY_DATA_TILING in flags:
+        # a dispatch IREE 3.13's inner_tiled lowering or its early data tiling does not take:
+        # late data tiling next
         flags = [f for f in flags if f not in (INNER_TILED, EARLY_DATA_TILING)]
         if DATA_TILING not in flags:
             flags.append(DATA_TILING)

@@ -102,3 +102,72 @@ def test_a_column_sum_of_a_big_product_compiles(compiles):
     got = np.asarray(irjax.jit(lambda a, b: jnp.sum(a @ b, axis=0))(jnp.asarray(A), jnp.asarray(B)))
     assert compiler.INNER_TILED not in compiles[-1] and len(compiles) <= 2, compiles
     _check(got, np.sum(A.astype(np.float64) @ B, axis=0))
+
+
+# A weight gradient fused with a momentum update that returns two arrays (v and the parameter):
+# IREE 3.13's late data tiling fails on it ("large vector sizes"), the early path compiles it.
+G_A = rng.standard_normal((32, 512), dtype=np.float32)
+G_B = rng.standard_normal((32, 784), dtype=np.float32)
+V = rng.standard_normal((512, 784), dtype=np.float32)
+PARAM = rng.standard_normal((512, 784), dtype=np.float32)
+
+
+def _momentum(a, b, v, p):
+    v2 = 0.9 * v + a.T @ b
+    return v2, p - 1e-3 * v2
+
+
+def _momentum_want():
+    v2 = 0.9 * V.astype(np.float64) + G_A.T.astype(np.float64) @ G_B
+    return v2, PARAM - 1e-3 * v2
+
+
+def test_matmuls_below_inner_tiled_size_take_the_early_data_tiling_path(compiles):
+    got = irjax.jit(lambda *xs: _momentum(*xs))(G_A, G_B, V, PARAM)
+    assert len(compiles) == 1, compiles  # no failed compile before it
+    assert compiler.EARLY_DATA_TILING in compiles[0] and compiler.DATA_TILING not in compiles[0]
+    for g, w in zip(got, _momentum_want()):
+        np.testing.assert_allclose(np.asarray(g), w, rtol=1e-5, atol=1e-4)
+
+
+def test_a_module_early_data_tiling_cannot_lower_is_retried_late_then_without(compiles, monkeypatch):
+    # forced through the late path, which IREE 3.13 fails on this module: the retries still give
+    # the right values (early -> late -> no data tiling is the order for a real early failure)
+    monkeypatch.setattr(compiler, "inner_tiled_flags", lambda text: [compiler.DATA_TILING])
+    got = irjax.jit(lambda *xs: _momentum(*xs))(G_A, G_B, V, PARAM)
+    assert len(compiles) == 2, compiles
+    assert compiler.DATA_TILING in compiles[0]
+    assert not {compiler.DATA_TILING, compiler.EARLY_DATA_TILING} & set(compiles[1])
+    for g, w in zip(got, _momentum_want()):
+        np.testing.assert_allclose(np.asarray(g), w, rtol=1e-5, atol=1e-4)
+
+
+def test_early_data_tiling_failure_retries_with_late_data_tiling(monkeypatch):
+    seen = []
+
+    def once(text, target, flags, what=None):
+        seen.append(list(flags))
+        if compiler.EARLY_DATA_TILING in flags:
+            raise compiler._InProcessFailed("early path failed")
+        return b"vmfb"
+
+    monkeypatch.setattr(compiler, "_compile_in_worker", once)
+    monkeypatch.setattr(compiler, "_compile_in_process", once)
+    flags = ["--iree-llvmcpu-target-cpu=host", compiler.EARLY_DATA_TILING, compiler.NO_UKERNELS]
+    assert compiler._compile("module {}", "llvm-cpu", flags) == b"vmfb"
+    assert seen == [flags, ["--iree-llvmcpu-target-cpu=host", compiler.NO_UKERNELS, compiler.DATA_TILING]]
+
+
+@pytest.mark.parametrize("path", ["early", "late"])
+def test_a_bool_operand_converted_for_a_matmul_compiles_once(compiles, monkeypatch, path):
+    # bool -> f32 feeding a matmul: IREE 3.13's late data tiling (the inner_tiled path's) folds
+    # the conversion into an i1 x f32 matmul it cannot lower; the lowering fences the conversion
+    # (reductions._fence_bool_conversion), so neither path needs a second compile
+    if path == "late":
+        monkeypatch.setattr(compiler, "inner_tiled_flags", lambda text: [compiler.DATA_TILING])
+    mask = rng.random((32, 784)) > 0.5
+    w = rng.standard_normal((784, 512), dtype=np.float32)
+    got = irjax.jit(lambda m, w: jnp.tanh(m.astype(jnp.float32) @ w))(mask, w)
+    assert len(compiles) == 1, compiles
+    assert (compiler.DATA_TILING if path == "late" else compiler.EARLY_DATA_TILING) in compiles[0]
+    np.testing.assert_allclose(np.asarray(got), np.tanh(mask.astype(np.float64) @ w), rtol=0, atol=1e-4)

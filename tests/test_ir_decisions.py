@@ -120,10 +120,13 @@ def test_data_tiling_flag_follows_the_ir(monkeypatch):
     compiler.compile_stablehlo(ADD_F32)
     compiler.compile_stablehlo(big.replace("f32", "bf16"))
     compiler.forget_memory_cache()
-    assert compiler.DATA_TILING in seen[0] and compiler.DATA_TILING not in seen[1]
+    tiling = (compiler.DATA_TILING, compiler.EARLY_DATA_TILING)
+    assert compiler.DATA_TILING in seen[0] and not any(f in seen[1] for f in tiling)
     # f32 matmuls use IREE's generated mmt4d code; bf16 keeps the ukernel (2.3x faster here)
     assert compiler.NO_UKERNELS in seen[0] and compiler.NO_UKERNELS not in seen[1]
-    assert compiler.DATA_TILING in seen[2] and compiler.NO_UKERNELS not in seen[2]
+    # below inner_tiled's size the early data-tiling path
+    assert compiler.EARLY_DATA_TILING in seen[2] and compiler.NO_UKERNELS not in seen[2]
+    assert compiler.DATA_TILING not in seen[2]
 
 
 def test_inner_tiled_only_where_iree_lowers_it():
@@ -201,7 +204,8 @@ def test_inner_tiled_flag_follows_the_ir(monkeypatch):
     )
     compiler.forget_memory_cache()
     assert compiler.INNER_TILED in seen[0] and compiler.DATA_TILING in seen[0]
-    assert compiler.INNER_TILED not in seen[1] and compiler.DATA_TILING in seen[1]
+    assert compiler.INNER_TILED not in seen[1] and compiler.EARLY_DATA_TILING in seen[1]
+    assert compiler.DATA_TILING not in seen[1]
     assert compiler.NO_UKERNELS in seen[0] and compiler.NO_UKERNELS in seen[1]
 
 
