@@ -126,7 +126,10 @@ class _Worker:
         except BaseException:
             self.stop()  # (KeyboardInterrupt mid-request: its reply would be read by the next compile)
             raise
-        self._forward_stderr(start)
+        if reply[0] == "ok":
+            # what IREE printed for a module it rejected is not forwarded: the compile is retried
+            # with other flags, and a final failure raises CompileError with IREE's message
+            self._forward_stderr(start)
         return reply
 
     def _write(self, data: bytes, deadline: float | None) -> None:
