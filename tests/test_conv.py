@@ -6,8 +6,10 @@ from __future__ import annotations
 import irjax
 import numpy as np
 import pytest
-from irjax import lax
+from irjax import dispatch, lax
 from irjax.dialects.registry import get
+from irjax.runtime import compiler
+from irjax.runtime.device import default_device
 
 jax = pytest.importorskip("jax")
 jlax = jax.lax
@@ -374,10 +376,6 @@ def test_cpu_lowers_other_layouts_channels_last():
     channels-last one between transposes, fenced by optimization barriers; the module no longer
     asks IREE for im2col (which only channels-first modules take). A channels-last convolution
     lowers as it is. Values and gradients against JAX."""
-    from irjax import dispatch
-    from irjax.runtime import compiler
-    from irjax.runtime.device import default_device
-
     dev = default_device()
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 3, 9, 8)).astype(np.float32)
@@ -419,9 +417,6 @@ def test_cpu_lowers_one_input_feature_as_taps_matmul(name):
     """On the CPU a convolution with one input feature is a matmul of its kernel taps (strided
     slices of the padded input, concatenated) instead of a stablehlo.convolution; values
     against JAX, for each tap count (the 3x2 kernel's 6 taps, 5 in 1-D)."""
-    from irjax import dispatch
-    from irjax.runtime.device import default_device
-
     case = next(c for c in CASES if c[0] == name)
     lhs, rhs = _operands(case, seed=5)
     kw = case[3]
