@@ -74,7 +74,7 @@ def _hlo_fft(x, kind: str, n: int, out: ShapedType):
     attrs = {"fft_type": f"#stablehlo<fft_type {kind}>", "fft_length": hlo.i64s([n])}
     # the barrier keeps IREE 3.13 from fusing a computed-from-constants operand into the FFT
     # dispatch, where it gave wrong numbers (rfft of an iota) or failed to compile (a pad)
-    x = hlo.op1("stablehlo.optimization_barrier", [x], aval(x))
+    (x,) = hlo.barrier([x])
     return hlo.op1("stablehlo.fft", [x], out, attrs)
 
 

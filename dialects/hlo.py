@@ -38,6 +38,11 @@ def op1(name, operands, result, attrs=None):
     return op(name, operands, [result], attrs)[0]
 
 
+def barrier(xs: Sequence) -> list:
+    """xs through one stablehlo.optimization_barrier: IREE fuses nothing across it."""
+    return op("stablehlo.optimization_barrier", list(xs), [x.type for x in xs])
+
+
 def with_region(
     name: str,
     operands: Sequence,

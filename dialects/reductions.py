@@ -493,7 +493,7 @@ def _fence_bool_conversion(x):
         name = getattr(op, "name", None)
         if name == "stablehlo.convert":
             if aval(op.operands[0]).dtype == np.bool_:
-                return hlo.op1("stablehlo.optimization_barrier", [x], aval(x))
+                return hlo.barrier([x])[0]
             return x
         if name not in _MOVES:
             return x

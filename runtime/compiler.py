@@ -172,7 +172,7 @@ _CODEGEN_MMT4D_TYPES = frozenset({"f32", "f64"})
 # 'linalg.generic'"). Such modules (module_facts.dot_epilogues) use the early data-tiling path
 # (`--iree-global-opt-data-tiling`), where the bias add compiles (f32 2048^2 x @ w + b 86-111 ->
 # 66-69 ms; the f32 MLP's compile CPU 1.9-2.4 -> 2.9-3.3 s, one reason for the f32 threshold).
-# Batched dot_generals fail either way and keep the default. A compile that still fails retries
+# Batched dot_generals fail either way and go without inner_tiled. A compile that still fails retries
 # without these flags, then without data tiling.
 #
 # Below inner_tiled's size data-tiled modules take the early path too: IREE 3.13's late path
