@@ -150,8 +150,12 @@ def lowering_options(gpu: bool) -> str:
     """lower-stablehlo's target-dependent options. GPU targets keep long scans as one loop
     (chunked nested loops lost the Vulkan device, see docs/devices.md) and split grouped
     convolutions into one per group, and FFTs as DFT matmuls. CPU targets stack scan outputs in
-    place (dialects/control_flow.place_stacks; checked on IREE's llvm-cpu only) and run convolutions
-    channels-last (dialects/convolution.channels_last; measured on llvm-cpu only)."""
+    place (dialects/control_flow.place_stacks; checked on IREE's llvm-cpu only), run convolutions
+    channels-last (dialects/convolution.channels_last; measured on llvm-cpu only) and large f64
+    batched matmuls as one 2-D matmul per batch element (dialects/reductions.split_f64_batches)."""
     if gpu:
         return "chunk-scans=false split-conv-groups=true fft-as-dft=true"
-    return "chunk-scans=true place-stacks=true split-conv-groups=false fft-as-dft=false channels-last-convs=true"
+    return (
+        "chunk-scans=true place-stacks=true split-conv-groups=false fft-as-dft=false channels-last-convs=true "
+        "split-f64-batched-dots=true"
+    )

@@ -603,7 +603,8 @@ def test_gpu_targets_compile_async_and_keep_lowering_facts(monkeypatch):
     assert targets.ASYNC_EXTERNAL not in targets.target_flags("cuda")
     assert (
         targets.lowering_options(False)
-        == "chunk-scans=true place-stacks=true split-conv-groups=false fft-as-dft=false channels-last-convs=true"
+        == "chunk-scans=true place-stacks=true split-conv-groups=false fft-as-dft=false channels-last-convs=true "
+        "split-f64-batched-dots=true"
     )
     assert targets.lowering_options(True) == "chunk-scans=false split-conv-groups=true fft-as-dft=true"
     assert compiler.target_flags is targets.target_flags and rtdev.BACKENDS is targets.BACKENDS

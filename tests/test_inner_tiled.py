@@ -173,3 +173,64 @@ def test_a_bool_operand_converted_for_a_matmul_compiles_once(compiles, monkeypat
     assert len(compiles) == 1, compiles
     assert (compiler.DATA_TILING if path == "late" else compiler.EARLY_DATA_TILING) in compiles[0]
     np.testing.assert_allclose(np.asarray(got), np.tanh(mask.astype(np.float64) @ w), rtol=0, atol=1e-4)
+
+
+# Large f64 batched matmuls on the CPU are one 2-D dot per batch element (dialects/reductions.py
+# split_f64_batches), so they compile inner_tiled too; batch dims anywhere, several of them, and
+# their gradients (batched dots as well) match NumPy.
+BATCHED_F64 = {
+    "bij,bjk->bik": ((3, 256, 256), (3, 256, 256)),
+    "ibj,jbk->bik": ((256, 2, 256), (256, 2, 256)),
+    "abij,abjk->abik": ((2, 2, 256, 256), (2, 2, 256, 256)),
+}
+
+
+@pytest.fixture
+def sources(compiles, monkeypatch):
+    """The StableHLO text of each IREE attempt (with `compiles`, its flags)."""
+    texts: list[str] = []
+    worker, in_process = compiler._compile_in_worker, compiler._compile_in_process
+
+    def record_worker(text, target, flags, what):
+        texts.append(text)
+        return worker(text, target, flags, what)
+
+    def record_in_process(text, target, flags):
+        texts.append(text)
+        return in_process(text, target, flags)
+
+    monkeypatch.setattr(compiler, "_compile_in_worker", record_worker)
+    monkeypatch.setattr(compiler, "_compile_in_process", record_in_process)
+    return texts
+
+
+@pytest.mark.parametrize("spec", BATCHED_F64)
+def test_f64_batched_matmuls_split_into_2d_dots(compiles, sources, spec):
+    sa, sb = BATCHED_F64[spec]
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    with irjax.enable_x64(True):
+        got = np.asarray(irjax.jit(lambda a, b: jnp.einsum(spec, a, b))(jnp.asarray(a), jnp.asarray(b)))
+        loss = irjax.jit(irjax.grad(lambda a, b: jnp.sum(jnp.sin(jnp.einsum(spec, a, b))), argnums=(0, 1)))
+        ga, gb = (np.asarray(g) for g in loss(jnp.asarray(a), jnp.asarray(b)))
+    batches = int(np.prod(sa) // 256**2)
+    for text in (sources[0], sources[-1]):  # the product, then its gradient (three of them)
+        assert "batching_dims" not in text, text
+    assert sources[0].count("stablehlo.dot_general") == batches
+    assert sources[-1].count("stablehlo.dot_general") == 3 * batches
+    assert compiler.INNER_TILED in compiles[0] and compiler.INNER_TILED in compiles[-1], compiles
+    want = np.einsum(spec, a, b)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    # d/da sum(sin(einsum(a, b))) = einsum of cos(...) with b, and likewise for b
+    c = np.cos(want)
+    ins, out = spec.split("->")
+    la, lb = ins.split(",")
+    np.testing.assert_allclose(ga, np.einsum(f"{out},{lb}->{la}", c, b), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(gb, np.einsum(f"{la},{out}->{lb}", a, c), rtol=1e-10, atol=1e-10)
+
+
+def test_small_f64_batched_matmuls_stay_batched(sources):
+    a, b = rng.standard_normal((4, 32, 16)), rng.standard_normal((4, 16, 8))
+    with irjax.enable_x64(True):
+        got = np.asarray(irjax.jit(lambda a, b: a @ b)(jnp.asarray(a), jnp.asarray(b)))
+    assert sources[0].count("stablehlo.dot_general") == 1 and "batching_dims = [0] x [0]" in sources[0]
+    np.testing.assert_allclose(got, a @ b, rtol=1e-12, atol=1e-12)
