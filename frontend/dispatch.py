@@ -46,8 +46,13 @@ def _params_key(params: dict):
     they are; arrays and lists go through _hashable (~10 us a call saved on dot_general)."""
     items = tuple(sorted(params.items()))
     for _, v in items:
-        if isinstance(v, (np.ndarray, list, np.dtype)) or (type(v) is tuple and not _flat_ints(v)):
-            return _hashable(items)
+        t = type(v)
+        if t is tuple:
+            if not _flat_ints(v):
+                return _hashable(items)
+        elif t is not int and t is not bool and v is not None and not isinstance(v, str):
+            if isinstance(v, (np.ndarray, list, np.dtype)):
+                return _hashable(items)
     return items
 
 

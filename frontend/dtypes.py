@@ -155,17 +155,27 @@ def check_python_ints(obj: Any, dtype: Any) -> None:
     does not fit integer `dtype`; NumPy integers are not checked (they wrap, as in JAX)."""
     if type(obj) is not int and not isinstance(obj, (list, tuple)):
         return  # (the common case, on every eager op with a float scalar: no dtype work)
-    dt = np.dtype(dtype)
-    if dt.kind not in "iu":
+    bounds = _int_bounds.get(dtype)
+    if bounds is None:
+        dt = np.dtype(dtype)
+        bounds = _int_bounds[dtype] = (int(np.iinfo(dt).min), int(np.iinfo(dt).max), dt.name) if dt.kind in "iu" else ()
+    if not bounds:
         return
-    info = np.iinfo(dt)
+    lo, hi, name = bounds
+    if type(obj) is int:
+        if not lo <= obj <= hi:
+            raise OverflowError(f"Python integer {obj} out of bounds for {name}")
+        return
     stack = [obj]
     while stack:
         v = stack.pop()
         if isinstance(v, (list, tuple)):
             stack.extend(v)
-        elif type(v) is int and not info.min <= v <= info.max:
-            raise OverflowError(f"Python integer {v} out of bounds for {dt.name}")
+        elif type(v) is int and not lo <= v <= hi:
+            raise OverflowError(f"Python integer {v} out of bounds for {name}")
+
+
+_int_bounds: dict = {}  # dtype-like -> (min, max, name) of an integer dtype, () for the others
 
 
 # ---------------------------------------------------------------- the lattice

@@ -4,6 +4,7 @@ Below both irjax.lax and irjax.numpy (which re-exports the public ones), above c
 
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
@@ -210,7 +211,9 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):  # noqa: A00
         raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
     if order in ("A", "K"):
         raise NotImplementedError(f"np.reshape order={order} is not implemented.")
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple([int(d) for d in shape])
+    if shape == a.shape:
+        return a
     if order == "F":  # column-major: reverse the axes, reshape row-major, reverse back
         return transpose(reshape(transpose(a), tuple(reversed(shape))))
     if shape.count(-1) > 1:
@@ -223,11 +226,9 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):  # noqa: A00
                 f"product of specified axis sizes ({known}) does not evenly divide {a.size}"
             )
         shape = tuple(a.size // known if d == -1 else d for d in shape)
-    size = int(np.prod(shape, dtype=np.int64))
-    if size != a.size:
+    size = math.prod(shape)
+    if size != a.size or min(shape, default=0) < 0:
         raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape {shape} (size {size})")
-    if shape == a.shape:
-        return a
     return with_weak(jx.reshape(a, new_sizes=shape), a.aval.weak_type)
 
 

@@ -777,6 +777,10 @@ def test_bad_reshape():
         jnp.reshape(jnp.ones((2, 3)), (4, 2))
     with pytest.raises(TypeError):
         irjax.jit(lambda x: x.reshape(5))(jnp.ones(6))
+    for bad in ((-2, -5), (2, -5)):  # negative sizes other than one -1 (JAX: TypeError too)
+        with pytest.raises(TypeError, match="reshape"):
+            jnp.ones(10).reshape(bad)
+    assert jnp.ones((2, 3)).reshape(np.int64(6)).shape == (6,)  # a NumPy integer as the shape
 
 
 def test_boolean_mask_under_jit():
