@@ -400,6 +400,8 @@ LOW_FLOATS = frozenset(d for d in (np.dtype("float16"), bfloat16) if d is not No
 
 def kind(dtype: Any) -> str:
     """NumPy's dtype.kind, except 'f' for bfloat16 (ml_dtypes gives it kind 'V')."""
+    if isinstance(dtype, np.dtype) and dtype.kind != "V":
+        return dtype.kind  # (the common case, an array's dtype: no conversion)
     dt = _to_dtype(dtype)
     return "f" if dt == bfloat16 else dt.kind
 

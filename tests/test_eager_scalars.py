@@ -40,7 +40,7 @@ def test_shared_scalar_buffers_cannot_be_changed_through_one_use():
     x = jnp.ones(3, jnp.float32)
     y = x + 2.0  # caches the buffer of 2.0 filled to (3,)
     use = _util._host_scalar(2.0, np.dtype(np.float32), False, (3,))  # another use of that buffer
-    assert use._bv is _util._scalar_buffers[(use._device, np.dtype(np.float32), False, use._value[:1].tobytes(), (3,))]
+    assert any(bv is use._bv for bv in _util._scalar_buffers.values())  # the cached buffer itself
     np.from_dlpack(use)[0] = 99.0  # a DLPack export of a shared buffer is a copy
     irjax.jit(lambda a: a.at[0].set(-1.0), donate_argnums=0)(use)
     _util._host_scalar(2.0, np.dtype(np.float32), False, (3,)).delete()
@@ -50,6 +50,19 @@ def test_shared_scalar_buffers_cannot_be_changed_through_one_use():
     own = x * 3.0  # an ordinary result still exports without a copy (writes show, as JAX's CPU export)
     np.from_dlpack(own)[0] = 5.0
     assert float(own[0]) == 5.0
+
+
+def test_scalar_cache_keys_keep_signed_zeros_and_nans_apart():
+    x = jnp.ones(3, jnp.float32)
+    np.testing.assert_array_equal(np.asarray(1.0 / (x * 0.0)), [np.inf] * 3)
+    np.testing.assert_array_equal(np.asarray(1.0 / (x * -0.0)), [-np.inf] * 3)  # -0.0 == 0.0 as a dict key
+    np.testing.assert_array_equal(np.asarray(1.0 / (x * 0.0)), [np.inf] * 3)
+    before = len(_util._scalar_buffers)
+    for _ in range(5):  # each float('nan') is a new object that equals nothing: one entry, by its bytes
+        assert np.isnan(np.asarray(x + float("nan"))).all()
+    assert len(_util._scalar_buffers) <= before + 1
+    assert (x + True).dtype == np.float32 and float((x + True)[0]) == 2.0  # bool apart from int 1
+    assert float((jnp.ones(3, jnp.int32) + True)[0]) == 2
 
 
 def test_many_distinct_scalars_past_the_cache_and_large_shapes():

@@ -62,11 +62,21 @@ def _host_scalar(a, dt, weak, shape):
     copy, so nothing writes into the shared buffer); larger ones broadcast a shared rank-0 buffer
     in the fused graph instead of putting a broadcast host array (60 us for x + 1.0 on
     10000x10). The first 1024 (value, shape) pairs are cached, for the life of the process."""
-    host = np.asarray(a).astype(dt)
     small = math.prod(shape) <= _SCALAR_FILL_MAX
     dev = default_device()
-    key = (dev, dt, weak, host.tobytes(), shape if small else ())
-    bv = _scalar_buffers.get(key)
+    t = type(a)
+    if t is float and a == a:  # keyed by the value (-0.0 equals 0.0: its sign is in the key; NaNs by bytes)
+        key = (dev, dt, weak, t, a, math.copysign(1.0, a), shape if small else ())
+    elif t is int or t is bool:
+        key = (dev, dt, weak, t, a, shape if small else ())
+    else:
+        key = None
+    bv = None if key is None else _scalar_buffers.get(key)
+    if bv is None:
+        host = np.asarray(a).astype(dt)
+        if key is None:
+            key = (dev, dt, weak, host.tobytes(), shape if small else ())
+            bv = _scalar_buffers.get(key)
     if bv is None:
         bv = from_numpy(np.full(shape, host) if small else host, weak_type=weak)._bv
         if len(_scalar_buffers) < _SCALAR_BUFFERS_MAX:  # (full: later values are not cached)
