@@ -32,6 +32,9 @@ class ModuleFacts:
     dot_epilogues: bool = False
     conv_types: frozenset = frozenset()  # the convolutions' operand and result element types
     conv_channels_first: bool = False  # a convolution whose input's feature dim is not the last (NCHW)
+    # the most elements one output of a stablehlo.reduce or dot_general sums (its reduced or
+    # contracting extent; dynamic dims count as 0): long chains are what reassociation speeds up
+    max_reduction: int = 0
     max_tensor_args: int = 0  # the most tensor arguments of one function
     source_constants: int = 0  # non-splat constants: each becomes a buffer of its own
     entry: str | None = None  # the first public function
@@ -94,6 +97,17 @@ def _contracted(lhs_shape, dims: dict) -> int:
     for d in dims.get("lhs_contracting_dimensions", []):
         k *= lhs_shape[d]
     return k
+
+
+def _reduced_extent(op) -> int:
+    """Elements a stablehlo.reduce folds into each output (0 with a dynamic reduced dim)."""
+    shape = ir.RankedTensorType(op.operands[0].type).shape
+    n = 1
+    for d in ir.DenseI64ArrayAttr(op.attributes["dimensions"]):
+        if shape[d] < 0:
+            return 0
+        n *= shape[d]
+    return n
 
 
 def _dot_flops(op, dims: dict) -> float:
@@ -192,6 +206,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         "entry": None,
         "batched": False,
         "epilogues": False,
+        "reduction": 0,
     }
     dot_types: set = set()
     conv_types: set = set()
@@ -231,7 +246,12 @@ def facts(module: ir.Module) -> ModuleFacts:
                 state["tileable"] += flops
             dot_types.update(str(ir.ShapedType(v.type).element_type) for v in op.operands)
             state["batched"] = state["batched"] or bool(dims.get("lhs_batching_dimensions"))
+            lhs = ir.RankedTensorType(op.operands[0].type)
+            if lhs.has_static_shape:
+                state["reduction"] = max(state["reduction"], _contracted(lhs.shape, dims))
             dots.append(op)
+        elif name == "stablehlo.reduce":
+            state["reduction"] = max(state["reduction"], _reduced_extent(op))
         elif name == "func.call":
             calls.setdefault(ir.FlatSymbolRefAttr(op.attributes["callee"]).value, []).append(op)
         elif name == "stablehlo.convolution":
@@ -260,6 +280,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         state["epilogues"],
         frozenset(conv_types),
         state["nchw"],
+        state["reduction"],
         state["args"],
         state["consts"],
         state["entry"],

@@ -4,6 +4,9 @@ parsed IR: each is checked on small modules, including text that fooled the old 
 
 from __future__ import annotations
 
+import irjax
+import irjax.numpy as jnp
+import numpy as np
 import pytest
 from irjax.dialects.mlir import enter, ir
 from irjax.passes.generalize_shapes import generalize
@@ -331,3 +334,48 @@ def test_unparseable_text_decides_nothing():
     assert not f.parsed and not f.has_f64 and f.dot_flops == 0.0 and f.count("stablehlo.sort") == 0
     with pytest.raises(compiler.CompileError):
         compiler.compile_stablehlo("func.func @main( {", fresh=True)
+
+
+# ---- floating-point reductions ----------------------------------------------------------------
+
+
+def _sum_of(n: int, dtype: str = "f32") -> str:
+    body = (
+        f"  %z = stablehlo.constant dense<0.0> : tensor<{dtype}>\n"
+        f"  %0 = stablehlo.reduce(%a init: %z) applies stablehlo.add across dimensions = [0] : "
+        f"(tensor<{n}x{dtype}>, tensor<{dtype}>) -> tensor<{dtype}>\n  return %0 : tensor<{dtype}>"
+    )
+    return _fn(f"%a: tensor<{n}x{dtype}>", body, f"tensor<{dtype}>")
+
+
+def _dot_of(k: int) -> str:
+    body = (
+        f"  %0 = stablehlo.dot_general %a, %b, contracting_dims = [1] x [0] : "
+        f"(tensor<4x{k}xf32>, tensor<{k}x4xf32>) -> tensor<4x4xf32>\n  return %0 : tensor<4x4xf32>"
+    )
+    return _fn(f"%a: tensor<4x{k}xf32>, %b: tensor<{k}x4xf32>", body, "tensor<4x4xf32>")
+
+
+@pytest.mark.parametrize(
+    "text, extent",
+    [(ADD_F32, 0), (_sum_of(3), 3), (_sum_of(4096), 4096), (_dot_of(100), 100), (_dot_of(512), 512)],
+)
+def test_long_reductions_are_reassociated_short_ones_kept_in_order(text, extent):
+    assert facts_of_text(text).max_reduction == extent
+    flags = compiler.compile_job(text).flags
+    assert (compiler.REASSOCIATE in flags) == (extent >= compiler.REASSOCIATE_MIN), flags
+
+
+def test_cpu_reductions_reassociated_keep_small_terms_short_ones_sum_in_order():
+    # IREE's CPU code otherwise adds a reduction's floats in order, one chain: 2^24 + 1 rounds back
+    # to 2^24 in float32, so every 1.0 after a leading 2^24 was lost (sum = 2^24, off by 4095).
+    # Reassociated into vector lanes only the lane holding 2^24 loses its ones (and a long sum runs
+    # ~14x faster: compiler.REASSOCIATE).
+    x = np.ones(4096, np.float32)
+    x[0] = 2.0**24
+    exact = 2.0**24 + 4095
+    for total in (irjax.jit(jnp.sum)(jnp.asarray(x)), jnp.sum(jnp.asarray(x)), jnp.asarray(x) @ jnp.ones(4096)):
+        assert abs(float(total) - exact) < 1024, float(total)
+    # a short sum keeps the in-order result (JAX's too): -1 - 0.4 + 0.2 in float32
+    v = np.array([-1.0, -0.4, 0.2], np.float32)
+    assert float(irjax.jit(jnp.sum)(jnp.asarray(v))) == float((v[0] + v[1]) + v[2])
