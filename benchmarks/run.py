@@ -372,6 +372,27 @@ def case_matmul():
     )
 
 
+def case_reductions():
+    """Long reductions under jit: a 1M-float sum, a dot of two 1M vectors, (x - mean) / std."""
+    rng = np.random.default_rng(0)
+    xn = rng.standard_normal(1 << 20).astype(np.float32)
+    yn = rng.standard_normal(1 << 20).astype(np.float32)
+    cases = {
+        "jit sum, 1M f32": (lambda np_: np_.sum, 1),
+        "jit dot of two 1M f32 vectors": (lambda np_: np_.dot, 2),
+        "jit (x - mean) / std, 1M f32": (lambda np_: lambda x: (x - x.mean()) / x.std(), 1),
+    }
+    for name, (fn, nargs) in cases.items():
+
+        def make(jx, np_, fn=fn, nargs=nargs):
+            args = [np_.array(xn), np_.array(yn)][:nargs]
+            f = jx.jit(fn(np_))
+            return lambda: f(*args).block_until_ready()
+
+        t = both(make, min_batch_s=0.05)
+        row(name, t["irjax"], t["jax"])
+
+
 def case_batched_matmul():
     """jit einsum bij,bjk->bik at 8x512^3 in float32 and in float64 (x64 on for both sides)."""
     rng = np.random.default_rng(0)
@@ -678,6 +699,7 @@ def main():
         case_mlp_tiered,
         case_matmul,
         case_batched_matmul,
+        case_reductions,
         case_cnn,
         case_scan,
         case_eager_index,
