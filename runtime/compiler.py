@@ -184,6 +184,8 @@ _CODEGEN_MMT4D_TYPES = frozenset({"f32", "f64"})
 # processes: 3.77-4.40 ms early against 4.19-5.13 ms late, first call equal (2.6-2.9 s). An early
 # failure retries late, then without data tiling.
 INNER_TILED = "--iree-llvmcpu-enable-inner-tiled"
+EARLY_DATA_TILING = "--iree-global-opt-data-tiling"
+
 # Without it IREE's CPU code adds a reduction's floats strictly in order, one scalar chain: a
 # 1M-float sum ran 875 us (JAX 91 us), np.dot of two 1M vectors 970 us, a 2048 matvec 728 us.
 # Reassociated, the sum runs in vector lanes: 64, 111 and 431 us (2 cores, jit, medians), and the
@@ -193,7 +195,6 @@ INNER_TILED = "--iree-llvmcpu-enable-inner-tiled"
 # from JAX's by 6e-4 when reassociated). Max/min reductions are exact in any order.
 REASSOCIATE = "--iree-llvmcpu-reassociate-fp-reductions"
 REASSOCIATE_MIN = 128  # elements summed into one output, in some reduce or dot_general of the module
-EARLY_DATA_TILING = "--iree-global-opt-data-tiling"
 
 
 def inner_tiled_flags(text: str) -> list[str] | None:
