@@ -653,3 +653,33 @@ def test_vulkan_synchronous_when_asked():
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.split()[0] == "False" and "[2. 2. 2.]" in r.stdout
+
+
+def test_cpu_task_workers_one_spare_on_small_machines(monkeypatch):
+    # IREE's local-task driver: one worker more than cores up to 4 cores (a preempted worker's
+    # tiles go to the spare), IREE's own default above; $IRJAX_CPU_WORKERS decides when set
+    monkeypatch.delenv("IRJAX_CPU_WORKERS", raising=False)
+    cores = len(os.sched_getaffinity(0))
+    assert rtdev.task_workers() == (cores + 1 if cores <= 4 else 0)
+    for value, want in (("0", 0), ("2", 2), (" 5 ", 5)):
+        monkeypatch.setenv("IRJAX_CPU_WORKERS", value)
+        assert rtdev.task_workers() == want
+    monkeypatch.setenv("IRJAX_CPU_WORKERS", "two")
+    with pytest.raises(ValueError, match="IRJAX_CPU_WORKERS must be a non-negative integer, got 'two'"):
+        rtdev.task_workers()
+
+
+@pytest.mark.parametrize("workers", ["1", "3"])
+def test_matmul_heavy_modules_run_with_any_worker_count(workers):
+    # the multi-threaded driver (2048x512 @ 512x256: matmul-heavy) with one worker and with three
+    code = (
+        "import numpy as np, irjax, irjax.numpy as jnp\n"
+        "rng = np.random.default_rng(0)\n"
+        "a, b = rng.standard_normal((2048, 512), dtype=np.float32), rng.standard_normal((512, 256), dtype=np.float32)\n"
+        "got = np.asarray(irjax.jit(lambda a, b: a @ b)(jnp.asarray(a), jnp.asarray(b)))\n"
+        "np.testing.assert_allclose(got, a.astype(np.float64) @ b, rtol=0, atol=1e-3)\n"
+        "print('ok')\n"
+    )
+    env = dict(os.environ, IRJAX_CPU_WORKERS=workers)
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
