@@ -19,6 +19,7 @@ import threading
 import time
 
 from .host_collectives import _IREE_MPI_ENV
+from .targets import usable_cores
 
 _HEADER = struct.Struct("<Q")  # every message: its length, then a pickle
 # Test-only: a fault for the worker to commit on the next request (abort, segv, kill, exit, hang)
@@ -228,10 +229,7 @@ def default_size() -> int:
         if n < 1:
             raise ValueError(f"IRJAX_COMPILE_WORKERS must be a positive integer, got {env!r}")
         return n
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
+    return usable_cores()
 
 
 class WorkerPool:

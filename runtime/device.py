@@ -30,6 +30,7 @@ from .targets import (
     arch_flags,
     async_enabled,
     cuda_target_for,
+    usable_cores,
 )
 from .targets import CUDA_TARGETS as CUDA_TARGETS  # noqa: F401  (re-exported: tests and scripts read it here)
 
@@ -84,7 +85,7 @@ def task_workers() -> int:
         if not env.isdigit():
             raise ValueError(f"IRJAX_CPU_WORKERS must be a non-negative integer, got {env!r}")
         return int(env)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = usable_cores()
     return cores + 1 if cores <= _SPARE_WORKER_MAX_CORES else 0
 
 

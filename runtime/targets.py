@@ -97,6 +97,14 @@ GPU_TARGETS = ("cuda", "rocm", "vulkan-spirv")
 NO_CONST_EVAL = "--iree-opt-const-eval=false"
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
 def target_flags(target: str = "llvm-cpu") -> list[str]:
     """Default IREE flags per target. A device adds its own (e.g. the CUDA SM of the GPU found)
     after these, and IREE takes the last value of a repeated flag."""

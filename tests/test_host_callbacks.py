@@ -126,7 +126,7 @@ def test_callback_errors_surface_and_the_program_stays_usable():
 def test_debug_print_matches_jax_under_jit_vmap_grad_and_scan(capsys):
     # values whose sums are exact in float32 in any order: the printed text is compared with JAX's,
     # and a reduction's order is each compiler's own (irjax's CPU reductions reassociate)
-    X = np.array([-1.0, -0.375, 0.25, 0.75, 1.5, 2.0], np.float32)
+    xs = np.array([-1.0, -0.375, 0.25, 0.75, 1.5, 2.0], np.float32)
 
     def make(api, np_, lax_):
         def g(x):
@@ -142,10 +142,10 @@ def test_debug_print_matches_jax_under_jit_vmap_grad_and_scan(capsys):
             return c * c
 
         return [
-            (api.jit(g), (X[:3],)),
-            (api.vmap(g), (np.stack([X[:3], X[3:]]),)),
-            (api.grad(lambda x: g(x).sum()), (X[:3],)),
-            (api.jit(lambda xs: lax_.scan(body, np.float32(0.5), xs)), (X[:4],)),
+            (api.jit(g), (xs[:3],)),
+            (api.vmap(g), (np.stack([xs[:3], xs[3:]]),)),
+            (api.grad(lambda x: g(x).sum()), (xs[:3],)),
+            (api.jit(lambda xs: lax_.scan(body, np.float32(0.5), xs)), (xs[:4],)),
             (api.grad(loss), (np.float32(1.5),)),
             (api.jit(api.grad(loss)), (np.float32(1.5),)),
         ]
