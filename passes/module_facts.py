@@ -23,6 +23,7 @@ class ModuleFacts:
     has_f64: bool = False  # a float64 (or complex<f64>) value or argument anywhere
     dot_flops: float = 0.0  # 2 * |result| * |contracted| summed over static-shaped dot_generals
     tileable_dot_flops: float = 0.0  # the part of dot_flops whose M, N, K are all >= TILEABLE_MIN
+    max_tileable_k: int = 0  # the largest contracted size K of those dot_generals
     conv_flops: float = 0.0  # 2 * |result| * window * input features per group, over convolutions
     dot_types: frozenset = frozenset()  # the dot_generals' operand element types, e.g. {"f32", "bf16"}
     batched_dots: bool = False  # a dot_general with batching dimensions
@@ -199,6 +200,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         "f64": False,
         "flops": 0.0,
         "tileable": 0.0,
+        "tileable_k": 0,
         "conv": 0.0,
         "nchw": False,
         "args": 0,
@@ -244,6 +246,7 @@ def facts(module: ir.Module) -> ModuleFacts:
             mnk = _dot_mnk(op, dims)
             if mnk is not None and min(mnk) >= TILEABLE_MIN:
                 state["tileable"] += flops
+                state["tileable_k"] = max(state["tileable_k"], mnk[2])
             dot_types.update(str(ir.ShapedType(v.type).element_type) for v in op.operands)
             state["batched"] = state["batched"] or bool(dims.get("lhs_batching_dimensions"))
             lhs = ir.RankedTensorType(op.operands[0].type)
@@ -274,6 +277,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         state["f64"],
         state["flops"],
         state["tileable"],
+        state["tileable_k"],
         state["conv"],
         frozenset(dot_types),
         state["batched"],

@@ -23,7 +23,7 @@ from importlib.metadata import version
 
 from irjax.passes.module_facts import facts_of_text
 
-from . import compile_worker
+from . import compile_worker, host_cpu
 from .targets import NO_MEMOIZATION, VULKAN_FEATURES, target_flags  # noqa: F401  (re-exported)
 
 _MAGIC = b"IRJAXVMFB2\n"  # then the entry's key (64 hex), the payload's sha256 (64 hex), the payload
@@ -65,11 +65,15 @@ _VERSION = None
 
 
 def cache_key(text: str, target: str, flags: list[str]) -> str:
+    """The compile cache's key: IREE's version, the target and flags, the text and, for code built
+    for `host`, which CPU that was (host_cpu.fingerprint: a cache shared between machines must
+    not run one CPU's instructions on another)."""
     global _VERSION
     if _VERSION is None:
         _VERSION = _iree_version()
+    cpu = host_cpu.fingerprint() if target == "llvm-cpu" and _last_flag(flags, _CPU_FLAG) == "host" else ""
     h = hashlib.sha256()
-    for part in (_VERSION, target, "\0".join(flags), text):
+    for part in (_VERSION, target, "\0".join(flags), cpu, text):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()
@@ -134,8 +138,31 @@ def wants_data_tiling(text: str) -> bool:
     10000x10 matvec 14x slower, skinny matmuls 1.7-1.9x slower (32x36864 @ 36864x10 0.51 ->
     0.86 ms, its two gradients 0.94 -> 1.76 ms, 40 128x512 @ 512x10 1.64 -> 2.14 ms), and it breaks some
     reduce+broadcast fusions in IREE 3.13 (a failed compile retries without it). On at >= 20
-    MFLOP of dot_generals whose M, N and K are all >= 16 (module_facts.TILEABLE_MIN)."""
-    return facts_of_text(text).tileable_dot_flops >= 2e7
+    MFLOP of dot_generals whose M, N and K are all >= 16 (module_facts.TILEABLE_MIN), except
+    small f32 matmuls on AMD CPUs with AVX-512 (untiled_below, below)."""
+    f = facts_of_text(text)
+    if f.tileable_dot_flops < 2e7:
+        return False
+    return not (host_cpu.host_cpu().amd_avx512 and untiled_below(f))
+
+
+# f32 matmuls below inner_tiled's size (1 GFLOP) on AMD CPUs with AVX-512 (Zen 4, LLVM `znver4`):
+# IREE's code without data tiling ran faster there, except for long contractions. Measured on
+# a 2-core EPYC (iree-benchmark-module, local-task, 3 rounds each, `tanh(x @ w + b)`, ms,
+# untiled / early data tiling): 256^3 0.41 / 0.46, 512^3 1.56 / 1.92, 32x1024x1024 0.80 / 0.90,
+# 1024x256x64 0.40 / 0.48, 128x1024x512 0.98 / 1.16, 768^3 4.88 / 4.82; but K = 2048 and 4096
+# (128xKx512) 2.78 / 1.72 and 4.33 / 3.88. The MLP 784-512-512-10 value_and_grad step in irjax,
+# fresh processes alternating: 2.74-2.79 ms untiled against 3.26-3.61 ms tiled (CPU 4.7 vs 5.4
+# ms a step), 22 executables instead of 38, first call equal. Other CPUs keep data tiling from
+# 20 MFLOP on, as measured on Intel ones earlier (results.md).
+UNTILED_MAX_K = 1024  # the longest contraction that still ran faster untiled
+
+
+def untiled_below(facts) -> bool:
+    """Whether a module's matmuls are f32, under inner_tiled's size and no longer than
+    UNTILED_MAX_K in K: the ones that ran faster without data tiling on AMD AVX-512 CPUs."""
+    small = facts.tileable_dot_flops < INNER_TILED_MIN_FLOPS
+    return facts.dot_types == {"f32"} and small and facts.max_tileable_k <= UNTILED_MAX_K
 
 
 # Channels-first (NCHW, lax.conv's default) f32 convolutions as im2col + matmul: IREE's direct
@@ -184,6 +211,7 @@ _CODEGEN_MMT4D_TYPES = frozenset({"f32", "f64"})
 # processes: 3.77-4.40 ms early against 4.19-5.13 ms late, first call equal (2.6-2.9 s). An early
 # failure retries late, then without data tiling.
 INNER_TILED = "--iree-llvmcpu-enable-inner-tiled"
+INNER_TILED_MIN_FLOPS = 1e9  # tileable dot_general FLOPs of an f32 module that takes it
 EARLY_DATA_TILING = "--iree-global-opt-data-tiling"
 
 # Without it IREE's CPU code adds a reduction's floats strictly in order, one scalar chain: a
@@ -203,7 +231,7 @@ def inner_tiled_flags(text: str) -> list[str] | None:
     f = facts_of_text(text)
     if f.batched_dots or not f.dot_types or not f.dot_types <= _CODEGEN_MMT4D_TYPES:
         return None
-    if "f64" not in f.dot_types and f.tileable_dot_flops < 1e9:
+    if "f64" not in f.dot_types and f.tileable_dot_flops < INNER_TILED_MIN_FLOPS:
         return None
     return [EARLY_DATA_TILING if f.dot_epilogues else DATA_TILING, INNER_TILED]
 

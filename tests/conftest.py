@@ -52,6 +52,18 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture
+def intel_host_cpu(monkeypatch):
+    """Compile decisions as on an Intel AVX-512 CPU (runtime/host_cpu.py): tests of the
+    data-tiling paths pin it so that every machine tests the same path (AMD AVX-512 CPUs compile
+    small f32 matmuls untiled, compiler.untiled_below)."""
+    from irjax.runtime import host_cpu
+
+    cpu = host_cpu.HostCPU("GenuineIntel", "test CPU", frozenset({"avx2", "avx512f"}), "x86_64")
+    monkeypatch.setattr(host_cpu, "host_cpu", lambda: cpu)
+    return cpu
+
+
+@pytest.fixture
 def fresh_cache(tmp_path):
     """An empty compile cache directory for a child process (tests/robustness)."""
     d = tmp_path / "cache"

@@ -11,8 +11,8 @@ from irjax.runtime import compiler
 
 
 @pytest.fixture
-def compiles(tmp_path, monkeypatch):
-    """Empty caches; yields the list of flag lists each IREE attempt got (failed ones included)."""
+def compiles(tmp_path, monkeypatch, intel_host_cpu):
+    """Empty caches, the data-tiling decisions of an Intel CPU (conftest); yields the list of flag lists each IREE attempt got (failed ones included)."""
     monkeypatch.setenv("IRJAX_CACHE_DIR", str(tmp_path / "cache"))
     irjax.clear_caches()
     seen: list[list[str]] = []

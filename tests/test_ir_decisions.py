@@ -132,7 +132,7 @@ def test_data_tiling_flag_follows_the_ir(monkeypatch):
     assert compiler.DATA_TILING not in seen[2]
 
 
-def test_inner_tiled_only_where_iree_lowers_it():
+def test_inner_tiled_only_where_iree_lowers_it(intel_host_cpu):
     """IREE 3.13's inner_tiled matmul lowering (1.3-1.5x faster big f32 matmuls here, 3-8x f64):
     batched dot_generals keep the default; matmuls fused with an array broadcast (x @ w + b) or a
     reduction take the early data-tiling path, where the bias add compiles."""
@@ -194,7 +194,7 @@ def test_inner_tiled_only_where_iree_lowers_it():
     assert not facts_of_text(called.replace("stablehlo.add %0, %1", "stablehlo.add %0, %0")).dot_epilogues
 
 
-def test_inner_tiled_flag_follows_the_ir(monkeypatch):
+def test_inner_tiled_flag_follows_the_ir(monkeypatch, intel_host_cpu):
     seen = []
     monkeypatch.setattr(compiler, "_compile", lambda text, target, flags, *rest: seen.append(list(flags)) or b"vmfb")
     monkeypatch.setenv("IRJAX_DISABLE_CACHE", "1")
@@ -221,12 +221,39 @@ def _conv(lhs: str, rhs: str, out: str, layout: str) -> str:
     return _fn(f"%a: {lhs}, %b: {rhs}", body, out)
 
 
-def test_skinny_matmuls_run_parallel_without_data_tiling():
+def test_skinny_matmuls_run_parallel_without_data_tiling(intel_host_cpu):
     skinny = _dot("tensor<32x36864xf32>", "tensor<36864x10xf32>", "tensor<32x10xf32>", "contracting_dims = [1] x [0]")
     assert compiler.matmul_heavy(skinny)  # 23.6 MFLOP: the multi-threaded driver
     assert not compiler.wants_data_tiling(skinny)  # N = 10: data tiling ran it 1.7x slower
     big = _dot("tensor<128x784xf32>", "tensor<784x512xf32>", "tensor<128x512xf32>", "contracting_dims = [1] x [0]")
     assert compiler.wants_data_tiling(big)
+
+
+def test_small_f32_matmuls_compile_untiled_on_amd_avx512(monkeypatch):
+    """AMD AVX-512 CPUs (Zen 4): f32 modules under inner_tiled's size whose contractions are at
+    most 1024 long compile without data tiling (the MLP step 15% faster there); longer
+    contractions, f64 and big modules keep their data-tiling path."""
+    from irjax.runtime import host_cpu
+
+    amd = host_cpu.HostCPU("AuthenticAMD", "AMD EPYC", frozenset({"avx2", "avx512f"}), "x86_64")
+    monkeypatch.setattr(host_cpu, "host_cpu", lambda: amd)
+    mlp_layer = _dot(
+        "tensor<128x784xf32>", "tensor<784x512xf32>", "tensor<128x512xf32>", "contracting_dims = [1] x [0]"
+    )
+    assert facts_of_text(mlp_layer).max_tileable_k == 784
+    assert not compiler.wants_data_tiling(mlp_layer)
+    assert "data-tiling" not in " ".join(compiler.compile_job(mlp_layer).flags)
+    long_k = _dot("tensor<128x2048xf32>", "tensor<2048x512xf32>", "tensor<128x512xf32>", "contracting_dims = [1] x [0]")
+    assert compiler.wants_data_tiling(long_k)  # K = 2048: 1.72 ms tiled vs 2.78 untiled
+    assert compiler.wants_data_tiling(mlp_layer.replace("f32", "f64"))  # f64 takes inner_tiled
+    big = _dot(
+        "tensor<1024x1024xf32>", "tensor<1024x1024xf32>", "tensor<1024x1024xf32>", "contracting_dims = [1] x [0]"
+    )
+    assert compiler.wants_data_tiling(big) and compiler.inner_tiled_flags(big) is not None
+    # an AMD CPU without AVX-512 and Intel ones keep data tiling from 20 MFLOP on
+    zen3 = host_cpu.HostCPU("AuthenticAMD", "AMD EPYC", frozenset({"avx2"}), "x86_64")
+    monkeypatch.setattr(host_cpu, "host_cpu", lambda: zen3)
+    assert compiler.wants_data_tiling(mlp_layer)
 
 
 def test_convolutions_count_as_heavy_and_channels_first_ones_use_im2col():
