@@ -168,6 +168,17 @@ def reduce(x, axes, kind: str) -> ir.Value:
         and int(np.prod(a.shape[:k])) >= DOT_SUM_MIN_ROWS
     ):
         return _sum_leading_as_dot(x, a, k, out)
+    n = _extent(a, axes)
+    if kind == "sum" and a.dtype.kind == "f" and n >= PLUS_ZERO_MIN and not _matvec_like(x):
+        x = op1("stablehlo.add", [x, broadcast(constant(np.zeros((), a.dtype)), a.shape, ())], a)
+    trailing = sorted(axes) == list(range(a.ndim - k, a.ndim)) and min(a.shape) >= 0
+    if kind == "sum" and a.dtype.kind in "fc" and n >= TWO_LEVEL_MIN and trailing:
+        return _sum_two_level(x, a, k, n, out)
+    return _reduce_op(x, axes, kind, out)
+
+
+def _reduce_op(x, axes, kind: str, out: ShapedType) -> ir.Value:
+    a = aval(x)
     init = constant(np.array(reducer_identity(kind, a.dtype), a.dtype))
     st = scalar_type(a.dtype)
     return with_region(
@@ -178,6 +189,76 @@ def reduce(x, axes, kind: str) -> ir.Value:
         [st, st],
         lambda p, q: [op1(REDUCER_OPS[kind], [p, q], st)],
     )[0]
+
+
+# IREE 3.13's CPU code scalarizes a long float sum whose fused body is a product of its inputs
+# (x * x, x * 2: a "contraction") or a negation or subtraction (the combiner is then a subf):
+# one scalar load, multiply and add per element, no vector lanes. Each element plus +0.0 first
+# keeps the body a plain vector add (iree-benchmark-module, 1M f32, one thread: sum(x * x) 483 ->
+# 88 us, sum(2 * x) 568 -> 68, sum(-x) 1080 -> 80; row sums of a 1024^2 x * x 511 -> 64 us; a
+# plain sum 68 either way). Exact: t + 0.0 is t except that -0.0 becomes +0.0, and a sum starts
+# from +0.0, to which -0.0 and +0.0 add alike. Sums shorter than the compiler's reassociation
+# bound (runtime/compiler.py REASSOCIATE_MIN) are not vectorized anyway; matrix-vector products
+# (x * broadcast(v)) keep IREE's matvec code (108-118 us against 135-150 with the +0.0).
+PLUS_ZERO_MIN = 128
+
+
+def _extent(a: ShapedType, axes) -> int:
+    return int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
+
+
+def _matvec_like(x) -> bool:
+    """x is a product with an operand broadcast from a vector or matrix (a matvec IREE codegens as one)."""
+    owner = x.owner
+    if not isinstance(owner, ir.OpView) or owner.operation.name != "stablehlo.multiply":
+        return False
+    for v in owner.operands:
+        src = v.owner
+        if isinstance(src, ir.OpView) and src.operation.name == "stablehlo.broadcast_in_dim":
+            if ir.RankedTensorType(src.operands[0].type).rank >= 1:
+                return True
+    return False
+
+
+# Floating-point sums over this many trailing elements run in two levels: blocks of ~sqrt(n)
+# elements, then the block sums. One long chain per output (or one per vector lane, reassociated)
+# gathers rounding error with its length: a 1M-float sum of normals was off by 2.2e-3 (in order
+# 8.1e-3; NumPy's pairwise sum and JAX's ~5e-5).
+TWO_LEVEL_MIN = 1 << 14
+
+
+def _sum_two_level(x, a: ShapedType, k: int, n: int, out: ShapedType) -> ir.Value:
+    """Sum x over its k trailing axes (n elements) as sums of blocks of b ~ sqrt(n) elements, then
+    of the block sums; a remainder of n % b elements adds its own sum:
+
+        sum(x[..., :n]) = sum(sum(x[..., :q*b].reshape(..., q, b), -1), -1) + sum(x[..., q*b:], -1)
+    """
+    outer = tuple(a.shape[: a.ndim - k])
+    last = len(outer)
+    b = 1 << round(np.log2(n) / 2)
+    q, r = divmod(n, b)
+    flat = x if k == 1 or r == 0 else op1("stablehlo.reshape", [x], ShapedType(outer + (n,), a.dtype))
+
+    def part(start, stop):
+        attrs = {
+            "start_indices": i64s([0] * last + [start]),
+            "limit_indices": i64s(list(outer) + [stop]),
+            "strides": i64s([1] * (last + 1)),
+        }
+        return op1("stablehlo.slice", [flat], ShapedType(outer + (stop - start,), a.dtype), attrs)
+
+    head = x if r == 0 else part(0, q * b)
+    blocks = (
+        head
+        if aval(head).shape == outer + (q, b)
+        else op1("stablehlo.reshape", [head], ShapedType(outer + (q, b), a.dtype))
+    )
+    sums = _reduce_op(blocks, (last + 1,), "sum", ShapedType(outer + (q,), a.dtype))
+    total = _reduce_op(sums, (last,), "sum", out)
+    if r == 0:
+        return total
+    rest = _reduce_op(part(q * b, n), (last,), "sum", out)
+    return op1("stablehlo.add", [total, rest], out)
 
 
 # Leading-axis sums over fewer rows stay reduces: a batch's bias cotangent (128 rows) as a dot

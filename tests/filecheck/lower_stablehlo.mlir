@@ -100,11 +100,13 @@ func.func @dot_t_kept(%g: tensor<6x2xf32>, %x: tensor<6x4xf32>, %a: tensor<5x2x3
 }
 
 // A sum over leading axes of >= 1024 rows is ones . x (IREE vectorizes that matvec better than
-// its column reduce); over fewer rows (a batch's bias cotangent) it stays a reduce.
+// its column reduce); over fewer rows (a batch's bias cotangent) it stays a reduce, of x + 0.0
+// from 128 rows on (two_level_sums.mlir).
 // CHECK-LABEL: func.func @colsums(
 // CHECK:         %[[ONES:.*]] = stablehlo.constant dense<1.000000e+00> : tensor<2048xf32>
 // CHECK-NEXT:    stablehlo.dot_general %[[ONES]], %arg0, contracting_dims = [0] x [0] : (tensor<2048xf32>, tensor<2048x3xf32>) -> tensor<3xf32>
-// CHECK:         stablehlo.reduce(%arg1 init: %{{.*}}) applies stablehlo.add across dimensions = [0] : (tensor<128x3xf32>, tensor<f32>) -> tensor<3xf32>
+// CHECK:         %[[BZ:.*]] = stablehlo.add %arg1, %{{.*}} : tensor<128x3xf32>
+// CHECK:         stablehlo.reduce(%[[BZ]] init: %{{.*}}) applies stablehlo.add across dimensions = [0] : (tensor<128x3xf32>, tensor<f32>) -> tensor<3xf32>
 func.func @colsums(%a: tensor<2048x3xf32>, %b: tensor<128x3xf32>) -> (tensor<3xf32>, tensor<3xf32>) {
   %0 = "jx.reduce_sum"(%a) {axes = array<i64: 0>} : (tensor<2048x3xf32>) -> tensor<3xf32>
   %1 = "jx.reduce_sum"(%b) {axes = array<i64: 0>} : (tensor<128x3xf32>) -> tensor<3xf32>
