@@ -373,13 +373,14 @@ def case_matmul():
 
 
 def case_reductions():
-    """Long reductions under jit: a 1M-float sum, a dot of two 1M vectors, (x - mean) / std."""
+    """Long reductions under jit: a 1M-float sum, a dot of two 1M vectors, a norm, (x - mean) / std."""
     rng = np.random.default_rng(0)
     xn = rng.standard_normal(1 << 20).astype(np.float32)
     yn = rng.standard_normal(1 << 20).astype(np.float32)
     cases = {
         "jit sum, 1M f32": (lambda np_: np_.sum, 1),
         "jit dot of two 1M f32 vectors": (lambda np_: np_.dot, 2),
+        "jit norm (sqrt of sum of squares), 1M f32": (lambda np_: np_.linalg.norm, 1),
         "jit (x - mean) / std, 1M f32": (lambda np_: lambda x: (x - x.mean()) / x.std(), 1),
     }
     for name, (fn, nargs) in cases.items():
