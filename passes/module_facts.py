@@ -24,6 +24,7 @@ class ModuleFacts:
     dot_flops: float = 0.0  # 2 * |result| * |contracted| summed over static-shaped dot_generals
     tileable_dot_flops: float = 0.0  # the part of dot_flops whose M, N, K are all >= TILEABLE_MIN
     max_tileable_k: int = 0  # the largest contracted size K of those dot_generals
+    max_tileable_mnk: float = 0.0  # the largest 2 * M * N * K of one of them (per batch element)
     conv_flops: float = 0.0  # 2 * |result| * window * input features per group, over convolutions
     dot_types: frozenset = frozenset()  # the dot_generals' operand element types, e.g. {"f32", "bf16"}
     batched_dots: bool = False  # a dot_general with batching dimensions
@@ -201,6 +202,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         "flops": 0.0,
         "tileable": 0.0,
         "tileable_k": 0,
+        "tileable_mnk": 0.0,
         "conv": 0.0,
         "nchw": False,
         "args": 0,
@@ -247,6 +249,7 @@ def facts(module: ir.Module) -> ModuleFacts:
             if mnk is not None and min(mnk) >= TILEABLE_MIN:
                 state["tileable"] += flops
                 state["tileable_k"] = max(state["tileable_k"], mnk[2])
+                state["tileable_mnk"] = max(state["tileable_mnk"], 2.0 * mnk[0] * mnk[1] * mnk[2])
             dot_types.update(str(ir.ShapedType(v.type).element_type) for v in op.operands)
             state["batched"] = state["batched"] or bool(dims.get("lhs_batching_dimensions"))
             lhs = ir.RankedTensorType(op.operands[0].type)
@@ -278,6 +281,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         state["flops"],
         state["tileable"],
         state["tileable_k"],
+        state["tileable_mnk"],
         state["conv"],
         frozenset(dot_types),
         state["batched"],

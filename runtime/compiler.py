@@ -160,9 +160,16 @@ UNTILED_MAX_K = 1024  # the longest contraction that still ran faster untiled
 
 def untiled_below(facts) -> bool:
     """Whether a module's matmuls are f32, under inner_tiled's size and no longer than
-    UNTILED_MAX_K in K: the ones that ran faster without data tiling on AMD AVX-512 CPUs."""
-    small = facts.tileable_dot_flops < INNER_TILED_MIN_FLOPS
-    return facts.dot_types == {"f32"} and small and facts.max_tileable_k <= UNTILED_MAX_K
+    UNTILED_MAX_K in K: the ones that ran faster without data tiling on AMD AVX-512 CPUs.
+    A module with batched dot_generals (which never take inner_tiled) counts per matmul: each
+    under 1 GFLOP per batch element (jit einsum bij,bjk->bik, untiled / tiled: 64x128^3 2.50 /
+    3.27 ms, 16x256^3 3.87 / 3.98, 8x512^3 10.8-11.3 / 12.0-12.2, 8x768^3 34.7 / 39.8; but
+    4x1024^3 59-62 / 45 ms)."""
+    if facts.dot_types != {"f32"} or facts.max_tileable_k > UNTILED_MAX_K:
+        return False
+    if facts.batched_dots:
+        return facts.max_tileable_mnk < INNER_TILED_MIN_FLOPS
+    return facts.tileable_dot_flops < INNER_TILED_MIN_FLOPS
 
 
 # Channels-first (NCHW, lax.conv's default) f32 convolutions as im2col + matmul: IREE's direct

@@ -250,6 +250,15 @@ def test_small_f32_matmuls_compile_untiled_on_amd_avx512(monkeypatch):
         "tensor<1024x1024xf32>", "tensor<1024x1024xf32>", "tensor<1024x1024xf32>", "contracting_dims = [1] x [0]"
     )
     assert compiler.wants_data_tiling(big) and compiler.inner_tiled_flags(big) is not None
+
+    # batched matmuls (no inner_tiled for them) count per batch element
+    def bmm(b, n):
+        t = f"tensor<{b}x{n}x{n}xf32>"
+        return _dot(t, t, t, "batching_dims = [0] x [0], contracting_dims = [2] x [1]")
+
+    assert facts_of_text(bmm(8, 512)).max_tileable_mnk == 2.0 * 512**3
+    assert not compiler.wants_data_tiling(bmm(8, 512)) and not compiler.wants_data_tiling(bmm(8, 768))
+    assert compiler.wants_data_tiling(bmm(4, 1024))  # 45 ms tiled vs 59-62 untiled
     # an AMD CPU without AVX-512 and Intel ones keep data tiling from 20 MFLOP on
     zen3 = host_cpu.HostCPU("AuthenticAMD", "AMD EPYC", frozenset({"avx2"}), "x86_64")
     monkeypatch.setattr(host_cpu, "host_cpu", lambda: zen3)
