@@ -168,10 +168,10 @@ def reduce(x, axes, kind: str) -> ir.Value:
         and int(np.prod(a.shape[:k])) >= DOT_SUM_MIN_ROWS
     ):
         return _sum_leading_as_dot(x, a, k, out)
-    n = _extent(a, axes)
+    n = _extent(a, axes) if all(d >= 0 for d in a.shape) else 0  # (a dynamic dim: as short)
     if kind == "sum" and a.dtype.kind == "f" and n >= PLUS_ZERO_MIN and not _matvec_like(x):
         x = op1("stablehlo.add", [x, broadcast(constant(np.zeros((), a.dtype)), a.shape, ())], a)
-    trailing = sorted(axes) == list(range(a.ndim - k, a.ndim)) and min(a.shape) >= 0
+    trailing = sorted(axes) == list(range(a.ndim - k, a.ndim))
     if kind == "sum" and a.dtype.kind in "fc" and n >= TWO_LEVEL_MIN and trailing:
         return _sum_two_level(x, a, k, n, out)
     return _reduce_op(x, axes, kind, out)

@@ -45,6 +45,11 @@ func.func @ints(%x: tensor<1048576xi32>) -> tensor<i32> {
   return %0 : tensor<i32>
 }
 
+func.func @scalar(%x: tensor<f32>) -> tensor<f32> {
+  %0 = "jx.reduce_sum"(%x) {axes = array<i64>} : (tensor<f32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
 func.func @max(%x: tensor<1048576xf32>) -> tensor<f32> {
   %0 = "jx.reduce_max"(%x) {axes = array<i64: 0>} : (tensor<1048576xf32>) -> tensor<f32>
   return %0 : tensor<f32>
@@ -91,6 +96,10 @@ func.func @max(%x: tensor<1048576xf32>) -> tensor<f32> {
 // CHECK-LABEL: func.func @ints(
 // CHECK-NOT: stablehlo.reshape
 // CHECK: stablehlo.reduce(%arg0 init: %{{.*}}) applies stablehlo.add across dimensions = [0] : (tensor<1048576xi32>, tensor<i32>) -> tensor<i32>
+
+// a rank-0 sum over no axes
+// CHECK-LABEL: func.func @scalar(
+// CHECK: stablehlo.reduce(%arg0 init: %{{.*}}) applies stablehlo.add across dimensions = [] : (tensor<f32>, tensor<f32>) -> tensor<f32>
 
 // CHECK-LABEL: func.func @max(
 // CHECK-NOT: stablehlo.reshape
