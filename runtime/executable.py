@@ -6,6 +6,7 @@ import threading
 
 import iree.runtime as rt
 
+from . import cpu_wait
 from .device import Device
 
 _BufferView = rt.HalBufferView
@@ -109,7 +110,10 @@ class Executable:
         rets = _List(n_results)
         with self._invoke_lock:
             try:
-                self.context.invoke(fn, args, rets)
+                if self.parallel:  # the local-task driver's workers run it while this thread waits
+                    cpu_wait.call_batched(self.context.invoke, fn, args, rets)
+                else:
+                    self.context.invoke(fn, args, rets)
             except Exception as e:
                 host = getattr(self._host_error, "value", None)
                 if host is not None:  # a host callback raised: that is the error to report
