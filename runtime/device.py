@@ -30,7 +30,6 @@ from .targets import (
     arch_flags,
     async_enabled,
     cuda_target_for,
-    usable_cores,
 )
 from .targets import CUDA_TARGETS as CUDA_TARGETS  # noqa: F401  (re-exported: tests and scripts read it here)
 
@@ -67,26 +66,24 @@ def reset_transfer_counts() -> None:
         transfers[k] = 0
 
 
-# IREE's local-task driver starts one worker per physical core, pinned to it. On a 2-core machine
-# 23-35% of the MLP value_and_grad steps (benchmarks/run.py) took 4-8 ms instead of 2.4 ms: a
-# dispatch waits for its slowest tile, and a worker that the calling thread or the OS preempts
-# holds it up. One worker more than cores (an explicit group count: unpinned) lets the others take
-# its tiles. Measured on 2 cores, fresh processes alternating: mean step 3.23 vs 3.58 ms over 10
-# pairs (p90 4.7-5.5 vs 6.5-7.2 ms, median unchanged); run.py 5 pairs: MLP step 2.88-3.51 vs
-# 3.60-4.24 ms, CNN NCHW 26.4-28.0 vs 28.6-32.7 ms, CNN NHWC 20.8-26.9 vs 21.4-23.2 ms, 2048^2 matmul
-# equal. Applied up to 4 cores (measured on 2 only); $IRJAX_CPU_WORKERS sets the count (0: IREE's).
-_SPARE_WORKER_MAX_CORES = 4
+# IREE's local-task driver starts one worker per physical core, pinned to it, which is what irjax
+# uses. Until 2026-12-07 it ran one worker more than cores on machines of up to 4 cores, against
+# MLP steps that took 4-8 ms instead of 2.4 ms in 13-35% of the calls; the cause was the calling
+# thread preempting the worker that woke it (runtime/cpu_wait.py), and with that mended IREE's
+# default is as fast or faster (2 cores, 3 alternating pairs of run.py: MLP step 2.24-2.47 vs
+# 2.25-2.37 ms, CNN NCHW 22.3-23.1 vs 23.6-32.4 ms, NHWC 19.7-20.1 vs 20.6-20.9 ms, 2048^2 matmul,
+# batched matmuls and the scan RNN equal; steps over 4 ms 0.3-0.7% vs 1.5-2.1%).
+# $IRJAX_CPU_WORKERS sets the count (0: IREE's default).
 
 
 def task_workers() -> int:
     """Workers for the CPU's local-task driver (see above); 0 leaves IREE's default."""
     env = os.environ.get("IRJAX_CPU_WORKERS", "").strip()
-    if env:
-        if not env.isdigit():
-            raise ValueError(f"IRJAX_CPU_WORKERS must be a non-negative integer, got {env!r}")
-        return int(env)
-    cores = usable_cores()
-    return cores + 1 if cores <= _SPARE_WORKER_MAX_CORES else 0
+    if not env:
+        return 0
+    if not env.isdigit():
+        raise ValueError(f"IRJAX_CPU_WORKERS must be a non-negative integer, got {env!r}")
+    return int(env)
 
 
 class Device:
