@@ -456,3 +456,21 @@ def test_long_sums_of_products_and_negations_keep_their_values():
     assert np.isinf(float(irjax.jit(lambda v: jnp.sum(v * v))(special)))
     special[9] = np.nan
     assert np.isnan(float(irjax.jit(lambda v: jnp.sum(-v))(special)))
+
+
+def test_var_centers_as_mean_minus_x_so_a_callers_x_minus_mean_stays_its_own():
+    # jnp.var squares (mean - x): bit for bit (x - mean)^2, but a different op from the caller's
+    # x - mean, which IREE would otherwise merge with it and write out for both uses
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(4097).astype(np.float32) * 3 + 1
+    f = irjax.jit(lambda x: (x - x.mean()) / x.std())
+    text = f.lower(x).as_text()
+    subs = [line.split("=", 1)[1].strip() for line in text.splitlines() if '"jx.sub"' in line]
+    assert any(s.startswith('"jx.sub"(%arg0,') for s in subs), subs  # the caller's x - mean
+    assert any(s.startswith('"jx.sub"(%') and not s.startswith('"jx.sub"(%arg0,') for s in subs), subs
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(np.asarray(f(x)), (x64 - x64.mean()) / x64.std(), rtol=2e-5, atol=2e-5)
+    for ddof in (0, 1):
+        np.testing.assert_allclose(float(jnp.var(x, ddof=ddof)), np.var(x64, ddof=ddof), rtol=1e-5)
+    z = (rng.standard_normal(64) + 1j * rng.standard_normal(64)).astype(np.complex64)
+    np.testing.assert_allclose(float(jnp.var(z)), np.var(z.astype(np.complex128)), rtol=1e-5)

@@ -168,7 +168,8 @@ def standardize(x, axis: Axis = -1, mean=None, variance=None, epsilon=1e-5, wher
         mean = jnp.mean(x, axis, keepdims=True, where=where)
     if variance is None:
         if algorithm == "stable":
-            variance = jnp.mean(jnp.square(x - mean), axis, keepdims=True, where=where)
+            # (mean - x: the same squares, and no shared x - mean for IREE to write out; see jnp.var)
+            variance = jnp.mean(jnp.square(mean - x), axis, keepdims=True, where=where)
         elif algorithm == "fast":
             variance = jnp.mean(jnp.square(x), axis, keepdims=True, where=where) - jnp.square(mean)
             variance = jnp.clip(variance, 0)
