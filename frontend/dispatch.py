@@ -13,7 +13,7 @@ from irjax.dialects.mlir import enter, ir
 from irjax.passes.generalize_shapes import generalize as generalize_shapes
 from irjax.passes.registry import passes as _passes
 from irjax.passes.registry import run_pipeline
-from irjax.runtime.compiler import compile_stablehlo, matmul_heavy, needs_input_copies
+from irjax.runtime.compiler import compile_stablehlo, multithreaded, needs_input_copies, parallel_from_elements
 from irjax.runtime.device import default_device
 from irjax.runtime.executable import Executable, LoadError
 from irjax.runtime.targets import is_gpu_target, lowering_options
@@ -131,24 +131,19 @@ def _executable(hlo_text: str, device):
             if len(seen) > 1:
                 exe = _hlo_cache[key] = _executable(generic, device)
     if exe is None:
-        parallel = device.platform == "cpu" and matmul_heavy(hlo_text)
-        copies = needs_input_copies(hlo_text)
+        cpu = device.platform == "cpu"
+        options = {
+            "copy_inputs": needs_input_copies(hlo_text),
+            "parallel": cpu and multithreaded(hlo_text),
+            "imports": imports,
+            "parallel_from": parallel_from_elements(hlo_text) if cpu else 0,
+        }
         try:
-            exe = Executable(
-                compile_stablehlo(hlo_text, device.target, device.compile_flags),
-                device,
-                copy_inputs=copies,
-                parallel=parallel,
-                imports=imports,
-            )
+            exe = Executable(compile_stablehlo(hlo_text, device.target, device.compile_flags), device, **options)
         except LoadError:
             # a cached .vmfb the runtime rejects (damaged on disk, another runtime's): recompile it
             exe = Executable(
-                compile_stablehlo(hlo_text, device.target, device.compile_flags, fresh=True),
-                device,
-                copy_inputs=copies,
-                parallel=parallel,
-                imports=imports,
+                compile_stablehlo(hlo_text, device.target, device.compile_flags, fresh=True), device, **options
             )
         exe.entry = "main"
         _hlo_cache[key] = exe

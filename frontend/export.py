@@ -21,7 +21,7 @@ from irjax.dialects.mlir import enter
 from irjax.passes.module_facts import facts_of_text
 from irjax.passes.registry import run_pipeline
 from irjax.runtime import artifact as _art
-from irjax.runtime.compiler import check_target_cpu, compile_stablehlo, matmul_heavy, needs_input_copies, target_flags
+from irjax.runtime.compiler import check_target_cpu, compile_stablehlo, multithreaded, needs_input_copies, target_flags
 from irjax.runtime.targets import lowering_options
 
 from . import tree_util
@@ -319,7 +319,7 @@ def export(
             consts,
             needs_input_copies(hlo),
             tr.fname,
-            parallel=matmul_heavy(hlo),
+            parallel=multithreaded(hlo),
         )
 
     return do_export

@@ -256,7 +256,7 @@ def prime(tr, leaves) -> TieredExecutable | None:
             programs = _programs(tr.module, tr.fname)
     except NotInterpretable:
         return None
-    copies, parallel = compiler.needs_input_copies(hlo), compiler.matmul_heavy(hlo)
+    copies, parallel = compiler.needs_input_copies(hlo), compiler.multithreaded(hlo)
     texe = TieredExecutable(tr, dev, job, copies, parallel, programs)
     captured = [transfer(_as_array(c), dev)._bv for c in tr.captured]
     tr.exes[dev] = (texe, captured, len(tr.out_avals))

@@ -43,10 +43,23 @@ class ModuleFacts:
     # functions declared without a body, which IREE imports from another module:
     # (name, argument ShapedTypes, result ShapedTypes)
     imports: tuple = ()
+    # elements computed by transcendental ops (exp, log, tanh, sine, ...; see TRANSCENDENTAL),
+    # static-shaped results summed, each op once: elementwise work worth a second core
+    transcendental_elements: int = 0
+    # transcendental ops whose result has the rank of the entry's highest-rank argument (in a
+    # shape-generic module, those that work on whole inputs rather than on reduced values)
+    transcendental_full_rank_ops: int = 0
 
     def count(self, *names: str) -> int:
         return sum(self.op_counts.get(n, 0) for n in names)
 
+
+TRANSCENDENTAL = frozenset(
+    "stablehlo." + n
+    for n in (
+        "exponential exponential_minus_one log log_plus_one logistic tanh sine cosine tan power atan2 cbrt"
+    ).split()
+)
 
 # The bindings have no Python class for #stablehlo.dot: its printed form is the only accessor.
 _DOT_FIELD = re.compile(r"(\w+) = \[([0-9, ]*)\]")
@@ -211,6 +224,9 @@ def facts(module: ir.Module) -> ModuleFacts:
         "batched": False,
         "epilogues": False,
         "reduction": 0,
+        "transcendental": 0,
+        "transcendental_full": 0,
+        "entry_rank": 0,
     }
     dot_types: set = set()
     conv_types: set = set()
@@ -238,6 +254,8 @@ def facts(module: ir.Module) -> ModuleFacts:
             public = "sym_visibility" not in op.attributes or op.attributes["sym_visibility"].value == "public"
             if public and state["entry"] is None:
                 state["entry"] = ir.StringAttr(op.attributes["sym_name"]).value
+                ranks = [ir.ShapedType(a.type).rank for a in args if isinstance(a.type, ir.RankedTensorType)]
+                state["entry_rank"] = max(ranks, default=0)
         elif name == "stablehlo.constant":
             v = op.attributes["value"]
             state["consts"] += not (isinstance(v, ir.DenseElementsAttr) and v.is_splat)
@@ -265,6 +283,11 @@ def facts(module: ir.Module) -> ModuleFacts:
             layouts = _conv_layouts(op)
             state["conv"] += _conv_flops(op, layouts)
             state["nchw"] = state["nchw"] or (layouts is not None and layouts[0][-1] != "f")
+        elif name in TRANSCENDENTAL:
+            t = op.results[0].type
+            state["transcendental"] += _static_size(t) or 0
+            if isinstance(t, ir.RankedTensorType) and t.rank >= state["entry_rank"]:
+                state["transcendental_full"] += 1
         else:
             for region in op.regions:  # (loop and branch bodies: their arguments)
                 for block in region.blocks:
@@ -293,6 +316,8 @@ def facts(module: ir.Module) -> ModuleFacts:
         state["consts"],
         state["entry"],
         tuple(imports),
+        state["transcendental"],
+        state["transcendental_full"],
     )
 
 

@@ -251,6 +251,28 @@ def matmul_heavy(text: str) -> bool:
     return f.dot_flops + f.conv_flops >= 2e7
 
 
+# Transcendental elements from which a module runs on the multi-threaded driver (2 cores,
+# median us a call, local-sync / local-task): exp of 2^18 floats 97 / 99-125, 2^19 183-222 / 132,
+# 2^20 356 / 200-225; tanh 2^19 181 / 123, 2^20 356 / 231-235; log(sum(exp(x))) 2^20 260 /
+# 214-242; sin of 2^20 (two transcendental ops an element) 3.6-3.7 ms / 1.6 ms. Below, the
+# driver's ~50-90 us of wake-up costs more than the second core gives back.
+TRANSCENDENTAL_PARALLEL_MIN = 1 << 19
+
+
+def multithreaded(text: str) -> bool:
+    """Whether a CPU module runs on the multi-threaded local-task driver: matmul-heavy (above), or
+    >= TRANSCENDENTAL_PARALLEL_MIN elements of transcendental math (exp, tanh, sine, ...)."""
+    return matmul_heavy(text) or facts_of_text(text).transcendental_elements >= TRANSCENDENTAL_PARALLEL_MIN
+
+
+def parallel_from_elements(text: str) -> int:
+    """For a shape-generic module (dims known at the call): the elements of its largest input from
+    which a call holds TRANSCENDENTAL_PARALLEL_MIN transcendental elements, counting an input
+    element per op of the inputs' rank (exp(x), not the log of a sum); 0 for a module without."""
+    ops = facts_of_text(text).transcendental_full_rank_ops
+    return -(-TRANSCENDENTAL_PARALLEL_MIN // ops) if ops else 0
+
+
 # StableHLO ops whose result IREE ties to an operand's buffer (it writes in place)
 _TIED_OPS = ("stablehlo.scatter", "stablehlo.dynamic_update_slice", "stablehlo.sort")
 

@@ -25,8 +25,13 @@ class Executable:
         copy_inputs: bool = False,
         parallel: bool = False,
         imports: tuple[str, dict] | None = None,
+        parallel_from: int = 0,
     ):
-        """imports: (module name, {function: (IREE calling convention, Python callable)}), the
+        """parallel_from: for a module whose shapes are known only at the call (shape-generic),
+        the elements of its largest input from which a call runs on the multi-threaded driver
+        (0: by `parallel` alone).
+
+        imports: (module name, {function: (IREE calling convention, Python callable)}), the
         functions the compiled module imports from Python (host callbacks): buffer views in, a
         list of buffer views out. A callable's exception fails the call; invoke() raises it."""
         self.device = device
@@ -46,9 +51,29 @@ class Executable:
         if imports is not None:
             modules.insert(1, self._host_module(*imports))
         self.context = rt.VmContext(device.instance, modules)
+        self.parallel_from = 0 if parallel or imports is not None else parallel_from
+        self._parallel_context = None  # (made at the first call that wants it: same module, local-task)
         self._fns: dict = {}
         # an IREE VM context is thread-compatible, not thread-safe: one invocation at a time
         self._invoke_lock = threading.Lock()
+
+    def _wants_parallel(self, buffers) -> bool:
+        n = self.parallel_from
+        for b in buffers:
+            size = 1
+            for d in b.shape:
+                size *= d
+            if size >= n:
+                return True
+        return False
+
+    def _parallel_ctx(self):
+        """The module in a second context, on the local-task driver (held under _invoke_lock)."""
+        if self._parallel_context is None:
+            self._parallel_context = rt.VmContext(
+                self.device.instance, [self.device.parallel_hal_module(), self.module]
+            )
+        return self._parallel_context
 
     def _host_module(self, module_name: str, functions: dict):
         failed = self._host_error
@@ -112,6 +137,8 @@ class Executable:
             try:
                 if self.parallel:  # the local-task driver's workers run it while this thread waits
                     cpu_wait.call_batched(self.context.invoke, fn, args, rets)
+                elif self.parallel_from and self._wants_parallel(buffers):
+                    cpu_wait.call_batched(self._parallel_ctx().invoke, fn, args, rets)
                 else:
                     self.context.invoke(fn, args, rets)
             except Exception as e:

@@ -474,3 +474,55 @@ def test_var_centers_as_mean_minus_x_so_a_callers_x_minus_mean_stays_its_own():
         np.testing.assert_allclose(float(jnp.var(x, ddof=ddof)), np.var(x64, ddof=ddof), rtol=1e-5)
     z = (rng.standard_normal(64) + 1j * rng.standard_normal(64)).astype(np.complex64)
     np.testing.assert_allclose(float(jnp.var(z)), np.var(z.astype(np.complex128)), rtol=1e-5)
+
+
+# ---- transcendental math on the multi-threaded driver ------------------------------------------
+
+
+def _unary_chain(t: str, *ops: str) -> str:
+    body, v = [], "%a"
+    for i, op in enumerate(ops):
+        body.append(f"  %{i} = stablehlo.{op} {v} : {t}")
+        v = f"%{i}"
+    return _fn(f"%a: {t}", "\n".join(body) + f"\n  return {v} : {t}", t)
+
+
+def test_big_transcendental_modules_run_multithreaded():
+    big, small = f"tensor<{1 << 19}xf32>", f"tensor<{1 << 18}xf32>"
+    assert compiler.multithreaded(_unary_chain(big, "exponential"))
+    assert not compiler.multithreaded(_unary_chain(small, "exponential"))
+    assert compiler.multithreaded(_unary_chain(small, "tanh", "sine"))  # 2^18 elements twice
+    assert not compiler.multithreaded(_unary_chain(big, "negate", "sqrt", "abs"))  # cheap math
+    assert facts_of_text(_unary_chain(small, "tanh", "sine")).transcendental_elements == 1 << 19
+
+
+def test_shape_generic_modules_choose_their_driver_by_input_size():
+    # a dynamic shape counts by the ops that see whole inputs: exp(x), not the log of its sum
+    assert compiler.parallel_from_elements(_unary_chain("tensor<?xf32>", "exponential")) == 1 << 19
+    assert compiler.parallel_from_elements(_unary_chain("tensor<?x?xf32>", "tanh", "logistic")) == 1 << 18
+    assert compiler.parallel_from_elements(_unary_chain("tensor<?xf32>", "negate")) == 0
+    lse = _fn(
+        "%a: tensor<?xf32>",
+        "  %0 = stablehlo.exponential %a : tensor<?xf32>\n"
+        "  %z = stablehlo.constant dense<0.0> : tensor<f32>\n"
+        "  %1 = stablehlo.reduce(%0 init: %z) applies stablehlo.add across dimensions = [0]"
+        " : (tensor<?xf32>, tensor<f32>) -> tensor<f32>\n"
+        "  %2 = stablehlo.log %1 : tensor<f32>\n  return %2 : tensor<f32>",
+        "tensor<f32>",
+    )
+    assert compiler.parallel_from_elements(lse) == 1 << 19
+
+
+def test_a_shape_generic_call_takes_the_multithreaded_driver_from_its_size(monkeypatch):
+    from irjax.runtime import cpu_wait
+
+    calls = []
+    real = cpu_wait.call_batched
+    monkeypatch.setattr(cpu_wait, "call_batched", lambda fn, *a: calls.append(fn) or real(fn, *a))
+    rng = np.random.default_rng(5)
+    f = irjax.jit(lambda x: jnp.tanh(x) * 0.5)
+    for n, parallel in ((1000, False), (2000, False), (1 << 19, True), (3000, False), ((1 << 19) + 3, True)):
+        x = rng.standard_normal(n).astype(np.float32)
+        before = len(calls)
+        np.testing.assert_allclose(np.asarray(f(x)), np.tanh(x) * 0.5, rtol=2e-6, atol=1e-6)
+        assert len(calls) - before == parallel, n

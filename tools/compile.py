@@ -21,7 +21,7 @@ from irjax.dialects.mlir import enter, ir
 from irjax.export import Exported, compile_targets, export, save
 from irjax.passes.registry import run_pipeline
 from irjax.runtime import artifact as art
-from irjax.runtime.compiler import matmul_heavy, needs_input_copies
+from irjax.runtime.compiler import multithreaded, needs_input_copies
 from irjax.tools.run import parse_spec
 
 from .mlir_input import BYTECODE_MAGIC, InputError, bytecode_to_text, check_text
@@ -198,7 +198,7 @@ def _compile_mlir(args, log) -> dict:
             [],
             needs_input_copies(hlo),
             e,
-            parallel=matmul_heavy(hlo),
+            parallel=multithreaded(hlo),
         )
     return out
 
