@@ -373,7 +373,8 @@ def case_matmul():
 
 
 def case_reductions():
-    """Long reductions under jit: a 1M-float sum, a dot of two 1M vectors, a norm, (x - mean) / std."""
+    """Long reductions under jit: a 1M-float sum, a dot of two 1M vectors, a norm, (x - mean) / std;
+    and transcendental math over 1M floats (tanh, sin)."""
     rng = np.random.default_rng(0)
     xn = rng.standard_normal(1 << 20).astype(np.float32)
     yn = rng.standard_normal(1 << 20).astype(np.float32)
@@ -382,6 +383,8 @@ def case_reductions():
         "jit dot of two 1M f32 vectors": (lambda np_: np_.dot, 2),
         "jit norm (sqrt of sum of squares), 1M f32": (lambda np_: np_.linalg.norm, 1),
         "jit (x - mean) / std, 1M f32": (lambda np_: lambda x: (x - x.mean()) / x.std(), 1),
+        "jit tanh, 1M f32": (lambda np_: np_.tanh, 1),
+        "jit sin, 1M f32": (lambda np_: np_.sin, 1),
     }
     for name, (fn, nargs) in cases.items():
 
