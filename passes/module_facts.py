@@ -49,6 +49,9 @@ class ModuleFacts:
     # transcendental ops whose result has the rank of the entry's highest-rank argument (in a
     # shape-generic module, those that work on whole inputs rather than on reduced values)
     transcendental_full_rank_ops: int = 0
+    # the entry's results: bytes of the static-shaped ones, and bytes per element over all of them
+    result_bytes: int = 0
+    result_itemsizes: int = 0
 
     def count(self, *names: str) -> int:
         return sum(self.op_counts.get(n, 0) for n in names)
@@ -87,6 +90,22 @@ def _static_size(t) -> int | None:
     for d in t.shape:
         n *= d
     return n
+
+
+def _result_bytes(types) -> tuple[int, int]:
+    """(bytes of the static-shaped tensors among `types`, bytes per element summed over all tensors)."""
+    total = per_element = 0
+    for t in types:
+        if not isinstance(t, ir.RankedTensorType):
+            continue
+        try:
+            itemsize = shape_dtype(t)[1].itemsize
+        except (KeyError, TypeError, ValueError):  # (an element type NumPy has no name for)
+            continue
+        per_element += itemsize
+        n = _static_size(t)
+        total += 0 if n is None else n * itemsize
+    return total, per_element
 
 
 def _dot_mnk(op, dims: dict) -> tuple[int, int, int] | None:
@@ -227,6 +246,8 @@ def facts(module: ir.Module) -> ModuleFacts:
         "transcendental": 0,
         "transcendental_full": 0,
         "entry_rank": 0,
+        "result_bytes": 0,
+        "result_itemsizes": 0,
     }
     dot_types: set = set()
     conv_types: set = set()
@@ -256,6 +277,8 @@ def facts(module: ir.Module) -> ModuleFacts:
                 state["entry"] = ir.StringAttr(op.attributes["sym_name"]).value
                 ranks = [ir.ShapedType(a.type).rank for a in args if isinstance(a.type, ir.RankedTensorType)]
                 state["entry_rank"] = max(ranks, default=0)
+                ftype = ir.FunctionType(ir.TypeAttr(op.attributes["function_type"]).value)
+                state["result_bytes"], state["result_itemsizes"] = _result_bytes(ftype.results)
         elif name == "stablehlo.constant":
             v = op.attributes["value"]
             state["consts"] += not (isinstance(v, ir.DenseElementsAttr) and v.is_splat)
@@ -318,6 +341,8 @@ def facts(module: ir.Module) -> ModuleFacts:
         tuple(imports),
         state["transcendental"],
         state["transcendental_full"],
+        state["result_bytes"],
+        state["result_itemsizes"],
     )
 
 

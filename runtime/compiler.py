@@ -257,20 +257,37 @@ def matmul_heavy(text: str) -> bool:
 # 214-242; sin of 2^20 (two transcendental ops an element) 3.6-3.7 ms / 1.6 ms. Below, the
 # driver's ~50-90 us of wake-up costs more than the second core gives back.
 TRANSCENDENTAL_PARALLEL_MIN = 1 << 19
+# Bytes of results from which a module runs there too. local-sync allocates each result afresh
+# from the C heap, and from 32 MiB (glibc's largest mmap threshold) every call maps new pages and
+# faults on each of them (64 MiB: 16385 minor faults, 30 ms of system time a call); local-task's
+# queue-ordered allocations reuse their memory, and two cores write. Median us, f32 x * 2 + 1,
+# local-sync / local-task: 2^20 elements 146-148 / 158-166, 2^21 368-386 / 182-218, 2^22
+# 1180-1348 / 581-666, 2^24 36.7-39.2 ms / 4.1-5.2 ms (JAX 25 ms); a 2^21 transpose 805-933 /
+# 415-550.
+RESULT_BYTES_PARALLEL_MIN = 8 << 20
 
 
 def multithreaded(text: str) -> bool:
-    """Whether a CPU module runs on the multi-threaded local-task driver: matmul-heavy (above), or
-    >= TRANSCENDENTAL_PARALLEL_MIN elements of transcendental math (exp, tanh, sine, ...)."""
-    return matmul_heavy(text) or facts_of_text(text).transcendental_elements >= TRANSCENDENTAL_PARALLEL_MIN
+    """Whether a CPU module runs on the multi-threaded local-task driver: matmul-heavy (above),
+    >= TRANSCENDENTAL_PARALLEL_MIN elements of transcendental math (exp, tanh, sine, ...), or
+    >= RESULT_BYTES_PARALLEL_MIN bytes of results."""
+    f = facts_of_text(text)
+    return (
+        matmul_heavy(text)
+        or f.transcendental_elements >= TRANSCENDENTAL_PARALLEL_MIN
+        or f.result_bytes >= RESULT_BYTES_PARALLEL_MIN
+    )
 
 
 def parallel_from_elements(text: str) -> int:
     """For a shape-generic module (dims known at the call): the elements of its largest input from
     which a call holds TRANSCENDENTAL_PARALLEL_MIN transcendental elements, counting an input
-    element per op of the inputs' rank (exp(x), not the log of a sum); 0 for a module without."""
-    ops = facts_of_text(text).transcendental_full_rank_ops
-    return -(-TRANSCENDENTAL_PARALLEL_MIN // ops) if ops else 0
+    element per op of the inputs' rank (exp(x), not the log of a sum), or its results (taken the
+    largest input's size) RESULT_BYTES_PARALLEL_MIN bytes; 0 for a module without results."""
+    f = facts_of_text(text)
+    by_math = -(-TRANSCENDENTAL_PARALLEL_MIN // f.transcendental_full_rank_ops) if f.transcendental_full_rank_ops else 0
+    by_bytes = -(-RESULT_BYTES_PARALLEL_MIN // f.result_itemsizes) if f.result_itemsizes else 0
+    return min(n for n in (by_math, by_bytes) if n) if by_math or by_bytes else 0
 
 
 # StableHLO ops whose result IREE ties to an operand's buffer (it writes in place)

@@ -496,11 +496,34 @@ def test_big_transcendental_modules_run_multithreaded():
     assert facts_of_text(_unary_chain(small, "tanh", "sine")).transcendental_elements == 1 << 19
 
 
+def test_modules_with_big_results_run_multithreaded():
+    # from 8 MiB of results (local-sync maps fresh pages for each big result, every call)
+    assert compiler.multithreaded(_unary_chain(f"tensor<{1 << 21}xf32>", "negate"))
+    assert not compiler.multithreaded(_unary_chain(f"tensor<{1 << 20}xf32>", "negate"))
+    assert compiler.multithreaded(_unary_chain(f"tensor<{1 << 20}xf64>", "negate"))
+    t = f"tensor<{1 << 20}xf32>"
+    two = _fn(f"%a: {t}", f"  %0 = stablehlo.negate %a : {t}\n  return %0, %a : {t}, {t}", f"({t}, {t})")
+    f = facts_of_text(two)
+    assert f.parsed and f.result_bytes == 8 << 20 and f.result_itemsizes == 8
+    assert compiler.multithreaded(two)
+    # a big input reduced to a scalar writes little: it stays on the calling thread
+    total = _fn(
+        f"%a: tensor<{1 << 22}xf32>",
+        "  %z = stablehlo.constant dense<0.0> : tensor<f32>\n"
+        "  %0 = stablehlo.reduce(%a init: %z) applies stablehlo.add across dimensions = [0]"
+        f" : (tensor<{1 << 22}xf32>, tensor<f32>) -> tensor<f32>\n  return %0 : tensor<f32>",
+        "tensor<f32>",
+    )
+    assert not compiler.multithreaded(total)
+
+
 def test_shape_generic_modules_choose_their_driver_by_input_size():
     # a dynamic shape counts by the ops that see whole inputs: exp(x), not the log of its sum
     assert compiler.parallel_from_elements(_unary_chain("tensor<?xf32>", "exponential")) == 1 << 19
     assert compiler.parallel_from_elements(_unary_chain("tensor<?x?xf32>", "tanh", "logistic")) == 1 << 18
-    assert compiler.parallel_from_elements(_unary_chain("tensor<?xf32>", "negate")) == 0
+    # (cheap math: by the bytes of its results, 8 MiB)
+    assert compiler.parallel_from_elements(_unary_chain("tensor<?xf32>", "negate")) == 1 << 21
+    assert compiler.parallel_from_elements(_unary_chain("tensor<?xf64>", "negate")) == 1 << 20
     lse = _fn(
         "%a: tensor<?xf32>",
         "  %0 = stablehlo.exponential %a : tensor<?xf32>\n"
