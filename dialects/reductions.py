@@ -274,6 +274,8 @@ def _cum_lower(name):
     def lower(ctx, x, axis, reverse):
         a = aval(x)
         kind = _CUM_KIND[name]
+        if kind == "sum" and a.dtype.kind in "fc" and a.shape[axis] >= SCAN_TWO_LEVEL_MIN and min(a.shape) >= 0:
+            return _scan_two_level(x, axis, reverse)
         if a.dtype.kind != "u":
             return _scan(x, axis, reverse, kind)
         # IREE 3.13 cannot compile an unsigned reduce_window: scan in the signed type of one
@@ -288,6 +290,64 @@ def _cum_lower(name):
         return hlo.op1("stablehlo.xor", [y, top], a) if flip else y
 
     return lower
+
+
+# Float cumulative sums along an axis this long scan in two levels (below). One sequential scan
+# of 1M normal f32 values was off by 1.4e-2 from the float64 sums (JAX's log-depth scan: 4.8e-4);
+# blocks of 1024 and then their totals: 9.2e-4, at 4.3 instead of 3.6 ms (JAX 5.8 ms).
+SCAN_TWO_LEVEL_MIN = 1 << 14
+
+
+def _scan_two_level(x, axis, reverse):
+    """Inclusive float sum scan along `axis` (n elements) in blocks of m ~ sqrt(n): scan within
+    each block, scan the block totals, add each block the totals before it (after it, reversed):
+
+        y = (scan(xb, within) + exclusive_scan(totals)).reshape(...)[:n],  xb = pad(x, m * b)
+    """
+    a = aval(x)
+    n = a.shape[axis]
+    m = 1 << round(np.log2(n) / 2)
+    b = -(-n // m)
+    pre, post = tuple(a.shape[:axis]), tuple(a.shape[axis + 1 :])
+    zero = hlo.constant(np.zeros((), a.dtype))
+
+    def pad(v, low, high):
+        r = aval(v)
+        lo, hi = [0] * r.ndim, [0] * r.ndim
+        lo[axis], hi[axis] = low, high
+        shape = list(r.shape)
+        shape[axis] += low + high
+        attrs = {
+            "edge_padding_low": hlo.i64s(lo),
+            "edge_padding_high": hlo.i64s(hi),
+            "interior_padding": hlo.i64s([0] * r.ndim),
+        }
+        return hlo.op1("stablehlo.pad", [v, zero], ShapedType(tuple(shape), a.dtype), attrs)
+
+    def cut(v, ax, start, stop):
+        r = aval(v)
+        lo, hi = [0] * r.ndim, list(r.shape)
+        lo[ax], hi[ax] = start, stop
+        shape = list(r.shape)
+        shape[ax] = stop - start
+        attrs = {"start_indices": hlo.i64s(lo), "limit_indices": hlo.i64s(hi), "strides": hlo.i64s([1] * r.ndim)}
+        return hlo.op1("stablehlo.slice", [v], ShapedType(tuple(shape), a.dtype), attrs)
+
+    def reshape(v, shape):
+        return hlo.op1("stablehlo.reshape", [v], ShapedType(tuple(shape), a.dtype))
+
+    blocks = pre + (b, m) + post
+    xb = reshape(pad(x, 0, b * m - n) if b * m > n else x, blocks)
+    inner = _scan(xb, axis + 1, reverse, "sum")
+    edge = 0 if reverse else m - 1  # the element of each block that holds its total
+    totals = reshape(cut(inner, axis + 1, edge, edge + 1), pre + (b,) + post)
+    through = _scan(totals, axis, reverse, "sum")
+    # exclusive: the sum of the blocks before (after) each block, zero for the first (last)
+    before = cut(pad(through, 0, 1), axis, 1, b + 1) if reverse else cut(pad(through, 1, 0), axis, 0, b)
+    dims = [d for d in range(len(blocks)) if d != axis + 1]
+    y = hlo.op1("stablehlo.add", [inner, hlo.broadcast(before, blocks, dims)], ShapedType(blocks, a.dtype))
+    y = reshape(y, pre + (b * m,) + post)
+    return cut(y, axis, 0, n) if b * m > n else y
 
 
 def _scan(x, axis, reverse, kind):

@@ -549,3 +549,22 @@ def test_a_shape_generic_call_takes_the_multithreaded_driver_from_its_size(monke
         before = len(calls)
         np.testing.assert_allclose(np.asarray(f(x)), np.tanh(x) * 0.5, rtol=2e-6, atol=1e-6)
         assert len(calls) - before == parallel, n
+
+
+@pytest.mark.parametrize(
+    "shape, axis, reverse",
+    [((1 << 18,), 0, False), ((1 << 18,), 0, True), ((3, 50021), 1, False), ((50021, 2), 0, True)],
+)
+def test_long_float_cumsums_scan_in_two_levels(shape, axis, reverse):
+    # a sequential float32 scan (NumPy's, and this lowering's before) drifts ~sqrt(n) ulps of the
+    # running sum; blocks of ~sqrt(n) and then their totals keep it several times closer
+    x = np.random.default_rng(11).standard_normal(shape).astype(np.float32)
+
+    def scan(v):
+        return np.flip(np.cumsum(np.flip(v, axis), axis), axis) if reverse else np.cumsum(v, axis)
+
+    exact = scan(x.astype(np.float64))
+    got = np.asarray(irjax.jit(lambda v: irjax.lax.cumsum(v, axis=axis, reverse=reverse))(x))
+    assert got.dtype == np.float32 and got.shape == shape
+    assert np.abs(got - exact).max() <= np.abs(scan(x) - exact).max() / 4
+    np.testing.assert_allclose(got, exact, rtol=1e-5, atol=2e-3)
