@@ -49,9 +49,11 @@ class ModuleFacts:
     # transcendental ops whose result has the rank of the entry's highest-rank argument (in a
     # shape-generic module, those that work on whole inputs rather than on reduced values)
     transcendental_full_rank_ops: int = 0
-    # the entry's results: bytes of the static-shaped ones, and bytes per element over all of them
+    # the entry's results: bytes of the static-shaped ones, and bytes per element over those of
+    # the rank of its highest-rank argument (in a shape-generic module: results as big as an input)
     result_bytes: int = 0
     result_itemsizes: int = 0
+    entry_dynamic: bool = False  # an argument of the entry with a dynamic dim (shape-generic)
 
     def count(self, *names: str) -> int:
         return sum(self.op_counts.get(n, 0) for n in names)
@@ -92,8 +94,9 @@ def _static_size(t) -> int | None:
     return n
 
 
-def _result_bytes(types) -> tuple[int, int]:
-    """(bytes of the static-shaped tensors among `types`, bytes per element summed over all tensors)."""
+def _result_bytes(types, rank: int) -> tuple[int, int]:
+    """(bytes of the static-shaped tensors among `types`, bytes per element summed over the
+    tensors of at least `rank` dims)."""
     total = per_element = 0
     for t in types:
         if not isinstance(t, ir.RankedTensorType):
@@ -102,7 +105,8 @@ def _result_bytes(types) -> tuple[int, int]:
             itemsize = shape_dtype(t)[1].itemsize
         except (KeyError, TypeError, ValueError):  # (an element type NumPy has no name for)
             continue
-        per_element += itemsize
+        if t.rank >= rank:
+            per_element += itemsize
         n = _static_size(t)
         total += 0 if n is None else n * itemsize
     return total, per_element
@@ -248,6 +252,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         "entry_rank": 0,
         "result_bytes": 0,
         "result_itemsizes": 0,
+        "entry_dynamic": False,
     }
     dot_types: set = set()
     conv_types: set = set()
@@ -275,10 +280,11 @@ def facts(module: ir.Module) -> ModuleFacts:
             public = "sym_visibility" not in op.attributes or op.attributes["sym_visibility"].value == "public"
             if public and state["entry"] is None:
                 state["entry"] = ir.StringAttr(op.attributes["sym_name"]).value
-                ranks = [ir.ShapedType(a.type).rank for a in args if isinstance(a.type, ir.RankedTensorType)]
-                state["entry_rank"] = max(ranks, default=0)
                 ftype = ir.FunctionType(ir.TypeAttr(op.attributes["function_type"]).value)
-                state["result_bytes"], state["result_itemsizes"] = _result_bytes(ftype.results)
+                tensors = [t for t in ftype.inputs if isinstance(t, ir.RankedTensorType)]
+                state["entry_rank"] = max((t.rank for t in tensors), default=0)
+                state["entry_dynamic"] = any(not t.has_static_shape for t in tensors)
+                state["result_bytes"], state["result_itemsizes"] = _result_bytes(ftype.results, state["entry_rank"])
         elif name == "stablehlo.constant":
             v = op.attributes["value"]
             state["consts"] += not (isinstance(v, ir.DenseElementsAttr) and v.is_splat)
@@ -343,6 +349,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         state["transcendental_full"],
         state["result_bytes"],
         state["result_itemsizes"],
+        state["entry_dynamic"],
     )
 
 

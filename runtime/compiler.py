@@ -283,8 +283,11 @@ def parallel_from_elements(text: str) -> int:
     """For a shape-generic module (dims known at the call): the elements of its largest input from
     which a call holds TRANSCENDENTAL_PARALLEL_MIN transcendental elements, counting an input
     element per op of the inputs' rank (exp(x), not the log of a sum), or its results (taken the
-    largest input's size) RESULT_BYTES_PARALLEL_MIN bytes; 0 for a module without results."""
+    largest input's size) RESULT_BYTES_PARALLEL_MIN bytes; 0 for a static-shaped module (which
+    multithreaded() decides once) or one without either."""
     f = facts_of_text(text)
+    if not f.entry_dynamic:
+        return 0
     by_math = -(-TRANSCENDENTAL_PARALLEL_MIN // f.transcendental_full_rank_ops) if f.transcendental_full_rank_ops else 0
     by_bytes = -(-RESULT_BYTES_PARALLEL_MIN // f.result_itemsizes) if f.result_itemsizes else 0
     return min(n for n in (by_math, by_bytes) if n) if by_math or by_bytes else 0

@@ -534,6 +534,9 @@ def test_shape_generic_modules_choose_their_driver_by_input_size():
         "tensor<f32>",
     )
     assert compiler.parallel_from_elements(lse) == 1 << 19
+    # a generic sum writes a scalar, and a static module is decided once, by multithreaded()
+    assert compiler.parallel_from_elements(lse.replace("stablehlo.exponential", "stablehlo.negate")) == 0
+    assert compiler.parallel_from_elements(_unary_chain(f"tensor<{1 << 22}xf32>", "exponential")) == 0
 
 
 def test_a_shape_generic_call_takes_the_multithreaded_driver_from_its_size(monkeypatch):
