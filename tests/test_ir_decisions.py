@@ -571,3 +571,16 @@ def test_long_float_cumsums_scan_in_two_levels(shape, axis, reverse):
     assert got.dtype == np.float32 and got.shape == shape
     assert np.abs(got - exact).max() <= np.abs(scan(x) - exact).max() / 4
     np.testing.assert_allclose(got, exact, rtol=1e-5, atol=2e-3)
+
+
+@pytest.mark.parametrize("shape", [(4096, 1024), (4100, 256), (4099, 256), (64, 32, 300)])
+def test_wide_column_sums_keep_their_values(shape):
+    # blocks of rows for wide rows (a divisor of the rows), the matvec where none divides
+    x = np.random.default_rng(13).standard_normal(shape).astype(np.float32)
+    axes = (0,) if len(shape) == 2 else (0, 1)
+    got = np.asarray(irjax.jit(lambda v: v.sum(axes))(x))
+    exact = x.astype(np.float64).sum(axes)
+    np.testing.assert_allclose(got, exact, rtol=1e-5, atol=2e-4)
+    np.testing.assert_allclose(
+        np.asarray(irjax.jit(lambda v: v.mean(0))(x)), x.astype(np.float64).mean(0), rtol=1e-5, atol=1e-6
+    )
