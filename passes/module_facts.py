@@ -54,6 +54,8 @@ class ModuleFacts:
     result_bytes: int = 0
     result_itemsizes: int = 0
     entry_dynamic: bool = False  # an argument of the entry with a dynamic dim (shape-generic)
+    # (operand elements, result elements) of each static-shaped stablehlo.reduce (of its first operand)
+    reduces: tuple = ()
 
     def count(self, *names: str) -> int:
         return sum(self.op_counts.get(n, 0) for n in names)
@@ -256,7 +258,7 @@ def facts(module: ir.Module) -> ModuleFacts:
     }
     dot_types: set = set()
     conv_types: set = set()
-    imports = []
+    imports, reduces = [], []
     dots, calls = [], {}  # (for dot_epilogues, once every call is seen)
 
     def cb(op):
@@ -305,6 +307,9 @@ def facts(module: ir.Module) -> ModuleFacts:
             dots.append(op)
         elif name == "stablehlo.reduce":
             state["reduction"] = max(state["reduction"], _reduced_extent(op))
+            sizes = (_static_size(op.operands[0].type), _static_size(op.results[0].type))
+            if None not in sizes:
+                reduces.append(sizes)
         elif name == "func.call":
             calls.setdefault(ir.FlatSymbolRefAttr(op.attributes["callee"]).value, []).append(op)
         elif name == "stablehlo.convolution":
@@ -350,6 +355,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         state["result_bytes"],
         state["result_itemsizes"],
         state["entry_dynamic"],
+        tuple(reduces),
     )
 
 

@@ -265,17 +265,26 @@ TRANSCENDENTAL_PARALLEL_MIN = 1 << 19
 # 1180-1348 / 581-666, 2^24 36.7-39.2 ms / 4.1-5.2 ms (JAX 25 ms); a 2^21 transpose 805-933 /
 # 415-550.
 RESULT_BYTES_PARALLEL_MIN = 8 << 20
+# Sums of big inputs go there too: a reduce of >= 2^23 elements, or of >= 2^21 into >= 2^14
+# results (the first stage of a wide column sum). Median ms, local-sync / local-task: x.sum(0)
+# 2048x1024 0.355 / 0.245-0.265, 4096x1024 1.0-1.1 / 0.75-0.81, 1024x4096 1.67-2.0 / 1.09-1.14,
+# 16384x1024 7.3 / 4.7; a full sum of 2^23 0.82-0.92 / 0.66-0.75, but of 2^21 0.107 / 0.136-0.185
+# and of 2^22 0.27-0.30 / 0.22-0.33, row sums of 2048x1024 0.106 / 0.145-0.168 (so not those).
+REDUCE_PARALLEL_MIN = 1 << 23
+WIDE_REDUCE_PARALLEL_MIN = (1 << 21, 1 << 14)
 
 
 def multithreaded(text: str) -> bool:
     """Whether a CPU module runs on the multi-threaded local-task driver: matmul-heavy (above),
     >= TRANSCENDENTAL_PARALLEL_MIN elements of transcendental math (exp, tanh, sine, ...), or
-    >= RESULT_BYTES_PARALLEL_MIN bytes of results."""
+    >= RESULT_BYTES_PARALLEL_MIN bytes of results, or a big sum (REDUCE_PARALLEL_MIN)."""
     f = facts_of_text(text)
+    wide_in, wide_out = WIDE_REDUCE_PARALLEL_MIN
     return (
         matmul_heavy(text)
         or f.transcendental_elements >= TRANSCENDENTAL_PARALLEL_MIN
         or f.result_bytes >= RESULT_BYTES_PARALLEL_MIN
+        or any(n >= REDUCE_PARALLEL_MIN or (n >= wide_in and m >= wide_out) for n, m in f.reduces)
     )
 
 

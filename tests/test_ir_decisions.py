@@ -584,3 +584,25 @@ def test_wide_column_sums_keep_their_values(shape):
     np.testing.assert_allclose(
         np.asarray(irjax.jit(lambda v: v.mean(0))(x)), x.astype(np.float64).mean(0), rtol=1e-5, atol=1e-6
     )
+
+
+def _sum(shape: tuple, dims: tuple) -> str:
+    t = "x".join(map(str, shape))
+    kept = "x".join(str(d) for i, d in enumerate(shape) if i not in dims)
+    out = f"tensor<{kept}xf32>" if kept else "tensor<f32>"
+    return _fn(
+        f"%a: tensor<{t}xf32>",
+        "  %z = stablehlo.constant dense<0.0> : tensor<f32>\n"
+        f"  %0 = stablehlo.reduce(%a init: %z) applies stablehlo.add across dimensions = [{', '.join(map(str, dims))}]"
+        f" : (tensor<{t}xf32>, tensor<f32>) -> {out}\n  return %0 : {out}",
+        out,
+    )
+
+
+def test_big_sums_run_multithreaded():
+    assert facts_of_text(_sum((128, 32, 1024), (1,))).reduces == ((1 << 22, 1 << 17),)
+    assert compiler.multithreaded(_sum((1 << 23,), (0,)))  # a big full sum
+    assert not compiler.multithreaded(_sum((1 << 22,), (0,)))
+    assert compiler.multithreaded(_sum((64, 32, 1024), (1,)))  # a wide column sum's first stage
+    assert not compiler.multithreaded(_sum((2048, 1024), (1,)))  # row sums: 2048 results
+    assert not compiler.multithreaded(_sum((32, 32, 1024), (1,)))  # 2^20 elements
