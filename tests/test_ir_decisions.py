@@ -606,3 +606,12 @@ def test_big_sums_run_multithreaded():
     assert compiler.multithreaded(_sum((64, 32, 1024), (1,)))  # a wide column sum's first stage
     assert not compiler.multithreaded(_sum((2048, 1024), (1,)))  # row sums: 2048 results
     assert not compiler.multithreaded(_sum((32, 32, 1024), (1,)))  # 2^20 elements
+
+
+def test_wide_column_sums_of_products_and_negations_keep_their_values():
+    x = np.random.default_rng(17).standard_normal((2048, 512)).astype(np.float32)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(np.asarray(irjax.jit(lambda v: (v * v).sum(0))(x)), (x64 * x64).sum(0), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(irjax.jit(lambda v: (-v).sum(0))(x)), -x64.sum(0), rtol=1e-5, atol=2e-4)
+    z = np.zeros((2048, 512), np.float32)
+    assert not np.signbit(np.asarray(irjax.jit(lambda v: (-v).sum(0))(z))).any()  # -0.0 sums to +0.0
