@@ -169,8 +169,17 @@ def reduce(x, axes, kind: str) -> ir.Value:
     ):
         b = _block_rows(int(np.prod(a.shape[:k])))
         if b is not None and int(np.prod(a.shape[k:])) >= BLOCKED_SUM_MIN_COLS:
-            return _sum_leading_blocked(x, a, k, b, out)
+            return _leading_blocked(x, a, k, b, "sum", out)
         return _sum_leading_as_dot(x, a, k, out)
+    if (
+        kind in ("max", "min")
+        and 0 < k < len(a.shape)
+        and sorted(axes) == list(range(k))
+        and int(np.prod(a.shape[:k])) >= DOT_SUM_MIN_ROWS
+        and int(np.prod(a.shape[k:])) >= BLOCKED_SUM_MIN_COLS
+        and (b := _block_rows(int(np.prod(a.shape[:k])))) is not None
+    ):
+        return _leading_blocked(x, a, k, b, kind, out)
     n = _extent(a, axes) if all(d >= 0 for d in a.shape) else 0  # (a dynamic dim: as short)
     if kind == "sum" and a.dtype.kind == "f" and n >= PLUS_ZERO_MIN and not _matvec_like(x):
         x = op1("stablehlo.add", [x, broadcast(constant(np.zeros((), a.dtype)), a.shape, ())], a)
@@ -269,7 +278,7 @@ def _sum_two_level(x, a: ShapedType, k: int, n: int, out: ShapedType) -> ir.Valu
 DOT_SUM_MIN_ROWS = 1024
 
 
-# Leading-axis sums of wide rows (>= 128 columns) go in blocks of ~32 rows instead: IREE ran both
+# Leading-axis sums (and max, min) of wide rows (>= 128 columns) go in blocks of ~32 rows: IREE ran both
 # the matvec and a plain column reduce over all rows at a fraction of the memory's speed
 # (iree-benchmark-module, one thread, ms: 4096x1024 ones . x 3.0-3.35, reduce 2.58, blocks of 32
 # 0.82-0.92; 16384x1024 17.6 / 18.1 / 5.9; 1024x4096 3.24 / 3.35 / 1.74; 2048x512 0.149 / 0.139 /
@@ -288,16 +297,17 @@ def _block_rows(r: int) -> int | None:
     return None
 
 
-def _sum_leading_blocked(x, a: ShapedType, k: int, b: int, out: ShapedType) -> ir.Value:
-    """Sum over the leading k axes (R rows of C columns) as sums of blocks of b rows (b divides R),
-    then of the block sums: sum(x, 0) = sum(sum(x.reshape(R // b, b, C), 1), 0)."""
+def _leading_blocked(x, a: ShapedType, k: int, b: int, kind: str, out: ShapedType) -> ir.Value:
+    """Reduce the leading k axes (R rows of C columns) in blocks of b rows (b divides R), then over
+    the blocks: sum(x, 0) = sum(sum(x.reshape(R // b, b, C), 1), 0); max and min alike (exact)."""
     r, c = int(np.prod(a.shape[:k])), int(np.prod(a.shape[k:]))
-    # (+0.0 as for long sums, PLUS_ZERO_MIN: IREE scalarized the blocks' sums of x * x or -x, 4 ms
-    # against 0.6-1.1 for x at 4096x1024)
-    x = op1("stablehlo.add", [x, broadcast(constant(np.zeros((), a.dtype)), a.shape, ())], a)
+    if kind == "sum":
+        # (+0.0 as for long sums, PLUS_ZERO_MIN: IREE scalarized the blocks' sums of x * x or -x,
+        # 4 ms against 0.6-1.1 for x at 4096x1024)
+        x = op1("stablehlo.add", [x, broadcast(constant(np.zeros((), a.dtype)), a.shape, ())], a)
     blocks = op1("stablehlo.reshape", [x], ShapedType((r // b, b, c), a.dtype))
-    sums = _reduce_op(blocks, (1,), "sum", ShapedType((r // b, c), a.dtype))
-    y = _reduce_op(sums, (0,), "sum", ShapedType((c,), a.dtype))
+    part = _reduce_op(blocks, (1,), kind, ShapedType((r // b, c), a.dtype))
+    y = _reduce_op(part, (0,), kind, ShapedType((c,), a.dtype))
     return op1("stablehlo.reshape", [y], out) if out.shape != (c,) else y
 
 

@@ -615,3 +615,15 @@ def test_wide_column_sums_of_products_and_negations_keep_their_values():
     np.testing.assert_allclose(np.asarray(irjax.jit(lambda v: (-v).sum(0))(x)), -x64.sum(0), rtol=1e-5, atol=2e-4)
     z = np.zeros((2048, 512), np.float32)
     assert not np.signbit(np.asarray(irjax.jit(lambda v: (-v).sum(0))(z))).any()  # -0.0 sums to +0.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32])
+def test_wide_column_max_and_min_in_blocks_are_exact(dtype):
+    rng = np.random.default_rng(19)
+    x = (rng.standard_normal((4096, 300)) * 1000).astype(dtype)
+    if dtype == np.float32:
+        x[1234, 7] = np.nan  # NaN wins a max and a min, whichever block it is in
+        x[17, 8] = np.inf
+    for op in ("max", "min"):
+        got = np.asarray(irjax.jit(lambda v, op=op: getattr(v, op)(0))(x))
+        np.testing.assert_array_equal(got, getattr(np, op)(x, 0))

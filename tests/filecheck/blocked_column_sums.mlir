@@ -1,10 +1,10 @@
 // RUN: irjax-opt %s -p 'verify,lower-stablehlo' | FileCheck %s
-// Float sums over the leading axes of >= 1024 rows (dialects/hlo.py reduce): rows of >= 128
-// columns go in blocks of b rows, b the divisor of the row count in 8..64 nearest 32 (a reduce over
-// the blocks' rows, then over the block sums), which IREE runs several times faster than either a
-// plain column reduce or the ones . x matvec; each element plus +0.0 first (as long sums: IREE
-// scalarized the blocks' sums of products and negations). Narrow rows, and row counts with no
-// such divisor, keep the matvec.
+// Float sums (and max, min of any type) over the leading axes of >= 1024 rows (dialects/hlo.py
+// reduce): rows of >= 128 columns go in blocks of b rows, b the divisor of the row count in 8..64
+// nearest 32 (a reduce over the blocks' rows, then over the block results), which IREE runs
+// several times faster than a plain column reduce or the ones . x matvec; sums add +0.0 to each
+// element first (as long sums: IREE scalarized the blocks' sums of products and negations).
+// Narrow rows, and row counts with no such divisor, keep the matvec (sums) or one reduce.
 
 // CHECK-LABEL: func.func @wide
 // CHECK:         %[[Z:.*]] = stablehlo.add %arg0, %{{.*}} : tensor<4096x1024xf32>
@@ -25,6 +25,17 @@ func.func @wide(%x: tensor<4096x1024xf32>) -> tensor<1024xf32> {
 func.func @lead2(%x: tensor<50x82x4x64xf32>) -> tensor<4x64xf32> {
   %0 = "jx.reduce_sum"(%x) {axes = array<i64: 0, 1>} : (tensor<50x82x4x64xf32>) -> tensor<4x64xf32>
   return %0 : tensor<4x64xf32>
+}
+
+// Max and min alike (exact in any order), any element type, without the +0.0.
+// CHECK-LABEL: func.func @colmax
+// CHECK-NOT:     stablehlo.add
+// CHECK:         %[[B:.*]] = stablehlo.reshape %arg0 : (tensor<2048x256xi32>) -> tensor<64x32x256xi32>
+// CHECK:         %[[M:.*]] = stablehlo.reduce(%[[B]] init: %{{.*}}) applies stablehlo.maximum across dimensions = [1] : (tensor<64x32x256xi32>, tensor<i32>) -> tensor<64x256xi32>
+// CHECK:         stablehlo.reduce(%[[M]] init: %{{.*}}) applies stablehlo.maximum across dimensions = [0] : (tensor<64x256xi32>, tensor<i32>) -> tensor<256xi32>
+func.func @colmax(%x: tensor<2048x256xi32>) -> tensor<256xi32> {
+  %0 = "jx.reduce_max"(%x) {axes = array<i64: 0>} : (tensor<2048x256xi32>) -> tensor<256xi32>
+  return %0 : tensor<256xi32>
 }
 
 // CHECK-LABEL: func.func @prime
