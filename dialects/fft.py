@@ -86,11 +86,7 @@ def _times_last(x, vec: np.ndarray):
 
 
 def _slice_last(x, start: int, stop: int):
-    a = aval(x)
-    starts, limits = [0] * a.ndim, list(a.shape)
-    starts[-1], limits[-1] = start, stop
-    attrs = {"start_indices": hlo.i64s(starts), "limit_indices": hlo.i64s(limits), "strides": hlo.i64s([1] * a.ndim)}
-    return hlo.op1("stablehlo.slice", [x], _shaped(x, a.shape[:-1] + (stop - start,)), attrs)
+    return hlo.slice_axis(x, -1, start, stop)
 
 
 def _pad_last(x, high: int):
@@ -99,13 +95,7 @@ def _pad_last(x, high: int):
         part = ShapedType(a.shape, real_dtype(a.dtype))
         re, im = (_pad_last(hlo.op1(f"stablehlo.{p}", [x], part), high) for p in ("real", "imag"))
         return hlo.op1("stablehlo.complex", [re, im], _shaped(x, a.shape[:-1] + (a.shape[-1] + high,)))
-    zero = hlo.constant(np.zeros((), a.dtype))
-    attrs = {
-        "edge_padding_low": hlo.i64s([0] * a.ndim),
-        "edge_padding_high": hlo.i64s([0] * (a.ndim - 1) + [high]),
-        "interior_padding": hlo.i64s([0] * a.ndim),
-    }
-    return hlo.op1("stablehlo.pad", [x, zero], _shaped(x, a.shape[:-1] + (a.shape[-1] + high,)), attrs)
+    return hlo.pad_axis(x, -1, 0, high)
 
 
 def _conj(x):

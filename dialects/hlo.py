@@ -160,29 +160,18 @@ def reduce(x, axes, kind: str) -> ir.Value:
         a, axes = aval(x), (0,)
     out = ShapedType(tuple(d for i, d in enumerate(a.shape) if i not in axes), a.dtype)
     k = len(axes)
-    if (
-        kind == "sum"
-        and a.dtype.kind == "f"
-        and 0 < k < len(a.shape)
-        and sorted(axes) == list(range(k))
-        and int(np.prod(a.shape[:k])) >= DOT_SUM_MIN_ROWS
-    ):
-        b = _block_rows(int(np.prod(a.shape[:k])))
-        if b is not None and int(np.prod(a.shape[k:])) >= BLOCKED_SUM_MIN_COLS:
-            return _leading_blocked(x, a, k, b, "sum", out)
-        return _sum_leading_as_dot(x, a, k, out)
-    if (
-        kind in ("max", "min")
-        and 0 < k < len(a.shape)
-        and sorted(axes) == list(range(k))
-        and int(np.prod(a.shape[:k])) >= DOT_SUM_MIN_ROWS
-        and int(np.prod(a.shape[k:])) >= BLOCKED_SUM_MIN_COLS
-        and (b := _block_rows(int(np.prod(a.shape[:k])))) is not None
-    ):
-        return _leading_blocked(x, a, k, b, kind, out)
+    float_sum = kind == "sum" and a.dtype.kind == "f"
+    if (float_sum or kind in ("max", "min")) and 0 < k < len(a.shape) and sorted(axes) == list(range(k)):
+        rows = int(np.prod(a.shape[:k]))  # (negative for a dynamic dim: below every bound)
+        if rows >= DOT_SUM_MIN_ROWS:
+            b = _block_rows(rows)
+            if b is not None and int(np.prod(a.shape[k:])) >= BLOCKED_SUM_MIN_COLS:
+                return _leading_blocked(x, a, k, b, kind, out)
+            if float_sum:
+                return _sum_leading_as_dot(x, a, k, out)
     n = _extent(a, axes) if all(d >= 0 for d in a.shape) else 0  # (a dynamic dim: as short)
-    if kind == "sum" and a.dtype.kind == "f" and n >= PLUS_ZERO_MIN and not _matvec_like(x):
-        x = op1("stablehlo.add", [x, broadcast(constant(np.zeros((), a.dtype)), a.shape, ())], a)
+    if float_sum and n >= PLUS_ZERO_MIN and not _matvec_like(x):
+        x = _plus_zero(x)
     trailing = sorted(axes) == list(range(a.ndim - k, a.ndim))
     if kind == "sum" and a.dtype.kind in "fc" and n >= TWO_LEVEL_MIN and trailing:
         return _sum_two_level(x, a, k, n, out)
@@ -213,6 +202,34 @@ def _reduce_op(x, axes, kind: str, out: ShapedType) -> ir.Value:
 # bound (runtime/compiler.py REASSOCIATE_MIN) are not vectorized anyway; matrix-vector products
 # (x * broadcast(v)) keep IREE's matvec code (108-118 us against 135-150 with the +0.0).
 PLUS_ZERO_MIN = 128
+
+
+def _plus_zero(x) -> ir.Value:
+    """x + 0.0 elementwise (see PLUS_ZERO_MIN)."""
+    a = aval(x)
+    return op1("stablehlo.add", [x, broadcast(constant(np.zeros((), a.dtype)), a.shape, ())], a)
+
+
+def slice_axis(x, axis: int, start: int, stop: int) -> ir.Value:
+    """x[start:stop] along one axis."""
+    a = aval(x)
+    axis %= a.ndim
+    starts, limits = [0] * a.ndim, list(a.shape)
+    starts[axis], limits[axis] = start, stop
+    attrs = {"start_indices": i64s(starts), "limit_indices": i64s(limits), "strides": i64s([1] * a.ndim)}
+    shape = a.shape[:axis] + (stop - start,) + a.shape[axis + 1 :]
+    return op1("stablehlo.slice", [x], ShapedType(shape, a.dtype), attrs)
+
+
+def pad_axis(x, axis: int, low: int, high: int) -> ir.Value:
+    """x with `low` zeros before and `high` zeros after it along one axis."""
+    a = aval(x)
+    axis %= a.ndim
+    lo, hi = [0] * a.ndim, [0] * a.ndim
+    lo[axis], hi[axis] = low, high
+    attrs = {"edge_padding_low": i64s(lo), "edge_padding_high": i64s(hi), "interior_padding": i64s([0] * a.ndim)}
+    shape = a.shape[:axis] + (a.shape[axis] + low + high,) + a.shape[axis + 1 :]
+    return op1("stablehlo.pad", [x, constant(np.zeros((), a.dtype))], ShapedType(shape, a.dtype), attrs)
 
 
 def _extent(a: ShapedType, axes) -> int:
@@ -252,12 +269,7 @@ def _sum_two_level(x, a: ShapedType, k: int, n: int, out: ShapedType) -> ir.Valu
     flat = x if k == 1 or r == 0 else op1("stablehlo.reshape", [x], ShapedType(outer + (n,), a.dtype))
 
     def part(start, stop):
-        attrs = {
-            "start_indices": i64s([0] * last + [start]),
-            "limit_indices": i64s(list(outer) + [stop]),
-            "strides": i64s([1] * (last + 1)),
-        }
-        return op1("stablehlo.slice", [flat], ShapedType(outer + (stop - start,), a.dtype), attrs)
+        return slice_axis(flat, last, start, stop)
 
     head = x if r == 0 else part(0, q * b)
     blocks = (
@@ -304,7 +316,7 @@ def _leading_blocked(x, a: ShapedType, k: int, b: int, kind: str, out: ShapedTyp
     if kind == "sum":
         # (+0.0 as for long sums, PLUS_ZERO_MIN: IREE scalarized the blocks' sums of x * x or -x,
         # 4 ms against 0.6-1.1 for x at 4096x1024)
-        x = op1("stablehlo.add", [x, broadcast(constant(np.zeros((), a.dtype)), a.shape, ())], a)
+        x = _plus_zero(x)
     blocks = op1("stablehlo.reshape", [x], ShapedType((r // b, b, c), a.dtype))
     part = _reduce_op(blocks, (1,), kind, ShapedType((r // b, c), a.dtype))
     y = _reduce_op(part, (0,), kind, ShapedType((c,), a.dtype))

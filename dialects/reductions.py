@@ -309,41 +309,19 @@ def _scan_two_level(x, axis, reverse):
     m = 1 << round(np.log2(n) / 2)
     b = -(-n // m)
     pre, post = tuple(a.shape[:axis]), tuple(a.shape[axis + 1 :])
-    zero = hlo.constant(np.zeros((), a.dtype))
-
-    def pad(v, low, high):
-        r = aval(v)
-        lo, hi = [0] * r.ndim, [0] * r.ndim
-        lo[axis], hi[axis] = low, high
-        shape = list(r.shape)
-        shape[axis] += low + high
-        attrs = {
-            "edge_padding_low": hlo.i64s(lo),
-            "edge_padding_high": hlo.i64s(hi),
-            "interior_padding": hlo.i64s([0] * r.ndim),
-        }
-        return hlo.op1("stablehlo.pad", [v, zero], ShapedType(tuple(shape), a.dtype), attrs)
-
-    def cut(v, ax, start, stop):
-        r = aval(v)
-        lo, hi = [0] * r.ndim, list(r.shape)
-        lo[ax], hi[ax] = start, stop
-        shape = list(r.shape)
-        shape[ax] = stop - start
-        attrs = {"start_indices": hlo.i64s(lo), "limit_indices": hlo.i64s(hi), "strides": hlo.i64s([1] * r.ndim)}
-        return hlo.op1("stablehlo.slice", [v], ShapedType(tuple(shape), a.dtype), attrs)
 
     def reshape(v, shape):
         return hlo.op1("stablehlo.reshape", [v], ShapedType(tuple(shape), a.dtype))
 
+    pad, cut = hlo.pad_axis, hlo.slice_axis
     blocks = pre + (b, m) + post
-    xb = reshape(pad(x, 0, b * m - n) if b * m > n else x, blocks)
+    xb = reshape(pad(x, axis, 0, b * m - n) if b * m > n else x, blocks)
     inner = _scan(xb, axis + 1, reverse, "sum")
     edge = 0 if reverse else m - 1  # the element of each block that holds its total
     totals = reshape(cut(inner, axis + 1, edge, edge + 1), pre + (b,) + post)
     through = _scan(totals, axis, reverse, "sum")
     # exclusive: the sum of the blocks before (after) each block, zero for the first (last)
-    before = cut(pad(through, 0, 1), axis, 1, b + 1) if reverse else cut(pad(through, 1, 0), axis, 0, b)
+    before = cut(pad(through, axis, 0, 1), axis, 1, b + 1) if reverse else cut(pad(through, axis, 1, 0), axis, 0, b)
     dims = [d for d in range(len(blocks)) if d != axis + 1]
     y = hlo.op1("stablehlo.add", [inner, hlo.broadcast(before, blocks, dims)], ShapedType(blocks, a.dtype))
     y = reshape(y, pre + (b * m,) + post)
