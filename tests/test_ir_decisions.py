@@ -627,3 +627,18 @@ def test_wide_column_max_and_min_in_blocks_are_exact(dtype):
     for op in ("max", "min"):
         got = np.asarray(irjax.jit(lambda v, op=op: getattr(v, op)(0))(x))
         np.testing.assert_array_equal(got, getattr(np, op)(x, 0))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_long_complex_cumsums_scan_in_two_levels_too(reverse):
+    # complex sums take the same blocks, padded (100003 is no multiple of the block)
+    rng = np.random.default_rng(23)
+    z = (rng.standard_normal(100003) + 1j * rng.standard_normal(100003)).astype(np.complex64)
+
+    def scan(v):
+        return np.flip(np.cumsum(np.flip(v))) if reverse else np.cumsum(v)
+
+    exact = scan(z.astype(np.complex128))
+    got = np.asarray(irjax.jit(lambda v: irjax.lax.cumsum(v, axis=0, reverse=reverse))(z))
+    assert got.dtype == np.complex64
+    assert np.abs(got - exact).max() <= np.abs(scan(z) - exact).max() / 4
