@@ -554,9 +554,11 @@ def _compile(text: str, target: str, flags: list[str], entry: str = "@?") -> byt
     ):
         return _compile_tool(text, target, flags)  # an unchecked CPU name may abort LLVM: out of process
     if use_worker():
-        compile_once = functools.partial(_compile_in_worker, what=f"{entry} for {target}")
+        # unverified unless asked: a crash there is rerun verified (_compile_in_worker)
+        verify = compile_worker.verify_by_default()
+        compile_once = functools.partial(_compile_in_worker, what=f"{entry} for {target}", verify=verify)
     else:
-        compile_once = _compile_in_process
+        compile_once = _compile_in_process  # verified: here a crash cannot be rerun
     try:
         return compile_once(text, target, flags)
     except _InProcessFailed:
@@ -594,11 +596,17 @@ class _InProcessFailed(Exception):
     """IREE's embedding API rejected the module (in this process or a worker): rerun the tool."""
 
 
-def _compile_in_worker(text: str, target: str, flags: list[str], what: str) -> bytes:
+def _compile_in_worker(text: str, target: str, flags: list[str], what: str, verify: bool = True) -> bytes:
     try:
-        status, value = compile_worker.pool().compile(text.encode(), target, tuple(flags), compile_timeout(), what)
+        status, value = compile_worker.pool().compile(
+            text.encode(), target, tuple(flags), compile_timeout(), what, verify
+        )
     except compile_worker.WorkerDied as e:
-        raise CompileError(str(e)) from None
+        if verify or not isinstance(e, compile_worker.Crashed):
+            raise CompileError(str(e)) from None
+        # an IREE pass may have made IR its verifier would have refused, and a later pass crashed
+        # on it: verified, that is a rejection (the caller's next flags) or the same crash
+        return _compile_in_worker(text, target, flags, what, verify=True)
     if status != "ok":
         raise _InProcessFailed(value)
     return value

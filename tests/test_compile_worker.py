@@ -103,8 +103,45 @@ def test_worker_crash_is_compile_error_and_next_compile_works():
         assert "the IREE compiler crashed compiling @main" in out[fault] and "please report" in out[fault]
     assert "Unknown CPU" in out["llvm"] and "LLVM ERROR" in out["llvm"], out["llvm"]
     np.testing.assert_allclose(out["after"], np.sin(np.arange(4) * 5.0), rtol=1e-5, atol=1e-6)
-    assert out["started"] == 6, out  # one worker per crash, then a fresh one for the last compile
+    # two workers per crash (an unverified compile that crashes is rerun verified), then one for
+    # the LLVM abort and a fresh one for the last compile
+    assert out["started"] == 10, out
     assert "Z" not in out["child_states"] and len(out["child_states"]) == 1, out  # dead workers reaped
+
+
+UNVERIFIED_CRASH = """
+    import json, os
+    import numpy as np
+    import iree.runtime as rt
+    from irjax.runtime import compile_worker, compiler
+
+    os.environ[compile_worker.FAULT_ENV] = "segv:unverified"
+    vmfb = compiler.compile_stablehlo(TEXT, fresh=True)
+    got = rt.load_vm_flatbuffer(vmfb, driver="local-sync").main(np.arange(4, dtype=np.float32)).to_host()
+    del os.environ[compile_worker.FAULT_ENV]
+    same = vmfb == compiler.compile_stablehlo(TEXT, fresh=True)
+    print(json.dumps({"got": got.tolist(), "started": compile_worker.pool().started, "same": same}))
+"""
+
+
+def test_unverified_compile_that_crashes_is_rerun_verified():
+    """Worker compiles skip IREE's per-pass verifier; one that crashes unverified is run again
+    verified (where a pass's invalid IR would be a rejection) instead of being a CompileError."""
+    proc, _ = run_child(f"TEXT = {module(3.0)!r}\n" + textwrap.dedent(UNVERIFIED_CRASH))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    np.testing.assert_allclose(out["got"], np.sin(np.arange(4) * 3.0), rtol=1e-5, atol=1e-6)
+    assert out["started"] == 2 and out["same"], out  # the crashed worker and its successor
+
+
+def test_verified_and_unverified_compiles_are_the_same_module():
+    from iree.compiler.api import Session
+
+    session = Session()
+    session.set_flags("--iree-hal-target-backends=llvm-cpu", "--iree-input-type=stablehlo")
+    text = module(2.0).encode()
+    fast, checked = compile_worker.iree_compile(session, text, verify=False), compile_worker.iree_compile(session, text)
+    assert fast is not None and fast == checked
 
 
 HANG = """

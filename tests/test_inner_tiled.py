@@ -18,9 +18,9 @@ def compiles(tmp_path, monkeypatch, intel_host_cpu):
     seen: list[list[str]] = []
     worker, in_process = compiler._compile_in_worker, compiler._compile_in_process
 
-    def record_worker(text, target, flags, what):
+    def record_worker(text, target, flags, what, **kw):
         seen.append(list(flags))
-        return worker(text, target, flags, what)
+        return worker(text, target, flags, what, **kw)
 
     def record_in_process(text, target, flags):
         seen.append(list(flags))
@@ -153,7 +153,7 @@ def test_a_module_early_data_tiling_cannot_lower_is_retried_late_then_without(co
 def test_early_data_tiling_failure_retries_with_late_data_tiling(monkeypatch):
     seen = []
 
-    def once(text, target, flags, what=None):
+    def once(text, target, flags, what=None, verify=True):
         seen.append(list(flags))
         if compiler.EARLY_DATA_TILING in flags:
             raise compiler._InProcessFailed("early path failed")
@@ -197,9 +197,9 @@ def sources(compiles, monkeypatch):
     texts: list[str] = []
     worker, in_process = compiler._compile_in_worker, compiler._compile_in_process
 
-    def record_worker(text, target, flags, what):
+    def record_worker(text, target, flags, what, **kw):
         texts.append(text)
-        return worker(text, target, flags, what)
+        return worker(text, target, flags, what, **kw)
 
     def record_in_process(text, target, flags):
         texts.append(text)
