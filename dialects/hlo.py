@@ -164,8 +164,12 @@ def reduce(x, axes, kind: str) -> ir.Value:
     if (float_sum or kind in ("max", "min")) and 0 < k < len(a.shape) and sorted(axes) == list(range(k)):
         rows = int(np.prod(a.shape[:k]))  # (negative for a dynamic dim: below every bound)
         if rows >= DOT_SUM_MIN_ROWS:
+            cols = int(np.prod(a.shape[k:]))
+            slabs = _slab_factors(rows) if cols >= SLAB_SUM_MIN_COLS else None
+            if slabs:
+                return _leading_slabs(x, a, k, slabs, kind, out)
             b = _block_rows(rows)
-            if b is not None and int(np.prod(a.shape[k:])) >= BLOCKED_SUM_MIN_COLS:
+            if b is not None and cols >= BLOCKED_SUM_MIN_COLS:
                 return _leading_blocked(x, a, k, b, kind, out)
             if float_sum:
                 return _sum_leading_as_dot(x, a, k, out)
@@ -307,6 +311,45 @@ def _block_rows(r: int) -> int | None:
         if r % d == 0:
             return d
     return None
+
+
+# Rows of >= 512 columns go in slabs instead (2026-12-07): x.reshape(k, R // k, C) reduced over its
+# first axis, k <= 16, adds k far-apart row slabs element by element, which IREE's one thread ran
+# about twice as fast as the blocks (iree-benchmark-module, local-sync, ms, blocks / slabs 16 then
+# 16 or 4 or 8: 4096x1024 0.91-1.19 / 0.41-0.66, 16384x1024 8.7 / 3.3-3.9, 1024x4096 1.69 / 0.47-0.54,
+# 1024x1024 0.162 / 0.091-0.101, 2048x512 0.099 / 0.087-0.094), but not at 128 or 256 columns (4096x128
+# 0.033 / 0.042-0.052; in irjax 4096x256 78 / 92-124 us). They run on local-sync (compiler.py
+# _parallel_reduce). JAX (2 threads) takes 0.27-0.37 ms for 4096x1024.
+SLAB_SUM_MIN_COLS = 512
+SLAB_ROWS_LEFT = 64  # rows left to a plain reduce after the slabs
+SLAB_MAX = 16
+
+
+def _slab_factors(r: int) -> list[int] | None:
+    """Slab counts k1, k2, ... (each the largest divisor <= SLAB_MAX of the rows left) that bring r
+    rows down to <= SLAB_ROWS_LEFT, or None if some level has no divisor >= 4."""
+    ks = []
+    while r > SLAB_ROWS_LEFT:
+        k = next((d for d in range(SLAB_MAX, 3, -1) if r % d == 0), None)
+        if k is None:
+            return None
+        ks.append(k)
+        r //= k
+    return ks
+
+
+def _leading_slabs(x, a: ShapedType, k: int, slabs: list[int], kind: str, out: ShapedType) -> ir.Value:
+    """Reduce the leading k axes (R rows of C columns) slab-wise: x.reshape(k1, R // k1, C) reduced
+    over its first axis adds k1 contiguous slabs elementwise, then again, until few rows are left."""
+    r, c = int(np.prod(a.shape[:k])), int(np.prod(a.shape[k:]))
+    if kind == "sum":
+        x = _plus_zero(x)
+    for s in slabs:
+        x = op1("stablehlo.reshape", [x], ShapedType((s, r // s, c), a.dtype))
+        r //= s
+        x = _reduce_op(x, (0,), kind, ShapedType((r, c), a.dtype))
+    y = _reduce_op(x, (0,), kind, ShapedType((c,), a.dtype))
+    return op1("stablehlo.reshape", [y], out) if out.shape != (c,) else y
 
 
 def _leading_blocked(x, a: ShapedType, k: int, b: int, kind: str, out: ShapedType) -> ir.Value:

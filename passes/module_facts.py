@@ -54,7 +54,8 @@ class ModuleFacts:
     result_bytes: int = 0
     result_itemsizes: int = 0
     entry_dynamic: bool = False  # an argument of the entry with a dynamic dim (shape-generic)
-    # (operand elements, result elements) of each static-shaped stablehlo.reduce (of its first operand)
+    # (operand elements, result elements, over leading axes only) of each static-shaped
+    # stablehlo.reduce (of its first operand)
     reduces: tuple = ()
 
     def count(self, *names: str) -> int:
@@ -309,7 +310,8 @@ def facts(module: ir.Module) -> ModuleFacts:
             state["reduction"] = max(state["reduction"], _reduced_extent(op))
             sizes = (_static_size(op.operands[0].type), _static_size(op.results[0].type))
             if None not in sizes:
-                reduces.append(sizes)
+                dims = sorted(ir.DenseI64ArrayAttr(op.attributes["dimensions"]))
+                reduces.append((*sizes, dims == list(range(len(dims)))))
         elif name == "func.call":
             calls.setdefault(ir.FlatSymbolRefAttr(op.attributes["callee"]).value, []).append(op)
         elif name == "stablehlo.convolution":

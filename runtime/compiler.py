@@ -272,6 +272,16 @@ RESULT_BYTES_PARALLEL_MIN = 8 << 20
 # and of 2^22 0.27-0.30 / 0.22-0.33, row sums of 2048x1024 0.106 / 0.145-0.168 (so not those).
 REDUCE_PARALLEL_MIN = 1 << 23
 WIDE_REDUCE_PARALLEL_MIN = (1 << 21, 1 << 14)
+# Not a reduce over leading axes into >= 2^14 results: the slab stages of a wide column sum
+# (dialects/hlo.py _leading_slabs) ran no faster there (median us, local-sync / local-task:
+# x.sum(0) 4096x1024 476-679 / 539-749, x.max(0) 447-543 / 456-942, 16384x1024 3621-4653 /
+# 3762-4001, 1024x4096 461-626 / 500-684), and a single thread leaves the other core free.
+
+
+def _parallel_reduce(n: int, m: int, leading: bool) -> bool:
+    if leading and m >= WIDE_REDUCE_PARALLEL_MIN[1]:
+        return False
+    return n >= REDUCE_PARALLEL_MIN or (n >= WIDE_REDUCE_PARALLEL_MIN[0] and m >= WIDE_REDUCE_PARALLEL_MIN[1])
 
 
 def multithreaded(text: str) -> bool:
@@ -279,12 +289,11 @@ def multithreaded(text: str) -> bool:
     >= TRANSCENDENTAL_PARALLEL_MIN elements of transcendental math (exp, tanh, sine, ...), or
     >= RESULT_BYTES_PARALLEL_MIN bytes of results, or a big sum (REDUCE_PARALLEL_MIN)."""
     f = facts_of_text(text)
-    wide_in, wide_out = WIDE_REDUCE_PARALLEL_MIN
     return (
         matmul_heavy(text)
         or f.transcendental_elements >= TRANSCENDENTAL_PARALLEL_MIN
         or f.result_bytes >= RESULT_BYTES_PARALLEL_MIN
-        or any(n >= REDUCE_PARALLEL_MIN or (n >= wide_in and m >= wide_out) for n, m in f.reduces)
+        or any(_parallel_reduce(*r) for r in f.reduces)
     )
 
 

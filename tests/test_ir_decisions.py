@@ -573,9 +573,9 @@ def test_long_float_cumsums_scan_in_two_levels(shape, axis, reverse):
     np.testing.assert_allclose(got, exact, rtol=1e-5, atol=2e-3)
 
 
-@pytest.mark.parametrize("shape", [(4096, 1024), (4100, 256), (4099, 256), (64, 32, 300)])
+@pytest.mark.parametrize("shape", [(4096, 1024), (4100, 512), (10, 410, 600), (4100, 256), (4099, 256), (64, 32, 300)])
 def test_wide_column_sums_keep_their_values(shape):
-    # blocks of rows for wide rows (a divisor of the rows), the matvec where none divides
+    # slabs (>= 512 columns) or blocks of rows for wide rows, the matvec where no divisor fits
     x = np.random.default_rng(13).standard_normal(shape).astype(np.float32)
     axes = (0,) if len(shape) == 2 else (0, 1)
     got = np.asarray(irjax.jit(lambda v: v.sum(axes))(x))
@@ -600,7 +600,9 @@ def _sum(shape: tuple, dims: tuple) -> str:
 
 
 def test_big_sums_run_multithreaded():
-    assert facts_of_text(_sum((128, 32, 1024), (1,))).reduces == ((1 << 22, 1 << 17),)
+    assert facts_of_text(_sum((128, 32, 1024), (1,))).reduces == ((1 << 22, 1 << 17, False),)
+    assert facts_of_text(_sum((16, 256, 1024), (0,))).reduces == ((1 << 22, 1 << 18, True),)
+    assert not compiler.multithreaded(_sum((16, 1024, 1024), (0,)))  # a slab stage of a column sum
     assert compiler.multithreaded(_sum((1 << 23,), (0,)))  # a big full sum
     assert not compiler.multithreaded(_sum((1 << 22,), (0,)))
     assert compiler.multithreaded(_sum((64, 32, 1024), (1,)))  # a wide column sum's first stage
@@ -617,10 +619,11 @@ def test_wide_column_sums_of_products_and_negations_keep_their_values():
     assert not np.signbit(np.asarray(irjax.jit(lambda v: (-v).sum(0))(z))).any()  # -0.0 sums to +0.0
 
 
+@pytest.mark.parametrize("cols", [300, 520])  # blocks, slabs
 @pytest.mark.parametrize("dtype", [np.float32, np.int32])
-def test_wide_column_max_and_min_in_blocks_are_exact(dtype):
+def test_wide_column_max_and_min_in_blocks_are_exact(dtype, cols):
     rng = np.random.default_rng(19)
-    x = (rng.standard_normal((4096, 300)) * 1000).astype(dtype)
+    x = (rng.standard_normal((4096, cols)) * 1000).astype(dtype)
     if dtype == np.float32:
         x[1234, 7] = np.nan  # NaN wins a max and a min, whichever block it is in
         x[17, 8] = np.inf
