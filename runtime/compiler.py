@@ -279,6 +279,7 @@ WIDE_REDUCE_PARALLEL_MIN = (1 << 21, 1 << 14)
 
 
 def _parallel_reduce(n: int, m: int, leading: bool) -> bool:
+    """Whether a reduce of n elements into m results (over leading axes only, or not) asks for local-task."""
     if leading and m >= WIDE_REDUCE_PARALLEL_MIN[1]:
         return False
     return n >= REDUCE_PARALLEL_MIN or (n >= WIDE_REDUCE_PARALLEL_MIN[0] and m >= WIDE_REDUCE_PARALLEL_MIN[1])
