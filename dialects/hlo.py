@@ -159,6 +159,8 @@ def reduce(x, axes, kind: str) -> ir.Value:
         x = op1("stablehlo.reshape", [x], ShapedType((a.size,), a.dtype))
         a, axes = aval(x), (0,)
     out = ShapedType(tuple(d for i, d in enumerate(a.shape) if i not in axes), a.dtype)
+    if kind in ("max", "min") and a.dtype in _ORDERED_INTS and a.size >= ORDERED_MIN and min(a.shape) >= 0:
+        return _from_ordered(reduce(_to_ordered(x, kind), axes, kind), kind, out)
     k = len(axes)
     float_sum = kind == "sum" and a.dtype.kind == "f"
     if (float_sum or kind in ("max", "min")) and 0 < k < len(a.shape) and sorted(axes) == list(range(k)):
@@ -180,6 +182,51 @@ def reduce(x, axes, kind: str) -> ir.Value:
     if kind == "sum" and a.dtype.kind in "fc" and n >= TWO_LEVEL_MIN and trailing:
         return _sum_two_level(x, a, k, n, out)
     return _reduce_op(x, axes, kind, out)
+
+
+# Float max and min of >= 2^14 elements reduce integers that order as the floats do: IREE's llvm-cpu
+# code for a float maximum carries one accumulator through vmaxps and its NaN and signed-zero
+# fix-ups, an integer max is one instruction (iree-benchmark-module, one thread, x.max(1) of
+# 4096x1024 f32: 0.44 -> 0.30 ms; in irjax, medians of 2 rounds, float / ordered / JAX us: x.max(1)
+# 4096x1024 445-455 / 291-336 / 152-176, x.min(1) 1024x1024 116 / 73 / 64, 32768x10 111 / 87 / 67-72,
+# x.max() of 1M 120 / 68 / 58-66). The key of x is its bits, with the bits below the sign flipped for
+# negative x (so -0.0 orders below +0.0, as stablehlo.maximum does); NaN takes the extreme key, so it
+# wins, and comes back as the quiet NaN.
+ORDERED_MIN = 1 << 14
+_ORDERED_INTS = {np.dtype(np.float32): np.dtype(np.int32), np.dtype(np.float64): np.dtype(np.int64)}
+
+
+def _flip_negative(i) -> ir.Value:
+    """i ^ ((i >> (bits - 1)) & INT_MAX): the float-order key of float bits i, and its own inverse."""
+    a = aval(i)
+    sign = op1(
+        "stablehlo.shift_right_arithmetic",
+        [i, broadcast(constant(np.array(a.dtype.itemsize * 8 - 1, a.dtype)), a.shape, ())],
+        a,
+    )
+    low = op1("stablehlo.and", [sign, broadcast(constant(np.array(np.iinfo(a.dtype).max, a.dtype)), a.shape, ())], a)
+    return op1("stablehlo.xor", [i, low], a)
+
+
+def _nan_key(kind: str, it: np.dtype) -> int:
+    return np.iinfo(it).max if kind == "max" else np.iinfo(it).min
+
+
+def _to_ordered(x, kind: str) -> ir.Value:
+    a = aval(x)
+    it = _ORDERED_INTS[a.dtype]
+    key = _flip_negative(op1("stablehlo.bitcast_convert", [x], ShapedType(a.shape, it)))
+    nan = compare(x, x, "NE")
+    return op1(
+        "stablehlo.select", [nan, broadcast(constant(np.array(_nan_key(kind, it), it)), a.shape, ()), key], aval(key)
+    )
+
+
+def _from_ordered(r, kind: str, out: ShapedType) -> ir.Value:
+    ra = aval(r)
+    y = op1("stablehlo.bitcast_convert", [_flip_negative(r)], out)
+    nan = compare(r, broadcast(constant(np.array(_nan_key(kind, ra.dtype), ra.dtype)), ra.shape, ()), "EQ")
+    return op1("stablehlo.select", [nan, broadcast(constant(np.array(np.nan, out.dtype)), out.shape, ()), y], out)
 
 
 def _reduce_op(x, axes, kind: str, out: ShapedType) -> ir.Value:

@@ -645,3 +645,35 @@ def test_long_complex_cumsums_scan_in_two_levels_too(reverse):
     got = np.asarray(irjax.jit(lambda v: irjax.lax.cumsum(v, axis=0, reverse=reverse))(z))
     assert got.dtype == np.complex64
     assert np.abs(got - exact).max() <= np.abs(scan(z) - exact).max() / 4
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape,axes",
+    [((1 << 15,), None), ((256, 300), (1,)), ((4096, 520), (0,)), ((4096, 300), (0,)), ((64, 32, 16), (0, 2))],
+)
+def test_float_max_min_as_ordered_integers_keep_ieee_semantics(dtype, shape, axes):
+    """Max and min of >= 2^14 floats reduce integer keys (dialects/hlo.py ORDERED_MIN): NaN wins
+    wherever it is, -0.0 orders below +0.0 (stablehlo.maximum), infinities and subnormals keep
+    their places; the same results as the float reduction on small inputs."""
+    with irjax.enable_x64(dtype == np.float64):
+        _check_ordered_max_min(dtype, shape, axes)
+
+
+def _check_ordered_max_min(dtype, shape, axes):
+    rng = np.random.default_rng(23)
+    x = rng.standard_normal(shape).astype(dtype) * dtype(1e3)
+    flat = x.reshape(-1)
+    tiny = np.finfo(dtype).smallest_subnormal
+    flat[rng.integers(0, flat.size, 64)] = np.array([-0.0, 0.0, np.inf, -np.inf, tiny, -tiny, 0.0, -0.0] * 8, dtype)
+    nan_at = rng.integers(0, flat.size, 3)
+    for op in ("max", "min"):
+        f = irjax.jit(lambda v, op=op: getattr(v, op)(axes))
+        np.testing.assert_array_equal(np.asarray(f(x)), getattr(np, op)(x, axes))
+        zeros = np.where(rng.random(shape) < 0.5, dtype(-0.0), dtype(0.0)).astype(dtype)
+        got = np.asarray(f(zeros))
+        want_neg = op == "min"  # IEEE maximum/minimum: +0.0 is the max of the two zeros, -0.0 the min
+        assert (np.signbit(got) == want_neg).all()
+        y = x.copy()
+        y.reshape(-1)[nan_at] = np.nan
+        np.testing.assert_array_equal(np.isnan(np.asarray(f(y))), np.isnan(getattr(np, op)(y, axes)))

@@ -21,16 +21,19 @@ func.func @wide(%x: tensor<4096x1024xf32>) -> tensor<1024xf32> {
   return %0 : tensor<1024xf32>
 }
 
-// Two leading axes of 4100 rows (slabs of 10, then of 10, 41 rows left), a max: no +0.0; the
-// kept axes flattened and restored.
+// Two leading axes of 4100 rows (slabs of 10, then of 10, 41 rows left), a float max: no +0.0; the
+// slabs reduce the max's integer keys (dialects/hlo.py ORDERED_MIN); the kept axes flattened and
+// restored.
 // CHECK-LABEL: func.func @slabmax
 // CHECK-NOT:     stablehlo.add
-// CHECK:         stablehlo.reshape %arg0 : (tensor<10x410x2x512xf32>) -> tensor<10x410x1024xf32>
-// CHECK:         stablehlo.reduce(%{{.*}} init: %{{.*}}) applies stablehlo.maximum across dimensions = [0] : (tensor<10x410x1024xf32>, tensor<f32>) -> tensor<410x1024xf32>
-// CHECK:         stablehlo.reshape %{{.*}} : (tensor<410x1024xf32>) -> tensor<10x41x1024xf32>
-// CHECK:         stablehlo.reduce(%{{.*}} init: %{{.*}}) applies stablehlo.maximum across dimensions = [0] : (tensor<10x41x1024xf32>, tensor<f32>) -> tensor<41x1024xf32>
-// CHECK:         %[[Y:.*]] = stablehlo.reduce(%{{.*}} init: %{{.*}}) applies stablehlo.maximum across dimensions = [0] : (tensor<41x1024xf32>, tensor<f32>) -> tensor<1024xf32>
-// CHECK:         stablehlo.reshape %[[Y]] : (tensor<1024xf32>) -> tensor<2x512xf32>
+// CHECK:         stablehlo.bitcast_convert %arg0 : (tensor<10x410x2x512xf32>) -> tensor<10x410x2x512xi32>
+// CHECK:         stablehlo.reshape %{{.*}} : (tensor<10x410x2x512xi32>) -> tensor<10x410x1024xi32>
+// CHECK:         stablehlo.reduce(%{{.*}} init: %{{.*}}) applies stablehlo.maximum across dimensions = [0] : (tensor<10x410x1024xi32>, tensor<i32>) -> tensor<410x1024xi32>
+// CHECK:         stablehlo.reshape %{{.*}} : (tensor<410x1024xi32>) -> tensor<10x41x1024xi32>
+// CHECK:         stablehlo.reduce(%{{.*}} init: %{{.*}}) applies stablehlo.maximum across dimensions = [0] : (tensor<10x41x1024xi32>, tensor<i32>) -> tensor<41x1024xi32>
+// CHECK:         %[[Y:.*]] = stablehlo.reduce(%{{.*}} init: %{{.*}}) applies stablehlo.maximum across dimensions = [0] : (tensor<41x1024xi32>, tensor<i32>) -> tensor<1024xi32>
+// CHECK:         stablehlo.reshape %[[Y]] : (tensor<1024xi32>) -> tensor<2x512xi32>
+// CHECK:         stablehlo.bitcast_convert %{{.*}} : (tensor<2x512xi32>) -> tensor<2x512xf32>
 func.func @slabmax(%x: tensor<10x410x2x512xf32>) -> tensor<2x512xf32> {
   %0 = "jx.reduce_max"(%x) {axes = array<i64: 0, 1>} : (tensor<10x410x2x512xf32>) -> tensor<2x512xf32>
   return %0 : tensor<2x512xf32>

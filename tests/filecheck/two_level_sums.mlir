@@ -101,6 +101,18 @@ func.func @max(%x: tensor<1048576xf32>) -> tensor<f32> {
 // CHECK-LABEL: func.func @scalar(
 // CHECK: stablehlo.reduce(%arg0 init: %{{.*}}) applies stablehlo.add across dimensions = [] : (tensor<f32>, tensor<f32>) -> tensor<f32>
 
+// a float max of >= 2^14 elements reduces integer keys that order as the floats do (dialects/hlo.py
+// ORDERED_MIN): bits ^ ((bits >> 31) & INT_MAX), NaN -> INT_MAX; back the same way, INT_MAX -> NaN
 // CHECK-LABEL: func.func @max(
 // CHECK-NOT: stablehlo.reshape
-// CHECK: stablehlo.reduce(%arg0 init: %{{.*}}) applies stablehlo.maximum across dimensions = [0] : (tensor<1048576xf32>, tensor<f32>) -> tensor<f32>
+// CHECK: %[[I:.*]] = stablehlo.bitcast_convert %arg0 : (tensor<1048576xf32>) -> tensor<1048576xi32>
+// CHECK: %[[S:.*]] = stablehlo.shift_right_arithmetic %[[I]], %{{.*}} : tensor<1048576xi32>
+// CHECK: %[[L:.*]] = stablehlo.and %[[S]], %{{.*}} : tensor<1048576xi32>
+// CHECK: %[[K:.*]] = stablehlo.xor %[[I]], %[[L]] : tensor<1048576xi32>
+// CHECK: %[[N:.*]] = stablehlo.compare NE, %arg0, %arg0, FLOAT
+// CHECK: %[[KN:.*]] = stablehlo.select %[[N]], %{{.*}}, %[[K]] : tensor<1048576xi1>, tensor<1048576xi32>
+// CHECK: %[[R:.*]] = stablehlo.reduce(%[[KN]] init: %{{.*}}) applies stablehlo.maximum across dimensions = [0] : (tensor<1048576xi32>, tensor<i32>) -> tensor<i32>
+// CHECK: %[[F:.*]] = stablehlo.bitcast_convert %{{.*}} : (tensor<i32>) -> tensor<f32>
+// CHECK: %[[ISN:.*]] = stablehlo.compare EQ, %[[R]], %{{.*}}, SIGNED
+// CHECK: stablehlo.constant dense<0x7FC00000> : tensor<f32>
+// CHECK: stablehlo.select %[[ISN]], %{{.*}}, %[[F]] : tensor<i1>, tensor<f32>
