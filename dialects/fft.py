@@ -164,7 +164,7 @@ def _rfft_1d(x, n: int):
     out = ShapedType(a.shape[:-1] + (n // 2 + 1,), complex_dtype(a.dtype))
     if _pow2(n) and a.dtype == np.float32 and not as_dft.get():
         return _hlo_fft(x, "RFFT", n, out)
-    zeros = hlo.broadcast(hlo.constant(np.zeros((), a.dtype)), a.shape, [])
+    zeros = hlo.splat(0, a.dtype, a.shape)
     z = hlo.op1("stablehlo.complex", [x, zeros], ShapedType(a.shape, out.dtype))
     return _slice_last(_complex_1d(z, n, False), 0, n // 2 + 1)
 

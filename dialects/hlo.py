@@ -91,6 +91,11 @@ def broadcast(x, shape, dims) -> ir.Value:
     )
 
 
+def splat(value, dtype, shape) -> ir.Value:
+    """A `shape` tensor of `value`: a scalar constant broadcast (not a dense literal of the shape)."""
+    return broadcast(constant(np.array(value, dtype)), shape, ())
+
+
 def i64s(xs) -> ir.Attribute:
     return ir.DenseI64ArrayAttr.get([int(v) for v in xs])
 
@@ -152,7 +157,7 @@ def reduce(x, axes, kind: str) -> ir.Value:
     if a.size == 0:
         # nothing to reduce: the identity (IREE 3.13 dies with SIGFPE on an empty reduce)
         out = ShapedType(tuple(d for i, d in enumerate(a.shape) if i not in axes), a.dtype)
-        return broadcast(constant(np.array(reducer_identity(kind, a.dtype), a.dtype)), out.shape, ())
+        return splat(reducer_identity(kind, a.dtype), a.dtype, out.shape)
     if len(a.shape) > 1 and sorted(axes) == list(range(len(a.shape))):
         # IREE 3.13 fails to compile a full multi-axis reduce of x * broadcast(v) ('vector.contract'
         # op invalid accumulator/result vector shape); flattening first sidesteps it
@@ -201,10 +206,10 @@ def _flip_negative(i) -> ir.Value:
     a = aval(i)
     sign = op1(
         "stablehlo.shift_right_arithmetic",
-        [i, broadcast(constant(np.array(a.dtype.itemsize * 8 - 1, a.dtype)), a.shape, ())],
+        [i, splat(a.dtype.itemsize * 8 - 1, a.dtype, a.shape)],
         a,
     )
-    low = op1("stablehlo.and", [sign, broadcast(constant(np.array(np.iinfo(a.dtype).max, a.dtype)), a.shape, ())], a)
+    low = op1("stablehlo.and", [sign, splat(np.iinfo(a.dtype).max, a.dtype, a.shape)], a)
     return op1("stablehlo.xor", [i, low], a)
 
 
@@ -217,16 +222,14 @@ def _to_ordered(x, kind: str) -> ir.Value:
     it = _ORDERED_INTS[a.dtype]
     key = _flip_negative(op1("stablehlo.bitcast_convert", [x], ShapedType(a.shape, it)))
     nan = compare(x, x, "NE")
-    return op1(
-        "stablehlo.select", [nan, broadcast(constant(np.array(_nan_key(kind, it), it)), a.shape, ()), key], aval(key)
-    )
+    return op1("stablehlo.select", [nan, splat(_nan_key(kind, it), it, a.shape), key], aval(key))
 
 
 def _from_ordered(r, kind: str, out: ShapedType) -> ir.Value:
     ra = aval(r)
     y = op1("stablehlo.bitcast_convert", [_flip_negative(r)], out)
-    nan = compare(r, broadcast(constant(np.array(_nan_key(kind, ra.dtype), ra.dtype)), ra.shape, ()), "EQ")
-    return op1("stablehlo.select", [nan, broadcast(constant(np.array(np.nan, out.dtype)), out.shape, ()), y], out)
+    nan = compare(r, splat(_nan_key(kind, ra.dtype), ra.dtype, ra.shape), "EQ")
+    return op1("stablehlo.select", [nan, splat(np.nan, out.dtype, out.shape), y], out)
 
 
 def _reduce_op(x, axes, kind: str, out: ShapedType) -> ir.Value:
@@ -258,7 +261,7 @@ PLUS_ZERO_MIN = 128
 def _plus_zero(x) -> ir.Value:
     """x + 0.0 elementwise (see PLUS_ZERO_MIN)."""
     a = aval(x)
-    return op1("stablehlo.add", [x, broadcast(constant(np.zeros((), a.dtype)), a.shape, ())], a)
+    return op1("stablehlo.add", [x, splat(0, a.dtype, a.shape)], a)
 
 
 def slice_axis(x, axis: int, start: int, stop: int) -> ir.Value:

@@ -21,7 +21,7 @@ _IDENTITY_KIND = {
 
 
 def _fill(out, value):
-    return hlo.broadcast(hlo.constant(np.array(value, out.dtype)), out.shape, ())
+    return hlo.splat(value, out.dtype, out.shape)
 
 
 def _empty(ctx, *which):
