@@ -164,7 +164,8 @@ def reduce(x, axes, kind: str) -> ir.Value:
         x = op1("stablehlo.reshape", [x], ShapedType((a.size,), a.dtype))
         a, axes = aval(x), (0,)
     out = ShapedType(tuple(d for i, d in enumerate(a.shape) if i not in axes), a.dtype)
-    if kind in ("max", "min") and a.dtype in _ORDERED_INTS and a.size >= ORDERED_MIN and min(a.shape) >= 0:
+    static = all(d >= 0 for d in a.shape)
+    if kind in ("max", "min") and a.dtype in _ORDERED_INTS and static and a.size >= ORDERED_MIN:
         return _from_ordered(reduce(_to_ordered(x, kind), axes, kind), kind, out)
     k = len(axes)
     float_sum = kind == "sum" and a.dtype.kind == "f"
@@ -174,13 +175,17 @@ def reduce(x, axes, kind: str) -> ir.Value:
             cols = int(np.prod(a.shape[k:]))
             slabs = _slab_factors(rows) if cols >= SLAB_SUM_MIN_COLS else None
             if slabs:
-                return _leading_slabs(x, a, k, slabs, kind, out)
+                stages = []
+                for s in slabs:
+                    stages.append(((s, rows // s, cols), 0))
+                    rows //= s
+                return _leading_in_stages(x, a, k, stages, kind, out)
             b = _block_rows(rows)
             if b is not None and cols >= BLOCKED_SUM_MIN_COLS:
-                return _leading_blocked(x, a, k, b, kind, out)
+                return _leading_in_stages(x, a, k, [((rows // b, b, cols), 1)], kind, out)
             if float_sum:
                 return _sum_leading_as_dot(x, a, k, out)
-    n = _extent(a, axes) if all(d >= 0 for d in a.shape) else 0  # (a dynamic dim: as short)
+    n = _extent(a, axes) if static else 0  # (a dynamic dim: as short)
     if float_sum and n >= PLUS_ZERO_MIN and not _matvec_like(x):
         x = _plus_zero(x)
     trailing = sorted(axes) == list(range(a.ndim - k, a.ndim))
@@ -388,31 +393,20 @@ def _slab_factors(r: int) -> list[int] | None:
     return ks
 
 
-def _leading_slabs(x, a: ShapedType, k: int, slabs: list[int], kind: str, out: ShapedType) -> ir.Value:
-    """Reduce the leading k axes (R rows of C columns) slab-wise: x.reshape(k1, R // k1, C) reduced
-    over its first axis adds k1 contiguous slabs elementwise, then again, until few rows are left."""
-    r, c = int(np.prod(a.shape[:k])), int(np.prod(a.shape[k:]))
+def _leading_in_stages(x, a: ShapedType, k: int, stages: list, kind: str, out: ShapedType) -> ir.Value:
+    """Reduce the leading k axes (R rows of C columns) in stages, then over the rows left: each
+    stage (shape, axis) reshapes the rows so far and reduces one axis of them. Slabs:
+    ((k1, R // k1, C), 0), ((k2, R // k1 // k2, C), 0), ...; blocks of b rows: ((R // b, b, C), 1).
+    Max and min are exact in any order; sums add +0.0 to each element first (as long sums,
+    PLUS_ZERO_MIN: IREE scalarized the blocks' sums of x * x or -x, 4 ms against 0.6-1.1 for x at
+    4096x1024)."""
+    c = int(np.prod(a.shape[k:]))
     if kind == "sum":
         x = _plus_zero(x)
-    for s in slabs:
-        x = op1("stablehlo.reshape", [x], ShapedType((s, r // s, c), a.dtype))
-        r //= s
-        x = _reduce_op(x, (0,), kind, ShapedType((r, c), a.dtype))
+    for shape, axis in stages:
+        x = op1("stablehlo.reshape", [x], ShapedType(shape, a.dtype))
+        x = _reduce_op(x, (axis,), kind, ShapedType(shape[:axis] + shape[axis + 1 :], a.dtype))
     y = _reduce_op(x, (0,), kind, ShapedType((c,), a.dtype))
-    return op1("stablehlo.reshape", [y], out) if out.shape != (c,) else y
-
-
-def _leading_blocked(x, a: ShapedType, k: int, b: int, kind: str, out: ShapedType) -> ir.Value:
-    """Reduce the leading k axes (R rows of C columns) in blocks of b rows (b divides R), then over
-    the blocks: sum(x, 0) = sum(sum(x.reshape(R // b, b, C), 1), 0); max and min alike (exact)."""
-    r, c = int(np.prod(a.shape[:k])), int(np.prod(a.shape[k:]))
-    if kind == "sum":
-        # (+0.0 as for long sums, PLUS_ZERO_MIN: IREE scalarized the blocks' sums of x * x or -x,
-        # 4 ms against 0.6-1.1 for x at 4096x1024)
-        x = _plus_zero(x)
-    blocks = op1("stablehlo.reshape", [x], ShapedType((r // b, b, c), a.dtype))
-    part = _reduce_op(blocks, (1,), kind, ShapedType((r // b, c), a.dtype))
-    y = _reduce_op(part, (0,), kind, ShapedType((c,), a.dtype))
     return op1("stablehlo.reshape", [y], out) if out.shape != (c,) else y
 
 

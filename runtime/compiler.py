@@ -273,7 +273,7 @@ RESULT_BYTES_PARALLEL_MIN = 8 << 20
 REDUCE_PARALLEL_MIN = 1 << 23
 WIDE_REDUCE_PARALLEL_MIN = (1 << 21, 1 << 14)
 # Not a reduce over leading axes into >= 2^14 results: the slab stages of a wide column sum
-# (dialects/hlo.py _leading_slabs) ran no faster there (median us, local-sync / local-task:
+# (dialects/hlo.py _slab_factors, _leading_in_stages) ran no faster there (median us, local-sync / local-task:
 # x.sum(0) 4096x1024 476-679 / 539-749, x.max(0) 447-543 / 456-942, 16384x1024 3621-4653 /
 # 3762-4001, 1024x4096 461-626 / 500-684), and a single thread leaves the other core free.
 
