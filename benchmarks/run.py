@@ -374,25 +374,24 @@ def case_matmul():
 
 def case_reductions():
     """Long reductions under jit: a 1M-float sum, a dot of two 1M vectors, a norm, (x - mean) / std;
-    column sums of a 4096x1024 matrix (nargs 3: that matrix); and transcendental math over 1M
-    floats (tanh, sin)."""
+    column sums of a 4096x1024 matrix; and transcendental math over 1M floats (tanh, sin)."""
     rng = np.random.default_rng(0)
-    xn = rng.standard_normal(1 << 20).astype(np.float32)
-    yn = rng.standard_normal(1 << 20).astype(np.float32)
-    mn = rng.standard_normal((4096, 1024)).astype(np.float32)
+    x = rng.standard_normal(1 << 20).astype(np.float32)
+    y = rng.standard_normal(1 << 20).astype(np.float32)
+    m = rng.standard_normal((4096, 1024)).astype(np.float32)
     cases = {
-        "jit sum, 1M f32": (lambda np_: np_.sum, 1),
-        "jit dot of two 1M f32 vectors": (lambda np_: np_.dot, 2),
-        "jit norm (sqrt of sum of squares), 1M f32": (lambda np_: np_.linalg.norm, 1),
-        "jit (x - mean) / std, 1M f32": (lambda np_: lambda x: (x - x.mean()) / x.std(), 1),
-        "jit column sums x.sum(0), 4096x1024 f32": (lambda np_: lambda x: x.sum(0), 3),
-        "jit tanh, 1M f32": (lambda np_: np_.tanh, 1),
-        "jit sin, 1M f32": (lambda np_: np_.sin, 1),
+        "jit sum, 1M f32": (lambda np_: np_.sum, [x]),
+        "jit dot of two 1M f32 vectors": (lambda np_: np_.dot, [x, y]),
+        "jit norm (sqrt of sum of squares), 1M f32": (lambda np_: np_.linalg.norm, [x]),
+        "jit (x - mean) / std, 1M f32": (lambda np_: lambda x: (x - x.mean()) / x.std(), [x]),
+        "jit column sums x.sum(0), 4096x1024 f32": (lambda np_: lambda x: x.sum(0), [m]),
+        "jit tanh, 1M f32": (lambda np_: np_.tanh, [x]),
+        "jit sin, 1M f32": (lambda np_: np_.sin, [x]),
     }
-    for name, (fn, nargs) in cases.items():
+    for name, (fn, host_args) in cases.items():
 
-        def make(jx, np_, fn=fn, nargs=nargs):
-            args = [np_.array(mn)] if nargs == 3 else [np_.array(xn), np_.array(yn)][:nargs]
+        def make(jx, np_, fn=fn, host_args=host_args):
+            args = [np_.array(a) for a in host_args]
             f = jx.jit(fn(np_))
             return lambda: f(*args).block_until_ready()
 
