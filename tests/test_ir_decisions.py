@@ -621,7 +621,7 @@ def test_wide_column_sums_of_products_and_negations_keep_their_values():
 
 @pytest.mark.parametrize("cols", [300, 520])  # blocks, slabs
 @pytest.mark.parametrize("dtype", [np.float32, np.int32])
-def test_wide_column_max_and_min_in_blocks_are_exact(dtype, cols):
+def test_wide_column_max_and_min_in_blocks_and_slabs_are_exact(dtype, cols):
     rng = np.random.default_rng(19)
     x = (rng.standard_normal((4096, cols)) * 1000).astype(dtype)
     if dtype == np.float32:
@@ -655,7 +655,7 @@ def test_long_complex_cumsums_scan_in_two_levels_too(reverse):
 def test_float_max_min_as_ordered_integers_keep_ieee_semantics(dtype, shape, axes):
     """Max and min of >= 2^14 floats reduce integer keys (dialects/hlo.py ORDERED_MIN): NaN wins
     wherever it is, -0.0 orders below +0.0 (stablehlo.maximum), infinities and subnormals keep
-    their places; the same results as the float reduction on small inputs."""
+    their places: NumPy's values, and IEEE's zero signs (which NumPy leaves to the order)."""
     with irjax.enable_x64(dtype == np.float64):
         _check_ordered_max_min(dtype, shape, axes)
 
