@@ -250,8 +250,8 @@ pi, e, inf, nan, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, _np.euler_gamma
 newaxis = None
 
 
-def isscalar(x):
-    return _np.isscalar(x) or (hasattr(x, "aval") and x.ndim == 0)
+def isscalar(element):
+    return _np.isscalar(element) or (hasattr(element, "aval") and element.ndim == 0)
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -265,6 +265,8 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
         return equal(a, b)
     a, b = a.astype(dt), b.astype(dt)
     out = less_equal(abs(a - b), atol + rtol * abs(b))
+    # an infinity is close only to itself (|inf - -inf| <= inf would say otherwise); NaN to nothing
+    out = logical_and(out, logical_not(logical_or(isinf(a), isinf(b))))
     out = logical_or(out, equal(a, b))
     if equal_nan:
         out = logical_or(out, logical_and(isnan(a), isnan(b)))
@@ -275,7 +277,10 @@ def array_equal(a1, a2, equal_nan=False):
     a1, a2 = asarray(a1), asarray(a2)
     if a1.shape != a2.shape:
         return asarray(False)
-    return all(equal(a1, a2))
+    eq = equal(a1, a2)
+    if equal_nan:
+        eq = logical_or(eq, logical_and(isnan(a1), isnan(a2)))
+    return all(eq)
 
 
 def zeros_like_shape(shape, dtype=None):  # noqa: F811  # pragma: no cover  (internal helper name kept stable)

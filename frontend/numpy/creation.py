@@ -37,8 +37,8 @@ def ones_like(a, dtype=None, shape=None):
     return _like(a, 1, dtype, shape)
 
 
-def empty_like(a, dtype=None, shape=None):
-    return _like(a, 0, dtype, shape)
+def empty_like(prototype, dtype=None, shape=None):
+    return _like(prototype, 0, dtype, shape)
 
 
 def arange(start, stop=None, step=None, dtype=None):

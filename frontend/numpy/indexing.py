@@ -352,11 +352,21 @@ def _wrap_index(i, n):
     return lax.rem(lax.add(lax.rem(i, m), m), m)
 
 
-def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
+def take_along_axis(arr, indices, axis=-1, mode=None, fill_value=None, *, wrap_negative_indices=None):
+    """As jnp.take_along_axis: axis None takes from the flattened array; negative indices count
+    from the end unless wrap_negative_indices is False (then they are out of bounds)."""
     arr = asarray_any(arr)
-
-    ax = canonical_axis(axis, arr.ndim)
     ind = asarray_any(indices)
+    if axis is None:
+        if ind.ndim != 1:
+            raise ValueError(f"take_along_axis: with axis=None indices must be 1-d, got shape {ind.shape}")
+        arr, axis = arr.ravel(), 0
+    ax = canonical_axis(axis, arr.ndim)
+    if wrap_negative_indices is False:  # a negative index is out of bounds, not from the end
+        if ind.dtype.kind == "i":
+            ind = _where(less(ind, 0), np.asarray(arr.shape[ax], ind.dtype), ind)
+        if mode is None:
+            mode = "fill"
     shape = np.broadcast_shapes(
         tuple(1 if d == ax else n for d, n in enumerate(arr.shape)),
         tuple(1 if d == ax else n for d, n in enumerate(ind.shape)),
@@ -400,8 +410,13 @@ def nonzero(a, size=None, fill_value=None):
         return _nonzero_sized(a, int(size), fill_value)
     res = np.nonzero(np.asarray(a))
     if size is not None:
-        fv = 0 if fill_value is None else fill_value
-        res = tuple(np.concatenate([r[:size], np.full(max(0, size - len(r)), fv, r.dtype)]) for r in res)
+        fills = fill_value if isinstance(fill_value, (tuple, list)) else (fill_value,) * len(res)
+        if len(fills) != len(res):
+            raise ValueError(f"fill_value must be a scalar or a tuple of length {len(res)}; got {fill_value!r}")
+        res = tuple(
+            np.concatenate([r[:size], np.full(max(0, size - len(r)), 0 if f is None else f, r.dtype)])
+            for r, f in zip(res, fills)
+        )
 
     return tuple(array(r.astype(np.int32)) for r in res)
 

@@ -279,13 +279,17 @@ def _inv(a):
 
 
 def matrix_power(a, n):
-    """a @ a @ ... (n times) by repeated squaring; n < 0 inverts first, n == 0 gives I."""
-    a = _matrix(a, "matrix_power", square=True)
+    """a @ a @ ... (n times) by repeated squaring; n < 0 inverts first, n == 0 gives I. Integer
+    matrices stay integers for n >= 0 (as JAX)."""
     try:
         n = operator.index(n)
     except TypeError as e:
         raise TypeError(f"matrix_power: exponent must be an integer, got {n!r}") from e
-    return _matrix_power(a, n)
+    raw = asarray_any(a)
+    if n >= 0 and raw.dtype.kind in "iu":
+        _matrix(raw, "matrix_power", square=True)  # (its checks)
+        return _matrix_power(raw, n)
+    return _matrix_power(_matrix(raw, "matrix_power", square=True), n)
 
 
 @functools.partial(jit, static_argnums=(1,))
@@ -584,8 +588,13 @@ def _default_rtol(a):
     return 10 * max(a.shape[-2:]) * float(finfo(a.dtype).eps)
 
 
-def pinv(a, rtol=None, hermitian=False):
-    """Moore-Penrose pseudo-inverse via the SVD; singular values <= rtol * max(S) are dropped."""
+def pinv(a, rtol=None, hermitian=False, *, rcond=None):
+    """Moore-Penrose pseudo-inverse via the SVD; singular values <= rtol * max(S) are dropped
+    (rcond: NumPy's older name for rtol)."""
+    if rcond is not None:
+        if rtol is not None:
+            raise ValueError("pinv: pass rtol or rcond, not both")
+        rtol = rcond
     a = _matrix(a, "pinv")
     return _pinv(a, _default_rtol(a) if rtol is None else rtol)
 
@@ -599,7 +608,7 @@ def _pinv(a, rtol):
     return _matmul(_mH(vh) * sinv[..., None, :].astype(a.dtype), _mH(u))
 
 
-def matrix_rank(M, rtol=None, *, tol=None):
+def matrix_rank(M, rtol=None, *, hermitian=False, tol=None):
     """Number of singular values > tol (default max(S) * max(m, n) * eps)."""
     M = _float(M)
     if M.ndim < 2:
@@ -763,10 +772,10 @@ def matrix_transpose(x, /):
     return _mT(x)
 
 
-def vecdot(x1, x2, /, *, axis=-1):
+def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
     """Dot product of vectors along axis (broadcasting the rest): _vecdot's rules, which keep
     the operands' dtype (uint8 stays uint8) and refuse mismatched sizes along `axis`."""
-    return _vecdot(x1, x2, axis=axis)
+    return _vecdot(x1, x2, axis=axis, preferred_element_type=preferred_element_type)
 
 
 def diagonal(x, /, *, offset=0):
@@ -784,12 +793,12 @@ def outer(x1, x2, /):
     return _outer(x1, x2)
 
 
-def matmul(x1, x2, /):
-    return _matmul(x1, x2)
+def matmul(x1, x2, /, *, precision=None, preferred_element_type=None):
+    return _matmul(x1, x2, preferred_element_type=preferred_element_type)
 
 
-def tensordot(x1, x2, /, *, axes=2):
-    return _tensordot(x1, x2, axes)
+def tensordot(x1, x2, /, *, axes=2, precision=None, preferred_element_type=None):
+    return _tensordot(x1, x2, axes, preferred_element_type=preferred_element_type)
 
 
 def multi_dot(arrays, *, precision=None):

@@ -15,7 +15,9 @@ from ._util import asarray_any
 from .indexing import where as _where
 from .statistics import _quantile
 from .ufuncs import (
+    imag,
     isnan,  # (reductions take a `where=` argument)
+    real,
     sqrt,
 )
 
@@ -55,23 +57,26 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     return total / n.astype(total.dtype)  # 0/0: NaN for an all-NaN slice
 
 
-def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, correction=None):
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, correction=None, *, mean=None):
     a = asarray_any(a)
     if correction is not None:
         ddof = correction
     if not _float_like(a):
-        return _r.var(a, axis, dtype, ddof=ddof, keepdims=keepdims, where=where)
-    mu = nanmean(a, axis, dtype, keepdims=True, where=where)
+        return _r.var(a, axis, dtype, ddof=ddof, keepdims=keepdims, where=where, mean=mean)
+    mu = nanmean(a, axis, dtype, keepdims=True, where=where) if mean is None else mean
     d = _fill(a - mu, 0)
     if where is not None:
         d = _where(where, d, np.asarray(0, d.dtype))
-    ss = _r.sum(d * d, axis, dtype, keepdims=keepdims)
+    if d.dtype.kind == "c":  # |d|^2: a real variance, as JAX's
+        ss = _r.sum(real(d) * real(d) + imag(d) * imag(d), axis, keepdims=keepdims)
+    else:
+        ss = _r.sum(d * d, axis, dtype, keepdims=keepdims)
     dof = _n_valid(a, where, axis, keepdims).astype(ss.dtype) - ddof
     return _where(dof > 0, ss / dof, np.asarray(np.nan, ss.dtype))  # NaN without degrees of freedom
 
 
-def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, correction=None):
-    return sqrt(nanvar(a, axis, dtype, ddof=ddof, keepdims=keepdims, where=where, correction=correction))
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, correction=None, *, mean=None):
+    return sqrt(nanvar(a, axis, dtype, ddof=ddof, keepdims=keepdims, where=where, correction=correction, mean=mean))
 
 
 def _nan_extreme(fn, fill, a, axis, keepdims, initial, where):
@@ -79,7 +84,7 @@ def _nan_extreme(fn, fill, a, axis, keepdims, initial, where):
     if not _float_like(a):
         return fn(a, axis, keepdims=keepdims, initial=initial, where=where)
     out = fn(_fill(a, fill), axis, keepdims=keepdims, initial=initial, where=where)
-    all_nan = _r.all(isnan(a), axis, keepdims=keepdims)
+    all_nan = _r.all(isnan(a), axis, keepdims=keepdims, where=where)
     return _where(all_nan, np.asarray(np.nan, out.dtype), out) if initial is None else out
 
 
@@ -116,13 +121,13 @@ def nancumprod(a, axis=None, dtype=None, out=None):
     return _r.cumprod(_fill(a, 1), axis, dtype)
 
 
-def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
-    return _quantile(a, q, axis, method, keepdims, ignore_nan=True)
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *, weights=None):
+    return _quantile(a, q, axis, method, keepdims, ignore_nan=True, weights=weights)
 
 
-def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
-    return _quantile(a, asarray_any(q) / 100.0, axis, method, keepdims, ignore_nan=True)
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *, weights=None):
+    return _quantile(a, asarray_any(q) / 100.0, axis, method, keepdims, ignore_nan=True, weights=weights)
 
 
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
-    return nanquantile(a, 0.5, axis, keepdims=keepdims)
+    return nanquantile(a, 0.5, axis, method="midpoint", keepdims=keepdims)

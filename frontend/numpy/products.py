@@ -83,15 +83,15 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
     return _finish(out, weak, post)
 
 
-def vdot(a, b, *, precision=None):
-    return dot(conj(asarray_any(a)).ravel(), asarray_any(b).ravel())
+def vdot(a, b, *, precision=None, preferred_element_type=None):
+    return dot(conj(asarray_any(a)).ravel(), asarray_any(b).ravel(), preferred_element_type=preferred_element_type)
 
 
-def inner(a, b, *, precision=None):
-    a, b, weak = _promote_pair(a, b)
+def inner(a, b, *, precision=None, preferred_element_type=None):
+    a, b, weak, post = _preferred(*_promote_pair(a, b), preferred_element_type)
     if a.ndim == 0 or b.ndim == 0:
-        return a * b
-    return with_weak(_dot_general(a, b, ((a.ndim - 1,), (b.ndim - 1,))), weak)
+        return _finish(a * b, weak, post)
+    return _finish(_dot_general(a, b, ((a.ndim - 1,), (b.ndim - 1,))), weak, post)
 
 
 def outer(a, b, out=None):
@@ -100,8 +100,8 @@ def outer(a, b, out=None):
     return a.reshape((a.shape[0], 1)) * b.reshape((1, b.shape[0]))
 
 
-def tensordot(a, b, axes=2, *, precision=None):
-    a, b, weak = _promote_pair(a, b)
+def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
+    a, b, weak, post = _preferred(*_promote_pair(a, b), preferred_element_type)
     if isinstance(axes, (int, np.integer)):
         n = int(axes)
         ca, cb = tuple(range(a.ndim - n, a.ndim)), tuple(range(n))
@@ -111,7 +111,7 @@ def tensordot(a, b, axes=2, *, precision=None):
         cb = (ax_b,) if isinstance(ax_b, int) else tuple(ax_b)
         ca = tuple(canonical_axis(x, a.ndim) for x in ca)
         cb = tuple(canonical_axis(x, b.ndim) for x in cb)
-    return with_weak(_dot_general(a, b, (ca, cb)), weak)
+    return _finish(_dot_general(a, b, (ca, cb)), weak, post)
 
 
 def _parse_einsum(subscripts, ops):

@@ -34,7 +34,7 @@ def _reduce(op, x, axis, keepdims, dtype=None, initial=None, where=None, promote
     if dtype is None and x.aval.dtype in dtypes.LOW_FLOATS and op in (lax.reduce_sum, lax.reduce_prod):
         low, x = x.dtype, convert(x, np.float32)  # JAX sums float16/bfloat16 in float32, rounds once
     if where is not None:
-        ident = {lax.reduce_sum: 0, lax.reduce_prod: 1}.get(op)
+        ident = {lax.reduce_sum: 0, lax.reduce_prod: 1, lax.reduce_and: True, lax.reduce_or: False}.get(op)
         if ident is None:
             ident = _extreme(op, x.dtype) if initial is None else initial
         x = _where(where, x, np.asarray(ident, x.dtype))
@@ -123,11 +123,11 @@ def _check_nonempty(name, a, axis, initial):
 
 
 def all(a, axis=None, out=None, keepdims=False, where=None):  # noqa: A001
-    return _reduce(lax.reduce_and, convert(asarray_any(a), bool), axis, keepdims)
+    return _reduce(lax.reduce_and, convert(asarray_any(a), bool), axis, keepdims, where=where)
 
 
 def any(a, axis=None, out=None, keepdims=False, where=None):  # noqa: A001
-    return _reduce(lax.reduce_or, convert(asarray_any(a), bool), axis, keepdims)
+    return _reduce(lax.reduce_or, convert(asarray_any(a), bool), axis, keepdims, where=where)
 
 
 def _count(x, axes):
@@ -151,7 +151,12 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     return s / np.asarray(_count(a, axes), dt)
 
 
-def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, correction=None):
+_mean = mean  # (var's `mean` argument shadows it there)
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, correction=None, *, mean=None):
+    """As jnp.var; `where` masks elements out (their count leaves n), `mean` is a precomputed
+    mean of `a` over `axis` with kept dimensions (as JAX's)."""
     if correction is not None:
         ddof = correction
     a = asarray_any(a)
@@ -162,24 +167,28 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, 
     )
     if dtype is None and dt in dtypes.LOW_FLOATS:  # JAX: float32 inside, rounded once at the end
         wide = convert(a, np.float32, a.aval.weak_type)
-        return convert(var(wide, axis, ddof=ddof, keepdims=keepdims, where=where), dt)
+        m = None if mean is None else convert(asarray_any(mean), np.float32)
+        return convert(var(wide, axis, ddof=ddof, keepdims=keepdims, where=where, mean=m), dt)
     a = convert(a, dt, a.aval.weak_type)
     axes = canonical_axes(axis, a.ndim)
-    m = mean(a, axis, keepdims=True)
+    m = _mean(a, axis, keepdims=True, where=where) if mean is None else convert(asarray_any(mean), dt)
     # m - a, not a - m: the same squares bit for bit (IEEE subtraction is antisymmetric), and
     # not the same op as a caller's own `x - x.mean()`, which IREE would otherwise merge with it
     # and write out to memory for both uses (jit (x - mean) / std of 1M f32: 0.41-0.45 ->
     # 0.38-0.39 ms a call, one 4 MB array less written and read twice)
     d = m - a
-    n = _count(a, axes) - ddof
     if d.dtype.kind == "c":  # |d|^2, a real variance (as JAX)
         sq = real(d) * real(d) + imag(d) * imag(d)
-        return sum(sq, axis, keepdims=keepdims) / np.asarray(n, sq.dtype)
-    return sum(d * d, axis, keepdims=keepdims) / np.asarray(n, dt)
+    else:
+        sq = d * d
+    if where is None:
+        return sum(sq, axis, keepdims=keepdims) / np.asarray(_count(a, axes) - ddof, sq.dtype)
+    n = sum(broadcast_to(convert(asarray_any(where), sq.dtype), a.shape), axis, keepdims=keepdims)
+    return sum(sq, axis, keepdims=keepdims, where=where) / (n - np.asarray(ddof, sq.dtype))
 
 
-def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, correction=None):
-    return sqrt(var(a, axis, dtype, ddof=ddof, keepdims=keepdims, correction=correction))
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, correction=None, *, mean=None):
+    return sqrt(var(a, axis, dtype, ddof=ddof, keepdims=keepdims, where=where, correction=correction, mean=mean))
 
 
 def _arg(op, a, axis, keepdims):

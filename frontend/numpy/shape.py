@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from irjax import lax
+from irjax.core import Tracer
+from irjax.errors import ConcretizationTypeError
 from irjax.operands import (  # noqa: F401  (moved below lax)
     concatenate,
     expand_dims,
@@ -24,6 +26,7 @@ from .indexing import (
     take_along_last_two,
     where,
 )
+from .reductions import cumsum
 from .reductions import sum as _sum
 
 
@@ -52,8 +55,8 @@ def swapaxes(a, axis1, axis2):
     return transpose(a, perm)
 
 
-def broadcast_to(a, shape):
-    a = asarray_any(a)
+def broadcast_to(array, shape):
+    a = asarray_any(array)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     return with_weak(_broadcast_to(a, shape), a.aval.weak_type)
 
@@ -143,12 +146,12 @@ def array_split(ary, indices_or_sections, axis=0):
     return split(a, indices_or_sections, axis)
 
 
-def hsplit(a, i):
-    return split(a, i, axis=1 if asarray_any(a).ndim > 1 else 0)
+def hsplit(ary, indices_or_sections):
+    return split(ary, indices_or_sections, axis=1 if asarray_any(ary).ndim > 1 else 0)
 
 
-def vsplit(a, i):
-    return split(a, i, axis=0)
+def vsplit(ary, indices_or_sections):
+    return split(ary, indices_or_sections, axis=0)
 
 
 def tile(A, reps):
@@ -166,19 +169,38 @@ def tile(A, reps):
 
 
 def repeat(a, repeats, axis=None, total_repeat_length=None):
+    """As jnp.repeat. With total_repeat_length the result has that length along the axis: cut
+    short, or padded with the last element (as JAX), and `repeats` may then be traced."""
     a = asarray_any(a)
     if axis is None:
         a, axis = ravel(a), 0
     ax = canonical_axis(axis, a.ndim)
-    if isinstance(repeats, (int, np.integer)):
+    n = a.shape[ax]
+    if isinstance(repeats, (int, np.integer)) and total_repeat_length is None:
         r = int(repeats)
         shp = a.shape[: ax + 1] + (r,) + a.shape[ax + 1 :]
         b = lax.broadcast_in_dim(a, shp, [i if i <= ax else i + 1 for i in range(a.ndim)])
-        return reshape(b, a.shape[:ax] + (a.shape[ax] * r,) + a.shape[ax + 1 :])
-    reps = np.asarray(repeats)
-    idx = np.repeat(np.arange(a.shape[ax]), reps)
-
-    return take(a, idx, axis=ax)
+        return reshape(b, a.shape[:ax] + (n * r,) + a.shape[ax + 1 :])
+    if total_repeat_length is None:
+        if isinstance(repeats, Tracer):
+            raise ConcretizationTypeError(
+                repeats,
+                "jnp.repeat with traced repeats needs total_repeat_length, the length of its result.",
+            )
+        idx = np.repeat(np.arange(n), np.asarray(repeats))
+        return take(a, idx, axis=ax)
+    total = int(total_repeat_length)
+    if not isinstance(repeats, Tracer):
+        reps = np.broadcast_to(np.asarray(repeats), (n,))
+        idx = np.repeat(np.arange(n), reps)[:total]
+        if idx.size < total:  # the last element fills the rest (nothing to fill from if a is empty)
+            idx = np.concatenate([idx, np.full(total - idx.size, n - 1 if n else 0, idx.dtype)])
+        return take(a, idx, axis=ax, mode="clip")
+    # output position j takes element i: the count of elements whose repeats end at or before j
+    ends = cumsum(broadcast_to(convert(asarray_any(repeats), np.dtype(np.int32)), (n,)))
+    j = lax.iota(np.int32, total)
+    idx = _sum(ends[None, :] <= j[:, None], axis=1)
+    return take(a, idx, axis=ax, mode="clip")
 
 
 def flip(m, axis=None):
@@ -204,16 +226,27 @@ def flipud(m):
 
 
 def roll(a, shift, axis=None):
+    """As jnp.roll: shifts and axes broadcast against each other; a traced shift rolls with a
+    dynamic slice of the axis written twice."""
     a = asarray_any(a)
     if axis is None:
         return reshape(roll(ravel(a), shift, 0), a.shape)
-    shifts = (shift,) if isinstance(shift, int) else tuple(shift)
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-
+    shifts = list(shift) if isinstance(shift, (tuple, list)) else [shift] if np.ndim(shift) == 0 else list(shift)
+    axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+    if len(shifts) == 1:
+        shifts = shifts * len(axes)
+    if len(axes) == 1:
+        axes = axes * len(shifts)
+    if len(shifts) != len(axes):
+        raise ValueError(f"roll: {len(shifts)} shifts for {len(axes)} axes")
     for s, ax in zip(shifts, axes):
         ax = canonical_axis(ax, a.ndim)
         n = a.shape[ax]
         if n == 0:
+            continue
+        if isinstance(s, Tracer):
+            start = n - lax.rem(lax.rem(convert(s, np.dtype(np.int32)), np.int32(n)) + np.int32(n), np.int32(n))
+            a = lax.dynamic_slice_in_dim(concatenate([a, a], axis=ax), start, n, ax)
             continue
         s = int(s) % n
         if s:

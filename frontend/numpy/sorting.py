@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from irjax import lax
+from irjax import dtypes, lax
 from irjax.core import Tracer
 from irjax.errors import ConcretizationTypeError
 from irjax.operands import asarray, concatenate
@@ -31,7 +31,9 @@ def sort(a, axis=-1, kind=None, order=None, stable=True, descending=False):
     return out
 
 
-def argsort(a, axis=-1, kind=None, order=None, stable=True, descending=False):
+def argsort(a, axis=-1, kind=None, order=None, stable=True, descending=False, dtype=None):
+    if dtype is not None:  # the index dtype (JAX's default is int32 without x64)
+        return argsort(a, axis, stable=stable, descending=descending).astype(dtype)
     a = asarray_any(a)
     if axis is None:
         a, axis = a.ravel(), 0
@@ -63,9 +65,14 @@ def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
     if sorter is not None:
         a = take(a, sorter)
 
-    cmp = less if side == "left" else less_equal
+    x, y = a, v[..., None]
+    before = less(x, y) if side == "left" else less_equal(x, y)
+    if dtypes.kind(a.dtype) == "f" or dtypes.kind(v.dtype) == "f":
+        # NaN sorts last (as jnp.sort): every number is before it, and with side='right' NaN too
+        nan_y = isnan(y)
+        before = before | (nan_y if side == "right" else nan_y & ~isnan(x))
     # count of a's elements before v: a comparison per (v, a) pair, summed (O(len(a)) each)
-    return _sum(cmp(a, v[..., None]), axis=-1).astype(np.int32)
+    return _sum(before, axis=-1).astype(np.int32)
 
 
 def partition(a, kth, axis=-1):

@@ -321,6 +321,8 @@ mod = remainder
 
 def fmod(x, y, /):
     (x, y), dt, weak = promote(x, y)
+    if dt.kind in "iu":  # x fmod 0 is 0 for integers, as JAX (a divisor of 0 becomes 1)
+        y = _lax.select(_lax.eq(y, _zeros(y)), _ones(y), y)
     return with_weak(_lax.rem(x, y), weak)
 
 
@@ -447,8 +449,8 @@ def isinf(x, /):
     return logical_and(logical_not(isfinite(x)), logical_not(isnan(x)))
 
 
-def round(x, decimals=0):  # noqa: A001
-    x = asarray_any(x)
+def round(a, decimals=0, out=None):  # noqa: A001
+    x = asarray_any(a)
     if x.dtype == np.bool_:
         raise ValueError("round: data type bool is not inexact")
     if x.dtype.kind == "c":  # each part on its own, as JAX

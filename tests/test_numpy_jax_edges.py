@@ -1,0 +1,159 @@
+"""jax.numpy's answers off the common path, checked against JAX on the same inputs: NaN in order
+statistics and searches, infinities in isclose, `where=` masks on every reduction, weights in
+quantile and cov, traced repeats and shifts, fill tuples, keyword names. Each case was a
+difference a differential probe found (2026-12-07)."""
+
+from __future__ import annotations
+
+import irjax
+import irjax.numpy as inp
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+jax.config.update("jax_platforms", "cpu")
+
+NAN = np.float32(np.nan)
+X = np.array([[1.0, 2.0, 3.0, -5.0], [0.0, 1.0, 2.0, 3.0]], np.float32)
+A3 = np.arange(24.0, dtype=np.float32).reshape(2, 3, 4)
+A3[0, 1, 2] = np.nan
+V8 = np.array([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0], np.float32)
+W8 = np.array([1, 2, 1, 1, 3, 1, 1, 1], np.float32)
+QS = np.array([0.1, 0.33, 0.5, 0.99], np.float32)
+
+
+def _t(m):
+    """The transformations module that goes with numpy module m."""
+    return jax if m is jnp else irjax
+
+
+CASES = {
+    # order statistics: a NaN in a slice makes it NaN (nan* functions leave NaNs out)
+    "median_nan": lambda m: m.median(np.array([1.0, NAN, 3.0], np.float32)),
+    "median_rows_nan": lambda m: m.median(np.array([[1, NAN, 2], [1, 2, 3]], np.float32), axis=1),
+    "quantile_nan": lambda m: m.quantile(np.array([1.0, NAN, 3.0], np.float32), 0.5),
+    "percentile_nan": lambda m: m.percentile(np.array([1.0, NAN, 3.0], np.float32), 50),
+    "quantile_axis_tuple": lambda m: m.quantile(A3, QS, axis=(0, 2)),
+    "quantile_axis_tuple_keepdims": lambda m: m.quantile(A3, QS[:2], axis=(0, 2), keepdims=True),
+    "nanquantile_axis_tuple": lambda m: m.nanquantile(A3, 0.5, axis=(0, 2)),
+    "median_axis_tuple_keepdims": lambda m: m.median(A3, axis=(2, 0), keepdims=True),
+    "nanmedian": lambda m: m.nanmedian(A3, axis=1),
+    "median_int": lambda m: m.median(np.array([1, 2, 3, 4], np.int32)),
+    "quantile_inverted_cdf": lambda m: m.quantile(
+        V8, np.array([0, 0.1, 0.125, 0.3, 0.5, 0.9, 1], np.float32), method="inverted_cdf"
+    ),
+    "nanquantile_inverted_cdf": lambda m: m.nanquantile(
+        np.array([1, NAN, 3, 4], np.float32), QS, method="inverted_cdf"
+    ),
+    "quantile_weights": lambda m: m.quantile(
+        V8, np.array([0.2, 0.5, 0.7], np.float32), weights=W8, method="inverted_cdf"
+    ),
+    "nanquantile_weights": lambda m: m.nanquantile(
+        np.array([1, NAN, 3, 4], np.float32), 0.5, method="inverted_cdf", weights=np.array([1, 5, 1, 1], np.float32)
+    ),
+    "quantile_weights_1d_along_axis": lambda m: m.quantile(
+        np.array([[1, 2], [3, 4]], np.float32), 0.5, axis=1, method="inverted_cdf", weights=np.array([3, 1], np.float32)
+    ),
+    "jit_quantile_axis_tuple": lambda m: _t(m).jit(lambda x: m.quantile(x, 0.3, axis=(0, 1)))(A3),
+    "grad_median": lambda m: _t(m).grad(lambda x: m.median(x))(np.array([3.0, 1.0, 2.0, 5.0], np.float32)),
+    # reductions' where= and var's mean=
+    "all_where": lambda m: m.all(X > 0, where=X > 0.5),
+    "any_where": lambda m: m.any(X > 0, where=X < 0),
+    "var_where": lambda m: m.var(X, axis=1, where=X > -1),
+    "std_where": lambda m: m.std(X, where=X > -1),
+    "var_where_ddof_keepdims": lambda m: m.var(X, axis=0, where=X > -1, ddof=1, keepdims=True),
+    "var_complex_where": lambda m: m.var(np.array([1 + 1j, 2j, 3], np.complex64), where=np.array([True, True, False])),
+    "std_mean": lambda m: m.std(X, axis=1, mean=X.mean(1, keepdims=True)),
+    "nanvar_complex": lambda m: m.nanvar(np.array([1 + 1j, np.nan, 2j], np.complex64)),
+    "nanstd_mean": lambda m: m.nanstd(np.array([1.0, NAN, 2.0], np.float32), mean=np.float32(1.0)),
+    # cov weights
+    "cov_aweights": lambda m: m.cov(X, aweights=np.array([1, 2, 1, 1], np.float32)),
+    "cov_fweights": lambda m: m.cov(X, fweights=np.array([1, 2, 1, 3])),
+    "cov_both": lambda m: m.cov(X, fweights=np.array([1, 2, 1, 3]), aweights=np.array([1, 0.5, 1, 2], np.float32)),
+    "cov_both_bias": lambda m: m.cov(
+        X, fweights=np.array([1, 2, 1, 3]), aweights=np.array([1, 0.5, 1, 2], np.float32), bias=True
+    ),
+    "cov_complex": lambda m: m.cov(np.array([[1 + 1j, 2, 3j], [1, 2j, 0]], np.complex64)),
+    "corrcoef_dtype": lambda m: m.corrcoef(np.array([[1, 2, 4], [1, 5, 0]]), dtype=np.float32),
+    # comparisons with infinities and NaN
+    "isclose_infinities": lambda m: m.isclose(
+        np.array([np.inf, -np.inf, NAN, 1, 0, np.inf, NAN], np.float32),
+        np.array([-np.inf, -np.inf, NAN, 1.00001, np.inf, np.inf, 1], np.float32),
+    ),
+    "allclose_opposite_infinities": lambda m: m.allclose(np.float32(np.inf), np.float32(-np.inf)),
+    "array_equal_equal_nan": lambda m: m.array_equal(np.array([1.0, NAN]), np.array([1.0, NAN]), equal_nan=True),
+    "searchsorted_nan_left": lambda m: m.searchsorted(
+        np.array([1, 2, NAN], np.float32), np.array([NAN, 0, 1, 2, 5, -np.inf, np.inf], np.float32)
+    ),
+    "searchsorted_nan_right": lambda m: m.searchsorted(
+        np.array([1, 2, NAN], np.float32), np.array([NAN, 0, 1, 2, 5, -np.inf, np.inf], np.float32), side="right"
+    ),
+    "digitize_nan": lambda m: m.digitize(np.array([NAN, 0.5, 2], np.float32), np.array([0, 1], np.float32)),
+    "digitize_nan_decreasing": lambda m: m.digitize(np.array([NAN, 0.5, 2], np.float32), np.array([1, 0], np.float32)),
+    # repeat with total_repeat_length, roll by a traced shift
+    "repeat_total_pads_with_last": lambda m: m.repeat(np.array([1, 2, 3]), np.array([1, 0, 2]), total_repeat_length=5),
+    "repeat_total_cuts": lambda m: m.repeat(np.array([1, 2, 3]), np.array([1, 3, 2]), total_repeat_length=3),
+    "repeat_total_scalar": lambda m: m.repeat(np.array([1, 2, 3]), 2, total_repeat_length=4),
+    "jit_repeat_traced": lambda m: _t(m).jit(lambda r: m.repeat(X, r, axis=1, total_repeat_length=7))(
+        np.array([3, 0, 2, 1])
+    ),
+    "jit_roll_traced": lambda m: _t(m).jit(lambda a, s: m.roll(a, s))(np.arange(5), -7),
+    "jit_roll_traced_axis": lambda m: _t(m).jit(lambda a, s: m.roll(a, s, axis=1))(X, 5),
+    "vmap_roll": lambda m: _t(m).vmap(lambda s: m.roll(np.arange(5), s))(np.array([0, 1, -2])),
+    "grad_roll_traced": lambda m: _t(m).grad(lambda a, s: (m.roll(a, s) * np.arange(5.0)).sum())(np.arange(5.0), 2),
+    "roll_one_shift_two_axes": lambda m: m.roll(X, 1, axis=(0, 1)),
+    # dtypes and fills
+    "matrix_power_int": lambda m: m.linalg.matrix_power(np.array([[1, 1], [1, 0]]), 10),
+    "matrix_power_int_zero": lambda m: m.linalg.matrix_power(np.array([[1, 1], [1, 0]]), 0),
+    "fmod_int_by_zero": lambda m: m.fmod(np.array([7, -7]), 0),
+    "nonzero_fill_tuple": lambda m: m.nonzero(np.array([[0, 1], [1, 1]]), size=5, fill_value=(-1, -2)),
+    "argwhere_fill_tuple": lambda m: m.argwhere(np.array([[0, 1], [1, 1]]), size=5, fill_value=(-1, -2)),
+    "take_along_axis_none": lambda m: m.take_along_axis(X, np.array([0, 7]), axis=None),
+    "take_along_axis_no_wrap": lambda m: m.take_along_axis(
+        X, np.array([0, -1]), axis=None, wrap_negative_indices=False
+    ),
+    # keyword names and arguments JAX has
+    "argsort_dtype": lambda m: m.argsort(np.array([3, 1, 2]), dtype=np.int16),
+    "round_a": lambda m: m.round(a=np.array([1.26, 2.5], np.float32), decimals=1),
+    "broadcast_to_array": lambda m: m.broadcast_to(array=np.ones(3, np.float32), shape=(2, 3)),
+    "inner_preferred": lambda m: m.inner(
+        np.array([100, 2], np.int8), np.array([3, 4], np.int8), preferred_element_type=np.int32
+    ),
+    "tensordot_preferred": lambda m: m.tensordot(
+        np.full((2, 3), 100, np.int8), np.ones((3, 2), np.int8), 1, preferred_element_type=np.int32
+    ),
+    "linalg_vecdot_preferred": lambda m: m.linalg.vecdot(
+        np.full((2, 3), 100, np.int8), np.ones((2, 3), np.int8), preferred_element_type=np.int32
+    ),
+    "pinv_rcond": lambda m: m.linalg.pinv(X, rcond=1e-3),
+    "hsplit_keywords": lambda m: m.hsplit(ary=X, indices_or_sections=2),
+}
+
+
+def _leaves(x):
+    return [np.asarray(v) for v in x] if isinstance(x, (tuple, list)) else [np.asarray(x)]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_matches_jax(name):
+    want, got = _leaves(CASES[name](jnp)), _leaves(CASES[name](inp))
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype and g.shape == w.shape, (g.dtype, g.shape, w.dtype, w.shape)
+        np.testing.assert_allclose(g, w, rtol=2e-6, atol=1e-6, equal_nan=True)
+
+
+def test_weights_need_inverted_cdf():
+    with pytest.raises(ValueError, match="inverted_cdf"):
+        inp.quantile(V8, 0.5, weights=W8)
+
+
+def test_traced_repeats_need_total_length():
+    with pytest.raises(irjax.errors.ConcretizationTypeError, match="total_repeat_length"):
+        irjax.jit(lambda r: inp.repeat(np.arange(3), r))(np.array([1, 0, 2]))
+
+
+def test_cov_rejects_float_frequency_weights():
+    with pytest.raises(TypeError, match="fweights"):
+        inp.cov(X, fweights=np.array([1.0, 2.0, 1.0, 1.0]))
