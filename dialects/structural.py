@@ -10,6 +10,7 @@ import numpy as np
 from . import hlo
 from . import lang as L
 from .lang import jx
+from .mlir import ir
 from .registry import Primitive, ShapedType, VerifyError, register
 
 
@@ -222,14 +223,32 @@ def _pad_impl(x, padding_value, padding_config):
     return out
 
 
+def _is_literal(v) -> bool:
+    """v is a constant (complex constants are stablehlo.complex of two)."""
+    owner = v.owner
+    if not isinstance(owner, ir.OpView):
+        return False
+    name = owner.operation.name
+    return name == "stablehlo.constant" or (name == "stablehlo.complex" and all(_is_literal(o) for o in owner.operands))
+
+
 def _pad_lower(ctx, x, pv, padding_config):
+    """stablehlo.pad, with a constant padding value. A value computed at run time (an eager
+    graph's argument) pads with zeros and selects it into the padding through a padded mask:
+    IREE 3.13's llvm-cpu rejected two pads in a row with run-time values after an elementwise
+    op ("write affecting operations on global resources are restricted to workgroup distributed
+    contexts"; jnp.fft.fft2 with s= on real input, eagerly)."""
     lo, hi, it = zip(*padding_config) if padding_config else ((), (), ())
-    return hlo.op1(
-        "stablehlo.pad",
-        [x, pv],
-        ctx.out_avals[0],
-        {"edge_padding_low": hlo.i64s(lo), "edge_padding_high": hlo.i64s(hi), "interior_padding": hlo.i64s(it)},
+    out = ctx.out_avals[0]
+    attrs = {"edge_padding_low": hlo.i64s(lo), "edge_padding_high": hlo.i64s(hi), "interior_padding": hlo.i64s(it)}
+    if _is_literal(pv):
+        return hlo.op1("stablehlo.pad", [x, pv], out, attrs)
+    padded = hlo.op1("stablehlo.pad", [x, hlo.constant(np.zeros((), out.dtype))], out, attrs)
+    flags = ShapedType(out.shape, np.dtype(np.bool_))
+    mask = hlo.op1(
+        "stablehlo.pad", [hlo.splat(True, np.bool_, ctx.in_avals[0].shape), hlo.constant(False)], flags, attrs
     )
+    return hlo.op1("stablehlo.select", [mask, padded, hlo.broadcast(pv, out.shape, ())], out)
 
 
 def _pad_vjp(cts, primals, outs, padding_config):

@@ -118,6 +118,7 @@ from .nanfunctions import (  # noqa: F401
     nanvar,
 )
 from .narrow_dtypes import *  # noqa: F401,F403  (int4, float8_e4m3fn, ...: names, no storage)
+from .padding import pad  # noqa: F401
 from .polynomial import poly, polyadd, polyder, polydiv, polyfit, polyint, polymul, polysub, polyval  # noqa: F401
 from .products import (  # noqa: F401
     convolve,
@@ -188,7 +189,6 @@ from .shape import (  # noqa: F401
     matrix_transpose,
     moveaxis,
     ndim,
-    pad,
     permute_dims,
     ravel,
     repeat,

@@ -34,6 +34,7 @@ from ._util import asarray_any
 from .creation import arange, asarray, eye, ones, ones_like, tril, triu, zeros, zeros_like
 from .dtype_info import finfo
 from .indexing import where
+from .padding import pad
 from .products import cross as _cross
 from .products import matmul as _matmul
 from .products import outer as _outer
@@ -44,7 +45,7 @@ from .reductions import argmax, prod
 from .reductions import max as _max
 from .reductions import min as _min
 from .reductions import sum as _sum
-from .shape import broadcast_shapes, broadcast_to, concatenate, expand_dims, moveaxis, pad, squeeze, swapaxes
+from .shape import broadcast_shapes, broadcast_to, concatenate, expand_dims, moveaxis, squeeze, swapaxes
 from .shape import diagonal as _diagonal
 from .shape import trace as _trace
 from .ufuncs import abs as _abs

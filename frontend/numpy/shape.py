@@ -262,40 +262,6 @@ def rot90(m, k=1, axes=(0, 1)):
     return m
 
 
-def pad(array, pad_width, mode="constant", constant_values=0):
-    a = asarray_any(array)
-    pw = np.broadcast_to(
-        np.asarray(pad_width, dtype=np.int64).reshape(-1, 2)
-        if np.ndim(pad_width)
-        else np.asarray([[pad_width, pad_width]]),
-        (a.ndim, 2),
-    )
-    if mode == "constant":
-        pv = convert(asarray_any(constant_values), a.dtype)
-        if pv.ndim:
-            raise NotImplementedError("per-axis constant_values")
-        return lax.pad(a, pv, [(lo, hi, 0) for lo, hi in pw])
-    if mode in ("edge", "wrap", "reflect", "symmetric"):
-        for ax in range(a.ndim):
-            lo, hi = int(pw[ax][0]), int(pw[ax][1])
-            if not lo and not hi:
-                continue
-            n = a.shape[ax]
-            idx = np.arange(-lo, n + hi)
-            if mode == "edge":
-                idx = np.clip(idx, 0, n - 1)
-            elif mode == "wrap":
-                idx = idx % n
-            else:
-                period = 2 * n - 2 if mode == "reflect" else 2 * n
-                idx = np.abs(idx) if mode == "reflect" else np.where(idx < 0, -idx - 1, idx)
-                idx = idx % max(period, 1)
-                idx = np.where(idx >= n, period - idx - (0 if mode == "reflect" else 1), idx)
-            a = take(a, idx, axis=ax)
-        return a
-    raise NotImplementedError(f"jnp.pad mode={mode!r}")
-
-
 def diagonal(a, offset=0, axis1=0, axis2=1):
     return take_along_last_two(moveaxis(asarray_any(a), (axis1, axis2), (-2, -1)), offset)
 
@@ -309,7 +275,9 @@ def diag(v, k=0):
     v = asarray_any(v)
     if v.ndim == 1:
         n = v.shape[0] + abs(k)
-        vv = pad(v, (0, abs(k)))  # length n; row i (k >= 0) or column j (k < 0) holds v[i] / v[j]
+        vv = lax.pad(
+            v, np.zeros((), v.dtype), [(0, abs(k), 0)]
+        )  # length n; row i (k >= 0) or column j (k < 0) holds v[i] / v[j]
         vv = reshape(vv, (n, 1)) if k >= 0 else reshape(vv, (1, n))
         return where(eye(n, k=k, dtype=bool), vv, 0)
     if v.ndim == 2:
