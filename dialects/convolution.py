@@ -344,6 +344,40 @@ def _block(x, axis, g, n):
     )
 
 
+def _trim_single_window(lhs, rhs: ShapedType, out: ShapedType, padding, lhs_dilation, rhs_dilation, dimension_numbers):
+    """(lhs, padding) without the input rows that no window reads, along spatial axes with one
+    output position: the same convolution. IREE 3.13's FoldUnitExtentDims built an invalid
+    linalg.generic for a grouped, strided, dilated convolution whose one window left padded rows
+    unread (2x5x6x4 * 3x3x2x6, stride 2, pad (1, 0), rhs_dilation 2, 2 groups), and without the
+    verifier that compiled into reads of uninitialized memory."""
+    lspec, rspec, ospec = dimension_numbers
+    padding = [tuple(p) for p in padding]
+    shape = list(aval(lhs).shape)
+    limit = list(shape)
+    for i in range(len(padding)):
+        if out.shape[ospec[2 + i]] != 1 or lhs_dilation[i] != 1:
+            continue
+        n, (lo, hi) = shape[lspec[2 + i]], padding[i]
+        unread = n + lo + hi - ((rhs.shape[rspec[2 + i]] - 1) * rhs_dilation[i] + 1)
+        if unread <= 0:
+            continue
+        hi -= unread
+        if hi < 0:
+            if n + hi < 1:  # (the window reads padding only: leave it)
+                continue
+            limit[lspec[2 + i]], hi = n + hi, 0
+        padding[i] = (lo, hi)
+    if limit == shape:
+        return lhs, tuple(padding)
+    a = aval(lhs)
+    attrs = {
+        "start_indices": hlo.i64s([0] * len(shape)),
+        "limit_indices": hlo.i64s(limit),
+        "strides": hlo.i64s([1] * len(shape)),
+    }
+    return hlo.op1("stablehlo.slice", [lhs], ShapedType(tuple(limit), a.dtype), attrs), tuple(padding)
+
+
 def _convolution(
     lhs,
     rhs,
@@ -358,6 +392,7 @@ def _convolution(
     dimension_numbers,
 ):
     lspec, rspec, ospec = dimension_numbers
+    lhs, padding = _trim_single_window(lhs, aval(rhs), out, padding, lhs_dilation, rhs_dilation, dimension_numbers)
     dn = (
         f"#stablehlo.conv<raw input_batch_dimension = {lspec[0]}, input_feature_dimension = {lspec[1]}, "
         f"input_spatial_dimensions = {_lst(lspec[2:])}, kernel_input_feature_dimension = {rspec[1]}, "

@@ -144,6 +144,28 @@ def test_verified_and_unverified_compiles_are_the_same_module():
     assert fast is not None and fast == checked
 
 
+# IREE 3.13's FoldUnitExtentDims builds an invalid linalg.generic from this valid convolution
+# (grouped, strided, dilated, one output row with a padded row unread); compiled unverified it read
+# uninitialized memory. irjax's own lowering now trims the unread row (dialects/convolution.py).
+GROUPED_CONV = """func.func @main(%x: tensor<2x5x6x4xf32>, %w: tensor<3x3x2x6xf32>) -> tensor<2x1x8x6xf32> {
+  %0 = stablehlo.convolution(%x, %w) dim_numbers = [b, 0, 1, f]x[0, 1, i, o]->[b, 0, 1, f], window = {stride = [2, 1], pad = [[1, 0], [2, 2]], lhs_dilate = [1, 1], rhs_dilate = [2, 1]} {batch_group_count = 1 : i64, feature_group_count = 2 : i64} : (tensor<2x5x6x4xf32>, tensor<3x3x2x6xf32>) -> tensor<2x1x8x6xf32>
+  return %0 : tensor<2x1x8x6xf32>
+}"""
+
+
+def test_invalid_ir_from_iree_tensor_passes_is_rejected_unverified_too():
+    """Compiles skip the verifier only in the executables' code generation: IREE's tensor-level
+    passes are verified, so their invalid IR is a rejection, not a module that reads garbage."""
+    from iree.compiler.api import Session
+
+    session = Session()
+    session.set_flags("--iree-hal-target-backends=llvm-cpu", "--iree-input-type=stablehlo")
+    assert compile_worker.iree_compile(session, GROUPED_CONV.encode(), verify=False) is None
+    assert compile_worker.iree_compile(session, GROUPED_CONV.encode(), verify=True) is None
+    with pytest.raises(compiler.CompileError, match="linalg.generic"):
+        compiler.compile_stablehlo(GROUPED_CONV, fresh=True)
+
+
 HANG = """
     import json, os, signal, threading, time
     from irjax.runtime import compile_worker, compiler
