@@ -62,18 +62,22 @@ def _iree_version() -> str:
 
 
 _VERSION = None
+# How modules are compiled, where that can change what an entry holds: entries written while
+# worker compiles skipped all verification (which let an IREE pass's invalid IR through) are
+# not reused (compile_worker.VERIFIED_THROUGH)
+_PIPELINE = "verified-through-" + compile_worker.VERIFIED_THROUGH
 
 
 def cache_key(text: str, target: str, flags: list[str]) -> str:
-    """The compile cache's key: IREE's version, the target and flags, the text and, for code built
-    for `host`, which CPU that was (host_cpu.fingerprint: a cache shared between machines must
-    not run one CPU's instructions on another)."""
+    """The compile cache's key: IREE's version, how irjax runs its pipeline, the target and flags,
+    the text and, for code built for `host`, which CPU that was (host_cpu.fingerprint: a cache
+    shared between machines must not run one CPU's instructions on another)."""
     global _VERSION
     if _VERSION is None:
         _VERSION = _iree_version()
     cpu = host_cpu.fingerprint() if target == "llvm-cpu" and _last_flag(flags, _CPU_FLAG) == "host" else ""
     h = hashlib.sha256()
-    for part in (_VERSION, target, "\0".join(flags), cpu, text):
+    for part in (_VERSION, _PIPELINE, target, "\0".join(flags), cpu, text):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()
