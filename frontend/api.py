@@ -698,13 +698,12 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         # keyword arguments are always mapped over their leading axis, as in JAX
         dims = _broadcast_prefix(tuple(spec), tuple(args), "in_axes") + [0] * len(tree_util.tree_leaves(kwargs))
         leaves, in_tree = tree_util.tree_flatten((tuple(args), kwargs))
+        # unmapped leaves reach fun as they are (a Python int stays an int, as in JAX: Python
+        # control flow and jit's static arguments can use them); only mapped ones are traced
+        mapped = [i for i, d in enumerate(dims) if d is not None]
         norm, sizes, avals = [], [], []
-        for x, d in zip(leaves, dims):
+        for x, d in zip([leaves[i] for i in mapped], [dims[i] for i in mapped]):
             a = aval_of(x)
-            if d is None:
-                norm.append(None)
-                avals.append(a)
-                continue
             if not -a.ndim <= d < a.ndim:
                 raise ValueError(
                     f"vmap was requested to map its argument along axis {d}, which implies that its rank should be at least {d + 1 if d >= 0 else -d}, but is only {a.ndim} (its shape is {a.shape})"
@@ -719,9 +718,9 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
                 raise ValueError(
                     "vmap got inconsistent sizes for array axes to be mapped:\n"
                     + "\n".join(
-                        f"  argument with shape {aval_of(x).shape} mapped along axis {d} has size {aval_of(x).shape[d]}"
-                        for x, d in zip(leaves, norm)
-                        if d is not None
+                        f"  argument with shape {aval_of(leaves[i]).shape} mapped along axis {d} has size "
+                        f"{aval_of(leaves[i]).shape[d]}"
+                        for i, d in zip(mapped, norm)
                     )
                 )
             if axis_size is not None and axis_size != sizes[0]:
@@ -729,12 +728,21 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
             size = sizes[0]
         elif size is None:
             raise ValueError("vmap must have at least one non-None value in in_axes")
+
+        def with_mapped(*traced):
+            full = list(leaves)
+            for i, t in zip(mapped, traced):
+                full[i] = t
+            a, kw = tree_util.tree_unflatten(in_tree, full)
+            return fun(*a, **kw)
+
         with axis_frame(axis_name, size):  # collectives in fun may name axis_name
-            tr = trace_function(lambda a, kw: fun(*a, **kw), avals, in_tree, name=_name(fun))
+            flat = tree_util.tree_structure(tuple(mapped))
+            tr = trace_function(with_mapped, avals, flat, name=_name(fun))
         with ir_lock:
             bname = batch_function(tr.module, tr.fname, norm + [None] * len(tr.captured), size, axis_name=axis_name)
         out_avals = [ShapedArray((size,) + a.shape, a.dtype, a.weak_type) for a in tr.out_avals]
-        outs = call_function(tr.module, bname, list(leaves) + tr.captured, out_avals)
+        outs = call_function(tr.module, bname, [leaves[i] for i in mapped] + tr.captured, out_avals)
         out_tree_val = tree_util.tree_unflatten(tr.out_tree, outs)
         o_axes = _broadcast_prefix(out_axes, out_tree_val, "out_axes")
 

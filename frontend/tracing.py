@@ -10,10 +10,12 @@ import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
-from irjax.dialects.func import copy_funcs, emit_call, find_func, signature
+from irjax.dialects.collectives import uses_axis
+from irjax.dialects.func import body_ops, copy_funcs, emit_call, find_func, signature
 from irjax.dialects.mlir import enter
 
 from . import tree_util
+from .axis_env import bound_axes
 from .core import ShapedArray, Trace, Tracer, aval_of, current_trace, locked, trace_scope
 from .dispatch import _as_array, execute
 
@@ -96,7 +98,7 @@ def call_function(module, fname: str, operands, out_avals=None):
     if out_avals is None:
         out_avals = [ShapedArray(o.shape, o.dtype, False) for o in outs]
     trace = current_trace()
-    if trace is not None and any(isinstance(x, Tracer) for x in operands):
+    if trace is not None and (any(isinstance(x, Tracer) for x in operands) or _uses_bound_axis(module, f)):
         copy_funcs(module, trace.module, [fname])
         # NumPy operands become captured arguments rather than IR constants: the IR (and the
         # compile-cache key) must not depend on their data
@@ -107,6 +109,14 @@ def call_function(module, fname: str, operands, out_avals=None):
         return [Tracer(trace, r, a) for r, a in zip(res, out_avals)]
 
     return execute(module, fname, list(operands), out_avals)
+
+
+def _uses_bound_axis(module, f) -> bool:
+    """Does @f name an axis that an enclosing vmap / shard_map binds (axis_index, a psum of a
+    constant)? Then a call with only concrete operands still varies over it: it is staged into the
+    trace for the batch pass, not run now (vmap passes unmapped operands in as they are)."""
+    names = [name for name, _ in bound_axes() if name is not None]
+    return bool(names) and any(uses_axis(module, op, n) for op in body_ops(f) for n in names)
 
 
 def _device_array(x):
