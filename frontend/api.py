@@ -586,6 +586,15 @@ def jvp(fun, primals, tangents, has_aux=False):
     return outs, touts
 
 
+def _zeros_for_float0(y, t):
+    """jacfwd's column for an integer or boolean output: zeros of its dtype (as JAX's), not the
+    float0 tangent (which has no array type to stack)."""
+    if getattr(t, "dtype", None) == dtypes.float0:
+        a = aval_of(y)
+        return np.zeros(a.shape, a.dtype)
+    return t
+
+
 def _float0_if_int(t, a):
     """Integer and boolean values have float0 tangents/cotangents, as in JAX (host zeros)."""
     if dtypes.issubdtype(a.dtype, np.inexact):
@@ -819,9 +828,10 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
 
         def push(*ts):
             if has_aux:
-                _, t_out, aux = jvp(f, tuple(xs), tuple(ts), has_aux=True)
-                return t_out, aux
-            return jvp(f, tuple(xs), tuple(ts))[1]
+                y, t_out, aux = jvp(f, tuple(xs), tuple(ts), has_aux=True)
+                return tree_util.tree_map(_zeros_for_float0, y, t_out), aux
+            y, t_out = jvp(f, tuple(xs), tuple(ts))
+            return tree_util.tree_map(_zeros_for_float0, y, t_out)
 
         res = vmap(push, out_axes=(0, None) if has_aux else 0)(*basis)
         t_out, aux = res if has_aux else (res, None)

@@ -130,7 +130,12 @@ def square(x):
 
 
 def select(pred, on_true, on_false):
-    return jx.select(_arr(pred), *_same(on_true, on_false))
+    on_true, on_false = _same(on_true, on_false)
+    pred = _arr(pred)
+    shape = getattr(getattr(on_true, "aval", None), "shape", ())
+    if pred.ndim == 0 and shape:  # a scalar predicate picks a whole operand (as JAX's)
+        pred = jx.broadcast_in_dim(pred, shape=tuple(shape), broadcast_dimensions=())
+    return jx.select(pred, on_true, on_false)
 
 
 def select_n(which, *cases):

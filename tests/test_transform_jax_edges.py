@@ -42,6 +42,17 @@ CASES = {
     "vmap_axis_index_of_unmapped_call": lambda m: _lib(m)[0].vmap(
         lambda x, c: _lib(m)[0].jit(lambda c: c + _lib(m)[1].axis_index("i"))(c) * x, in_axes=(0, None), axis_name="i"
     )(np.ones(3, np.int32), np.int32(2)),
+    # a scalar predicate selects a whole operand
+    "select_scalar_predicate": lambda m: _lib(m)[1].select(True, m.ones(2), m.zeros(2)),
+    "select_n_scalar_predicate": lambda m: _lib(m)[1].select_n(True, m.ones(2), m.zeros(2)),
+    "select_n_scalar_index": lambda m: _lib(m)[1].select_n(np.int32(2), m.ones(2), m.zeros(2), m.full(2, 7.0)),
+    "jit_select_traced_scalar_predicate": lambda m: _lib(m)[0].jit(lambda p, a: _lib(m)[1].select(p, a, -a))(
+        False, m.ones(3)
+    ),
+    # jacfwd of an integer output: zeros of its dtype
+    "jacfwd_int_and_float_outputs": lambda m: _lib(m)[0].jacfwd(lambda x: (m.round(x).astype(m.int32), x * 2))(
+        np.array([1.2, 2.7], np.float32)
+    ),
 }
 
 
