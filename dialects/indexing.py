@@ -600,12 +600,13 @@ def _window_dims_last(upd, update_window_dims):
     return _transpose(upd, perm), tuple(range(len(scatter), u.ndim))
 
 
-def _gather_of_scatter(ct, idx, p, upd):
-    """The updates' cotangent: ct at each window, zero for windows scatter dropped."""
-    sizes = _window_sizes(ct, upd, p)
+def _at_updates(v, idx, p, upd):
+    """(v read at each update's place, in the updates' shape; whether scatter wrote that update
+    there, None when it always does): the gather that scatter's windows mirror."""
+    sizes = _window_sizes(v, upd, p)
     sdod = p["scatter_dims_to_operand_dims"]
     g = jx.gather(
-        ct,
+        v,
         idx,
         offset_dims=p["update_window_dims"],
         collapsed_slice_dims=p["inserted_window_dims"],
@@ -613,11 +614,56 @@ def _gather_of_scatter(ct, idx, p, upd):
         slice_sizes=sizes,
     )
     if not sdod:
-        return g
-    ok = L.and_(L.ge(idx, 0), L.eq(_clamp_starts(idx, ct.shape, sdod, sizes), idx))
+        return g, None
+    ok = L.and_(L.ge(idx, 0), L.eq(_clamp_starts(idx, v.shape, sdod, sizes), idx))
     row_ok = jx.reduce_and(ok, axes=(idx.ndim - 1,))
     batch_pos = tuple(i for i in range(upd.ndim) if i not in p["update_window_dims"])
-    return L.select(L.broadcast_in_dim(row_ok, upd.shape, batch_pos), g, L.zeros_like(g))
+    return g, L.broadcast_in_dim(row_ok, upd.shape, batch_pos)
+
+
+def _gather_of_scatter(ct, idx, p, upd):
+    """The updates' cotangent: ct at each window, zero for windows scatter dropped."""
+    g, ok = _at_updates(ct, idx, p, upd)
+    return g if ok is None else L.select(ok, g, L.zeros_like(g))
+
+
+def _scatter_as(kind, x, idx, upd, p):
+    return jx.scatter(x, idx, upd, **{**p, "kind": kind})
+
+
+def _mul_coefficients(x, idx, upd, p):
+    """scatter kind='mul' as out = x * P (P: each place's product of the updates written there):
+    (P, each update's product of the other updates at its place). The latter without dividing
+    by a zero update: the product of the nonzero ones, with the count of zeros."""
+    one = L.ones_like(x)
+    prod = _scatter_as("mul", one, idx, upd, p)
+    is_zero = L.eq(upd, L.zeros_like(upd))
+    nonzero = _scatter_as("mul", one, idx, L.select(is_zero, L.ones_like(upd), upd), p)
+    zeros = _scatter_as("add", L.zeros_like(x), idx, L.convert(is_zero, x.dtype), p)
+    nz, _ = _at_updates(nonzero, idx, p, upd)
+    nzeros, _ = _at_updates(zeros, idx, p, upd)
+    safe = L.select(is_zero, L.ones_like(upd), upd)
+    others = L.select(
+        is_zero,
+        L.select(L.eq(nzeros, L.ones_like(nzeros)), nz, L.zeros_like(nz)),
+        L.select(L.eq(nzeros, L.zeros_like(nzeros)), L.div(nz, safe), L.zeros_like(nz)),
+    )
+    return prod, others
+
+
+def _extremum_coefficients(x, idx, upd, out, p):
+    """scatter kind='max'/'min': the derivative goes to the values equal to the result, split
+    evenly between ties (as JAX's): (the operand's coefficient, each update's coefficient)."""
+    at_out, ok = _at_updates(out, idx, p, upd)
+    won = L.eq(upd, at_out)
+    if ok is not None:
+        won = L.and_(won, ok)
+    kept = L.convert(L.eq(x, out), x.dtype)
+    n = L.add(_scatter_as("add", L.zeros_like(x), idx, L.convert(won, x.dtype), p), kept)  # >= 1 where written
+    x_coef = L.div(kept, L.select(L.eq(n, L.zeros_like(n)), L.ones_like(n), n))
+    n_at, _ = _at_updates(n, idx, p, upd)
+    upd_coef = L.select(won, L.div(L.ones_like(n_at), L.select(won, n_at, L.ones_like(n_at))), L.zeros_like(upd))
+    return x_coef, upd_coef
 
 
 def _window_sizes(x, upd, p):
@@ -634,11 +680,18 @@ def _scatter_jvp(primals, tangents, **p):
     tx, _, tu = tangents
     if tx is None and tu is None:
         return [out], [None]
-    if p["kind"] not in ("set", "add"):
-        raise NotImplementedError(f"differentiation of scatter kind={p['kind']!r}")
     tx = tx if tx is not None else L.zeros_like(x)
     tu = tu if tu is not None else L.zeros_like(upd)
-    return [out], [jx.scatter(tx, idx, tu, **p)]
+    if p["kind"] in ("set", "add"):
+        return [out], [jx.scatter(tx, idx, tu, **p)]
+    if p["kind"] == "mul":
+        prod, others = _mul_coefficients(x, idx, upd, p)
+        through_updates = _scatter_as("add", L.zeros_like(x), idx, L.mul(tu, others), p)
+        return [out], [L.add(L.mul(tx, prod), L.mul(x, through_updates))]
+    if p["kind"] in ("max", "min"):
+        x_coef, upd_coef = _extremum_coefficients(x, idx, upd, out, p)
+        return [out], [_scatter_as("add", L.mul(tx, x_coef), idx, L.mul(tu, upd_coef), p)]
+    raise NotImplementedError(f"differentiation of scatter kind={p['kind']!r}")
 
 
 def _scatter_vjp(cts, primals, outs, **p):
@@ -650,6 +703,12 @@ def _scatter_vjp(cts, primals, outs, **p):
         cleared = jx.scatter(ct, idx, L.zeros_like(upd), **p)
         # updates that were overwritten by a later duplicate get no cotangent (as in JAX when unique)
         return [cleared, None, _gather_of_scatter(ct, idx, p, upd)]
+    if p["kind"] == "mul":
+        prod, others = _mul_coefficients(x, idx, upd, p)
+        return [L.mul(ct, prod), None, L.mul(_gather_of_scatter(L.mul(ct, x), idx, p, upd), others)]
+    if p["kind"] in ("max", "min"):
+        x_coef, upd_coef = _extremum_coefficients(x, idx, upd, outs[0], p)
+        return [L.mul(ct, x_coef), None, L.mul(_gather_of_scatter(ct, idx, p, upd), upd_coef)]
     raise NotImplementedError(f"reverse-mode differentiation of scatter kind={p['kind']!r}")
 
 

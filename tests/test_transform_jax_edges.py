@@ -12,6 +12,10 @@ import pytest
 
 jax.config.update("jax_platforms", "cpu")
 
+X4 = np.arange(4.0, dtype=np.float32)
+IDX = np.array([0, 2, 0])
+V3 = np.array([5, 1, -2], np.float32)
+
 
 def _lib(m):
     """(the transformations module, its lax) that go with numpy module m."""
@@ -53,6 +57,28 @@ CASES = {
     "jacfwd_int_and_float_outputs": lambda m: _lib(m)[0].jacfwd(lambda x: (m.round(x).astype(m.int32), x * 2))(
         np.array([1.2, 2.7], np.float32)
     ),
+    # derivatives of .at[].max / .min / .mul (ties split evenly, dropped updates get none)
+    "grad_scatter_max": lambda m: _lib(m)[0].grad(lambda x, v: m.sum(x.at[IDX].max(v) ** 2), argnums=(0, 1))(X4, V3),
+    "grad_scatter_min": lambda m: _lib(m)[0].grad(lambda x, v: m.sum(x.at[IDX].min(v) ** 2), argnums=(0, 1))(X4, V3),
+    "grad_scatter_max_ties": lambda m: _lib(m)[0].grad(
+        lambda x, v: m.sum(x.at[np.array([0, 0, 1])].max(v) * np.arange(1.0, 5.0)), argnums=(0, 1)
+    )(np.array([3, 1, 2, 3], np.float32), np.array([3, 3, 0], np.float32)),
+    "grad_scatter_max_dropped": lambda m: _lib(m)[0].grad(
+        lambda x, v: m.sum(x.at[np.array([0, 7])].max(v, mode="drop") ** 2), argnums=(0, 1)
+    )(X4, np.array([5, 9], np.float32)),
+    "grad_scatter_max_windows": lambda m: _lib(m)[0].grad(
+        lambda x, v: m.sum(x.at[np.array([1, 1])].max(v) ** 2), argnums=(0, 1)
+    )(np.arange(12.0, dtype=np.float32).reshape(3, 4), np.array([[5, 0, 9, 7], [6, 6, 1, 8]], np.float32)),
+    "jvp_scatter_max": lambda m: _lib(m)[0].jvp(
+        lambda x, v: x.at[IDX].max(v), (X4, V3), (np.ones(4, np.float32), np.arange(3.0, dtype=np.float32))
+    ),
+    "vmap_grad_scatter_max": lambda m: _lib(m)[0].vmap(_lib(m)[0].grad(lambda x: m.sum(x.at[IDX].max(V3) ** 2)))(
+        np.stack([X4, X4[::-1]])
+    ),
+    "grad_scatter_mul_operand": lambda m: _lib(m)[0].grad(lambda x: m.sum(x.at[IDX].mul(2.0) ** 2))(X4),
+    "grad_scatter_mul_unique": lambda m: _lib(m)[0].grad(
+        lambda x, v: m.sum(x.at[np.array([0, 2])].mul(v, unique_indices=True) ** 2), argnums=(0, 1)
+    )(X4 + 1, np.array([2, 3], np.float32)),
 }
 
 
@@ -73,3 +99,24 @@ def test_vmap_unmapped_python_value_is_not_traced():
     seen = []
     irjax.vmap(lambda x, n: seen.append(type(n)) or x, in_axes=(0, None))(inp.ones(2), 3)
     assert seen == [int]
+
+
+@pytest.mark.parametrize("v", [[2.0, 5.0, 3.0], [0.0, 5.0, 3.0], [0.0, 0.0, 3.0]])
+def test_scatter_mul_with_repeated_places_matches_finite_differences(v):
+    """Updates multiplied into one place: each one's derivative is the product of the others (zero
+    updates included; JAX refuses this gradient without unique_indices)."""
+    x, v = X4 + 1, np.array(v, np.float32)
+    w = np.arange(1.0, 5.0, dtype=np.float32)
+
+    def loss(x, v):
+        return inp.sum((inp.asarray(x).at[np.array([0, 0, 2])].mul(v) * w) ** 2)
+
+    gx, gv = irjax.grad(loss, argnums=(0, 1))(x, v)
+    eps = np.float32(1e-2)
+    for got, at, n in ((gx, 0, 4), (gv, 1, 3)):
+        for k in range(n):
+            step = eps * np.eye(n, dtype=np.float32)[k]
+            args_p, args_m = [x, v], [x, v]
+            args_p[at], args_m[at] = args_p[at] + step, args_m[at] - step
+            fd = (float(loss(*args_p)) - float(loss(*args_m))) / (2 * eps)
+            np.testing.assert_allclose(float(np.asarray(got)[k]), fd, rtol=2e-3, atol=2e-2)
