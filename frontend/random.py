@@ -324,7 +324,14 @@ def _normal_real(data, shape, dtype):
 
 
 def _normal_impl(data, shape, dtype):
-    return _normal_real(data, shape, dtype)
+    if np.dtype(dtype).kind != "c":
+        return _normal_real(data, shape, dtype)
+    # complex: real and imaginary parts from the two halves of a split, each of variance 1/2 (as JAX)
+    part = np.dtype(np.float64 if np.dtype(dtype) == np.complex128 else np.float32)
+    k_re, k_im = _split_pair(data)
+    re, im = _normal_real(k_re, shape, part), _normal_real(k_im, shape, part)
+    half = np.array(1 / np.sqrt(2), part)  # (XLA divides by sqrt(2) + 0j as a product with its inverse)
+    return lax.complex(lax.mul(re, half), lax.mul(im, half))
 
 
 def _split_pair(data):
@@ -339,8 +346,6 @@ def normal(key, shape=(), dtype=None):
     """Standard normal floats: sqrt(2) * erf_inv(uniform(nextafter(-1, 0), 1))."""
     typed, _ = _check_prng_key("normal", key)
     dt = _float_dtype("normal", dtype, allow_complex=True)
-    if dt.kind == "c":
-        raise NotImplementedError("irjax has no complex arrays: normal(dtype=complex) is not supported")
     return _jit_normal(_data(typed), _canon_shape(shape), dt)
 
 
