@@ -155,6 +155,13 @@ CASES = {
         k=5,
     ),
     "grad_pad_mean": lambda m: _t(m).grad(lambda x: (m.pad(x, (3, 4), "mean") ** 2).sum())(np.arange(5.0)),
+    # 0-d .at[()] and einsum's sublist form
+    "at_empty_index_0d": lambda m: [
+        getattr(m.asarray(3.0).at[()], k)(v)
+        for k, v in [("set", 5.0), ("add", 2.0), ("mul", 4.0), ("max", 7.0), ("min", 1.0)]
+    ],
+    "einsum_sublists": lambda m: m.einsum(X, [0, 1], X.T, [1, 2], [0, 2]),
+    "einsum_sublists_implicit_output": lambda m: m.einsum(X, [1, 0]),
     # keyword names and arguments JAX has
     "argsort_dtype": lambda m: m.argsort(np.array([3, 1, 2]), dtype=np.int16),
     "round_a": lambda m: m.round(a=np.array([1.26, 2.5], np.float32), decimals=1),

@@ -535,6 +535,14 @@ def _scatter(x, idx, values, kind, mode=None):
     target_shape = getitem(xe, eidx).shape  # traced: the unused gather is removed by dce
     v = broadcast_to(v, target_shape)
     has_adv = any(_is_advanced(i) for i in eidx)
+    if not eidx:  # x[()] of a 0-d x: the whole value, as a one-element scatter
+        one = _SCATTER[kind](
+            lax.reshape(xe, (1,)),
+            np.zeros((1, 1), np.int32),
+            lax.reshape(v, (1,)),
+            lax.ScatterDimensionNumbers((), (0,), (0,)),
+        )
+        return with_weak(lax.reshape(one, orig_shape), weak)
     if not has_adv:
         # ints and slices: an outer grid of index arrays, windows of size 1
         grids, dims = [], []

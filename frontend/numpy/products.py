@@ -114,6 +114,31 @@ def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
     return _finish(_dot_general(a, b, (ca, cb)), weak, post)
 
 
+def _from_sublists(args):
+    """(subscripts string, operands) of einsum's sublist form: operand, [axis labels], operand, ...,
+    and optionally the output's labels last (ints, or Ellipsis for '...')."""
+    ops, terms = list(args[0::2]), list(args[1::2])
+    out = None
+    if len(ops) > len(terms):  # an odd count: the last item is the output's sublist
+        out = ops.pop()
+    if len(ops) != len(terms) or not ops:
+        raise ValueError("einsum: the sublist form takes operand, sublist pairs and an optional output sublist")
+
+    def letters(sub):
+        text = ""
+        for label in sub:
+            if label is Ellipsis:
+                text += "..."
+            elif isinstance(label, (int, np.integer)) and 0 <= int(label) < len(string.ascii_letters):
+                text += string.ascii_letters[int(label)]
+            else:
+                raise ValueError(f"einsum: a sublist label must be an int in [0, 52) or Ellipsis, got {label!r}")
+        return text
+
+    spec = ",".join(letters(t) for t in terms) + ("" if out is None else "->" + letters(out))
+    return spec, ops
+
+
 def _parse_einsum(subscripts, ops):
     """Subscripts -> (terms, out) with each '...' spelled as fresh labels (right-aligned)."""
     subscripts = subscripts.replace(" ", "")
@@ -144,9 +169,10 @@ def _parse_einsum(subscripts, ops):
 
 
 def einsum(subscripts, *operands, optimize=None, precision=None, preferred_element_type=None):
-    """einsum by pairwise contraction (left to right) with dot_general."""
+    """einsum by pairwise contraction (left to right) with dot_general. Subscripts are a string,
+    or NumPy's sublist form: einsum(a, [0, 1], b, [1, 2], [0, 2])."""
     if not isinstance(subscripts, str):
-        raise TypeError("irjax.numpy.einsum needs a subscripts string")
+        subscripts, operands = _from_sublists((subscripts, *operands))
 
     ops = [asarray_any(o) for o in operands]
     terms, out = _parse_einsum(subscripts, ops)
