@@ -18,7 +18,7 @@ from irjax.dialects.registry import ShapedType
 
 from . import dtypes
 from .core import Tracer, current_trace, jx
-from .numpy._util import asarray_any
+from .operands import asarray_any
 from .tree_util import tree_flatten, tree_leaves, tree_structure, tree_unflatten
 
 __all__ = ["debug_callback", "io_callback", "pure_callback"]

@@ -28,7 +28,9 @@ from typing import NamedTuple
 import numpy as np
 from irjax import lax
 from irjax.api import jit
+from irjax.callbacks import pure_callback
 from irjax.dtypes import issubdtype, result_type
+from irjax.stages import ShapeDtypeStruct
 
 from ._util import asarray_any
 from .creation import arange, asarray, eye, ones, ones_like, tril, triu, zeros, zeros_like
@@ -54,6 +56,11 @@ from .ufuncs import sign as _sign
 
 
 class EighResult(NamedTuple):
+    eigenvalues: object
+    eigenvectors: object
+
+
+class EigResult(NamedTuple):
     eigenvalues: object
     eigenvectors: object
 
@@ -825,3 +832,73 @@ def cross(x1, x2, /, *, axis=-1):
             f"Both input arrays must be (arrays of) 3-dimensional vectors, but they have {x1.shape[axis]=} and {x2.shape[axis]=}"
         )
     return _cross(x1, x2, axis=axis)
+
+
+# ---- the general eigenproblem, on the host --------------------------------------------------------
+
+
+def _complex_of(dt) -> np.dtype:
+    return np.dtype(np.complex128) if np.dtype(dt) in (np.float64, np.complex128) else np.dtype(np.complex64)
+
+
+def _host_eig(vectors: bool):
+    def run(x):
+        x = np.asarray(x)
+        cdt = _complex_of(x.dtype)
+        if not np.isfinite(x).all():  # (LAPACK's geev would fail): NaN, as JAX's CPU eig gives
+            w = np.full(x.shape[:-1], complex(np.nan, np.nan), cdt)
+            return (w, np.full(x.shape, complex(np.nan, np.nan), cdt)) if vectors else w
+        if vectors:
+            w, v = np.linalg.eig(x)
+            return w.astype(cdt), v.astype(cdt)
+        return np.linalg.eigvals(x).astype(cdt)
+
+    return run
+
+
+def eig(a):
+    """Eigenvalues and right eigenvectors of a general square matrix (batched), complex, as
+    JAX's CPU eig: LAPACK's geev (through NumPy) on the host, inside jit and vmap too, like
+    JAX's own CPU implementation; not differentiable."""
+    a = _matrix(a, "eig", square=True)
+    cdt = _complex_of(a.dtype)
+    w, v = pure_callback(
+        _host_eig(True),
+        (ShapeDtypeStruct(a.shape[:-1], cdt), ShapeDtypeStruct(a.shape, cdt)),
+        a,
+        vmap_method="expand_dims",
+    )
+    return EigResult(w, v)
+
+
+def eigvals(a):
+    """Eigenvalues of a general square matrix (batched), complex: see eig."""
+    a = _matrix(a, "eigvals", square=True)
+    return pure_callback(
+        _host_eig(False), ShapeDtypeStruct(a.shape[:-1], _complex_of(a.dtype)), a, vmap_method="expand_dims"
+    )
+
+
+def tensorinv(a, ind=2):
+    """The inverse of a reshaped to a square matrix: a's first `ind` axes against the rest."""
+    a = asarray_any(a)
+    if ind <= 0:
+        raise ValueError(f"tensorinv: ind must be a positive integer, got {ind}")
+    head, tail = a.shape[:ind], a.shape[ind:]
+    n, m = int(np.prod(head)), int(np.prod(tail))
+    if n != m:
+        raise ValueError(f"tensorinv: the first {ind} axes ({n} elements) and the rest ({m}) must be the same size")
+    return inv(a.reshape((n, m))).reshape(tail + head)
+
+
+def tensorsolve(a, b, axes=None):
+    """x with tensordot(a, x, x.ndim) == b."""
+    a, b = asarray_any(a), asarray_any(b)
+    if axes is not None:
+        axes = [ax % a.ndim for ax in ((axes,) if isinstance(axes, int) else axes)]
+        a = moveaxis(a, axes, list(range(a.ndim - len(axes), a.ndim)))
+    x_shape = a.shape[b.ndim :]
+    n = int(np.prod(x_shape))
+    if int(np.prod(a.shape[: b.ndim])) != n:
+        raise ValueError(f"tensorsolve: a of shape {a.shape} is not square for b of shape {b.shape}")
+    return solve(a.reshape((n, n)), b.reshape((n,))).reshape(x_shape)
