@@ -29,6 +29,19 @@ T3232 = _rng.standard_normal((3, 2, 3, 2)).astype(np.float32)
 B23 = _rng.standard_normal((2, 3)).astype(np.float32)
 
 
+_UFUNC_CALLS = {
+    "reduce": lambda f: f.reduce(X / 4, axis=1),
+    "reduce_keepdims": lambda f: f.reduce(X / 4, axis=0, keepdims=True),
+    "accumulate": lambda f: f.accumulate(X / 4, axis=1),
+    "outer": lambda f: f.outer(np.arange(3.0), np.arange(4.0)),
+    "at": lambda f: f.at(
+        X / 4, (np.array([0, 0, 2]), np.array([1, 1, 3])), np.array([2, 3, 4], np.float32), inplace=False
+    ),
+    "reduceat": lambda f: f.reduceat(np.arange(8.0, dtype=np.float32) / 3, np.array([0, 4, 1, 5])),
+    "attributes": lambda f: [f.nin, f.nout, f.nargs, -99 if f.identity is None else f.identity],
+}
+
+
 def _t(m):
     """The transformations module that goes with numpy module m."""
     return jax if m is jnp else irjax
@@ -172,6 +185,20 @@ CASES = {
     "eigvals_batched_jit": lambda m: m.sort_complex(_t(m).jit(m.linalg.eigvals)(np.stack([M4, M4.T, -M4]))),
     "tensorinv": lambda m: m.linalg.tensorinv(T246, ind=2),
     "tensorsolve_axes": lambda m: m.linalg.tensorsolve(T3232, B23, axes=(0,)),
+    # ufunc methods (jnp.add.at, .reduce, .accumulate, .outer, .reduceat)
+    **{
+        f"ufunc_{n}_{meth}": (lambda n, meth: lambda m: _UFUNC_CALLS[meth](getattr(m, n)))(n, meth)
+        for n in ("add", "multiply", "maximum", "minimum", "subtract", "logaddexp")
+        for meth in _UFUNC_CALLS
+    },
+    "ufunc_bitwise_xor_accumulate": lambda m: m.bitwise_xor.accumulate(XI * 7 - 20, axis=1),
+    "ufunc_logical_and_reduce": lambda m: m.logical_and.reduce(X > 0, axis=1),
+    "ufunc_subtract_reduce_where_initial": lambda m: m.subtract.reduce(X, axis=1, where=X > 0, initial=1.0),
+    "ufunc_add_reduce_where": lambda m: m.add.reduce(X, axis=1, where=X > 0),
+    "jit_ufunc_subtract_at_traced": lambda m: _t(m).jit(lambda x, i: m.subtract.at(x, i, 1.0, inplace=False))(
+        X[0], np.array([0, 0, 2])
+    ),
+    "grad_ufunc_subtract_reduce": lambda m: _t(m).grad(lambda x: m.subtract.reduce(x))(np.array([2, 3, 4], np.float32)),
     # keyword names and arguments JAX has
     "argsort_dtype": lambda m: m.argsort(np.array([3, 1, 2]), dtype=np.int16),
     "round_a": lambda m: m.round(a=np.array([1.26, 2.5], np.float32), decimals=1),
@@ -249,3 +276,8 @@ def test_eig_vectors_reconstruct_the_matrix():
     a = np.stack([M4, M4.T]).astype(np.complex64)
     np.testing.assert_allclose(a @ np.asarray(v), np.asarray(v) * np.asarray(w)[:, None, :], atol=1e-4)
     assert np.asarray(w).dtype == np.complex64 and np.asarray(v).dtype == np.complex64
+
+
+def test_ufunc_at_in_place_is_refused():
+    with pytest.raises(NotImplementedError, match="inplace=False"):
+        inp.add.at(X, 0, 1.0)

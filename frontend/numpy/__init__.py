@@ -11,6 +11,7 @@ from . import (
     linalg,  # noqa: F401
 )
 from . import narrow_dtypes as _narrow_dtypes
+from . import ufunc_methods as _ufunc_methods
 from .array_api import __array_api_version__, __array_namespace_info__, can_cast, from_dlpack, isdtype  # noqa: F401
 from .creation import *  # noqa: F401,F403
 from .creation import (  # noqa: F401
@@ -285,3 +286,6 @@ def array_equal(a1, a2, equal_nan=False):
 
 def zeros_like_shape(shape, dtype=None):  # noqa: F811  # pragma: no cover  (internal helper name kept stable)
     return zeros(shape, dtype)
+
+
+_ufunc_methods.attach(globals())  # jnp.add.at / .reduce / .outer ..., as JAX's ufunc objects
