@@ -9,7 +9,6 @@ import threading
 import weakref
 
 import numpy as np
-from irjax.dialects.mlir import enter
 from irjax.passes.autodiff import grad_function, jvp_function, vjp_function
 from irjax.passes.batching import batch_function
 
@@ -21,7 +20,7 @@ from .core import _state as _trace_state  # (hot path: .stack is empty outside a
 from .device_api import default_device
 from .dispatch import run_exact, run_traced
 from .operands import moveaxis, zeros_like
-from .stages import Lowered, ShapeDtypeStruct
+from .stages import JxModule, Lowered, ShapeDtypeStruct, TracedStage
 from .trace_checks import checked_trace
 from .tracing import Traced, call_function, trace_function
 
@@ -227,7 +226,15 @@ class Jitted:
         return Lowered(tr)
 
     def trace(self, *args, **kwargs):
-        return self.lower(*args, **kwargs)
+        """JAX's jit(f).trace(...): the traced stage (.jaxpr, .out_info, .lower())."""
+        tr, _ = self._trace(args, kwargs)
+        return TracedStage(tr)
+
+    def clear_cache(self):
+        """Forget this function's traces (and so its compiled calls): the next call traces again."""
+        self._cache.clear()
+        self._fast.clear()
+        self._fast_x64.clear()
 
     def __get__(self, obj, objtype=None):
         if obj is None:
@@ -894,23 +901,6 @@ def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
 
 
 # ---- inspection -------------------------------------------------------------------------------------
-
-
-class JxModule:
-    """What make_jaxpr returns: the jx IR of the traced function (printable)."""
-
-    def __init__(self, tr: Traced):
-        self.traced = tr
-
-    @property
-    def text(self) -> str:
-        with ir_lock, enter():
-            return str(self.traced.module)
-
-    def __str__(self):
-        return self.text
-
-    __repr__ = __str__
 
 
 def make_jaxpr(fun, static_argnums=()):

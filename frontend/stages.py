@@ -13,7 +13,7 @@ from irjax.passes.registry import run_pipeline
 from irjax.runtime.compiler import compile_stablehlo
 
 from . import tree_util
-from .core import ShapedArray, aval_of, locked
+from .core import ShapedArray, aval_of, ir_lock, locked
 from .dispatch import _lower_text, compile_function, execute
 
 
@@ -43,6 +43,60 @@ class ShapeDtypeStruct:
 
     def __hash__(self):
         return hash((self.shape, self.dtype))
+
+
+class JxModule:
+    """What make_jaxpr returns (and a traced stage's .jaxpr): the jx IR of the traced function,
+    printable, with JAX's ClosedJaxpr attributes that carry over (.jaxpr, .in_avals, .out_avals,
+    .consts)."""
+
+    def __init__(self, tr):
+        self.traced = tr
+
+    @property
+    def text(self) -> str:
+        with ir_lock, enter():
+            return str(self.traced.module)
+
+    @property
+    def jaxpr(self):
+        return self  # (one object: the IR with its signature)
+
+    @property
+    def in_avals(self):
+        return list(self.traced.in_avals)
+
+    @property
+    def out_avals(self):
+        return list(self.traced.out_avals)
+
+    @property
+    def consts(self):
+        return list(self.traced.captured)
+
+    def __str__(self):
+        return self.text
+
+    __repr__ = __str__
+
+
+class TracedStage:
+    """jit(f).trace(*args) (JAX's jax.stages.Traced): the traced function before lowering."""
+
+    def __init__(self, traced):
+        self.traced = traced
+
+    @property
+    def jaxpr(self) -> JxModule:
+        return JxModule(self.traced)
+
+    @property
+    def out_info(self):
+        outs = [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in self.traced.out_avals]
+        return tree_util.tree_unflatten(self.traced.out_tree, outs)
+
+    def lower(self):
+        return Lowered(self.traced)
 
 
 class Lowered:

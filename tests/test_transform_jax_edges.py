@@ -128,3 +128,21 @@ def test_scatter_mul_with_repeated_places_matches_finite_differences(v):
             args_p[at], args_m[at] = args_p[at] + step, args_m[at] - step
             fd = (float(loss(*args_p)) - float(loss(*args_m))) / (2 * eps)
             np.testing.assert_allclose(float(np.asarray(got)[k]), fd, rtol=2e-3, atol=2e-2)
+
+
+def test_jit_stages_trace_lower_compile_and_clear_cache():
+    """jit(f).trace(x) is the traced stage (JAX's .trace().lower().compile() chain), make_jaxpr's
+    result has .jaxpr, and a jitted function's cache can be cleared."""
+    f = irjax.jit(lambda x: (inp.sin(x) * 2, x.sum()))
+    x = np.ones(3, np.float32)
+    traced = f.trace(x)
+    info = traced.out_info
+    assert [(i.shape, np.dtype(i.dtype)) for i in info] == [((3,), np.float32), ((), np.float32)]
+    got = traced.lower().compile()(x)
+    np.testing.assert_allclose(np.asarray(got[0]), 2 * np.sin(x), rtol=1e-6)
+    assert "jx." in str(traced.jaxpr) and "jx." in str(irjax.make_jaxpr(lambda x: x * 2)(1.0).jaxpr)
+    f(x)
+    assert f._cache
+    f.clear_cache()
+    assert not f._cache
+    np.testing.assert_allclose(np.asarray(f(x)[1]), 3.0)
