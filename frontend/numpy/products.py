@@ -15,7 +15,7 @@ from .indexing import where
 from .reductions import any as _any
 from .reductions import sum as _sum
 from .shape import diff, flip
-from .ufuncs import conj
+from .ufuncs import conj, imag, real
 
 
 def _promote_pair(a, b):
@@ -321,7 +321,15 @@ def _correlate(a, v, mode, what):
     if not dtypes.issubdtype(dt, np.inexact):
         dt = dtypes.default_float
     a, v = convert(a, dt), convert(v, dt)
-    out = conv_general_dilated(a[None, None, :], v[None, None, :], (1,), [(lo, hi)])[0, 0]
+
+    def conv(x, y):
+        return conv_general_dilated(x[None, None, :], y[None, None, :], (1,), [(lo, hi)])[0, 0]
+
+    if dtypes.kind(dt) == "c":  # four real correlations (the convolution op takes real types)
+        ar, ai, vr, vi = real(a), imag(a), real(v), imag(v)
+        out = lax.complex(conv(ar, vr) - conv(ai, vi), conv(ar, vi) + conv(ai, vr))
+    else:
+        out = conv(a, v)
     if swap:
         out = flip(out)
     return out
