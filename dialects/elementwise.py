@@ -816,17 +816,32 @@ convert_element_type = register(
 
 
 def _bitcast_infer(x, new_dtype):
+    """Same width: the same shape. Narrower: a trailing axis of the pieces (little-endian order,
+    as NumPy's view on this CPU); wider: the trailing axis of pieces consumed (as XLA's)."""
     new_dtype = np.dtype(new_dtype)
-    if new_dtype.itemsize != x.dtype.itemsize:
-        raise VerifyError("jx.bitcast_convert_type needs dtypes of one width")
-    return ShapedType(x.shape, new_dtype)
+    old, new = x.dtype.itemsize, new_dtype.itemsize
+    if new == old:
+        return ShapedType(x.shape, new_dtype)
+    if new < old:
+        return ShapedType(tuple(x.shape) + (old // new,), new_dtype)
+    if not x.shape or x.shape[-1] != new // old:
+        raise VerifyError(
+            f"jx.bitcast_convert_type from {x.dtype} to the wider {new_dtype} needs a last axis of "
+            f"{new // old} pieces, got {x.str_short()}"
+        )
+    return ShapedType(tuple(x.shape[:-1]), new_dtype)
+
+
+def _bitcast_impl(x, new_dtype):
+    out = _bitcast_infer(ShapedType(x.shape, x.dtype), new_dtype)
+    return np.ascontiguousarray(x).view(np.dtype(new_dtype)).reshape(out.shape)
 
 
 bitcast_convert_type = register(
     Primitive(
         "bitcast_convert_type",
         _bitcast_infer,
-        impl=lambda x, new_dtype: x.view(np.dtype(new_dtype)),
+        impl=_bitcast_impl,
         lower=lambda ctx, x, new_dtype: hlo.op1("stablehlo.bitcast_convert", [x], ctx.out_avals[0]),
         jvp=lambda primals, tangents, new_dtype: (
             [jx.bitcast_convert_type(primals[0], new_dtype=new_dtype)],

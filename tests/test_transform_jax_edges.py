@@ -84,6 +84,14 @@ CASES = {
     "jit_vmap_random_normal_complex64": lambda m: _lib(m)[0].jit(
         _lib(m)[0].vmap(lambda k: _lib(m)[0].random.normal(k, (4,), dtype=np.complex64))
     )(_lib(m)[0].random.split(_lib(m)[0].random.key(0), 3)),
+    # bitcasts between widths: a trailing axis of pieces appears or is consumed
+    "bitcast_to_narrower": lambda m: _lib(m)[1].bitcast_convert_type(np.array([1.0, -2.5, 3e38], np.float32), np.uint8),
+    "bitcast_to_wider": lambda m: _lib(m)[1].bitcast_convert_type(
+        np.arange(8, dtype=np.uint8).reshape(2, 4), np.float32
+    ),
+    "jit_vmap_bitcast_narrower": lambda m: _lib(m)[0].jit(
+        _lib(m)[0].vmap(lambda x: _lib(m)[1].bitcast_convert_type(x, np.uint16))
+    )(np.array([1.0, -2.5, 3e38], np.float32)),
 }
 
 
