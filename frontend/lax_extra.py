@@ -11,11 +11,15 @@ import operator
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from irjax.dialects.func import body_ops, find_func
 
 from . import numpy as jnp
-from .api import jvp
+from .api import jvp, vmap
+from .control_flow import scan
+from .core import ShapedArray, ir_lock
 from .lax import (
     concatenate,
+    convert_element_type,
     dynamic_update_slice_in_dim,
     expand_dims,
     pad,
@@ -32,7 +36,8 @@ from .lax import (
     stop_gradient,
 )
 from .numpy._util import asarray_any
-from .tree_util import tree_flatten, tree_leaves, tree_map, tree_unflatten
+from .tracing import trace_function
+from .tree_util import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
 
 __all__ = [
     "associative_scan",
@@ -108,7 +113,13 @@ _MONOIDS = {
 _OPERATOR = {operator.add: reduce_sum, operator.mul: reduce_prod, operator.and_: reduce_and, operator.or_: reduce_or}
 
 
-def _monoid(computation: Callable):
+_TRACED_MONOIDS = {"jx.add": reduce_sum, "jx.mul": reduce_prod, "jx.max": reduce_max, "jx.min": reduce_min}
+
+
+def _monoid(computation: Callable, dtype):
+    """The reduce_* primitive `computation` is, or None: a named one (lax.add, jnp.maximum,
+    operator.add, ...), or a function whose trace on two scalars is that one op on its two
+    arguments (lambda a, b: a + b)."""
     if computation in _OPERATOR:
         return _OPERATOR[computation]
     name = getattr(computation, "__name__", "")
@@ -117,22 +128,66 @@ def _monoid(computation: Callable):
         return _MONOIDS[name]
     if computation in (max, min):
         return reduce_max if computation is max else reduce_min
-    raise NotImplementedError(
-        "lax.reduce supports the computations add, mul, max, min, and, or (lax.add, jnp.multiply, "
-        f"operator.add, ...); got {computation!r}. Use a jnp reduction or lax.scan instead."
-    )
+    try:
+        with ir_lock:
+            tr = trace_function(lambda a, b: computation(a, b), [ShapedArray((), dtype)] * 2, tree_structure((0, 0)))
+            f = find_func(tr.module, tr.fname)
+            ops = [op for op in body_ops(f) if op.name != "func.return"]
+            args = list(f.regions[0].blocks[0].arguments)
+            if len(ops) == 1 and ops[0].name in _TRACED_MONOIDS and len(tr.out_avals) == 1:
+                a, b = ops[0].operands
+                if {a, b} == set(args) and len(args) == 2:
+                    return _TRACED_MONOIDS[ops[0].name]
+    except Exception:  # noqa: BLE001  (not traceable on scalars: folded below)
+        pass
+    return None
+
+
+def _fold(operands, init_values, computation, dims):
+    """reduce by folding `computation` over the reduced elements in order (lax.scan), applied to
+    scalars through vmap, as JAX calls it: any computation, several operands."""
+    xs = [asarray_any(x) for x in operands]
+    shape = xs[0].shape
+    rest = [i for i in range(len(shape)) if i not in dims]
+    out_shape = tuple(shape[i] for i in rest)
+    m = int(np.prod(out_shape, dtype=np.int64))
+    n = int(np.prod([shape[i] for i in dims], dtype=np.int64))
+    seq = [jnp.reshape(jnp.transpose(x, tuple(dims) + tuple(rest)), (n, m)) for x in xs]
+    inits = [jnp.broadcast_to(asarray_any(v, x.dtype), (m,)) for v, x in zip(init_values, xs)]
+    combine = vmap(lambda acc, x: tuple(computation(tuple(acc), tuple(x))))
+
+    def step(acc, x):
+        out = combine(acc, x)
+        return [convert_element_type(o, a.dtype) for o, a in zip(out, acc)], None
+
+    res = scan(step, inits, seq)[0]
+    return [jnp.reshape(r, out_shape) for r in res]
 
 
 def reduce(operands, init_values, computation: Callable, dimensions: Sequence[int]):
-    """Reduce `operands` over `dimensions` with a recognized monoid, then combine with init_values."""
-    if isinstance(operands, (tuple, list)) or isinstance(init_values, (tuple, list)):
-        raise NotImplementedError("lax.reduce over several operands (variadic reduce) is not supported")
-    prim = _monoid(computation)
-    x = asarray_any(operands)
-    dims = tuple(int(d) % max(x.ndim, 1) for d in dimensions)
-    out = prim(x, dims) if dims else x
-    init = asarray_any(init_values, x.dtype)
-    return computation(init, out) if init.ndim == 0 else computation(init, out)
+    """Reduce `operands` over `dimensions` with `computation` from init_values: a recognized
+    monoid through its reduce_* primitive, anything else (several operands too) by a fold."""
+    many = isinstance(operands, (tuple, list))
+    if many != isinstance(init_values, (tuple, list)):
+        raise TypeError("lax.reduce: operands and init_values must both be sequences, or both single values")
+    xs = [asarray_any(x) for x in (operands if many else [operands])]
+    inits = list(init_values) if many else [init_values]
+    if len(inits) != len(xs) or len({x.shape for x in xs}) != 1:
+        raise ValueError("lax.reduce: one init value per operand, and operands of one shape")
+    dims = tuple(sorted({int(d) % max(xs[0].ndim, 1) for d in dimensions}))
+    prim = None if many else _monoid(computation, xs[0].dtype)
+    if prim is not None:
+        x = xs[0]
+        out = prim(x, dims) if dims else x
+        init = asarray_any(inits[0], x.dtype)
+        return computation(init, out)
+    if not dims:
+        outs = [x for x in xs]
+    elif many:
+        outs = _fold(xs, inits, lambda a, b: computation(a, b), dims)
+    else:
+        outs = _fold(xs, inits, lambda a, b: (computation(a[0], b[0]),), dims)
+    return tuple(outs) if many else outs[0]
 
 
 # ---- associative_scan: Blelloch-style odd/even recursion over slices ---------------------------
