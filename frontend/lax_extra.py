@@ -11,12 +11,10 @@ import operator
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from irjax.dialects.func import body_ops, find_func
 
 from . import numpy as jnp
 from .api import jvp, vmap
 from .control_flow import scan
-from .core import ShapedArray, ir_lock
 from .lax import (
     concatenate,
     convert_element_type,
@@ -36,8 +34,8 @@ from .lax import (
     stop_gradient,
 )
 from .numpy._util import asarray_any
-from .tracing import trace_function
-from .tree_util import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
+from .tracing import binary_op_of
+from .tree_util import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
 __all__ = [
     "associative_scan",
@@ -128,19 +126,7 @@ def _monoid(computation: Callable, dtype):
         return _MONOIDS[name]
     if computation in (max, min):
         return reduce_max if computation is max else reduce_min
-    try:
-        with ir_lock:
-            tr = trace_function(lambda a, b: computation(a, b), [ShapedArray((), dtype)] * 2, tree_structure((0, 0)))
-            f = find_func(tr.module, tr.fname)
-            ops = [op for op in body_ops(f) if op.name != "func.return"]
-            args = list(f.regions[0].blocks[0].arguments)
-            if len(ops) == 1 and ops[0].name in _TRACED_MONOIDS and len(tr.out_avals) == 1:
-                a, b = ops[0].operands
-                if {a, b} == set(args) and len(args) == 2:
-                    return _TRACED_MONOIDS[ops[0].name]
-    except Exception:  # noqa: BLE001  (not traceable on scalars: folded below)
-        pass
-    return None
+    return _TRACED_MONOIDS.get(binary_op_of(computation, dtype))
 
 
 def _fold(operands, init_values, computation, dims):

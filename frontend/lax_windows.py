@@ -14,6 +14,7 @@ from irjax.dialects.hlo import reducer_identity
 from .core import Tracer, jx
 from .lax_conv import padtype_to_pads
 from .operands import asarray_any
+from .tracing import binary_op_of
 
 __all__ = ["cumlogsumexp", "reduce_precision", "reduce_window"]
 
@@ -24,14 +25,20 @@ def _arr(x, dtype=None):
     return asarray_any(x, dtype)
 
 
-def _kind_of(computation: Callable) -> str:
+_TRACED_KINDS = {"jx.add": "sum", "jx.max": "max", "jx.min": "min"}
+
+
+def _kind_of(computation: Callable, dtype) -> str:
     name = getattr(computation, "__name__", "")
     module = getattr(computation, "__module__", "") or ""
     if name in _KINDS and module.startswith("irjax"):
         return _KINDS[name]
+    kind = _TRACED_KINDS.get(binary_op_of(computation, dtype))  # (lambda a, b: a + b, ...)
+    if kind is not None:
+        return kind
     raise NotImplementedError(
-        f"lax.reduce_window supports the computations lax.add, lax.max and lax.min "
-        f"(or jnp.add / maximum / minimum), got {computation!r}"
+        f"lax.reduce_window supports computations that are an add, max or min of their two arguments "
+        f"(lax.add, jnp.maximum, lambda a, b: a + b, ...), got {computation!r}"
     )
 
 
@@ -78,7 +85,7 @@ def reduce_window(
     if isinstance(operand, (tuple, list)):
         raise NotImplementedError("lax.reduce_window over several operands is not supported; pass one array")
     x = _arr(operand)
-    kind = _kind_of(computation)
+    kind = _kind_of(computation, x.dtype)
     p = _window_params(x, window_dimensions, window_strides, padding, base_dilation, window_dilation)
     out = _reduce_window_kind(x, kind, **p)
     ident = reducer_identity(kind, x.dtype)

@@ -111,6 +111,26 @@ def call_function(module, fname: str, operands, out_avals=None):
     return execute(module, fname, list(operands), out_avals)
 
 
+def binary_op_of(computation, dtype) -> str | None:
+    """The jx op `computation` is when its trace on two scalars of `dtype` is that one op applied to
+    its two arguments (lambda a, b: a + b -> 'jx.add'), else None (lax.reduce and reduce_window
+    map such computations to their reduce primitives)."""
+    try:
+        tr = trace_function(lambda a, b: computation(a, b), [ShapedArray((), np.dtype(dtype))] * 2, _PAIR)
+    except Exception:  # noqa: BLE001  (not traceable on scalars: no single op)
+        return None
+    with enter():
+        f = find_func(tr.module, tr.fname)
+        ops = [op for op in body_ops(f) if op.name != "func.return"]
+        args = list(f.regions[0].blocks[0].arguments)
+        if len(ops) != 1 or len(tr.out_avals) != 1 or len(ops[0].operands) != 2:
+            return None
+        return ops[0].name if set(ops[0].operands) == set(args) and len(args) == 2 else None
+
+
+_PAIR = tree_util.tree_structure((0, 0))
+
+
 def _uses_bound_axis(module, f) -> bool:
     """Does @f name an axis that an enclosing vmap / shard_map binds (axis_index, a psum of a
     constant)? Then a call with only concrete operands still varies over it: it is staged into the

@@ -92,6 +92,16 @@ CASES = {
     "jit_vmap_bitcast_narrower": lambda m: _lib(m)[0].jit(
         _lib(m)[0].vmap(lambda x: _lib(m)[1].bitcast_convert_type(x, np.uint16))
     )(np.array([1.0, -2.5, 3e38], np.float32)),
+    # reduce_window / reduce with a lambda that is one add / max of its arguments
+    "reduce_window_lambda_add": lambda m: _lib(m)[1].reduce_window(
+        np.arange(1.0, 9.0, dtype=np.float32), 0.0, lambda a, b: a + b, (2,), (1,), "VALID"
+    ),
+    "reduce_window_lambda_max_same": lambda m: _lib(m)[1].reduce_window(
+        np.arange(1.0, 9.0, dtype=np.float32), -np.inf, lambda a, b: _lib(m)[1].max(b, a), (3,), (2,), "SAME"
+    ),
+    "reduce_lambda_not_a_monoid": lambda m: _lib(m)[1].reduce(
+        np.arange(1.0, 4.0, dtype=np.float32), 0.0, lambda a, b: b + b, (0,)
+    ),
 }
 
 
