@@ -692,6 +692,13 @@ def _broadcast_prefix(prefix, tree, name):
                 f"vmap {name} specification must be a tree prefix of the corresponding value, got specification {prefix} for value tree {tree_util.tree_structure(tree)}."
             )
         return [v for k in sorted(tree) for v in _broadcast_prefix(prefix[k], tree[k], name)]
+    if type(prefix) is type(tree):  # another registered node (a custom class, a dataclass): its children
+        try:
+            (p_kids, p_aux), (t_kids, t_aux) = tree_util.flatten_one_level(prefix), tree_util.flatten_one_level(tree)
+        except ValueError:
+            p_kids = None
+        if p_kids is not None and len(p_kids) == len(t_kids) and p_aux == t_aux:
+            return [v for p, t in zip(p_kids, t_kids) for v in _broadcast_prefix(p, t, name)]
     raise ValueError(f"vmap {name} must be an int, None, or a tree prefix of the arguments; got {prefix!r}")
 
 

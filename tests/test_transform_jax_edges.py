@@ -164,3 +164,24 @@ def test_jit_stages_trace_lower_compile_and_clear_cache():
     f.clear_cache()
     assert not f._cache
     np.testing.assert_allclose(np.asarray(f(x)[1]), 3.0)
+
+
+class _Pair:
+    """A custom pytree node (registered with each library below)."""
+
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+
+jax.tree_util.register_pytree_node(_Pair, lambda p: ((p.a, p.b), None), lambda aux, ch: _Pair(*ch))
+irjax.tree_util.register_pytree_node(_Pair, lambda p: ((p.a, p.b), None), lambda aux, ch: _Pair(*ch))
+
+
+def test_vmap_axes_prefix_with_a_custom_node():
+    x = np.arange(6.0, dtype=np.float32).reshape(3, 2)
+    for lib in (jax, irjax):
+        out = lib.vmap(lambda p: _Pair(p.a * p.b, p.b), in_axes=(_Pair(1, None),), out_axes=_Pair(0, None))(
+            _Pair(x, 2.0)
+        )
+        np.testing.assert_allclose(np.asarray(out.a), 2 * x.T)
+        assert float(out.b) == 2.0
