@@ -45,7 +45,19 @@ class ShapeDtypeStruct:
         return hash((self.shape, self.dtype))
 
 
-class JxModule:
+class _Signature:
+    """in_avals / out_avals of the traced function a stage holds (as `traced`)."""
+
+    @property
+    def in_avals(self):
+        return list(self.traced.in_avals)
+
+    @property
+    def out_avals(self):
+        return list(self.traced.out_avals)
+
+
+class JxModule(_Signature):
     """What make_jaxpr returns (and a traced stage's .jaxpr): the jx IR of the traced function,
     printable, with JAX's ClosedJaxpr attributes that carry over (.jaxpr, .in_avals, .out_avals,
     .consts)."""
@@ -61,14 +73,6 @@ class JxModule:
     @property
     def jaxpr(self):
         return self  # (one object: the IR with its signature)
-
-    @property
-    def in_avals(self):
-        return list(self.traced.in_avals)
-
-    @property
-    def out_avals(self):
-        return list(self.traced.out_avals)
 
     @property
     def consts(self):
@@ -99,7 +103,7 @@ class TracedStage:
         return Lowered(self.traced)
 
 
-class Lowered:
+class Lowered(_Signature):
     def __init__(self, traced):
         self.traced = traced
 
@@ -134,14 +138,6 @@ class Lowered:
 
     def compile(self):
         return Compiled(self.traced, compile_function(self.traced.module, self.traced.fname), self)
-
-    @property
-    def in_avals(self):
-        return list(self.traced.in_avals)
-
-    @property
-    def out_avals(self):
-        return list(self.traced.out_avals)
 
 
 def _pytree_mismatch(in_tree, given, n_given: int) -> str:
