@@ -1,8 +1,9 @@
 """Order statistics and correlations: median, quantile, percentile, cov, corrcoef.
 
-quantile sorts along the axis and interpolates between neighbouring order statistics with
-NumPy's methods (linear, lower, higher, midpoint, nearest). With ignore_nan (nanquantile),
-NaNs sort last and each slice uses its own count of valid values.
+quantile sorts along the axes (several are flattened into one) and interpolates between
+neighbouring order statistics with the methods JAX takes (linear, lower, higher, midpoint, nearest,
+inverted_cdf; weights with inverted_cdf only). A NaN in a slice makes its quantiles NaN; with
+ignore_nan (nanquantile) NaNs sort last and each slice uses its own count of valid values.
 """
 
 from __future__ import annotations
