@@ -507,9 +507,9 @@ ROWS: list[Row] = [
     ),
     _scatter("add", "yes", Const(np.array([[1], [6], [1]], np.int32))),  # duplicate + out of range
     _scatter("set", "yes", Unique(np.int32, 3, 5)),
-    _scatter("mul", "raises", Const(np.array([[1], [3], [1]], np.int32))),
-    _scatter("min", "raises", Unique(np.int32, 3, 5)),
-    _scatter("max", "raises", Const(np.array([[4], [7], [0]], np.int32))),
+    _scatter("mul", "yes", Const(np.array([[1], [3], [1]], np.int32))),  # a repeated place
+    _scatter("min", "yes", Unique(np.int32, 3, 5)),
+    _scatter("max", "yes", Const(np.array([[4], [7], [0]], np.int32))),  # one dropped
     # -- misc -------------------------------------------------------------------------------------------
     Row("constant", (), dict(value=np.arange(6, dtype=np.float32).reshape(2, 3)), diff="na", vmap="na"),
     Row(
