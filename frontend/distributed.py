@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from collections.abc import Sequence
 
 from irjax.runtime import device as _rt
@@ -172,6 +173,9 @@ def initialize(
     _state.initialized = True
 
 
+_ABORT_GRACE_S = 0.5
+
+
 def _install_abort_on_exception(engine) -> None:
     """An uncaught exception in one process aborts the whole job (MPI_Abort), as `python -m mpi4py`
     does: otherwise the others would wait in their next collective forever."""
@@ -179,7 +183,12 @@ def _install_abort_on_exception(engine) -> None:
 
     def hook(etype, value, tb):
         prev(etype, value, tb)
+        sys.stdout.flush()
         sys.stderr.flush()
+        # MPICH's launcher tears the job down at MPI_Abort and can drop what it has not yet
+        # forwarded from this process's pipes: the traceback was cut after two lines in a loaded
+        # CI run. A moment lets it read them (only on this fatal path).
+        time.sleep(_ABORT_GRACE_S)
         engine.comm.Abort(1)
 
     _state.prev_excepthook = prev
