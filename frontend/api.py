@@ -724,8 +724,9 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         # unmapped leaves reach fun as they are (a Python int stays an int, as in JAX: Python
         # control flow and jit's static arguments can use them); only mapped ones are traced
         mapped = [i for i, d in enumerate(dims) if d is not None]
+        mapped_leaves = [leaves[i] for i in mapped]
         norm, sizes, avals = [], [], []
-        for x, d in zip([leaves[i] for i in mapped], [dims[i] for i in mapped]):
+        for x, d in zip(mapped_leaves, [dims[i] for i in mapped]):
             a = aval_of(x)
             if not -a.ndim <= d < a.ndim:
                 raise ValueError(
@@ -765,7 +766,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         with ir_lock:
             bname = batch_function(tr.module, tr.fname, norm + [None] * len(tr.captured), size, axis_name=axis_name)
         out_avals = [ShapedArray((size,) + a.shape, a.dtype, a.weak_type) for a in tr.out_avals]
-        outs = call_function(tr.module, bname, [leaves[i] for i in mapped] + tr.captured, out_avals)
+        outs = call_function(tr.module, bname, mapped_leaves + tr.captured, out_avals)
         out_tree_val = tree_util.tree_unflatten(tr.out_tree, outs)
         o_axes = _broadcast_prefix(out_axes, out_tree_val, "out_axes")
 

@@ -168,9 +168,9 @@ def reduce(operands, init_values, computation: Callable, dimensions: Sequence[in
         init = asarray_any(inits[0], x.dtype)
         return computation(init, out)
     if not dims:
-        outs = [x for x in xs]
+        outs = xs
     elif many:
-        outs = _fold(xs, inits, lambda a, b: computation(a, b), dims)
+        outs = _fold(xs, inits, computation, dims)
     else:
         outs = _fold(xs, inits, lambda a, b: (computation(a[0], b[0]),), dims)
     return tuple(outs) if many else outs[0]
