@@ -172,6 +172,8 @@ class Jitted:
         return tr, leaves
 
     def __call__(self, *args, **kwargs):
+        if _trace_state.jit_off:  # jax_disable_jit: fun runs as Python on what it is given, as JAX
+            return self.fun(*args, **kwargs)
         fast = self._fast_x64 if dtypes._x64 else self._fast
         if not kwargs and fast and not self._donates and not _trace_state.stack:
             # fast path, inlined (one Python frame less a call): positional Arrays only, keyed

@@ -17,6 +17,8 @@ from irjax.runtime import device as _device
 
 from . import device_api
 from . import dtypes as _dtypes
+from .core import _state as _trace_state
+from .core import _TraceState
 
 _PRECISIONS = (
     None,
@@ -122,6 +124,12 @@ def _bool(name: str) -> Callable[[Any], bool]:
     return check
 
 
+def _disable_jit(value):
+    # the process-wide value; a `with disable_jit():` in a thread overrides it there (core._TraceState)
+    _TraceState.jit_off = _bool("jax_disable_jit")(value)
+    return _TraceState.jit_off
+
+
 def _log_compiles(value):
     # runtime/compiler.py prints one stderr line per IREE compile while this is on
     _compiler._LOG_COMPILES = _bool("jax_log_compiles")(value)
@@ -134,12 +142,7 @@ _FLAGS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "jax_platforms": (None, _platforms),
     "jax_platform_name": (None, _platforms),
     "jax_default_device": (None, _default_device),
-    "jax_disable_jit": (
-        False,
-        _refuse_true(
-            "jax_disable_jit", "jit cannot be switched off (every computation runs as a compiled IREE module)"
-        ),
-    ),
+    "jax_disable_jit": (False, _disable_jit),
     "jax_debug_nans": (False, _nonfinite("jax_debug_nans")),
     "jax_debug_infs": (False, _nonfinite("jax_debug_infs")),
     "jax_default_matmul_precision": (None, _precision),
@@ -184,6 +187,8 @@ def update(name: str, value: Any) -> None:
 
 def read(name: str) -> Any:
     _known(name)
+    if name == "jax_disable_jit":
+        return _trace_state.jit_off  # (this thread's value)
     return _values[name]
 
 
@@ -208,15 +213,25 @@ def parse_flags_with_absl() -> None:
 
 @contextlib.contextmanager
 def disable_jit(disable: bool = True):
-    """`with irjax.disable_jit():` is refused (jit cannot be switched off); disable=False is a no-op."""
-    if disable:
-        _FLAGS["jax_disable_jit"][1](True)
-    yield
+    """`with irjax.disable_jit():` runs jitted functions as plain Python in this thread, as JAX:
+    their bodies see the values they are called with (print shows numbers), and lax.cond /
+    switch / while_loop / fori_loop / scan with concrete operands run as Python control flow.
+    Each jnp operation still runs as its own compiled module (irjax's eager mode)."""
+    had = "jit_off" in _trace_state.__dict__
+    old = _trace_state.jit_off
+    _trace_state.jit_off = bool(disable)
+    try:
+        yield
+    finally:
+        if had:
+            _trace_state.jit_off = old
+        else:
+            del _trace_state.jit_off
 
 
 def __getattr__(name: str) -> Any:
     if name in _FLAGS:
-        return _values[name]
+        return read(name)
     raise AttributeError(f"'Config' object has no attribute '{name}'")
 
 

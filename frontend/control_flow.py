@@ -1,6 +1,7 @@
 """lax.cond, switch, while_loop, fori_loop, scan and map: trace the bodies into functions of the
 module being traced and emit jx.cond / jx.while / jx.scan naming them (always staged, as JAX;
-outside a trace the call is traced into a small function and run)."""
+outside a trace the call is traced into a small function and run). Under jax_disable_jit, as in
+JAX, they run as Python control flow where the values that steer them are concrete."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from irjax.dialects.mlir import enter
 from . import tree_util
 from .api import vmap
 from .core import ShapedArray, Tracer, aval_of, current_trace, jx
-from .operands import asarray, asarray_any, concatenate, convert_element_type
+from .core import _state as _trace_state
+from .errors import ConcretizationTypeError
+from .operands import asarray, asarray_any, concatenate, convert_element_type, stack
 from .tracing import call_function, trace_function
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -111,6 +114,8 @@ def cond(pred, true_fun, false_fun, *operands, operand=None, **kwargs):
         raise TypeError(f"Pred must be a scalar, got {pred} of shape {pa.shape}.")
     if pa.dtype != np.bool_ and not np.issubdtype(pa.dtype, np.number):
         raise TypeError(f"Pred type must be either boolean or number, got {pa.dtype}.")
+    if _trace_state.jit_off and not isinstance(pred, Tracer):
+        return true_fun(*operands) if pred else false_fun(*operands)
     if current_trace() is None:
         return _staged(lambda p, *ops: cond(p, true_fun, false_fun, *ops), (pred,) + tuple(operands), "cond")
     if pa.dtype != np.bool_:
@@ -135,6 +140,8 @@ def switch(index, branches, *operands, operand=None):
         raise TypeError(f"Index type must be an integer, got {index}.")
     if len(branches) == 1:
         return branches[0](*operands)
+    if _trace_state.jit_off and not isinstance(index, Tracer):
+        return branches[min(max(int(index), 0), len(branches) - 1)](*operands)
     if current_trace() is None:
         return _staged(lambda i, *ops: switch(i, branches, *ops), (index,) + tuple(operands), "switch")
     index = convert_element_type(asarray_any(index), np.int32)
@@ -207,6 +214,11 @@ def _branches(index, funs, operands, what):
 
 def while_loop(cond_fun, body_fun, init_val):
     """while cond_fun(val): val = body_fun(val), staged as jx.while."""
+    if _trace_state.jit_off:
+        try:
+            return _python_while(cond_fun, body_fun, init_val)
+        except ConcretizationTypeError:
+            pass  # (cond_fun needs a traced value, e.g. under vmap: stage it, as JAX)
     if current_trace() is None:
         return _staged(lambda v: while_loop(cond_fun, body_fun, v), (init_val,), "while_loop")
     trace = current_trace()
@@ -246,6 +258,14 @@ def while_loop(cond_fun, body_fun, init_val):
     return tree_util.tree_unflatten(tree, res)
 
 
+def _python_while(cond_fun, body_fun, init_val):
+    """jax_disable_jit's while_loop: a Python loop over array-valued carries."""
+    val = tree_util.tree_map(asarray_any, init_val)
+    while cond_fun(val):
+        val = tree_util.tree_map(asarray_any, body_fun(val))
+    return val
+
+
 def _concrete_int(x):
     if isinstance(x, Tracer):
         return None
@@ -276,6 +296,10 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
             i, x = carry
             return (i + one, body_fun(i, x)), None
 
+        if _trace_state.jit_off:  # (as JAX: a Python loop, the counter a Python int)
+            for i in range(lo, hi):
+                init_val = body_fun(i, init_val)
+            return init_val
         n = max(hi - lo, 0)
         i0 = lo if weak else np.array(lo, dt)
         (_, out), _ = scan(step, (i0, init_val), None, length=n, unroll=False if unroll is None else unroll)
@@ -342,6 +366,8 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
     else:
         length = lengths.pop()
     unroll = _unroll_steps(unroll, length)
+    if _trace_state.jit_off:
+        return _python_scan(f, init, x_leaves, x_tree, length, reverse)
     if current_trace() is None:
         return _staged(lambda c, x: scan(f, c, x, length, reverse, unroll), (init, xs), "scan")
     trace = current_trace()
@@ -388,6 +414,23 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
         trace, "scan", caps + list(c_leaves) + list(x_leaves), params, _carry_out(c_avals, tb.out_avals) + y_avals
     )
     return tree_util.tree_unflatten(c_tree, res[:k]), tree_util.tree_unflatten(y_tree, res[k:])
+
+
+def _python_scan(f, init, x_leaves, x_tree, length, reverse):
+    """jax_disable_jit's scan: a Python loop over the leading axis, the ys stacked after."""
+    if length == 0:
+        raise ValueError("zero-length scan is not supported in disable_jit() mode because the output type is unknown.")
+    carry, ys = init, []
+    for i in reversed(range(length)) if reverse else range(length):
+        x = tree_util.tree_unflatten(x_tree, [leaf[i] for leaf in x_leaves])
+        out = f(carry, x)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise TypeError(f"scan body output must be a pair, got {type(out).__name__}.")
+        carry, y = out
+        ys.append(y)
+    if reverse:
+        ys.reverse()
+    return carry, tree_util.tree_map(lambda *leaves: stack(leaves), *ys)
 
 
 def map(f, xs, *, batch_size=None):  # noqa: A001  (lax.map)

@@ -153,7 +153,12 @@ class Trace:
 
 
 class _TraceState(threading.local):
-    """The trace stack, one per thread as in JAX: a thread's tracers never meet another's traces."""
+    """The trace stack, one per thread as in JAX: a thread's tracers never meet another's traces.
+
+    `jit_off` is jax_disable_jit: the class attribute is the process-wide value
+    (config.update), an instance attribute a thread's own (`with disable_jit():`)."""
+
+    jit_off = False
 
     def __init__(self):
         self.stack: list[Trace] = []
