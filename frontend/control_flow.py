@@ -24,7 +24,7 @@ from .tracing import call_function, trace_function
 # ---- helpers ------------------------------------------------------------------------------------
 
 
-def _staged(fun, args, name):
+def run_staged(fun, args, name):
     """Outside a trace: trace fun(*args) into its own function and run it."""
     leaves, tree = tree_util.tree_flatten(tuple(args))
     tr = trace_function(lambda *a: fun(*a), [aval_of(x) for x in leaves], tree, name=name)
@@ -117,7 +117,7 @@ def cond(pred, true_fun, false_fun, *operands, operand=None, **kwargs):
     if _trace_state.jit_off and not isinstance(pred, Tracer):
         return true_fun(*operands) if pred else false_fun(*operands)
     if current_trace() is None:
-        return _staged(lambda p, *ops: cond(p, true_fun, false_fun, *ops), (pred,) + tuple(operands), "cond")
+        return run_staged(lambda p, *ops: cond(p, true_fun, false_fun, *ops), (pred,) + tuple(operands), "cond")
     if pa.dtype != np.bool_:
         pred = jx.ne(asarray_any(pred), asarray_any(np.zeros((), pa.dtype)))  # lax.ne(pred, 0)
     return _branches(pred, [false_fun, true_fun], operands, "true_fun and false_fun")
@@ -143,7 +143,7 @@ def switch(index, branches, *operands, operand=None):
     if _trace_state.jit_off and not isinstance(index, Tracer):
         return branches[min(max(int(index), 0), len(branches) - 1)](*operands)
     if current_trace() is None:
-        return _staged(lambda i, *ops: switch(i, branches, *ops), (index,) + tuple(operands), "switch")
+        return run_staged(lambda i, *ops: switch(i, branches, *ops), (index,) + tuple(operands), "switch")
     index = convert_element_type(asarray_any(index), np.int32)
     return _branches(index, branches, operands, "branch 0 and {i}")
 
@@ -220,7 +220,7 @@ def while_loop(cond_fun, body_fun, init_val):
         except ConcretizationTypeError:
             pass  # (cond_fun needs a traced value, e.g. under vmap: stage it, as JAX)
     if current_trace() is None:
-        return _staged(lambda v: while_loop(cond_fun, body_fun, v), (init_val,), "while_loop")
+        return run_staged(lambda v: while_loop(cond_fun, body_fun, v), (init_val,), "while_loop")
     trace = current_trace()
     leaves, tree = tree_util.tree_flatten(init_val)
     avals = _avals(leaves)
@@ -369,7 +369,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
     if _trace_state.jit_off:
         return _python_scan(f, init, x_leaves, x_tree, length, reverse)
     if current_trace() is None:
-        return _staged(lambda c, x: scan(f, c, x, length, reverse, unroll), (init, xs), "scan")
+        return run_staged(lambda c, x: scan(f, c, x, length, reverse, unroll), (init, xs), "scan")
     trace = current_trace()
     c_leaves, c_tree = tree_util.tree_flatten(init)
     c_avals = _avals(c_leaves)

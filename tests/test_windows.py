@@ -222,10 +222,85 @@ def test_stax_pooling(kind, padding):
     _close(g, jax.grad(lambda a: (apply_fun((), a) ** 2).sum())(x), 1e-4)
 
 
+# ---- any other computation, and several operands: the window positions folded ------------------
+
+
+def _argmax_pair(mod):
+    def comp(a, b):
+        (av, ai), (bv, bi) = a, b
+        pick = bv > av
+        return mod.numpy.where(pick, bv, av), mod.numpy.where(pick, bi, ai)
+
+    return comp
+
+
+GENERIC = {
+    "mul": (lambda m: m.lax.mul, 1.0),
+    "mul_init2": (lambda m: m.lax.mul, 2.0),
+    # (1 + a)(1 + b) - 1: associative and commutative, as XLA requires (it does not fix the order)
+    "shifted_product": (lambda m: lambda a, b: a + b + a * b, 0.0),
+    "logaddexp": (lambda m: m.numpy.logaddexp, -np.inf),
+}
+
+
+@pytest.mark.parametrize("comp", list(GENERIC))
+@pytest.mark.parametrize("win", WINDOWS, ids=WIDS)
+def test_reduce_window_any_computation_matches_jax(comp, win):
+    # padding and base-dilation holes take no part, init_value joins each window once (XLA's rule)
+    _, shape, kw = win
+    x = _distinct(shape, 3) / 2
+    make, init = GENERIC[comp]
+    want = jlax.reduce_window(x, init, make(jax), **kw)
+    _close(lax.reduce_window(x, init, make(irjax), **kw), want, 1e-4)
+    _close(irjax.jit(lambda a: lax.reduce_window(a, init, make(irjax), **kw))(x), want, 1e-4)
+
+
+def test_reduce_window_several_operands_and_ints_match_jax():
+    x = _distinct((5, 6))
+    idx = np.arange(30, dtype=np.int32).reshape(5, 6)
+    for kw in (dict(padding="VALID"), dict(padding="SAME"), dict(padding=[(1, 0), (0, 2)], window_dilation=(1, 2))):
+        args = ((x, idx), (-np.inf, np.int32(0)))
+        want = jlax.reduce_window(*args, _argmax_pair(jax), (2, 3), (1, 2), **kw)
+        got = lax.reduce_window(*args, _argmax_pair(irjax), (2, 3), (1, 2), **kw)
+        assert isinstance(got, tuple) and len(got) == 2
+        for g, w in zip(got, want):
+            _close(g, w)
+    bits = np.array([[3, 1, 4, 8], [1, 5, 9, 2]], np.int32)
+    _close(
+        lax.reduce_window(bits, 0, lax.bitwise_or, (2, 2), (1, 1), "SAME"),
+        jlax.reduce_window(bits, 0, jlax.bitwise_or, (2, 2), (1, 1), "SAME"),
+    )
+    empty = lax.reduce_window(np.ones((0, 3), np.float32), 1.0, lax.mul, (1, 2), (1, 1), "VALID")
+    assert empty.shape == (0, 2)
+
+
+def test_reduce_window_any_computation_grad_and_vmap():
+    # JAX cannot differentiate a reduce_window of lax.mul; the fold is ordinary ops, so irjax can
+    _, shape, kw = WINDOWS[3]
+    x = (_distinct(shape, 4) / 2).astype(np.float64)
+    f = lambda a: (lax.reduce_window(a, 1.0, lax.mul, **kw) ** 2).sum()
+    g = np.asarray(irjax.grad(f)(x.astype(np.float32)), np.float64)
+    ref = lambda a: float(
+        (np.asarray(jlax.reduce_window(a.astype(np.float32), 1.0, jlax.mul, **kw), np.float64) ** 2).sum()
+    )
+    eps = 1e-3
+    fd = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = eps
+        fd[i] = (ref(x + e) - ref(x - e)) / (2 * eps)
+    np.testing.assert_allclose(g, fd, rtol=2e-2, atol=2e-2)
+    xs = [_distinct(shape, s) for s in range(3)]
+    got = irjax.vmap(lambda a: lax.reduce_window(a, 1.0, lax.mul, **kw))(np.stack(xs))
+    _close(got, np.stack([np.asarray(jlax.reduce_window(a, 1.0, jlax.mul, **kw)) for a in xs]), 1e-4)
+
+
 def test_reduce_window_bad_input():
     x = _distinct((4, 4))
-    with pytest.raises(NotImplementedError, match="an add, max or min of their two arguments"):
-        lax.reduce_window(x, 1.0, lambda a, b: a * b, (2, 2), (1, 1), "VALID")
+    with pytest.raises(TypeError, match="same structure"):
+        lax.reduce_window((x, x), 1.0, lax.mul, (2, 2), (1, 1), "VALID")
+    with pytest.raises(ValueError, match="one shape"):
+        lax.reduce_window((x, x[:2]), (1.0, 1.0), lambda a, b: a, (2, 2), (1, 1), "VALID")
     with pytest.raises(ValueError, match="window_dimensions needs 2"):
         lax.reduce_window(x, 0.0, lax.add, (2,), (1, 1), "VALID")
     with pytest.raises(ValueError, match="Unknown padding"):
