@@ -130,6 +130,69 @@ def _disable_jit(value):
     return _TraceState.jit_off
 
 
+def _cache_dir(value):
+    if value is not None and not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"jax_compilation_cache_dir must be a path or None, got {value!r}")
+    _compiler.cache_dir_override = None if value is None else os.fspath(value)
+    return value
+
+
+def _cache_enabled(value):
+    _compiler.disk_cache_enabled = _bool("jax_enable_compilation_cache")(value)
+    return _compiler.disk_cache_enabled
+
+
+def _min_compile_time(value):
+    # irjax's default writes every compile (0); JAX's skips compiles under 1 s
+    _compiler.min_compile_seconds = float(value)
+    return _compiler.min_compile_seconds
+
+
+def _min_entry_size(value):
+    # <= 0: no size floor (JAX: -1 none, 0 the filesystem's default, which irjax does not have)
+    _compiler.min_entry_bytes = max(int(value), 0)
+    return int(value)
+
+
+def _one_of(name: str, allowed: tuple, supported: tuple | None = None) -> Callable[[Any], Any]:
+    """A string flag: a value outside `allowed` is a ValueError (as JAX), one irjax cannot honour
+    (outside `supported`) NotImplementedError."""
+
+    def check(value):
+        value = getattr(value, "value", value)  # (JAX's enum members)
+        if value not in allowed:
+            raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+        if supported is not None and value not in supported:
+            raise NotImplementedError(
+                f"irjax does not support {name}={value!r} yet (only {', '.join(map(repr, supported))})"
+            )
+        return value
+
+    return check
+
+
+def _num_cpu_devices(value):
+    n = int(value)
+    if n == 0 or n < -1:
+        raise ValueError(f"jax_num_cpu_devices must be a positive integer or -1, got {value!r}")
+    _device.set_num_cpu_devices(n)
+    return n
+
+
+def _only(name: str, default, why: str) -> Callable[[Any], Any]:
+    """A flag whose other values would change results irjax computes one way: those are refused."""
+
+    def check(value):
+        if value != default:
+            raise NotImplementedError(f"irjax does not support {name}={value!r}: {why}")
+        return default
+
+    return check
+
+
+_GUARD_LEVELS = ("allow", "log", "disallow", "log_explicit", "disallow_explicit")
+
+
 def _log_compiles(value):
     # runtime/compiler.py prints one stderr line per IREE compile while this is on
     _compiler._LOG_COMPILES = _bool("jax_log_compiles")(value)
@@ -158,6 +221,42 @@ _FLAGS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
         False,
         _refuse_true("jax_debug_key_reuse", "irjax.random does not track which keys were consumed"),
     ),
+    "jax_numpy_dtype_promotion": (
+        "standard",
+        _one_of("jax_numpy_dtype_promotion", ("standard", "strict"), ("standard",)),
+    ),
+    # (irjax neither logs nor blocks transfers: only 'allow')
+    "jax_transfer_guard": (None, _one_of("jax_transfer_guard", (None,) + _GUARD_LEVELS, (None, "allow"))),
+    "jax_transfer_guard_host_to_device": (
+        None,
+        _one_of("jax_transfer_guard_host_to_device", (None,) + _GUARD_LEVELS, (None, "allow")),
+    ),
+    "jax_transfer_guard_device_to_device": (
+        None,
+        _one_of("jax_transfer_guard_device_to_device", (None,) + _GUARD_LEVELS, (None, "allow")),
+    ),
+    "jax_transfer_guard_device_to_host": (
+        None,
+        _one_of("jax_transfer_guard_device_to_host", (None,) + _GUARD_LEVELS, (None, "allow")),
+    ),
+    # the persistent compilation cache is irjax's disk cache (runtime/compiler.py)
+    "jax_compilation_cache_dir": (None, _cache_dir),
+    "jax_enable_compilation_cache": (True, _cache_enabled),
+    "jax_persistent_cache_min_compile_time_secs": (0.0, _min_compile_time),
+    "jax_persistent_cache_min_entry_size_bytes": (0, _min_entry_size),
+    "jax_num_cpu_devices": (-1, _num_cpu_devices),
+    # irjax keeps every frame of a traceback: each value is accepted and shows them all
+    "jax_traceback_filtering": (
+        "auto",
+        _one_of("jax_traceback_filtering", ("off", "tracebackhide", "remove_frames", "quiet_remove_frames", "auto")),
+    ),
+    "jax_threefry_partitionable": (
+        True,
+        _only("jax_threefry_partitionable", True, "irjax.random draws JAX's default (partitionable) threefry bits"),
+    ),
+    "jax_random_seed_offset": (0, _only("jax_random_seed_offset", 0, "keys are made from the seed as given")),
+    "jax_enable_custom_prng": (False, _only("jax_enable_custom_prng", False, "custom PRNG implementations")),
+    "jax_legacy_prng_key": ("allow", _one_of("jax_legacy_prng_key", ("allow", "warn", "error"), ("allow",))),
     # irjax's own: a new jit trace runs on the NumPy reference while IREE compiles it (frontend/tiered.py)
     "irjax_tiered_compile": (
         os.environ.get("IRJAX_TIERED_COMPILE", "") not in ("", "0", "false"),

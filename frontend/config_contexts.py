@@ -102,27 +102,14 @@ def default_prng_impl(value):
     return _flag("jax_default_prng_impl", value)
 
 
-@contextlib.contextmanager
-def numpy_dtype_promotion(value) -> Iterator[None]:
+def numpy_dtype_promotion(value):
     """'standard' (irjax's promotion lattice, JAX's) is supported; 'strict' is not."""
-    if value not in ("standard", "strict"):
-        raise ValueError(f"jax_numpy_dtype_promotion must be 'standard' or 'strict', got {value!r}")
-    if value == "strict":
-        raise NotImplementedError("irjax does not support jax_numpy_dtype_promotion='strict' yet (only 'standard')")
-    yield
-
-
-_GUARD_LEVELS = ("allow", "log", "disallow", "log_explicit", "disallow_explicit")
+    return _flag("jax_numpy_dtype_promotion", value)
 
 
 def _guard(name: str):
-    @contextlib.contextmanager
-    def guard(value) -> Iterator[None]:
-        if value not in _GUARD_LEVELS:
-            raise ValueError(f"{name} must be one of {_GUARD_LEVELS}, got {value!r}")
-        if value != "allow":  # irjax neither logs nor blocks transfers: refusing beats ignoring
-            raise NotImplementedError(f"irjax does not support {name}({value!r}) yet (only 'allow')")
-        yield
+    def guard(value):
+        return _flag(f"jax_{name}", value)
 
     guard.__name__ = name
     guard.__doc__ = f"JAX's {name}: only 'allow' (no transfer logging or blocking) is supported."

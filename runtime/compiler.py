@@ -49,7 +49,17 @@ class CompileError(RuntimeError):
     """IREE rejected the module; the message holds its diagnostics."""
 
 
+# JAX's persistent-cache flags (irjax.config): a directory that wins over $IRJAX_CACHE_DIR, the
+# switch, and the thresholds below which a compile is not written (irjax's default writes all)
+cache_dir_override: str | None = None
+disk_cache_enabled = True
+min_compile_seconds = 0.0
+min_entry_bytes = 0
+
+
 def cache_dir() -> str:
+    if cache_dir_override is not None:
+        return cache_dir_override
     d = os.environ.get("IRJAX_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "irjax")
     return d
 
@@ -399,7 +409,7 @@ def cached(job: CompileJob, disk: bool = False) -> bytes | None:
 
 
 def _use_disk() -> bool:
-    return os.environ.get("IRJAX_DISABLE_CACHE", "") not in ("1", "true")
+    return disk_cache_enabled and os.environ.get("IRJAX_DISABLE_CACHE", "") not in ("1", "true")
 
 
 def _entry_path(key: str) -> str:
@@ -433,7 +443,7 @@ def run_job(job: CompileJob, fresh: bool = False) -> bytes:
             stats["compile_s"] += seconds
         if _LOG_COMPILES:
             _log_compile(job.log, job.target, seconds)
-        if use_disk:
+        if use_disk and seconds >= min_compile_seconds and len(payload) >= min_entry_bytes:
             _write_entry(path, key, payload)
     with _lock:
         _mem[key] = payload

@@ -435,8 +435,28 @@ def _create_backend(platform: str) -> list[Device]:
 _cpu_pool: list[Device] = []  # every CPU device made so far: ids are never reused by new objects
 
 
+_cpu_count_override: int | None = None  # jax_num_cpu_devices (set_num_cpu_devices)
+
+
+def set_num_cpu_devices(n: int) -> None:
+    """jax_num_cpu_devices: n CPU devices (-1: $IRJAX_NUM_CPU_DEVICES or 1), only before the CPU
+    backend has made its devices, as JAX (a later change would orphan arrays on dropped devices)."""
+    global _cpu_count_override
+    with _lock:
+        if "cpu" in _backend_devices:
+            raise RuntimeError(
+                "jax_num_cpu_devices config should be updated before backends are initialized i.e. "
+                "before any JAX operation is executed. You should initialize this config immediately "
+                "after `import jax`."
+            )
+        _cpu_count_override = None if n == -1 else n
+
+
 def num_cpu_devices() -> int:
-    """$IRJAX_NUM_CPU_DEVICES (default 1), like XLA's --xla_force_host_platform_device_count."""
+    """jax_num_cpu_devices, else $IRJAX_NUM_CPU_DEVICES (default 1), like XLA's
+    --xla_force_host_platform_device_count."""
+    if _cpu_count_override is not None:
+        return _cpu_count_override
     env = os.environ.get("IRJAX_NUM_CPU_DEVICES", "").strip()
     if not env:
         return 1
