@@ -54,6 +54,7 @@ _LAZY = {
     "random": "irjax.random",
     "lax": "irjax.lax",
     "tree_util": "irjax.tree_util",
+    "flatten_util": "irjax.flatten_util",
     "dtypes": "irjax.dtypes",
     "errors": "irjax.errors",
     "nn": "irjax.nn",

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from ml_dtypes import bfloat16 as _bfloat16_type
+from ml_dtypes import finfo, iinfo  # (jax.dtypes.finfo / iinfo are ml_dtypes', which know bfloat16)
 
 bfloat16: np.dtype | None = np.dtype(_bfloat16_type)
 
@@ -35,10 +36,33 @@ __all__ = [
     "check_supported",
     "check_python_ints",
     "TypePromotionError",
+    "extended",
+    "prng_key",
+    "ExtendedDType",
+    "finfo",
+    "iinfo",
+    "itemsize_bits",
+    "scalar_type_of",
 ]
 
 # JAX's dtype for tangents of integer/bool values.
 float0 = np.dtype([("float0", np.void, 0)])
+
+
+class extended(np.generic):  # noqa: N801  (JAX's name)
+    """The scalar class of JAX's extended dtypes: jnp.issubdtype(key.dtype, jax.dtypes.extended)."""
+
+
+class prng_key(extended):  # noqa: N801
+    """The scalar class of typed PRNG key dtypes (jax.random.key(0).dtype)."""
+
+
+class ExtendedDType:
+    """Base of irjax's extended dtypes (prng.KeyTy): not NumPy dtypes; `type` is the scalar class
+    issubdtype files them under (a subclass of extended)."""
+
+    type: type = extended
+
 
 # ---------------------------------------------------------------- x64 mode
 # With x64 off (JAX's default) 64-bit dtypes canonicalize to 32-bit ones and the defaults are
@@ -376,9 +400,25 @@ def _narrow_parent(dt: np.dtype) -> type | None:
 _ABSTRACT = (np.generic, np.number, np.integer, np.signedinteger, np.unsignedinteger, np.inexact, np.floating)
 
 
+def _extended_type(x: Any) -> type | None:
+    if isinstance(x, ExtendedDType):
+        return x.type
+    if isinstance(x, type) and issubclass(x, extended):
+        return x
+    return None
+
+
 def issubdtype(arg1: Any, arg2: Any) -> bool:
     """``np.issubdtype`` that also files bfloat16, float8/float4 and int4/uint4/int2 under
-    floating / signedinteger / unsignedinteger, as JAX does."""
+    floating / signedinteger / unsignedinteger, and key dtypes under extended / prng_key (and
+    np.generic), as JAX does."""
+    ext1 = _extended_type(arg1)
+    if ext1 is not None:
+        if isinstance(arg2, ExtendedDType):
+            return arg1 == arg2
+        return isinstance(arg2, type) and issubclass(ext1, arg2)
+    if _extended_type(arg2) is not None:
+        return False
     if isinstance(arg2, type) and arg2 in _ABSTRACT:
         try:
             parent = _narrow_parent(_to_dtype(arg1))
@@ -387,6 +427,30 @@ def issubdtype(arg1: Any, arg2: Any) -> bool:
         if parent is not None:
             return issubclass(parent, arg2)
     return bool(np.issubdtype(arg1, arg2))
+
+
+def itemsize_bits(dtype: Any) -> int:
+    """Bits per element: 4 for int4 and float4, 16 for bfloat16, 8 for bool."""
+    dt = _to_dtype(dtype)
+    if issubdtype(dt, np.integer):
+        return int(iinfo(dt).bits)
+    if issubdtype(dt, np.floating) and not issubclass(dt.type, np.number):
+        return int(finfo(dt).bits)
+    return dt.itemsize * 8
+
+
+def scalar_type_of(x: Any) -> type:
+    """The Python scalar type (bool, int, float or complex) of x's dtype."""
+    dt = dtype_of(x)
+    if dt == np.bool_:
+        return bool
+    if issubdtype(dt, np.integer):
+        return int
+    if issubdtype(dt, np.floating):
+        return float
+    if issubdtype(dt, np.complexfloating):
+        return complex
+    raise TypeError(f"Invalid scalar value {x}")
 
 
 def is_float(dtype: Any) -> bool:

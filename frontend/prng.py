@@ -179,9 +179,10 @@ def random_bits_data(data, bit_width, shape):
 # ---- typed key arrays -----------------------------------------------------------------------
 
 
-class KeyTy:
+class KeyTy(dtypes.ExtendedDType):
     """The dtype of typed threefry keys: prints as ``key<fry>``."""
 
+    type = dtypes.prng_key
     name = "key<fry>"
     itemsize = 8
     kind = "V"
