@@ -55,6 +55,7 @@ _LAZY = {
     "lax": "irjax.lax",
     "tree_util": "irjax.tree_util",
     "flatten_util": "irjax.flatten_util",
+    "image": "irjax.image",
     "dtypes": "irjax.dtypes",
     "errors": "irjax.errors",
     "nn": "irjax.nn",
