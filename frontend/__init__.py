@@ -32,7 +32,7 @@ _LAZY = {
     "checkpoint": "irjax.rematerialize",
     "remat": "irjax.rematerialize",
     # arrays and devices
-    "Array": "irjax.array",
+    "Array": "irjax.basearray",
     "ShapeDtypeStruct": "irjax.stages",
     # ahead-of-time export (callable module: irjax.export(jit(f))(...), irjax.export.save)
     "export": "irjax.export",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from irjax.runtime.device import allow_views_past_exit, default_device
 
-from . import dtypes
+from . import basearray, dtypes
 from .array_methods import ArrayMethods, _np
 from .core import ShapedArray
 from .sharding import Shard, SingleDeviceSharding
@@ -244,3 +244,6 @@ _materialize = _no_pending
 def set_materialize(fn) -> None:
     global _materialize
     _materialize = fn
+
+
+basearray.Array.register(Array)  # (isinstance(x, irjax.Array); ShardedArray inherits it)

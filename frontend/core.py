@@ -19,7 +19,7 @@ from irjax.dialects.interpret import evaluate_partial
 from irjax.dialects.mlir import enter, ir
 from irjax.dialects.registry import ShapedType
 
-from . import dtypes
+from . import basearray, dtypes
 from .errors import (
     ConcretizationTypeError,
     TracerArrayConversionError,
@@ -389,3 +389,6 @@ registry.all_primitives()
 def _aval_from_value(v) -> ShapedArray:
     a = builder.aval(v)
     return ShapedArray(a.shape, a.dtype, False)
+
+
+basearray.Array.register(Tracer)  # (isinstance(tracer, irjax.Array) inside jit / vmap / grad, as JAX)

@@ -117,6 +117,8 @@ def canonical_axes(axis, ndim) -> tuple:
 def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
     if dtype is not None:
         dtype = dtypes.check_user_dtype(dtype, "array")
+    if isinstance(object, (range, memoryview)):  # (as JAX: through NumPy, so a range is int, a
+        object = np.asarray(object)  # memoryview keeps its buffer's dtype)
     if is_array(object):
         out = convert(object, dtype) if dtype is not None else object
     elif isinstance(object, (list, tuple)) and _has_arrays(object):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from irjax import dtypes, tree_util
+from irjax import basearray, dtypes, tree_util
 from irjax import numpy as jnp
 from irjax.array import from_numpy
 from irjax.core import Tracer
@@ -357,3 +357,6 @@ tree_util.register_pytree_node(PRNGKeyArray, _flatten_keys, _unflatten_keys)
 
 def is_key_array(x) -> bool:
     return isinstance(x, PRNGKeyArray)
+
+
+basearray.Array.register(PRNGKeyArray)  # (a typed key array is a jax.Array, as JAX)

@@ -6,7 +6,7 @@ from typing import Any, Protocol, Union
 
 import numpy as np
 
-from .array import Array
+from .basearray import Array
 
 __all__ = ["ArrayLike", "DTypeLike"]
 

@@ -288,7 +288,7 @@ def test_sharded_values_move_and_round_trip(devs):
     xv = np.arange(24, dtype=np.float32).reshape(8, 3)
     x = irjax.device_put(xv, NamedSharding(mesh, P("data")))
     one = irjax.device_put(x, devs[2])  # gathered onto one device
-    assert type(one) is irjax.Array and one.device == devs[2]
+    assert type(one) is irjax.array.Array and one.device == devs[2]
     np.testing.assert_array_equal(np.asarray(one), xv)
     back = pickle.loads(pickle.dumps(x))
     assert back.sharding == x.sharding
@@ -317,7 +317,7 @@ def test_constraints_inside_transformations(devs):
         return b, jnp.sum(b)
 
     out, tot = irjax.jit(f)(xv)
-    assert out.sharding == s and type(tot) is irjax.Array  # tot: no sharded input, no constraint
+    assert out.sharding == s and type(tot) is irjax.array.Array  # tot: no sharded input, no constraint
     np.testing.assert_allclose(np.asarray(out), np.tanh(xv), rtol=1e-6)
     g = irjax.jit(irjax.grad(lambda a: jnp.sum(irjax.lax.with_sharding_constraint(a * a, s))))(xv)
     np.testing.assert_allclose(np.asarray(g), 2 * xv, rtol=1e-6)

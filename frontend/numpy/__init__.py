@@ -1,7 +1,7 @@
 """irjax.numpy: the NumPy API on irjax arrays (works eagerly and under transformations)."""
 
 import numpy as _np
-from irjax.array import Array as ndarray  # noqa: F401
+from irjax.basearray import Array as ndarray  # noqa: F401  (jnp.ndarray is jax.Array)
 from irjax.dtypes import float0, issubdtype, promote_types, result_type  # noqa: F401  (issubdtype: bfloat16 is floating)
 
 # array API 2023.12 names, set operations, polynomials, histograms, index helpers, the rest of NumPy

@@ -494,8 +494,12 @@ class IndexUpdateRef:
         return _scatter(self.array, self.index, true_divide(1, values), "mul", mode)
 
     def power(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
-        cur = getitem(self.array, self.index, mode="clip" if mode == "clip" else None)
-        return _scatter(self.array, self.index, power(cur, values), "set", mode)
+        """x ** values at the index; an entry named k times is raised k times, as JAX's scatter
+        (x ** a) ** b, here x ** (a * b): the exponents multiplied by a scatter first."""
+        x = asarray_any(self.array)
+        exponent = _scatter(full(x.shape, 1, x.dtype), self.index, values, "mul", mode)
+        hit = _scatter(full(x.shape, 0, np.int32), self.index, 1, "add", mode)
+        return _where(hit > 0, power(x, exponent), x)
 
     def min(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
         return _scatter(self.array, self.index, values, "min", mode)

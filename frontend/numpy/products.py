@@ -20,8 +20,6 @@ from .ufuncs import conj, imag, real
 
 def _promote_pair(a, b):
     dt, weak = _result_type((a, b))  # (cached for arrays and scalars: dtypes.result_type took 3 us)
-    if dt == np.bool_:
-        dt = np.dtype(np.int32)
     return convert(asarray_any(a), dt), convert(asarray_any(b), dt), weak
 
 
@@ -36,6 +34,8 @@ def _preferred(a, b, weak, preferred_element_type):
     """Operands widened to preferred_element_type when it is at least as wide (exact, and the product
     then accumulates in it, as JAX asks of dot_general); a narrower one is applied to the result."""
     if preferred_element_type is None:
+        if a.dtype == np.bool_:  # JAX's product of bools is a bool, any(a & b): a count in int32, != 0 after
+            return convert(a, np.int32), convert(b, np.int32), False, np.dtype(np.bool_)
         return a, b, weak, None
 
     pref = dtypes.canonicalize_dtype(preferred_element_type)

@@ -1,0 +1,70 @@
+"""What the second probe of everyday code found, against JAX: jax.Array as the type of every
+array value (tracers and typed keys too), jnp.array of a range or a memoryview, products of
+bools, and .at[].power on repeated indices."""
+
+import irjax
+import irjax.numpy as jnp
+import numpy as np
+import pytest
+from jax_diff import assert_matches_jax
+
+jax = pytest.importorskip("jax")
+
+
+def test_array_is_the_type_of_tracers_and_keys():
+    def program(lib):
+        seen = []
+
+        def probe(where):
+            def f(x):
+                seen.append((where, isinstance(x, lib.Array), isinstance(x, lib.numpy.ndarray)))
+                return x
+
+            return f
+
+        lib.jit(probe("jit"))(lib.numpy.ones(2))
+        lib.vmap(probe("vmap"))(lib.numpy.ones(2))
+        lib.grad(probe("grad"))(1.0)
+        seen.append(("key", isinstance(lib.random.key(0), lib.Array), None))
+        seen.append(("raw key", isinstance(lib.random.PRNGKey(0), lib.Array), None))
+        seen.append(("numpy", isinstance(np.ones(2), lib.Array), isinstance(np.ones(2), lib.numpy.ndarray)))
+        seen.append(("float", isinstance(1.0, lib.Array), isinstance(1.0, lib.numpy.ndarray)))
+        return seen
+
+    assert program(irjax) == program(jax)
+    assert irjax.Array in irjax.typing.ArrayLike.__args__
+
+
+def test_array_of_range_and_memoryview():
+    for mine, theirs in (
+        (jnp.array(range(3)), jax.numpy.array(range(3))),
+        (jnp.asarray(range(2, 5), dtype=jnp.float32), jax.numpy.asarray(range(2, 5), dtype=jax.numpy.float32)),
+        (
+            jnp.array(memoryview(np.arange(3, dtype=np.int16))),
+            jax.numpy.array(memoryview(np.arange(3, dtype=np.int16))),
+        ),
+    ):
+        assert_matches_jax(mine, theirs, exact=True)
+
+
+@pytest.mark.parametrize("name", ["dot", "matmul", "vdot", "inner", "tensordot", "outer"])
+def test_products_of_bools_are_bools(name):
+    a = np.array([[True, False], [True, True]])
+    b = np.array([[False, True], [True, False]])
+    call = (lambda m: m.tensordot(a, b, 1)) if name == "tensordot" else (lambda m: getattr(m, name)(a, b))
+    assert_matches_jax(call(jnp), call(jax.numpy), exact=True)
+    assert_matches_jax(
+        jnp.dot(a, b, preferred_element_type=jnp.int32),
+        jax.numpy.dot(a, b, preferred_element_type=jax.numpy.int32),
+        exact=True,
+    )
+
+
+def test_at_power_applies_once_per_occurrence():
+    for build in (
+        lambda m: m.array([1.5, 2.0, 3.0]).at[np.array([0, 0])].power(2),
+        lambda m: m.array([1.5, 2.0, 3.0]).at[np.array([0, 2, 0])].power(np.array([2.0, 3.0, 0.5])),
+        lambda m: m.array([2, 3, 4]).at[np.array([1, 1, 5])].power(2, mode="drop"),
+        lambda m: m.array([2, 3, 4]).at[1].power(3),
+    ):
+        assert_matches_jax(build(jnp), build(jax.numpy), tol=1e-6)
