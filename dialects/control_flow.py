@@ -328,7 +328,12 @@ def _place(x):
     buffer on every iteration (benchmarks/loop_copies.py). With the transfer the carried value
     has the device's affinity, IREE elides both and updates the buffer in place (500 iterations
     stacking 2 rows of a 1000x64 buffer: 6.6 -> 1.3 ms). IREE then takes the loop's buffer as
-    its own, so its initial value must be one no other value shares (_ScanParts.fresh_ys)."""
+    its own, so its initial value must be one no other value shares (_ScanParts.fresh_ys).
+    Unsigned buffers are not placed: IREE's input conversion makes StableHLO's unsigned types
+    signless but not the transfer's ("failed to legalize flow.tensor.transfer"), so they keep the
+    copy."""
+    if aval(x).dtype.kind == "u":
+        return x
     return hlo.op1("flow.tensor.transfer", [x], aval(x), {"target": DEVICE_PROMISE})
 
 

@@ -369,3 +369,22 @@ def test_loop_results_take_the_bodys_weak_types_as_jax():
     got = [types(t, irjax) for t in cases(irjax, irjax.numpy)]
     want = [types(t, jax) for t in cases(jax, jax.numpy)]
     assert got == want
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.int8, np.bool_])
+def test_scan_stacks_narrow_and_unsigned_outputs(dtype):
+    # unsigned stacked outputs did not compile (IREE left the in-place stack's transfer unsigned)
+    def run(m, mlax):
+        carry, ys = mlax.scan(
+            lambda c, _: (c ^ dtype(1) if dtype == np.bool_ else c + dtype(1), c), dtype(1), None, length=3
+        )
+        mapped = mlax.map(lambda x: (x * 2).astype(dtype), m.arange(4))
+        return carry, ys, mapped
+
+    got, want = run(jnp, lax), run(jjnp, jlax)
+    for g, w in zip(got, want):
+        assert np.asarray(g).dtype == np.asarray(w).dtype
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+    keys = lax.scan(lambda c, _: (irjax.random.split(c)[0], c), irjax.random.key(0), None, length=2)[1]
+    jkeys = jlax.scan(lambda c, _: (jax.random.split(c)[0], c), jax.random.key(0), None, length=2)[1]
+    np.testing.assert_array_equal(np.asarray(irjax.random.key_data(keys)), np.asarray(jax.random.key_data(jkeys)))
