@@ -111,6 +111,11 @@ class ArrayMethods:
     def __divmod__(self, other):
         return _np().divmod(self, other)
 
+    def __rdivmod__(self, other):
+        if not _is_operand(other):
+            return NotImplemented
+        return _np().divmod(other, self)
+
     def __neg__(self):
         return _np().negative(self)
 

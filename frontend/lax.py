@@ -94,7 +94,7 @@ def _binary(name):
 
 # lax's public name where it differs from the op's; round, integer_pow and not have own wrappers below
 _PUBLIC = {"popcnt": "population_count", "and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor"}
-_OWN_WRAPPER = {"round", "integer_pow", "not"}
+_OWN_WRAPPER = {"round", "integer_pow", "not", "pow"}
 for _prim in registry.all_primitives().values():
     if _prim.name in _OWN_WRAPPER or _prim.family not in ("unary", "binary"):
         continue
@@ -119,6 +119,20 @@ def round(x, rounding_method=0):  # noqa: A001
         return jx.round(x)
     # jnp.where(x >= 0, floor(x + 0.5), ceil(x - 0.5)): one dtype and shape, so a select
     return _with_weak(select(x >= 0, jx.floor(x + 0.5), jx.ceil(x - 0.5)), x.aval.weak_type)
+
+
+def _dtype_of(v):
+    d = getattr(getattr(v, "aval", None), "dtype", None)
+    return d if d is not None else getattr(v, "dtype", None)
+
+
+def pow(x, y):  # noqa: A001  (lax.pow)
+    """x ** y elementwise; as JAX's, an integer exponent array may raise a float or complex base."""
+    xd, yd = _dtype_of(x), _dtype_of(y)
+    if xd is not None and yd is not None and yd.kind in "iu" and xd.kind in "fc":
+        y = _convert(_arr(y), xd)
+    x, y = _same(x, y, "pow")
+    return bind("pow", x, y)
 
 
 def integer_pow(x, y):

@@ -68,3 +68,42 @@ def test_at_power_applies_once_per_occurrence():
         lambda m: m.array([2, 3, 4]).at[1].power(3),
     ):
         assert_matches_jax(build(jnp), build(jax.numpy), tol=1e-6)
+
+
+@pytest.mark.parametrize("op", ["floor_divide", "remainder", "power", "left_shift", "right_shift", "fmod"])
+def test_arithmetic_on_two_bools_counts_them_as_int32(op):
+    b = np.array([True, False])
+    assert_matches_jax(getattr(jnp, op)(b, b), getattr(jax.numpy, op)(b, b), exact=True)
+    with pytest.raises(TypeError, match="only defined for integer and boolean"):
+        jnp.array([1.5]) >> 2
+
+
+def test_rdivmod_and_lax_pow_with_an_integer_exponent():
+    for a, b in ((17, np.arange(1, 4)), (np.arange(1, 4), np.arange(1, 4))):
+        got = divmod(a, jnp.asarray(b))
+        assert_matches_jax(got, divmod(a, jax.numpy.asarray(b)), exact=True)
+    x, n = np.float32([2.0, 3.0]), np.int32([2, 3])
+    assert_matches_jax(irjax.lax.pow(x, n), jax.lax.pow(x, n), exact=True)
+
+
+@pytest.mark.parametrize(
+    "idx",
+    [
+        (0, True),
+        (Ellipsis, True),
+        (True, 0),
+        (slice(None), False, 1),
+        (np.array([0, 2]), True),
+        (np.True_, slice(1, 3)),
+    ],
+    ids=str,
+)
+def test_scalar_bools_among_other_indices(idx):
+    # NumPy's rule: a new axis of length 1 (True) or 0 (False), indexed as an advanced index
+    x = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(np.asarray(jnp.asarray(x)[idx]), x[idx])
+    if any(isinstance(i, slice) and i != slice(None) for i in idx):
+        return  # (.at[] does not mix advanced indices with partial slices yet)
+    want = x.copy()
+    want[idx] = -1.0
+    np.testing.assert_array_equal(np.asarray(jnp.asarray(x).at[idx].set(-1.0)), want)

@@ -45,12 +45,17 @@ def _expand(x, idx):
         idx = idx[:k] + (slice(None),) * (x.ndim - consumed) + idx[k + 1 :]
     else:
         idx = idx + (slice(None),) * (x.ndim - consumed)
-    if any(i is None for i in idx):
+    if any(i is None or _is_bool_scalar(i) for i in idx):
         shape, out_idx, d = [], [], 0
         for i in idx:
             if i is None:
                 shape.append(1)
                 out_idx.append(slice(None))
+            elif _is_bool_scalar(i):
+                # a 0-d mask among other indices (NumPy's rule): a new axis, indexed by [0] for
+                # True and by nothing for False, as an advanced index
+                shape.append(1)
+                out_idx.append(np.zeros(1 if bool(np.asarray(i)) else 0, np.intp))
             else:
                 n = _ndim_consumed(i)
                 shape += list(x.shape[d : d + n])
@@ -65,6 +70,10 @@ def _ndim_consumed(i):
     if _is_bool_array(i):
         return np.ndim(i) if not is_array(i) else i.ndim
     return 1
+
+
+def _is_bool_scalar(i):
+    return _is_bool_array(i) and np.ndim(i) == 0 and not isinstance(i, Tracer)
 
 
 def _is_bool_array(i):

@@ -170,11 +170,27 @@ def _int_or_bool(op, name):
 bitwise_and = _int_or_bool(_lax.bitwise_and, "bitwise_and")
 bitwise_or = _int_or_bool(_lax.bitwise_or, "bitwise_or")
 bitwise_xor = _int_or_bool(_lax.bitwise_xor, "bitwise_xor")
-left_shift = _int_or_bool(_lax.shift_left, "left_shift")
+def _bools_as_ints(x, y, dt):
+    """JAX's arithmetic on two bools (//, %, **, <<, >>) counts them as int32 (True // False = -1)."""
+    if dt != np.bool_:
+        return x, y, dt
+    i32 = np.dtype(np.int32)
+    return convert(x, i32), convert(y, i32), i32
+
+
+def left_shift(x, y, /):
+    (x, y), dt, weak = promote(x, y, op_name="shift_left")
+    x, y, dt = _bools_as_ints(x, y, dt)
+    if dt.kind not in "iu":
+        raise TypeError(f"left_shift is only defined for integer and boolean inputs, got {dt.name}")
+    return with_weak(_lax.shift_left(x, y), weak)
 
 
 def right_shift(x, y, /):
     (x, y), dt, weak = promote(x, y)
+    x, y, dt = _bools_as_ints(x, y, dt)
+    if dt.kind not in "iu":
+        raise TypeError(f"right_shift is only defined for integer and boolean inputs, got {dt.name}")
     op = _lax.shift_right_logical if dt.kind == "u" else _lax.shift_right_arithmetic
     return with_weak(op(x, y), weak)
 
@@ -275,8 +291,7 @@ divide = true_divide
 def floor_divide(x, y, /):
     check_arraylike("floor_divide", x, y)
     (x, y), dt, weak = promote(x, y, op_name="div")
-    if dt == np.bool_:
-        raise TypeError("floor_divide does not accept dtype bool")
+    x, y, dt = _bools_as_ints(x, y, dt)
     if dtypes.kind(dt) == "f":
         return with_weak(_float_divmod(x, y)[0], weak)
     if dt.kind == "u":
@@ -306,6 +321,7 @@ def _ones(x):
 def remainder(x, y, /):
     check_arraylike("remainder", x, y)
     (x, y), dt, weak = promote(x, y, op_name="rem")
+    x, y, dt = _bools_as_ints(x, y, dt)
     if dt.kind in "iu":  # JAX: x % 0 is 0 for integers (XLA's rem by 0 would give x)
         y = _lax.select(_lax.eq(y, _zeros(y)), _ones(y), y)
     r = _lax.rem(x, y)
@@ -321,6 +337,7 @@ mod = remainder
 
 def fmod(x, y, /):
     (x, y), dt, weak = promote(x, y)
+    x, y, dt = _bools_as_ints(x, y, dt)
     if dt.kind in "iu":  # x fmod 0 is 0 for integers, as JAX (a divisor of 0 becomes 1)
         y = _lax.select(_lax.eq(y, _zeros(y)), _ones(y), y)
     return with_weak(_lax.rem(x, y), weak)
@@ -344,6 +361,7 @@ def power(x, y, /):
         return with_weak(_lax.integer_pow(x, int(y)), x.aval.weak_type)
     y_int = (is_array(y) or isinstance(y, np.ndarray)) and y.dtype.kind in "iub"
     (x, y), dt, weak = promote(x, y, op_name="pow")
+    x, y, dt = _bools_as_ints(x, y, dt)
     if dt.kind in "iu":
         return _int_power(x, y, weak)
     if not y_int:
