@@ -254,7 +254,7 @@ class PRNGKeyArray:
     def __getitem__(self, idx):
         if not isinstance(idx, tuple):
             idx = (idx,)
-        if self.ndim == 0:
+        if self.ndim == 0 and any(i is not None and i is not Ellipsis for i in idx):
             raise IndexError("Too many indices: 0-dimensional key array indexed")
         full_idx = idx + (slice(None),)
         data = self._base_array
@@ -341,6 +341,40 @@ class PRNGKeyArray:
     @property
     def T(self):
         return self.transpose()
+
+    def swapaxes(self, axis1, axis2):
+        return jnp.swapaxes(self, axis1, axis2)
+
+    @property
+    def at(self):
+        """key.at[i].set(other_keys) / .get(): updates move whole keys, as JAX's."""
+        return _KeyAt(self)
+
+
+class _KeyAt:
+    __slots__ = ("keys",)
+
+    def __init__(self, keys):
+        self.keys = keys
+
+    def __getitem__(self, idx):
+        return _KeyAtIndex(self.keys, idx if isinstance(idx, tuple) else (idx,))
+
+
+class _KeyAtIndex:
+    __slots__ = ("keys", "idx")
+
+    def __init__(self, keys, idx):
+        self.keys, self.idx = keys, idx
+
+    def get(self, **kw):
+        return self.keys[self.idx]
+
+    def set(self, values, **kw):
+        if not isinstance(values, PRNGKeyArray):
+            raise TypeError(f"key.at[].set needs key array values (jax.random.key), got {type(values).__name__}")
+        data = self.keys._base_array.at[self.idx + (slice(None),)].set(values._base_array, **kw)
+        return PRNGKeyArray(data)
 
 
 def _flatten_keys(k):

@@ -107,3 +107,34 @@ def test_scalar_bools_among_other_indices(idx):
     want = x.copy()
     want[idx] = -1.0
     np.testing.assert_array_equal(np.asarray(jnp.asarray(x).at[idx].set(-1.0)), want)
+
+
+KEY_PROGRAMS = {
+    "stack": lambda m, k, ks: m.numpy.stack([k, k]),
+    "stack_axis": lambda m, k, ks: m.numpy.stack([ks, ks], axis=-1),
+    "concatenate": lambda m, k, ks: m.numpy.concatenate([ks, ks[:1]]),
+    "where": lambda m, k, ks: m.numpy.where(m.numpy.array([True, False, True]), ks, ks[::-1]),
+    "broadcast_to": lambda m, k, ks: m.numpy.broadcast_to(k, (2, 3)),
+    "take": lambda m, k, ks: m.numpy.take(ks, m.numpy.array([0, 2])),
+    "expand_dims": lambda m, k, ks: m.numpy.expand_dims(ks, -1),
+    "swapaxes": lambda m, k, ks: m.numpy.swapaxes(ks.reshape(1, 3), 0, 1),
+    "transpose": lambda m, k, ks: m.numpy.transpose(ks.reshape(1, 3)),
+    "array_of_keys": lambda m, k, ks: m.numpy.array([k, k]),
+    "asarray": lambda m, k, ks: m.numpy.asarray(ks),
+    "none_index": lambda m, k, ks: k[None],
+    "method_swapaxes": lambda m, k, ks: ks.reshape(1, 3).swapaxes(0, 1),
+    "at_set": lambda m, k, ks: ks.at[1].set(k),
+    "at_get": lambda m, k, ks: ks.at[0].get(),
+    "split_of_stacked": lambda m, k, ks: m.random.split(m.numpy.stack([k, ks[1]])[1], 2),
+}
+
+
+@pytest.mark.parametrize("name", list(KEY_PROGRAMS))
+def test_typed_keys_move_whole_through_jnp(name):
+    def run(m):
+        k = m.random.key(0)
+        out = KEY_PROGRAMS[name](m, k, m.random.split(k, 3))
+        assert m.numpy.issubdtype(out.dtype, m.dtypes.prng_key)
+        return m.random.key_data(out)
+
+    assert_matches_jax(run(irjax), run(jax), exact=True)

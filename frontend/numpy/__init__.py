@@ -10,6 +10,7 @@ from . import (
     fft,  # noqa: F401
     linalg,  # noqa: F401
 )
+from . import key_arrays as _key_arrays
 from . import narrow_dtypes as _narrow_dtypes
 from . import ufunc_methods as _ufunc_methods
 from .array_api import __array_api_version__, __array_namespace_info__, can_cast, from_dlpack, isdtype  # noqa: F401
@@ -289,3 +290,5 @@ def zeros_like_shape(shape, dtype=None):  # noqa: F811  # pragma: no cover  (int
 
 
 _ufunc_methods.attach(globals())  # jnp.add.at / .reduce / .outer ..., as JAX's ufunc objects
+for _name in _key_arrays.NAMES:  # stack, where, take, ... move typed PRNG keys whole
+    globals()[_name] = _key_arrays.keys_through(globals()[_name])

@@ -170,6 +170,8 @@ def _int_or_bool(op, name):
 bitwise_and = _int_or_bool(_lax.bitwise_and, "bitwise_and")
 bitwise_or = _int_or_bool(_lax.bitwise_or, "bitwise_or")
 bitwise_xor = _int_or_bool(_lax.bitwise_xor, "bitwise_xor")
+
+
 def _bools_as_ints(x, y, dt):
     """JAX's arithmetic on two bools (//, %, **, <<, >>) counts them as int32 (True // False = -1)."""
     if dt != np.bool_:
