@@ -128,6 +128,10 @@ def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
     else:
         if isinstance(object, (list, tuple)) and len(object) == 0 and dtype is None:
             dtype = dtypes.default_float
+        elif isinstance(object, (list, tuple)) and dtype is None and _has_numpy_values(object):
+            # NumPy scalars and arrays keep their dtypes, Python numbers are weak (JAX's rule:
+            # [np.float16(1), 2] is float16), not NumPy's promotion of the whole list
+            dtype = dtypes.result_type(*_leaves(object))
         out = asarray_any(object, dtype)
         if not isinstance(object, (int, float, complex, bool)) or dtype is not None:
             out = with_weak(out, False) if not isinstance(object, (int, float, complex, bool)) else out
@@ -136,6 +140,19 @@ def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
     if copy and out is object and not isinstance(out, Tracer):
         # a new Array; sharing the buffer is a copy, as arrays are immutable (JAX returns a copy)
         out = Array(out._bv, out.aval, out._device, out._npy, out._committed)
+    return out
+
+
+def _has_numpy_values(obj) -> bool:
+    return any(
+        isinstance(o, (np.generic, np.ndarray)) or (isinstance(o, (list, tuple)) and _has_numpy_values(o)) for o in obj
+    )
+
+
+def _leaves(obj) -> list:
+    out = []
+    for o in obj:
+        out.extend(_leaves(o) if isinstance(o, (list, tuple)) else [o])
     return out
 
 

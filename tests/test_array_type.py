@@ -138,3 +138,20 @@ def test_typed_keys_move_whole_through_jnp(name):
         return m.random.key_data(out)
 
     assert_matches_jax(run(irjax), run(jax), exact=True)
+
+
+def test_lists_with_numpy_values_keep_their_dtypes():
+    # NumPy scalars and arrays are strongly typed, Python numbers weak (JAX's rule)
+    for items in (
+        [np.float16(1), 2],
+        [np.int16(1), 2],
+        [np.float16(1), 2.5],
+        [np.float32(1), 2],
+        [np.float64(1), 2],
+        [np.int8(1), 2.5],
+        [np.int16(1), np.float16(2)],
+        [[np.int8(1)], [3]],
+        [np.bool_(True), 2],
+        [np.array([1, 2], np.int16), [3, 4]],
+    ):
+        assert_matches_jax(jnp.array(items), jax.numpy.array(items), exact=True)
