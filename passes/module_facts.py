@@ -57,6 +57,7 @@ class ModuleFacts:
     # (operand elements, result elements, over leading axes only) of each static-shaped
     # stablehlo.reduce (of its first operand)
     reduces: tuple = ()
+    has_complex: bool = False  # an op with a complex result anywhere
 
     def count(self, *names: str) -> int:
         return sum(self.op_counts.get(n, 0) for n in names)
@@ -86,6 +87,12 @@ def _is_f64(t) -> bool:
     if isinstance(t, ir.ComplexType):
         t = t.element_type
     return isinstance(t, ir.F64Type)
+
+
+def _is_complex(t) -> bool:
+    if isinstance(t, ir.ShapedType):
+        t = t.element_type
+    return isinstance(t, ir.ComplexType)
 
 
 def _static_size(t) -> int | None:
@@ -256,6 +263,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         "result_bytes": 0,
         "result_itemsizes": 0,
         "entry_dynamic": False,
+        "complex": False,
     }
     dot_types: set = set()
     conv_types: set = set()
@@ -267,6 +275,8 @@ def facts(module: ir.Module) -> ModuleFacts:
         counts[name] += 1
         if not state["f64"]:
             state["f64"] = any(_is_f64(v.type) for v in (*op.operands, *op.results))
+        if not state["complex"]:
+            state["complex"] = any(_is_complex(v.type) for v in op.results)
         if name == "func.func":
             args = op.regions[0].blocks[0].arguments if len(op.regions[0].blocks) else []
             if not len(op.regions[0].blocks):
@@ -358,6 +368,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         state["result_itemsizes"],
         state["entry_dynamic"],
         tuple(reduces),
+        state["complex"],
     )
 
 

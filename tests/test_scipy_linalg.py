@@ -134,3 +134,21 @@ def test_expm_grad_and_vmap():
     stack = np.stack([0.3 * A, -0.2 * A])
     _check(irjax.vmap(linalg.expm)(stack), np.stack([jl.expm(m) for m in stack]), rtol=1e-5, atol=1e-6)
     _check(irjax.jit(linalg.cholesky)(SPD), jl.cholesky(SPD))
+
+
+def test_expm_of_complex_matrices():
+    # IREE's constant-expression hoisting made a complex LU of a jnp.eye-built matrix add 2 to
+    # every entry: expm(diag(1j, 2j)) had 3.1-2.0j below the diagonal (modules with complex values
+    # now compile without hoisting)
+    sl = pytest.importorskip("scipy.linalg")
+    rng = np.random.default_rng(0)
+    for a in (
+        np.diag([1j, 2j]).astype(np.complex64),
+        ((rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))) / 2).astype(np.complex64),
+    ):
+        np.testing.assert_allclose(
+            np.asarray(irjax.scipy.linalg.expm(a)), sl.expm(a.astype(np.complex128)), rtol=2e-5, atol=2e-5
+        )
+        np.testing.assert_allclose(
+            np.asarray(irjax.jit(irjax.scipy.linalg.expm)(a)), sl.expm(a.astype(np.complex128)), rtol=2e-5, atol=2e-5
+        )
