@@ -13,9 +13,15 @@ from irjax.dialects.mlir import enter, ir
 from irjax.passes.generalize_shapes import generalize as generalize_shapes
 from irjax.passes.registry import passes as _passes
 from irjax.passes.registry import run_pipeline
-from irjax.runtime.compiler import compile_stablehlo, multithreaded, needs_input_copies, parallel_from_elements
+from irjax.runtime.compiler import (
+    NO_MULTI_USE_FUSION,
+    compile_stablehlo,
+    multithreaded,
+    needs_input_copies,
+    parallel_from_elements,
+)
 from irjax.runtime.device import default_device
-from irjax.runtime.executable import Executable, LoadError
+from irjax.runtime.executable import BindingLimitError, Executable, LoadError
 from irjax.runtime.targets import is_gpu_target, lowering_options
 
 from . import config as _config
@@ -140,6 +146,10 @@ def _executable(hlo_text: str, device):
         }
         try:
             exe = Executable(compile_stablehlo(hlo_text, device.target, device.compile_flags), device, **options)
+        except BindingLimitError:
+            # a dispatch with more buffers than the runtime binds: without multi-use fusion
+            flags = list(device.compile_flags) + [NO_MULTI_USE_FUSION]
+            exe = Executable(compile_stablehlo(hlo_text, device.target, flags), device, **options)
         except LoadError:
             # a cached .vmfb the runtime rejects (damaged on disk, another runtime's): recompile it
             exe = Executable(

@@ -58,6 +58,7 @@ class ModuleFacts:
     # stablehlo.reduce (of its first operand)
     reduces: tuple = ()
     has_complex: bool = False  # an op with a complex result anywhere
+    max_result_rank: int = 0  # the highest rank of any op's (tensor) result: 0 for scalar-only modules
 
     def count(self, *names: str) -> int:
         return sum(self.op_counts.get(n, 0) for n in names)
@@ -87,12 +88,6 @@ def _is_f64(t) -> bool:
     if isinstance(t, ir.ComplexType):
         t = t.element_type
     return isinstance(t, ir.F64Type)
-
-
-def _is_complex(t) -> bool:
-    if isinstance(t, ir.ShapedType):
-        t = t.element_type
-    return isinstance(t, ir.ComplexType)
 
 
 def _static_size(t) -> int | None:
@@ -264,6 +259,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         "result_itemsizes": 0,
         "entry_dynamic": False,
         "complex": False,
+        "rank": 0,
     }
     dot_types: set = set()
     conv_types: set = set()
@@ -275,8 +271,13 @@ def facts(module: ir.Module) -> ModuleFacts:
         counts[name] += 1
         if not state["f64"]:
             state["f64"] = any(_is_f64(v.type) for v in (*op.operands, *op.results))
-        if not state["complex"]:
-            state["complex"] = any(_is_complex(v.type) for v in op.results)
+        for v in op.results:
+            t = v.type
+            if isinstance(t, ir.ShapedType):
+                if t.has_rank and t.rank > state["rank"]:
+                    state["rank"] = t.rank
+                if not state["complex"] and isinstance(t.element_type, ir.ComplexType):
+                    state["complex"] = True
         if name == "func.func":
             args = op.regions[0].blocks[0].arguments if len(op.regions[0].blocks) else []
             if not len(op.regions[0].blocks):
@@ -369,6 +370,7 @@ def facts(module: ir.Module) -> ModuleFacts:
         state["entry_dynamic"],
         tuple(reduces),
         state["complex"],
+        state["rank"],
     )
 
 

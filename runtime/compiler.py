@@ -148,6 +148,12 @@ NO_F64_DEMOTION = "--iree-input-demote-f64-to-f32=false"
 # into real-valued globals; which one goes wrong was not pinned down). Modules with complex
 # values compile without hoisting (it only saves recomputing their constants on each call).
 NO_HOISTING = "--iree-opt-const-expr-hoisting=false"
+# IREE 3.13 fuses a value with several users into its producer's dispatch as one more result; a
+# long scalar computation's gradient became one dispatch with 38 results read by the next (40
+# buffer bindings; the runtime refuses more than 32 at a call, 64 at load). Scalar-only modules
+# (every value 0-d: nothing to save in memory traffic) compile without it, and a module the
+# runtime refuses for its bindings is compiled again with it (frontend/dispatch.py).
+NO_MULTI_USE_FUSION = "--iree-dispatch-creation-fuse-multi-use=false"
 DATA_TILING = "--iree-opt-data-tiling"
 
 # Every decision below reads the parsed module (passes/module_facts.py), never its printed text.
@@ -382,6 +388,8 @@ def compile_job(text: str, target: str = "llvm-cpu", extra_flags: list[str] | No
         facts = facts_of_text(text)
         if facts.has_complex and NO_HOISTING not in flags:
             flags.append(NO_HOISTING)
+        if facts.parsed and facts.max_result_rank == 0 and NO_MULTI_USE_FUSION not in flags:
+            flags.append(NO_MULTI_USE_FUSION)
         if IM2COL not in flags and facts.conv_types == {"f32"} and facts.conv_channels_first:
             flags.append(IM2COL)
         if facts.max_reduction >= REASSOCIATE_MIN and REASSOCIATE not in flags:

@@ -17,6 +17,10 @@ class LoadError(ValueError):
     """A .vmfb that the runtime cannot load (corrupt, truncated, wrong target)."""
 
 
+class BindingLimitError(LoadError):
+    """A dispatch of the module binds more buffers than the runtime allows."""
+
+
 class Executable:
     def __init__(
         self,
@@ -50,7 +54,12 @@ class Executable:
         self._host_error = threading.local()
         if imports is not None:
             modules.insert(1, self._host_module(*imports))
-        self.context = rt.VmContext(device.instance, modules)
+        try:
+            self.context = rt.VmContext(device.instance, modules)
+        except Exception as e:  # noqa: BLE001  (the runtime raises plain errors)
+            if "binding" in str(e):
+                raise BindingLimitError(f"the runtime refused the compiled module: {e}") from None
+            raise
         self.parallel_from = 0 if parallel or imports is not None else parallel_from
         self._parallel_context = None  # (made at the first call that wants it: same module, local-task)
         self._fns: dict = {}

@@ -388,3 +388,21 @@ def test_scan_stacks_narrow_and_unsigned_outputs(dtype):
     keys = lax.scan(lambda c, _: (irjax.random.split(c)[0], c), irjax.random.key(0), None, length=2)[1]
     jkeys = jlax.scan(lambda c, _: (jax.random.split(c)[0], c), jax.random.key(0), None, length=2)[1]
     np.testing.assert_array_equal(np.asarray(irjax.random.key_data(keys)), np.asarray(jax.random.key_data(jkeys)))
+
+
+def test_long_scalar_computation_and_its_gradient():
+    # IREE fused the gradient's forward part into one dispatch with 38 scalar results, one binding
+    # each: the runtime refused the module (binding count 40 > 32); scalar-only modules now
+    # compile without multi-use fusion
+    def f(m, x, y):
+        acc = 0.0
+        for i in range(60):
+            acc = acc + m.where(x > i, m.log(x + i) * y, x * (y + i))
+        return acc
+
+    args = (np.float32(3.0), np.float32(2.0))
+    close(irjax.jit(lambda x, y: f(jnp, x, y))(*args), jax.jit(lambda x, y: f(jjnp, x, y))(*args))
+    close(
+        irjax.jit(irjax.grad(lambda x, y: f(jnp, x, y), (0, 1)))(*args),
+        jax.grad(lambda x, y: f(jjnp, x, y), (0, 1))(*args),
+    )

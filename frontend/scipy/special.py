@@ -18,6 +18,7 @@ from ._special_util import inexact as _inexact
 from ._special_util import poly as _poly
 from .special_bessel_jn import bessel_jn
 from .special_beta import beta, betainc
+from .special_beta import betaln as _betaln
 from .special_boxcox import boxcox, boxcox1p
 from .special_dawsn import dawsn
 from .special_expint import exp1, expi, expn
@@ -108,11 +109,6 @@ def betaln(a, b):
     """log|B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b)."""
     a, b = _inexact(a, b)
     return _betaln(a, b)
-
-
-@jit
-def _betaln(a, b):
-    return lax.lgamma(a) + lax.lgamma(b) - lax.lgamma(a + b)
 
 
 def multigammaln(a, d: int):
