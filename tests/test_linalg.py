@@ -319,3 +319,19 @@ def test_namespace():
         "cond",
     ):
         assert callable(getattr(jnp.linalg, name)), name
+
+
+def test_cholesky_of_a_matrix_that_is_not_positive_definite_is_nan():
+    # as LAPACK's failed potrf reads in JAX: the whole factor NaN (its zero triangle kept), not
+    # the columns before the failing pivot
+    for a in (
+        np.array([[1.0, 2.0], [2.0, 1.0]], np.float32),
+        np.array([[[1.0, 2.0], [2.0, 1.0]], [[4.0, 0.0], [0.0, 9.0]]], np.float32),
+        np.diag(np.float32([1.0, -1.0, 4.0])),
+    ):
+        np.testing.assert_array_equal(
+            np.asarray(irjax.numpy.linalg.cholesky(a)), np.asarray(jax.numpy.linalg.cholesky(a))
+        )
+        np.testing.assert_array_equal(
+            np.asarray(irjax.scipy.linalg.cholesky(a)), np.asarray(jax.scipy.linalg.cholesky(a))
+        )

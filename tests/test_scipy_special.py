@@ -193,3 +193,13 @@ def test_betaln_and_beta_with_one_large_argument():
     g = irjax.jit(irjax.grad(irjax.scipy.special.betaln, (0, 1)))(np.float32(0.5), np.float32(1e5))
     want = (sp.digamma(0.5) - sp.digamma(1e5 + 0.5), sp.digamma(1e5) - sp.digamma(1e5 + 0.5))
     np.testing.assert_allclose([float(v) for v in g], want, rtol=1e-4, atol=1e-6)
+
+
+def test_xlogy_and_xlog1py_of_nan_are_nan():
+    for f, jf in (
+        (irjax.scipy.special.xlogy, jax.scipy.special.xlogy),
+        (irjax.scipy.special.xlog1py, jax.scipy.special.xlog1py),
+    ):
+        x = np.array([0.0, 0.0, 0.0, 1.0], np.float32)
+        y = np.array([np.nan, 0.0, -1.0, np.nan], np.float32)
+        np.testing.assert_array_equal(np.asarray(f(x, y)), np.asarray(jf(x, y)))

@@ -336,6 +336,10 @@ def _cholesky(a, upper, symmetrize_input):
         return fac + where(idx == j, col[..., :, None], 0)
 
     fac = lax.fori_loop(0, n, step, zeros_like(a))
+    # not positive definite: the whole factor is NaN (its zero triangle stays), as LAPACK's
+    # failed potrf reads in JAX, not the columns computed before the failing pivot
+    ok = ~_any(~isfinite(_diag(fac)), axis=-1)[..., None, None]
+    fac = where(ok | (idx[:, None] < idx[None, :]), fac, np.nan)
     return _mH(fac) if upper else fac
 
 

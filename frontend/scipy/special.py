@@ -241,7 +241,7 @@ def logit(x):
 @custom_jvp
 @jit
 def _xlogy(x, y):
-    ok = x != 0
+    ok = (x != 0) | jnp.isnan(y)  # (0 * log(nan) is nan, as SciPy and JAX)
     return jnp.where(ok, jnp.where(ok, x, 1) * jnp.log(jnp.where(ok, y, 1)), 0)
 
 
@@ -257,7 +257,7 @@ def xlogy(x, y):
 @custom_jvp
 @jit
 def _xlog1py(x, y):
-    ok = x != 0
+    ok = (x != 0) | jnp.isnan(y)
     return jnp.where(ok, jnp.where(ok, x, 1) * jnp.log1p(jnp.where(ok, y, 0)), 0)
 
 
