@@ -253,6 +253,12 @@ def _own_lower(hlo_name, f):
     return lower
 
 
+def _digamma_lower(ctx, x):
+    if ctx.out_avals[0].dtype == np.float32:
+        return hlo_math.digamma_f32(x, ctx.out_avals[0])
+    return _f64_in_f32("chlo.digamma")(ctx, x)
+
+
 def _f64_in_f32(hlo_name):
     """`hlo_name`, computed in float32 for float64 (no float64 version links): a warning says so."""
 
@@ -441,7 +447,7 @@ lgamma = unary(
     _f64_in_f32("chlo.lgamma"),
     lambda x, y: L.digamma(x),
 )
-digamma = unary("digamma", _digamma, _f64_in_f32("chlo.digamma"))
+digamma = unary("digamma", _digamma, _digamma_lower)
 not_ = unary(
     "not", lambda x: np.logical_not(x) if x.dtype == BOOL else np.invert(x), _lower_not, kinds="biu", nondiff=True
 )
