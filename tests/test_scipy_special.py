@@ -222,3 +222,16 @@ def test_digamma_below_one_half_and_at_the_poles():
         np.abs(want), 1
     )
     assert err.max() < 2e-6
+
+
+def test_digamma_differentiates_to_trigamma():
+    # grad of digamma (so second derivatives of gammaln / lgamma) raised NotImplementedError
+    sp = pytest.importorskip("scipy.special")
+    xs = np.float32([0.3, 1.0, 2.5, 7.0, 30.0, -0.5, -2.3, 1e-3, 100.0, -1e-4])
+    got = np.asarray(irjax.vmap(irjax.grad(irjax.scipy.special.digamma))(xs), np.float64)
+    np.testing.assert_allclose(got, sp.polygamma(1, xs.astype(np.float64)), rtol=2e-5)
+    for x in (np.float32(2.5), np.float32(0.7)):
+        want = jax.grad(jax.grad(jax.scipy.special.gammaln))(x)
+        np.testing.assert_allclose(
+            float(irjax.grad(irjax.grad(irjax.scipy.special.gammaln))(x)), float(want), rtol=1e-5
+        )
