@@ -262,9 +262,7 @@ ROWS: list[Row] = [
     _unary("erf", _erf),
     _unary("erf_inv", lambda x: _scipy_special().erfinv(x.astype(np.float64)).astype(x.dtype), -0.8, 0.8),
     _unary("lgamma", _lgamma, 0.5, 4.0, rtol=2e-4),  # chlo.lgamma: ~1e-6 absolute near its zeros
-    _unary(
-        "digamma", lambda x: _scipy_special().digamma(x.astype(np.float64)).astype(x.dtype), 0.5, 4.0
-    ),
+    _unary("digamma", lambda x: _scipy_special().digamma(x.astype(np.float64)).astype(x.dtype), 0.5, 4.0),
     _unary(
         "not", lambda x: np.logical_not(x) if x.dtype == BOOL else np.invert(x), dtypes=(BOOL, I32, U32), diff="zero"
     ),

@@ -154,3 +154,16 @@ def test_scaled_dot_general_without_configs_is_dot_general():
     _same(nn.scaled_dot_general(a16, b16, dn), want, "bf16 in, f32 out", 1e-4)
     with pytest.raises(NotImplementedError, match="fp8"):
         nn.scaled_dot_general(a, b, dn, configs=[object()] * 3)
+
+
+@pytest.mark.parametrize("shape", [(T, S), (S,), (1, S), (N, T, S), (T, 1)], ids=str)
+def test_attention_bias_and_mask_of_fewer_dims_broadcast_as_jax(shape):
+    b = RNG.standard_normal(shape).astype(np.float32)
+    assert np.allclose(
+        nn.dot_product_attention(Q, KEY, V, bias=b), jax.nn.dot_product_attention(Q, KEY, V, bias=b), atol=1e-5
+    )
+    m = b > 0
+    m[..., 0] = True  # (every row keeps a key)
+    assert np.allclose(
+        nn.dot_product_attention(Q, KEY, V, mask=m), jax.nn.dot_product_attention(Q, KEY, V, mask=m), atol=1e-5
+    )

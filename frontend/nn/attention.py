@@ -36,14 +36,14 @@ def _as_4d(t, name: str):
 
 
 def _grouped(t, name: str, b: int, n: int, k: int, g: int, tq: int, s: int):
-    """A (B|1, N|1, T|1, S|1) bias or mask as (B|1, K, G, T|1, S|1), the logits' grouped layout."""
+    """A bias or mask broadcastable to (B, N, T, S) as (B|1, K, G, T|1, S|1), the logits' grouped layout."""
     if t is None:
         return None
     t = jnp.asarray(t)
-    if t.ndim == 3:
-        t = t[None]
+    if t.ndim < 4:  # (NTS, TS, S: broadcast against BNTS from the right, as JAX)
+        t = jnp.reshape(t, (1,) * (4 - t.ndim) + t.shape)
     if t.ndim != 4:
-        raise ValueError(f"dot_product_attention: {name} must be 4D (BNTS) or 3D (NTS), got shape {t.shape}")
+        raise ValueError(f"dot_product_attention: {name} must have at most 4 dims (BNTS), got shape {t.shape}")
     want = (b, n, tq, s)
     if any(d not in (1, w) for d, w in zip(t.shape, want)):
         raise TypeError(f"dot_product_attention: {name} of shape {t.shape} does not broadcast to {want} (BNTS)")
