@@ -788,6 +788,18 @@ def _convert_lower(ctx, x, new_dtype):
         return re if aval(re).dtype == out.dtype else _convert_lower(ctx, re, new_dtype)
     if kind(src) == "f" and out.dtype.kind in "iu":
         return _float_to_int_lower(x, out.dtype)
+    if src.kind != "c" and out.dtype.kind == "c":
+        # complex(real part, 0): IREE 3.13's streams refused a bare int -> complex convert of a
+        # constant outside a dispatch ('streamable op expected to be in an execution region')
+        part = ShapedType(out.shape, np.finfo(out.dtype).dtype)
+        if src == part.dtype:
+            re = x
+        elif src == low_precision.BF16:
+            re = low_precision.convert(x, part.dtype)
+        else:
+            re = hlo.op1("stablehlo.convert", [x], part)
+        zero = hlo.constant(0.0, part.dtype, part.shape)
+        return hlo.op1("stablehlo.complex", [re, zero], out)
     if low_precision.BF16 in (src, out.dtype):
         return low_precision.convert(x, out.dtype)
     return hlo.op1("stablehlo.convert", [x], out)

@@ -341,12 +341,21 @@ def pad(operand, padding_value, padding_config):
     )
 
 
+def _iota_dtype(dtype) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt == np.bool_:  # (JAX's TypeError, before the op's verifier sees it)
+        raise TypeError(
+            "iota does not accept dtype bool. Accepted dtypes are subtypes of integer, floating, complexfloating."
+        )
+    return dt
+
+
 def iota(dtype, size):
-    return jx.iota(dtype=np.dtype(dtype), shape=(int(size),), dimension=0)
+    return jx.iota(dtype=_iota_dtype(dtype), shape=(int(size),), dimension=0)
 
 
 def broadcasted_iota(dtype, shape, dimension):
-    return jx.iota(dtype=np.dtype(dtype), shape=tuple(shape), dimension=int(dimension))
+    return jx.iota(dtype=_iota_dtype(dtype), shape=tuple(shape), dimension=int(dimension))
 
 
 def rev(operand, dimensions):

@@ -57,7 +57,6 @@ class ModuleFacts:
     # (operand elements, result elements, over leading axes only) of each static-shaped
     # stablehlo.reduce (of its first operand)
     reduces: tuple = ()
-    has_complex: bool = False  # an op with a complex result anywhere
     max_result_rank: int = 0  # the highest rank of any op's (tensor) result: 0 for scalar-only modules
 
     def count(self, *names: str) -> int:
@@ -258,7 +257,6 @@ def facts(module: ir.Module) -> ModuleFacts:
         "result_bytes": 0,
         "result_itemsizes": 0,
         "entry_dynamic": False,
-        "complex": False,
         "rank": 0,
     }
     dot_types: set = set()
@@ -276,8 +274,6 @@ def facts(module: ir.Module) -> ModuleFacts:
             if isinstance(t, ir.ShapedType):
                 if t.has_rank and t.rank > state["rank"]:
                     state["rank"] = t.rank
-                if not state["complex"] and isinstance(t.element_type, ir.ComplexType):
-                    state["complex"] = True
         if name == "func.func":
             args = op.regions[0].blocks[0].arguments if len(op.regions[0].blocks) else []
             if not len(op.regions[0].blocks):
@@ -369,7 +365,6 @@ def facts(module: ir.Module) -> ModuleFacts:
         state["result_itemsizes"],
         state["entry_dynamic"],
         tuple(reduces),
-        state["complex"],
         state["rank"],
     )
 

@@ -141,13 +141,6 @@ def _write_entry(path: str, key: str, payload: bytes) -> None:
 # IREE demotes f64 to f32 by default (i64 it keeps): a module that holds f64 (x64 mode) keeps them.
 # Only such modules get the flag, so x64-off modules and their cache keys are unchanged.
 NO_F64_DEMOTION = "--iree-input-demote-f64-to-f32=false"
-# IREE 3.13 hoists constant expressions into initializers, and in a module with complex values it
-# computed a wrong result: a complex LU (in a loop) of a matrix built from jnp.eye came back with
-# 2 added to every entry (scipy.linalg.expm of diag(1j, 2j) had a nonzero corner); the same
-# StableHLO is right without hoisting (the initializers split the complex constant expressions
-# into real-valued globals; which one goes wrong was not pinned down). Modules with complex
-# values compile without hoisting (it only saves recomputing their constants on each call).
-NO_HOISTING = "--iree-opt-const-expr-hoisting=false"
 # IREE 3.13 fuses a value with several users into its producer's dispatch as one more result; a
 # long scalar computation's gradient became one dispatch with 38 results read by the next (40
 # buffer bindings; the runtime refuses more than 32 at a call, 64 at load). Scalar-only modules
@@ -386,8 +379,6 @@ def compile_job(text: str, target: str = "llvm-cpu", extra_flags: list[str] | No
     if target == "llvm-cpu":
         check_target_cpu(flags)  # LLVM aborts the process on an unknown CPU name
         facts = facts_of_text(text)
-        if facts.has_complex and NO_HOISTING not in flags:
-            flags.append(NO_HOISTING)
         if facts.parsed and facts.max_result_rank == 0 and NO_MULTI_USE_FUSION not in flags:
             flags.append(NO_MULTI_USE_FUSION)
         if IM2COL not in flags and facts.conv_types == {"f32"} and facts.conv_channels_first:

@@ -137,9 +137,9 @@ def test_expm_grad_and_vmap():
 
 
 def test_expm_of_complex_matrices():
-    # IREE's constant-expression hoisting made a complex LU of a jnp.eye-built matrix add 2 to
-    # every entry: expm(diag(1j, 2j)) had 3.1-2.0j below the diagonal (modules with complex values
-    # now compile without hoisting)
+    # IREE's constant-expression hoisting of an int/bool -> complex convert made a complex LU of a
+    # jnp.eye-built matrix add 2 to every entry: expm(diag(1j, 2j)) had 3.1-2.0j below the
+    # diagonal (such converts now lower to complex(convert(x), 0))
     sl = pytest.importorskip("scipy.linalg")
     rng = np.random.default_rng(0)
     for a in (
@@ -152,3 +152,11 @@ def test_expm_of_complex_matrices():
         np.testing.assert_allclose(
             np.asarray(irjax.jit(irjax.scipy.linalg.expm)(a)), sl.expm(a.astype(np.complex128)), rtol=2e-5, atol=2e-5
         )
+
+
+def test_grad_through_complex_det():
+    a = np.array([[1 + 2j, 0.5 - 1j], [0.3j, 2 - 0.5j]], np.complex64)
+    f = lambda m: lambda x: m.numpy.real(m.numpy.linalg.det(x))  # noqa: E731
+    np.testing.assert_allclose(
+        np.asarray(irjax.grad(f(irjax))(a)), np.asarray(jax.grad(f(jax))(a)), rtol=1e-5, atol=1e-6
+    )

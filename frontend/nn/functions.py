@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import lax
+from .. import dtypes, lax
 from .. import numpy as jnp
 from ..custom_derivatives import custom_jvp
 from ..dtypes import canonicalize_dtype, issubdtype
@@ -183,7 +183,7 @@ def one_hot(x, num_classes: int, *, dtype=None, axis: int = -1):
     x = jnp.asarray(x)
     if not isinstance(num_classes, (int, np.integer)):
         raise TypeError(f"one_hot: num_classes must be a concrete int, got {num_classes!r}.")
-    dtype = jnp.float32 if dtype is None else canonicalize_dtype(dtype)
+    dtype = dtypes.default_float if dtype is None else canonicalize_dtype(dtype)  # (float64 under x64, as JAX)
     pos = axis % (x.ndim + 1)
     lhs = jnp.expand_dims(x, pos)
     shape = [1] * x.ndim

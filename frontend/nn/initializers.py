@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import dtypes, random
 from .. import numpy as jnp
-from .. import random
 from ..dtypes import canonicalize_dtype, issubdtype
 
 Initializer = Callable[..., Any]
@@ -42,7 +42,7 @@ __all__ = [
 
 
 def _dtype(dtype: Any) -> np.dtype:
-    return np.dtype(np.float32) if dtype is None else canonicalize_dtype(dtype)
+    return dtypes.default_float if dtype is None else canonicalize_dtype(dtype)  # (float64 under x64, as JAX)
 
 
 def _shape(shape: Any) -> tuple[int, ...]:
