@@ -765,17 +765,28 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         with axis_frame(axis_name, size):  # collectives in fun may name axis_name
             flat = tree_util.tree_structure(tuple(mapped))
             tr = trace_function(with_mapped, avals, flat, name=_name(fun))
+        # (placeholder leaves: avals are NamedTuples, which tree_util would read as nodes)
+        shape_tree = tree_util.tree_unflatten(tr.out_tree, [object() for _ in tr.out_avals])
+        o_axes = _broadcast_prefix(out_axes, shape_tree, "out_axes")
+        keep = [ax is not None for ax in o_axes]  # out_axes=None: the result must not vary (JAX's check)
         with ir_lock:
-            bname = batch_function(tr.module, tr.fname, norm + [None] * len(tr.captured), size, axis_name=axis_name)
-        out_avals = [ShapedArray((size,) + a.shape, a.dtype, a.weak_type) for a in tr.out_avals]
+            try:
+                bname = batch_function(
+                    tr.module, tr.fname, norm + [None] * len(tr.captured), size, out_batched=keep, axis_name=axis_name
+                )
+            except ValueError as e:
+                if "expected unbatched is batched" not in str(e):
+                    raise
+                raise ValueError("at vmap out_axes, got axis spec None but output was batched on axis 0") from None
+        out_avals = [
+            ShapedArray((size,) + a.shape if k else a.shape, a.dtype, a.weak_type) for a, k in zip(tr.out_avals, keep)
+        ]
         outs = call_function(tr.module, bname, mapped_leaves + tr.captured, out_avals)
-        out_tree_val = tree_util.tree_unflatten(tr.out_tree, outs)
-        o_axes = _broadcast_prefix(out_axes, out_tree_val, "out_axes")
 
         moved = []
         for o, ax in zip(outs, o_axes):
             if ax is None:
-                moved.append(o[0])
+                moved.append(o)
             else:
                 moved.append(o if ax in (0, -o.ndim) else moveaxis(o, 0, ax))
         return tree_util.tree_unflatten(tr.out_tree, moved)

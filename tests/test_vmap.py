@@ -222,3 +222,16 @@ def test_keyword_arguments_are_mapped_over_their_leading_axis_as_jax():
         np.testing.assert_allclose(np.asarray(got), xs * ys)
         got = api.vmap(lambda x, d: x * d["a"], in_axes=(None,))(2.0, d={"a": ys})
         np.testing.assert_allclose(np.asarray(got), 2.0 * ys)
+
+
+def test_out_axes_none_needs_an_unbatched_output():
+    # a batched output with out_axes=None returned its first element silently; JAX raises
+    jax = pytest.importorskip("jax")
+    for m in (irjax, jax):
+        with pytest.raises(ValueError, match="got axis spec None but output was batched"):
+            m.vmap(lambda x: x * 2, out_axes=None)(m.numpy.arange(3.0))
+    for m in (irjax, jax):
+        out = m.jit(m.vmap(lambda x, y: (x + y, y.sum()), in_axes=(0, None), out_axes=(1, None)))(
+            np.ones((3, 2), np.float32), np.arange(2.0, dtype=np.float32)
+        )
+        assert np.asarray(out[0]).shape == (2, 3) and float(out[1]) == 1.0
