@@ -262,3 +262,14 @@ def test_callbacks_without_traced_arguments_run_with_the_program():
     counter2 = iter(range(100))
     g = irjax.jit(lambda x: x + io_callback(lambda c: np.int32(next(counter2) * c), spec, np.int32(2)))
     assert [int(g(np.int32(10))) for _ in range(3)] == [10, 12, 14]
+
+
+def test_callback_results_in_64_bits_are_canonicalized_as_jax():
+    # a Python float (float64) declared float32 was a TypeError; JAX canonicalizes and casts
+    f = irjax.jit(lambda x: irjax.pure_callback(lambda v: float(v) * 2, irjax.ShapeDtypeStruct((), np.float32), x))
+    out = f(np.float32(3.0))
+    assert out.dtype == np.float32 and float(out) == 6.0
+    ints = irjax.pure_callback(lambda v: np.arange(3), irjax.ShapeDtypeStruct((3,), np.int32), np.float32(1.0))
+    assert ints.dtype == np.int32 and ints.tolist() == [0, 1, 2]
+    with pytest.raises(TypeError, match="declares float32"):
+        irjax.pure_callback(lambda v: np.int64(7), irjax.ShapeDtypeStruct((), np.float32), np.float32(1.0))
