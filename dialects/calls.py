@@ -181,7 +181,10 @@ register(
 
 def custom_jvp_jvp(ctx, primals, tangents, *, callee, jvp_callee, num_args):
     ins, outs = ctx.signature(jvp_callee)
-    # closed-over values (consts) are constants to the rule: no tangents for them
+    # closed-over values (consts) are constants to the rule: no tangents for them. One that is
+    # being differentiated would lose its derivative silently (JAX raises too)
+    if any(t is not None for t in tangents[num_args:]):
+        raise _closure_error("custom_jvp")
     tans = [t if t is not None else zeros(a) for t, a in zip(tangents[:num_args], ins[:num_args])]
     k = len(ctx.out_avals)
     res = call(jvp_callee, primals + tans, outs)
@@ -191,6 +194,7 @@ def custom_jvp_jvp(ctx, primals, tangents, *, callee, jvp_callee, num_args):
 def custom_jvp_vjp(ctx, cts, primals, outs, residuals, *, callee, jvp_callee, num_args):
     """Transpose the rule, linear in its tangents (JAX's linearize + transpose), by
     reverse-differentiating @jvp_callee with respect to its tangent inputs."""
+    _check_consts_inactive(ctx, num_args, "custom_jvp")
     ins, r_outs = ctx.signature(jvp_callee)
     k = len(outs)
     n = len(primals)
@@ -198,6 +202,22 @@ def custom_jvp_vjp(ctx, cts, primals, outs, residuals, *, callee, jvp_callee, nu
     tans = [zeros(a) for a in ins[len(primals) :]]
     res = call(cv, primals + tans + fill_zeros(cts, outs), r_outs + ins[n:])
     return res[len(r_outs) :] + [None] * (len(primals) - num_args)
+
+
+def _closure_error(kind: str) -> TypeError:
+    return TypeError(
+        f"a {kind} function closes over a value that is being differentiated (a tracer of an outer "
+        "grad / jvp), and its rule cannot differentiate with respect to it; pass the value as an "
+        "argument instead (or use jax.closure_convert), as JAX requires"
+    )
+
+
+def _check_consts_inactive(ctx, num_args: int, kind: str) -> None:
+    """Reverse mode: a closed-over value on the path to a differentiated argument would get no
+    cotangent from the rule (a silent zero): refuse it."""
+    active = getattr(ctx, "active_operands", None)
+    if active is not None and any(active[num_args:]):
+        raise _closure_error(kind)
 
 
 def custom_vjp_jvp(ctx, primals, tangents, **params):
@@ -212,6 +232,7 @@ def custom_vjp_fwd(ctx, primals, *, callee, fwd_callee, bwd_callee, num_args):
 
 
 def custom_vjp_vjp(ctx, cts, primals, outs, residuals, *, callee, fwd_callee, bwd_callee, num_args):
+    _check_consts_inactive(ctx, num_args, "custom_vjp")
     _, b_outs = ctx.signature(bwd_callee)
     res = call(bwd_callee, residuals + fill_zeros(cts, outs) + primals[num_args:], b_outs)
     return res + [None] * (len(primals) - num_args)

@@ -176,3 +176,32 @@ def test_vmap_axes_prefix_with_a_custom_node():
         )
         np.testing.assert_allclose(np.asarray(out.a), 2 * x.T)
         assert float(out.b) == 2.0
+
+
+def test_custom_rules_closing_over_a_differentiated_value_are_refused():
+    # the rule cannot see the closed-over value's derivative: irjax returned a silent 0.0 (JAX raises)
+    def jvp_outer(y):
+        f = irjax.custom_jvp(lambda x: x * y)
+        f.defjvps(lambda t, a, x: t * y)
+        return f(2.0)
+
+    def vjp_outer(y):
+        f = irjax.custom_vjp(lambda x: x * y)
+        f.defvjp(lambda x: (x * y, None), lambda r, g: (g * y,))
+        return f(2.0)
+
+    for run in (
+        lambda: irjax.grad(jvp_outer)(3.0),
+        lambda: irjax.jvp(jvp_outer, (3.0,), (1.0,)),
+        lambda: irjax.grad(vjp_outer)(3.0),
+    ):
+        with pytest.raises(TypeError, match="closes over a value that is being differentiated"):
+            run()
+
+    def constant_closure(y):  # closing over a constant, and differentiating through the argument, is fine
+        c = np.float32(5.0)
+        f = irjax.custom_jvp(lambda x: x * c)
+        f.defjvps(lambda t, a, x: t * c)
+        return f(y) * y
+
+    assert float(irjax.grad(constant_closure)(3.0)) == 30.0
