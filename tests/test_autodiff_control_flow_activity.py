@@ -1,7 +1,7 @@
 """Autodiff through scan / fori_loop / while_loop / cond differentiates only the active part
 (what depends on a differentiated input and reaches a wanted output), as JAX: gradients and
-tangents against JAX with integer counters, inactive carries and a body op without derivative
-rules (digamma in irjax) on the inactive path, and the differentiated IR carrying fewer values."""
+tangents against JAX with integer counters, inactive carries and a body op (digamma) on the
+inactive path, and the differentiated IR carrying fewer values."""
 
 from __future__ import annotations
 

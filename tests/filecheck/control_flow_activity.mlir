@@ -1,7 +1,7 @@
 // RUN: irjax-opt %s -p 'jvp{func=s}' --verify-each | FileCheck %s --check-prefix=JVP
 // RUN: irjax-opt %s -p 'grad{func=s}' --verify-each | FileCheck %s --check-prefix=GRAD
 // Activity through a scan: the int counter %i and the carry %z (from a constant, fed by the
-// constant xs through digamma, which has no derivative rules) depend on no argument, so they
+// constant xs through digamma) depend on no argument, so they
 // get no tangent (jvp: 3 carries + 1 tangent, for %h) and no cotangent (grad: the reverse scan
 // carries the cotangent accumulator of %w and the cotangent of %h only, and no xs cotangents).
 
