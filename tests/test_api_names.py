@@ -41,8 +41,10 @@ def test_pure_callback_eager():
     spec = jax.ShapeDtypeStruct((5,), np.float32)
     got = irjax.pure_callback(lambda x: np.cumsum(x).astype(np.float32), spec, X)
     _same(got, jax.pure_callback(lambda x: np.cumsum(x).astype(np.float32), spec, X))
+    # float64 for a float32 declaration is cast (JAX canonicalizes it); another dtype is refused
+    _same(irjax.pure_callback(lambda x: np.cumsum(x).astype(np.float64), spec, X), got)
     with pytest.raises(TypeError, match="declares float32"):
-        irjax.pure_callback(lambda x: np.cumsum(x).astype(np.float64), spec, X)
+        irjax.pure_callback(lambda x: np.cumsum(x).astype(np.int64), spec, X)
 
 
 def test_custom_gradient_matches_jax():
