@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 
 import numpy as np
 from irjax.dialects.func import build_func, emit_call, emit_custom_call, find_func, signature
@@ -94,7 +95,10 @@ def _plain_call(trace, active, sp):
 class _CustomFunction:
     """What custom_jvp and custom_vjp share: the call protocol. Eagerly the plain function
     runs; under a trace, the primal is traced into the module and `_finish` emits the op.
-    A rule that calls its own custom function gets the plain primal (no recursion)."""
+    A rule that calls its own custom function, with any arguments (JAX's fixed_point calls it
+    with another nondiff function, a Bessel jv rule with v - 1), gets the plain primal: the
+    rules are traced when the call is, so a rule call would recurse without end. Differentiating
+    that inner call again differentiates its primal."""
 
     _what = ""
 
@@ -102,7 +106,7 @@ class _CustomFunction:
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
-        self._active: dict = {}
+        self._rules = threading.local()  # .active: the calls whose rules this thread is tracing
 
     def __get__(self, obj, objtype=None):
         return self if obj is None else functools.partial(self, obj)
@@ -122,14 +126,18 @@ class _CustomFunction:
             return self.fun(*args)
         sp = _Split(args, self.nondiff_argnums)
         key = _key(sp)
-        if key in self._active:
-            return _plain_call(trace, self._active[key], sp)
+        active = self._rules.__dict__.setdefault("active", {})
+        if key in active:
+            return _plain_call(trace, active[key], sp)
         tp = trace_function(lambda *dyn: self.fun(*sp.full(dyn)), sp.avals, sp.tree, name=name, module=trace.module)
-        self._active[key] = (tp.fname, tp.captured, tp.out_avals, tp.out_tree)
+        entry = (tp.fname, tp.captured, tp.out_avals, tp.out_tree)
+        if active:  # inside one of this function's own rules: no rule of its own (see above)
+            return _plain_call(trace, entry, sp)
+        active[key] = entry
         try:
             return self._finish(trace, sp, tp, name)
         finally:
-            del self._active[key]
+            del active[key]
 
 
 class custom_jvp(_CustomFunction):

@@ -3,6 +3,8 @@ was a difference a differential probe found (2026-12-07)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import irjax
 import irjax.numpy as inp
 import jax
@@ -205,3 +207,59 @@ def test_custom_rules_closing_over_a_differentiated_value_are_refused():
         return f(y) * y
 
     assert float(irjax.grad(constant_closure)(3.0)) == 30.0
+
+
+def _fixed_point(lib):
+    """JAX's documentation example: implicit differentiation of a fixed point (custom_vjp whose bwd
+    calls the function again with another nondiff function)."""
+
+    @partial(lib.custom_vjp, nondiff_argnums=(0,))
+    def fixed_point(f, a, x_guess):
+        def body(carry):
+            return carry[1], f(a, carry[1])
+
+        return lib.lax.while_loop(lambda c: lib.numpy.abs(c[0] - c[1]) > 1e-6, body, (x_guess, f(a, x_guess)))[1]
+
+    def fwd(f, a, x_init):
+        x_star = fixed_point(f, a, x_init)
+        return x_star, (a, x_star)
+
+    def rev_iter(f, packed, u):
+        a, x_star, x_star_bar = packed
+        return x_star_bar + lib.vjp(lambda x: f(a, x), x_star)[1](u)[0]
+
+    def rev(f, res, x_star_bar):
+        a, x_star = res
+        _, vjp_a = lib.vjp(lambda a: f(a, x_star), a)
+        (a_bar,) = vjp_a(fixed_point(partial(rev_iter, f), (a, x_star, x_star_bar), x_star_bar))
+        return a_bar, lib.numpy.zeros_like(x_star)
+
+    fixed_point.defvjp(fwd, rev)
+    return lambda a: fixed_point(lambda a, x: 0.5 * (x + a / x), a, a)
+
+
+def test_custom_rules_that_call_their_own_function_with_other_arguments():
+    # rules are traced with the call: a rule calling its function with a changed nondiff argument
+    # recursed without end (the fixed_point example hung; a Bessel-style jv rule hit RecursionError)
+    sqrt, jsqrt = _fixed_point(irjax), _fixed_point(jax)
+    for run in (irjax.grad, lambda f: irjax.jit(irjax.grad(f))):
+        np.testing.assert_allclose(
+            float(run(sqrt)(np.float32(2.0))), float(jax.grad(jsqrt)(np.float32(2.0))), rtol=1e-5
+        )
+    xs = np.float32([3.0, 4.0])
+    assert_matches_jax(irjax.vmap(irjax.grad(sqrt))(xs), jax.vmap(jax.grad(jsqrt))(xs), tol=1e-5)
+
+    def bessel_like(lib):
+        f = lib.custom_jvp(lambda v, z: lib.numpy.sin(z) * v, nondiff_argnums=(0,))
+
+        @f.defjvp
+        def f_jvp(v, primals, tangents):
+            (z,), (zd,) = primals, tangents
+            return f(v, z), zd * f(v - 1, z)
+
+        return f
+
+    f, jf = bessel_like(irjax), bessel_like(jax)
+    assert_matches_jax(irjax.grad(f, argnums=1)(3.0, 2.0), jax.grad(jf, argnums=1)(3.0, 2.0), tol=1e-6)
+    zs = np.float32([1.0, 2.0])
+    assert_matches_jax(irjax.vmap(lambda z: f(3.0, z))(zs), jax.vmap(lambda z: jf(3.0, z))(zs), tol=1e-6)
