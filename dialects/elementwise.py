@@ -254,7 +254,7 @@ def _own_lower(hlo_name, f):
 
 
 def _digamma_lower(ctx, x):
-    if ctx.out_avals[0].dtype == np.float32:
+    if ctx.out_avals[0].dtype == np.float32 and hlo_math.wide_math.get():
         return hlo_math.digamma_f32(x, ctx.out_avals[0])
     return _f64_in_f32("chlo.digamma")(ctx, x)
 

@@ -4,6 +4,7 @@ atan2 at signed zeros and infinities. They follow XLA's (and C99's) special-valu
 
 from __future__ import annotations
 
+import contextvars
 import math
 
 import numpy as np
@@ -11,6 +12,12 @@ import numpy as np
 from . import hlo
 from .builder import aval
 from .registry import ShapedType
+
+# lower-stablehlo{wide-math=...}: float32 pow, sin/cos/tan and digamma's reflection computed in
+# float64 and rounded once (CPU targets: correctly rounded, still faster than XLA's). Vulkan's
+# SPIR-V has no float64 log and lavapipe's float64 vectors failed to compile, so GPU targets keep
+# IREE's float32 kernels (docs/decisions.md).
+wide_math = contextvars.ContextVar("irjax_wide_math", default=True)
 
 
 class H:
@@ -158,7 +165,8 @@ def _reduce_quarter_turns(ax: H):
     v = shl(m * win[2], 32) + m * win[1] + shr(m * win[0], 32)  # wraps mod 2**64, as wanted
     k = shr(v + (1 << 61), 62)
     r = (v - shl(k, 62))._op("stablehlo.bitcast_convert", dtype=I64)
-    r = r.convert(np.float64) * (2.0**-62)  # (53 of its 62 bits: the kernels run in float64)
+    # (53 of its 62 bits in float64, where the kernels run in float64; else float32)
+    r = r.convert(np.float64 if wide_math.get() else np.float32) * (2.0**-62)
     return r, k.convert(np.int32)
 
 
@@ -170,18 +178,26 @@ def trig(fn: str, x_value, out: ShapedType):
     ax = x.un("abs")
     small = ax.cmp("LE", math.pi / 4)
     r, k = _reduce_quarter_turns(select(small, 1.0, ax))
-    # the reduced argument and fdlibm's kernels in float64, rounded once at the end: IREE's
-    # float32 sine / cosine were up to 2.7 ulp off (XLA's 0.56)
-    a = select(small, ax.convert(np.float64), r * (math.pi / 2))
     q = select(small, 0, k)
-    s, c = _sincos_kernels(a)
+    if wide_math.get():
+        # the reduced argument and fdlibm's kernels in float64, rounded once at the end: IREE's
+        # float32 sine / cosine were up to 2.7 ulp off (XLA's 0.56)
+        a = select(small, ax.convert(np.float64), r * (math.pi / 2))
+        s, c = _sincos_kernels(a)
+    else:
+        a = select(small, ax, r * (math.pi / 2))
+        # IREE's own sine is off by ~1e-4 relative for some small negative arguments, so it only
+        # ever sees |a|
+        abs_a = a.un("abs")
+        s, c = abs_a.un("sine"), abs_a.un("cosine")
+        s = select(a.signbit(), -s, s)
     q0, q1, q2 = q.eq(0), q.eq(1), q.eq(2)
     sin = select(q0, s, select(q1, c, select(q2, -s, -c)))
     cos = select(q0, c, select(q1, -s, select(q2, -c, s)))
     y = {"sin": lambda: sin, "cos": lambda: cos, "tan": lambda: sin / cos}[fn]()
     if fn != "cos":  # odd functions; x itself keeps the sign of zero: sin(-0.) = -0.
         y = select(x.signbit(), -y, y)
-        y = select(x.eq(0), x.convert(np.float64), y)
+        y = select(x.eq(0), x.convert(y.a.dtype), y)
     y = select(x._op("stablehlo.is_finite", dtype=np.bool_), y, math.nan)
     return y.convert(out.dtype).v
 
@@ -209,7 +225,7 @@ def pow_float(x_value, y_value, out: ShapedType):
     """x ** y with C99 pow semantics (XLA's): (-2.)**3 = -8, x**0 = 1 (NaN too), 1**y = 1,
     (-x)**non-integer = NaN. IREE's expansion (exp(y log x)) is right only for x > 0."""
     x, y = H(x_value), H(y_value)
-    if out.dtype == np.float32:
+    if out.dtype == np.float32 and wide_math.get():
         # IREE's float32 power is exp(y log x) in float32: up to ~60 ulp off (mean 2.5) on
         # x in [0, 20), |y| < 12; in float64 it rounds correctly (XLA's libm powf) and still
         # runs faster than JAX's on the CPU (1M: 5.0 vs 6.1 ms)

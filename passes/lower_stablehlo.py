@@ -11,7 +11,17 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from irjax.dialects import builder, control_flow, convolution, fft, low_precision, reductions, registry, zero_size
+from irjax.dialects import (
+    builder,
+    control_flow,
+    convolution,
+    fft,
+    hlo_math,
+    low_precision,
+    reductions,
+    registry,
+    zero_size,
+)
 from irjax.dialects.builder import aval
 from irjax.dialects.func import callees_of, entry_block, find_func, func_names, op_params
 from irjax.dialects.mlir import enter, ir
@@ -87,6 +97,7 @@ _EX = """func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {
         Option("channels-last-convs", "bool", False, "convolutions transposed to NHWC / HWIO (CPU targets)"),
         Option("fft-as-dft", "bool", False, "FFTs as DFT matmuls (GPU targets: no stablehlo.fft there)"),
         Option("split-f64-batched-dots", "bool", False, "f64 batched dot_generals as one 2-D dot per batch (CPU)"),
+        Option("wide-math", "bool", True, "float32 pow / sin / cos / tan / digamma through float64 (not for GPU)"),
     ),
 )
 def lower_stablehlo(
@@ -98,6 +109,7 @@ def lower_stablehlo(
     fft_as_dft: bool = False,
     channels_last_convs: bool = False,
     split_f64_batched_dots: bool = False,
+    wide_math: bool = True,
 ):
     """chunk-scans=false: long scans stay one loop (GPU targets; see dialects/control_flow.py).
     place-stacks=true: scans update their stacked outputs in place, in one loop (CPU modules
@@ -107,7 +119,8 @@ def lower_stablehlo(
     dialects/fft.py). channels-last-convs=true: convolutions in other layouts run as NHWC / HWIO
     ones between transposes (CPU targets; see dialects/convolution.py). split-f64-batched-dots=true:
     a large float64 dot_general with a few batch elements becomes one 2-D dot per element (CPU
-    targets; see dialects/reductions.py)."""
+    targets; see dialects/reductions.py). wide-math=false: float32 pow, sin/cos/tan and digamma
+    in IREE's float32 kernels (GPU targets; see dialects/hlo_math.py)."""
     if entry is not None and find_func(module, entry) is None:
         raise LoweringError(f"lower-stablehlo: entry function @{entry} not found in the module")
     token = control_flow.chunk_scans.set(chunk_scans)
@@ -116,9 +129,11 @@ def lower_stablehlo(
     token3 = fft.as_dft.set(fft_as_dft)
     token4 = convolution.channels_last.set(channels_last_convs)
     token5 = reductions.split_f64_batches.set(split_f64_batched_dots)
+    token6 = hlo_math.wide_math.set(bool(wide_math))
     try:
         _lower(module, entry)
     finally:
+        hlo_math.wide_math.reset(token6)
         reductions.split_f64_batches.reset(token5)
         convolution.channels_last.reset(token4)
         fft.as_dft.reset(token3)

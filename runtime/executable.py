@@ -57,7 +57,7 @@ class Executable:
         try:
             self.context = rt.VmContext(device.instance, modules)
         except Exception as e:  # noqa: BLE001  (the runtime raises plain errors)
-            if "binding" in str(e):
+            if "binding" in str(e) or "storage buffers" in str(e):
                 raise BindingLimitError(f"the runtime refused the compiled module: {e}") from None
             raise
         self.parallel_from = 0 if parallel or imports is not None else parallel_from

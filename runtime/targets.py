@@ -160,9 +160,10 @@ def lowering_options(gpu: bool) -> str:
     convolutions into one per group, and FFTs as DFT matmuls. CPU targets stack scan outputs in
     place (dialects/control_flow.place_stacks; checked on IREE's llvm-cpu only), run convolutions
     channels-last (dialects/convolution.channels_last; measured on llvm-cpu only) and large f64
-    batched matmuls as one 2-D matmul per batch element (dialects/reductions.split_f64_batches)."""
+    batched matmuls as one 2-D matmul per batch element (dialects/reductions.split_f64_batches).
+    GPU targets keep float32 math kernels (wide-math=false: no float64 log in Vulkan's SPIR-V)."""
     if gpu:
-        return "chunk-scans=false split-conv-groups=true fft-as-dft=true"
+        return "chunk-scans=false split-conv-groups=true fft-as-dft=true wide-math=false"
     return (
         "chunk-scans=true place-stacks=true split-conv-groups=false fft-as-dft=false channels-last-convs=true "
         "split-f64-batched-dots=true"
