@@ -606,7 +606,7 @@ def test_gpu_targets_compile_async_and_keep_lowering_facts(monkeypatch):
         == "chunk-scans=true place-stacks=true split-conv-groups=false fft-as-dft=false channels-last-convs=true "
         "split-f64-batched-dots=true"
     )
-    assert targets.lowering_options(True) == "chunk-scans=false split-conv-groups=true fft-as-dft=true"
+    assert targets.lowering_options(True) == "chunk-scans=false split-conv-groups=true fft-as-dft=true wide-math=false"
     assert compiler.target_flags is targets.target_flags and rtdev.BACKENDS is targets.BACKENDS
 
 
