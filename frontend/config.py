@@ -226,19 +226,15 @@ _FLAGS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
         _one_of("jax_numpy_dtype_promotion", ("standard", "strict"), ("standard",)),
     ),
     # (irjax neither logs nor blocks transfers: only 'allow')
-    "jax_transfer_guard": (None, _one_of("jax_transfer_guard", (None,) + _GUARD_LEVELS, (None, "allow"))),
-    "jax_transfer_guard_host_to_device": (
-        None,
-        _one_of("jax_transfer_guard_host_to_device", (None,) + _GUARD_LEVELS, (None, "allow")),
-    ),
-    "jax_transfer_guard_device_to_device": (
-        None,
-        _one_of("jax_transfer_guard_device_to_device", (None,) + _GUARD_LEVELS, (None, "allow")),
-    ),
-    "jax_transfer_guard_device_to_host": (
-        None,
-        _one_of("jax_transfer_guard_device_to_host", (None,) + _GUARD_LEVELS, (None, "allow")),
-    ),
+    **{
+        name: (None, _one_of(name, (None,) + _GUARD_LEVELS, (None, "allow")))
+        for name in (
+            "jax_transfer_guard",
+            "jax_transfer_guard_host_to_device",
+            "jax_transfer_guard_device_to_device",
+            "jax_transfer_guard_device_to_host",
+        )
+    },
     # the persistent compilation cache is irjax's disk cache (runtime/compiler.py)
     "jax_compilation_cache_dir": (None, _cache_dir),
     "jax_enable_compilation_cache": (True, _cache_enabled),

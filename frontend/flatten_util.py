@@ -33,12 +33,12 @@ def _ravel_leaves(leaves):
     sizes = [int(np.prod(s, dtype=np.int64)) for s in shapes]
     flat = jnp.concatenate([jnp.ravel(convert_element_type(leaf, to_dtype)) for leaf in leaves])
     total = sum(sizes)
+    mixed = any(d != to_dtype for d in from_dtypes)  # (as JAX: a one-dtype tree takes any vector as it is)
 
     def unravel(vector):
         shape, dtype = np.shape(vector), dtypes.dtype_of(vector)
         if shape != (total,):
             raise ValueError(f"The unravel function expected an array of shape {(total,)}, got shape {shape}.")
-        mixed = any(d != to_dtype for d in from_dtypes)  # (as JAX: a one-dtype tree takes any vector as it is)
         if dtype != to_dtype and mixed:
             raise TypeError(f"unravel function given array of dtype {dtype}, but expected dtype {to_dtype}")
         out, start = [], 0
