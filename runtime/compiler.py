@@ -376,12 +376,11 @@ def compile_job(text: str, target: str = "llvm-cpu", extra_flags: list[str] | No
         text = for_target(text, target)
     if NO_F64_DEMOTION not in flags and has_f64(text):
         flags.append(NO_F64_DEMOTION)
-    scalars = facts_of_text(text)
-    if scalars.parsed and scalars.max_result_rank == 0 and NO_MULTI_USE_FUSION not in flags:
+    facts = facts_of_text(text)
+    if facts.parsed and facts.max_result_rank == 0 and NO_MULTI_USE_FUSION not in flags:
         flags.append(NO_MULTI_USE_FUSION)  # (every target: Vulkan's limit is 32 storage buffers too)
     if target == "llvm-cpu":
         check_target_cpu(flags)  # LLVM aborts the process on an unknown CPU name
-        facts = facts_of_text(text)
         if IM2COL not in flags and facts.conv_types == {"f32"} and facts.conv_channels_first:
             flags.append(IM2COL)
         if facts.max_reduction >= REASSOCIATE_MIN and REASSOCIATE not in flags:
